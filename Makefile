@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB := var/homeflow.db
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck unit demo clean
+
+$(BIN)/homeflow: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(DB): | $(BIN)/homeflow
+	mkdir -p var
+	$(BIN)/homeflow init-db
+	$(BIN)/homeflow demo
+
+run: $(BIN)/homeflow $(DB)
+	$(BIN)/homeflow serve --host $(HOST) --port $(PORT)
+
+lint: $(BIN)/homeflow
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(BIN)/homeflow
+	$(BIN)/mypy
+
+unit: $(BIN)/homeflow
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) var

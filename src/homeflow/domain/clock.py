@@ -1,0 +1,42 @@
+"""Days as a ward sees them: local calendar dates in the system's time zone.
+
+Events carry timezone-aware instants; a "day" (midnight census, before noon, weekend) is
+a local calendar day in the health system's zone, England's by default.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from homeflow.domain.errors import InvalidInput
+
+SYSTEM_ZONE = ZoneInfo("Europe/London")
+
+
+def require_aware(field: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, "a time must carry its time zone")
+    return value
+
+
+def local_date(instant: datetime) -> date:
+    return instant.astimezone(SYSTEM_ZONE).date()
+
+
+def local_time(instant: datetime) -> time:
+    return instant.astimezone(SYSTEM_ZONE).time()
+
+
+def start_of_day(day: date) -> datetime:
+    """The instant a local day begins, in UTC."""
+    return datetime.combine(day, time(0), SYSTEM_ZONE).astimezone(UTC)
+
+
+def midnight_after(day: date) -> datetime:
+    """The census instant for `day`: the midnight at its end."""
+    return start_of_day(day + timedelta(days=1))
+
+
+def at_local(day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, SYSTEM_ZONE).astimezone(UTC)

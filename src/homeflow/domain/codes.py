@@ -1,0 +1,113 @@
+"""The official code lists, shipped as package data, with lookups.
+
+The CSV files are NHS England / NHS Data Dictionary facts (see reference/README in the
+shared design folder); homeflow never invents a code where an official list exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from homeflow.domain.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    label: str
+    family: str = ""
+    pathways: str = ""
+    published_label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeList:
+    name: str
+    codes: tuple[Code, ...]
+
+    def __contains__(self, code: object) -> bool:
+        return any(c.code == code for c in self.codes)
+
+    def get(self, code: str) -> Code:
+        for c in self.codes:
+            if c.code == code:
+                return c
+        raise KeyError(code)
+
+    def check(self, field: str, code: str) -> str:
+        """Return `code` if it is on the list, else raise naming the field."""
+        if code not in self:
+            raise InvalidInput(field, f"{code!r} is not a code in the {self.name} list")
+        return code
+
+    def families(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.family for c in self.codes if c.family))
+
+
+def _rows(filename: str) -> list[dict[str, str]]:
+    text = resources.files("homeflow.domain").joinpath("reference", filename).read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@cache
+def nctr_delay_reasons() -> CodeList:
+    """The 37 delay reasons of the daily discharge sitrep, in five families."""
+    return CodeList(
+        "NCTR delay reason",
+        tuple(
+            Code(r["code"], r["reason"], r["family"], r["pathways"], r["published_label"])
+            for r in _rows("nctr_delay_reasons.csv")
+        ),
+    )
+
+
+@cache
+def dtoc_reasons() -> CodeList:
+    return CodeList(
+        "DToC delay reason",
+        tuple(Code(r["code"], r["reason"]) for r in _rows("dtoc_reasons.csv")),
+    )
+
+
+@cache
+def responsible_agencies() -> CodeList:
+    return CodeList(
+        "responsible agency",
+        tuple(Code(r["code"], r["agency"]) for r in _rows("responsible_agency.csv")),
+    )
+
+
+@cache
+def criteria_to_reside() -> CodeList:
+    return CodeList(
+        "criteria to reside",
+        tuple(Code(r["code"], r["criterion"]) for r in _rows("criteria_to_reside.csv")),
+    )
+
+
+@cache
+def discharge_pathways() -> CodeList:
+    return CodeList(
+        "discharge pathway",
+        tuple(
+            Code(r["code"], r["description"], r["name"]) for r in _rows("discharge_pathways.csv")
+        ),
+    )
+
+
+def pathway_numbers(pathways: str) -> frozenset[int]:
+    """The pathways a delay reason applies to, from the published '1 or 3', '1-3', '2' forms.
+
+    An empty set means the reason applies to any pathway.
+    """
+    text = pathways.replace(" ", "")
+    if not text:
+        return frozenset()
+    if "-" in text:
+        low, high = text.split("-")
+        return frozenset(range(int(low), int(high) + 1))
+    return frozenset(int(p) for p in text.split("or"))

@@ -1,0 +1,127 @@
+"""Who provides care, and where: organisations, sites, wards, beds and patients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from homeflow.domain.errors import InvalidInput
+
+
+class OrganisationType(StrEnum):
+    ACUTE = "acute"
+    COMMUNITY = "community"
+    MENTAL_HEALTH = "mental-health"
+    LOCAL_AUTHORITY = "local-authority"
+    ICB = "icb"
+
+
+class WardType(StrEnum):
+    """Which kind of bed a ward holds; it decides which delay-reason list staff use."""
+
+    ACUTE = "acute"
+    COMMUNITY = "community"
+    DISCHARGE_TO_ASSESS = "discharge-to-assess"
+    MENTAL_HEALTH = "mental-health"
+
+    @property
+    def uses_dtoc_reasons(self) -> bool:
+        # Mental-health and community services still report the older DToC reasons
+        # with a responsible agency; acute wards use the 37 sitrep reasons.
+        return self is not WardType.ACUTE
+
+
+def check_ods_code(field: str, code: str) -> str:
+    if not (3 <= len(code) <= 9 and code.isalnum() and code.upper() == code):
+        raise InvalidInput(field, f"{code!r} is not an ODS code (3-9 upper-case letters/digits)")
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    code: str
+    name: str
+    type: OrganisationType
+    parent_code: str | None = None
+
+    def __post_init__(self) -> None:
+        check_ods_code("org_code", self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    code: str
+    name: str
+    org_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ward:
+    code: str
+    name: str
+    site_code: str
+    beds: int
+    specialty: str
+    type: WardType
+
+    def __post_init__(self) -> None:
+        if self.beds < 0:
+            raise InvalidInput("beds", f"a ward cannot have {self.beds} beds")
+
+    def bed_labels(self) -> tuple[str, ...]:
+        return tuple(f"{n:02d}" for n in range(1, self.beds + 1))
+
+
+def nhs_number_check_digit(first_nine: str) -> int | None:
+    """The modulus-11 check digit of an NHS number, or None when no valid one exists."""
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        return 0
+    if check == 10:
+        return None
+    return check
+
+
+def is_valid_nhs_number(value: str) -> bool:
+    digits = value.replace(" ", "")
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    return nhs_number_check_digit(digits[:9]) == int(digits[9])
+
+
+def normalise_nhs_number(value: str, field: str = "nhs_number") -> str:
+    digits = value.replace(" ", "").replace("-", "")
+    if len(digits) != 10 or not digits.isdigit():
+        raise InvalidInput(field, f"{value!r} is not 10 digits")
+    if not is_valid_nhs_number(digits):
+        raise InvalidInput(field, f"{value!r} fails the NHS number modulus-11 check")
+    return digits
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """A person as the record knows them; `patient_id` is homeflow's stable key."""
+
+    patient_id: str
+    nhs_number: str | None
+    local_id: str | None
+    family_name: str
+    given_name: str
+    birth_date: date | None
+    sex: str | None
+
+    def __post_init__(self) -> None:
+        if self.nhs_number is not None:
+            normalise_nhs_number(self.nhs_number)
+
+    @property
+    def initials(self) -> str:
+        return f"{self.given_name[:1]}{self.family_name[:1]}".upper()
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday

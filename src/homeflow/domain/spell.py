@@ -1,0 +1,361 @@
+"""The spell fold: a spell's events, in the order they happened, become its state.
+
+Late, duplicate and cancelled messages are handled here by the same code as normal ones:
+the fold sorts by `Event.fold_order`, so any arrival order gives the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from homeflow.domain import events as ev
+
+
+class SpellStatus(StrEnum):
+    ORPHAN = "orphan"  # events have arrived but the admission has not (yet)
+    ADMITTED = "admitted"
+    DISCHARGED = "discharged"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class WardStay:
+    ward_code: str
+    bed: str | None
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: datetime
+    end: datetime | None
+
+    def covers(self, instant: datetime) -> bool:
+        return self.start <= instant and (self.end is None or instant < self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class DelayReasonPeriod:
+    start: datetime
+    end: datetime | None
+    reason: str | None
+    dtoc_reason: str | None
+    responsible_agency: str | None
+
+    def covers(self, instant: datetime) -> bool:
+        return self.start <= instant and (self.end is None or instant < self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class DelayEpisode:
+    """A stretch with no criteria to reside: from the discharge ready date to leaving it."""
+
+    discharge_ready_date: date
+    recorded_at: datetime
+    end: datetime | None
+    ended_by: str | None  # "meets criteria" or "discharged"
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    referral_id: str
+    service: str
+    provider_org: str | None
+    made_at: datetime
+    status: str  # made, accepted, declined, completed
+    accepted_at: datetime | None = None
+    trusted_assessment: bool = False
+    declined_at: datetime | None = None
+    decline_reason: str | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("made", "accepted")
+
+
+@dataclass(frozen=True, slots=True)
+class DayRating:
+    day: date
+    colour: str
+    red_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """An impossible sequence; the event that caused it is refused at the door."""
+
+    event_key: str
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpellState:
+    spell_key: str
+    status: SpellStatus
+    patient_id: str | None = None
+    site_code: str | None = None
+    admitted_at: datetime | None = None
+    admission_method: str | None = None
+    specialty: str | None = None
+    discharged_at: datetime | None = None
+    discharge_destination: str | None = None
+    died: bool = False
+    ward_stays: tuple[WardStay, ...] = ()
+    leave: tuple[Period, ...] = ()
+    expected_discharge_date: date | None = None
+    clinical_criteria: str = ""
+    last_senior_review_at: datetime | None = None
+    meets_criteria: bool | None = None
+    criteria: tuple[str, ...] = ()
+    delay_episodes: tuple[DelayEpisode, ...] = ()
+    delay_reasons: tuple[DelayReasonPeriod, ...] = ()
+    pathway: str | None = None
+    day_ratings: tuple[DayRating, ...] = ()
+    referrals: tuple[Referral, ...] = ()
+    chc_checklist: str | None = None
+    chc_checklist_at: datetime | None = None
+    chc_assessment_date: date | None = None
+    chc_assessment_setting: str | None = None
+    chc_decision_date: date | None = None
+    chc_eligible: bool | None = None
+    anomalies: tuple[Anomaly, ...] = ()
+    event_count: int = 0
+    last_event_at: datetime | None = None
+
+    @property
+    def current_stay(self) -> WardStay | None:
+        return self.ward_stays[-1] if self.ward_stays else None
+
+    @property
+    def discharge_ready_date(self) -> date | None:
+        """The ready date of the open delay episode, if the patient is NCTR now."""
+        if self.delay_episodes and self.delay_episodes[-1].end is None:
+            return self.delay_episodes[-1].discharge_ready_date
+        return None
+
+    @property
+    def current_delay_reason(self) -> DelayReasonPeriod | None:
+        if self.delay_reasons and self.delay_reasons[-1].end is None:
+            return self.delay_reasons[-1]
+        return None
+
+
+@dataclass
+class _Movement:
+    at: datetime
+    ward_code: str
+    bed: str | None
+    is_transfer: bool
+
+
+@dataclass
+class _Fold:
+    """Mutable scratch state, used only inside `fold_spell`."""
+
+    state: SpellState
+    movements: list[_Movement] = field(default_factory=list)
+    leave: list[Period] = field(default_factory=list)
+    episodes: list[DelayEpisode] = field(default_factory=list)
+    reasons: list[DelayReasonPeriod] = field(default_factory=list)
+    ratings: dict[date, DayRating] = field(default_factory=dict)
+    referrals: dict[str, Referral] = field(default_factory=dict)
+    anomalies: list[Anomaly] = field(default_factory=list)
+    before_admission: list[tuple[str, str, datetime]] = field(default_factory=list)
+
+    def close_open_episode(self, at: datetime, ended_by: str) -> None:
+        if self.episodes and self.episodes[-1].end is None:
+            self.episodes[-1] = replace(self.episodes[-1], end=at, ended_by=ended_by)
+        if self.reasons and self.reasons[-1].end is None:
+            self.reasons[-1] = replace(self.reasons[-1], end=at)
+
+
+def fold_spell(spell_key: str, spell_events: Iterable[ev.Event]) -> SpellState:
+    """The state of one spell from its events, whatever order they arrived in."""
+    ordered = sorted(spell_events, key=lambda e: e.fold_order)
+    f = _Fold(SpellState(spell_key=spell_key, status=SpellStatus.ORPHAN))
+    for event in ordered:
+        _apply(f, event)
+    s = f.state
+    if s.admitted_at is not None:
+        for key, what, at in f.before_admission:
+            f.anomalies.append(
+                Anomaly(key, "occurred_at", f"{what} at {at.isoformat()} is before the admission")
+            )
+    stays = _ward_stays(
+        f.movements, s.discharged_at if s.status is SpellStatus.DISCHARGED else None
+    )
+    return replace(
+        s,
+        ward_stays=stays,
+        leave=tuple(f.leave),
+        delay_episodes=tuple(f.episodes),
+        delay_reasons=tuple(f.reasons),
+        day_ratings=tuple(sorted(f.ratings.values(), key=lambda r: r.day)),
+        referrals=tuple(f.referrals.values()),
+        anomalies=tuple(f.anomalies),
+        event_count=len(ordered),
+        last_event_at=ordered[-1].occurred_at if ordered else None,
+    )
+
+
+def _ward_stays(movements: list[_Movement], discharged_at: datetime | None) -> tuple[WardStay, ...]:
+    stays = []
+    for i, m in enumerate(movements):
+        end = movements[i + 1].at if i + 1 < len(movements) else discharged_at
+        stays.append(WardStay(m.ward_code, m.bed, m.at, end))
+    return tuple(stays)
+
+
+def _apply(f: _Fold, event: ev.Event) -> None:
+    p = event.payload
+    at = event.occurred_at
+    s = f.state
+    in_hospital = s.status is SpellStatus.ADMITTED
+    match p:
+        case ev.Admitted():
+            if s.status in (SpellStatus.ADMITTED, SpellStatus.DISCHARGED):
+                f.anomalies.append(
+                    Anomaly(event.key, "type", "the spell is already admitted; send an update")
+                )
+                return
+            f.movements = [_Movement(at, p.ward_code, p.bed, is_transfer=False)]
+            f.episodes.clear()
+            f.reasons.clear()
+            f.leave.clear()
+            f.state = replace(
+                s,
+                status=SpellStatus.ADMITTED,
+                patient_id=p.patient_id,
+                site_code=p.site_code,
+                admitted_at=at,
+                admission_method=p.admission_method.value,
+                specialty=p.specialty,
+                discharged_at=None,
+            )
+        case ev.Transferred():
+            if not in_hospital:
+                _out_of_sequence(f, event, "transfer")
+                return
+            f.movements.append(_Movement(at, p.ward_code, p.bed, is_transfer=True))
+        case ev.TransferCancelled():
+            # A12 undoes the latest transfer before it; with none to undo it changes nothing.
+            if in_hospital and f.movements and f.movements[-1].is_transfer:
+                f.movements.pop()
+        case ev.Discharged():
+            if s.status is not SpellStatus.ADMITTED:
+                _out_of_sequence(f, event, "discharge")
+                return
+            f.close_open_episode(at, "discharged")
+            _close_leave(f, at)
+            f.state = replace(
+                s,
+                status=SpellStatus.DISCHARGED,
+                discharged_at=at,
+                discharge_destination=p.destination,
+                died=p.died,
+            )
+        case ev.DischargeCancelled():
+            if s.status is SpellStatus.DISCHARGED:
+                if f.episodes and f.episodes[-1].ended_by == "discharged":
+                    f.episodes[-1] = replace(f.episodes[-1], end=None, ended_by=None)
+                    if f.reasons and f.reasons[-1].end == s.discharged_at:
+                        f.reasons[-1] = replace(f.reasons[-1], end=None)
+                f.state = replace(
+                    s, status=SpellStatus.ADMITTED, discharged_at=None, discharge_destination=None
+                )
+        case ev.AdmissionCancelled():
+            if s.status is not SpellStatus.ORPHAN:
+                f.movements.clear()
+                f.state = replace(s, status=SpellStatus.CANCELLED, discharged_at=None)
+        case ev.LeaveOfAbsenceStarted():
+            if in_hospital and not (f.leave and f.leave[-1].end is None):
+                f.leave.append(Period(at, None))
+        case ev.LeaveOfAbsenceEnded():
+            _close_leave(f, at)
+        case ev.ExpectedDischargeDateSet():
+            f.state = replace(
+                s,
+                expected_discharge_date=p.expected_discharge_date,
+                clinical_criteria=p.clinical_criteria,
+            )
+        case ev.SeniorReviewRecorded():
+            f.state = replace(s, last_senior_review_at=at)
+        case ev.CriteriaToResideAssessed():
+            _assess_criteria(f, event, p)
+        case ev.DelayReasonSet():
+            if f.reasons and f.reasons[-1].end is None:
+                f.reasons[-1] = replace(f.reasons[-1], end=at)
+            f.reasons.append(
+                DelayReasonPeriod(at, None, p.reason, p.dtoc_reason, p.responsible_agency)
+            )
+        case ev.DelayReasonCleared():
+            if f.reasons and f.reasons[-1].end is None:
+                f.reasons[-1] = replace(f.reasons[-1], end=at)
+        case ev.PathwayAssigned():
+            f.state = replace(s, pathway=p.pathway)
+        case ev.RedGreenDayRecorded():
+            f.ratings[p.day] = DayRating(p.day, p.colour.value, p.red_reason)
+        case ev.ReferralMade():
+            f.referrals[p.referral_id] = Referral(
+                p.referral_id, p.service.value, p.provider_org, at, "made"
+            )
+        case ev.ReferralAccepted():
+            if (r := f.referrals.get(p.referral_id)) is not None:
+                f.referrals[p.referral_id] = replace(
+                    r, status="accepted", accepted_at=at, trusted_assessment=p.trusted_assessment
+                )
+        case ev.ReferralDeclined():
+            if (r := f.referrals.get(p.referral_id)) is not None:
+                f.referrals[p.referral_id] = replace(
+                    r, status="declined", declined_at=at, decline_reason=p.reason
+                )
+        case ev.ReferralCompleted():
+            if (r := f.referrals.get(p.referral_id)) is not None:
+                f.referrals[p.referral_id] = replace(r, status="completed", completed_at=at)
+        case ev.ChcChecklistCompleted():
+            f.state = replace(s, chc_checklist=p.outcome.value, chc_checklist_at=at)
+        case ev.ChcAssessmentRecorded():
+            f.state = replace(
+                s,
+                chc_assessment_date=p.assessment_date,
+                chc_assessment_setting=p.setting.value,
+                chc_decision_date=p.decision_date,
+                chc_eligible=p.eligible,
+            )
+        case _:
+            # Patient-level events (details, merges) belong to the patient fold.
+            pass
+
+
+def _assess_criteria(f: _Fold, event: ev.Event, p: ev.CriteriaToResideAssessed) -> None:
+    at = event.occurred_at
+    open_episode = bool(f.episodes) and f.episodes[-1].end is None
+    if p.meets:
+        if open_episode:
+            f.close_open_episode(at, "meets criteria")
+    elif not open_episode and f.state.status is not SpellStatus.DISCHARGED:
+        assert p.discharge_ready_date is not None  # checked by the payload
+        f.episodes.append(DelayEpisode(p.discharge_ready_date, at, None, None))
+    f.state = replace(f.state, meets_criteria=p.meets, criteria=p.criteria)
+
+
+def _close_leave(f: _Fold, at: datetime) -> None:
+    if f.leave and f.leave[-1].end is None:
+        f.leave[-1] = Period(f.leave[-1].start, at)
+
+
+def _out_of_sequence(f: _Fold, event: ev.Event, what: str) -> None:
+    s = f.state
+    if s.status is SpellStatus.ORPHAN:
+        # Kept until the admission arrives; only then is it judged.
+        f.before_admission.append((event.key, what, event.occurred_at))
+    elif s.status is SpellStatus.DISCHARGED:
+        f.anomalies.append(
+            Anomaly(event.key, "occurred_at", f"{what} after the discharge at {s.discharged_at}")
+        )

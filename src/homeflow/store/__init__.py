@@ -1,0 +1,1 @@
+"""Plumbing: the database engine, the event log, projections and migrations."""

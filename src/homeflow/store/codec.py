@@ -1,0 +1,76 @@
+"""Translating events and instants between the domain and database rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+
+
+def to_db_time(instant: datetime | None) -> datetime | None:
+    """Instants are stored as naive UTC, the one form both engines keep exactly."""
+    if instant is None:
+        return None
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def from_db_time(stored: datetime | None) -> datetime | None:
+    return None if stored is None else stored.replace(tzinfo=UTC)
+
+
+def event_to_row(event: ev.Event) -> dict[str, Any]:
+    payload = event.payload
+    patient_id = getattr(payload, "patient_id", None)
+    return {
+        "key": event.key,
+        "type": event.type,
+        "source": event.source,
+        "spell_key": event.spell_key,
+        "patient_id": patient_id,
+        "occurred_at": to_db_time(event.occurred_at),
+        "received_at": to_db_time(event.received_at),
+        "payload": json.dumps(ev.payload_to_dict(payload), sort_keys=True, separators=(",", ":")),
+        "raw": event.raw,
+        "recorded_by": event.recorded_by,
+    }
+
+
+def event_from_row(row: Any) -> ev.Event:
+    occurred, received = from_db_time(row.occurred_at), from_db_time(row.received_at)
+    assert occurred is not None and received is not None
+    return ev.Event(
+        key=row.key,
+        source=row.source,
+        occurred_at=occurred,
+        received_at=received,
+        spell_key=row.spell_key,
+        payload=ev.payload_from_dict(row.type, json.loads(row.payload)),
+        raw=row.raw,
+        recorded_by=row.recorded_by,
+    )
+
+
+def event_from_record(record: dict[str, Any], received_at: datetime) -> ev.Event:
+    """An event from a plain record (JSON lines, forms): every problem names its field."""
+    if not isinstance(record, dict):
+        raise InvalidInput("event", "must be an object")
+    for name in ("key", "type", "source", "occurred_at"):
+        if name not in record:
+            raise InvalidInput(name, "is required")
+    try:
+        occurred = datetime.fromisoformat(str(record["occurred_at"]))
+    except ValueError:
+        raise InvalidInput("occurred_at", f"{record['occurred_at']!r} is not a time") from None
+    return ev.Event(
+        key=str(record["key"]),
+        source=str(record["source"]),
+        occurred_at=occurred,
+        received_at=received_at,
+        spell_key=record.get("spell_key"),
+        payload=ev.payload_from_dict(str(record["type"]), record.get("payload", {})),
+        raw=record.get("raw"),
+        recorded_by=record.get("recorded_by"),
+    )

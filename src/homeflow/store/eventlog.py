@@ -1,0 +1,166 @@
+"""The event log: append-only, idempotent, and the only way anything changes.
+
+`append` stores each new event once (a key already stored is a duplicate, not an error),
+refuses events that would make an impossible sequence, and refolds the projections of
+every spell and patient the batch touched, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from homeflow.domain import events as ev
+from homeflow.domain.clock import local_date
+from homeflow.domain.patient import fold_patients, merged_into
+from homeflow.domain.spell import SpellState, fold_spell
+from homeflow.store import projections as proj
+from homeflow.store import schema as t
+from homeflow.store.codec import event_from_row, event_to_row
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    key: str
+    field: str
+    reason: str
+
+
+@dataclass
+class AppendResult:
+    applied: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+class EventLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def append(self, new_events: Iterable[ev.Event]) -> AppendResult:
+        with self.engine.begin() as conn:
+            _lock_writers(conn)
+            return append_in(conn, list(new_events))
+
+    def events_for_spell(self, spell_key: str) -> list[ev.Event]:
+        with self.engine.connect() as conn:
+            found = proj.load_spell_events(conn, [spell_key]).get(spell_key, [])
+        return sorted(found, key=lambda e: e.fold_order)
+
+    def spell_state(self, spell_key: str) -> SpellState:
+        return fold_spell(spell_key, self.events_for_spell(spell_key))
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(t.events.c.seq)).all())
+
+
+def _lock_writers(conn: Connection) -> None:
+    # One writer at a time: the duplicate check, the sequence check and the projection
+    # update must see the same log. SQLite gets this from BEGIN IMMEDIATE.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7264001)"))
+
+
+def append_in(conn: Connection, batch: Sequence[ev.Event]) -> AppendResult:
+    result = AppendResult()
+    fresh: dict[str, ev.Event] = {}
+    for event in batch:
+        if event.key in fresh:
+            result.duplicates.append(event.key)
+        else:
+            fresh[event.key] = event
+    for part in proj.chunks(list(fresh)):
+        for (key,) in conn.execute(select(t.events.c.key).where(t.events.c.key.in_(part))):
+            result.duplicates.append(key)
+            del fresh[key]
+
+    by_spell: dict[str, list[ev.Event]] = {}
+    patient_ids: set[str] = set()
+    for event in fresh.values():
+        if event.spell_key is not None:
+            by_spell.setdefault(event.spell_key, []).append(event)
+        if (patient_id := getattr(event.payload, "patient_id", None)) is not None:
+            patient_ids.add(patient_id)
+        if isinstance(event.payload, ev.PatientsMerged):
+            patient_ids.add(event.payload.merged_patient_id)
+
+    stored = proj.load_spell_events(conn, by_spell)
+    through = proj.census_through(conn)
+    new_states: list[SpellState] = []
+    delta: proj.CensusDelta = Counter()
+    for spell_key, incoming in by_spell.items():
+        before = stored.get(spell_key, [])
+        old = fold_spell(spell_key, before) if before else None
+        accepted, state = _accept(spell_key, before, incoming, old, result)
+        if not accepted:
+            continue
+        new_states.append(state)
+        delta.update(proj.census_delta(old, state, through))
+
+    rejected = {r.key for r in result.rejected}
+    rows = [event_to_row(e) for e in fresh.values() if e.key not in rejected]
+    for part in proj.chunks(rows, 5000):
+        conn.execute(insert(t.events), list(part))
+    result.applied.extend(r["key"] for r in rows)
+    proj.write_spells(conn, new_states)
+    proj.apply_census_delta(conn, delta)
+    proj.refresh_patients(conn, patient_ids)
+    return result
+
+
+def _accept(
+    spell_key: str,
+    before: list[ev.Event],
+    incoming: list[ev.Event],
+    old: SpellState | None,
+    result: AppendResult,
+) -> tuple[list[ev.Event], SpellState]:
+    """Keep the incoming events that make no new impossible sequence."""
+    known = {(a.event_key, a.reason) for a in old.anomalies} if old else set()
+    incoming_keys = {e.key for e in incoming}
+    accepted = list(incoming)
+    while True:
+        state = fold_spell(spell_key, before + accepted)
+        culprits = [
+            a
+            for a in state.anomalies
+            if (a.event_key, a.reason) not in known and a.event_key in incoming_keys
+        ]
+        if not culprits:
+            return accepted, state
+        worst = culprits[0]
+        result.rejected.append(Rejection(worst.event_key, worst.field, worst.reason))
+        accepted = [e for e in accepted if e.key != worst.event_key]
+        if not accepted:
+            return [], state
+
+
+def rebuild(engine: Engine, through: date | None = None) -> int:
+    """Drop every projection and refold it from the log; returns the number of spells."""
+    with engine.begin() as conn:
+        _lock_writers(conn)
+        held = proj.census_through(conn)
+        proj.drop_projections(conn)
+        by_spell: dict[str, list[ev.Event]] = {}
+        patient_events: list[ev.Event] = []
+        for row in conn.execute(select(t.events).order_by(t.events.c.seq)):
+            event = event_from_row(row)
+            if event.spell_key is not None:
+                by_spell.setdefault(event.spell_key, []).append(event)
+            if row.patient_id is not None:
+                patient_events.append(event)
+        states = [fold_spell(key, found) for key, found in by_spell.items()]
+        proj.write_spells(conn, states)
+        proj.write_patients(conn, fold_patients(patient_events), merged_into(patient_events))
+        target = through or held
+        if target is None and states:
+            latest = max((s.last_event_at for s in states if s.last_event_at), default=None)
+            target = local_date(latest) if latest else None
+        if target is not None:
+            proj.write_census(conn, states, target)
+        return len(states)

@@ -1,0 +1,321 @@
+"""Writing folded state to the projection tables, and keeping the daily census exact.
+
+Every projection is a fold over events (homeflow.domain); this module only stores the
+results. The daily census is kept by adding each changed spell's new contribution and
+subtracting its old one, so a late event changes past days exactly as if it had been on time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from homeflow.domain import events as ev
+from homeflow.domain.clock import local_date, start_of_day
+from homeflow.domain.flow import CENSUS_MEASURES, census_contributions
+from homeflow.domain.organisations import Patient
+from homeflow.domain.patient import fold_patients, merged_into
+from homeflow.domain.spell import SpellState, SpellStatus, fold_spell
+from homeflow.store import schema as t
+from homeflow.store.codec import event_from_row, from_db_time, to_db_time
+
+CHUNK = 900
+SPELL_TABLES = (
+    t.spells,
+    t.ward_stays,
+    t.delay_episodes,
+    t.delay_reason_periods,
+    t.referrals,
+    t.day_ratings,
+    t.bed_occupancy,
+)
+CensusDelta = Counter[tuple[date, str, str]]
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def load_spell_events(conn: Connection, spell_keys: Iterable[str]) -> dict[str, list[ev.Event]]:
+    found: dict[str, list[ev.Event]] = {}
+    for part in chunks(sorted(set(spell_keys))):
+        rows = conn.execute(select(t.events).where(t.events.c.spell_key.in_(part)))
+        for row in rows:
+            found.setdefault(row.spell_key, []).append(event_from_row(row))
+    return found
+
+
+def census_through(conn: Connection) -> date | None:
+    return conn.execute(
+        select(t.projection_marks.c.day).where(t.projection_marks.c.name == "census_through")
+    ).scalar_one_or_none()
+
+
+def _set_census_through(conn: Connection, day: date) -> None:
+    conn.execute(delete(t.projection_marks).where(t.projection_marks.c.name == "census_through"))
+    conn.execute(insert(t.projection_marks).values(name="census_through", day=day))
+
+
+def write_census(conn: Connection, states: Iterable[SpellState], through: date) -> None:
+    """The whole daily census from scratch, up to `through` (used by rebuild)."""
+    delta: CensusDelta = Counter()
+    for state in states:
+        delta.update(census_delta(None, state, through))
+    apply_census_delta(conn, delta)
+    _set_census_through(conn, through)
+
+
+def census_delta(old: SpellState | None, new: SpellState, through: date | None) -> CensusDelta:
+    """New contribution minus old, for the days the census holds."""
+    delta: CensusDelta = Counter()
+    if through is None:
+        return delta
+    for state, sign in ((old, -1), (new, 1)):
+        if state is None or state.admitted_at is None:
+            continue
+        for part in census_contributions(state, local_date(state.admitted_at), through):
+            for name in CENSUS_MEASURES:
+                if value := getattr(part, name):
+                    delta[(part.day, part.ward_code, name)] += sign * value
+    return delta
+
+
+def apply_census_delta(conn: Connection, delta: CensusDelta) -> None:
+    rows: dict[tuple[date, str], dict[str, Any]] = {}
+    for (day, ward_code, name), value in delta.items():
+        if value:
+            row = rows.setdefault(
+                (day, ward_code),
+                {"day": day, "ward_code": ward_code, **dict.fromkeys(CENSUS_MEASURES, 0)},
+            )
+            row[name] = value
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for part in chunks(list(rows.values()), 500):
+        stmt = make_insert(t.daily_census)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["day", "ward_code"],
+            set_={
+                name: getattr(t.daily_census.c, name) + stmt.excluded[name]
+                for name in CENSUS_MEASURES
+            },
+        )
+        conn.execute(stmt, list(part))
+    # A ward-day whose every count fell to zero is dropped, as a rebuild would never write it.
+    days = sorted({day for day, _ in rows})
+    conn.execute(
+        delete(t.daily_census).where(
+            t.daily_census.c.day.between(days[0], days[-1]),
+            *(getattr(t.daily_census.c, name) == 0 for name in CENSUS_MEASURES),
+        )
+    )
+
+
+def write_spells(conn: Connection, states: Sequence[SpellState]) -> None:
+    """Replace the projection rows of these spells with their new state."""
+    keys = [s.spell_key for s in states]
+    for table in SPELL_TABLES:
+        for part in chunks(keys):
+            conn.execute(delete(table).where(table.c.spell_key.in_(part)))
+    rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in SPELL_TABLES}
+    for s in states:
+        for table_name, table_rows in spell_rows(s).items():
+            rows[table_name].extend(table_rows)
+    for table in SPELL_TABLES:
+        if rows[table.name]:
+            for part in chunks(rows[table.name], 5000):
+                conn.execute(insert(table), list(part))
+
+
+def spell_rows(s: SpellState) -> dict[str, list[dict[str, Any]]]:
+    stay = s.current_stay
+    reason = s.current_delay_reason
+    in_hospital = s.status is SpellStatus.ADMITTED
+    on_leave = bool(s.leave) and s.leave[-1].end is None
+    key = s.spell_key
+    return {
+        "spells": [
+            {
+                "spell_key": key,
+                "status": s.status.value,
+                "patient_id": s.patient_id,
+                "site_code": s.site_code,
+                "ward_code": stay.ward_code if stay else None,
+                "bed": stay.bed if stay else None,
+                "admitted_at": to_db_time(s.admitted_at),
+                "admission_method": s.admission_method,
+                "specialty": s.specialty,
+                "discharged_at": to_db_time(s.discharged_at),
+                "discharge_destination": s.discharge_destination,
+                "died": s.died,
+                "on_leave": on_leave and in_hospital,
+                "expected_discharge_date": s.expected_discharge_date,
+                "clinical_criteria": s.clinical_criteria,
+                "last_senior_review_at": to_db_time(s.last_senior_review_at),
+                "meets_criteria": s.meets_criteria,
+                "discharge_ready_date": s.discharge_ready_date,
+                "delay_reason": reason.reason if reason else None,
+                "dtoc_reason": reason.dtoc_reason if reason else None,
+                "responsible_agency": reason.responsible_agency if reason else None,
+                "pathway": s.pathway,
+                "chc_checklist": s.chc_checklist,
+                "chc_checklist_at": to_db_time(s.chc_checklist_at),
+                "chc_assessment_date": s.chc_assessment_date,
+                "chc_assessment_setting": s.chc_assessment_setting,
+                "chc_decision_date": s.chc_decision_date,
+                "event_count": s.event_count,
+                "last_event_at": to_db_time(s.last_event_at),
+            }
+        ],
+        "ward_stays": [
+            {
+                "spell_key": key,
+                "seq": i,
+                "ward_code": w.ward_code,
+                "bed": w.bed,
+                "start_at": to_db_time(w.start),
+                "end_at": to_db_time(w.end),
+            }
+            for i, w in enumerate(s.ward_stays)
+        ],
+        "delay_episodes": [
+            {
+                "spell_key": key,
+                "seq": i,
+                "discharge_ready_date": d.discharge_ready_date,
+                "recorded_at": to_db_time(d.recorded_at),
+                "end_at": to_db_time(d.end),
+                "ended_by": d.ended_by,
+            }
+            for i, d in enumerate(s.delay_episodes)
+        ],
+        "delay_reason_periods": [
+            {
+                "spell_key": key,
+                "seq": i,
+                "start_at": to_db_time(r.start),
+                "end_at": to_db_time(r.end),
+                "reason": r.reason,
+                "dtoc_reason": r.dtoc_reason,
+                "responsible_agency": r.responsible_agency,
+            }
+            for i, r in enumerate(s.delay_reasons)
+        ],
+        "referrals": [
+            {
+                "spell_key": key,
+                "referral_id": r.referral_id,
+                "service": r.service,
+                "provider_org": r.provider_org,
+                "status": r.status,
+                "made_at": to_db_time(r.made_at),
+                "accepted_at": to_db_time(r.accepted_at),
+                "trusted_assessment": r.trusted_assessment,
+                "declined_at": to_db_time(r.declined_at),
+                "decline_reason": r.decline_reason,
+                "completed_at": to_db_time(r.completed_at),
+            }
+            for r in s.referrals
+        ],
+        "day_ratings": [
+            {"spell_key": key, "day": r.day, "colour": r.colour, "red_reason": r.red_reason}
+            for r in s.day_ratings
+        ],
+        "bed_occupancy": (
+            [
+                {
+                    "spell_key": key,
+                    "ward_code": stay.ward_code,
+                    "bed": stay.bed,
+                    "since": to_db_time(stay.start),
+                }
+            ]
+            if in_hospital and stay is not None
+            else []
+        ),
+    }
+
+
+def refresh_patients(conn: Connection, patient_ids: Iterable[str]) -> None:
+    """Refold the patients these events touched, and every merge link."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return
+    found: list[ev.Event] = []
+    for part in chunks(ids):
+        found.extend(
+            event_from_row(r)
+            for r in conn.execute(select(t.events).where(t.events.c.patient_id.in_(part)))
+        )
+    merge_rows = conn.execute(select(t.events).where(t.events.c.type == ev.PatientsMerged.TYPE))
+    links = merged_into(event_from_row(r) for r in merge_rows)
+    write_patients(conn, fold_patients(found), links)
+
+
+def write_patients(conn: Connection, folded: dict[str, Patient], links: dict[str, str]) -> None:
+    for part in chunks(list(folded)):
+        conn.execute(delete(t.patients).where(t.patients.c.patient_id.in_(part)))
+    rows = [
+        {
+            "patient_id": p.patient_id,
+            "nhs_number": p.nhs_number,
+            "local_id": p.local_id,
+            "family_name": p.family_name,
+            "given_name": p.given_name,
+            "birth_date": p.birth_date,
+            "sex": p.sex,
+            "merged_into": links.get(p.patient_id),
+        }
+        for p in folded.values()
+    ]
+    for part in chunks(rows, 5000):
+        conn.execute(insert(t.patients), list(part))
+
+
+def extend_census(conn: Connection, through: date) -> None:
+    """Materialise the daily census up to `through`, folding the spells in hospital then."""
+    held = census_through(conn)
+    if held is not None and held >= through:
+        return
+    first_admission = conn.execute(select(func.min(t.spells.c.admitted_at))).scalar_one_or_none()
+    if first_admission is None:
+        _set_census_through(conn, through)
+        return
+    first = (held + timedelta(days=1)) if held is not None else _local_day(first_admission)
+    window_start = to_db_time(start_of_day(first))
+    keys = conn.execute(
+        select(t.spells.c.spell_key).where(
+            t.spells.c.status.in_([SpellStatus.ADMITTED.value, SpellStatus.DISCHARGED.value]),
+            t.spells.c.admitted_at < to_db_time(start_of_day(through + timedelta(days=1))),
+            or_(t.spells.c.discharged_at.is_(None), t.spells.c.discharged_at >= window_start),
+        )
+    ).scalars()
+    delta: CensusDelta = Counter()
+    for key, spell_events in load_spell_events(conn, list(keys)).items():
+        state = fold_spell(key, spell_events)
+        for part in census_contributions(state, first, through):
+            for name in CENSUS_MEASURES:
+                if value := getattr(part, name):
+                    delta[(part.day, part.ward_code, name)] += value
+    apply_census_delta(conn, delta)
+    _set_census_through(conn, through)
+
+
+def _local_day(stored_utc: Any) -> date:
+    instant = from_db_time(stored_utc)
+    assert instant is not None
+    return local_date(instant)
+
+
+def drop_projections(conn: Connection) -> None:
+    for table in t.PROJECTIONS:
+        conn.execute(delete(table))

@@ -1,0 +1,224 @@
+"""Tables. `events` is the source of truth; every other table but the organisation
+registry is a projection that `homeflow rebuild` can drop and refold from the log."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# ---- The organisation registry (configuration, not events) ----------------------------
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("parent_code", String(12), nullable=True),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("org_code", String(12), ForeignKey("organisations.code"), nullable=False),
+)
+
+wards = Table(
+    "wards",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("site_code", String(12), ForeignKey("sites.code"), nullable=False),
+    Column("beds", Integer, nullable=False),
+    Column("specialty", String(60), nullable=False),
+    Column("type", String(30), nullable=False),
+)
+
+# ---- The event log ---------------------------------------------------------------------
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("type", String(40), nullable=False),
+    Column("source", String(60), nullable=False),
+    Column("spell_key", String(60), nullable=True),
+    Column("patient_id", String(60), nullable=True),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("raw", Text, nullable=True),
+    Column("recorded_by", String(200), nullable=True),
+    Index("ix_events_spell_key", "spell_key"),
+    Index("ix_events_patient_id", "patient_id"),
+)
+
+# ---- Projections -----------------------------------------------------------------------
+
+spells = Table(
+    "spells",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("patient_id", String(60), nullable=True),
+    Column("site_code", String(12), nullable=True),
+    Column("ward_code", String(20), nullable=True),
+    Column("bed", String(20), nullable=True),
+    Column("admitted_at", DateTime, nullable=True),
+    Column("admission_method", String(20), nullable=True),
+    Column("specialty", String(60), nullable=True),
+    Column("discharged_at", DateTime, nullable=True),
+    Column("discharge_destination", String(60), nullable=True),
+    Column("died", Boolean, nullable=False, default=False),
+    Column("on_leave", Boolean, nullable=False, default=False),
+    Column("expected_discharge_date", Date, nullable=True),
+    Column("clinical_criteria", Text, nullable=False, default=""),
+    Column("last_senior_review_at", DateTime, nullable=True),
+    Column("meets_criteria", Boolean, nullable=True),
+    Column("discharge_ready_date", Date, nullable=True),
+    Column("delay_reason", String(10), nullable=True),
+    Column("dtoc_reason", String(10), nullable=True),
+    Column("responsible_agency", String(10), nullable=True),
+    Column("pathway", String(4), nullable=True),
+    Column("chc_checklist", String(10), nullable=True),
+    Column("chc_checklist_at", DateTime, nullable=True),
+    Column("chc_assessment_date", Date, nullable=True),
+    Column("chc_assessment_setting", String(10), nullable=True),
+    Column("chc_decision_date", Date, nullable=True),
+    Column("event_count", Integer, nullable=False),
+    Column("last_event_at", DateTime, nullable=True),
+    Index("ix_spells_status_ward", "status", "ward_code"),
+)
+
+ward_stays = Table(
+    "ward_stays",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("ward_code", String(20), nullable=False),
+    Column("bed", String(20), nullable=True),
+    Column("start_at", DateTime, nullable=False),
+    Column("end_at", DateTime, nullable=True),
+)
+
+delay_episodes = Table(
+    "delay_episodes",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("discharge_ready_date", Date, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("end_at", DateTime, nullable=True),
+    Column("ended_by", String(20), nullable=True),
+)
+
+delay_reason_periods = Table(
+    "delay_reason_periods",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("start_at", DateTime, nullable=False),
+    Column("end_at", DateTime, nullable=True),
+    Column("reason", String(10), nullable=True),
+    Column("dtoc_reason", String(10), nullable=True),
+    Column("responsible_agency", String(10), nullable=True),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("referral_id", String(60), primary_key=True),
+    Column("service", String(30), nullable=False),
+    Column("provider_org", String(12), nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("made_at", DateTime, nullable=False),
+    Column("accepted_at", DateTime, nullable=True),
+    Column("trusted_assessment", Boolean, nullable=False),
+    Column("declined_at", DateTime, nullable=True),
+    Column("decline_reason", Text, nullable=True),
+    Column("completed_at", DateTime, nullable=True),
+)
+
+day_ratings = Table(
+    "day_ratings",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("colour", String(6), nullable=False),
+    Column("red_reason", Text, nullable=True),
+)
+
+bed_occupancy = Table(
+    "bed_occupancy",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("ward_code", String(20), nullable=False),
+    Column("bed", String(20), nullable=True),
+    Column("since", DateTime, nullable=False),
+    Index("ix_bed_occupancy_ward", "ward_code"),
+)
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("patient_id", String(60), primary_key=True),
+    Column("nhs_number", String(10), nullable=True),
+    Column("local_id", String(60), nullable=True),
+    Column("family_name", String(120), nullable=False),
+    Column("given_name", String(120), nullable=False),
+    Column("birth_date", Date, nullable=True),
+    Column("sex", String(10), nullable=True),
+    Column("merged_into", String(60), nullable=True),
+)
+
+daily_census = Table(
+    "daily_census",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("ward_code", String(20), primary_key=True),
+    Column("occupied", Integer, nullable=False),
+    Column("nctr", Integer, nullable=False),
+    Column("stranded", Integer, nullable=False),
+    Column("super_stranded", Integer, nullable=False),
+    Column("admissions", Integer, nullable=False),
+    Column("discharges", Integer, nullable=False),
+    Column("discharges_before_noon", Integer, nullable=False),
+)
+
+# How far the daily census is materialised; later days are added when first asked for.
+projection_marks = Table(
+    "projection_marks",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("day", Date, nullable=True),
+)
+
+PROJECTIONS = (
+    spells,
+    ward_stays,
+    delay_episodes,
+    delay_reason_periods,
+    referrals,
+    day_ratings,
+    bed_occupancy,
+    patients,
+    daily_census,
+    projection_marks,
+)
