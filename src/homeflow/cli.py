@@ -1,0 +1,205 @@
+"""The `homeflow` command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+from homeflow.store import db
+from homeflow.store.codec import event_from_record
+from homeflow.store.eventlog import AppendResult, EventLog, rebuild
+from homeflow.store.queries import CENSUS_COLUMNS, census
+
+app = typer.Typer(help="homeflow: patient flow and discharge for health and care systems.")
+console = Console(stderr=True)
+
+
+class CensusFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (HOMEFLOW_DATABASE_URL, default ./var/homeflow.db)."""
+    engine = db.connect()
+    db.migrate(engine)
+    console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def demo(
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed and end give the same system.")
+    ] = 7,
+    days: Annotated[int, typer.Option(min=1, max=730, help="Days of history to simulate.")] = 120,
+    end: Annotated[
+        str | None, typer.Option(help="Last day simulated, YYYY-MM-DD (default today).")
+    ] = None,
+) -> None:
+    """Build the demo health and care system and its history in the current database."""
+    from homeflow.demo import system
+    from homeflow.demo.generator import generate
+    from homeflow.store import projections as proj
+    from homeflow.store.registry import save_registry
+
+    last = _parse_date("--end", end) if end else date.today()
+    engine = db.connect()
+    db.migrate(engine)
+    with console.status("simulating the system"):
+        demo_events = generate(seed, days, last)
+    with engine.begin() as conn:
+        save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
+    result = _append_by_spell(EventLog(engine), demo_events, "appending events")
+    with console.status("building the daily census"), engine.begin() as conn:
+        proj.extend_census(conn, last)
+    console.print(
+        f"demo system: {len(result.applied):,} events applied, "
+        f"{len(result.duplicates):,} already stored, {len(result.rejected)} rejected"
+    )
+
+
+def _append_by_spell(log: EventLog, events: Sequence[ev.Event], what: str) -> AppendResult:
+    """Append in batches of whole spells, so each spell is folded once."""
+    by_spell: dict[str | None, list[ev.Event]] = {}
+    for event in events:
+        by_spell.setdefault(event.spell_key, []).append(event)
+    total = AppendResult()
+    groups = list(by_spell.values())
+    with _progress() as progress:
+        task = progress.add_task(what, total=len(events))
+        for i in range(0, len(groups), 2000):
+            batch = [e for group in groups[i : i + 2000] for e in group]
+            result = log.append(batch)
+            total.applied += result.applied
+            total.duplicates += result.duplicates
+            total.rejected += result.rejected
+            progress.advance(task, len(batch))
+    return total
+
+
+@app.command()
+def append(
+    path: Annotated[Path, typer.Argument(help="JSON lines: one event per line, or - for stdin.")],
+) -> None:
+    """Append events (key, type, source, occurred_at, spell_key, payload) to the log."""
+    lines = (
+        sys.stdin.read().splitlines() if str(path) == "-" else path.read_text("utf-8").splitlines()
+    )
+    received = datetime.now(UTC)
+    batch: list[ev.Event] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            batch.append(event_from_record(json.loads(line), received))
+        except json.JSONDecodeError as error:
+            _fail(f"line {number}: not JSON ({error.msg})")
+        except InvalidInput as error:
+            _fail(f"line {number}: {error.field}: {error.reason}")
+    result = EventLog(db.connect()).append(batch)
+    for rejection in result.rejected:
+        console.print(f"[red]rejected[/red] {rejection.key}: {rejection.field}: {rejection.reason}")
+    console.print(
+        f"{len(result.applied)} applied, {len(result.duplicates)} duplicate, "
+        f"{len(result.rejected)} rejected"
+    )
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+@app.command("rebuild")
+def rebuild_command() -> None:
+    """Drop every projection and refold it from the event log."""
+    with console.status("refolding every spell from the event log"):
+        spells = rebuild(db.connect())
+    console.print(f"rebuilt projections for {spells:,} spells")
+
+
+@app.command("census")
+def census_command(
+    on: Annotated[
+        str | None, typer.Option("--date", help="Day, YYYY-MM-DD (default today).")
+    ] = None,
+    org: Annotated[
+        str | None, typer.Option(help="Only this organisation's wards (ODS code).")
+    ] = None,
+    output_format: Annotated[CensusFormat, typer.Option("--format")] = CensusFormat.TABLE,
+) -> None:
+    """One row per ward: beds, occupied, NCTR, stranded at midnight; that day's flows."""
+    day = _parse_date("--date", on) if on else date.today()
+    rows = census(db.connect(), day, org)
+    if org and not rows:
+        _fail(f"--org: no wards for organisation {org!r}")
+    if output_format is CensusFormat.CSV:
+        writer = csv.DictWriter(sys.stdout, fieldnames=CENSUS_COLUMNS)
+        writer.writeheader()
+        writer.writerows(r.as_dict() for r in rows)
+    elif output_format is CensusFormat.JSON:
+        json.dump([r.as_dict() for r in rows], sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        table = Table(title=f"Census for {day.isoformat()} (midnight snapshot)")
+        for name in CENSUS_COLUMNS:
+            table.add_column(
+                name,
+                justify="right" if name not in ("org_code", "site_code", "ward_code") else "left",
+            )
+        for r in rows:
+            table.add_row(*(str(v) for v in r.as_dict().values()))
+        Console().print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app."""
+    import uvicorn
+
+    from homeflow.web.app import create_app
+
+    uvicorn.run(create_app(db.connect()), host=host, port=port, log_level="info")
+
+
+def _parse_date(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
+        raise  # unreachable: _fail exits
+
+
+if __name__ == "__main__":
+    app()

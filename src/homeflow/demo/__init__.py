@@ -1,0 +1,1 @@
+"""A realistic demo health and care system, simulated into events."""

@@ -1,0 +1,661 @@
+"""Simulate the demo system into events.
+
+Patients arrive with weekday and seasonal patterns, get better at their own pace, and then
+wait for what their discharge pathway needs. Downstream services have limited capacity
+(reablement and home-care starts a day, community and discharge-to-assess beds, care-home
+placements), so delays arise from queues, not from a dice roll. Delay reasons follow the
+stage a patient is at, weighted by the national mix (delay_reason_mix.csv).
+
+Deterministic for a seed and end date: one `random.Random`, a time-ordered agenda.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import math
+import random
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
+from typing import Any
+
+from homeflow.demo import system
+from homeflow.domain import codes
+from homeflow.domain import events as ev
+from homeflow.domain.clock import SYSTEM_ZONE
+from homeflow.domain.organisations import WardType, nhs_number_check_digit
+
+WARM_UP_DAYS = 90
+SOURCE = "demo"
+
+FAMILY_NAMES = (  # noqa: SIM905 - easier to read as prose
+    "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
+    "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
+    "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan "
+    "Allen James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths Mitchell "
+    "Kelly Cook Carter Richardson Bailey Collins Bell Shaw Murphy Miller Cox Richards Khan"
+).split()
+GIVEN_NAMES = (  # noqa: SIM905
+    "Margaret Jean Mary Patricia Barbara Joan Dorothy Elizabeth Susan Linda Christine Anne "
+    "Sandra Janet Maureen Irene Pauline Sheila Brenda Doreen John David Michael Peter Robert "
+    "James William Brian Anthony George Kenneth Alan Stephen Richard Keith Thomas Colin Roy "
+    "Derek Raymond Amir Priya Oliver Amelia Grace Mohammed Sophie Daniel Emma Ravi"
+).split()
+
+
+@dataclass
+class Patient:
+    spell_key: str
+    patient_id: str
+    site: str
+    kind: str  # acute, mental-health, community
+    age: int
+    pathway: str = "P0"
+    ward: str = ""
+    bed: str | None = None
+    events: list[tuple[float, ev.Payload]] = field(default_factory=list)
+    admitted: float = 0.0
+    discharged: float | None = None
+    ready: float | None = None
+    referral_no: int = 0
+    pending_ref: str = ""
+
+
+@dataclass
+class Service:
+    """A downstream service that starts a limited number of packages or placements a day."""
+
+    name: ev.ReferralService
+    provider: str
+    starts_per_weekday: float
+    stage_reason: str  # capacity reason while waiting
+    arranging_reason: str  # interface reason once accepted
+    queue: deque[Patient] = field(default_factory=deque)
+
+
+def _mix() -> dict[str, float]:
+    text = resources.files("homeflow.demo").joinpath("delay_reason_mix.csv").read_text("utf-8")
+    return {r["code"]: float(r["share"]) for r in csv.DictReader(io.StringIO(text))}
+
+
+class DemoSystem:
+    def __init__(self, seed: int, days: int, end: date) -> None:
+        self.rng = random.Random(seed)
+        self.end = end
+        self.window_start = end - timedelta(days=days - 1)
+        self.origin = self.window_start - timedelta(days=WARM_UP_DAYS)
+        self.horizon = self._hours(end + timedelta(days=1))
+        self.agenda: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
+        self.tick = 0
+        self._now = 0.0
+        self.patients: list[Patient] = []
+        self.free: dict[str, list[str]] = {}
+        self.wards = {w.code: w for w in system.WARDS}
+        for w in system.WARDS:
+            self.free[w.code] = list(reversed(w.bed_labels()))
+        self.reasons = codes.nctr_delay_reasons()
+        self.mix = _mix()
+        self.next_id = 0
+        self.community_queue: deque[Patient] = deque()
+        self.services = {
+            "reablement": Service(ev.ReferralService.REABLEMENT, "RY1", 55.0, "CAP05", "IP04"),
+            "home-care-LAR01": Service(
+                ev.ReferralService.HOME_CARE, "LAR01", 25.5, "CAP10", "IP08"
+            ),
+            "home-care-LAE01": Service(
+                ev.ReferralService.HOME_CARE, "LAE01", 11.0, "CAP10", "IP08"
+            ),
+            "care-home": Service(ev.ReferralService.CARE_HOME, "LAR01", 3.0, "CAP11", "IP11"),
+        }
+
+    # ---- time ---------------------------------------------------------------------------
+
+    def _hours(self, day: date) -> float:
+        return (day - self.origin).days * 24.0
+
+    def instant(self, hours: float) -> datetime:
+        local = datetime.combine(self.origin, time(0)) + timedelta(hours=hours)
+        return local.replace(tzinfo=SYSTEM_ZONE).astimezone(UTC).replace(microsecond=0)
+
+    def day_of(self, hours: float) -> date:
+        return self.origin + timedelta(days=int(hours // 24))
+
+    def at(self, day_start: float, low: float, high: float) -> float:
+        return day_start + self.rng.uniform(low, high)
+
+    def schedule(self, when: float, action: Callable[..., None], *args: Any) -> None:
+        self.tick += 1
+        heapq.heappush(self.agenda, (when, self.tick, action, args))
+
+    def poisson(self, mean: float) -> int:
+        # Knuth's method is exact and quick for the small hourly means used here.
+        limit, k, product = math.exp(-mean), 0, self.rng.random()
+        while product > limit:
+            k += 1
+            product *= self.rng.random()
+        return k
+
+    # ---- the run --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        total_days = (self.end - self.origin).days + 1
+        for d in range(total_days):
+            start = d * 24.0
+            self.schedule(start, self.admit_day, start)
+            self.schedule(start + 10.0, self.start_packages, start)
+            self.schedule(start + 9.5, self.fill_community_beds, start)
+        while self.agenda:
+            when, _, action, args = heapq.heappop(self.agenda)
+            if when >= self.horizon:
+                break
+            self._now = when
+            action(*args)
+
+    def season(self, day: date) -> float:
+        # Winter peaks in early January, about 8% above the yearly mean.
+        return 1.0 + 0.08 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 5) / 365.25)
+
+    def admit_day(self, start: float) -> None:
+        day = self.day_of(start)
+        weekday = day.weekday()
+        emergency_weekday = (1.12, 1.02, 1.0, 0.99, 1.01, 0.92, 0.94)[weekday]
+        for site in system.ACUTE_SITES:
+            mean = site.emergency_per_day * emergency_weekday * self.season(day)
+            for _ in range(self.poisson(mean)):
+                hour = self.rng.choices(range(24), weights=_EMERGENCY_HOURS)[0]
+                self.schedule(
+                    start + hour + self.rng.random(), self.admit_acute, site.code, "emergency"
+                )
+            if weekday < 5:
+                for _ in range(self.poisson(site.elective_per_weekday)):
+                    self.schedule(
+                        self.at(start, 7.0, 11.0), self.admit_acute, site.code, "elective"
+                    )
+        for _ in range(self.poisson(1.75)):
+            self.schedule(self.at(start, 9.0, 22.0), self.admit_mental_health)
+
+    def new_patient(self, site: str, kind: str, age: int) -> Patient:
+        self.next_id += 1
+        n = self.next_id
+        p = Patient(f"V{n:08d}", f"DEMO{n:07d}", site, kind, age)
+        self.patients.append(p)
+        return p
+
+    def admitted_payload(self, p: Patient, method: str, specialty: str, when: float) -> ev.Admitted:
+        born = self.day_of(when) - timedelta(days=int(p.age * 365.25 + self.rng.randrange(365)))
+        return ev.Admitted(
+            patient_id=p.patient_id,
+            site_code=p.site,
+            ward_code=p.ward,
+            bed=p.bed,
+            admission_method=ev.AdmissionMethod(method),
+            specialty=specialty,
+            nhs_number=self.nhs_number(),
+            local_id=f"{p.site}{p.patient_id[-7:]}",
+            family_name=self.rng.choice(FAMILY_NAMES),
+            given_name=self.rng.choice(GIVEN_NAMES),
+            birth_date=born,
+            sex=self.rng.choice(("female", "male")),
+        )
+
+    def nhs_number(self) -> str:
+        while True:
+            first = "999" + f"{self.rng.randrange(10**6):06d}"
+            check = nhs_number_check_digit(first)
+            if check is not None:
+                return f"{first}{check}"
+
+    def take_bed(self, ward_codes: list[str]) -> tuple[str, str | None]:
+        with_space = [w for w in ward_codes if self.free[w]]
+        if not with_space:
+            # Full: the patient is boarded on the largest ward with no bed of their own.
+            return max(ward_codes, key=lambda w: self.wards[w].beds), None
+        ward = self.rng.choices(with_space, weights=[len(self.free[w]) for w in with_space])[0]
+        return ward, self.free[ward].pop()
+
+    def release_bed(self, p: Patient) -> None:
+        if p.bed is not None:
+            self.free[p.ward].append(p.bed)
+
+    def site_wards(self, site: str, prefix: str = "") -> list[str]:
+        return [
+            w.code
+            for w in system.WARDS
+            if w.site_code == site and w.code.startswith(f"{site}-{prefix}")
+        ]
+
+    # ---- acute ----------------------------------------------------------------------------
+
+    def admit_acute(self, site: str, method: str) -> None:
+        when = self._now
+        age = int(min(100, max(18, self.rng.gauss(68 if method == "emergency" else 60, 17))))
+        p = self.new_patient(site, "acute", age)
+        p.pathway = self.rng.choices(("P0", "P1", "P2", "P3"), weights=self.pathway_weights(age))[0]
+        if method == "emergency":
+            p.ward, p.bed = self.take_bed(self.site_wards(site, "AMU"))
+            if p.bed is None:
+                p.ward, p.bed = self.take_bed(self.site_wards(site, "M"))
+        else:
+            p.ward, p.bed = self.take_bed(self.site_wards(site, "S"))
+        p.admitted = when
+        specialty = self.wards[p.ward].specialty
+        p.events.append((when, self.admitted_payload(p, method, specialty, when)))
+        median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
+        clinical = median * math.exp(self.rng.gauss(0.0, 0.85)) * 24.0
+        first_round = self.next_round(when)
+        if self.rng.random() < 0.88:
+            edd = self.day_of(when + clinical * math.exp(self.rng.gauss(0.0, 0.3)))
+            p.events.append((first_round, ev.ExpectedDischargeDateSet(edd, self.criteria_text(p))))
+        p.events.append(
+            (first_round + 0.2, ev.CriteriaToResideAssessed(True, (self.rng.choice(_CRITERIA),)))
+        )
+        if self.wards[p.ward].code.endswith("AMU") and p.bed is not None:
+            self.schedule(when + self.rng.uniform(8.0, 40.0), self.move_from_amu, p)
+        self.schedule(max(when + clinical, first_round + 1.0), self.ready, p)
+
+    def pathway_weights(self, age: int) -> tuple[float, float, float, float]:
+        # Older patients more often need support; overall near the national 50/45/4/1.
+        if age < 65:
+            return (0.62, 0.35, 0.02, 0.01)
+        if age < 80:
+            return (0.48, 0.465, 0.042, 0.013)
+        return (0.39, 0.52, 0.068, 0.022)
+
+    def criteria_text(self, p: Patient) -> str:
+        return self.rng.choice(_CLINICAL_CRITERIA)
+
+    def next_round(self, when: float) -> float:
+        day = math.floor(when / 24.0) * 24.0
+        round_time = day + 9.0 + self.rng.uniform(0.0, 2.5)
+        return round_time if round_time > when else round_time + 24.0
+
+    def move_from_amu(self, p: Patient) -> None:
+        if p.discharged is not None or p.ready is not None:
+            return
+        ward, bed = self.take_bed(self.site_wards(p.site, "M"))
+        if bed is None:
+            return
+        self.release_bed(p)
+        p.ward, p.bed = ward, bed
+        p.events.append((self._now, ev.Transferred(ward, bed)))
+
+    def ready(self, p: Patient) -> None:
+        """The patient no longer meets the criteria to reside."""
+        when = self._now
+        p.ready = when
+        noticed = self.next_round(when)
+        drd = self.day_of(when)
+        p.events.append((noticed, ev.CriteriaToResideAssessed(False, discharge_ready_date=drd)))
+        p.events.append((noticed + 0.1, ev.PathwayAssigned(p.pathway)))
+        if p.pathway == "P0":
+            if self.rng.random() < 0.72:
+                self.schedule(self.discharge_hour(noticed), self.discharge, p)
+            else:
+                self.set_reason(p, noticed + 0.2, ("Hospital process",), None)
+                later = noticed + 24.0 * self.rng.choice((1, 1, 1, 2, 3))
+                self.schedule(self.discharge_hour(later), self.discharge, p)
+            return
+        # Supported discharge: a hospital-process stage, then the care transfer hub.
+        self.set_reason(p, noticed + 0.2, ("Hospital process", "Wellbeing concerns"), None)
+        referred = noticed + self.rng.uniform(4.0, 40.0)
+        self.schedule(referred, self.refer, p)
+        if p.pathway in ("P2", "P3") and self.rng.random() < (0.9 if p.pathway == "P3" else 0.3):
+            outcome = (
+                ev.ChecklistOutcome.POSITIVE
+                if self.rng.random() < 0.55
+                else ev.ChecklistOutcome.NEGATIVE
+            )
+            p.events.append((noticed + self.rng.uniform(10, 50), ev.ChcChecklistCompleted(outcome)))
+            if outcome is ev.ChecklistOutcome.POSITIVE and self.rng.random() < 0.15:
+                assessed = self.day_of(noticed) + timedelta(days=self.rng.randint(2, 8))
+                p.events.append(
+                    (noticed + 24 * 2, ev.ChcAssessmentRecorded(assessed, ev.CareSetting.ACUTE))
+                )
+
+    def set_reason(
+        self,
+        p: Patient,
+        when: float,
+        families: tuple[str, ...],
+        pathway: int | None,
+        code: str | None = None,
+    ) -> None:
+        if code is None:
+            candidates = [
+                c
+                for c in self.reasons.codes
+                if c.family in families
+                and (
+                    pathway is None
+                    or not codes.pathway_numbers(c.pathways)
+                    or pathway in codes.pathway_numbers(c.pathways)
+                )
+            ]
+            code = self.rng.choices(
+                [c.code for c in candidates], weights=[self.mix[c.code] for c in candidates]
+            )[0]
+        p.events.append((when, ev.DelayReasonSet(reason=code)))
+
+    def refer(self, p: Patient) -> None:
+        if p.discharged is not None:
+            return
+        now = self._now
+        pathway = int(p.pathway[1])
+        self.set_reason(p, now, ("Care transfer hub process",), pathway)
+        p.referral_no += 1
+        ref = f"{p.spell_key}-R{p.referral_no}"
+        if p.pathway == "P1":
+            council = "home-care-LAR01" if p.site in ("RX101", "RX102") else "home-care-LAE01"
+            service = self.services["reablement" if self.rng.random() < 0.6 else council]
+            p.events.append((now, ev.ReferralMade(ref, service.name, service.provider)))
+            self.schedule(now + self.rng.uniform(6.0, 30.0), self.await_capacity, p, service, ref)
+        elif p.pathway == "P2":
+            p.events.append((now, ev.ReferralMade(ref, ev.ReferralService.COMMUNITY_BED, "RY1")))
+            self.schedule(now + self.rng.uniform(6.0, 30.0), self.await_community_bed, p, ref)
+        else:
+            service = self.services["care-home"]
+            if self.rng.random() < 0.5:
+                ta = f"{ref}-TA"
+                p.events.append(
+                    (now, ev.ReferralMade(ta, ev.ReferralService.TRUSTED_ASSESSOR, "RY1"))
+                )
+                p.events.append((now + 20.0, ev.ReferralAccepted(ta)))
+                p.events.append((now + 44.0, ev.ReferralCompleted(ta)))
+            p.events.append((now, ev.ReferralMade(ref, service.name, service.provider)))
+            if self.rng.random() < 0.2:
+                p.events.append((now + 30.0, ev.ReferralDeclined(ref, "Unable to meet care needs")))
+                p.referral_no += 1
+                ref = f"{p.spell_key}-R{p.referral_no}"
+                p.events.append((now + 31.0, ev.ReferralMade(ref, service.name, "LAE01")))
+            self.schedule(now + self.rng.uniform(12.0, 48.0), self.await_capacity, p, service, ref)
+
+    def await_capacity(self, p: Patient, service: Service, ref: str) -> None:
+        self.set_reason(p, self._now, ("Capacity",), int(p.pathway[1]), service.stage_reason)
+        service.queue.append(p)
+        p.pending_ref = ref
+
+    def start_packages(self, start: float) -> None:
+        # Services start fewer new packages and placements at the weekend.
+        share = 1.0 if self.day_of(start).weekday() < 5 else 0.4
+        for service in self.services.values():
+            for _ in range(self.poisson(service.starts_per_weekday * share)):
+                if not service.queue:
+                    break
+                p = service.queue.popleft()
+                if p.discharged is not None:
+                    continue
+                accepted = self._now + self.rng.uniform(0.0, 6.0)
+                p.events.append(
+                    (
+                        accepted,
+                        ev.ReferralAccepted(
+                            p.pending_ref,
+                            trusted_assessment=service.name is ev.ReferralService.CARE_HOME
+                            and self.rng.random() < 0.5,
+                        ),
+                    )
+                )
+                self.set_reason(
+                    p,
+                    accepted + 0.1,
+                    ("Interface process",),
+                    int(p.pathway[1]),
+                    service.arranging_reason,
+                )
+                leave = accepted + 24.0 * self.rng.choice((0.5, 1, 1, 1.5, 2))
+                self.schedule(self.discharge_hour(leave), self.discharge, p)
+
+    def await_community_bed(self, p: Patient, ref: str) -> None:
+        self.set_reason(p, self._now, ("Capacity",), 2, "CAP02")
+        p.pending_ref = ref
+        self.community_queue.append(p)
+
+    def fill_community_beds(self, start: float) -> None:
+        wards = [
+            w.code
+            for w in system.WARDS
+            if w.type in (WardType.COMMUNITY, WardType.DISCHARGE_TO_ASSESS)
+        ]
+        while self.community_queue and any(self.free[w] for w in wards):
+            p = self.community_queue.popleft()
+            if p.discharged is not None:
+                continue
+            ward, bed = self.take_bed(wards)
+            accepted = self._now + self.rng.uniform(0.0, 3.0)
+            p.events.append((accepted, ev.ReferralAccepted(p.pending_ref)))
+            self.set_reason(p, accepted + 0.1, ("Interface process",), 2, "IP01")
+            leave = self.discharge_hour(accepted + 24.0 * self.rng.choice((0, 1, 1)))
+            self.schedule(leave, self.discharge, p, (ward, bed))
+
+    def discharge_hour(self, when: float) -> float:
+        day = math.floor(when / 24.0) * 24.0
+        hour = self.rng.choices(range(24), weights=_DISCHARGE_HOURS)[0] + self.rng.random()
+        at = day + hour
+        return at if at > when else at + 24.0
+
+    def discharge(self, p: Patient, community_bed: tuple[str, str | None] | None = None) -> None:
+        when = self._now
+        if p.discharged is not None:
+            return
+        p.discharged = when
+        self.release_bed(p)
+        destination = {
+            "P0": "usual residence",
+            "P1": "usual residence",
+            "P2": "community bed",
+            "P3": "care home",
+        }[p.pathway]
+        if p.kind == "acute":
+            for r in range(1, p.referral_no + 1):
+                ref = f"{p.spell_key}-R{r}"
+                if any(
+                    isinstance(x, ev.ReferralAccepted) and x.referral_id == ref for _, x in p.events
+                ):
+                    p.events.append((when, ev.ReferralCompleted(ref)))
+            died = p.pathway == "P0" and self.rng.random() < 0.03
+            p.events.append(
+                (when, ev.Discharged(destination="died" if died else destination, died=died))
+            )
+        else:
+            p.events.append((when, ev.Discharged(destination="usual residence")))
+        if community_bed is not None:
+            self.admit_community(p, when + self.rng.uniform(0.5, 3.0), community_bed)
+
+    # ---- community and mental health ------------------------------------------------------
+
+    def admit_community(self, acute: Patient, when: float, bed: tuple[str, str | None]) -> None:
+        site = self.wards[bed[0]].site_code
+        p = self.new_patient(site, "community", acute.age)
+        p.patient_id = acute.patient_id
+        p.ward, p.bed = bed
+        p.admitted = when
+        admitted = next(x for _, x in acute.events if isinstance(x, ev.Admitted))
+        p.events.append(
+            (
+                when,
+                ev.Admitted(
+                    acute.patient_id,
+                    site,
+                    p.ward,
+                    p.bed,
+                    ev.AdmissionMethod.TRANSFER,
+                    self.wards[p.ward].specialty,
+                    admitted.nhs_number,
+                    admitted.local_id,
+                    admitted.family_name,
+                    admitted.given_name,
+                    admitted.birth_date,
+                    admitted.sex,
+                ),
+            )
+        )
+        stay = 24.0 * 12.0 * math.exp(self.rng.gauss(0.0, 0.6))
+        ready = when + stay
+        leave = ready
+        if self.rng.random() < 0.25:
+            leave = ready + 24.0 * self.rng.uniform(1.0, 12.0)
+            p.events.append(
+                (ready, ev.CriteriaToResideAssessed(False, discharge_ready_date=self.day_of(ready)))
+            )
+            dtoc, agency = self.rng.choice(
+                (("E", "SC"), ("E", "SC"), ("A", "SC"), ("G", "NHS"), ("F", "SC"))
+            )
+            p.events.append(
+                (ready + 0.5, ev.DelayReasonSet(dtoc_reason=dtoc, responsible_agency=agency))
+            )
+        self.schedule(leave, self.discharge, p)
+
+    def admit_mental_health(self) -> None:
+        when = self._now
+        age = int(min(90, max(18, self.rng.gauss(40, 15))))
+        p = self.new_patient("RW101", "mental-health", age)
+        p.ward, p.bed = self.take_bed(self.site_wards("RW101"))
+        p.admitted = when
+        p.events.append((when, self.admitted_payload(p, "emergency", "Adult Mental Health", when)))
+        stay = 24.0 * 26.0 * math.exp(self.rng.gauss(0.0, 0.75))
+        leave = when + stay
+        if self.rng.random() < 0.18:
+            ready = when + stay * 0.7
+            p.events.append(
+                (ready, ev.CriteriaToResideAssessed(False, discharge_ready_date=self.day_of(ready)))
+            )
+            dtoc, agency = self.rng.choice(
+                (("I", "HOUSING"), ("E", "SC"), ("C", "NHS"), ("A", "BOTH"), ("G", "NHS"))
+            )
+            p.events.append(
+                (ready + 1.0, ev.DelayReasonSet(dtoc_reason=dtoc, responsible_agency=agency))
+            )
+            leave = ready + 24.0 * self.rng.uniform(3.0, 40.0)
+        self.schedule(leave, self.discharge, p)
+
+    # ---- boards: senior reviews and red/green days, recorded in the last weeks ------------
+
+    def board_rounds(self) -> None:
+        first = self._hours(self.end - timedelta(days=13))
+        present = [p for p in self.patients if p.discharged is None or p.discharged >= first]
+        for d in range(14):
+            day = self.end - timedelta(days=d)
+            start = self._hours(day)
+            for p in present:
+                if p.admitted > start + 16.0 or (
+                    p.discharged is not None and p.discharged < start + 16.0
+                ):
+                    continue
+                if p.kind == "acute" and d < 3 and day.weekday() < 5 and self.rng.random() < 0.8:
+                    p.events.append(
+                        (self.at(start, 8.5, 12.0), ev.SeniorReviewRecorded("Consultant"))
+                    )
+                waiting = p.ready is not None and p.ready < start
+                if waiting or self.rng.random() < 0.12:
+                    reason = (
+                        "Waiting for care outside hospital"
+                        if waiting
+                        else self.rng.choice(_RED_REASONS)
+                    )
+                    rating = ev.RedGreenDayRecorded(day, ev.DayColour.RED, reason)
+                else:
+                    rating = ev.RedGreenDayRecorded(day, ev.DayColour.GREEN)
+                p.events.append((start + 16.0 + self.rng.random(), rating))
+
+    def emit(self) -> Iterator[ev.Event]:
+        window = self._hours(self.window_start)
+        for p in self.patients:
+            if p.discharged is not None and p.discharged < window:
+                continue
+            if p.admitted >= self.horizon:
+                continue
+            for n, (when, payload) in enumerate(p.events):
+                if when >= self.horizon:
+                    continue
+                occurred = self.instant(when)
+                yield ev.Event(
+                    key=f"{SOURCE}:{p.spell_key}:{n}",
+                    source=SOURCE,
+                    occurred_at=occurred,
+                    received_at=occurred + timedelta(seconds=30),
+                    spell_key=p.spell_key,
+                    payload=payload,
+                    recorded_by=None
+                    if isinstance(payload, ev.Admitted | ev.Transferred | ev.Discharged)
+                    else "demo",
+                )
+
+
+_EMERGENCY_HOURS = (
+    2,
+    1.5,
+    1,
+    1,
+    1,
+    1,
+    1.5,
+    2,
+    3,
+    4,
+    5,
+    5.5,
+    6,
+    6,
+    6,
+    6,
+    6,
+    5.5,
+    5,
+    4.5,
+    4,
+    3.5,
+    3,
+    2.5,
+)
+_DISCHARGE_HOURS = (
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0.3,
+    1,
+    2.2,
+    3.6,
+    5.5,
+    6.5,
+    7,
+    7.5,
+    7,
+    6,
+    4.5,
+    3,
+    2,
+    1.2,
+    0.5,
+    0.2,
+)
+_CRITERIA = ("02", "03", "04", "06", "08", "12")
+_CLINICAL_CRITERIA = (
+    "Off oxygen for 24 hours; mobilising safely with frame",
+    "Inflammatory markers falling; switched to oral antibiotics",
+    "Pain controlled on oral analgesia; tolerating diet",
+    "NEWS 2 or less for 24 hours; cleared by physiotherapy",
+    "Bloods stable; medicines reconciled",
+)
+_RED_REASONS = (
+    "Planned scan not done today",
+    "Awaiting specialist opinion",
+    "Therapy assessment not done",
+    "Test results not reviewed",
+)
+
+
+def generate(seed: int, days: int, end: date) -> list[ev.Event]:
+    """The demo system's events for `days` days ending on `end` (inclusive)."""
+    sim = DemoSystem(seed, days, end)
+    sim.run()
+    sim.board_rounds()
+    return list(sim.emit())

@@ -1,0 +1,61 @@
+"""Read models the CLI and web pages share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, and_, select
+
+from homeflow.domain.flow import CENSUS_MEASURES
+from homeflow.store import projections as proj
+from homeflow.store import schema as t
+
+CENSUS_COLUMNS = ("org_code", "site_code", "ward_code", "beds", *CENSUS_MEASURES)
+
+
+@dataclass(frozen=True, slots=True)
+class CensusRow:
+    org_code: str
+    site_code: str
+    ward_code: str
+    ward_name: str
+    beds: int
+    occupied: int
+    nctr: int
+    stranded: int
+    super_stranded: int
+    admissions: int
+    discharges: int
+    discharges_before_noon: int
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {name: getattr(self, name) for name in CENSUS_COLUMNS}
+
+
+def census(engine: Engine, day: date, org_code: str | None = None) -> list[CensusRow]:
+    """One row per ward: the midnight snapshot ending `day`, and that day's flows."""
+    with engine.begin() as conn:
+        proj.extend_census(conn, day)
+        c = t.daily_census
+        query = (
+            select(
+                t.sites.c.org_code,
+                t.wards.c.site_code,
+                t.wards.c.code,
+                t.wards.c.name,
+                t.wards.c.beds,
+                *(getattr(c.c, name) for name in CENSUS_MEASURES),
+            )
+            .select_from(
+                t.wards.join(t.sites, t.sites.c.code == t.wards.c.site_code).outerjoin(
+                    c, and_(c.c.ward_code == t.wards.c.code, c.c.day == day)
+                )
+            )
+            .order_by(t.sites.c.org_code, t.wards.c.site_code, t.wards.c.code)
+        )
+        if org_code:
+            query = query.where(t.sites.c.org_code == org_code)
+        return [
+            CensusRow(*row[:5], *(value or 0 for value in row[5:])) for row in conn.execute(query)
+        ]

@@ -1,0 +1,1 @@
+"""The web app: pages and APIs over the store's read models."""
