@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from homeflow.domain import events as ev
+from homeflow.domain.clock import require_aware
 from homeflow.domain.errors import InvalidInput
 
 
@@ -64,6 +65,7 @@ def event_from_record(record: dict[str, Any], received_at: datetime) -> ev.Event
         occurred = datetime.fromisoformat(str(record["occurred_at"]))
     except ValueError:
         raise InvalidInput("occurred_at", f"{record['occurred_at']!r} is not a time") from None
+    require_aware("occurred_at", occurred)
     return ev.Event(
         key=str(record["key"]),
         source=str(record["source"]),

@@ -1,0 +1,64 @@
+"""Real databases for every test: SQLite always, PostgreSQL when HOMEFLOW_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, delete, text
+
+from homeflow.store import db
+from homeflow.store import schema as t
+
+POSTGRES_URL = os.environ.get("HOMEFLOW_TEST_POSTGRES_URL")
+ENGINES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+def _postgres_engine(schema: str) -> Engine:
+    assert POSTGRES_URL is not None
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+
+
+def _drop_postgres_schema(schema: str) -> None:
+    assert POSTGRES_URL is not None
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database on each engine under test."""
+    if request.param == "sqlite":
+        eng = db.connect(f"sqlite:///{tmp_path / 'homeflow.db'}")
+        db.migrate(eng)
+        yield eng
+        eng.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    eng = _postgres_engine(schema)
+    db.migrate(eng)
+    yield eng
+    eng.dispose()
+    _drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, engine: Engine) -> str:
+    """The URL of `engine`, for subprocesses (CLI, server) that open it themselves."""
+    return engine.url.render_as_string(hide_password=False)
+
+
+def empty_all(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(t.events))
+        for table in t.PROJECTIONS:
+            conn.execute(delete(table))

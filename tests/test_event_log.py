@@ -1,0 +1,189 @@
+"""The event log on real SQLite and PostgreSQL: idempotent, order-free, refusing bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, select
+
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+from homeflow.store import projections as proj
+from homeflow.store import schema as t
+from homeflow.store.codec import event_from_record
+from homeflow.store.eventlog import EventLog, rebuild
+from tests.conftest import empty_all
+from tests.streams import LAST_DAY, arrival_order, spell_stream
+
+
+def projections(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection table's rows, in a stable order."""
+    with engine.connect() as conn:
+        return {
+            table.name: sorted(
+                (tuple(row) for row in conn.execute(select(table))), key=repr
+            )
+            for table in t.PROJECTIONS
+        }
+
+
+def start_census(engine: Engine) -> None:
+    with engine.begin() as conn:
+        proj.extend_census(conn, LAST_DAY)
+
+
+def test_schema_from_migrations_matches_the_tables_the_code_uses(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), t.metadata) == []
+
+
+@given(st.data())
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_arrival_order_with_duplicates_gives_the_projections_of_ordered_delivery(
+    engine: Engine, data: st.DataObject
+) -> None:
+    streams = [data.draw(spell_stream(f"S{n}")) for n in range(3)]
+    ordered = sorted((e for s in streams for e in s), key=lambda e: e.occurred_at)
+
+    empty_all(engine)
+    start_census(engine)
+    EventLog(engine).append(ordered)
+    expected = projections(engine)
+
+    empty_all(engine)
+    start_census(engine)
+    log = EventLog(engine)
+    arrived = arrival_order(data.draw, ordered)
+    cut = data.draw(st.integers(0, len(arrived)))
+    first, second = log.append(arrived[:cut]), log.append(arrived[cut:])
+    assert not first.rejected and not second.rejected
+    assert len(first.applied) + len(second.applied) == len(ordered)
+    assert projections(engine) == expected
+
+    rebuild(engine)
+    assert projections(engine) == expected
+
+
+def _at(day: int, hour: int) -> datetime:
+    return datetime(2026, 4, day, hour, tzinfo=UTC)
+
+
+def _ev(key: str, when: datetime, payload: ev.Payload, spell: str = "S1") -> ev.Event:
+    return ev.Event(key, "test", when, when, spell, payload)
+
+
+def test_a_late_back_dated_ready_date_changes_past_census_days(engine: Engine) -> None:
+    start_census(engine)
+    log = EventLog(engine)
+    log.append([_ev("a", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01"))])
+    with engine.connect() as conn:
+        before = conn.execute(select(t.daily_census.c.nctr).where(t.daily_census.c.day == date(2026, 4, 3))).scalar_one()
+    assert before == 0
+    late = ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 4, 2))
+    log.append([_ev("n", _at(5, 9), late)])
+    with engine.connect() as conn:
+        nctr = dict(conn.execute(select(t.daily_census.c.day, t.daily_census.c.nctr)).all())
+    assert nctr[date(2026, 4, 1)] == 0
+    assert all(nctr[date(2026, 4, d)] == 1 for d in range(2, 6))
+
+
+def test_a_repeated_key_is_reported_as_a_duplicate_and_stored_once(engine: Engine) -> None:
+    log = EventLog(engine)
+    admit = _ev("a", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01"))
+    assert log.append([admit]).applied == ["a"]
+    again = log.append([admit, admit])
+    assert again.applied == [] and again.duplicates == ["a", "a"]
+    assert log.count() == 1
+
+
+def test_a_discharge_before_the_admission_is_refused_and_changes_nothing(engine: Engine) -> None:
+    start_census(engine)
+    log = EventLog(engine)
+    log.append([_ev("a", _at(3, 10), ev.Admitted("P1", "SITE", "W-A", "01"))])
+    before = projections(engine)
+    result = log.append([_ev("d", _at(2, 10), ev.Discharged())])
+    assert [(r.key, r.field) for r in result.rejected] == [("d", "occurred_at")]
+    assert "before the admission" in result.rejected[0].reason
+    assert projections(engine) == before
+    assert log.count() == 1
+
+
+def test_events_before_their_admission_wait_as_orphans(engine: Engine) -> None:
+    log = EventLog(engine)
+    log.append([_ev("e", _at(2, 9), ev.ExpectedDischargeDateSet(date(2026, 4, 6)))])
+    with engine.connect() as conn:
+        status = conn.execute(select(t.spells.c.status)).scalar_one()
+    assert status == "orphan"
+    log.append([_ev("a", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01"))])
+    with engine.connect() as conn:
+        row = conn.execute(select(t.spells)).one()
+    assert row.status == "admitted" and row.expected_discharge_date == date(2026, 4, 6)
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({"type": "beamed-up"}, "type"),
+        ({"type": "admitted", "payload": {"patient_id": "P1", "site_code": "S", "ward_code": "W", "nhs_number": "9434765918"}}, "nhs_number"),
+        ({"type": "delay-reason-set", "payload": {"reason": "XX99"}}, "reason"),
+        ({"type": "pathway-assigned", "payload": {"pathway": "P7"}}, "pathway"),
+        ({"type": "delay-reason-set", "payload": {"dtoc_reason": "E"}}, "responsible_agency"),
+        ({"type": "edd-set", "payload": {"expected_discharge_date": "next week"}}, "expected_discharge_date"),
+        ({"type": "criteria-to-reside-assessed", "payload": {"meets": False}}, "discharge_ready_date"),
+        ({"type": "edd-set", "occurred_at": "2026-04-01T10:00:00"}, "occurred_at"),
+        ({"type": "edd-set", "occurred_at": "yesterday"}, "occurred_at"),
+        ({"type": "admitted", "payload": {"patient_id": "P1", "site_code": "S", "ward_code": "W", "colour": "red"}}, "colour"),
+    ],
+)
+def test_bad_input_names_the_field(record: dict[str, Any], field: str) -> None:
+    full = {"key": "k1", "source": "test", "occurred_at": "2026-04-01T10:00:00+01:00", "spell_key": "S1", **record}
+    with pytest.raises(InvalidInput) as caught:
+        event_from_record(full, datetime.now(UTC))
+    assert caught.value.field == field
+
+
+def test_patient_details_follow_updates_and_merges(engine: Engine) -> None:
+    log = EventLog(engine)
+    log.append(
+        [
+            _ev("a1", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01", family_name="Smith", given_name="Ann")),
+            _ev("a2", _at(1, 11), ev.Admitted("P2", "SITE", "W-A", "02", family_name="Smyth"), spell="S2"),
+        ]
+    )
+    when = _at(2, 9)
+    log.append(
+        [
+            ev.Event("u", "test", when, when, None, ev.PatientDetailsUpdated("P1", family_name="Smith-Jones")),
+            ev.Event("m", "test", when, when, None, ev.PatientsMerged("P1", "P2")),
+        ]
+    )
+    with engine.connect() as conn:
+        rows = {r.patient_id: r for r in conn.execute(select(t.patients))}
+    assert rows["P1"].family_name == "Smith-Jones" and rows["P1"].given_name == "Ann"
+    assert rows["P2"].merged_into == "P1"
+
+
+def test_census_counts_midnight_occupancy_and_the_days_flows(engine: Engine) -> None:
+    start_census(engine)
+    log = EventLog(engine)
+    log.append(
+        [
+            _ev("a", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01")),
+            _ev("t", _at(2, 15), ev.Transferred("W-B", "03")),
+            _ev("d", _at(10, 11) - timedelta(minutes=30), ev.Discharged()),
+        ]
+    )
+    with engine.connect() as conn:
+        rows = {(r.day, r.ward_code): r for r in conn.execute(select(t.daily_census))}
+    assert rows[(date(2026, 4, 1), "W-A")].admissions == 1
+    assert rows[(date(2026, 4, 1), "W-A")].occupied == 1
+    assert (date(2026, 4, 2), "W-A") not in rows
+    assert rows[(date(2026, 4, 8), "W-B")].stranded == 1
+    assert rows[(date(2026, 4, 10), "W-B")].discharges_before_noon == 1
+    assert rows[(date(2026, 4, 10), "W-B")].occupied == 0

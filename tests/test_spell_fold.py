@@ -1,0 +1,90 @@
+"""The spell fold: arrival order and duplicate deliveries never change the state."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from homeflow.domain import events as ev
+from homeflow.domain import flow
+from homeflow.domain.spell import SpellStatus, fold_spell
+from tests.streams import arrival_order, spell_stream
+
+
+def dedupe(events: list[ev.Event]) -> list[ev.Event]:
+    return list({e.key: e for e in events}.values())
+
+
+@given(st.data())
+@settings(max_examples=300)
+def test_any_arrival_order_and_duplicates_fold_to_the_same_state(data: st.DataObject) -> None:
+    stream = data.draw(spell_stream())
+    arrived = arrival_order(data.draw, stream)
+    assert fold_spell("S1", dedupe(arrived)) == fold_spell("S1", stream)
+
+
+@given(spell_stream())
+def test_a_valid_stream_has_no_anomalies_and_sane_stays(stream: list[ev.Event]) -> None:
+    state = fold_spell("S1", stream)
+    assert state.anomalies == ()
+    for before, after in zip(state.ward_stays, state.ward_stays[1:], strict=False):
+        assert before.end == after.start
+    if state.status is SpellStatus.DISCHARGED:
+        assert state.ward_stays[-1].end == state.discharged_at
+
+
+def _event(key: str, hours: float, payload: ev.Payload) -> ev.Event:
+    at = datetime(2026, 1, 5, 10, tzinfo=UTC) + timedelta(hours=hours)
+    return ev.Event(key, "test", at, at, "S1", payload)
+
+
+ADMIT = _event("a", 0, ev.Admitted("P1", "SITE", "W-A", "01"))
+
+
+def test_a_transfer_cancellation_returns_the_patient_to_the_previous_bed() -> None:
+    state = fold_spell(
+        "S1",
+        [ADMIT, _event("t", 5, ev.Transferred("W-B", "07")), _event("x", 6, ev.TransferCancelled())],
+    )
+    assert [(s.ward_code, s.bed) for s in state.ward_stays] == [("W-A", "01")]
+
+
+def test_a_discharge_cancellation_reopens_the_spell_and_its_delay() -> None:
+    ready = _event("n", 24, ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 1, 6)))
+    out = _event("d", 30, ev.Discharged())
+    state = fold_spell("S1", [ADMIT, ready, out, _event("c", 31, ev.DischargeCancelled())])
+    assert state.status is SpellStatus.ADMITTED
+    assert state.discharge_ready_date == date(2026, 1, 6)
+
+
+def test_a_discharge_before_the_admission_is_an_anomaly_naming_occurred_at() -> None:
+    state = fold_spell("S1", [ADMIT, _event("d", -2, ev.Discharged())])
+    assert [(a.event_key, a.field) for a in state.anomalies] == [("d", "occurred_at")]
+
+
+def test_events_without_an_admission_leave_an_orphan() -> None:
+    state = fold_spell("S1", [_event("d", 2, ev.Discharged())])
+    assert state.status is SpellStatus.ORPHAN and state.anomalies == ()
+
+
+def test_stranded_thresholds_are_seven_and_twenty_one_days() -> None:
+    state = fold_spell("S1", [ADMIT])
+    admitted = date(2026, 1, 5)
+    assert not flow.is_stranded(state, admitted + timedelta(days=6))
+    assert flow.is_stranded(state, admitted + timedelta(days=7))
+    assert not flow.is_super_stranded(state, admitted + timedelta(days=20))
+    assert flow.is_super_stranded(state, admitted + timedelta(days=21))
+
+
+def test_days_delayed_count_from_the_discharge_ready_date() -> None:
+    ready = _event("n", 50, ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 1, 6)))
+    state = fold_spell("S1", [ADMIT, ready])
+    assert flow.days_delayed(state, date(2026, 1, 5)) == 0
+    assert flow.days_delayed(state, date(2026, 1, 6)) == 1
+    assert flow.days_delayed(state, date(2026, 1, 9)) == 4
+    meets = _event("m", 24 * 4, ev.CriteriaToResideAssessed(True, ("02",)))
+    state = fold_spell("S1", [ADMIT, ready, meets])
+    assert flow.days_delayed(state, date(2026, 1, 9)) == 0
+    assert state.delay_episodes[0].ended_by == "meets criteria"
