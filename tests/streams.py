@@ -21,17 +21,26 @@ def spell_stream(draw: st.DrawFn, spell_key: str = "S1") -> list[ev.Event]:
     def add(payload: ev.Payload, step_hours: int) -> None:
         nonlocal clock
         clock += timedelta(hours=step_hours, minutes=draw(st.integers(0, 59)))
-        made.append(
-            ev.Event(f"{spell_key}-{len(made)}", "test", clock, clock, spell_key, payload)
-        )
+        made.append(ev.Event(f"{spell_key}-{len(made)}", "test", clock, clock, spell_key, payload))
 
     add(ev.Admitted("P-" + spell_key, "SITE", draw(st.sampled_from(WARDS)), "01"), 0)
     for _ in range(draw(st.integers(0, 12))):
         step = draw(st.integers(1, 60))
         kind = draw(
             st.sampled_from(
-                ["transfer", "cancel-transfer", "edd", "nctr", "meets", "reason", "pathway",
-                 "leave", "referral", "red", "review"]
+                [
+                    "transfer",
+                    "cancel-transfer",
+                    "edd",
+                    "nctr",
+                    "meets",
+                    "reason",
+                    "pathway",
+                    "leave",
+                    "referral",
+                    "red",
+                    "review",
+                ]
             )
         )
         if kind == "transfer":
@@ -39,7 +48,10 @@ def spell_stream(draw: st.DrawFn, spell_key: str = "S1") -> list[ev.Event]:
         elif kind == "cancel-transfer":
             add(ev.TransferCancelled(), step)
         elif kind == "edd":
-            add(ev.ExpectedDischargeDateSet(T0.date() + timedelta(days=draw(st.integers(0, 20)))), step)
+            add(
+                ev.ExpectedDischargeDateSet(T0.date() + timedelta(days=draw(st.integers(0, 20)))),
+                step,
+            )
         elif kind == "nctr":
             ready = (clock + timedelta(hours=step)).date() - timedelta(days=draw(st.integers(0, 2)))
             add(ev.CriteriaToResideAssessed(False, discharge_ready_date=ready), step)

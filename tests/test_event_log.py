@@ -26,9 +26,7 @@ def projections(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection table's rows, in a stable order."""
     with engine.connect() as conn:
         return {
-            table.name: sorted(
-                (tuple(row) for row in conn.execute(select(table))), key=repr
-            )
+            table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
             for table in t.PROJECTIONS
         }
 
@@ -44,7 +42,9 @@ def test_schema_from_migrations_matches_the_tables_the_code_uses(engine: Engine)
 
 
 @given(st.data())
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_any_arrival_order_with_duplicates_gives_the_projections_of_ordered_delivery(
     engine: Engine, data: st.DataObject
 ) -> None:
@@ -83,7 +83,9 @@ def test_a_late_back_dated_ready_date_changes_past_census_days(engine: Engine) -
     log = EventLog(engine)
     log.append([_ev("a", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01"))])
     with engine.connect() as conn:
-        before = conn.execute(select(t.daily_census.c.nctr).where(t.daily_census.c.day == date(2026, 4, 3))).scalar_one()
+        before = conn.execute(
+            select(t.daily_census.c.nctr).where(t.daily_census.c.day == date(2026, 4, 3))
+        ).scalar_one()
     assert before == 0
     late = ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 4, 2))
     log.append([_ev("n", _at(5, 9), late)])
@@ -130,19 +132,53 @@ def test_events_before_their_admission_wait_as_orphans(engine: Engine) -> None:
     ("record", "field"),
     [
         ({"type": "beamed-up"}, "type"),
-        ({"type": "admitted", "payload": {"patient_id": "P1", "site_code": "S", "ward_code": "W", "nhs_number": "9434765918"}}, "nhs_number"),
+        (
+            {
+                "type": "admitted",
+                "payload": {
+                    "patient_id": "P1",
+                    "site_code": "S",
+                    "ward_code": "W",
+                    "nhs_number": "9434765918",
+                },
+            },
+            "nhs_number",
+        ),
         ({"type": "delay-reason-set", "payload": {"reason": "XX99"}}, "reason"),
         ({"type": "pathway-assigned", "payload": {"pathway": "P7"}}, "pathway"),
         ({"type": "delay-reason-set", "payload": {"dtoc_reason": "E"}}, "responsible_agency"),
-        ({"type": "edd-set", "payload": {"expected_discharge_date": "next week"}}, "expected_discharge_date"),
-        ({"type": "criteria-to-reside-assessed", "payload": {"meets": False}}, "discharge_ready_date"),
+        (
+            {"type": "edd-set", "payload": {"expected_discharge_date": "next week"}},
+            "expected_discharge_date",
+        ),
+        (
+            {"type": "criteria-to-reside-assessed", "payload": {"meets": False}},
+            "discharge_ready_date",
+        ),
         ({"type": "edd-set", "occurred_at": "2026-04-01T10:00:00"}, "occurred_at"),
         ({"type": "edd-set", "occurred_at": "yesterday"}, "occurred_at"),
-        ({"type": "admitted", "payload": {"patient_id": "P1", "site_code": "S", "ward_code": "W", "colour": "red"}}, "colour"),
+        (
+            {
+                "type": "admitted",
+                "payload": {
+                    "patient_id": "P1",
+                    "site_code": "S",
+                    "ward_code": "W",
+                    "colour": "red",
+                },
+            },
+            "colour",
+        ),
     ],
 )
 def test_bad_input_names_the_field(record: dict[str, Any], field: str) -> None:
-    full = {"key": "k1", "source": "test", "occurred_at": "2026-04-01T10:00:00+01:00", "spell_key": "S1", **record}
+    full = {
+        "key": "k1",
+        "source": "test",
+        "occurred_at": "2026-04-01T10:00:00+01:00",
+        "spell_key": "S1",
+        **record,
+    }
     with pytest.raises(InvalidInput) as caught:
         event_from_record(full, datetime.now(UTC))
     assert caught.value.field == field
@@ -152,14 +188,30 @@ def test_patient_details_follow_updates_and_merges(engine: Engine) -> None:
     log = EventLog(engine)
     log.append(
         [
-            _ev("a1", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01", family_name="Smith", given_name="Ann")),
-            _ev("a2", _at(1, 11), ev.Admitted("P2", "SITE", "W-A", "02", family_name="Smyth"), spell="S2"),
+            _ev(
+                "a1",
+                _at(1, 10),
+                ev.Admitted("P1", "SITE", "W-A", "01", family_name="Smith", given_name="Ann"),
+            ),
+            _ev(
+                "a2",
+                _at(1, 11),
+                ev.Admitted("P2", "SITE", "W-A", "02", family_name="Smyth"),
+                spell="S2",
+            ),
         ]
     )
     when = _at(2, 9)
     log.append(
         [
-            ev.Event("u", "test", when, when, None, ev.PatientDetailsUpdated("P1", family_name="Smith-Jones")),
+            ev.Event(
+                "u",
+                "test",
+                when,
+                when,
+                None,
+                ev.PatientDetailsUpdated("P1", family_name="Smith-Jones"),
+            ),
             ev.Event("m", "test", when, when, None, ev.PatientsMerged("P1", "P2")),
         ]
     )

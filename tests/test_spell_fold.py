@@ -46,13 +46,19 @@ ADMIT = _event("a", 0, ev.Admitted("P1", "SITE", "W-A", "01"))
 def test_a_transfer_cancellation_returns_the_patient_to_the_previous_bed() -> None:
     state = fold_spell(
         "S1",
-        [ADMIT, _event("t", 5, ev.Transferred("W-B", "07")), _event("x", 6, ev.TransferCancelled())],
+        [
+            ADMIT,
+            _event("t", 5, ev.Transferred("W-B", "07")),
+            _event("x", 6, ev.TransferCancelled()),
+        ],
     )
     assert [(s.ward_code, s.bed) for s in state.ward_stays] == [("W-A", "01")]
 
 
 def test_a_discharge_cancellation_reopens_the_spell_and_its_delay() -> None:
-    ready = _event("n", 24, ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 1, 6)))
+    ready = _event(
+        "n", 24, ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 1, 6))
+    )
     out = _event("d", 30, ev.Discharged())
     state = fold_spell("S1", [ADMIT, ready, out, _event("c", 31, ev.DischargeCancelled())])
     assert state.status is SpellStatus.ADMITTED
@@ -79,7 +85,9 @@ def test_stranded_thresholds_are_seven_and_twenty_one_days() -> None:
 
 
 def test_days_delayed_count_from_the_discharge_ready_date() -> None:
-    ready = _event("n", 50, ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 1, 6)))
+    ready = _event(
+        "n", 50, ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 1, 6))
+    )
     state = fold_spell("S1", [ADMIT, ready])
     assert flow.days_delayed(state, date(2026, 1, 5)) == 0
     assert flow.days_delayed(state, date(2026, 1, 6)) == 1

@@ -1,0 +1,135 @@
+"""The CLI and the census page, run as a user would: real subprocesses and a real server."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from homeflow.domain.flow import CENSUS_MEASURES
+from homeflow.store.queries import CENSUS_COLUMNS
+
+END = "2026-03-31"
+
+
+def homeflow(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "homeflow.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def census_csv(url: str, day: str) -> list[dict[str, str]]:
+    done = homeflow(url, "census", "--date", day, "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    return list(csv.DictReader(io.StringIO(done.stdout)))
+
+
+@pytest.fixture
+def demo_url(database_url: str) -> str:
+    done = homeflow(database_url, "demo", "--days", "12", "--end", END, "--seed", "3")
+    assert done.returncode == 0, done.stderr
+    return database_url
+
+
+def test_demo_census_and_rebuild_reproduce_every_figure(demo_url: str) -> None:
+    rows = census_csv(demo_url, END)
+    assert list(rows[0]) == list(CENSUS_COLUMNS)
+    acute = [r for r in rows if r["org_code"] in ("RX1", "RX2")]
+    beds = sum(int(r["beds"]) for r in acute)
+    occupied = sum(int(r["occupied"]) for r in acute)
+    assert 1400 <= beds <= 1600
+    assert 0.6 * beds < occupied <= beds + 50
+    assert sum(int(r["nctr"]) for r in acute) > 0
+    before = {day: census_csv(demo_url, day) for day in ("2026-03-25", END)}
+
+    done = homeflow(demo_url, "rebuild")
+    assert done.returncode == 0, done.stderr
+    assert {day: census_csv(demo_url, day) for day in before} == before
+
+    again = homeflow(demo_url, "demo", "--days", "12", "--end", END, "--seed", "3")
+    assert "demo system: 0 events applied" in again.stderr
+    assert census_csv(demo_url, END) == before[END]
+
+
+def test_census_json_filters_by_organisation(demo_url: str) -> None:
+    done = homeflow(demo_url, "census", "--date", END, "--org", "RW1", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert rows and {r["org_code"] for r in rows} == {"RW1"}
+    assert all(set(CENSUS_MEASURES) <= set(r) for r in rows)
+
+
+def test_bad_cli_input_names_the_option_or_field(database_url: str) -> None:
+    assert homeflow(database_url, "init-db").returncode == 0
+    bad_date = homeflow(database_url, "census", "--date", "31/03/2026")
+    assert bad_date.returncode == 2 and "--date" in bad_date.stderr
+    bad_event = json.dumps(
+        {
+            "key": "k",
+            "type": "pathway-assigned",
+            "source": "cli",
+            "occurred_at": "2026-03-01T10:00:00+00:00",
+            "spell_key": "S1",
+            "payload": {"pathway": "P9"},
+        }
+    )
+    refused = homeflow(database_url, "append", "-", stdin=bad_event + "\n")
+    assert refused.returncode == 2 and "pathway" in refused.stderr and "P9" in refused.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_census_page_is_served_over_http(demo_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "HOMEFLOW_DATABASE_URL": demo_url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                page = httpx.get(f"{base}/", params={"date": END}, timeout=10)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        assert page.status_code == 200
+        assert "RX101-AMU" in page.text and "NCTR per 100 beds" in page.text
+        api = httpx.get(f"{base}/api/census", params={"date": END}, timeout=10).json()
+        assert api == [
+            {
+                k: (int(v) if k not in ("org_code", "site_code", "ward_code") else v)
+                for k, v in r.items()
+            }
+            for r in census_csv(demo_url, END)
+        ]
+        assert (
+            httpx.get(f"{base}/api/census", params={"date": "soon"}, timeout=10).status_code == 422
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
