@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,27 +35,40 @@ def _drop_postgres_schema(schema: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated, empty database on each engine under test."""
-    if request.param == "sqlite":
-        eng = db.connect(f"sqlite:///{tmp_path / 'homeflow.db'}")
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[Engine]:
+    """A migrated, empty database of `kind`, removed afterwards."""
+    if kind == "sqlite":
+        eng = db.connect(f"sqlite:///{folder / 'homeflow.db'}")
         db.migrate(eng)
         yield eng
         eng.dispose()
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     eng = _postgres_engine(schema)
-    db.migrate(eng)
-    yield eng
-    eng.dispose()
-    _drop_postgres_schema(schema)
+    try:
+        db.migrate(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        _drop_postgres_schema(schema)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database on each engine under test."""
+    with fresh_database(request.param, tmp_path) as eng:
+        yield eng
+
+
+def url_of(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, engine: Engine) -> str:
+def database_url(engine: Engine) -> str:
     """The URL of `engine`, for subprocesses (CLI, server) that open it themselves."""
-    return engine.url.render_as_string(hide_password=False)
+    return url_of(engine)
 
 
 def empty_all(engine: Engine) -> None:

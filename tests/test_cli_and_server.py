@@ -10,13 +10,14 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from homeflow.domain.flow import CENSUS_MEASURES
 from homeflow.store.queries import CENSUS_COLUMNS
+from tests.conftest import ENGINES, fresh_database, url_of
 
 END = "2026-03-31"
 
@@ -39,11 +40,16 @@ def census_csv(url: str, day: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(done.stdout)))
 
 
-@pytest.fixture
-def demo_url(database_url: str) -> str:
-    done = homeflow(database_url, "demo", "--days", "12", "--end", END, "--seed", "3")
-    assert done.returncode == 0, done.stderr
-    return database_url
+@pytest.fixture(scope="module", params=ENGINES)
+def demo_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One demo system per engine, shared by the tests that only read it (or rebuild it)."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("demo")) as engine:
+        url = url_of(engine)
+        done = homeflow(url, "demo", "--days", "12", "--end", END, "--seed", "3")
+        assert done.returncode == 0, done.stderr
+        yield url
 
 
 def test_demo_census_and_rebuild_reproduce_every_figure(demo_url: str) -> None:
@@ -98,7 +104,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_the_census_page_is_served_over_http(demo_url: str, tmp_path: Path) -> None:
+def test_the_census_page_is_served_over_http(demo_url: str) -> None:
     port = _free_port()
     env = {**os.environ, "HOMEFLOW_DATABASE_URL": demo_url}
     server = subprocess.Popen(
