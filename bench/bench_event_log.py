@@ -17,7 +17,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Column, Engine, Index, MetaData, Table, create_engine, insert, text
 
 from homeflow.demo import system
 from homeflow.demo.generator import generate
@@ -32,7 +32,16 @@ from homeflow.store.registry import save_registry
 
 def bare_insert_rate(engine: Engine, rows: list[dict[str, object]]) -> float:
     """Rows a second for a plain batched INSERT into a copy of the events table."""
-    copy = t.events.to_metadata(t.metadata.__class__(), name="bench_events")
+    copy = Table(
+        "bench_events",
+        MetaData(),
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key, unique=c.unique)
+            for c in t.events.columns
+        ),
+        Index("ix_bench_events_spell_key", "spell_key"),
+        Index("ix_bench_events_patient_id", "patient_id"),
+    )
     copy.create(engine)
     started = time.perf_counter()
     with engine.begin() as conn:

@@ -6,7 +6,7 @@ Run:
 
 Real figures: for each trust, the median over months from April 2024 of (mean daily NCTR
 patients / general and acute beds available) and (mean daily discharges / beds); the
-table shows the 5th, 50th and 95th percentiles across trusts. Zero days are treated as
+table shows the least, 5th, 50th and 95th percentiles and the greatest across trusts. Zero days are treated as
 missing (trusts that did not submit).
 """
 
@@ -40,7 +40,9 @@ def main() -> None:
             month = datetime.strptime(row["date"], "%B %Y").strftime("%Y-%m")
             if row["general_acute_beds_available"] not in ("", "NA"):
                 beds[(row["nhs_trust22_code"], month)] = float(row["general_acute_beds_available"])
-    nctr = monthly_means(data / "england_trust_criteria_to_reside.csv", "do_not_meet_criteria_to_reside")
+    nctr = monthly_means(
+        data / "england_trust_criteria_to_reside.csv", "do_not_meet_criteria_to_reside"
+    )
     discharged = monthly_means(data / "england_trust_discharged_patients.csv", "discharged_total")
     per_trust: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for key, count in nctr.items():
@@ -55,13 +57,19 @@ def main() -> None:
                 for name in ("beds", "occupied", "nctr", "discharges"):
                     demo[row["org_code"]][name] += int(row[name])
 
-    print("| measure | real trusts p5 | p50 | p95 | demo RX1 | demo RX2 |")
-    print("|---|---|---|---|---|---|")
-    for measure, label in (("nctr", "NCTR per 100 beds"), ("discharges", "discharges a day per 100 beds")):
+    print("| measure | real trusts min | p5 | p50 | p95 | max | demo RX1 | demo RX2 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for measure, label in (
+        ("nctr", "NCTR per 100 beds"),
+        ("discharges", "discharges a day per 100 beds"),
+    ):
         values = [median(v[measure]) for v in per_trust.values() if v[measure]]
         cuts = quantiles(values, n=20)
         shown = [f"{100 * demo[o][measure] / demo[o]['beds']:.1f}" for o in ("RX1", "RX2")]
-        print(f"| {label} | {cuts[0]:.1f} | {median(values):.1f} | {cuts[-1]:.1f} | {shown[0]} | {shown[1]} |")
+        print(
+            f"| {label} | {min(values):.1f} | {cuts[0]:.1f} | {median(values):.1f} | {cuts[-1]:.1f} "
+            f"| {max(values):.1f} | {shown[0]} | {shown[1]} |"
+        )
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ class DemoSystem:
         self.next_id = 0
         self.community_queue: deque[Patient] = deque()
         self.services = {
-            "reablement": Service(ev.ReferralService.REABLEMENT, "RY1", 55.0, "CAP05", "IP04"),
+            "reablement": Service(ev.ReferralService.REABLEMENT, "RY1", 58.0, "CAP05", "IP04"),
             "home-care-LAR01": Service(
                 ev.ReferralService.HOME_CARE, "LAR01", 25.5, "CAP10", "IP08"
             ),
@@ -212,8 +212,8 @@ class DemoSystem:
     def take_bed(self, ward_codes: list[str]) -> tuple[str, str | None]:
         with_space = [w for w in ward_codes if self.free[w]]
         if not with_space:
-            # Full: the patient is boarded on the largest ward with no bed of their own.
-            return max(ward_codes, key=lambda w: self.wards[w].beds), None
+            # Full: the patient is boarded (escalation) on one of the wards, without a bed.
+            return self.rng.choice(ward_codes), None
         ward = self.rng.choices(with_space, weights=[len(self.free[w]) for w in with_space])[0]
         return ward, self.free[ward].pop()
 

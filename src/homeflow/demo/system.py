@@ -125,7 +125,7 @@ class AcuteSite:
 
 
 ACUTE_SITES = (
-    AcuteSite("RX101", 66.0, 12.0),
+    AcuteSite("RX101", 61.0, 12.0),
     AcuteSite("RX102", 30.0, 6.0),
     AcuteSite("RX201", 41.0, 8.0),
 )
