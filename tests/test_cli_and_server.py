@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -139,3 +140,37 @@ def test_the_census_page_is_served_over_http(demo_url: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_demo_hl7_files_parse_with_the_reference_parser_and_match_the_log(tmp_path: Path) -> None:
+    import hl7  # python-hl7: the field's reference parser, a test-only dependency
+    from sqlalchemy import func, select
+
+    from homeflow.store import db
+    from homeflow.store import schema as t
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    out = tmp_path / "hl7"
+    done = homeflow(url, "demo", "--days", "3", "--end", END, "--hl7-out", str(out))
+    assert done.returncode == 0, done.stderr
+    triggers: dict[str, int] = {}
+    engine = db.connect(url)
+    with engine.connect() as conn:
+        spells = {r.spell_key: r.site_code for r in conn.execute(select(t.spells))}
+        stored = dict(
+            conn.execute(select(t.events.c.type, func.count()).group_by(t.events.c.type)).all()
+        )
+    for path in sorted(out.glob("adt-*.hl7")):
+        for text in path.read_bytes().decode("utf-8").split("\n"):
+            message = hl7.parse(text)
+            trigger = str(message.segment("EVN")[1])
+            triggers[trigger] = triggers.get(trigger, 0) + 1
+            assert str(message.segment("MSH")[12]) == "2.4"
+            visit = str(message.segment("PV1")[19])
+            site = str(message.segment("MSH")[4])
+            assert spells[visit] == site == str(message.segment("PV1")[3][0][3])
+    assert triggers == {
+        "A01": stored["admitted"],
+        "A02": stored["transferred"],
+        "A03": stored["discharged"],
+    }

@@ -20,7 +20,7 @@ from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
 from homeflow.store.codec import event_from_record
-from homeflow.store.eventlog import AppendResult, EventLog, rebuild
+from homeflow.store.eventlog import EventLog, rebuild
 from homeflow.store.queries import CENSUS_COLUMNS, census
 
 app = typer.Typer(help="homeflow: patient flow and discharge for health and care systems.")
@@ -66,6 +66,10 @@ def demo(
     end: Annotated[
         str | None, typer.Option(help="Last day simulated, YYYY-MM-DD (default today).")
     ] = None,
+    hl7_out: Annotated[
+        Path | None,
+        typer.Option(help="Also write the ADT events as HL7 v2.4 files, one per day, here."),
+    ] = None,
 ) -> None:
     """Build the demo health and care system and its history in the current database."""
     from homeflow.demo import system
@@ -80,32 +84,35 @@ def demo(
         demo_events = generate(seed, days, last)
     with engine.begin() as conn:
         save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
-    result = _append_by_spell(EventLog(engine), demo_events, "appending events")
+    with _progress() as progress:
+        task = progress.add_task("appending events", total=len(demo_events))
+        result = EventLog(engine).bulk_append(
+            demo_events, on_batch=lambda n: progress.advance(task, n)
+        )
     with console.status("building the daily census"), engine.begin() as conn:
         proj.extend_census(conn, last)
+    if hl7_out is not None:
+        written = write_hl7_files(demo_events, hl7_out)
+        console.print(f"wrote {written:,} HL7 v2.4 ADT messages to {hl7_out}")
     console.print(
         f"demo system: {len(result.applied):,} events applied, "
         f"{len(result.duplicates):,} already stored, {len(result.rejected)} rejected"
     )
 
 
-def _append_by_spell(log: EventLog, events: Sequence[ev.Event], what: str) -> AppendResult:
-    """Append in batches of whole spells, so each spell is folded once."""
-    by_spell: dict[str | None, list[ev.Event]] = {}
-    for event in events:
-        by_spell.setdefault(event.spell_key, []).append(event)
-    total = AppendResult()
-    groups = list(by_spell.values())
-    with _progress() as progress:
-        task = progress.add_task(what, total=len(events))
-        for i in range(0, len(groups), 2000):
-            batch = [e for group in groups[i : i + 2000] for e in group]
-            result = log.append(batch)
-            total.applied += result.applied
-            total.duplicates += result.duplicates
-            total.rejected += result.rejected
-            progress.advance(task, len(batch))
-    return total
+def write_hl7_files(events: Sequence[ev.Event], folder: Path) -> int:
+    """The ADT events as HL7 files, one per local day, messages in the order they happened."""
+    from homeflow.domain.clock import local_date
+    from homeflow.ingest.hl7_writer import adt_messages
+
+    folder.mkdir(parents=True, exist_ok=True)
+    by_day: dict[date, list[str]] = {}
+    ordered = sorted(events, key=lambda e: e.fold_order)
+    for event, message in adt_messages(ordered):
+        by_day.setdefault(local_date(event.occurred_at), []).append(message)
+    for day, messages in by_day.items():
+        (folder / f"adt-{day.isoformat()}.hl7").write_text("\n".join(messages), "utf-8")
+    return sum(len(m) for m in by_day.values())
 
 
 @app.command()

@@ -8,7 +8,7 @@ every spell and patient the batch touched, all in one transaction.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,6 +46,39 @@ class EventLog:
             _lock_writers(conn)
             return append_in(conn, list(new_events))
 
+    def bulk_append(
+        self,
+        new_events: Sequence[ev.Event],
+        spells_per_batch: int = 2000,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> AppendResult:
+        """Append a large load in batches of whole spells, so each spell is folded once.
+
+        `on_batch` hears how many events each batch held (for a progress bar).
+        """
+        by_spell: dict[str | None, list[ev.Event]] = {}
+        for event in new_events:
+            by_spell.setdefault(event.spell_key, []).append(event)
+        groups = list(by_spell.values())
+        total = AppendResult()
+        for i in range(0, len(groups), spells_per_batch):
+            batch = [e for group in groups[i : i + spells_per_batch] for e in group]
+            result = self.append(batch)
+            self.refresh_statistics()
+            total.applied += result.applied
+            total.duplicates += result.duplicates
+            total.rejected += result.rejected
+            if on_batch is not None:
+                on_batch(len(batch))
+        return total
+
+    def refresh_statistics(self) -> None:
+        """Let PostgreSQL's planner see a bulk load at once (autovacuum lags behind), so the
+        duplicate check keeps using the key index instead of scanning the log."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:
+                conn.execute(text("ANALYZE events"))
+
     def events_for_spell(self, spell_key: str) -> list[ev.Event]:
         with self.engine.connect() as conn:
             found = proj.load_spell_events(conn, [spell_key]).get(spell_key, [])
@@ -75,7 +108,9 @@ def append_in(conn: Connection, batch: Sequence[ev.Event]) -> AppendResult:
         else:
             fresh[event.key] = event
     for part in proj.chunks(list(fresh)):
-        for (key,) in conn.execute(select(t.events.c.key).where(t.events.c.key.in_(part))):
+        for (key,) in conn.execute(
+            select(t.events.c.key).where(proj.one_of(conn, t.events.c.key, part))
+        ):
             result.duplicates.append(key)
             del fresh[key]
 

@@ -1,0 +1,134 @@
+"""Writing ADT events as HL7 v2.4 messages, as a patient administration system sends them.
+
+The demo uses this to produce feed files that exercise ingestion end to end: MSH-4 is the
+site code, PV1-3 is ward^room^bed^site and PV1-19 the visit number (homeflow's spell key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from homeflow.domain import events as ev
+from homeflow.domain.clock import SYSTEM_ZONE
+
+TRIGGERS: dict[type[ev.Payload], str] = {
+    ev.Admitted: "A01",
+    ev.Transferred: "A02",
+    ev.Discharged: "A03",
+    ev.AdmissionCancelled: "A11",
+    ev.TransferCancelled: "A12",
+    ev.DischargeCancelled: "A13",
+    ev.LeaveOfAbsenceStarted: "A21",
+    ev.LeaveOfAbsenceEnded: "A22",
+}
+ADMISSION_TYPES = {
+    "emergency": "E",
+    "elective": "EL",
+    "transfer": "T",
+    "maternity": "M",
+    "other": "O",
+}
+SEXES = {"female": "F", "male": "M"}
+
+
+def escape(text: str) -> str:
+    """HL7 escape sequences for the default encoding characters (|^~\\&)."""
+    return (
+        text.replace("\\", "\\E\\")
+        .replace("|", "\\F\\")
+        .replace("^", "\\S\\")
+        .replace("~", "\\R\\")
+        .replace("&", "\\T\\")
+    )
+
+
+def hl7_time(instant: datetime) -> str:
+    return instant.astimezone(SYSTEM_ZONE).strftime("%Y%m%d%H%M%S%z")
+
+
+def adt_messages(
+    adt_events: Iterable[ev.Event], sending_application: str = "DEMO-PAS"
+) -> Iterator[tuple[ev.Event, str]]:
+    """Each ADT event with its HL7 v2.4 message (flow events are not ADT), in given order.
+
+    Each spell's admission details are remembered so later messages carry PID and PV1 as a
+    real feed does.
+    """
+    admissions: dict[str, tuple[ev.Admitted, datetime]] = {}
+    locations: dict[str, tuple[str, str | None]] = {}
+    for event in adt_events:
+        trigger = TRIGGERS.get(type(event.payload))
+        if trigger is None or event.spell_key is None:
+            continue
+        payload = event.payload
+        if isinstance(payload, ev.Admitted):
+            admissions[event.spell_key] = (payload, event.occurred_at)
+            locations[event.spell_key] = (payload.ward_code, payload.bed)
+        elif isinstance(payload, ev.Transferred):
+            locations[event.spell_key] = (payload.ward_code, payload.bed)
+        if event.spell_key not in admissions:
+            continue
+        admitted, admitted_at = admissions[event.spell_key]
+        yield (
+            event,
+            _message(
+                event,
+                trigger,
+                admitted,
+                admitted_at,
+                locations[event.spell_key],
+                sending_application,
+            ),
+        )
+
+
+def _message(
+    event: ev.Event,
+    trigger: str,
+    admitted: ev.Admitted,
+    admitted_at: datetime,
+    location: tuple[str, str | None],
+    sending_application: str,
+) -> str:
+    when = hl7_time(event.occurred_at)
+    ward, bed = location
+    discharged = event.payload if isinstance(event.payload, ev.Discharged) else None
+    identifiers = []
+    if admitted.local_id:
+        identifiers.append(f"{escape(admitted.local_id)}^^^{admitted.site_code}^MR")
+    if admitted.nhs_number:
+        identifiers.append(f"{admitted.nhs_number}^^^NHS^NH")
+    pv1 = [""] * 46
+    pv1[0] = "PV1"
+    pv1[1] = "1"
+    pv1[2] = "I"
+    pv1[3] = f"{escape(ward)}^^{escape(bed or '')}^{admitted.site_code}"
+    pv1[4] = ADMISSION_TYPES[admitted.admission_method.value]
+    pv1[10] = escape(admitted.specialty or "")
+    pv1[19] = escape(event.spell_key or "")
+    if discharged is not None:
+        pv1[36] = "4" if discharged.died else "1"
+        pv1[37] = escape(discharged.destination or "")
+        pv1[45] = when
+    pv1[44] = hl7_time(admitted_at)
+    segments = [
+        f"MSH|^~\\&|{sending_application}|{admitted.site_code}|HOMEFLOW|QDE|{hl7_time(event.received_at)}||"
+        f"ADT^{trigger}^ADT_A01|{escape(event.key)}|P|2.4",
+        f"EVN|{trigger}|{hl7_time(event.received_at)}||||{when}",
+        "|".join(
+            [
+                "PID",
+                "1",
+                "",
+                "~".join(identifiers),
+                "",
+                f"{escape(admitted.family_name)}^{escape(admitted.given_name)}",
+                "",
+                admitted.birth_date.strftime("%Y%m%d") if admitted.birth_date else "",
+                SEXES.get(admitted.sex or "", "U"),
+            ]
+        ),
+        "|".join(pv1).rstrip("|"),
+    ]
+    return "\r".join(segments) + "\r"
