@@ -103,7 +103,7 @@ def demo(
 def write_hl7_files(events: Sequence[ev.Event], folder: Path) -> int:
     """The ADT events as HL7 files, one per local day, messages in the order they happened."""
     from homeflow.domain.clock import local_date
-    from homeflow.ingest.hl7_writer import adt_messages
+    from homeflow.ingest.hl7.writer import adt_messages
 
     folder.mkdir(parents=True, exist_ok=True)
     by_day: dict[date, list[str]] = {}

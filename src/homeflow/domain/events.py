@@ -95,6 +95,21 @@ class Admitted(Payload):
 
 
 @dataclass(frozen=True, slots=True)
+class AdmissionPlanned(Payload):
+    """A planned (pre-)admission, HL7 A05: no bed is taken until the admission itself."""
+
+    TYPE: ClassVar[str] = "admission-planned"
+    patient_id: str
+    site_code: str
+    ward_code: str | None = None
+    planned_for: date | None = None
+
+    def __post_init__(self) -> None:
+        _require("patient_id", self.patient_id)
+        _require("site_code", self.site_code)
+
+
+@dataclass(frozen=True, slots=True)
 class Transferred(Payload):
     TYPE: ClassVar[str] = "transferred"
     ward_code: str
@@ -320,6 +335,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.TYPE: cls
     for cls in (
         Admitted,
+        AdmissionPlanned,
         Transferred,
         Discharged,
         AdmissionCancelled,

@@ -102,6 +102,7 @@ class SpellState:
     site_code: str | None = None
     admitted_at: datetime | None = None
     admission_method: str | None = None
+    planned_for: date | None = None
     specialty: str | None = None
     discharged_at: datetime | None = None
     discharge_destination: str | None = None
@@ -238,6 +239,8 @@ def _apply(f: _Fold, event: ev.Event) -> None:
                 specialty=p.specialty,
                 discharged_at=None,
             )
+        case ev.AdmissionPlanned():
+            f.state = replace(s, planned_for=p.planned_for, patient_id=s.patient_id or p.patient_id)
         case ev.Transferred():
             if not in_hospital:
                 _out_of_sequence(f, event, "transfer")

@@ -1,0 +1,254 @@
+"""ADT messages to homeflow events.
+
+One message becomes one event whose idempotency key is the sending facility and MSH-10, so a
+resent message is a duplicate however often it arrives. Problems are `InvalidInput` naming
+the segment and field (`PV1-19`), which the listener returns in MSA-3 and ERR.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TypedDict
+
+from homeflow.domain import events as ev
+from homeflow.domain.clock import SYSTEM_ZONE
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.organisations import is_valid_nhs_number
+from homeflow.ingest.hl7.parser import Message, component_of
+from homeflow.ingest.mapping import FeedMapping
+
+SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8")
+SPELL_TRIGGERS = {
+    "A01",
+    "A02",
+    "A03",
+    "A04",
+    "A05",
+    "A06",
+    "A07",
+    "A11",
+    "A12",
+    "A13",
+    "A21",
+    "A22",
+}
+PATIENT_TRIGGERS = {"A08", "A31", "A40"}
+ADMISSION_METHODS = {"E": "emergency", "EL": "elective", "R": "elective", "C": "elective",
+                     "T": "transfer", "M": "maternity", "N": "maternity"}  # fmt: skip
+SEXES = {"F": "female", "M": "male"}
+TS = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4})?$")
+
+
+class UnmappedWard(InvalidInput):
+    """The ward is not known to homeflow and not in the feed's mapping: hold the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What a message says, before it is an event: kept with the stored message."""
+
+    control_id: str
+    trigger: str
+    sending_facility: str
+
+
+def header(message: Message) -> Received:
+    control_id = message.value("MSH", 10)
+    if not control_id:
+        raise InvalidInput("MSH-10", "the message control id is missing")
+    kind = message.value("MSH", 9, 1)
+    trigger = message.value("MSH", 9, 2) or message.value("EVN", 1)
+    if kind != "ADT":
+        raise InvalidInput("MSH-9", f"{kind or 'nothing'!r} is not an ADT message")
+    if trigger not in SPELL_TRIGGERS | PATIENT_TRIGGERS:
+        raise InvalidInput("MSH-9", f"ADT^{trigger} is not a supported trigger event")
+    version = message.value("MSH", 12)
+    if version not in SUPPORTED_VERSIONS:
+        raise InvalidInput("MSH-12", f"version {version or 'none'!r} is not supported")
+    return Received(control_id, trigger, message.value("MSH", 4))
+
+
+def hl7_instant(text: str, field: str) -> datetime:
+    match = TS.match(text)
+    if not match:
+        raise InvalidInput(field, f"{text!r} is not an HL7 timestamp (YYYYMMDDHHMM[SS][+ZZZZ])")
+    year, month, day, hour, minute, second, offset = match.groups()
+    try:
+        local = datetime(int(year), int(month or 1), int(day or 1), int(hour or 0),
+                         int(minute or 0), int(second or 0))  # fmt: skip
+    except ValueError as error:
+        raise InvalidInput(field, f"{text!r}: {error}") from None
+    if offset:
+        sign = 1 if offset[0] == "+" else -1
+        shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+        return (local - sign * shift).replace(tzinfo=UTC)
+    # No offset: the sending system's local time, which in England is the system zone.
+    return local.replace(tzinfo=SYSTEM_ZONE).astimezone(UTC)
+
+
+def to_event(message: Message, mapping: FeedMapping, received_at: datetime, raw: str) -> ev.Event:
+    """The event a message stands for; raises InvalidInput naming SEG-n on bad input."""
+    head = header(message)
+    occurred_text = message.value("EVN", 6) or message.value("EVN", 2) or message.value("MSH", 7)
+    if not occurred_text:
+        raise InvalidInput("EVN-6", "no time the event occurred (EVN-6, EVN-2 or MSH-7)")
+    occurred = hl7_instant(occurred_text, "EVN-6")
+    payload, spell_key = _payload(message, head.trigger, mapping)
+    return ev.Event(
+        key=f"hl7:{head.sending_facility}:{head.control_id}",
+        source=mapping.source,
+        occurred_at=occurred,
+        received_at=received_at,
+        spell_key=spell_key,
+        payload=payload,
+        raw=raw,
+    )
+
+
+def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.Payload, str | None]:
+    patient_id = _patient_id(message)
+    if trigger in PATIENT_TRIGGERS:
+        if trigger == "A40":
+            retired = _patient_id_from(message, "MRG", 1, "MRG-1")
+            return ev.PatientsMerged(patient_id, retired), None
+        return ev.PatientDetailsUpdated(patient_id, **_details(message)), None
+    spell_key = message.value("PV1", 19)
+    if not spell_key:
+        raise InvalidInput("PV1-19", "the visit number (spell) is missing")
+    site_sent = message.value("PV1", 3, 4) or message.value("MSH", 4)
+    site = mapping.site(site_sent)
+    if trigger in ("A01", "A04", "A06"):
+        ward = _ward(message, site_sent, mapping)
+        method = ADMISSION_METHODS.get(message.value("PV1", 4), "other")
+        details = _details(message)
+        return (
+            ev.Admitted(
+                patient_id,
+                site,
+                ward,
+                message.value("PV1", 3, 3) or None,
+                ev.AdmissionMethod(method),
+                message.value("PV1", 10) or None,
+                nhs_number=details["nhs_number"],
+                local_id=details["local_id"],
+                family_name=details["family_name"] or "",
+                given_name=details["given_name"] or "",
+                birth_date=details["birth_date"],
+                sex=details["sex"],
+            ),
+            spell_key,
+        )
+    if trigger == "A05":
+        planned = message.value("PV2", 8)
+        return (
+            ev.AdmissionPlanned(
+                patient_id,
+                site,
+                message.value("PV1", 3, 1) or None,
+                hl7_instant(planned, "PV2-8").date() if planned else None,
+            ),
+            spell_key,
+        )
+    if trigger == "A02":
+        return ev.Transferred(
+            _ward(message, site_sent, mapping), message.value("PV1", 3, 3) or None
+        ), spell_key
+    if trigger in ("A03", "A07"):
+        disposition = message.value("PV1", 36)
+        sent_destination = message.value("PV1", 37)
+        destination = mapping.discharge_destinations.get(sent_destination, sent_destination)
+        if trigger == "A07":
+            destination = destination or "outpatient"
+        return ev.Discharged(
+            destination or None, disposition or None, died=disposition == "4"
+        ), spell_key
+    simple: dict[str, ev.Payload] = {
+        "A11": ev.AdmissionCancelled(),
+        "A12": ev.TransferCancelled(),
+        "A13": ev.DischargeCancelled(),
+        "A21": ev.LeaveOfAbsenceStarted(),
+        "A22": ev.LeaveOfAbsenceEnded(),
+    }
+    return simple[trigger], spell_key
+
+
+def _ward(message: Message, site_sent: str, mapping: FeedMapping) -> str:
+    sent = message.value("PV1", 3, 1)
+    if not sent:
+        raise InvalidInput("PV1-3", "the ward (point of care) is missing")
+    ward = mapping.ward(site_sent, sent)
+    if ward is None:
+        raise UnmappedWard(
+            "PV1-3", f"ward {sent!r} at {site_sent!r} is not mapped to a homeflow ward"
+        )
+    return ward
+
+
+def _patient_id(message: Message) -> str:
+    return _patient_id_from(message, "PID", 3, "PID-3")
+
+
+def _patient_id_from(message: Message, segment: str, field: int, name: str) -> str:
+    """The NHS number if given (it follows the patient between organisations), else the MRN."""
+    text = message.raw(segment, field)
+    if not text:
+        raise InvalidInput(name, "no patient identifier")
+    mrn = None
+    for rep in range(len(text.split(message.encoding.repetition))):
+        number = component_of(text, message.encoding, 1, 1, rep)
+        authority = component_of(text, message.encoding, 4, 1, rep)
+        kind = component_of(text, message.encoding, 5, 1, rep)
+        if authority == "NHS" or kind == "NH":
+            if not is_valid_nhs_number(number):
+                raise InvalidInput(name, f"{number!r} is not a valid NHS number")
+            return f"nhs:{number}"
+        if number and mrn is None:
+            mrn = f"mrn:{authority}:{number}"
+    if mrn is None:
+        raise InvalidInput(name, "no patient identifier")
+    return mrn
+
+
+class Details(TypedDict):
+    nhs_number: str | None
+    local_id: str | None
+    family_name: str | None
+    given_name: str | None
+    birth_date: date | None
+    sex: str | None
+
+
+def _details(message: Message) -> Details:
+    """PID fields; what was not sent is None, so an update never blanks what is known."""
+    enc = message.encoding
+    nhs = local = None
+    text = message.raw("PID", 3)
+    for rep in range(len(text.split(enc.repetition)) if text else 0):
+        number = component_of(text, enc, 1, 1, rep)
+        is_nhs = (
+            component_of(text, enc, 4, 1, rep) == "NHS"
+            or component_of(text, enc, 5, 1, rep) == "NH"
+        )
+        if is_nhs:
+            nhs = number
+        elif local is None and number:
+            local = number
+    return {
+        "nhs_number": nhs,
+        "local_id": local,
+        "family_name": message.value("PID", 5, 1) or None,
+        "given_name": message.value("PID", 5, 2) or None,
+        "birth_date": _birth_date(message.value("PID", 7)),
+        "sex": SEXES.get(message.value("PID", 8)),
+    }
+
+
+def _birth_date(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        raise InvalidInput("PID-7", f"{text!r} is not a date of birth (YYYYMMDD)") from None
