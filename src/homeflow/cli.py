@@ -18,6 +18,7 @@ from rich.table import Table
 
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
+from homeflow.ingest.mapping import FeedMapping, load_mapping
 from homeflow.store import db
 from homeflow.store.codec import event_from_record
 from homeflow.store.eventlog import EventLog, rebuild
@@ -143,6 +144,175 @@ def append(
     )
     if result.rejected:
         raise typer.Exit(1)
+
+
+registry_app = typer.Typer(help="Organisations, sites and wards.")
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("load-demo")
+def registry_load_demo() -> None:
+    """Load the demo system's organisations, sites and wards (no events)."""
+    from homeflow.demo import system
+    from homeflow.store.registry import save_registry
+
+    engine = db.connect()
+    db.migrate(engine)
+    with engine.begin() as conn:
+        save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
+    console.print(f"loaded {len(system.WARDS)} wards of the demo system")
+
+
+ingest_app = typer.Typer(help="Take in feeds: HL7 v2 files.")
+app.add_typer(ingest_app, name="ingest")
+
+
+def _mapping(path: Path | None) -> FeedMapping:
+    if path is None:
+        return FeedMapping()
+    try:
+        return load_mapping(path)
+    except (OSError, InvalidInput) as error:
+        _fail(f"--mapping: {error}")
+        raise
+
+
+@ingest_app.command("hl7")
+def ingest_hl7(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of HL7 v2 messages.")],
+    mapping: Annotated[Path | None, typer.Option(help="The feed's mapping file (TOML).")] = None,
+    batch: Annotated[int, typer.Option(min=1, help="Messages applied per transaction.")] = 2000,
+) -> None:
+    """Apply HL7 v2 ADT messages from files: MLLP-framed or not, batches, any line ending."""
+    from homeflow.ingest.feeds import APPLIED, DUPLICATE, HELD, REJECTED, receive_hl7
+    from homeflow.ingest.hl7.mllp import split_file
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"PATH: {', '.join(missing)} does not exist")
+    feed = _mapping(mapping)
+    files = sorted(
+        p for path in paths for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()
+    )
+    engine = db.connect()
+    db.migrate(engine)
+    counts = dict.fromkeys((APPLIED, DUPLICATE, REJECTED, HELD), 0)
+    pending: list[str] = []
+
+    def flush() -> None:
+        for outcome in receive_hl7(engine, pending, feed, datetime.now(UTC)):
+            counts[outcome.outcome] += 1
+        pending.clear()
+
+    with _progress() as progress:
+        task = progress.add_task("ingesting HL7", total=len(files))
+        for path in files:
+            for raw in split_file(path.read_bytes()):
+                pending.append(raw.decode("utf-8", errors="replace"))
+                if len(pending) >= batch:
+                    flush()
+            progress.advance(task)
+        flush()
+    console.print(
+        f"{counts[APPLIED]:,} applied, {counts[DUPLICATE]:,} duplicate, "
+        f"{counts[REJECTED]:,} rejected, {counts[HELD]:,} held for mapping"
+    )
+    if counts[REJECTED] or counts[HELD]:
+        raise typer.Exit(1)
+
+
+messages_app = typer.Typer(help="Messages received from feeds.", invoke_without_command=True)
+app.add_typer(messages_app, name="messages")
+
+
+@messages_app.callback()
+def messages_list(
+    ctx: typer.Context,
+    rejected: Annotated[
+        bool, typer.Option("--rejected", help="Only rejected or held messages.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1)] = 200,
+) -> None:
+    """List received messages, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from homeflow.ingest.feeds import HELD, REJECTED, list_messages
+
+    found = list_messages(db.connect(), [REJECTED, HELD] if rejected else None, limit)
+    table = Table(title="Rejected and held messages" if rejected else "Messages")
+    for name in ("id", "received", "source", "type", "control id", "outcome", "field", "reason"):
+        table.add_column(name)
+    for m in found:
+        table.add_row(
+            str(m.id),
+            m.received_at.isoformat(timespec="seconds"),
+            m.source,
+            m.message_type or "",
+            m.control_id or "",
+            m.outcome,
+            m.field or "",
+            m.reason or "",
+        )
+    Console(width=200).print(table)
+
+
+@messages_app.command("replay")
+def messages_replay(
+    message_ids: Annotated[list[int] | None, typer.Argument(help="Message ids to replay.")] = None,
+    all_rejected: Annotated[
+        bool, typer.Option("--all-rejected", help="Replay every rejected or held message.")
+    ] = False,
+    mapping: Annotated[Path | None, typer.Option(help="The feed's mapping file (TOML).")] = None,
+) -> None:
+    """Re-apply rejected or held messages after the mapping (or registry) is fixed."""
+    from homeflow.ingest.feeds import replay
+
+    if not message_ids and not all_rejected:
+        _fail("give message ids or --all-rejected")
+    chosen = None if all_rejected else message_ids
+    done = replay(db.connect(), _mapping(mapping), chosen, datetime.now(UTC))
+    for message_id, outcome in done:
+        detail = f" {outcome.field}: {outcome.reason}" if outcome.reason else ""
+        console.print(f"message {message_id}: {outcome.outcome}{detail}")
+    if any(not outcome.accepted for _, outcome in done):
+        raise typer.Exit(1)
+
+
+@app.command()
+def feeds(
+    output_format: Annotated[CensusFormat, typer.Option("--format")] = CensusFormat.TABLE,
+) -> None:
+    """Feed health: messages in the last hour and day, last message, lag, rejected."""
+    from homeflow.ingest.feeds import feed_health
+
+    health = [h.as_dict() for h in feed_health(db.connect(), datetime.now(UTC))]
+    if output_format is not CensusFormat.TABLE:
+        json.dump(health, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return
+    table = Table(title="Feeds")
+    for name in (
+        "source",
+        "last hour",
+        "last day",
+        "last message",
+        "mean lag (s)",
+        "rejected",
+        "held",
+    ):
+        table.add_column(name)
+    for h in health:
+        lag = h["mean_lag_seconds_last_day"]
+        table.add_row(
+            h["source"],
+            str(h["messages_last_hour"]),
+            str(h["messages_last_day"]),
+            str(h["last_received_at"]),
+            "" if lag is None else f"{lag:.1f}",
+            str(h["rejected"]),
+            str(h["held"]),
+        )
+    Console(width=160).print(table)
 
 
 @app.command("rebuild")

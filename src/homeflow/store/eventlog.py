@@ -43,7 +43,7 @@ class EventLog:
 
     def append(self, new_events: Iterable[ev.Event]) -> AppendResult:
         with self.engine.begin() as conn:
-            _lock_writers(conn)
+            lock_writers(conn)
             return append_in(conn, list(new_events))
 
     def bulk_append(
@@ -92,7 +92,7 @@ class EventLog:
             return len(conn.execute(select(t.events.c.seq)).all())
 
 
-def _lock_writers(conn: Connection) -> None:
+def lock_writers(conn: Connection) -> None:
     # One writer at a time: the duplicate check, the sequence check and the projection
     # update must see the same log. SQLite gets this from BEGIN IMMEDIATE.
     if conn.dialect.name == "postgresql":
@@ -178,7 +178,7 @@ def _accept(
 def rebuild(engine: Engine, through: date | None = None) -> int:
     """Drop every projection and refold it from the log; returns the number of spells."""
     with engine.begin() as conn:
-        _lock_writers(conn)
+        lock_writers(conn)
         held = proj.census_through(conn)
         proj.drop_projections(conn)
         by_spell: dict[str, list[ev.Event]] = {}

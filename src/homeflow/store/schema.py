@@ -69,6 +69,26 @@ events = Table(
     Index("ix_events_patient_id", "patient_id"),
 )
 
+# Every message a feed delivered, verbatim, with what became of it.
+feed_messages = Table(
+    "feed_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(60), nullable=False),
+    Column("kind", String(10), nullable=False),  # hl7, fhir, csv
+    Column("control_id", String(200), nullable=True),
+    Column("message_type", String(20), nullable=True),
+    Column("received_at", DateTime, nullable=False),
+    Column("occurred_at", DateTime, nullable=True),
+    Column("raw", Text, nullable=False),
+    Column("outcome", String(12), nullable=False),  # applied, duplicate, rejected, held
+    Column("field", String(40), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("event_key", String(200), nullable=True),
+    Index("ix_feed_messages_outcome", "outcome"),
+    Index("ix_feed_messages_source_received", "source", "received_at"),
+)
+
 # ---- Projections -----------------------------------------------------------------------
 
 spells = Table(
