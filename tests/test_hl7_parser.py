@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import hl7
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hl7
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.hl7 import mllp
 from homeflow.ingest.hl7.parser import Encoding, decompose, parse, unescape
@@ -73,19 +73,34 @@ PLAIN = st.text(alphabet="ABCxyz0129 .-/", max_size=8)
 def messages(draw: st.DrawFn) -> str:
     chars = draw(ENCODINGS)
     enc = Encoding(chars[0], chars[1], chars[2], chars[3], chars[4])
-    escapes = st.sampled_from([f"{enc.escape}{code}{enc.escape}" for code in ("F", "S", "T", "R", "E", "X41", ".br")])
+    escapes = st.sampled_from(
+        [f"{enc.escape}{code}{enc.escape}" for code in ("F", "S", "T", "R", "E", "X41", ".br")]
+    )
     atom = st.lists(st.one_of(PLAIN, escapes), max_size=3).map("".join)
     sub = st.lists(atom, min_size=1, max_size=3).map(enc.subcomponent.join)
     comp = st.lists(sub, min_size=1, max_size=4).map(enc.component.join)
     field = st.lists(comp, min_size=1, max_size=3).map(enc.repetition.join)
     names = st.sampled_from(["PID", "PV1", "EVN", "ZU1", "NK1", "PV2", "AL1"])
     segments = draw(
-        st.lists(
-            st.tuples(names, st.lists(field, min_size=1, max_size=8)), min_size=1, max_size=5
-        )
+        st.lists(st.tuples(names, st.lists(field, min_size=1, max_size=8)), min_size=1, max_size=5)
     )
-    msh = f"MSH{enc.field}{enc.component}{enc.repetition}{enc.escape}{enc.subcomponent}" + enc.field.join(
-        ["", "APP", "FAC", "HF", "QDE", "20260101120000", "", f"ADT{enc.component}A01", "MSG1", "P", "2.4"]
+    msh = (
+        f"MSH{enc.field}{enc.component}{enc.repetition}{enc.escape}{enc.subcomponent}"
+        + enc.field.join(
+            [
+                "",
+                "APP",
+                "FAC",
+                "HF",
+                "QDE",
+                "20260101120000",
+                "",
+                f"ADT{enc.component}A01",
+                "MSG1",
+                "P",
+                "2.4",
+            ]
+        )
     )
     body = [name + enc.field + enc.field.join(fields) for name, fields in segments]
     return "\r".join([msh, *body])
@@ -113,7 +128,11 @@ def test_malformed_messages_name_what_is_wrong(text: str, field: str) -> None:
 
 
 def test_segment_separators_may_be_cr_lf_or_crlf() -> None:
-    base = ["MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4", "PID|1||9434765919^^^NHS^NH", "PV1|1|I|W^^1^S"]
+    base = [
+        "MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4",
+        "PID|1||9434765919^^^NHS^NH",
+        "PV1|1|I|W^^1^S",
+    ]
     parsed = [parse(sep.join(base)) for sep in ("\r", "\n", "\r\n")]
     assert parsed[0] == parsed[1] == parsed[2]
     assert parsed[0].value("PV1", 3, 4) == "S"

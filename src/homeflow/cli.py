@@ -221,6 +221,27 @@ def ingest_hl7(
         raise typer.Exit(1)
 
 
+@app.command()
+def listen(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="MLLP port.")] = 2575,
+    mapping: Annotated[Path | None, typer.Option(help="The feed's mapping file (TOML).")] = None,
+    max_message_bytes: Annotated[int, typer.Option(min=1024, help="Largest message accepted.")] = 1
+    << 20,
+) -> None:
+    """Receive HL7 v2 ADT over MLLP; ACK each message once its effect is committed."""
+    import asyncio
+    import logging
+
+    from homeflow.ingest.hl7.listener import Listener
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    feed = _mapping(mapping)
+    engine = db.connect()
+    db.migrate(engine)
+    asyncio.run(Listener(engine, feed, max_message_bytes).serve(host, port))
+
+
 messages_app = typer.Typer(help="Messages received from feeds.", invoke_without_command=True)
 app.add_typer(messages_app, name="messages")
 

@@ -67,6 +67,7 @@ events = Table(
     Column("recorded_by", String(200), nullable=True),
     Index("ix_events_spell_key", "spell_key"),
     Index("ix_events_patient_id", "patient_id"),
+    Index("ix_events_type", "type"),
 )
 
 # Every message a feed delivered, verbatim, with what became of it.

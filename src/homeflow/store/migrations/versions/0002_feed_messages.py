@@ -4,8 +4,9 @@ Revision ID: 0002
 Revises: 0001
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = "0002"
 down_revision = "0001"
@@ -36,8 +37,14 @@ def upgrade() -> None:
             "ix_feed_messages_source_received", ["source", "received_at"], unique=False
         )
 
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index("ix_events_type", ["type"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_type")
+
     with op.batch_alter_table("feed_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_feed_messages_source_received")
         batch_op.drop_index("ix_feed_messages_outcome")

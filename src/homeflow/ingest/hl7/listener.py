@@ -1,0 +1,128 @@
+"""The MLLP listener: many connections, one writer, ACK only after commit.
+
+Each connection's messages are answered in order. Messages from all connections go to one
+writer that commits them in groups (one transaction for as many as are waiting), so the
+ACK a sender receives always describes what is durably stored. On SIGTERM the listener stops
+accepting, finishes what it has received, answers it, and exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl7
+from homeflow.ingest.hl7.ack import ack
+from homeflow.ingest.hl7.mllp import Deframer, FramingError, frame
+from homeflow.ingest.mapping import FeedMapping
+
+log = logging.getLogger("homeflow.listener")
+
+
+@dataclass
+class Pending:
+    raw: str
+    done: asyncio.Future[Outcome] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Listener:
+    def __init__(
+        self,
+        engine: Engine,
+        mapping: FeedMapping,
+        max_message_bytes: int = 1 << 20,
+        group: int = 500,
+    ) -> None:
+        self.engine = engine
+        self.mapping = mapping
+        self.max_message_bytes = max_message_bytes
+        self.group = group
+        self.queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self.connections: set[asyncio.Task[None]] = set()
+
+    async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        server = await asyncio.start_server(self._connection, host, port, limit=1 << 16)
+        writer = asyncio.create_task(self._write())
+        log.info("listening for MLLP on %s:%d", host, port)
+        if ready is not None:
+            ready.set()
+        await stopping.wait()
+        log.info("stopping: finishing messages in flight")
+        server.close()
+        await server.wait_closed()
+        await self.queue.join()
+        for task in list(self.connections):
+            task.cancel()
+        writer.cancel()
+        log.info("stopped")
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.connections.add(task)
+        peer = writer.get_extra_info("peername")
+        deframer = Deframer(self.max_message_bytes)
+        try:
+            while data := await reader.read(1 << 16):
+                for message in deframer.feed(data):
+                    pending = Pending(message.decode("utf-8", errors="replace"))
+                    await self.queue.put(pending)
+                    outcome = await pending.done
+                    writer.write(frame(self._ack(pending.raw, outcome).encode("utf-8")))
+                    await writer.drain()
+        except FramingError as problem:
+            log.warning("closing connection from %s: %s", peer, problem)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            log.info("connection from %s lost", peer)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self.connections.discard(task)
+            writer.close()
+
+    def _ack(self, raw: str, outcome: Outcome) -> str:
+        if outcome.accepted:
+            return ack(raw, "AA", reason="duplicate" if outcome.outcome == DUPLICATE else None)
+        if outcome.outcome == HELD:
+            log.warning("message %s held: %s %s", outcome.control_id, outcome.field, outcome.reason)
+            return ack(raw, "AE" if self.mapping.strict else "AA", outcome.field, outcome.reason)
+        # Unreadable or unsupported messages are refused (AR); readable ones that cannot be
+        # applied, such as a discharge before its admission, are application errors (AE).
+        code = "AE" if outcome.outcome == REJECTED and outcome.event_key else "AR"
+        log.warning("message %s %s: %s %s", outcome.control_id, code, outcome.field, outcome.reason)
+        return ack(raw, code, outcome.field, outcome.reason)
+
+    async def _write(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.group and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                outcomes = await asyncio.to_thread(
+                    receive_hl7,
+                    self.engine,
+                    [p.raw for p in batch],
+                    self.mapping,
+                    datetime.now(UTC),
+                )
+            except Exception as problem:  # the store is down: no ACK, the sender will resend
+                log.exception("could not store %d messages", len(batch))
+                for p in batch:
+                    p.done.set_exception(ConnectionError(str(problem)))
+            else:
+                for p, outcome in zip(batch, outcomes, strict=True):
+                    p.done.set_result(outcome)
+            finally:
+                for _ in batch:
+                    self.queue.task_done()

@@ -1,0 +1,85 @@
+"""Helpers for feed tests: demo HL7 files, a listener subprocess and an MLLP client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from homeflow.ingest.hl7.mllp import Deframer, frame, split_file
+
+
+def homeflow(url: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "homeflow.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def hl7_messages(folder: Path) -> list[bytes]:
+    return [m for path in sorted(folder.glob("*.hl7")) for m in split_file(path.read_bytes())]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ListenerProcess:
+    """`homeflow listen` as a real subprocess."""
+
+    def __init__(self, url: str, port: int, *extra: str) -> None:
+        env = {**os.environ, "HOMEFLOW_DATABASE_URL": url}
+        self.port = port
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "homeflow.cli", "listen", "--port", str(port), *extra],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError as refused:
+                if self.process.poll() is not None:
+                    detail = self.process.stderr.read() if self.process.stderr else ""
+                    raise RuntimeError(detail) from refused
+                time.sleep(0.1)
+        raise RuntimeError("the listener did not start")
+
+    def stop(self) -> str:
+        self.process.terminate()
+        _, err = self.process.communicate(timeout=30)
+        return err
+
+
+class Sender:
+    """An MLLP sender that waits for each ACK, as a patient administration system does."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.deframer = Deframer()
+
+    def send(self, message: bytes) -> bytes:
+        self.sock.sendall(frame(message))
+        while True:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("closed without an ACK")
+            acks = self.deframer.feed(data)
+            if acks:
+                return acks[0]
+
+    def close(self) -> None:
+        self.sock.close()

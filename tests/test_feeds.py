@@ -1,0 +1,274 @@
+"""Feeds end to end: files, the MLLP listener (killed mid-stream), mapping and replay."""
+
+from __future__ import annotations
+
+import csv
+import io
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, select
+
+from homeflow.ingest.hl7.mllp import frame
+from homeflow.store import schema as t
+from tests.conftest import ENGINES, fresh_database, url_of
+from tests.feeds_support import ListenerProcess, Sender, free_port, hl7_messages, homeflow
+
+END = "2026-03-31"
+ADT_COLUMNS = ("ward_code", "beds", "occupied", "stranded", "super_stranded", "admissions",
+               "discharges", "discharges_before_noon")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A demo database (SQLite) and its ADT history as HL7 files."""
+    folder = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    done = homeflow(
+        url, "demo", "--days", "6", "--end", END, "--seed", "5", "--hl7-out", str(folder / "hl7")
+    )
+    assert done.returncode == 0, done.stderr
+    return url, folder / "hl7"
+
+
+def adt_census(url: str, day: str) -> list[tuple[str, ...]]:
+    """The census columns that ADT alone determines (NCTR comes from flow events)."""
+    done = homeflow(url, "census", "--date", day, "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    return [tuple(r[c] for c in ADT_COLUMNS) for r in csv.DictReader(io.StringIO(done.stdout))]
+
+
+@pytest.fixture(params=ENGINES)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as engine:
+        url = url_of(engine)
+        assert homeflow(url, "registry", "load-demo").returncode == 0
+        yield url
+
+
+DAYS = ("2026-03-26", "2026-03-29", END)
+
+
+def test_ingesting_the_demo_hl7_files_gives_the_demo_census(
+    demo: tuple[str, Path], empty_url: str
+) -> None:
+    demo_url, folder = demo
+    done = homeflow(empty_url, "ingest", "hl7", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "0 rejected, 0 held" in done.stderr
+    for day in DAYS:
+        assert adt_census(empty_url, day) == adt_census(demo_url, day)
+    again = homeflow(empty_url, "ingest", "hl7", str(folder))
+    assert again.returncode == 0 and "0 applied" in again.stderr
+
+
+def test_the_listener_gives_the_demo_census_and_survives_sigkill(
+    demo: tuple[str, Path], empty_url: str
+) -> None:
+    demo_url, folder = demo
+    messages = hl7_messages(folder)
+    acked: set[int] = set()
+    lock = threading.Lock()
+    port = free_port()
+    listener = ListenerProcess(empty_url, port)
+    killed = threading.Event()
+
+    def send_share(share: list[int]) -> None:
+        sender = Sender(port)
+        try:
+            for n in share:
+                reply = sender.send(messages[n])
+                assert b"MSA|AA|" in reply, reply
+                with lock:
+                    acked.add(n)
+                    if len(acked) >= len(messages) // 3 and not killed.is_set():
+                        killed.set()
+                        listener.process.send_signal(signal.SIGKILL)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            sender.close()
+
+    shares = [list(range(k, len(messages), 4)) for k in range(4)]
+    threads = [threading.Thread(target=send_share, args=(share,)) for share in shares]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=600)
+    listener.process.wait(timeout=30)
+    assert killed.is_set() and len(acked) < len(messages)
+
+    # A real sender resends whatever it has no ACK for; some were committed before the kill.
+    listener = ListenerProcess(empty_url, port)
+    try:
+        sender = Sender(port)
+        for n in range(len(messages)):
+            if n not in acked:
+                assert b"MSA|AA|" in sender.send(messages[n])
+        sender.close()
+    finally:
+        listener.stop()
+
+    from homeflow.store import db
+
+    engine = db.connect(empty_url)
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
+        distinct = conn.execute(select(func.count(func.distinct(t.events.c.key)))).scalar_one()
+    engine.dispose()
+    assert stored == distinct == len(messages)
+    for day in DAYS:
+        assert adt_census(empty_url, day) == adt_census(demo_url, day)
+
+
+MAPPING = """
+[feed]
+source = "pas-north"
+[wards]
+"RX101/WARD 9" = "RX101-M09"
+"""
+
+
+def _message(control: str, trigger: str, ward: str, when: str, extra_pv1: str = "") -> bytes:
+    return (
+        f"MSH|^~\\&|PAS|RX101|HF|QDE|{when}||ADT^{trigger}|{control}|P|2.4\r"
+        f"EVN|{trigger}|{when}\r"
+        f"PID|1||9434765919^^^NHS^NH||Smith^Ann||19400101|F\r"
+        f"PV1|1|I|{ward}^^04^RX101|E|||||||||||||||VISIT1{extra_pv1}\r"
+    ).encode()
+
+
+def test_an_unmapped_ward_is_held_then_replayed_after_the_mapping_is_fixed(
+    empty_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.hl7").write_bytes(_message("M1", "A01", "WARD 9", "20260330100000"))
+    (folder / "b.hl7").write_bytes(_message("M2", "A03", "WARD 9", "20260331110000"))
+    first = homeflow(empty_url, "ingest", "hl7", str(folder))
+    assert first.returncode == 1 and "1 held for mapping" in first.stderr
+    listed = homeflow(empty_url, "messages", "--rejected")
+    assert "PV1-3" in listed.stdout and "WARD 9" in listed.stdout
+    mapping = tmp_path / "north.toml"
+    mapping.write_text(MAPPING)
+    replayed = homeflow(
+        empty_url, "messages", "replay", "--all-rejected", "--mapping", str(mapping)
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert "applied" in replayed.stderr
+    census = {r[0]: r for r in adt_census(empty_url, "2026-03-30")}
+    assert census["RX101-M09"][2] == "1"  # occupied at midnight
+    assert "WARD 9" not in homeflow(empty_url, "messages", "--rejected").stdout
+
+
+@pytest.mark.parametrize(
+    ("message", "field"),
+    [
+        (
+            b"MSH|^~\\&|PAS|RX101|HF|QDE|20260330||ADT^A01|X1|P|2.4\rPID|1||9434765919^^^NHS^NH\rPV1|1|I|RX101-M01^^1^RX101",
+            "PV1-19",
+        ),
+        (b"MSH|^~\\&|PAS|RX101|HF|QDE|20260330||ADT^A01|X2|P|9.9\rPV1|1|I", "MSH-12"),
+        (b"MSH|^~\\&|PAS|RX101|HF|QDE|20260330||ORU^R01|X3|P|2.4\rPV1|1|I", "MSH-9"),
+        (
+            b"MSH|^~\\&|PAS|RX101|HF|QDE|20260330||ADT^A01|X4|P|2.4\rPID|1||9434765918^^^NHS^NH\rPV1|1|I|RX101-M01||||||||||||||||V9",
+            "PID-3",
+        ),
+        (
+            b"MSH|^~\\&|PAS|RX101|HF|QDE|2026-03-30||ADT^A02|X5|P|2.4\rPID|1||1^^^X^MR\rPV1|1|I|RX101-M01||||||||||||||||V9",
+            "EVN-6",
+        ),
+    ],
+)
+def test_the_listener_answers_bad_messages_with_ar_naming_the_field(
+    empty_url: str, message: bytes, field: str
+) -> None:
+    port = free_port()
+    listener = ListenerProcess(empty_url, port)
+    try:
+        sender = Sender(port)
+        reply = sender.send(message).decode()
+        sender.close()
+    finally:
+        listener.stop()
+    assert "MSA|AR|" in reply and field in reply.split("\r")[1]
+    assert "ERR|" in reply
+
+
+@st.composite
+def hostile_bytes(draw: st.DrawFn) -> bytes:
+    good = _message("F1", "A01", "RX101-M01", "20260330100000")
+    kind = draw(st.sampled_from(["truncate", "binary", "separators", "huge", "no-msh", "frame"]))
+    if kind == "truncate":
+        # Cut anywhere before the visit number: what is left can never be applied.
+        return frame(good[: draw(st.integers(0, good.index(b"VISIT1")))])
+    if kind == "binary":
+        return frame(draw(st.binary(max_size=300)).replace(b"\x1c\r", b""))
+    if kind == "separators":
+        return frame(good.replace(b"|", draw(st.sampled_from([b"", b"^", b"||"]))))
+    if kind == "huge":
+        return frame(good + b"ZZZ|" + b"x" * draw(st.integers(70_000, 200_000)))
+    if kind == "no-msh":
+        return frame(good[good.index(b"\r") + 1 :])
+    return draw(
+        st.sampled_from(
+            [b"\x0b" + good, good + b"\x1c\r", b"junk" + frame(good), b"\x1c\r\x0b\x0b"]
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    folder = tmp_path_factory.mktemp("fuzz")
+    with fresh_database("sqlite", folder) as engine:
+        url = url_of(engine)
+        assert homeflow(url, "registry", "load-demo").returncode == 0
+        port = free_port()
+        listener = ListenerProcess(url, port, "--max-message-bytes", "65536")
+        sender = Sender(port)
+        assert b"MSA|AA|" in sender.send(_message("BASE", "A01", "RX101-M02", "20260329090000"))
+        sender.close()
+        yield url, port
+        assert listener.process.poll() is None, "the listener died"
+        listener.stop()
+
+
+def _snapshot(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(t.spells).order_by(t.spells.c.spell_key))] + [
+            tuple(r) for r in conn.execute(select(t.events.c.key).order_by(t.events.c.key))
+        ]
+
+
+@given(hostile_bytes())
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_malformed_input_never_crashes_the_listener_or_changes_stored_data(
+    fuzz_target: tuple[str, int], payload: bytes
+) -> None:
+    import socket
+
+    from homeflow.store import db
+
+    url, port = fuzz_target
+    engine = db.connect(url)
+    before = _snapshot(engine)
+    reply = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        try:
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)
+            while chunk := sock.recv(65536):
+                reply += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the listener closed a connection it could not trust: allowed
+    # Either an ACK that is not AA, or the connection closed with no ACK.
+    assert b"MSA|AA|" not in reply
+    assert _snapshot(engine) == before
+    engine.dispose()
