@@ -336,6 +336,30 @@ def feeds(
     Console(width=160).print(table)
 
 
+token_app = typer.Typer(help="Bearer tokens for the APIs.")
+app.add_typer(token_app, name="token")
+
+
+class TokenScope(StrEnum):
+    FHIR = "fhir"
+
+
+@token_app.command("create")
+def token_create(
+    org: Annotated[str, typer.Option(help="The organisation (ODS code) the token acts for.")],
+    scope: Annotated[TokenScope, typer.Option(help="What the token may call.")] = TokenScope.FHIR,
+) -> None:
+    """Print a new bearer token (shown once; only its hash is stored)."""
+    from homeflow.ingest.fhir_api import create_token
+
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        print(create_token(engine, org, scope.value))
+    except InvalidInput as problem:
+        _fail(f"--{problem.field}: {problem.reason}")
+
+
 @app.command("rebuild")
 def rebuild_command() -> None:
     """Drop every projection and refold it from the event log."""

@@ -157,20 +157,23 @@ def _accept(
 ) -> tuple[list[ev.Event], SpellState]:
     """Keep the incoming events that make no new impossible sequence."""
     known = {(a.event_key, a.reason) for a in old.anomalies} if old else set()
-    incoming_keys = {e.key for e in incoming}
-    accepted = list(incoming)
+    accepted = sorted(incoming, key=lambda e: e.fold_order)
     while True:
         state = fold_spell(spell_key, before + accepted)
-        culprits = [
-            a
-            for a in state.anomalies
-            if (a.event_key, a.reason) not in known and a.event_key in incoming_keys
-        ]
-        if not culprits:
+        fresh = [a for a in state.anomalies if (a.event_key, a.reason) not in known]
+        if not fresh:
             return accepted, state
-        worst = culprits[0]
-        result.rejected.append(Rejection(worst.event_key, worst.field, worst.reason))
-        accepted = [e for e in accepted if e.key != worst.event_key]
+        # Blame the incoming event the anomaly names; if it names a stored event (a late
+        # admission makes an earlier one "second"), refuse the latest incoming event instead.
+        keys = {e.key for e in accepted}
+        named = next((a for a in fresh if a.event_key in keys), None)
+        if named is not None:
+            result.rejected.append(Rejection(named.event_key, named.field, named.reason))
+            culprit = named.event_key
+        else:
+            culprit = accepted[-1].key
+            result.rejected.append(Rejection(culprit, fresh[0].field, fresh[0].reason))
+        accepted = [e for e in accepted if e.key != culprit]
         if not accepted:
             return [], state
 

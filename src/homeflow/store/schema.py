@@ -90,6 +90,36 @@ feed_messages = Table(
     Index("ix_feed_messages_source_received", "source", "received_at"),
 )
 
+# The latest version of each FHIR Encounter received, as sent (its facts are in `events`).
+fhir_encounters = Table(
+    "fhir_encounters",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("spell_key", String(60), nullable=False),
+    Column("patient_id", String(80), nullable=False),
+    Column("identifier", String(200), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("ward_codes", Text, nullable=False),
+    Column("period_start", DateTime, nullable=True),
+    Column("period_end", DateTime, nullable=True),
+    Column("body", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_fhir_encounters_identifier", "identifier"),
+    Index("ix_fhir_encounters_patient", "patient_id"),
+)
+
+# Bearer tokens for the APIs: only a hash is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("org_code", String(12), ForeignKey("organisations.code"), nullable=False),
+    Column("scope", String(20), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
 # ---- Projections -----------------------------------------------------------------------
 
 spells = Table(

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
+from homeflow.ingest.feeds import feed_health
 from homeflow.store.queries import census
+from homeflow.web.fhir import FhirProblem, fhir_router, outcome
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(title="homeflow")
+    app.include_router(fhir_router(engine))
+
+    @app.exception_handler(FhirProblem)
+    def fhir_problem(_request: Request, problem: FhirProblem) -> JSONResponse:
+        return problem.response
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        if request.url.path.startswith("/fhir"):
+            return outcome(400, "invalid", str(first["msg"]), where or None)
+        return JSONResponse({"detail": f"{where}: {first['msg']}"}, status_code=422)
+
+    @app.get("/api/feeds")
+    def feeds_api() -> list[dict[str, Any]]:
+        return [h.as_dict() for h in feed_health(engine, datetime.now(UTC))]
 
     @app.get("/", response_class=HTMLResponse)
     def census_page(request: Request, day: str | None = Query(None, alias="date")) -> HTMLResponse:

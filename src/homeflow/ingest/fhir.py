@@ -1,0 +1,225 @@
+"""FHIR R4 Encounter to homeflow events (fhir.resources' R4B model has the R4 shape).
+
+An Encounter is a snapshot; homeflow keeps facts. Each version is read into the facts it
+states — admitted, each stay in `location[]`, discharged, cancelled, planned — and every
+fact gets a key made from the resource id and what it is, so posting the same Encounter
+twice, or a new version that only adds a transfer, adds only what is new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fhir.resources.R4B.encounter import Encounter
+from pydantic import ValidationError
+
+from homeflow.domain import events as ev
+from homeflow.domain.clock import SYSTEM_ZONE
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.organisations import is_valid_nhs_number
+
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+ADMISSION_METHOD_URL = (
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-AdmissionMethod"
+)
+DISCHARGE_METHOD_URL = (
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DischargeMethod"
+)
+ENCOUNTER_STATUSES = {"planned", "arrived", "triaged", "in-progress", "onleave", "finished",
+                      "cancelled", "entered-in-error", "unknown"}  # fmt: skip
+INPATIENT_CLASSES = {"IMP", "ACUTE", "NONAC", "SS", "PRENC"}
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterFacts:
+    encounter: Encounter
+    spell_key: str
+    patient_id: str
+    ward_codes: tuple[str, ...]
+
+
+def read_encounter(body: Any) -> Encounter:
+    """Validate a request body as an R4 Encounter; errors name the element."""
+    if not isinstance(body, dict):
+        raise InvalidInput("Encounter", "the body must be a JSON object")
+    if body.get("resourceType") != "Encounter":
+        raise InvalidInput("Encounter.resourceType", "must be 'Encounter'")
+    if body.get("status") not in ENCOUNTER_STATUSES:
+        allowed = ", ".join(sorted(ENCOUNTER_STATUSES))
+        raise InvalidInput("Encounter.status", f"{body.get('status')!r} is not one of: {allowed}")
+    try:
+        return Encounter.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"] if p != "__root__")
+        raise InvalidInput(f"Encounter.{where}" if where else "Encounter", first["msg"]) from None
+
+
+def spell_key_of(encounter: Encounter, resource_id: str) -> str:
+    for identifier in encounter.identifier or []:
+        if identifier.value:
+            return str(identifier.value)
+    return f"fhir-{resource_id}"
+
+
+def patient_id_of(encounter: Encounter) -> str:
+    subject = encounter.subject
+    if subject is None:
+        raise InvalidInput("Encounter.subject", "the patient is required")
+    identifier = subject.identifier
+    if identifier is not None and identifier.system == NHS_NUMBER_SYSTEM and identifier.value:
+        if not is_valid_nhs_number(identifier.value):
+            raise InvalidInput(
+                "Encounter.subject.identifier.value",
+                f"{identifier.value!r} is not a valid NHS number",
+            )
+        return f"nhs:{identifier.value}"
+    if subject.reference:
+        return f"fhir:{subject.reference}"
+    raise InvalidInput("Encounter.subject", "give a reference or an NHS number identifier")
+
+
+def ward_code_of(location: Any, index: int) -> str:
+    ref = location.location
+    if ref.identifier is not None and ref.identifier.value:
+        return str(ref.identifier.value)
+    if ref.reference and ref.reference.startswith("Location/"):
+        return str(ref.reference).removeprefix("Location/")
+    raise InvalidInput(
+        f"Encounter.location[{index}].location", "give Location/<ward code> or an identifier"
+    )
+
+
+def _instant(value: Any, field: str) -> datetime:
+    if value is None:
+        raise InvalidInput(field, "is required")
+    instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=SYSTEM_ZONE)
+    return instant.astimezone(UTC)
+
+
+def _code(extension_url: str, encounter: Encounter, holder: Any = None) -> str | None:
+    for extension in (holder if holder is not None else encounter).extension or []:
+        if extension.url == extension_url and extension.valueCodeableConcept is not None:
+            for coding in extension.valueCodeableConcept.coding or []:
+                if coding.code:
+                    return str(coding.code)
+    return None
+
+
+def admission_method(code: str | None) -> ev.AdmissionMethod:
+    """NHS Data Dictionary admission method: 11-13 elective, 2x emergency, 3x maternity, 81 transfer."""
+    if code is None:
+        return ev.AdmissionMethod.EMERGENCY
+    if code.startswith("1"):
+        return ev.AdmissionMethod.ELECTIVE
+    if code.startswith("2"):
+        return ev.AdmissionMethod.EMERGENCY
+    if code.startswith("3"):
+        return ev.AdmissionMethod.MATERNITY
+    if code == "81":
+        return ev.AdmissionMethod.TRANSFER
+    return ev.AdmissionMethod.OTHER
+
+
+def encounter_events(
+    encounter: Encounter,
+    resource_id: str,
+    site_of_ward: dict[str, str],
+    source: str,
+    received_at: datetime,
+    raw: str,
+) -> list[ev.Event]:
+    """The facts an Encounter version states, as events with stable keys."""
+    spell_key = spell_key_of(encounter, resource_id)
+    patient_id = patient_id_of(encounter)
+    status = encounter.status
+    period = encounter.period
+    stays = sorted(
+        (
+            (_instant(loc.period.start if loc.period else None, f"Encounter.location[{i}].period.start"),
+             ward_code_of(loc, i), i)
+            for i, loc in enumerate(encounter.location or [])
+            if loc.status != "planned"
+        ),
+    )  # fmt: skip
+    for _, ward, i in stays:
+        if ward not in site_of_ward:
+            raise InvalidInput(
+                f"Encounter.location[{i}].location", f"ward {ward!r} is not known to homeflow"
+            )
+
+    def event(kind: str, at: datetime, payload: ev.Payload) -> ev.Event:
+        return ev.Event(
+            f"fhir:{resource_id}:{kind}", source, at, received_at, spell_key, payload, raw=raw
+        )
+
+    if status == "planned":
+        planned_ward = stays[0][1] if stays else None
+        start = period.start if period and period.start else None
+        site = site_of_ward.get(planned_ward or "", "")
+        if not site:
+            raise InvalidInput("Encounter.location", "a planned encounter needs its ward")
+        planned_for = _instant(start, "Encounter.period.start").date() if start else None
+        return [
+            event(
+                "planned",
+                received_at,
+                ev.AdmissionPlanned(patient_id, site, planned_ward, planned_for),
+            )
+        ]
+    if encounter.class_fhir is not None and encounter.class_fhir.code not in INPATIENT_CLASSES:
+        raise InvalidInput(
+            "Encounter.class", f"{encounter.class_fhir.code!r} is not an inpatient class"
+        )
+    admitted_at = _instant(period.start if period else None, "Encounter.period.start")
+    if not stays:
+        raise InvalidInput("Encounter.location", "at least one ward stay is required")
+    first_ward = stays[0][1]
+    subject_id = encounter.subject.identifier if encounter.subject else None
+    out = [
+        event(
+            "admitted",
+            admitted_at,
+            ev.Admitted(
+                patient_id,
+                site_of_ward[first_ward],
+                first_ward,
+                admission_method=admission_method(_code(ADMISSION_METHOD_URL, encounter)),
+                nhs_number=str(subject_id.value)
+                if subject_id and subject_id.system == NHS_NUMBER_SYSTEM
+                else None,
+            ),
+        )
+    ]
+    for start, ward, _ in stays[1:]:
+        out.append(event(f"transfer:{start.isoformat()}:{ward}", start, ev.Transferred(ward)))
+    if status in ("cancelled", "entered-in-error"):
+        out.append(event("cancelled", received_at, ev.AdmissionCancelled()))
+    elif status == "finished":
+        ended = _instant(period.end if period else None, "Encounter.period.end")
+        hospitalization = encounter.hospitalization
+        destination = None
+        disposition = None
+        if hospitalization is not None:
+            if hospitalization.destination is not None:
+                destination = (
+                    hospitalization.destination.display or hospitalization.destination.reference
+                )
+            if hospitalization.dischargeDisposition is not None:
+                codes = hospitalization.dischargeDisposition.coding or []
+                disposition = codes[0].code if codes else hospitalization.dischargeDisposition.text
+        method = _code(DISCHARGE_METHOD_URL, encounter, hospitalization) or _code(
+            DISCHARGE_METHOD_URL, encounter
+        )
+        out.append(
+            event(
+                "discharged",
+                ended,
+                ev.Discharged(destination or disposition, method, died=method == "4"),
+            )
+        )
+    return out
