@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from homeflow.ingest.feeds import feed_health
 from homeflow.store.queries import census
@@ -28,12 +30,19 @@ def create_app(engine: Engine) -> FastAPI:
         return problem.response
 
     @app.exception_handler(RequestValidationError)
-    def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        if not request.url.path.startswith("/fhir"):
+            return await request_validation_exception_handler(request, error)
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
-        if request.url.path.startswith("/fhir"):
-            return outcome(400, "invalid", str(first["msg"]), where or None)
-        return JSONResponse({"detail": f"{where}: {first['msg']}"}, status_code=422)
+        return outcome(400, "invalid", str(first["msg"]), where or None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, error: StarletteHTTPException) -> Response:
+        # The FHIR API answers every error, even an unreadable body, with an OperationOutcome.
+        if not request.url.path.startswith("/fhir"):
+            return await http_exception_handler(request, error)
+        return outcome(error.status_code, "invalid", str(error.detail))
 
     @app.get("/api/feeds")
     def feeds_api() -> list[dict[str, Any]]:
@@ -67,11 +76,7 @@ def create_app(engine: Engine) -> FastAPI:
         )
 
     @app.get("/api/census")
-    def census_api(day: str = Query(..., alias="date")) -> list[dict[str, str | int]]:
-        try:
-            on = date.fromisoformat(day)
-        except ValueError:
-            raise HTTPException(422, f"date: {day!r} is not a date (YYYY-MM-DD)") from None
-        return [r.as_dict() for r in census(engine, on)]
+    def census_api(day: date = Query(..., alias="date")) -> list[dict[str, str | int]]:
+        return [r.as_dict() for r in census(engine, day)]
 
     return app

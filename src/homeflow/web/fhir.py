@@ -49,16 +49,16 @@ def outcome(
     return JSONResponse(body.model_dump(), status_code=status, media_type=FHIR_JSON)
 
 
+class FhirResponse(JSONResponse):
+    media_type = FHIR_JSON
+
+
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    schema = {"$ref": "#/components/schemas/OperationOutcome"}
-    return {
-        code: {"description": "OperationOutcome", "content": {FHIR_JSON: {"schema": schema}}}
-        for code in codes
-    }
+    return {code: {"description": "OperationOutcome", "model": OperationOutcome} for code in codes}
 
 
-RESOURCE = {"description": "Encounter", "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
-BUNDLE = {"description": "searchset Bundle", "content": {FHIR_JSON: {"schema": {"type": "object"}}}}
+RESOURCE: dict[str, Any] = {"description": "Encounter"}
+BUNDLE: dict[str, Any] = {"description": "searchset Bundle"}
 
 
 class FhirProblem(Exception):
@@ -106,7 +106,7 @@ def fhir_router(engine: Engine) -> APIRouter:
         "/Encounter",
         status_code=201,
         responses={201: RESOURCE, 200: RESOURCE, **_errors(400, 401, 403, 422)},
-        response_class=JSONResponse,
+        response_class=FhirResponse,
     )
     def create(
         request: Request,
@@ -121,6 +121,7 @@ def fhir_router(engine: Engine) -> APIRouter:
     @router.put(
         "/Encounter/{resource_id}",
         responses={200: RESOURCE, 201: RESOURCE, **_errors(400, 401, 403, 422)},
+        response_class=FhirResponse,
     )
     def update(
         request: Request,
@@ -133,14 +134,20 @@ def fhir_router(engine: Engine) -> APIRouter:
         result = guarded(lambda: save_encounter(engine, who, body, resource_id))
         return result if isinstance(result, JSONResponse) else write(result, request)
 
-    @router.get("/Encounter/{resource_id}", responses={200: RESOURCE, **_errors(401, 404)})
+    @router.get(
+        "/Encounter/{resource_id}",
+        responses={200: RESOURCE, **_errors(400, 401, 404)},
+        response_class=FhirResponse,
+    )
     def read(resource_id: str, who: Annotated[Caller, Depends(caller)]) -> JSONResponse:
         result = guarded(lambda: read_encounter_by_id(engine, who, resource_id))
         if isinstance(result, JSONResponse):
             return result
         return JSONResponse(result, media_type=FHIR_JSON)
 
-    @router.get("/Encounter", responses={200: BUNDLE, **_errors(400, 401)})
+    @router.get(
+        "/Encounter", responses={200: BUNDLE, **_errors(400, 401)}, response_class=FhirResponse
+    )
     def search(
         request: Request,
         who: Annotated[Caller, Depends(caller)],
