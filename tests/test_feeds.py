@@ -20,8 +20,16 @@ from tests.conftest import ENGINES, fresh_database, url_of
 from tests.feeds_support import ListenerProcess, Sender, free_port, hl7_messages, homeflow
 
 END = "2026-03-31"
-ADT_COLUMNS = ("ward_code", "beds", "occupied", "stranded", "super_stranded", "admissions",
-               "discharges", "discharges_before_noon")  # fmt: skip
+ADT_COLUMNS = (
+    "ward_code",
+    "beds",
+    "occupied",
+    "stranded",
+    "super_stranded",
+    "admissions",
+    "discharges",
+    "discharges_before_noon",
+)
 
 
 @pytest.fixture(scope="module")

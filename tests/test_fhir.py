@@ -128,8 +128,11 @@ def test_create_update_read_and_search_an_encounter(server: tuple[str, str, str]
     census = httpx.get(f"{base}/api/census", params={"date": "2026-03-31"}).json()
     ward = next(r for r in census if r["ward_code"] == "RX101-M03")
     assert ward["occupied"] == 1
-    discharge_day = next(r for r in httpx.get(f"{base}/api/census", params={"date": "2026-04-02"}).json()
-                         if r["ward_code"] == "RX101-M03")  # fmt: skip
+    discharge_day = next(
+        r
+        for r in httpx.get(f"{base}/api/census", params={"date": "2026-04-02"}).json()
+        if r["ward_code"] == "RX101-M03"
+    )
     assert discharge_day["discharges"] == 1 and discharge_day["discharges_before_noon"] == 1
 
 
@@ -138,10 +141,22 @@ def test_errors_are_operation_outcomes_naming_the_element(server: tuple[str, str
     cases = [
         (encounter("wibble"), token, 422, "Encounter.status"),
         (encounter(ward="NOWHERE"), token, 403, None),
-        ({**encounter(), "subject": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "1234567890"}}},
-         token, 422, "Encounter.subject.identifier.value"),
+        (
+            {
+                **encounter(),
+                "subject": {
+                    "identifier": {
+                        "system": "https://fhir.nhs.uk/Id/nhs-number",
+                        "value": "1234567890",
+                    }
+                },
+            },
+            token,
+            422,
+            "Encounter.subject.identifier.value",
+        ),
         (encounter(), other, 403, None),  # RX2 may not record at RX1's wards
-    ]  # fmt: skip
+    ]
     for body, who, status, expression in cases:
         reply = httpx.post(f"{base}/fhir/Encounter", content=json.dumps(body), headers=headers(who))
         assert reply.status_code == status, reply.text

@@ -221,6 +221,32 @@ def ingest_hl7(
         raise typer.Exit(1)
 
 
+@ingest_app.command("census")
+def ingest_census(
+    path: Annotated[Path, typer.Argument(help="The census CSV: one row per current inpatient.")],
+    on: Annotated[str, typer.Option("--date", help="The census day, YYYY-MM-DD.")],
+    source: Annotated[str, typer.Option(help="Names the feed on the feeds page.")] = "csv-census",
+) -> None:
+    """Reconcile a CSV census: admit the new, discharge those no longer listed, update the rest."""
+    from homeflow.ingest.feeds import receive_census
+
+    day = _parse_date("--date", on)
+    if not path.is_file():
+        _fail(f"FILE: {path} does not exist")
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        changes = receive_census(engine, path.read_text("utf-8-sig"), day, source)
+    except InvalidInput as problem:
+        _fail(f"{problem.field}: {problem.reason}" if problem.field != "census" else problem.reason)
+        return
+    for kind, keys in changes.items():
+        console.print(
+            f"{kind}: {len(keys)}"
+            + (f" ({', '.join(keys[:10])}{' …' if len(keys) > 10 else ''})" if keys else "")
+        )
+
+
 @app.command()
 def listen(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

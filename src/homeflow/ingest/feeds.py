@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, case, func, insert, select, update
 
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
+from homeflow.ingest.census_csv import StoredSpell, read_census, reconcile
 from homeflow.ingest.hl7 import adt
 from homeflow.ingest.hl7.parser import parse
 from homeflow.ingest.mapping import FeedMapping
@@ -262,3 +263,54 @@ def feed_health(engine: Engine, now: datetime) -> list[FeedHealth]:
                 )
             )
         return health
+
+
+def receive_census(
+    engine: Engine, text: str, day: date, source: str = "csv-census"
+) -> dict[str, list[str]]:
+    """Reconcile a CSV census into the log, all or nothing; returns what changed."""
+    received_at = datetime.now(UTC)
+    with engine.begin() as conn:
+        lock_writers(conn)
+        site_of_ward = dict(conn.execute(select(t.wards.c.code, t.wards.c.site_code)).all())
+        lines = read_census(text, site_of_ward)
+        sites = sorted({line.site for line in lines})
+        s = t.spells
+        rows = conn.execute(
+            select(s).where(
+                s.c.status == "admitted",
+                s.c.site_code.in_(sites),
+                s.c.spell_key.like("csv:%"),
+            )
+        ).all()
+        stored = {
+            r.spell_key: StoredSpell(
+                r.spell_key,
+                r.ward_code,
+                r.bed,
+                r.expected_discharge_date,
+                r.discharge_ready_date,
+                r.delay_reason,
+                r.dtoc_reason,
+                r.pathway,
+            )
+            for r in rows
+        }
+        made, changes = reconcile(lines, stored, day, source, received_at)
+        result = append_in(conn, made)
+        if result.rejected:
+            problem = result.rejected[0]
+            raise InvalidInput(problem.field, f"{problem.key}: {problem.reason}")
+        conn.execute(
+            insert(t.feed_messages).values(
+                source=source,
+                kind="csv",
+                control_id=day.isoformat(),
+                message_type="census",
+                received_at=to_db_time(received_at),
+                occurred_at=to_db_time(received_at),
+                raw=text,
+                outcome=APPLIED,
+            )
+        )
+        return changes

@@ -27,8 +27,17 @@ ADMISSION_METHOD_URL = (
 DISCHARGE_METHOD_URL = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DischargeMethod"
 )
-ENCOUNTER_STATUSES = {"planned", "arrived", "triaged", "in-progress", "onleave", "finished",
-                      "cancelled", "entered-in-error", "unknown"}  # fmt: skip
+ENCOUNTER_STATUSES = {
+    "planned",
+    "arrived",
+    "triaged",
+    "in-progress",
+    "onleave",
+    "finished",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+}
 INPATIENT_CLASSES = {"IMP", "ACUTE", "NONAC", "SS", "PRENC"}
 
 
@@ -140,12 +149,18 @@ def encounter_events(
     period = encounter.period
     stays = sorted(
         (
-            (_instant(loc.period.start if loc.period else None, f"Encounter.location[{i}].period.start"),
-             ward_code_of(loc, i), i)
+            (
+                _instant(
+                    loc.period.start if loc.period else None,
+                    f"Encounter.location[{i}].period.start",
+                ),
+                ward_code_of(loc, i),
+                i,
+            )
             for i, loc in enumerate(encounter.location or [])
             if loc.status != "planned"
         ),
-    )  # fmt: skip
+    )
     for _, ward, i in stays:
         if ward not in site_of_ward:
             raise InvalidInput(

@@ -57,9 +57,15 @@ class FeedMapping:
 
     def with_registry(self, sites: Collection[str], wards: Collection[str]) -> FeedMapping:
         return FeedMapping(
-            self.source, self.strict, self.sites, self.wards, self.discharge_destinations,
-            self.discharge_pathways, frozenset(sites), frozenset(wards),
-        )  # fmt: skip
+            self.source,
+            self.strict,
+            self.sites,
+            self.wards,
+            self.discharge_destinations,
+            self.discharge_pathways,
+            frozenset(sites),
+            frozenset(wards),
+        )
 
 
 def load_mapping(path: Path) -> FeedMapping:

@@ -83,8 +83,10 @@ def fhir_router(engine: Engine) -> APIRouter:
 
     def write(status_and_doc: tuple[int, dict[str, Any]], request: Request) -> JSONResponse:
         status, document = status_and_doc
-        headers = {"Location": f"{request.base_url}fhir/Encounter/{document['id']}/_history/{document['meta']['versionId']}",
-                   "ETag": f'W/"{document["meta"]["versionId"]}"'}  # fmt: skip
+        headers = {
+            "Location": f"{request.base_url}fhir/Encounter/{document['id']}/_history/{document['meta']['versionId']}",
+            "ETag": f'W/"{document["meta"]["versionId"]}"',
+        }
         return JSONResponse(document, status_code=status, media_type=FHIR_JSON, headers=headers)
 
     def guarded(action: Any) -> Any:

@@ -35,8 +35,15 @@ SPELL_TRIGGERS = {
     "A22",
 }
 PATIENT_TRIGGERS = {"A08", "A31", "A40"}
-ADMISSION_METHODS = {"E": "emergency", "EL": "elective", "R": "elective", "C": "elective",
-                     "T": "transfer", "M": "maternity", "N": "maternity"}  # fmt: skip
+ADMISSION_METHODS = {
+    "E": "emergency",
+    "EL": "elective",
+    "R": "elective",
+    "C": "elective",
+    "T": "transfer",
+    "M": "maternity",
+    "N": "maternity",
+}
 SEXES = {"F": "female", "M": "male"}
 TS = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4})?$")
 
@@ -76,8 +83,14 @@ def hl7_instant(text: str, field: str) -> datetime:
         raise InvalidInput(field, f"{text!r} is not an HL7 timestamp (YYYYMMDDHHMM[SS][+ZZZZ])")
     year, month, day, hour, minute, second, offset = match.groups()
     try:
-        local = datetime(int(year), int(month or 1), int(day or 1), int(hour or 0),
-                         int(minute or 0), int(second or 0))  # fmt: skip
+        local = datetime(
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+        )
     except ValueError as error:
         raise InvalidInput(field, f"{text!r}: {error}") from None
     if offset:

@@ -122,8 +122,18 @@ def decompose(text: str, enc: Encoding) -> list[list[list[str]]]:
     ]
 
 
-_FORMATTING = {".br": "\r", ".sp": "\r", ".fi": "", ".nf": "", ".in": "    ", ".ti": "    ",
-               ".sk": " ", ".ce": "\r", "H": "_", "N": "_"}  # fmt: skip
+_FORMATTING = {
+    ".br": "\r",
+    ".sp": "\r",
+    ".fi": "",
+    ".nf": "",
+    ".in": "    ",
+    ".ti": "    ",
+    ".sk": " ",
+    ".ce": "\r",
+    "H": "_",
+    "N": "_",
+}
 
 
 def unescape(text: str, enc: Encoding) -> str:
