@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
@@ -239,3 +239,23 @@ def test_census_counts_midnight_occupancy_and_the_days_flows(engine: Engine) -> 
     assert rows[(date(2026, 4, 8), "W-B")].stranded == 1
     assert rows[(date(2026, 4, 10), "W-B")].discharges_before_noon == 1
     assert rows[(date(2026, 4, 10), "W-B")].occupied == 0
+
+
+def test_a_census_far_ahead_is_folded_on_demand_not_stored(engine: Engine) -> None:
+    from homeflow.domain.organisations import Organisation, OrganisationType, Site, Ward, WardType
+    from homeflow.store.queries import census
+    from homeflow.store.registry import save_registry
+
+    with engine.begin() as conn:
+        save_registry(
+            conn,
+            [Organisation("RX1", "Trust", OrganisationType.ACUTE)],
+            [Site("SITE", "Site", "RX1")],
+            [Ward("W-A", "Ward A", "SITE", 20, "Medicine", WardType.ACUTE)],
+        )
+    EventLog(engine).append([_ev("a", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01"))])
+    far = census(engine, date(2999, 1, 1), today=date(2026, 4, 2))
+    assert [(r.ward_code, r.occupied, r.super_stranded) for r in far] == [("W-A", 1, 1)]
+    with engine.connect() as conn:
+        latest = conn.execute(select(func.max(t.daily_census.c.day))).scalar_one()
+    assert latest is None or latest <= date(2026, 4, 3)

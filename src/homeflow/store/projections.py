@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date, start_of_day
-from homeflow.domain.flow import CENSUS_MEASURES, census_contributions
+from homeflow.domain.flow import CENSUS_MEASURES, census_contributions, daily_census
 from homeflow.domain.organisations import Patient
 from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellState, SpellStatus, fold_spell
@@ -329,6 +329,22 @@ def extend_census(conn: Connection, through: date) -> None:
                     delta[(part.day, part.ward_code, name)] += value
     apply_census_delta(conn, delta)
     _set_census_through(conn, through)
+
+
+def census_for_day(conn: Connection, day: date) -> dict[str, dict[str, int]]:
+    """One day's census folded on demand from the spells in hospital then (not stored)."""
+    keys = conn.execute(
+        select(t.spells.c.spell_key).where(
+            t.spells.c.status.in_([SpellStatus.ADMITTED.value, SpellStatus.DISCHARGED.value]),
+            t.spells.c.admitted_at < to_db_time(start_of_day(day + timedelta(days=1))),
+            or_(
+                t.spells.c.discharged_at.is_(None),
+                t.spells.c.discharged_at >= to_db_time(start_of_day(day)),
+            ),
+        )
+    ).scalars()
+    states = [fold_spell(key, found) for key, found in load_spell_events(conn, list(keys)).items()]
+    return {ward: counts for (_, ward), counts in daily_census(states, day, day).items()}
 
 
 def _local_day(stored_utc: Any) -> date:
