@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, delete, text
+from sqlalchemy.engine import make_url
 
 from homeflow.store import db
 from homeflow.store import schema as t
@@ -24,7 +25,9 @@ def _postgres_engine(schema: str) -> Engine:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
-    return create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    # The schema goes in the URL itself, so subprocesses given url_of(engine) use it too.
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return create_engine(url)
 
 
 def _drop_postgres_schema(schema: str) -> None:

@@ -139,7 +139,10 @@ def test_the_census_page_is_served_over_http(demo_url: str) -> None:
         )
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def test_demo_hl7_files_parse_with_the_reference_parser_and_match_the_log(tmp_path: Path) -> None:

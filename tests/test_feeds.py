@@ -274,7 +274,7 @@ def test_malformed_input_never_crashes_the_listener_or_changes_stored_data(
             sock.shutdown(socket.SHUT_WR)
             while chunk := sock.recv(65536):
                 reply += chunk
-        except (ConnectionResetError, BrokenPipeError):
+        except OSError:
             pass  # the listener closed a connection it could not trust: allowed
     # Either an ACK that is not AA, or the connection closed with no ACK.
     assert b"MSA|AA|" not in reply

@@ -49,7 +49,10 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
             yield base, tokens[0], tokens[1]
         finally:
             process.terminate()
-            process.wait(timeout=20)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def encounter(
