@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -28,15 +28,17 @@ class Code:
 class CodeList:
     name: str
     codes: tuple[Code, ...]
+    by_code: dict[str, Code] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Looked up for every event decoded, so a dict rather than a scan.
+        object.__setattr__(self, "by_code", {c.code: c for c in self.codes})
 
     def __contains__(self, code: object) -> bool:
-        return any(c.code == code for c in self.codes)
+        return code in self.by_code
 
     def get(self, code: str) -> Code:
-        for c in self.codes:
-            if c.code == code:
-                return c
-        raise KeyError(code)
+        return self.by_code[code]
 
     def check(self, field: str, code: str) -> str:
         """Return `code` if it is on the list, else raise naming the field."""

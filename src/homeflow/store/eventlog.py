@@ -127,6 +127,7 @@ def append_in(conn: Connection, batch: Sequence[ev.Event]) -> AppendResult:
     stored = proj.load_spell_events(conn, by_spell)
     through = proj.census_through(conn)
     new_states: list[SpellState] = []
+    previous: dict[str, SpellState | None] = {}
     delta: proj.CensusDelta = Counter()
     for spell_key, incoming in by_spell.items():
         before = stored.get(spell_key, [])
@@ -135,17 +136,35 @@ def append_in(conn: Connection, batch: Sequence[ev.Event]) -> AppendResult:
         if not accepted:
             continue
         new_states.append(state)
-        delta.update(proj.census_delta(old, state, through))
+        previous[spell_key] = old
+        delta.update(proj.census_delta(old, state, through, earliest_census_day(accepted)))
 
     rejected = {r.key for r in result.rejected}
     rows = [event_to_row(e) for e in fresh.values() if e.key not in rejected]
     for part in proj.chunks(rows, 5000):
         conn.execute(insert(t.events), list(part))
     result.applied.extend(r["key"] for r in rows)
-    proj.write_spells(conn, new_states)
+    proj.write_spells(conn, new_states, previous)
     proj.apply_census_delta(conn, delta)
     proj.refresh_patients(conn, patient_ids)
     return result
+
+
+# Events whose effect on the census can reach back before the day they happened.
+_REACH_BACK = (ev.Admitted, ev.AdmissionCancelled, ev.TransferCancelled, ev.DischargeCancelled)
+
+
+def earliest_census_day(incoming: Sequence[ev.Event]) -> date | None:
+    """The first day whose census these events can change; None: any day of the spell."""
+    days = []
+    for event in incoming:
+        payload = event.payload
+        if isinstance(payload, _REACH_BACK):
+            return None
+        days.append(local_date(event.occurred_at))
+        if isinstance(payload, ev.CriteriaToResideAssessed) and payload.discharge_ready_date:
+            days.append(payload.discharge_ready_date)
+    return min(days) if days else None
 
 
 def _accept(

@@ -8,7 +8,7 @@ subtracting its old one, so a late event changes past days exactly as if it had 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -93,15 +93,21 @@ def write_census(conn: Connection, states: Iterable[SpellState], through: date) 
     _set_census_through(conn, through)
 
 
-def census_delta(old: SpellState | None, new: SpellState, through: date | None) -> CensusDelta:
-    """New contribution minus old, for the days the census holds."""
+def census_delta(
+    old: SpellState | None, new: SpellState, through: date | None, since: date | None = None
+) -> CensusDelta:
+    """New contribution minus old, for the days the census holds (from `since`, when the
+    caller knows no earlier day can differ)."""
     delta: CensusDelta = Counter()
     if through is None:
         return delta
     for state, sign in ((old, -1), (new, 1)):
         if state is None or state.admitted_at is None:
             continue
-        for part in census_contributions(state, local_date(state.admitted_at), through):
+        first = local_date(state.admitted_at)
+        if since is not None:
+            first = max(first, since)
+        for part in census_contributions(state, first, through):
             for name in CENSUS_MEASURES:
                 if value := getattr(part, name):
                     delta[(part.day, part.ward_code, name)] += sign * value
@@ -141,20 +147,32 @@ def apply_census_delta(conn: Connection, delta: CensusDelta) -> None:
     )
 
 
-def write_spells(conn: Connection, states: Sequence[SpellState]) -> None:
-    """Replace the projection rows of these spells with their new state."""
-    keys = [s.spell_key for s in states]
-    for table in SPELL_TABLES:
-        for part in chunks(keys):
-            conn.execute(delete(table).where(one_of(conn, table.c.spell_key, part)))
+def write_spells(
+    conn: Connection,
+    states: Sequence[SpellState],
+    previous: Mapping[str, SpellState | None] | None = None,
+) -> None:
+    """Replace the projection rows of these spells with their new state.
+
+    Given the states they replace, only the tables whose rows changed are rewritten: a
+    transfer touches the spell, its stays and its bed, not its referrals or ratings.
+    """
+    stale: dict[str, list[str]] = {table.name: [] for table in SPELL_TABLES}
     rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in SPELL_TABLES}
     for s in states:
+        before = previous.get(s.spell_key) if previous is not None else None
+        old_rows = spell_rows(before) if before is not None else None
         for table_name, table_rows in spell_rows(s).items():
+            if old_rows is not None and old_rows[table_name] == table_rows:
+                continue
+            if previous is None or before is not None:
+                stale[table_name].append(s.spell_key)
             rows[table_name].extend(table_rows)
     for table in SPELL_TABLES:
-        if rows[table.name]:
-            for part in chunks(rows[table.name], 5000):
-                conn.execute(insert(table), list(part))
+        for part in chunks(stale[table.name]):
+            conn.execute(delete(table).where(one_of(conn, table.c.spell_key, part)))
+        for part in chunks(rows[table.name], 5000):
+            conn.execute(insert(table), list(part))
 
 
 def spell_rows(s: SpellState) -> dict[str, list[dict[str, Any]]]:
@@ -275,7 +293,12 @@ def refresh_patients(conn: Connection, patient_ids: Iterable[str]) -> None:
     for part in chunks(ids):
         found.extend(
             event_from_row(r)
-            for r in conn.execute(select(t.events).where(one_of(conn, t.events.c.patient_id, part)))
+            for r in conn.execute(
+                select(t.events).where(
+                    one_of(conn, t.events.c.patient_id, part),
+                    t.events.c.type.in_([ev.Admitted.TYPE, ev.PatientDetailsUpdated.TYPE]),
+                )
+            )
         )
     merge_rows = conn.execute(select(t.events).where(t.events.c.type == ev.PatientsMerged.TYPE))
     links = merged_into(event_from_row(r) for r in merge_rows)
