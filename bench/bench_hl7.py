@@ -20,8 +20,6 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Column, Index, MetaData, Table, insert
-
 import hl7
 from homeflow.demo import system
 from homeflow.demo.generator import generate
@@ -30,13 +28,13 @@ from homeflow.ingest.hl7.parser import parse
 from homeflow.ingest.hl7.writer import adt_messages
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import db
-from homeflow.store import projections as proj
-from homeflow.store import schema as t
 from homeflow.store.codec import event_to_row
 from homeflow.store.registry import save_registry
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
-from tests.feeds_support import ListenerProcess, Sender, free_port
+from tests.support import ListenerProcess, Sender, free_port
+
+from bench.bench_event_log import bare_insert_rate
 
 
 def rate(count: int, seconds: float) -> float:
@@ -87,24 +85,7 @@ def main() -> None:
         rows = [
             event_to_row(i.event) for m in messages if (i := interpret_hl7(m, mapping, now)).event
         ]
-        copy = Table(
-            "bench_events",
-            MetaData(),
-            *(
-                Column(c.name, c.type, primary_key=c.primary_key, unique=c.unique)
-                for c in t.events.columns
-            ),
-            Index("ix_bench_spell", "spell_key"),
-            Index("ix_bench_patient", "patient_id"),
-        )
-        copy.create(engine)
-
-        def bare_insert() -> None:
-            with engine.begin() as conn:
-                for part in proj.chunks(rows, 5000):
-                    conn.execute(insert(copy), list(part))
-
-        storage = rate(len(rows), timed(bare_insert))
+        storage = bare_insert_rate(engine, rows)
         engine.dispose()
         print(f"SQLite batched insert of the same event rows: {storage:,.0f}/s (the storage limit)")
 

@@ -5,11 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,20 +14,9 @@ import pytest
 from homeflow.domain.flow import CENSUS_MEASURES
 from homeflow.store.queries import CENSUS_COLUMNS
 from tests.conftest import ENGINES, fresh_database, url_of
+from tests.support import ServerProcess, homeflow
 
 END = "2026-03-31"
-
-
-def homeflow(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "homeflow.cli", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def census_csv(url: str, day: str) -> list[dict[str, str]]:
@@ -99,31 +83,11 @@ def test_bad_cli_input_names_the_option_or_field(database_url: str) -> None:
     assert refused.returncode == 2 and "pathway" in refused.stderr and "P9" in refused.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_census_page_is_served_over_http(demo_url: str) -> None:
-    port = _free_port()
-    env = {**os.environ, "HOMEFLOW_DATABASE_URL": demo_url}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = ServerProcess(demo_url)
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                page = httpx.get(f"{base}/", params={"date": END}, timeout=10)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
+        base = server.base
+        page = httpx.get(f"{base}/", params={"date": END}, timeout=10)
         assert page.status_code == 200
         assert "RX101-AMU" in page.text and "NCTR per 100 beds" in page.text
         api = httpx.get(f"{base}/api/census", params={"date": END}, timeout=10).json()
@@ -138,11 +102,7 @@ def test_the_census_page_is_served_over_http(demo_url: str) -> None:
             httpx.get(f"{base}/api/census", params={"date": "soon"}, timeout=10).status_code == 422
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
 
 
 def test_demo_hl7_files_parse_with_the_reference_parser_and_match_the_log(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from homeflow.ingest.hl7.mllp import frame
 from homeflow.store import schema as t
 from tests.conftest import ENGINES, fresh_database, url_of
-from tests.feeds_support import ListenerProcess, Sender, free_port, hl7_messages, homeflow
+from tests.support import ListenerProcess, Sender, free_port, hl7_messages, homeflow
 
 END = "2026-03-31"
 ADT_COLUMNS = (

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ENGINES, fresh_database, url_of
-from tests.feeds_support import free_port, homeflow
+from tests.support import ServerProcess, homeflow
 
 FHIR = "application/fhir+json"
 
@@ -31,28 +29,11 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
             made = homeflow(url, "token", "create", "--org", org, "--scope", "fhir")
             assert made.returncode == 0, made.stderr
             tokens.append(made.stdout.strip())
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(port)],
-            env={**os.environ, "HOMEFLOW_DATABASE_URL": url},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server = ServerProcess(url)
         try:
-            for _ in range(200):
-                try:
-                    httpx.get(f"{base}/openapi.json", timeout=5)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            yield base, tokens[0], tokens[1]
+            yield server.base, tokens[0], tokens[1]
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            server.stop()
 
 
 def encounter(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, select
 
 from homeflow.domain.flow import CENSUS_MEASURES
 from homeflow.store import projections as proj
@@ -42,38 +42,17 @@ def census(
     engine: Engine, day: date, org_code: str | None = None, today: date | None = None
 ) -> list[CensusRow]:
     """One row per ward: the midnight snapshot ending `day`, and that day's flows."""
-    if day > (today or date.today()) + MATERIALISED_AHEAD:
-        return _census_ahead(engine, day, org_code)
     with engine.begin() as conn:
-        proj.extend_census(conn, day)
-        c = t.daily_census
+        if day > (today or date.today()) + MATERIALISED_AHEAD:
+            counts = proj.census_for_day(conn, day)
+        else:
+            proj.extend_census(conn, day)
+            c = t.daily_census
+            counts = {
+                r.ward_code: {name: getattr(r, name) for name in CENSUS_MEASURES}
+                for r in conn.execute(select(c).where(c.c.day == day))
+            }
         query = (
-            select(
-                t.sites.c.org_code,
-                t.wards.c.site_code,
-                t.wards.c.code,
-                t.wards.c.name,
-                t.wards.c.beds,
-                *(getattr(c.c, name) for name in CENSUS_MEASURES),
-            )
-            .select_from(
-                t.wards.join(t.sites, t.sites.c.code == t.wards.c.site_code).outerjoin(
-                    c, and_(c.c.ward_code == t.wards.c.code, c.c.day == day)
-                )
-            )
-            .order_by(t.sites.c.org_code, t.wards.c.site_code, t.wards.c.code)
-        )
-        if org_code:
-            query = query.where(t.sites.c.org_code == org_code)
-        return [
-            CensusRow(*row[:5], *(value or 0 for value in row[5:])) for row in conn.execute(query)
-        ]
-
-
-def _census_ahead(engine: Engine, day: date, org_code: str | None) -> list[CensusRow]:
-    with engine.connect() as conn:
-        counts = proj.census_for_day(conn, day)
-        wards = conn.execute(
             select(
                 t.sites.c.org_code,
                 t.wards.c.site_code,
@@ -83,10 +62,11 @@ def _census_ahead(engine: Engine, day: date, org_code: str | None) -> list[Censu
             )
             .join(t.sites, t.sites.c.code == t.wards.c.site_code)
             .order_by(t.sites.c.org_code, t.wards.c.site_code, t.wards.c.code)
-        ).all()
+        )
+        if org_code:
+            query = query.where(t.sites.c.org_code == org_code)
+        wards = conn.execute(query).all()
     empty = dict.fromkeys(CENSUS_MEASURES, 0)
     return [
-        CensusRow(*w, *(counts.get(w.code, empty)[name] for name in CENSUS_MEASURES))
-        for w in wards
-        if not org_code or w.org_code == org_code
+        CensusRow(*w, *(counts.get(w.code, empty)[name] for name in CENSUS_MEASURES)) for w in wards
     ]

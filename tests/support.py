@@ -1,4 +1,5 @@
-"""Helpers for feed tests: demo HL7 files, a listener subprocess and an MLLP client."""
+"""Helpers for tests that run homeflow as a user would: the CLI, the web server and the
+MLLP listener as real subprocesses, and an MLLP client."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from pathlib import Path
 from homeflow.ingest.hl7.mllp import Deframer, frame, split_file
 
 
-def homeflow(url: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def homeflow(
+    url: str, *args: str, stdin: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """The `homeflow` command as a user runs it, against the database at `url`."""
     env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "homeflow.cli", *args],
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -83,3 +88,35 @@ class Sender:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class ServerProcess:
+    """`homeflow serve` as a real subprocess, ready when its OpenAPI schema answers."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(self.port)],
+            env={**os.environ, "HOMEFLOW_DATABASE_URL": url},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.base}/openapi.json", timeout=5)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
