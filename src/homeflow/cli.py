@@ -19,6 +19,7 @@ from rich.table import Table
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.mapping import FeedMapping, load_mapping
+from homeflow.reports.spc import Better
 from homeflow.store import db
 from homeflow.store.codec import event_from_record
 from homeflow.store.eventlog import EventLog, rebuild
@@ -384,6 +385,64 @@ def token_create(
         print(create_token(engine, org, scope.value))
     except InvalidInput as problem:
         _fail(f"--{problem.field}: {problem.reason}")
+
+
+@app.command()
+def spc(
+    input_path: Annotated[Path, typer.Option("--input", help="CSV with columns date,value.")],
+    out: Annotated[Path, typer.Option(help="Where to write the chart's points (CSV).")],
+    better: Annotated[Better | None, typer.Option(help="Which direction is improvement.")] = None,
+    target: Annotated[
+        float | None, typer.Option(help="The target, for the assurance icon.")
+    ] = None,
+    rebase: Annotated[
+        list[str] | None, typer.Option(help="Recalculate limits from this date (repeatable).")
+    ] = None,
+) -> None:
+    """An XmR chart the Making Data Count way: limits, special causes, variation, assurance."""
+    from homeflow.reports.spc import spc_chart
+
+    if not input_path.is_file():
+        _fail(f"--input: {input_path} does not exist")
+    days: list[date] = []
+    values: list[float] = []
+    with input_path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        if not {"date", "value"} <= set(reader.fieldnames or []):
+            _fail("--input: the file needs the columns date and value")
+        for number, row in enumerate(reader, start=2):
+            days.append(_parse_date(f"line {number}, date", row["date"]))
+            try:
+                values.append(float(row["value"]))
+            except ValueError:
+                _fail(f"line {number}, value: {row['value']!r} is not a number")
+    changes = [_parse_date("--rebase", d) for d in rebase or []]
+    try:
+        chart = spc_chart(days, values, better, target, changes)
+    except InvalidInput as problem:
+        _fail(f"{problem.field}: {problem.reason}")
+        return
+    with out.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            ["date", "value", "mean", "lpl", "upl", "special_cause", "variation", "assurance"]
+        )
+        for p in chart.points:
+            writer.writerow(
+                [
+                    p.day.isoformat(),
+                    p.value,
+                    round(p.mean, 6),
+                    round(p.lpl, 6),
+                    round(p.upl, 6),
+                    ";".join(p.rules),
+                    p.variation.value,
+                    chart.assurance.value,
+                ]
+            )
+    for warning in chart.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    console.print(f"latest point: {chart.latest.variation.value}; {chart.assurance.value}")
 
 
 @app.command("rebuild")

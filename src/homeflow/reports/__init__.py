@@ -1,0 +1,1 @@
+"""Returns and measurement: statistical process control, KPIs and situation reports."""
