@@ -387,6 +387,38 @@ def token_create(
         _fail(f"--{problem.field}: {problem.reason}")
 
 
+@app.command("sitrep")
+def sitrep_command(
+    on: Annotated[str, typer.Option("--date", help="The day reported, YYYY-MM-DD.")],
+    out: Annotated[
+        Path, typer.Option(help="Where to write the return (CSV, NHS England's long format).")
+    ],
+    org: Annotated[
+        str | None, typer.Option(help="One acute trust (ODS code); default all.")
+    ] = None,
+) -> None:
+    """The daily discharge situation report for a day, in NHS England's long format."""
+    from homeflow.reports.sitrep import COLUMNS
+    from homeflow.store.queries import sitrep_rows
+
+    day = _parse_date("--date", on)
+    rows = sitrep_rows(db.connect(), day, org)
+    if not rows:
+        _fail(
+            f"--org: {org!r} is not an acute trust in the registry"
+            if org
+            else "no acute trusts in the registry"
+        )
+    with out.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        writer.writerows(r.as_list() for r in rows)
+    orgs = sorted({r.org_code for r in rows})
+    console.print(
+        f"sitrep for {day.isoformat()}: {len(rows)} rows for {', '.join(orgs)} written to {out}"
+    )
+
+
 @app.command()
 def spc(
     input_path: Annotated[Path, typer.Option("--input", help="CSV with columns date,value.")],

@@ -354,8 +354,8 @@ def extend_census(conn: Connection, through: date) -> None:
     _set_census_through(conn, through)
 
 
-def census_for_day(conn: Connection, day: date) -> dict[str, dict[str, int]]:
-    """One day's census folded on demand from the spells in hospital then (not stored)."""
+def spells_in_hospital_on(conn: Connection, day: date) -> list[SpellState]:
+    """Every spell in hospital at some time on `day`, folded from its events."""
     keys = conn.execute(
         select(t.spells.c.spell_key).where(
             t.spells.c.status.in_([SpellStatus.ADMITTED.value, SpellStatus.DISCHARGED.value]),
@@ -366,7 +366,12 @@ def census_for_day(conn: Connection, day: date) -> dict[str, dict[str, int]]:
             ),
         )
     ).scalars()
-    states = [fold_spell(key, found) for key, found in load_spell_events(conn, list(keys)).items()]
+    return [fold_spell(key, found) for key, found in load_spell_events(conn, list(keys)).items()]
+
+
+def census_for_day(conn: Connection, day: date) -> dict[str, dict[str, int]]:
+    """One day's census folded on demand from the spells in hospital then (not stored)."""
+    states = spells_in_hospital_on(conn, day)
     return {ward: counts for (_, ward), counts in daily_census(states, day, day).items()}
 
 

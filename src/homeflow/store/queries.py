@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, select
 
 from homeflow.domain.flow import CENSUS_MEASURES
+from homeflow.reports.sitrep import SitrepRow, sitrep
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 
@@ -70,3 +71,16 @@ def census(
     return [
         CensusRow(*w, *(counts.get(w.code, empty)[name] for name in CENSUS_MEASURES)) for w in wards
     ]
+
+
+def sitrep_rows(engine: Engine, day: date, org_code: str | None = None) -> list[SitrepRow]:
+    """The daily discharge sitrep of each acute trust (or of one) for `day`."""
+    with engine.connect() as conn:
+        orgs = {
+            r.code: r.name
+            for r in conn.execute(select(t.organisations).where(t.organisations.c.type == "acute"))
+            if not org_code or r.code == org_code
+        }
+        org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
+        spells = proj.spells_in_hospital_on(conn, day)
+    return sitrep(day, spells, org_of_site, orgs)

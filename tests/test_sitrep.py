@@ -1,0 +1,163 @@
+"""The daily discharge sitrep, recomputed independently from the raw event rows."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from homeflow.domain import codes
+from homeflow.store import db
+from homeflow.store import schema as t
+from homeflow.store.queries import sitrep_rows
+from tests.conftest import ENGINES, fresh_database, url_of
+from tests.support import homeflow
+
+LONDON = ZoneInfo("Europe/London")
+END = "2026-03-31"
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def demo_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path_factory.mktemp("sitrep")) as engine:
+        url = url_of(engine)
+        done = homeflow(url, "demo", "--days", "10", "--end", END, "--seed", "11")
+        assert done.returncode == 0, done.stderr
+        yield url
+
+
+def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], int]:
+    """The sitrep's numbers straight from the event rows, without the spell fold."""
+    engine = db.connect(url)
+    with engine.connect() as conn:
+        org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
+        acute = set(
+            conn.execute(
+                select(t.organisations.c.code).where(t.organisations.c.type == "acute")
+            ).scalars()
+        )
+        rows = conn.execute(
+            select(
+                t.events.c.spell_key, t.events.c.type, t.events.c.occurred_at, t.events.c.payload
+            )
+        ).all()
+    engine.dispose()
+    by_spell: dict[str, list[tuple[datetime, str, dict[str, object]]]] = defaultdict(list)
+    for spell_key, kind, occurred, payload in rows:
+        by_spell[spell_key].append((occurred.replace(tzinfo=UTC), kind, json.loads(payload)))
+    midnight = datetime.combine(day + timedelta(days=1), time(0), LONDON).astimezone(UTC)
+    labels = {c.code: c.published_label for c in codes.nctr_delay_reasons().codes}
+    out: Counter[tuple[str, str, str, str]] = Counter()
+    for spell_events in by_spell.values():
+        spell_events.sort(key=lambda e: e[0])
+        admitted = [e for e in spell_events if e[1] == "admitted"]
+        if not admitted:
+            continue
+        org = org_of_site[str(admitted[0][2]["site_code"])]
+        if org not in acute:
+            continue
+        admitted_at = admitted[0][0]
+        discharged = [e[0] for e in spell_events if e[1] == "discharged"]
+        discharged_at = discharged[-1] if discharged else None
+        pathways = [str(e[2]["pathway"]) for e in spell_events if e[1] == "pathway-assigned"]
+        if discharged_at and discharged_at.astimezone(LONDON).date() == day:
+            local = discharged_at.astimezone(LONDON).time()
+            out[
+                (
+                    org,
+                    "Patients discharged",
+                    "Discharges",
+                    "By 17:00" if local <= time(17) else "17:01 to 23:59",
+                )
+            ] += 1
+            out[(org, "Patients discharged", "Discharges", "Total")] += 1
+            out[
+                (
+                    org,
+                    "Patients discharged by pathway",
+                    "Discharges",
+                    pathways[-1] if pathways else "Pathway not recorded",
+                )
+            ] += 1
+        if not (admitted_at <= midnight and (discharged_at is None or discharged_at > midnight)):
+            continue
+        # Episodes: opened by "does not meet" (dated by its ready date), closed by "meets".
+        ready: date | None = None
+        for occurred, kind, payload in spell_events:
+            if kind != "criteria-to-reside-assessed":
+                continue
+            if not payload.get("meets", False) and ready is None:
+                ready = date.fromisoformat(str(payload["discharge_ready_date"]))
+            elif payload.get("meets", False) and ready is not None:
+                if occurred > midnight:
+                    break  # met the criteria again only after the snapshot
+                ready = None
+        if ready is None or ready > day:
+            continue
+        out[(org, "Patients no longer meeting the criteria to reside", "Snapshot", "Total")] += 1
+        reasons = [e for e in spell_events if e[1] == "delay-reason-set" and e[0] <= midnight]
+        label = (
+            labels[str(reasons[-1][2]["reason"])]
+            if reasons and "reason" in reasons[-1][2]
+            else "Delay reason not recorded"
+        )
+        out[
+            (
+                org,
+                "Patients remaining in hospital who no longer meet the criteria to reside",
+                "Delay reason",
+                label,
+            )
+        ] += 1
+        stay = (day - admitted_at.astimezone(LONDON).date()).days
+        for threshold in (7, 14, 21):
+            if stay >= threshold:
+                group = f"Length of stay {threshold}+ days"
+                out[
+                    (
+                        org,
+                        "Patients no longer meeting the criteria to reside",
+                        "Length of stay",
+                        group,
+                    )
+                ] += 1
+                out[(org, "Delayed bed days", "Length of stay", group)] += (day - ready).days + 1
+    return out
+
+
+@pytest.mark.parametrize("day", ["2026-03-24", "2026-03-29", END])
+def test_every_sitrep_number_agrees_with_an_independent_count_of_the_events(
+    demo_url: str, day: str
+) -> None:
+    on = date.fromisoformat(day)
+    rows = sitrep_rows(db.connect(demo_url), on)
+    reported = {
+        (r.org_code, r.metric, r.metric_type, r.metric_group): r.value for r in rows if r.value
+    }
+    assert reported == dict(independent_sitrep(demo_url, on))
+    assert {r.org_code for r in rows} == {"RX1", "RX2"}
+    assert (
+        sum(v for k, v in reported.items() if k[1] == "Patients discharged" and k[3] == "Total")
+        > 50
+    )
+
+
+def test_the_sitrep_command_writes_the_long_format(demo_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "sitrep.csv"
+    done = homeflow(demo_url, "sitrep", "--date", END, "--org", "RX2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    header, *lines = out.read_text().splitlines()
+    assert header == "Period,Org Code,Org Name,Metric,Metric Type,Metric Group,Value"
+    assert all(line.startswith(f"{END},RX2,") for line in lines)
+    published = [c.published_label for c in codes.nctr_delay_reasons().codes]
+    assert sum(any(label in line for line in lines) for label in published) == 37
+    refused = homeflow(demo_url, "sitrep", "--date", END, "--org", "RW1", "--out", str(out))
+    assert refused.returncode == 2 and "--org" in refused.stderr
