@@ -1,4 +1,5 @@
-"""The daily discharge sitrep, recomputed independently from the raw event rows."""
+"""The daily discharge sitrep and the monthly DToC return, recomputed independently from
+the raw event rows."""
 
 from __future__ import annotations
 
@@ -161,3 +162,66 @@ def test_the_sitrep_command_writes_the_long_format(demo_url: str, tmp_path: Path
     assert sum(any(label in line for line in lines) for label in published) == 37
     refused = homeflow(demo_url, "sitrep", "--date", END, "--org", "RW1", "--out", str(out))
     assert refused.returncode == 2 and "--org" in refused.stderr
+
+
+def independent_dtoc(url: str, year: int, month: int) -> dict[tuple[str, str, str], int]:
+    """Delayed days by org, DToC reason and agency, counted midnight by midnight from rows."""
+    engine = db.connect(url)
+    with engine.connect() as conn:
+        org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
+        providers = set(
+            conn.execute(
+                select(t.organisations.c.code).where(
+                    t.organisations.c.type.in_(["mental-health", "community"])
+                )
+            ).scalars()
+        )
+        rows = conn.execute(
+            select(
+                t.events.c.spell_key, t.events.c.type, t.events.c.occurred_at, t.events.c.payload
+            )
+        ).all()
+    engine.dispose()
+    by_spell: dict[str, list[tuple[datetime, str, dict[str, object]]]] = defaultdict(list)
+    for spell_key, kind, occurred, payload in rows:
+        by_spell[spell_key].append((occurred.replace(tzinfo=UTC), kind, json.loads(payload)))
+    out: Counter[tuple[str, str, str]] = Counter()
+    first = date(year, month, 1)
+    for spell_events in by_spell.values():
+        admitted = [e for e in spell_events if e[1] == "admitted"]
+        if not admitted or org_of_site[str(admitted[0][2]["site_code"])] not in providers:
+            continue
+        org = org_of_site[str(admitted[0][2]["site_code"])]
+        discharged = [e[0] for e in spell_events if e[1] == "discharged"]
+        ready = [
+            date.fromisoformat(str(e[2]["discharge_ready_date"]))
+            for e in spell_events
+            if e[1] == "criteria-to-reside-assessed" and not e[2].get("meets")
+        ]
+        reasons = sorted(
+            (e[0], str(e[2]["dtoc_reason"]), str(e[2]["responsible_agency"]))
+            for e in spell_events
+            if e[1] == "delay-reason-set"
+        )
+        day = first
+        while day.month == month:
+            midnight = datetime.combine(day + timedelta(days=1), time(0), LONDON).astimezone(UTC)
+            inside = admitted[0][0] <= midnight and (not discharged or discharged[-1] > midnight)
+            current = [r for r in reasons if r[0] <= midnight]
+            if inside and ready and ready[0] <= day and current:
+                out[(org, current[-1][1], current[-1][2])] += 1
+            day += timedelta(days=1)
+    return dict(out)
+
+
+def test_the_dtoc_return_agrees_with_an_independent_count(demo_url: str, tmp_path: Path) -> None:
+    from homeflow.store.queries import dtoc_rows
+
+    rows = dtoc_rows(db.connect(demo_url), 2026, 3)
+    reported = {(r.org_code, r.reason_code, r.agency_code): r.delayed_days for r in rows}
+    assert reported == independent_dtoc(demo_url, 2026, 3)
+    assert sum(reported.values()) > 0
+    out = tmp_path / "dtoc.csv"
+    done = homeflow(demo_url, "dtoc", "--month", "2026-03", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().splitlines()[0].startswith("Period,Org Code,Org Name,Reason Code")

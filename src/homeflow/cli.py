@@ -420,6 +420,33 @@ def sitrep_command(
 
 
 @app.command()
+def dtoc(
+    month: Annotated[str, typer.Option(help="The month reported, YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="Where to write the return (CSV).")],
+    org: Annotated[str | None, typer.Option(help="One provider (ODS code); default all.")] = None,
+) -> None:
+    """The monthly delayed transfers of care return for mental-health and community services."""
+    from homeflow.reports.dtoc import COLUMNS
+    from homeflow.store.queries import dtoc_rows
+
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        date(year, number, 1)
+    except ValueError:
+        _fail(f"--month: {month!r} is not a month (YYYY-MM)")
+        return
+    rows = dtoc_rows(db.connect(), year, number, org)
+    with out.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        writer.writerows(r.as_list() for r in rows)
+    total = sum(r.delayed_days for r in rows)
+    console.print(
+        f"DToC return for {month}: {total:,} delayed days in {len(rows)} rows written to {out}"
+    )
+
+
+@app.command()
 def spc(
     input_path: Annotated[Path, typer.Option("--input", help="CSV with columns date,value.")],
     out: Annotated[Path, typer.Option(help="Where to write the chart's points (CSV).")],

@@ -36,8 +36,15 @@ class SitrepRow:
     value: int
 
     def as_list(self) -> list[str | int]:
-        return [self.period.isoformat(), self.org_code, self.org_name, self.metric, self.metric_type,
-                self.metric_group, self.value]  # fmt: skip
+        return [
+            self.period.isoformat(),
+            self.org_code,
+            self.org_name,
+            self.metric,
+            self.metric_type,
+            self.metric_group,
+            self.value,
+        ]
 
 
 def sitrep(

@@ -354,12 +354,14 @@ def extend_census(conn: Connection, through: date) -> None:
     _set_census_through(conn, through)
 
 
-def spells_in_hospital_on(conn: Connection, day: date) -> list[SpellState]:
-    """Every spell in hospital at some time on `day`, folded from its events."""
+def spells_in_hospital_on(
+    conn: Connection, day: date, last: date | None = None
+) -> list[SpellState]:
+    """Every spell in hospital at some time from `day` to `last` (default: that day), folded."""
     keys = conn.execute(
         select(t.spells.c.spell_key).where(
             t.spells.c.status.in_([SpellStatus.ADMITTED.value, SpellStatus.DISCHARGED.value]),
-            t.spells.c.admitted_at < to_db_time(start_of_day(day + timedelta(days=1))),
+            t.spells.c.admitted_at < to_db_time(start_of_day((last or day) + timedelta(days=1))),
             or_(
                 t.spells.c.discharged_at.is_(None),
                 t.spells.c.discharged_at >= to_db_time(start_of_day(day)),

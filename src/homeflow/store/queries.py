@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from homeflow.domain.flow import CENSUS_MEASURES
+from homeflow.reports.dtoc import DtocRow, dtoc_return, month_days
 from homeflow.reports.sitrep import SitrepRow, sitrep
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -73,14 +74,27 @@ def census(
     ]
 
 
+def _organisations(
+    conn: Connection, types: tuple[str, ...], org_code: str | None
+) -> dict[str, str]:
+    query = select(t.organisations).where(t.organisations.c.type.in_(types))
+    return {r.code: r.name for r in conn.execute(query) if not org_code or r.code == org_code}
+
+
 def sitrep_rows(engine: Engine, day: date, org_code: str | None = None) -> list[SitrepRow]:
     """The daily discharge sitrep of each acute trust (or of one) for `day`."""
     with engine.connect() as conn:
-        orgs = {
-            r.code: r.name
-            for r in conn.execute(select(t.organisations).where(t.organisations.c.type == "acute"))
-            if not org_code or r.code == org_code
-        }
+        orgs = _organisations(conn, ("acute",), org_code)
         org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
         spells = proj.spells_in_hospital_on(conn, day)
     return sitrep(day, spells, org_of_site, orgs)
+
+
+def dtoc_rows(engine: Engine, year: int, month: int, org_code: str | None = None) -> list[DtocRow]:
+    """The monthly DToC return of each mental-health and community provider (or of one)."""
+    days = month_days(year, month)
+    with engine.connect() as conn:
+        orgs = _organisations(conn, ("mental-health", "community"), org_code)
+        org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
+        spells = proj.spells_in_hospital_on(conn, days[0], days[-1])
+    return dtoc_return(year, month, spells, org_of_site, orgs)
