@@ -79,3 +79,15 @@ def empty_all(engine: Engine) -> None:
         conn.execute(delete(t.events))
         for table in t.PROJECTIONS:
             conn.execute(delete(table))
+
+
+@contextmanager
+def demo_database(kind: str, folder: Path, *demo_args: str) -> Iterator[str]:
+    """A database of `kind` holding a demo system built by the real CLI; yields its URL."""
+    from tests.support import homeflow
+
+    with fresh_database(kind, folder) as engine:
+        url = url_of(engine)
+        done = homeflow(url, "demo", *demo_args)
+        assert done.returncode == 0, done.stderr
+        yield url

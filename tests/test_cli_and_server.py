@@ -13,7 +13,7 @@ import pytest
 
 from homeflow.domain.flow import CENSUS_MEASURES
 from homeflow.store.queries import CENSUS_COLUMNS
-from tests.conftest import ENGINES, fresh_database, url_of
+from tests.conftest import ENGINES, demo_database
 from tests.support import ServerProcess, homeflow
 
 END = "2026-03-31"
@@ -30,10 +30,9 @@ def demo_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """One demo system per engine, shared by the tests that only read it (or rebuild it)."""
-    with fresh_database(request.param, tmp_path_factory.mktemp("demo")) as engine:
-        url = url_of(engine)
-        done = homeflow(url, "demo", "--days", "12", "--end", END, "--seed", "3")
-        assert done.returncode == 0, done.stderr
+    with demo_database(
+        request.param, tmp_path_factory.mktemp("demo"), "--days", "12", "--end", END, "--seed", "3"
+    ) as url:
         yield url
 
 

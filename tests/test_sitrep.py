@@ -17,7 +17,7 @@ from homeflow.domain import codes
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.queries import sitrep_rows
-from tests.conftest import ENGINES, fresh_database, url_of
+from tests.conftest import ENGINES, demo_database
 from tests.support import homeflow
 
 LONDON = ZoneInfo("Europe/London")
@@ -28,21 +28,33 @@ END = "2026-03-31"
 def demo_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path_factory.mktemp("sitrep")) as engine:
-        url = url_of(engine)
-        done = homeflow(url, "demo", "--days", "10", "--end", END, "--seed", "11")
-        assert done.returncode == 0, done.stderr
+    with demo_database(
+        request.param,
+        tmp_path_factory.mktemp("sitrep"),
+        "--days",
+        "10",
+        "--end",
+        END,
+        "--seed",
+        "11",
+    ) as url:
         yield url
 
 
-def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], int]:
-    """The sitrep's numbers straight from the event rows, without the spell fold."""
+RawEvent = tuple[datetime, str, dict[str, object]]
+
+
+def raw_events(
+    url: str, org_types: list[str]
+) -> tuple[dict[str, str], set[str], list[list[RawEvent]]]:
+    """Site → organisation, the organisations of these types, and each spell's raw events in
+    time order (decoded straight from the rows, not through homeflow's event classes)."""
     engine = db.connect(url)
     with engine.connect() as conn:
         org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
-        acute = set(
+        chosen = set(
             conn.execute(
-                select(t.organisations.c.code).where(t.organisations.c.type == "acute")
+                select(t.organisations.c.code).where(t.organisations.c.type.in_(org_types))
             ).scalars()
         )
         rows = conn.execute(
@@ -51,14 +63,19 @@ def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], i
             )
         ).all()
     engine.dispose()
-    by_spell: dict[str, list[tuple[datetime, str, dict[str, object]]]] = defaultdict(list)
+    by_spell: dict[str, list[RawEvent]] = defaultdict(list)
     for spell_key, kind, occurred, payload in rows:
         by_spell[spell_key].append((occurred.replace(tzinfo=UTC), kind, json.loads(payload)))
+    return org_of_site, chosen, [sorted(found, key=lambda e: e[0]) for found in by_spell.values()]
+
+
+def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], int]:
+    """The sitrep's numbers straight from the event rows, without the spell fold."""
+    org_of_site, acute, spells = raw_events(url, ["acute"])
     midnight = datetime.combine(day + timedelta(days=1), time(0), LONDON).astimezone(UTC)
     labels = {c.code: c.published_label for c in codes.nctr_delay_reasons().codes}
     out: Counter[tuple[str, str, str, str]] = Counter()
-    for spell_events in by_spell.values():
-        spell_events.sort(key=lambda e: e[0])
+    for spell_events in spells:
         admitted = [e for e in spell_events if e[1] == "admitted"]
         if not admitted:
             continue
@@ -166,28 +183,10 @@ def test_the_sitrep_command_writes_the_long_format(demo_url: str, tmp_path: Path
 
 def independent_dtoc(url: str, year: int, month: int) -> dict[tuple[str, str, str], int]:
     """Delayed days by org, DToC reason and agency, counted midnight by midnight from rows."""
-    engine = db.connect(url)
-    with engine.connect() as conn:
-        org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
-        providers = set(
-            conn.execute(
-                select(t.organisations.c.code).where(
-                    t.organisations.c.type.in_(["mental-health", "community"])
-                )
-            ).scalars()
-        )
-        rows = conn.execute(
-            select(
-                t.events.c.spell_key, t.events.c.type, t.events.c.occurred_at, t.events.c.payload
-            )
-        ).all()
-    engine.dispose()
-    by_spell: dict[str, list[tuple[datetime, str, dict[str, object]]]] = defaultdict(list)
-    for spell_key, kind, occurred, payload in rows:
-        by_spell[spell_key].append((occurred.replace(tzinfo=UTC), kind, json.loads(payload)))
+    org_of_site, providers, spells = raw_events(url, ["mental-health", "community"])
     out: Counter[tuple[str, str, str]] = Counter()
     first = date(year, month, 1)
-    for spell_events in by_spell.values():
+    for spell_events in spells:
         admitted = [e for e in spell_events if e[1] == "admitted"]
         if not admitted or org_of_site[str(admitted[0][2]["site_code"])] not in providers:
             continue
