@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date
@@ -89,7 +89,7 @@ class EventLog:
 
     def count(self) -> int:
         with self.engine.connect() as conn:
-            return len(conn.execute(select(t.events.c.seq)).all())
+            return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
 
 
 def lock_writers(conn: Connection) -> None:
