@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,10 +29,31 @@ app = typer.Typer(help="homeflow: patient flow and discharge for health and care
 console = Console(stderr=True)
 
 
-class CensusFormat(StrEnum):
+class OutputFormat(StrEnum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], output_format: OutputFormat, title: str
+) -> None:
+    """Rows to standard output as a table for people, or as CSV or JSON for programs."""
+    if output_format is OutputFormat.CSV:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
+    elif output_format is OutputFormat.JSON:
+        json.dump(list(rows), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        table = Table(title=title)
+        for name in columns:
+            numeric = any(isinstance(r.get(name), int | float) for r in rows)
+            table.add_column(name, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*("" if row.get(name) is None else str(row[name]) for name in columns))
+        Console(width=200).print(table)
 
 
 def _progress() -> Progress:
@@ -328,39 +349,22 @@ def messages_replay(
 
 @app.command()
 def feeds(
-    output_format: Annotated[CensusFormat, typer.Option("--format")] = CensusFormat.TABLE,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """Feed health: messages in the last hour and day, last message, lag, rejected."""
     from homeflow.ingest.feeds import feed_health
 
     health = [h.as_dict() for h in feed_health(db.connect(), datetime.now(UTC))]
-    if output_format is not CensusFormat.TABLE:
-        json.dump(health, sys.stdout, indent=1)
-        sys.stdout.write("\n")
-        return
-    table = Table(title="Feeds")
-    for name in (
+    columns = (
         "source",
-        "last hour",
-        "last day",
-        "last message",
-        "mean lag (s)",
+        "messages_last_hour",
+        "messages_last_day",
+        "last_received_at",
+        "mean_lag_seconds_last_day",
         "rejected",
         "held",
-    ):
-        table.add_column(name)
-    for h in health:
-        lag = h["mean_lag_seconds_last_day"]
-        table.add_row(
-            h["source"],
-            str(h["messages_last_hour"]),
-            str(h["messages_last_day"]),
-            str(h["last_received_at"]),
-            "" if lag is None else f"{lag:.1f}",
-            str(h["rejected"]),
-            str(h["held"]),
-        )
-    Console(width=160).print(table)
+    )
+    print_rows(health, columns, output_format, "Feeds")
 
 
 token_app = typer.Typer(help="Bearer tokens for the APIs.")
@@ -520,30 +524,15 @@ def census_command(
     org: Annotated[
         str | None, typer.Option(help="Only this organisation's wards (ODS code).")
     ] = None,
-    output_format: Annotated[CensusFormat, typer.Option("--format")] = CensusFormat.TABLE,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """One row per ward: beds, occupied, NCTR, stranded at midnight; that day's flows."""
     day = _parse_date("--date", on) if on else date.today()
     rows = census(db.connect(), day, org)
     if org and not rows:
         _fail(f"--org: no wards for organisation {org!r}")
-    if output_format is CensusFormat.CSV:
-        writer = csv.DictWriter(sys.stdout, fieldnames=CENSUS_COLUMNS)
-        writer.writeheader()
-        writer.writerows(r.as_dict() for r in rows)
-    elif output_format is CensusFormat.JSON:
-        json.dump([r.as_dict() for r in rows], sys.stdout, indent=1)
-        sys.stdout.write("\n")
-    else:
-        table = Table(title=f"Census for {day.isoformat()} (midnight snapshot)")
-        for name in CENSUS_COLUMNS:
-            table.add_column(
-                name,
-                justify="right" if name not in ("org_code", "site_code", "ward_code") else "left",
-            )
-        for r in rows:
-            table.add_row(*(str(v) for v in r.as_dict().values()))
-        Console().print(table)
+    title = f"Census for {day.isoformat()} (midnight snapshot)"
+    print_rows([r.as_dict() for r in rows], CENSUS_COLUMNS, output_format, title)
 
 
 @app.command()

@@ -100,6 +100,16 @@ def normalise_nhs_number(value: str, field: str = "nhs_number") -> str:
     return digits
 
 
+def patient_key(nhs_number: str | None, issuer: str, local_id: str | None, field: str) -> str:
+    """homeflow's key for a patient: the NHS number when known, since it follows the patient
+    between organisations; otherwise the local identifier qualified by whoever issued it."""
+    if nhs_number:
+        return f"nhs:{normalise_nhs_number(nhs_number, field)}"
+    if local_id:
+        return f"mrn:{issuer}:{local_id}"
+    raise InvalidInput(field, "no patient identifier")
+
+
 @dataclass(frozen=True, slots=True)
 class Patient:
     """A person as the record knows them; `patient_id` is homeflow's stable key."""
@@ -115,13 +125,3 @@ class Patient:
     def __post_init__(self) -> None:
         if self.nhs_number is not None:
             normalise_nhs_number(self.nhs_number)
-
-    @property
-    def initials(self) -> str:
-        return f"{self.given_name[:1]}{self.family_name[:1]}".upper()
-
-    def age_on(self, day: date) -> int | None:
-        if self.birth_date is None:
-            return None
-        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
-        return day.year - self.birth_date.year - before_birthday

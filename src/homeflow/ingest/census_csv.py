@@ -18,7 +18,7 @@ from homeflow.domain import codes
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import normalise_nhs_number
+from homeflow.domain.organisations import normalise_nhs_number, patient_key
 
 REQUIRED = (
     "ward",
@@ -190,9 +190,7 @@ def reconcile(
             admitted_at = max(
                 datetime.combine(line.admitted, time(0), SYSTEM_ZONE), start - timedelta(days=3650)
             )
-            patient_id = (
-                f"nhs:{line.nhs_number}" if line.nhs_number else f"mrn:{line.site}:{line.local_id}"
-            )
+            patient_id = patient_key(line.nhs_number, line.site, line.local_id, "local_id")
             add(
                 line_key,
                 "admitted",

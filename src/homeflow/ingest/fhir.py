@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import is_valid_nhs_number
+from homeflow.domain.organisations import patient_key
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ADMISSION_METHOD_URL = (
@@ -78,16 +78,14 @@ def patient_id_of(encounter: Encounter) -> str:
     if subject is None:
         raise InvalidInput("Encounter.subject", "the patient is required")
     identifier = subject.identifier
-    if identifier is not None and identifier.system == NHS_NUMBER_SYSTEM and identifier.value:
-        if not is_valid_nhs_number(identifier.value):
-            raise InvalidInput(
-                "Encounter.subject.identifier.value",
-                f"{identifier.value!r} is not a valid NHS number",
-            )
-        return f"nhs:{identifier.value}"
-    if subject.reference:
-        return f"fhir:{subject.reference}"
-    raise InvalidInput("Encounter.subject", "give a reference or an NHS number identifier")
+    nhs = (
+        identifier.value
+        if identifier is not None and identifier.system == NHS_NUMBER_SYSTEM
+        else None
+    )
+    if not nhs and not subject.reference:
+        raise InvalidInput("Encounter.subject", "give a reference or an NHS number identifier")
+    return patient_key(nhs, "fhir", subject.reference, "Encounter.subject.identifier.value")
 
 
 def ward_code_of(location: Any, index: int) -> str:
@@ -101,7 +99,8 @@ def ward_code_of(location: Any, index: int) -> str:
     )
 
 
-def _instant(value: Any, field: str) -> datetime:
+def instant(value: Any, field: str) -> datetime:
+    """A FHIR dateTime as an aware UTC instant; one without an offset is England's local time."""
     if value is None:
         raise InvalidInput(field, "is required")
     instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
@@ -150,7 +149,7 @@ def encounter_events(
     stays = sorted(
         (
             (
-                _instant(
+                instant(
                     loc.period.start if loc.period else None,
                     f"Encounter.location[{i}].period.start",
                 ),
@@ -178,7 +177,7 @@ def encounter_events(
         site = site_of_ward.get(planned_ward or "", "")
         if not site:
             raise InvalidInput("Encounter.location", "a planned encounter needs its ward")
-        planned_for = _instant(start, "Encounter.period.start").date() if start else None
+        planned_for = instant(start, "Encounter.period.start").date() if start else None
         return [
             event(
                 "planned",
@@ -190,7 +189,7 @@ def encounter_events(
         raise InvalidInput(
             "Encounter.class", f"{encounter.class_fhir.code!r} is not an inpatient class"
         )
-    admitted_at = _instant(period.start if period else None, "Encounter.period.start")
+    admitted_at = instant(period.start if period else None, "Encounter.period.start")
     if not stays:
         raise InvalidInput("Encounter.location", "at least one ward stay is required")
     first_ward = stays[0][1]
@@ -215,7 +214,7 @@ def encounter_events(
     if status in ("cancelled", "entered-in-error"):
         out.append(event("cancelled", received_at, ev.AdmissionCancelled()))
     elif status == "finished":
-        ended = _instant(period.end if period else None, "Encounter.period.end")
+        ended = instant(period.end if period else None, "Encounter.period.end")
         hospitalization = encounter.hospitalization
         destination = None
         disposition = None

@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.organisations import patient_key
 from homeflow.ingest.feeds import APPLIED, REJECTED, Interpreted, Outcome, apply_interpreted
 from homeflow.ingest.fhir import (
     encounter_events,
+    instant,
     patient_id_of,
     read_encounter,
     spell_key_of,
@@ -139,8 +141,12 @@ def save_encounter(
             "ward_codes": ",".join(
                 ward_code_of(loc, i) for i, loc in enumerate(encounter.location or [])
             ),
-            "period_start": to_db_time(_aware(period.start)) if period and period.start else None,
-            "period_end": to_db_time(_aware(period.end)) if period and period.end else None,
+            "period_start": to_db_time(instant(period.start, "Encounter.period.start"))
+            if period and period.start
+            else None,
+            "period_end": to_db_time(instant(period.end, "Encounter.period.end"))
+            if period and period.end
+            else None,
             "body": raw,
             "updated_at": to_db_time(now),
         }
@@ -151,11 +157,6 @@ def save_encounter(
                 update(t.fhir_encounters).where(t.fhir_encounters.c.id == new_id).values(**row)
             )
         return (201 if prior is None else 200), document
-
-
-def _aware(value: Any) -> datetime:
-    instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _identifier_text(encounter: Any) -> str | None:
@@ -199,13 +200,14 @@ def search_encounters(
     if status:
         query = query.where(t.fhir_encounters.c.status == status)
     if patient:
-        if "|" in patient:
-            query = query.where(t.fhir_encounters.c.patient_id == f"nhs:{patient.split('|', 1)[1]}")
-        else:
-            reference = patient if "/" in patient else f"Patient/{patient}"
+        nhs = patient.split("|", 1)[1] if "|" in patient else None
+        reference = None if nhs else (patient if "/" in patient else f"Patient/{patient}")
+        try:
             query = query.where(
-                t.fhir_encounters.c.patient_id.in_([f"fhir:{reference}", f"nhs:{patient}"])
+                t.fhir_encounters.c.patient_id == patient_key(nhs, "fhir", reference, "patient")
             )
+        except InvalidInput:
+            return []
     day = _search_date(on) if on else None
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(t.fhir_encounters.c.updated_at)).all()

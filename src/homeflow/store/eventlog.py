@@ -79,14 +79,6 @@ class EventLog:
             with self.engine.begin() as conn:
                 conn.execute(text("ANALYZE events"))
 
-    def events_for_spell(self, spell_key: str) -> list[ev.Event]:
-        with self.engine.connect() as conn:
-            found = proj.load_spell_events(conn, [spell_key]).get(spell_key, [])
-        return sorted(found, key=lambda e: e.fold_order)
-
-    def spell_state(self, spell_key: str) -> SpellState:
-        return fold_spell(spell_key, self.events_for_spell(spell_key))
-
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())

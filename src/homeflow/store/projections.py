@@ -25,8 +25,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date, start_of_day
@@ -36,6 +34,7 @@ from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellState, SpellStatus, fold_spell
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, from_db_time, to_db_time
+from homeflow.store.db import upsert_insert
 
 CHUNK = 900
 SPELL_TABLES = (
@@ -125,10 +124,8 @@ def apply_census_delta(conn: Connection, delta: CensusDelta) -> None:
             row[name] = value
     if not rows:
         return
-    dialect = conn.dialect.name
-    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for part in chunks(list(rows.values()), 500):
-        stmt = make_insert(t.daily_census)
+        stmt = upsert_insert(conn, t.daily_census)
         stmt = stmt.on_conflict_do_update(
             index_elements=["day", "ward_code"],
             set_={

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection
 
 from homeflow.domain.organisations import (
     Organisation,
-    OrganisationType,
     Site,
     Ward,
-    WardType,
 )
 from homeflow.store import schema as t
+from homeflow.store.db import upsert_insert
 
 
 def save_registry(
@@ -25,7 +22,6 @@ def save_registry(
     wards: Iterable[Ward],
 ) -> None:
     """Insert or update organisations, sites and wards (idempotent)."""
-    make_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     for table, rows in (
         (
             t.organisations,
@@ -52,20 +48,6 @@ def save_registry(
     ):
         if not rows:
             continue
-        stmt = make_insert(table)
+        stmt = upsert_insert(conn, table)
         updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "code"}
         conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=updates), rows)
-
-
-def load_wards(conn: Connection) -> list[Ward]:
-    return [
-        Ward(r.code, r.name, r.site_code, r.beds, r.specialty, WardType(r.type))
-        for r in conn.execute(select(t.wards).order_by(t.wards.c.code))
-    ]
-
-
-def load_organisations(conn: Connection) -> list[Organisation]:
-    return [
-        Organisation(r.code, r.name, OrganisationType(r.type), r.parent_code)
-        for r in conn.execute(select(t.organisations).order_by(t.organisations.c.code))
-    ]

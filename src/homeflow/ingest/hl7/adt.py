@@ -15,7 +15,7 @@ from typing import TypedDict
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import is_valid_nhs_number
+from homeflow.domain.organisations import patient_key
 from homeflow.ingest.hl7.parser import Message, component_of
 from homeflow.ingest.mapping import FeedMapping
 
@@ -204,24 +204,24 @@ def _patient_id(message: Message) -> str:
 
 
 def _patient_id_from(message: Message, segment: str, field: int, name: str) -> str:
-    """The NHS number if given (it follows the patient between organisations), else the MRN."""
+    nhs, issuer, local = _identifiers(message, segment, field)
+    return patient_key(nhs, issuer, local, name)
+
+
+def _identifiers(message: Message, segment: str, field: int) -> tuple[str | None, str, str | None]:
+    """(NHS number, issuer of the first local id, first local id) from a CX list such as PID-3."""
+    enc = message.encoding
     text = message.raw(segment, field)
-    if not text:
-        raise InvalidInput(name, "no patient identifier")
-    mrn = None
-    for rep in range(len(text.split(message.encoding.repetition))):
-        number = component_of(text, message.encoding, 1, 1, rep)
-        authority = component_of(text, message.encoding, 4, 1, rep)
-        kind = component_of(text, message.encoding, 5, 1, rep)
-        if authority == "NHS" or kind == "NH":
-            if not is_valid_nhs_number(number):
-                raise InvalidInput(name, f"{number!r} is not a valid NHS number")
-            return f"nhs:{number}"
-        if number and mrn is None:
-            mrn = f"mrn:{authority}:{number}"
-    if mrn is None:
-        raise InvalidInput(name, "no patient identifier")
-    return mrn
+    nhs: str | None = None
+    issuer, local = "", None
+    for rep in range(len(text.split(enc.repetition)) if text else 0):
+        number = component_of(text, enc, 1, 1, rep)
+        authority = component_of(text, enc, 4, 1, rep)
+        if authority == "NHS" or component_of(text, enc, 5, 1, rep) == "NH":
+            nhs = nhs or number
+        elif local is None and number:
+            issuer, local = authority, number
+    return nhs, issuer, local
 
 
 class Details(TypedDict):
@@ -235,19 +235,7 @@ class Details(TypedDict):
 
 def _details(message: Message) -> Details:
     """PID fields; what was not sent is None, so an update never blanks what is known."""
-    enc = message.encoding
-    nhs = local = None
-    text = message.raw("PID", 3)
-    for rep in range(len(text.split(enc.repetition)) if text else 0):
-        number = component_of(text, enc, 1, 1, rep)
-        is_nhs = (
-            component_of(text, enc, 4, 1, rep) == "NHS"
-            or component_of(text, enc, 5, 1, rep) == "NH"
-        )
-        if is_nhs:
-            nhs = number
-        elif local is None and number:
-            local = number
+    nhs, _, local = _identifiers(message, "PID", 3)
     return {
         "nhs_number": nhs,
         "local_id": local,
