@@ -19,7 +19,14 @@ $(DB): | $(BIN)/homeflow
 	$(BIN)/homeflow init-db
 	$(BIN)/homeflow demo
 
-run: $(BIN)/homeflow $(DB)
+# Sign-in details for the demo's users, made once with the demo database.
+var/demo-users.txt: | $(DB)
+	$(BIN)/homeflow user demo > $@.tmp && mv $@.tmp $@
+
+run: $(BIN)/homeflow $(DB) var/demo-users.txt
+	@echo "Demo users (email, password, role) - also in var/demo-users.txt:"
+	@cat var/demo-users.txt
+	@echo "Open http://$(HOST):$(PORT)/ and sign in."
 	$(BIN)/homeflow serve --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/homeflow

@@ -391,6 +391,62 @@ def token_create(
         _fail(f"--{problem.field}: {problem.reason}")
 
 
+user_app = typer.Typer(help="People who sign in to the web app.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="Their email address; it is their user name.")],
+    org: Annotated[str, typer.Option(help="The organisation (ODS code) they belong to.")],
+    role: Annotated[
+        str,
+        typer.Option(help="ward-staff, discharge-team, system-coordinator, analyst or admin."),
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user, or replace one (which resets their password and signs them out)."""
+    from homeflow.store.users import add_user
+
+    if not password_stdin:
+        _fail("--password-stdin: give the password on standard input, never on the command line")
+    password = sys.stdin.readline().rstrip("\r\n")
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        user = add_user(engine, email, org, role, password)
+    except InvalidInput as problem:
+        _fail(f"{problem.field}: {problem.reason}")
+    console.print(f"{user.email} can sign in as {user.role.value} of {user.org_code}.")
+
+
+@user_app.command("demo")
+def user_demo() -> None:
+    """Create a demo admin and a user per demo organisation; print their sign-in details."""
+    import secrets
+
+    from homeflow.demo.system import ORGANISATIONS
+    from homeflow.store.users import add_user
+
+    engine = db.connect()
+    db.migrate(engine)
+    roles = {"icb": "system-coordinator", "local-authority": "discharge-team"}
+    accounts = [("admin@demo.homeflow.test", ORGANISATIONS[0].code, "admin")]
+    accounts += [
+        (f"{o.code.lower()}@demo.homeflow.test", o.code, roles.get(o.type.value, "discharge-team"))
+        for o in ORGANISATIONS
+    ]
+    for email, org_code, role in accounts:
+        password = secrets.token_urlsafe(12)
+        try:
+            add_user(engine, email, org_code, role, password)
+        except InvalidInput as problem:
+            _fail(f"{problem.field}: {problem.reason} (load the demo registry first)")
+        print(f"{email}  {password}  {role} of {org_code}")
+
+
 @app.command("sitrep")
 def sitrep_command(
     on: Annotated[str, typer.Option("--date", help="The day reported, YYYY-MM-DD.")],

@@ -55,6 +55,21 @@ class ChecklistOutcome(StrEnum):
     NEGATIVE = "negative"
 
 
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ReviewOutcome(StrEnum):
+    """What a SAFER stranded-patient review concluded."""
+
+    PLAN_AGREED = "plan-agreed"
+    READY_FOR_DISCHARGE = "ready-for-discharge"
+    CLINICAL_REASON_TO_STAY = "clinical-reason-to-stay"
+    ESCALATED = "escalated"
+
+
 @dataclass(frozen=True, slots=True)
 class Payload:
     """Base of every event payload. `TYPE` is the stored event type name."""
@@ -331,6 +346,33 @@ class ChcAssessmentRecorded(Payload):
             raise InvalidInput("decision_date", "the decision cannot precede the assessment")
 
 
+@dataclass(frozen=True, slots=True)
+class ActionRecorded(Payload):
+    """An action agreed for a delayed patient, as at the daily call; the same id updates it."""
+
+    TYPE: ClassVar[str] = "action-recorded"
+    action_id: str
+    description: str
+    owner: str
+    owner_org: str | None = None
+    due_date: date | None = None
+    status: ActionStatus = ActionStatus.OPEN
+
+    def __post_init__(self) -> None:
+        _require("action_id", self.action_id)
+        _require("description", self.description.strip())
+        _require("owner", self.owner.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class StrandedReviewRecorded(Payload):
+    """A weekly review of a patient in hospital 7+ days (SAFER); the reviewer signs it."""
+
+    TYPE: ClassVar[str] = "stranded-review-recorded"
+    outcome: ReviewOutcome
+    actions: str = ""
+
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.TYPE: cls
     for cls in (
@@ -358,6 +400,8 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         ReferralCompleted,
         ChcChecklistCompleted,
         ChcAssessmentRecorded,
+        ActionRecorded,
+        StrandedReviewRecorded,
     )
 }
 

@@ -78,7 +78,12 @@ def is_nctr_at(spell: SpellState, instant: datetime) -> bool:
 def days_delayed(spell: SpellState, on: date) -> int:
     """Days from the discharge ready date to `on`'s midnight; 0 if not delayed then."""
     ready = discharge_ready_date_at(spell, midnight_after(on))
-    return 0 if ready is None else (on - ready).days + 1
+    return 0 if ready is None else days_delayed_since(ready, on)
+
+
+def days_delayed_since(discharge_ready_date: date, on: date) -> int:
+    """The ready date itself is the first delayed day."""
+    return (on - discharge_ready_date).days + 1
 
 
 def delay_reason_at(spell: SpellState, instant: datetime) -> DelayReasonPeriod | None:

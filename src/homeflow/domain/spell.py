@@ -86,6 +86,29 @@ class DayRating:
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    action_id: str
+    description: str
+    owner: str
+    owner_org: str | None
+    due_date: date | None
+    status: str  # open, done, cancelled
+    recorded_at: datetime
+    recorded_by: str | None
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == "open" and self.due_date is not None and self.due_date < today
+
+
+@dataclass(frozen=True, slots=True)
+class StrandedReview:
+    reviewed_at: datetime
+    reviewer: str | None
+    outcome: str
+    actions: str
+
+
+@dataclass(frozen=True, slots=True)
 class Anomaly:
     """An impossible sequence; the event that caused it is refused at the door."""
 
@@ -125,6 +148,8 @@ class SpellState:
     chc_assessment_setting: str | None = None
     chc_decision_date: date | None = None
     chc_eligible: bool | None = None
+    actions: tuple[Action, ...] = ()
+    stranded_reviews: tuple[StrandedReview, ...] = ()
     anomalies: tuple[Anomaly, ...] = ()
     event_count: int = 0
     last_event_at: datetime | None = None
@@ -166,6 +191,8 @@ class _Fold:
     reasons: list[DelayReasonPeriod] = field(default_factory=list)
     ratings: dict[date, DayRating] = field(default_factory=dict)
     referrals: dict[str, Referral] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+    reviews: list[StrandedReview] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
     before_admission: list[tuple[str, str, datetime]] = field(default_factory=list)
 
@@ -199,6 +226,8 @@ def fold_spell(spell_key: str, spell_events: Iterable[ev.Event]) -> SpellState:
         delay_reasons=tuple(f.reasons),
         day_ratings=tuple(sorted(f.ratings.values(), key=lambda r: r.day)),
         referrals=tuple(f.referrals.values()),
+        actions=tuple(f.actions.values()),
+        stranded_reviews=tuple(f.reviews),
         anomalies=tuple(f.anomalies),
         event_count=len(ordered),
         last_event_at=ordered[-1].occurred_at if ordered else None,
@@ -331,6 +360,19 @@ def _apply(f: _Fold, event: ev.Event) -> None:
                 chc_decision_date=p.decision_date,
                 chc_eligible=p.eligible,
             )
+        case ev.ActionRecorded():
+            f.actions[p.action_id] = Action(
+                p.action_id,
+                p.description,
+                p.owner,
+                p.owner_org,
+                p.due_date,
+                p.status.value,
+                at,
+                event.recorded_by,
+            )
+        case ev.StrandedReviewRecorded():
+            f.reviews.append(StrandedReview(at, event.recorded_by, p.outcome.value, p.actions))
         case _:
             # Patient-level events (details, merges) belong to the patient fold.
             pass

@@ -44,6 +44,8 @@ SPELL_TABLES = (
     t.delay_reason_periods,
     t.referrals,
     t.day_ratings,
+    t.actions,
+    t.stranded_reviews,
     t.bed_occupancy,
 )
 CensusDelta = Counter[tuple[date, str, str]]
@@ -265,6 +267,31 @@ def spell_rows(s: SpellState) -> dict[str, list[dict[str, Any]]]:
         "day_ratings": [
             {"spell_key": key, "day": r.day, "colour": r.colour, "red_reason": r.red_reason}
             for r in s.day_ratings
+        ],
+        "actions": [
+            {
+                "spell_key": key,
+                "action_id": a.action_id,
+                "description": a.description,
+                "owner": a.owner,
+                "owner_org": a.owner_org,
+                "due_date": a.due_date,
+                "status": a.status,
+                "recorded_at": to_db_time(a.recorded_at),
+                "recorded_by": a.recorded_by,
+            }
+            for a in s.actions
+        ],
+        "stranded_reviews": [
+            {
+                "spell_key": key,
+                "seq": i,
+                "reviewed_at": to_db_time(r.reviewed_at),
+                "reviewer": r.reviewer,
+                "outcome": r.outcome,
+                "actions": r.actions,
+            }
+            for i, r in enumerate(s.stranded_reviews)
         ],
         "bed_occupancy": (
             [

@@ -120,6 +120,56 @@ api_tokens = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+# ---- People who sign in, their sessions, and the audit trail -----------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("email", String(200), primary_key=True),
+    Column("org_code", String(12), ForeignKey("organisations.code"), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Server-side sessions: the cookie holds a random token, only its hash is kept.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(200), ForeignKey("users.email"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(200), nullable=False),
+    Column("client", String(60), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_login_failures_email_at", "email", "at"),
+    Index("ix_login_failures_client_at", "client", "at"),
+)
+
+# Every view and change of patient-identifiable data: who, when, what, from where.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("user_email", String(200), nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("action", String(10), nullable=False),  # view, change, export
+    Column("what", String(200), nullable=False),
+    Column("spell_key", String(60), nullable=True),
+    Column("client", String(60), nullable=False),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_spell_key", "spell_key"),
+)
+
 # ---- Projections -----------------------------------------------------------------------
 
 spells = Table(
@@ -216,6 +266,31 @@ day_ratings = Table(
     Column("red_reason", Text, nullable=True),
 )
 
+actions = Table(
+    "actions",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("action_id", String(60), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("owner_org", String(12), nullable=True),
+    Column("due_date", Date, nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("recorded_by", String(200), nullable=True),
+)
+
+stranded_reviews = Table(
+    "stranded_reviews",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("reviewed_at", DateTime, nullable=False),
+    Column("reviewer", String(200), nullable=True),
+    Column("outcome", String(30), nullable=False),
+    Column("actions", Text, nullable=False),
+)
+
 bed_occupancy = Table(
     "bed_occupancy",
     metadata,
@@ -268,6 +343,8 @@ PROJECTIONS = (
     delay_reason_periods,
     referrals,
     day_ratings,
+    actions,
+    stranded_reviews,
     bed_occupancy,
     patients,
     daily_census,

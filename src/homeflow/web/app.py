@@ -1,4 +1,4 @@
-"""A read-only census page (the full signed-in web app is built on this)."""
+"""The web app: signed-in pages, the FHIR API and the aggregate JSON APIs."""
 
 from __future__ import annotations
 
@@ -6,24 +6,72 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.feeds import feed_health
+from homeflow.store import access
 from homeflow.store.queries import census
+from homeflow.store.users import session_for
+from homeflow.web.auth import SESSION_COOKIE, CsrfRefused, SignInRequired, security_headers
 from homeflow.web.fhir import FhirProblem, fhir_router, outcome
+from homeflow.web.pages import page_router, render
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(title="homeflow")
+    app.middleware("http")(security_headers)
     app.include_router(fhir_router(engine))
+    app.include_router(page_router(engine))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The NHS stylesheet asks for its icons at /assets/images.
+    app.mount("/assets", StaticFiles(directory=STATIC / "nhsuk" / "assets"), name="nhsuk-assets")
+
+    def problem_page(request: Request, status_code: int, title: str, detail: str) -> Response:
+        token = request.cookies.get(SESSION_COOKIE)
+        session = session_for(engine, token) if token else None
+        return render(
+            request,
+            "problem.html",
+            session,
+            {"title": title, "problem": detail, "back": None},
+            status_code=status_code,
+        )
+
+    @app.exception_handler(SignInRequired)
+    def sign_in_required(request: Request, _error: SignInRequired) -> Response:
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/"})
+        if request.method == "GET":
+            return RedirectResponse("/", status_code=303)
+        return problem_page(request, 401, "Sign in", "Your session has ended. Sign in again.")
+
+    @app.exception_handler(CsrfRefused)
+    def csrf_refused(request: Request, _error: CsrfRefused) -> Response:
+        detail = (
+            "This form has expired or did not come from homeflow. Reload the page and try again."
+        )
+        return problem_page(request, 403, "Form refused", detail)
+
+    @app.exception_handler(access.Forbidden)
+    def forbidden(request: Request, error: access.Forbidden) -> Response:
+        return problem_page(request, 403, "You do not have access", str(error))
+
+    @app.exception_handler(access.NotFound)
+    def not_found(request: Request, error: access.NotFound) -> Response:
+        return problem_page(request, 404, "Not found", f"There is no {error}.")
+
+    @app.exception_handler(InvalidInput)
+    def invalid_input(request: Request, error: InvalidInput) -> Response:
+        return problem_page(request, 400, "Check the address", f"{error.field}: {error.reason}")
 
     @app.exception_handler(FhirProblem)
     def fhir_problem(_request: Request, problem: FhirProblem) -> JSONResponse:
@@ -47,33 +95,6 @@ def create_app(engine: Engine) -> FastAPI:
     @app.get("/api/feeds")
     def feeds_api() -> list[dict[str, Any]]:
         return [h.as_dict() for h in feed_health(engine, datetime.now(UTC))]
-
-    @app.get("/", response_class=HTMLResponse)
-    def census_page(request: Request, day: str | None = Query(None, alias="date")) -> HTMLResponse:
-        try:
-            on = date.fromisoformat(day) if day else date.today()
-        except ValueError:
-            raise HTTPException(422, f"date: {day!r} is not a date (YYYY-MM-DD)") from None
-        rows = census(engine, on)
-        sites: dict[str, dict[str, int]] = {}
-        for r in rows:
-            total = sites.setdefault(
-                r.site_code,
-                {
-                    "beds": 0,
-                    "occupied": 0,
-                    "nctr": 0,
-                    "stranded": 0,
-                    "super_stranded": 0,
-                    "admissions": 0,
-                    "discharges": 0,
-                },
-            )
-            for name in total:
-                total[name] += getattr(r, name)
-        return templates.TemplateResponse(
-            request, "census.html", {"day": on, "rows": rows, "sites": sites}
-        )
 
     @app.get("/api/census")
     def census_api(day: date = Query(..., alias="date")) -> list[dict[str, str | int]]:

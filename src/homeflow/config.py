@@ -1,0 +1,64 @@
+"""A system's own settings, from the TOML file named by HOMEFLOW_CONFIG (defaults otherwise).
+
+[pressure.occupancy_percent]
+level_2 = 85
+level_3 = 92
+level_4 = 97
+
+[pressure.nctr_per_100_beds]
+level_2 = 15
+level_3 = 22
+level_4 = 30
+
+[daily_call]
+escalate_after_days_delayed = 14
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.escalation import EscalationRules, Thresholds
+
+
+def escalation_rules(path: str | None = None) -> EscalationRules:
+    path = path or os.environ.get("HOMEFLOW_CONFIG")
+    if not path:
+        return EscalationRules()
+    try:
+        settings = tomllib.loads(Path(path).read_text("utf-8"))
+    except OSError as error:
+        raise InvalidInput("HOMEFLOW_CONFIG", f"cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput("HOMEFLOW_CONFIG", f"{path} is not valid TOML: {error}") from None
+    defaults = EscalationRules()
+    pressure = settings.get("pressure", {})
+    daily_call = settings.get("daily_call", {})
+    days = daily_call.get("escalate_after_days_delayed", defaults.escalate_after_days_delayed)
+    if not isinstance(days, int) or isinstance(days, bool):
+        raise InvalidInput("daily_call.escalate_after_days_delayed", "must be a whole number")
+    return EscalationRules(
+        occupancy_percent=_thresholds(pressure, "occupancy_percent", defaults.occupancy_percent),
+        nctr_per_100_beds=_thresholds(pressure, "nctr_per_100_beds", defaults.nctr_per_100_beds),
+        escalate_after_days_delayed=days,
+    )
+
+
+def _thresholds(section: dict[str, Any], name: str, default: Thresholds) -> Thresholds:
+    given = section.get(name)
+    if given is None:
+        return default
+    values = []
+    for level in ("level_2", "level_3", "level_4"):
+        value = given.get(level, getattr(default, level))
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise InvalidInput(f"pressure.{name}.{level}", "must be a number")
+        values.append(float(value))
+    try:
+        return Thresholds(*values)
+    except InvalidInput as error:
+        raise InvalidInput(f"pressure.{name}", error.reason) from None

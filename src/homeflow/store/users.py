@@ -1,0 +1,156 @@
+"""People who sign in: accounts with argon2 password hashes, server-side sessions, and
+throttling of failed sign-ins. Only hashes of passwords and session tokens are stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, func, select
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import Role
+from homeflow.store import schema as t
+from homeflow.store.codec import to_db_time
+
+SESSION_LIFETIME = timedelta(hours=12)  # a long shift
+FAILURES_ALLOWED = 5  # per account
+FAILURES_ALLOWED_PER_CLIENT = 30  # a ward's shared computer may serve many accounts
+FAILURE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+
+_hasher = PasswordHasher()
+# Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
+_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    email: str
+    org_code: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: User
+    csrf_token: str
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {retry_after}")
+        self.retry_after = retry_after
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    now = to_db_time(datetime.now(UTC))
+    assert now is not None
+    return now
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise InvalidInput("email", f"{email!r} is not an email address")
+    return email
+
+
+def add_user(engine: Engine, email: str, org_code: str, role: str, password: str) -> User:
+    """Create or replace an account (replacing resets the password)."""
+    email = normalise_email(email)
+    checked_role = Role.parse(role)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    with engine.begin() as conn:
+        known = conn.execute(
+            select(t.organisations.c.code).where(t.organisations.c.code == org_code)
+        ).scalar_one_or_none()
+        if known is None:
+            raise InvalidInput("org", f"{org_code!r} is not an organisation in the registry")
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.email == email))
+        conn.execute(delete(t.users).where(t.users.c.email == email))
+        conn.execute(
+            t.users.insert().values(
+                email=email,
+                org_code=org_code,
+                role=checked_role.value,
+                password_hash=_hasher.hash(password),
+                created_at=_now(),
+            )
+        )
+    return User(email, org_code, checked_role)
+
+
+def sign_in(engine: Engine, email: str, password: str, client: str) -> tuple[str, Session] | None:
+    """A new session token for the right password; None for a wrong one. Refuses outright
+    after too many recent failures for this email or from this client."""
+    email = email.strip().lower()
+    now = _now()
+    with engine.begin() as conn:
+        f = t.login_failures
+        for who, limit in (
+            (f.c.email == email, FAILURES_ALLOWED),
+            (f.c.client == client, FAILURES_ALLOWED_PER_CLIENT),
+        ):
+            count, first = conn.execute(
+                select(func.count(), func.min(f.c.at)).where(who, f.c.at > now - FAILURE_WINDOW)
+            ).one()
+            if count >= limit:
+                raise TooManyAttempts(first + FAILURE_WINDOW - now)
+        row = conn.execute(select(t.users).where(t.users.c.email == email)).one_or_none()
+        try:
+            _hasher.verify(row.password_hash if row else _UNKNOWN_USER_HASH, password)
+            ok = row is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or row is None:
+            conn.execute(f.insert().values(email=email, client=client[:60], at=now))
+            return None
+        conn.execute(delete(f).where(f.c.email == email))
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at < now))
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        conn.execute(
+            t.web_sessions.insert().values(
+                token_hash=_token_hash(token),
+                email=email,
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
+    return token, Session(User(row.email, row.org_code, Role(row.role)), csrf)
+
+
+def session_for(engine: Engine, token: str) -> Session | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(t.users, t.web_sessions.c.csrf_token, t.web_sessions.c.expires_at)
+            .join(t.web_sessions, t.web_sessions.c.email == t.users.c.email)
+            .where(t.web_sessions.c.token_hash == _token_hash(token))
+        ).one_or_none()
+    if row is None or row.expires_at <= _now():
+        return None
+    return Session(User(row.email, row.org_code, Role(row.role)), row.csrf_token)
+
+
+def sign_out(engine: Engine, token: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            delete(t.web_sessions).where(t.web_sessions.c.token_hash == _token_hash(token))
+        )
+
+
+def csrf_matches(session: Session, offered: str | None) -> bool:
+    return offered is not None and hmac.compare_digest(session.csrf_token, offered)

@@ -1,0 +1,104 @@
+"""Signing in, sessions, CSRF and the security headers every response carries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+from sqlalchemy import Engine
+
+from homeflow.store.access import Viewer
+from homeflow.store.users import Session, csrf_matches, session_for
+
+SESSION_COOKIE = "homeflow_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+# No inline script or style anywhere: htmx and the NHS design system load from /static.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class SignInRequired(Exception):
+    pass
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def session_of(engine: Engine, request: Request) -> Session:
+    token = request.cookies.get(SESSION_COOKIE)
+    session = session_for(engine, token) if token else None
+    if session is None:
+        raise SignInRequired()
+    return session
+
+
+def viewer_of(session: Session, request: Request) -> Viewer:
+    user = session.user
+    return Viewer(user.email, user.org_code, user.role, client_of(request))
+
+
+async def check_csrf(session: Session, request: Request) -> None:
+    """Every state-changing request carries the session's token, as a form field or (for
+    HTMX) a header; a page on another site cannot read it, so cannot forge a post."""
+    offered = request.headers.get(CSRF_HEADER)
+    if offered is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        offered = value if isinstance(value, str) else None
+    if not csrf_matches(session, offered):
+        raise CsrfRefused()
+
+
+def secure_cookies(request: Request) -> bool:
+    return request.url.scheme == "https" or os.environ.get("HOMEFLOW_SECURE_COOKIES") == "1"
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
+
+
+async def security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if not request.url.path.startswith("/static"):
+        # Pages hold patient data: never keep them in a shared or browser cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

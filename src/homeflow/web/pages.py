@@ -1,0 +1,393 @@
+"""The signed-in pages: overview, whiteboards, spell pages, the daily call, stranded
+reviews, referrals and the audit log. Data comes scoped from homeflow.store.access."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine, select
+
+from homeflow.config import escalation_rules
+from homeflow.domain import codes
+from homeflow.domain import events as ev
+from homeflow.domain.clock import SYSTEM_ZONE, local_date
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import READS_AUDIT, RECORDS_ACTIONS
+from homeflow.store import access
+from homeflow.store import schema as t
+from homeflow.store.users import Session, TooManyAttempts, sign_in, sign_out
+from homeflow.web.auth import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    SignInRequired,
+    check_csrf,
+    client_of,
+    session_of,
+    set_session_cookie,
+    viewer_of,
+)
+from homeflow.web.forms import parse_change
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def _reference() -> dict[str, Any]:
+    reasons = codes.nctr_delay_reasons()
+    return {
+        "reason_families": {
+            family: [c for c in reasons.codes if c.family == family]
+            for family in reasons.families()
+        },
+        "reasons": reasons,
+        "dtoc_reasons": codes.dtoc_reasons(),
+        "agencies": codes.responsible_agencies(),
+        "pathways": codes.discharge_pathways(),
+        "criteria": codes.criteria_to_reside(),
+        "services": list(ev.ReferralService),
+        "review_outcomes": list(ev.ReviewOutcome),
+        "action_statuses": list(ev.ActionStatus),
+    }
+
+
+templates.env.globals.update(_reference())
+templates.env.filters["label"] = lambda value: str(value).replace("-", " ").capitalize()
+templates.env.filters["when"] = lambda instant: (
+    "" if instant is None else instant.astimezone(SYSTEM_ZONE).strftime("%d %b %Y %H:%M")
+)
+
+
+def today() -> date:
+    return local_date(datetime.now(UTC))
+
+
+def _safe_next(value: str | None, fallback: str) -> str:
+    # Only a path on this site, so a crafted form cannot send the user elsewhere.
+    if value and value.startswith("/") and not value.startswith("//"):
+        return value
+    return fallback
+
+
+def render(
+    request: Request,
+    name: str,
+    session: Session | None,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": session.user if session else None,
+            "csrf": session.csrf_token if session else None,
+            "csrf_field": CSRF_FIELD,
+            "today": today(),
+            "reads_audit": session is not None and session.user.role in READS_AUDIT,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def page_router(engine: Engine) -> APIRouter:
+    router = APIRouter()
+    rules = escalation_rules()
+
+    @router.get("/", response_class=HTMLResponse, response_model=None)
+    def home(request: Request) -> Response:
+        try:
+            session_of(engine, request)
+        except SignInRequired:
+            return render(request, "sign_in.html", None, {"error": None, "email": ""})
+        return RedirectResponse("/overview", status_code=303)
+
+    @router.post("/sign-in", response_class=HTMLResponse, response_model=None)
+    async def sign_in_post(request: Request) -> Response:
+        form = await request.form()
+        email = str(form.get("email") or "")
+        password = str(form.get("password") or "")
+        try:
+            signed = sign_in(engine, email, password, client_of(request))
+        except TooManyAttempts as refused:
+            minutes = max(1, int(refused.retry_after.total_seconds() // 60) + 1)
+            error = f"Too many failed sign-ins. Try again in {minutes} minutes."
+            return render(
+                request, "sign_in.html", None, {"error": error, "email": email}, status_code=429
+            )
+        if signed is None:
+            error = "The email address or password is not right."
+            return render(
+                request, "sign_in.html", None, {"error": error, "email": email}, status_code=401
+            )
+        token, _session = signed
+        response = RedirectResponse("/overview", status_code=303)
+        set_session_cookie(response, request, token)
+        return response
+
+    @router.post("/sign-out", response_model=None)
+    async def sign_out_post(request: Request) -> Response:
+        session = session_of(engine, request)
+        await check_csrf(session, request)
+        sign_out(engine, request.cookies[SESSION_COOKIE])
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.get("/overview", response_class=HTMLResponse)
+    def overview_page(request: Request, site: str | None = None) -> HTMLResponse:
+        session = session_of(engine, request)
+        rows = access.overview(engine, today(), rules, site)
+        site_name = None
+        if site is not None:
+            with engine.connect() as conn:
+                site_name = conn.execute(
+                    select(t.sites.c.name).where(t.sites.c.code == site)
+                ).scalar_one_or_none()
+            if site_name is None:
+                raise access.NotFound(f"site {site}")
+        return render(
+            request, "overview.html", session, {"rows": rows, "site": site, "site_name": site_name}
+        )
+
+    @router.get("/wards/{ward_code}", response_class=HTMLResponse)
+    def whiteboard_page(request: Request, ward_code: str, only: str | None = None) -> HTMLResponse:
+        session = session_of(engine, request)
+        board = access.whiteboard(engine, viewer_of(session, request), ward_code, today(), only)
+        return render(request, "whiteboard.html", session, {"board": board, "only": only})
+
+    @router.get("/spells/{spell_key}", response_class=HTMLResponse)
+    def spell_page(request: Request, spell_key: str) -> HTMLResponse:
+        session = session_of(engine, request)
+        return _spell_page(request, session, spell_key, None, {}, 200)
+
+    def _spell_page(
+        request: Request,
+        session: Session,
+        spell_key: str,
+        problem: str | None,
+        typed: Mapping[str, Any],
+        status_code: int,
+        saved: str | None = None,
+    ) -> HTMLResponse:
+        view = access.spell_view(engine, viewer_of(session, request), spell_key, today())
+        readers = access.CHANGE_READERS
+        seen = {
+            name: read(view.state, {"day": today().isoformat()}) for name, read in readers.items()
+        }
+        return render(
+            request,
+            "spell.html",
+            session,
+            {
+                "view": view,
+                "s": view.state,
+                "seen": seen,
+                "problem": problem,
+                "typed": typed,
+                "saved": saved or request.query_params.get("saved"),
+                "action_seen": access.action_seen,
+                "uses_dtoc": view.ward_type in ("mental-health", "community"),
+            },
+            status_code=status_code,
+        )
+
+    @router.post("/spells/{spell_key}/record/{form_name}", response_model=None)
+    async def record(request: Request, spell_key: str, form_name: str) -> Response:
+        session = session_of(engine, request)
+        await check_csrf(session, request)
+        raw = await request.form()
+        fields = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+        multi = raw.getlist("criteria")
+        if multi:
+            fields["criteria"] = " ".join(str(v) for v in multi)
+        viewer = viewer_of(session, request)
+        shown_in = fields.get("view", "")
+        problem, status_code = None, 200
+        try:
+            access.record_change(engine, viewer, spell_key, parse_change(form_name, fields))
+        except InvalidInput as bad:
+            problem, status_code = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}.", 400
+        except access.Conflict as clash:
+            who = clash.changed_by or "someone else"
+            when = templates.env.filters["when"](clash.changed_at)
+            reads = clash.now_reads or "blank"
+            problem = (
+                f"Not saved: {who} changed this at {when} and it now reads “{reads}”. "
+                "Your entry is kept below; check it and save again."
+            )
+            status_code = 409
+        if shown_in == "row":
+            return _whiteboard_row(request, session, spell_key, fields, problem, status_code)
+        if shown_in == "call-row":
+            return _call_row(request, session, spell_key, fields, problem, status_code)
+        if problem is None:
+            target = _safe_next(fields.get("next"), f"/spells/{spell_key}?saved={form_name}")
+            return RedirectResponse(target, status_code=303)
+        if fields.get("next", "").startswith("/spells/") or not fields.get("next"):
+            typed = {"form": form_name, **fields}
+            return _spell_page(request, session, spell_key, problem, typed, status_code)
+        return render(
+            request,
+            "problem.html",
+            session,
+            {"problem": problem, "back": fields.get("next")},
+            status_code=status_code,
+        )
+
+    def _whiteboard_row(
+        request: Request,
+        session: Session,
+        spell_key: str,
+        typed: Mapping[str, str],
+        problem: str | None,
+        status_code: int,
+    ) -> HTMLResponse:
+        viewer = viewer_of(session, request)
+        ward = typed.get("ward", "")
+        board = access.whiteboard(engine, viewer, ward, today())
+        row = next((r for r in board.rows if r.spell_key == spell_key), None)
+        if row is None:
+            raise access.NotFound(f"spell {spell_key} on ward {ward}")
+        return render(
+            request,
+            "_bed_row.html",
+            session,
+            {"row": row, "board": board, "problem": problem, "typed": typed if problem else {}},
+            status_code=status_code,
+        )
+
+    def _call_row(
+        request: Request,
+        session: Session,
+        spell_key: str,
+        typed: Mapping[str, str],
+        problem: str | None,
+        status_code: int,
+    ) -> HTMLResponse:
+        rows = access.daily_call(engine, viewer_of(session, request), today(), rules)
+        row = next((r for r in rows if r.spell_key == spell_key), None)
+        if row is None:
+            raise access.NotFound(f"spell {spell_key} on the daily call")
+        return render(
+            request,
+            "_call_row.html",
+            session,
+            {
+                "row": row,
+                "problem": problem,
+                "typed": typed if problem else {},
+                "may_record_actions": session.user.role in RECORDS_ACTIONS,
+                "action_seen": access.action_seen,
+            },
+            status_code=status_code,
+        )
+
+    @router.get("/daily-call", response_class=HTMLResponse)
+    def daily_call_page(request: Request, group: str = Query("family")) -> HTMLResponse:
+        session = session_of(engine, request)
+        if group not in ("family", "owner"):
+            raise InvalidInput("group", "group by family or owner")
+        rows = access.daily_call(engine, viewer_of(session, request), today(), rules)
+        groups: dict[str, list[access.DailyCallRow]] = {}
+        for row in sorted(
+            rows,
+            key=lambda r: (r.family if group == "family" else r.next_step_org, -r.days_delayed),
+        ):
+            groups.setdefault(row.family if group == "family" else row.next_step_org, []).append(
+                row
+            )
+        return render(
+            request,
+            "daily_call.html",
+            session,
+            {
+                "groups": groups,
+                "group": group,
+                "total": len(rows),
+                "escalated": sum(1 for r in rows if r.flags),
+                "rules": rules,
+                "may_record_actions": session.user.role in RECORDS_ACTIONS,
+                "action_seen": access.action_seen,
+            },
+        )
+
+    @router.get("/daily-call.csv")
+    def daily_call_csv(request: Request) -> Response:
+        session = session_of(engine, request)
+        viewer = viewer_of(session, request)
+        rows = access.daily_call(engine, viewer, today(), rules)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "patient", "nhs_number", "age", "organisation", "site", "ward", "delay_family",
+                "delay_reason", "next_step_owner", "discharge_ready_date", "days_delayed",
+                "pathway", "open_actions", "escalation",
+            ]
+        )  # fmt: skip
+        for r in rows:
+            writer.writerow(
+                [
+                    r.patient.name, r.patient.nhs_number or "", r.patient.age or "", r.org_code,
+                    r.site_name, r.ward_name, r.family, r.reason, r.next_step_org,
+                    r.discharge_ready_date.isoformat(), r.days_delayed, r.pathway or "",
+                    "; ".join(
+                        f"{a.description} ({a.owner}, due {a.due_date or 'no date'})"
+                        for a in r.actions if a.status == "open"
+                    ),
+                    "; ".join(r.flags),
+                ]
+            )  # fmt: skip
+        if any(r.patient.identified for r in rows):
+            with engine.begin() as conn:
+                access.audit(conn, viewer, "export", "daily call CSV")
+        filename = f"daily-call-{today().isoformat()}.csv"
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @router.get("/stranded", response_class=HTMLResponse)
+    def stranded_page(request: Request, only: str | None = None) -> HTMLResponse:
+        session = session_of(engine, request)
+        rows = access.stranded_list(engine, viewer_of(session, request), today())
+        if only == "super":
+            rows = [r for r in rows if r.super_stranded]
+        return render(
+            request,
+            "stranded.html",
+            session,
+            {"rows": rows, "only": only, "review_seen": access.review_seen},
+        )
+
+    @router.get("/referrals", response_class=HTMLResponse)
+    def referrals_page(request: Request, service: str | None = None) -> HTMLResponse:
+        session = session_of(engine, request)
+        if service and service not in set(ev.ReferralService):
+            raise InvalidInput("service", f"{service!r} is not a referral service")
+        rows = access.referrals_board(engine, viewer_of(session, request), today(), service)
+        return render(request, "referrals.html", session, {"rows": rows, "service": service})
+
+    @router.get("/audit", response_class=HTMLResponse)
+    def audit_page(
+        request: Request, user: str | None = None, spell: str | None = None
+    ) -> HTMLResponse:
+        session = session_of(engine, request)
+        entries = access.audit_entries(engine, viewer_of(session, request), user, spell)
+        return render(
+            request,
+            "audit.html",
+            session,
+            {"entries": entries, "user_filter": user, "spell": spell},
+        )
+
+    return router

@@ -1,0 +1,407 @@
+"""The web app as its users meet it: a real server process over HTTP, a real Chromium
+driven by Playwright, and the real database underneath (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from homeflow.domain.clock import local_date
+from homeflow.store import schema as t
+from tests.conftest import ENGINES, demo_database
+from tests.support import ServerProcess, homeflow
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PASSWORD = "correct horse battery staple"
+USERS = {
+    "nurse@rx1.test": ("RX1", "ward-staff"),
+    "flow@rx1.test": ("RX1", "discharge-team"),
+    "hub@ry1.test": ("RY1", "discharge-team"),
+    "coordinator@qde.test": ("QDE", "system-coordinator"),
+    "admin@qde.test": ("QDE", "admin"),
+    "analyst@qde.test": ("QDE", "analyst"),
+}
+
+
+@dataclass
+class Site:
+    url: str
+    base: str
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    """A demo system ending today, its users, and `homeflow serve` in front of it."""
+    today = local_date(datetime.now(UTC)).isoformat()
+    folder = tmp_path_factory.mktemp("web")
+    with demo_database(request.param, folder, "--days", "10", "--end", today, "--seed", "5") as url:
+        for email, (org, role) in USERS.items():
+            added = homeflow(
+                url, "user", "add", email, "--org", org, "--role", role, "--password-stdin",
+                stdin=PASSWORD + "\n",
+            )  # fmt: skip
+            assert added.returncode == 0, added.stderr
+        server = ServerProcess(url)
+        try:
+            yield Site(url, server.base)
+        finally:
+            server.stop()
+
+
+def signed_in(site: Site, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=site.base, timeout=30)
+    answer = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def rows_of(site: Site, query: object) -> list[object]:
+    engine = create_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(query))  # type: ignore[call-overload]
+    finally:
+        engine.dispose()
+
+
+def rx1_ward_with_patients(site: Site) -> str:
+    s = t.spells
+    found = rows_of(
+        site,
+        select(s.c.ward_code, func.count())
+        .where(s.c.status == "admitted", s.c.ward_code.like("RX101-M%"))
+        .group_by(s.c.ward_code)
+        .order_by(func.count().desc()),
+    )
+    return str(found[0][0])  # type: ignore[index]
+
+
+# ---- Sign-in, sessions and security --------------------------------------------------------
+
+
+def test_every_page_needs_sign_in_and_the_cookie_is_locked_down(site: Site) -> None:
+    anonymous = httpx.Client(base_url=site.base, timeout=30)
+    home = anonymous.get("/")
+    assert home.status_code == 200 and 'action="/sign-in"' in home.text
+    for path in ("/overview", "/daily-call", "/stranded", "/referrals", "/audit", "/wards/X"):
+        answer = anonymous.get(path)
+        assert answer.status_code == 303 and answer.headers["location"] == "/", path
+    policy = home.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert home.headers["x-frame-options"] == "DENY"
+    signed = anonymous.post("/sign-in", data={"email": "nurse@rx1.test", "password": PASSWORD})
+    cookie = signed.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    wrong = anonymous.post("/sign-in", data={"email": "nurse@rx1.test", "password": "nope"})
+    assert wrong.status_code == 401 and "not right" in wrong.text
+
+
+def test_repeated_failed_sign_ins_are_throttled(site: Site) -> None:
+    client = httpx.Client(base_url=site.base, timeout=30)
+    for _ in range(5):
+        assert (
+            client.post("/sign-in", data={"email": "analyst@qde.test", "password": "x"}).status_code
+            == 401
+        )
+    # Even the right password is refused while the account is throttled.
+    refused = client.post("/sign-in", data={"email": "analyst@qde.test", "password": PASSWORD})
+    assert refused.status_code == 429 and "Try again" in refused.text
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(site: Site) -> None:
+    client = signed_in(site, "flow@rx1.test")
+    ward = rx1_ward_with_patients(site)
+    board = client.get(f"/wards/{ward}")
+    spell_key = re.findall(r'href="/spells/([^"]+)"', board.text)[0]
+    before = rows_of(site, select(func.count()).select_from(t.events))
+    form = {"expected_discharge_date": "2030-01-01", "seen": "", "view": "page"}
+    missing = client.post(f"/spells/{spell_key}/record/edd", data=form)
+    forged = client.post(f"/spells/{spell_key}/record/edd", data={**form, "csrf_token": "forged"})
+    assert missing.status_code == 403 and forged.status_code == 403
+    assert "Reload the page" in missing.text
+    assert rows_of(site, select(func.count()).select_from(t.events)) == before
+    assert client.post("/sign-out", data={}).status_code == 403
+
+
+def test_another_trusts_user_gets_403_and_never_sees_a_name(site: Site) -> None:
+    """RY1 (the community trust) looks everywhere and finds no RX1 patient's name."""
+    s, p, r = t.spells, t.patients, t.referrals
+    # A patient RY1 also cares for (referred to it, or in its beds) is RY1's to see.
+    referred_to_ry1 = select(r.c.spell_key).where(r.c.provider_org == "RY1")
+    in_ry1_beds = select(s.c.patient_id).where(s.c.site_code.in_(["RY101", "RY102"]))
+    rx1_patients = rows_of(
+        site,
+        select(s.c.spell_key, p.c.family_name, p.c.given_name, p.c.nhs_number)
+        .join(p, p.c.patient_id == s.c.patient_id)
+        .where(
+            s.c.status == "admitted",
+            s.c.site_code.in_(["RX101", "RX102"]),
+            s.c.spell_key.not_in(referred_to_ry1),
+            s.c.patient_id.not_in(in_ry1_beds),
+        ),
+    )
+    assert len(rx1_patients) > 50
+    client = signed_in(site, "hub@ry1.test")
+    ward = rx1_ward_with_patients(site)
+    spell_key = rx1_patients[0][0]  # type: ignore[index]
+    refused = client.get(f"/spells/{spell_key}")
+    assert refused.status_code == 403 and rx1_patients[0][1] not in refused.text  # type: ignore[index]
+    pages = [
+        client.get(path).text
+        for path in (
+            "/overview",
+            "/overview?site=RX101",
+            f"/wards/{ward}",
+            "/daily-call",
+            "/daily-call?group=owner",
+            "/daily-call.csv",
+            "/stranded",
+            "/referrals",
+        )
+    ]
+    shown = "\n".join(pages)
+    assert "RX101" in shown  # the pages did show RX1's patients, de-identified
+    # Demo names repeat; a name RY1 may see on one of its own patients proves nothing.
+    own = {
+        (f, g)
+        for f, g in rows_of(  # type: ignore[misc]
+            site,
+            select(p.c.family_name, p.c.given_name).where(
+                p.c.patient_id.in_(in_ry1_beds)
+                | p.c.patient_id.in_(
+                    select(s.c.patient_id).where(s.c.spell_key.in_(referred_to_ry1))
+                )
+            ),
+        )
+    }
+    for _key, family_name, given_name, nhs_number in rx1_patients:  # type: ignore[misc]
+        if (family_name, given_name) in own:
+            continue
+        for written in (f"{family_name.upper()}, {given_name}", f"{given_name} {family_name}"):
+            assert written not in shown
+        if nhs_number:
+            spaced = f"{nhs_number[:3]} {nhs_number[3:6]} {nhs_number[6:]}"
+            assert nhs_number not in shown and spaced not in shown
+
+
+def test_the_audit_log_records_views_and_only_admins_read_it(site: Site) -> None:
+    nurse = signed_in(site, "nurse@rx1.test")
+    ward = rx1_ward_with_patients(site)
+    spell_key = re.findall(r'href="/spells/([^"]+)"', nurse.get(f"/wards/{ward}").text)[0]
+    assert nurse.get(f"/spells/{spell_key}").status_code == 200
+    assert nurse.get("/audit").status_code == 403
+    admin = signed_in(site, "admin@qde.test")
+    log = admin.get("/audit", params={"spell": spell_key})
+    assert log.status_code == 200
+    assert "nurse@rx1.test" in log.text and "spell page" in log.text
+
+
+def test_two_people_changing_the_same_thing_get_a_conflict_and_keep_their_words(
+    site: Site,
+) -> None:
+    first, second = signed_in(site, "nurse@rx1.test"), signed_in(site, "flow@rx1.test")
+    ward = rx1_ward_with_patients(site)
+    page = first.get(f"/wards/{ward}").text
+    spell_key = re.findall(r'href="/spells/([^"]+)"', page)[-1]
+    spell_page = second.get(f"/spells/{spell_key}").text
+    seen = re.search(r'id="form-edd".*?name="seen" value="([^"]*)"', spell_page, re.DOTALL).group(1)  # type: ignore[union-attr]
+    for client, day, words, expected in (
+        (first, "2031-02-03", "walking with a frame", 303),
+        (second, "2031-02-10", "second opinion words", 409),
+    ):
+        token = csrf_of(client.get(f"/spells/{spell_key}").text)
+        answer = client.post(
+            f"/spells/{spell_key}/record/edd",
+            data={
+                "csrf_token": token,
+                "seen": seen,
+                "view": "page",
+                "next": f"/spells/{spell_key}",
+                "expected_discharge_date": day,
+                "clinical_criteria": words,
+            },
+        )
+        assert answer.status_code == expected, answer.text[:500]
+    assert "nurse@rx1.test" in answer.text and "second opinion words" in answer.text
+    assert 'value="2031-02-10"' in answer.text  # what the second user typed is still there
+    stored = rows_of(
+        site,
+        select(t.spells.c.expected_discharge_date, t.spells.c.clinical_criteria).where(
+            t.spells.c.spell_key == spell_key
+        ),
+    )
+    assert [tuple(r) for r in stored] == [(datetime(2031, 2, 3).date(), "walking with a frame")]  # type: ignore[arg-type]
+
+
+def test_bad_form_input_names_the_field(site: Site) -> None:
+    client = signed_in(site, "flow@rx1.test")
+    ward = rx1_ward_with_patients(site)
+    spell_key = re.findall(r'href="/spells/([^"]+)"', client.get(f"/wards/{ward}").text)[0]
+    page = client.get(f"/spells/{spell_key}").text
+    seen = re.search(r'id="form-criteria".*?name="seen" value="([^"]*)"', page, re.DOTALL).group(1)  # type: ignore[union-attr]
+    answer = client.post(
+        f"/spells/{spell_key}/record/criteria",
+        data={"csrf_token": csrf_of(page), "seen": seen, "view": "page", "meets": "no",
+              "discharge_ready_date": "31/12/2026"},
+    )  # fmt: skip
+    assert answer.status_code == 400
+    assert "discharge ready date" in answer.text and "31/12/2026" in answer.text
+
+
+def test_a_user_is_added_from_the_command_line_with_clear_errors(site: Site) -> None:
+    bad_role = homeflow(site.url, "user", "add", "x@y.test", "--org", "RX1", "--role", "boss",
+                        "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    assert (
+        bad_role.returncode == 2 and "role" in bad_role.stderr and "ward-staff" in bad_role.stderr
+    )
+    short = homeflow(site.url, "user", "add", "x@y.test", "--org", "RX1", "--role", "analyst",
+                     "--password-stdin", stdin="short\n")  # fmt: skip
+    assert short.returncode == 2 and "password" in short.stderr
+    unknown = homeflow(site.url, "user", "add", "x@y.test", "--org", "ZZZ", "--role", "analyst",
+                       "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    assert unknown.returncode == 2 and "org" in unknown.stderr and "ZZZ" in unknown.stderr
+
+
+# ---- In a real browser -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def browser_sign_in(browser: object, site: Site, email: str) -> object:
+    # CSP is bypassed only so the accessibility test can inject axe-core into the page.
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, bypass_csp=True)  # type: ignore[attr-defined]
+    page.goto(site.base + "/")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/overview")
+    return page
+
+
+def test_a_discharge_team_day_in_the_browser(site: Site, browser: object) -> None:
+    """Sign in, open a whiteboard, set an EDD, mark a patient not meeting the criteria to
+    reside with a delay reason, find them on the daily call, add an action, sign out."""
+    page = browser_sign_in(browser, site, "flow@rx1.test")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    ward = rx1_ward_with_patients(site)
+    page.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
+    page.click(f'a[href="/wards/{ward}"]')  # type: ignore[attr-defined]
+    page.wait_for_url(f"**/wards/{ward}")  # type: ignore[attr-defined]
+    # The patient who meets the criteria now, first on the board.
+    row = (
+        page.locator("#whiteboard tbody tr")
+        .filter(has=page.locator("select[name=meets] option[value=yes][selected]"))
+        .first
+    )  # type: ignore[attr-defined]
+    name = row.locator("td").nth(1).locator("a").inner_text()
+    row_id = row.get_attribute("id")
+    row.locator("input[name=expected_discharge_date]").fill("2031-05-06")
+    row.locator("input[name=clinical_criteria]").fill("Off IV antibiotics")
+    row.get_by_role("button", name="Save expected discharge date").click()
+    row = page.locator(f"#{row_id}")
+    row.locator("input[name=clinical_criteria][value='Off IV antibiotics']").wait_for()
+    row.locator("select[name=meets]").select_option("no")
+    today = local_date(datetime.now(UTC)).isoformat()
+    row.locator("input[name=discharge_ready_date]").fill(today)
+    row.get_by_role("button", name="Save criteria to reside").click()
+    row = page.locator(f"#{row_id}")
+    row.locator("select[name=meets] option[value=no][selected]").wait_for(state="attached")
+    row.locator("select[name=reason]").select_option("CAP06")
+    row.get_by_role("button", name="Save delay reason").click()
+    page.locator(f"#{row_id} select[name=reason] option[value=CAP06][selected]").wait_for(
+        state="attached"
+    )  # type: ignore[attr-defined]
+
+    page.click("text=Daily call")  # type: ignore[attr-defined]
+    page.wait_for_url("**/daily-call")  # type: ignore[attr-defined]
+    call_row = page.locator("tr", has=page.get_by_role("link", name=name)).first  # type: ignore[attr-defined]
+    assert call_row.locator("td").nth(3).inner_text().split()[0] == "1"
+    call_row.locator("input[name=description]").fill("Chase home care start date")
+    call_row.locator("input[name=owner]").fill("Hub lead")
+    call_row.locator("input[name=owner_org]").fill("LAR01")
+    call_row.get_by_role("button", name="Add action").click()
+    page.locator("tr", has=page.get_by_role("link", name=name)).locator(
+        "text=Chase home care start date"
+    ).wait_for()  # type: ignore[attr-defined]
+
+    page.click("text=Sign out")  # type: ignore[attr-defined]
+    page.wait_for_url(site.base + "/")  # type: ignore[attr-defined]
+    page.goto(site.base + "/daily-call")  # type: ignore[attr-defined]
+    assert page.locator("#password").count() == 1  # type: ignore[attr-defined]
+    assert not errors, errors
+
+    stored = rows_of(
+        site,
+        select(t.events.c.type, t.events.c.recorded_by, t.events.c.source)
+        .where(t.events.c.recorded_by == "flow@rx1.test")
+        .order_by(t.events.c.seq),
+    )
+    assert [tuple(r) for r in stored][-4:] == [  # type: ignore[arg-type]
+        ("edd-set", "flow@rx1.test", "web"),
+        ("criteria-to-reside-assessed", "flow@rx1.test", "web"),
+        ("delay-reason-set", "flow@rx1.test", "web"),
+        ("action-recorded", "flow@rx1.test", "web"),
+    ]
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: object) -> None:
+    page = browser_sign_in(browser, site, "admin@qde.test")
+    rx1 = browser_sign_in(browser, site, "flow@rx1.test")
+    ward = rx1_ward_with_patients(site)
+    rx1.goto(f"{site.base}/wards/{ward}")  # type: ignore[attr-defined]
+    spell_page = rx1.locator("#whiteboard a[href^='/spells/']").first.get_attribute("href")  # type: ignore[attr-defined]
+    targets = [
+        (page, "/overview"),
+        (page, "/overview?site=RX101"),
+        (page, "/daily-call"),
+        (page, "/stranded"),
+        (page, "/referrals"),
+        (page, "/audit"),
+        (rx1, f"/wards/{ward}"),
+        (rx1, str(spell_page)),
+    ]
+    anonymous = browser.new_page(bypass_csp=True)  # type: ignore[attr-defined]
+    targets.append((anonymous, "/"))
+    script = AXE.read_text()
+    problems = {}
+    for tab, path in targets:
+        tab.goto(site.base + path)  # type: ignore[attr-defined]
+        tab.add_script_tag(content=script)  # type: ignore[attr-defined]
+        found = tab.evaluate(  # type: ignore[attr-defined]
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => v.id + ': ' + v.help + ' ' + JSON.stringify(v.nodes.slice(0, 2).map(n => n.target)))"
+        )
+        if found:
+            problems[path] = found
+    assert not problems, json.dumps(problems, indent=1)
