@@ -1,0 +1,161 @@
+"""Page response times with 20 signed-in users on loopback, for a 5,000-spell system.
+
+Run: .venv/bin/python bench/bench_web.py [--db var/bench-large.db] [--users 20]
+     [--seconds 60] [--think 1.0]
+
+Builds (once; kept at --db) four copies of the demo system with a year of history, about
+6,000 open spells, starts `homeflow serve` on it, signs in one user per simulated person,
+and has each person cycle through the system overview, a whiteboard of their own trust and
+the daily call, pausing `--think` seconds (±50%) between pages as a person reading does.
+The reference, measured in the same run under the same load, is the server's answer for a
+small static file: the ratio says how much of each page's time is the page's own work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.large_system import build  # noqa: E402
+from homeflow.store import db  # noqa: E402
+from homeflow.store import schema as t  # noqa: E402
+from homeflow.store.users import add_user  # noqa: E402
+
+PASSWORD = "benchmark password 1"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="var/bench-large.db")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument("--port", type=int, default=8931)
+    args = parser.parse_args()
+
+    path = Path(args.db)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        build(path)
+        print(f"built {path} in {time.perf_counter() - started:.0f} s")
+    url = f"sqlite:///{path}"
+    engine = db.connect(url)
+    with engine.connect() as conn:
+        open_spells = conn.execute(
+            select(func.count()).select_from(t.spells).where(t.spells.c.status == "admitted")
+        ).scalar_one()
+        events = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
+        acute_orgs = list(
+            conn.execute(
+                select(t.organisations.c.code).where(t.organisations.c.type == "acute")
+            ).scalars()
+        )
+        wards = {
+            org: list(
+                conn.execute(
+                    select(t.wards.c.code)
+                    .join(t.sites, t.sites.c.code == t.wards.c.site_code)
+                    .where(t.sites.c.org_code == org)
+                ).scalars()
+            )
+            for org in acute_orgs
+        }
+    print(f"system: {open_spells} open spells, {events} events")
+    people = []
+    for n in range(args.users):
+        org = acute_orgs[n % len(acute_orgs)]
+        email = f"bench{n}@{org.lower()}.test"
+        add_user(engine, email, org, "discharge-team", PASSWORD)
+        people.append((email, org))
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(args.port)],
+        env={**os.environ, "HOMEFLOW_DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(base + "/static/homeflow.css", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        timings: dict[str, list[float]] = {}
+        lock = threading.Lock()
+        stop_at = time.monotonic() + args.seconds
+
+        def person(email: str, org: str, seed: int) -> None:
+            rng = random.Random(seed)
+            client = httpx.Client(base_url=base, timeout=60)
+            client.post("/sign-in", data={"email": email, "password": PASSWORD})
+            pages = [
+                ("overview", "/overview"),
+                ("whiteboard", None),
+                ("daily call", "/daily-call"),
+                ("static file (reference)", "/static/homeflow.css"),
+            ]
+            while time.monotonic() < stop_at:
+                for name, page in pages:
+                    target = page or f"/wards/{rng.choice(wards[org])}"
+                    started = time.perf_counter()
+                    answer = client.get(target)
+                    elapsed = time.perf_counter() - started
+                    if answer.status_code != 200:
+                        raise RuntimeError(f"{target}: {answer.status_code}")
+                    with lock:
+                        timings.setdefault(name, []).append(elapsed)
+                    time.sleep(args.think * rng.uniform(0.5, 1.5))
+
+        # Warm the server (templates compiled, first queries planned) before measuring.
+        warm = httpx.Client(base_url=base, timeout=60)
+        warm.post("/sign-in", data={"email": people[0][0], "password": PASSWORD})
+        for page in ("/overview", f"/wards/{wards[people[0][1]][0]}", "/daily-call"):
+            warm.get(page)
+        threads = [
+            threading.Thread(target=person, args=(email, org, n))
+            for n, (email, org) in enumerate(people)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    reference = percentile(timings["static file (reference)"], 0.95)
+    print(
+        f"{args.users} users, think {args.think:.1f} s, {args.seconds:.0f} s "
+        f"(python {sys.version.split()[0]}, SQLite)"
+    )
+    print(f"{'page':28} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p95 / reference':>16}")
+    for name, values in timings.items():
+        p95 = percentile(values, 0.95)
+        print(
+            f"{name:28} {len(values):8d} {statistics.median(values) * 1000:8.1f} "
+            f"{p95 * 1000:8.1f} {p95 / reference:16.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

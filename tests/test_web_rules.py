@@ -1,0 +1,149 @@
+"""The rules behind the pages: pressure levels, escalation, identity, forms and settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from homeflow.config import escalation_rules
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.escalation import EscalationRules, Thresholds, escalation_flags
+from homeflow.domain.privacy import Role, age_on, initials, may_identify
+from homeflow.domain.spell import Action, fold_spell
+from homeflow.web.forms import parse_change
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+levels = st.tuples(*(st.floats(0, 200, allow_nan=False) for _ in range(3))).map(sorted)
+
+
+@given(levels, st.floats(0, 300, allow_nan=False), st.floats(0, 300, allow_nan=False))
+def test_a_pressure_level_never_falls_as_the_measure_rises(
+    bounds: list[float], a: float, b: float
+) -> None:
+    thresholds = Thresholds(*bounds)
+    low, high = sorted((a, b))
+    assert 1 <= thresholds.level(low) <= thresholds.level(high) <= 4
+    assert thresholds.level(bounds[2]) == 4 and thresholds.level(-1) == 1
+
+
+def test_a_site_is_at_the_highest_level_any_measure_reaches() -> None:
+    rules = EscalationRules(Thresholds(85, 92, 97), Thresholds(15, 22, 30))
+    assert rules.pressure_level(beds=100, occupied=80, nctr=10) == 1
+    assert rules.pressure_level(beds=100, occupied=93, nctr=10) == 3  # occupancy alone
+    assert rules.pressure_level(beds=100, occupied=80, nctr=31) == 4  # NCTR alone
+    assert rules.pressure_level(beds=0, occupied=0, nctr=0) == 1
+    with pytest.raises(InvalidInput) as refused:
+        Thresholds(90, 80, 95)
+    assert refused.value.field == "thresholds"
+
+
+def test_escalation_flags_long_delays_and_overdue_actions() -> None:
+    today = date(2026, 11, 20)
+    rules = EscalationRules(escalate_after_days_delayed=14)
+
+    def action(status: str, due: date | None) -> Action:
+        return Action("A1", "Chase care home", "Hub", "LAR01", due, status, T0, "x@y.test")
+
+    assert escalation_flags(14, [], today, rules) == []
+    assert escalation_flags(15, [], today, rules) == ["delayed over 14 days"]
+    overdue = action("open", today - timedelta(days=1))
+    assert escalation_flags(3, [overdue], today, rules) == ["action overdue: Chase care home"]
+    assert escalation_flags(3, [action("done", today - timedelta(days=1))], today, rules) == []
+    assert escalation_flags(3, [action("open", today)], today, rules) == []
+
+
+@given(st.dates(date(1900, 1, 1), date(2026, 1, 1)), st.integers(0, 120))
+def test_age_goes_up_by_one_on_each_birthday(born: date, years: int) -> None:
+    try:
+        birthday = born.replace(year=born.year + years)
+    except ValueError:  # born on 29 February, no such day that year
+        return
+    assert age_on(born, birthday) == years
+    assert age_on(born, birthday - timedelta(days=1)) == years - 1
+
+
+def test_identity_is_for_the_treating_or_a_referred_to_organisation() -> None:
+    assert may_identify("RX1", "RX1", ())
+    assert may_identify("RY1", "RX1", {"RY1"})
+    assert not may_identify("QDE", "RX1", {"RY1"})
+    assert initials("Mary", "Seacole") == "MS"
+    assert initials("", "") == "?"
+    with pytest.raises(InvalidInput) as refused:
+        Role.parse("boss")
+    assert refused.value.field == "role" and "ward-staff" in refused.value.reason
+
+
+def test_recording_an_action_again_updates_it_and_reviews_keep_their_reviewer() -> None:
+    admitted = ev.Admitted("P1", "RX101", "RX101-M01")
+    first = ev.ActionRecorded("A1", "Book transport", "Ward clerk", "RX1", date(2026, 11, 3))
+    done = ev.ActionRecorded(
+        "A1", "Book transport", "Ward clerk", "RX1", date(2026, 11, 3), ev.ActionStatus.DONE
+    )
+    review = ev.StrandedReviewRecorded(ev.ReviewOutcome.ESCALATED, "Ask CHC for a date")
+    found = [
+        ev.Event(f"k{n}", "web", T0 + timedelta(hours=n), T0, "S1", p, recorded_by="a@b.test")
+        for n, p in enumerate((admitted, first, done, review))
+    ]
+    state = fold_spell("S1", reversed(found))
+    assert [(a.action_id, a.status) for a in state.actions] == [("A1", "done")]
+    assert [(r.reviewer, r.outcome) for r in state.stranded_reviews] == [("a@b.test", "escalated")]
+    with pytest.raises(InvalidInput) as refused:
+        ev.ActionRecorded("A2", "  ", "Hub")
+    assert refused.value.field == "description"
+
+
+@pytest.mark.parametrize(
+    ("form", "fields", "field"),
+    [
+        ("edd", {"expected_discharge_date": "tomorrow"}, "expected_discharge_date"),
+        ("criteria", {"meets": "maybe"}, "meets"),
+        ("criteria", {"meets": "no"}, "discharge_ready_date"),
+        ("delay-reason", {"reason": "XYZ99"}, "reason"),
+        ("delay-reason", {"dtoc_reason": "A"}, "responsible_agency"),
+        ("pathway", {"pathway": "P7"}, "pathway"),
+        ("day", {"day": "2026-11-20", "colour": "red"}, "red_reason"),
+        ("referral", {"step": "make", "service": "taxi"}, "service"),
+        ("referral", {"step": "decline", "referral_id": "R1"}, "decline_reason"),
+        ("action", {"description": "Chase", "owner": ""}, "owner"),
+        ("stranded-review", {"outcome": "fine"}, "outcome"),
+        ("no-such-form", {}, "form"),
+    ],
+)
+def test_a_bad_form_is_refused_naming_the_field(
+    form: str, fields: dict[str, str], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_change(form, fields)
+    assert refused.value.field == field
+
+
+def test_settings_file_overrides_thresholds_and_names_bad_fields(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(
+        "[pressure.occupancy_percent]\nlevel_2 = 80\nlevel_3 = 90\nlevel_4 = 95\n"
+        "[daily_call]\nescalate_after_days_delayed = 7\n"
+    )
+    rules = escalation_rules(str(good))
+    assert rules.occupancy_percent == Thresholds(80, 90, 95)
+    assert rules.nctr_per_100_beds == EscalationRules().nctr_per_100_beds
+    assert rules.escalate_after_days_delayed == 7
+    for text, field in (
+        ("[pressure.nctr_per_100_beds]\nlevel_2 = 'high'\n", "pressure.nctr_per_100_beds.level_2"),
+        ("[pressure.occupancy_percent]\nlevel_2 = 99\n", "pressure.occupancy_percent"),
+        (
+            "[daily_call]\nescalate_after_days_delayed = 1.5\n",
+            "daily_call.escalate_after_days_delayed",
+        ),
+        ("not toml at all [", "HOMEFLOW_CONFIG"),
+    ):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        with pytest.raises(InvalidInput) as refused:
+            escalation_rules(str(bad))
+        assert refused.value.field == field
