@@ -169,7 +169,9 @@ def test_another_trusts_user_gets_403_and_never_sees_a_name(site: Site) -> None:
             "/overview?site=RX101",
             f"/wards/{ward}",
             "/daily-call",
-            "/daily-call?group=owner",
+            "/daily-call?print=yes",
+            "/daily-call?group=owner&print=yes",
+            f"/daily-call?q={rx1_patients[0][1]}",  # type: ignore[index]
             "/daily-call.csv",
             "/stranded",
             "/referrals",
@@ -343,6 +345,9 @@ def test_a_discharge_team_day_in_the_browser(site: Site, browser: object) -> Non
 
     page.click("text=Daily call")  # type: ignore[attr-defined]
     page.wait_for_url("**/daily-call")  # type: ignore[attr-defined]
+    page.fill("#q", name.split(",")[0])  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Find").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/daily-call?*")  # type: ignore[attr-defined]
     call_row = page.locator("tr", has=page.get_by_role("link", name=name)).first  # type: ignore[attr-defined]
     assert call_row.locator("td").nth(3).inner_text().split()[0] == "1"
     call_row.locator("input[name=description]").fill("Chase home care start date")

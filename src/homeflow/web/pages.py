@@ -97,6 +97,19 @@ def render(
     )
 
 
+DAILY_CALL_PAGE = 50
+
+
+def _matches(row: access.DailyCallRow, query: str) -> bool:
+    """A name or NHS number search, over patients the viewer may identify."""
+    if not row.patient.identified:
+        return False
+    text = query.strip().lower()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    nhs = (row.patient.nhs_number or "").replace(" ", "")
+    return text in row.patient.name.lower() or (len(digits) >= 3 and digits in nhs)
+
+
 def page_router(engine: Engine) -> APIRouter:
     router = APIRouter()
     rules = escalation_rules()
@@ -291,30 +304,56 @@ def page_router(engine: Engine) -> APIRouter:
         )
 
     @router.get("/daily-call", response_class=HTMLResponse)
-    def daily_call_page(request: Request, group: str = Query("family")) -> HTMLResponse:
+    def daily_call_page(
+        request: Request,
+        group: str = Query("family"),
+        q: str = Query(""),
+        page: int = Query(1),
+        print_all: str = Query("", alias="print"),
+    ) -> HTMLResponse:
         session = session_of(engine, request)
         if group not in ("family", "owner"):
             raise InvalidInput("group", "group by family or owner")
         rows = access.daily_call(engine, viewer_of(session, request), today(), rules)
-        groups: dict[str, list[access.DailyCallRow]] = {}
-        for row in sorted(
-            rows,
-            key=lambda r: (r.family if group == "family" else r.next_step_org, -r.days_delayed),
-        ):
-            groups.setdefault(row.family if group == "family" else row.next_step_org, []).append(
-                row
+        if q.strip():
+            rows = [r for r in rows if _matches(r, q)]
+
+        def group_of(row: access.DailyCallRow) -> str:
+            return row.family if group == "family" else row.next_step_org
+
+        rows.sort(key=lambda r: (group_of(r), -r.days_delayed))
+        # A call works through the list in order; pages of 50 keep each page quick to load
+        # and to read out, and the summary jumps to the page where each group starts.
+        pages = max(1, -(-len(rows) // DAILY_CALL_PAGE))
+        page = min(max(page, 1), pages)
+        summary: dict[str, dict[str, int]] = {}
+        for n, row in enumerate(rows):
+            entry = summary.setdefault(
+                group_of(row), {"patients": 0, "escalated": 0, "days": 0, "page": n // DAILY_CALL_PAGE + 1}
             )
+            entry["patients"] += 1
+            entry["escalated"] += bool(row.flags)
+            entry["days"] += row.days_delayed
+        shown = rows if print_all else rows[(page - 1) * DAILY_CALL_PAGE : page * DAILY_CALL_PAGE]
+        groups: dict[str, list[access.DailyCallRow]] = {}
+        for row in shown:
+            groups.setdefault(group_of(row), []).append(row)
         return render(
             request,
             "daily_call.html",
             session,
             {
                 "groups": groups,
+                "summary": summary,
                 "group": group,
+                "q": q,
+                "page": page,
+                "pages": pages,
+                "print_all": bool(print_all),
                 "total": len(rows),
                 "escalated": sum(1 for r in rows if r.flags),
                 "rules": rules,
-                "may_record_actions": session.user.role in RECORDS_ACTIONS,
+                "may_record_actions": session.user.role in RECORDS_ACTIONS and not print_all,
                 "action_seen": access.action_seen,
             },
         )
