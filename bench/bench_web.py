@@ -28,10 +28,10 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.large_system import build  # noqa: E402
-from homeflow.store import db  # noqa: E402
-from homeflow.store import schema as t  # noqa: E402
-from homeflow.store.users import add_user  # noqa: E402
+from bench.large_system import build
+from homeflow.store import db
+from homeflow.store import schema as t
+from homeflow.store.users import add_user
 
 PASSWORD = "benchmark password 1"
 
@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=1.0)
     parser.add_argument("--port", type=int, default=8931)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
     path = Path(args.db)
@@ -87,7 +88,16 @@ def main() -> None:
         people.append((email, org))
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(args.port)],
+        [
+            sys.executable,
+            "-m",
+            "homeflow.cli",
+            "serve",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+        ],
         env={**os.environ, "HOMEFLOW_DATABASE_URL": url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -145,8 +155,8 @@ def main() -> None:
 
     reference = percentile(timings["static file (reference)"], 0.95)
     print(
-        f"{args.users} users, think {args.think:.1f} s, {args.seconds:.0f} s "
-        f"(python {sys.version.split()[0]}, SQLite)"
+        f"{args.users} users, think {args.think:.1f} s, {args.seconds:.0f} s, "
+        f"{args.workers} server workers (python {sys.version.split()[0]}, SQLite)"
     )
     print(f"{'page':28} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p95 / reference':>16}")
     for name, values in timings.items():

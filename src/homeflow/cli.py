@@ -595,13 +595,21 @@ def census_command(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (one per core suits a busy system).")
+    ] = 1,
 ) -> None:
     """Serve the web app."""
     import uvicorn
 
-    from homeflow.web.app import create_app
-
-    uvicorn.run(create_app(db.connect()), host=host, port=port, log_level="info")
+    uvicorn.run(
+        "homeflow.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def _parse_date(option: str, value: str) -> date:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, desc, select
+from sqlalchemy import Connection, Engine, Select, desc, func, select
 
 from homeflow.domain import codes
 from homeflow.domain import events as ev
@@ -33,6 +33,7 @@ from homeflow.domain.privacy import (
     may_identify,
 )
 from homeflow.domain.spell import Action, SpellState, SpellStatus, fold_spell
+from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, from_db_time, to_db_time
@@ -98,6 +99,12 @@ def audit(
     )
 
 
+def audit_view(engine: Engine, viewer: Viewer, what: str, spell_key: str | None = None) -> None:
+    """Record a look at identifiable data, in its own short write after the page's reads."""
+    with engine.begin() as conn:
+        audit(conn, viewer, "view", what, spell_key)
+
+
 def audit_entries(
     engine: Engine, viewer: Viewer, user: str | None = None, spell_key: str | None = None
 ) -> list[Any]:
@@ -109,7 +116,7 @@ def audit_entries(
         query = query.where(a.c.user_email == user)
     if spell_key:
         query = query.where(a.c.spell_key == spell_key)
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         return list(conn.execute(query))
 
 
@@ -120,18 +127,30 @@ def _org_of_site(conn: Connection) -> dict[str, str]:
     return dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
 
 
-def _referral_orgs(conn: Connection, spell_keys: Iterable[str]) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
+def _referrals_of(
+    conn: Connection, among: Select[tuple[str]]
+) -> tuple[dict[str, list[PendingReferral]], dict[str, set[str]]]:
+    """The open referrals of the spells `among` selects, and the providers each spell has
+    been referred to (who are involved in the patient's care)."""
     r = t.referrals
-    for part in proj.chunks(sorted(set(spell_keys))):
-        rows = conn.execute(
-            select(r.c.spell_key, r.c.provider_org).where(
-                proj.one_of(conn, r.c.spell_key, part), r.c.provider_org.is_not(None)
-            )
+    waiting: dict[str, list[PendingReferral]] = {}
+    involved: dict[str, set[str]] = {}
+    for row in conn.execute(
+        select(
+            r.c.spell_key, r.c.referral_id, r.c.service, r.c.provider_org, r.c.status, r.c.made_at
         )
-        for key, org in rows:
-            found.setdefault(key, set()).add(org)
-    return found
+        .where(r.c.spell_key.in_(among))
+        .order_by(r.c.made_at)
+    ):
+        if row.provider_org:
+            involved.setdefault(row.spell_key, set()).add(row.provider_org)
+        if row.status in ("made", "accepted"):
+            made_at = from_db_time(row.made_at)
+            assert made_at is not None
+            waiting.setdefault(row.spell_key, []).append(
+                PendingReferral(row.referral_id, row.service, row.provider_org, row.status, made_at)
+            )
+    return waiting, involved
 
 
 def _label(viewer: Viewer, patient: Any, identified: bool, today: date) -> PatientLabel:
@@ -195,7 +214,7 @@ def overview(
 ) -> list[OverviewRow]:
     """A row per site and service (or per ward of one site). Counts only: nothing here
     identifies a patient, so every signed-in user sees the whole system."""
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         ward_info = {
             r.code: r
             for r in conn.execute(
@@ -299,7 +318,7 @@ def whiteboard(
     if only is not None and only not in WHITEBOARD_FILTERS:
         raise InvalidInput("only", f"{only!r} is not one of {', '.join(WHITEBOARD_FILTERS)}")
     s = t.spells
-    with engine.begin() as conn:
+    with db.reading(engine) as conn:
         ward = conn.execute(
             select(t.wards, t.sites.c.name.label("site_name"), t.sites.c.org_code)
             .join(t.sites, t.sites.c.code == t.wards.c.site_code)
@@ -333,8 +352,8 @@ def whiteboard(
             )
             if _passes(row, only, today):
                 rows.append(row)
-        if any(row.patient.identified for row in rows):
-            audit(conn, viewer, "view", f"whiteboard {ward_code}")
+    if any(row.patient.identified for row in rows):
+        audit_view(engine, viewer, f"whiteboard {ward_code}")
     rows.sort(key=lambda row: (row.bed or "", row.spell_key))
     return Whiteboard(
         ward.code,
@@ -400,23 +419,6 @@ def _local(stored: datetime) -> date:
     return local_date(instant)
 
 
-def _open_referrals(conn: Connection, keys: list[str]) -> dict[str, list[PendingReferral]]:
-    r = t.referrals
-    found: dict[str, list[PendingReferral]] = {}
-    for part in proj.chunks(keys):
-        for row in conn.execute(
-            select(r)
-            .where(proj.one_of(conn, r.c.spell_key, part), r.c.status.in_(["made", "accepted"]))
-            .order_by(r.c.made_at)
-        ):
-            made_at = from_db_time(row.made_at)
-            assert made_at is not None
-            found.setdefault(row.spell_key, []).append(
-                PendingReferral(row.referral_id, row.service, row.provider_org, row.status, made_at)
-            )
-    return found
-
-
 # ---- The patient spell page -------------------------------------------------------------
 
 
@@ -443,7 +445,7 @@ class SpellView:
 
 
 def spell_view(engine: Engine, viewer: Viewer, spell_key: str, today: date) -> SpellView:
-    with engine.begin() as conn:
+    with db.reading(engine) as conn:
         state, treating_org = _fold_scoped(conn, viewer, spell_key)
         patient = conn.execute(
             select(*_PATIENT_COLUMNS).where(t.patients.c.patient_id == state.patient_id)
@@ -459,7 +461,7 @@ def spell_view(engine: Engine, viewer: Viewer, spell_key: str, today: date) -> S
             event_from_row(r)
             for r in conn.execute(select(t.events).where(t.events.c.spell_key == spell_key))
         ]
-        audit(conn, viewer, "view", "spell page", spell_key)
+    audit_view(engine, viewer, "spell page", spell_key)
     timeline = [
         TimelineEntry(
             e.occurred_at,
@@ -636,68 +638,112 @@ class DailyCallRow:
     flags: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Delayed:
+    """A delayed patient as every viewer's daily call starts from (before scoping)."""
+
+    found: Any  # the spell, patient and place columns
+    involved: frozenset[str]
+    family: str
+    reason: str
+    next_step_org: str
+    days_delayed: int
+    actions: tuple[Action, ...]
+    flags: tuple[str, ...]
+
+
+# The system's delayed patients, computed once per change to the log and shared by every
+# viewer until the next event (keyed by the engine, the last event's seq, the day and rules).
+_delayed_cache: dict[tuple[str, int | None, date, EscalationRules], list[_Delayed]] = {}
+
+
 def daily_call(
     engine: Engine, viewer: Viewer, today: date, rules: EscalationRules
 ) -> list[DailyCallRow]:
     """Every patient without criteria to reside, across the system, most delayed first."""
+    with db.reading(engine) as conn:
+        version = conn.execute(select(func.max(t.events.c.seq))).scalar_one_or_none()
+        key = (engine.url.render_as_string(), version, today, rules)
+        delayed = _delayed_cache.get(key)
+        if delayed is None:
+            delayed = _delayed_patients(conn, today, rules)
+            _delayed_cache.clear()
+            _delayed_cache[key] = delayed
+    rows = [
+        DailyCallRow(
+            d.found.spell_key,
+            _label(
+                viewer, d.found, may_identify(viewer.org_code, d.found.org_code, d.involved), today
+            ),
+            d.found.org_code,
+            d.found.site_name,
+            d.found.ward_name,
+            d.family,
+            d.reason,
+            d.next_step_org,
+            d.found.discharge_ready_date,
+            d.days_delayed,
+            d.found.pathway,
+            d.actions,
+            d.flags,
+        )
+        for d in delayed
+    ]
+    if any(row.patient.identified for row in rows):
+        audit_view(engine, viewer, "daily call")
+    return rows
+
+
+def _delayed_patients(conn: Connection, today: date, rules: EscalationRules) -> list[_Delayed]:
     s = t.spells
     reasons = codes.nctr_delay_reasons()
     dtoc = codes.dtoc_reasons()
-    with engine.begin() as conn:
-        found = list(
-            conn.execute(
-                select(
-                    s,
-                    *_PATIENT_COLUMNS,
-                    t.wards.c.name.label("ward_name"),
-                    t.sites.c.name.label("site_name"),
-                    t.sites.c.org_code,
-                )
-                .join(t.wards, t.wards.c.code == s.c.ward_code)
-                .join(t.sites, t.sites.c.code == t.wards.c.site_code)
-                .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
-                .where(
-                    s.c.status == SpellStatus.ADMITTED.value,
-                    s.c.discharge_ready_date <= today,
-                )
+    delayed = (s.c.status == SpellStatus.ADMITTED.value, s.c.discharge_ready_date <= today)
+    among = select(s.c.spell_key).where(*delayed)
+    found = conn.execute(
+        select(
+            s.c.spell_key,
+            s.c.discharge_ready_date,
+            s.c.delay_reason,
+            s.c.dtoc_reason,
+            s.c.responsible_agency,
+            s.c.pathway,
+            *_PATIENT_COLUMNS,
+            t.wards.c.name.label("ward_name"),
+            t.sites.c.name.label("site_name"),
+            t.sites.c.org_code,
+        )
+        .join(t.wards, t.wards.c.code == s.c.ward_code)
+        .join(t.sites, t.sites.c.code == t.wards.c.site_code)
+        .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
+        .where(*delayed)
+    ).all()
+    actions = _actions(conn, among)
+    referrals, involved = _referrals_of(conn, among)
+    result = []
+    for r in found:
+        spell_actions = tuple(actions.get(r.spell_key, ()))
+        days = days_delayed_since(r.discharge_ready_date, today)
+        family, reason = "Not recorded", "No delay reason recorded"
+        if r.delay_reason:
+            code = reasons.get(r.delay_reason)
+            family, reason = code.family, code.label
+        elif r.dtoc_reason:
+            family, reason = "DToC", f"{dtoc.get(r.dtoc_reason).label} ({r.responsible_agency})"
+        result.append(
+            _Delayed(
+                r,
+                frozenset(involved.get(r.spell_key, ())),
+                family,
+                reason,
+                _next_step_org(r.org_code, spell_actions, referrals.get(r.spell_key, [])),
+                days,
+                spell_actions,
+                tuple(escalation_flags(days, spell_actions, today, rules)),
             )
         )
-        keys = [r.spell_key for r in found]
-        actions = _actions(conn, keys)
-        referrals = _open_referrals(conn, keys)
-        involved = _referral_orgs(conn, keys)
-        rows = []
-        for r in found:
-            spell_actions = tuple(actions.get(r.spell_key, ()))
-            days = days_delayed_since(r.discharge_ready_date, today)
-            family, reason = "Not recorded", "No delay reason recorded"
-            if r.delay_reason:
-                code = reasons.get(r.delay_reason)
-                family, reason = code.family, code.label
-            elif r.dtoc_reason:
-                family, reason = "DToC", f"{dtoc.get(r.dtoc_reason).label} ({r.responsible_agency})"
-            identified = may_identify(viewer.org_code, r.org_code, involved.get(r.spell_key, ()))
-            rows.append(
-                DailyCallRow(
-                    r.spell_key,
-                    _label(viewer, r, identified, today),
-                    r.org_code,
-                    r.site_name,
-                    r.ward_name,
-                    family,
-                    reason,
-                    _next_step_org(r.org_code, spell_actions, referrals.get(r.spell_key, [])),
-                    r.discharge_ready_date,
-                    days,
-                    r.pathway,
-                    spell_actions,
-                    tuple(escalation_flags(days, spell_actions, today, rules)),
-                )
-            )
-        if any(row.patient.identified for row in rows):
-            audit(conn, viewer, "view", "daily call")
-    rows.sort(key=lambda row: (row.family, row.next_step_org, -row.days_delayed))
-    return rows
+    result.sort(key=lambda d: (d.family, d.next_step_org, -d.days_delayed))
+    return result
 
 
 def _next_step_org(
@@ -715,27 +761,24 @@ def _next_step_org(
     return waiting[0] if waiting else treating_org
 
 
-def _actions(conn: Connection, keys: list[str]) -> dict[str, list[Action]]:
+def _actions(conn: Connection, among: Select[tuple[str]]) -> dict[str, list[Action]]:
     a = t.actions
     found: dict[str, list[Action]] = {}
-    for part in proj.chunks(keys):
-        for r in conn.execute(
-            select(a).where(proj.one_of(conn, a.c.spell_key, part)).order_by(a.c.recorded_at)
-        ):
-            recorded_at = from_db_time(r.recorded_at)
-            assert recorded_at is not None
-            found.setdefault(r.spell_key, []).append(
-                Action(
-                    r.action_id,
-                    r.description,
-                    r.owner,
-                    r.owner_org,
-                    r.due_date,
-                    r.status,
-                    recorded_at,
-                    r.recorded_by,
-                )
+    for r in conn.execute(select(a).where(a.c.spell_key.in_(among)).order_by(a.c.recorded_at)):
+        recorded_at = from_db_time(r.recorded_at)
+        assert recorded_at is not None
+        found.setdefault(r.spell_key, []).append(
+            Action(
+                r.action_id,
+                r.description,
+                r.owner,
+                r.owner_org,
+                r.due_date,
+                r.status,
+                recorded_at,
+                r.recorded_by,
             )
+        )
     return found
 
 
@@ -770,11 +813,15 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
     admitted_before = to_db_time(
         datetime.combine(today - timedelta(days=STRANDED_DAYS - 1), datetime.min.time(), UTC)
     )
-    with engine.begin() as conn:
+    long_stay = (s.c.status == SpellStatus.ADMITTED.value, s.c.admitted_at < admitted_before)
+    among = select(s.c.spell_key).where(*long_stay)
+    with db.reading(engine) as conn:
         found = list(
             conn.execute(
                 select(
-                    s,
+                    s.c.spell_key,
+                    s.c.admitted_at,
+                    s.c.discharge_ready_date,
                     *_PATIENT_COLUMNS,
                     t.wards.c.name.label("ward_name"),
                     t.sites.c.org_code,
@@ -782,12 +829,11 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
                 .join(t.wards, t.wards.c.code == s.c.ward_code)
                 .join(t.sites, t.sites.c.code == t.wards.c.site_code)
                 .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
-                .where(s.c.status == SpellStatus.ADMITTED.value, s.c.admitted_at < admitted_before)
+                .where(*long_stay)
             )
         )
-        keys = [r.spell_key for r in found]
-        latest = _latest_reviews(conn, keys)
-        involved = _referral_orgs(conn, keys)
+        latest = _latest_reviews(conn, among)
+        _waiting, involved = _referrals_of(conn, among)
         rows = []
         for r in found:
             los = (today - _local(r.admitted_at)).days
@@ -811,20 +857,17 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
                     viewer.org_code == r.org_code and viewer.role in RECORDS_CARE,
                 )
             )
-        if any(row.patient.identified for row in rows):
-            audit(conn, viewer, "view", "stranded list")
+    if any(row.patient.identified for row in rows):
+        audit_view(engine, viewer, "stranded list")
     rows.sort(key=lambda row: -row.length_of_stay)
     return rows
 
 
-def _latest_reviews(conn: Connection, keys: list[str]) -> dict[str, Any]:
+def _latest_reviews(conn: Connection, among: Select[tuple[str]]) -> dict[str, Any]:
     r = t.stranded_reviews
     latest: dict[str, Any] = {}
-    for part in proj.chunks(keys):
-        for row in conn.execute(
-            select(r).where(proj.one_of(conn, r.c.spell_key, part)).order_by(r.c.seq)
-        ):
-            latest[row.spell_key] = row
+    for row in conn.execute(select(r).where(r.c.spell_key.in_(among)).order_by(r.c.seq)):
+        latest[row.spell_key] = row
     return latest
 
 
@@ -855,6 +898,11 @@ def referrals_board(
     """Referrals of patients still in hospital that are open, or were declined and need
     another plan; longest waiting first."""
     r, s = t.referrals, t.spells
+    board = (
+        s.c.status == SpellStatus.ADMITTED.value,
+        r.c.status.in_(["made", "accepted", "declined"]),
+        *((r.c.service == service,) if service else ()),
+    )
     query = (
         select(
             r,
@@ -866,17 +914,13 @@ def referrals_board(
         .join(t.wards, t.wards.c.code == s.c.ward_code)
         .join(t.sites, t.sites.c.code == t.wards.c.site_code)
         .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
-        .where(
-            s.c.status == SpellStatus.ADMITTED.value,
-            r.c.status.in_(["made", "accepted", "declined"]),
-        )
+        .where(*board)
         .order_by(r.c.made_at)
     )
-    if service:
-        query = query.where(r.c.service == service)
-    with engine.begin() as conn:
+    among = select(r.c.spell_key).join(s, s.c.spell_key == r.c.spell_key).where(*board)
+    with db.reading(engine) as conn:
         found = list(conn.execute(query))
-        involved = _referral_orgs(conn, [row.spell_key for row in found])
+        _waiting, involved = _referrals_of(conn, among)
         rows = []
         for row in found:
             made_at = from_db_time(row.made_at)
@@ -903,6 +947,6 @@ def referrals_board(
                     viewer.role in RECORDS_CARE and viewer.org_code in (row.org_code, provider),
                 )
             )
-        if any(x.patient.identified for x in rows):
-            audit(conn, viewer, "view", "referrals board")
+    if any(x.patient.identified for x in rows):
+        audit_view(engine, viewer, "referrals board")
     return rows

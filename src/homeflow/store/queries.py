@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, select
 from homeflow.domain.flow import CENSUS_MEASURES
 from homeflow.reports.dtoc import DtocRow, dtoc_return, month_days
 from homeflow.reports.sitrep import SitrepRow, sitrep
+from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 
@@ -44,11 +45,17 @@ def census(
     engine: Engine, day: date, org_code: str | None = None, today: date | None = None
 ) -> list[CensusRow]:
     """One row per ward: the midnight snapshot ending `day`, and that day's flows."""
-    with engine.begin() as conn:
-        if day > (today or date.today()) + MATERIALISED_AHEAD:
+    beyond = day > (today or date.today()) + MATERIALISED_AHEAD
+    if not beyond:
+        with db.reading(engine) as conn:
+            held = proj.census_through(conn)
+        if held is None or held < day:
+            with engine.begin() as conn:
+                proj.extend_census(conn, day)
+    with db.reading(engine) as conn:
+        if beyond:
             counts = proj.census_for_day(conn, day)
         else:
-            proj.extend_census(conn, day)
             c = t.daily_census
             counts = {
                 r.ward_code: {name: getattr(r, name) for name in CENSUS_MEASURES}
@@ -83,7 +90,7 @@ def _organisations(
 
 def sitrep_rows(engine: Engine, day: date, org_code: str | None = None) -> list[SitrepRow]:
     """The daily discharge sitrep of each acute trust (or of one) for `day`."""
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         orgs = _organisations(conn, ("acute",), org_code)
         org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
         spells = proj.spells_in_hospital_on(conn, day)
@@ -93,7 +100,7 @@ def sitrep_rows(engine: Engine, day: date, org_code: str | None = None) -> list[
 def dtoc_rows(engine: Engine, year: int, month: int, org_code: str | None = None) -> list[DtocRow]:
     """The monthly DToC return of each mental-health and community provider (or of one)."""
     days = month_days(year, month)
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         orgs = _organisations(conn, ("mental-health", "community"), org_code)
         org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
         spells = proj.spells_in_hospital_on(conn, days[0], days[-1])

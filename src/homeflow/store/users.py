@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
+from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.codec import to_db_time
 
@@ -134,7 +135,7 @@ def sign_in(engine: Engine, email: str, password: str, client: str) -> tuple[str
 
 
 def session_for(engine: Engine, token: str) -> Session | None:
-    with engine.connect() as conn:
+    with db.reading(engine) as conn:
         row = conn.execute(
             select(t.users, t.web_sessions.c.csrf_token, t.web_sessions.c.expires_at)
             .join(t.web_sessions, t.web_sessions.c.email == t.users.c.email)

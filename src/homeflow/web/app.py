@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.feeds import feed_health
-from homeflow.store import access
+from homeflow.store import access, db
 from homeflow.store.queries import census
 from homeflow.store.users import session_for
 from homeflow.web.auth import SESSION_COOKIE, CsrfRefused, SignInRequired, security_headers
@@ -24,6 +24,12 @@ from homeflow.web.fhir import FhirProblem, fhir_router, outcome
 from homeflow.web.pages import page_router, render
 
 STATIC = Path(__file__).parent / "static"
+
+
+def app_from_environment() -> FastAPI:
+    """The app on the database HOMEFLOW_DATABASE_URL names (what `homeflow serve` runs, once
+    in each worker process)."""
+    return create_app(db.connect())
 
 
 def create_app(engine: Engine) -> FastAPI:

@@ -21,7 +21,7 @@ from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE, local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import READS_AUDIT, RECORDS_ACTIONS
-from homeflow.store import access
+from homeflow.store import access, db
 from homeflow.store import schema as t
 from homeflow.store.users import Session, TooManyAttempts, sign_in, sign_out
 from homeflow.web.auth import (
@@ -160,7 +160,7 @@ def page_router(engine: Engine) -> APIRouter:
         rows = access.overview(engine, today(), rules, site)
         site_name = None
         if site is not None:
-            with engine.connect() as conn:
+            with db.reading(engine) as conn:
                 site_name = conn.execute(
                     select(t.sites.c.name).where(t.sites.c.code == site)
                 ).scalar_one_or_none()
@@ -329,7 +329,8 @@ def page_router(engine: Engine) -> APIRouter:
         summary: dict[str, dict[str, int]] = {}
         for n, row in enumerate(rows):
             entry = summary.setdefault(
-                group_of(row), {"patients": 0, "escalated": 0, "days": 0, "page": n // DAILY_CALL_PAGE + 1}
+                group_of(row),
+                {"patients": 0, "escalated": 0, "days": 0, "page": n // DAILY_CALL_PAGE + 1},
             )
             entry["patients"] += 1
             entry["escalated"] += bool(row.flags)
