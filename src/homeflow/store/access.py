@@ -9,10 +9,10 @@ log in the same transaction. Changes are events, appended through the event log.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, Select, desc, func, select
 
@@ -39,6 +39,8 @@ from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, from_db_time, to_db_time
 from homeflow.store.eventlog import append_in, lock_writers
 from homeflow.store.queries import census
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,26 @@ def audit_entries(
         query = query.where(a.c.spell_key == spell_key)
     with db.reading(engine) as conn:
         return list(conn.execute(query))
+
+
+# ---- Views shared by every user until the log changes ----------------------------------
+
+# What many people look at at once (the overview, the daily call) is computed once per change
+# to the log and reused until the next event: keyed by the database, the last event's seq
+# and what else the view depends on. The registry is configuration, changed rarely.
+_log_cache: dict[str, tuple[Hashable, Any]] = {}
+
+
+def per_log_version(engine: Engine, name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    with db.reading(engine) as conn:
+        version = conn.execute(select(func.max(t.events.c.seq))).scalar_one_or_none()
+    full_key = (engine.url.render_as_string(), version, key)
+    hit = _log_cache.get(name)
+    if hit is not None and hit[0] == full_key:
+        return cast(T, hit[1])
+    value = compute()
+    _log_cache[name] = (full_key, value)
+    return value
 
 
 # ---- Who is involved in a patient's care ------------------------------------------------
@@ -214,6 +236,17 @@ def overview(
 ) -> list[OverviewRow]:
     """A row per site and service (or per ward of one site). Counts only: nothing here
     identifies a patient, so every signed-in user sees the whole system."""
+    return per_log_version(
+        engine,
+        f"overview {site_code}",
+        (today, rules),
+        lambda: _overview(engine, today, rules, site_code),
+    )
+
+
+def _overview(
+    engine: Engine, today: date, rules: EscalationRules, site_code: str | None
+) -> list[OverviewRow]:
     with db.reading(engine) as conn:
         ward_info = {
             r.code: r
@@ -329,17 +362,14 @@ def whiteboard(
         patients = {
             r.spell_key: r
             for r in conn.execute(
-                select(s.c.spell_key, *_PATIENT_COLUMNS)
+                select(s.c.spell_key, s.c.event_count, *_PATIENT_COLUMNS)
                 .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
                 .where(s.c.status == SpellStatus.ADMITTED.value, s.c.ward_code == ward_code)
             )
         }
         # The whiteboard is folded from the events, so each inline form carries exactly the
         # values `record_change` will compare against.
-        states = [
-            fold_spell(key, found)
-            for key, found in proj.load_spell_events(conn, list(patients)).items()
-        ]
+        states = folded_spells(conn, {key: r.event_count for key, r in patients.items()})
         rows = []
         for state in states:
             involved = {r.provider_org for r in state.referrals if r.provider_org}
@@ -365,6 +395,32 @@ def whiteboard(
         len(states),
         rows,
     )
+
+
+# Folded spells, by spell and its number of events: events are only ever added, so a spell
+# whose count is unchanged folds to the same state. Bounded, so memory stays flat.
+_fold_cache: dict[str, tuple[int, SpellState]] = {}
+FOLD_CACHE_SPELLS = 20_000
+
+
+def folded_spells(conn: Connection, event_counts: Mapping[str, int]) -> list[SpellState]:
+    """The folded state of each spell, refolding only those with new events since last time."""
+    states: dict[str, SpellState] = {}
+    stale = []
+    for key, count in event_counts.items():
+        cached = _fold_cache.get(key)
+        if cached is not None and cached[0] == count:
+            states[key] = cached[1]
+        else:
+            stale.append(key)
+    if stale:
+        if len(_fold_cache) > FOLD_CACHE_SPELLS:
+            _fold_cache.clear()
+        for key, found in proj.load_spell_events(conn, stale).items():
+            state = fold_spell(key, found)
+            states[key] = state
+            _fold_cache[key] = (state.event_count, state)
+    return [states[key] for key in event_counts if key in states]
 
 
 def _bed_row(viewer: Viewer, state: SpellState, patient: PatientLabel, today: date) -> BedRow:
@@ -652,23 +708,13 @@ class _Delayed:
     flags: tuple[str, ...]
 
 
-# The system's delayed patients, computed once per change to the log and shared by every
-# viewer until the next event (keyed by the engine, the last event's seq, the day and rules).
-_delayed_cache: dict[tuple[str, int | None, date, EscalationRules], list[_Delayed]] = {}
-
-
 def daily_call(
     engine: Engine, viewer: Viewer, today: date, rules: EscalationRules
 ) -> list[DailyCallRow]:
     """Every patient without criteria to reside, across the system, most delayed first."""
-    with db.reading(engine) as conn:
-        version = conn.execute(select(func.max(t.events.c.seq))).scalar_one_or_none()
-        key = (engine.url.render_as_string(), version, today, rules)
-        delayed = _delayed_cache.get(key)
-        if delayed is None:
-            delayed = _delayed_patients(conn, today, rules)
-            _delayed_cache.clear()
-            _delayed_cache[key] = delayed
+    delayed = per_log_version(
+        engine, "daily call", (today, rules), lambda: _delayed_patients(engine, today, rules)
+    )
     rows = [
         DailyCallRow(
             d.found.spell_key,
@@ -694,7 +740,12 @@ def daily_call(
     return rows
 
 
-def _delayed_patients(conn: Connection, today: date, rules: EscalationRules) -> list[_Delayed]:
+def _delayed_patients(engine: Engine, today: date, rules: EscalationRules) -> list[_Delayed]:
+    with db.reading(engine) as conn:
+        return _delayed_in(conn, today, rules)
+
+
+def _delayed_in(conn: Connection, today: date, rules: EscalationRules) -> list[_Delayed]:
     s = t.spells
     reasons = codes.nctr_delay_reasons()
     dtoc = codes.dtoc_reasons()

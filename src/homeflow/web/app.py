@@ -19,7 +19,7 @@ from homeflow.ingest.feeds import feed_health
 from homeflow.store import access, db
 from homeflow.store.queries import census
 from homeflow.store.users import session_for
-from homeflow.web.auth import SESSION_COOKIE, CsrfRefused, SignInRequired, security_headers
+from homeflow.web.auth import SESSION_COOKIE, CsrfRefused, SecurityHeaders, SignInRequired
 from homeflow.web.fhir import FhirProblem, fhir_router, outcome
 from homeflow.web.pages import page_router, render
 
@@ -34,7 +34,7 @@ def app_from_environment() -> FastAPI:
 
 def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(title="homeflow")
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     app.include_router(fhir_router(engine))
     app.include_router(page_router(engine))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
