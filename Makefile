@@ -30,8 +30,8 @@ run: $(BIN)/homeflow $(DB) var/demo-users.txt
 	$(BIN)/homeflow serve --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/homeflow
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: $(BIN)/homeflow
 	$(BIN)/mypy
