@@ -71,6 +71,14 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
+def every_page(client: httpx.Client, path: str) -> list[str]:
+    """A list's first page and every page after it, following its Next links."""
+    pages = [client.get(path).text]
+    while found := re.search(r'href="([^"]+)" rel="next"', pages[-1]):
+        pages.append(client.get(found.group(1).replace("&amp;", "&")).text)
+    return pages
+
+
 def rows_of(site: Site, query: object) -> list[object]:
     engine = create_engine(site.url)
     try:
@@ -163,7 +171,7 @@ def test_another_trusts_user_gets_403_and_never_sees_a_name(site: Site) -> None:
     refused = client.get(f"/spells/{spell_key}")
     assert refused.status_code == 403 and rx1_patients[0][1] not in refused.text  # type: ignore[index]
     pages = [
-        client.get(path).text
+        text
         for path in (
             "/overview",
             "/overview?site=RX101",
@@ -176,6 +184,7 @@ def test_another_trusts_user_gets_403_and_never_sees_a_name(site: Site) -> None:
             "/stranded",
             "/referrals",
         )
+        for text in every_page(client, path)
     ]
     shown = "\n".join(pages)
     assert "RX101" in shown  # the pages did show RX1's patients, de-identified

@@ -8,7 +8,7 @@ import io
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -35,6 +35,8 @@ from homeflow.web.auth import (
     viewer_of,
 )
 from homeflow.web.forms import parse_change
+
+T = TypeVar("T")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -97,7 +99,15 @@ def render(
     )
 
 
-DAILY_CALL_PAGE = 50
+# Long lists come in pages: quick to load and to read out on a call.
+PAGE_SIZE = 50
+
+
+def paged(rows: list[T], page: int) -> tuple[list[T], int, int]:
+    """The rows on `page` (clamped to those that exist), the page and the number of pages."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
 
 
 def _matches(row: access.DailyCallRow, query: str) -> bool:
@@ -322,20 +332,19 @@ def page_router(engine: Engine) -> APIRouter:
             return row.family if group == "family" else row.next_step_org
 
         rows.sort(key=lambda r: (group_of(r), -r.days_delayed))
-        # A call works through the list in order; pages of 50 keep each page quick to load
-        # and to read out, and the summary jumps to the page where each group starts.
-        pages = max(1, -(-len(rows) // DAILY_CALL_PAGE))
-        page = min(max(page, 1), pages)
+        # The call works through the list in order; the summary jumps to where a group starts.
+        shown, page, pages = paged(rows, page)
         summary: dict[str, dict[str, int]] = {}
         for n, row in enumerate(rows):
             entry = summary.setdefault(
                 group_of(row),
-                {"patients": 0, "escalated": 0, "days": 0, "page": n // DAILY_CALL_PAGE + 1},
+                {"patients": 0, "escalated": 0, "days": 0, "page": n // PAGE_SIZE + 1},
             )
             entry["patients"] += 1
             entry["escalated"] += bool(row.flags)
             entry["days"] += row.days_delayed
-        shown = rows if print_all else rows[(page - 1) * DAILY_CALL_PAGE : page * DAILY_CALL_PAGE]
+        if print_all:
+            shown = rows
         groups: dict[str, list[access.DailyCallRow]] = {}
         for row in shown:
             groups.setdefault(group_of(row), []).append(row)
@@ -397,25 +406,60 @@ def page_router(engine: Engine) -> APIRouter:
         )
 
     @router.get("/stranded", response_class=HTMLResponse)
-    def stranded_page(request: Request, only: str | None = None) -> HTMLResponse:
+    def stranded_page(
+        request: Request, only: str | None = None, org: str = "", page: int = 1
+    ) -> HTMLResponse:
         session = session_of(engine, request)
         rows = access.stranded_list(engine, viewer_of(session, request), today())
+        orgs = sorted({r.org_code for r in rows})
         if only == "super":
             rows = [r for r in rows if r.super_stranded]
+        if org:
+            rows = [r for r in rows if r.org_code == org]
+        shown, page, pages = paged(rows, page)
         return render(
             request,
             "stranded.html",
             session,
-            {"rows": rows, "only": only, "review_seen": access.review_seen},
+            {
+                "rows": shown,
+                "total": len(rows),
+                "super_total": sum(r.super_stranded for r in rows),
+                "only": only,
+                "org": org,
+                "orgs": orgs,
+                "page": page,
+                "pages": pages,
+                "review_seen": access.review_seen,
+            },
         )
 
     @router.get("/referrals", response_class=HTMLResponse)
-    def referrals_page(request: Request, service: str | None = None) -> HTMLResponse:
+    def referrals_page(
+        request: Request, service: str | None = None, org: str = "", page: int = 1
+    ) -> HTMLResponse:
         session = session_of(engine, request)
         if service and service not in set(ev.ReferralService):
             raise InvalidInput("service", f"{service!r} is not a referral service")
         rows = access.referrals_board(engine, viewer_of(session, request), today(), service)
-        return render(request, "referrals.html", session, {"rows": rows, "service": service})
+        orgs = sorted({r.org_code for r in rows} | {r.provider_org for r in rows if r.provider_org})
+        if org:
+            rows = [r for r in rows if org in (r.org_code, r.provider_org)]
+        shown, page, pages = paged(rows, page)
+        return render(
+            request,
+            "referrals.html",
+            session,
+            {
+                "rows": shown,
+                "total": len(rows),
+                "service": service,
+                "org": org,
+                "orgs": orgs,
+                "page": page,
+                "pages": pages,
+            },
+        )
 
     @router.get("/audit", response_class=HTMLResponse)
     def audit_page(
