@@ -19,6 +19,7 @@ from rich.table import Table
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.mapping import FeedMapping, load_mapping
+from homeflow.reports.kpi import Level, Period
 from homeflow.reports.spc import Better
 from homeflow.store import db
 from homeflow.store.codec import event_from_record
@@ -447,14 +448,48 @@ def user_demo() -> None:
         print(f"{email}  {password}  {role} of {org_code}")
 
 
+class FileFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def write_table(
+    out: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]], file_format: FileFormat | None
+) -> None:
+    """A return or measure as CSV or an Excel workbook (format from the option, else from
+    the file's suffix)."""
+    chosen = file_format or (FileFormat.XLSX if out.suffix.lower() == ".xlsx" else FileFormat.CSV)
+    try:
+        if chosen is FileFormat.CSV:
+            with out.open("w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(columns)
+                writer.writerows(["" if v is None else v for v in row] for row in rows)
+            return
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(out.stem[:31] or "homeflow")
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append(list(row))
+        book.save(out)
+    except OSError as error:
+        _fail(f"--out: cannot write {out}: {error.strerror}")
+
+
 @app.command("sitrep")
 def sitrep_command(
     on: Annotated[str, typer.Option("--date", help="The day reported, YYYY-MM-DD.")],
     out: Annotated[
-        Path, typer.Option(help="Where to write the return (CSV, NHS England's long format).")
+        Path, typer.Option(help="Where to write the return (NHS England's long format).")
     ],
     org: Annotated[
         str | None, typer.Option(help="One acute trust (ODS code); default all.")
+    ] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
     ] = None,
 ) -> None:
     """The daily discharge situation report for a day, in NHS England's long format."""
@@ -469,13 +504,64 @@ def sitrep_command(
             if org
             else "no acute trusts in the registry"
         )
-    with out.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        writer.writerows(r.as_list() for r in rows)
+    write_table(out, COLUMNS, [r.as_list() for r in rows], file_format)
     orgs = sorted({r.org_code for r in rows})
     console.print(
         f"sitrep for {day.isoformat()}: {len(rows)} rows for {', '.join(orgs)} written to {out}"
+    )
+
+
+@app.command("kpi")
+def kpi_command(
+    name: Annotated[str, typer.Argument(help="The KPI; `homeflow kpi list` names them all.")],
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")] = "",
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = "",
+    level: Annotated[Level, typer.Option(help="ward, site, org or system.")] = Level.ORG,
+    period: Annotated[Period, typer.Option(help="daily or weekly.")] = Period.DAILY,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="A day whose period every value is compared with (% change)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write it (CSV or .xlsx).")] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
+    ] = None,
+) -> None:
+    """A KPI per ward, site, organisation or the system, daily or weekly, against its target."""
+    from homeflow.config import kpi_targets
+    from homeflow.reports.kpi import KPIS
+    from homeflow.store.queries import KPI_COLUMNS, kpi_rows
+
+    if name == "list":
+        for kpi in KPIS.values():
+            print(f"{kpi.name:34} {kpi.description} ({kpi.better.value} is better)")
+        return
+    if not first or not last or out is None:
+        _fail("--from, --to and --out are required")
+        return
+    try:
+        rows = kpi_rows(
+            db.connect(),
+            name,
+            level,
+            _parse_date("--from", first),
+            _parse_date("--to", last),
+            period,
+            _parse_date("--baseline", baseline) if baseline else None,
+            kpi_targets(),
+        )
+    except InvalidInput as problem:
+        _fail(f"{_option(problem.field)}: {problem.reason}")
+        return
+    write_table(out, KPI_COLUMNS, [[r[c] for c in KPI_COLUMNS] for r in rows], file_format)
+    console.print(f"{name}: {len(rows)} values written to {out}")
+
+
+def _option(field: str) -> str:
+    """The command-line option a domain field came from."""
+    return {"name": "NAME", "to": "--to", "from": "--from", "period": "--period"}.get(
+        field, field if "." in field else f"--{field}"
     )
 
 
@@ -484,6 +570,10 @@ def dtoc(
     month: Annotated[str, typer.Option(help="The month reported, YYYY-MM.")],
     out: Annotated[Path, typer.Option(help="Where to write the return (CSV).")],
     org: Annotated[str | None, typer.Option(help="One provider (ODS code); default all.")] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
+    ] = None,
 ) -> None:
     """The monthly delayed transfers of care return for mental-health and community services."""
     from homeflow.reports.dtoc import COLUMNS
@@ -496,10 +586,7 @@ def dtoc(
         _fail(f"--month: {month!r} is not a month (YYYY-MM)")
         return
     rows = dtoc_rows(db.connect(), year, number, org)
-    with out.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        writer.writerows(r.as_list() for r in rows)
+    write_table(out, COLUMNS, [r.as_list() for r in rows], file_format)
     total = sum(r.delayed_days for r in rows)
     console.print(
         f"DToC return for {month}: {total:,} delayed days in {len(rows)} rows written to {out}"

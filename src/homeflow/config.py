@@ -23,18 +23,36 @@ from typing import Any
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds
+from homeflow.reports.kpi import KPIS, Target, system_targets
 
 
-def escalation_rules(path: str | None = None) -> EscalationRules:
+def _settings(path: str | None) -> dict[str, Any]:
     path = path or os.environ.get("HOMEFLOW_CONFIG")
     if not path:
-        return EscalationRules()
+        return {}
     try:
-        settings = tomllib.loads(Path(path).read_text("utf-8"))
+        return tomllib.loads(Path(path).read_text("utf-8"))
     except OSError as error:
         raise InvalidInput("HOMEFLOW_CONFIG", f"cannot read {path}: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput("HOMEFLOW_CONFIG", f"{path} is not valid TOML: {error}") from None
+
+
+def kpi_targets(path: str | None = None) -> dict[str, Target]:
+    """The published KPI targets, with the system's own from its settings file."""
+    section = dict(_settings(path).get("targets", {}))
+    change = section.pop("change", {})
+    for where, table in (("targets", section), ("targets.change", change)):
+        for name, value in table.items():
+            if name not in KPIS:
+                raise InvalidInput(f"{where}.{name}", "is not a KPI")
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise InvalidInput(f"{where}.{name}", "must be a number")
+    return system_targets(section, change)
+
+
+def escalation_rules(path: str | None = None) -> EscalationRules:
+    settings = _settings(path)
     defaults = EscalationRules()
     pressure = settings.get("pressure", {})
     daily_call = settings.get("daily_call", {})

@@ -50,7 +50,7 @@ class CodeList:
         return tuple(dict.fromkeys(c.family for c in self.codes if c.family))
 
 
-def _rows(filename: str) -> list[dict[str, str]]:
+def reference_rows(filename: str) -> list[dict[str, str]]:
     text = resources.files("homeflow.domain").joinpath("reference", filename).read_text("utf-8")
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -62,7 +62,7 @@ def nctr_delay_reasons() -> CodeList:
         "NCTR delay reason",
         tuple(
             Code(r["code"], r["reason"], r["family"], r["pathways"], r["published_label"])
-            for r in _rows("nctr_delay_reasons.csv")
+            for r in reference_rows("nctr_delay_reasons.csv")
         ),
     )
 
@@ -71,7 +71,7 @@ def nctr_delay_reasons() -> CodeList:
 def dtoc_reasons() -> CodeList:
     return CodeList(
         "DToC delay reason",
-        tuple(Code(r["code"], r["reason"]) for r in _rows("dtoc_reasons.csv")),
+        tuple(Code(r["code"], r["reason"]) for r in reference_rows("dtoc_reasons.csv")),
     )
 
 
@@ -79,7 +79,7 @@ def dtoc_reasons() -> CodeList:
 def responsible_agencies() -> CodeList:
     return CodeList(
         "responsible agency",
-        tuple(Code(r["code"], r["agency"]) for r in _rows("responsible_agency.csv")),
+        tuple(Code(r["code"], r["agency"]) for r in reference_rows("responsible_agency.csv")),
     )
 
 
@@ -87,7 +87,7 @@ def responsible_agencies() -> CodeList:
 def criteria_to_reside() -> CodeList:
     return CodeList(
         "criteria to reside",
-        tuple(Code(r["code"], r["criterion"]) for r in _rows("criteria_to_reside.csv")),
+        tuple(Code(r["code"], r["criterion"]) for r in reference_rows("criteria_to_reside.csv")),
     )
 
 
@@ -96,7 +96,8 @@ def discharge_pathways() -> CodeList:
     return CodeList(
         "discharge pathway",
         tuple(
-            Code(r["code"], r["description"], r["name"]) for r in _rows("discharge_pathways.csv")
+            Code(r["code"], r["description"], r["name"])
+            for r in reference_rows("discharge_pathways.csv")
         ),
     )
 

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, or_, select
 
-from homeflow.domain.flow import CENSUS_MEASURES
+from homeflow.domain.clock import local_date, start_of_day
+from homeflow.domain.flow import CENSUS_MEASURES, WardDay
+from homeflow.domain.spell import SpellStatus
 from homeflow.reports.dtoc import DtocRow, dtoc_return, month_days
+from homeflow.reports.kpi import (
+    Admission,
+    ChcCase,
+    DayRating,
+    Discharge,
+    KpiData,
+    Level,
+    Period,
+    Place,
+    Target,
+    change_from_baseline,
+    compute_kpi,
+    kpi_named,
+    published_targets,
+)
 from homeflow.reports.sitrep import SitrepRow, sitrep
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
+from homeflow.store.codec import from_db_time, to_db_time
 
 CENSUS_COLUMNS = ("org_code", "site_code", "ward_code", "beds", *CENSUS_MEASURES)
 
@@ -105,3 +125,166 @@ def dtoc_rows(engine: Engine, year: int, month: int, org_code: str | None = None
         org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
         spells = proj.spells_in_hospital_on(conn, days[0], days[-1])
     return dtoc_return(year, month, spells, org_of_site, orgs)
+
+
+def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
+    """The census, discharges, admissions, CHC cases and red/green days the KPIs need for
+    `first` to `last` (admissions run 30 days on, for readmissions)."""
+    census(engine, last)  # materialises the daily census that far
+    start, end = to_db_time(start_of_day(first)), to_db_time(start_of_day(last + timedelta(days=1)))
+    s = t.spells
+    with db.reading(engine) as conn:
+        places = {
+            r.code: Place(r.code, r.site_code, r.org_code, r.beds)
+            for r in conn.execute(
+                select(
+                    t.wards.c.code, t.wards.c.site_code, t.sites.c.org_code, t.wards.c.beds
+                ).join(t.sites, t.sites.c.code == t.wards.c.site_code)
+            )
+        }
+        c = t.daily_census
+        rows = [
+            WardDay(r.day, r.ward_code, *(getattr(r, name) for name in CENSUS_MEASURES))
+            for r in conn.execute(select(c).where(c.c.day.between(first, last)))
+        ]
+        ready = {
+            r.spell_key: r.discharge_ready_date
+            for r in conn.execute(
+                select(t.delay_episodes.c.spell_key, t.delay_episodes.c.discharge_ready_date)
+                .where(t.delay_episodes.c.ended_by == "discharged")
+                .order_by(t.delay_episodes.c.seq)
+            )
+        }
+        discharges = [
+            Discharge(
+                r.patient_id,
+                r.ward_code,
+                _instant(r.admitted_at),
+                _instant(r.discharged_at),
+                r.died,
+                r.pathway,
+                ready.get(r.spell_key),
+            )
+            for r in conn.execute(
+                select(s).where(
+                    s.c.status == SpellStatus.DISCHARGED.value,
+                    s.c.discharged_at >= start,
+                    s.c.discharged_at < end,
+                )
+            )
+        ]
+        admissions = [
+            Admission(r.patient_id, _instant(r.admitted_at), r.admission_method == "emergency")
+            for r in conn.execute(
+                select(s.c.patient_id, s.c.admitted_at, s.c.admission_method).where(
+                    s.c.admitted_at >= start,
+                    s.c.admitted_at < to_db_time(start_of_day(last + timedelta(days=31))),
+                )
+            )
+        ]
+        chc = [
+            ChcCase(
+                r.ward_code,
+                local_date(_instant(r.chc_checklist_at)) if r.chc_checklist == "positive" else None,
+                r.chc_assessment_date,
+                r.chc_assessment_setting == "acute",
+                r.chc_decision_date,
+            )
+            for r in conn.execute(
+                select(s).where(
+                    s.c.ward_code.is_not(None),
+                    or_(
+                        s.c.chc_assessment_date.between(first, last),
+                        s.c.chc_decision_date.between(first, last),
+                    ),
+                )
+            )
+        ]
+        stays: dict[str, list[Any]] = {}
+        rated = list(
+            conn.execute(select(t.day_ratings).where(t.day_ratings.c.day.between(first, last)))
+        )
+        for part in proj.chunks(sorted({r.spell_key for r in rated})):
+            for stay in conn.execute(
+                select(t.ward_stays).where(proj.one_of(conn, t.ward_stays.c.spell_key, part))
+            ):
+                stays.setdefault(stay.spell_key, []).append(stay)
+    ratings = []
+    for r in rated:
+        # The ward the patient was on at midday that day.
+        noon = to_db_time(start_of_day(r.day) + timedelta(hours=12))
+        ward = next(
+            (
+                w.ward_code
+                for w in stays.get(r.spell_key, [])
+                if noon is not None and w.start_at <= noon and (w.end_at is None or noon < w.end_at)
+            ),
+            None,
+        )
+        if ward is not None:
+            ratings.append(DayRating(ward, r.day, r.colour == "red"))
+    return KpiData(places, rows, discharges, admissions, chc, ratings)
+
+
+def _instant(stored: datetime) -> datetime:
+    instant = from_db_time(stored)
+    assert instant is not None
+    return instant
+
+
+KPI_COLUMNS = (
+    "period_start",
+    "period_end",
+    "level",
+    "place",
+    "kpi",
+    "measure",
+    "value",
+    "numerator",
+    "denominator",
+    "target",
+    "meets_target",
+    "change_from_baseline_pct",
+)
+
+
+def kpi_rows(
+    engine: Engine,
+    name: str,
+    level: Level,
+    first: date,
+    last: date,
+    period: Period = Period.DAILY,
+    baseline: date | None = None,
+    targets: Mapping[str, Target] | None = None,
+) -> list[dict[str, Any]]:
+    """A KPI's values with the target each is held to and, given a baseline day, the change
+    since the period holding it (the range is widened to include the baseline)."""
+    kpi_named(name)
+    start = min(first, baseline) if baseline else first
+    values = compute_kpi(name, level, start, last, period, kpi_data(engine, start, last))
+    changes = change_from_baseline(values, baseline) if baseline else {}
+    target = (targets if targets is not None else published_targets()).get(name)
+    rows = []
+    for i, v in enumerate(values):
+        if v.period_end < first:
+            continue
+        change = changes.get(i)
+        judged = change if target is not None and target.on_change else v.value
+        rows.append(
+            {
+                "period_start": v.period_start,
+                "period_end": v.period_end,
+                "level": v.level.value,
+                "place": v.place,
+                "kpi": v.kpi,
+                "measure": v.measure,
+                "value": None if v.value is None else round(v.value, 3),
+                "numerator": v.numerator,
+                "denominator": v.denominator,
+                "target": None if target is None else target.value,
+                "meets_target": None if target is None else target.met_by(judged),
+                "change_from_baseline_pct": None if change is None else round(change, 1),
+            }
+        )
+    return rows

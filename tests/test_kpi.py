@@ -1,0 +1,209 @@
+"""KPIs: each checked by hand on a small constructed system, and end to end through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.flow import WardDay
+from homeflow.reports.kpi import (
+    KPIS,
+    Admission,
+    ChcCase,
+    DayRating,
+    Discharge,
+    KpiData,
+    Level,
+    Period,
+    Place,
+    change_from_baseline,
+    compute_kpi,
+    periods,
+    published_targets,
+)
+from tests.conftest import ENGINES, demo_database
+from tests.support import homeflow
+
+MON = date(2026, 11, 2)
+PLACES = {
+    "A1": Place("A1", "S1", "T1", 20),
+    "A2": Place("A2", "S1", "T1", 30),
+    "B1": Place("B1", "S2", "T2", 50),
+}
+
+
+def at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def census_row(day: date, ward: str, **counts: int) -> WardDay:
+    return WardDay(day, ward, **counts)
+
+
+def values(name: str, level: Level, data: KpiData, period: Period = Period.DAILY) -> dict:
+    found = compute_kpi(name, level, MON, MON + timedelta(days=6), period, data)
+    return {(v.period_start, v.place, v.measure): v.value for v in found}
+
+
+def test_census_kpis_add_up_wards_into_sites_orgs_and_the_system() -> None:
+    data = KpiData(
+        PLACES,
+        [
+            census_row(MON, "A1", occupied=18, nctr=4, stranded=6, discharges=4, discharges_before_noon=1),
+            census_row(MON, "A2", occupied=27, nctr=2, stranded=3, discharges=6, discharges_before_noon=3),
+            census_row(MON, "B1", occupied=45, nctr=10, stranded=20, discharges=10, discharges_before_noon=2),
+        ],
+    )  # fmt: skip
+    per_100 = values("nctr-per-100-beds", Level.SITE, data)
+    assert per_100[(MON, "S1", "")] == pytest.approx(100 * 6 / 50)
+    assert per_100[(MON, "S2", "")] == pytest.approx(100 * 10 / 50)
+    noon = values("discharged-before-noon-pct", Level.SYSTEM, data)
+    assert noon[(MON, "system", "")] == pytest.approx(100 * 6 / 20)
+    # A day with no census row at a place counts as zero patients, not as missing.
+    assert values("nctr", Level.ORG, data)[(MON + timedelta(days=1), "T1", "")] == 0
+    weekly = values("delayed-bed-days", Level.ORG, data, Period.WEEKLY)
+    assert weekly == {(MON, "T1", ""): 6, (MON, "T2", ""): 10}
+    stranded_mean = values("stranded", Level.ORG, data, Period.WEEKLY)
+    assert stranded_mean[(MON, "T2", "")] == pytest.approx(20 / 7)
+
+
+def test_stay_kpis_from_discharges() -> None:
+    tue = MON + timedelta(days=1)
+    discharges = [
+        Discharge("p1", "A1", at(MON - timedelta(days=10), 9), at(tue, 11), False, "P1", tue - timedelta(days=3)),
+        Discharge("p2", "A1", at(MON - timedelta(days=2), 9), at(tue, 15), False, "P0", None),
+        Discharge("p3", "A2", at(MON - timedelta(days=5), 9), at(tue, 16), True, None, None),
+        Discharge("p4", "A2", at(MON - timedelta(days=21), 9), at(tue, 10), False, "P1", tue - timedelta(days=1)),
+    ]  # fmt: skip
+    admissions = [
+        Admission("p1", at(tue + timedelta(days=5), 8), True),  # back within 7 days
+        Admission("p2", at(tue + timedelta(days=20), 8), True),  # within 30, not 7
+        Admission("p4", at(tue + timedelta(days=3), 8), False),  # elective: not a readmission
+    ]
+    data = KpiData(PLACES, [], discharges, admissions)
+    site = (tue, "S1")
+    assert values("mean-los", Level.SITE, data)[(*site, "")] == pytest.approx((11 + 3 + 6 + 22) / 4)
+    assert values("median-los", Level.SITE, data)[(*site, "")] == pytest.approx((6 + 11) / 2)
+    assert values("deaths-in-hospital-pct", Level.SITE, data)[(*site, "")] == pytest.approx(25)
+    mix = values("pathway-mix", Level.SITE, data)
+    assert (mix[(*site, "P0")], mix[(*site, "P1")], mix[(*site, "P2")]) == pytest.approx(
+        (100 / 3, 200 / 3, 0)
+    )
+    ready = values("ready-to-discharge-days", Level.SITE, data)
+    assert ready[(*site, "P1")] == pytest.approx((3 + 1) / 2)
+    assert ready[(*site, "P2")] is None  # nobody on pathway 2: no value, not zero
+    assert values("readmissions-7-day", Level.SITE, data)[(*site, "")] == pytest.approx(100 / 3)
+    assert values("readmissions-30-day", Level.SITE, data)[(*site, "")] == pytest.approx(200 / 3)
+
+
+def test_chc_red_days_and_the_weekend_ratio() -> None:
+    chc = [
+        ChcCase("B1", MON - timedelta(days=30), MON, True, MON + timedelta(days=1)),  # 31 days
+        ChcCase("B1", MON - timedelta(days=10), MON, False, MON + timedelta(days=2)),  # 12 days
+        ChcCase("B1", None, MON + timedelta(days=3), True, None),
+    ]
+    ratings = [DayRating("B1", MON, True), DayRating("B1", MON, False), DayRating("B1", MON, True)]
+    census = [census_row(MON + timedelta(days=n), "B1", occupied=10, discharges=(4 if n < 5 else 1)) for n in range(7)]  # fmt: skip
+    data = KpiData(PLACES, census, chc=chc, ratings=ratings)
+    weekly = {
+        name: values(name, Level.ORG, data, Period.WEEKLY)[(MON, "T2", "")]
+        for name in ("chc-acute-assessment-pct", "chc-28-day-pct", "red-days-pct", "weekend-weekday-discharge-ratio")
+    }  # fmt: skip
+    assert weekly == pytest.approx(
+        {
+            "chc-acute-assessment-pct": 100 * 2 / 3,
+            "chc-28-day-pct": 50.0,
+            "red-days-pct": 100 * 2 / 70,
+            "weekend-weekday-discharge-ratio": 1 / 4,
+        }
+    )
+    with pytest.raises(InvalidInput) as refused:
+        compute_kpi("weekend-weekday-discharge-ratio", Level.ORG, MON, MON, Period.DAILY, data)
+    assert refused.value.field == "period"
+
+
+@given(st.dates(date(2020, 1, 1), date(2030, 1, 1)), st.integers(0, 60))
+def test_weeks_cover_every_day_once_and_start_on_monday_inside_the_range(
+    first: date, length: int
+) -> None:
+    last = first + timedelta(days=length)
+    weeks = periods(first, last, Period.WEEKLY)
+    days = [d for week in weeks for d in week]
+    assert days == [first + timedelta(days=n) for n in range(length + 1)]
+    assert all(week[0].weekday() == 0 for week in weeks[1:])
+    assert all(len(week) <= 7 and (week[-1] - week[0]).days == len(week) - 1 for week in weeks)
+
+
+def test_baseline_change_and_published_targets() -> None:
+    data = KpiData(
+        PLACES,
+        [
+            census_row(MON, "B1", stranded=20),
+            census_row(MON + timedelta(days=1), "B1", stranded=12),
+        ],
+    )
+    found = compute_kpi("stranded", Level.ORG, MON, MON + timedelta(days=1), Period.DAILY, data)
+    changes = change_from_baseline(found, MON)
+    by_day = {(v.period_start, v.place): changes[i] for i, v in enumerate(found)}
+    assert by_day[(MON + timedelta(days=1), "T2")] == pytest.approx(-40.0)
+    assert by_day[(MON, "T1")] is None  # no stranded patients at baseline: no % change
+    targets = published_targets()
+    assert targets["stranded"].on_change and targets["stranded"].value == -40
+    assert targets["stranded"].met_by(-40.0) and not targets["stranded"].met_by(-10.0)
+    assert targets["discharged-before-noon-pct"].met_by(35.0)
+    assert "delayed-bed-days" not in targets  # "locally set": each system sets its own
+
+
+# ---- Through the CLI, on the demo system ------------------------------------------------------
+
+END = "2026-03-31"
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def demo_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with demo_database(
+        request.param, tmp_path_factory.mktemp("kpi"), "--days", "21", "--end", END, "--seed", "8"
+    ) as url:
+        yield url
+
+
+def test_ward_kpis_match_the_census_and_every_kpi_runs(demo_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "nctr.csv"
+    done = homeflow(demo_url, "kpi", "nctr", "--level", "ward", "--from", "2026-03-25", "--to", END, "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    kpi = {(r["period_start"], r["place"]): float(r["value"]) for r in csv.DictReader(out.open())}
+    for day in ("2026-03-25", END):
+        census = json.loads(homeflow(demo_url, "census", "--date", day, "--format", "json").stdout)
+        assert {r["ward_code"]: float(r["nctr"]) for r in census} == {
+            place: value for (d, place), value in kpi.items() if d == day
+        }
+    for name in KPIS:
+        target = tmp_path / f"{name}.xlsx"
+        done = homeflow(demo_url, "kpi", name, "--period", "weekly", "--from", "2026-03-16", "--to", END, "--out", str(target), "--baseline", "2026-03-16")  # fmt: skip
+        assert done.returncode == 0, (name, done.stderr)
+        from openpyxl import load_workbook
+
+        rows = list(load_workbook(target).active.iter_rows(values_only=True))
+        assert rows[0][:4] == ("period_start", "period_end", "level", "place") and len(rows) > 1
+
+
+def test_bad_kpi_options_name_the_option(demo_url: str, tmp_path: Path) -> None:
+    out = str(tmp_path / "x.csv")
+    unknown = homeflow(demo_url, "kpi", "happiness", "--from", END, "--to", END, "--out", out)
+    assert unknown.returncode == 2 and "NAME" in unknown.stderr and "nctr" in unknown.stderr
+    backwards = homeflow(demo_url, "kpi", "nctr", "--from", END, "--to", "2026-03-01", "--out", out)
+    assert backwards.returncode == 2 and "--to" in backwards.stderr
+    outside = homeflow(demo_url, "kpi", "nctr", "--from", END, "--to", END, "--baseline", "31-03-2026", "--out", out)  # fmt: skip
+    assert outside.returncode == 2 and "--baseline" in outside.stderr
+    listed = homeflow(demo_url, "kpi", "list")
+    assert listed.returncode == 0 and all(name in listed.stdout for name in KPIS)
