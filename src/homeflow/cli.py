@@ -628,24 +628,8 @@ def spc(
     except InvalidInput as problem:
         _fail(f"{problem.field}: {problem.reason}")
         return
-    with out.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(
-            ["date", "value", "mean", "lpl", "upl", "special_cause", "variation", "assurance"]
-        )
-        for p in chart.points:
-            writer.writerow(
-                [
-                    p.day.isoformat(),
-                    p.value,
-                    round(p.mean, 6),
-                    round(p.lpl, 6),
-                    round(p.upl, 6),
-                    ";".join(p.rules),
-                    p.variation.value,
-                    chart.assurance.value,
-                ]
-            )
+    rows = chart.rows()
+    write_table(out, list(rows[0]), [list(r.values()) for r in rows], None)
     for warning in chart.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     console.print(f"latest point: {chart.latest.variation.value}; {chart.assurance.value}")

@@ -72,6 +72,22 @@ class SpcChart:
     def latest(self) -> SpcPoint:
         return self.points[-1]
 
+    def rows(self) -> list[dict[str, object]]:
+        """The points as the `homeflow spc` output has them, one dict a point."""
+        return [
+            {
+                "date": p.day.isoformat(),
+                "value": p.value,
+                "mean": round(p.mean, 6),
+                "lpl": round(p.lpl, 6),
+                "upl": round(p.upl, 6),
+                "special_cause": ";".join(p.rules),
+                "variation": p.variation.value,
+                "assurance": self.assurance.value,
+            }
+            for p in self.points
+        ]
+
 
 def xmr_limits(values: Sequence[float]) -> tuple[float, float, float]:
     """(mean, lower process limit, upper process limit) of one phase."""
