@@ -207,3 +207,36 @@ def test_bad_kpi_options_name_the_option(demo_url: str, tmp_path: Path) -> None:
     assert outside.returncode == 2 and "--baseline" in outside.stderr
     listed = homeflow(demo_url, "kpi", "list")
     assert listed.returncode == 0 and all(name in listed.stdout for name in KPIS)
+
+
+def test_the_weekly_report_draws_every_system_measure(demo_url: str, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    done = homeflow(demo_url, "report", "weekly", "--date", END, "--out", str(html))
+    assert done.returncode == 0, done.stderr
+    text = html.read_text()
+    charts = text.count("<svg")
+    assert charts >= 10 and text.count('class="chart"') == charts
+    assert "RX1" in text and "25 Mar to 31 Mar 2026" in text
+    pdf = tmp_path / "report.pdf"
+    done = homeflow(demo_url, "report", "weekly", "--date", END, "--out", str(pdf))
+    assert done.returncode == 0, done.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+    wrong = homeflow(demo_url, "report", "weekly", "--date", END, "--out", str(tmp_path / "r.docx"))
+    assert wrong.returncode == 2 and "--out" in wrong.stderr
+
+
+def test_an_spc_spec_draws_the_chart_it_is_given() -> None:
+    from homeflow.reports.charts import spc_spec
+    from homeflow.reports.spc import Better, spc_chart
+
+    days = [MON + timedelta(days=n) for n in range(20)]
+    chart = spc_chart(days, [10.0] * 12 + [30.0] * 8, Better.LOWER, target=12)
+    spec = spc_spec(chart, "NCTR", target=12)
+    points = spec["data"]["values"]
+    assert [p["value"] for p in points] == [p.value for p in chart.points]
+    assert {p["variation"] for p in points[-8:]} == {"special cause concern (high)"}
+    fields = [layer["encoding"].get("y", {}).get("field") for layer in spec["layer"]]
+    assert {"value", "mean", "lpl", "upl"} <= set(fields)
+    assert spec["layer"][-1]["encoding"]["y"] == {"datum": 12}
+    legend = spec["layer"][4]["encoding"]["color"]["scale"]["domain"]
+    assert set(legend) == {p["variation"] for p in points}

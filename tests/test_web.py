@@ -401,6 +401,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/stranded"),
         (page, "/referrals"),
         (page, "/audit"),
+        (page, "/measures?level=site&place=RX101"),
         (rx1, f"/wards/{ward}"),
         (rx1, str(spell_page)),
     ]
@@ -419,3 +420,24 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         if found:
             problems[path] = found
     assert not problems, json.dumps(problems, indent=1)
+
+
+def test_the_measures_dashboard_draws_each_kpi_as_an_spc_chart(site: Site, browser: object) -> None:
+    page = browser_sign_in(browser, site, "coordinator@qde.test")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    page.goto(site.base + "/measures?level=org&place=RX1")  # type: ignore[attr-defined]
+    cards = page.locator(".nhsuk-card")  # type: ignore[attr-defined]
+    assert cards.count() >= 10
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.querySelectorAll('.hf-chart canvas').length === document.querySelectorAll('.hf-chart').length"
+    )
+    assert "Patients with no criteria to reside per 100 beds" in page.content()  # type: ignore[attr-defined]
+    assert not errors, errors
+    refused = httpx.get(
+        site.base + "/measures?level=ward&place=NOWHERE",
+        cookies=signed_in(site, "coordinator@qde.test").cookies,
+    )
+    assert refused.status_code == 400 and "NOWHERE" in refused.text
+    page.close()  # type: ignore[attr-defined]

@@ -565,6 +565,28 @@ def _option(field: str) -> str:
     )
 
 
+report_app = typer.Typer(help="Reports to send round.")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("weekly")
+def report_weekly(
+    on: Annotated[str, typer.Option("--date", help="The last day of the week, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="report.html, or report.pdf (printed by Chromium).")],
+) -> None:
+    """The weekly system report: this week by organisation, and every measure as an SPC chart."""
+    from homeflow.publishing.weekly import weekly_report, write_report
+
+    day = _parse_date("--date", on)
+    with console.status("drawing the charts"):
+        html = weekly_report(db.connect(), day)
+    try:
+        write_report(html, out)
+    except InvalidInput as problem:
+        _fail(f"--{problem.field}: {problem.reason}")
+    console.print(f"weekly report for the week ending {day.isoformat()} written to {out}")
+
+
 @app.command()
 def dtoc(
     month: Annotated[str, typer.Option(help="The month reported, YYYY-MM.")],

@@ -19,11 +19,13 @@ from homeflow.domain import codes
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import WardDay
+from homeflow.reports.spc import Better
 
 
 class Period(StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"
+    RANGE = "range"  # the whole range as one period
 
 
 class Level(StrEnum):
@@ -31,11 +33,6 @@ class Level(StrEnum):
     SITE = "site"
     ORG = "org"
     SYSTEM = "system"
-
-
-class Better(StrEnum):
-    HIGHER = "higher"
-    LOWER = "lower"
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,12 +345,14 @@ class Readmitted:
 
 def periods(first: date, last: date, period: Period) -> list[list[date]]:
     """The days of each period from `first` to `last`; weeks run Monday to Sunday and are
-    cut at the ends of the range."""
+    cut at the ends of the range; a range period is the whole range."""
     if last < first:
         raise InvalidInput("to", "the range ends before it starts")
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     if period is Period.DAILY:
         return [[d] for d in days]
+    if period is Period.RANGE:
+        return [days]
     weeks: dict[date, list[date]] = {}
     for d in days:
         weeks.setdefault(d - timedelta(days=d.weekday()), []).append(d)

@@ -257,12 +257,15 @@ def kpi_rows(
     period: Period = Period.DAILY,
     baseline: date | None = None,
     targets: Mapping[str, Target] | None = None,
+    data: KpiData | None = None,
 ) -> list[dict[str, Any]]:
     """A KPI's values with the target each is held to and, given a baseline day, the change
-    since the period holding it (the range is widened to include the baseline)."""
+    since the period holding it (the range is widened to include the baseline). `data`,
+    if given, must cover that range (several KPIs can share one load)."""
     kpi_named(name)
     start = min(first, baseline) if baseline else first
-    values = compute_kpi(name, level, start, last, period, kpi_data(engine, start, last))
+    data = data if data is not None else kpi_data(engine, start, last)
+    values = compute_kpi(name, level, start, last, period, data)
     changes = change_from_baseline(values, baseline) if baseline else {}
     target = (targets if targets is not None else published_targets()).get(name)
     rows = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,8 +21,10 @@ from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE, local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import READS_AUDIT, RECORDS_ACTIONS
+from homeflow.reports.kpi import Level, Period
 from homeflow.store import access, db
 from homeflow.store import schema as t
+from homeflow.store.measures import measure_charts, places_at
 from homeflow.store.users import Session, TooManyAttempts, sign_in, sign_out
 from homeflow.web.auth import (
     CSRF_FIELD,
@@ -118,6 +120,13 @@ def _matches(row: access.DailyCallRow, query: str) -> bool:
     digits = "".join(ch for ch in text if ch.isdigit())
     nhs = (row.patient.nhs_number or "").replace(" ", "")
     return text in row.patient.name.lower() or (len(digits) >= 3 and digits in nhs)
+
+
+def _date_field(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def page_router(engine: Engine) -> APIRouter:
@@ -458,6 +467,38 @@ def page_router(engine: Engine) -> APIRouter:
                 "orgs": orgs,
                 "page": page,
                 "pages": pages,
+            },
+        )
+
+    @router.get("/measures", response_class=HTMLResponse)
+    def measures_page(
+        request: Request,
+        level: Level = Level.SYSTEM,
+        place: str = "",
+        start: str = "",
+        end: str = "",
+        period: Period = Period.DAILY,
+    ) -> HTMLResponse:
+        session = session_of(engine, request)
+        last = _date_field("end", end) if end else today() - timedelta(days=1)
+        first = _date_field("start", start) if start else last - timedelta(days=89)
+        charts = measure_charts(engine, level, place, first, last, period)
+        with db.reading(engine) as conn:
+            places = places_at(conn, level)
+        return render(
+            request,
+            "measures.html",
+            session,
+            {
+                "charts": charts,
+                "level": level,
+                "place": place or (places[0] if places else "system"),
+                "places": places,
+                "levels": list(Level),
+                "periods": list(Period),
+                "period": period,
+                "start": first,
+                "end": last,
             },
         )
 

@@ -1,0 +1,1 @@
+"""Documents to send round: the weekly system report, as HTML or PDF."""

@@ -1,0 +1,116 @@
+"""Vega-Lite specs for SPC charts: the same spec is drawn in the browser (vega-embed) and
+rendered to SVG or PNG on the server (vl-convert) for the weekly report. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeflow.reports.spc import SpcChart, Variation
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+
+# Making Data Count's colours: blue for improvement, orange for concern, grey for common cause.
+VARIATION_COLOURS = {
+    Variation.IMPROVEMENT_HIGH.value: "#005eb8",
+    Variation.IMPROVEMENT_LOW.value: "#005eb8",
+    Variation.CONCERN_HIGH.value: "#ed8b00",
+    Variation.CONCERN_LOW.value: "#ed8b00",
+    Variation.NEITHER_HIGH.value: "#768692",
+    Variation.NEITHER_LOW.value: "#768692",
+    Variation.COMMON_CAUSE.value: "#768692",
+}
+
+
+def spc_spec(
+    chart: SpcChart, title: str, unit: str = "", target: float | None = None, width: int = 560
+) -> dict[str, Any]:
+    """An XmR chart: the values, coloured by variation; the mean and process limits of each
+    phase; the target, if there is one."""
+    values = [
+        {
+            "date": p.day.isoformat(),
+            "value": round(p.value, 3),
+            "mean": round(p.mean, 3),
+            "lpl": round(p.lpl, 3),
+            "upl": round(p.upl, 3),
+            "phase": p.phase,
+            "variation": p.variation.value,
+            "special cause": ", ".join(p.rules) or "none",
+        }
+        for p in chart.points
+    ]
+    x = {"field": "date", "type": "temporal", "title": None}
+    # Only the kinds of variation on this chart go in its legend; colours stay fixed.
+    present = [v for v in VARIATION_COLOURS if any(row["variation"] == v for row in values)]
+    y_title = unit or "value"
+    layers: list[dict[str, Any]] = [
+        {
+            "mark": {"type": "line", "color": "#aeb7bd", "strokeWidth": 1.5},
+            "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": y_title}},
+        },
+        {
+            "mark": {"type": "line", "color": "#212b32", "strokeWidth": 1},
+            "encoding": {
+                "x": x,
+                "y": {"field": "mean", "type": "quantitative"},
+                "detail": {"field": "phase"},
+            },
+        },
+        *(
+            {
+                "mark": {
+                    "type": "line",
+                    "color": "#425563",
+                    "strokeDash": [4, 3],
+                    "strokeWidth": 1,
+                },
+                "encoding": {
+                    "x": x,
+                    "y": {"field": limit, "type": "quantitative"},
+                    "detail": {"field": "phase"},
+                },
+            }
+            for limit in ("lpl", "upl")
+        ),
+        {
+            "mark": {"type": "point", "filled": True, "size": 36},
+            "encoding": {
+                "x": x,
+                "y": {"field": "value", "type": "quantitative"},
+                "color": {
+                    "field": "variation",
+                    "type": "nominal",
+                    "scale": {
+                        "domain": present,
+                        "range": [VARIATION_COLOURS[v] for v in present],
+                    },
+                    "legend": {"orient": "bottom", "title": None, "columns": 2, "labelLimit": 0},
+                },
+                "tooltip": [
+                    {"field": "date", "type": "temporal"},
+                    {"field": "value", "type": "quantitative"},
+                    {"field": "variation", "type": "nominal"},
+                    {"field": "special cause", "type": "nominal"},
+                ],
+            },
+        },
+    ]
+    if target is not None:
+        layers.append(
+            {
+                "mark": {"type": "rule", "color": "#d5281b", "strokeDash": [6, 3]},
+                "encoding": {"y": {"datum": target}},
+            }
+        )
+    return {
+        "$schema": SCHEMA,
+        "title": {
+            "text": title,
+            "subtitle": f"{chart.latest.variation.value}; {chart.assurance.value}",
+        },
+        "width": width,
+        "height": 220,
+        "data": {"values": values},
+        "layer": layers,
+        "config": {"font": "Arial", "view": {"stroke": None}},
+    }
