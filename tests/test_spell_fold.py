@@ -96,3 +96,32 @@ def test_days_delayed_count_from_the_discharge_ready_date() -> None:
     state = fold_spell("S1", [ADMIT, ready, meets])
     assert flow.days_delayed(state, date(2026, 1, 9)) == 0
     assert state.delay_episodes[0].ended_by == "meets criteria"
+
+
+@given(spell_stream())
+def test_folding_only_the_census_event_types_gives_the_same_census_and_returns(
+    stream: list[ev.Event],
+) -> None:
+    """The sitrep, DToC and daily census fold a spell from CENSUS_EVENT_TYPES only."""
+    whole = fold_spell("S1", stream)
+    part = fold_spell("S1", [e for e in stream if e.type in flow.CENSUS_EVENT_TYPES])
+    for name in (
+        "status",
+        "admitted_at",
+        "discharged_at",
+        "discharge_destination",
+        "died",
+        "site_code",
+        "ward_stays",
+        "leave",
+        "delay_episodes",
+        "delay_reasons",
+        "pathway",
+        "meets_criteria",
+    ):
+        assert getattr(part, name) == getattr(whole, name), name
+    first = whole.admitted_at.date() if whole.admitted_at else date(2026, 1, 1)
+    last = first + timedelta(days=60)
+    assert list(flow.census_contributions(part, first, last)) == list(
+        flow.census_contributions(whole, first, last)
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -464,62 +465,92 @@ def payload_from_dict(event_type: str, data: dict[str, Any]) -> Payload:
         raise InvalidInput("type", f"{event_type!r} is not a known event type")
     if not isinstance(data, dict):
         raise InvalidInput("payload", "must be an object of named fields")
-    hints = _hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
+    readers, known = _readers(cls)
+    if not known.issuperset(data):
+        unknown = sorted(set(data) - known)
         raise InvalidInput(unknown[0], f"is not a field of {event_type}")
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name in data:
-            values[f.name] = _coerce(f.name, hints[f.name], data[f.name])
-        elif f.default is dataclasses.MISSING:
-            raise InvalidInput(f.name, f"is required for {event_type}")
+    for name, read, required in readers:
+        if name in data:
+            values[name] = read(name, data[name])
+        elif required:
+            raise InvalidInput(name, f"is required for {event_type}")
     return cls(**values)
 
 
-_HINTS: dict[type[Payload], dict[str, Any]] = {}
+Reader = Callable[[str, Any], Any]
+_READERS: dict[type[Payload], tuple[list[tuple[str, Reader, bool]], frozenset[str]]] = {}
 
 
-def _hints(cls: type[Payload]) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = get_type_hints(cls)
-    return _HINTS[cls]
+def _readers(cls: type[Payload]) -> tuple[list[tuple[str, Reader, bool]], frozenset[str]]:
+    """Each field's reader, worked out once per payload type: every stored event is read
+    through these, so the type hints are not re-inspected for each one."""
+    if cls not in _READERS:
+        hints = get_type_hints(cls)
+        fields = dataclasses.fields(cls)
+        _READERS[cls] = (
+            [(f.name, _reader(hints[f.name]), f.default is dataclasses.MISSING) for f in fields],
+            frozenset(f.name for f in fields),
+        )
+    return _READERS[cls]
 
 
-def _coerce(field: str, hint: Any, value: Any) -> Any:
+def _reader(hint: Any) -> Reader:
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
-        if value is None:
-            return None
-        (inner,) = [a for a in get_args(hint) if a is not type(None)]
-        return _coerce(field, inner, value)
+        (inner_hint,) = [a for a in get_args(hint) if a is not type(None)]
+        inner = _reader(inner_hint)
+        return lambda field, value: None if value is None else inner(field, value)
     if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise InvalidInput(field, "must be a list")
-        return tuple(_coerce(field, get_args(hint)[0], v) for v in value)
+        item = _reader(get_args(hint)[0])
+
+        def read_tuple(field: str, value: Any) -> tuple[Any, ...]:
+            if not isinstance(value, list | tuple):
+                raise InvalidInput(field, "must be a list")
+            return tuple(item(field, v) for v in value)
+
+        return read_tuple
     if hint is bool:
-        if not isinstance(value, bool):
-            raise InvalidInput(field, f"{value!r} is not true or false")
-        return value
+        return _read_bool
     if hint is str:
-        if not isinstance(value, str):
-            raise InvalidInput(field, f"{value!r} is not text")
-        return value
+        return _read_text
     if hint is date:
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return _read_date
     if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return _enum_reader(hint)
+    raise TypeError(f"no reader for a payload field of type {hint!r}")
+
+
+def _read_bool(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(field, f"{value!r} is not true or false")
+    return value
+
+
+def _read_text(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"{value!r} is not text")
+    return value
+
+
+def _read_date(field: str, value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _enum_reader(kind: type[StrEnum]) -> Reader:
+    def read_enum(field: str, value: Any) -> StrEnum:
         try:
-            return hint(value)
+            return kind(value)
         except ValueError:
-            allowed = ", ".join(m.value for m in hint)
+            allowed = ", ".join(m.value for m in kind)
             raise InvalidInput(field, f"{value!r} is not one of: {allowed}") from None
-    raise InvalidInput(field, f"cannot read a value of type {hint!r}")
+
+    return read_enum
 
 
 def _require(field: str, value: str | None) -> None:

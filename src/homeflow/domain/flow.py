@@ -10,8 +10,31 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date, local_time, midnight_after
 from homeflow.domain.spell import DelayReasonPeriod, SpellState, SpellStatus, WardStay
+
+# The events a spell's stay, wards, discharge, criteria to reside, delay reasons and pathway
+# depend on. Folding only these gives the same census, sitrep and DToC return as folding
+# every event (a property test checks it), and reads a quarter fewer events.
+CENSUS_EVENT_TYPES = frozenset(
+    cls.TYPE
+    for cls in (
+        ev.Admitted,
+        ev.AdmissionPlanned,
+        ev.Transferred,
+        ev.Discharged,
+        ev.AdmissionCancelled,
+        ev.TransferCancelled,
+        ev.DischargeCancelled,
+        ev.LeaveOfAbsenceStarted,
+        ev.LeaveOfAbsenceEnded,
+        ev.CriteriaToResideAssessed,
+        ev.DelayReasonSet,
+        ev.DelayReasonCleared,
+        ev.PathwayAssigned,
+    )
+)
 
 STRANDED_DAYS = 7
 SUPER_STRANDED_DAYS = 21

@@ -6,14 +6,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///var/homeflow.db"
 
@@ -74,6 +75,8 @@ def upsert_insert(conn: Connection, table: Table) -> Any:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # only when migrating: it is slow to import
+
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     config.attributes["engine"] = engine
@@ -82,4 +85,6 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the latest migration (creates it on an empty database)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")

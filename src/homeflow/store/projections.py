@@ -8,7 +8,7 @@ subtracting its old one, so a late event changes past days exactly as if it had 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     String,
+    and_,
     any_,
     cast,
     delete,
@@ -28,7 +29,12 @@ from sqlalchemy import (
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date, start_of_day
-from homeflow.domain.flow import CENSUS_MEASURES, census_contributions, daily_census
+from homeflow.domain.flow import (
+    CENSUS_EVENT_TYPES,
+    CENSUS_MEASURES,
+    census_contributions,
+    daily_census,
+)
 from homeflow.domain.organisations import Patient
 from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellState, SpellStatus, fold_spell
@@ -65,12 +71,17 @@ def one_of(
     return column.in_(values)
 
 
-def load_spell_events(conn: Connection, spell_keys: Iterable[str]) -> dict[str, list[ev.Event]]:
+def load_spell_events(
+    conn: Connection, spell_keys: Iterable[str], types: Collection[str] | None = None
+) -> dict[str, list[ev.Event]]:
+    """The stored events of these spells (only those of `types`, if given)."""
     found: dict[str, list[ev.Event]] = {}
     for part in chunks(sorted(set(spell_keys))):
+        # Filtered here, not in SQL: a type condition tempts the planner onto the type index.
         rows = conn.execute(select(t.events).where(one_of(conn, t.events.c.spell_key, part)))
         for row in rows:
-            found.setdefault(row.spell_key, []).append(event_from_row(row))
+            if types is None or row.type in types:
+                found.setdefault(row.spell_key, []).append(event_from_row(row))
     return found
 
 
@@ -368,7 +379,7 @@ def extend_census(conn: Connection, through: date) -> None:
         )
     ).scalars()
     delta: CensusDelta = Counter()
-    for key, spell_events in load_spell_events(conn, list(keys)).items():
+    for key, spell_events in load_spell_events(conn, list(keys), CENSUS_EVENT_TYPES).items():
         state = fold_spell(key, spell_events)
         for part in census_contributions(state, first, through):
             for name in CENSUS_MEASURES:
@@ -381,18 +392,24 @@ def extend_census(conn: Connection, through: date) -> None:
 def spells_in_hospital_on(
     conn: Connection, day: date, last: date | None = None
 ) -> list[SpellState]:
-    """Every spell in hospital at some time from `day` to `last` (default: that day), folded."""
+    """Every spell in hospital at some time from `day` to `last` (default: that day), folded
+    from the events its stay, criteria to reside, delay reasons and pathway depend on."""
+    s = t.spells
     keys = conn.execute(
-        select(t.spells.c.spell_key).where(
-            t.spells.c.status.in_([SpellStatus.ADMITTED.value, SpellStatus.DISCHARGED.value]),
-            t.spells.c.admitted_at < to_db_time(start_of_day((last or day) + timedelta(days=1))),
+        select(s.c.spell_key).where(
+            # Each side of the OR has its own index: still in, or discharged since `day`.
             or_(
-                t.spells.c.discharged_at.is_(None),
-                t.spells.c.discharged_at >= to_db_time(start_of_day(day)),
+                s.c.status == SpellStatus.ADMITTED.value,
+                and_(
+                    s.c.status == SpellStatus.DISCHARGED.value,
+                    s.c.discharged_at >= to_db_time(start_of_day(day)),
+                ),
             ),
+            s.c.admitted_at < to_db_time(start_of_day((last or day) + timedelta(days=1))),
         )
     ).scalars()
-    return [fold_spell(key, found) for key, found in load_spell_events(conn, list(keys)).items()]
+    found = load_spell_events(conn, list(keys), CENSUS_EVENT_TYPES)
+    return [fold_spell(key, spell_events) for key, spell_events in found.items()]
 
 
 def census_for_day(conn: Connection, day: date) -> dict[str, dict[str, int]]:
