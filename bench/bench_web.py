@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +27,8 @@ import httpx
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support import ServerProcess
 
 from bench.large_system import build
 from homeflow.store import db
@@ -49,7 +49,6 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=3.0)
-    parser.add_argument("--port", type=int, default=8931)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
@@ -89,29 +88,10 @@ def main() -> None:
         add_user(engine, email, org, "discharge-team", PASSWORD)
         people.append((email, org))
 
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "homeflow.cli",
-            "serve",
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-        ],
-        env={**os.environ, "HOMEFLOW_DATABASE_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{args.port}"
+    server = ServerProcess(url, "--workers", str(args.workers))
+    base = server.base
+    port = server.port
     try:
-        for _ in range(300):
-            try:
-                httpx.get(base + "/static/homeflow.css", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
         timings: dict[str, list[float]] = {}
         lock = threading.Lock()
         stop_at = time.monotonic() + args.seconds
@@ -120,7 +100,7 @@ def main() -> None:
             # http.client, not httpx: the load generator shares this 2-core machine with the
             # server, and a light client keeps its own CPU out of the measured times.
             rng = random.Random(seed)
-            connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             form = urllib.parse.urlencode({"email": email, "password": PASSWORD})
             connection.request(
                 "POST",
@@ -168,8 +148,7 @@ def main() -> None:
         for thread in threads:
             thread.join()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
     reference = percentile(timings["static file (reference)"], 0.95)
     print(

@@ -9,20 +9,18 @@ trust, serves the app on a spare port and captures each page at a desktop width.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.users import add_user
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support import ServerProcess
 
 EMAIL, PASSWORD = "screenshots@rx1.test", "screenshots only 1"
 
@@ -47,25 +45,11 @@ def main() -> None:
                 t.spells.c.ward_code == ward, t.spells.c.discharge_ready_date.is_not(None)
             )
         ).first()[0]  # type: ignore[index]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(port)],
-        env={**os.environ, "HOMEFLOW_DATABASE_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = ServerProcess(url)
+    base = server.base
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        for _ in range(100):
-            try:
-                httpx.get(base + "/", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium",
@@ -96,8 +80,7 @@ def main() -> None:
                 print(out / f"{name}.png")
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Helpers for tests that run homeflow as a user would: the CLI, the web server and the
-MLLP listener as real subprocesses, and an MLLP client."""
+MLLP listener as real subprocesses, and an MLLP client. The benchmarks and the screenshot
+script start their server with `ServerProcess` too."""
 
 from __future__ import annotations
 
@@ -93,13 +94,13 @@ class Sender:
 class ServerProcess:
     """`homeflow serve` as a real subprocess, ready when its OpenAPI schema answers."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *extra: str) -> None:
         import httpx
 
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(self.port), *extra],
             env={**os.environ, "HOMEFLOW_DATABASE_URL": url},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -30,6 +30,7 @@ from homeflow.ingest.fhir import (
 from homeflow.store import schema as t
 from homeflow.store.codec import from_db_time, to_db_time
 from homeflow.store.eventlog import lock_writers
+from homeflow.store.registry import require_organisation
 
 SOURCE = "fhir"
 
@@ -51,11 +52,7 @@ class Caller:
 def create_token(engine: Engine, org_code: str, scope: str) -> str:
     token = secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        known = conn.execute(
-            select(t.organisations.c.code).where(t.organisations.c.code == org_code)
-        ).first()
-        if known is None:
-            raise InvalidInput("org", f"{org_code!r} is not an organisation in the registry")
+        require_organisation(conn, org_code)
         conn.execute(
             insert(t.api_tokens).values(
                 token_hash=_hash(token),

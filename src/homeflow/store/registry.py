@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import (
     Organisation,
     Site,
@@ -51,3 +52,11 @@ def save_registry(
         stmt = upsert_insert(conn, table)
         updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "code"}
         conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=updates), rows)
+
+
+def require_organisation(conn: Connection, org_code: str, field: str = "org") -> None:
+    known = conn.execute(
+        select(t.organisations.c.code).where(t.organisations.c.code == org_code)
+    ).first()
+    if known is None:
+        raise InvalidInput(field, f"{org_code!r} is not an organisation in the registry")

@@ -18,6 +18,7 @@ from homeflow.domain.privacy import Role
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.codec import to_db_time
+from homeflow.store.registry import require_organisation
 
 SESSION_LIFETIME = timedelta(hours=12)  # a long shift
 FAILURES_ALLOWED = 5  # per account
@@ -74,11 +75,7 @@ def add_user(engine: Engine, email: str, org_code: str, role: str, password: str
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
     with engine.begin() as conn:
-        known = conn.execute(
-            select(t.organisations.c.code).where(t.organisations.c.code == org_code)
-        ).scalar_one_or_none()
-        if known is None:
-            raise InvalidInput("org", f"{org_code!r} is not an organisation in the registry")
+        require_organisation(conn, org_code)
         conn.execute(delete(t.web_sessions).where(t.web_sessions.c.email == email))
         conn.execute(delete(t.users).where(t.users.c.email == email))
         conn.execute(
