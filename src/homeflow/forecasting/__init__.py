@@ -1,0 +1,1 @@
+"""Forecasting demand and delays (statsforecast)."""
