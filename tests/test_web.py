@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -41,10 +41,14 @@ class Site:
 def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
-    """A demo system ending today, its users, and `homeflow serve` in front of it."""
-    today = local_date(datetime.now(UTC)).isoformat()
+    """A demo system ending yesterday, its users, and `homeflow serve` in front of it."""
+    # The demo runs to the end of its last day: ending yesterday, nothing in it lies in the
+    # future, so what a user records now is the latest word.
+    yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
     folder = tmp_path_factory.mktemp("web")
-    with demo_database(request.param, folder, "--days", "10", "--end", today, "--seed", "5") as url:
+    with demo_database(
+        request.param, folder, "--days", "10", "--end", yesterday, "--seed", "5"
+    ) as url:
         for email, (org, role) in USERS.items():
             added = homeflow(
                 url, "user", "add", email, "--org", org, "--role", role, "--password-stdin",
@@ -441,3 +445,50 @@ def test_the_measures_dashboard_draws_each_kpi_as_an_spc_chart(site: Site, brows
     )
     assert refused.status_code == 400 and "NOWHERE" in refused.text
     page.close()  # type: ignore[attr-defined]
+
+
+def test_a_referral_is_accepted_on_a_trusted_assessment_from_the_board(site: Site) -> None:
+    r, s = t.referrals, t.spells
+    waiting = rows_of(
+        site,
+        select(r.c.spell_key, r.c.referral_id)
+        .join(s, s.c.spell_key == r.c.spell_key)
+        .where(
+            r.c.status == "made",
+            s.c.status == "admitted",
+            s.c.site_code == "RX101",
+        ),
+    )
+    spell_key, referral_id = waiting[0]  # type: ignore[misc]
+    client = signed_in(site, "flow@rx1.test")
+    board = client.get("/referrals").text
+    answer = client.post(
+        f"/spells/{spell_key}/record/referral",
+        data={
+            "csrf_token": csrf_of(board),
+            "seen": "made",
+            "view": "page",
+            "next": "/referrals",
+            "referral_id": referral_id,
+            "step": "accept",
+            "trusted_assessment": "yes",
+        },
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/referrals"
+    stored = rows_of(
+        site,
+        select(r.c.status, r.c.trusted_assessment).where(
+            r.c.spell_key == spell_key, r.c.referral_id == referral_id
+        ),
+    )
+    assert [tuple(x) for x in stored] == [("accepted", True)]  # type: ignore[arg-type]
+
+
+def test_the_measures_page_rebases_at_a_change(site: Site) -> None:
+    client = signed_in(site, "coordinator@qde.test")  # (the analyst is locked out by now)
+    end = local_date(datetime.now(UTC))
+    change = (end - timedelta(days=4)).isoformat()
+    page = client.get("/measures", params={"level": "org", "place": "RX1", "rebase": change})
+    assert page.status_code == 200
+    assert '"phase":1' in page.text and '"phase":0' in page.text
+    assert client.get("/measures", params={"rebase": "soon"}).status_code == 400

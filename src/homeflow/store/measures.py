@@ -5,6 +5,7 @@ Vega-Lite spec."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -57,8 +58,10 @@ def measure_charts(
     last: date,
     period: Period,
     width: int = 440,
+    rebase: Sequence[date] = (),
 ) -> list[MeasureChart]:
-    """An SPC chart for each KPI (and each measure of a KPI with several) at one place."""
+    """An SPC chart for each KPI (and each measure of a KPI with several) at one place,
+    rebased (new mean and limits) at each date in `rebase`, where a change was made."""
     with db.reading(engine) as conn:
         known = places_at(conn, level)
     place = place or (known[0] if known else "system")
@@ -85,6 +88,7 @@ def measure_charts(
                 [float(p["value"]) for p in points],
                 kpi.better,
                 plain_target,
+                [d for d in rebase if first < d <= last],
             )
             title = kpi.description + (f": {measure}" if measure else "")
             charts.append(

@@ -478,11 +478,15 @@ def page_router(engine: Engine) -> APIRouter:
         start: str = "",
         end: str = "",
         period: Period = Period.DAILY,
+        rebase: str = "",
     ) -> HTMLResponse:
         session = session_of(engine, request)
         last = _date_field("end", end) if end else today() - timedelta(days=1)
         first = _date_field("start", start) if start else last - timedelta(days=89)
-        charts = measure_charts(engine, level, place, first, last, period)
+        changed = _date_field("rebase", rebase) if rebase else None
+        charts = measure_charts(
+            engine, level, place, first, last, period, rebase=[changed] if changed else []
+        )
         with db.reading(engine) as conn:
             places = places_at(conn, level)
         return render(
@@ -499,6 +503,7 @@ def page_router(engine: Engine) -> APIRouter:
                 "period": period,
                 "start": first,
                 "end": last,
+                "rebase": changed,
             },
         )
 
