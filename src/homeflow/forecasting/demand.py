@@ -2,7 +2,7 @@
 
 For each series the model (MSTL, AutoETS or AutoARIMA, weekly seasonality) is chosen by
 rolling-origin cross-validation on its own history, scored by MASE against the seasonal naive
-forecast; the forecast carries 80% and 95% intervals. Missing days and runs of zeros (a zero
+forecast; the forecast carries 80% and 95% intervals, calibrated on the same cross-validation. Missing days and runs of zeros (a zero
 count in these returns means nothing was reported) are treated as missing and interpolated
 before fitting.
 """
@@ -137,29 +137,65 @@ def _mase(cv: pd.DataFrame, frame: pd.DataFrame, model: str) -> pd.Series:
     return pd.Series(scores).groupby(level=0).mean()
 
 
-def choose_models(
-    frame: pd.DataFrame, horizon: int, windows: int = 3, jobs: int = 1
-) -> dict[str, str]:
-    """Each series' model: the candidate with the lowest cross-validated MASE."""
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Each series' model, and how much to widen or narrow the models' intervals."""
+
+    models: dict[str, str]
+    # For each level, the multiple of the model's half-width that held that share of the
+    # cross-validation outcomes (pooled over series): the models' own intervals assume larger
+    # errors than these series show, and this calibrates them on data the model has not seen.
+    interval_scale: dict[int, float]
+
+    def calibrated(self, frame: pd.DataFrame, model_of: pd.Series) -> pd.DataFrame:
+        """`frame` with `<model>-lo/hi-<level>` columns rescaled about the mean."""
+        out = frame.copy()
+        for level in LEVELS:
+            for model in set(model_of):
+                rows = model_of == model
+                mean = out.loc[rows, model]
+                half = (
+                    out.loc[rows, f"{model}-hi-{level}"] - out.loc[rows, f"{model}-lo-{level}"]
+                ) / 2
+                out.loc[rows, f"{model}-lo-{level}"] = mean - self.interval_scale[level] * half
+                out.loc[rows, f"{model}-hi-{level}"] = mean + self.interval_scale[level] * half
+        return out
+
+
+def choose_models(frame: pd.DataFrame, horizon: int, windows: int = 3, jobs: int = 1) -> Choice:
+    """Each series' model: the candidate with the lowest cross-validated MASE; and the
+    interval calibration those same windows give."""
     cv = _cross_validate(frame, CANDIDATES, horizon, windows, jobs)
     scores = pd.DataFrame({m: _mase(cv, frame, m) for m in CANDIDATES})
-    return {str(k): str(v) for k, v in scores.idxmin(axis=1).items()}
+    models = {str(k): str(v) for k, v in scores.idxmin(axis=1).items()}
+    chosen = cv["unique_id"].map(models)
+    scale = {}
+    for level in LEVELS:
+        errors, halves = [], []
+        for model in CANDIDATES:
+            rows = cv[chosen == model]
+            errors.append((rows["y"] - rows[model]).abs())
+            halves.append((rows[f"{model}-hi-{level}"] - rows[f"{model}-lo-{level}"]) / 2)
+        ratio = pd.concat(errors) / pd.concat(halves).clip(lower=1e-9)
+        scale[level] = float(ratio.quantile(level / 100))
+    return Choice(models, scale)
 
 
 def forecast(frame: pd.DataFrame, horizon: int, jobs: int = 1) -> pd.DataFrame:
     """The next `horizon` days of every series, by its chosen model, with intervals."""
     from statsforecast import StatsForecast
 
-    chosen = choose_models(frame, horizon, jobs=jobs)
+    choice = choose_models(frame, horizon, jobs=jobs)
     out = []
-    for model in sorted(set(chosen.values())):
-        ids = [k for k, m in chosen.items() if m == model]
+    for model in sorted(set(choice.models.values())):
+        ids = [k for k, m in choice.models.items() if m == model]
         engine = StatsForecast(models=[_model(model)], freq="D", n_jobs=jobs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             made = engine.forecast(
                 df=frame[frame["unique_id"].isin(ids)], h=horizon, level=list(LEVELS)
             )
+        made = choice.calibrated(made, made["unique_id"].map(choice.models))
         out.append(
             pd.DataFrame(
                 {
@@ -196,8 +232,10 @@ def backtest(frame: pd.DataFrame, horizon: int, windows: int = 4, jobs: int = 1)
         days=windows * horizon - 1
     )
     earlier = frame[frame["ds"] < evaluated_from]
-    chosen = choose_models(earlier, horizon, jobs=jobs)
+    choice = choose_models(earlier, horizon, jobs=jobs)
+    chosen = choice.models
     cv = _cross_validate(frame, (*CANDIDATES, BASELINE), horizon, windows, jobs)
+    cv = choice.calibrated(cv, cv["unique_id"].map(chosen))
     naive = _mase(cv, frame, BASELINE)
     rows = []
     for series_id, model in sorted(chosen.items()):
