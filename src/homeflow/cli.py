@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -68,7 +68,7 @@ def _progress() -> Progress:
     )
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)
 
@@ -262,7 +262,6 @@ def ingest_census(
         changes = receive_census(engine, path.read_text("utf-8-sig"), day, source)
     except InvalidInput as problem:
         _fail(f"{problem.field}: {problem.reason}" if problem.field != "census" else problem.reason)
-        return
     for kind, keys in changes.items():
         console.print(
             f"{kind}: {len(keys)}"
@@ -539,7 +538,6 @@ def kpi_command(
         return
     if not first or not last or out is None:
         _fail("--from, --to and --out are required")
-        return
     try:
         rows = kpi_rows(
             db.connect(),
@@ -553,7 +551,6 @@ def kpi_command(
         )
     except InvalidInput as problem:
         _fail(f"{_option(problem.field)}: {problem.reason}")
-        return
     write_table(out, KPI_COLUMNS, [[r[c] for c in KPI_COLUMNS] for r in rows], file_format)
     console.print(f"{name}: {len(rows)} values written to {out}")
 
@@ -565,6 +562,16 @@ def _option(field: str) -> str:
     )
 
 
+def _read_series(path: Path) -> Any:
+    """The `--input` series, cleaned; a bad row ends the command naming its line and field."""
+    from homeflow.forecasting.demand import prepare, read_series
+
+    try:
+        return prepare(read_series(path))
+    except InvalidInput as problem:
+        _fail(f"{problem.field}: {problem.reason}")
+
+
 @app.command("forecast")
 def forecast_command(
     input_path: Annotated[Path, typer.Option("--input", help="CSV: series_id,date,value.")],
@@ -573,13 +580,9 @@ def forecast_command(
     jobs: Annotated[int, typer.Option(min=1, help="Processes to fit with.")] = 1,
 ) -> None:
     """Forecast each daily series, its model chosen by cross-validation, with 80/95% intervals."""
-    from homeflow.forecasting.demand import FORECAST_COLUMNS, forecast, prepare, read_series
+    from homeflow.forecasting.demand import FORECAST_COLUMNS, forecast
 
-    try:
-        series = prepare(read_series(input_path))
-    except InvalidInput as problem:
-        _fail(f"{problem.field}: {problem.reason}")
-        return
+    series = _read_series(input_path)
     with console.status(f"choosing and fitting models for {series['unique_id'].nunique()} series"):
         made = forecast(series, horizon, jobs)
     write_table(out, FORECAST_COLUMNS, made.values.tolist(), FileFormat.CSV)
@@ -597,13 +600,9 @@ def backtest_command(
     jobs: Annotated[int, typer.Option(min=1, help="Processes to fit with.")] = 1,
 ) -> None:
     """Rolling-origin evaluation: MASE and interval coverage beside seasonal naive."""
-    from homeflow.forecasting.demand import backtest, prepare, read_series
+    from homeflow.forecasting.demand import backtest
 
-    try:
-        series = prepare(read_series(input_path))
-    except InvalidInput as problem:
-        _fail(f"{problem.field}: {problem.reason}")
-        return
+    series = _read_series(input_path)
     count = series["unique_id"].nunique()
     with console.status(f"evaluating {windows} origins of {horizon} days for {count} series"):
         result = backtest(series, horizon, windows, jobs)
@@ -667,7 +666,6 @@ def dtoc(
         date(year, number, 1)
     except ValueError:
         _fail(f"--month: {month!r} is not a month (YYYY-MM)")
-        return
     rows = dtoc_rows(db.connect(), year, number, org)
     write_table(out, COLUMNS, [r.as_list() for r in rows], file_format)
     total = sum(r.delayed_days for r in rows)
@@ -710,7 +708,6 @@ def spc(
         chart = spc_chart(days, values, better, target, changes)
     except InvalidInput as problem:
         _fail(f"{problem.field}: {problem.reason}")
-        return
     rows = chart.rows()
     write_table(out, list(rows[0]), [list(r.values()) for r in rows], None)
     for warning in chart.warnings:
