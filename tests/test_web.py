@@ -492,3 +492,24 @@ def test_the_measures_page_rebases_at_a_change(site: Site) -> None:
     assert page.status_code == 200
     assert '"phase":1' in page.text and '"phase":0' in page.text
     assert client.get("/measures", params={"rebase": "soon"}).status_code == 400
+
+
+def test_an_inline_edit_works_without_javascript(site: Site) -> None:
+    """The same whiteboard form, posted by a browser with no HTMX, saves and shows the board."""
+    client = signed_in(site, "flow@rx1.test")
+    ward = rx1_ward_with_patients(site)
+    board = client.get(f"/wards/{ward}").text
+    spell_key = re.findall(r'href="/spells/([^"]+)"', board)[0]
+    seen = re.search(
+        rf'action="/spells/{re.escape(spell_key)}/record/pathway".*?name="seen" value="([^"]*)"',
+        board,
+        re.DOTALL,
+    ).group(1)  # type: ignore[union-attr]
+    answer = client.post(
+        f"/spells/{spell_key}/record/pathway",
+        data={"csrf_token": csrf_of(board), "seen": seen, "view": "row", "ward": ward,
+              "next": f"/wards/{ward}", "pathway": "P3"},
+    )  # fmt: skip
+    assert answer.status_code == 303 and answer.headers["location"] == f"/wards/{ward}"
+    stored = rows_of(site, select(t.spells.c.pathway).where(t.spells.c.spell_key == spell_key))
+    assert [tuple(r) for r in stored] == [("P3",)]  # type: ignore[arg-type]

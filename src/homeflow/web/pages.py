@@ -241,7 +241,9 @@ def page_router(engine: Engine) -> APIRouter:
         if multi:
             fields["criteria"] = " ".join(str(v) for v in multi)
         viewer = viewer_of(session, request)
-        shown_in = fields.get("view", "")
+        # A row comes back in place only to HTMX; without JavaScript the browser posted the
+        # whole form and gets the page again.
+        shown_in = fields.get("view", "") if request.headers.get("HX-Request") else "page"
         problem, status_code = None, 200
         try:
             access.record_change(engine, viewer, spell_key, parse_change(form_name, fields))
