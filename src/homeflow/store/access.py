@@ -492,7 +492,6 @@ class TimelineEntry:
 class SpellView:
     state: SpellState
     patient: PatientLabel
-    treating_org: str | None
     ward_name: str | None
     ward_type: str | None
     timeline: list[TimelineEntry]
@@ -532,7 +531,6 @@ def spell_view(engine: Engine, viewer: Viewer, spell_key: str, today: date) -> S
     return SpellView(
         state,
         _label(viewer, patient, True, today),
-        treating_org,
         ward.name if ward else None,
         ward.type if ward else None,
         timeline,
@@ -937,7 +935,6 @@ class ReferralRow:
     status: str
     made_at: datetime
     days_waiting: int
-    decided_at: datetime | None
     trusted_assessment: bool
     decline_reason: str | None
     may_record: bool
@@ -992,7 +989,6 @@ def referrals_board(
                     row.status,
                     made_at,
                     (today - local_date(made_at)).days,
-                    from_db_time(row.accepted_at or row.declined_at),
                     row.trusted_assessment,
                     row.decline_reason,
                     viewer.role in RECORDS_CARE and viewer.org_code in (row.org_code, provider),

@@ -258,10 +258,8 @@ def page_router(engine: Engine) -> APIRouter:
                 "Your entry is kept below; check it and save again."
             )
             status_code = 409
-        if shown_in == "row":
-            return _whiteboard_row(request, session, spell_key, fields, problem, status_code)
-        if shown_in == "call-row":
-            return _call_row(request, session, spell_key, fields, problem, status_code)
+        if shown_in in ("row", "call-row"):
+            return _row_back(request, session, spell_key, fields, problem, status_code, shown_in)
         if problem is None:
             target = _safe_next(fields.get("next"), f"/spells/{spell_key}?saved={form_name}")
             return RedirectResponse(target, status_code=303)
@@ -276,53 +274,33 @@ def page_router(engine: Engine) -> APIRouter:
             status_code=status_code,
         )
 
-    def _whiteboard_row(
+    def _row_back(
         request: Request,
         session: Session,
         spell_key: str,
         typed: Mapping[str, str],
         problem: str | None,
         status_code: int,
+        shown_in: str,
     ) -> HTMLResponse:
+        """The one row an HTMX form came from, freshly read, with any problem and what the
+        user typed (a whiteboard bed or a daily-call patient)."""
         viewer = viewer_of(session, request)
-        ward = typed.get("ward", "")
-        board = access.whiteboard(engine, viewer, ward, today())
-        row = next((r for r in board.rows if r.spell_key == spell_key), None)
-        if row is None:
-            raise access.NotFound(f"spell {spell_key} on ward {ward}")
-        return render(
-            request,
-            "_bed_row.html",
-            session,
-            {"row": row, "board": board, "problem": problem, "typed": typed if problem else {}},
-            status_code=status_code,
-        )
-
-    def _call_row(
-        request: Request,
-        session: Session,
-        spell_key: str,
-        typed: Mapping[str, str],
-        problem: str | None,
-        status_code: int,
-    ) -> HTMLResponse:
-        rows = access.daily_call(engine, viewer_of(session, request), today(), rules)
-        row = next((r for r in rows if r.spell_key == spell_key), None)
-        if row is None:
-            raise access.NotFound(f"spell {spell_key} on the daily call")
-        return render(
-            request,
-            "_call_row.html",
-            session,
-            {
-                "row": row,
-                "problem": problem,
-                "typed": typed if problem else {},
-                "may_record_actions": session.user.role in RECORDS_ACTIONS,
-                "action_seen": access.action_seen,
-            },
-            status_code=status_code,
-        )
+        context: dict[str, Any] = {"problem": problem, "typed": typed if problem else {}}
+        if shown_in == "row":
+            ward = typed.get("ward", "")
+            board = access.whiteboard(engine, viewer, ward, today())
+            rows: list[Any] = board.rows
+            template, context["board"], where = "_bed_row.html", board, f"on ward {ward}"
+        else:
+            rows = access.daily_call(engine, viewer, today(), rules)
+            template, where = "_call_row.html", "on the daily call"
+            context["may_record_actions"] = session.user.role in RECORDS_ACTIONS
+            context["action_seen"] = access.action_seen
+        context["row"] = next((r for r in rows if r.spell_key == spell_key), None)
+        if context["row"] is None:
+            raise access.NotFound(f"spell {spell_key} {where}")
+        return render(request, template, session, context, status_code=status_code)
 
     @router.get("/daily-call", response_class=HTMLResponse)
     def daily_call_page(
