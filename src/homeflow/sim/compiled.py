@@ -1,0 +1,281 @@
+"""A model, a start (today's census or empty with a warm-up) and a horizon, as engine arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from scipy import stats
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.sim import engine
+from homeflow.sim.model import PATHWAYS, Distribution, Model
+
+_FAMILY_CODES = {
+    "exponential": engine.EXPONENTIAL,
+    "lognormal": engine.LOGNORMAL,
+    "gamma": engine.GAMMA,
+    "weibull": engine.WEIBULL,
+    "empirical": engine.EMPIRICAL,
+    "fixed": engine.FIXED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CensusPatient:
+    """One patient in a service on the census day."""
+
+    service: str
+    days_in_service: float
+    pathway: str | None = None  # set when the patient no longer needs the service (NCTR)
+    days_waiting: float = 0.0  # how long they have waited for their pathway
+
+
+@dataclass(frozen=True, slots=True)
+class Census:
+    """Who is where at the start of the run: plain values the CLI or web app fetched."""
+
+    day: date
+    patients: tuple[CensusPatient, ...]
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """Everything the engine needs, as arrays; picklable, so it travels to Dask workers."""
+
+    services: tuple[str, ...]
+    units: tuple[str, ...]
+    first_day: date  # the first recorded day
+    horizon: int
+    record_from: int  # warm-up days simulated before the first recorded day
+    start_weekday: int
+    capacity_calendar: np.ndarray
+    placement_allowance: np.ndarray
+    is_placement: np.ndarray
+    weekdays_only: np.ndarray
+    queue_when_full: np.ndarray
+    arrival_rate: np.ndarray
+    los_dist: np.ndarray
+    wait_dist: np.ndarray
+    dist_kind: np.ndarray
+    dist_a: np.ndarray
+    dist_b: np.ndarray
+    emp: np.ndarray
+    emp_n: np.ndarray
+    nctr_probability: np.ndarray
+    mix_cumulative: np.ndarray
+    destination: np.ndarray
+    init_service: np.ndarray
+    init_t0: np.ndarray
+    init_event: np.ndarray
+    init_pathway: np.ndarray
+    init_residual: tuple[tuple[Distribution | None, float, bool], ...]
+    cost_occupied: np.ndarray
+    cost_capacity: np.ndarray
+    cost_start: np.ndarray
+
+    def run(self, seeds: np.ndarray) -> np.ndarray:
+        """Figures per replication, day, service and figure, for these replication seeds."""
+        return engine.run_replications(  # type: ignore[no-any-return]
+            seeds.astype(np.int64),
+            self.horizon,
+            self.record_from,
+            self.start_weekday,
+            self.capacity_calendar,
+            self.placement_allowance,
+            self.is_placement,
+            self.weekdays_only,
+            self.queue_when_full,
+            self.arrival_rate,
+            self.los_dist,
+            self.wait_dist,
+            self.dist_kind,
+            self.dist_a,
+            self.dist_b,
+            self.emp,
+            self.emp_n,
+            self.nctr_probability,
+            self.mix_cumulative,
+            self.destination,
+            self.init_service,
+            self.init_t0,
+            self.init_event,
+            self.init_pathway,
+            self.initial_event_times(seeds),
+        )
+
+    def initial_event_times(self, seeds: np.ndarray) -> np.ndarray:
+        """When each census patient's next event falls, drawn per replication from its seed."""
+        times = np.zeros((seeds.shape[0], len(self.init_residual)))
+        if not self.init_residual:
+            return times
+        for r, seed in enumerate(seeds):
+            rng = np.random.default_rng([int(seed), 1])
+            for i, (dist, elapsed, unknown) in enumerate(self.init_residual):
+                times[r, i] = _residual(rng, dist, elapsed, unknown)
+        # Patients already waiting join their queues in order of how long they have waited.
+        return times + np.arange(len(self.init_residual)) * 1e-9
+
+
+def _residual(
+    rng: np.random.Generator, dist: Distribution | None, elapsed: float, unknown: bool
+) -> float:
+    """Time left of `dist` for someone `elapsed` days in (or, if unknown, met at random)."""
+    if dist is None:
+        return 0.0
+    if unknown:
+        # A patient met at a random moment: a length-biased stay, a uniform point in it.
+        draws = np.array([_draw(rng, dist, 0.0) for _ in range(32)])
+        chosen = rng.choice(draws, p=draws / draws.sum()) if draws.sum() > 0 else 0.0
+        return float(chosen * rng.random())
+    return _draw(rng, dist, elapsed) - elapsed
+
+
+def _draw(rng: np.random.Generator, dist: Distribution, longer_than: float) -> float:
+    """A draw from `dist` given it is longer than `longer_than` (inverse survival function)."""
+    if dist.family == "fixed":
+        return max(dist.a, longer_than)
+    if dist.family == "empirical":
+        longer = [v for v in dist.values if v > longer_than]
+        return float(rng.choice(longer)) if longer else longer_than
+    frozen = {
+        "exponential": lambda: stats.expon(scale=dist.a),
+        "lognormal": lambda: stats.lognorm(s=dist.b, scale=np.exp(dist.a)),
+        "gamma": lambda: stats.gamma(a=dist.a, scale=dist.b),
+        "weibull": lambda: stats.weibull_min(c=dist.a, scale=dist.b),
+    }[dist.family]()
+    tail = frozen.sf(longer_than)
+    if tail <= 1e-12:
+        return longer_than
+    return max(float(frozen.isf(rng.random() * tail)), longer_than)
+
+
+def compile_model(
+    model: Model, horizon: int, census: Census | None = None, warmup_days: int | None = None
+) -> CompiledModel:
+    """Arrays for a run of `horizon` days from the census day, or from the model's start
+    after a warm-up from empty when there is no census."""
+    if horizon < 1:
+        raise InvalidInput("horizon", "must be at least one day")
+    warmup = (
+        0 if census is not None else (model.warmup_days if warmup_days is None else warmup_days)
+    )
+    first_day = census.day if census is not None else model.start
+    day0 = first_day - timedelta(days=warmup)
+    n_days = warmup + horizon
+    services = model.services
+    index = {s.name: i for i, s in enumerate(services)}
+    n = len(services)
+
+    dists: list[Distribution] = []
+
+    def dist_id(dist: Distribution | None) -> int:
+        if dist is None:
+            return -1
+        dists.append(dist)
+        return len(dists) - 1
+
+    capacity = np.zeros((n, n_days), np.int64)
+    allowance = np.zeros((n, n_days))
+    rates = np.zeros((n, n_days))
+    los = np.full(n, -1, np.int64)
+    waits = np.full((n, len(PATHWAYS)), -1, np.int64)
+    destination = np.full((n, len(PATHWAYS)), -1, np.int64)
+    mix = np.zeros((n, len(PATHWAYS)))
+    days = [day0 + timedelta(days=d) for d in range(n_days)]
+    for i, s in enumerate(services):
+        dated = dict(s.arrivals.dated) if s.arrivals is not None else {}
+        for d, day in enumerate(days):
+            cap = s.capacity_on(day)
+            if s.unit == "placements":
+                working = 5 if s.transfers == "weekdays" else 7
+                open_today = s.transfers == "all" or day.weekday() < 5
+                allowance[i, d] = (cap or 0.0) / working if open_today else 0.0
+            capacity[i, d] = engine.UNLIMITED if cap is None else int(round(cap))
+            if s.arrivals is not None:
+                rates[i, d] = dated.get(day, s.arrivals.rate_on(day))
+        los[i] = dist_id(s.length_of_stay)
+        mix[i] = np.cumsum(s.pathway_mix)
+        for k, name in enumerate(PATHWAYS):
+            pathway = s.pathways.get(name)
+            if pathway is not None:
+                waits[i, k] = dist_id(pathway.wait)
+                destination[i, k] = -1 if pathway.to is None else index[pathway.to]
+
+    init_service: list[int] = []
+    init_t0: list[float] = []
+    init_event: list[int] = []
+    init_pathway: list[int] = []
+    residual: list[tuple[Distribution | None, float, bool]] = []
+    if census is not None:
+        present = set()
+        waiting = sorted(
+            (p for p in census.patients if p.pathway is not None), key=lambda p: -p.days_waiting
+        )
+        for p in [*waiting, *(p for p in census.patients if p.pathway is None)]:
+            if p.service not in index:
+                raise InvalidInput(
+                    "census.service", f"no service in the model is named {p.service!r}"
+                )
+            s = services[index[p.service]]
+            if s.unit == "placements":
+                continue
+            present.add(p.service)
+            init_service.append(index[p.service])
+            init_t0.append(-p.days_in_service)
+            if p.pathway is None:
+                init_event.append(0)
+                init_pathway.append(0)
+                residual.append((s.length_of_stay, p.days_in_service, False))
+            else:
+                k = PATHWAYS.index(p.pathway)
+                init_event.append(1)
+                init_pathway.append(k)
+                wait = s.pathways[p.pathway].wait if p.pathway in s.pathways else None
+                residual.append((wait, p.days_waiting, False))
+        for i, s in enumerate(services):
+            if s.name not in present and s.unit != "placements":
+                for _ in range(s.occupied_at_start):
+                    init_service.append(i)
+                    init_t0.append(0.0)
+                    init_event.append(0)
+                    init_pathway.append(0)
+                    residual.append((s.length_of_stay, 0.0, True))
+
+    longest = max([len(d.values) for d in dists] + [1])
+    emp = np.zeros((max(len(dists), 1), longest))
+    for j, d in enumerate(dists):
+        emp[j, : len(d.values)] = d.values
+    return CompiledModel(
+        services=tuple(s.name for s in services),
+        units=tuple(s.unit for s in services),
+        first_day=first_day,
+        horizon=horizon,
+        record_from=warmup,
+        start_weekday=day0.weekday(),
+        capacity_calendar=capacity,
+        placement_allowance=allowance,
+        is_placement=np.array([s.unit == "placements" for s in services]),
+        weekdays_only=np.array([s.transfers == "weekdays" for s in services]),
+        queue_when_full=np.array([s.when_full == "queue" for s in services]),
+        arrival_rate=rates,
+        los_dist=los,
+        wait_dist=waits,
+        dist_kind=np.array([_FAMILY_CODES[d.family] for d in dists] or [0], np.int64),
+        dist_a=np.array([d.a for d in dists] or [0.0]),
+        dist_b=np.array([d.b for d in dists] or [0.0]),
+        emp=emp,
+        emp_n=np.array([max(len(d.values), 1) for d in dists] or [1], np.int64),
+        nctr_probability=np.array([s.nctr_probability for s in services]),
+        mix_cumulative=mix,
+        destination=destination,
+        init_service=np.array(init_service, np.int64),
+        init_t0=np.array(init_t0),
+        init_event=np.array(init_event, np.int64),
+        init_pathway=np.array(init_pathway, np.int64),
+        init_residual=tuple(residual),
+        cost_occupied=np.array([s.cost_per_occupied_day for s in services]),
+        cost_capacity=np.array([s.cost_per_capacity_day for s in services]),
+        cost_start=np.array([s.cost_per_start for s in services]),
+    )

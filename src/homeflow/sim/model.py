@@ -1,0 +1,447 @@
+"""The capacity model and scenarios as plain values, read from and written to TOML.
+
+A model is a network of services. Patients arrive at a service from outside (a Poisson process
+with weekday and monthly factors, or dated rates from a forecast), stay for a length of stay,
+and on leaving either go (most) or, with the service's NCTR probability, need a discharge pathway
+(P0-P3). A pathway may first take an assessment wait, then needs a place in its downstream
+service; until one is free the patient keeps their bed. docs/simulation.md documents the file.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from homeflow.domain.errors import InvalidInput
+
+PATHWAYS = ("P0", "P1", "P2", "P3")
+UNITS = ("beds", "packages", "placements")
+WHEN_FULL = ("queue", "turn_away")
+TRANSFERS = ("all", "weekdays")
+
+# Each family's parameters, in the order the engine takes them (a, b).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "exponential": ("mean",),
+    "lognormal": ("meanlog", "sdlog"),
+    "gamma": ("shape", "scale"),
+    "weibull": ("shape", "scale"),
+    "empirical": ("values",),
+    "fixed": ("value",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """A length of stay or wait in days."""
+
+    family: str
+    a: float = 0.0
+    b: float = 0.0
+    values: tuple[float, ...] = ()
+
+    def mean(self) -> float:
+        match self.family:
+            case "exponential" | "fixed":
+                return self.a
+            case "lognormal":
+                return math.exp(self.a + self.b**2 / 2)
+            case "gamma":
+                return self.a * self.b
+            case "weibull":
+                return self.b * math.gamma(1 + 1 / self.a)
+        return sum(self.values) / len(self.values)
+
+    def scaled(self, factor: float) -> Distribution:
+        """The same shape, every duration multiplied by `factor`."""
+        match self.family:
+            case "exponential" | "fixed":
+                return replace(self, a=self.a * factor)
+            case "lognormal":
+                return replace(self, a=self.a + math.log(factor))
+            case "gamma" | "weibull":
+                return replace(self, b=self.b * factor)
+        return replace(self, values=tuple(v * factor for v in self.values))
+
+    def to_toml(self) -> dict[str, Any]:
+        names = FAMILIES[self.family]
+        if self.family == "empirical":
+            return {"family": self.family, "values": [round(v, 3) for v in self.values]}
+        params = (self.a, self.b)[: len(names)]
+        return {"family": self.family} | {
+            n: round(v, 4) for n, v in zip(names, params, strict=True)
+        }
+
+    @classmethod
+    def from_toml(cls, where: str, table: Any) -> Distribution:
+        if not isinstance(table, dict):
+            raise InvalidInput(where, "must be a table with a family and its parameters")
+        family = table.get("family")
+        if family not in FAMILIES:
+            raise InvalidInput(f"{where}.family", f"must be one of {', '.join(FAMILIES)}")
+        names = FAMILIES[family]
+        unknown = set(table) - {"family", *names}
+        if unknown:
+            raise InvalidInput(where, f"{family} takes {', '.join(names)}, not {min(unknown)}")
+        if family == "empirical":
+            values = table.get("values")
+            if not isinstance(values, list) or not values:
+                raise InvalidInput(f"{where}.values", "must be a list of durations in days")
+            return cls(family, values=tuple(_number(f"{where}.values", v, 0.0) for v in values))
+        params = []
+        for name in names:
+            if name not in table:
+                raise InvalidInput(f"{where}.{name}", f"is required for {family}")
+            low = -math.inf if name == "meanlog" else 0.0
+            params.append(_number(f"{where}.{name}", table[name], low, strict=name != "value"))
+        return cls(family, *params)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrivals:
+    """Patients arriving from outside the system a day."""
+
+    per_day: float
+    weekday: tuple[float, ...] = (1.0,) * 7  # Monday first
+    month: tuple[float, ...] = (1.0,) * 12  # January first
+    dated: tuple[tuple[date, float], ...] = ()  # a forecast's daily means, used on their dates
+
+    def rate_on(self, day: date, factor: float = 1.0) -> float:
+        for when, rate in self.dated:
+            if when == day:
+                return rate * factor
+        return self.per_day * self.weekday[day.weekday()] * self.month[day.month - 1] * factor
+
+
+@dataclass(frozen=True, slots=True)
+class Pathway:
+    """Where patients on a pathway go next, and how long they wait before they can."""
+
+    to: str | None
+    wait: Distribution | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityChange:
+    """From `start` to `end` (inclusive; open-ended if None) capacity is set or changed."""
+
+    start: date
+    end: date | None
+    change: float | None = None
+    set_to: float | None = None
+    factor: float | None = None
+
+    def applied(self, day: date, capacity: float) -> float:
+        if day < self.start or (self.end is not None and day > self.end):
+            return capacity
+        if self.set_to is not None:
+            return self.set_to
+        if self.factor is not None:
+            return capacity * self.factor
+        return capacity + (self.change or 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    unit: str = "beds"
+    capacity: float | None = None  # beds or packages; placements a week; None: unlimited
+    when_full: str = "queue"
+    transfers: str = "all"
+    arrivals: Arrivals | None = None
+    length_of_stay: Distribution | None = None
+    nctr_probability: float = 0.0
+    pathway_mix: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+    pathways: dict[str, Pathway] = field(default_factory=dict)
+    capacity_changes: tuple[CapacityChange, ...] = ()
+    occupied_at_start: int = 0  # used by a census start when the census has no one here
+    cost_per_occupied_day: float = 0.0
+    cost_per_capacity_day: float = 0.0
+    cost_per_start: float = 0.0
+
+    def capacity_on(self, day: date) -> float | None:
+        if self.capacity is None:
+            return None
+        capacity = self.capacity
+        for change in self.capacity_changes:
+            capacity = change.applied(day, capacity)
+        return max(capacity, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    name: str
+    start: date
+    services: tuple[Service, ...]
+    warmup_days: int = 120
+
+    def service(self, name: str) -> Service:
+        for s in self.services:
+            if s.name == name:
+                return s
+        raise InvalidInput("service", f"no service is named {name!r}")
+
+    def days(self, horizon: int) -> list[date]:
+        return [self.start + timedelta(days=d) for d in range(horizon)]
+
+
+def _number(where: str, value: Any, low: float, *, strict: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise InvalidInput(where, f"must be a number, not {value!r}")
+    if value < low or (strict and value == low):
+        raise InvalidInput(where, f"must be {'more than' if strict else 'at least'} {low:g}")
+    return float(value)
+
+
+def _date(where: str, value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(where, f"must be a date like 2026-12-01, not {value!r}") from None
+
+
+def _choice(where: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InvalidInput(where, f"must be one of {', '.join(allowed)}, not {value!r}")
+    return str(value)
+
+
+def _factors(where: str, value: Any, n: int) -> tuple[float, ...]:
+    if not isinstance(value, list) or len(value) != n:
+        raise InvalidInput(where, f"must be a list of {n} factors")
+    return tuple(_number(where, v, 0.0) for v in value)
+
+
+def _mix(where: str, table: Any) -> tuple[float, float, float, float]:
+    if not isinstance(table, dict) or set(table) - set(PATHWAYS):
+        raise InvalidInput(where, f"must give shares for {', '.join(PATHWAYS)}")
+    shares = tuple(_number(f"{where}.{p}", table.get(p, 0.0), 0.0) for p in PATHWAYS)
+    if abs(sum(shares) - 1.0) > 1e-6:
+        raise InvalidInput(where, f"shares must add up to 1, not {sum(shares):g}")
+    return shares  # type: ignore[return-value]
+
+
+def _capacity_change(where: str, table: Any) -> CapacityChange:
+    if not isinstance(table, dict) or "from" not in table:
+        raise InvalidInput(where, "must be a table with from, and set, change or factor")
+    how = [k for k in ("set", "change", "factor") if k in table]
+    if len(how) != 1:
+        raise InvalidInput(where, "needs exactly one of set, change or factor")
+    start = _date(f"{where}.from", table["from"])
+    end = _date(f"{where}.to", table["to"]) if "to" in table else None
+    if end is not None and end < start:
+        raise InvalidInput(f"{where}.to", "must not be before from")
+    value = table[how[0]]
+    return CapacityChange(
+        start,
+        end,
+        change=_number(f"{where}.change", value, -math.inf) if how[0] == "change" else None,
+        set_to=_number(f"{where}.set", value, 0.0) if how[0] == "set" else None,
+        factor=_number(f"{where}.factor", value, 0.0) if how[0] == "factor" else None,
+    )
+
+
+def _service(where: str, table: Any) -> Service:
+    if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+        raise InvalidInput(f"{where}.name", "every service needs a name")
+    where = f"service {table['name']!r}"
+    unit = _choice(f"{where}.unit", table.get("unit", "beds"), UNITS)
+    capacity = table.get("capacity")
+    if capacity is not None:
+        capacity = _number(f"{where}.capacity", capacity, 0.0)
+    elif unit == "placements":
+        raise InvalidInput(f"{where}.capacity", "placements need a number a week")
+    arrivals = None
+    if "arrivals" in table:
+        a = table["arrivals"]
+        if not isinstance(a, dict) or "per_day" not in a:
+            raise InvalidInput(f"{where}.arrivals.per_day", "is required")
+        arrivals = Arrivals(
+            _number(f"{where}.arrivals.per_day", a["per_day"], 0.0),
+            _factors(f"{where}.arrivals.weekday", a.get("weekday", [1.0] * 7), 7),
+            _factors(f"{where}.arrivals.month", a.get("month", [1.0] * 12), 12),
+        )
+    los = None
+    if unit != "placements":
+        if "length_of_stay" not in table:
+            raise InvalidInput(f"{where}.length_of_stay", "is required for beds and packages")
+        los = Distribution.from_toml(f"{where}.length_of_stay", table["length_of_stay"])
+    discharge = table.get("discharge", {})
+    nctr = _number(f"{where}.discharge.nctr_probability", discharge.get("nctr_probability", 0), 0)
+    if nctr > 1:
+        raise InvalidInput(f"{where}.discharge.nctr_probability", "must be at most 1")
+    mix = _mix(f"{where}.discharge.pathway_mix", discharge.get("pathway_mix", {"P0": 1.0}))
+    pathways = {}
+    for name, p in table.get("pathway", {}).items():
+        _choice(f"{where}.pathway", name, PATHWAYS)
+        if not isinstance(p, dict):
+            raise InvalidInput(f"{where}.pathway.{name}", "must be a table")
+        wait = (
+            Distribution.from_toml(f"{where}.pathway.{name}.wait", p["wait"])
+            if "wait" in p
+            else None
+        )
+        to = p.get("to")
+        if to is not None and not isinstance(to, str):
+            raise InvalidInput(f"{where}.pathway.{name}.to", "must name a service")
+        pathways[name] = Pathway(to, wait)
+    costs = table.get("cost", {})
+    return Service(
+        name=table["name"],
+        unit=unit,
+        capacity=capacity,
+        when_full=_choice(f"{where}.when_full", table.get("when_full", "queue"), WHEN_FULL),
+        transfers=_choice(f"{where}.transfers", table.get("transfers", "all"), TRANSFERS),
+        arrivals=arrivals,
+        length_of_stay=los,
+        nctr_probability=nctr,
+        pathway_mix=mix,
+        pathways=pathways,
+        capacity_changes=tuple(
+            _capacity_change(f"{where}.capacity_change[{i}]", c)
+            for i, c in enumerate(table.get("capacity_change", []))
+        ),
+        occupied_at_start=int(
+            _number(f"{where}.occupied_at_start", table.get("occupied_at_start", 0), 0.0)
+        ),
+        cost_per_occupied_day=_number(
+            f"{where}.cost.per_occupied_day", costs.get("per_occupied_day", 0), 0
+        ),
+        cost_per_capacity_day=_number(
+            f"{where}.cost.per_capacity_day", costs.get("per_capacity_day", 0), 0
+        ),
+        cost_per_start=_number(f"{where}.cost.per_start", costs.get("per_start", 0), 0),
+    )
+
+
+def _checked(model: Model) -> Model:
+    names = [s.name for s in model.services]
+    for name in names:
+        if names.count(name) > 1:
+            raise InvalidInput("service.name", f"{name!r} is used twice")
+    for s in model.services:
+        for pathway, p in s.pathways.items():
+            if p.to is not None and p.to not in names:
+                raise InvalidInput(
+                    f"service {s.name!r}.pathway.{pathway}.to", f"no service is named {p.to!r}"
+                )
+    if not model.services:
+        raise InvalidInput("service", "a model needs at least one service")
+    return model
+
+
+def parse_model(text: str, where: str = "model") -> Model:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(where, f"is not valid TOML: {error}") from None
+    services = data.get("service")
+    if not isinstance(services, list):
+        raise InvalidInput("service", "a model needs [[service]] tables")
+    return _checked(
+        Model(
+            name=str(data.get("name", "model")),
+            start=_date("start", data.get("start", date.today())),
+            services=tuple(_service(f"service[{i}]", s) for i, s in enumerate(services)),
+            warmup_days=int(_number("warmup_days", data.get("warmup_days", 120), 0.0)),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Changes to a model: demand, capacity, length of stay, pathway mix, routes, new services."""
+
+    name: str
+    demand: float = 1.0
+    demand_by_service: dict[str, float] = field(default_factory=dict)
+    capacity: tuple[tuple[str, CapacityChange], ...] = ()
+    length_of_stay: dict[str, float] = field(default_factory=dict)
+    pathway_mix: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    routes: dict[str, dict[str, str]] = field(default_factory=dict)
+    new_services: tuple[Service, ...] = ()
+
+
+BASELINE = Scenario("Baseline")
+
+
+def parse_scenario(text: str, where: str = "scenario") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(where, f"is not valid TOML: {error}") from None
+    by_service = data.get("demand_by_service", {})
+    return Scenario(
+        name=str(data.get("name", where)),
+        demand=_number("demand", data.get("demand", 1.0), 0.0),
+        demand_by_service={
+            k: _number(f"demand_by_service.{k}", v, 0.0) for k, v in by_service.items()
+        },
+        capacity=tuple(
+            (
+                str(c.get("service")) if isinstance(c, dict) else "",
+                _capacity_change(f"capacity[{i}]", c),
+            )
+            for i, c in enumerate(data.get("capacity", []))
+        ),
+        length_of_stay={
+            k: _number(f"length_of_stay.{k}", v, 0.0, strict=True)
+            for k, v in data.get("length_of_stay", {}).items()
+        },
+        pathway_mix={
+            k: _mix(f"pathway_mix.{k}", v) for k, v in data.get("pathway_mix", {}).items()
+        },
+        routes={
+            k: {p: str(to) for p, to in v.items() if _choice(f"route.{k}", p, PATHWAYS)}
+            for k, v in data.get("route", {}).items()
+        },
+        new_services=tuple(
+            _service(f"service[{i}]", s) for i, s in enumerate(data.get("service", []))
+        ),
+    )
+
+
+def with_scenario(model: Model, scenario: Scenario) -> Model:
+    """The model as the scenario changes it; names it mentions must exist."""
+    services = [*model.services, *scenario.new_services]
+    names = {s.name for s in services}
+    mentioned = [
+        *scenario.demand_by_service,
+        *(name for name, _ in scenario.capacity),
+        *scenario.length_of_stay,
+        *scenario.pathway_mix,
+        *scenario.routes,
+    ]
+    for name in mentioned:
+        if name not in names:
+            raise InvalidInput(f"scenario {scenario.name!r}", f"no service is named {name!r}")
+    changed = []
+    for s in services:
+        if s.arrivals is not None:
+            factor = scenario.demand * scenario.demand_by_service.get(s.name, 1.0)
+            s = replace(
+                s,
+                arrivals=replace(
+                    s.arrivals,
+                    per_day=s.arrivals.per_day * factor,
+                    dated=tuple((d, r * factor) for d, r in s.arrivals.dated),
+                ),
+            )
+        extra = tuple(c for name, c in scenario.capacity if name == s.name)
+        if extra:
+            s = replace(s, capacity_changes=s.capacity_changes + extra)
+        if s.name in scenario.length_of_stay and s.length_of_stay is not None:
+            s = replace(s, length_of_stay=s.length_of_stay.scaled(scenario.length_of_stay[s.name]))
+        if s.name in scenario.pathway_mix:
+            s = replace(s, pathway_mix=scenario.pathway_mix[s.name])
+        if s.name in scenario.routes:
+            pathways = dict(s.pathways)
+            for p, to in scenario.routes[s.name].items():
+                pathways[p] = Pathway(to, pathways[p].wait if p in pathways else None)
+            s = replace(s, pathways=pathways)
+        changed.append(s)
+    return _checked(replace(model, services=tuple(changed)))
