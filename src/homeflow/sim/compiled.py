@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -107,48 +108,71 @@ class CompiledModel:
 
     def initial_event_times(self, seeds: np.ndarray) -> np.ndarray:
         """When each census patient's next event falls, drawn per replication from its seed."""
-        times = np.zeros((seeds.shape[0], len(self.init_residual)))
-        if not self.init_residual:
+        n = len(self.init_residual)
+        times = np.zeros((seeds.shape[0], n))
+        if not n:
             return times
-        for r, seed in enumerate(seeds):
-            rng = np.random.default_rng([int(seed), 1])
-            for i, (dist, elapsed, unknown) in enumerate(self.init_residual):
-                times[r, i] = _residual(rng, dist, elapsed, unknown)
+        # Two uniforms per patient per replication, from the replication's own seed.
+        u = np.stack([np.random.default_rng([int(seed), 1]).random((2, n)) for seed in seeds])
+        groups: dict[tuple[Distribution, bool], list[int]] = {}
+        for i, (dist, _, unknown) in enumerate(self.init_residual):
+            if dist is not None:
+                groups.setdefault((dist, unknown), []).append(i)
+        for (dist, unknown), members in groups.items():
+            idx = np.array(members)
+            elapsed = np.array([self.init_residual[i][1] for i in members])
+            if unknown:
+                times[:, idx] = _length_biased(dist, u[:, 0, idx]) * u[:, 1, idx]
+            else:
+                times[:, idx] = _longer_than(dist, elapsed, u[:, 0, idx]) - elapsed
         # Patients already waiting join their queues in order of how long they have waited.
-        return times + np.arange(len(self.init_residual)) * 1e-9
+        return times + np.arange(n) * 1e-9
 
 
-def _residual(
-    rng: np.random.Generator, dist: Distribution | None, elapsed: float, unknown: bool
-) -> float:
-    """Time left of `dist` for someone `elapsed` days in (or, if unknown, met at random)."""
-    if dist is None:
-        return 0.0
-    if unknown:
-        # A patient met at a random moment: a length-biased stay, a uniform point in it.
-        draws = np.array([_draw(rng, dist, 0.0) for _ in range(32)])
-        chosen = rng.choice(draws, p=draws / draws.sum()) if draws.sum() > 0 else 0.0
-        return float(chosen * rng.random())
-    return _draw(rng, dist, elapsed) - elapsed
+def _frozen(dist: Distribution) -> Any:
+    match dist.family:
+        case "exponential":
+            return stats.expon(scale=dist.a)
+        case "lognormal":
+            return stats.lognorm(s=dist.b, scale=np.exp(dist.a))
+        case "gamma":
+            return stats.gamma(a=dist.a, scale=dist.b)
+    return stats.weibull_min(c=dist.a, scale=dist.b)
 
 
-def _draw(rng: np.random.Generator, dist: Distribution, longer_than: float) -> float:
-    """A draw from `dist` given it is longer than `longer_than` (inverse survival function)."""
+def _longer_than(dist: Distribution, elapsed: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Draws (by inverse survival function) of a stay known to be longer than `elapsed`."""
     if dist.family == "fixed":
-        return max(dist.a, longer_than)
+        return np.maximum(dist.a, elapsed) + 0 * u
     if dist.family == "empirical":
-        longer = [v for v in dist.values if v > longer_than]
-        return float(rng.choice(longer)) if longer else longer_than
-    frozen = {
-        "exponential": lambda: stats.expon(scale=dist.a),
-        "lognormal": lambda: stats.lognorm(s=dist.b, scale=np.exp(dist.a)),
-        "gamma": lambda: stats.gamma(a=dist.a, scale=dist.b),
-        "weibull": lambda: stats.weibull_min(c=dist.a, scale=dist.b),
-    }[dist.family]()
-    tail = frozen.sf(longer_than)
-    if tail <= 1e-12:
-        return longer_than
-    return max(float(frozen.isf(rng.random() * tail)), longer_than)
+        values = np.sort(np.array(dist.values))
+        first_longer = np.searchsorted(values, elapsed, side="right")
+        left = len(values) - first_longer
+        pick = first_longer + np.floor(u * np.maximum(left, 1)).astype(int)
+        return np.where(left > 0, values[np.minimum(pick, len(values) - 1)], elapsed)
+    frozen = _frozen(dist)
+    tail = frozen.sf(elapsed)
+    draws = frozen.isf(u * tail)
+    # Beyond the fitted tail (a stay the fit calls impossible) the patient is due to leave now.
+    return np.where(tail > 1e-12, np.maximum(draws, elapsed), elapsed)
+
+
+def _length_biased(dist: Distribution, u: np.ndarray) -> np.ndarray:
+    """Draws of the whole stay of someone met at a random moment (longer stays are likelier)."""
+    match dist.family:
+        case "fixed":
+            return dist.a + 0 * u
+        case "exponential":
+            return stats.gamma(a=2, scale=dist.a).ppf(u)
+        case "lognormal":
+            return stats.lognorm(s=dist.b, scale=np.exp(dist.a + dist.b**2)).ppf(u)
+        case "gamma":
+            return stats.gamma(a=dist.a + 1, scale=dist.b).ppf(u)
+        case "weibull":
+            return dist.b * stats.gamma(a=1 + 1 / dist.a).ppf(u) ** (1 / dist.a)
+    values = np.sort(np.array(dist.values))
+    cumulative = np.cumsum(values) / values.sum()
+    return values[np.minimum(np.searchsorted(cumulative, u), len(values) - 1)]
 
 
 def compile_model(
@@ -192,7 +216,7 @@ def compile_model(
                 working = 5 if s.transfers == "weekdays" else 7
                 open_today = s.transfers == "all" or day.weekday() < 5
                 allowance[i, d] = (cap or 0.0) / working if open_today else 0.0
-            capacity[i, d] = engine.UNLIMITED if cap is None else int(round(cap))
+            capacity[i, d] = engine.UNLIMITED if cap is None else round(cap)
             if s.arrivals is not None:
                 rates[i, d] = dated.get(day, s.arrivals.rate_on(day))
         los[i] = dist_id(s.length_of_stay)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+import tomlkit
+
 from homeflow.domain.errors import InvalidInput
 
 PATHWAYS = ("P0", "P1", "P2", "P3")
@@ -147,6 +149,7 @@ class CapacityChange:
 class Service:
     name: str
     unit: str = "beds"
+    sites: tuple[str, ...] = ()  # the sites whose patients a census puts here
     capacity: float | None = None  # beds or packages; placements a week; None: unlimited
     when_full: str = "queue"
     transfers: str = "all"
@@ -220,9 +223,10 @@ def _mix(where: str, table: Any) -> tuple[float, float, float, float]:
     if not isinstance(table, dict) or set(table) - set(PATHWAYS):
         raise InvalidInput(where, f"must give shares for {', '.join(PATHWAYS)}")
     shares = tuple(_number(f"{where}.{p}", table.get(p, 0.0), 0.0) for p in PATHWAYS)
-    if abs(sum(shares) - 1.0) > 1e-6:
+    # Shares written to four places may add up to 0.9999; they are scaled to add up to 1.
+    if abs(sum(shares) - 1.0) > 1e-3:
         raise InvalidInput(where, f"shares must add up to 1, not {sum(shares):g}")
-    return shares  # type: ignore[return-value]
+    return tuple(share / sum(shares) for share in shares)  # type: ignore[return-value]
 
 
 def _capacity_change(where: str, table: Any) -> CapacityChange:
@@ -293,6 +297,7 @@ def _service(where: str, table: Any) -> Service:
     return Service(
         name=table["name"],
         unit=unit,
+        sites=tuple(str(c) for c in table.get("sites", [])),
         capacity=capacity,
         when_full=_choice(f"{where}.when_full", table.get("when_full", "queue"), WHEN_FULL),
         transfers=_choice(f"{where}.transfers", table.get("transfers", "all"), TRANSFERS),
@@ -445,3 +450,78 @@ def with_scenario(model: Model, scenario: Scenario) -> Model:
             s = replace(s, pathways=pathways)
         changed.append(s)
     return _checked(replace(model, services=tuple(changed)))
+
+
+def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> str:
+    """The model as an editable TOML file; `notes` are comments put above each service."""
+    notes = notes or {}
+    doc = tomlkit.document()
+    for line in notes.get("", []):
+        doc.add(tomlkit.comment(line))
+    doc.add("name", model.name)
+    doc.add("start", model.start)
+    doc.add("warmup_days", model.warmup_days)
+    services = tomlkit.aot()
+    for s in model.services:
+        table = tomlkit.table()
+        for line in notes.get(s.name, []):
+            table.add(tomlkit.comment(line))
+        table.add("name", s.name)
+        table.add("unit", s.unit)
+        if s.sites:
+            table.add("sites", list(s.sites))
+        if s.capacity is not None:
+            table.add("capacity", round(s.capacity, 2))
+        table.add("when_full", s.when_full)
+        table.add("transfers", s.transfers)
+        if s.occupied_at_start:
+            table.add("occupied_at_start", s.occupied_at_start)
+        if s.arrivals is not None:
+            table.add(
+                "arrivals",
+                {
+                    "per_day": round(s.arrivals.per_day, 3),
+                    "weekday": [round(f, 3) for f in s.arrivals.weekday],
+                    "month": [round(f, 3) for f in s.arrivals.month],
+                },
+            )
+        if s.length_of_stay is not None:
+            table.add("length_of_stay", s.length_of_stay.to_toml())
+        if s.nctr_probability:
+            table.add(
+                "discharge",
+                {
+                    "nctr_probability": round(s.nctr_probability, 4),
+                    "pathway_mix": {
+                        p: round(share, 4) for p, share in zip(PATHWAYS, s.pathway_mix, strict=True)
+                    },
+                },
+            )
+        if s.pathways:
+            pathways = tomlkit.table()
+            for name, p in s.pathways.items():
+                entry = tomlkit.table()
+                if p.to is not None:
+                    entry.add("to", p.to)
+                if p.wait is not None:
+                    entry.add("wait", p.wait.to_toml())
+                pathways.add(name, entry)
+            table.add("pathway", pathways)
+        costs = {
+            "per_occupied_day": s.cost_per_occupied_day,
+            "per_capacity_day": s.cost_per_capacity_day,
+            "per_start": s.cost_per_start,
+        }
+        table.add("cost", {k: v for k, v in costs.items() if v})
+        for change in s.capacity_changes:
+            entry = {"from": change.start} | ({"to": change.end} if change.end else {})
+            if change.set_to is not None:
+                entry["set"] = change.set_to
+            elif change.factor is not None:
+                entry["factor"] = change.factor
+            else:
+                entry["change"] = change.change
+            table.setdefault("capacity_change", tomlkit.aot()).append(entry)
+        services.append(table)
+    doc.add("service", services)
+    return tomlkit.dumps(doc)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from homeflow.domain.clock import local_date, start_of_day
 from homeflow.domain.flow import CENSUS_MEASURES, WardDay
@@ -291,3 +291,107 @@ def kpi_rows(
             }
         )
     return rows
+
+
+def stay_history(engine: Engine, first: date, last: date) -> list[dict[str, Any]]:
+    """Every stay admitted or discharged from `first` to `last` (local days), with what
+    calibrating the capacity model needs: where, when, when ready, pathway, first referral."""
+    since, until = start_of_day(first), start_of_day(last + timedelta(days=1))
+    s, w = t.spells, t.wards
+    ready = (
+        select(
+            t.delay_episodes.c.spell_key,
+            func.min(t.delay_episodes.c.discharge_ready_date).label("ready_date"),
+        )
+        .group_by(t.delay_episodes.c.spell_key)
+        .subquery()
+    )
+    referred = (
+        select(t.referrals.c.spell_key, func.min(t.referrals.c.made_at).label("referred_at"))
+        .group_by(t.referrals.c.spell_key)
+        .subquery()
+    )
+    query = (
+        select(
+            s.c.site_code,
+            w.c.type.label("ward_type"),
+            s.c.admitted_at,
+            s.c.discharged_at,
+            ready.c.ready_date,
+            s.c.pathway,
+            referred.c.referred_at,
+        )
+        .join(w, w.c.code == s.c.ward_code)
+        .outerjoin(ready, ready.c.spell_key == s.c.spell_key)
+        .outerjoin(referred, referred.c.spell_key == s.c.spell_key)
+        .where(s.c.status.in_((SpellStatus.ADMITTED, SpellStatus.DISCHARGED)))
+        .where(
+            or_(
+                s.c.admitted_at.between(to_db_time(since), to_db_time(until)),
+                s.c.discharged_at.between(to_db_time(since), to_db_time(until)),
+            )
+        )
+    )
+    with db.reading(engine) as conn:
+        return [
+            {
+                "site_code": r.site_code,
+                "ward_type": r.ward_type,
+                "admitted_at": from_db_time(r.admitted_at),
+                "discharged_at": from_db_time(r.discharged_at),
+                "ready_at": None if r.ready_date is None else start_of_day(r.ready_date),
+                "pathway": r.pathway,
+                "referred_at": from_db_time(r.referred_at),
+            }
+            for r in conn.execute(query)
+        ]
+
+
+def open_stays(engine: Engine) -> list[dict[str, Any]]:
+    """Everyone in a bed now: where, since when, and since when ready to leave (if NCTR)."""
+    s, w = t.spells, t.wards
+    query = (
+        select(
+            s.c.site_code,
+            w.c.type.label("ward_type"),
+            s.c.admitted_at,
+            s.c.discharge_ready_date,
+            s.c.pathway,
+        )
+        .join(w, w.c.code == s.c.ward_code)
+        .where(s.c.status == SpellStatus.ADMITTED)
+    )
+    with db.reading(engine) as conn:
+        return [
+            {
+                "site_code": r.site_code,
+                "ward_type": r.ward_type,
+                "admitted_at": from_db_time(r.admitted_at),
+                "ready_at": None
+                if r.discharge_ready_date is None
+                else start_of_day(r.discharge_ready_date),
+                "pathway": r.pathway,
+            }
+            for r in conn.execute(query)
+        ]
+
+
+def bed_base(engine: Engine) -> list[dict[str, Any]]:
+    """Beds per site and ward type, with the site's name."""
+    w = t.wards
+    query = (
+        select(w.c.site_code, t.sites.c.name, w.c.type, func.sum(w.c.beds).label("beds"))
+        .join(t.sites, t.sites.c.code == w.c.site_code)
+        .group_by(w.c.site_code, t.sites.c.name, w.c.type)
+        .order_by(w.c.site_code)
+    )
+    with db.reading(engine) as conn:
+        return [
+            {
+                "site_code": r.site_code,
+                "site_name": r.name,
+                "ward_type": r.type,
+                "beds": int(r.beds),
+            }
+            for r in conn.execute(query)
+        ]

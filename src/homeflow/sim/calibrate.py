@@ -1,0 +1,285 @@
+"""Fitting the capacity model to the event history, and a census to start a run from.
+
+Everything here takes plain rows (what `store.queries.stay_history`, `open_stays` and `bed_base`
+return), so it runs without a database. What the history cannot tell (how long a home-care
+package lasts, what a bed-day costs) comes from stated assumptions the model file's comments name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from homeflow.domain.clock import local_date
+from homeflow.domain.errors import InvalidInput
+from homeflow.sim.compiled import Census, CensusPatient
+from homeflow.sim.model import PATHWAYS, Arrivals, Distribution, Model, Pathway, Service
+
+ACUTE_WARDS = ("acute", "mental-health")
+STEP_DOWN_WARDS = ("community", "discharge-to-assess")
+P1_SERVICE = "P1 home-based care"
+P2_SERVICE = "P2 community beds"
+P3_SERVICE = "P3 care home placements"
+
+# Assumptions the event history cannot give; the model file repeats them so they can be edited.
+PACKAGE_DAYS = Distribution("gamma", 2.0, 21.0)  # home-based care lasts six weeks on average
+COST_ACUTE_BED_DAY = 395.0
+COST_MENTAL_HEALTH_BED_DAY = 480.0
+COST_COMMUNITY_BED_DAY = 300.0
+COST_PACKAGE_DAY = 50.0
+COST_CARE_HOME_PLACEMENT = 5000.0
+MIN_DAYS = 1 / 24  # an hour: stays recorded as ending when they began still take a bed a while
+SAMPLE = 5000  # enough stays to fit a family; more only slows the fit
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    distribution: Distribution
+    note: str
+
+
+def fit_duration(days: Sequence[float] | np.ndarray, seed: int = 0) -> Fit:
+    """Lognormal, gamma or Weibull, whichever has the lowest AIC; few or constant values are
+    kept as they are (empirical)."""
+    x = np.clip(np.asarray(days, float), MIN_DAYS, None)
+    if len(x) < 30 or np.ptp(x) < 1e-9:
+        if len(x) == 0:
+            return Fit(Distribution("fixed", 0.0), "no stays: none")
+        return Fit(Distribution("empirical", values=tuple(x)), f"{len(x)} values: empirical")
+    if len(x) > SAMPLE:
+        x = np.random.default_rng(seed).choice(x, SAMPLE, replace=False)
+    candidates = {
+        "lognormal": stats.lognorm,
+        "gamma": stats.gamma,
+        "weibull": stats.weibull_min,
+    }
+    aic: dict[str, float] = {}
+    fitted: dict[str, Distribution] = {}
+    for family, dist in candidates.items():
+        shape, _, scale = dist.fit(x, floc=0)
+        loglik = float(np.sum(dist.logpdf(x, shape, 0, scale)))
+        if not math.isfinite(loglik):
+            continue
+        aic[family] = 4 - 2 * loglik
+        fitted[family] = (
+            Distribution(family, math.log(scale), shape)
+            if family == "lognormal"
+            else Distribution(family, shape, scale)
+        )
+    best = min(aic, key=lambda f: aic[f])
+    table = ", ".join(f"{f} {aic[f]:.0f}" for f in sorted(aic, key=lambda f: aic[f]))
+    return Fit(fitted[best], f"{best} by AIC ({table}), mean {x.mean():.2f} days, n={len(x)}")
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    return ((later - earlier).dt.total_seconds() / 86400.0).to_numpy(float)
+
+
+def _arrivals(admitted: pd.Series, first: date, last: date) -> tuple[Arrivals, str]:
+    days = pd.date_range(first, last, freq="D")
+    counts = admitted.map(local_date).value_counts()
+    per_day = pd.Series([counts.get(d.date(), 0) for d in days], index=days, dtype=float)
+    mean = per_day.mean()
+    if mean == 0:
+        return Arrivals(0.0), "no admissions"
+    weekday = tuple(per_day[per_day.index.weekday == w].mean() / mean for w in range(7))
+    month: tuple[float, ...] = (1.0,) * 12
+    note = f"{per_day.sum():.0f} admissions in {len(days)} days"
+    if len(days) >= 365:
+        by_month = per_day.groupby(per_day.index.month).mean()
+        month = tuple(by_month.get(m, mean) / mean for m in range(1, 13))
+    else:
+        note += "; monthly factors need a year of history, so they are left at 1"
+    return Arrivals(mean, weekday, month), note
+
+
+def calibrate(
+    history: list[dict[str, Any]],
+    beds: list[dict[str, Any]],
+    first: date,
+    last: date,
+    start: date,
+) -> tuple[Model, dict[str, list[str]]]:
+    """A model of the system the history describes, and notes on how each part was fitted."""
+    if last < first:
+        raise InvalidInput("to", "must not be before from")
+    frame = pd.DataFrame(
+        history,
+        columns=[
+            "site_code",
+            "ward_type",
+            "admitted_at",
+            "discharged_at",
+            "ready_at",
+            "pathway",
+            "referred_at",
+        ],
+    )
+    if frame.empty:
+        raise InvalidInput("from", f"no stays between {first} and {last} to calibrate from")
+    for column in ("admitted_at", "discharged_at", "ready_at", "referred_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    window_start = pd.Timestamp(first, tz="Europe/London").tz_convert("UTC")
+    window_end = pd.Timestamp(last + timedelta(days=1), tz="Europe/London").tz_convert("UTC")
+    n_days = (last - first).days + 1
+    admitted = frame[frame.admitted_at.between(window_start, window_end)]
+    left = frame[frame.discharged_at.between(window_start, window_end)].copy()
+    # NCTR: still in a bed at a midnight after the day they were ready to leave.
+    local = "Europe/London"
+    left["nctr"] = left.ready_at.notna() & (
+        left.discharged_at.dt.tz_convert(local).dt.date
+        > left.ready_at.dt.tz_convert(local).dt.date.where(left.ready_at.notna(), date.max)
+    )
+    left["pathway"] = left.pathway.fillna("P0")
+    ready = left.ready_at.where(left.ready_at > left.admitted_at, left.admitted_at)
+    left["clinical_days"] = _days(ready.where(left.nctr, left.discharged_at), left.admitted_at)
+    left["delay_days"] = _days(left.discharged_at, ready)
+    left["assessment_days"] = _days(left.referred_at, ready)
+
+    notes: dict[str, list[str]] = {
+        "": [
+            f"Calibrated from the event history {first} to {last} ({n_days} days).",
+            "Lengths of stay are in days. Costs are assumptions: put in your own.",
+        ]
+    }
+    by_site = pd.DataFrame(beds)
+    step_down_sites = sorted(by_site[by_site.ward_type.isin(STEP_DOWN_WARDS)].site_code.unique())
+    pathway_flows = {p: 0.0 for p in PATHWAYS}
+    services: list[Service] = []
+    for seed, site in enumerate(by_site[by_site.ward_type.isin(ACUTE_WARDS)].itertuples()):
+        stays = left[left.site_code == site.site_code]
+        if stays.empty:
+            continue
+        name = f"{site.site_code} {site.site_name}"
+        arrivals, arrival_note = _arrivals(
+            admitted[admitted.site_code == site.site_code].admitted_at, first, last
+        )
+        los = fit_duration(stays.clinical_days, seed)
+        nctr = stays[stays.nctr]
+        mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
+        pathways: dict[str, Pathway] = {}
+        lines = [
+            f"{name}: {site.beds} {site.ward_type} beds; arrivals: {arrival_note}.",
+            f"Length of stay until ready to leave: {los.note}.",
+            f"{len(nctr)} of {len(stays)} stays ({len(nctr) / len(stays):.1%}) stayed on after they were ready (NCTR).",
+        ]
+        for p in PATHWAYS:
+            on = nctr[nctr.pathway == p]
+            if on.empty:
+                continue
+            pathway_flows[p] += len(on) / n_days
+            if p == "P0":
+                wait = fit_duration(on.delay_days, seed)
+                lines.append(f"P0 (no service needed) wait to leave: {wait.note}.")
+                pathways[p] = Pathway(None, wait.distribution)
+            else:
+                waits = on.assessment_days.dropna().clip(lower=0)
+                wait = fit_duration(waits, seed) if len(waits) else None
+                lines.append(
+                    f"{p} wait from ready to referral: {wait.note if wait else 'no referrals: none'}."
+                )
+                destination = {"P1": P1_SERVICE, "P2": P2_SERVICE, "P3": P3_SERVICE}[p]
+                pathways[p] = Pathway(destination, wait.distribution if wait else None)
+        services.append(
+            Service(
+                name=name,
+                unit="beds",
+                sites=(site.site_code,),
+                capacity=float(site.beds),
+                arrivals=arrivals,
+                length_of_stay=los.distribution,
+                nctr_probability=len(nctr) / len(stays),
+                pathway_mix=mix,  # type: ignore[arg-type]
+                pathways=pathways,
+                cost_per_occupied_day=COST_MENTAL_HEALTH_BED_DAY
+                if site.ward_type == "mental-health"
+                else COST_ACUTE_BED_DAY,
+            )
+        )
+        notes[name] = lines
+    if not services:
+        raise InvalidInput(
+            "from", f"no acute or mental-health discharges between {first} and {last}"
+        )
+
+    used = {p.to for s in services for p in s.pathways.values()}
+    if P1_SERVICE in used:
+        starts = pathway_flows["P1"]
+        capacity = max(1.0, round(starts * PACKAGE_DAYS.mean()))
+        services.append(
+            Service(
+                name=P1_SERVICE,
+                unit="packages",
+                capacity=capacity,
+                length_of_stay=PACKAGE_DAYS,
+                occupied_at_start=int(capacity),
+                cost_per_capacity_day=COST_PACKAGE_DAY,
+            )
+        )
+        notes[P1_SERVICE] = [
+            f"Home-based care started {starts:.1f} packages a day for patients leaving hospital.",
+            f"Packages are assumed to last {PACKAGE_DAYS.mean():.0f} days on average (not in the",
+            "event history), so capacity is starts a day times that (Little's law).",
+        ]
+    if P2_SERVICE in used or step_down_sites:
+        stays = left[left.site_code.isin(step_down_sites)]
+        beds_p2 = float(by_site[by_site.site_code.isin(step_down_sites)].beds.sum())
+        los = fit_duration(stays.admitted_at.pipe(lambda a: _days(stays.discharged_at, a)))
+        direct = admitted[admitted.site_code.isin(step_down_sites)]
+        external = max(0.0, len(direct) / n_days - pathway_flows["P2"])
+        services.append(
+            Service(
+                name=P2_SERVICE,
+                unit="beds",
+                sites=tuple(step_down_sites),
+                capacity=beds_p2 or None,
+                arrivals=Arrivals(external) if external > 0.05 else None,
+                length_of_stay=los.distribution,
+                cost_per_capacity_day=COST_COMMUNITY_BED_DAY,
+            )
+        )
+        notes[P2_SERVICE] = [
+            f"Community and discharge-to-assess beds at {', '.join(step_down_sites) or 'no site'}.",
+            f"Length of stay: {los.note}.",
+            f"Admissions not from hospital: {external:.2f} a day.",
+        ]
+    if P3_SERVICE in used:
+        per_week = pathway_flows["P3"] * 7
+        services.append(
+            Service(
+                name=P3_SERVICE,
+                unit="placements",
+                capacity=round(per_week, 2),
+                cost_per_start=COST_CARE_HOME_PLACEMENT,
+            )
+        )
+        notes[P3_SERVICE] = [
+            f"Care homes took {per_week:.1f} patients a week from hospital: that is the capacity.",
+        ]
+    name = "Calibrated system"
+    return Model(name, start, tuple(services), warmup_days=120), notes
+
+
+def census_at(stays: list[dict[str, Any]], model: Model, at: datetime) -> Census:
+    """Today's patients, placed in the model's services by their site."""
+    by_site = {site: s.name for s in model.services for site in s.sites}
+    patients = []
+    for stay in stays:
+        service = by_site.get(stay["site_code"])
+        if service is None or stay["admitted_at"] is None:
+            continue
+        in_service = max((at - stay["admitted_at"]).total_seconds() / 86400.0, 0.0)
+        ready_at = stay["ready_at"]
+        if ready_at is None or ready_at > at:
+            patients.append(CensusPatient(service, in_service))
+        else:
+            waiting = max((at - ready_at).total_seconds() / 86400.0, 0.0)
+            patients.append(CensusPatient(service, in_service, stay["pathway"] or "P0", waiting))
+    return Census(local_date(at), tuple(patients))

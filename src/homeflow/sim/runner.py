@@ -1,0 +1,178 @@
+"""Runs scenarios for many replications, in batches, here or on a Dask cluster, and summarises.
+
+Replication r of a run with seed N always gets the same seed (from numpy's SeedSequence), in
+every scenario and whatever the batch or the worker that runs it, so results for a seed are
+identical on one core or fifty, and scenarios are compared on common random numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from homeflow.sim import engine
+from homeflow.sim.compiled import Census, CompiledModel, compile_model
+from homeflow.sim.model import BASELINE, Model, Scenario, with_scenario
+
+PERCENTILES = (5, 25, 50, 75, 95)
+
+# The figures published per day, service and scenario, by name.
+MEASURES = {
+    "occupancy": engine.OCCUPANCY,
+    "bed_days": engine.BED_DAYS,
+    "nctr": engine.NCTR,
+    "nctr_p0": engine.NCTR_P0,
+    "nctr_p1": engine.NCTR_P0 + 1,
+    "nctr_p2": engine.NCTR_P0 + 2,
+    "nctr_p3": engine.NCTR_P0 + 3,
+    "delayed_bed_days": engine.DELAYED_BED_DAYS,
+    "queue": engine.QUEUE,
+    "waiting_to_start": engine.WAITING_FOR,
+    "turned_away": engine.TURNED_AWAY,
+    "admissions": engine.ADMISSIONS,
+    "departures": engine.DEPARTURES,
+    "capacity": engine.CAPACITY,
+}
+
+
+def replication_seeds(seed: int, reps: int) -> np.ndarray:
+    """One 32-bit seed per replication, the same for replication r whatever else runs."""
+    children = np.random.SeedSequence(seed).spawn(reps)
+    return np.array([c.generate_state(1)[0] for c in children], np.int64)
+
+
+def _run_batch(compiled: CompiledModel, seeds: np.ndarray) -> np.ndarray:
+    return compiled.run(seeds)
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    scenario: str
+    compiled: CompiledModel
+    figures: np.ndarray  # replication, day, service, figure
+
+    def cost(self) -> np.ndarray:
+        """Cost per replication, day and service."""
+        c = self.compiled
+        f = self.figures
+        commissioned = np.where(
+            f[..., engine.CAPACITY] >= engine.UNLIMITED, 0.0, f[..., engine.CAPACITY]
+        )
+        placements = c.is_placement[None, None, :]
+        return (
+            f[..., engine.BED_DAYS] * c.cost_occupied
+            + np.where(placements, 0.0, commissioned) * c.cost_capacity
+            + f[..., engine.ADMISSIONS] * c.cost_start
+        )
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    runs: tuple[ScenarioRun, ...]
+    reps: int
+    seed: int
+
+    def daily(self) -> pd.DataFrame:
+        """Per scenario, day, service and measure: the mean and percentiles over replications."""
+        frames = []
+        for run in self.runs:
+            days = [run.compiled.first_day + timedelta(days=d) for d in range(run.compiled.horizon)]
+            values = {name: run.figures[..., i] for name, i in MEASURES.items()}
+            values["cost"] = run.cost()
+            for measure, v in values.items():
+                pct = np.percentile(v, PERCENTILES, axis=0)
+                mean = v.mean(axis=0)
+                for s, service in enumerate(run.compiled.services):
+                    frame = pd.DataFrame(
+                        {
+                            "scenario": run.scenario,
+                            "date": pd.to_datetime(days),
+                            "service": service,
+                            "measure": measure,
+                            "mean": mean[:, s],
+                        }
+                    )
+                    for p, row in zip(PERCENTILES, pct, strict=True):
+                        frame[f"p{p}"] = row[:, s]
+                    frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def totals(self) -> pd.DataFrame:
+        """Per scenario, over the horizon: delayed bed-days, cost and patients turned away, with
+        the bed-days and cost saved against the first scenario (paired replications)."""
+        rows = []
+        base_delayed = self.runs[0].figures[..., engine.DELAYED_BED_DAYS].sum(axis=(1, 2))
+        base_cost = self.runs[0].cost().sum(axis=(1, 2))
+        for run in self.runs:
+            delayed = run.figures[..., engine.DELAYED_BED_DAYS].sum(axis=(1, 2))
+            cost = run.cost().sum(axis=(1, 2))
+            turned_away = run.figures[..., engine.TURNED_AWAY].sum(axis=(1, 2))
+            saved = base_delayed - delayed
+            row: dict[str, Any] = {"scenario": run.scenario}
+            for name, v in (("delayed_bed_days", delayed), ("cost", cost)):
+                row[f"{name}_mean"] = v.mean()
+                row[f"{name}_p5"], row[f"{name}_p95"] = np.percentile(v, (5, 95))
+            row["turned_away_mean"] = turned_away.mean()
+            row["bed_days_saved_mean"] = saved.mean()
+            row["bed_days_saved_p5"], row["bed_days_saved_p95"] = np.percentile(saved, (5, 95))
+            row["extra_cost_mean"] = (cost - base_cost).mean()
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def simulate(
+    model: Model,
+    scenarios: Sequence[Scenario] = (),
+    *,
+    reps: int,
+    horizon: int,
+    census: Census | None = None,
+    warmup_days: int | None = None,
+    seed: int = 0,
+    batch_size: int = 100,
+    client: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationResult:
+    """The baseline and each scenario, `reps` replications of `horizon` days each.
+
+    `client` is a dask.distributed Client; without one the batches run here. `progress` is told
+    how many replications each finished batch held."""
+    seeds = replication_seeds(seed, reps)
+    batches = [seeds[i : i + batch_size] for i in range(0, reps, batch_size)]
+    compiled = [
+        compile_model(with_scenario(model, s), horizon, census, warmup_days)
+        for s in (BASELINE, *scenarios)
+    ]
+    results: dict[tuple[int, int], np.ndarray] = {}
+    if client is None:
+        for c, model_arrays in enumerate(compiled):
+            for b, batch in enumerate(batches):
+                results[c, b] = _run_batch(model_arrays, batch)
+                if progress:
+                    progress(len(batch))
+    else:
+        from distributed import as_completed
+
+        futures = {}
+        for c, model_arrays in enumerate(compiled):
+            shared = client.scatter(model_arrays, broadcast=True)
+            for b, batch in enumerate(batches):
+                futures[client.submit(_run_batch, shared, batch, pure=False)] = (c, b)
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress:
+                progress(len(batches[futures[future][1]]))
+    runs = tuple(
+        ScenarioRun(
+            s.name,
+            compiled[c],
+            np.concatenate([results[c, b] for b in range(len(batches))]),
+        )
+        for c, s in enumerate((BASELINE, *scenarios))
+    )
+    return SimulationResult(runs, reps, seed)
