@@ -94,14 +94,14 @@ class Sender:
 class ServerProcess:
     """`homeflow serve` as a real subprocess, ready when its OpenAPI schema answers."""
 
-    def __init__(self, url: str, *extra: str) -> None:
+    def __init__(self, url: str, *extra: str, env: dict[str, str] | None = None) -> None:
         import httpx
 
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(self.port), *extra],
-            env={**os.environ, "HOMEFLOW_DATABASE_URL": url},
+            env={**os.environ, "HOMEFLOW_DATABASE_URL": url, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -20,6 +20,7 @@ from tests.conftest import ENGINES, demo_database
 from tests.support import ServerProcess, homeflow
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+EXAMPLES = Path(__file__).parent.parent / "examples"
 PASSWORD = "correct horse battery staple"
 USERS = {
     "nurse@rx1.test": ("RX1", "ward-staff"),
@@ -55,7 +56,16 @@ def site(
                 stdin=PASSWORD + "\n",
             )  # fmt: skip
             assert added.returncode == 0, added.stderr
-        server = ServerProcess(url)
+        models = folder / "models"
+        (models / "scenarios").mkdir(parents=True)
+        first = (local_date(datetime.now(UTC)) - timedelta(days=10)).isoformat()
+        made = homeflow(url, "calibrate", "--from", first, "--to", yesterday, "--out", str(models / "demo.toml"))  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        (models / "scenarios" / "demand.toml").write_text(
+            (EXAMPLES / "demand-plus-8.toml").read_text()
+        )
+        (models / "scenarios" / "broken.toml").write_text('name = "Broken"\ndemand = "lots"\n')
+        server = ServerProcess(url, env={"HOMEFLOW_MODELS": str(models)})
         try:
             yield Site(url, server.base)
         finally:
@@ -406,6 +416,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/referrals"),
         (page, "/audit"),
         (page, "/measures?level=site&place=RX101"),
+        (page, "/scenarios"),
         (rx1, f"/wards/{ward}"),
         (rx1, str(spell_page)),
     ]
@@ -513,3 +524,59 @@ def test_an_inline_edit_works_without_javascript(site: Site) -> None:
     assert answer.status_code == 303 and answer.headers["location"] == f"/wards/{ward}"
     stored = rows_of(site, select(t.spells.c.pathway).where(t.spells.c.spell_key == spell_key))
     assert [tuple(r) for r in stored] == [("P3",)]  # type: ignore[arg-type]
+
+
+# ---- Winter scenarios ------------------------------------------------------------------------
+
+
+def test_a_coordinator_runs_scenarios_and_compares_them(site: Site, browser: object) -> None:
+    page = browser_sign_in(browser, site, "coordinator@qde.test")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    page.goto(site.base + "/scenarios")  # type: ignore[attr-defined]
+    # A scenario file with a mistake is listed with the field at fault, and cannot be picked.
+    assert "broken.toml: cannot be used, demand: must be a number" in page.content()  # type: ignore[attr-defined]
+    page.check("input[value='demand.toml']")  # type: ignore[attr-defined]
+    page.fill("#reps", "40")  # type: ignore[attr-defined]
+    page.fill("#horizon", "21")  # type: ignore[attr-defined]
+    page.click("button:has-text('Run')")  # type: ignore[attr-defined]
+    page.wait_for_url("**/scenarios/runs/*")  # type: ignore[attr-defined]
+    # The page polls until the run is done, then draws a fan chart per measure.
+    page.wait_for_selector(".hf-chart canvas", timeout=120_000)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.querySelectorAll('.hf-chart canvas').length === 2"
+    )
+    rows = page.locator("table tbody tr th").all_inner_texts()  # type: ignore[attr-defined]
+    assert rows == ["Baseline", "Demand +8%"]
+    assert not errors, errors
+    runs = rows_of(site, select(t.simulation_runs.c.status, t.simulation_runs.c.requested_by))
+    assert ("done", "coordinator@qde.test") in [tuple(r) for r in runs]  # type: ignore[arg-type]
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_only_planners_start_runs_and_bad_settings_are_named(site: Site) -> None:
+    nurse = signed_in(site, "nurse@rx1.test")
+    listing = nurse.get("/scenarios")
+    assert listing.status_code == 200 and 'action="/scenarios/runs"' not in listing.text
+    refused = nurse.post(
+        "/scenarios/runs",
+        data={"csrf_token": csrf_of(nurse.get("/overview").text), "model": "demo.toml", "reps": "10", "horizon": "7", "start": "census", "seed": "0"},
+    )  # fmt: skip
+    assert refused.status_code == 403
+    coordinator = signed_in(site, "coordinator@qde.test")
+    form = coordinator.get("/scenarios").text
+    bad = coordinator.post(
+        "/scenarios/runs",
+        data={"csrf_token": csrf_of(form), "model": "demo.toml", "reps": "lots", "horizon": "9999", "start": "census", "seed": "0", "scenario": "broken.toml"},
+    )  # fmt: skip
+    assert bad.status_code == 400
+    for named in (
+        "Reps: &#39;lots&#39; is not a whole number",
+        "Horizon: must be from 1 to 730",
+        "broken.toml",
+    ):
+        assert named in bad.text, named
+    before = rows_of(site, select(func.count()).select_from(t.simulation_runs))
+    assert coordinator.get("/scenarios/runs/999999").status_code == 404
+    assert rows_of(site, select(func.count()).select_from(t.simulation_runs)) == before

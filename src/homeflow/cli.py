@@ -724,9 +724,9 @@ def simulate_command(
             from distributed import Client, LocalCluster
 
             cluster = scheduler or stack.enter_context(
-                LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+                LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)  # type: ignore[no-untyped-call]
             )
-            client = stack.enter_context(Client(cluster))
+            client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         with _progress() as progress:
             task = progress.add_task(
                 f"{len(scenarios) + 1} scenarios × {reps} replications",

@@ -80,3 +80,14 @@ def _thresholds(section: dict[str, Any], name: str, default: Thresholds) -> Thre
         return Thresholds(*values)
     except InvalidInput as error:
         raise InvalidInput(f"pressure.{name}", error.reason) from None
+
+
+def models_folder(path: str | None = None) -> Path:
+    """Where the web app finds model files (`*.toml`) and scenarios (`scenarios/*.toml`):
+    HOMEFLOW_MODELS, else `[simulation] models` in the settings file, else var/models."""
+    folder = os.environ.get("HOMEFLOW_MODELS") or _settings(path).get("simulation", {}).get(
+        "models", "var/models"
+    )
+    if not isinstance(folder, str):
+        raise InvalidInput("simulation.models", "must be a folder name")
+    return Path(folder)

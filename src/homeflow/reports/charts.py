@@ -3,6 +3,7 @@ rendered to SVG or PNG on the server (vl-convert) for the weekly report. Pure.""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from homeflow.reports.spc import SpcChart, Variation
@@ -114,3 +115,57 @@ def spc_spec(
         "layer": layers,
         "config": {"font": "Arial", "view": {"stroke": None}},
     }
+
+
+def fan_spec(rows: list[dict[str, Any]], title: str, unit: str, width: int = 300) -> dict[str, Any]:
+    """A fan chart per scenario, side by side on one scale: the 5-95% and 25-75% bands of the
+    replications and their median. `rows`: scenario, date, p5, p25, p50, p75, p95."""
+    x = {"field": "date", "type": "temporal", "title": None}
+    return {
+        "$schema": SCHEMA,
+        "title": title,
+        "data": {"values": rows},
+        "facet": {"field": "scenario", "type": "nominal", "title": None, "sort": None},
+        "columns": 2,
+        "resolve": {"scale": {"y": "shared"}},
+        "spec": {
+            "width": width,
+            "height": 180,
+            "layer": [
+                {
+                    "mark": {"type": "area", "color": "#005eb8", "opacity": 0.18},
+                    "encoding": {
+                        "x": x,
+                        "y": {"field": "p5", "type": "quantitative", "title": unit},
+                        "y2": {"field": "p95"},
+                    },
+                },
+                {
+                    "mark": {"type": "area", "color": "#005eb8", "opacity": 0.3},
+                    "encoding": {
+                        "x": x,
+                        "y": {"field": "p25", "type": "quantitative"},
+                        "y2": {"field": "p75"},
+                    },
+                },
+                {
+                    "mark": {"type": "line", "color": "#003087"},
+                    "encoding": {
+                        "x": x,
+                        "y": {"field": "p50", "type": "quantitative"},
+                        "tooltip": [
+                            {"field": "date", "type": "temporal"},
+                            {"field": "p5", "title": "5%"},
+                            {"field": "p50", "title": "median"},
+                            {"field": "p95", "title": "95%"},
+                        ],
+                    },
+                },
+            ],
+        },
+    }
+
+
+def spec_json(spec: dict[str, Any]) -> str:
+    """A spec as JSON safe inside a <script> data block: no "</" can close it early."""
+    return json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")

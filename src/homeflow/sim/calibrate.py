@@ -79,7 +79,7 @@ def fit_duration(days: Sequence[float] | np.ndarray, seed: int = 0) -> Fit:
 
 
 def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
-    return ((later - earlier).dt.total_seconds() / 86400.0).to_numpy(float)
+    return np.asarray((later - earlier).dt.total_seconds() / 86400.0, dtype=float)
 
 
 def _arrivals(admitted: pd.Series, first: date, last: date) -> tuple[Arrivals, str]:
@@ -181,12 +181,12 @@ def calibrate(
                 pathways[p] = Pathway(None, wait.distribution)
             else:
                 waits = on.assessment_days.dropna().clip(lower=0)
-                wait = fit_duration(waits, seed) if len(waits) else None
+                referral = fit_duration(waits, seed) if len(waits) else None
                 lines.append(
-                    f"{p} wait from ready to referral: {wait.note if wait else 'no referrals: none'}."
+                    f"{p} wait from ready to referral: {referral.note if referral else 'no referrals: none'}."
                 )
                 destination = {"P1": P1_SERVICE, "P2": P2_SERVICE, "P3": P3_SERVICE}[p]
-                pathways[p] = Pathway(destination, wait.distribution if wait else None)
+                pathways[p] = Pathway(destination, referral.distribution if referral else None)
         services.append(
             Service(
                 name=name,

@@ -143,36 +143,44 @@ def _frozen(dist: Distribution) -> Any:
 def _longer_than(dist: Distribution, elapsed: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Draws (by inverse survival function) of a stay known to be longer than `elapsed`."""
     if dist.family == "fixed":
-        return np.maximum(dist.a, elapsed) + 0 * u
+        return np.asarray(np.maximum(dist.a, elapsed) + 0 * u, dtype=float)
     if dist.family == "empirical":
         values = np.sort(np.array(dist.values))
         first_longer = np.searchsorted(values, elapsed, side="right")
         left = len(values) - first_longer
         pick = first_longer + np.floor(u * np.maximum(left, 1)).astype(int)
-        return np.where(left > 0, values[np.minimum(pick, len(values) - 1)], elapsed)
+        return np.asarray(
+            np.where(left > 0, values[np.minimum(pick, len(values) - 1)], elapsed), dtype=float
+        )
     frozen = _frozen(dist)
     tail = frozen.sf(elapsed)
     draws = frozen.isf(u * tail)
     # Beyond the fitted tail (a stay the fit calls impossible) the patient is due to leave now.
-    return np.where(tail > 1e-12, np.maximum(draws, elapsed), elapsed)
+    return np.asarray(np.where(tail > 1e-12, np.maximum(draws, elapsed), elapsed), dtype=float)
 
 
 def _length_biased(dist: Distribution, u: np.ndarray) -> np.ndarray:
     """Draws of the whole stay of someone met at a random moment (longer stays are likelier)."""
     match dist.family:
         case "fixed":
-            return dist.a + 0 * u
+            return np.asarray(dist.a + 0 * u, dtype=float)
         case "exponential":
-            return stats.gamma(a=2, scale=dist.a).ppf(u)
+            return np.asarray(stats.gamma(a=2, scale=dist.a).ppf(u), dtype=float)
         case "lognormal":
-            return stats.lognorm(s=dist.b, scale=np.exp(dist.a + dist.b**2)).ppf(u)
+            return np.asarray(
+                stats.lognorm(s=dist.b, scale=np.exp(dist.a + dist.b**2)).ppf(u), dtype=float
+            )
         case "gamma":
-            return stats.gamma(a=dist.a + 1, scale=dist.b).ppf(u)
+            return np.asarray(stats.gamma(a=dist.a + 1, scale=dist.b).ppf(u), dtype=float)
         case "weibull":
-            return dist.b * stats.gamma(a=1 + 1 / dist.a).ppf(u) ** (1 / dist.a)
+            return np.asarray(
+                dist.b * stats.gamma(a=1 + 1 / dist.a).ppf(u) ** (1 / dist.a), dtype=float
+            )
     values = np.sort(np.array(dist.values))
     cumulative = np.cumsum(values) / values.sum()
-    return values[np.minimum(np.searchsorted(cumulative, u), len(values) - 1)]
+    return np.asarray(
+        values[np.minimum(np.searchsorted(cumulative, u), len(values) - 1)], dtype=float
+    )
 
 
 def compile_model(
@@ -267,10 +275,10 @@ def compile_model(
                     init_pathway.append(0)
                     residual.append((s.length_of_stay, 0.0, True))
 
-    longest = max([len(d.values) for d in dists] + [1])
+    longest = max([len(dist.values) for dist in dists] + [1])
     emp = np.zeros((max(len(dists), 1), longest))
-    for j, d in enumerate(dists):
-        emp[j, : len(d.values)] = d.values
+    for j, dist in enumerate(dists):
+        emp[j, : len(dist.values)] = dist.values
     return CompiledModel(
         services=tuple(s.name for s in services),
         units=tuple(s.unit for s in services),
@@ -286,11 +294,11 @@ def compile_model(
         arrival_rate=rates,
         los_dist=los,
         wait_dist=waits,
-        dist_kind=np.array([_FAMILY_CODES[d.family] for d in dists] or [0], np.int64),
-        dist_a=np.array([d.a for d in dists] or [0.0]),
-        dist_b=np.array([d.b for d in dists] or [0.0]),
+        dist_kind=np.array([_FAMILY_CODES[x.family] for x in dists] or [0], np.int64),
+        dist_a=np.array([x.a for x in dists] or [0.0]),
+        dist_b=np.array([x.b for x in dists] or [0.0]),
         emp=emp,
-        emp_n=np.array([max(len(d.values), 1) for d in dists] or [1], np.int64),
+        emp_n=np.array([max(len(x.values), 1) for x in dists] or [1], np.int64),
         nctr_probability=np.array([s.nctr_probability for s in services]),
         mix_cumulative=mix,
         destination=destination,

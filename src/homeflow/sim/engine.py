@@ -45,7 +45,7 @@ _TRANSFER_READY = 1  # pathway assessment done: join the downstream queue
 
 
 @njit(cache=True)
-def _draw(i: int, kind, a, b, emp, emp_n) -> float:  # type: ignore[no-untyped-def]
+def _draw(i, kind, a, b, emp, emp_n):  # type: ignore[no-untyped-def]
     k = kind[i]
     if k == EXPONENTIAL:
         return np.random.exponential(a[i])
@@ -119,7 +119,7 @@ def _unrolled(ring, head, size, capacity):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _replication(  # type: ignore[no-untyped-def]
     seed,
     out,
@@ -404,7 +404,8 @@ def _replication(  # type: ignore[no-untyped-def]
             day[s, :] = 0.0
 
 
-@njit(cache=True, parallel=True)
+# nogil: a run in a web server's background thread leaves the server free to answer.
+@njit(cache=True, parallel=True, nogil=True)
 def run_replications(  # type: ignore[no-untyped-def]
     seeds,
     n_recorded,

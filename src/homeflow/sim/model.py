@@ -98,7 +98,7 @@ class Distribution:
                 raise InvalidInput(f"{where}.{name}", f"is required for {family}")
             low = -math.inf if name == "meanlog" else 0.0
             params.append(_number(f"{where}.{name}", table[name], low, strict=name != "value"))
-        return cls(family, *params)
+        return cls(family, params[0], params[1] if len(params) > 1 else 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,14 +514,16 @@ def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> st
         }
         table.add("cost", {k: v for k, v in costs.items() if v})
         for change in s.capacity_changes:
-            entry = {"from": change.start} | ({"to": change.end} if change.end else {})
+            dated: dict[str, Any] = {"from": change.start}
+            if change.end:
+                dated["to"] = change.end
             if change.set_to is not None:
-                entry["set"] = change.set_to
+                dated["set"] = change.set_to
             elif change.factor is not None:
-                entry["factor"] = change.factor
+                dated["factor"] = change.factor
             else:
-                entry["change"] = change.change
-            table.setdefault("capacity_change", tomlkit.aot()).append(entry)
+                dated["change"] = change.change
+            table.setdefault("capacity_change", tomlkit.aot()).append(dated)
         services.append(table)
     doc.add("service", services)
     return tomlkit.dumps(doc)

@@ -47,7 +47,8 @@ def replication_seeds(seed: int, reps: int) -> np.ndarray:
 
 
 def _run_batch(compiled: CompiledModel, seeds: np.ndarray) -> np.ndarray:
-    return compiled.run(seeds)
+    figures: np.ndarray = compiled.run(seeds)
+    return figures
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,12 @@ class ScenarioRun:
             f[..., engine.CAPACITY] >= engine.UNLIMITED, 0.0, f[..., engine.CAPACITY]
         )
         placements = c.is_placement[None, None, :]
-        return (
+        cost: np.ndarray = (
             f[..., engine.BED_DAYS] * c.cost_occupied
             + np.where(placements, 0.0, commissioned) * c.cost_capacity
             + f[..., engine.ADMISSIONS] * c.cost_start
         )
+        return cost
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,28 @@ class SimulationResult:
                     for p, row in zip(PERCENTILES, pct, strict=True):
                         frame[f"p{p}"] = row[:, s]
                     frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def fan(self, measure: str, services: Sequence[str]) -> pd.DataFrame:
+        """Per scenario and day, percentiles over replications of `measure` summed over
+        `services` (summed per replication first, so the bands are the system's own)."""
+        frames = []
+        for run in self.runs:
+            chosen = [run.compiled.services.index(s) for s in services]
+            total = run.figures[:, :, chosen, MEASURES[measure]].sum(axis=2)
+            pct = np.percentile(total, PERCENTILES, axis=0)
+            frame = pd.DataFrame(
+                {
+                    "scenario": run.scenario,
+                    "date": [
+                        (run.compiled.first_day + timedelta(days=d)).isoformat()
+                        for d in range(run.compiled.horizon)
+                    ],
+                }
+            )
+            for p, row in zip(PERCENTILES, pct, strict=True):
+                frame[f"p{p}"] = row.round(1)
+            frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
     def totals(self) -> pd.DataFrame:
@@ -163,7 +187,7 @@ def simulate(
             shared = client.scatter(model_arrays, broadcast=True)
             for b, batch in enumerate(batches):
                 futures[client.submit(_run_batch, shared, batch, pure=False)] = (c, b)
-        for future in as_completed(futures):
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
             results[futures[future]] = future.result()
             if progress:
                 progress(len(batches[futures[future][1]]))

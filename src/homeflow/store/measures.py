@@ -4,7 +4,6 @@ Vega-Lite spec."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +13,7 @@ from sqlalchemy import Connection, Engine, select
 
 from homeflow.config import kpi_targets
 from homeflow.domain.errors import InvalidInput
-from homeflow.reports.charts import spc_spec
+from homeflow.reports.charts import spc_spec, spec_json
 from homeflow.reports.kpi import KPIS, Level, Period
 from homeflow.reports.spc import SpcChart, spc_chart
 from homeflow.store import db
@@ -34,8 +33,7 @@ class MeasureChart:
 
     @property
     def spec_json(self) -> str:
-        # Safe inside a <script> data block: no "</" can close it early.
-        return json.dumps(self.spec, separators=(",", ":")).replace("</", "<\\/")
+        return spec_json(self.spec)
 
 
 def places_at(conn: Connection, level: Level) -> list[str]:

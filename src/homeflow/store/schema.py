@@ -170,6 +170,26 @@ audit_log = Table(
     Index("ix_audit_log_spell_key", "spell_key"),
 )
 
+# Capacity-model runs asked for from the web: what was asked, and the summary to compare.
+simulation_runs = Table(
+    "simulation_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("org_code", String(12), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("scenarios", Text, nullable=False),  # JSON list of scenario file names
+    Column("reps", Integer, nullable=False),
+    Column("horizon", Integer, nullable=False),
+    Column("start_from", String(10), nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("status", String(10), nullable=False),  # queued, running, done, failed
+    Column("message", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    Column("results", Text, nullable=True),  # JSON: totals and fan-chart rows
+)
+
 # ---- Projections -----------------------------------------------------------------------
 
 spells = Table(

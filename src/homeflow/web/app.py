@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from homeflow.config import models_folder
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.feeds import feed_health
 from homeflow.store import access, db
@@ -22,6 +23,7 @@ from homeflow.store.users import session_for
 from homeflow.web.auth import SESSION_COOKIE, CsrfRefused, SecurityHeaders, SignInRequired
 from homeflow.web.fhir import FhirProblem, fhir_router, outcome
 from homeflow.web.pages import page_router, render
+from homeflow.web.scenarios import scenario_router
 
 STATIC = Path(__file__).parent / "static"
 
@@ -37,6 +39,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(fhir_router(engine))
     app.include_router(page_router(engine))
+    app.include_router(scenario_router(engine, models_folder()))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The NHS stylesheet asks for its icons at /assets/images.
     app.mount("/assets", StaticFiles(directory=STATIC / "nhsuk" / "assets"), name="nhsuk-assets")

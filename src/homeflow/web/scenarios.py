@@ -1,0 +1,231 @@
+"""The winter-planning page: pick a model and scenarios, run them in the background, compare.
+
+Runs are kept in the database (store/simulation_runs), so any server worker can show one; the
+simulation itself runs in one background thread per server process (the engine releases the
+GIL, so pages keep being answered while it works)."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Engine
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import Role
+from homeflow.reports.charts import fan_spec, spec_json
+from homeflow.sim.calibrate import census_at
+from homeflow.sim.model import Model, Scenario, parse_model, parse_scenario
+from homeflow.sim.runner import simulate
+from homeflow.store import access
+from homeflow.store import simulation_runs as runs
+from homeflow.store.queries import open_stays
+from homeflow.web.auth import check_csrf, session_of
+from homeflow.web.pages import render
+
+RUNS_SIMULATIONS = frozenset({Role.ANALYST, Role.SYSTEM_COORDINATOR, Role.ADMIN})
+MAX_REPS = 5000
+MAX_HORIZON = 730
+
+log = logging.getLogger(__name__)
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulation")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    file: str
+    name: str | None
+    problem: str | None
+
+
+def _files(folder: Path, parse: Any) -> list[ModelFile]:
+    found = []
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            found.append(ModelFile(path.name, parse(path.read_text("utf-8"), path.name).name, None))
+        except InvalidInput as problem:
+            found.append(ModelFile(path.name, None, f"{problem.field}: {problem.reason}"))
+    return found
+
+
+def _hospital_services(model: Model) -> list[str]:
+    """The services patients arrive at from outside: the hospitals' beds."""
+    return [s.name for s in model.services if s.arrivals is not None and s.unit == "beds"]
+
+
+def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
+    run = runs.get_run(engine, run_id)
+    assert run is not None
+    runs.mark(engine, run_id, runs.RUNNING)
+    try:
+        model = parse_model((folder / run["model"]).read_text("utf-8"), run["model"])
+        scenarios: list[Scenario] = [
+            parse_scenario((folder / "scenarios" / name).read_text("utf-8"), name)
+            for name in run["scenarios"]
+        ]
+        census = None
+        if run["start_from"] == "census":
+            census = census_at(open_stays(engine), model, datetime.now(UTC))
+            if not census.patients:
+                raise InvalidInput("start", "nobody is in a bed: start from empty instead")
+        result = simulate(
+            model,
+            scenarios,
+            reps=run["reps"],
+            horizon=run["horizon"],
+            census=census,
+            seed=run["seed"],
+        )
+        hospital = _hospital_services(model)
+        results = {
+            "totals": result.totals().round(1).to_dict("records"),
+            "occupancy": result.fan("occupancy", hospital).to_dict("records"),
+            "nctr": result.fan("nctr", hospital).to_dict("records"),
+            "services": hospital,
+        }
+        runs.mark(engine, run_id, runs.DONE, results=results)
+    except InvalidInput as problem:
+        runs.mark(engine, run_id, runs.FAILED, f"{problem.field}: {problem.reason}")
+    except OSError as error:
+        runs.mark(engine, run_id, runs.FAILED, f"cannot read a file: {error.strerror}")
+    except Exception as error:  # a run that breaks must say so, not stay 'running'
+        log.exception("simulation run %s failed", run_id)
+        runs.mark(engine, run_id, runs.FAILED, f"the run failed ({type(error).__name__})")
+
+
+def _whole(field: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise InvalidInput(field, f"must be from {low} to {high}")
+    return number
+
+
+def scenario_router(engine: Engine, folder: Path) -> APIRouter:
+    router = APIRouter()
+    runs.interrupt_unfinished(engine)
+
+    def page(
+        request: Request, session: Any, errors: list[InvalidInput], form: dict[str, Any]
+    ) -> HTMLResponse:
+        return render(
+            request,
+            "scenarios.html",
+            session,
+            {
+                "models": _files(folder, parse_model),
+                "scenarios": _files(folder / "scenarios", parse_scenario),
+                "folder": folder,
+                "runs": runs.recent_runs(engine),
+                "may_run": session.user.role in RUNS_SIMULATIONS,
+                "errors": errors,
+                "form": form,
+            },
+            status_code=400 if errors else 200,
+        )
+
+    @router.get("/scenarios", response_class=HTMLResponse)
+    def scenarios_page(request: Request) -> HTMLResponse:
+        session = session_of(engine, request)
+        defaults = {
+            "reps": "1000",
+            "horizon": "120",
+            "start": "census",
+            "seed": "0",
+            "scenario": [],
+        }
+        return page(request, session, [], defaults)
+
+    @router.post("/scenarios/runs", response_model=None)
+    async def start_run(request: Request) -> Response:
+        session = session_of(engine, request)
+        await check_csrf(session, request)
+        if session.user.role not in RUNS_SIMULATIONS:
+            raise access.Forbidden("Only analysts, system coordinators and admins run scenarios.")
+        raw = await request.form()
+        form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+        chosen = [str(v) for v in raw.getlist("scenario")]
+        models = {m.file for m in _files(folder, parse_model) if m.problem is None}
+        known = {s.file for s in _files(folder / "scenarios", parse_scenario) if s.problem is None}
+        errors: list[InvalidInput] = []
+        checked: dict[str, Any] = {}
+        for name, check in (
+            ("model", lambda v: v if v in models else _refuse("model", "choose a model")),
+            ("reps", lambda v: _whole("reps", v, 1, MAX_REPS)),
+            ("horizon", lambda v: _whole("horizon", v, 1, MAX_HORIZON)),
+            ("seed", lambda v: _whole("seed", v, 0, 2**31 - 1)),
+            (
+                "start",
+                lambda v: (
+                    v if v in ("census", "empty") else _refuse("start", "choose census or empty")
+                ),
+            ),
+        ):
+            try:
+                checked[name] = check(form.get(name, ""))
+            except InvalidInput as problem:
+                errors.append(problem)
+        unknown = [s for s in chosen if s not in known]
+        if unknown:
+            errors.append(InvalidInput("scenario", f"no usable scenario file {unknown[0]!r}"))
+        if errors:
+            return page(request, session, errors, {**form, "scenario": chosen})
+        run_id = runs.queue_run(
+            engine,
+            session.user.email,
+            session.user.org_code,
+            checked["model"],
+            chosen,
+            checked["reps"],
+            checked["horizon"],
+            checked["start"],
+            checked["seed"],
+        )
+        _background.submit(_run_in_background, engine, run_id, folder)
+        return RedirectResponse(f"/scenarios/runs/{run_id}", status_code=303)
+
+    @router.get("/scenarios/runs/{run_id}", response_class=HTMLResponse)
+    def run_page(request: Request, run_id: int) -> HTMLResponse:
+        session = session_of(engine, request)
+        run = runs.get_run(engine, run_id)
+        if run is None:
+            raise access.NotFound(f"run {run_id}")
+        if request.headers.get("HX-Request") and run["status"] in (runs.QUEUED, runs.RUNNING):
+            return render(request, "_run_status.html", session, {"run": run})
+        charts = []
+        if run["results"]:
+            r = run["results"]
+            charts = [
+                (
+                    "occupancy",
+                    spec_json(fan_spec(r["occupancy"], "Patients in hospital beds", "patients")),
+                ),
+                (
+                    "nctr",
+                    spec_json(
+                        fan_spec(
+                            r["nctr"],
+                            "Patients who no longer meet the criteria to reside",
+                            "patients",
+                        )
+                    ),
+                ),
+            ]
+        response = render(request, "scenario_run.html", session, {"run": run, "charts": charts})
+        if request.headers.get("HX-Request"):
+            response.headers["HX-Refresh"] = "true"
+        return response
+
+    return router
+
+
+def _refuse(field: str, reason: str) -> Any:
+    raise InvalidInput(field, reason)
