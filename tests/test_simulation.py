@@ -465,3 +465,27 @@ def test_simulate_names_a_bad_file_and_option(demo_url: str, tmp_path: Path) -> 
         demo_url, "calibrate", "--from", "2026-03-31", "--to", "2026-02-01", "--out", str(bad)
     )
     assert done.returncode == 2 and "--to" in done.stderr
+
+
+def test_arrivals_follow_a_forecast_on_the_days_it_covers(tmp_path: Path) -> None:
+    from homeflow.sim.model import with_forecasts
+
+    (tmp_path / "forecast.csv").write_text(
+        "series_id,date,mean,lo80,hi80,lo95,hi95\n"
+        "RX101,2026-01-06,50.0,40,60,35,65\nRX101,2026-01-07,60.0,50,70,45,75\n"
+        "RX102,2026-01-06,9.0,8,10,7,11\n"
+    )
+    text = (
+        'name = "forecast"\nstart = 2026-01-05\n[[service]]\nname = "acute"\n'
+        'arrivals = { per_day = 20.0, forecast = { file = "forecast.csv", series = "RX101" } }\n'
+        'length_of_stay = { family = "fixed", value = 1.0 }\n'
+    )
+    model = with_forecasts(parse_model(text), lambda name: (tmp_path / name).read_text())
+    compiled = compile_model(model, 4, warmup_days=0)
+    assert compiled.arrival_rate[0].tolist() == [20.0, 50.0, 60.0, 20.0]
+    out = compiled.run(replication_seeds(2, 300))
+    assert abs(out[:, 2, 0, e.ADMISSIONS].mean() - 60.0) < 4 * math.sqrt(60.0 / 300)
+    missing = parse_model(text.replace('series = "RX101"', 'series = "RX999"'))
+    with pytest.raises(InvalidInput) as problem:
+        with_forecasts(missing, lambda name: (tmp_path / name).read_text())
+    assert problem.value.field == "service 'acute'.arrivals.forecast.series"

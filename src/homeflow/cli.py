@@ -705,13 +705,17 @@ def simulate_command(
     from datetime import UTC, datetime
 
     from homeflow.sim.calibrate import census_at
-    from homeflow.sim.model import parse_model, parse_scenario
+    from homeflow.sim.model import parse_model, parse_scenario, with_forecasts
     from homeflow.sim.runner import simulate
     from homeflow.store.queries import open_stays
 
     if workers and scheduler:
         _fail("--workers and --scheduler: give one, not both")
     model = _read_model_file(model_path, parse_model)
+    try:
+        model = with_forecasts(model, lambda name: (model_path.parent / name).read_text("utf-8"))
+    except InvalidInput as problem:
+        _fail(f"{model_path}: {problem.field}: {problem.reason}")
     scenarios = [_read_model_file(path, parse_scenario) for path in scenario or []]
     census = None
     if start is StartFrom.CENSUS:

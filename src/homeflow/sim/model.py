@@ -9,8 +9,11 @@ service; until one is free the patient keeps their bed. docs/simulation.md docum
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -109,6 +112,8 @@ class Arrivals:
     weekday: tuple[float, ...] = (1.0,) * 7  # Monday first
     month: tuple[float, ...] = (1.0,) * 12  # January first
     dated: tuple[tuple[date, float], ...] = ()  # a forecast's daily means, used on their dates
+    forecast_file: str | None = None  # `homeflow forecast` output the dated means come from
+    forecast_series: str | None = None
 
     def rate_on(self, day: date, factor: float = 1.0) -> float:
         for when, rate in self.dated:
@@ -264,10 +269,17 @@ def _service(where: str, table: Any) -> Service:
         a = table["arrivals"]
         if not isinstance(a, dict) or "per_day" not in a:
             raise InvalidInput(f"{where}.arrivals.per_day", "is required")
+        forecast = a.get("forecast", {})
+        if not isinstance(forecast, dict) or (
+            forecast and not all(isinstance(forecast.get(k), str) for k in ("file", "series"))
+        ):
+            raise InvalidInput(f"{where}.arrivals.forecast", "needs a file and a series name")
         arrivals = Arrivals(
             _number(f"{where}.arrivals.per_day", a["per_day"], 0.0),
             _factors(f"{where}.arrivals.weekday", a.get("weekday", [1.0] * 7), 7),
             _factors(f"{where}.arrivals.month", a.get("month", [1.0] * 12), 12),
+            forecast_file=forecast.get("file"),
+            forecast_series=forecast.get("series"),
         )
     los = None
     if unit != "placements":
@@ -452,6 +464,42 @@ def with_scenario(model: Model, scenario: Scenario) -> Model:
     return _checked(replace(model, services=tuple(changed)))
 
 
+def with_forecasts(model: Model, read_text: Callable[[str], str]) -> Model:
+    """Arrivals that name a forecast file (`homeflow forecast` output: series_id, date, mean,
+    ...) take its daily means on the days it covers; `read_text` reads a file by name."""
+    services = []
+    for s in model.services:
+        a = s.arrivals
+        if a is None or a.forecast_file is None:
+            services.append(s)
+            continue
+        where = f"service {s.name!r}.arrivals.forecast"
+        try:
+            rows = list(csv.DictReader(io.StringIO(read_text(a.forecast_file))))
+        except OSError as error:
+            raise InvalidInput(
+                f"{where}.file", f"cannot read {a.forecast_file}: {error.strerror}"
+            ) from None
+        dated = []
+        for number, row in enumerate(rows, start=2):
+            if row.get("series_id") != a.forecast_series:
+                continue
+            try:
+                dated.append((date.fromisoformat(row["date"]), float(row["mean"])))
+            except (KeyError, TypeError, ValueError):
+                raise InvalidInput(
+                    f"{where}.file", f"line {number} of {a.forecast_file} needs a date and a mean"
+                ) from None
+        if not dated:
+            raise InvalidInput(
+                f"{where}.series", f"{a.forecast_series!r} is not in {a.forecast_file}"
+            )
+        if any(rate < 0 for _, rate in dated):
+            raise InvalidInput(f"{where}.file", "a forecast mean is negative")
+        services.append(replace(s, arrivals=replace(a, dated=tuple(dated))))
+    return replace(model, services=tuple(services))
+
+
 def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> str:
     """The model as an editable TOML file; `notes` are comments put above each service."""
     notes = notes or {}
@@ -477,14 +525,17 @@ def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> st
         if s.occupied_at_start:
             table.add("occupied_at_start", s.occupied_at_start)
         if s.arrivals is not None:
-            table.add(
-                "arrivals",
-                {
-                    "per_day": round(s.arrivals.per_day, 3),
-                    "weekday": [round(f, 3) for f in s.arrivals.weekday],
-                    "month": [round(f, 3) for f in s.arrivals.month],
-                },
-            )
+            arrivals: dict[str, Any] = {
+                "per_day": round(s.arrivals.per_day, 3),
+                "weekday": [round(f, 3) for f in s.arrivals.weekday],
+                "month": [round(f, 3) for f in s.arrivals.month],
+            }
+            if s.arrivals.forecast_file:
+                arrivals["forecast"] = {
+                    "file": s.arrivals.forecast_file,
+                    "series": s.arrivals.forecast_series,
+                }
+            table.add("arrivals", arrivals)
         if s.length_of_stay is not None:
             table.add("length_of_stay", s.length_of_stay.to_toml())
         if s.nctr_probability:

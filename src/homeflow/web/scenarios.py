@@ -21,7 +21,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
 from homeflow.reports.charts import fan_spec, spec_json
 from homeflow.sim.calibrate import census_at
-from homeflow.sim.model import Model, Scenario, parse_model, parse_scenario
+from homeflow.sim.model import Model, Scenario, parse_model, parse_scenario, with_forecasts
 from homeflow.sim.runner import simulate
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
@@ -65,6 +65,7 @@ def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
     runs.mark(engine, run_id, runs.RUNNING)
     try:
         model = parse_model((folder / run["model"]).read_text("utf-8"), run["model"])
+        model = with_forecasts(model, lambda name: (folder / name).read_text("utf-8"))
         scenarios: list[Scenario] = [
             parse_scenario((folder / "scenarios" / name).read_text("utf-8"), name)
             for name in run["scenarios"]
