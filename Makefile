@@ -23,7 +23,14 @@ $(DB): | $(BIN)/homeflow
 var/demo-users.txt: | $(DB)
 	$(BIN)/homeflow user demo > $@.tmp && mv $@.tmp $@
 
-run: $(BIN)/homeflow $(DB) var/demo-users.txt
+# A capacity model calibrated from the demo's history, and the example winter scenarios, for the
+# web app's Winter scenarios page.
+var/models/demo.toml: | $(DB)
+	mkdir -p var/models/scenarios
+	cp examples/*.toml var/models/scenarios/
+	$(BIN)/homeflow calibrate --from $$(date -d '119 days ago' +%F) --to $$(date -d yesterday +%F) --out $@
+
+run: $(BIN)/homeflow $(DB) var/demo-users.txt var/models/demo.toml
 	@echo "Demo users (email, password, role) - also in var/demo-users.txt:"
 	@cat var/demo-users.txt
 	@echo "Open http://$(HOST):$(PORT)/ and sign in."

@@ -2,8 +2,9 @@
 
 Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots]
 
-Uses a demo database (`make run` builds one), adds a screenshot user for the first acute
-trust, serves the app on a spare port and captures each page at a desktop width.
+Uses a demo database and its models folder (`make run` builds both), adds screenshot users
+for the first acute trust and the ICB, serves the app on a spare port and captures each page at
+a desktop width; the winter-scenarios page after running three scenarios.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support import ServerProcess
 
 EMAIL, PASSWORD = "screenshots@rx1.test", "screenshots only 1"
+PLANNER = "screenshots@qde.test"  # a system coordinator, who may run winter scenarios
 
 
 def main() -> None:
@@ -33,6 +35,7 @@ def main() -> None:
     url = f"sqlite:///{args.db}"
     engine = db.connect(url)
     add_user(engine, EMAIL, "RX1", "discharge-team", PASSWORD)
+    add_user(engine, PLANNER, "QDE", "system-coordinator", PASSWORD)
     with engine.connect() as conn:
         ward = conn.execute(
             select(t.spells.c.ward_code)
@@ -45,7 +48,7 @@ def main() -> None:
                 t.spells.c.ward_code == ward, t.spells.c.discharge_ready_date.is_not(None)
             )
         ).first()[0]  # type: ignore[index]
-    server = ServerProcess(url)
+    server = ServerProcess(url, env={"HOMEFLOW_MODELS": "var/models"})
     base = server.base
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -78,6 +81,21 @@ def main() -> None:
                 page.goto(base + path)
                 page.screenshot(path=out / f"{name}.png")
                 print(out / f"{name}.png")
+            planner = browser.new_page(viewport={"width": 1366, "height": 900})
+            planner.goto(base + "/")
+            planner.fill("#email", PLANNER)
+            planner.fill("#password", PASSWORD)
+            planner.click("button[type=submit]")
+            planner.wait_for_url("**/overview")
+            planner.goto(base + "/scenarios")
+            for scenario in ("demand-plus-8.toml", "reablement-plus-20.toml", "interim-beds.toml"):
+                planner.check(f"input[value='{scenario}']")
+            planner.click("button:has-text('Run')")
+            planner.wait_for_function(
+                "document.querySelectorAll('.hf-chart canvas').length === 2", timeout=600_000
+            )
+            planner.screenshot(path=out / "scenarios.png", full_page=True)
+            print(out / "scenarios.png")
             browser.close()
     finally:
         server.stop()
