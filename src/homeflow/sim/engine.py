@@ -40,6 +40,30 @@ PATHWAYS = 4
 
 UNLIMITED = 1 << 40
 
+# The arrays a compiled model hands the engine, in order (homeflow.sim.compiled).
+MODEL_ARRAYS = (
+    "capacity_calendar",
+    "placement_allowance",
+    "is_placement",
+    "weekdays_only",
+    "queue_when_full",
+    "arrival_rate",
+    "los_dist",
+    "wait_dist",
+    "dist_kind",
+    "dist_a",
+    "dist_b",
+    "emp",
+    "emp_n",
+    "nctr_probability",
+    "mix_cumulative",
+    "destination",
+    "init_service",
+    "init_t0",
+    "init_event",
+    "init_pathway",
+)
+
 _READY = 0  # finished service: decide whether a pathway is needed
 _TRANSFER_READY = 1  # pathway assessment done: join the downstream queue
 
@@ -120,33 +144,29 @@ def _unrolled(ring, head, size, capacity):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _replication(  # type: ignore[no-untyped-def]
-    seed,
-    out,
-    record_from,
-    start_weekday,
-    capacity_calendar,
-    placement_allowance,
-    is_placement,
-    weekdays_only,
-    queue_when_full,
-    arrival_rate,
-    los_dist,
-    wait_dist,
-    dist_kind,
-    dist_a,
-    dist_b,
-    emp,
-    emp_n,
-    nctr_probability,
-    mix_cumulative,
-    destination,
-    init_service,
-    init_t0,
-    init_event,
-    init_pathway,
-    init_time,
-):
+def _replication(seed, out, record_from, start_weekday, model, init_time):  # type: ignore[no-untyped-def]
+    (
+        capacity_calendar,
+        placement_allowance,
+        is_placement,
+        weekdays_only,
+        queue_when_full,
+        arrival_rate,
+        los_dist,
+        wait_dist,
+        dist_kind,
+        dist_a,
+        dist_b,
+        emp,
+        emp_n,
+        nctr_probability,
+        mix_cumulative,
+        destination,
+        init_service,
+        init_t0,
+        init_event,
+        init_pathway,
+    ) = model
     np.random.seed(seed)
     n_services, n_days = capacity_calendar.shape
     occ = np.zeros(n_services, np.int64)
@@ -406,62 +426,13 @@ def _replication(  # type: ignore[no-untyped-def]
 
 # nogil: a run in a web server's background thread leaves the server free to answer.
 @njit(cache=True, parallel=True, nogil=True)
-def run_replications(  # type: ignore[no-untyped-def]
-    seeds,
-    n_recorded,
-    record_from,
-    start_weekday,
-    capacity_calendar,
-    placement_allowance,
-    is_placement,
-    weekdays_only,
-    queue_when_full,
-    arrival_rate,
-    los_dist,
-    wait_dist,
-    dist_kind,
-    dist_a,
-    dist_b,
-    emp,
-    emp_n,
-    nctr_probability,
-    mix_cumulative,
-    destination,
-    init_service,
-    init_t0,
-    init_event,
-    init_pathway,
-    init_time,
-):
-    """Figures per replication, recorded day, service and figure (see the module constants)."""
-    n_services = capacity_calendar.shape[0]
+def run_replications(seeds, n_recorded, record_from, start_weekday, model, init_time):  # type: ignore[no-untyped-def]
+    """Figures per replication, recorded day, service and figure (see the module constants).
+
+    `model` is the tuple of arrays named by MODEL_ARRAYS, in that order; `init_time` holds each
+    census patient's first event time, per replication."""
+    n_services = model[0].shape[0]
     out = np.zeros((seeds.shape[0], n_recorded, n_services, FIGURES))
     for r in prange(seeds.shape[0]):
-        _replication(
-            seeds[r],
-            out[r],
-            record_from,
-            start_weekday,
-            capacity_calendar,
-            placement_allowance,
-            is_placement,
-            weekdays_only,
-            queue_when_full,
-            arrival_rate,
-            los_dist,
-            wait_dist,
-            dist_kind,
-            dist_a,
-            dist_b,
-            emp,
-            emp_n,
-            nctr_probability,
-            mix_cumulative,
-            destination,
-            init_service,
-            init_t0,
-            init_event,
-            init_pathway,
-            init_time[r],
-        )
+        _replication(seeds[r], out[r], record_from, start_weekday, model, init_time[r])
     return out

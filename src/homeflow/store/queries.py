@@ -332,19 +332,7 @@ def stay_history(engine: Engine, first: date, last: date) -> list[dict[str, Any]
             )
         )
     )
-    with db.reading(engine) as conn:
-        return [
-            {
-                "site_code": r.site_code,
-                "ward_type": r.ward_type,
-                "admitted_at": from_db_time(r.admitted_at),
-                "discharged_at": from_db_time(r.discharged_at),
-                "ready_at": None if r.ready_date is None else start_of_day(r.ready_date),
-                "pathway": r.pathway,
-                "referred_at": from_db_time(r.referred_at),
-            }
-            for r in conn.execute(query)
-        ]
+    return _stay_rows(engine, query)
 
 
 def open_stays(engine: Engine) -> list[dict[str, Any]]:
@@ -355,25 +343,28 @@ def open_stays(engine: Engine) -> list[dict[str, Any]]:
             s.c.site_code,
             w.c.type.label("ward_type"),
             s.c.admitted_at,
-            s.c.discharge_ready_date,
+            s.c.discharge_ready_date.label("ready_date"),
             s.c.pathway,
         )
         .join(w, w.c.code == s.c.ward_code)
         .where(s.c.status == SpellStatus.ADMITTED)
     )
+    return _stay_rows(engine, query)
+
+
+def _stay_rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
+    """Rows as plain values: stored instants made aware, a ready date as its day's start."""
+    rows = []
     with db.reading(engine) as conn:
-        return [
-            {
-                "site_code": r.site_code,
-                "ward_type": r.ward_type,
-                "admitted_at": from_db_time(r.admitted_at),
-                "ready_at": None
-                if r.discharge_ready_date is None
-                else start_of_day(r.discharge_ready_date),
-                "pathway": r.pathway,
-            }
-            for r in conn.execute(query)
-        ]
+        for r in conn.execute(query):
+            row = dict(r._mapping)
+            ready = row.pop("ready_date")
+            row["ready_at"] = None if ready is None else start_of_day(ready)
+            for name in ("admitted_at", "discharged_at", "referred_at"):
+                if name in row:
+                    row[name] = from_db_time(row[name])
+            rows.append(row)
+    return rows
 
 
 def bed_base(engine: Engine) -> list[dict[str, Any]]:
