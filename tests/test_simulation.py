@@ -489,3 +489,45 @@ def test_arrivals_follow_a_forecast_on_the_days_it_covers(tmp_path: Path) -> Non
     with pytest.raises(InvalidInput) as problem:
         with_forecasts(missing, lambda name: (tmp_path / name).read_text())
     assert problem.value.field == "service 'acute'.arrivals.forecast.series"
+
+
+@pytest.mark.parametrize(
+    "los",
+    [
+        Distribution("gamma", 2.0, 21.0),
+        Distribution("lognormal", 2.0, 0.8),
+        Distribution("weibull", 1.5, 10.0),
+        Distribution("empirical", values=(1.0, 2.0, 9.0)),
+    ],
+)
+def test_packages_already_running_have_the_renewal_residual_time(los: Distribution) -> None:
+    # Met at a random moment, a stay has E[S²] / (2 E[S]) left on average (renewal theory).
+    model = parse_model(
+        f"""
+        name = "running packages"
+        start = {START}
+        [[service]]
+        name = "hospital"
+        sites = ["H1"]
+        length_of_stay = {{ family = "fixed", value = 1.0 }}
+        [[service]]
+        name = "home care"
+        unit = "packages"
+        occupied_at_start = 400
+        length_of_stay = {{ family = "fixed", value = 1.0 }}
+        """
+    )
+    from dataclasses import replace
+
+    home_care = replace(model.services[1], length_of_stay=los)
+    model = replace(model, services=(model.services[0], home_care))
+    compiled = compile_model(model, 5, Census(START, (CensusPatient("hospital", 1.0),)))
+    left = compiled.initial_event_times(replication_seeds(9, 100))[:, 1:]
+    second_moment = {
+        "gamma": los.a * (los.a + 1) * los.b**2,
+        "lognormal": math.exp(2 * los.a + 2 * los.b**2),
+        "weibull": los.b**2 * math.gamma(1 + 2 / los.a),
+        "empirical": float(np.mean(np.square(los.values))),
+    }[los.family]
+    expected = second_moment / (2 * los.mean())
+    assert abs(left.mean() - expected) < 0.03 * expected

@@ -94,7 +94,8 @@ class CompiledModel:
         if not n:
             return times
         # Two uniforms per patient per replication, from the replication's own seed.
-        u = np.stack([np.random.default_rng([int(seed), 1]).random((2, n)) for seed in seeds])
+        generators = [np.random.default_rng([int(seed), 1]) for seed in seeds]
+        u = np.stack([g.random((2, n)) for g in generators])
         groups: dict[tuple[Distribution, bool], list[int]] = {}
         for i, (dist, _, unknown) in enumerate(self.init_residual):
             if dist is not None:
@@ -103,7 +104,8 @@ class CompiledModel:
             idx = np.array(members)
             elapsed = np.array([self.init_residual[i][1] for i in members])
             if unknown:
-                times[:, idx] = _length_biased(dist, u[:, 0, idx]) * u[:, 1, idx]
+                whole = np.stack([_length_biased(g, dist, len(idx)) for g in generators])
+                times[:, idx] = whole * u[:, 1, idx]
             else:
                 times[:, idx] = _longer_than(dist, elapsed, u[:, 0, idx]) - elapsed
         # Patients already waiting join their queues in order of how long they have waited.
@@ -140,28 +142,22 @@ def _longer_than(dist: Distribution, elapsed: np.ndarray, u: np.ndarray) -> np.n
     return np.asarray(np.where(tail > 1e-12, np.maximum(draws, elapsed), elapsed), dtype=float)
 
 
-def _length_biased(dist: Distribution, u: np.ndarray) -> np.ndarray:
-    """Draws of the whole stay of someone met at a random moment (longer stays are likelier)."""
+def _length_biased(rng: np.random.Generator, dist: Distribution, size: int) -> np.ndarray:
+    """Draws of the whole stay of someone met at a random moment (longer stays are likelier:
+    the density is proportional to length × the stay's own density)."""
     match dist.family:
         case "fixed":
-            return np.asarray(dist.a + 0 * u, dtype=float)
+            return np.full(size, dist.a)
         case "exponential":
-            return np.asarray(stats.gamma(a=2, scale=dist.a).ppf(u), dtype=float)
+            return rng.gamma(2.0, dist.a, size)
         case "lognormal":
-            return np.asarray(
-                stats.lognorm(s=dist.b, scale=np.exp(dist.a + dist.b**2)).ppf(u), dtype=float
-            )
+            return rng.lognormal(dist.a + dist.b**2, dist.b, size)
         case "gamma":
-            return np.asarray(stats.gamma(a=dist.a + 1, scale=dist.b).ppf(u), dtype=float)
+            return rng.gamma(dist.a + 1.0, dist.b, size)
         case "weibull":
-            return np.asarray(
-                dist.b * stats.gamma(a=1 + 1 / dist.a).ppf(u) ** (1 / dist.a), dtype=float
-            )
-    values = np.sort(np.array(dist.values))
-    cumulative = np.cumsum(values) / values.sum()
-    return np.asarray(
-        values[np.minimum(np.searchsorted(cumulative, u), len(values) - 1)], dtype=float
-    )
+            return np.asarray(dist.b * rng.gamma(1.0 + 1.0 / dist.a, 1.0, size) ** (1.0 / dist.a))
+    values = np.array(dist.values)
+    return rng.choice(values, size, p=values / values.sum())
 
 
 def compile_model(

@@ -143,7 +143,7 @@ def _unrolled(ring, head, size, capacity):  # type: ignore[no-untyped-def]
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _replication(seed, out, record_from, start_weekday, model, init_time):  # type: ignore[no-untyped-def]
     (
         capacity_calendar,
