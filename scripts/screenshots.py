@@ -91,9 +91,7 @@ def main() -> None:
             for scenario in ("demand-plus-8.toml", "reablement-plus-20.toml", "interim-beds.toml"):
                 planner.check(f"input[value='{scenario}']")
             planner.click("button:has-text('Run')")
-            planner.wait_for_function(
-                "document.querySelectorAll('.hf-chart canvas').length === 2", timeout=600_000
-            )
+            planner.locator(".hf-chart canvas").nth(1).wait_for(timeout=600_000)
             planner.screenshot(path=out / "scenarios.png", full_page=True)
             print(out / "scenarios.png")
             browser.close()

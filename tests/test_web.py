@@ -547,8 +547,10 @@ def test_a_coordinator_runs_scenarios_and_compares_them(site: Site, browser: obj
     page.wait_for_function(  # type: ignore[attr-defined]
         "document.querySelectorAll('.hf-chart canvas').length === 2"
     )
-    rows = page.locator("table tbody tr th").all_inner_texts()  # type: ignore[attr-defined]
+    rows = page.locator("table").first.locator("tbody tr th").all_inner_texts()  # type: ignore[attr-defined]
     assert rows == ["Baseline", "Demand +8%"]
+    by_pathway = page.locator("table").nth(1).inner_text()  # type: ignore[attr-defined]
+    assert "by pathway" in by_pathway and "P3" in by_pathway
     assert not errors, errors
     runs = rows_of(site, select(t.simulation_runs.c.status, t.simulation_runs.c.requested_by))
     assert ("done", "coordinator@qde.test") in [tuple(r) for r in runs]  # type: ignore[arg-type]

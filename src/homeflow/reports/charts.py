@@ -119,13 +119,15 @@ def spc_spec(
 
 def fan_spec(rows: list[dict[str, Any]], title: str, unit: str, width: int = 300) -> dict[str, Any]:
     """A fan chart per scenario, side by side on one scale: the 5-95% and 25-75% bands of the
-    replications and their median. `rows`: scenario, date, p5, p25, p50, p75, p95."""
+    replications and their median. `rows`: scenario, date, p5, p25, p50, p75, p95; the
+    scenarios are shown in the order they first appear."""
     x = {"field": "date", "type": "temporal", "title": None}
+    scenarios = list(dict.fromkeys(row["scenario"] for row in rows))
     return {
         "$schema": SCHEMA,
         "title": title,
         "data": {"values": rows},
-        "facet": {"field": "scenario", "type": "nominal", "title": None, "sort": None},
+        "facet": {"field": "scenario", "type": "nominal", "title": None, "sort": scenarios},
         "columns": 2,
         "resolve": {"scale": {"y": "shared"}},
         "spec": {

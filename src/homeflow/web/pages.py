@@ -63,6 +63,8 @@ def _reference() -> dict[str, Any]:
 
 templates.env.globals.update(_reference())
 templates.env.filters["label"] = lambda value: str(value).replace("-", " ").capitalize()
+templates.env.filters["count"] = lambda value: f"{value:,.0f}".replace("-", "−")
+templates.env.filters["pounds"] = lambda value: ("−£" if value < 0 else "£") + f"{abs(value):,.0f}"
 templates.env.filters["when"] = lambda instant: (
     "" if instant is None else instant.astimezone(SYSTEM_ZONE).strftime("%d %b %Y %H:%M")
 )

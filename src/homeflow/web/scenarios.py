@@ -21,7 +21,14 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
 from homeflow.reports.charts import fan_spec, spec_json
 from homeflow.sim.calibrate import census_at
-from homeflow.sim.model import Model, Scenario, parse_model, parse_scenario, with_forecasts
+from homeflow.sim.model import (
+    PATHWAYS,
+    Model,
+    Scenario,
+    parse_model,
+    parse_scenario,
+    with_forecasts,
+)
 from homeflow.sim.runner import simulate
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
@@ -88,6 +95,15 @@ def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
             "totals": result.totals().round(1).to_dict("records"),
             "occupancy": result.fan("occupancy", hospital).to_dict("records"),
             "nctr": result.fan("nctr", hospital).to_dict("records"),
+            # NCTR patients by pathway on the last day, per scenario.
+            "pathways": {
+                pathway: result.fan(f"nctr_{pathway.lower()}", hospital)
+                .groupby("scenario", sort=False)
+                .last()
+                .reset_index()
+                .to_dict("records")
+                for pathway in PATHWAYS
+            },
             "services": hospital,
         }
         runs.mark(engine, run_id, runs.DONE, results=results)
