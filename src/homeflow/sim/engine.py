@@ -143,6 +143,37 @@ def _unrolled(ring, head, size, capacity):  # type: ignore[no-untyped-def]
     return out
 
 
+@njit(cache=True)
+def _count_change(counts, area, last, s, t, change):  # type: ignore[no-untyped-def]
+    """Change a service's count at time t, first adding the time at the old count to its area."""
+    area[s] += counts[s] * (t - last[s])
+    last[s] = t
+    counts[s] += change
+
+
+@njit(cache=True)
+def _leave(s, t, t_in, occ, area_occ, last_occ, day):  # type: ignore[no-untyped-def]
+    _count_change(occ, area_occ, last_occ, s, t, -1)
+    day[s, DEPARTURES] += 1.0
+    day[s, SOJOURN_DAYS] += t - t_in
+
+
+@njit(cache=True)
+def _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr):  # type: ignore[no-untyped-def]
+    _count_change(nctr, area_nctr, last_nctr, s, t, -1)
+    nctr_k[s, k] -= 1
+
+
+@njit(cache=True)
+def _wake(s, in_work, work, wn):  # type: ignore[no-untyped-def]
+    """Put a service on the list of those that may now take someone; the list's new length."""
+    if not in_work[s]:
+        in_work[s] = True
+        work[wn] = s
+        wn += 1
+    return wn
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _replication(seed, out, record_from, start_weekday, model, init_time):  # type: ignore[no-untyped-def]
     (
@@ -227,10 +258,7 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
             if is_placement[s]:
                 # Whole placements unused by midnight are gone; a part-placement carries over.
                 budget[s] = budget[s] - np.floor(budget[s]) + placement_allowance[s, d]
-            if not in_work[s]:
-                in_work[s] = True
-                work[wn] = s
-                wn += 1
+            wn = _wake(s, in_work, work, wn)
 
         # The day's arrivals, each service's already in time order (uniform order statistics
         # from exponential spacings, so no sort), taken by a merge across services.
@@ -282,19 +310,9 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
                         q_head[s] = (h + 1) % q_origin.shape[1]
                         q_size[s] -= 1
                         # The patient leaves the bed they were kept in.
-                        area_nctr[o] += nctr[o] * (t - last_nctr[o])
-                        last_nctr[o] = t
-                        nctr[o] -= 1
-                        nctr_k[o, k] -= 1
-                        area_occ[o] += occ[o] * (t - last_occ[o])
-                        last_occ[o] = t
-                        occ[o] -= 1
-                        day[o, DEPARTURES] += 1.0
-                        day[o, SOJOURN_DAYS] += t - t_origin
-                        if not in_work[o]:
-                            in_work[o] = True
-                            work[wn] = o
-                            wn += 1
+                        _stop_waiting(o, k, t, nctr, nctr_k, area_nctr, last_nctr)
+                        _leave(o, t, t_origin, occ, area_occ, last_occ, day)
+                        wn = _wake(o, in_work, work, wn)
                     else:
                         h = x_head[s]
                         day[s, WAIT_DAYS] += t - x_arrived[s, h]
@@ -304,9 +322,7 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
                     if is_placement[s]:
                         day[s, DEPARTURES] += 1.0
                         continue
-                    area_occ[s] += occ[s] * (t - last_occ[s])
-                    last_occ[s] = t
-                    occ[s] += 1
+                    _count_change(occ, area_occ, last_occ, s, t, 1)
                     if hn == ht.shape[0]:
                         ht, hp, h0 = _grown(ht), _grown(hp), _grown(h0)
                     stay = _draw(los_dist[s], dist_kind, dist_a, dist_b, emp, emp_n)
@@ -338,10 +354,8 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
                     x_head[:] = 0
                 x_arrived[s, (x_head[s] + x_size[s]) % x_arrived.shape[1]] = t
                 x_size[s] += 1
-                if x_arrived_now and not in_work[s]:
-                    in_work[s] = True
-                    work[wn] = s
-                    wn += 1
+                if x_arrived_now:
+                    wn = _wake(s, in_work, work, wn)
                 continue
 
             t = next_heap
@@ -353,23 +367,14 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
             if payload & 1 == _READY:
                 u = np.random.random()
                 if u >= nctr_probability[s]:
-                    area_occ[s] += occ[s] * (t - last_occ[s])
-                    last_occ[s] = t
-                    occ[s] -= 1
-                    day[s, DEPARTURES] += 1.0
-                    day[s, SOJOURN_DAYS] += t - t_in
-                    if not in_work[s]:
-                        in_work[s] = True
-                        work[wn] = s
-                        wn += 1
+                    _leave(s, t, t_in, occ, area_occ, last_occ, day)
+                    wn = _wake(s, in_work, work, wn)
                     continue
                 u = np.random.random()
                 k = 0
                 while k < PATHWAYS - 1 and u >= mix_cumulative[s, k]:
                     k += 1
-                area_nctr[s] += nctr[s] * (t - last_nctr[s])
-                last_nctr[s] = t
-                nctr[s] += 1
+                _count_change(nctr, area_nctr, last_nctr, s, t, 1)
                 nctr_k[s, k] += 1
                 if wait_dist[s, k] >= 0:
                     wait = _draw(wait_dist[s, k], dist_kind, dist_a, dist_b, emp, emp_n)
@@ -383,19 +388,9 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
             # Ready to transfer: leave now if the pathway needs no service, else queue for it.
             j = destination[s, k]
             if j < 0:
-                area_nctr[s] += nctr[s] * (t - last_nctr[s])
-                last_nctr[s] = t
-                nctr[s] -= 1
-                nctr_k[s, k] -= 1
-                area_occ[s] += occ[s] * (t - last_occ[s])
-                last_occ[s] = t
-                occ[s] -= 1
-                day[s, DEPARTURES] += 1.0
-                day[s, SOJOURN_DAYS] += t - t_in
-                if not in_work[s]:
-                    in_work[s] = True
-                    work[wn] = s
-                    wn += 1
+                _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr)
+                _leave(s, t, t_in, occ, area_occ, last_occ, day)
+                wn = _wake(s, in_work, work, wn)
                 continue
             if q_size[j] == q_origin.shape[1]:
                 qw = 2 * qw
@@ -410,16 +405,11 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
             q_t0[j, slot] = t_in
             q_joined[j, slot] = t
             q_size[j] += 1
-            if not in_work[j]:
-                in_work[j] = True
-                work[wn] = j
-                wn += 1
+            wn = _wake(j, in_work, work, wn)
 
         for s in range(n_services):
-            area_occ[s] += occ[s] * (day_end - last_occ[s])
-            last_occ[s] = day_end
-            area_nctr[s] += nctr[s] * (day_end - last_nctr[s])
-            last_nctr[s] = day_end
+            _count_change(occ, area_occ, last_occ, s, day_end, 0)
+            _count_change(nctr, area_nctr, last_nctr, s, day_end, 0)
             if d >= record_from:
                 row = out[d - record_from, s]
                 row[:] = day[s]
