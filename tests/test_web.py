@@ -552,8 +552,18 @@ def test_a_coordinator_runs_scenarios_and_compares_them(site: Site, browser: obj
     by_pathway = page.locator("table").nth(1).inner_text()  # type: ignore[attr-defined]
     assert "by pathway" in by_pathway and "P3" in by_pathway
     assert not errors, errors
-    runs = rows_of(site, select(t.simulation_runs.c.status, t.simulation_runs.c.requested_by))
-    assert ("done", "coordinator@qde.test") in [tuple(r) for r in runs]  # type: ignore[arg-type]
+    runs = rows_of(
+        site,
+        select(
+            t.simulation_runs.c.id, t.simulation_runs.c.status, t.simulation_runs.c.requested_by
+        ),
+    )
+    done = [r for r in runs if tuple(r)[1:] == ("done", "coordinator@qde.test")]  # type: ignore[arg-type]
+    assert done
+    totals = signed_in(site, "coordinator@qde.test").get(f"/scenarios/runs/{done[-1][0]}.csv")  # type: ignore[index]
+    lines = totals.text.splitlines()
+    assert totals.status_code == 200 and lines[0].startswith("scenario,delayed_bed_days_mean")
+    assert [line.split(",")[0] for line in lines[1:]] == ["Baseline", "Demand +8%"]
     page.close()  # type: ignore[attr-defined]
 
 

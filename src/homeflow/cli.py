@@ -704,6 +704,8 @@ def simulate_command(
     from contextlib import ExitStack
     from datetime import UTC, datetime
 
+    import pandas as pd
+
     from homeflow.sim.calibrate import census_at
     from homeflow.sim.model import parse_model, parse_scenario, with_forecasts
     from homeflow.sim.runner import simulate
@@ -764,6 +766,9 @@ def simulate_command(
                 "saved vs baseline": f"{r.bed_days_saved_mean:,.0f}",
                 "cost £": f"{r.cost_mean:,.0f}",
                 "extra cost £": f"{r.extra_cost_mean:,.0f}",
+                "£ per bed-day saved": ""
+                if pd.isna(r.cost_per_bed_day_saved)
+                else f"{r.cost_per_bed_day_saved:,.0f}",
                 "turned away": f"{r.turned_away_mean:,.1f}",
             }
             for r in summary.itertuples()
@@ -774,6 +779,7 @@ def simulate_command(
             "saved vs baseline",
             "cost £",
             "extra cost £",
+            "£ per bed-day saved",
             "turned away",
         ],
         OutputFormat.TABLE,

@@ -145,6 +145,12 @@ class SimulationResult:
             row["bed_days_saved_mean"] = saved.mean()
             row["bed_days_saved_p5"], row["bed_days_saved_p95"] = np.percentile(saved, (5, 95))
             row["extra_cost_mean"] = (cost - base_cost).mean()
+            # What each bed-day saved costs; nothing when the scenario saves none.
+            row["cost_per_bed_day_saved"] = (
+                row["extra_cost_mean"] / row["bed_days_saved_mean"]
+                if row["bed_days_saved_mean"] > 0
+                else None
+            )
             rows.append(row)
         return pd.DataFrame(rows)
 

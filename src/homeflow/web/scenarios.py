@@ -6,6 +6,8 @@ GIL, so pages keep being answered while it works)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
@@ -92,7 +95,10 @@ def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
         )
         hospital = _hospital_services(model)
         results = {
-            "totals": result.totals().round(1).to_dict("records"),
+            "totals": [
+                {k: None if pd.isna(v) else v for k, v in row.items()}
+                for row in result.totals().round(2).to_dict("records")
+            ],
             "occupancy": result.fan("occupancy", hospital).to_dict("records"),
             "nctr": result.fan("nctr", hospital).to_dict("records"),
             # NCTR patients by pathway on the last day, per scenario.
@@ -208,6 +214,24 @@ def scenario_router(engine: Engine, folder: Path) -> APIRouter:
         )
         _background.submit(_run_in_background, engine, run_id, folder)
         return RedirectResponse(f"/scenarios/runs/{run_id}", status_code=303)
+
+    @router.get("/scenarios/runs/{run_id}.csv")
+    def run_csv(request: Request, run_id: int) -> Response:
+        """The per-scenario totals, for the board paper."""
+        session_of(engine, request)
+        run = runs.get_run(engine, run_id)
+        if run is None or not run["results"]:
+            raise access.NotFound(f"finished run {run_id}")
+        totals = run["results"]["totals"]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(totals[0]))
+        writer.writeheader()
+        writer.writerows(totals)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="scenario-run-{run_id}.csv"'},
+        )
 
     @router.get("/scenarios/runs/{run_id}", response_class=HTMLResponse)
     def run_page(request: Request, run_id: int) -> HTMLResponse:
