@@ -770,6 +770,7 @@ def simulate_command(
                 if pd.isna(r.cost_per_bed_day_saved)
                 else f"{r.cost_per_bed_day_saved:,.0f}",
                 "turned away": f"{r.turned_away_mean:,.1f}",
+                "waiting for a bed at the end": f"{r.waiting_for_a_bed_at_end_p50:,.0f}",
             }
             for r in summary.itertuples()
         ],
@@ -781,6 +782,7 @@ def simulate_command(
             "extra cost £",
             "£ per bed-day saved",
             "turned away",
+            "waiting for a bed at the end",
         ],
         OutputFormat.TABLE,
         f"{reps} replications of {horizon} days from {start.value}; daily results in {out}",

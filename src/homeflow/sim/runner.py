@@ -128,7 +128,8 @@ class SimulationResult:
 
     def totals(self) -> pd.DataFrame:
         """Per scenario, over the horizon: delayed bed-days, cost and patients turned away, with
-        the bed-days and cost saved against the first scenario (paired replications)."""
+        the bed-days and cost saved against the first scenario (paired replications); and the
+        patients waiting for a bed at the end (the median)."""
         rows = []
         base_delayed = self.runs[0].figures[..., engine.DELAYED_BED_DAYS].sum(axis=(1, 2))
         base_cost = self.runs[0].cost().sum(axis=(1, 2))
@@ -136,12 +137,14 @@ class SimulationResult:
             delayed = run.figures[..., engine.DELAYED_BED_DAYS].sum(axis=(1, 2))
             cost = run.cost().sum(axis=(1, 2))
             turned_away = run.figures[..., engine.TURNED_AWAY].sum(axis=(1, 2))
+            waiting = run.figures[:, -1, :, engine.QUEUE].sum(axis=1)
             saved = base_delayed - delayed
             row: dict[str, Any] = {"scenario": run.scenario}
             for name, v in (("delayed_bed_days", delayed), ("cost", cost)):
                 row[f"{name}_mean"] = v.mean()
                 row[f"{name}_p5"], row[f"{name}_p95"] = np.percentile(v, (5, 95))
             row["turned_away_mean"] = turned_away.mean()
+            row["waiting_for_a_bed_at_end_p50"] = np.percentile(waiting, 50)
             row["bed_days_saved_mean"] = saved.mean()
             row["bed_days_saved_p5"], row["bed_days_saved_p95"] = np.percentile(saved, (5, 95))
             row["extra_cost_mean"] = (cost - base_cost).mean()
