@@ -46,7 +46,6 @@ class CompiledModel:
     """Everything the engine needs, as arrays; picklable, so it travels to Dask workers."""
 
     services: tuple[str, ...]
-    units: tuple[str, ...]
     first_day: date  # the first recorded day
     horizon: int
     record_from: int  # warm-up days simulated before the first recorded day
@@ -258,7 +257,6 @@ def compile_model(
         emp[j, : len(dist.values)] = dist.values
     return CompiledModel(
         services=tuple(s.name for s in services),
-        units=tuple(s.unit for s in services),
         first_day=first_day,
         horizon=horizon,
         record_from=warmup,

@@ -15,7 +15,7 @@ import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import tomlkit
@@ -190,9 +190,6 @@ class Model:
             if s.name == name:
                 return s
         raise InvalidInput("service", f"no service is named {name!r}")
-
-    def days(self, horizon: int) -> list[date]:
-        return [self.start + timedelta(days=d) for d in range(horizon)]
 
 
 def _number(where: str, value: Any, low: float, *, strict: bool = False) -> float:
