@@ -231,7 +231,7 @@ def calibrate(
     if P2_SERVICE in used or step_down_sites:
         stays = left[left.site_code.isin(step_down_sites)]
         beds_p2 = float(by_site[by_site.site_code.isin(step_down_sites)].beds.sum())
-        los = fit_duration(stays.admitted_at.pipe(lambda a: _days(stays.discharged_at, a)))
+        los = fit_duration(_days(stays.discharged_at, stays.admitted_at))
         direct = admitted[admitted.site_code.isin(step_down_sites)]
         external = max(0.0, len(direct) / n_days - pathway_flows["P2"])
         services.append(

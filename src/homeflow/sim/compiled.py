@@ -193,7 +193,6 @@ def compile_model(
     mix = np.zeros((n, len(PATHWAYS)))
     days = [day0 + timedelta(days=d) for d in range(n_days)]
     for i, s in enumerate(services):
-        dated = dict(s.arrivals.dated) if s.arrivals is not None else {}
         for d, day in enumerate(days):
             cap = s.capacity_on(day)
             if s.unit == "placements":
@@ -202,7 +201,7 @@ def compile_model(
                 allowance[i, d] = (cap or 0.0) / working if open_today else 0.0
             capacity[i, d] = engine.UNLIMITED if cap is None else round(cap)
             if s.arrivals is not None:
-                rates[i, d] = dated.get(day, s.arrivals.rate_on(day))
+                rates[i, d] = s.arrivals.rate_on(day)
         los[i] = dist_id(s.length_of_stay)
         mix[i] = np.cumsum(s.pathway_mix)
         for k, name in enumerate(PATHWAYS):

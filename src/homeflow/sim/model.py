@@ -13,7 +13,7 @@ import csv
 import io
 import math
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -115,11 +115,11 @@ class Arrivals:
     forecast_file: str | None = None  # `homeflow forecast` output the dated means come from
     forecast_series: str | None = None
 
-    def rate_on(self, day: date, factor: float = 1.0) -> float:
+    def rate_on(self, day: date) -> float:
         for when, rate in self.dated:
             if when == day:
-                return rate * factor
-        return self.per_day * self.weekday[day.weekday()] * self.month[day.month - 1] * factor
+                return rate
+        return self.per_day * self.weekday[day.weekday()] * self.month[day.month - 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,8 @@ def _date(where: str, value: Any) -> date:
         raise InvalidInput(where, f"must be a date like 2026-12-01, not {value!r}") from None
 
 
-def _choice(where: str, value: Any, allowed: tuple[str, ...]) -> str:
+def one_of(where: str, value: Any, allowed: Collection[str]) -> str:
+    """`value` if it is one of `allowed`; else the field is refused, naming what is allowed."""
     if value not in allowed:
         raise InvalidInput(where, f"must be one of {', '.join(allowed)}, not {value!r}")
     return str(value)
@@ -255,7 +256,7 @@ def _service(where: str, table: Any) -> Service:
     if not isinstance(table, dict) or not isinstance(table.get("name"), str):
         raise InvalidInput(f"{where}.name", "every service needs a name")
     where = f"service {table['name']!r}"
-    unit = _choice(f"{where}.unit", table.get("unit", "beds"), UNITS)
+    unit = one_of(f"{where}.unit", table.get("unit", "beds"), UNITS)
     capacity = table.get("capacity")
     if capacity is not None:
         capacity = _number(f"{where}.capacity", capacity, 0.0)
@@ -290,7 +291,7 @@ def _service(where: str, table: Any) -> Service:
     mix = _mix(f"{where}.discharge.pathway_mix", discharge.get("pathway_mix", {"P0": 1.0}))
     pathways = {}
     for name, p in table.get("pathway", {}).items():
-        _choice(f"{where}.pathway", name, PATHWAYS)
+        one_of(f"{where}.pathway", name, PATHWAYS)
         if not isinstance(p, dict):
             raise InvalidInput(f"{where}.pathway.{name}", "must be a table")
         wait = (
@@ -308,8 +309,8 @@ def _service(where: str, table: Any) -> Service:
         unit=unit,
         sites=tuple(str(c) for c in table.get("sites", [])),
         capacity=capacity,
-        when_full=_choice(f"{where}.when_full", table.get("when_full", "queue"), WHEN_FULL),
-        transfers=_choice(f"{where}.transfers", table.get("transfers", "all"), TRANSFERS),
+        when_full=one_of(f"{where}.when_full", table.get("when_full", "queue"), WHEN_FULL),
+        transfers=one_of(f"{where}.transfers", table.get("transfers", "all"), TRANSFERS),
         arrivals=arrivals,
         length_of_stay=los,
         nctr_probability=nctr,
@@ -410,8 +411,8 @@ def parse_scenario(text: str, where: str = "scenario") -> Scenario:
             k: _mix(f"pathway_mix.{k}", v) for k, v in data.get("pathway_mix", {}).items()
         },
         routes={
-            k: {p: str(to) for p, to in v.items() if _choice(f"route.{k}", p, PATHWAYS)}
-            for k, v in data.get("route", {}).items()
+            service: {one_of(f"route.{service}", p, PATHWAYS): str(to) for p, to in table.items()}
+            for service, table in data.get("route", {}).items()
         },
         new_services=tuple(
             _service(f"service[{i}]", s) for i, s in enumerate(data.get("service", []))

@@ -76,8 +76,6 @@ class ScenarioRun:
 @dataclass(frozen=True)
 class SimulationResult:
     runs: tuple[ScenarioRun, ...]
-    reps: int
-    seed: int
 
     def daily(self) -> pd.DataFrame:
         """Per scenario, day, service and measure: the mean and percentiles over replications."""
@@ -208,4 +206,4 @@ def simulate(
         )
         for c, s in enumerate((BASELINE, *scenarios))
     )
-    return SimulationResult(runs, reps, seed)
+    return SimulationResult(runs)

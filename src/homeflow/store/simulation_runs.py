@@ -82,7 +82,8 @@ def interrupt_unfinished(engine: Engine) -> None:
 def _run(row: Any) -> dict[str, Any]:
     run = dict(row._mapping)
     run["scenarios"] = json.loads(run["scenarios"])
-    run["results"] = json.loads(run["results"]) if run["results"] else None
+    if "results" in run:
+        run["results"] = json.loads(run["results"]) if run["results"] else None
     run["created_at"] = from_db_time(run["created_at"])
     run["finished_at"] = from_db_time(run["finished_at"])
     return run
@@ -97,15 +98,8 @@ def get_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
 
 
 def recent_runs(engine: Engine, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest runs, without their results (the list does not show them)."""
     runs = t.simulation_runs
     query = select(*(c for c in runs.c if c.name != "results")).order_by(runs.c.id.desc())
     with db.reading(engine) as conn:
-        rows = conn.execute(query.limit(limit)).all()
-    return [
-        {
-            **row._mapping,
-            "scenarios": json.loads(row.scenarios),
-            "created_at": from_db_time(row.created_at),
-        }
-        for row in rows
-    ]
+        return [_run(row) for row in conn.execute(query.limit(limit))]

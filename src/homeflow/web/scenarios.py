@@ -28,6 +28,7 @@ from homeflow.sim.model import (
     PATHWAYS,
     Model,
     Scenario,
+    one_of,
     parse_model,
     parse_scenario,
     with_forecasts,
@@ -181,16 +182,11 @@ def scenario_router(engine: Engine, folder: Path) -> APIRouter:
         errors: list[InvalidInput] = []
         checked: dict[str, Any] = {}
         for name, check in (
-            ("model", lambda v: v if v in models else _refuse("model", "choose a model")),
+            ("model", lambda v: one_of("model", v, sorted(models))),
             ("reps", lambda v: _whole("reps", v, 1, MAX_REPS)),
             ("horizon", lambda v: _whole("horizon", v, 1, MAX_HORIZON)),
             ("seed", lambda v: _whole("seed", v, 0, 2**31 - 1)),
-            (
-                "start",
-                lambda v: (
-                    v if v in ("census", "empty") else _refuse("start", "choose census or empty")
-                ),
-            ),
+            ("start", lambda v: one_of("start", v, ("census", "empty"))),
         ):
             try:
                 checked[name] = check(form.get(name, ""))
@@ -266,7 +262,3 @@ def scenario_router(engine: Engine, folder: Path) -> APIRouter:
         return response
 
     return router
-
-
-def _refuse(field: str, reason: str) -> Any:
-    raise InvalidInput(field, reason)
