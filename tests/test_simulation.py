@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from datetime import date
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim import engine as e
@@ -430,9 +431,20 @@ def test_calibrate_then_simulate_from_the_census(demo_url: str, tmp_path: Path) 
     done = homeflow(demo_url, "calibrate", "--from", "2026-02-01", "--to", "2026-03-31", "--out", str(model_file))  # fmt: skip
     assert done.returncode == 0, done.stderr
     model = parse_model(model_file.read_text())
-    # The fitted arrivals reproduce the admissions the history holds.
+    # The fitted arrivals are the admissions the history holds, counted here from the spells.
     acute = model.service("RX101 Riverside General Hospital")
-    assert acute.arrivals is not None and 55 < acute.arrivals.per_day * 1.0 < 90
+    spells = create_engine(demo_url)
+    with spells.connect() as conn:
+        admitted = conn.execute(
+            text(
+                "SELECT count(*) FROM spells WHERE site_code = 'RX101'"
+                " AND status IN ('admitted', 'discharged')"
+                " AND admitted_at >= '2026-02-01 00:00:00' AND admitted_at < '2026-03-31 23:00:00'"
+            )  # local days: GMT until 29 March, BST after
+        ).scalar_one()
+    spells.dispose()
+    assert acute.arrivals is not None
+    assert acute.arrivals.per_day == pytest.approx(admitted / 59, abs=0.001)
     assert 0 < acute.nctr_probability < 1 and acute.capacity == 704
     assert {"P1 home-based care", "P2 community beds", "P3 care home placements"} <= {
         s.name for s in model.services
@@ -445,12 +457,18 @@ def test_calibrate_then_simulate_from_the_census(demo_url: str, tmp_path: Path) 
     results = pd.read_parquet(out)
     assert set(results.scenario) == {"Baseline", "Demand +8%"}
     assert set(results.columns) >= {"date", "service", "measure", "mean", "p5", "p50", "p95"}
-    first = results[(results.date == results.date.min()) & (results.measure == "occupancy")]
-    # Day one of a census start is close to the database's own census, not empty.
-    census = homeflow(demo_url, "census", "--format", "json")
-    assert census.returncode == 0
-    occupied = first[first.service == acute.name].p50.iloc[0]
-    assert occupied > 0.5 * acute.capacity  # type: ignore[operator]
+    # A census start begins with the patients the database has in RX101's beds: on day one,
+    # those at midnight plus those who left less those who came (means over replications).
+    census = homeflow(demo_url, "census", "--date", "2026-03-31", "--format", "json")
+    in_beds = sum(r["occupied"] for r in json.loads(census.stdout) if r["site_code"] == "RX101")
+    first = results[
+        (results.date == results.date.min())
+        & (results.service == acute.name)
+        & (results.scenario == "Baseline")
+    ]
+    day_one = first.set_index("measure")["mean"]
+    started = day_one["occupancy"] + day_one["departures"] - day_one["admissions"]
+    assert started == pytest.approx(in_beds)
     ordered = results[results.measure == "delayed_bed_days"]
     assert (ordered.p5 <= ordered.p50).all() and (ordered.p50 <= ordered.p95).all()
 

@@ -330,13 +330,19 @@ def browser_sign_in(browser: object, site: Site, email: str) -> object:
     return page
 
 
+def browser_errors(page: object) -> list[str]:
+    """Every script error and console error the page meets from now on."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    return errors
+
+
 def test_a_discharge_team_day_in_the_browser(site: Site, browser: object) -> None:
     """Sign in, open a whiteboard, set an EDD, mark a patient not meeting the criteria to
     reside with a delay reason, find them on the daily call, add an action, sign out."""
     page = browser_sign_in(browser, site, "flow@rx1.test")
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    errors = browser_errors(page)
     ward = rx1_ward_with_patients(site)
     page.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
     page.click(f'a[href="/wards/{ward}"]')  # type: ignore[attr-defined]
@@ -439,9 +445,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
 
 def test_the_measures_dashboard_draws_each_kpi_as_an_spc_chart(site: Site, browser: object) -> None:
     page = browser_sign_in(browser, site, "coordinator@qde.test")
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    errors = browser_errors(page)
     page.goto(site.base + "/measures?level=org&place=RX1")  # type: ignore[attr-defined]
     cards = page.locator(".nhsuk-card")  # type: ignore[attr-defined]
     assert cards.count() >= 10
@@ -531,9 +535,7 @@ def test_an_inline_edit_works_without_javascript(site: Site) -> None:
 
 def test_a_coordinator_runs_scenarios_and_compares_them(site: Site, browser: object) -> None:
     page = browser_sign_in(browser, site, "coordinator@qde.test")
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
+    errors = browser_errors(page)
     page.goto(site.base + "/scenarios")  # type: ignore[attr-defined]
     # A scenario file with a mistake is listed with the field at fault, and cannot be picked.
     assert "broken.toml: cannot be used, demand: must be a number" in page.content()  # type: ignore[attr-defined]
