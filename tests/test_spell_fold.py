@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from homeflow.domain import events as ev
 from homeflow.domain import flow
-from homeflow.domain.spell import SpellStatus, fold_spell
+from homeflow.domain.spell import SpellFold, SpellStatus, fold_spell
 from tests.streams import arrival_order, spell_stream
 
 
@@ -125,3 +125,35 @@ def test_folding_only_the_census_event_types_gives_the_same_census_and_returns(
     assert list(flow.census_contributions(part, first, last)) == list(
         flow.census_contributions(whole, first, last)
     )
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None)
+def test_a_fold_extended_batch_by_batch_equals_folding_everything_at_once(
+    data: st.DataObject,
+) -> None:
+    ordered = sorted(data.draw(spell_stream()), key=lambda e: e.fold_order)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(ordered)), max_size=4)))
+    fold: SpellFold | None = SpellFold("S1")
+    for start, end in zip([0, *cuts], [*cuts, len(ordered)], strict=True):
+        assert fold is not None
+        before = fold.state()
+        fold = fold.extended(ordered[start:end])
+        # Extending never changes the fold it extends (a refused event must leave it as it was).
+        assert fold is not None
+        assert fold_spell("S1", ordered[:start]) == before
+    assert fold is not None
+    assert fold.state() == fold_spell("S1", ordered)
+
+
+@given(spell_stream())
+@settings(max_examples=30, deadline=None)
+def test_a_fold_refuses_an_event_that_sorts_before_those_it_holds(
+    stream: list[ev.Event],
+) -> None:
+    ordered = sorted(stream, key=lambda e: e.fold_order)
+    assume(len(ordered) > 1)
+    fold = SpellFold("S1").extended(ordered[1:])
+    assert fold is not None
+    assert fold.extended(ordered[:1]) is None
+    assert fold.state() == fold_spell("S1", ordered[1:])

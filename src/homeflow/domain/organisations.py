@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from homeflow.domain.errors import InvalidInput
 
@@ -91,6 +92,9 @@ def is_valid_nhs_number(value: str) -> bool:
     return nhs_number_check_digit(digits[:9]) == int(digits[9])
 
 
+# Every event and patient naming a person checks their number: a feed names the same few
+# thousand people again and again.
+@lru_cache(maxsize=1 << 16)
 def normalise_nhs_number(value: str, field: str = "nhs_number") -> str:
     digits = value.replace(" ", "").replace("-", "")
     if len(digits) != 10 or not digits.isdigit():

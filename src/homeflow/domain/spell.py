@@ -202,36 +202,87 @@ class _Fold:
         if self.reasons and self.reasons[-1].end is None:
             self.reasons[-1] = replace(self.reasons[-1], end=at)
 
+    def copy(self) -> _Fold:
+        return _Fold(
+            state=self.state,
+            movements=list(self.movements),
+            leave=list(self.leave),
+            episodes=list(self.episodes),
+            reasons=list(self.reasons),
+            ratings=dict(self.ratings),
+            referrals=dict(self.referrals),
+            actions=dict(self.actions),
+            reviews=list(self.reviews),
+            anomalies=list(self.anomalies),
+            before_admission=list(self.before_admission),
+        )
+
 
 def fold_spell(spell_key: str, spell_events: Iterable[ev.Event]) -> SpellState:
     """The state of one spell from its events, whatever order they arrived in."""
-    ordered = sorted(spell_events, key=lambda e: e.fold_order)
-    f = _Fold(SpellState(spell_key=spell_key, status=SpellStatus.ORPHAN))
-    for event in ordered:
-        _apply(f, event)
-    s = f.state
-    if s.admitted_at is not None:
-        for key, what, at in f.before_admission:
-            f.anomalies.append(
-                Anomaly(key, "occurred_at", f"{what} at {at.isoformat()} is before the admission")
-            )
-    stays = _ward_stays(
-        f.movements, s.discharged_at if s.status is SpellStatus.DISCHARGED else None
-    )
-    return replace(
-        s,
-        ward_stays=stays,
-        leave=tuple(f.leave),
-        delay_episodes=tuple(f.episodes),
-        delay_reasons=tuple(f.reasons),
-        day_ratings=tuple(sorted(f.ratings.values(), key=lambda r: r.day)),
-        referrals=tuple(f.referrals.values()),
-        actions=tuple(f.actions.values()),
-        stranded_reviews=tuple(f.reviews),
-        anomalies=tuple(f.anomalies),
-        event_count=len(ordered),
-        last_event_at=ordered[-1].occurred_at if ordered else None,
-    )
+    fold = SpellFold(spell_key).extended(spell_events)
+    assert fold is not None  # an empty fold takes events in any order
+    return fold.state()
+
+
+class SpellFold:
+    """A spell folded as far as the events so far. Later events extend it without refolding
+    the earlier ones, since a feed sends most of a spell's events in order; one that sorts
+    before those already folded needs `fold_spell` over them all."""
+
+    __slots__ = ("_count", "_fold", "_last_event_at", "_last_order", "spell_key")
+
+    def __init__(self, spell_key: str) -> None:
+        self.spell_key = spell_key
+        self._fold = _Fold(SpellState(spell_key=spell_key, status=SpellStatus.ORPHAN))
+        self._last_order: tuple[datetime, int, str] | None = None
+        self._count = 0
+        self._last_event_at: datetime | None = None
+
+    def extended(self, spell_events: Iterable[ev.Event]) -> SpellFold | None:
+        """A new fold with these events applied too; None if one sorts before the last."""
+        ordered = sorted(spell_events, key=lambda e: e.fold_order)
+        if not ordered:
+            return self
+        if self._last_order is not None and ordered[0].fold_order <= self._last_order:
+            return None
+        extended = SpellFold(self.spell_key)
+        extended._fold = self._fold.copy()
+        for event in ordered:
+            _apply(extended._fold, event)
+        extended._last_order = ordered[-1].fold_order
+        extended._count = self._count + len(ordered)
+        extended._last_event_at = ordered[-1].occurred_at
+        return extended
+
+    def state(self) -> SpellState:
+        f = self._fold
+        s = f.state
+        anomalies = list(f.anomalies)
+        if s.admitted_at is not None:
+            for key, what, at in f.before_admission:
+                anomalies.append(
+                    Anomaly(
+                        key, "occurred_at", f"{what} at {at.isoformat()} is before the admission"
+                    )
+                )
+        stays = _ward_stays(
+            f.movements, s.discharged_at if s.status is SpellStatus.DISCHARGED else None
+        )
+        return replace(
+            s,
+            ward_stays=stays,
+            leave=tuple(f.leave),
+            delay_episodes=tuple(f.episodes),
+            delay_reasons=tuple(f.reasons),
+            day_ratings=tuple(sorted(f.ratings.values(), key=lambda r: r.day)),
+            referrals=tuple(f.referrals.values()),
+            actions=tuple(f.actions.values()),
+            stranded_reviews=tuple(f.reviews),
+            anomalies=tuple(anomalies),
+            event_count=self._count,
+            last_event_at=self._last_event_at,
+        )
 
 
 def _ward_stays(movements: list[_Movement], discharged_at: datetime | None) -> tuple[WardStay, ...]:

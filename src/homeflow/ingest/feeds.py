@@ -18,7 +18,8 @@ from homeflow.ingest.hl7.parser import parse
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import schema as t
 from homeflow.store.codec import from_db_time, to_db_time
-from homeflow.store.eventlog import append_in, lock_writers
+from homeflow.store.db import insert_rows
+from homeflow.store.eventlog import SpellCache, append_in, lock_writers
 
 APPLIED, DUPLICATE, REJECTED, HELD = "applied", "duplicate", "rejected", "held"
 
@@ -70,9 +71,14 @@ def interpret_hl7(raw: str, mapping: FeedMapping, received_at: datetime) -> Inte
     return Interpreted(raw, event, Outcome(APPLIED, control_id, event_key=event.key), message_type)
 
 
-def settle(conn: Connection, items: Sequence[Interpreted]) -> list[Outcome]:
+def settle(
+    conn: Connection,
+    items: Sequence[Interpreted],
+    cache: SpellCache | None = None,
+    project: bool = True,
+) -> list[Outcome]:
     """Append the events these messages carry; each message's outcome, in order."""
-    result = append_in(conn, [i.event for i in items if i.event is not None])
+    result = append_in(conn, [i.event for i in items if i.event is not None], cache, project)
     rejected = {r.key: r for r in result.rejected}
     applied = set(result.applied)
     outcomes: list[Outcome] = []
@@ -92,10 +98,16 @@ def settle(conn: Connection, items: Sequence[Interpreted]) -> list[Outcome]:
 
 
 def apply_interpreted(
-    conn: Connection, items: Sequence[Interpreted], source: str, kind: str, received_at: datetime
+    conn: Connection,
+    items: Sequence[Interpreted],
+    source: str,
+    kind: str,
+    received_at: datetime,
+    cache: SpellCache | None = None,
+    project: bool = True,
 ) -> list[Outcome]:
     """Append the events of these messages and record each message with its outcome."""
-    outcomes = settle(conn, items)
+    outcomes = settle(conn, items, cache, project)
     rows = [
         {
             "source": source,
@@ -112,20 +124,28 @@ def apply_interpreted(
         }
         for item, outcome in zip(items, outcomes, strict=True)
     ]
-    if rows:
-        conn.execute(insert(t.feed_messages), rows)
+    insert_rows(conn, t.feed_messages, rows)
     return outcomes
 
 
 def receive_hl7(
-    engine: Engine, raw_messages: Sequence[str], mapping: FeedMapping, received_at: datetime
+    engine: Engine,
+    raw_messages: Sequence[str],
+    mapping: FeedMapping,
+    received_at: datetime,
+    cache: SpellCache | None = None,
+    project: bool = True,
 ) -> list[Outcome]:
-    """Apply a batch of HL7 messages in one transaction; outcomes in the same order."""
+    """Apply a batch of HL7 messages in one transaction; outcomes in the same order.
+
+    A long-lived writer passes its `cache`; one that acknowledges before projecting passes
+    `project=False` and calls `catch_up` afterwards.
+    """
     with engine.begin() as conn:
         lock_writers(conn)
         known = registry_mapping(conn, mapping)
         items = [interpret_hl7(raw, known, received_at) for raw in raw_messages]
-        return apply_interpreted(conn, items, mapping.source, "hl7", received_at)
+        return apply_interpreted(conn, items, mapping.source, "hl7", received_at, cache, project)
 
 
 @dataclass(frozen=True, slots=True)

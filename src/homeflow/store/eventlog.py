@@ -11,16 +11,19 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, Select, bindparam, func, select, text
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date
 from homeflow.domain.patient import fold_patients, merged_into
-from homeflow.domain.spell import SpellState, fold_spell
+from homeflow.domain.spell import SpellFold, SpellState, fold_spell
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, event_to_row
+from homeflow.store.db import insert_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +43,12 @@ class AppendResult:
 class EventLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.cache = SpellCache()
 
     def append(self, new_events: Iterable[ev.Event]) -> AppendResult:
         with self.engine.begin() as conn:
             lock_writers(conn)
-            return append_in(conn, list(new_events))
+            return append_in(conn, list(new_events), self.cache)
 
     def bulk_append(
         self,
@@ -91,7 +95,99 @@ def lock_writers(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(7264001)"))
 
 
-def append_in(conn: Connection, batch: Sequence[ev.Event]) -> AppendResult:
+@dataclass
+class StoredSpell:
+    """A spell's events as stored, each with its place in the log, and their fold."""
+
+    events: list[tuple[int, ev.Event]]
+    fold: SpellFold
+    state: SpellState
+    # The state its projection rows hold, and the projections' mark when they were written.
+    projected: tuple[SpellState | None, int] | None = None
+
+
+class SpellCache:
+    """Spells a long-lived writer (the MLLP listener, a bulk import) has read and folded, kept
+    between its transactions so that a spell is read from the log and folded once, not again
+    with every message.
+
+    It is only trusted while this writer is the log's only writer: each transaction first
+    compares the log's last event with the last one this cache saw, and forgets everything if
+    another writer appended since or the log was emptied and refilled.
+    """
+
+    LIMIT = 50_000  # spells; a full cache starts again, so memory stays flat
+
+    def __init__(self) -> None:
+        self.spells: dict[str, StoredSpell] = {}
+        self.head: tuple[int, str] | None = None
+
+    def check(self, conn: Connection) -> None:
+        head = last_event(conn)
+        if head != self.head:
+            self.spells.clear()
+            self.head = head
+
+    def load(self, conn: Connection, spell_keys: Iterable[str]) -> None:
+        missing = [key for key in spell_keys if key not in self.spells]
+        if not missing:
+            return
+        if len(self.spells) + len(missing) > self.LIMIT:
+            self.spells.clear()
+        for key, stored in proj.load_stored_events(conn, missing).items():
+            fold = folded(key, None, [e for _, e in stored], [])
+            self.spells[key] = StoredSpell(stored, fold, fold.state())
+
+    def appended(
+        self,
+        conn: Connection,
+        folds: dict[str, tuple[SpellFold, SpellState]],
+        accepted: dict[str, list[ev.Event]],
+    ) -> None:
+        """Record the events this writer has just inserted, in their places in the log."""
+        placed = conn.execute(_EVENTS_AFTER, {"after": self.head[0] if self.head else 0}).all()
+        if not placed:
+            return
+        seq_of = {key: seq for key, seq in placed}
+        for spell_key, (fold, state) in folds.items():
+            stored = self.spells.setdefault(spell_key, StoredSpell([], fold, state))
+            stored.events.extend((seq_of[event.key], event) for event in accepted[spell_key])
+            stored.fold, stored.state = fold, state
+        last_key, last_seq = placed[-1]
+        self.head = (last_seq, last_key)
+
+
+_LAST_EVENT = select(t.events.c.seq, t.events.c.key).order_by(t.events.c.seq.desc()).limit(1)
+_EVENTS_AFTER = (
+    select(t.events.c.key, t.events.c.seq)
+    .where(t.events.c.seq > bindparam("after"))
+    .order_by(t.events.c.seq)
+)
+
+
+@lru_cache
+def _stored_keys(dialect: str) -> Select[Any]:
+    return select(t.events.c.key).where(proj.one_of_keys(dialect, t.events.c.key))
+
+
+def last_event(conn: Connection) -> tuple[int, str] | None:
+    row = conn.execute(_LAST_EVENT).first()
+    return None if row is None else (row.seq, row.key)
+
+
+def append_in(
+    conn: Connection,
+    batch: Sequence[ev.Event],
+    cache: SpellCache | None = None,
+    project: bool = True,
+) -> AppendResult:
+    """Store the new events of `batch` that make no impossible sequence.
+
+    With `project` (the default) the projections are brought up to date in the same
+    transaction; a writer that answers before projecting (the listener) calls `catch_up` later.
+    """
+    cache = cache if cache is not None else SpellCache()
+    cache.check(conn)
     result = AppendResult()
     fresh: dict[str, ev.Event] = {}
     for event in batch:
@@ -99,47 +195,85 @@ def append_in(conn: Connection, batch: Sequence[ev.Event]) -> AppendResult:
             result.duplicates.append(event.key)
         else:
             fresh[event.key] = event
+    stored_keys = _stored_keys(conn.dialect.name)
     for part in proj.chunks(list(fresh)):
-        for (key,) in conn.execute(
-            select(t.events.c.key).where(proj.one_of(conn, t.events.c.key, part))
-        ):
+        for (key,) in conn.execute(stored_keys, {"keys": list(part)}):
             result.duplicates.append(key)
             del fresh[key]
 
     by_spell: dict[str, list[ev.Event]] = {}
-    patient_ids: set[str] = set()
     for event in fresh.values():
         if event.spell_key is not None:
             by_spell.setdefault(event.spell_key, []).append(event)
-        if (patient_id := getattr(event.payload, "patient_id", None)) is not None:
-            patient_ids.add(patient_id)
-        if isinstance(event.payload, ev.PatientsMerged):
-            patient_ids.add(event.payload.merged_patient_id)
-
-    stored = proj.load_spell_events(conn, by_spell)
-    through = proj.census_through(conn)
-    new_states: list[SpellState] = []
-    previous: dict[str, SpellState | None] = {}
-    delta: proj.CensusDelta = Counter()
+    cache.load(conn, by_spell)
+    new_folds: dict[str, tuple[SpellFold, SpellState]] = {}
+    accepted_by_spell: dict[str, list[ev.Event]] = {}
     for spell_key, incoming in by_spell.items():
-        before = stored.get(spell_key, [])
-        old = fold_spell(spell_key, before) if before else None
-        accepted, state = _accept(spell_key, before, incoming, old, result)
-        if not accepted:
-            continue
-        new_states.append(state)
-        previous[spell_key] = old
-        delta.update(proj.census_delta(old, state, through, earliest_census_day(accepted)))
+        accepted, fold, state = _accept(spell_key, cache.spells.get(spell_key), incoming, result)
+        if accepted:
+            new_folds[spell_key] = (fold, state)
+            accepted_by_spell[spell_key] = accepted
 
     rejected = {r.key for r in result.rejected}
     rows = [event_to_row(e) for e in fresh.values() if e.key not in rejected]
-    for part in proj.chunks(rows, 5000):
-        conn.execute(insert(t.events), list(part))
+    insert_rows(conn, t.events, rows)
     result.applied.extend(r["key"] for r in rows)
-    proj.write_spells(conn, new_states, previous)
-    proj.apply_census_delta(conn, delta)
-    proj.refresh_patients(conn, patient_ids)
+    if rows:
+        cache.appended(conn, new_folds, accepted_by_spell)
+    if project:
+        catch_up(conn, cache)
     return result
+
+
+def catch_up(conn: Connection, cache: SpellCache | None = None) -> int:
+    """Bring the projections up to the end of the log; returns how many events that took.
+
+    Every spell and patient with events past the projections' mark is refolded. A spell's
+    projected state is always the fold of its events up to the mark, so the daily census moves
+    by exactly the difference between that and its fold now.
+    """
+    mark = proj.projected_through(conn)
+    e = t.events
+    pending = conn.execute(
+        select(e.c.seq, e.c.spell_key, e.c.patient_id, e.c.type).where(e.c.seq > mark)
+    ).all()
+    if not pending:
+        return 0
+    cache = cache if cache is not None else SpellCache()
+    cache.check(conn)
+    spell_keys = sorted({r.spell_key for r in pending if r.spell_key is not None})
+    cache.load(conn, spell_keys)
+    through = proj.census_through(conn)
+    states: list[SpellState] = []
+    previous: dict[str, SpellState | None] = {}
+    delta: proj.CensusDelta = Counter()
+    for spell_key in spell_keys:
+        stored = cache.spells[spell_key]
+        if stored.projected is not None and stored.projected[1] == mark:
+            old = stored.projected[0]
+        else:
+            before = [event for seq, event in stored.events if seq <= mark]
+            old = fold_spell(spell_key, before) if before else None
+        states.append(stored.state)
+        previous[spell_key] = old
+        since = earliest_census_day([event for seq, event in stored.events if seq > mark])
+        delta.update(proj.census_delta(old, stored.state, through, since))
+    proj.write_spells(conn, states, previous)
+    proj.apply_census_delta(conn, delta)
+    last = max(r.seq for r in pending)
+    for state in states:
+        cache.spells[state.spell_key].projected = (state, last)
+    patient_ids = {r.patient_id for r in pending if r.patient_id is not None}
+    if any(r.type == ev.PatientsMerged.TYPE for r in pending):
+        for row in conn.execute(
+            select(e).where(e.c.seq > mark, e.c.type == ev.PatientsMerged.TYPE)
+        ):
+            payload = event_from_row(row).payload
+            assert isinstance(payload, ev.PatientsMerged)
+            patient_ids.add(payload.merged_patient_id)
+    proj.refresh_patients(conn, patient_ids)
+    proj.set_projected_through(conn, last)
+    return len(pending)
 
 
 # Events whose effect on the census can reach back before the day they happened.
@@ -159,21 +293,31 @@ def earliest_census_day(incoming: Sequence[ev.Event]) -> date | None:
     return min(days) if days else None
 
 
+def folded(
+    spell_key: str, fold: SpellFold | None, before: list[ev.Event], more: list[ev.Event]
+) -> SpellFold:
+    """`fold` (of `before`) extended by `more`, refolding all when one sorts before the last."""
+    extended = fold.extended(more) if fold is not None else None
+    if extended is None:
+        extended = SpellFold(spell_key).extended(before + more)
+        assert extended is not None  # an empty fold takes events in any order
+    return extended
+
+
 def _accept(
-    spell_key: str,
-    before: list[ev.Event],
-    incoming: list[ev.Event],
-    old: SpellState | None,
-    result: AppendResult,
-) -> tuple[list[ev.Event], SpellState]:
+    spell_key: str, stored: StoredSpell | None, incoming: list[ev.Event], result: AppendResult
+) -> tuple[list[ev.Event], SpellFold, SpellState]:
     """Keep the incoming events that make no new impossible sequence."""
-    known = {(a.event_key, a.reason) for a in old.anomalies} if old else set()
+    before = [e for _, e in stored.events] if stored else []
+    old_fold = stored.fold if stored else None
+    known = {(a.event_key, a.reason) for a in stored.state.anomalies} if stored else set()
     accepted = sorted(incoming, key=lambda e: e.fold_order)
     while True:
-        state = fold_spell(spell_key, before + accepted)
+        fold = folded(spell_key, old_fold, before, accepted)
+        state = fold.state()
         fresh = [a for a in state.anomalies if (a.event_key, a.reason) not in known]
         if not fresh:
-            return accepted, state
+            return accepted, fold, state
         # Blame the incoming event the anomaly names; if it names a stored event (a late
         # admission makes an earlier one "second"), refuse the latest incoming event instead.
         keys = {e.key for e in accepted}
@@ -186,7 +330,7 @@ def _accept(
             result.rejected.append(Rejection(culprit, fresh[0].field, fresh[0].reason))
         accepted = [e for e in accepted if e.key != culprit]
         if not accepted:
-            return [], state
+            return [], fold, state
 
 
 def rebuild(engine: Engine, through: date | None = None) -> int:
@@ -197,7 +341,9 @@ def rebuild(engine: Engine, through: date | None = None) -> int:
         proj.drop_projections(conn)
         by_spell: dict[str, list[ev.Event]] = {}
         patient_events: list[ev.Event] = []
+        last_seq = 0
         for row in conn.execute(select(t.events).order_by(t.events.c.seq)):
+            last_seq = row.seq
             event = event_from_row(row)
             if event.spell_key is not None:
                 by_spell.setdefault(event.spell_key, []).append(event)
@@ -212,4 +358,5 @@ def rebuild(engine: Engine, through: date | None = None) -> int:
             target = local_date(latest) if latest else None
         if target is not None:
             proj.write_census(conn, states, target)
+        proj.set_projected_through(conn, last_seq)
         return len(states)

@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Connection,
+    Select,
     String,
     and_,
     any_,
+    bindparam,
     cast,
     delete,
     func,
@@ -40,7 +43,7 @@ from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellState, SpellStatus, fold_spell
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, from_db_time, to_db_time
-from homeflow.store.db import upsert_insert
+from homeflow.store.db import insert_rows, upsert_insert
 
 CHUNK = 900
 SPELL_TABLES = (
@@ -71,18 +74,61 @@ def one_of(
     return column.in_(values)
 
 
+def one_of_keys(dialect: str, column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`one_of` with the values bound at execution as `keys`, so that a statement built once
+    serves every call (building and caching a statement costs more than running it)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("keys", type_=ARRAY(String)))
+    return column.in_(bindparam("keys", expanding=True))
+
+
+@lru_cache
+def _events_of_spells(dialect: str) -> Select[Any]:
+    return select(t.events).where(one_of_keys(dialect, t.events.c.spell_key))
+
+
 def load_spell_events(
     conn: Connection, spell_keys: Iterable[str], types: Collection[str] | None = None
 ) -> dict[str, list[ev.Event]]:
     """The stored events of these spells (only those of `types`, if given)."""
     found: dict[str, list[ev.Event]] = {}
-    for part in chunks(sorted(set(spell_keys))):
+    for row in _spell_event_rows(conn, spell_keys):
         # Filtered here, not in SQL: a type condition tempts the planner onto the type index.
-        rows = conn.execute(select(t.events).where(one_of(conn, t.events.c.spell_key, part)))
-        for row in rows:
-            if types is None or row.type in types:
-                found.setdefault(row.spell_key, []).append(event_from_row(row))
+        if types is None or row.type in types:
+            found.setdefault(row.spell_key, []).append(event_from_row(row))
     return found
+
+
+def load_stored_events(
+    conn: Connection, spell_keys: Iterable[str]
+) -> dict[str, list[tuple[int, ev.Event]]]:
+    """The stored events of these spells, each with its place in the log."""
+    found: dict[str, list[tuple[int, ev.Event]]] = {}
+    for row in _spell_event_rows(conn, spell_keys):
+        found.setdefault(row.spell_key, []).append((row.seq, event_from_row(row)))
+    return found
+
+
+def _spell_event_rows(conn: Connection, spell_keys: Iterable[str]) -> Iterator[Any]:
+    query = _events_of_spells(conn.dialect.name)
+    for part in chunks(sorted(set(spell_keys))):
+        yield from conn.execute(query, {"keys": list(part)})
+
+
+EVENTS_THROUGH = "events_through"
+
+
+def projected_through(conn: Connection) -> int:
+    """The last event (by seq) the projections include; 0 when they include none."""
+    seq = conn.execute(
+        select(t.projection_marks.c.seq).where(t.projection_marks.c.name == EVENTS_THROUGH)
+    ).scalar_one_or_none()
+    return seq or 0
+
+
+def set_projected_through(conn: Connection, seq: int) -> None:
+    conn.execute(delete(t.projection_marks).where(t.projection_marks.c.name == EVENTS_THROUGH))
+    conn.execute(insert(t.projection_marks).values(name=EVENTS_THROUGH, seq=seq))
 
 
 def census_through(conn: Connection) -> date | None:
@@ -181,8 +227,7 @@ def write_spells(
     for table in SPELL_TABLES:
         for part in chunks(stale[table.name]):
             conn.execute(delete(table).where(one_of(conn, table.c.spell_key, part)))
-        for part in chunks(rows[table.name], 5000):
-            conn.execute(insert(table), list(part))
+        insert_rows(conn, table, rows[table.name])
 
 
 def spell_rows(s: SpellState) -> dict[str, list[dict[str, Any]]]:
@@ -356,8 +401,7 @@ def write_patients(conn: Connection, folded: dict[str, Patient], links: dict[str
         }
         for p in folded.values()
     ]
-    for part in chunks(rows, 5000):
-        conn.execute(insert(t.patients), list(part))
+    insert_rows(conn, t.patients, rows)
 
 
 def extend_census(conn: Connection, through: date) -> None:

@@ -33,6 +33,7 @@ from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import from_db_time, to_db_time
+from homeflow.store.eventlog import catch_up, lock_writers
 
 CENSUS_COLUMNS = ("org_code", "site_code", "ward_code", "beds", *CENSUS_MEASURES)
 
@@ -71,6 +72,9 @@ def census(
             held = proj.census_through(conn)
         if held is None or held < day:
             with engine.begin() as conn:
+                lock_writers(conn)
+                # New days are folded from the whole log: the older days must include it too.
+                catch_up(conn)
                 proj.extend_census(conn, day)
     with db.reading(engine) as conn:
         if beyond:

@@ -357,6 +357,8 @@ projection_marks = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("day", Date, nullable=True),
+    # "events_through": the last event (by seq) the projections include.
+    Column("seq", Integer, nullable=True),
 )
 
 PROJECTIONS = (

@@ -214,10 +214,10 @@ def _identifiers(message: Message, segment: str, field: int) -> tuple[str | None
     text = message.raw(segment, field)
     nhs: str | None = None
     issuer, local = "", None
-    for rep in range(len(text.split(enc.repetition)) if text else 0):
-        number = component_of(text, enc, 1, 1, rep)
-        authority = component_of(text, enc, 4, 1, rep)
-        if authority == "NHS" or component_of(text, enc, 5, 1, rep) == "NH":
+    for identifier in text.split(enc.repetition) if text else ():
+        number = component_of(identifier, enc, 1)
+        authority = component_of(identifier, enc, 4)
+        if authority == "NHS" or component_of(identifier, enc, 5) == "NH":
             nhs = nhs or number
         elif local is None and number:
             issuer, local = authority, number

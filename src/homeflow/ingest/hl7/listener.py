@@ -2,8 +2,12 @@
 
 Each connection's messages are answered in order. Messages from all connections go to one
 writer that commits them in groups (one transaction for as many as are waiting), so the
-ACK a sender receives always describes what is durably stored. On SIGTERM the listener stops
-accepting, finishes what it has received, answers it, and exits.
+ACK a sender receives always describes what is durably stored: the message, its outcome and
+its event in the log. The projections (census, spells, patients) follow the log in larger
+batches: when the feed pauses, every `projection_interval` seconds, or every
+`projection_batch` messages, whichever comes first; a listener that was killed brings them up
+to date when it starts again. On SIGTERM the listener stops accepting, finishes what it has
+received, answers it, projects it, and exits.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,6 +25,7 @@ from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl
 from homeflow.ingest.hl7.ack import ack
 from homeflow.ingest.hl7.mllp import Deframer, FramingError, frame
 from homeflow.ingest.mapping import FeedMapping
+from homeflow.store.eventlog import SpellCache, catch_up, lock_writers
 
 log = logging.getLogger("homeflow.listener")
 
@@ -39,19 +45,30 @@ class Listener:
         mapping: FeedMapping,
         max_message_bytes: int = 1 << 20,
         group: int = 500,
+        projection_interval: float = 1.0,
+        projection_batch: int = 5000,
+        gather_seconds: float = 0.002,
     ) -> None:
         self.engine = engine
         self.mapping = mapping
         self.max_message_bytes = max_message_bytes
         self.group = group
+        self.projection_interval = projection_interval
+        self.projection_batch = projection_batch
+        self.gather_seconds = gather_seconds
         self.queue: asyncio.Queue[Pending] = asyncio.Queue()
         self.connections: set[asyncio.Task[None]] = set()
+        self.cache = SpellCache()
+        self.unprojected = 0
+        # The writer's projection thread may still be running when stopping projects again.
+        self.projecting = threading.Lock()
 
     async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
+        await asyncio.to_thread(self._project)  # what a killed listener committed but not projected
         server = await asyncio.start_server(self._connection, host, port, limit=1 << 16)
         writer = asyncio.create_task(self._write())
         log.info("listening for MLLP on %s:%d", host, port)
@@ -65,6 +82,7 @@ class Listener:
         for task in list(self.connections):
             task.cancel()
         writer.cancel()
+        await asyncio.to_thread(self._project)
         log.info("stopped")
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -103,11 +121,56 @@ class Listener:
         log.warning("message %s %s: %s %s", outcome.control_id, code, outcome.field, outcome.reason)
         return ack(raw, code, outcome.field, outcome.reason)
 
-    async def _write(self) -> None:
-        while True:
-            batch = [await self.queue.get()]
-            while len(batch) < self.group and not self.queue.empty():
+    def _project(self) -> None:
+        try:
+            with self.projecting, self.engine.begin() as conn:
+                lock_writers(conn)
+                catch_up(conn, self.cache)
+        except Exception:  # the log is safe; the next projection or restart catches up
+            log.exception("could not bring the projections up to date")
+        else:
+            self.unprojected = 0
+
+    async def _next(self) -> Pending | None:
+        """The next message; None when the feed has paused and the projections are behind."""
+        if not self.unprojected:
+            return await self.queue.get()
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout=0.05)
+        except TimeoutError:
+            return None
+
+    async def _gather(self, first: Pending) -> list[Pending]:
+        """The first message and those of the other connections, committed together.
+
+        A sender waits for each ACK, so no more messages can come than there are connections:
+        wait a moment for theirs (a group commit costs about as much as a single one).
+        """
+        batch = [first]
+        deadline = asyncio.get_running_loop().time() + self.gather_seconds
+        while len(batch) < self.group:
+            if not self.queue.empty():
                 batch.append(self.queue.get_nowait())
+                continue
+            left = deadline - asyncio.get_running_loop().time()
+            if len(batch) >= len(self.connections) or left <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self.queue.get(), timeout=left))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
+        projected_at = loop.time()
+        while True:
+            first = await self._next()
+            if first is None:
+                await asyncio.to_thread(self._project)
+                projected_at = loop.time()
+                continue
+            batch = await self._gather(first)
             try:
                 outcomes = await asyncio.to_thread(
                     receive_hl7,
@@ -115,6 +178,8 @@ class Listener:
                     [p.raw for p in batch],
                     self.mapping,
                     datetime.now(UTC),
+                    self.cache,
+                    False,
                 )
             except Exception as problem:  # the store is down: no ACK, the sender will resend
                 log.exception("could not store %d messages", len(batch))
@@ -123,6 +188,12 @@ class Listener:
             else:
                 for p, outcome in zip(batch, outcomes, strict=True):
                     p.done.set_result(outcome)
+                self.unprojected += len(batch)
             finally:
                 for _ in batch:
                     self.queue.task_done()
+            if self.unprojected >= self.projection_batch or (
+                self.unprojected and loop.time() - projected_at >= self.projection_interval
+            ):
+                await asyncio.to_thread(self._project)
+                projected_at = loop.time()

@@ -42,18 +42,17 @@ class Segment:
 class Message:
     segments: tuple[Segment, ...]
     encoding: Encoding
+    # The first segment of each name: a mapper reads a dozen fields, each looked up by name.
+    first: dict[str, Segment]
 
     def segment(self, name: str) -> Segment | None:
-        for seg in self.segments:
-            if seg.fields[0] == name:
-                return seg
-        return None
+        return self.first.get(name)
 
     def all(self, name: str) -> list[Segment]:
         return [seg for seg in self.segments if seg.fields[0] == name]
 
     def raw(self, name: str, field: int) -> str:
-        seg = self.segment(name)
+        seg = self.first.get(name)
         if seg is None or field >= len(seg.fields):
             return ""
         return seg.fields[field]
@@ -75,16 +74,29 @@ class Message:
 def component_of(
     text: str, enc: Encoding, component: int = 1, subcomponent: int = 1, repetition: int = 0
 ) -> str:
-    reps = text.split(enc.repetition)
-    if repetition >= len(reps):
+    # Most fields hold one plain value: split only on separators the text contains.
+    if enc.repetition in text:
+        parts = text.split(enc.repetition)
+        if repetition >= len(parts):
+            return ""
+        text = parts[repetition]
+    elif repetition:
         return ""
-    comps = reps[repetition].split(enc.component)
-    if component > len(comps):
+    if enc.component in text:
+        parts = text.split(enc.component)
+        if component > len(parts):
+            return ""
+        text = parts[component - 1]
+    elif component > 1:
         return ""
-    subs = comps[component - 1].split(enc.subcomponent)
-    if subcomponent > len(subs):
+    if enc.subcomponent in text:
+        parts = text.split(enc.subcomponent)
+        if subcomponent > len(parts):
+            return ""
+        text = parts[subcomponent - 1]
+    elif subcomponent > 1:
         return ""
-    return unescape(subs[subcomponent - 1], enc)
+    return unescape(text, enc) if enc.escape in text else text
 
 
 def parse(text: str) -> Message:
@@ -102,7 +114,9 @@ def parse(text: str) -> Message:
         )
     enc = Encoding(field_sep, chars[0], chars[1], chars[2], chars[3])
     segments = []
-    for line in SEGMENT_SPLIT.split(text):
+    first: dict[str, Segment] = {}
+    lines = SEGMENT_SPLIT.split(text) if "\n" in text else text.split("\r")
+    for line in lines:
         if not line:
             continue
         parts = line.split(field_sep)
@@ -110,8 +124,10 @@ def parse(text: str) -> Message:
             parts.insert(1, field_sep)
         if len(parts[0]) != 3 or not parts[0].isalnum():
             raise InvalidInput("segment", f"{parts[0][:10]!r} is not a segment name")
-        segments.append(Segment(tuple(parts)))
-    return Message(tuple(segments), enc)
+        segment = Segment(tuple(parts))
+        segments.append(segment)
+        first.setdefault(parts[0], segment)
+    return Message(tuple(segments), enc, first)
 
 
 def decompose(text: str, enc: Encoding) -> list[list[list[str]]]:
