@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -204,10 +204,10 @@ def _mapping(path: Path | None) -> FeedMapping:
 def ingest_hl7(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of HL7 v2 messages.")],
     mapping: Annotated[Path | None, typer.Option(help="The feed's mapping file (TOML).")] = None,
-    batch: Annotated[int, typer.Option(min=1, help="Messages applied per transaction.")] = 2000,
+    batch: Annotated[int, typer.Option(min=1, help="Messages applied per transaction.")] = 10_000,
 ) -> None:
     """Apply HL7 v2 ADT messages from files: MLLP-framed or not, batches, any line ending."""
-    from homeflow.ingest.feeds import APPLIED, DUPLICATE, HELD, REJECTED, receive_hl7
+    from homeflow.ingest.feeds import APPLIED, DUPLICATE, HELD, REJECTED, import_hl7
     from homeflow.ingest.hl7.mllp import split_file
 
     missing = [str(p) for p in paths if not p.exists()]
@@ -220,22 +220,18 @@ def ingest_hl7(
     engine = db.connect()
     db.migrate(engine)
     counts = dict.fromkeys((APPLIED, DUPLICATE, REJECTED, HELD), 0)
-    pending: list[str] = []
-
-    def flush() -> None:
-        for outcome in receive_hl7(engine, pending, feed, datetime.now(UTC)):
-            counts[outcome.outcome] += 1
-        pending.clear()
 
     with _progress() as progress:
         task = progress.add_task("ingesting HL7", total=len(files))
-        for path in files:
-            for raw in split_file(path.read_bytes()):
-                pending.append(raw.decode("utf-8", errors="replace"))
-                if len(pending) >= batch:
-                    flush()
-            progress.advance(task)
-        flush()
+
+        def messages() -> Iterator[str]:
+            for path in files:
+                for raw in split_file(path.read_bytes()):
+                    yield raw.decode("utf-8", errors="replace")
+                progress.advance(task)
+
+        for outcome in import_hl7(engine, messages(), feed, batch):
+            counts[outcome.outcome] += 1
     console.print(
         f"{counts[APPLIED]:,} applied, {counts[DUPLICATE]:,} duplicate, "
         f"{counts[REJECTED]:,} rejected, {counts[HELD]:,} held for mapping"

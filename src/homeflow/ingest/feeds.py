@@ -3,7 +3,7 @@ transaction as the events it made, so an acknowledgement sent after commit is ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,7 +19,12 @@ from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import schema as t
 from homeflow.store.codec import from_db_time, to_db_time
 from homeflow.store.db import insert_rows
-from homeflow.store.eventlog import SpellCache, append_in, lock_writers
+from homeflow.store.eventlog import (
+    SpellCache,
+    append_in,
+    collect_garbage_for_long_lived_writers,
+    lock_writers,
+)
 
 APPLIED, DUPLICATE, REJECTED, HELD = "applied", "duplicate", "rejected", "held"
 
@@ -146,6 +151,23 @@ def receive_hl7(
         known = registry_mapping(conn, mapping)
         items = [interpret_hl7(raw, known, received_at) for raw in raw_messages]
         return apply_interpreted(conn, items, mapping.source, "hl7", received_at, cache, project)
+
+
+def import_hl7(
+    engine: Engine, raw_messages: Iterable[str], mapping: FeedMapping, batch: int = 10_000
+) -> Iterator[Outcome]:
+    """Apply a stream of HL7 messages (a backfill from files) in transactions of `batch`,
+    keeping each spell's fold from one transaction to the next; outcomes in order."""
+    collect_garbage_for_long_lived_writers()
+    cache = SpellCache()
+    pending: list[str] = []
+    for raw in raw_messages:
+        pending.append(raw)
+        if len(pending) >= batch:
+            yield from receive_hl7(engine, pending, mapping, datetime.now(UTC), cache)
+            pending = []
+    if pending:
+        yield from receive_hl7(engine, pending, mapping, datetime.now(UTC), cache)
 
 
 @dataclass(frozen=True, slots=True)

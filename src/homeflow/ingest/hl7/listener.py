@@ -25,7 +25,12 @@ from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl
 from homeflow.ingest.hl7.ack import ack
 from homeflow.ingest.hl7.mllp import Deframer, FramingError, frame
 from homeflow.ingest.mapping import FeedMapping
-from homeflow.store.eventlog import SpellCache, catch_up, lock_writers
+from homeflow.store.eventlog import (
+    SpellCache,
+    catch_up,
+    collect_garbage_for_long_lived_writers,
+    lock_writers,
+)
 
 log = logging.getLogger("homeflow.listener")
 
@@ -68,6 +73,7 @@ class Listener:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
+        collect_garbage_for_long_lived_writers()
         await asyncio.to_thread(self._project)  # what a killed listener committed but not projected
         server = await asyncio.start_server(self._connection, host, port, limit=1 << 16)
         writer = asyncio.create_task(self._write())
