@@ -51,6 +51,18 @@ def start_census(engine: Engine) -> None:
         proj.extend_census(conn, LAST_DAY)
 
 
+def projected_in_order(
+    engine: Engine, data: st.DataObject
+) -> tuple[list[ev.Event], dict[str, list[tuple[Any, ...]]]]:
+    """Three spells' events, and the projections of appending them in time order at once."""
+    streams = [data.draw(spell_stream(f"S{n}")) for n in range(3)]
+    ordered = sorted((e for s in streams for e in s), key=lambda e: e.occurred_at)
+    empty_all(engine)
+    start_census(engine)
+    EventLog(engine).append(ordered)
+    return ordered, projections(engine)
+
+
 def test_schema_from_migrations_matches_the_tables_the_code_uses(engine: Engine) -> None:
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), t.metadata) == []
@@ -63,14 +75,7 @@ def test_schema_from_migrations_matches_the_tables_the_code_uses(engine: Engine)
 def test_any_arrival_order_with_duplicates_gives_the_projections_of_ordered_delivery(
     engine: Engine, data: st.DataObject
 ) -> None:
-    streams = [data.draw(spell_stream(f"S{n}")) for n in range(3)]
-    ordered = sorted((e for s in streams for e in s), key=lambda e: e.occurred_at)
-
-    empty_all(engine)
-    start_census(engine)
-    EventLog(engine).append(ordered)
-    expected = projections(engine)
-
+    ordered, expected = projected_in_order(engine, data)
     empty_all(engine)
     start_census(engine)
     log = EventLog(engine)
@@ -94,13 +99,7 @@ def test_projections_caught_up_later_equal_those_of_appending_and_projecting_at_
 ) -> None:
     """The listener's way: a writer keeping its folds appends without projecting, another
     writer appends in between (so the first must forget its folds), projections catch up."""
-    streams = [data.draw(spell_stream(f"S{n}")) for n in range(3)]
-    ordered = sorted((e for s in streams for e in s), key=lambda e: e.occurred_at)
-    empty_all(engine)
-    start_census(engine)
-    EventLog(engine).append(ordered)
-    expected = projections(engine)
-
+    ordered, expected = projected_in_order(engine, data)
     empty_all(engine)
     start_census(engine)
     arrived = arrival_order(data.draw, ordered)

@@ -74,29 +74,23 @@ class Message:
 def component_of(
     text: str, enc: Encoding, component: int = 1, subcomponent: int = 1, repetition: int = 0
 ) -> str:
-    # Most fields hold one plain value: split only on separators the text contains.
-    if enc.repetition in text:
-        parts = text.split(enc.repetition)
-        if repetition >= len(parts):
-            return ""
-        text = parts[repetition]
-    elif repetition:
+    piece: str | None = _nth(text, enc.repetition, repetition)
+    if piece is not None:
+        piece = _nth(piece, enc.component, component - 1)
+    if piece is not None:
+        piece = _nth(piece, enc.subcomponent, subcomponent - 1)
+    if piece is None:
         return ""
-    if enc.component in text:
-        parts = text.split(enc.component)
-        if component > len(parts):
-            return ""
-        text = parts[component - 1]
-    elif component > 1:
-        return ""
-    if enc.subcomponent in text:
-        parts = text.split(enc.subcomponent)
-        if subcomponent > len(parts):
-            return ""
-        text = parts[subcomponent - 1]
-    elif subcomponent > 1:
-        return ""
-    return unescape(text, enc) if enc.escape in text else text
+    return unescape(piece, enc) if enc.escape in piece else piece
+
+
+def _nth(text: str, separator: str, index: int) -> str | None:
+    """The index-th (from 0) piece of `text` split on `separator`; None if there is none.
+    Most fields hold one plain value, so split only when the separator is there."""
+    if separator in text:
+        parts = text.split(separator)
+        return parts[index] if index < len(parts) else None
+    return None if index else text
 
 
 def parse(text: str) -> Message:
