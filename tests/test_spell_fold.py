@@ -137,11 +137,11 @@ def test_a_fold_extended_batch_by_batch_equals_folding_everything_at_once(
     fold: SpellFold | None = SpellFold("S1")
     for start, end in zip([0, *cuts], [*cuts, len(ordered)], strict=True):
         assert fold is not None
-        before = fold.state()
+        previous = fold
         fold = fold.extended(ordered[start:end])
-        # Extending never changes the fold it extends (a refused event must leave it as it was).
         assert fold is not None
-        assert fold_spell("S1", ordered[:start]) == before
+        # Extending leaves the fold it extends as it was (a refused event must not change it).
+        assert previous.state() == fold_spell("S1", ordered[:start])
     assert fold is not None
     assert fold.state() == fold_spell("S1", ordered)
 

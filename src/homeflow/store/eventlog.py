@@ -168,7 +168,8 @@ _EVENTS_AFTER = (
 
 @lru_cache
 def _stored_keys(dialect: str) -> Select[Any]:
-    return select(t.events.c.key).where(proj.one_of_keys(dialect, t.events.c.key))
+    # Built once: every message a feed sends is checked against the stored keys.
+    return select(t.events.c.key).where(proj.one_of(dialect, t.events.c.key))
 
 
 def collect_garbage_for_long_lived_writers() -> None:

@@ -22,7 +22,6 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    cast,
     delete,
     func,
     insert,
@@ -65,18 +64,10 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def one_of(
-    conn: Connection, column: ColumnElement[Any], values: Sequence[str]
-) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter that plans quickly."""
-    if conn.dialect.name == "postgresql":
-        return column == any_(cast(list(values), ARRAY(String)))
-    return column.in_(values)
-
-
-def one_of_keys(dialect: str, column: ColumnElement[Any]) -> ColumnElement[bool]:
-    """`one_of` with the values bound at execution as `keys`, so that a statement built once
-    serves every call (building and caching a statement costs more than running it)."""
+def one_of(dialect: str, column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """`column IN (:keys)`, the values bound when the statement runs, so that a statement
+    built once serves every call (building it costs more than running it); on PostgreSQL
+    `= ANY(:keys)`, one array parameter that plans quickly."""
     if dialect == "postgresql":
         return column == any_(bindparam("keys", type_=ARRAY(String)))
     return column.in_(bindparam("keys", expanding=True))
@@ -84,7 +75,8 @@ def one_of_keys(dialect: str, column: ColumnElement[Any]) -> ColumnElement[bool]
 
 @lru_cache
 def _events_of_spells(dialect: str) -> Select[Any]:
-    return select(t.events).where(one_of_keys(dialect, t.events.c.spell_key))
+    # Built once: every message a feed sends reads its spell's events.
+    return select(t.events).where(one_of(dialect, t.events.c.spell_key))
 
 
 def load_spell_events(
@@ -225,8 +217,9 @@ def write_spells(
                 stale[table_name].append(s.spell_key)
             rows[table_name].extend(table_rows)
     for table in SPELL_TABLES:
+        stale_rows = delete(table).where(one_of(conn.dialect.name, table.c.spell_key))
         for part in chunks(stale[table.name]):
-            conn.execute(delete(table).where(one_of(conn, table.c.spell_key, part)))
+            conn.execute(stale_rows, {"keys": list(part)})
         insert_rows(conn, table, rows[table.name])
 
 
@@ -370,24 +363,21 @@ def refresh_patients(conn: Connection, patient_ids: Iterable[str]) -> None:
     if not ids:
         return
     found: list[ev.Event] = []
+    query = select(t.events).where(
+        one_of(conn.dialect.name, t.events.c.patient_id),
+        t.events.c.type.in_([ev.Admitted.TYPE, ev.PatientDetailsUpdated.TYPE]),
+    )
     for part in chunks(ids):
-        found.extend(
-            event_from_row(r)
-            for r in conn.execute(
-                select(t.events).where(
-                    one_of(conn, t.events.c.patient_id, part),
-                    t.events.c.type.in_([ev.Admitted.TYPE, ev.PatientDetailsUpdated.TYPE]),
-                )
-            )
-        )
+        found.extend(event_from_row(r) for r in conn.execute(query, {"keys": list(part)}))
     merge_rows = conn.execute(select(t.events).where(t.events.c.type == ev.PatientsMerged.TYPE))
     links = merged_into(event_from_row(r) for r in merge_rows)
     write_patients(conn, fold_patients(found), links)
 
 
 def write_patients(conn: Connection, folded: dict[str, Patient], links: dict[str, str]) -> None:
+    replaced = delete(t.patients).where(one_of(conn.dialect.name, t.patients.c.patient_id))
     for part in chunks(list(folded)):
-        conn.execute(delete(t.patients).where(one_of(conn, t.patients.c.patient_id, part)))
+        conn.execute(replaced, {"keys": list(part)})
     rows = [
         {
             "patient_id": p.patient_id,

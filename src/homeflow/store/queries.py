@@ -208,10 +208,11 @@ def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
         rated = list(
             conn.execute(select(t.day_ratings).where(t.day_ratings.c.day.between(first, last)))
         )
+        stays_of = select(t.ward_stays).where(
+            proj.one_of(conn.dialect.name, t.ward_stays.c.spell_key)
+        )
         for part in proj.chunks(sorted({r.spell_key for r in rated})):
-            for stay in conn.execute(
-                select(t.ward_stays).where(proj.one_of(conn, t.ward_stays.c.spell_key, part))
-            ):
+            for stay in conn.execute(stays_of, {"keys": list(part)}):
                 stays.setdefault(stay.spell_key, []).append(stay)
     ratings = []
     for r in rated:

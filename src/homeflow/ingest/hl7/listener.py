@@ -4,7 +4,7 @@ Each connection's messages are answered in order. Messages from all connections 
 writer that commits them in groups (one transaction for as many as are waiting), so the
 ACK a sender receives always describes what is durably stored: the message, its outcome and
 its event in the log. The projections (census, spells, patients) follow the log in larger
-batches: when the feed pauses, every `projection_interval` seconds, or every
+batches: when the feed pauses for `pause_seconds`, every `projection_interval` seconds, or every
 `projection_batch` messages, whichever comes first; a listener that was killed brings them up
 to date when it starts again. On SIGTERM the listener stops accepting, finishes what it has
 received, answers it, projects it, and exits.
@@ -53,6 +53,7 @@ class Listener:
         projection_interval: float = 1.0,
         projection_batch: int = 5000,
         gather_seconds: float = 0.002,
+        pause_seconds: float = 0.05,
     ) -> None:
         self.engine = engine
         self.mapping = mapping
@@ -61,6 +62,7 @@ class Listener:
         self.projection_interval = projection_interval
         self.projection_batch = projection_batch
         self.gather_seconds = gather_seconds
+        self.pause_seconds = pause_seconds
         self.queue: asyncio.Queue[Pending] = asyncio.Queue()
         self.connections: set[asyncio.Task[None]] = set()
         self.cache = SpellCache()
@@ -142,7 +144,7 @@ class Listener:
         if not self.unprojected:
             return await self.queue.get()
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout=0.05)
+            return await asyncio.wait_for(self.queue.get(), timeout=self.pause_seconds)
         except TimeoutError:
             return None
 
