@@ -52,9 +52,14 @@ class Interpreted:
     message_type: str | None = None
 
 
+# Built once: the listener reads the registry with every group of messages it commits.
+_SITE_CODES = select(t.sites.c.code)
+_WARD_CODES = select(t.wards.c.code)
+
+
 def registry_mapping(conn: Connection, mapping: FeedMapping) -> FeedMapping:
-    sites = conn.execute(select(t.sites.c.code)).scalars().all()
-    wards = conn.execute(select(t.wards.c.code)).scalars().all()
+    sites = conn.execute(_SITE_CODES).scalars().all()
+    wards = conn.execute(_WARD_CODES).scalars().all()
     return mapping.with_registry(sites, wards)
 
 
@@ -141,16 +146,28 @@ def receive_hl7(
     cache: SpellCache | None = None,
     project: bool = True,
 ) -> list[Outcome]:
-    """Apply a batch of HL7 messages in one transaction; outcomes in the same order.
+    """Apply a batch of HL7 messages in one transaction; outcomes in the same order."""
+    with engine.begin() as conn:
+        return receive_hl7_in(conn, raw_messages, mapping, received_at, cache, project)
+
+
+def receive_hl7_in(
+    conn: Connection,
+    raw_messages: Sequence[str],
+    mapping: FeedMapping,
+    received_at: datetime,
+    cache: SpellCache | None = None,
+    project: bool = True,
+) -> list[Outcome]:
+    """`receive_hl7` in the caller's transaction.
 
     A long-lived writer passes its `cache`; one that acknowledges before projecting passes
     `project=False` and calls `catch_up` afterwards.
     """
-    with engine.begin() as conn:
-        lock_writers(conn)
-        known = registry_mapping(conn, mapping)
-        items = [interpret_hl7(raw, known, received_at) for raw in raw_messages]
-        return apply_interpreted(conn, items, mapping.source, "hl7", received_at, cache, project)
+    lock_writers(conn)
+    known = registry_mapping(conn, mapping)
+    items = [interpret_hl7(raw, known, received_at) for raw in raw_messages]
+    return apply_interpreted(conn, items, mapping.source, "hl7", received_at, cache, project)
 
 
 def import_hl7(

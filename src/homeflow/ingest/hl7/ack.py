@@ -7,7 +7,7 @@ from datetime import datetime
 from itertools import count
 
 from homeflow.domain.clock import SYSTEM_ZONE
-from homeflow.ingest.hl7.parser import Message, parse
+from homeflow.ingest.hl7.parser import SEGMENT_SPLIT, Message, parse
 from homeflow.ingest.hl7.writer import escape
 
 _FIELD = re.compile(r"^([A-Z][A-Z0-9]{2})-(\d+)$")
@@ -25,7 +25,7 @@ def ack(
     message: Message | None = None
     if raw is not None:
         try:
-            message = parse(raw)
+            message = parse(SEGMENT_SPLIT.split(raw.strip(), maxsplit=1)[0])  # the MSH is enough
         except ValueError:
             message = None
 

@@ -121,12 +121,13 @@ def to_event(message: Message, mapping: FeedMapping, received_at: datetime, raw:
 
 
 def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.Payload, str | None]:
-    patient_id = _patient_id(message)
+    identifiers = _identifiers(message, "PID", 3)
+    patient_id = patient_key(*identifiers, "PID-3")
     if trigger in PATIENT_TRIGGERS:
         if trigger == "A40":
             retired = _patient_id_from(message, "MRG", 1, "MRG-1")
             return ev.PatientsMerged(patient_id, retired), None
-        return ev.PatientDetailsUpdated(patient_id, **_details(message)), None
+        return ev.PatientDetailsUpdated(patient_id, **_details(message, identifiers)), None
     spell_key = message.value("PV1", 19)
     if not spell_key:
         raise InvalidInput("PV1-19", "the visit number (spell) is missing")
@@ -135,7 +136,7 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
     if trigger in ("A01", "A04", "A06"):
         ward = _ward(message, site_sent, mapping)
         method = ADMISSION_METHODS.get(message.value("PV1", 4), "other")
-        details = _details(message)
+        details = _details(message, identifiers)
         return (
             ev.Admitted(
                 patient_id,
@@ -199,10 +200,6 @@ def _ward(message: Message, site_sent: str, mapping: FeedMapping) -> str:
     return ward
 
 
-def _patient_id(message: Message) -> str:
-    return _patient_id_from(message, "PID", 3, "PID-3")
-
-
 def _patient_id_from(message: Message, segment: str, field: int, name: str) -> str:
     nhs, issuer, local = _identifiers(message, segment, field)
     return patient_key(nhs, issuer, local, name)
@@ -233,9 +230,9 @@ class Details(TypedDict):
     sex: str | None
 
 
-def _details(message: Message) -> Details:
+def _details(message: Message, identifiers: tuple[str | None, str, str | None]) -> Details:
     """PID fields; what was not sent is None, so an update never blanks what is known."""
-    nhs, _, local = _identifiers(message, "PID", 3)
+    nhs, _, local = identifiers
     return {
         "nhs_number": nhs,
         "local_id": local,

@@ -8,6 +8,10 @@ batches: when the feed pauses for `pause_seconds`, every `projection_interval` s
 `projection_batch` messages, whichever comes first; a listener that was killed brings them up
 to date when it starts again. On SIGTERM the listener stops accepting, finishes what it has
 received, answers it, projects it, and exits.
+
+The writer runs on the event loop's own thread. While it commits there is nothing else for
+the loop to do (every sender is waiting for its ACK), and handing each group to a worker
+thread cost more, in the hand-over of the interpreter lock, than it saved.
 """
 
 from __future__ import annotations
@@ -15,13 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl7
+from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl7_in
 from homeflow.ingest.hl7.ack import ack
 from homeflow.ingest.hl7.mllp import Deframer, FramingError, frame
 from homeflow.ingest.mapping import FeedMapping
@@ -67,8 +70,7 @@ class Listener:
         self.connections: set[asyncio.Task[None]] = set()
         self.cache = SpellCache()
         self.unprojected = 0
-        # The writer's projection thread may still be running when stopping projects again.
-        self.projecting = threading.Lock()
+        self.store: Connection | None = None
 
     async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
         stopping = asyncio.Event()
@@ -76,7 +78,7 @@ class Listener:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
         collect_garbage_for_long_lived_writers()
-        await asyncio.to_thread(self._project)  # what a killed listener committed but not projected
+        self._project()  # what a killed listener committed but not projected
         server = await asyncio.start_server(self._connection, host, port, limit=1 << 16)
         writer = asyncio.create_task(self._write())
         log.info("listening for MLLP on %s:%d", host, port)
@@ -90,7 +92,9 @@ class Listener:
         for task in list(self.connections):
             task.cancel()
         writer.cancel()
-        await asyncio.to_thread(self._project)
+        self._project()
+        if self.store is not None:
+            self.store.close()
         log.info("stopped")
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -129,9 +133,24 @@ class Listener:
         log.warning("message %s %s: %s %s", outcome.control_id, code, outcome.field, outcome.reason)
         return ack(raw, code, outcome.field, outcome.reason)
 
+    def _connection_to_store(self) -> Connection:
+        # One connection for the listener's life: checking one out of the pool for every
+        # group of messages costs as much as committing it.
+        if self.store is None:
+            self.store = self.engine.connect()
+        return self.store
+
+    def _store(self, batch: list[Pending]) -> list[Outcome]:
+        conn = self._connection_to_store()
+        with conn.begin():
+            return receive_hl7_in(
+                conn, [p.raw for p in batch], self.mapping, datetime.now(UTC), self.cache, False
+            )
+
     def _project(self) -> None:
         try:
-            with self.projecting, self.engine.begin() as conn:
+            conn = self._connection_to_store()
+            with conn.begin():
                 lock_writers(conn)
                 catch_up(conn, self.cache)
         except Exception:  # the log is safe; the next projection or restart catches up
@@ -175,20 +194,12 @@ class Listener:
         while True:
             first = await self._next()
             if first is None:
-                await asyncio.to_thread(self._project)
+                self._project()
                 projected_at = loop.time()
                 continue
             batch = await self._gather(first)
             try:
-                outcomes = await asyncio.to_thread(
-                    receive_hl7,
-                    self.engine,
-                    [p.raw for p in batch],
-                    self.mapping,
-                    datetime.now(UTC),
-                    self.cache,
-                    False,
-                )
+                outcomes = self._store(batch)
             except Exception as problem:  # the store is down: no ACK, the sender will resend
                 log.exception("could not store %d messages", len(batch))
                 for p in batch:
@@ -203,5 +214,5 @@ class Listener:
             if self.unprojected >= self.projection_batch or (
                 self.unprojected and loop.time() - projected_at >= self.projection_interval
             ):
-                await asyncio.to_thread(self._project)
+                self._project()
                 projected_at = loop.time()
