@@ -259,6 +259,7 @@ def catch_up(conn: Connection, cache: SpellCache | None = None) -> int:
     states: list[SpellState] = []
     previous: dict[str, SpellState | None] = {}
     delta: proj.CensusDelta = Counter()
+    recent: dict[str, ev.Event] = {}
     for spell_key in spell_keys:
         stored = cache.spells[spell_key]
         if stored.projected is not None and stored.projected[1] == mark:
@@ -268,8 +269,11 @@ def catch_up(conn: Connection, cache: SpellCache | None = None) -> int:
             old = fold_spell(spell_key, before) if before else None
         states.append(stored.state)
         previous[spell_key] = old
-        since = earliest_census_day([event for seq, event in stored.events if seq > mark])
-        delta.update(proj.census_delta(old, stored.state, through, since))
+        unprojected = [event for seq, event in stored.events if seq > mark]
+        recent.update((event.key, event) for event in unprojected)
+        delta.update(
+            proj.census_delta(old, stored.state, through, earliest_census_day(unprojected))
+        )
     proj.write_spells(conn, states, previous)
     proj.apply_census_delta(conn, delta)
     last = max(r.seq for r in pending)
@@ -283,7 +287,7 @@ def catch_up(conn: Connection, cache: SpellCache | None = None) -> int:
             payload = event_from_row(row).payload
             assert isinstance(payload, ev.PatientsMerged)
             patient_ids.add(payload.merged_patient_id)
-    proj.refresh_patients(conn, patient_ids)
+    proj.refresh_patients(conn, patient_ids, recent)
     proj.set_projected_through(conn, last)
     return len(pending)
 

@@ -357,8 +357,11 @@ def spell_rows(s: SpellState) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def refresh_patients(conn: Connection, patient_ids: Iterable[str]) -> None:
-    """Refold the patients these events touched, and every merge link."""
+def refresh_patients(
+    conn: Connection, patient_ids: Iterable[str], known: Mapping[str, ev.Event] | None = None
+) -> None:
+    """Refold the patients these events touched, and every merge link. Events in `known`
+    (by key) are taken from there rather than decoded again from their rows."""
     ids = sorted(set(patient_ids))
     if not ids:
         return
@@ -367,8 +370,11 @@ def refresh_patients(conn: Connection, patient_ids: Iterable[str]) -> None:
         one_of(conn.dialect.name, t.events.c.patient_id),
         t.events.c.type.in_([ev.Admitted.TYPE, ev.PatientDetailsUpdated.TYPE]),
     )
+    known = known or {}
     for part in chunks(ids):
-        found.extend(event_from_row(r) for r in conn.execute(query, {"keys": list(part)}))
+        found.extend(
+            known.get(r.key) or event_from_row(r) for r in conn.execute(query, {"keys": list(part)})
+        )
     merge_rows = conn.execute(select(t.events).where(t.events.c.type == ev.PatientsMerged.TYPE))
     links = merged_into(event_from_row(r) for r in merge_rows)
     write_patients(conn, fold_patients(found), links)
