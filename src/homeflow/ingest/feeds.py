@@ -139,19 +139,6 @@ def apply_interpreted(
 
 
 def receive_hl7(
-    engine: Engine,
-    raw_messages: Sequence[str],
-    mapping: FeedMapping,
-    received_at: datetime,
-    cache: SpellCache | None = None,
-    project: bool = True,
-) -> list[Outcome]:
-    """Apply a batch of HL7 messages in one transaction; outcomes in the same order."""
-    with engine.begin() as conn:
-        return receive_hl7_in(conn, raw_messages, mapping, received_at, cache, project)
-
-
-def receive_hl7_in(
     conn: Connection,
     raw_messages: Sequence[str],
     mapping: FeedMapping,
@@ -159,7 +146,7 @@ def receive_hl7_in(
     cache: SpellCache | None = None,
     project: bool = True,
 ) -> list[Outcome]:
-    """`receive_hl7` in the caller's transaction.
+    """Apply a batch of HL7 messages in the caller's transaction; outcomes in the same order.
 
     A long-lived writer passes its `cache`; one that acknowledges before projecting passes
     `project=False` and calls `catch_up` afterwards.
@@ -178,13 +165,18 @@ def import_hl7(
     collect_garbage_for_long_lived_writers()
     cache = SpellCache()
     pending: list[str] = []
+
+    def apply_pending() -> list[Outcome]:
+        with engine.begin() as conn:
+            return receive_hl7(conn, pending, mapping, datetime.now(UTC), cache)
+
     for raw in raw_messages:
         pending.append(raw)
         if len(pending) >= batch:
-            yield from receive_hl7(engine, pending, mapping, datetime.now(UTC), cache)
-            pending = []
+            yield from apply_pending()
+            pending.clear()
     if pending:
-        yield from receive_hl7(engine, pending, mapping, datetime.now(UTC), cache)
+        yield from apply_pending()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
-from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl7_in
+from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl7
 from homeflow.ingest.hl7.ack import ack
 from homeflow.ingest.hl7.mllp import Deframer, FramingError, frame
 from homeflow.ingest.mapping import FeedMapping
@@ -143,7 +143,7 @@ class Listener:
     def _store(self, batch: list[Pending]) -> list[Outcome]:
         conn = self._connection_to_store()
         with conn.begin():
-            return receive_hl7_in(
+            return receive_hl7(
                 conn, [p.raw for p in batch], self.mapping, datetime.now(UTC), self.cache, False
             )
 
