@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from homeflow.domain import events as ev
 
@@ -182,9 +183,13 @@ class _Movement:
 
 @dataclass
 class _Fold:
-    """Mutable scratch state, used only inside `fold_spell`."""
+    """Mutable scratch state, used only inside `SpellFold`."""
 
-    state: SpellState
+    status: SpellStatus = SpellStatus.ORPHAN
+    # The other single-valued facts set so far, by SpellState field name. The state is built
+    # from them once per `SpellFold.state()`: rebuilding a frozen 40-field state with every
+    # event cost more than the rest of the fold (a year's backfill folds millions of events).
+    facts: dict[str, Any] = field(default_factory=dict)
     movements: list[_Movement] = field(default_factory=list)
     leave: list[Period] = field(default_factory=list)
     episodes: list[DelayEpisode] = field(default_factory=list)
@@ -204,7 +209,8 @@ class _Fold:
 
     def copy(self) -> _Fold:
         return _Fold(
-            state=self.state,
+            status=self.status,
+            facts=dict(self.facts),
             movements=list(self.movements),
             leave=list(self.leave),
             episodes=list(self.episodes),
@@ -234,7 +240,7 @@ class SpellFold:
 
     def __init__(self, spell_key: str) -> None:
         self.spell_key = spell_key
-        self._fold = _Fold(SpellState(spell_key=spell_key, status=SpellStatus.ORPHAN))
+        self._fold = _Fold()
         self._last_order: tuple[datetime, int, str] | None = None
         self._count = 0
         self._last_event_at: datetime | None = None
@@ -257,20 +263,22 @@ class SpellFold:
 
     def state(self) -> SpellState:
         f = self._fold
-        s = f.state
         anomalies = list(f.anomalies)
-        if s.admitted_at is not None:
+        if f.facts.get("admitted_at") is not None:
             for key, what, at in f.before_admission:
                 anomalies.append(
                     Anomaly(
                         key, "occurred_at", f"{what} at {at.isoformat()} is before the admission"
                     )
                 )
+        discharged_at = f.facts.get("discharged_at")
         stays = _ward_stays(
-            f.movements, s.discharged_at if s.status is SpellStatus.DISCHARGED else None
+            f.movements, discharged_at if f.status is SpellStatus.DISCHARGED else None
         )
-        return replace(
-            s,
+        return SpellState(
+            spell_key=self.spell_key,
+            status=f.status,
+            **f.facts,
             ward_stays=stays,
             leave=tuple(f.leave),
             delay_episodes=tuple(f.episodes),
@@ -296,11 +304,11 @@ def _ward_stays(movements: list[_Movement], discharged_at: datetime | None) -> t
 def _apply(f: _Fold, event: ev.Event) -> None:
     p = event.payload
     at = event.occurred_at
-    s = f.state
-    in_hospital = s.status is SpellStatus.ADMITTED
+    facts = f.facts
+    in_hospital = f.status is SpellStatus.ADMITTED
     match p:
         case ev.Admitted():
-            if s.status in (SpellStatus.ADMITTED, SpellStatus.DISCHARGED):
+            if f.status in (SpellStatus.ADMITTED, SpellStatus.DISCHARGED):
                 f.anomalies.append(
                     Anomaly(event.key, "type", "the spell is already admitted; send an update")
                 )
@@ -309,9 +317,8 @@ def _apply(f: _Fold, event: ev.Event) -> None:
             f.episodes.clear()
             f.reasons.clear()
             f.leave.clear()
-            f.state = replace(
-                s,
-                status=SpellStatus.ADMITTED,
+            f.status = SpellStatus.ADMITTED
+            facts.update(
                 patient_id=p.patient_id,
                 site_code=p.site_code,
                 admitted_at=at,
@@ -320,7 +327,8 @@ def _apply(f: _Fold, event: ev.Event) -> None:
                 discharged_at=None,
             )
         case ev.AdmissionPlanned():
-            f.state = replace(s, planned_for=p.planned_for, patient_id=s.patient_id or p.patient_id)
+            facts["planned_for"] = p.planned_for
+            facts["patient_id"] = facts.get("patient_id") or p.patient_id
         case ev.Transferred():
             if not in_hospital:
                 _out_of_sequence(f, event, "transfer")
@@ -331,44 +339,38 @@ def _apply(f: _Fold, event: ev.Event) -> None:
             if in_hospital and f.movements and f.movements[-1].is_transfer:
                 f.movements.pop()
         case ev.Discharged():
-            if s.status is not SpellStatus.ADMITTED:
+            if f.status is not SpellStatus.ADMITTED:
                 _out_of_sequence(f, event, "discharge")
                 return
             f.close_open_episode(at, "discharged")
             _close_leave(f, at)
-            f.state = replace(
-                s,
-                status=SpellStatus.DISCHARGED,
-                discharged_at=at,
-                discharge_destination=p.destination,
-                died=p.died,
-            )
+            f.status = SpellStatus.DISCHARGED
+            facts.update(discharged_at=at, discharge_destination=p.destination, died=p.died)
         case ev.DischargeCancelled():
-            if s.status is SpellStatus.DISCHARGED:
+            if f.status is SpellStatus.DISCHARGED:
                 if f.episodes and f.episodes[-1].ended_by == "discharged":
                     f.episodes[-1] = replace(f.episodes[-1], end=None, ended_by=None)
-                    if f.reasons and f.reasons[-1].end == s.discharged_at:
+                    if f.reasons and f.reasons[-1].end == facts.get("discharged_at"):
                         f.reasons[-1] = replace(f.reasons[-1], end=None)
-                f.state = replace(
-                    s, status=SpellStatus.ADMITTED, discharged_at=None, discharge_destination=None
-                )
+                f.status = SpellStatus.ADMITTED
+                facts.update(discharged_at=None, discharge_destination=None)
         case ev.AdmissionCancelled():
-            if s.status is not SpellStatus.ORPHAN:
+            if f.status is not SpellStatus.ORPHAN:
                 f.movements.clear()
-                f.state = replace(s, status=SpellStatus.CANCELLED, discharged_at=None)
+                f.status = SpellStatus.CANCELLED
+                facts["discharged_at"] = None
         case ev.LeaveOfAbsenceStarted():
             if in_hospital and not (f.leave and f.leave[-1].end is None):
                 f.leave.append(Period(at, None))
         case ev.LeaveOfAbsenceEnded():
             _close_leave(f, at)
         case ev.ExpectedDischargeDateSet():
-            f.state = replace(
-                s,
+            facts.update(
                 expected_discharge_date=p.expected_discharge_date,
                 clinical_criteria=p.clinical_criteria,
             )
         case ev.SeniorReviewRecorded():
-            f.state = replace(s, last_senior_review_at=at)
+            facts["last_senior_review_at"] = at
         case ev.CriteriaToResideAssessed():
             _assess_criteria(f, event, p)
         case ev.DelayReasonSet():
@@ -381,7 +383,7 @@ def _apply(f: _Fold, event: ev.Event) -> None:
             if f.reasons and f.reasons[-1].end is None:
                 f.reasons[-1] = replace(f.reasons[-1], end=at)
         case ev.PathwayAssigned():
-            f.state = replace(s, pathway=p.pathway)
+            facts["pathway"] = p.pathway
         case ev.RedGreenDayRecorded():
             f.ratings[p.day] = DayRating(p.day, p.colour.value, p.red_reason)
         case ev.ReferralMade():
@@ -402,10 +404,9 @@ def _apply(f: _Fold, event: ev.Event) -> None:
             if (r := f.referrals.get(p.referral_id)) is not None:
                 f.referrals[p.referral_id] = replace(r, status="completed", completed_at=at)
         case ev.ChcChecklistCompleted():
-            f.state = replace(s, chc_checklist=p.outcome.value, chc_checklist_at=at)
+            facts.update(chc_checklist=p.outcome.value, chc_checklist_at=at)
         case ev.ChcAssessmentRecorded():
-            f.state = replace(
-                s,
+            facts.update(
                 chc_assessment_date=p.assessment_date,
                 chc_assessment_setting=p.setting.value,
                 chc_decision_date=p.decision_date,
@@ -435,10 +436,10 @@ def _assess_criteria(f: _Fold, event: ev.Event, p: ev.CriteriaToResideAssessed) 
     if p.meets:
         if open_episode:
             f.close_open_episode(at, "meets criteria")
-    elif not open_episode and f.state.status is not SpellStatus.DISCHARGED:
+    elif not open_episode and f.status is not SpellStatus.DISCHARGED:
         assert p.discharge_ready_date is not None  # checked by the payload
         f.episodes.append(DelayEpisode(p.discharge_ready_date, at, None, None))
-    f.state = replace(f.state, meets_criteria=p.meets, criteria=p.criteria)
+    f.facts.update(meets_criteria=p.meets, criteria=p.criteria)
 
 
 def _close_leave(f: _Fold, at: datetime) -> None:
@@ -447,11 +448,11 @@ def _close_leave(f: _Fold, at: datetime) -> None:
 
 
 def _out_of_sequence(f: _Fold, event: ev.Event, what: str) -> None:
-    s = f.state
-    if s.status is SpellStatus.ORPHAN:
+    if f.status is SpellStatus.ORPHAN:
         # Kept until the admission arrives; only then is it judged.
         f.before_admission.append((event.key, what, event.occurred_at))
-    elif s.status is SpellStatus.DISCHARGED:
+    elif f.status is SpellStatus.DISCHARGED:
+        discharged_at = f.facts["discharged_at"]
         f.anomalies.append(
-            Anomaly(event.key, "occurred_at", f"{what} after the discharge at {s.discharged_at}")
+            Anomaly(event.key, "occurred_at", f"{what} after the discharge at {discharged_at}")
         )

@@ -61,7 +61,10 @@ class Message:
         self, name: str, field: int, component: int = 1, subcomponent: int = 1, repetition: int = 0
     ) -> str:
         """SEG-field.component.subcomponent of one repetition (1-based like HL7), unescaped."""
-        text = self.raw(name, field)
+        seg = self.first.get(name)
+        if seg is None or field >= len(seg.fields):
+            return ""
+        text = seg.fields[field]
         if not text:
             return ""
         return component_of(text, self.encoding, component, subcomponent, repetition)
@@ -74,23 +77,30 @@ class Message:
 def component_of(
     text: str, enc: Encoding, component: int = 1, subcomponent: int = 1, repetition: int = 0
 ) -> str:
-    piece: str | None = _nth(text, enc.repetition, repetition)
-    if piece is not None:
-        piece = _nth(piece, enc.component, component - 1)
-    if piece is not None:
-        piece = _nth(piece, enc.subcomponent, subcomponent - 1)
-    if piece is None:
+    # A mapper reads a dozen fields of every message, most holding one plain value: split
+    # only on the separators a field contains (written out, as this runs millions of times).
+    if enc.repetition in text:
+        pieces = text.split(enc.repetition)
+        if repetition >= len(pieces):
+            return ""
+        text = pieces[repetition]
+    elif repetition:
         return ""
-    return unescape(piece, enc) if enc.escape in piece else piece
-
-
-def _nth(text: str, separator: str, index: int) -> str | None:
-    """The index-th (from 0) piece of `text` split on `separator`; None if there is none.
-    Most fields hold one plain value, so split only when the separator is there."""
-    if separator in text:
-        parts = text.split(separator)
-        return parts[index] if index < len(parts) else None
-    return None if index else text
+    if enc.component in text:
+        pieces = text.split(enc.component)
+        if component > len(pieces):
+            return ""
+        text = pieces[component - 1]
+    elif component != 1:
+        return ""
+    if enc.subcomponent in text:
+        pieces = text.split(enc.subcomponent)
+        if subcomponent > len(pieces):
+            return ""
+        text = pieces[subcomponent - 1]
+    elif subcomponent != 1:
+        return ""
+    return unescape(text, enc) if enc.escape in text else text
 
 
 def parse(text: str) -> Message:
