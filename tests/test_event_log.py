@@ -10,13 +10,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, DateTime, Engine, func, select
+from sqlalchemy.dialects import sqlite
 
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_record
+from homeflow.store.db import sqlite_datetime_text
 from homeflow.store.eventlog import (
     EventLog,
     SpellCache,
@@ -315,3 +317,18 @@ def test_a_census_far_ahead_is_folded_on_demand_not_stored(engine: Engine) -> No
     with engine.connect() as conn:
         latest = conn.execute(select(func.max(t.daily_census.c.day))).scalar_one()
     assert latest is None or latest <= date(2026, 4, 3)
+
+
+@given(
+    st.one_of(
+        st.datetimes(),
+        st.datetimes(timezones=st.timezones()),
+        st.dates(),
+    )
+)
+def test_bulk_inserts_write_sqlite_times_as_sqlalchemy_does(value: date) -> None:
+    # Rows written by `insert_rows` are read and compared (as text) with rows SQLAlchemy wrote.
+    dialect = sqlite.dialect()
+    sqlalchemy_text = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert sqlalchemy_text is not None
+    assert sqlite_datetime_text(value) == sqlalchemy_text(value)

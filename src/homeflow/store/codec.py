@@ -15,7 +15,9 @@ def to_db_time(instant: datetime | None) -> datetime | None:
     """Instants are stored as naive UTC, the one form both engines keep exactly."""
     if instant is None:
         return None
-    return instant.astimezone(UTC).replace(tzinfo=None)
+    if instant.tzinfo is not UTC:
+        instant = instant.astimezone(UTC)
+    return instant.replace(tzinfo=None)
 
 
 def from_db_time(stored: datetime | None) -> datetime | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -84,22 +86,48 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         return
     names = list(rows[0])
     dialect = conn.dialect
-    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    converted = [
+        (i, fn)
+        for i, name in enumerate(names)
+        if (fn := _bind_converter(table.c[name].type, dialect)) is not None
+    ]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     quote = dialect.identifier_preparer.quote
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
         f"VALUES ({', '.join([mark] * len(names))})"
     )
-    converted = [(i, fn) for i, fn in enumerate(convert) if fn is not None]
+    in_order = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     values: list[tuple[Any, ...]] = []
     for row in rows:
-        value = [row[name] for name in names]
-        for i, fn in converted:
-            if value[i] is not None:
-                value[i] = fn(value[i])
+        value = in_order(row)
+        if converted:
+            value = list(value)
+            for i, fn in converted:
+                if value[i] is not None:
+                    value[i] = fn(value[i])
         values.append(tuple(value))
     conn.exec_driver_sql(sql, values)
+
+
+def _bind_converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    if dialect.name == "sqlite" and isinstance(column_type, DateTime):
+        return sqlite_datetime_text
+    converter: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    return converter
+
+
+def sqlite_datetime_text(value: date) -> str:
+    """SQLAlchemy's SQLite DATETIME text ('2026-11-22 09:30:00.000000'), formatted by
+    `datetime.isoformat` in C: a backfill converts millions, and SQLAlchemy's formatter, which
+    builds a dictionary of fields per value, cost as much as SQLite's insert."""
+    if not isinstance(value, datetime):
+        return f"{value.isoformat()} 00:00:00.000000"
+    if value.tzinfo is not None:  # SQLAlchemy writes the wall time and drops the zone
+        value = value.replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
 
 
 def alembic_config(engine: Engine) -> Config:
