@@ -664,12 +664,14 @@ def _fold_scoped_for_change(
 
 def _last_change(conn: Connection, spell_key: str, event_type: str) -> Any:
     e = t.events
-    return conn.execute(
-        select(e.c.recorded_by, e.c.occurred_at)
-        .where(e.c.spell_key == spell_key, e.c.type == event_type)
+    # The type is matched here, not in SQL: a type condition tempts the planner onto the type
+    # index, which scans every event of that type in the log instead of this spell's few.
+    spell_events = conn.execute(
+        select(e.c.type, e.c.recorded_by, e.c.occurred_at)
+        .where(e.c.spell_key == spell_key)
         .order_by(desc(e.c.seq))
-        .limit(1)
-    ).one_or_none()
+    )
+    return next((row for row in spell_events if row.type == event_type), None)
 
 
 # ---- The daily system call ----------------------------------------------------------------

@@ -357,6 +357,14 @@ def spell_rows(s: SpellState) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+_PATIENT_DETAIL_TYPES = (ev.Admitted.TYPE, ev.PatientDetailsUpdated.TYPE)
+
+
+@lru_cache
+def _events_of_patients(dialect: str) -> Select[Any]:
+    return select(t.events).where(one_of(dialect, t.events.c.patient_id))
+
+
 def refresh_patients(
     conn: Connection, patient_ids: Iterable[str], known: Mapping[str, ev.Event] | None = None
 ) -> None:
@@ -366,14 +374,14 @@ def refresh_patients(
     if not ids:
         return
     found: list[ev.Event] = []
-    query = select(t.events).where(
-        one_of(conn.dialect.name, t.events.c.patient_id),
-        t.events.c.type.in_([ev.Admitted.TYPE, ev.PatientDetailsUpdated.TYPE]),
-    )
+    query = _events_of_patients(conn.dialect.name)
     known = known or {}
     for part in chunks(ids):
         found.extend(
-            known.get(r.key) or event_from_row(r) for r in conn.execute(query, {"keys": list(part)})
+            known.get(r.key) or event_from_row(r)
+            for r in conn.execute(query, {"keys": list(part)})
+            # Filtered here, not in SQL, as in `load_spell_events`.
+            if r.type in _PATIENT_DETAIL_TYPES
         )
     merge_rows = conn.execute(select(t.events).where(t.events.c.type == ev.PatientsMerged.TYPE))
     links = merged_into(event_from_row(r) for r in merge_rows)
