@@ -17,7 +17,7 @@ from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
-from homeflow.store.codec import event_from_record
+from homeflow.store.codec import event_from_record, from_db_time, to_db_time
 from homeflow.store.db import sqlite_datetime_text
 from homeflow.store.eventlog import (
     EventLog,
@@ -332,3 +332,13 @@ def test_bulk_inserts_write_sqlite_times_as_sqlalchemy_does(value: date) -> None
     sqlalchemy_text = DateTime().dialect_impl(dialect).bind_processor(dialect)
     assert sqlalchemy_text is not None
     assert sqlite_datetime_text(value) == sqlalchemy_text(value)
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_instants_are_stored_as_naive_utc_and_read_back_as_the_same_instant(
+    instant: datetime,
+) -> None:
+    stored = to_db_time(instant)
+    assert stored is not None and stored.tzinfo is None
+    assert stored == instant.astimezone(UTC).replace(tzinfo=None)
+    assert from_db_time(stored) == instant.astimezone(UTC)

@@ -82,23 +82,24 @@ def hl7_instant(text: str, field: str) -> datetime:
     if not match:
         raise InvalidInput(field, f"{text!r} is not an HL7 timestamp (YYYYMMDDHHMM[SS][+ZZZZ])")
     year, month, day, hour, minute, second, offset = match.groups()
+    # No offset: the sending system's local time, which in England is the system zone.
+    zone = UTC if offset else SYSTEM_ZONE
     try:
-        local = datetime(
+        instant = datetime(
             int(year),
             int(month or 1),
             int(day or 1),
             int(hour or 0),
             int(minute or 0),
             int(second or 0),
+            tzinfo=zone,
         )
     except ValueError as error:
         raise InvalidInput(field, f"{text!r}: {error}") from None
     if offset:
         sign = 1 if offset[0] == "+" else -1
-        shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
-        return (local - sign * shift).replace(tzinfo=UTC)
-    # No offset: the sending system's local time, which in England is the system zone.
-    return local.replace(tzinfo=SYSTEM_ZONE).astimezone(UTC)
+        return instant - sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+    return instant.astimezone(UTC)
 
 
 def to_event(message: Message, mapping: FeedMapping, received_at: datetime, raw: str) -> ev.Event:
