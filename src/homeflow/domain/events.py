@@ -446,16 +446,26 @@ class Event:
 
 def payload_to_dict(payload: Payload) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(payload):
-        value = getattr(payload, f.name)
-        if value is None or value == f.default:
+    for name, default in _defaults(type(payload)):
+        value = getattr(payload, name)
+        if value is None or value == default:
             continue
         if isinstance(value, date | datetime):
             value = value.isoformat()
         elif isinstance(value, tuple):
             value = list(value)
-        out[f.name] = value
+        out[name] = value
     return out
+
+
+_DEFAULTS: dict[type[Payload], tuple[tuple[str, Any], ...]] = {}
+
+
+def _defaults(cls: type[Payload]) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and default, worked out once per payload type (as `_readers`)."""
+    if cls not in _DEFAULTS:
+        _DEFAULTS[cls] = tuple((f.name, f.default) for f in dataclasses.fields(cls))
+    return _DEFAULTS[cls]
 
 
 def payload_from_dict(event_type: str, data: dict[str, Any]) -> Payload:

@@ -238,9 +238,9 @@ class SpellFold:
 
     __slots__ = ("_count", "_fold", "_last_event_at", "_last_order", "spell_key")
 
-    def __init__(self, spell_key: str) -> None:
+    def __init__(self, spell_key: str, fold: _Fold | None = None) -> None:
         self.spell_key = spell_key
-        self._fold = _Fold()
+        self._fold = fold if fold is not None else _Fold()
         self._last_order: tuple[datetime, int, str] | None = None
         self._count = 0
         self._last_event_at: datetime | None = None
@@ -252,8 +252,7 @@ class SpellFold:
             return self
         if self._last_order is not None and ordered[0].fold_order <= self._last_order:
             return None
-        extended = SpellFold(self.spell_key)
-        extended._fold = self._fold.copy()
+        extended = SpellFold(self.spell_key, self._fold.copy())
         for event in ordered:
             _apply(extended._fold, event)
         extended._last_order = ordered[-1].fold_order

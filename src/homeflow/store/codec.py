@@ -28,6 +28,10 @@ def from_db_time(stored: datetime | None) -> datetime | None:
     return None if stored is None else _UTC_EPOCH + (stored - _NAIVE_EPOCH)
 
 
+# One encoder for every event: json.dumps with options builds a new one per call.
+_payload_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def event_to_row(event: ev.Event) -> dict[str, Any]:
     payload = event.payload
     patient_id = getattr(payload, "patient_id", None)
@@ -39,7 +43,7 @@ def event_to_row(event: ev.Event) -> dict[str, Any]:
         "patient_id": patient_id,
         "occurred_at": to_db_time(event.occurred_at),
         "received_at": to_db_time(event.received_at),
-        "payload": json.dumps(ev.payload_to_dict(payload), sort_keys=True, separators=(",", ":")),
+        "payload": _payload_json(ev.payload_to_dict(payload)),
         "raw": event.raw,
         "recorded_by": event.recorded_by,
     }
