@@ -393,7 +393,13 @@ _PATIENT_DETAIL_TYPES = (ev.Admitted.TYPE, ev.PatientDetailsUpdated.TYPE)
 
 @lru_cache
 def _events_of_patients(dialect: str) -> Select[Any]:
-    return select(t.events).where(one_of(dialect, t.events.c.patient_id))
+    e = t.events
+    return select(e.c.key, e.c.type).where(one_of(dialect, e.c.patient_id))
+
+
+@lru_cache
+def _events_by_key(dialect: str) -> Select[Any]:
+    return select(t.events).where(one_of(dialect, t.events.c.key))
 
 
 def refresh_patients(
@@ -404,15 +410,22 @@ def refresh_patients(
     ids = sorted(set(patient_ids))
     if not ids:
         return
-    found: list[ev.Event] = []
-    query = _events_of_patients(conn.dialect.name)
     known = known or {}
+    found: list[ev.Event] = []
+    missing: list[str] = []
     for part in chunks(ids):
-        found.extend(
-            known.get(r.key) or event_from_row(r)
-            for r in conn.execute(query, {"keys": list(part)})
+        for key, event_type in conn.execute(_events_of_patients(conn.dialect.name), {"keys": part}):
             # Filtered here, not in SQL, as in `load_spell_events`.
-            if r.type in _PATIENT_DETAIL_TYPES
+            if event_type in _PATIENT_DETAIL_TYPES:
+                if key in known:
+                    found.append(known[key])
+                else:
+                    missing.append(key)
+    # Only events not in hand are read whole (a row holds the message it came from).
+    for part in chunks(missing):
+        found.extend(
+            event_from_row(r)
+            for r in conn.execute(_events_by_key(conn.dialect.name), {"keys": part})
         )
     merge_rows = conn.execute(select(t.events).where(t.events.c.type == ev.PatientsMerged.TYPE))
     links = merged_into(event_from_row(r) for r in merge_rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import TypedDict
 
 from homeflow.domain import events as ev
@@ -96,10 +97,14 @@ def hl7_instant(text: str, field: str) -> datetime:
         )
     except ValueError as error:
         raise InvalidInput(field, f"{text!r}: {error}") from None
-    if offset:
-        sign = 1 if offset[0] == "+" else -1
-        return instant - sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
-    return instant.astimezone(UTC)
+    return instant - _utc_offset(offset) if offset else instant.astimezone(UTC)
+
+
+@lru_cache(maxsize=256)
+def _utc_offset(offset: str) -> timedelta:
+    # A feed sends one or two offsets (GMT and BST): worked out once, not per message.
+    sign = 1 if offset[0] == "+" else -1
+    return sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
 
 
 def to_event(message: Message, mapping: FeedMapping, received_at: datetime, raw: str) -> ev.Event:

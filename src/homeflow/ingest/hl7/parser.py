@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from homeflow.domain.errors import InvalidInput
 
@@ -116,7 +117,7 @@ def parse(text: str) -> Message:
         raise InvalidInput(
             "MSH-2", f"{field_sep + chars!r} are not five distinct encoding characters"
         )
-    enc = Encoding(field_sep, chars[0], chars[1], chars[2], chars[3])
+    enc = _encoding(field_sep + chars)
     segments = []
     first: dict[str, Segment] = {}
     lines = SEGMENT_SPLIT.split(text) if "\n" in text else text.split("\r")
@@ -132,6 +133,12 @@ def parse(text: str) -> Message:
         segments.append(segment)
         first.setdefault(parts[0], segment)
     return Message(tuple(segments), enc, first)
+
+
+@lru_cache(maxsize=64)
+def _encoding(characters: str) -> Encoding:
+    # A feed uses one set of encoding characters: built once, not with every message.
+    return Encoding(*characters)
 
 
 def decompose(text: str, enc: Encoding) -> list[list[list[str]]]:
