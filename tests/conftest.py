@@ -7,12 +7,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, text
+from sqlalchemy import Connection, Engine, create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
 
 from homeflow.store import db
+from homeflow.store import projections as proj
 from homeflow.store import schema as t
 
 POSTGRES_URL = os.environ.get("HOMEFLOW_TEST_POSTGRES_URL")
@@ -91,3 +93,24 @@ def demo_database(kind: str, folder: Path, *demo_args: str) -> Iterator[str]:
         done = homeflow(url, "demo", *demo_args)
         assert done.returncode == 0, done.stderr
         yield url
+
+
+def projections(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection table's rows, in a stable order; not the mark of how far into the log
+    they reach, a place that differs between two logs of the same events."""
+    with engine.connect() as conn:
+        return {
+            table.name: sorted(
+                (
+                    tuple(row)
+                    for row in conn.execute(select(table))
+                    if table is not t.projection_marks or row.name != proj.EVENTS_THROUGH
+                ),
+                key=repr,
+            )
+            for table in t.PROJECTIONS
+        }
+
+
+def last_seq(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(t.events.c.seq), 0))).scalar_one())

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, DateTime, Engine, func, select
+from sqlalchemy import DateTime, Engine, func, select
 from sqlalchemy.dialects import sqlite
 
 from homeflow.domain import events as ev
@@ -27,25 +27,8 @@ from homeflow.store.eventlog import (
     lock_writers,
     rebuild,
 )
-from tests.conftest import empty_all
+from tests.conftest import empty_all, last_seq, projections
 from tests.streams import LAST_DAY, arrival_order, spell_stream
-
-
-def projections(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every projection table's rows, in a stable order; not the mark of how far into the log
-    they reach, a place that differs between two logs of the same events."""
-    with engine.connect() as conn:
-        return {
-            table.name: sorted(
-                (
-                    tuple(row)
-                    for row in conn.execute(select(table))
-                    if table is not t.projection_marks or row.name != proj.EVENTS_THROUGH
-                ),
-                key=repr,
-            )
-            for table in t.PROJECTIONS
-        }
 
 
 def start_census(engine: Engine) -> None:
@@ -122,10 +105,6 @@ def test_projections_caught_up_later_equal_those_of_appending_and_projecting_at_
     assert projections(engine) == expected
     with engine.begin() as conn:
         assert proj.projected_through(conn) == last_seq(conn)
-
-
-def last_seq(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(t.events.c.seq), 0))).scalar_one())
 
 
 def _at(day: int, hour: int) -> datetime:

@@ -7,6 +7,7 @@ import io
 import signal
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from homeflow.ingest.feeds import APPLIED, import_hl7
 from homeflow.ingest.hl7.mllp import frame
+from homeflow.ingest.mapping import FeedMapping
+from homeflow.store import db
+from homeflow.store import projections as proj
 from homeflow.store import schema as t
-from tests.conftest import ENGINES, fresh_database, url_of
+from homeflow.store.eventlog import rebuild
+from tests.conftest import ENGINES, fresh_database, last_seq, projections, url_of
 from tests.support import ListenerProcess, Sender, free_port, hl7_messages, homeflow
 
 END = "2026-03-31"
@@ -73,6 +79,31 @@ def test_ingesting_the_demo_hl7_files_gives_the_demo_census(
         assert adt_census(empty_url, day) == adt_census(demo_url, day)
     again = homeflow(empty_url, "ingest", "hl7", str(folder))
     assert again.returncode == 0 and "0 applied" in again.stderr
+
+
+def test_a_backfill_interrupted_after_some_transactions_leaves_views_a_rebuild_would_make(
+    demo: tuple[str, Path], empty_url: str
+) -> None:
+    """Views follow a backfill every few transactions and at its end, even an early end."""
+    _, folder = demo
+    raws = [m.decode() for m in hl7_messages(folder)]
+    engine = db.connect(empty_url)
+    assert len(raws) > 300
+    with engine.begin() as conn:  # the census kept day by day, as the import moves it
+        proj.extend_census(conn, date.fromisoformat(END))
+    outcomes = import_hl7(engine, raws, FeedMapping(), batch=40, project_every=100)
+    taken = [outcome for _, outcome in zip(range(250), outcomes, strict=False)]
+    outcomes.close()  # the user stops it (Ctrl-C) part way through a transaction's outcomes
+    assert {o.outcome for o in taken} == {APPLIED}
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
+        assert stored == 280  # seven whole transactions, the one being read included
+        assert proj.projected_through(conn) == last_seq(conn)
+    imported = projections(engine)
+    assert imported["spells"]
+    rebuild(engine)
+    assert projections(engine) == imported
+    engine.dispose()
 
 
 def test_the_listener_gives_the_demo_census_and_survives_sigkill(

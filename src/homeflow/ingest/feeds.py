@@ -22,6 +22,7 @@ from homeflow.store.db import insert_rows
 from homeflow.store.eventlog import (
     SpellCache,
     append_in,
+    catch_up,
     collect_garbage_for_long_lived_writers,
     lock_writers,
 )
@@ -158,25 +159,48 @@ def receive_hl7(
 
 
 def import_hl7(
-    engine: Engine, raw_messages: Iterable[str], mapping: FeedMapping, batch: int = 10_000
+    engine: Engine,
+    raw_messages: Iterable[str],
+    mapping: FeedMapping,
+    batch: int = 10_000,
+    project_every: int = 100_000,
 ) -> Iterator[Outcome]:
     """Apply a stream of HL7 messages (a backfill from files) in transactions of `batch`,
-    keeping each spell's fold from one transaction to the next; outcomes in order."""
+    keeping each spell's fold from one transaction to the next; outcomes in order.
+
+    Views are brought up to date after every `project_every` messages and at the end (also
+    when the import is interrupted), not with every transaction: a spell written once for a
+    run of its messages, not once per transaction. Were the process killed in between, the
+    next writer to append, or the listener starting, catches them up.
+    """
     collect_garbage_for_long_lived_writers()
     cache = SpellCache()
     pending: list[str] = []
+    unprojected = 0
 
     def apply_pending() -> list[Outcome]:
         with engine.begin() as conn:
-            return receive_hl7(conn, pending, mapping, datetime.now(UTC), cache)
+            return receive_hl7(conn, pending, mapping, datetime.now(UTC), cache, project=False)
 
-    for raw in raw_messages:
-        pending.append(raw)
-        if len(pending) >= batch:
+    def project() -> None:
+        with engine.begin() as conn:
+            lock_writers(conn)
+            catch_up(conn, cache)
+
+    try:
+        for raw in raw_messages:
+            pending.append(raw)
+            if len(pending) >= batch:
+                yield from apply_pending()
+                unprojected += len(pending)
+                pending.clear()
+                if unprojected >= project_every:
+                    project()
+                    unprojected = 0
+        if pending:
             yield from apply_pending()
-            pending.clear()
-    if pending:
-        yield from apply_pending()
+    finally:
+        project()
 
 
 @dataclass(frozen=True, slots=True)
