@@ -136,7 +136,7 @@ class SpellCache:
         if len(self.spells) + len(missing) > self.LIMIT:
             self.spells.clear()
         for key, stored in proj.load_stored_events(conn, missing).items():
-            fold = folded(key, None, [e for _, e in stored], [])
+            fold = folded(key, None, [e for _, e in stored])
             self.spells[key] = StoredSpell(stored, fold, fold.state())
 
     def appended(
@@ -313,12 +313,12 @@ def earliest_census_day(incoming: Sequence[ev.Event]) -> date | None:
     return min(days) if days else None
 
 
-def folded(
-    spell_key: str, fold: SpellFold | None, before: list[ev.Event], more: list[ev.Event]
-) -> SpellFold:
-    """`fold` (of `before`) extended by `more`, refolding all when one sorts before the last."""
-    extended = fold.extended(more) if fold is not None else None
+def folded(spell_key: str, stored: StoredSpell | None, more: list[ev.Event]) -> SpellFold:
+    """The stored spell's fold extended by `more`, refolding all when one sorts before the
+    last (only then are the stored events gathered: a spell's history can be long)."""
+    extended = stored.fold.extended(more) if stored is not None else None
     if extended is None:
+        before = [e for _, e in stored.events] if stored is not None else []
         extended = SpellFold(spell_key).extended(before + more)
         assert extended is not None  # an empty fold takes events in any order
     return extended
@@ -328,12 +328,10 @@ def _accept(
     spell_key: str, stored: StoredSpell | None, incoming: list[ev.Event], result: AppendResult
 ) -> tuple[list[ev.Event], SpellFold, SpellState]:
     """Keep the incoming events that make no new impossible sequence."""
-    before = [e for _, e in stored.events] if stored else []
-    old_fold = stored.fold if stored else None
     known = {(a.event_key, a.reason) for a in stored.state.anomalies} if stored else set()
     accepted = sorted(incoming, key=lambda e: e.fold_order)
     while True:
-        fold = folded(spell_key, old_fold, before, accepted)
+        fold = folded(spell_key, stored, accepted)
         state = fold.state()
         fresh = [a for a in state.anomalies if (a.event_key, a.reason) not in known]
         if not fresh:

@@ -36,14 +36,16 @@ SPELL_TRIGGERS = {
     "A22",
 }
 PATIENT_TRIGGERS = {"A08", "A31", "A40"}
+TRIGGERS = SPELL_TRIGGERS | PATIENT_TRIGGERS
+# PV1-4 admission type, as HL7 UK sends it.
 ADMISSION_METHODS = {
-    "E": "emergency",
-    "EL": "elective",
-    "R": "elective",
-    "C": "elective",
-    "T": "transfer",
-    "M": "maternity",
-    "N": "maternity",
+    "E": ev.AdmissionMethod.EMERGENCY,
+    "EL": ev.AdmissionMethod.ELECTIVE,
+    "R": ev.AdmissionMethod.ELECTIVE,
+    "C": ev.AdmissionMethod.ELECTIVE,
+    "T": ev.AdmissionMethod.TRANSFER,
+    "M": ev.AdmissionMethod.MATERNITY,
+    "N": ev.AdmissionMethod.MATERNITY,
 }
 SEXES = {"F": "female", "M": "male"}
 TS = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4})?$")
@@ -70,7 +72,7 @@ def header(message: Message) -> Received:
     trigger = message.value("MSH", 9, 2) or message.value("EVN", 1)
     if kind != "ADT":
         raise InvalidInput("MSH-9", f"{kind or 'nothing'!r} is not an ADT message")
-    if trigger not in SPELL_TRIGGERS | PATIENT_TRIGGERS:
+    if trigger not in TRIGGERS:
         raise InvalidInput("MSH-9", f"ADT^{trigger} is not a supported trigger event")
     version = message.value("MSH", 12)
     if version not in SUPPORTED_VERSIONS:
@@ -141,7 +143,7 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
     site = mapping.site(site_sent)
     if trigger in ("A01", "A04", "A06"):
         ward = _ward(message, site_sent, mapping)
-        method = ADMISSION_METHODS.get(message.value("PV1", 4), "other")
+        method = ADMISSION_METHODS.get(message.value("PV1", 4), ev.AdmissionMethod.OTHER)
         details = _details(message, identifiers)
         return (
             ev.Admitted(
@@ -149,7 +151,7 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
                 site,
                 ward,
                 message.value("PV1", 3, 3) or None,
-                ev.AdmissionMethod(method),
+                method,
                 message.value("PV1", 10) or None,
                 nhs_number=details["nhs_number"],
                 local_id=details["local_id"],
