@@ -236,7 +236,7 @@ class SpellFold:
     the earlier ones, since a feed sends most of a spell's events in order; one that sorts
     before those already folded needs `fold_spell` over them all."""
 
-    __slots__ = ("_count", "_fold", "_last_event_at", "_last_order", "spell_key")
+    __slots__ = ("_count", "_fold", "_last_event_at", "_last_order", "_state", "spell_key")
 
     def __init__(self, spell_key: str, fold: _Fold | None = None) -> None:
         self.spell_key = spell_key
@@ -244,6 +244,7 @@ class SpellFold:
         self._last_order: tuple[datetime, int, str] | None = None
         self._count = 0
         self._last_event_at: datetime | None = None
+        self._state: SpellState | None = None
 
     def extended(self, spell_events: Iterable[ev.Event]) -> SpellFold | None:
         """A new fold with these events applied too; None if one sorts before the last."""
@@ -260,7 +261,8 @@ class SpellFold:
         extended._last_event_at = ordered[-1].occurred_at
         return extended
 
-    def state(self) -> SpellState:
+    def anomalies(self) -> tuple[Anomaly, ...]:
+        """The impossible sequences so far (a writer checks these before it needs the state)."""
         f = self._fold
         anomalies = list(f.anomalies)
         if f.facts.get("admitted_at") is not None:
@@ -270,6 +272,15 @@ class SpellFold:
                         key, "occurred_at", f"{what} at {at.isoformat()} is before the admission"
                     )
                 )
+        return tuple(anomalies)
+
+    def state(self) -> SpellState:
+        if self._state is None:
+            self._state = self._built_state()
+        return self._state
+
+    def _built_state(self) -> SpellState:
+        f = self._fold
         discharged_at = f.facts.get("discharged_at")
         stays = _ward_stays(
             f.movements, discharged_at if f.status is SpellStatus.DISCHARGED else None
@@ -286,7 +297,7 @@ class SpellFold:
             referrals=tuple(f.referrals.values()),
             actions=tuple(f.actions.values()),
             stranded_reviews=tuple(f.reviews),
-            anomalies=tuple(anomalies),
+            anomalies=self.anomalies(),
             event_count=self._count,
             last_event_at=self._last_event_at,
         )

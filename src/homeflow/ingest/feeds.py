@@ -3,6 +3,7 @@ transaction as the events it made, so an acknowledgement sent after commit is ne
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -23,7 +24,6 @@ from homeflow.store.eventlog import (
     SpellCache,
     append_in,
     catch_up,
-    collect_garbage_for_long_lived_writers,
     lock_writers,
 )
 
@@ -173,10 +173,13 @@ def import_hl7(
     run of its messages, not once per transaction. Were the process killed in between, the
     next writer to append, or the listener starting, catches them up.
     """
-    collect_garbage_for_long_lived_writers()
     cache = SpellCache()
     pending: list[str] = []
     unprojected = 0
+    # The cyclic garbage collector would walk the growing cache again and again, and a backfill
+    # makes next to no reference cycles: it is off until the import ends.
+    collecting = gc.isenabled()
+    gc.disable()
 
     def apply_pending() -> list[Outcome]:
         with engine.begin() as conn:
@@ -201,6 +204,8 @@ def import_hl7(
             yield from apply_pending()
     finally:
         project()
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,9 +102,12 @@ class StoredSpell:
 
     events: list[tuple[int, ev.Event]]
     fold: SpellFold
-    state: SpellState
     # The state its projection rows hold, and the projections' mark when they were written.
     projected: tuple[SpellState | None, int] | None = None
+
+    @property
+    def state(self) -> SpellState:
+        return self.fold.state()
 
 
 class SpellCache:
@@ -136,13 +139,12 @@ class SpellCache:
         if len(self.spells) + len(missing) > self.LIMIT:
             self.spells.clear()
         for key, stored in proj.load_stored_events(conn, missing).items():
-            fold = folded(key, None, [e for _, e in stored])
-            self.spells[key] = StoredSpell(stored, fold, fold.state())
+            self.spells[key] = StoredSpell(stored, folded(key, None, [e for _, e in stored]))
 
     def appended(
         self,
         conn: Connection,
-        folds: dict[str, tuple[SpellFold, SpellState]],
+        folds: dict[str, SpellFold],
         accepted: dict[str, list[ev.Event]],
     ) -> None:
         """Record the events this writer has just inserted, in their places in the log."""
@@ -150,10 +152,10 @@ class SpellCache:
         if not placed:
             return
         seq_of = {key: seq for key, seq in placed}
-        for spell_key, (fold, state) in folds.items():
-            stored = self.spells.setdefault(spell_key, StoredSpell([], fold, state))
+        for spell_key, fold in folds.items():
+            stored = self.spells.setdefault(spell_key, StoredSpell([], fold))
             stored.events.extend((seq_of[event.key], event) for event in accepted[spell_key])
-            stored.fold, stored.state = fold, state
+            stored.fold = fold
         last_key, last_seq = placed[-1]
         self.head = (last_seq, last_key)
 
@@ -218,12 +220,12 @@ def append_in(
         if event.spell_key is not None:
             by_spell.setdefault(event.spell_key, []).append(event)
     cache.load(conn, by_spell)
-    new_folds: dict[str, tuple[SpellFold, SpellState]] = {}
+    new_folds: dict[str, SpellFold] = {}
     accepted_by_spell: dict[str, list[ev.Event]] = {}
     for spell_key, incoming in by_spell.items():
-        accepted, fold, state = _accept(spell_key, cache.spells.get(spell_key), incoming, result)
+        accepted, fold = _accept(spell_key, cache.spells.get(spell_key), incoming, result)
         if accepted:
-            new_folds[spell_key] = (fold, state)
+            new_folds[spell_key] = fold
             accepted_by_spell[spell_key] = accepted
 
     rejected = {r.key for r in result.rejected}
@@ -326,16 +328,15 @@ def folded(spell_key: str, stored: StoredSpell | None, more: list[ev.Event]) -> 
 
 def _accept(
     spell_key: str, stored: StoredSpell | None, incoming: list[ev.Event], result: AppendResult
-) -> tuple[list[ev.Event], SpellFold, SpellState]:
+) -> tuple[list[ev.Event], SpellFold]:
     """Keep the incoming events that make no new impossible sequence."""
-    known = {(a.event_key, a.reason) for a in stored.state.anomalies} if stored else set()
+    known = {(a.event_key, a.reason) for a in stored.fold.anomalies()} if stored else set()
     accepted = sorted(incoming, key=lambda e: e.fold_order)
     while True:
         fold = folded(spell_key, stored, accepted)
-        state = fold.state()
-        fresh = [a for a in state.anomalies if (a.event_key, a.reason) not in known]
+        fresh = [a for a in fold.anomalies() if (a.event_key, a.reason) not in known]
         if not fresh:
-            return accepted, fold, state
+            return accepted, fold
         # Blame the incoming event the anomaly names; if it names a stored event (a late
         # admission makes an earlier one "second"), refuse the latest incoming event instead.
         keys = {e.key for e in accepted}
@@ -348,7 +349,7 @@ def _accept(
             result.rejected.append(Rejection(culprit, fresh[0].field, fresh[0].reason))
         accepted = [e for e in accepted if e.key != culprit]
         if not accepted:
-            return [], fold, state
+            return [], fold
 
 
 def rebuild(engine: Engine, through: date | None = None) -> int:
