@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import DateTime, Engine, func, select
+from sqlalchemy import Date, DateTime, Engine, func, select
 from sqlalchemy.dialects import sqlite
 
 from homeflow.domain import events as ev
@@ -18,7 +18,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_record, from_db_time, to_db_time
-from homeflow.store.db import sqlite_datetime_text
+from homeflow.store.db import sqlite_date_text, sqlite_datetime_text
 from homeflow.store.eventlog import (
     EventLog,
     SpellCache,
@@ -309,8 +309,10 @@ def test_bulk_inserts_write_sqlite_times_as_sqlalchemy_does(value: date) -> None
     # Rows written by `insert_rows` are read and compared (as text) with rows SQLAlchemy wrote.
     dialect = sqlite.dialect()
     sqlalchemy_text = DateTime().dialect_impl(dialect).bind_processor(dialect)
-    assert sqlalchemy_text is not None
+    sqlalchemy_date_text = Date().dialect_impl(dialect).bind_processor(dialect)
+    assert sqlalchemy_text is not None and sqlalchemy_date_text is not None
     assert sqlite_datetime_text(value) == sqlalchemy_text(value)
+    assert sqlite_date_text(value, sqlalchemy_date_text) == sqlalchemy_date_text(value)
 
 
 @given(st.datetimes(timezones=st.timezones()))

@@ -119,13 +119,14 @@ def apply_interpreted(
 ) -> list[Outcome]:
     """Append the events of these messages and record each message with its outcome."""
     outcomes = settle(conn, items, cache, project)
+    received = to_db_time(received_at)
     rows = [
         {
             "source": source,
             "kind": kind,
             "control_id": outcome.control_id,
             "message_type": item.message_type,
-            "received_at": to_db_time(received_at),
+            "received_at": received,
             "occurred_at": to_db_time(item.event.occurred_at) if item.event else None,
             "raw": item.raw,
             "outcome": outcome.outcome,

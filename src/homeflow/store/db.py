@@ -6,11 +6,12 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Date, DateTime, Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -111,11 +112,13 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
 
 
 def _bind_converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    if dialect.name == "sqlite" and isinstance(column_type, DateTime):
-        return sqlite_datetime_text
     converter: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(
         dialect
     )
+    if dialect.name == "sqlite" and isinstance(column_type, DateTime):
+        return sqlite_datetime_text
+    if dialect.name == "sqlite" and isinstance(column_type, Date) and converter is not None:
+        return partial(sqlite_date_text, otherwise=converter)
     return converter
 
 
@@ -128,6 +131,11 @@ def sqlite_datetime_text(value: date) -> str:
     if value.tzinfo is not None:  # SQLAlchemy writes the wall time and drops the zone
         value = value.replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
+
+
+def sqlite_date_text(value: date, otherwise: Callable[[Any], str]) -> str:
+    """SQLAlchemy's SQLite DATE text ('2026-11-22'), by `date.isoformat` (as above)."""
+    return value.isoformat() if type(value) is date else otherwise(value)
 
 
 def alembic_config(engine: Engine) -> Config:
