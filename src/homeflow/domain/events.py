@@ -450,7 +450,7 @@ def payload_to_dict(payload: Payload) -> dict[str, Any]:
         value = getattr(payload, name)
         if value is None or value == default:
             continue
-        if isinstance(value, date | datetime):
+        if isinstance(value, date):  # datetimes too
             value = value.isoformat()
         elif isinstance(value, tuple):
             value = list(value)

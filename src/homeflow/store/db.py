@@ -99,15 +99,16 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         f"VALUES ({', '.join([mark] * len(names))})"
     )
     in_order = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    if not converted:
+        conn.exec_driver_sql(sql, [in_order(row) for row in rows])
+        return
     values: list[tuple[Any, ...]] = []
     for row in rows:
-        value = in_order(row)
-        if converted:
-            value = list(value)
-            for i, fn in converted:
-                if value[i] is not None:
-                    value[i] = fn(value[i])
-        values.append(tuple(value))
+        value = list(in_order(row))
+        for i, fn in converted:
+            if value[i] is not None:
+                value[i] = fn(value[i])
+        values.append(tuple(value))  # SQLAlchemy takes a list of tuples as executemany
     conn.exec_driver_sql(sql, values)
 
 
