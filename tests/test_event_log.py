@@ -20,6 +20,7 @@ from homeflow.store import schema as t
 from homeflow.store.codec import event_from_record, from_db_time, to_db_time
 from homeflow.store.db import sqlite_date_text, sqlite_datetime_text
 from homeflow.store.eventlog import (
+    AppendResult,
     EventLog,
     SpellCache,
     append_in,
@@ -219,6 +220,36 @@ def test_bad_input_names_the_field(record: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         event_from_record(full, datetime.now(UTC))
     assert caught.value.field == field
+
+
+def test_a_full_spell_cache_starts_again_without_forgetting_what_is_stored(
+    engine: Engine,
+) -> None:
+    """A long backfill outgrows its cache: spells read again must bring their whole history,
+    so a second admission is still refused and the projections still match a rebuild."""
+    start_census(engine)
+    cache = SpellCache(limit=2)
+
+    def append(*events: ev.Event) -> AppendResult:
+        with engine.begin() as conn:
+            lock_writers(conn)
+            return append_in(conn, list(events), cache)
+
+    for n in range(1, 4):
+        append(_ev(f"a{n}", _at(1, 10 + n), ev.Admitted(f"P{n}", "SITE", "W-A"), f"S{n}"))
+    # S1 and S2 were cached, then S3 filled the cache: this batch needs all three.
+    result = append(
+        _ev("d1", _at(2, 10), ev.Discharged("home"), "S1"),
+        _ev("a2-again", _at(2, 11), ev.Admitted("P2", "SITE", "W-A"), "S2"),
+        _ev("t3", _at(2, 12), ev.Transferred("W-B"), "S3"),
+    )
+    assert [r.key for r in result.rejected] == ["a2-again"]
+    assert sorted(result.applied) == ["d1", "t3"]
+    with engine.begin() as conn:
+        assert proj.projected_through(conn) == last_seq(conn)
+    appended = projections(engine)
+    rebuild(engine)
+    assert projections(engine) == appended
 
 
 def test_patient_details_follow_updates_and_merges(engine: Engine) -> None:

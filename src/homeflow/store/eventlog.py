@@ -120,11 +120,10 @@ class SpellCache:
     another writer appended since or the log was emptied and refilled.
     """
 
-    LIMIT = 50_000  # spells; a full cache starts again, so memory stays flat
-
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 50_000) -> None:
         self.spells: dict[str, StoredSpell] = {}
         self.head: tuple[int, str] | None = None
+        self.limit = limit  # spells; a full cache starts again, so memory stays flat
 
     def check(self, conn: Connection) -> None:
         head = last_event(conn)
@@ -133,11 +132,15 @@ class SpellCache:
             self.head = head
 
     def load(self, conn: Connection, spell_keys: Iterable[str]) -> None:
-        missing = [key for key in spell_keys if key not in self.spells]
+        """Make sure these spells are here, each with everything stored for it."""
+        wanted = list(spell_keys)
+        missing = [key for key in wanted if key not in self.spells]
         if not missing:
             return
-        if len(self.spells) + len(missing) > self.LIMIT:
+        if len(self.spells) + len(missing) > self.limit:
+            # Starting again forgets the wanted spells that were here too: read them all.
             self.spells.clear()
+            missing = wanted
         for key, stored in proj.load_stored_events(conn, missing).items():
             self.spells[key] = StoredSpell(stored, folded(key, None, [e for _, e in stored]))
 
