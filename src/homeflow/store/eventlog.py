@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select, text
@@ -123,7 +124,7 @@ class SpellCache:
     def __init__(self, limit: int = 50_000) -> None:
         self.spells: dict[str, StoredSpell] = {}
         self.head: tuple[int, str] | None = None
-        self.limit = limit  # spells; a full cache starts again, so memory stays flat
+        self.limit = limit  # spells; a full cache forgets its older half, so memory stays flat
 
     def check(self, conn: Connection) -> None:
         head = last_event(conn)
@@ -138,9 +139,12 @@ class SpellCache:
         if not missing:
             return
         if len(self.spells) + len(missing) > self.limit:
-            # Starting again forgets the wanted spells that were here too: read them all.
-            self.spells.clear()
-            missing = wanted
+            # Forget the older half, the spells read or appended to longest ago (a feed moves
+            # forward in time: most of them have been discharged), but none wanted now.
+            keep = set(wanted)
+            for key in list(islice(self.spells, len(self.spells) // 2)):
+                if key not in keep:
+                    del self.spells[key]
         for key, stored in proj.load_stored_events(conn, missing).items():
             self.spells[key] = StoredSpell(stored, folded(key, None, [e for _, e in stored]))
 
@@ -156,9 +160,11 @@ class SpellCache:
             return
         seq_of = {key: seq for key, seq in placed}
         for spell_key, fold in folds.items():
-            stored = self.spells.setdefault(spell_key, StoredSpell([], fold))
+            # Moved to the end: the cache forgets from the front, the spells quiet longest.
+            stored = self.spells.pop(spell_key, None) or StoredSpell([], fold)
             stored.events.extend((seq_of[event.key], event) for event in accepted[spell_key])
             stored.fold = fold
+            self.spells[spell_key] = stored
         last_key, last_seq = placed[-1]
         self.head = (last_seq, last_key)
 
