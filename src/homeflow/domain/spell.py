@@ -188,7 +188,7 @@ class _Fold:
     status: SpellStatus = SpellStatus.ORPHAN
     # The other single-valued facts set so far, by SpellState field name. The state is built
     # from them once per `SpellFold.state()`: rebuilding a frozen 40-field state with every
-    # event cost more than the rest of the fold (a year's backfill folds millions of events).
+    # event cost more than the rest of the fold (a backfill folds every event it loads).
     facts: dict[str, Any] = field(default_factory=dict)
     movements: list[_Movement] = field(default_factory=list)
     leave: list[Period] = field(default_factory=list)
