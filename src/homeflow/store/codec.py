@@ -11,8 +11,8 @@ from homeflow.domain.clock import require_aware
 from homeflow.domain.errors import InvalidInput
 
 # Instants move between aware and naive UTC by arithmetic on these two epochs: subtracting an
-# aware instant allows for its offset, and it is ten times quicker than astimezone and replace
-# (a backfill converts millions).
+# aware instant allows for its offset, and it is much quicker than astimezone and replace
+# (a backfill converts every time it stores).
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
