@@ -222,6 +222,19 @@ def test_bad_input_names_the_field(record: dict[str, Any], field: str) -> None:
     assert caught.value.field == field
 
 
+def test_a_transfer_at_midnight_moves_the_census_of_the_day_it_ends(engine: Engine) -> None:
+    """Found by the catch-up property test: the census of a day is its closing midnight's
+    snapshot, so a transfer at exactly local midnight belongs to the day before's census."""
+    start_census(engine)
+    log = EventLog(engine)
+    log.append([_ev("a1", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01"))])
+    midnight = datetime(2026, 4, 2, 23, 0, tzinfo=UTC)  # 00:00 on 3 April in London (BST)
+    log.append([_ev("t1", midnight, ev.Transferred("W-B", "02"))])
+    appended = projections(engine)
+    rebuild(engine)
+    assert projections(engine) == appended
+
+
 def test_a_full_spell_cache_starts_again_without_forgetting_what_is_stored(
     engine: Engine,
 ) -> None:

@@ -11,7 +11,7 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from itertools import islice
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select, text
 
 from homeflow.domain import events as ev
-from homeflow.domain.clock import local_date
+from homeflow.domain.clock import local_date, start_of_day
 from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellFold, SpellState, fold_spell
 from homeflow.store import projections as proj
@@ -318,7 +318,12 @@ def earliest_census_day(incoming: Sequence[ev.Event]) -> date | None:
         payload = event.payload
         if isinstance(payload, _REACH_BACK):
             return None
-        days.append(local_date(event.occurred_at))
+        day = local_date(event.occurred_at)
+        # A day's census is the snapshot at the midnight ending it: an event at that very
+        # midnight changes the day before's snapshot too.
+        if event.occurred_at == start_of_day(day):
+            day -= timedelta(days=1)
+        days.append(day)
         if isinstance(payload, ev.CriteriaToResideAssessed) and payload.discharge_ready_date:
             days.append(payload.discharge_ready_date)
     return min(days) if days else None
