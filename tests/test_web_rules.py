@@ -15,7 +15,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds, escalation_flags
 from homeflow.domain.privacy import Role, age_on, initials, may_identify
 from homeflow.domain.spell import Action, fold_spell
-from homeflow.web.forms import parse_change
+from homeflow.store.access import parse_change
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

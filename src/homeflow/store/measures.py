@@ -36,6 +36,12 @@ class MeasureChart:
         return spec_json(self.spec)
 
 
+def places(engine: Engine, level: Level) -> list[str]:
+    """The places of a level that have measures: ward, site or organisation codes."""
+    with db.reading(engine) as conn:
+        return places_at(conn, level)
+
+
 def places_at(conn: Connection, level: Level) -> list[str]:
     if level is Level.SYSTEM:
         return ["system"]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -14,16 +12,15 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from homeflow.config import models_folder
+from homeflow.config import escalation_rules, models_folder
 from homeflow.domain.errors import InvalidInput
-from homeflow.ingest.feeds import feed_health
 from homeflow.store import access, db
-from homeflow.store.queries import census
+from homeflow.store.simulation_runs import interrupt_unfinished
 from homeflow.store.users import session_for
+from homeflow.web import api, fhir, pages
 from homeflow.web.auth import SESSION_COOKIE, CsrfRefused, SecurityHeaders, SignInRequired
-from homeflow.web.fhir import FhirProblem, fhir_router, outcome
-from homeflow.web.pages import page_router, render
-from homeflow.web.scenarios import scenario_router
+from homeflow.web.fhir import FhirProblem, outcome
+from homeflow.web.rendering import render
 
 STATIC = Path(__file__).parent / "static"
 
@@ -36,10 +33,14 @@ def app_from_environment() -> FastAPI:
 
 def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(title="homeflow")
+    app.state.engine = engine
+    app.state.escalation_rules = escalation_rules()
+    app.state.models_folder = models_folder()
+    # A run left queued or running by a server that stopped will never finish: say so.
+    interrupt_unfinished(engine)
     app.add_middleware(SecurityHeaders)
-    app.include_router(fhir_router(engine))
-    app.include_router(page_router(engine))
-    app.include_router(scenario_router(engine, models_folder()))
+    for router in (fhir.router, api.router, *pages.ROUTERS):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The NHS stylesheet asks for its icons at /assets/images.
     app.mount("/assets", StaticFiles(directory=STATIC / "nhsuk" / "assets"), name="nhsuk-assets")
@@ -100,13 +101,5 @@ def create_app(engine: Engine) -> FastAPI:
         if not request.url.path.startswith("/fhir"):
             return await http_exception_handler(request, error)
         return outcome(error.status_code, "invalid", str(error.detail))
-
-    @app.get("/api/feeds")
-    def feeds_api() -> list[dict[str, Any]]:
-        return [h.as_dict() for h in feed_health(engine, datetime.now(UTC))]
-
-    @app.get("/api/census")
-    def census_api(day: date = Query(..., alias="date")) -> list[dict[str, str | int]]:
-        return [r.as_dict() for r in census(engine, day)]
 
     return app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Annotated, cast
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from homeflow.domain.escalation import EscalationRules
 from homeflow.store.access import Viewer
 from homeflow.store.users import Session, csrf_matches, session_for
 
@@ -53,12 +55,31 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def engine_of(request: Request) -> Engine:
+    """The database the app was made with (`create_app`)."""
+    return cast(Engine, request.app.state.engine)
+
+
+def escalation_rules_of(request: Request) -> EscalationRules:
+    """The system's escalation settings, read once when the app was made."""
+    return cast(EscalationRules, request.app.state.escalation_rules)
+
+
 def session_of(engine: Engine, request: Request) -> Session:
     token = request.cookies.get(SESSION_COOKIE)
     session = session_for(engine, token) if token else None
     if session is None:
         raise SignInRequired()
     return session
+
+
+def signed_in(request: Request) -> Session:
+    """The signed-in user's session: every page but sign-in depends on it."""
+    return session_of(engine_of(request), request)
+
+
+Database = Annotated[Engine, Depends(engine_of)]
+Signed = Annotated[Session, Depends(signed_in)]
 
 
 def viewer_of(session: Session, request: Request) -> Viewer:

@@ -5,7 +5,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.fhir_api import (
@@ -17,6 +16,7 @@ from homeflow.ingest.fhir_api import (
     save_encounter,
     search_encounters,
 )
+from homeflow.web.auth import Database, engine_of
 
 FHIR_JSON = "application/fhir+json"
 
@@ -66,115 +66,122 @@ class FhirProblem(Exception):
         self.response = response
 
 
-def fhir_router(engine: Engine) -> APIRouter:
-    router = APIRouter(prefix="/fhir", tags=["FHIR"])
+router = APIRouter(prefix="/fhir", tags=["FHIR"])
 
-    def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise FhirProblem(
-                outcome(401, "login", "a bearer token is required (homeflow token create)")
-            )
-        found = caller_for(engine, authorization[7:].strip())
-        if found is None or found.scope != "fhir":
-            raise FhirProblem(
-                outcome(401, "login", "the bearer token is not valid for the FHIR API")
-            )
-        return found
 
-    def write(status_and_doc: tuple[int, dict[str, Any]], request: Request) -> JSONResponse:
-        status, document = status_and_doc
-        headers = {
-            "Location": f"{request.base_url}fhir/Encounter/{document['id']}/_history/{document['meta']['versionId']}",
-            "ETag": f'W/"{document["meta"]["versionId"]}"',
-        }
-        return JSONResponse(document, status_code=status, media_type=FHIR_JSON, headers=headers)
+def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+    """The organisation a bearer token acts for."""
+    engine = engine_of(request)
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise FhirProblem(
+            outcome(401, "login", "a bearer token is required (homeflow token create)")
+        )
+    found = caller_for(engine, authorization[7:].strip())
+    if found is None or found.scope != "fhir":
+        raise FhirProblem(outcome(401, "login", "the bearer token is not valid for the FHIR API"))
+    return found
 
-    def guarded(action: Any) -> Any:
-        try:
-            return action()
-        except InvalidInput as problem:
-            return outcome(
-                422 if problem.field.startswith("Encounter.") else 400,
-                "invalid",
-                problem.reason,
-                problem.field,
-            )
-        except Forbidden as problem:
-            return outcome(403, "forbidden", str(problem))
-        except NotFound as problem:
-            return outcome(404, "not-found", f"Encounter/{problem} is not known")
 
-    @router.post(
-        "/Encounter",
-        status_code=201,
-        responses={201: RESOURCE, 200: RESOURCE, **_errors(400, 401, 403, 422)},
-        response_class=FhirResponse,
-    )
-    def create(
-        request: Request,
-        body: Annotated[dict[str, Any], Body(media_type=FHIR_JSON)],
-        who: Annotated[Caller, Depends(caller)],
-        if_none_exist: Annotated[str | None, Header()] = None,
-    ) -> JSONResponse:
-        """Create an Encounter; with If-None-Exist: identifier=..., a conditional create."""
-        result = guarded(lambda: save_encounter(engine, who, body, None, if_none_exist))
-        return result if isinstance(result, JSONResponse) else write(result, request)
+def write(status_and_doc: tuple[int, dict[str, Any]], request: Request) -> JSONResponse:
+    status, document = status_and_doc
+    headers = {
+        "Location": f"{request.base_url}fhir/Encounter/{document['id']}/_history/{document['meta']['versionId']}",
+        "ETag": f'W/"{document["meta"]["versionId"]}"',
+    }
+    return JSONResponse(document, status_code=status, media_type=FHIR_JSON, headers=headers)
 
-    @router.put(
-        "/Encounter/{resource_id}",
-        responses={200: RESOURCE, 201: RESOURCE, **_errors(400, 401, 403, 422)},
-        response_class=FhirResponse,
-    )
-    def update(
-        request: Request,
-        resource_id: str,
-        body: Annotated[dict[str, Any], Body(media_type=FHIR_JSON)],
-        who: Annotated[Caller, Depends(caller)],
-    ) -> JSONResponse:
-        if isinstance(body, dict) and body.get("id") not in (None, resource_id):
-            return outcome(400, "invalid", "the body's id differs from the URL", "Encounter.id")
-        result = guarded(lambda: save_encounter(engine, who, body, resource_id))
-        return result if isinstance(result, JSONResponse) else write(result, request)
 
-    @router.get(
-        "/Encounter/{resource_id}",
-        responses={200: RESOURCE, **_errors(400, 401, 404)},
-        response_class=FhirResponse,
-    )
-    def read(resource_id: str, who: Annotated[Caller, Depends(caller)]) -> JSONResponse:
-        result = guarded(lambda: read_encounter_by_id(engine, who, resource_id))
-        if isinstance(result, JSONResponse):
-            return result
-        return JSONResponse(result, media_type=FHIR_JSON)
+def guarded(action: Any) -> Any:
+    try:
+        return action()
+    except InvalidInput as problem:
+        return outcome(
+            422 if problem.field.startswith("Encounter.") else 400,
+            "invalid",
+            problem.reason,
+            problem.field,
+        )
+    except Forbidden as problem:
+        return outcome(403, "forbidden", str(problem))
+    except NotFound as problem:
+        return outcome(404, "not-found", f"Encounter/{problem} is not known")
 
-    @router.get(
-        "/Encounter", responses={200: BUNDLE, **_errors(400, 401)}, response_class=FhirResponse
-    )
-    def search(
-        request: Request,
-        who: Annotated[Caller, Depends(caller)],
-        patient: str | None = None,
-        status: str | None = None,
-        location: str | None = None,
-        date: Annotated[str | None, Query(description="[eq|ge|le|gt|lt]YYYY-MM-DD")] = None,
-    ) -> JSONResponse:
-        result = guarded(lambda: search_encounters(engine, who, patient, status, location, date))
-        if isinstance(result, JSONResponse):
-            return result
-        bundle = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(result),
-            "link": [{"relation": "self", "url": str(request.url)}],
-            "entry": [
-                {
-                    "fullUrl": f"{request.base_url}fhir/Encounter/{r['id']}",
-                    "resource": r,
-                    "search": {"mode": "match"},
-                }
-                for r in result
-            ],
-        }
-        return JSONResponse(bundle, media_type=FHIR_JSON)
 
-    return router
+@router.post(
+    "/Encounter",
+    status_code=201,
+    responses={201: RESOURCE, 200: RESOURCE, **_errors(400, 401, 403, 422)},
+    response_class=FhirResponse,
+)
+def create(
+    request: Request,
+    engine: Database,
+    body: Annotated[dict[str, Any], Body(media_type=FHIR_JSON)],
+    who: Annotated[Caller, Depends(caller)],
+    if_none_exist: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Create an Encounter; with If-None-Exist: identifier=..., a conditional create."""
+    result = guarded(lambda: save_encounter(engine, who, body, None, if_none_exist))
+    return result if isinstance(result, JSONResponse) else write(result, request)
+
+
+@router.put(
+    "/Encounter/{resource_id}",
+    responses={200: RESOURCE, 201: RESOURCE, **_errors(400, 401, 403, 422)},
+    response_class=FhirResponse,
+)
+def update(
+    request: Request,
+    engine: Database,
+    resource_id: str,
+    body: Annotated[dict[str, Any], Body(media_type=FHIR_JSON)],
+    who: Annotated[Caller, Depends(caller)],
+) -> JSONResponse:
+    if isinstance(body, dict) and body.get("id") not in (None, resource_id):
+        return outcome(400, "invalid", "the body's id differs from the URL", "Encounter.id")
+    result = guarded(lambda: save_encounter(engine, who, body, resource_id))
+    return result if isinstance(result, JSONResponse) else write(result, request)
+
+
+@router.get(
+    "/Encounter/{resource_id}",
+    responses={200: RESOURCE, **_errors(400, 401, 404)},
+    response_class=FhirResponse,
+)
+def read(
+    engine: Database, resource_id: str, who: Annotated[Caller, Depends(caller)]
+) -> JSONResponse:
+    result = guarded(lambda: read_encounter_by_id(engine, who, resource_id))
+    if isinstance(result, JSONResponse):
+        return result
+    return JSONResponse(result, media_type=FHIR_JSON)
+
+
+@router.get("/Encounter", responses={200: BUNDLE, **_errors(400, 401)}, response_class=FhirResponse)
+def search(
+    request: Request,
+    engine: Database,
+    who: Annotated[Caller, Depends(caller)],
+    patient: str | None = None,
+    status: str | None = None,
+    location: str | None = None,
+    date: Annotated[str | None, Query(description="[eq|ge|le|gt|lt]YYYY-MM-DD")] = None,
+) -> JSONResponse:
+    result = guarded(lambda: search_encounters(engine, who, patient, status, location, date))
+    if isinstance(result, JSONResponse):
+        return result
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(result),
+        "link": [{"relation": "self", "url": str(request.url)}],
+        "entry": [
+            {
+                "fullUrl": f"{request.base_url}fhir/Encounter/{r['id']}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in result
+        ],
+    }
+    return JSONResponse(bundle, media_type=FHIR_JSON)

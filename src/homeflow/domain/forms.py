@@ -1,0 +1,260 @@
+"""The forms people change a spell with, each defined once: how a posted form becomes the event
+it records, what the form shows (which a conflicting change would alter), and the pages that
+show it. Adding a form means adding one entry to FORMS."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.spell import Action, SpellState
+
+E = TypeVar("E", bound=StrEnum)
+
+Fields = Mapping[str, str]
+
+
+def parse_date(name: str, value: str) -> date:
+    """A date typed as YYYY-MM-DD, or an error naming the field."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _text(form: Fields, name: str) -> str:
+    return (form.get(name) or "").strip()
+
+
+def _required(form: Fields, name: str) -> str:
+    value = _text(form, name)
+    if not value:
+        raise InvalidInput(name, "is required")
+    return value
+
+
+def _date(form: Fields, name: str) -> date:
+    return parse_date(name, _required(form, name))
+
+
+def _optional_date(form: Fields, name: str) -> date | None:
+    value = _text(form, name)
+    return parse_date(name, value) if value else None
+
+
+def _choice(form: Fields, name: str, kind: type[E]) -> E:
+    value = _required(form, name)
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(k.value for k in kind)
+        raise InvalidInput(name, f"{value!r} is not one of {allowed}") from None
+
+
+# ---- What a form shows, compared on save to detect someone else's change -----------------
+
+
+def action_seen(action: Action) -> str:
+    return f"{action.status} {action.owner} {action.due_date or ''}".strip()
+
+
+def review_seen(last_review_at: datetime | None) -> str:
+    return last_review_at.astimezone(UTC).isoformat() if last_review_at else ""
+
+
+def _current_reason(s: SpellState, _f: Fields) -> str:
+    reason = s.current_delay_reason
+    if reason is None:
+        return ""
+    return " ".join(x for x in (reason.reason, reason.dtoc_reason, reason.responsible_agency) if x)
+
+
+def _day_seen(s: SpellState, f: Fields) -> str:
+    for r in s.day_ratings:
+        if str(r.day) == f.get("day"):
+            return f"{r.colour} {r.red_reason or ''}".strip()
+    return ""
+
+
+# ---- How each form becomes an event -------------------------------------------------------
+
+
+def _edd(form: Fields) -> ev.Payload:
+    return ev.ExpectedDischargeDateSet(
+        _date(form, "expected_discharge_date"), _text(form, "clinical_criteria")
+    )
+
+
+def _criteria(form: Fields) -> ev.Payload:
+    meets = _required(form, "meets")
+    if meets not in ("yes", "no"):
+        raise InvalidInput("meets", "answer yes or no")
+    if meets == "yes":
+        return ev.CriteriaToResideAssessed(True, tuple(_text(form, "criteria").split()))
+    return ev.CriteriaToResideAssessed(False, (), _date(form, "discharge_ready_date"))
+
+
+def _delay_reason(form: Fields) -> ev.Payload:
+    if _text(form, "clear") == "yes":
+        return ev.DelayReasonCleared()
+    return ev.DelayReasonSet(
+        reason=_text(form, "reason") or None,
+        dtoc_reason=_text(form, "dtoc_reason") or None,
+        responsible_agency=_text(form, "responsible_agency") or None,
+    )
+
+
+def _day(form: Fields) -> ev.Payload:
+    return ev.RedGreenDayRecorded(
+        _date(form, "day"),
+        _choice(form, "colour", ev.DayColour),
+        _text(form, "red_reason") or None,
+    )
+
+
+def _referral(form: Fields) -> ev.Payload:
+    step = _required(form, "step")
+    if step == "make":
+        return ev.ReferralMade(
+            _text(form, "referral_id") or f"R-{uuid.uuid4().hex[:10]}",
+            _choice(form, "service", ev.ReferralService),
+            _text(form, "provider_org") or None,
+        )
+    referral_id = _required(form, "referral_id")
+    if step == "accept":
+        return ev.ReferralAccepted(referral_id, _text(form, "trusted_assessment") == "yes")
+    if step == "decline":
+        return ev.ReferralDeclined(referral_id, _required(form, "decline_reason"))
+    if step == "complete":
+        return ev.ReferralCompleted(referral_id)
+    raise InvalidInput("step", f"{step!r} is not one of make, accept, decline, complete")
+
+
+def _chc_assessment(form: Fields) -> ev.Payload:
+    eligible = _text(form, "eligible")
+    if eligible not in ("", "yes", "no"):
+        raise InvalidInput("eligible", "answer yes, no or leave blank")
+    return ev.ChcAssessmentRecorded(
+        _date(form, "assessment_date"),
+        _choice(form, "setting", ev.CareSetting),
+        _optional_date(form, "decision_date"),
+        None if not eligible else eligible == "yes",
+    )
+
+
+def _action(form: Fields) -> ev.Payload:
+    status = _choice(form, "status", ev.ActionStatus) if _text(form, "status") else None
+    return ev.ActionRecorded(
+        action_id=_text(form, "action_id") or f"A-{uuid.uuid4().hex[:10]}",
+        description=_required(form, "description"),
+        owner=_required(form, "owner"),
+        owner_org=_text(form, "owner_org") or None,
+        due_date=_optional_date(form, "due_date"),
+        status=status or ev.ActionStatus.OPEN,
+    )
+
+
+# ---- The registry ---------------------------------------------------------------------------
+
+WHITEBOARD = "whiteboard"
+SPELL_PAGE = "spell page"
+DAILY_CALL = "daily call"
+STRANDED_LIST = "stranded list"
+REFERRALS_BOARD = "referrals board"
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    name: str
+    parse: Callable[[Fields], ev.Payload]
+    # The value the form showed, read from the spell: a save is refused if it now differs.
+    reads: Callable[[SpellState, Fields], str]
+    shown_on: frozenset[str] = field(default_factory=lambda: frozenset({SPELL_PAGE}))
+    # Recorded by the discharge team across organisations, not only the treating trust.
+    system_wide: bool = False
+
+
+def _forms(*forms: Form) -> dict[str, Form]:
+    return {f.name: f for f in forms}
+
+
+FORMS: dict[str, Form] = _forms(
+    Form(
+        "edd",
+        _edd,
+        lambda s, _f: f"{s.expected_discharge_date or ''} {s.clinical_criteria}".strip(),
+        frozenset({WHITEBOARD, SPELL_PAGE}),
+    ),
+    Form(
+        "criteria",
+        _criteria,
+        lambda s, _f: (
+            "" if s.meets_criteria is None else f"{s.meets_criteria} {s.discharge_ready_date or ''}"
+        ).strip(),
+        frozenset({WHITEBOARD, SPELL_PAGE}),
+    ),
+    Form("delay-reason", _delay_reason, _current_reason, frozenset({WHITEBOARD, SPELL_PAGE})),
+    Form(
+        "pathway",
+        lambda f: ev.PathwayAssigned(_required(f, "pathway")),
+        lambda s, _f: s.pathway or "",
+        frozenset({WHITEBOARD, SPELL_PAGE}),
+    ),
+    Form("day", _day, _day_seen, frozenset({WHITEBOARD, SPELL_PAGE})),
+    Form(
+        "senior-review",
+        lambda f: ev.SeniorReviewRecorded(_text(f, "reviewer")),
+        lambda s, _f: str(s.last_senior_review_at or ""),
+    ),
+    Form(
+        "referral",
+        _referral,
+        lambda s, f: next(
+            (r.status for r in s.referrals if r.referral_id == f.get("referral_id")), ""
+        ),
+        frozenset({REFERRALS_BOARD, SPELL_PAGE}),
+    ),
+    Form(
+        "chc-checklist",
+        lambda f: ev.ChcChecklistCompleted(_choice(f, "outcome", ev.ChecklistOutcome)),
+        lambda s, _f: s.chc_checklist or "",
+    ),
+    Form("chc-assessment", _chc_assessment, lambda s, _f: str(s.chc_assessment_date or "")),
+    Form(
+        "action",
+        _action,
+        lambda s, f: next(
+            (action_seen(a) for a in s.actions if a.action_id == f.get("action_id")), ""
+        ),
+        frozenset({DAILY_CALL, SPELL_PAGE}),
+        system_wide=True,
+    ),
+    Form(
+        "stranded-review",
+        lambda f: ev.StrandedReviewRecorded(
+            _choice(f, "outcome", ev.ReviewOutcome), _text(f, "actions")
+        ),
+        lambda s, _f: review_seen(
+            s.stranded_reviews[-1].reviewed_at if s.stranded_reviews else None
+        ),
+        frozenset({STRANDED_LIST, SPELL_PAGE}),
+    ),
+)
+
+
+def form_named(name: str) -> Form:
+    found = FORMS.get(name)
+    if found is None:
+        raise InvalidInput("form", f"{name!r} is not a form homeflow knows")
+    return found
+
+
+def shown_on(page: str) -> tuple[str, ...]:
+    """The forms a page shows, in registry order."""
+    return tuple(name for name, f in FORMS.items() if page in f.shown_on)

@@ -1,0 +1,92 @@
+"""Running the capacity model on the record: one function reads a model file, its forecasts and
+scenario files, places today's patients from the census when asked, and runs the replications.
+The CLI's `homeflow simulate` and the web app's winter-scenarios page both call it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.sim.calibrate import census_at
+from homeflow.sim.model import Model, Scenario, parse_model, parse_scenario, with_forecasts
+from homeflow.sim.runner import SimulationResult, simulate
+from homeflow.store.queries import open_stays
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What a simulation run asks for: replications, days, and where it starts."""
+
+    reps: int
+    horizon: int
+    from_census: bool
+    seed: int = 0
+    warmup_days: int | None = None
+    batch_size: int = 100
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except OSError as error:
+        raise InvalidInput(str(path), f"cannot read it ({error.strerror})") from None
+
+
+def _parsed(path: Path, parse: Callable[[str, str], Any]) -> Any:
+    text = _read(path)
+    try:
+        return parse(text, path.name)
+    except InvalidInput as problem:
+        raise InvalidInput(f"{path.name}: {problem.field}", problem.reason) from None
+
+
+def load_model(model_path: Path) -> Model:
+    """A model file with the forecasts it names (read from beside it)."""
+    model: Model = _parsed(model_path, parse_model)
+    try:
+        return with_forecasts(model, lambda name: _read(model_path.parent / name))
+    except InvalidInput as problem:
+        raise InvalidInput(f"{model_path.name}: {problem.field}", problem.reason) from None
+
+
+def load_scenario(path: Path) -> Scenario:
+    scenario: Scenario = _parsed(path, parse_scenario)
+    return scenario
+
+
+def run_simulation(
+    engine: Engine,
+    model_path: Path,
+    scenario_paths: Sequence[Path],
+    run: Run,
+    *,
+    client: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Model, SimulationResult]:
+    """The model and each scenario run `run.reps` times; errors name the file and field."""
+    model = load_model(model_path)
+    scenarios = [load_scenario(path) for path in scenario_paths]
+    census = None
+    if run.from_census:
+        census = census_at(open_stays(engine), model, datetime.now(UTC))
+        if not census.patients:
+            raise InvalidInput("start", "nobody is in a bed in the database: start from empty")
+    result = simulate(
+        model,
+        scenarios,
+        reps=run.reps,
+        horizon=run.horizon,
+        census=census,
+        warmup_days=run.warmup_days,
+        seed=run.seed,
+        batch_size=run.batch_size,
+        client=client,
+        progress=progress,
+    )
+    return model, result

@@ -1,0 +1,63 @@
+"""Views computed once per change to the log, and spells folded once per new event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Connection, Engine, func, select
+
+from homeflow.domain.spell import SpellState, fold_spell
+from homeflow.store import db
+from homeflow.store import projections as proj
+from homeflow.store import schema as t
+
+
+# What many people look at at once (the overview, the daily call) is computed once per change
+# to the log and reused until the next event: keyed by the database, the last event's seq
+# and what else the view depends on. The registry is configuration, changed rarely.
+_log_cache: dict[str, tuple[Hashable, Any]] = {}
+
+
+T = TypeVar("T")
+
+
+def per_log_version(engine: Engine, name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    with db.reading(engine) as conn:
+        version = conn.execute(select(func.max(t.events.c.seq))).scalar_one_or_none()
+    full_key = (engine.url.render_as_string(), version, key)
+    hit = _log_cache.get(name)
+    if hit is not None and hit[0] == full_key:
+        return cast(T, hit[1])
+    value = compute()
+    _log_cache[name] = (full_key, value)
+    return value
+
+
+FOLD_CACHE_SPELLS = 20_000
+
+
+# Folded spells, by spell and its number of events: events are only ever added, so a spell
+# whose count is unchanged folds to the same state. Bounded, so memory stays flat.
+_fold_cache: dict[str, tuple[int, SpellState]] = {}
+FOLD_CACHE_SPELLS = 20_000
+
+
+def folded_spells(conn: Connection, event_counts: Mapping[str, int]) -> list[SpellState]:
+    """The folded state of each spell, refolding only those with new events since last time."""
+    states: dict[str, SpellState] = {}
+    stale = []
+    for key, count in event_counts.items():
+        cached = _fold_cache.get(key)
+        if cached is not None and cached[0] == count:
+            states[key] = cached[1]
+        else:
+            stale.append(key)
+    if stale:
+        if len(_fold_cache) > FOLD_CACHE_SPELLS:
+            _fold_cache.clear()
+        for key, found in proj.load_spell_events(conn, stale).items():
+            state = fold_spell(key, found)
+            states[key] = state
+            _fold_cache[key] = (state.event_count, state)
+    return [states[key] for key in event_counts if key in states]

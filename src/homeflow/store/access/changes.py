@@ -1,0 +1,105 @@
+"""Recording a change from a form: may this user make it, has someone else changed the same
+thing since they looked, then the event and its audit entry in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, desc, select
+
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.forms import form_named
+from homeflow.domain.privacy import (
+    RECORDS_ACTIONS,
+    RECORDS_CARE,
+)
+from homeflow.domain.spell import SpellState, fold_spell
+from homeflow.store import projections as proj
+from homeflow.store import schema as t
+from homeflow.store.access.audit import audit
+from homeflow.store.access.scope import Conflict, Forbidden, NotFound, Viewer, fold_scoped
+from homeflow.store.codec import from_db_time
+from homeflow.store.eventlog import append_in, lock_writers
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    form: str
+    payload: ev.Payload
+    seen: str  # the form's value when the user opened it (see domain.forms.Form.reads)
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_change(form_name: str, fields: Mapping[str, str]) -> Change:
+    """A posted form as the change it asks for, or an error naming the field."""
+    form = form_named(form_name)
+    return Change(form_name, form.parse(fields), (fields.get("seen") or "").strip(), dict(fields))
+
+
+def record_change(engine: Engine, viewer: Viewer, spell_key: str, change: Change) -> SpellState:
+    """Append the change as an event, if the viewer may make it and nobody changed the
+    same thing since they looked; returns the spell's new state."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        lock_writers(conn)
+        state = _fold_scoped_for_change(conn, viewer, spell_key, change)
+        now_reads = form_named(change.form).reads(state, change.fields)
+        if now_reads != change.seen:
+            last = _last_change(conn, spell_key, type(change.payload).TYPE)
+            raise Conflict(
+                change.form,
+                now_reads,
+                last.recorded_by if last is not None else None,
+                from_db_time(last.occurred_at) if last is not None else None,
+            )
+        event = ev.Event(
+            key=f"web:{uuid.uuid4()}",
+            source="web",
+            occurred_at=now,
+            received_at=now,
+            spell_key=spell_key,
+            payload=change.payload,
+            recorded_by=viewer.email,
+        )
+        result = append_in(conn, [event])
+        if result.rejected:
+            rejection = result.rejected[0]
+            raise InvalidInput(rejection.field, rejection.reason)
+        audit(conn, viewer, "change", f"{change.form}: {event.type}", spell_key)
+        return fold_spell(spell_key, proj.load_spell_events(conn, [spell_key])[spell_key])
+
+
+def _fold_scoped_for_change(
+    conn: Connection, viewer: Viewer, spell_key: str, change: Change
+) -> SpellState:
+    if form_named(change.form).system_wide:
+        if viewer.role not in RECORDS_ACTIONS:
+            raise Forbidden(f"a {viewer.role} user does not record daily-call actions")
+        found = proj.load_spell_events(conn, [spell_key]).get(spell_key)
+        if not found:
+            raise NotFound(f"spell {spell_key}")
+        return fold_spell(spell_key, found)
+    state, treating_org = fold_scoped(conn, viewer, spell_key)
+    provider_may = change.form == "referral" and any(
+        r.provider_org == viewer.org_code for r in state.referrals
+    )
+    if viewer.role not in RECORDS_CARE or not (viewer.org_code == treating_org or provider_may):
+        raise Forbidden("only the team caring for this patient records this")
+    return state
+
+
+def _last_change(conn: Connection, spell_key: str, event_type: str) -> Any:
+    e = t.events
+    # The type is matched here, not in SQL: a type condition tempts the planner onto the type
+    # index, which scans every event of that type in the log instead of this spell's few.
+    spell_events = conn.execute(
+        select(e.c.type, e.c.recorded_by, e.c.occurred_at)
+        .where(e.c.spell_key == spell_key)
+        .order_by(desc(e.c.seq))
+    )
+    return next((row for row in spell_events if row.type == event_type), None)

@@ -1,0 +1,181 @@
+"""The ward whiteboard: a row per bed, folded from the events, with its inline forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from sqlalchemy import Engine, select
+
+from homeflow.domain import forms
+from homeflow.domain.clock import local_date
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.flow import STRANDED_DAYS
+from homeflow.domain.privacy import (
+    RECORDS_CARE,
+    may_identify,
+)
+from homeflow.domain.spell import SpellState, SpellStatus
+from homeflow.store import db
+from homeflow.store import schema as t
+from homeflow.store.access.audit import audit_view
+from homeflow.store.access.caches import folded_spells
+from homeflow.store.access.scope import (
+    PATIENT_COLUMNS,
+    NotFound,
+    PatientLabel,
+    PendingReferral,
+    Viewer,
+    patient_label,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BedRow:
+    spell_key: str
+    bed: str | None
+    patient: PatientLabel
+    length_of_stay: int
+    expected_discharge_date: date | None
+    clinical_criteria: str
+    senior_review_today: bool
+    meets_criteria: bool | None
+    discharge_ready_date: date | None
+    delay_reason: str | None
+    dtoc_reason: str | None
+    responsible_agency: str | None
+    pathway: str | None
+    referrals: tuple[PendingReferral, ...]
+    colour_today: str | None
+    may_record: bool
+    seen: dict[str, str]  # what each inline form shows, to detect a conflicting change
+
+    @property
+    def is_nctr(self) -> bool:
+        return self.discharge_ready_date is not None
+
+    @property
+    def is_stranded(self) -> bool:
+        return self.length_of_stay >= STRANDED_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class Whiteboard:
+    ward_code: str
+    ward_name: str
+    ward_type: str
+    site_name: str
+    org_code: str
+    beds: int
+    occupied: int
+    rows: list[BedRow]
+
+
+WHITEBOARD_FILTERS = ("nctr", "stranded", "edd-soon")
+WHITEBOARD_FORMS = forms.shown_on(forms.WHITEBOARD)
+
+
+def whiteboard(
+    engine: Engine, viewer: Viewer, ward_code: str, today: date, only: str | None = None
+) -> Whiteboard:
+    if only is not None and only not in WHITEBOARD_FILTERS:
+        raise InvalidInput("only", f"{only!r} is not one of {', '.join(WHITEBOARD_FILTERS)}")
+    s = t.spells
+    with db.reading(engine) as conn:
+        ward = conn.execute(
+            select(t.wards, t.sites.c.name.label("site_name"), t.sites.c.org_code)
+            .join(t.sites, t.sites.c.code == t.wards.c.site_code)
+            .where(t.wards.c.code == ward_code)
+        ).one_or_none()
+        if ward is None:
+            raise NotFound(f"ward {ward_code}")
+        patients = {
+            r.spell_key: r
+            for r in conn.execute(
+                select(s.c.spell_key, s.c.event_count, *PATIENT_COLUMNS)
+                .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
+                .where(s.c.status == SpellStatus.ADMITTED.value, s.c.ward_code == ward_code)
+            )
+        }
+        # The whiteboard is folded from the events, so each inline form carries exactly the
+        # values `record_change` will compare against.
+        states = folded_spells(conn, {key: r.event_count for key, r in patients.items()})
+        rows = []
+        for state in states:
+            involved = {r.provider_org for r in state.referrals if r.provider_org}
+            identified = may_identify(viewer.org_code, ward.org_code, involved)
+            row = _bed_row(
+                viewer,
+                state,
+                patient_label(viewer, patients[state.spell_key], identified, today),
+                today,
+            )
+            row = replace(
+                row, may_record=viewer.org_code == ward.org_code and viewer.role in RECORDS_CARE
+            )
+            if _passes(row, only, today):
+                rows.append(row)
+    if any(row.patient.identified for row in rows):
+        audit_view(engine, viewer, f"whiteboard {ward_code}")
+    rows.sort(key=lambda row: (row.bed or "", row.spell_key))
+    return Whiteboard(
+        ward.code,
+        ward.name,
+        ward.type,
+        ward.site_name,
+        ward.org_code,
+        ward.beds,
+        len(states),
+        rows,
+    )
+
+
+# Folded spells, by spell and its number of events: events are only ever added, so a spell
+# whose count is unchanged folds to the same state. Bounded, so memory stays flat.
+_fold_cache: dict[str, tuple[int, SpellState]] = {}
+
+
+def _bed_row(viewer: Viewer, state: SpellState, patient: PatientLabel, today: date) -> BedRow:
+    stay = state.current_stay
+    reason = state.current_delay_reason
+    assert state.admitted_at is not None
+    ready = state.discharge_ready_date
+    rating = next((r for r in state.day_ratings if r.day == today), None)
+    return BedRow(
+        spell_key=state.spell_key,
+        bed=stay.bed if stay else None,
+        patient=patient,
+        length_of_stay=(today - local_date(state.admitted_at)).days,
+        expected_discharge_date=state.expected_discharge_date,
+        clinical_criteria=state.clinical_criteria,
+        senior_review_today=state.last_senior_review_at is not None
+        and local_date(state.last_senior_review_at) == today,
+        meets_criteria=state.meets_criteria,
+        discharge_ready_date=ready if ready is not None and ready <= today else None,
+        delay_reason=reason.reason if reason else None,
+        dtoc_reason=reason.dtoc_reason if reason else None,
+        responsible_agency=reason.responsible_agency if reason else None,
+        pathway=state.pathway,
+        referrals=tuple(
+            PendingReferral(r.referral_id, r.service, r.provider_org, r.status, r.made_at)
+            for r in state.referrals
+            if r.is_open
+        ),
+        colour_today=rating.colour if rating else None,
+        may_record=False,
+        seen={
+            form: forms.FORMS[form].reads(state, {"day": today.isoformat()})
+            for form in WHITEBOARD_FORMS
+        },
+    )
+
+
+def _passes(row: BedRow, only: str | None, today: date) -> bool:
+    if only == "nctr":
+        return row.is_nctr
+    if only == "stranded":
+        return row.is_stranded
+    if only == "edd-soon":
+        edd = row.expected_discharge_date
+        return edd is not None and today <= edd <= today + timedelta(days=1)
+    return True

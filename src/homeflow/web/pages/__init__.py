@@ -1,0 +1,32 @@
+"""The signed-in pages, one router per area. Each reads its data scoped and audited from
+homeflow.store.access and renders a template; none holds SQL."""
+
+from fastapi import APIRouter
+
+from homeflow.web.pages import (
+    audit,
+    changes,
+    daily_call,
+    measures,
+    overview,
+    referrals,
+    scenarios,
+    sign_in,
+    spell,
+    stranded,
+    whiteboard,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    sign_in.router,
+    overview.router,
+    whiteboard.router,
+    spell.router,
+    changes.router,
+    daily_call.router,
+    stranded.router,
+    referrals.router,
+    measures.router,
+    audit.router,
+    scenarios.router,
+)

@@ -1,0 +1,54 @@
+"""Every measure of a place as an SPC chart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from homeflow.domain.forms import parse_date
+from homeflow.reports.kpi import Level, Period
+from homeflow.store.measures import measure_charts, places
+from homeflow.web.auth import Database, Signed
+from homeflow.web.rendering import render, today
+
+router = APIRouter()
+
+
+@router.get("/measures", response_class=HTMLResponse)
+def measures_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    level: Level = Level.SYSTEM,
+    place: str = "",
+    start: str = "",
+    end: str = "",
+    period: Period = Period.DAILY,
+    rebase: str = "",
+) -> HTMLResponse:
+    last = parse_date("end", end) if end else today() - timedelta(days=1)
+    first = parse_date("start", start) if start else last - timedelta(days=89)
+    changed = parse_date("rebase", rebase) if rebase else None
+    charts = measure_charts(
+        engine, level, place, first, last, period, rebase=[changed] if changed else []
+    )
+    known = places(engine, level)
+    return render(
+        request,
+        "measures.html",
+        session,
+        {
+            "charts": charts,
+            "level": level,
+            "place": place or (known[0] if known else "system"),
+            "places": known,
+            "levels": list(Level),
+            "periods": list(Period),
+            "period": period,
+            "start": first,
+            "end": last,
+            "rebase": changed,
+        },
+    )

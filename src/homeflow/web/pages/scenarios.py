@@ -1,0 +1,247 @@
+"""The winter-planning page: pick a model and scenarios, run them in the background, compare.
+
+Runs are kept in the database (store/simulation_runs), so any server worker can show one; the
+simulation itself runs in one background thread per server process (the engine releases the
+GIL, so pages keep being answered while it works)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Engine
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import Role
+from homeflow.planning import Run, run_simulation
+from homeflow.reports.charts import fan_spec, spec_json
+from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model, parse_scenario
+from homeflow.sim.runner import SimulationResult
+from homeflow.store import access
+from homeflow.store import simulation_runs as runs
+from homeflow.web.auth import Database, Signed, check_csrf, engine_of
+from homeflow.web.rendering import render
+
+RUNS_SIMULATIONS = frozenset({Role.ANALYST, Role.SYSTEM_COORDINATOR, Role.ADMIN})
+MAX_REPS = 5000
+MAX_HORIZON = 730
+router = APIRouter()
+
+log = logging.getLogger(__name__)
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simulation")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    file: str
+    name: str | None
+    problem: str | None
+
+
+def _files(folder: Path, parse: Any) -> list[ModelFile]:
+    found = []
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            found.append(ModelFile(path.name, parse(path.read_text("utf-8"), path.name).name, None))
+        except InvalidInput as problem:
+            found.append(ModelFile(path.name, None, f"{problem.field}: {problem.reason}"))
+    return found
+
+
+def _hospital_services(model: Model) -> list[str]:
+    """The services patients arrive at from outside: the hospitals' beds."""
+    return [s.name for s in model.services if s.arrivals is not None and s.unit == "beds"]
+
+
+def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
+    run = runs.get_run(engine, run_id)
+    assert run is not None
+    runs.mark(engine, run_id, runs.RUNNING)
+    try:
+        model, result = run_simulation(
+            engine,
+            folder / run["model"],
+            [folder / "scenarios" / name for name in run["scenarios"]],
+            Run(run["reps"], run["horizon"], run["start_from"] == "census", run["seed"]),
+        )
+        runs.mark(engine, run_id, runs.DONE, results=_results(model, result))
+    except InvalidInput as problem:
+        runs.mark(engine, run_id, runs.FAILED, f"{problem.field}: {problem.reason}")
+    except Exception as error:  # a run that breaks must say so, not stay 'running'
+        log.exception("simulation run %s failed", run_id)
+        runs.mark(engine, run_id, runs.FAILED, f"the run failed ({type(error).__name__})")
+
+
+def _results(model: Model, result: SimulationResult) -> dict[str, Any]:
+    """What the run page shows: totals, the occupancy and NCTR fans, NCTR by pathway."""
+    hospital = _hospital_services(model)
+    return {
+        "totals": [
+            {k: None if pd.isna(v) else v for k, v in row.items()}
+            for row in result.totals().round(2).to_dict("records")
+        ],
+        "occupancy": result.fan("occupancy", hospital).to_dict("records"),
+        "nctr": result.fan("nctr", hospital).to_dict("records"),
+        # NCTR patients by pathway on the last day, per scenario.
+        "pathways": {
+            pathway: result.fan(f"nctr_{pathway.lower()}", hospital)
+            .groupby("scenario", sort=False)
+            .last()
+            .reset_index()
+            .to_dict("records")
+            for pathway in PATHWAYS
+        },
+        "services": hospital,
+    }
+
+
+def _whole(field: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise InvalidInput(field, f"must be from {low} to {high}")
+    return number
+
+
+def models_folder_of(request: Request) -> Path:
+    """The folder of model files and, in scenarios/, scenario files the page offers."""
+    return cast(Path, request.app.state.models_folder)
+
+
+def _page(
+    request: Request, session: Any, errors: list[InvalidInput], form: dict[str, Any]
+) -> HTMLResponse:
+    engine, folder = engine_of(request), models_folder_of(request)
+    return render(
+        request,
+        "scenarios.html",
+        session,
+        {
+            "models": _files(folder, parse_model),
+            "scenarios": _files(folder / "scenarios", parse_scenario),
+            "folder": folder,
+            "runs": runs.recent_runs(engine),
+            "may_run": session.user.role in RUNS_SIMULATIONS,
+            "errors": errors,
+            "form": form,
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenarios_page(request: Request, session: Signed) -> HTMLResponse:
+    defaults = {"reps": "1000", "horizon": "120", "start": "census", "seed": "0", "scenario": []}
+    return _page(request, session, [], defaults)
+
+
+def _checked(
+    folder: Path, form: dict[str, str], chosen: list[str]
+) -> tuple[dict[str, Any], list[InvalidInput]]:
+    """The run's settings from the form, and every problem with them, each naming its field."""
+    models = {m.file for m in _files(folder, parse_model) if m.problem is None}
+    known = {s.file for s in _files(folder / "scenarios", parse_scenario) if s.problem is None}
+    errors: list[InvalidInput] = []
+    checked: dict[str, Any] = {}
+    for name, check in (
+        ("model", lambda v: one_of("model", v, sorted(models))),
+        ("reps", lambda v: _whole("reps", v, 1, MAX_REPS)),
+        ("horizon", lambda v: _whole("horizon", v, 1, MAX_HORIZON)),
+        ("seed", lambda v: _whole("seed", v, 0, 2**31 - 1)),
+        ("start", lambda v: one_of("start", v, ("census", "empty"))),
+    ):
+        try:
+            checked[name] = check(form.get(name, ""))
+        except InvalidInput as problem:
+            errors.append(problem)
+    unknown = [s for s in chosen if s not in known]
+    if unknown:
+        errors.append(InvalidInput("scenario", f"no usable scenario file {unknown[0]!r}"))
+    return checked, errors
+
+
+@router.post("/scenarios/runs", response_model=None)
+async def start_run(request: Request, engine: Database, session: Signed) -> Response:
+    await check_csrf(session, request)
+    if session.user.role not in RUNS_SIMULATIONS:
+        raise access.Forbidden("Only analysts, system coordinators and admins run scenarios.")
+    raw = await request.form()
+    form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+    chosen = [str(v) for v in raw.getlist("scenario")]
+    folder = models_folder_of(request)
+    checked, errors = _checked(folder, form, chosen)
+    if errors:
+        return _page(request, session, errors, {**form, "scenario": chosen})
+    run_id = runs.queue_run(
+        engine,
+        session.user.email,
+        session.user.org_code,
+        checked["model"],
+        chosen,
+        checked["reps"],
+        checked["horizon"],
+        checked["start"],
+        checked["seed"],
+    )
+    _background.submit(_run_in_background, engine, run_id, folder)
+    return RedirectResponse(f"/scenarios/runs/{run_id}", status_code=303)
+
+
+@router.get("/scenarios/runs/{run_id}.csv")
+def run_csv(engine: Database, _session: Signed, run_id: int) -> Response:
+    """The per-scenario totals, for the board paper."""
+    run = runs.get_run(engine, run_id)
+    if run is None or not run["results"]:
+        raise access.NotFound(f"finished run {run_id}")
+    totals = run["results"]["totals"]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(totals[0]))
+    writer.writeheader()
+    writer.writerows(totals)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="scenario-run-{run_id}.csv"'},
+    )
+
+
+@router.get("/scenarios/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, engine: Database, session: Signed, run_id: int) -> HTMLResponse:
+    run = runs.get_run(engine, run_id)
+    if run is None:
+        raise access.NotFound(f"run {run_id}")
+    if request.headers.get("HX-Request") and run["status"] in (runs.QUEUED, runs.RUNNING):
+        return render(request, "_run_status.html", session, {"run": run})
+    charts = []
+    if run["results"]:
+        r = run["results"]
+        charts = [
+            (
+                "occupancy",
+                spec_json(fan_spec(r["occupancy"], "Patients in hospital beds", "patients")),
+            ),
+            (
+                "nctr",
+                spec_json(
+                    fan_spec(
+                        r["nctr"],
+                        "Patients who no longer meet the criteria to reside",
+                        "patients",
+                    )
+                ),
+            ),
+        ]
+    response = render(request, "scenario_run.html", session, {"run": run, "charts": charts})
+    if request.headers.get("HX-Request"):
+        response.headers["HX-Refresh"] = "true"
+    return response

@@ -1,0 +1,91 @@
+"""Rendering pages: the Jinja2 templates in the NHS design system, their filters and reference
+lists, and what every page's context carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from homeflow.domain import codes
+from homeflow.domain import events as ev
+from homeflow.domain.clock import SYSTEM_ZONE, local_date
+from homeflow.domain.privacy import READS_AUDIT
+from homeflow.store.users import Session
+from homeflow.web.auth import CSRF_FIELD
+
+T = TypeVar("T")
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def _reference() -> dict[str, Any]:
+    reasons = codes.nctr_delay_reasons()
+    return {
+        "reason_families": {
+            family: [c for c in reasons.codes if c.family == family]
+            for family in reasons.families()
+        },
+        "reasons": reasons,
+        "dtoc_reasons": codes.dtoc_reasons(),
+        "agencies": codes.responsible_agencies(),
+        "pathways": codes.discharge_pathways(),
+        "criteria": codes.criteria_to_reside(),
+        "services": list(ev.ReferralService),
+        "review_outcomes": list(ev.ReviewOutcome),
+        "action_statuses": list(ev.ActionStatus),
+    }
+
+
+def when(instant: datetime | None) -> str:
+    """An instant as people read it here: local time, day first."""
+    return "" if instant is None else instant.astimezone(SYSTEM_ZONE).strftime("%d %b %Y %H:%M")
+
+
+templates.env.globals.update(_reference())
+templates.env.filters["label"] = lambda value: str(value).replace("-", " ").capitalize()
+templates.env.filters["count"] = lambda value: f"{value:,.0f}".replace("-", "−")
+templates.env.filters["pounds"] = lambda value: ("−£" if value < 0 else "£") + f"{abs(value):,.0f}"
+templates.env.filters["when"] = when
+
+
+def today() -> date:
+    return local_date(datetime.now(UTC))
+
+
+def render(
+    request: Request,
+    name: str,
+    session: Session | None,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": session.user if session else None,
+            "csrf": session.csrf_token if session else None,
+            "csrf_field": CSRF_FIELD,
+            "today": today(),
+            "reads_audit": session is not None and session.user.role in READS_AUDIT,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+# Long lists come in pages: quick to load and to read out on a call.
+PAGE_SIZE = 50
+
+
+def paged(rows: list[T], page: int) -> tuple[list[T], int, int]:
+    """The rows on `page` (clamped to those that exist), the page and the number of pages."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages
