@@ -8,7 +8,7 @@ DB := var/homeflow.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit demo clean
+.PHONY: run test lint typecheck unit clean
 
 $(BIN)/homeflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

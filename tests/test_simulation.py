@@ -555,7 +555,7 @@ def test_packages_already_running_have_the_renewal_residual_time(los: Distributi
 
 def test_a_web_run_that_cannot_finish_says_why(engine: Engine, tmp_path: Path) -> None:
     from homeflow.store import simulation_runs as runs
-    from homeflow.web.scenarios import _run_in_background
+    from homeflow.web.pages.scenarios import _run_in_background
 
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "ward.toml").write_text(BLOCKING)

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from homeflow.config import kpi_targets
+from homeflow.domain.clock import parse_date
 from homeflow.reports.kpi import Level, Period
 from homeflow.reports.sitrep import COLUMNS as SITREP_COLUMNS
 from homeflow.reports.spc import Better, spc_chart
@@ -29,10 +30,7 @@ DateLike = date | str
 def _day(value: DateLike, name: str) -> date:
     if isinstance(value, date):
         return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+    return parse_date(name, value)
 
 
 def _engine(url: str | None) -> Engine:

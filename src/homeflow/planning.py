@@ -35,7 +35,13 @@ def _read(path: Path) -> str:
     try:
         return path.read_text("utf-8")
     except OSError as error:
-        raise InvalidInput(str(path), f"cannot read it ({error.strerror})") from None
+        raise InvalidInput(path.name, f"cannot read a file ({error.strerror})") from None
+
+
+def _in_file(path: Path, problem: InvalidInput) -> InvalidInput:
+    """The problem, naming the file it is in."""
+    where = path.name if problem.field == path.name else f"{path.name}: {problem.field}"
+    return InvalidInput(where, problem.reason)
 
 
 def _parsed(path: Path, parse: Callable[[str, str], Any]) -> Any:
@@ -43,7 +49,7 @@ def _parsed(path: Path, parse: Callable[[str, str], Any]) -> Any:
     try:
         return parse(text, path.name)
     except InvalidInput as problem:
-        raise InvalidInput(f"{path.name}: {problem.field}", problem.reason) from None
+        raise _in_file(path, problem) from None
 
 
 def load_model(model_path: Path) -> Model:
@@ -52,7 +58,7 @@ def load_model(model_path: Path) -> Model:
     try:
         return with_forecasts(model, lambda name: _read(model_path.parent / name))
     except InvalidInput as problem:
-        raise InvalidInput(f"{model_path.name}: {problem.field}", problem.reason) from None
+        raise _in_file(model_path, problem) from None
 
 
 def load_scenario(path: Path) -> Scenario:

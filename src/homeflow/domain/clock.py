@@ -40,5 +40,9 @@ def midnight_after(day: date) -> datetime:
     return start_of_day(day + timedelta(days=1))
 
 
-def at_local(day: date, clock: time) -> datetime:
-    return datetime.combine(day, clock, SYSTEM_ZONE).astimezone(UTC)
+def parse_date(field: str, value: str) -> date:
+    """A day written YYYY-MM-DD, or an error naming the field: every input path reads days so."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None

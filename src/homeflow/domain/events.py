@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from homeflow.domain import codes
-from homeflow.domain.clock import require_aware
+from homeflow.domain.clock import parse_date, require_aware
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import normalise_nhs_number
 
@@ -546,10 +546,7 @@ def _read_text(field: str, value: Any) -> str:
 def _read_date(field: str, value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return parse_date(field, str(value))
 
 
 def _enum_reader(kind: type[StrEnum]) -> Reader:

@@ -59,15 +59,29 @@ def length_of_stay_days(spell: SpellState, on: date) -> int:
     return max(0, (end - local_date(spell.admitted_at)).days)
 
 
+def stranded_after(length_of_stay: int) -> bool:
+    """Stranded: in hospital for STRANDED_DAYS days or more."""
+    return length_of_stay >= STRANDED_DAYS
+
+
+def super_stranded_after(length_of_stay: int) -> bool:
+    return length_of_stay >= SUPER_STRANDED_DAYS
+
+
+def last_admission_day_stranded_on(day: date) -> date:
+    """Patients admitted on this day or earlier and still in hospital are stranded on `day`."""
+    return day - timedelta(days=STRANDED_DAYS)
+
+
 def is_stranded(spell: SpellState, on: date) -> bool:
-    return is_in_hospital_at(spell, midnight_after(on)) and (
-        length_of_stay_days(spell, on) >= STRANDED_DAYS
+    return is_in_hospital_at(spell, midnight_after(on)) and stranded_after(
+        length_of_stay_days(spell, on)
     )
 
 
 def is_super_stranded(spell: SpellState, on: date) -> bool:
-    return is_in_hospital_at(spell, midnight_after(on)) and (
-        length_of_stay_days(spell, on) >= SUPER_STRANDED_DAYS
+    return is_in_hospital_at(spell, midnight_after(on)) and super_stranded_after(
+        length_of_stay_days(spell, on)
     )
 
 
@@ -165,8 +179,8 @@ def census_contributions(spell: SpellState, first: date, last: date) -> Iterator
                 stay.ward_code,
                 occupied=1,
                 nctr=int(discharge_ready_date_at(spell, midnight) is not None),
-                stranded=int(los >= STRANDED_DAYS),
-                super_stranded=int(los >= SUPER_STRANDED_DAYS),
+                stranded=int(stranded_after(los)),
+                super_stranded=int(super_stranded_after(los)),
                 admissions=int(day == admitted_on),
             )
         elif day == admitted_on:

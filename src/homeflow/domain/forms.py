@@ -12,20 +12,13 @@ from enum import StrEnum
 from typing import TypeVar
 
 from homeflow.domain import events as ev
+from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.spell import Action, SpellState
 
 E = TypeVar("E", bound=StrEnum)
 
 Fields = Mapping[str, str]
-
-
-def parse_date(name: str, value: str) -> date:
-    """A date typed as YYYY-MM-DD, or an error naming the field."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _text(form: Fields, name: str) -> str:

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from homeflow.domain import codes
 from homeflow.domain import events as ev
-from homeflow.domain.clock import SYSTEM_ZONE
+from homeflow.domain.clock import SYSTEM_ZONE, parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import normalise_nhs_number, patient_key
 
@@ -31,7 +31,6 @@ REQUIRED = (
     "delay_reason",
     "pathway",
 )
-OPTIONAL = ("family_name", "given_name", "birth_date", "responsible_agency")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +148,7 @@ def _line(number: int, row: dict[str, str], site_of_ward: dict[str, str]) -> Cen
 def _date(column: str, text: str) -> date | None:
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(column, f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return parse_date(column, text)
 
 
 def _required_date(column: str, text: str) -> date:

@@ -8,7 +8,6 @@ twice, or a new version that only adds a transfer, adds only what is new.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,14 +38,6 @@ ENCOUNTER_STATUSES = {
     "unknown",
 }
 INPATIENT_CLASSES = {"IMP", "ACUTE", "NONAC", "SS", "PRENC"}
-
-
-@dataclass(frozen=True, slots=True)
-class EncounterFacts:
-    encounter: Encounter
-    spell_key: str
-    patient_id: str
-    ward_codes: tuple[str, ...]
 
 
 def read_encounter(body: Any) -> Encounter:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from homeflow.domain import events as ev
-from homeflow.domain.clock import require_aware
+from homeflow.domain.clock import local_date, require_aware
 from homeflow.domain.errors import InvalidInput
 
 # Instants move between aware and naive UTC by arithmetic on these two epochs: subtracting an
@@ -26,6 +26,11 @@ def to_db_time(instant: datetime | None) -> datetime | None:
 
 def from_db_time(stored: datetime | None) -> datetime | None:
     return None if stored is None else _UTC_EPOCH + (stored - _NAIVE_EPOCH)
+
+
+def stored_local_date(stored: datetime) -> date:
+    """The local day of a stored (naive UTC) instant."""
+    return local_date(_UTC_EPOCH + (stored - _NAIVE_EPOCH))
 
 
 # One encoder for every event: json.dumps with options builds a new one per call.

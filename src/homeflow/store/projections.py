@@ -42,7 +42,7 @@ from homeflow.domain.organisations import Patient
 from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellState, SpellStatus, WardStay, fold_spell
 from homeflow.store import schema as t
-from homeflow.store.codec import event_from_row, from_db_time, to_db_time
+from homeflow.store.codec import event_from_row, stored_local_date, to_db_time
 from homeflow.store.db import insert_rows, upsert_insert
 
 CHUNK = 900
@@ -461,7 +461,7 @@ def extend_census(conn: Connection, through: date) -> None:
     if first_admission is None:
         _set_census_through(conn, through)
         return
-    first = (held + timedelta(days=1)) if held is not None else _local_day(first_admission)
+    first = (held + timedelta(days=1)) if held is not None else stored_local_date(first_admission)
     window_start = to_db_time(start_of_day(first))
     keys = conn.execute(
         select(t.spells.c.spell_key).where(
@@ -508,12 +508,6 @@ def census_for_day(conn: Connection, day: date) -> dict[str, dict[str, int]]:
     """One day's census folded on demand from the spells in hospital then (not stored)."""
     states = spells_in_hospital_on(conn, day)
     return {ward: counts for (_, ward), counts in daily_census(states, day, day).items()}
-
-
-def _local_day(stored_utc: Any) -> date:
-    instant = from_db_time(stored_utc)
-    assert instant is not None
-    return local_date(instant)
 
 
 def drop_projections(conn: Connection) -> None:

@@ -12,7 +12,6 @@ from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 
-
 # What many people look at at once (the overview, the daily call) is computed once per change
 # to the log and reused until the next event: keyed by the database, the last event's seq
 # and what else the view depends on. The registry is configuration, changed rarely.

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from homeflow.domain.clock import local_date
 from homeflow.domain.privacy import (
     Role,
     age_on,
@@ -130,9 +129,3 @@ def fold_scoped(conn: Connection, viewer: Viewer, spell_key: str) -> tuple[Spell
     if not may_identify(viewer.org_code, treating_org, involved):
         raise Forbidden("this patient is not in the care of your organisation")
     return state, treating_org
-
-
-def local_day(stored: datetime) -> date:
-    instant = from_db_time(stored)
-    assert instant is not None
-    return local_date(instant)

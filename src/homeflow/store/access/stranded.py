@@ -8,7 +8,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, select
 
-from homeflow.domain.flow import STRANDED_DAYS, SUPER_STRANDED_DAYS
+from homeflow.domain.clock import start_of_day
+from homeflow.domain.flow import (
+    last_admission_day_stranded_on,
+    stranded_after,
+    super_stranded_after,
+)
 from homeflow.domain.privacy import (
     RECORDS_CARE,
     may_identify,
@@ -21,11 +26,10 @@ from homeflow.store.access.scope import (
     PATIENT_COLUMNS,
     PatientLabel,
     Viewer,
-    local_day,
     patient_label,
     referrals_of,
 )
-from homeflow.store.codec import from_db_time, to_db_time
+from homeflow.store.codec import from_db_time, stored_local_date, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,7 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
     """Patients in hospital 7+ days (21+ are super-stranded), longest first."""
     s = t.spells
     admitted_before = to_db_time(
-        datetime.combine(today - timedelta(days=STRANDED_DAYS - 1), datetime.min.time(), UTC)
+        start_of_day(last_admission_day_stranded_on(today) + timedelta(days=1))
     )
     long_stay = (s.c.status == SpellStatus.ADMITTED.value, s.c.admitted_at < admitted_before)
     among = select(s.c.spell_key).where(*long_stay)
@@ -79,8 +83,8 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
         _waiting, involved = referrals_of(conn, among)
         rows = []
         for r in found:
-            los = (today - local_day(r.admitted_at)).days
-            if los < STRANDED_DAYS:
+            los = (today - stored_local_date(r.admitted_at)).days
+            if not stranded_after(los):
                 continue
             review = latest.get(r.spell_key)
             identified = may_identify(viewer.org_code, r.org_code, involved.get(r.spell_key, ()))
@@ -91,7 +95,7 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
                     r.org_code,
                     r.ward_name,
                     los,
-                    los >= SUPER_STRANDED_DAYS,
+                    super_stranded_after(los),
                     r.discharge_ready_date is not None and r.discharge_ready_date <= today,
                     from_db_time(review.reviewed_at) if review is not None else None,
                     review.reviewer if review is not None else None,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from homeflow.domain import forms
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.flow import STRANDED_DAYS
+from homeflow.domain.flow import stranded_after
 from homeflow.domain.privacy import (
     RECORDS_CARE,
     may_identify,
@@ -56,7 +56,7 @@ class BedRow:
 
     @property
     def is_stranded(self) -> bool:
-        return self.length_of_stay >= STRANDED_DAYS
+        return stranded_after(self.length_of_stay)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from homeflow.domain.forms import parse_date
+from homeflow.domain.clock import parse_date
 from homeflow.reports.kpi import Level, Period
 from homeflow.store.measures import measure_charts, places
 from homeflow.web.auth import Database, Signed

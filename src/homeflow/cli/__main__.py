@@ -1,0 +1,3 @@
+from homeflow.cli import app
+
+app()

@@ -1,0 +1,217 @@
+"""Setting up and running homeflow: the database, the demo, users, tokens, the server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from homeflow.cli.app import app
+from homeflow.cli.output import (
+    console,
+    date_option,
+    fail,
+    progress_bar,
+    say,
+)
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+from homeflow.store import db
+from homeflow.store.eventlog import EventLog, rebuild
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (HOMEFLOW_DATABASE_URL, default ./var/homeflow.db)."""
+    engine = db.connect()
+    db.migrate(engine)
+    say(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def demo(
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed and end give the same system.")
+    ] = 7,
+    days: Annotated[int, typer.Option(min=1, max=730, help="Days of history to simulate.")] = 120,
+    end: Annotated[
+        str | None, typer.Option(help="Last day simulated, YYYY-MM-DD (default today).")
+    ] = None,
+    hl7_out: Annotated[
+        Path | None,
+        typer.Option(help="Also write the ADT events as HL7 v2.4 files, one per day, here."),
+    ] = None,
+) -> None:
+    """Build the demo health and care system and its history in the current database."""
+    from homeflow.demo import system
+    from homeflow.demo.generator import generate
+    from homeflow.store import projections as proj
+    from homeflow.store.registry import save_registry
+
+    last = date_option("--end", end) if end else date.today()
+    engine = db.connect()
+    db.migrate(engine)
+    with console.status("simulating the system"):
+        demo_events = generate(seed, days, last)
+    with engine.begin() as conn:
+        save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
+    with progress_bar() as progress:
+        task = progress.add_task("appending events", total=len(demo_events))
+        result = EventLog(engine).bulk_append(
+            demo_events, on_batch=lambda n: progress.advance(task, n)
+        )
+    with console.status("building the daily census"), engine.begin() as conn:
+        proj.extend_census(conn, last)
+    if hl7_out is not None:
+        written = write_hl7_files(demo_events, hl7_out)
+        say(f"wrote {written:,} HL7 v2.4 ADT messages to {hl7_out}")
+    say(
+        f"demo system: {len(result.applied):,} events applied, "
+        f"{len(result.duplicates):,} already stored, {len(result.rejected)} rejected"
+    )
+
+
+def write_hl7_files(events: Sequence[ev.Event], folder: Path) -> int:
+    """The ADT events as HL7 files, one per local day, messages in the order they happened."""
+    from homeflow.domain.clock import local_date
+    from homeflow.ingest.hl7.writer import adt_messages
+
+    folder.mkdir(parents=True, exist_ok=True)
+    by_day: dict[date, list[str]] = {}
+    ordered = sorted(events, key=lambda e: e.fold_order)
+    for event, message in adt_messages(ordered):
+        by_day.setdefault(local_date(event.occurred_at), []).append(message)
+    for day, messages in by_day.items():
+        (folder / f"adt-{day.isoformat()}.hl7").write_text("\n".join(messages), "utf-8")
+    return sum(len(m) for m in by_day.values())
+
+
+registry_app = typer.Typer(help="Organisations, sites and wards.")
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("load-demo")
+def registry_load_demo() -> None:
+    """Load the demo system's organisations, sites and wards (no events)."""
+    from homeflow.demo import system
+    from homeflow.store.registry import save_registry
+
+    engine = db.connect()
+    db.migrate(engine)
+    with engine.begin() as conn:
+        save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
+    say(f"loaded {len(system.WARDS)} wards of the demo system")
+
+
+token_app = typer.Typer(help="Bearer tokens for the APIs.")
+app.add_typer(token_app, name="token")
+
+
+class TokenScope(StrEnum):
+    FHIR = "fhir"
+
+
+@token_app.command("create")
+def token_create(
+    org: Annotated[str, typer.Option(help="The organisation (ODS code) the token acts for.")],
+    scope: Annotated[TokenScope, typer.Option(help="What the token may call.")] = TokenScope.FHIR,
+) -> None:
+    """Print a new bearer token (shown once; only its hash is stored)."""
+    from homeflow.ingest.fhir_api import create_token
+
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        print(create_token(engine, org, scope.value))
+    except InvalidInput as problem:
+        fail(f"--{problem.field}: {problem.reason}")
+
+
+user_app = typer.Typer(help="People who sign in to the web app.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="Their email address; it is their user name.")],
+    org: Annotated[str, typer.Option(help="The organisation (ODS code) they belong to.")],
+    role: Annotated[
+        str,
+        typer.Option(help="ward-staff, discharge-team, system-coordinator, analyst or admin."),
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user, or replace one (which resets their password and signs them out)."""
+    from homeflow.store.users import add_user
+
+    if not password_stdin:
+        fail("--password-stdin: give the password on standard input, never on the command line")
+    password = sys.stdin.readline().rstrip("\r\n")
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        user = add_user(engine, email, org, role, password)
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+    say(f"{user.email} can sign in as {user.role.value} of {user.org_code}.")
+
+
+@user_app.command("demo")
+def user_demo() -> None:
+    """Create a demo admin and a user per demo organisation; print their sign-in details."""
+    import secrets
+
+    from homeflow.demo.system import ORGANISATIONS
+    from homeflow.store.users import add_user
+
+    engine = db.connect()
+    db.migrate(engine)
+    roles = {"icb": "system-coordinator", "local-authority": "discharge-team"}
+    accounts = [("admin@demo.homeflow.test", ORGANISATIONS[0].code, "admin")]
+    accounts += [
+        (f"{o.code.lower()}@demo.homeflow.test", o.code, roles.get(o.type.value, "discharge-team"))
+        for o in ORGANISATIONS
+    ]
+    for email, org_code, role in accounts:
+        password = secrets.token_urlsafe(12)
+        try:
+            add_user(engine, email, org_code, role, password)
+        except InvalidInput as problem:
+            fail(f"{problem.field}: {problem.reason} (load the demo registry first)")
+        print(f"{email}  {password}  {role} of {org_code}")
+
+
+@app.command("rebuild")
+def rebuild_command() -> None:
+    """Drop every projection and refold it from the event log."""
+    with console.status("refolding every spell from the event log"):
+        spells = rebuild(db.connect())
+    say(f"rebuilt projections for {spells:,} spells")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (one per core suits a busy system).")
+    ] = 1,
+) -> None:
+    """Serve the web app."""
+    import uvicorn
+
+    uvicorn.run(
+        "homeflow.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )

@@ -1,0 +1,116 @@
+"""What the command line prints. Text from outside (a typed option, a file's contents, an
+error's reason) is printed as typed: neither console reads markup, and styled words are built
+as rich Text, never as markup strings."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from homeflow.domain.clock import parse_date
+from homeflow.domain.errors import InvalidInput
+
+# Messages to people on standard error; tables on standard output.
+console = Console(stderr=True, markup=False, highlight=False)
+tables = Console(width=200, markup=False, highlight=False)
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def say(message: str) -> None:
+    console.print(message)
+
+
+def warn(message: str) -> None:
+    console.print(Text.assemble(("warning:", "yellow"), " ", message))
+
+
+def fail(message: str) -> NoReturn:
+    """End the command with exit code 2 and one `error:` line."""
+    console.print(Text.assemble(("error:", "bold red"), " ", message))
+    raise typer.Exit(2)
+
+
+def date_option(option: str, value: str) -> date:
+    try:
+        return parse_date(option, value)
+    except InvalidInput as problem:
+        fail(str(problem))
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], output_format: OutputFormat, title: str
+) -> None:
+    """Rows to standard output as a table for people, or as CSV or JSON for programs."""
+    if output_format is OutputFormat.CSV:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
+    elif output_format is OutputFormat.JSON:
+        json.dump(list(rows), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        table = Table(title=title)
+        for name in columns:
+            numeric = any(isinstance(r.get(name), int | float) for r in rows)
+            table.add_column(name, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*("" if row.get(name) is None else str(row[name]) for name in columns))
+        tables.print(table)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def write_table(
+    out: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]], file_format: FileFormat | None
+) -> None:
+    """A return or measure as CSV or an Excel workbook (format from the option, else from
+    the file's suffix)."""
+    chosen = file_format or (FileFormat.XLSX if out.suffix.lower() == ".xlsx" else FileFormat.CSV)
+    try:
+        if chosen is FileFormat.CSV:
+            with out.open("w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(columns)
+                writer.writerows(["" if v is None else v for v in row] for row in rows)
+            return
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(out.stem[:31] or "homeflow")
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append(list(row))
+        book.save(out)
+    except OSError as error:
+        fail(f"--out: cannot write {out}: {error.strerror}")

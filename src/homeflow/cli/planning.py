@@ -1,0 +1,233 @@
+"""Planning: demand forecasts and their backtest, calibrating and running the capacity model."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from homeflow.cli.app import app
+from homeflow.cli.output import (
+    FileFormat,
+    OutputFormat,
+    console,
+    date_option,
+    fail,
+    print_rows,
+    progress_bar,
+    say,
+    tables,
+    write_table,
+)
+from homeflow.domain.errors import InvalidInput
+from homeflow.planning import Run, run_simulation
+from homeflow.store import db
+
+
+def _read_series(path: Path) -> Any:
+    """The `--input` series, cleaned; a bad row ends the command naming its line and field."""
+    from homeflow.forecasting.demand import prepare, read_series
+
+    try:
+        return prepare(read_series(path))
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+
+
+@app.command("forecast")
+def forecast_command(
+    input_path: Annotated[Path, typer.Option("--input", help="CSV: series_id,date,value.")],
+    out: Annotated[Path, typer.Option(help="Where to write the forecast (CSV).")],
+    horizon: Annotated[int, typer.Option(min=1, max=366, help="Days ahead.")] = 14,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes to fit with.")] = 1,
+) -> None:
+    """Forecast each daily series, its model chosen by cross-validation, with 80/95% intervals."""
+    from homeflow.forecasting.demand import FORECAST_COLUMNS, forecast
+
+    series = _read_series(input_path)
+    with console.status(f"choosing and fitting models for {series['unique_id'].nunique()} series"):
+        made = forecast(series, horizon, jobs)
+    write_table(out, FORECAST_COLUMNS, made.values.tolist(), FileFormat.CSV)
+    say(f"{len(made)} forecast days for {made['series_id'].nunique()} series written to {out}")
+
+
+@app.command("backtest")
+def backtest_command(
+    input_path: Annotated[Path, typer.Option("--input", help="CSV: series_id,date,value.")],
+    horizon: Annotated[int, typer.Option(min=1, max=366, help="Days ahead.")] = 14,
+    windows: Annotated[int, typer.Option(min=1, help="Rolling origins to evaluate.")] = 4,
+    out: Annotated[Path | None, typer.Option(help="Per-series results (CSV).")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes to fit with.")] = 1,
+) -> None:
+    """Rolling-origin evaluation: MASE and interval coverage beside seasonal naive."""
+    from homeflow.forecasting.demand import backtest
+
+    series = _read_series(input_path)
+    count = series["unique_id"].nunique()
+    with console.status(f"evaluating {windows} origins of {horizon} days for {count} series"):
+        result = backtest(series, horizon, windows, jobs)
+    frame = result.per_series
+    if out is not None:
+        write_table(out, list(frame.columns), frame.round(4).values.tolist(), FileFormat.CSV)
+    table = Table(title=f"Backtest: {count} series, {windows} origins × {horizon} days")
+    for name in ("measure", "chosen model", "seasonal naive"):
+        table.add_column(name)
+    table.add_row(
+        "median MASE", f"{frame['mase'].median():.3f}", f"{frame['naive_mase'].median():.3f}"
+    )
+    table.add_row("series where the model beats naive", f"{result.beats_naive:.0%}", "")
+    for level in (80, 95):
+        table.add_row(
+            f"{level}% interval coverage (mean)", f"{frame[f'coverage{level}'].mean():.1%}", ""
+        )
+    models = frame["model"].value_counts()
+    table.add_row("models chosen", ", ".join(f"{m} {n}" for m, n in models.items()), "")
+    tables.print(table)
+
+
+class StartFrom(StrEnum):
+    CENSUS = "census"
+    EMPTY = "empty"
+
+
+@app.command("calibrate")
+def calibrate_command(
+    first: Annotated[str, typer.Option("--from", help="First day of history, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last day of history, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="Where to write the model (TOML).")],
+    start: Annotated[
+        str | None, typer.Option(help="First day a run simulates (default: the day after --to).")
+    ] = None,
+) -> None:
+    """Fit the capacity model (arrivals, lengths of stay, NCTR, pathways) to the event history."""
+    from datetime import timedelta
+
+    from homeflow.sim.calibrate import calibrate
+    from homeflow.sim.model import model_to_toml
+    from homeflow.store.queries import bed_base, stay_history
+
+    since, until = date_option("--from", first), date_option("--to", last)
+    begins = date_option("--start", start) if start else until + timedelta(days=1)
+    engine = db.connect()
+    with console.status("reading the stays"):
+        history = stay_history(engine, since, until)
+    with console.status(f"fitting the model to {len(history):,} stays"):
+        try:
+            model, notes = calibrate(history, bed_base(engine), since, until, begins)
+        except InvalidInput as problem:
+            fail(f"--{problem.field}: {problem.reason}")
+    out.write_text(model_to_toml(model, notes), "utf-8")
+    say(f"{len(model.services)} services fitted to {len(history):,} stays: {out}")
+
+
+@app.command("simulate")
+def simulate_command(
+    model_path: Annotated[Path, typer.Argument(help="The model file (TOML).")],
+    out: Annotated[Path, typer.Option(help="Daily results per scenario and service (Parquet).")],
+    scenario: Annotated[
+        list[Path] | None, typer.Option(help="A scenario file (TOML); give it once per scenario.")
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications.")] = 1000,
+    horizon: Annotated[int, typer.Option(min=1, max=3660, help="Days to simulate.")] = 120,
+    start: Annotated[
+        StartFrom, typer.Option(help="Start from today's census or from empty after a warm-up.")
+    ] = StartFrom.CENSUS,
+    warmup: Annotated[
+        int | None, typer.Option(min=0, help="Warm-up days from empty (default: the model's).")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed; the same seed gives the same results.")
+    ] = 0,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Run on a local Dask cluster of this many workers.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Run on the Dask cluster at this scheduler address.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Replications per batch.")] = 100,
+    totals: Annotated[
+        Path | None, typer.Option(help="Also write the per-scenario totals here (CSV).")
+    ] = None,
+) -> None:
+    """Replications of the model and each scenario: occupancy, NCTR, delays, queues and cost."""
+    if workers and scheduler:
+        fail("--workers and --scheduler: give one, not both")
+    run = Run(reps, horizon, start is StartFrom.CENSUS, seed, warmup, batch_size)
+    with ExitStack() as stack:
+        client = None
+        if workers or scheduler:
+            from distributed import Client, LocalCluster
+
+            cluster = scheduler or stack.enter_context(
+                LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)  # type: ignore[no-untyped-call]
+            )
+            client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
+        with progress_bar() as progress:
+            task = progress.add_task(
+                f"{len(scenario or []) + 1} scenarios × {reps} replications",
+                total=reps * (len(scenario or []) + 1),
+            )
+            try:
+                _model, result = run_simulation(
+                    db.connect(),
+                    model_path,
+                    scenario or [],
+                    run,
+                    client=client,
+                    progress=lambda n: progress.advance(task, n),
+                )
+            except InvalidInput as problem:
+                fail(
+                    f"--{problem.field}: {problem.reason}"
+                    if problem.field == "start"
+                    else str(problem)
+                )
+    result.daily().to_parquet(out, index=False)
+    summary = result.totals()
+    if totals is not None:
+        summary.round(2).to_csv(totals, index=False)
+    _print_totals(
+        summary, f"{reps} replications of {horizon} days from {start.value}; daily results in {out}"
+    )
+
+
+def _print_totals(summary: Any, title: str) -> None:
+    import pandas as pd
+
+    print_rows(
+        [
+            {
+                "scenario": r.scenario,
+                "delayed bed-days (90% range)": f"{r.delayed_bed_days_mean:,.0f} "
+                f"({r.delayed_bed_days_p5:,.0f}–{r.delayed_bed_days_p95:,.0f})",
+                "saved vs baseline": f"{r.bed_days_saved_mean:,.0f}",
+                "cost £": f"{r.cost_mean:,.0f}",
+                "extra cost £": f"{r.extra_cost_mean:,.0f}",
+                "£ per bed-day saved": ""
+                if pd.isna(r.cost_per_bed_day_saved)
+                else f"{r.cost_per_bed_day_saved:,.0f}",
+                "turned away": f"{r.turned_away_mean:,.1f}",
+                "waiting for a bed at the end": f"{r.waiting_for_a_bed_at_end_p50:,.0f}",
+            }
+            for r in summary.itertuples()
+        ],
+        TOTALS_COLUMNS,
+        OutputFormat.TABLE,
+        title,
+    )
+
+
+TOTALS_COLUMNS = (
+    "scenario",
+    "delayed bed-days (90% range)",
+    "saved vs baseline",
+    "cost £",
+    "extra cost £",
+    "£ per bed-day saved",
+    "turned away",
+    "waiting for a bed at the end",
+)

@@ -1,0 +1,218 @@
+"""Returns and measures: the sitrep, DToC, KPIs, SPC, the census and the weekly report."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from homeflow.cli.app import app
+from homeflow.cli.output import (
+    FileFormat,
+    OutputFormat,
+    console,
+    date_option,
+    fail,
+    print_rows,
+    say,
+    warn,
+    write_table,
+)
+from homeflow.domain.errors import InvalidInput
+from homeflow.reports.kpi import Level, Period
+from homeflow.reports.spc import Better
+from homeflow.store import db
+from homeflow.store.queries import CENSUS_COLUMNS, census
+
+
+@app.command("sitrep")
+def sitrep_command(
+    on: Annotated[str, typer.Option("--date", help="The day reported, YYYY-MM-DD.")],
+    out: Annotated[
+        Path, typer.Option(help="Where to write the return (NHS England's long format).")
+    ],
+    org: Annotated[
+        str | None, typer.Option(help="One acute trust (ODS code); default all.")
+    ] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
+    ] = None,
+) -> None:
+    """The daily discharge situation report for a day, in NHS England's long format."""
+    from homeflow.reports.sitrep import COLUMNS
+    from homeflow.store.queries import sitrep_rows
+
+    day = date_option("--date", on)
+    rows = sitrep_rows(db.connect(), day, org)
+    if not rows:
+        fail(
+            f"--org: {org!r} is not an acute trust in the registry"
+            if org
+            else "no acute trusts in the registry"
+        )
+    write_table(out, COLUMNS, [r.as_list() for r in rows], file_format)
+    orgs = sorted({r.org_code for r in rows})
+    say(f"sitrep for {day.isoformat()}: {len(rows)} rows for {', '.join(orgs)} written to {out}")
+
+
+@app.command("kpi")
+def kpi_command(
+    name: Annotated[str, typer.Argument(help="The KPI; `homeflow kpi list` names them all.")],
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")] = "",
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = "",
+    level: Annotated[Level, typer.Option(help="ward, site, org or system.")] = Level.ORG,
+    period: Annotated[Period, typer.Option(help="daily or weekly.")] = Period.DAILY,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="A day whose period every value is compared with (% change)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write it (CSV or .xlsx).")] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
+    ] = None,
+) -> None:
+    """A KPI per ward, site, organisation or the system, daily or weekly, against its target."""
+    from homeflow.config import kpi_targets
+    from homeflow.reports.kpi import KPIS
+    from homeflow.store.queries import KPI_COLUMNS, kpi_rows
+
+    if name == "list":
+        for kpi in KPIS.values():
+            print(f"{kpi.name:34} {kpi.description} ({kpi.better.value} is better)")
+        return
+    if not first or not last or out is None:
+        fail("--from, --to and --out are required")
+    try:
+        rows = kpi_rows(
+            db.connect(),
+            name,
+            level,
+            date_option("--from", first),
+            date_option("--to", last),
+            period,
+            date_option("--baseline", baseline) if baseline else None,
+            kpi_targets(),
+        )
+    except InvalidInput as problem:
+        fail(f"{_option(problem.field)}: {problem.reason}")
+    write_table(out, KPI_COLUMNS, [[r[c] for c in KPI_COLUMNS] for r in rows], file_format)
+    say(f"{name}: {len(rows)} values written to {out}")
+
+
+def _option(field: str) -> str:
+    """The command-line option a domain field came from."""
+    return {"name": "NAME", "to": "--to", "from": "--from", "period": "--period"}.get(
+        field, field if "." in field else f"--{field}"
+    )
+
+
+report_app = typer.Typer(help="Reports to send round.")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("weekly")
+def report_weekly(
+    on: Annotated[str, typer.Option("--date", help="The last day of the week, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="report.html, or report.pdf (printed by Chromium).")],
+) -> None:
+    """The weekly system report: this week by organisation, and every measure as an SPC chart."""
+    from homeflow.publishing.weekly import weekly_report, write_report
+
+    day = date_option("--date", on)
+    with console.status("drawing the charts"):
+        html = weekly_report(db.connect(), day)
+    try:
+        write_report(html, out)
+    except InvalidInput as problem:
+        fail(f"--{problem.field}: {problem.reason}")
+    say(f"weekly report for the week ending {day.isoformat()} written to {out}")
+
+
+@app.command()
+def dtoc(
+    month: Annotated[str, typer.Option(help="The month reported, YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="Where to write the return (CSV).")],
+    org: Annotated[str | None, typer.Option(help="One provider (ODS code); default all.")] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
+    ] = None,
+) -> None:
+    """The monthly delayed transfers of care return for mental-health and community services."""
+    from homeflow.reports.dtoc import COLUMNS
+    from homeflow.store.queries import dtoc_rows
+
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        date(year, number, 1)
+    except ValueError:
+        fail(f"--month: {month!r} is not a month (YYYY-MM)")
+    rows = dtoc_rows(db.connect(), year, number, org)
+    write_table(out, COLUMNS, [r.as_list() for r in rows], file_format)
+    total = sum(r.delayed_days for r in rows)
+    say(f"DToC return for {month}: {total:,} delayed days in {len(rows)} rows written to {out}")
+
+
+@app.command()
+def spc(
+    input_path: Annotated[Path, typer.Option("--input", help="CSV with columns date,value.")],
+    out: Annotated[Path, typer.Option(help="Where to write the chart's points (CSV).")],
+    better: Annotated[Better | None, typer.Option(help="Which direction is improvement.")] = None,
+    target: Annotated[
+        float | None, typer.Option(help="The target, for the assurance icon.")
+    ] = None,
+    rebase: Annotated[
+        list[str] | None, typer.Option(help="Recalculate limits from this date (repeatable).")
+    ] = None,
+) -> None:
+    """An XmR chart the Making Data Count way: limits, special causes, variation, assurance."""
+    from homeflow.reports.spc import spc_chart
+
+    if not input_path.is_file():
+        fail(f"--input: {input_path} does not exist")
+    days: list[date] = []
+    values: list[float] = []
+    with input_path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        if not {"date", "value"} <= set(reader.fieldnames or []):
+            fail("--input: the file needs the columns date and value")
+        for number, row in enumerate(reader, start=2):
+            days.append(date_option(f"line {number}, date", row["date"]))
+            try:
+                values.append(float(row["value"]))
+            except ValueError:
+                fail(f"line {number}, value: {row['value']!r} is not a number")
+    changes = [date_option("--rebase", d) for d in rebase or []]
+    try:
+        chart = spc_chart(days, values, better, target, changes)
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+    rows = chart.rows()
+    write_table(out, list(rows[0]), [list(r.values()) for r in rows], None)
+    for warning in chart.warnings:
+        warn(warning)
+    say(f"latest point: {chart.latest.variation.value}; {chart.assurance.value}")
+
+
+@app.command("census")
+def census_command(
+    on: Annotated[
+        str | None, typer.Option("--date", help="Day, YYYY-MM-DD (default today).")
+    ] = None,
+    org: Annotated[
+        str | None, typer.Option(help="Only this organisation's wards (ODS code).")
+    ] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+) -> None:
+    """One row per ward: beds, occupied, NCTR, stranded at midnight; that day's flows."""
+    day = date_option("--date", on) if on else date.today()
+    rows = census(db.connect(), day, org)
+    if org and not rows:
+        fail(f"--org: no wards for organisation {org!r}")
+    title = f"Census for {day.isoformat()} (midnight snapshot)"
+    print_rows([r.as_dict() for r in rows], CENSUS_COLUMNS, output_format, title)
