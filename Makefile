@@ -41,6 +41,7 @@ run: $(BIN)/homeflow $(DB) var/demo-users.txt var/models/demo.toml
 lint: $(BIN)/homeflow
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports
 
 typecheck: $(BIN)/homeflow
 	$(BIN)/mypy

@@ -12,23 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, KpiData, Place
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import WardDay
-from homeflow.reports.kpi import (
-    KPIS,
-    Admission,
-    ChcCase,
-    DayRating,
-    Discharge,
-    KpiData,
-    Level,
-    Period,
-    Place,
-    change_from_baseline,
-    compute_kpi,
-    periods,
-    published_targets,
-)
+from homeflow.reports.kpi import KPIS, Level, Period, change_from_baseline, compute_kpi, periods
+from homeflow.reports.targets import published_targets
 from tests.conftest import ENGINES, demo_database
 from tests.support import homeflow
 

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from homeflow.domain import codes
+from homeflow.services.returns import sitrep_rows
 from homeflow.store import db
 from homeflow.store import schema as t
-from homeflow.store.queries import sitrep_rows
 from tests.conftest import ENGINES, demo_database
 from tests.support import homeflow
 
@@ -214,7 +214,7 @@ def independent_dtoc(url: str, year: int, month: int) -> dict[tuple[str, str, st
 
 
 def test_the_dtoc_return_agrees_with_an_independent_count(demo_url: str, tmp_path: Path) -> None:
-    from homeflow.store.queries import dtoc_rows
+    from homeflow.services.returns import dtoc_rows
 
     rows = dtoc_rows(db.connect(demo_url), 2026, 3)
     reported = {(r.org_code, r.reason_code, r.agency_code): r.delayed_days for r in rows}

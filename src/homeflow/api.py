@@ -17,11 +17,12 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine
 
-from homeflow.config import kpi_targets
 from homeflow.domain.clock import parse_date
 from homeflow.reports.kpi import Level, Period
 from homeflow.reports.sitrep import COLUMNS as SITREP_COLUMNS
 from homeflow.reports.spc import Better, spc_chart
+from homeflow.services import returns
+from homeflow.services.measures import kpi_targets
 from homeflow.store import db, queries
 
 DateLike = date | str
@@ -45,7 +46,7 @@ def census(day: DateLike, org: str | None = None, url: str | None = None) -> pd.
 
 def sitrep(day: DateLike, org: str | None = None, url: str | None = None) -> pd.DataFrame:
     """The daily discharge sitrep in NHS England's long format."""
-    rows = queries.sitrep_rows(_engine(url), _day(day, "day"), org)
+    rows = returns.sitrep_rows(_engine(url), _day(day, "day"), org)
     return pd.DataFrame([r.as_list() for r in rows], columns=list(SITREP_COLUMNS))
 
 
@@ -59,7 +60,7 @@ def kpi(
     url: str | None = None,
 ) -> pd.DataFrame:
     """A KPI per place and period, with its target and the change from `baseline`."""
-    rows = queries.kpi_rows(
+    rows = returns.kpi_rows(
         _engine(url),
         name,
         Level(level),
@@ -69,7 +70,7 @@ def kpi(
         _day(baseline, "baseline") if baseline is not None else None,
         kpi_targets(),
     )
-    return pd.DataFrame(rows, columns=list(queries.KPI_COLUMNS))
+    return pd.DataFrame(rows, columns=list(returns.KPI_COLUMNS))
 
 
 def spc(

@@ -23,10 +23,10 @@ from typing import Any
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds
-from homeflow.reports.kpi import KPIS, Target, system_targets
 
 
-def _settings(path: str | None) -> dict[str, Any]:
+def settings(path: str | None = None) -> dict[str, Any]:
+    """The settings file as TOML tables ({} when there is none)."""
     path = path or os.environ.get("HOMEFLOW_CONFIG")
     if not path:
         return {}
@@ -38,24 +38,11 @@ def _settings(path: str | None) -> dict[str, Any]:
         raise InvalidInput("HOMEFLOW_CONFIG", f"{path} is not valid TOML: {error}") from None
 
 
-def kpi_targets(path: str | None = None) -> dict[str, Target]:
-    """The published KPI targets, with the system's own from its settings file."""
-    section = dict(_settings(path).get("targets", {}))
-    change = section.pop("change", {})
-    for where, table in (("targets", section), ("targets.change", change)):
-        for name, value in table.items():
-            if name not in KPIS:
-                raise InvalidInput(f"{where}.{name}", "is not a KPI")
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise InvalidInput(f"{where}.{name}", "must be a number")
-    return system_targets(section, change)
-
-
 def escalation_rules(path: str | None = None) -> EscalationRules:
-    settings = _settings(path)
+    found = settings(path)
     defaults = EscalationRules()
-    pressure = settings.get("pressure", {})
-    daily_call = settings.get("daily_call", {})
+    pressure = found.get("pressure", {})
+    daily_call = found.get("daily_call", {})
     days = daily_call.get("escalate_after_days_delayed", defaults.escalate_after_days_delayed)
     if not isinstance(days, int) or isinstance(days, bool):
         raise InvalidInput("daily_call.escalate_after_days_delayed", "must be a whole number")
@@ -85,7 +72,7 @@ def _thresholds(section: dict[str, Any], name: str, default: Thresholds) -> Thre
 def models_folder(path: str | None = None) -> Path:
     """Where the web app finds model files (`*.toml`) and scenarios (`scenarios/*.toml`):
     HOMEFLOW_MODELS, else `[simulation] models` in the settings file, else var/models."""
-    folder = os.environ.get("HOMEFLOW_MODELS") or _settings(path).get("simulation", {}).get(
+    folder = os.environ.get("HOMEFLOW_MODELS") or settings(path).get("simulation", {}).get(
         "models", "var/models"
     )
     if not isinstance(folder, str):

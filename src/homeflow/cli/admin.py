@@ -122,7 +122,7 @@ def token_create(
     scope: Annotated[TokenScope, typer.Option(help="What the token may call.")] = TokenScope.FHIR,
 ) -> None:
     """Print a new bearer token (shown once; only its hash is stored)."""
-    from homeflow.ingest.fhir_api import create_token
+    from homeflow.store.api_tokens import create_token
 
     engine = db.connect()
     db.migrate(engine)

@@ -181,7 +181,7 @@ def messages_list(
     """List received messages, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    from homeflow.ingest.feeds import HELD, REJECTED, list_messages
+    from homeflow.store.feed_messages import HELD, REJECTED, list_messages
 
     found = list_messages(db.connect(), [REJECTED, HELD] if rejected else None, limit)
     table = Table(title="Rejected and held messages" if rejected else "Messages")
@@ -215,7 +215,7 @@ def messages_replay(
     if not message_ids and not all_rejected:
         fail("give message ids or --all-rejected")
     chosen = None if all_rejected else message_ids
-    done = replay(db.connect(), _mapping(mapping), chosen, datetime.now(UTC))
+    done = replay(db.connect(), _mapping(mapping), chosen)
     for message_id, outcome in done:
         detail = f" {outcome.field}: {outcome.reason}" if outcome.reason else ""
         say(f"message {message_id}: {outcome.outcome}{detail}")
@@ -228,7 +228,7 @@ def feeds(
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """Feed health: messages in the last hour and day, last message, lag, rejected."""
-    from homeflow.ingest.feeds import feed_health
+    from homeflow.store.feed_messages import feed_health
 
     health = [h.as_dict() for h in feed_health(db.connect(), datetime.now(UTC))]
     columns = (

@@ -24,7 +24,7 @@ from homeflow.cli.output import (
     write_table,
 )
 from homeflow.domain.errors import InvalidInput
-from homeflow.planning import Run, run_simulation
+from homeflow.services.planning import Run, run_simulation
 from homeflow.store import db
 
 

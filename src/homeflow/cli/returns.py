@@ -44,7 +44,7 @@ def sitrep_command(
 ) -> None:
     """The daily discharge situation report for a day, in NHS England's long format."""
     from homeflow.reports.sitrep import COLUMNS
-    from homeflow.store.queries import sitrep_rows
+    from homeflow.services.returns import sitrep_rows
 
     day = date_option("--date", on)
     rows = sitrep_rows(db.connect(), day, org)
@@ -77,9 +77,9 @@ def kpi_command(
     ] = None,
 ) -> None:
     """A KPI per ward, site, organisation or the system, daily or weekly, against its target."""
-    from homeflow.config import kpi_targets
     from homeflow.reports.kpi import KPIS
-    from homeflow.store.queries import KPI_COLUMNS, kpi_rows
+    from homeflow.services.measures import kpi_targets
+    from homeflow.services.returns import KPI_COLUMNS, kpi_rows
 
     if name == "list":
         for kpi in KPIS.values():
@@ -145,7 +145,7 @@ def dtoc(
 ) -> None:
     """The monthly delayed transfers of care return for mental-health and community services."""
     from homeflow.reports.dtoc import COLUMNS
-    from homeflow.store.queries import dtoc_rows
+    from homeflow.services.returns import dtoc_rows
 
     try:
         year, number = (int(part) for part in month.split("-"))

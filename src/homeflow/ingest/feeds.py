@@ -6,10 +6,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Engine, case, func, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
@@ -17,17 +16,22 @@ from homeflow.ingest.census_csv import StoredSpell, read_census, reconcile
 from homeflow.ingest.hl7 import adt
 from homeflow.ingest.hl7.parser import parse
 from homeflow.ingest.mapping import FeedMapping
-from homeflow.store import schema as t
-from homeflow.store.codec import from_db_time, to_db_time
-from homeflow.store.db import insert_rows
-from homeflow.store.eventlog import (
-    SpellCache,
-    append_in,
-    catch_up,
-    lock_writers,
+from homeflow.store.eventlog import SpellCache, append_in, catch_up, lock_writers
+from homeflow.store.feed_messages import (
+    APPLIED,
+    DUPLICATE,
+    HELD,
+    REJECTED,
+    MessageRecord,
+    census_received,
+    open_census_spells,
+    record_messages,
+    record_outcome,
+    unsettled_hl7,
 )
+from homeflow.store.registry import site_and_ward_codes, ward_places
 
-APPLIED, DUPLICATE, REJECTED, HELD = "applied", "duplicate", "rejected", "held"
+__all__ = ["APPLIED", "DUPLICATE", "HELD", "REJECTED"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +57,8 @@ class Interpreted:
     message_type: str | None = None
 
 
-# Built once: the listener reads the registry with every group of messages it commits.
-_SITE_CODES = select(t.sites.c.code)
-_WARD_CODES = select(t.wards.c.code)
-
-
 def registry_mapping(conn: Connection, mapping: FeedMapping) -> FeedMapping:
-    sites = conn.execute(_SITE_CODES).scalars().all()
-    wards = conn.execute(_WARD_CODES).scalars().all()
+    sites, wards = site_and_ward_codes(conn)
     return mapping.with_registry(sites, wards)
 
 
@@ -119,24 +117,25 @@ def apply_interpreted(
 ) -> list[Outcome]:
     """Append the events of these messages and record each message with its outcome."""
     outcomes = settle(conn, items, cache, project)
-    received = to_db_time(received_at)
-    rows = [
-        {
-            "source": source,
-            "kind": kind,
-            "control_id": outcome.control_id,
-            "message_type": item.message_type,
-            "received_at": received,
-            "occurred_at": to_db_time(item.event.occurred_at) if item.event else None,
-            "raw": item.raw,
-            "outcome": outcome.outcome,
-            "field": outcome.field,
-            "reason": outcome.reason,
-            "event_key": outcome.event_key,
-        }
-        for item, outcome in zip(items, outcomes, strict=True)
-    ]
-    insert_rows(conn, t.feed_messages, rows)
+    record_messages(
+        conn,
+        source,
+        kind,
+        received_at,
+        (
+            MessageRecord(
+                outcome.control_id,
+                item.message_type,
+                item.event.occurred_at if item.event else None,
+                item.raw,
+                outcome.outcome,
+                outcome.field,
+                outcome.reason,
+                outcome.event_key,
+            )
+            for item, outcome in zip(items, outcomes, strict=True)
+        ),
+    )
     return outcomes
 
 
@@ -209,141 +208,28 @@ def import_hl7(
             gc.enable()
 
 
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    id: int
-    source: str
-    kind: str
-    control_id: str | None
-    message_type: str | None
-    received_at: datetime
-    outcome: str
-    field: str | None
-    reason: str | None
-
-
-def list_messages(
-    engine: Engine, outcomes: Iterable[str] | None = None, limit: int = 200
-) -> list[StoredMessage]:
-    query = select(t.feed_messages).order_by(t.feed_messages.c.id.desc()).limit(limit)
-    if outcomes is not None:
-        query = query.where(t.feed_messages.c.outcome.in_(list(outcomes)))
-    with engine.connect() as conn:
-        return [
-            StoredMessage(
-                r.id,
-                r.source,
-                r.kind,
-                r.control_id,
-                r.message_type,
-                from_db_time(r.received_at) or datetime.min,
-                r.outcome,
-                r.field,
-                r.reason,
-            )
-            for r in conn.execute(query)
-        ]
-
-
 def replay(
-    engine: Engine, mapping: FeedMapping, message_ids: Sequence[int] | None, now: datetime
+    engine: Engine, mapping: FeedMapping, message_ids: Sequence[int] | None
 ) -> list[tuple[int, Outcome]]:
     """Re-apply rejected or held HL7 messages (all of them, or these) with today's mapping."""
     with engine.begin() as conn:
         lock_writers(conn)
-        query = select(t.feed_messages).where(
-            t.feed_messages.c.outcome.in_([REJECTED, HELD]), t.feed_messages.c.kind == "hl7"
-        )
-        if message_ids is not None:
-            query = query.where(t.feed_messages.c.id.in_(list(message_ids)))
-        stored = list(conn.execute(query.order_by(t.feed_messages.c.id)))
+        stored = unsettled_hl7(conn, message_ids)
         known = registry_mapping(conn, mapping)
-        items = [interpret_hl7(r.raw, known, from_db_time(r.received_at) or now) for r in stored]
+        items = [interpret_hl7(m.raw, known, m.received_at) for m in stored]
         done = []
-        for row, item, outcome in zip(stored, items, settle(conn, items), strict=True):
-            conn.execute(
-                update(t.feed_messages)
-                .where(t.feed_messages.c.id == row.id)
-                .values(
-                    outcome=outcome.outcome,
-                    field=outcome.field,
-                    reason=outcome.reason,
-                    event_key=outcome.event_key,
-                    occurred_at=to_db_time(item.event.occurred_at) if item.event else None,
-                )
+        for message, item, outcome in zip(stored, items, settle(conn, items), strict=True):
+            record_outcome(
+                conn,
+                message.id,
+                outcome.outcome,
+                outcome.field,
+                outcome.reason,
+                outcome.event_key,
+                item.event.occurred_at if item.event else None,
             )
-            done.append((row.id, outcome))
+            done.append((message.id, outcome))
         return done
-
-
-@dataclass(frozen=True, slots=True)
-class FeedHealth:
-    source: str
-    last_hour: int
-    last_day: int
-    last_received_at: datetime | None
-    mean_lag_seconds: float | None
-    rejected: int
-    held: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "messages_last_hour": self.last_hour,
-            "messages_last_day": self.last_day,
-            "last_received_at": self.last_received_at.isoformat()
-            if self.last_received_at
-            else None,
-            "mean_lag_seconds_last_day": self.mean_lag_seconds,
-            "rejected": self.rejected,
-            "held": self.held,
-        }
-
-
-def feed_health(engine: Engine, now: datetime) -> list[FeedHealth]:
-    m = t.feed_messages
-    hour, day = to_db_time(now - timedelta(hours=1)), to_db_time(now - timedelta(days=1))
-
-    def counted(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    query = (
-        select(
-            m.c.source,
-            counted(m.c.received_at >= hour),
-            counted(m.c.received_at >= day),
-            func.max(m.c.received_at),
-            counted(m.c.outcome == REJECTED),
-            counted(m.c.outcome == HELD),
-        )
-        .group_by(m.c.source)
-        .order_by(m.c.source)
-    )
-    with engine.connect() as conn:
-        health = []
-        for source, last_hour, last_day, last, rejected, held in conn.execute(query):
-            lags = conn.execute(
-                select(m.c.received_at, m.c.occurred_at).where(
-                    m.c.source == source, m.c.received_at >= day, m.c.occurred_at.is_not(None)
-                )
-            ).all()
-            lag = (
-                sum((r.received_at - r.occurred_at).total_seconds() for r in lags) / len(lags)
-                if lags
-                else None
-            )
-            health.append(
-                FeedHealth(
-                    source,
-                    int(last_hour),
-                    int(last_day),
-                    from_db_time(last),
-                    lag,
-                    int(rejected),
-                    int(held),
-                )
-            )
-        return health
 
 
 def receive_census(
@@ -353,17 +239,9 @@ def receive_census(
     received_at = datetime.now(UTC)
     with engine.begin() as conn:
         lock_writers(conn)
-        site_of_ward = dict(conn.execute(select(t.wards.c.code, t.wards.c.site_code)).all())
+        site_of_ward, _org_of_ward = ward_places(conn)
         lines = read_census(text, site_of_ward)
-        sites = sorted({line.site for line in lines})
-        s = t.spells
-        rows = conn.execute(
-            select(s).where(
-                s.c.status == "admitted",
-                s.c.site_code.in_(sites),
-                s.c.spell_key.like("csv:%"),
-            )
-        ).all()
+        rows = open_census_spells(conn, sorted({line.site for line in lines}))
         stored = {
             r.spell_key: StoredSpell(
                 r.spell_key,
@@ -382,16 +260,5 @@ def receive_census(
         if result.rejected:
             problem = result.rejected[0]
             raise InvalidInput(problem.field, f"{problem.key}: {problem.reason}")
-        conn.execute(
-            insert(t.feed_messages).values(
-                source=source,
-                kind="csv",
-                control_id=day.isoformat(),
-                message_type="census",
-                received_at=to_db_time(received_at),
-                occurred_at=to_db_time(received_at),
-                raw=text,
-                outcome=APPLIED,
-            )
-        )
+        census_received(conn, source, day, text, received_at)
         return changes

@@ -6,15 +6,12 @@ appended to the event log in the same transaction, with the request kept in feed
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import patient_key
@@ -27,10 +24,16 @@ from homeflow.ingest.fhir import (
     spell_key_of,
     ward_code_of,
 )
-from homeflow.store import schema as t
-from homeflow.store.codec import from_db_time, to_db_time
+from homeflow.store.api_tokens import Caller
 from homeflow.store.eventlog import lock_writers
-from homeflow.store.registry import require_organisation
+from homeflow.store.fhir_encounters import (
+    find_by_identifier,
+    organisation_encounters,
+    read_stored,
+    save_version,
+    stored_encounter,
+)
+from homeflow.store.registry import ward_places
 
 SOURCE = "fhir"
 
@@ -41,48 +44,6 @@ class Forbidden(Exception):
 
 class NotFound(Exception):
     pass
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    org_code: str
-    scope: str
-
-
-def create_token(engine: Engine, org_code: str, scope: str) -> str:
-    token = secrets.token_urlsafe(32)
-    with engine.begin() as conn:
-        require_organisation(conn, org_code)
-        conn.execute(
-            insert(t.api_tokens).values(
-                token_hash=_hash(token),
-                org_code=org_code,
-                scope=scope,
-                created_at=to_db_time(datetime.now(UTC)),
-            )
-        )
-    return token
-
-
-def caller_for(engine: Engine, token: str) -> Caller | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(t.api_tokens).where(t.api_tokens.c.token_hash == _hash(token))
-        ).first()
-    return Caller(row.org_code, row.scope) if row else None
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _ward_sites(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
-    rows = conn.execute(
-        select(t.wards.c.code, t.wards.c.site_code, t.sites.c.org_code).join(
-            t.sites, t.sites.c.code == t.wards.c.site_code
-        )
-    ).all()
-    return {r.code: r.site_code for r in rows}, {r.code: r.org_code for r in rows}
 
 
 def save_encounter(
@@ -102,15 +63,13 @@ def save_encounter(
             if existing is not None:
                 return 200, json.loads(existing.body)
         new_id = resource_id or uuid.uuid4().hex
-        site_of_ward, org_of_ward = _ward_sites(conn)
+        site_of_ward, org_of_ward = ward_places(conn)
         orgs = {
             org_of_ward.get(ward_code_of(loc, i)) for i, loc in enumerate(encounter.location or [])
         }
         if not orgs or orgs - {caller.org_code}:
             raise Forbidden("every ward in Encounter.location must belong to your organisation")
-        prior = conn.execute(
-            select(t.fhir_encounters).where(t.fhir_encounters.c.id == new_id)
-        ).first()
+        prior = stored_encounter(conn, new_id)
         if prior is not None and prior.org_code != caller.org_code:
             raise Forbidden("this Encounter belongs to another organisation")
         version = (prior.version + 1) if prior else 1
@@ -138,21 +97,16 @@ def save_encounter(
             "ward_codes": ",".join(
                 ward_code_of(loc, i) for i, loc in enumerate(encounter.location or [])
             ),
-            "period_start": to_db_time(instant(period.start, "Encounter.period.start"))
+            "period_start": instant(period.start, "Encounter.period.start")
             if period and period.start
             else None,
-            "period_end": to_db_time(instant(period.end, "Encounter.period.end"))
+            "period_end": instant(period.end, "Encounter.period.end")
             if period and period.end
             else None,
             "body": raw,
-            "updated_at": to_db_time(now),
+            "updated_at": now,
         }
-        if prior is None:
-            conn.execute(insert(t.fhir_encounters).values(id=new_id, **row))
-        else:
-            conn.execute(
-                update(t.fhir_encounters).where(t.fhir_encounters.c.id == new_id).values(**row)
-            )
+        save_version(conn, new_id, prior is None, row)
         return (201 if prior is None else 200), document
 
 
@@ -167,19 +121,11 @@ def _find_by_identifier(conn: Connection, caller: Caller, condition: str) -> Any
     name, _, value = condition.partition("=")
     if name.strip() != "identifier" or not value:
         raise InvalidInput("If-None-Exist", "only identifier=[system|]value is supported")
-    query = select(t.fhir_encounters).where(t.fhir_encounters.c.org_code == caller.org_code)
-    if "|" in value:
-        query = query.where(t.fhir_encounters.c.identifier == value)
-    else:
-        query = query.where(t.fhir_encounters.c.identifier.like(f"%|{value}"))
-    return conn.execute(query).first()
+    return find_by_identifier(conn, caller.org_code, value)
 
 
 def read_encounter_by_id(engine: Engine, caller: Caller, resource_id: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(t.fhir_encounters).where(t.fhir_encounters.c.id == resource_id)
-        ).first()
+    row = read_stored(engine, resource_id)
     if row is None or row.org_code != caller.org_code:
         raise NotFound(resource_id)
     return dict(json.loads(row.body))
@@ -193,29 +139,21 @@ def search_encounters(
     location: str | None,
     on: str | None,
 ) -> list[dict[str, Any]]:
-    query = select(t.fhir_encounters).where(t.fhir_encounters.c.org_code == caller.org_code)
-    if status:
-        query = query.where(t.fhir_encounters.c.status == status)
+    patient_id = None
     if patient:
         nhs = patient.split("|", 1)[1] if "|" in patient else None
         reference = None if nhs else (patient if "/" in patient else f"Patient/{patient}")
         try:
-            query = query.where(
-                t.fhir_encounters.c.patient_id == patient_key(nhs, "fhir", reference, "patient")
-            )
+            patient_id = patient_key(nhs, "fhir", reference, "patient")
         except InvalidInput:
             return []
     day = _search_date(on) if on else None
-    with engine.connect() as conn:
-        rows = conn.execute(query.order_by(t.fhir_encounters.c.updated_at)).all()
     found = []
-    for row in rows:
+    for row, start, end in organisation_encounters(engine, caller.org_code, status, patient_id):
         if location and location.removeprefix("Location/") not in row.ward_codes.split(","):
             continue
         if day is not None:
             prefix, target = day
-            start = from_db_time(row.period_start)
-            end = from_db_time(row.period_end)
             starts = start.date() if start else None
             ends = end.date() if end else None
             if not _date_matches(prefix, target, starts, ends):

@@ -16,11 +16,11 @@ import vl_convert
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine
 
-from homeflow.config import kpi_targets
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.kpi import KPIS, Level, Period
-from homeflow.store.measures import MeasureChart, measure_charts
-from homeflow.store.queries import kpi_data, kpi_rows
+from homeflow.services.measures import MeasureChart, kpi_targets, measure_charts
+from homeflow.services.returns import kpi_rows
+from homeflow.store.queries import kpi_data
 
 # The report's table: this week's headline figures per organisation.
 HEADLINES = (

@@ -8,14 +8,13 @@ and readmissions from the spell projections. docs/returns.md defines each KPI.
 
 from __future__ import annotations
 
-import re
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from homeflow.domain import codes
+from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, KpiData, Place
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import WardDay
@@ -33,60 +32,6 @@ class Level(StrEnum):
     SITE = "site"
     ORG = "org"
     SYSTEM = "system"
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    ward_code: str
-    site_code: str
-    org_code: str
-    beds: int
-
-
-@dataclass(frozen=True, slots=True)
-class Discharge:
-    patient_id: str | None
-    ward_code: str
-    admitted_at: datetime
-    discharged_at: datetime
-    died: bool
-    pathway: str | None
-    discharge_ready_date: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    patient_id: str | None
-    admitted_at: datetime
-    emergency: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ChcCase:
-    ward_code: str
-    positive_checklist_on: date | None
-    assessment_date: date | None
-    acute_setting: bool
-    decision_date: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class DayRating:
-    ward_code: str
-    day: date
-    red: bool
-
-
-@dataclass(frozen=True, slots=True)
-class KpiData:
-    """Everything the KPIs are computed from, for a range of days."""
-
-    places: Mapping[str, Place]
-    census: Sequence[WardDay]
-    discharges: Sequence[Discharge] = ()
-    admissions: Sequence[Admission] = ()
-    chc: Sequence[ChcCase] = ()
-    ratings: Sequence[DayRating] = ()
 
 
 @dataclass
@@ -441,65 +386,3 @@ def change_from_baseline(values: Sequence[KpiValue], baseline: date) -> dict[int
         before = base.get((v.place, v.measure))
         changes[i] = None if not before or v.value is None else 100 * (v.value - before) / before
     return changes
-
-
-# ---- Targets ------------------------------------------------------------------------------
-
-# Which published target (../shared/reference/targets.csv, shipped as package data) each KPI
-# is held to. A target that is a reduction applies to the change from a baseline.
-TARGET_MEASURES = {
-    "delayed-bed-days": "Daily delayed bed-days (system)",
-    "discharged-before-noon-pct": "Discharges before midday from base wards",
-    "chc-acute-assessment-pct": "CHC assessments carried out in an acute setting",
-    "chc-28-day-pct": "CHC assessments completed within 28 days of positive checklist",
-    "deaths-in-hospital-pct": "Deaths in hospital (end of life)",
-    "stranded": "Stranded (7+ days) and super-stranded (21+ days) patients",
-    "super-stranded": "Stranded (7+ days) and super-stranded (21+ days) patients",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    kpi: str
-    value: float
-    better: Better
-    on_change: bool  # a % change from the baseline, not the value itself
-    source: str
-
-    def met_by(self, value: float | None) -> bool | None:
-        if value is None:
-            return None
-        return value <= self.value if self.better is Better.LOWER else value >= self.value
-
-
-def published_targets() -> dict[str, Target]:
-    """The national targets that are numbers; "locally set" ones are left to each system."""
-    rows = {r["measure"]: r for r in codes.reference_rows("targets.csv")}
-    found = {}
-    for name, measure in TARGET_MEASURES.items():
-        row = rows[measure]
-        text = row["target"]
-        number = re.search(r"\d+(\.\d+)?", text)
-        if text.startswith("locally set") or number is None:
-            continue
-        reduction = "reduction" in text
-        value = -float(number.group()) if reduction else float(number.group())
-        found[name] = Target(name, value, Better(row["direction"]), reduction, row["source"])
-    return found
-
-
-def system_targets(
-    overrides: Mapping[str, float], change_overrides: Mapping[str, float]
-) -> dict[str, Target]:
-    """The published targets with a system's own: `overrides` set a KPI's value to reach,
-    `change_overrides` a % change from the baseline (negative for a reduction)."""
-    found = published_targets()
-    for name in {**overrides, **change_overrides}:
-        kpi_named(name)
-    for name, value in overrides.items():
-        found[name] = Target(name, value, KPIS[name].better, False, "system setting")
-    for name, value in change_overrides.items():
-        found[name] = Target(
-            name, value, Better.LOWER if value < 0 else Better.HIGHER, True, "system setting"
-        )
-    return found

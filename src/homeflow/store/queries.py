@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
+from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, KpiData, Place
 from homeflow.domain.clock import local_date, start_of_day
 from homeflow.domain.flow import CENSUS_MEASURES, WardDay
-from homeflow.domain.spell import SpellStatus
-from homeflow.reports.dtoc import DtocRow, dtoc_return, month_days
-from homeflow.reports.kpi import (
-    Admission,
-    ChcCase,
-    DayRating,
-    Discharge,
-    KpiData,
-    Level,
-    Period,
-    Place,
-    Target,
-    change_from_baseline,
-    compute_kpi,
-    kpi_named,
-    published_targets,
-)
-from homeflow.reports.sitrep import SitrepRow, sitrep
+from homeflow.domain.spell import SpellState, SpellStatus
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -112,23 +95,25 @@ def _organisations(
     return {r.code: r.name for r in conn.execute(query) if not org_code or r.code == org_code}
 
 
-def sitrep_rows(engine: Engine, day: date, org_code: str | None = None) -> list[SitrepRow]:
-    """The daily discharge sitrep of each acute trust (or of one) for `day`."""
-    with db.reading(engine) as conn:
-        orgs = _organisations(conn, ("acute",), org_code)
-        org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
-        spells = proj.spells_in_hospital_on(conn, day)
-    return sitrep(day, spells, org_of_site, orgs)
+@dataclass(frozen=True, slots=True)
+class ReturnData:
+    """What a return is made from: the organisations reporting (code to name), each site's
+    organisation, and the spells in hospital on any day of the period."""
+
+    organisations: dict[str, str]
+    org_of_site: dict[str, str]
+    spells: list[SpellState]
 
 
-def dtoc_rows(engine: Engine, year: int, month: int, org_code: str | None = None) -> list[DtocRow]:
-    """The monthly DToC return of each mental-health and community provider (or of one)."""
-    days = month_days(year, month)
+def return_data(
+    engine: Engine, types: tuple[str, ...], first: date, last: date, org_code: str | None = None
+) -> ReturnData:
+    """The data of a return for organisations of these types (or one), `first` to `last`."""
     with db.reading(engine) as conn:
-        orgs = _organisations(conn, ("mental-health", "community"), org_code)
+        orgs = _organisations(conn, types, org_code)
         org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
-        spells = proj.spells_in_hospital_on(conn, days[0], days[-1])
-    return dtoc_return(year, month, spells, org_of_site, orgs)
+        spells = proj.spells_in_hospital_on(conn, first, last)
+    return ReturnData(orgs, org_of_site, list(spells))
 
 
 def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
@@ -237,67 +222,6 @@ def _instant(stored: datetime) -> datetime:
     return instant
 
 
-KPI_COLUMNS = (
-    "period_start",
-    "period_end",
-    "level",
-    "place",
-    "kpi",
-    "measure",
-    "value",
-    "numerator",
-    "denominator",
-    "target",
-    "meets_target",
-    "change_from_baseline_pct",
-)
-
-
-def kpi_rows(
-    engine: Engine,
-    name: str,
-    level: Level,
-    first: date,
-    last: date,
-    period: Period = Period.DAILY,
-    baseline: date | None = None,
-    targets: Mapping[str, Target] | None = None,
-    data: KpiData | None = None,
-) -> list[dict[str, Any]]:
-    """A KPI's values with the target each is held to and, given a baseline day, the change
-    since the period holding it (the range is widened to include the baseline). `data`,
-    if given, must cover that range (several KPIs can share one load)."""
-    kpi_named(name)
-    start = min(first, baseline) if baseline else first
-    data = data if data is not None else kpi_data(engine, start, last)
-    values = compute_kpi(name, level, start, last, period, data)
-    changes = change_from_baseline(values, baseline) if baseline else {}
-    target = (targets if targets is not None else published_targets()).get(name)
-    rows = []
-    for i, v in enumerate(values):
-        if v.period_end < first:
-            continue
-        change = changes.get(i)
-        judged = change if target is not None and target.on_change else v.value
-        rows.append(
-            {
-                "period_start": v.period_start,
-                "period_end": v.period_end,
-                "level": v.level.value,
-                "place": v.place,
-                "kpi": v.kpi,
-                "measure": v.measure,
-                "value": None if v.value is None else round(v.value, 3),
-                "numerator": v.numerator,
-                "denominator": v.denominator,
-                "target": None if target is None else target.value,
-                "meets_target": None if target is None else target.met_by(judged),
-                "change_from_baseline_pct": None if change is None else round(change, 1),
-            }
-        )
-    return rows
-
-
 def stay_history(engine: Engine, first: date, last: date) -> list[dict[str, Any]]:
     """Every stay admitted or discharged from `first` to `last` (local days), with what
     calibrating the capacity model needs: where, when, when ready, pathway, first referral."""
@@ -391,3 +315,11 @@ def bed_base(engine: Engine) -> list[dict[str, Any]]:
             }
             for r in conn.execute(query)
         ]
+
+
+def place_codes(engine: Engine, kind: str) -> list[str]:
+    """Every ward, site or org code with wards, sorted."""
+    column = {"ward": t.wards.c.code, "site": t.sites.c.code, "org": t.sites.c.org_code}[kind]
+    query = select(column).select_from(t.wards.join(t.sites)).distinct().order_by(column)
+    with db.reading(engine) as conn:
+        return list(conn.execute(query).scalars())

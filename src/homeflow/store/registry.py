@@ -60,3 +60,22 @@ def require_organisation(conn: Connection, org_code: str, field: str = "org") ->
     ).first()
     if known is None:
         raise InvalidInput(field, f"{org_code!r} is not an organisation in the registry")
+
+
+# Built once: the listener reads the registry with every group of messages it commits.
+_SITE_CODES = select(t.sites.c.code)
+_WARD_CODES = select(t.wards.c.code)
+
+
+def site_and_ward_codes(conn: Connection) -> tuple[list[str], list[str]]:
+    return list(conn.execute(_SITE_CODES).scalars()), list(conn.execute(_WARD_CODES).scalars())
+
+
+def ward_places(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
+    """Each ward's site, and each ward's organisation."""
+    rows = conn.execute(
+        select(t.wards.c.code, t.wards.c.site_code, t.sites.c.org_code).join(
+            t.sites, t.sites.c.code == t.wards.c.site_code
+        )
+    ).all()
+    return {r.code: r.site_code for r in rows}, {r.code: r.org_code for r in rows}

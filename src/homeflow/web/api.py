@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from homeflow.ingest.feeds import feed_health
+from homeflow.store.feed_messages import feed_health
 from homeflow.store.queries import census
 from homeflow.web.auth import Database
 

@@ -8,14 +8,13 @@ from pydantic import BaseModel
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.fhir_api import (
-    Caller,
     Forbidden,
     NotFound,
-    caller_for,
     read_encounter_by_id,
     save_encounter,
     search_encounters,
 )
+from homeflow.store.api_tokens import Caller, caller_for
 from homeflow.web.auth import Database, engine_of
 
 FHIR_JSON = "application/fhir+json"

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from homeflow.domain.clock import parse_date
 from homeflow.reports.kpi import Level, Period
-from homeflow.store.measures import measure_charts, places
+from homeflow.services.measures import measure_charts, places
 from homeflow.web.auth import Database, Signed
 from homeflow.web.rendering import render, today
 

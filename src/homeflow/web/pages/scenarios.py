@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
-from homeflow.planning import Run, run_simulation
 from homeflow.reports.charts import fan_spec, spec_json
+from homeflow.services.planning import Run, run_simulation
 from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model, parse_scenario
 from homeflow.sim.runner import SimulationResult
 from homeflow.store import access

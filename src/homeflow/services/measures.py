@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine
 
-from homeflow.config import kpi_targets
+from homeflow.config import settings
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spc_spec, spec_json
 from homeflow.reports.kpi import KPIS, Level, Period
 from homeflow.reports.spc import SpcChart, spc_chart
-from homeflow.store import db
-from homeflow.store import schema as t
-from homeflow.store.queries import kpi_data, kpi_rows
+from homeflow.reports.targets import Target, system_targets
+from homeflow.services.returns import kpi_rows
+from homeflow.store.queries import kpi_data, place_codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +38,20 @@ class MeasureChart:
 
 def places(engine: Engine, level: Level) -> list[str]:
     """The places of a level that have measures: ward, site or organisation codes."""
-    with db.reading(engine) as conn:
-        return places_at(conn, level)
+    return ["system"] if level is Level.SYSTEM else place_codes(engine, level.value)
 
 
-def places_at(conn: Connection, level: Level) -> list[str]:
-    if level is Level.SYSTEM:
-        return ["system"]
-    column = {
-        Level.WARD: t.wards.c.code,
-        Level.SITE: t.sites.c.code,
-        Level.ORG: t.sites.c.org_code,
-    }[level]
-    query = select(column).select_from(t.wards.join(t.sites)).distinct().order_by(column)
-    return list(conn.execute(query).scalars())
+def kpi_targets(path: str | None = None) -> dict[str, Target]:
+    """The published KPI targets, with the system's own from its settings file."""
+    section = dict(settings(path).get("targets", {}))
+    change = section.pop("change", {})
+    for where, table in (("targets", section), ("targets.change", change)):
+        for name, value in table.items():
+            if name not in KPIS:
+                raise InvalidInput(f"{where}.{name}", "is not a KPI")
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise InvalidInput(f"{where}.{name}", "must be a number")
+    return system_targets(section, change)
 
 
 def measure_charts(
@@ -66,8 +66,7 @@ def measure_charts(
 ) -> list[MeasureChart]:
     """An SPC chart for each KPI (and each measure of a KPI with several) at one place,
     rebased (new mean and limits) at each date in `rebase`, where a change was made."""
-    with db.reading(engine) as conn:
-        known = places_at(conn, level)
+    known = places(engine, level)
     place = place or (known[0] if known else "system")
     if place not in known:
         raise InvalidInput("place", f"{place!r} is not a {level.value} in the registry")

@@ -1,0 +1,91 @@
+"""The returns and the KPI table: the record's data, read by the store, computed by the report
+rules. The CLI, the analysts' API and the weekly report call these."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from homeflow.domain.activity import KpiData
+from homeflow.reports.dtoc import DtocRow, dtoc_return, month_days
+from homeflow.reports.kpi import Level, Period, change_from_baseline, compute_kpi, kpi_named
+from homeflow.reports.sitrep import SitrepRow, sitrep
+from homeflow.reports.targets import Target, published_targets
+from homeflow.store.queries import kpi_data, return_data
+
+
+def sitrep_rows(engine: Engine, day: date, org_code: str | None = None) -> list[SitrepRow]:
+    """The daily discharge sitrep of each acute trust (or of one) for `day`."""
+    data = return_data(engine, ("acute",), day, day, org_code)
+    return sitrep(day, data.spells, data.org_of_site, data.organisations)
+
+
+def dtoc_rows(engine: Engine, year: int, month: int, org_code: str | None = None) -> list[DtocRow]:
+    """The monthly DToC return of each mental-health and community provider (or of one)."""
+    days = month_days(year, month)
+    data = return_data(engine, ("mental-health", "community"), days[0], days[-1], org_code)
+    return dtoc_return(year, month, data.spells, data.org_of_site, data.organisations)
+
+
+KPI_COLUMNS = (
+    "period_start",
+    "period_end",
+    "level",
+    "place",
+    "kpi",
+    "measure",
+    "value",
+    "numerator",
+    "denominator",
+    "target",
+    "meets_target",
+    "change_from_baseline_pct",
+)
+
+
+def kpi_rows(
+    engine: Engine,
+    name: str,
+    level: Level,
+    first: date,
+    last: date,
+    period: Period = Period.DAILY,
+    baseline: date | None = None,
+    targets: Mapping[str, Target] | None = None,
+    data: KpiData | None = None,
+) -> list[dict[str, Any]]:
+    """A KPI's values with the target each is held to and, given a baseline day, the change
+    since the period holding it (the range is widened to include the baseline). `data`,
+    if given, must cover that range (several KPIs can share one load)."""
+    kpi_named(name)
+    start = min(first, baseline) if baseline else first
+    data = data if data is not None else kpi_data(engine, start, last)
+    values = compute_kpi(name, level, start, last, period, data)
+    changes = change_from_baseline(values, baseline) if baseline else {}
+    target = (targets if targets is not None else published_targets()).get(name)
+    rows = []
+    for i, v in enumerate(values):
+        if v.period_end < first:
+            continue
+        change = changes.get(i)
+        judged = change if target is not None and target.on_change else v.value
+        rows.append(
+            {
+                "period_start": v.period_start,
+                "period_end": v.period_end,
+                "level": v.level.value,
+                "place": v.place,
+                "kpi": v.kpi,
+                "measure": v.measure,
+                "value": None if v.value is None else round(v.value, 3),
+                "numerator": v.numerator,
+                "denominator": v.denominator,
+                "target": None if target is None else target.value,
+                "meets_target": None if target is None else target.met_by(judged),
+                "change_from_baseline_pct": None if change is None else round(change, 1),
+            }
+        )
+    return rows
