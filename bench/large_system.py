@@ -19,6 +19,7 @@ from homeflow.demo import system
 from homeflow.demo.generator import generate
 from homeflow.domain import events as ev
 from homeflow.domain.organisations import Organisation, Site, Ward
+from homeflow.domain.payloads import payload_from_dict, payload_to_dict
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.eventlog import EventLog
@@ -72,7 +73,7 @@ def _registry(copy: int) -> tuple[list[Organisation], list[Site], list[Ward]]:
 
 def _clone(event: ev.Event, copy: int, codes: dict[str, str]) -> ev.Event:
     suffix = f"K{copy}"
-    data: dict[str, Any] = ev.payload_to_dict(event.payload)
+    data: dict[str, Any] = payload_to_dict(event.payload)
     for name, value in data.items():
         if isinstance(value, str):
             data[name] = value + suffix if name in _IDENTITIES else codes.get(value, value)
@@ -80,7 +81,7 @@ def _clone(event: ev.Event, copy: int, codes: dict[str, str]) -> ev.Event:
         event,
         key=f"{event.key}#{suffix}",
         spell_key=None if event.spell_key is None else event.spell_key + suffix,
-        payload=ev.payload_from_dict(event.type, data),
+        payload=payload_from_dict(event.type, data),
     )
 
 

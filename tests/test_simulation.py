@@ -18,14 +18,9 @@ from sqlalchemy import Engine, create_engine, text
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim import engine as e
 from homeflow.sim.compiled import Census, CensusPatient, compile_model
-from homeflow.sim.model import (
-    Distribution,
-    Model,
-    parse_model,
-    parse_scenario,
-    with_scenario,
-)
+from homeflow.sim.model import Distribution, Model, parse_model
 from homeflow.sim.runner import replication_seeds, simulate
+from homeflow.sim.scenarios import parse_scenario, with_scenario
 from tests.conftest import ENGINES, demo_database
 from tests.support import homeflow
 
@@ -487,7 +482,7 @@ def test_simulate_names_a_bad_file_and_option(demo_url: str, tmp_path: Path) -> 
 
 
 def test_arrivals_follow_a_forecast_on_the_days_it_covers(tmp_path: Path) -> None:
-    from homeflow.sim.model import with_forecasts
+    from homeflow.sim.scenarios import with_forecasts
 
     (tmp_path / "forecast.csv").write_text(
         "series_id,date,mean,lo80,hi80,lo95,hi95\n"

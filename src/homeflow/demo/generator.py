@@ -11,133 +11,52 @@ Deterministic for a seed and end date: one `random.Random`, a time-ordered agend
 
 from __future__ import annotations
 
-import csv
-import heapq
-import io
 import math
-import random
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from importlib import resources
-from typing import Any
+from collections.abc import Iterator
+from datetime import date, timedelta
 
 from homeflow.demo import system
+from homeflow.demo.agenda import Agenda
+from homeflow.demo.people import (
+    CLINICAL_CRITERIA,
+    CRITERIA,
+    DISCHARGE_HOURS,
+    EMERGENCY_HOURS,
+    FAMILY_NAMES,
+    GIVEN_NAMES,
+    RED_REASONS,
+    Patient,
+    Service,
+    delay_reason_mix,
+    downstream_services,
+    recorded_events,
+)
 from homeflow.domain import codes
 from homeflow.domain import events as ev
-from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.organisations import WardType, nhs_number_check_digit
 
 WARM_UP_DAYS = 90
-SOURCE = "demo"
-
-FAMILY_NAMES = (  # noqa: SIM905 - easier to read as prose
-    "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
-    "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
-    "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan "
-    "Allen James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths Mitchell "
-    "Kelly Cook Carter Richardson Bailey Collins Bell Shaw Murphy Miller Cox Richards Khan"
-).split()
-GIVEN_NAMES = (  # noqa: SIM905
-    "Margaret Jean Mary Patricia Barbara Joan Dorothy Elizabeth Susan Linda Christine Anne "
-    "Sandra Janet Maureen Irene Pauline Sheila Brenda Doreen John David Michael Peter Robert "
-    "James William Brian Anthony George Kenneth Alan Stephen Richard Keith Thomas Colin Roy "
-    "Derek Raymond Amir Priya Oliver Amelia Grace Mohammed Sophie Daniel Emma Ravi"
-).split()
 
 
-@dataclass
-class Patient:
-    spell_key: str
-    patient_id: str
-    site: str
-    kind: str  # acute, mental-health, community
-    age: int
-    pathway: str = "P0"
-    ward: str = ""
-    bed: str | None = None
-    events: list[tuple[float, ev.Payload]] = field(default_factory=list)
-    admitted: float = 0.0
-    discharged: float | None = None
-    ready: float | None = None
-    referral_no: int = 0
-    pending_ref: str = ""
-
-
-@dataclass
-class Service:
-    """A downstream service that starts a limited number of packages or placements a day."""
-
-    name: ev.ReferralService
-    provider: str
-    starts_per_weekday: float
-    stage_reason: str  # capacity reason while waiting
-    arranging_reason: str  # interface reason once accepted
-    queue: deque[Patient] = field(default_factory=deque)
-
-
-def _mix() -> dict[str, float]:
-    text = resources.files("homeflow.demo").joinpath("delay_reason_mix.csv").read_text("utf-8")
-    return {r["code"]: float(r["share"]) for r in csv.DictReader(io.StringIO(text))}
-
-
-class DemoSystem:
+class DemoSystem(Agenda):
     def __init__(self, seed: int, days: int, end: date) -> None:
-        self.rng = random.Random(seed)
         self.end = end
         self.window_start = end - timedelta(days=days - 1)
-        self.origin = self.window_start - timedelta(days=WARM_UP_DAYS)
-        self.horizon = self._hours(end + timedelta(days=1))
-        self.agenda: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
-        self.tick = 0
-        self._now = 0.0
+        origin = self.window_start - timedelta(days=WARM_UP_DAYS)
+        super().__init__(seed, origin, (end + timedelta(days=1) - origin).days * 24.0)
         self.patients: list[Patient] = []
         self.free: dict[str, list[str]] = {}
         self.wards = {w.code: w for w in system.WARDS}
         for w in system.WARDS:
             self.free[w.code] = list(reversed(w.bed_labels()))
         self.reasons = codes.nctr_delay_reasons()
-        self.mix = _mix()
+        self.mix = delay_reason_mix()
         self.next_id = 0
         self.community_queue: deque[Patient] = deque()
-        self.services = {
-            "reablement": Service(ev.ReferralService.REABLEMENT, "RY1", 58.0, "CAP05", "IP04"),
-            "home-care-LAR01": Service(
-                ev.ReferralService.HOME_CARE, "LAR01", 25.5, "CAP10", "IP08"
-            ),
-            "home-care-LAE01": Service(
-                ev.ReferralService.HOME_CARE, "LAE01", 11.0, "CAP10", "IP08"
-            ),
-            "care-home": Service(ev.ReferralService.CARE_HOME, "LAR01", 3.0, "CAP11", "IP11"),
-        }
+        self.services = downstream_services()
 
     # ---- time ---------------------------------------------------------------------------
-
-    def _hours(self, day: date) -> float:
-        return (day - self.origin).days * 24.0
-
-    def instant(self, hours: float) -> datetime:
-        local = datetime.combine(self.origin, time(0)) + timedelta(hours=hours)
-        return local.replace(tzinfo=SYSTEM_ZONE).astimezone(UTC).replace(microsecond=0)
-
-    def day_of(self, hours: float) -> date:
-        return self.origin + timedelta(days=int(hours // 24))
-
-    def at(self, day_start: float, low: float, high: float) -> float:
-        return day_start + self.rng.uniform(low, high)
-
-    def schedule(self, when: float, action: Callable[..., None], *args: Any) -> None:
-        self.tick += 1
-        heapq.heappush(self.agenda, (when, self.tick, action, args))
-
-    def poisson(self, mean: float) -> int:
-        # Knuth's method is exact and quick for the small hourly means used here.
-        limit, k, product = math.exp(-mean), 0, self.rng.random()
-        while product > limit:
-            k += 1
-            product *= self.rng.random()
-        return k
 
     # ---- the run --------------------------------------------------------------------------
 
@@ -148,12 +67,7 @@ class DemoSystem:
             self.schedule(start, self.admit_day, start)
             self.schedule(start + 10.0, self.start_packages, start)
             self.schedule(start + 9.5, self.fill_community_beds, start)
-        while self.agenda:
-            when, _, action, args = heapq.heappop(self.agenda)
-            if when >= self.horizon:
-                break
-            self._now = when
-            action(*args)
+        self.run_agenda()
 
     def season(self, day: date) -> float:
         # Winter peaks in early January, about 8% above the yearly mean.
@@ -166,7 +80,7 @@ class DemoSystem:
         for site in system.ACUTE_SITES:
             mean = site.emergency_per_day * emergency_weekday * self.season(day)
             for _ in range(self.poisson(mean)):
-                hour = self.rng.choices(range(24), weights=_EMERGENCY_HOURS)[0]
+                hour = self.rng.choices(range(24), weights=EMERGENCY_HOURS)[0]
                 self.schedule(
                     start + hour + self.rng.random(), self.admit_acute, site.code, "emergency"
                 )
@@ -251,7 +165,7 @@ class DemoSystem:
             edd = self.day_of(when + clinical * math.exp(self.rng.gauss(0.0, 0.3)))
             p.events.append((first_round, ev.ExpectedDischargeDateSet(edd, self.criteria_text(p))))
         p.events.append(
-            (first_round + 0.2, ev.CriteriaToResideAssessed(True, (self.rng.choice(_CRITERIA),)))
+            (first_round + 0.2, ev.CriteriaToResideAssessed(True, (self.rng.choice(CRITERIA),)))
         )
         if self.wards[p.ward].code.endswith("AMU") and p.bed is not None:
             self.schedule(when + self.rng.uniform(8.0, 40.0), self.move_from_amu, p)
@@ -266,7 +180,7 @@ class DemoSystem:
         return (0.39, 0.52, 0.068, 0.022)
 
     def criteria_text(self, p: Patient) -> str:
-        return self.rng.choice(_CLINICAL_CRITERIA)
+        return self.rng.choice(CLINICAL_CRITERIA)
 
     def next_round(self, when: float) -> float:
         day = math.floor(when / 24.0) * 24.0
@@ -433,7 +347,7 @@ class DemoSystem:
 
     def discharge_hour(self, when: float) -> float:
         day = math.floor(when / 24.0) * 24.0
-        hour = self.rng.choices(range(24), weights=_DISCHARGE_HOURS)[0] + self.rng.random()
+        hour = self.rng.choices(range(24), weights=DISCHARGE_HOURS)[0] + self.rng.random()
         at = day + hour
         return at if at > when else at + 24.0
 
@@ -554,7 +468,7 @@ class DemoSystem:
                     reason = (
                         "Waiting for care outside hospital"
                         if waiting
-                        else self.rng.choice(_RED_REASONS)
+                        else self.rng.choice(RED_REASONS)
                     )
                     rating = ev.RedGreenDayRecorded(day, ev.DayColour.RED, reason)
                 else:
@@ -568,89 +482,7 @@ class DemoSystem:
                 continue
             if p.admitted >= self.horizon:
                 continue
-            for n, (when, payload) in enumerate(p.events):
-                if when >= self.horizon:
-                    continue
-                occurred = self.instant(when)
-                yield ev.Event(
-                    key=f"{SOURCE}:{p.spell_key}:{n}",
-                    source=SOURCE,
-                    occurred_at=occurred,
-                    received_at=occurred + timedelta(seconds=30),
-                    spell_key=p.spell_key,
-                    payload=payload,
-                    recorded_by=None
-                    if isinstance(payload, ev.Admitted | ev.Transferred | ev.Discharged)
-                    else "demo",
-                )
-
-
-_EMERGENCY_HOURS = (
-    2,
-    1.5,
-    1,
-    1,
-    1,
-    1,
-    1.5,
-    2,
-    3,
-    4,
-    5,
-    5.5,
-    6,
-    6,
-    6,
-    6,
-    6,
-    5.5,
-    5,
-    4.5,
-    4,
-    3.5,
-    3,
-    2.5,
-)
-_DISCHARGE_HOURS = (
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0.3,
-    1,
-    2.2,
-    3.6,
-    5.5,
-    6.5,
-    7,
-    7.5,
-    7,
-    6,
-    4.5,
-    3,
-    2,
-    1.2,
-    0.5,
-    0.2,
-)
-_CRITERIA = ("02", "03", "04", "06", "08", "12")
-_CLINICAL_CRITERIA = (
-    "Off oxygen for 24 hours; mobilising safely with frame",
-    "Inflammatory markers falling; switched to oral antibiotics",
-    "Pain controlled on oral analgesia; tolerating diet",
-    "NEWS 2 or less for 24 hours; cleared by physiotherapy",
-    "Bloods stable; medicines reconciled",
-)
-_RED_REASONS = (
-    "Planned scan not done today",
-    "Awaiting specialist opinion",
-    "Therapy assessment not done",
-    "Test results not reviewed",
-)
+            yield from recorded_events(p, self.instant, self.horizon)
 
 
 def generate(seed: int, days: int, end: date) -> list[ev.Event]:

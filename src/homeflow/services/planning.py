@@ -14,8 +14,9 @@ from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim.calibrate import census_at
-from homeflow.sim.model import Model, Scenario, parse_model, parse_scenario, with_forecasts
+from homeflow.sim.model import Model, parse_model
 from homeflow.sim.runner import SimulationResult, simulate
+from homeflow.sim.scenarios import Scenario, parse_scenario, with_forecasts
 from homeflow.store.queries import open_stays
 
 

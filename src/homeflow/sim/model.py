@@ -1,4 +1,4 @@
-"""The capacity model and scenarios as plain values, read from and written to TOML.
+"""The capacity model as plain values, read from and written to TOML (scenarios: sim/scenarios).
 
 A model is a network of services. Patients arrive at a service from outside (a Poisson process
 with weekday and monthly factors, or dated rates from a forecast), stay for a length of stay,
@@ -9,11 +9,9 @@ service; until one is free the patient keeps their bed. docs/simulation.md docum
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import tomllib
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -94,13 +92,13 @@ class Distribution:
             values = table.get("values")
             if not isinstance(values, list) or not values:
                 raise InvalidInput(f"{where}.values", "must be a list of durations in days")
-            return cls(family, values=tuple(_number(f"{where}.values", v, 0.0) for v in values))
+            return cls(family, values=tuple(read_number(f"{where}.values", v, 0.0) for v in values))
         params = []
         for name in names:
             if name not in table:
                 raise InvalidInput(f"{where}.{name}", f"is required for {family}")
             low = -math.inf if name == "meanlog" else 0.0
-            params.append(_number(f"{where}.{name}", table[name], low, strict=name != "value"))
+            params.append(read_number(f"{where}.{name}", table[name], low, strict=name != "value"))
         return cls(family, params[0], params[1] if len(params) > 1 else 0.0)
 
 
@@ -192,7 +190,7 @@ class Model:
         raise InvalidInput("service", f"no service is named {name!r}")
 
 
-def _number(where: str, value: Any, low: float, *, strict: bool = False) -> float:
+def read_number(where: str, value: Any, low: float, *, strict: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         raise InvalidInput(where, f"must be a number, not {value!r}")
     if value < low or (strict and value == low):
@@ -219,20 +217,20 @@ def one_of(where: str, value: Any, allowed: Collection[str]) -> str:
 def _factors(where: str, value: Any, n: int) -> tuple[float, ...]:
     if not isinstance(value, list) or len(value) != n:
         raise InvalidInput(where, f"must be a list of {n} factors")
-    return tuple(_number(where, v, 0.0) for v in value)
+    return tuple(read_number(where, v, 0.0) for v in value)
 
 
-def _mix(where: str, table: Any) -> tuple[float, float, float, float]:
+def read_mix(where: str, table: Any) -> tuple[float, float, float, float]:
     if not isinstance(table, dict) or set(table) - set(PATHWAYS):
         raise InvalidInput(where, f"must give shares for {', '.join(PATHWAYS)}")
-    shares = tuple(_number(f"{where}.{p}", table.get(p, 0.0), 0.0) for p in PATHWAYS)
+    shares = tuple(read_number(f"{where}.{p}", table.get(p, 0.0), 0.0) for p in PATHWAYS)
     # Shares written to four places may add up to 0.9999; they are scaled to add up to 1.
     if abs(sum(shares) - 1.0) > 1e-3:
         raise InvalidInput(where, f"shares must add up to 1, not {sum(shares):g}")
     return tuple(share / sum(shares) for share in shares)  # type: ignore[return-value]
 
 
-def _capacity_change(where: str, table: Any) -> CapacityChange:
+def read_capacity_change(where: str, table: Any) -> CapacityChange:
     if not isinstance(table, dict) or "from" not in table:
         raise InvalidInput(where, "must be a table with from, and set, change or factor")
     how = [k for k in ("set", "change", "factor") if k in table]
@@ -246,20 +244,20 @@ def _capacity_change(where: str, table: Any) -> CapacityChange:
     return CapacityChange(
         start,
         end,
-        change=_number(f"{where}.change", value, -math.inf) if how[0] == "change" else None,
-        set_to=_number(f"{where}.set", value, 0.0) if how[0] == "set" else None,
-        factor=_number(f"{where}.factor", value, 0.0) if how[0] == "factor" else None,
+        change=read_number(f"{where}.change", value, -math.inf) if how[0] == "change" else None,
+        set_to=read_number(f"{where}.set", value, 0.0) if how[0] == "set" else None,
+        factor=read_number(f"{where}.factor", value, 0.0) if how[0] == "factor" else None,
     )
 
 
-def _service(where: str, table: Any) -> Service:
+def read_service(where: str, table: Any) -> Service:
     if not isinstance(table, dict) or not isinstance(table.get("name"), str):
         raise InvalidInput(f"{where}.name", "every service needs a name")
     where = f"service {table['name']!r}"
     unit = one_of(f"{where}.unit", table.get("unit", "beds"), UNITS)
     capacity = table.get("capacity")
     if capacity is not None:
-        capacity = _number(f"{where}.capacity", capacity, 0.0)
+        capacity = read_number(f"{where}.capacity", capacity, 0.0)
     elif unit == "placements":
         raise InvalidInput(f"{where}.capacity", "placements need a number a week")
     arrivals = None
@@ -273,7 +271,7 @@ def _service(where: str, table: Any) -> Service:
         ):
             raise InvalidInput(f"{where}.arrivals.forecast", "needs a file and a series name")
         arrivals = Arrivals(
-            _number(f"{where}.arrivals.per_day", a["per_day"], 0.0),
+            read_number(f"{where}.arrivals.per_day", a["per_day"], 0.0),
             _factors(f"{where}.arrivals.weekday", a.get("weekday", [1.0] * 7), 7),
             _factors(f"{where}.arrivals.month", a.get("month", [1.0] * 12), 12),
             forecast_file=forecast.get("file"),
@@ -285,10 +283,12 @@ def _service(where: str, table: Any) -> Service:
             raise InvalidInput(f"{where}.length_of_stay", "is required for beds and packages")
         los = Distribution.from_toml(f"{where}.length_of_stay", table["length_of_stay"])
     discharge = table.get("discharge", {})
-    nctr = _number(f"{where}.discharge.nctr_probability", discharge.get("nctr_probability", 0), 0)
+    nctr = read_number(
+        f"{where}.discharge.nctr_probability", discharge.get("nctr_probability", 0), 0
+    )
     if nctr > 1:
         raise InvalidInput(f"{where}.discharge.nctr_probability", "must be at most 1")
-    mix = _mix(f"{where}.discharge.pathway_mix", discharge.get("pathway_mix", {"P0": 1.0}))
+    mix = read_mix(f"{where}.discharge.pathway_mix", discharge.get("pathway_mix", {"P0": 1.0}))
     pathways = {}
     for name, p in table.get("pathway", {}).items():
         one_of(f"{where}.pathway", name, PATHWAYS)
@@ -317,23 +317,23 @@ def _service(where: str, table: Any) -> Service:
         pathway_mix=mix,
         pathways=pathways,
         capacity_changes=tuple(
-            _capacity_change(f"{where}.capacity_change[{i}]", c)
+            read_capacity_change(f"{where}.capacity_change[{i}]", c)
             for i, c in enumerate(table.get("capacity_change", []))
         ),
         occupied_at_start=int(
-            _number(f"{where}.occupied_at_start", table.get("occupied_at_start", 0), 0.0)
+            read_number(f"{where}.occupied_at_start", table.get("occupied_at_start", 0), 0.0)
         ),
-        cost_per_occupied_day=_number(
+        cost_per_occupied_day=read_number(
             f"{where}.cost.per_occupied_day", costs.get("per_occupied_day", 0), 0
         ),
-        cost_per_capacity_day=_number(
+        cost_per_capacity_day=read_number(
             f"{where}.cost.per_capacity_day", costs.get("per_capacity_day", 0), 0
         ),
-        cost_per_start=_number(f"{where}.cost.per_start", costs.get("per_start", 0), 0),
+        cost_per_start=read_number(f"{where}.cost.per_start", costs.get("per_start", 0), 0),
     )
 
 
-def _checked(model: Model) -> Model:
+def checked_model(model: Model) -> Model:
     names = [s.name for s in model.services]
     for name in names:
         if names.count(name) > 1:
@@ -357,145 +357,14 @@ def parse_model(text: str, where: str = "model") -> Model:
     services = data.get("service")
     if not isinstance(services, list):
         raise InvalidInput("service", "a model needs [[service]] tables")
-    return _checked(
+    return checked_model(
         Model(
             name=str(data.get("name", "model")),
             start=_date("start", data.get("start", date.today())),
-            services=tuple(_service(f"service[{i}]", s) for i, s in enumerate(services)),
-            warmup_days=int(_number("warmup_days", data.get("warmup_days", 120), 0.0)),
+            services=tuple(read_service(f"service[{i}]", s) for i, s in enumerate(services)),
+            warmup_days=int(read_number("warmup_days", data.get("warmup_days", 120), 0.0)),
         )
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Scenario:
-    """Changes to a model: demand, capacity, length of stay, pathway mix, routes, new services."""
-
-    name: str
-    demand: float = 1.0
-    demand_by_service: dict[str, float] = field(default_factory=dict)
-    capacity: tuple[tuple[str, CapacityChange], ...] = ()
-    length_of_stay: dict[str, float] = field(default_factory=dict)
-    pathway_mix: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
-    routes: dict[str, dict[str, str]] = field(default_factory=dict)
-    new_services: tuple[Service, ...] = ()
-
-
-BASELINE = Scenario("Baseline")
-
-
-def parse_scenario(text: str, where: str = "scenario") -> Scenario:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidInput(where, f"is not valid TOML: {error}") from None
-    by_service = data.get("demand_by_service", {})
-    return Scenario(
-        name=str(data.get("name", where)),
-        demand=_number("demand", data.get("demand", 1.0), 0.0),
-        demand_by_service={
-            k: _number(f"demand_by_service.{k}", v, 0.0) for k, v in by_service.items()
-        },
-        capacity=tuple(
-            (
-                str(c.get("service")) if isinstance(c, dict) else "",
-                _capacity_change(f"capacity[{i}]", c),
-            )
-            for i, c in enumerate(data.get("capacity", []))
-        ),
-        length_of_stay={
-            k: _number(f"length_of_stay.{k}", v, 0.0, strict=True)
-            for k, v in data.get("length_of_stay", {}).items()
-        },
-        pathway_mix={
-            k: _mix(f"pathway_mix.{k}", v) for k, v in data.get("pathway_mix", {}).items()
-        },
-        routes={
-            service: {one_of(f"route.{service}", p, PATHWAYS): str(to) for p, to in table.items()}
-            for service, table in data.get("route", {}).items()
-        },
-        new_services=tuple(
-            _service(f"service[{i}]", s) for i, s in enumerate(data.get("service", []))
-        ),
-    )
-
-
-def with_scenario(model: Model, scenario: Scenario) -> Model:
-    """The model as the scenario changes it; names it mentions must exist."""
-    services = [*model.services, *scenario.new_services]
-    names = {s.name for s in services}
-    mentioned = [
-        *scenario.demand_by_service,
-        *(name for name, _ in scenario.capacity),
-        *scenario.length_of_stay,
-        *scenario.pathway_mix,
-        *scenario.routes,
-    ]
-    for name in mentioned:
-        if name not in names:
-            raise InvalidInput(f"scenario {scenario.name!r}", f"no service is named {name!r}")
-    changed = []
-    for s in services:
-        if s.arrivals is not None:
-            factor = scenario.demand * scenario.demand_by_service.get(s.name, 1.0)
-            s = replace(
-                s,
-                arrivals=replace(
-                    s.arrivals,
-                    per_day=s.arrivals.per_day * factor,
-                    dated=tuple((d, r * factor) for d, r in s.arrivals.dated),
-                ),
-            )
-        extra = tuple(c for name, c in scenario.capacity if name == s.name)
-        if extra:
-            s = replace(s, capacity_changes=s.capacity_changes + extra)
-        if s.name in scenario.length_of_stay and s.length_of_stay is not None:
-            s = replace(s, length_of_stay=s.length_of_stay.scaled(scenario.length_of_stay[s.name]))
-        if s.name in scenario.pathway_mix:
-            s = replace(s, pathway_mix=scenario.pathway_mix[s.name])
-        if s.name in scenario.routes:
-            pathways = dict(s.pathways)
-            for p, to in scenario.routes[s.name].items():
-                pathways[p] = Pathway(to, pathways[p].wait if p in pathways else None)
-            s = replace(s, pathways=pathways)
-        changed.append(s)
-    return _checked(replace(model, services=tuple(changed)))
-
-
-def with_forecasts(model: Model, read_text: Callable[[str], str]) -> Model:
-    """Arrivals that name a forecast file (`homeflow forecast` output: series_id, date, mean,
-    ...) take its daily means on the days it covers; `read_text` reads a file by name."""
-    services = []
-    for s in model.services:
-        a = s.arrivals
-        if a is None or a.forecast_file is None:
-            services.append(s)
-            continue
-        where = f"service {s.name!r}.arrivals.forecast"
-        try:
-            rows = list(csv.DictReader(io.StringIO(read_text(a.forecast_file))))
-        except OSError as error:
-            raise InvalidInput(
-                f"{where}.file", f"cannot read {a.forecast_file}: {error.strerror}"
-            ) from None
-        dated = []
-        for number, row in enumerate(rows, start=2):
-            if row.get("series_id") != a.forecast_series:
-                continue
-            try:
-                dated.append((date.fromisoformat(row["date"]), float(row["mean"])))
-            except (KeyError, TypeError, ValueError):
-                raise InvalidInput(
-                    f"{where}.file", f"line {number} of {a.forecast_file} needs a date and a mean"
-                ) from None
-        if not dated:
-            raise InvalidInput(
-                f"{where}.series", f"{a.forecast_series!r} is not in {a.forecast_file}"
-            )
-        if any(rate < 0 for _, rate in dated):
-            raise InvalidInput(f"{where}.file", "a forecast mean is negative")
-        services.append(replace(s, arrivals=replace(a, dated=tuple(dated))))
-    return replace(model, services=tuple(services))
 
 
 def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> str:

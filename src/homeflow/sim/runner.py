@@ -17,7 +17,8 @@ import pandas as pd
 
 from homeflow.sim import engine
 from homeflow.sim.compiled import Census, CompiledModel, compile_model
-from homeflow.sim.model import BASELINE, Model, Scenario, with_scenario
+from homeflow.sim.model import Model
+from homeflow.sim.scenarios import BASELINE, Scenario, with_scenario
 
 PERCENTILES = (5, 25, 50, 75, 95)
 

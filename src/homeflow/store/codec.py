@@ -9,6 +9,7 @@ from typing import Any
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date, require_aware
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.payloads import payload_from_dict, payload_to_dict
 
 # Instants move between aware and naive UTC by arithmetic on these two epochs: subtracting an
 # aware instant allows for its offset, and it is much quicker than astimezone and replace
@@ -48,7 +49,7 @@ def event_to_row(event: ev.Event) -> dict[str, Any]:
         "patient_id": patient_id,
         "occurred_at": to_db_time(event.occurred_at),
         "received_at": to_db_time(event.received_at),
-        "payload": _payload_json(ev.payload_to_dict(payload)),
+        "payload": _payload_json(payload_to_dict(payload)),
         "raw": event.raw,
         "recorded_by": event.recorded_by,
     }
@@ -63,7 +64,7 @@ def event_from_row(row: Any) -> ev.Event:
         occurred_at=occurred,
         received_at=received,
         spell_key=row.spell_key,
-        payload=ev.payload_from_dict(row.type, json.loads(row.payload)),
+        payload=payload_from_dict(row.type, json.loads(row.payload)),
         raw=row.raw,
         recorded_by=row.recorded_by,
     )
@@ -87,7 +88,7 @@ def event_from_record(record: dict[str, Any], received_at: datetime) -> ev.Event
         occurred_at=occurred,
         received_at=received_at,
         spell_key=record.get("spell_key"),
-        payload=ev.payload_from_dict(str(record["type"]), record.get("payload", {})),
+        payload=payload_from_dict(str(record["type"]), record.get("payload", {})),
         raw=record.get("raw"),
         recorded_by=record.get("recorded_by"),
     )

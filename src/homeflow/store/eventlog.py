@@ -26,6 +26,7 @@ from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, event_to_row
 from homeflow.store.db import insert_rows
+from homeflow.store.spell_tables import write_spells
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +285,7 @@ def catch_up(conn: Connection, cache: SpellCache | None = None) -> None:
         delta.update(
             proj.census_delta(old, stored.state, through, earliest_census_day(unprojected))
         )
-    proj.write_spells(conn, states, previous)
+    write_spells(conn, states, previous)
     proj.apply_census_delta(conn, delta)
     for state in states:
         cache.spells[state.spell_key].projected = (state, last)
@@ -383,7 +384,7 @@ def rebuild(engine: Engine, through: date | None = None) -> int:
             if row.patient_id is not None:
                 patient_events.append(event)
         states = [fold_spell(key, found) for key, found in by_spell.items()]
-        proj.write_spells(conn, states)
+        write_spells(conn, states)
         proj.write_patients(conn, fold_patients(patient_events), merged_into(patient_events))
         target = through or held
         if target is None and states:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from homeflow.domain import events as ev
+from homeflow.domain.payloads import payload_to_dict
 from homeflow.domain.privacy import (
     RECORDS_ACTIONS,
     RECORDS_CARE,
@@ -71,7 +71,7 @@ def spell_view(engine: Engine, viewer: Viewer, spell_key: str, today: date) -> S
             e.occurred_at,
             e.received_at,
             e.type.replace("-", " "),
-            ev.payload_to_dict(e.payload),
+            payload_to_dict(e.payload),
             e.source,
             e.recorded_by,
         )

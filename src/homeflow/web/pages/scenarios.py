@@ -23,8 +23,9 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
 from homeflow.reports.charts import fan_spec, spec_json
 from homeflow.services.planning import Run, run_simulation
-from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model, parse_scenario
+from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model
 from homeflow.sim.runner import SimulationResult
+from homeflow.sim.scenarios import parse_scenario
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
 from homeflow.web.auth import Database, Signed, check_csrf, engine_of

@@ -1,0 +1,165 @@
+"""What the demo's patients are made of: names, the hours people arrive and leave, criteria
+and red-day reasons, the national delay-reason mix, and the records the simulation keeps of
+each patient and downstream service."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+
+from homeflow.domain import events as ev
+
+SOURCE = "demo"
+
+FAMILY_NAMES = (  # noqa: SIM905 - easier to read as prose
+    "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
+    "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
+    "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan "
+    "Allen James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths Mitchell "
+    "Kelly Cook Carter Richardson Bailey Collins Bell Shaw Murphy Miller Cox Richards Khan"
+).split()
+GIVEN_NAMES = (  # noqa: SIM905
+    "Margaret Jean Mary Patricia Barbara Joan Dorothy Elizabeth Susan Linda Christine Anne "
+    "Sandra Janet Maureen Irene Pauline Sheila Brenda Doreen John David Michael Peter Robert "
+    "James William Brian Anthony George Kenneth Alan Stephen Richard Keith Thomas Colin Roy "
+    "Derek Raymond Amir Priya Oliver Amelia Grace Mohammed Sophie Daniel Emma Ravi"
+).split()
+
+
+@dataclass
+class Patient:
+    spell_key: str
+    patient_id: str
+    site: str
+    kind: str  # acute, mental-health, community
+    age: int
+    pathway: str = "P0"
+    ward: str = ""
+    bed: str | None = None
+    events: list[tuple[float, ev.Payload]] = field(default_factory=list)
+    admitted: float = 0.0
+    discharged: float | None = None
+    ready: float | None = None
+    referral_no: int = 0
+    pending_ref: str = ""
+
+
+@dataclass
+class Service:
+    """A downstream service that starts a limited number of packages or placements a day."""
+
+    name: ev.ReferralService
+    provider: str
+    starts_per_weekday: float
+    stage_reason: str  # capacity reason while waiting
+    arranging_reason: str  # interface reason once accepted
+    queue: deque[Patient] = field(default_factory=deque)
+
+
+def delay_reason_mix() -> dict[str, float]:
+    text = resources.files("homeflow.demo").joinpath("delay_reason_mix.csv").read_text("utf-8")
+    return {r["code"]: float(r["share"]) for r in csv.DictReader(io.StringIO(text))}
+
+
+EMERGENCY_HOURS = (
+    2,
+    1.5,
+    1,
+    1,
+    1,
+    1,
+    1.5,
+    2,
+    3,
+    4,
+    5,
+    5.5,
+    6,
+    6,
+    6,
+    6,
+    6,
+    5.5,
+    5,
+    4.5,
+    4,
+    3.5,
+    3,
+    2.5,
+)
+DISCHARGE_HOURS = (
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0.3,
+    1,
+    2.2,
+    3.6,
+    5.5,
+    6.5,
+    7,
+    7.5,
+    7,
+    6,
+    4.5,
+    3,
+    2,
+    1.2,
+    0.5,
+    0.2,
+)
+CRITERIA = ("02", "03", "04", "06", "08", "12")
+CLINICAL_CRITERIA = (
+    "Off oxygen for 24 hours; mobilising safely with frame",
+    "Inflammatory markers falling; switched to oral antibiotics",
+    "Pain controlled on oral analgesia; tolerating diet",
+    "NEWS 2 or less for 24 hours; cleared by physiotherapy",
+    "Bloods stable; medicines reconciled",
+)
+RED_REASONS = (
+    "Planned scan not done today",
+    "Awaiting specialist opinion",
+    "Therapy assessment not done",
+    "Test results not reviewed",
+)
+
+
+def downstream_services() -> dict[str, Service]:
+    """Reablement, two councils' home care and care homes, with their starts a weekday."""
+    return {
+        "reablement": Service(ev.ReferralService.REABLEMENT, "RY1", 58.0, "CAP05", "IP04"),
+        "home-care-LAR01": Service(ev.ReferralService.HOME_CARE, "LAR01", 25.5, "CAP10", "IP08"),
+        "home-care-LAE01": Service(ev.ReferralService.HOME_CARE, "LAE01", 11.0, "CAP10", "IP08"),
+        "care-home": Service(ev.ReferralService.CARE_HOME, "LAR01", 3.0, "CAP11", "IP11"),
+    }
+
+
+def recorded_events(
+    p: Patient, instant: Callable[[float], datetime], horizon: float
+) -> Iterator[ev.Event]:
+    """A patient's events up to the horizon, as the feeds and staff would have recorded them."""
+    for n, (when, payload) in enumerate(p.events):
+        if when >= horizon:
+            continue
+        occurred = instant(when)
+        yield ev.Event(
+            key=f"{SOURCE}:{p.spell_key}:{n}",
+            source=SOURCE,
+            occurred_at=occurred,
+            received_at=occurred + timedelta(seconds=30),
+            spell_key=p.spell_key,
+            payload=payload,
+            recorded_by=None
+            if isinstance(payload, ev.Admitted | ev.Transferred | ev.Discharged)
+            else "demo",
+        )

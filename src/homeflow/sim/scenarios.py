@@ -1,0 +1,157 @@
+"""Scenarios: what-if changes to a model (demand, lengths of stay, pathway mix, capacity), and
+a model's arrivals replaced by forecasts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.sim.model import (
+    PATHWAYS,
+    CapacityChange,
+    Model,
+    Pathway,
+    Service,
+    checked_model,
+    one_of,
+    read_capacity_change,
+    read_mix,
+    read_number,
+    read_service,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Changes to a model: demand, capacity, length of stay, pathway mix, routes, new services."""
+
+    name: str
+    demand: float = 1.0
+    demand_by_service: dict[str, float] = field(default_factory=dict)
+    capacity: tuple[tuple[str, CapacityChange], ...] = ()
+    length_of_stay: dict[str, float] = field(default_factory=dict)
+    pathway_mix: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    routes: dict[str, dict[str, str]] = field(default_factory=dict)
+    new_services: tuple[Service, ...] = ()
+
+
+BASELINE = Scenario("Baseline")
+
+
+def parse_scenario(text: str, where: str = "scenario") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(where, f"is not valid TOML: {error}") from None
+    by_service = data.get("demand_by_service", {})
+    return Scenario(
+        name=str(data.get("name", where)),
+        demand=read_number("demand", data.get("demand", 1.0), 0.0),
+        demand_by_service={
+            k: read_number(f"demand_by_service.{k}", v, 0.0) for k, v in by_service.items()
+        },
+        capacity=tuple(
+            (
+                str(c.get("service")) if isinstance(c, dict) else "",
+                read_capacity_change(f"capacity[{i}]", c),
+            )
+            for i, c in enumerate(data.get("capacity", []))
+        ),
+        length_of_stay={
+            k: read_number(f"length_of_stay.{k}", v, 0.0, strict=True)
+            for k, v in data.get("length_of_stay", {}).items()
+        },
+        pathway_mix={
+            k: read_mix(f"pathway_mix.{k}", v) for k, v in data.get("pathway_mix", {}).items()
+        },
+        routes={
+            service: {one_of(f"route.{service}", p, PATHWAYS): str(to) for p, to in table.items()}
+            for service, table in data.get("route", {}).items()
+        },
+        new_services=tuple(
+            read_service(f"service[{i}]", s) for i, s in enumerate(data.get("service", []))
+        ),
+    )
+
+
+def with_scenario(model: Model, scenario: Scenario) -> Model:
+    """The model as the scenario changes it; names it mentions must exist."""
+    services = [*model.services, *scenario.new_services]
+    names = {s.name for s in services}
+    mentioned = [
+        *scenario.demand_by_service,
+        *(name for name, _ in scenario.capacity),
+        *scenario.length_of_stay,
+        *scenario.pathway_mix,
+        *scenario.routes,
+    ]
+    for name in mentioned:
+        if name not in names:
+            raise InvalidInput(f"scenario {scenario.name!r}", f"no service is named {name!r}")
+    changed = []
+    for s in services:
+        if s.arrivals is not None:
+            factor = scenario.demand * scenario.demand_by_service.get(s.name, 1.0)
+            s = replace(
+                s,
+                arrivals=replace(
+                    s.arrivals,
+                    per_day=s.arrivals.per_day * factor,
+                    dated=tuple((d, r * factor) for d, r in s.arrivals.dated),
+                ),
+            )
+        extra = tuple(c for name, c in scenario.capacity if name == s.name)
+        if extra:
+            s = replace(s, capacity_changes=s.capacity_changes + extra)
+        if s.name in scenario.length_of_stay and s.length_of_stay is not None:
+            s = replace(s, length_of_stay=s.length_of_stay.scaled(scenario.length_of_stay[s.name]))
+        if s.name in scenario.pathway_mix:
+            s = replace(s, pathway_mix=scenario.pathway_mix[s.name])
+        if s.name in scenario.routes:
+            pathways = dict(s.pathways)
+            for p, to in scenario.routes[s.name].items():
+                pathways[p] = Pathway(to, pathways[p].wait if p in pathways else None)
+            s = replace(s, pathways=pathways)
+        changed.append(s)
+    return checked_model(replace(model, services=tuple(changed)))
+
+
+def with_forecasts(model: Model, read_text: Callable[[str], str]) -> Model:
+    """Arrivals that name a forecast file (`homeflow forecast` output: series_id, date, mean,
+    ...) take its daily means on the days it covers; `read_text` reads a file by name."""
+    services = []
+    for s in model.services:
+        a = s.arrivals
+        if a is None or a.forecast_file is None:
+            services.append(s)
+            continue
+        where = f"service {s.name!r}.arrivals.forecast"
+        try:
+            rows = list(csv.DictReader(io.StringIO(read_text(a.forecast_file))))
+        except OSError as error:
+            raise InvalidInput(
+                f"{where}.file", f"cannot read {a.forecast_file}: {error.strerror}"
+            ) from None
+        dated = []
+        for number, row in enumerate(rows, start=2):
+            if row.get("series_id") != a.forecast_series:
+                continue
+            try:
+                dated.append((date.fromisoformat(row["date"]), float(row["mean"])))
+            except (KeyError, TypeError, ValueError):
+                raise InvalidInput(
+                    f"{where}.file", f"line {number} of {a.forecast_file} needs a date and a mean"
+                ) from None
+        if not dated:
+            raise InvalidInput(
+                f"{where}.series", f"{a.forecast_series!r} is not in {a.forecast_file}"
+            )
+        if any(rate < 0 for _, rate in dated):
+            raise InvalidInput(f"{where}.file", "a forecast mean is negative")
+        services.append(replace(s, arrivals=replace(a, dated=tuple(dated))))
+    return replace(model, services=tuple(services))
