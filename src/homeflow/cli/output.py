@@ -23,8 +23,9 @@ from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
 
 # Messages to people on standard error; tables on standard output.
-console = Console(stderr=True, markup=False, highlight=False)
-tables = Console(width=200, markup=False, highlight=False)
+# One line a message however long (scripts grep for `error:`), no emoji codes either.
+console = Console(stderr=True, markup=False, highlight=False, emoji=False, soft_wrap=True)
+tables = Console(width=200, markup=False, highlight=False, emoji=False)
 
 
 class OutputFormat(StrEnum):

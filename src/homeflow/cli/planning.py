@@ -24,7 +24,7 @@ from homeflow.cli.output import (
     write_table,
 )
 from homeflow.domain.errors import InvalidInput
-from homeflow.services.planning import Run, run_simulation
+from homeflow.services.planning import Run, prepare, run_prepared
 from homeflow.store import db
 
 
@@ -157,6 +157,10 @@ def simulate_command(
     if workers and scheduler:
         fail("--workers and --scheduler: give one, not both")
     run = Run(reps, horizon, start is StartFrom.CENSUS, seed, warmup, batch_size)
+    try:
+        prepared = prepare(db.connect(), model_path, scenario or [], run.from_census)
+    except InvalidInput as problem:
+        fail(f"--{problem.field}: {problem.reason}" if problem.field == "start" else str(problem))
     with ExitStack() as stack:
         client = None
         if workers or scheduler:
@@ -168,24 +172,15 @@ def simulate_command(
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         with progress_bar() as progress:
             task = progress.add_task(
-                f"{len(scenario or []) + 1} scenarios × {reps} replications",
-                total=reps * (len(scenario or []) + 1),
+                f"{len(prepared.scenarios) + 1} scenarios × {reps} replications",
+                total=reps * (len(prepared.scenarios) + 1),
             )
             try:
-                _model, result = run_simulation(
-                    db.connect(),
-                    model_path,
-                    scenario or [],
-                    run,
-                    client=client,
-                    progress=lambda n: progress.advance(task, n),
+                result = run_prepared(
+                    prepared, run, client=client, progress=lambda n: progress.advance(task, n)
                 )
             except InvalidInput as problem:
-                fail(
-                    f"--{problem.field}: {problem.reason}"
-                    if problem.field == "start"
-                    else str(problem)
-                )
+                fail(str(problem))
     result.daily().to_parquet(out, index=False)
     summary = result.totals()
     if totals is not None:

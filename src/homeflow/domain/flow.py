@@ -181,9 +181,9 @@ def census_contributions(spell: SpellState, first: date, last: date) -> Iterator
                 nctr=int(discharge_ready_date_at(spell, midnight) is not None),
                 stranded=int(stranded_after(los)),
                 super_stranded=int(super_stranded_after(los)),
-                admissions=int(day == admitted_on),
             )
-        elif day == admitted_on:
+        if day == admitted_on:
+            # On the ward the patient was admitted to, wherever they are at midnight.
             yield WardDay(day, spell.ward_stays[0].ward_code, admissions=1)
         if day == discharged_on:
             assert spell.discharged_at is not None

@@ -158,6 +158,51 @@ def _required_date(column: str, text: str) -> date:
     return found
 
 
+def _admission(line: CensusLine, start: datetime) -> tuple[datetime, ev.Admitted]:
+    """A patient new to the census, admitted on the day the line gives (at most ten years
+    before the census)."""
+    admitted_at = max(
+        datetime.combine(line.admitted, time(0), SYSTEM_ZONE), start - timedelta(days=3650)
+    )
+    return admitted_at, ev.Admitted(
+        patient_key(line.nhs_number, line.site, line.local_id, "local_id"),
+        line.site,
+        line.ward,
+        line.bed,
+        ev.AdmissionMethod.OTHER,
+        nhs_number=line.nhs_number,
+        local_id=line.local_id,
+        family_name=line.family_name,
+        given_name=line.given_name,
+        birth_date=line.birth_date,
+    )
+
+
+def _changes(line: CensusLine, before: StoredSpell) -> list[tuple[str, int, ev.Payload]]:
+    """What the line says that the stored spell does not: (kind, seconds after the census
+    starts, payload) for each."""
+    found: list[tuple[str, int, ev.Payload]] = []
+    if (line.ward, line.bed) != (before.ward, before.bed):
+        found.append(("moved", 0, ev.Transferred(line.ward, line.bed)))
+    if line.edd != before.edd and line.edd is not None:
+        found.append(("edd", 0, ev.ExpectedDischargeDateSet(line.edd)))
+    if line.discharge_ready_date != before.discharge_ready_date:
+        assessed = (
+            ev.CriteriaToResideAssessed(False, discharge_ready_date=line.discharge_ready_date)
+            if line.discharge_ready_date
+            else ev.CriteriaToResideAssessed(True)
+        )
+        found.append(("criteria", 0, assessed))
+    if line.delay is not None and (line.delay.reason or line.delay.dtoc_reason) not in (
+        before.delay_reason,
+        before.dtoc_reason,
+    ):
+        found.append(("delay", 1, line.delay))
+    if line.pathway and line.pathway != before.pathway:
+        found.append(("pathway", 0, ev.PathwayAssigned(line.pathway)))
+    return found
+
+
 def reconcile(
     lines: list[CensusLine],
     stored: dict[str, StoredSpell],
@@ -177,73 +222,29 @@ def reconcile(
             )
         )
 
-    listed = {line.spell_key for line in lines}
     for line in lines:
         key = line.spell_key
         before = stored.get(key)
         line_key = f"csv:{line.site}:{line.local_id}"
         if before is None:
-            admitted_at = max(
-                datetime.combine(line.admitted, time(0), SYSTEM_ZONE), start - timedelta(days=3650)
-            )
-            patient_id = patient_key(line.nhs_number, line.site, line.local_id, "local_id")
-            add(
-                line_key,
-                "admitted",
-                admitted_at,
-                key,
-                ev.Admitted(
-                    patient_id,
-                    line.site,
-                    line.ward,
-                    line.bed,
-                    ev.AdmissionMethod.OTHER,
-                    nhs_number=line.nhs_number,
-                    local_id=line.local_id,
-                    family_name=line.family_name,
-                    given_name=line.given_name,
-                    birth_date=line.birth_date,
-                ),
-            )
+            admitted_at, admitted = _admission(line, start)
+            add(line_key, "admitted", admitted_at, key, admitted)
             changes["admitted"].append(key)
             before = StoredSpell(key, line.ward, line.bed, None, None, None, None, None)
-        updated = False
-        if (line.ward, line.bed) != (before.ward, before.bed):
-            add(line_key, "moved", start, key, ev.Transferred(line.ward, line.bed))
-            updated = True
-        if line.edd != before.edd and line.edd is not None:
-            add(line_key, "edd", start, key, ev.ExpectedDischargeDateSet(line.edd))
-            updated = True
-        if line.discharge_ready_date != before.discharge_ready_date:
-            assessed = (
-                ev.CriteriaToResideAssessed(False, discharge_ready_date=line.discharge_ready_date)
-                if line.discharge_ready_date
-                else ev.CriteriaToResideAssessed(True)
-            )
-            add(line_key, "criteria", start, key, assessed)
-            updated = True
-        if line.delay is not None and (line.delay.reason or line.delay.dtoc_reason) not in (
-            before.delay_reason,
-            before.dtoc_reason,
-        ):
-            add(line_key, "delay", start + timedelta(seconds=1), key, line.delay)
-            updated = True
-        if line.pathway and line.pathway != before.pathway:
-            add(line_key, "pathway", start, key, ev.PathwayAssigned(line.pathway))
-            updated = True
-        if updated and key not in changes["admitted"]:
+        found = _changes(line, before)
+        for kind, seconds, payload in found:
+            add(line_key, kind, start + timedelta(seconds=seconds), key, payload)
+        if found and key not in changes["admitted"]:
             changes["updated"].append(key)
+    listed = {line.spell_key for line in lines}
     for key in sorted(set(stored) - listed):
         # Gone since the last census: discharged before the midnight this census starts at.
-        made.append(
-            ev.Event(
-                f"{key}:{day.isoformat()}:discharged",
-                source,
-                start - timedelta(minutes=1),
-                received_at,
-                key,
-                ev.Discharged(destination="not recorded"),
-            )
+        add(
+            key,
+            "discharged",
+            start - timedelta(minutes=1),
+            key,
+            ev.Discharged(destination="not recorded"),
         )
         changes["discharged"].append(key)
     return made, changes

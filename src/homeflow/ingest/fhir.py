@@ -124,6 +124,62 @@ def admission_method(code: str | None) -> ev.AdmissionMethod:
     return ev.AdmissionMethod.OTHER
 
 
+def _ward_stays(
+    encounter: Encounter, site_of_ward: dict[str, str]
+) -> list[tuple[datetime, str, int]]:
+    """The Encounter's ward stays that happened (start, ward, index in location), in order."""
+    stays = sorted(
+        (
+            instant(
+                loc.period.start if loc.period else None,
+                f"Encounter.location[{i}].period.start",
+            ),
+            ward_code_of(loc, i),
+            i,
+        )
+        for i, loc in enumerate(encounter.location or [])
+        if loc.status != "planned"
+    )
+    for _, ward, i in stays:
+        if ward not in site_of_ward:
+            raise InvalidInput(
+                f"Encounter.location[{i}].location", f"ward {ward!r} is not known to homeflow"
+            )
+    return stays
+
+
+def _planned(
+    encounter: Encounter, first_ward: str | None, site_of_ward: dict[str, str]
+) -> ev.AdmissionPlanned:
+    period = encounter.period
+    start = period.start if period and period.start else None
+    site = site_of_ward.get(first_ward or "", "")
+    if not site:
+        raise InvalidInput("Encounter.location", "a planned encounter needs its ward")
+    planned_for = instant(start, "Encounter.period.start").date() if start else None
+    return ev.AdmissionPlanned(patient_id_of(encounter), site, first_ward, planned_for)
+
+
+def _discharge(encounter: Encounter) -> tuple[datetime, ev.Discharged]:
+    period = encounter.period
+    ended = instant(period.end if period else None, "Encounter.period.end")
+    hospitalization = encounter.hospitalization
+    destination = None
+    disposition = None
+    if hospitalization is not None:
+        if hospitalization.destination is not None:
+            destination = (
+                hospitalization.destination.display or hospitalization.destination.reference
+            )
+        if hospitalization.dischargeDisposition is not None:
+            codes = hospitalization.dischargeDisposition.coding or []
+            disposition = codes[0].code if codes else hospitalization.dischargeDisposition.text
+    method = _code(DISCHARGE_METHOD_URL, encounter, hospitalization) or _code(
+        DISCHARGE_METHOD_URL, encounter
+    )
+    return ended, ev.Discharged(destination or disposition, method, died=method == "4")
+
+
 def encounter_events(
     encounter: Encounter,
     resource_id: str,
@@ -134,28 +190,8 @@ def encounter_events(
 ) -> list[ev.Event]:
     """The facts an Encounter version states, as events with stable keys."""
     spell_key = spell_key_of(encounter, resource_id)
-    patient_id = patient_id_of(encounter)
     status = encounter.status
-    period = encounter.period
-    stays = sorted(
-        (
-            (
-                instant(
-                    loc.period.start if loc.period else None,
-                    f"Encounter.location[{i}].period.start",
-                ),
-                ward_code_of(loc, i),
-                i,
-            )
-            for i, loc in enumerate(encounter.location or [])
-            if loc.status != "planned"
-        ),
-    )
-    for _, ward, i in stays:
-        if ward not in site_of_ward:
-            raise InvalidInput(
-                f"Encounter.location[{i}].location", f"ward {ward!r} is not known to homeflow"
-            )
+    stays = _ward_stays(encounter, site_of_ward)
 
     def event(kind: str, at: datetime, payload: ev.Payload) -> ev.Event:
         return ev.Event(
@@ -163,68 +199,32 @@ def encounter_events(
         )
 
     if status == "planned":
-        planned_ward = stays[0][1] if stays else None
-        start = period.start if period and period.start else None
-        site = site_of_ward.get(planned_ward or "", "")
-        if not site:
-            raise InvalidInput("Encounter.location", "a planned encounter needs its ward")
-        planned_for = instant(start, "Encounter.period.start").date() if start else None
-        return [
-            event(
-                "planned",
-                received_at,
-                ev.AdmissionPlanned(patient_id, site, planned_ward, planned_for),
-            )
-        ]
+        first = stays[0][1] if stays else None
+        return [event("planned", received_at, _planned(encounter, first, site_of_ward))]
     if encounter.class_fhir is not None and encounter.class_fhir.code not in INPATIENT_CLASSES:
         raise InvalidInput(
             "Encounter.class", f"{encounter.class_fhir.code!r} is not an inpatient class"
         )
+    period = encounter.period
     admitted_at = instant(period.start if period else None, "Encounter.period.start")
     if not stays:
         raise InvalidInput("Encounter.location", "at least one ward stay is required")
     first_ward = stays[0][1]
     subject_id = encounter.subject.identifier if encounter.subject else None
-    out = [
-        event(
-            "admitted",
-            admitted_at,
-            ev.Admitted(
-                patient_id,
-                site_of_ward[first_ward],
-                first_ward,
-                admission_method=admission_method(_code(ADMISSION_METHOD_URL, encounter)),
-                nhs_number=str(subject_id.value)
-                if subject_id and subject_id.system == NHS_NUMBER_SYSTEM
-                else None,
-            ),
-        )
-    ]
+    admitted = ev.Admitted(
+        patient_id_of(encounter),
+        site_of_ward[first_ward],
+        first_ward,
+        admission_method=admission_method(_code(ADMISSION_METHOD_URL, encounter)),
+        nhs_number=str(subject_id.value)
+        if subject_id and subject_id.system == NHS_NUMBER_SYSTEM
+        else None,
+    )
+    out = [event("admitted", admitted_at, admitted)]
     for start, ward, _ in stays[1:]:
         out.append(event(f"transfer:{start.isoformat()}:{ward}", start, ev.Transferred(ward)))
     if status in ("cancelled", "entered-in-error"):
         out.append(event("cancelled", received_at, ev.AdmissionCancelled()))
     elif status == "finished":
-        ended = instant(period.end if period else None, "Encounter.period.end")
-        hospitalization = encounter.hospitalization
-        destination = None
-        disposition = None
-        if hospitalization is not None:
-            if hospitalization.destination is not None:
-                destination = (
-                    hospitalization.destination.display or hospitalization.destination.reference
-                )
-            if hospitalization.dischargeDisposition is not None:
-                codes = hospitalization.dischargeDisposition.coding or []
-                disposition = codes[0].code if codes else hospitalization.dischargeDisposition.text
-        method = _code(DISCHARGE_METHOD_URL, encounter, hospitalization) or _code(
-            DISCHARGE_METHOD_URL, encounter
-        )
-        out.append(
-            event(
-                "discharged",
-                ended,
-                ev.Discharged(destination or disposition, method, died=method == "4"),
-            )
-        )
+        out.append(event("discharged", *_discharge(encounter)))
     return out

@@ -22,12 +22,8 @@ VARIATION_COLOURS = {
 }
 
 
-def spc_spec(
-    chart: SpcChart, title: str, unit: str = "", target: float | None = None, width: int = 560
-) -> dict[str, Any]:
-    """An XmR chart: the values, coloured by variation; the mean and process limits of each
-    phase; the target, if there is one."""
-    values = [
+def _spc_points(chart: SpcChart) -> list[dict[str, Any]]:
+    return [
         {
             "date": p.day.isoformat(),
             "value": round(p.value, 3),
@@ -40,11 +36,12 @@ def spc_spec(
         }
         for p in chart.points
     ]
-    x = {"field": "date", "type": "temporal", "title": None}
-    # Only the kinds of variation on this chart go in its legend; colours stay fixed.
-    present = [v for v in VARIATION_COLOURS if any(row["variation"] == v for row in values)]
-    y_title = unit or "value"
-    layers: list[dict[str, Any]] = [
+
+
+def _spc_layers(x: dict[str, Any], present: list[str], y_title: str) -> list[dict[str, Any]]:
+    """The values as a line, each phase's mean and limits, and the points coloured by
+    variation (the legend lists only the kinds present)."""
+    return [
         {
             "mark": {"type": "line", "color": "#aeb7bd", "strokeWidth": 1.5},
             "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": y_title}},
@@ -96,6 +93,19 @@ def spc_spec(
             },
         },
     ]
+
+
+def spc_spec(
+    chart: SpcChart, title: str, unit: str = "", target: float | None = None, width: int = 560
+) -> dict[str, Any]:
+    """An XmR chart: the values, coloured by variation; the mean and process limits of each
+    phase; the target, if there is one."""
+    values = _spc_points(chart)
+    x = {"field": "date", "type": "temporal", "title": None}
+    # Only the kinds of variation on this chart go in its legend; colours stay fixed.
+    present = [v for v in VARIATION_COLOURS if any(row["variation"] == v for row in values)]
+    y_title = unit or "value"
+    layers = _spc_layers(x, present, y_title)
     if target is not None:
         layers.append(
             {

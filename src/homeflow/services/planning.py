@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim.calibrate import census_at
+from homeflow.sim.compiled import Census
 from homeflow.sim.model import Model, parse_model
 from homeflow.sim.runner import SimulationResult, simulate
 from homeflow.sim.scenarios import Scenario, parse_scenario, with_forecasts
@@ -67,33 +68,54 @@ def load_scenario(path: Path) -> Scenario:
     return scenario
 
 
-def run_simulation(
-    engine: Engine,
-    model_path: Path,
-    scenario_paths: Sequence[Path],
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A run ready to go: the model with its forecasts, the scenarios and today's patients."""
+
+    model: Model
+    scenarios: list[Scenario]
+    census: Census | None
+
+
+def prepare(
+    engine: Engine, model_path: Path, scenario_paths: Sequence[Path], from_census: bool
+) -> Prepared:
+    """Read the files and, when the run starts from today, place today's patients; errors
+    name the file and field."""
+    model = load_model(model_path)
+    scenarios = [load_scenario(path) for path in scenario_paths]
+    census = None
+    if from_census:
+        census = census_at(open_stays(engine), model, datetime.now(UTC))
+        if not census.patients:
+            raise InvalidInput("start", "nobody is in a bed in the database: start from empty")
+    return Prepared(model, scenarios, census)
+
+
+def run_prepared(
+    prepared: Prepared,
     run: Run,
     *,
     client: Any = None,
     progress: Callable[[int], None] | None = None,
-) -> tuple[Model, SimulationResult]:
-    """The model and each scenario run `run.reps` times; errors name the file and field."""
-    model = load_model(model_path)
-    scenarios = [load_scenario(path) for path in scenario_paths]
-    census = None
-    if run.from_census:
-        census = census_at(open_stays(engine), model, datetime.now(UTC))
-        if not census.patients:
-            raise InvalidInput("start", "nobody is in a bed in the database: start from empty")
-    result = simulate(
-        model,
-        scenarios,
+) -> SimulationResult:
+    return simulate(
+        prepared.model,
+        prepared.scenarios,
         reps=run.reps,
         horizon=run.horizon,
-        census=census,
+        census=prepared.census,
         warmup_days=run.warmup_days,
         seed=run.seed,
         batch_size=run.batch_size,
         client=client,
         progress=progress,
     )
-    return model, result
+
+
+def run_simulation(
+    engine: Engine, model_path: Path, scenario_paths: Sequence[Path], run: Run
+) -> tuple[Model, SimulationResult]:
+    """The model and each scenario run `run.reps` times, here."""
+    prepared = prepare(engine, model_path, scenario_paths, run.from_census)
+    return prepared.model, run_prepared(prepared, run)

@@ -100,16 +100,9 @@ def _arrivals(admitted: pd.Series, first: date, last: date) -> tuple[Arrivals, s
     return Arrivals(mean, weekday, month), note
 
 
-def calibrate(
-    history: list[dict[str, Any]],
-    beds: list[dict[str, Any]],
-    first: date,
-    last: date,
-    start: date,
-) -> tuple[Model, dict[str, list[str]]]:
-    """A model of the system the history describes, and notes on how each part was fitted."""
-    if last < first:
-        raise InvalidInput("to", "must not be before from")
+def _stays(history: list[dict[str, Any]], first: date, last: date) -> tuple[Any, Any]:
+    """The admissions in the window, and the stays that ended in it with whether each was
+    NCTR and its clinical, delay and assessment days."""
     frame = pd.DataFrame(
         history,
         columns=[
@@ -128,7 +121,6 @@ def calibrate(
         frame[column] = pd.to_datetime(frame[column], utc=True)
     window_start = pd.Timestamp(first, tz="Europe/London").tz_convert("UTC")
     window_end = pd.Timestamp(last + timedelta(days=1), tz="Europe/London").tz_convert("UTC")
-    n_days = (last - first).days + 1
     admitted = frame[frame.admitted_at.between(window_start, window_end)]
     left = frame[frame.discharged_at.between(window_start, window_end)].copy()
     # NCTR: still in a bed at a midnight after the day they were ready to leave.
@@ -142,7 +134,125 @@ def calibrate(
     left["clinical_days"] = _days(ready.where(left.nctr, left.discharged_at), left.admitted_at)
     left["delay_days"] = _days(left.discharged_at, ready)
     left["assessment_days"] = _days(left.referred_at, ready)
+    return admitted, left
 
+
+def _hospital(
+    site: Any, stays: Any, arrived: Any, first: date, last: date, seed: int, flows: dict[str, float]
+) -> tuple[Service, list[str]]:
+    """A site's acute or mental-health beds fitted to its stays; adds its pathway flows."""
+    n_days = (last - first).days + 1
+    name = f"{site.site_code} {site.site_name}"
+    arrivals, arrival_note = _arrivals(arrived, first, last)
+    los = fit_duration(stays.clinical_days, seed)
+    nctr = stays[stays.nctr]
+    mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
+    pathways: dict[str, Pathway] = {}
+    lines = [
+        f"{name}: {site.beds} {site.ward_type} beds; arrivals: {arrival_note}.",
+        f"Length of stay until ready to leave: {los.note}.",
+        f"{len(nctr)} of {len(stays)} stays ({len(nctr) / len(stays):.1%}) stayed on after they were ready (NCTR).",
+    ]
+    for p in PATHWAYS:
+        on = nctr[nctr.pathway == p]
+        if on.empty:
+            continue
+        flows[p] += len(on) / n_days
+        if p == "P0":
+            wait = fit_duration(on.delay_days, seed)
+            lines.append(f"P0 (no service needed) wait to leave: {wait.note}.")
+            pathways[p] = Pathway(None, wait.distribution)
+        else:
+            waits = on.assessment_days.dropna().clip(lower=0)
+            referral = fit_duration(waits, seed) if len(waits) else None
+            lines.append(
+                f"{p} wait from ready to referral: {referral.note if referral else 'no referrals: none'}."
+            )
+            destination = {"P1": P1_SERVICE, "P2": P2_SERVICE, "P3": P3_SERVICE}[p]
+            pathways[p] = Pathway(destination, referral.distribution if referral else None)
+    service = Service(
+        name=name,
+        unit="beds",
+        sites=(site.site_code,),
+        capacity=float(site.beds),
+        arrivals=arrivals,
+        length_of_stay=los.distribution,
+        nctr_probability=len(nctr) / len(stays),
+        pathway_mix=mix,  # type: ignore[arg-type]
+        pathways=pathways,
+        cost_per_occupied_day=COST_MENTAL_HEALTH_BED_DAY
+        if site.ward_type == "mental-health"
+        else COST_ACUTE_BED_DAY,
+    )
+    return service, lines
+
+
+def _home_care(starts: float) -> tuple[Service, list[str]]:
+    capacity = max(1.0, round(starts * PACKAGE_DAYS.mean()))
+    service = Service(
+        name=P1_SERVICE,
+        unit="packages",
+        capacity=capacity,
+        length_of_stay=PACKAGE_DAYS,
+        occupied_at_start=int(capacity),
+        cost_per_capacity_day=COST_PACKAGE_DAY,
+    )
+    return service, [
+        f"Home-based care started {starts:.1f} packages a day for patients leaving hospital.",
+        f"Packages are assumed to last {PACKAGE_DAYS.mean():.0f} days on average (not in the",
+        "event history), so capacity is starts a day times that (Little's law).",
+    ]
+
+
+def _step_down(
+    sites: list[str], by_site: Any, left: Any, admitted: Any, n_days: int, from_hospital: float
+) -> tuple[Service, list[str]]:
+    stays = left[left.site_code.isin(sites)]
+    beds = float(by_site[by_site.site_code.isin(sites)].beds.sum())
+    los = fit_duration(_days(stays.discharged_at, stays.admitted_at))
+    direct = admitted[admitted.site_code.isin(sites)]
+    external = max(0.0, len(direct) / n_days - from_hospital)
+    service = Service(
+        name=P2_SERVICE,
+        unit="beds",
+        sites=tuple(sites),
+        capacity=beds or None,
+        arrivals=Arrivals(external) if external > 0.05 else None,
+        length_of_stay=los.distribution,
+        cost_per_capacity_day=COST_COMMUNITY_BED_DAY,
+    )
+    return service, [
+        f"Community and discharge-to-assess beds at {', '.join(sites) or 'no site'}.",
+        f"Length of stay: {los.note}.",
+        f"Admissions not from hospital: {external:.2f} a day.",
+    ]
+
+
+def _care_homes(per_day: float) -> tuple[Service, list[str]]:
+    per_week = per_day * 7
+    service = Service(
+        name=P3_SERVICE,
+        unit="placements",
+        capacity=round(per_week, 2),
+        cost_per_start=COST_CARE_HOME_PLACEMENT,
+    )
+    return service, [
+        f"Care homes took {per_week:.1f} patients a week from hospital: that is the capacity.",
+    ]
+
+
+def calibrate(
+    history: list[dict[str, Any]],
+    beds: list[dict[str, Any]],
+    first: date,
+    last: date,
+    start: date,
+) -> tuple[Model, dict[str, list[str]]]:
+    """A model of the system the history describes, and notes on how each part was fitted."""
+    if last < first:
+        raise InvalidInput("to", "must not be before from")
+    admitted, left = _stays(history, first, last)
+    n_days = (last - first).days + 1
     notes: dict[str, list[str]] = {
         "": [
             f"Calibrated from the event history {first} to {last} ({n_days} days).",
@@ -151,120 +261,32 @@ def calibrate(
     }
     by_site = pd.DataFrame(beds)
     step_down_sites = sorted(by_site[by_site.ward_type.isin(STEP_DOWN_WARDS)].site_code.unique())
-    pathway_flows = {p: 0.0 for p in PATHWAYS}
+    flows = {p: 0.0 for p in PATHWAYS}
     services: list[Service] = []
     for seed, site in enumerate(by_site[by_site.ward_type.isin(ACUTE_WARDS)].itertuples()):
         stays = left[left.site_code == site.site_code]
         if stays.empty:
             continue
-        name = f"{site.site_code} {site.site_name}"
-        arrivals, arrival_note = _arrivals(
-            admitted[admitted.site_code == site.site_code].admitted_at, first, last
-        )
-        los = fit_duration(stays.clinical_days, seed)
-        nctr = stays[stays.nctr]
-        mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
-        pathways: dict[str, Pathway] = {}
-        lines = [
-            f"{name}: {site.beds} {site.ward_type} beds; arrivals: {arrival_note}.",
-            f"Length of stay until ready to leave: {los.note}.",
-            f"{len(nctr)} of {len(stays)} stays ({len(nctr) / len(stays):.1%}) stayed on after they were ready (NCTR).",
-        ]
-        for p in PATHWAYS:
-            on = nctr[nctr.pathway == p]
-            if on.empty:
-                continue
-            pathway_flows[p] += len(on) / n_days
-            if p == "P0":
-                wait = fit_duration(on.delay_days, seed)
-                lines.append(f"P0 (no service needed) wait to leave: {wait.note}.")
-                pathways[p] = Pathway(None, wait.distribution)
-            else:
-                waits = on.assessment_days.dropna().clip(lower=0)
-                referral = fit_duration(waits, seed) if len(waits) else None
-                lines.append(
-                    f"{p} wait from ready to referral: {referral.note if referral else 'no referrals: none'}."
-                )
-                destination = {"P1": P1_SERVICE, "P2": P2_SERVICE, "P3": P3_SERVICE}[p]
-                pathways[p] = Pathway(destination, referral.distribution if referral else None)
-        services.append(
-            Service(
-                name=name,
-                unit="beds",
-                sites=(site.site_code,),
-                capacity=float(site.beds),
-                arrivals=arrivals,
-                length_of_stay=los.distribution,
-                nctr_probability=len(nctr) / len(stays),
-                pathway_mix=mix,  # type: ignore[arg-type]
-                pathways=pathways,
-                cost_per_occupied_day=COST_MENTAL_HEALTH_BED_DAY
-                if site.ward_type == "mental-health"
-                else COST_ACUTE_BED_DAY,
-            )
-        )
-        notes[name] = lines
+        arrived = admitted[admitted.site_code == site.site_code].admitted_at
+        service, notes_of = _hospital(site, stays, arrived, first, last, seed, flows)
+        services.append(service)
+        notes[service.name] = notes_of
     if not services:
         raise InvalidInput(
             "from", f"no acute or mental-health discharges between {first} and {last}"
         )
-
     used = {p.to for s in services for p in s.pathways.values()}
+    downstream = []
     if P1_SERVICE in used:
-        starts = pathway_flows["P1"]
-        capacity = max(1.0, round(starts * PACKAGE_DAYS.mean()))
-        services.append(
-            Service(
-                name=P1_SERVICE,
-                unit="packages",
-                capacity=capacity,
-                length_of_stay=PACKAGE_DAYS,
-                occupied_at_start=int(capacity),
-                cost_per_capacity_day=COST_PACKAGE_DAY,
-            )
-        )
-        notes[P1_SERVICE] = [
-            f"Home-based care started {starts:.1f} packages a day for patients leaving hospital.",
-            f"Packages are assumed to last {PACKAGE_DAYS.mean():.0f} days on average (not in the",
-            "event history), so capacity is starts a day times that (Little's law).",
-        ]
+        downstream.append(_home_care(flows["P1"]))
     if P2_SERVICE in used or step_down_sites:
-        stays = left[left.site_code.isin(step_down_sites)]
-        beds_p2 = float(by_site[by_site.site_code.isin(step_down_sites)].beds.sum())
-        los = fit_duration(_days(stays.discharged_at, stays.admitted_at))
-        direct = admitted[admitted.site_code.isin(step_down_sites)]
-        external = max(0.0, len(direct) / n_days - pathway_flows["P2"])
-        services.append(
-            Service(
-                name=P2_SERVICE,
-                unit="beds",
-                sites=tuple(step_down_sites),
-                capacity=beds_p2 or None,
-                arrivals=Arrivals(external) if external > 0.05 else None,
-                length_of_stay=los.distribution,
-                cost_per_capacity_day=COST_COMMUNITY_BED_DAY,
-            )
-        )
-        notes[P2_SERVICE] = [
-            f"Community and discharge-to-assess beds at {', '.join(step_down_sites) or 'no site'}.",
-            f"Length of stay: {los.note}.",
-            f"Admissions not from hospital: {external:.2f} a day.",
-        ]
+        downstream.append(_step_down(step_down_sites, by_site, left, admitted, n_days, flows["P2"]))
     if P3_SERVICE in used:
-        per_week = pathway_flows["P3"] * 7
-        services.append(
-            Service(
-                name=P3_SERVICE,
-                unit="placements",
-                capacity=round(per_week, 2),
-                cost_per_start=COST_CARE_HOME_PLACEMENT,
-            )
-        )
-        notes[P3_SERVICE] = [
-            f"Care homes took {per_week:.1f} patients a week from hospital: that is the capacity.",
-        ]
-    name = "Calibrated system"
-    return Model(name, start, tuple(services), warmup_days=120), notes
+        downstream.append(_care_homes(flows["P3"]))
+    for service, notes_of in downstream:
+        services.append(service)
+        notes[service.name] = notes_of
+    return Model("Calibrated system", start, tuple(services), warmup_days=120), notes
 
 
 def census_at(stays: list[dict[str, Any]], model: Model, at: datetime) -> Census:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from scipy import stats
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim import engine
-from homeflow.sim.model import PATHWAYS, Distribution, Model
+from homeflow.sim.model import PATHWAYS, Distribution, Model, Service
 
 _FAMILY_CODES = {
     "exponential": engine.EXPONENTIAL,
@@ -159,6 +160,80 @@ def _length_biased(rng: np.random.Generator, dist: Distribution, size: int) -> n
     return rng.choice(values, size, p=values / values.sum())
 
 
+def _calendars(
+    services: Sequence[Service], days: Sequence[date]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each service's capacity, placements allowed and arrival rate on each day."""
+    n = len(services)
+    capacity = np.zeros((n, len(days)), np.int64)
+    allowance = np.zeros((n, len(days)))
+    rates = np.zeros((n, len(days)))
+    for i, s in enumerate(services):
+        for d, day in enumerate(days):
+            cap = s.capacity_on(day)
+            if s.unit == "placements":
+                working = 5 if s.transfers == "weekdays" else 7
+                open_today = s.transfers == "all" or day.weekday() < 5
+                allowance[i, d] = (cap or 0.0) / working if open_today else 0.0
+            capacity[i, d] = engine.UNLIMITED if cap is None else round(cap)
+            if s.arrivals is not None:
+                rates[i, d] = s.arrivals.rate_on(day)
+    return capacity, allowance, rates
+
+
+@dataclass
+class _Start:
+    """The patients in the services when a run starts, as the engine takes them."""
+
+    service: list[int] = field(default_factory=list)
+    t0: list[float] = field(default_factory=list)
+    event: list[int] = field(default_factory=list)
+    pathway: list[int] = field(default_factory=list)
+    residual: list[tuple[Distribution | None, float, bool]] = field(default_factory=list)
+
+    def add(
+        self,
+        service: int,
+        t0: float,
+        pathway: int | None,
+        residual: tuple[Distribution | None, float, bool],
+    ) -> None:
+        self.service.append(service)
+        self.t0.append(t0)
+        self.event.append(0 if pathway is None else 1)
+        self.pathway.append(pathway or 0)
+        self.residual.append(residual)
+
+
+def _census_start(census: Census, services: Sequence[Service], index: dict[str, int]) -> _Start:
+    """Today's patients (those waiting longest first), and where a service has none in the
+    census, its usual occupancy as fresh stays."""
+    start = _Start()
+    present = set()
+    waiting = sorted(
+        (p for p in census.patients if p.pathway is not None), key=lambda p: -p.days_waiting
+    )
+    for p in [*waiting, *(p for p in census.patients if p.pathway is None)]:
+        if p.service not in index:
+            raise InvalidInput("census.service", f"no service in the model is named {p.service!r}")
+        s = services[index[p.service]]
+        if s.unit == "placements":
+            continue
+        present.add(p.service)
+        if p.pathway is None:
+            residual = (s.length_of_stay, p.days_in_service, False)
+            start.add(index[p.service], -p.days_in_service, None, residual)
+        else:
+            wait = s.pathways[p.pathway].wait if p.pathway in s.pathways else None
+            pathway = PATHWAYS.index(p.pathway)
+            start.add(index[p.service], -p.days_in_service, pathway, (wait, p.days_waiting, False))
+    for i, s in enumerate(services):
+        if s.name not in present and s.unit != "placements":
+            for _ in range(s.occupied_at_start):
+                start.add(i, 0.0, None, (s.length_of_stay, 0.0, True))
+    return start
+
+
 def compile_model(
     model: Model, horizon: int, census: Census | None = None, warmup_days: int | None = None
 ) -> CompiledModel:
@@ -171,7 +246,6 @@ def compile_model(
     )
     first_day = census.day if census is not None else model.start
     day0 = first_day - timedelta(days=warmup)
-    n_days = warmup + horizon
     services = model.services
     index = {s.name: i for i, s in enumerate(services)}
     n = len(services)
@@ -184,24 +258,13 @@ def compile_model(
         dists.append(dist)
         return len(dists) - 1
 
-    capacity = np.zeros((n, n_days), np.int64)
-    allowance = np.zeros((n, n_days))
-    rates = np.zeros((n, n_days))
+    days = [day0 + timedelta(days=d) for d in range(warmup + horizon)]
+    capacity, allowance, rates = _calendars(services, days)
     los = np.full(n, -1, np.int64)
     waits = np.full((n, len(PATHWAYS)), -1, np.int64)
     destination = np.full((n, len(PATHWAYS)), -1, np.int64)
     mix = np.zeros((n, len(PATHWAYS)))
-    days = [day0 + timedelta(days=d) for d in range(n_days)]
     for i, s in enumerate(services):
-        for d, day in enumerate(days):
-            cap = s.capacity_on(day)
-            if s.unit == "placements":
-                working = 5 if s.transfers == "weekdays" else 7
-                open_today = s.transfers == "all" or day.weekday() < 5
-                allowance[i, d] = (cap or 0.0) / working if open_today else 0.0
-            capacity[i, d] = engine.UNLIMITED if cap is None else round(cap)
-            if s.arrivals is not None:
-                rates[i, d] = s.arrivals.rate_on(day)
         los[i] = dist_id(s.length_of_stay)
         mix[i] = np.cumsum(s.pathway_mix)
         for k, name in enumerate(PATHWAYS):
@@ -209,47 +272,7 @@ def compile_model(
             if pathway is not None:
                 waits[i, k] = dist_id(pathway.wait)
                 destination[i, k] = -1 if pathway.to is None else index[pathway.to]
-
-    init_service: list[int] = []
-    init_t0: list[float] = []
-    init_event: list[int] = []
-    init_pathway: list[int] = []
-    residual: list[tuple[Distribution | None, float, bool]] = []
-    if census is not None:
-        present = set()
-        waiting = sorted(
-            (p for p in census.patients if p.pathway is not None), key=lambda p: -p.days_waiting
-        )
-        for p in [*waiting, *(p for p in census.patients if p.pathway is None)]:
-            if p.service not in index:
-                raise InvalidInput(
-                    "census.service", f"no service in the model is named {p.service!r}"
-                )
-            s = services[index[p.service]]
-            if s.unit == "placements":
-                continue
-            present.add(p.service)
-            init_service.append(index[p.service])
-            init_t0.append(-p.days_in_service)
-            if p.pathway is None:
-                init_event.append(0)
-                init_pathway.append(0)
-                residual.append((s.length_of_stay, p.days_in_service, False))
-            else:
-                k = PATHWAYS.index(p.pathway)
-                init_event.append(1)
-                init_pathway.append(k)
-                wait = s.pathways[p.pathway].wait if p.pathway in s.pathways else None
-                residual.append((wait, p.days_waiting, False))
-        for i, s in enumerate(services):
-            if s.name not in present and s.unit != "placements":
-                for _ in range(s.occupied_at_start):
-                    init_service.append(i)
-                    init_t0.append(0.0)
-                    init_event.append(0)
-                    init_pathway.append(0)
-                    residual.append((s.length_of_stay, 0.0, True))
-
+    start = _census_start(census, services, index) if census is not None else _Start()
     longest = max([len(dist.values) for dist in dists] + [1])
     emp = np.zeros((max(len(dists), 1), longest))
     for j, dist in enumerate(dists):
@@ -276,11 +299,11 @@ def compile_model(
         nctr_probability=np.array([s.nctr_probability for s in services]),
         mix_cumulative=mix,
         destination=destination,
-        init_service=np.array(init_service, np.int64),
-        init_t0=np.array(init_t0),
-        init_event=np.array(init_event, np.int64),
-        init_pathway=np.array(init_pathway, np.int64),
-        init_residual=tuple(residual),
+        init_service=np.array(start.service, np.int64),
+        init_t0=np.array(start.t0),
+        init_event=np.array(start.event, np.int64),
+        init_pathway=np.array(start.pathway, np.int64),
+        init_residual=tuple(start.residual),
         cost_occupied=np.array([s.cost_per_occupied_day for s in services]),
         cost_capacity=np.array([s.cost_per_capacity_day for s in services]),
         cost_start=np.array([s.cost_per_start for s in services]),

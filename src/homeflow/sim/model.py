@@ -250,6 +250,23 @@ def read_capacity_change(where: str, table: Any) -> CapacityChange:
     )
 
 
+def _arrivals(where: str, a: Any) -> Arrivals:
+    if not isinstance(a, dict) or "per_day" not in a:
+        raise InvalidInput(f"{where}.arrivals.per_day", "is required")
+    forecast = a.get("forecast", {})
+    if not isinstance(forecast, dict) or (
+        forecast and not all(isinstance(forecast.get(k), str) for k in ("file", "series"))
+    ):
+        raise InvalidInput(f"{where}.arrivals.forecast", "needs a file and a series name")
+    return Arrivals(
+        read_number(f"{where}.arrivals.per_day", a["per_day"], 0.0),
+        _factors(f"{where}.arrivals.weekday", a.get("weekday", [1.0] * 7), 7),
+        _factors(f"{where}.arrivals.month", a.get("month", [1.0] * 12), 12),
+        forecast_file=forecast.get("file"),
+        forecast_series=forecast.get("series"),
+    )
+
+
 def read_service(where: str, table: Any) -> Service:
     if not isinstance(table, dict) or not isinstance(table.get("name"), str):
         raise InvalidInput(f"{where}.name", "every service needs a name")
@@ -260,23 +277,7 @@ def read_service(where: str, table: Any) -> Service:
         capacity = read_number(f"{where}.capacity", capacity, 0.0)
     elif unit == "placements":
         raise InvalidInput(f"{where}.capacity", "placements need a number a week")
-    arrivals = None
-    if "arrivals" in table:
-        a = table["arrivals"]
-        if not isinstance(a, dict) or "per_day" not in a:
-            raise InvalidInput(f"{where}.arrivals.per_day", "is required")
-        forecast = a.get("forecast", {})
-        if not isinstance(forecast, dict) or (
-            forecast and not all(isinstance(forecast.get(k), str) for k in ("file", "series"))
-        ):
-            raise InvalidInput(f"{where}.arrivals.forecast", "needs a file and a series name")
-        arrivals = Arrivals(
-            read_number(f"{where}.arrivals.per_day", a["per_day"], 0.0),
-            _factors(f"{where}.arrivals.weekday", a.get("weekday", [1.0] * 7), 7),
-            _factors(f"{where}.arrivals.month", a.get("month", [1.0] * 12), 12),
-            forecast_file=forecast.get("file"),
-            forecast_series=forecast.get("series"),
-        )
+    arrivals = _arrivals(where, table["arrivals"]) if "arrivals" in table else None
     los = None
     if unit != "placements":
         if "length_of_stay" not in table:

@@ -120,88 +120,109 @@ def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
     """The census, discharges, admissions, CHC cases and red/green days the KPIs need for
     `first` to `last` (admissions run 30 days on, for readmissions)."""
     census(engine, last)  # materialises the daily census that far
-    start, end = to_db_time(start_of_day(first)), to_db_time(start_of_day(last + timedelta(days=1)))
-    s = t.spells
     with db.reading(engine) as conn:
-        places = {
-            r.code: Place(r.code, r.site_code, r.org_code, r.beds)
-            for r in conn.execute(
-                select(
-                    t.wards.c.code, t.wards.c.site_code, t.sites.c.org_code, t.wards.c.beds
-                ).join(t.sites, t.sites.c.code == t.wards.c.site_code)
-            )
-        }
         c = t.daily_census
         rows = [
             WardDay(r.day, r.ward_code, *(getattr(r, name) for name in CENSUS_MEASURES))
             for r in conn.execute(select(c).where(c.c.day.between(first, last)))
         ]
-        ready = {
-            r.spell_key: r.discharge_ready_date
-            for r in conn.execute(
-                select(t.delay_episodes.c.spell_key, t.delay_episodes.c.discharge_ready_date)
-                .where(t.delay_episodes.c.ended_by == "discharged")
-                .order_by(t.delay_episodes.c.seq)
-            )
-        }
-        discharges = [
-            Discharge(
-                r.patient_id,
-                r.ward_code,
-                _instant(r.admitted_at),
-                _instant(r.discharged_at),
-                r.died,
-                r.pathway,
-                ready.get(r.spell_key),
-            )
-            for r in conn.execute(
-                select(s).where(
-                    s.c.status == SpellStatus.DISCHARGED.value,
-                    s.c.discharged_at >= start,
-                    s.c.discharged_at < end,
-                )
-            )
-        ]
-        admissions = [
-            Admission(r.patient_id, _instant(r.admitted_at), r.admission_method == "emergency")
-            for r in conn.execute(
-                select(s.c.patient_id, s.c.admitted_at, s.c.admission_method).where(
-                    s.c.admitted_at >= start,
-                    s.c.admitted_at < to_db_time(start_of_day(last + timedelta(days=31))),
-                )
-            )
-        ]
-        chc = [
-            ChcCase(
-                r.ward_code,
-                local_date(_instant(r.chc_checklist_at)) if r.chc_checklist == "positive" else None,
-                r.chc_assessment_date,
-                r.chc_assessment_setting == "acute",
-                r.chc_decision_date,
-            )
-            for r in conn.execute(
-                select(s).where(
-                    s.c.ward_code.is_not(None),
-                    or_(
-                        s.c.chc_assessment_date.between(first, last),
-                        s.c.chc_decision_date.between(first, last),
-                    ),
-                )
-            )
-        ]
-        stays: dict[str, list[Any]] = {}
-        rated = list(
-            conn.execute(select(t.day_ratings).where(t.day_ratings.c.day.between(first, last)))
+        return KpiData(
+            _places(conn),
+            rows,
+            _discharges(conn, first, last),
+            _admissions(conn, first, last + timedelta(days=30)),
+            _chc_cases(conn, first, last),
+            _ratings(conn, first, last),
         )
-        stays_of = select(t.ward_stays).where(
-            proj.one_of(conn.dialect.name, t.ward_stays.c.spell_key)
+
+
+def _places(conn: Connection) -> dict[str, Place]:
+    query = select(t.wards.c.code, t.wards.c.site_code, t.sites.c.org_code, t.wards.c.beds).join(
+        t.sites, t.sites.c.code == t.wards.c.site_code
+    )
+    return {r.code: Place(r.code, r.site_code, r.org_code, r.beds) for r in conn.execute(query)}
+
+
+def _between(first: date, last: date) -> tuple[datetime | None, datetime | None]:
+    """The stored instants a range of local days starts and ends at."""
+    return to_db_time(start_of_day(first)), to_db_time(start_of_day(last + timedelta(days=1)))
+
+
+def _discharges(conn: Connection, first: date, last: date) -> list[Discharge]:
+    s = t.spells
+    start, end = _between(first, last)
+    ready = {
+        r.spell_key: r.discharge_ready_date
+        for r in conn.execute(
+            select(t.delay_episodes.c.spell_key, t.delay_episodes.c.discharge_ready_date)
+            .where(t.delay_episodes.c.ended_by == "discharged")
+            .order_by(t.delay_episodes.c.seq)
         )
-        for part in proj.chunks(sorted({r.spell_key for r in rated})):
-            for stay in conn.execute(stays_of, {"keys": list(part)}):
-                stays.setdefault(stay.spell_key, []).append(stay)
+    }
+    discharged = select(s).where(
+        s.c.status == SpellStatus.DISCHARGED.value,
+        s.c.discharged_at >= start,
+        s.c.discharged_at < end,
+    )
+    return [
+        Discharge(
+            r.patient_id,
+            r.ward_code,
+            _instant(r.admitted_at),
+            _instant(r.discharged_at),
+            r.died,
+            r.pathway,
+            ready.get(r.spell_key),
+        )
+        for r in conn.execute(discharged)
+    ]
+
+
+def _admissions(conn: Connection, first: date, last: date) -> list[Admission]:
+    s = t.spells
+    start, end = _between(first, last)
+    query = select(s.c.patient_id, s.c.admitted_at, s.c.admission_method).where(
+        s.c.admitted_at >= start, s.c.admitted_at < end
+    )
+    return [
+        Admission(r.patient_id, _instant(r.admitted_at), r.admission_method == "emergency")
+        for r in conn.execute(query)
+    ]
+
+
+def _chc_cases(conn: Connection, first: date, last: date) -> list[ChcCase]:
+    s = t.spells
+    query = select(s).where(
+        s.c.ward_code.is_not(None),
+        or_(
+            s.c.chc_assessment_date.between(first, last),
+            s.c.chc_decision_date.between(first, last),
+        ),
+    )
+    return [
+        ChcCase(
+            r.ward_code,
+            local_date(_instant(r.chc_checklist_at)) if r.chc_checklist == "positive" else None,
+            r.chc_assessment_date,
+            r.chc_assessment_setting == "acute",
+            r.chc_decision_date,
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def _ratings(conn: Connection, first: date, last: date) -> list[DayRating]:
+    """Each red/green day, on the ward the patient was on at midday that day."""
+    rated = list(
+        conn.execute(select(t.day_ratings).where(t.day_ratings.c.day.between(first, last)))
+    )
+    stays: dict[str, list[Any]] = {}
+    stays_of = select(t.ward_stays).where(proj.one_of(conn.dialect.name, t.ward_stays.c.spell_key))
+    for part in proj.chunks(sorted({r.spell_key for r in rated})):
+        for stay in conn.execute(stays_of, {"keys": list(part)}):
+            stays.setdefault(stay.spell_key, []).append(stay)
     ratings = []
     for r in rated:
-        # The ward the patient was on at midday that day.
         noon = to_db_time(start_of_day(r.day) + timedelta(hours=12))
         ward = next(
             (
@@ -213,7 +234,7 @@ def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
         )
         if ward is not None:
             ratings.append(DayRating(ward, r.day, r.colour == "red"))
-    return KpiData(places, rows, discharges, admissions, chc, ratings)
+    return ratings
 
 
 def _instant(stored: datetime) -> datetime:

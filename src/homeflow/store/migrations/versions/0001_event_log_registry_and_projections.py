@@ -14,6 +14,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _delay_census_and_event_tables()
+    _organisation_patient_and_referral_tables()
+    _spell_tables()
+    _site_and_ward_tables()
+
+
+def _delay_census_and_event_tables() -> None:
+    """Beds, the daily census, red/green days, delays and the event log."""
     op.create_table(
         "bed_occupancy",
         sa.Column("spell_key", sa.String(length=60), nullable=False),
@@ -87,6 +95,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_events_patient_id", ["patient_id"], unique=False)
         batch_op.create_index("ix_events_spell_key", ["spell_key"], unique=False)
 
+
+def _organisation_patient_and_referral_tables() -> None:
+    """Organisations, patients, projection marks and referrals."""
     op.create_table(
         "organisations",
         sa.Column("code", sa.String(length=12), nullable=False),
@@ -128,6 +139,10 @@ def upgrade() -> None:
         sa.Column("completed_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("spell_key", "referral_id"),
     )
+
+
+def _spell_tables() -> None:
+    """Spells and ward stays."""
     op.create_table(
         "spells",
         sa.Column("spell_key", sa.String(length=60), nullable=False),
@@ -174,6 +189,10 @@ def upgrade() -> None:
         sa.Column("end_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("spell_key", "seq"),
     )
+
+
+def _site_and_ward_tables() -> None:
+    """Sites and wards."""
     op.create_table(
         "sites",
         sa.Column("code", sa.String(length=12), nullable=False),
