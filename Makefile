@@ -8,7 +8,7 @@ DB := var/homeflow.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit clean
+.PHONY: run test lint typecheck unit integration browser spec tests bench bench-tiny clean
 
 $(BIN)/homeflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,36 @@ lint: $(BIN)/homeflow
 typecheck: $(BIN)/homeflow
 	$(BIN)/mypy
 
+# Tests by kind. Each runs on SQLite, and on PostgreSQL too when HOMEFLOW_TEST_POSTGRES_URL
+# names a database (.ci/run sets it).
 unit: $(BIN)/homeflow
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q tests/unit
 
-test: lint typecheck unit
+integration: $(BIN)/homeflow
+	$(BIN)/pytest -q tests/integration
+
+browser: $(BIN)/homeflow
+	$(BIN)/pytest -q tests/browser
+
+spec: $(BIN)/homeflow
+	$(BIN)/pytest -q tests/spec
+
+# Every kind at once, with branch coverage of the package (subprocesses included); fails below
+# the floor recorded in docs/developing.md.
+COVERAGE_FLOOR ?= 85
+tests: $(BIN)/homeflow
+	rm -f .coverage .coverage.*
+	$(BIN)/pytest -q --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) tests
+
+# The benchmarks at the sizes docs/performance.md reports, and each at a tiny size so that a
+# broken benchmark fails `make test`.
+bench: $(BIN)/homeflow
+	$(BIN)/python -m bench.run
+
+bench-tiny: $(BIN)/homeflow
+	$(BIN)/python -m bench.run --tiny
+
+test: lint typecheck tests bench-tiny
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var .coverage .coverage.*

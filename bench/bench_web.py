@@ -50,13 +50,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--copies", type=int, default=4, help="copies of the demo system")
+    parser.add_argument("--days", type=int, default=365, help="days of history")
     args = parser.parse_args()
 
     path = Path(args.db)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        build(path)
+        build(path, args.copies, args.days)
         print(f"built {path} in {time.perf_counter() - started:.0f} s")
     url = f"sqlite:///{path}"
     engine = db.connect(url)
@@ -96,10 +98,10 @@ def main() -> None:
         lock = threading.Lock()
         stop_at = time.monotonic() + args.seconds
 
-        def person(email: str, org: str, seed: int) -> None:
-            # http.client, not httpx: the load generator shares this 2-core machine with the
-            # server, and a light client keeps its own CPU out of the measured times.
-            rng = random.Random(seed)
+        errors: dict[str, int] = {}
+
+        def connect_as(email: str) -> tuple[http.client.HTTPConnection, str]:
+            """A keep-alive connection signed in as `email`, and its session cookie."""
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             form = urllib.parse.urlencode({"email": email, "password": PASSWORD})
             connection.request(
@@ -110,7 +112,13 @@ def main() -> None:
             )
             answer = connection.getresponse()
             answer.read()
-            cookie = answer.getheader("set-cookie", "").split(";")[0]
+            return connection, answer.getheader("set-cookie", "").split(";")[0]
+
+        def person(email: str, org: str, seed: int) -> None:
+            # http.client, not httpx: the load generator shares this 2-core machine with the
+            # server, and a light client keeps its own CPU out of the measured times.
+            rng = random.Random(seed)
+            connection, cookie = connect_as(email)
             # People do not all open the overview in the same millisecond.
             time.sleep(rng.uniform(0, 2 * args.think))
             pages = [
@@ -123,14 +131,23 @@ def main() -> None:
                 for name, page in pages:
                     target = page or f"/wards/{rng.choice(wards[org])}"
                     started = time.perf_counter()
-                    connection.request("GET", target, headers={"Cookie": cookie})
-                    answer = connection.getresponse()
-                    answer.read()
+                    try:
+                        connection.request("GET", target, headers={"Cookie": cookie})
+                        answer = connection.getresponse()
+                        answer.read()
+                        failed = answer.status != 200
+                    except (OSError, http.client.HTTPException):
+                        # A dropped keep-alive connection is an error to count, not the end of
+                        # this person's session: they open a new one and go on.
+                        failed = True
+                        connection.close()
+                        connection, cookie = connect_as(email)
                     elapsed = time.perf_counter() - started
-                    if answer.status != 200:
-                        raise RuntimeError(f"{target}: {answer.status}")
                     with lock:
-                        timings.setdefault(name, []).append(elapsed)
+                        if failed:
+                            errors[name] = errors.get(name, 0) + 1
+                        else:
+                            timings.setdefault(name, []).append(elapsed)
                     time.sleep(args.think * rng.uniform(0.5, 1.5))
 
         # Warm the server (templates compiled, first queries planned) before measuring.
@@ -151,6 +168,7 @@ def main() -> None:
         server.stop()
 
     reference = percentile(timings["static file (reference)"], 0.95)
+    failed = sum(errors.values())
     print(
         f"{args.users} users, think {args.think:.1f} s, {args.seconds:.0f} s, "
         f"{args.workers} server workers (python {sys.version.split()[0]}, SQLite)"
@@ -162,6 +180,9 @@ def main() -> None:
             f"{name:28} {len(values):8d} {statistics.median(values) * 1000:8.1f} "
             f"{p95 * 1000:8.1f} {p95 / reference:16.1f}"
         )
+    print(f"errors: {failed}" + (f" ({errors})" if failed else ""))
+    if failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from tests.conftest import ENGINES, fresh_database, url_of
-from tests.support import ListenerProcess, Sender, free_port
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
@@ -33,6 +31,8 @@ from homeflow.store.codec import event_from_record
 from homeflow.store.eventlog import EventLog, rebuild
 from homeflow.store.queries import census
 from homeflow.store.registry import save_registry
+from tests.conftest import ENGINES, fresh_database, url_of
+from tests.support import ListenerProcess, Sender, free_port
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.toml"))
 

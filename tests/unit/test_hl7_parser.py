@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import hl7
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import hl7
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.hl7 import mllp
 from homeflow.ingest.hl7.parser import Encoding, decompose, parse, unescape

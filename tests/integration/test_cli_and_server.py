@@ -104,9 +104,9 @@ def test_the_census_api_is_served_over_http(demo_url: str) -> None:
 
 
 def test_demo_hl7_files_parse_with_the_reference_parser_and_match_the_log(tmp_path: Path) -> None:
+    import hl7  # python-hl7: the field's reference parser, a test-only dependency
     from sqlalchemy import func, select
 
-    import hl7  # python-hl7: the field's reference parser, a test-only dependency
     from homeflow.store import db
     from homeflow.store import schema as t
 

@@ -15,7 +15,7 @@ from homeflow.domain.clock import local_date
 from tests.conftest import ENGINES, demo_database
 from tests.support import homeflow
 
-NOTEBOOK = Path(__file__).parent.parent / "docs" / "analysis.ipynb"
+NOTEBOOK = Path(__file__).parents[2] / "docs" / "analysis.ipynb"
 
 
 @pytest.fixture(scope="module", params=ENGINES)

@@ -1,117 +1,38 @@
-"""The web app as its users meet it: a real server process over HTTP, a real Chromium
-driven by Playwright, and the real database underneath (SQLite and PostgreSQL)."""
+"""The web app as its users meet it over HTTP: a real server process and the real database
+underneath (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
-from tests.conftest import ENGINES, demo_database
-from tests.support import ServerProcess, homeflow
-
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-EXAMPLES = Path(__file__).parent.parent / "examples"
-PASSWORD = "correct horse battery staple"
-USERS = {
-    "nurse@rx1.test": ("RX1", "ward-staff"),
-    "flow@rx1.test": ("RX1", "discharge-team"),
-    "hub@ry1.test": ("RY1", "discharge-team"),
-    "coordinator@qde.test": ("QDE", "system-coordinator"),
-    "admin@qde.test": ("QDE", "admin"),
-    "analyst@qde.test": ("QDE", "analyst"),
-}
-
-
-@dataclass
-class Site:
-    url: str
-    base: str
+from tests.conftest import ENGINES
+from tests.support import homeflow
+from tests.web_site import (
+    PASSWORD,
+    Site,
+    csrf_of,
+    every_page,
+    rows_of,
+    rx1_ward_with_patients,
+    served_demo,
+    signed_in,
+)
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
-    """A demo system ending yesterday, its users, and `homeflow serve` in front of it."""
-    # The demo runs to the end of its last day: ending yesterday, nothing in it lies in the
-    # future, so what a user records now is the latest word.
-    yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
-    folder = tmp_path_factory.mktemp("web")
-    with demo_database(
-        request.param, folder, "--days", "10", "--end", yesterday, "--seed", "5"
-    ) as url:
-        for email, (org, role) in USERS.items():
-            added = homeflow(
-                url, "user", "add", email, "--org", org, "--role", role, "--password-stdin",
-                stdin=PASSWORD + "\n",
-            )  # fmt: skip
-            assert added.returncode == 0, added.stderr
-        models = folder / "models"
-        (models / "scenarios").mkdir(parents=True)
-        first = (local_date(datetime.now(UTC)) - timedelta(days=10)).isoformat()
-        made = homeflow(url, "calibrate", "--from", first, "--to", yesterday, "--out", str(models / "demo.toml"))  # fmt: skip
-        assert made.returncode == 0, made.stderr
-        (models / "scenarios" / "demand.toml").write_text(
-            (EXAMPLES / "demand-plus-8.toml").read_text()
-        )
-        (models / "scenarios" / "broken.toml").write_text('name = "Broken"\ndemand = "lots"\n')
-        server = ServerProcess(url, env={"HOMEFLOW_MODELS": str(models)})
-        try:
-            yield Site(url, server.base)
-        finally:
-            server.stop()
-
-
-def signed_in(site: Site, email: str) -> httpx.Client:
-    client = httpx.Client(base_url=site.base, timeout=30)
-    answer = client.post("/sign-in", data={"email": email, "password": PASSWORD})
-    assert answer.status_code == 303, answer.text
-    return client
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def every_page(client: httpx.Client, path: str) -> list[str]:
-    """A list's first page and every page after it, following its Next links."""
-    pages = [client.get(path).text]
-    while found := re.search(r'href="([^"]+)" rel="next"', pages[-1]):
-        pages.append(client.get(found.group(1).replace("&amp;", "&")).text)
-    return pages
-
-
-def rows_of(site: Site, query: object) -> list[object]:
-    engine = create_engine(site.url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(query))  # type: ignore[call-overload]
-    finally:
-        engine.dispose()
-
-
-def rx1_ward_with_patients(site: Site) -> str:
-    s = t.spells
-    found = rows_of(
-        site,
-        select(s.c.ward_code, func.count())
-        .where(s.c.status == "admitted", s.c.ward_code.like("RX101-M%"))
-        .group_by(s.c.ward_code)
-        .order_by(func.count().desc()),
-    )
-    return str(found[0][0])  # type: ignore[index]
+    with served_demo(request.param, tmp_path_factory.mktemp("web")) as served:
+        yield served
 
 
 # ---- Sign-in, sessions and security --------------------------------------------------------
@@ -303,165 +224,6 @@ def test_a_user_is_added_from_the_command_line_with_clear_errors(site: Site) -> 
     assert unknown.returncode == 2 and "org" in unknown.stderr and "ZZZ" in unknown.stderr
 
 
-# ---- In a real browser -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
-
-
-def browser_sign_in(browser: object, site: Site, email: str) -> object:
-    # CSP is bypassed only so the accessibility test can inject axe-core into the page.
-    page = browser.new_page(viewport={"width": 1366, "height": 900}, bypass_csp=True)  # type: ignore[attr-defined]
-    page.goto(site.base + "/")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/overview")
-    return page
-
-
-def browser_errors(page: object) -> list[str]:
-    """Every script error and console error the page meets from now on."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
-    return errors
-
-
-def test_a_discharge_team_day_in_the_browser(site: Site, browser: object) -> None:
-    """Sign in, open a whiteboard, set an EDD, mark a patient not meeting the criteria to
-    reside with a delay reason, find them on the daily call, add an action, sign out."""
-    page = browser_sign_in(browser, site, "flow@rx1.test")
-    errors = browser_errors(page)
-    ward = rx1_ward_with_patients(site)
-    page.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
-    page.click(f'a[href="/wards/{ward}"]')  # type: ignore[attr-defined]
-    page.wait_for_url(f"**/wards/{ward}")  # type: ignore[attr-defined]
-    # The patient who meets the criteria now, first on the board.
-    row = (
-        page.locator("#whiteboard tbody tr")
-        .filter(has=page.locator("select[name=meets] option[value=yes][selected]"))
-        .first
-    )  # type: ignore[attr-defined]
-    name = row.locator("td").nth(1).locator("a").inner_text()
-    row_id = row.get_attribute("id")
-    row.locator("input[name=expected_discharge_date]").fill("2031-05-06")
-    row.locator("input[name=clinical_criteria]").fill("Off IV antibiotics")
-    row.get_by_role("button", name="Save expected discharge date").click()
-    row = page.locator(f"#{row_id}")
-    row.locator("input[name=clinical_criteria][value='Off IV antibiotics']").wait_for()
-    row.locator("select[name=meets]").select_option("no")
-    today = local_date(datetime.now(UTC)).isoformat()
-    row.locator("input[name=discharge_ready_date]").fill(today)
-    row.get_by_role("button", name="Save criteria to reside").click()
-    row = page.locator(f"#{row_id}")
-    row.locator("select[name=meets] option[value=no][selected]").wait_for(state="attached")
-    row.locator("select[name=reason]").select_option("CAP06")
-    row.get_by_role("button", name="Save delay reason").click()
-    page.locator(f"#{row_id} select[name=reason] option[value=CAP06][selected]").wait_for(
-        state="attached"
-    )  # type: ignore[attr-defined]
-
-    page.click("text=Daily call")  # type: ignore[attr-defined]
-    page.wait_for_url("**/daily-call")  # type: ignore[attr-defined]
-    page.fill("#q", name.split(",")[0])  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Find").click()  # type: ignore[attr-defined]
-    page.wait_for_url("**/daily-call?*")  # type: ignore[attr-defined]
-    call_row = page.locator("tr", has=page.get_by_role("link", name=name)).first  # type: ignore[attr-defined]
-    assert call_row.locator("td").nth(3).inner_text().split()[0] == "1"
-    call_row.locator("input[name=description]").fill("Chase home care start date")
-    call_row.locator("input[name=owner]").fill("Hub lead")
-    call_row.locator("input[name=owner_org]").fill("LAR01")
-    call_row.get_by_role("button", name="Add action").click()
-    page.locator("tr", has=page.get_by_role("link", name=name)).locator(
-        "text=Chase home care start date"
-    ).wait_for()  # type: ignore[attr-defined]
-
-    page.click("text=Sign out")  # type: ignore[attr-defined]
-    page.wait_for_url(site.base + "/")  # type: ignore[attr-defined]
-    page.goto(site.base + "/daily-call")  # type: ignore[attr-defined]
-    assert page.locator("#password").count() == 1  # type: ignore[attr-defined]
-    assert not errors, errors
-
-    stored = rows_of(
-        site,
-        select(t.events.c.type, t.events.c.recorded_by, t.events.c.source)
-        .where(t.events.c.recorded_by == "flow@rx1.test")
-        .order_by(t.events.c.seq),
-    )
-    assert [tuple(r) for r in stored][-4:] == [  # type: ignore[arg-type]
-        ("edd-set", "flow@rx1.test", "web"),
-        ("criteria-to-reside-assessed", "flow@rx1.test", "web"),
-        ("delay-reason-set", "flow@rx1.test", "web"),
-        ("action-recorded", "flow@rx1.test", "web"),
-    ]
-    page.close()  # type: ignore[attr-defined]
-
-
-def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: object) -> None:
-    page = browser_sign_in(browser, site, "admin@qde.test")
-    rx1 = browser_sign_in(browser, site, "flow@rx1.test")
-    ward = rx1_ward_with_patients(site)
-    rx1.goto(f"{site.base}/wards/{ward}")  # type: ignore[attr-defined]
-    spell_page = rx1.locator("#whiteboard a[href^='/spells/']").first.get_attribute("href")  # type: ignore[attr-defined]
-    targets = [
-        (page, "/overview"),
-        (page, "/overview?site=RX101"),
-        (page, "/daily-call"),
-        (page, "/stranded"),
-        (page, "/referrals"),
-        (page, "/audit"),
-        (page, "/measures?level=site&place=RX101"),
-        (page, "/scenarios"),
-        (rx1, f"/wards/{ward}"),
-        (rx1, str(spell_page)),
-    ]
-    anonymous = browser.new_page(bypass_csp=True)  # type: ignore[attr-defined]
-    targets.append((anonymous, "/"))
-    script = AXE.read_text()
-    problems = {}
-    for tab, path in targets:
-        tab.goto(site.base + path)  # type: ignore[attr-defined]
-        tab.add_script_tag(content=script)  # type: ignore[attr-defined]
-        found = tab.evaluate(  # type: ignore[attr-defined]
-            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-            ".filter(v => ['serious', 'critical'].includes(v.impact))"
-            ".map(v => v.id + ': ' + v.help + ' ' + JSON.stringify(v.nodes.slice(0, 2).map(n => n.target)))"
-        )
-        if found:
-            problems[path] = found
-    assert not problems, json.dumps(problems, indent=1)
-
-
-def test_the_measures_dashboard_draws_each_kpi_as_an_spc_chart(site: Site, browser: object) -> None:
-    page = browser_sign_in(browser, site, "coordinator@qde.test")
-    errors = browser_errors(page)
-    page.goto(site.base + "/measures?level=org&place=RX1")  # type: ignore[attr-defined]
-    cards = page.locator(".nhsuk-card")  # type: ignore[attr-defined]
-    assert cards.count() >= 10
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "document.querySelectorAll('.hf-chart canvas').length === document.querySelectorAll('.hf-chart').length"
-    )
-    assert "Patients with no criteria to reside per 100 beds" in page.content()  # type: ignore[attr-defined]
-    assert not errors, errors
-    refused = httpx.get(
-        site.base + "/measures?level=ward&place=NOWHERE",
-        cookies=signed_in(site, "coordinator@qde.test").cookies,
-    )
-    assert refused.status_code == 400 and "NOWHERE" in refused.text
-    page.close()  # type: ignore[attr-defined]
-
-
 def test_a_referral_is_accepted_on_a_trusted_assessment_from_the_board(site: Site) -> None:
     r, s = t.referrals, t.spells
     waiting = rows_of(
@@ -531,42 +293,6 @@ def test_an_inline_edit_works_without_javascript(site: Site) -> None:
 
 
 # ---- Winter scenarios ------------------------------------------------------------------------
-
-
-def test_a_coordinator_runs_scenarios_and_compares_them(site: Site, browser: object) -> None:
-    page = browser_sign_in(browser, site, "coordinator@qde.test")
-    errors = browser_errors(page)
-    page.goto(site.base + "/scenarios")  # type: ignore[attr-defined]
-    # A scenario file with a mistake is listed with the field at fault, and cannot be picked.
-    assert "broken.toml: cannot be used, demand: must be a number" in page.content()  # type: ignore[attr-defined]
-    page.check("input[value='demand.toml']")  # type: ignore[attr-defined]
-    page.fill("#reps", "40")  # type: ignore[attr-defined]
-    page.fill("#horizon", "21")  # type: ignore[attr-defined]
-    page.click("button:has-text('Run')")  # type: ignore[attr-defined]
-    page.wait_for_url("**/scenarios/runs/*")  # type: ignore[attr-defined]
-    # The page polls until the run is done, then draws a fan chart per measure.
-    page.wait_for_selector(".hf-chart canvas", timeout=120_000)  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "document.querySelectorAll('.hf-chart canvas').length === 2"
-    )
-    rows = page.locator("table").first.locator("tbody tr th").all_inner_texts()  # type: ignore[attr-defined]
-    assert rows == ["Baseline", "Demand +8%"]
-    by_pathway = page.locator("table").nth(1).inner_text()  # type: ignore[attr-defined]
-    assert "by pathway" in by_pathway and "P3" in by_pathway
-    assert not errors, errors
-    runs = rows_of(
-        site,
-        select(
-            t.simulation_runs.c.id, t.simulation_runs.c.status, t.simulation_runs.c.requested_by
-        ),
-    )
-    done = [r for r in runs if tuple(r)[1:] == ("done", "coordinator@qde.test")]  # type: ignore[arg-type]
-    assert done
-    totals = signed_in(site, "coordinator@qde.test").get(f"/scenarios/runs/{done[-1][0]}.csv")  # type: ignore[index]
-    lines = totals.text.splitlines()
-    assert totals.status_code == 200 and lines[0].startswith("scenario,delayed_bed_days_mean")
-    assert [line.split(",")[0] for line in lines[1:]] == ["Baseline", "Demand +8%"]
-    page.close()  # type: ignore[attr-defined]
 
 
 def test_only_planners_start_runs_and_bad_settings_are_named(site: Site) -> None:

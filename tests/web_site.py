@@ -1,0 +1,107 @@
+"""A demo system served over HTTP, with a user of each role, for the web tests and the browser
+tests (each test module gets its own server and database)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select
+
+from homeflow.domain.clock import local_date
+from homeflow.store import schema as t
+from tests.conftest import demo_database
+from tests.support import ServerProcess, homeflow
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+PASSWORD = "correct horse battery staple"
+USERS = {
+    "nurse@rx1.test": ("RX1", "ward-staff"),
+    "flow@rx1.test": ("RX1", "discharge-team"),
+    "hub@ry1.test": ("RY1", "discharge-team"),
+    "coordinator@qde.test": ("QDE", "system-coordinator"),
+    "admin@qde.test": ("QDE", "admin"),
+    "analyst@qde.test": ("QDE", "analyst"),
+}
+
+
+@dataclass
+class Site:
+    url: str
+    base: str
+
+
+@contextmanager
+def served_demo(kind: str, folder: Path) -> Iterator[Site]:
+    """A demo system ending yesterday, its users, and `homeflow serve` in front of it."""
+    # The demo runs to the end of its last day: ending yesterday, nothing in it lies in the
+    # future, so what a user records now is the latest word.
+    yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
+    with demo_database(kind, folder, "--days", "10", "--end", yesterday, "--seed", "5") as url:
+        for email, (org, role) in USERS.items():
+            added = homeflow(
+                url, "user", "add", email, "--org", org, "--role", role, "--password-stdin",
+                stdin=PASSWORD + "\n",
+            )  # fmt: skip
+            assert added.returncode == 0, added.stderr
+        models = folder / "models"
+        (models / "scenarios").mkdir(parents=True)
+        first = (local_date(datetime.now(UTC)) - timedelta(days=10)).isoformat()
+        made = homeflow(url, "calibrate", "--from", first, "--to", yesterday, "--out", str(models / "demo.toml"))  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        (models / "scenarios" / "demand.toml").write_text(
+            (EXAMPLES / "demand-plus-8.toml").read_text()
+        )
+        (models / "scenarios" / "broken.toml").write_text('name = "Broken"\ndemand = "lots"\n')
+        server = ServerProcess(url, env={"HOMEFLOW_MODELS": str(models)})
+        try:
+            yield Site(url, server.base)
+        finally:
+            server.stop()
+
+
+def signed_in(site: Site, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=site.base, timeout=30)
+    answer = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def every_page(client: httpx.Client, path: str) -> list[str]:
+    """A list's first page and every page after it, following its Next links."""
+    pages = [client.get(path).text]
+    while found := re.search(r'href="([^"]+)" rel="next"', pages[-1]):
+        pages.append(client.get(found.group(1).replace("&amp;", "&")).text)
+    return pages
+
+
+def rows_of(site: Site, query: object) -> list[object]:
+    engine = create_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(query))  # type: ignore[call-overload]
+    finally:
+        engine.dispose()
+
+
+def rx1_ward_with_patients(site: Site) -> str:
+    s = t.spells
+    found = rows_of(
+        site,
+        select(s.c.ward_code, func.count())
+        .where(s.c.status == "admitted", s.c.ward_code.like("RX101-M%"))
+        .group_by(s.c.ward_code)
+        .order_by(func.count().desc()),
+    )
+    return str(found[0][0])  # type: ignore[index]
