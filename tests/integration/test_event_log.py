@@ -367,3 +367,35 @@ def test_instants_are_stored_as_naive_utc_and_read_back_as_the_same_instant(
     assert stored is not None and stored.tzinfo is None
     assert stored == instant.astimezone(UTC).replace(tzinfo=None)
     assert from_db_time(stored) == instant.astimezone(UTC)
+
+
+def test_a_late_transfer_in_a_spell_with_a_cancelled_transfer_changes_earlier_days(
+    engine: Engine,
+) -> None:
+    """A cancellation undoes the latest transfer before it: a transfer arriving late, between
+    an earlier transfer and the cancellation, becomes the one undone, so the earlier transfer
+    stands again and the census changes on days before the late transfer's own (found by the
+    catch-up property test)."""
+    events = [
+        _ev("a", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01")),
+        _ev("t1", _at(1, 14), ev.Transferred("W-B", "02")),
+        _ev("late", _at(3, 9), ev.Transferred("W-A", "03")),
+        _ev("c", _at(3, 20), ev.TransferCancelled()),
+    ]
+    start_census(engine)
+    EventLog(engine).append(events)
+    expected = projections(engine)
+    empty_all(engine)
+    start_census(engine)
+    EventLog(engine).append([e for e in events if e.key != "late"])
+    with engine.begin() as conn:
+        lock_writers(conn)
+        append_in(conn, [e for e in events if e.key == "late"], SpellCache(), project=False)
+        catch_up(conn)
+    assert projections(engine) == expected
+    with engine.connect() as conn:
+        wards = {
+            r.day: r.ward_code
+            for r in conn.execute(select(t.daily_census).where(t.daily_census.c.occupied == 1))
+        }
+    assert wards[date(2026, 4, 1)] == "W-B" and wards[date(2026, 4, 2)] == "W-B"

@@ -283,7 +283,12 @@ def catch_up(conn: Connection, cache: SpellCache | None = None) -> None:
         unprojected = [event for seq, event in stored.events if seq > mark]
         recent.update((event.key, event) for event in unprojected)
         delta.update(
-            proj.census_delta(old, stored.state, through, earliest_census_day(unprojected))
+            proj.census_delta(
+                old,
+                stored.state,
+                through,
+                earliest_census_day(unprojected, [event for _, event in stored.events]),
+            )
         )
     write_spells(conn, states, previous)
     proj.apply_census_delta(conn, delta)
@@ -312,8 +317,18 @@ _MERGES_AFTER = select(t.events).where(
 _REACH_BACK = (ev.Admitted, ev.AdmissionCancelled, ev.TransferCancelled, ev.DischargeCancelled)
 
 
-def earliest_census_day(incoming: Sequence[ev.Event]) -> date | None:
-    """The first day whose census these events can change; None: any day of the spell."""
+_CANCELLATIONS = (ev.AdmissionCancelled, ev.TransferCancelled, ev.DischargeCancelled)
+
+
+def earliest_census_day(
+    incoming: Sequence[ev.Event], spell_events: Sequence[ev.Event] = ()
+) -> date | None:
+    """The first day whose census these events can change; None: any day of the spell.
+
+    A cancellation undoes the latest transfer or discharge before it, so in a spell that has
+    one, a transfer arriving late can change which one it undoes, and days before its own."""
+    if any(isinstance(event.payload, _CANCELLATIONS) for event in spell_events):
+        return None
     days = []
     for event in incoming:
         payload = event.payload

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, or_, select
 
 from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, KpiData, Place
-from homeflow.domain.clock import local_date, start_of_day
+from homeflow.domain.clock import start_of_day
 from homeflow.domain.flow import CENSUS_MEASURES, WardDay
 from homeflow.domain.spell import SpellState, SpellStatus
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
-from homeflow.store.codec import from_db_time, to_db_time
+from homeflow.store.codec import from_db_time, stored_local_date, to_db_time
 from homeflow.store.eventlog import catch_up, lock_writers
 
 CENSUS_COLUMNS = ("org_code", "site_code", "ward_code", "beds", *CENSUS_MEASURES)
@@ -202,7 +202,7 @@ def _chc_cases(conn: Connection, first: date, last: date) -> list[ChcCase]:
     return [
         ChcCase(
             r.ward_code,
-            local_date(_instant(r.chc_checklist_at)) if r.chc_checklist == "positive" else None,
+            stored_local_date(r.chc_checklist_at) if r.chc_checklist == "positive" else None,
             r.chc_assessment_date,
             r.chc_assessment_setting == "acute",
             r.chc_decision_date,
