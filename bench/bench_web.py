@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import random
+import re
 import statistics
 import sys
 import threading
@@ -103,12 +104,25 @@ def main() -> None:
         def connect_as(email: str) -> tuple[http.client.HTTPConnection, str]:
             """A keep-alive connection signed in as `email`, and its session cookie."""
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            form = urllib.parse.urlencode({"email": email, "password": PASSWORD})
+            connection.request("GET", "/")
+            page = connection.getresponse()
+            pre_session = page.getheader("set-cookie", "").split(";")[0]
+            found = re.search(r'name="pre_session" value="([^"]+)"', page.read().decode())
+            form = urllib.parse.urlencode(
+                {
+                    "email": email,
+                    "password": PASSWORD,
+                    "pre_session": found.group(1) if found else "",
+                }
+            )
             connection.request(
                 "POST",
                 "/sign-in",
                 body=form,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": pre_session,
+                },
             )
             answer = connection.getresponse()
             answer.read()
@@ -152,7 +166,15 @@ def main() -> None:
 
         # Warm the server (templates compiled, first queries planned) before measuring.
         warm = httpx.Client(base_url=base, timeout=60)
-        warm.post("/sign-in", data={"email": people[0][0], "password": PASSWORD})
+        found = re.search(r'name="pre_session" value="([^"]+)"', warm.get("/").text)
+        warm.post(
+            "/sign-in",
+            data={
+                "email": people[0][0],
+                "password": PASSWORD,
+                "pre_session": found.group(1) if found else "",
+            },
+        )
         for _ in range(4):  # each worker process, more than once
             for page in ("/overview", f"/wards/{wards[people[0][1]][0]}", "/daily-call"):
                 warm.get(page)

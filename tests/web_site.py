@@ -65,9 +65,18 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
             server.stop()
 
 
+def sign_in_form(client: httpx.Client) -> dict[str, str]:
+    """The sign-in page's hidden field (its pre-session token), the cookie now in `client`."""
+    page = client.get("/")
+    found = re.search(r'name="pre_session" value="([^"]+)"', page.text)
+    assert found, "no pre-session token on the sign-in page"
+    return {"pre_session": found.group(1)}
+
+
 def signed_in(site: Site, email: str) -> httpx.Client:
     client = httpx.Client(base_url=site.base, timeout=30)
-    answer = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    form = {"email": email, "password": PASSWORD, **sign_in_form(client)}
+    answer = client.post("/sign-in", data=form)
     assert answer.status_code == 303, answer.text
     return client
 

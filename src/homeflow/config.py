@@ -69,6 +69,33 @@ def _thresholds(section: dict[str, Any], name: str, default: Thresholds) -> Thre
         raise InvalidInput(f"pressure.{name}", error.reason) from None
 
 
+def base_url(path: str | None = None) -> str:
+    """The address people and systems reach homeflow at, for the links the FHIR API returns
+    (never the Host header a caller sent): HOMEFLOW_BASE_URL, else `[web] base_url` in the
+    settings file, else http://127.0.0.1:8000."""
+    url = os.environ.get("HOMEFLOW_BASE_URL") or settings(path).get("web", {}).get(
+        "base_url", "http://127.0.0.1:8000"
+    )
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidInput("web.base_url", "must be an http:// or https:// address")
+    return url.rstrip("/")
+
+
+def fhir_requests_per_minute(path: str | None = None) -> int:
+    """How many FHIR calls one token may make a minute: HOMEFLOW_FHIR_REQUESTS_PER_MINUTE, else
+    `[fhir] requests_per_minute`, else 600 (ten a second: a busy trust's feed, not a scraper)."""
+    value = os.environ.get("HOMEFLOW_FHIR_REQUESTS_PER_MINUTE") or settings(path).get(
+        "fhir", {}
+    ).get("requests_per_minute", 600)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("fhir.requests_per_minute", "must be a whole number") from None
+    if number < 1:
+        raise InvalidInput("fhir.requests_per_minute", "must be at least 1")
+    return number
+
+
 def models_folder(path: str | None = None) -> Path:
     """Where the web app finds model files (`*.toml`) and scenarios (`scenarios/*.toml`):
     HOMEFLOW_MODELS, else `[simulation] models` in the settings file, else var/models."""

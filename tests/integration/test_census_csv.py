@@ -45,9 +45,9 @@ def test_a_census_admits_the_new_discharges_the_missing_and_updates_the_rest(
     first = receive_census(registry, MONDAY, date(2026, 3, 30))
     assert len(first["admitted"]) == 3 and first["discharged"] == [] and first["updated"] == []
     second = receive_census(registry, TUESDAY, date(2026, 3, 31))
-    assert second["admitted"] == ["csv:RY101:MB003:2026-03-30"]
-    assert second["discharged"] == ["csv:RY101:MB002:2026-03-25"]
-    assert second["updated"] == ["csv:RY101:MB001:2026-03-20"]
+    assert second["admitted"] == ["RY1:csv:RY101:MB003:2026-03-30"]
+    assert second["discharged"] == ["RY1:csv:RY101:MB002:2026-03-25"]
+    assert second["updated"] == ["RY1:csv:RY101:MB001:2026-03-20"]
     monday = ward(registry, date(2026, 3, 29), "RY101-C1")
     assert monday["occupied"] == 2 and monday["nctr"] == 1  # MB002 ready since the 29th
     c1 = ward(registry, date(2026, 3, 30), "RY101-C1")
@@ -56,7 +56,7 @@ def test_a_census_admits_the_new_discharges_the_missing_and_updates_the_rest(
     )  # MB001 ready on the 30th
     with registry.connect() as conn:
         row = conn.execute(
-            select(t.spells).where(t.spells.c.spell_key == "csv:RY101:MB001:2026-03-20")
+            select(t.spells).where(t.spells.c.spell_key == "RY1:csv:RY101:MB001:2026-03-20")
         ).one()
     assert (
         row.delay_reason == "CAP05"

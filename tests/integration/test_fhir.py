@@ -109,12 +109,16 @@ def test_create_update_read_and_search_an_encounter(server: tuple[str, str, str]
         bundle = httpx.get(f"{base}/fhir/Encounter", params=query, headers=headers(token)).json()
         assert bundle["resourceType"] == "Bundle" and bundle["type"] == "searchset"
         assert bundle["total"] == total, query
-    census = httpx.get(f"{base}/api/census", params={"date": "2026-03-31"}).json()
+    census = httpx.get(
+        f"{base}/api/census", params={"date": "2026-03-31"}, headers=headers(token)
+    ).json()
     ward = next(r for r in census if r["ward_code"] == "RX101-M03")
     assert ward["occupied"] == 1
     discharge_day = next(
         r
-        for r in httpx.get(f"{base}/api/census", params={"date": "2026-04-02"}).json()
+        for r in httpx.get(
+            f"{base}/api/census", params={"date": "2026-04-02"}, headers=headers(token)
+        ).json()
         if r["ward_code"] == "RX101-M03"
     )
     assert discharge_day["discharges"] == 1 and discharge_day["discharges_before_noon"] == 1

@@ -23,6 +23,7 @@ from tests.web_site import (
     rows_of,
     rx1_ward_with_patients,
     served_demo,
+    sign_in_form,
     signed_in,
 )
 
@@ -48,22 +49,28 @@ def test_every_page_needs_sign_in_and_the_cookie_is_locked_down(site: Site) -> N
     policy = home.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert home.headers["x-frame-options"] == "DENY"
-    signed = anonymous.post("/sign-in", data={"email": "nurse@rx1.test", "password": PASSWORD})
+    token = sign_in_form(anonymous)
+    wrong = anonymous.post(
+        "/sign-in", data={"email": "nurse@rx1.test", "password": "nope", **token}
+    )
+    assert wrong.status_code == 401 and "not right" in wrong.text
+    signed = anonymous.post(
+        "/sign-in",
+        data={"email": "nurse@rx1.test", "password": PASSWORD, **sign_in_form(anonymous)},
+    )
     cookie = signed.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
-    wrong = anonymous.post("/sign-in", data={"email": "nurse@rx1.test", "password": "nope"})
-    assert wrong.status_code == 401 and "not right" in wrong.text
 
 
 def test_repeated_failed_sign_ins_are_throttled(site: Site) -> None:
     client = httpx.Client(base_url=site.base, timeout=30)
+    token = sign_in_form(client)
     for _ in range(5):
-        assert (
-            client.post("/sign-in", data={"email": "analyst@qde.test", "password": "x"}).status_code
-            == 401
-        )
-    # Even the right password is refused while the account is throttled.
-    refused = client.post("/sign-in", data={"email": "analyst@qde.test", "password": PASSWORD})
+        wrong = {"email": "analyst@qde.test", "password": "x", **token}
+        assert client.post("/sign-in", data=wrong).status_code == 401
+    # Even the right password is refused while the account is throttled from this client.
+    right = {"email": "analyst@qde.test", "password": PASSWORD, **token}
+    refused = client.post("/sign-in", data=right)
     assert refused.status_code == 429 and "Try again" in refused.text
 
 

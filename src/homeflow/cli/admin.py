@@ -13,9 +13,11 @@ import typer
 
 from homeflow.cli.app import app
 from homeflow.cli.output import (
+    OutputFormat,
     console,
     date_option,
     fail,
+    print_rows,
     progress_bar,
     say,
 )
@@ -120,6 +122,7 @@ class TokenScope(StrEnum):
 def token_create(
     org: Annotated[str, typer.Option(help="The organisation (ODS code) the token acts for.")],
     scope: Annotated[TokenScope, typer.Option(help="What the token may call.")] = TokenScope.FHIR,
+    days: Annotated[int, typer.Option(help="Days until it expires (1 to 366).")] = 90,
 ) -> None:
     """Print a new bearer token (shown once; only its hash is stored)."""
     from homeflow.store.api_tokens import create_token
@@ -127,9 +130,48 @@ def token_create(
     engine = db.connect()
     db.migrate(engine)
     try:
-        print(create_token(engine, org, scope.value))
+        print(create_token(engine, org, scope.value, days))
     except InvalidInput as problem:
         fail(f"--{problem.field}: {problem.reason}")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every token: its id, organisation, scope, and when it was made, expires, was revoked."""
+    from homeflow.store.api_tokens import list_tokens
+
+    engine = db.connect()
+    db.migrate(engine)
+    rows = [
+        {
+            "id": i.token_id,
+            "org": i.org_code,
+            "scope": i.scope,
+            "created": i.created_at.isoformat(timespec="minutes"),
+            "expires": i.expires_at.isoformat(timespec="minutes"),
+            "revoked": i.revoked_at.isoformat(timespec="minutes") if i.revoked_at else "",
+        }
+        for i in list_tokens(engine)
+    ]
+    print_rows(
+        rows, ("id", "org", "scope", "created", "expires", "revoked"), OutputFormat.TABLE, "Tokens"
+    )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id, as `token list` shows it.")],
+) -> None:
+    """Revoke a token at once: every call with it is refused from now on."""
+    from homeflow.store.api_tokens import revoke_token
+
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        revoke_token(engine, token_id)
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+    say(f"token {token_id} revoked")
 
 
 user_app = typer.Typer(help="People who sign in to the web app.")
@@ -204,9 +246,15 @@ def serve(
         int, typer.Option(min=1, help="Server processes (one per core suits a busy system).")
     ] = 1,
 ) -> None:
-    """Serve the web app."""
+    """Serve the web app. Behind a reverse proxy, name it in HOMEFLOW_TRUSTED_PROXIES (its
+    addresses, comma separated): only then is X-Forwarded-For believed."""
+    import os
+
     import uvicorn
 
+    from homeflow.web.logs import log_config
+
+    proxies = os.environ.get("HOMEFLOW_TRUSTED_PROXIES", "").strip()
     uvicorn.run(
         "homeflow.web.app:app_from_environment",
         factory=True,
@@ -214,4 +262,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        log_config=log_config(),
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )

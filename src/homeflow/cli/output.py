@@ -21,6 +21,7 @@ from rich.text import Text
 
 from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
+from homeflow.reports.cells import safe_row, spreadsheet_safe
 
 # Messages to people on standard error; tables on standard output.
 # One line a message however long (scripts grep for `error:`), no emoji codes either.
@@ -67,7 +68,7 @@ def print_rows(
     if output_format is OutputFormat.CSV:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(columns))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     elif output_format is OutputFormat.JSON:
         json.dump(list(rows), sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -103,7 +104,7 @@ def write_table(
             with out.open("w", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow(columns)
-                writer.writerows(["" if v is None else v for v in row] for row in rows)
+                writer.writerows(safe_row("" if v is None else v for v in row) for row in rows)
             return
         from openpyxl import Workbook
 
@@ -111,7 +112,7 @@ def write_table(
         sheet = book.create_sheet(out.stem[:31] or "homeflow")
         sheet.append(list(columns))
         for row in rows:
-            sheet.append(list(row))
+            sheet.append(safe_row(row))
         book.save(out)
     except OSError as error:
         fail(f"--out: cannot write {out}: {error.strerror}")

@@ -34,7 +34,7 @@ from homeflow.demo.people import (
 )
 from homeflow.domain import codes
 from homeflow.domain import events as ev
-from homeflow.domain.organisations import WardType, nhs_number_check_digit
+from homeflow.domain.organisations import WardType, nhs_number_check_digit, spell_key
 
 WARM_UP_DAYS = 90
 
@@ -48,6 +48,7 @@ class DemoSystem(Agenda):
         self.patients: list[Patient] = []
         self.free: dict[str, list[str]] = {}
         self.wards = {w.code: w for w in system.WARDS}
+        self.org_of_site = {s.code: s.org_code for s in system.SITES}
         for w in system.WARDS:
             self.free[w.code] = list(reversed(w.bed_labels()))
         self.reasons = codes.nctr_delay_reasons()
@@ -95,7 +96,8 @@ class DemoSystem(Agenda):
     def new_patient(self, site: str, kind: str, age: int) -> Patient:
         self.next_id += 1
         n = self.next_id
-        p = Patient(f"V{n:08d}", f"DEMO{n:07d}", site, kind, age)
+        visit = spell_key(self.org_of_site[site], f"V{n:08d}")
+        p = Patient(visit, f"DEMO{n:07d}", site, kind, age)
         self.patients.append(p)
         return p
 

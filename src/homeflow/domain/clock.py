@@ -40,9 +40,22 @@ def midnight_after(day: date) -> datetime:
     return start_of_day(day + timedelta(days=1))
 
 
+# Days homeflow accepts from outside: enough for birth dates and plans, and far enough from
+# date.min and date.max that arithmetic on them never overflows.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def check_day(field: str, day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(field, f"{day.isoformat()} is not between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
 def parse_date(field: str, value: str) -> date:
     """A day written YYYY-MM-DD, or an error naming the field: every input path reads days so."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return check_day(field, day)

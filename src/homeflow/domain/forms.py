@@ -1,6 +1,6 @@
 """The forms people change a spell with, each defined once: how a posted form becomes the event
 it records, what the form shows (which a conflicting change would alter), and the pages that
-show it. Adding a form means adding one entry to FORMS."""
+show it. Adding a form means adding one entry to FORMS; who may record it is `writes.refusal`."""
 
 from __future__ import annotations
 
@@ -21,8 +21,16 @@ E = TypeVar("E", bound=StrEnum)
 Fields = Mapping[str, str]
 
 
+# Longer than any clinical criteria or action anyone types: a limit so that one form cannot
+# fill every whiteboard that shows it.
+MAX_TEXT_CHARS = 2000
+
+
 def _text(form: Fields, name: str) -> str:
-    return (form.get(name) or "").strip()
+    value = (form.get(name) or "").strip()
+    if len(value) > MAX_TEXT_CHARS:
+        raise InvalidInput(name, f"is {len(value):,} characters; at most {MAX_TEXT_CHARS:,}")
+    return value
 
 
 def _required(form: Fields, name: str) -> str:
@@ -169,8 +177,6 @@ class Form:
     # The value the form showed, read from the spell: a save is refused if it now differs.
     reads: Callable[[SpellState, Fields], str]
     shown_on: frozenset[str] = field(default_factory=lambda: frozenset({SPELL_PAGE}))
-    # Recorded by the discharge team across organisations, not only the treating trust.
-    system_wide: bool = False
 
 
 def _forms(*forms: Form) -> dict[str, Form]:
@@ -226,7 +232,6 @@ FORMS: dict[str, Form] = _forms(
             (action_seen(a) for a in s.actions if a.action_id == f.get("action_id")), ""
         ),
         frozenset({DAILY_CALL, SPELL_PAGE}),
-        system_wide=True,
     ),
     Form(
         "stranded-review",

@@ -74,6 +74,40 @@ class Ward:
         return tuple(f"{n:02d}" for n in range(1, self.beds + 1))
 
 
+# A spell key is the issuing organisation's code and the visit number it gave, "RX1:V0001":
+# two trusts' patient administration systems may hand out the same visit numbers. Keys and
+# every identifier that reaches an address are checked here: no slash, no "..", nothing that
+# is not printable, and short enough to store (the spell key column holds 60 characters).
+SPELL_KEY_SEPARATOR = ":"
+MAX_VISIT_NUMBER = 48
+SPELL_KEY_LENGTH = 60
+
+
+def check_identifier(field: str, value: str, longest: int = MAX_VISIT_NUMBER) -> str:
+    """An identifier from outside that will name a record and appear in an address."""
+    if not value or not value.strip():
+        raise InvalidInput(field, "is required")
+    if len(value) > longest:
+        raise InvalidInput(field, f"is {len(value)} characters; at most {longest}")
+    if "/" in value or "\\" in value or ".." in value or "?" in value or "#" in value:
+        raise InvalidInput(field, f"{value!r} has a character not allowed in an identifier")
+    if not all(ch.isprintable() and not ch.isspace() for ch in value):
+        raise InvalidInput(field, f"{value!r} has a space or a control character")
+    return value
+
+
+def spell_key(org_code: str, visit_number: str, field: str = "visit_number") -> str:
+    """The key of the spell an organisation issued this visit number for."""
+    check_ods_code("org_code", org_code)
+    return f"{org_code}{SPELL_KEY_SEPARATOR}{check_identifier(field, visit_number)}"
+
+
+def issuer_of(key: str) -> str | None:
+    """The organisation that issued a spell key, or None for a key without one."""
+    org, separator, _visit = key.partition(SPELL_KEY_SEPARATOR)
+    return org if separator else None
+
+
 def nhs_number_check_digit(first_nine: str) -> int | None:
     """The modulus-11 check digit of an NHS number, or None when no valid one exists."""
     total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))

@@ -18,7 +18,12 @@ from homeflow.domain import codes
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE, parse_date
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import normalise_nhs_number, patient_key
+from homeflow.domain.organisations import (
+    check_identifier,
+    normalise_nhs_number,
+    patient_key,
+    spell_key,
+)
 
 REQUIRED = (
     "ward",
@@ -36,6 +41,7 @@ REQUIRED = (
 @dataclass(frozen=True, slots=True)
 class CensusLine:
     line: int
+    org: str
     site: str
     ward: str
     bed: str | None
@@ -50,9 +56,8 @@ class CensusLine:
     given_name: str
     birth_date: date | None
 
-    @property
-    def spell_key(self) -> str:
-        return f"csv:{self.site}:{self.local_id}:{self.admitted.isoformat()}"
+    # The stay's key: the trust of its site, then the site, hospital number and day.
+    spell_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +82,9 @@ class CensusProblems(InvalidInput):
         self.problems = problems
 
 
-def read_census(text: str, site_of_ward: dict[str, str]) -> list[CensusLine]:
+def read_census(
+    text: str, site_of_ward: dict[str, str], org_of_ward: dict[str, str]
+) -> list[CensusLine]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
@@ -87,7 +94,7 @@ def read_census(text: str, site_of_ward: dict[str, str]) -> list[CensusLine]:
     seen: set[tuple[str, str]] = set()
     for number, row in enumerate(reader, start=2):
         try:
-            line = _line(number, row, site_of_ward)
+            line = _line(number, row, site_of_ward, org_of_ward)
         except InvalidInput as problem:
             problems.append(f"line {number}, {problem.field}: {problem.reason}")
             continue
@@ -100,13 +107,14 @@ def read_census(text: str, site_of_ward: dict[str, str]) -> list[CensusLine]:
     return lines
 
 
-def _line(number: int, row: dict[str, str], site_of_ward: dict[str, str]) -> CensusLine:
+def _line(
+    number: int, row: dict[str, str], site_of_ward: dict[str, str], org_of_ward: dict[str, str]
+) -> CensusLine:
     cell = {k: (v or "").strip() for k, v in row.items() if k}
     ward = cell["ward"]
     if ward not in site_of_ward:
         raise InvalidInput("ward", f"{ward!r} is not a ward in the registry")
-    if not cell["local_id"]:
-        raise InvalidInput("local_id", "is required")
+    check_identifier("local_id", cell["local_id"])
     delay = None
     if cell["delay_reason"]:
         reason = cell["delay_reason"]
@@ -127,14 +135,17 @@ def _line(number: int, row: dict[str, str], site_of_ward: dict[str, str]) -> Cen
     ready = _date("discharge_ready_date", cell["discharge_ready_date"])
     if delay and not ready:
         raise InvalidInput("delay_reason", "a delay reason needs a discharge ready date")
-    return CensusLine(
+    admitted = _required_date("admitted", cell["admitted"])
+    visit = f"csv:{site_of_ward[ward]}:{cell['local_id']}:{admitted.isoformat()}"
+    line = CensusLine(
         line=number,
+        org=org_of_ward[ward],
         site=site_of_ward[ward],
         ward=ward,
         bed=cell["bed"] or None,
         local_id=cell["local_id"],
         nhs_number=normalise_nhs_number(cell["nhs_number"]) if cell["nhs_number"] else None,
-        admitted=_required_date("admitted", cell["admitted"]),
+        admitted=admitted,
         edd=_date("edd", cell["edd"]),
         discharge_ready_date=ready,
         delay=delay,
@@ -142,7 +153,9 @@ def _line(number: int, row: dict[str, str], site_of_ward: dict[str, str]) -> Cen
         family_name=cell.get("family_name", ""),
         given_name=cell.get("given_name", ""),
         birth_date=_date("birth_date", cell.get("birth_date", "")),
+        spell_key=spell_key(org_of_ward[ward], visit, "local_id"),
     )
+    return line
 
 
 def _date(column: str, text: str) -> date | None:

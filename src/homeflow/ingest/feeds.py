@@ -29,7 +29,7 @@ from homeflow.store.feed_messages import (
     record_outcome,
     unsettled_hl7,
 )
-from homeflow.store.registry import site_and_ward_codes, ward_places
+from homeflow.store.registry import sites_and_wards, ward_places
 
 __all__ = ["APPLIED", "DUPLICATE", "HELD", "REJECTED"]
 
@@ -58,8 +58,8 @@ class Interpreted:
 
 
 def registry_mapping(conn: Connection, mapping: FeedMapping) -> FeedMapping:
-    sites, wards = site_and_ward_codes(conn)
-    return mapping.with_registry(sites, wards)
+    org_of_site, wards = sites_and_wards(conn)
+    return mapping.with_registry(org_of_site, wards)
 
 
 def interpret_hl7(raw: str, mapping: FeedMapping, received_at: datetime) -> Interpreted:
@@ -239,8 +239,8 @@ def receive_census(
     received_at = datetime.now(UTC)
     with engine.begin() as conn:
         lock_writers(conn)
-        site_of_ward, _org_of_ward = ward_places(conn)
-        lines = read_census(text, site_of_ward)
+        site_of_ward, org_of_ward = ward_places(conn)
+        lines = read_census(text, site_of_ward, org_of_ward)
         rows = open_census_spells(conn, sorted({line.site for line in lines}))
         stored = {
             r.spell_key: StoredSpell(

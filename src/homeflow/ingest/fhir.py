@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import patient_key
+from homeflow.domain.organisations import patient_key, spell_key
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ADMISSION_METHOD_URL = (
@@ -57,11 +57,13 @@ def read_encounter(body: Any) -> Encounter:
         raise InvalidInput(f"Encounter.{where}" if where else "Encounter", first["msg"]) from None
 
 
-def spell_key_of(encounter: Encounter, resource_id: str) -> str:
+def spell_key_of(encounter: Encounter, resource_id: str, org_code: str) -> str:
+    """The spell's key: the caller's organisation and the Encounter's identifier (its visit
+    number), or its id when it has none; a token of one trust never names another's spell."""
     for identifier in encounter.identifier or []:
         if identifier.value:
-            return str(identifier.value)
-    return f"fhir-{resource_id}"
+            return spell_key(org_code, str(identifier.value), "Encounter.identifier.value")
+    return spell_key(org_code, f"fhir-{resource_id}", "Encounter.id")
 
 
 def patient_id_of(encounter: Encounter) -> str:
@@ -187,15 +189,16 @@ def encounter_events(
     source: str,
     received_at: datetime,
     raw: str,
+    org_code: str,
 ) -> list[ev.Event]:
     """The facts an Encounter version states, as events with stable keys."""
-    spell_key = spell_key_of(encounter, resource_id)
+    key = spell_key_of(encounter, resource_id, org_code)
     status = encounter.status
     stays = _ward_stays(encounter, site_of_ward)
 
     def event(kind: str, at: datetime, payload: ev.Payload) -> ev.Event:
         return ev.Event(
-            f"fhir:{resource_id}:{kind}", source, at, received_at, spell_key, payload, raw=raw
+            f"fhir:{resource_id}:{kind}", source, at, received_at, key, payload, raw=raw
         )
 
     if status == "planned":

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import patient_key
+from homeflow.domain.organisations import check_identifier, patient_key
 from homeflow.ingest.feeds import APPLIED, REJECTED, Interpreted, Outcome, apply_interpreted
 from homeflow.ingest.fhir import (
     encounter_events,
@@ -62,7 +62,9 @@ def save_encounter(
             existing = _find_by_identifier(conn, caller, if_none_exist)
             if existing is not None:
                 return 200, json.loads(existing.body)
-        new_id = resource_id or uuid.uuid4().hex
+        new_id = (
+            check_identifier("Encounter.id", resource_id, 64) if resource_id else uuid.uuid4().hex
+        )
         site_of_ward, org_of_ward = ward_places(conn)
         orgs = {
             org_of_ward.get(ward_code_of(loc, i)) for i, loc in enumerate(encounter.location or [])
@@ -77,7 +79,7 @@ def save_encounter(
         document["id"] = new_id
         document["meta"] = {"versionId": str(version), "lastUpdated": now.isoformat()}
         raw = json.dumps(document, separators=(",", ":"))
-        facts = encounter_events(encounter, new_id, site_of_ward, SOURCE, now, raw)
+        facts = encounter_events(encounter, new_id, site_of_ward, SOURCE, now, raw, caller.org_code)
         items = [
             Interpreted(raw, e, Outcome(APPLIED, new_id, event_key=e.key), "Encounter")
             for e in facts
@@ -90,7 +92,7 @@ def save_encounter(
         row = {
             "version": version,
             "org_code": caller.org_code,
-            "spell_key": spell_key_of(encounter, new_id),
+            "spell_key": spell_key_of(encounter, new_id, caller.org_code),
             "patient_id": patient_id_of(encounter),
             "identifier": _identifier_text(encounter),
             "status": encounter.status,

@@ -5,6 +5,7 @@ A TOML file (docs/feeds.md):
     [feed]
     source = "pas-riverside"   # names the feed on the feeds page
     strict = false             # true: an unmapped ward is answered AE
+    organisation = "RX1"       # the trust whose system sends it: its visit numbers, its wards
 
     [sites]                    # MSH-4 or PV1-3.4 -> homeflow site code
     RGH = "RX101"
@@ -25,13 +26,14 @@ no mapping file at all.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from homeflow.domain import codes
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.organisations import check_ods_code
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class FeedMapping:
     discharge_pathways: dict[str, str] = field(default_factory=dict)
     known_sites: Collection[str] = ()
     known_wards: Collection[str] = ()
+    # The trust whose patient administration system sends this feed. Unset, each message's
+    # issuer is the assigning authority of PV1-19, else the trust of the site it names.
+    organisation: str | None = None
+    org_of_site: Mapping[str, str] = field(default_factory=dict)
 
     def site(self, sent: str) -> str:
         return self.sites.get(sent, sent)
@@ -55,16 +61,12 @@ class FeedMapping:
                 return self.wards[key]
         return ward_sent if ward_sent in self.known_wards else None
 
-    def with_registry(self, sites: Collection[str], wards: Collection[str]) -> FeedMapping:
-        return FeedMapping(
-            self.source,
-            self.strict,
-            self.sites,
-            self.wards,
-            self.discharge_destinations,
-            self.discharge_pathways,
-            frozenset(sites),
-            frozenset(wards),
+    def with_registry(self, org_of_site: Mapping[str, str], wards: Collection[str]) -> FeedMapping:
+        return replace(
+            self,
+            known_sites=frozenset(org_of_site),
+            known_wards=frozenset(wards),
+            org_of_site=dict(org_of_site),
         )
 
 
@@ -93,7 +95,11 @@ def mapping_from_dict(data: dict[str, Any]) -> FeedMapping:
     strict = feed.get("strict", False)
     if not isinstance(strict, bool):
         raise InvalidInput("feed.strict", "must be true or false")
+    organisation = feed.get("organisation")
+    if organisation is not None:
+        check_ods_code("feed.organisation", str(organisation))
     return FeedMapping(
+        organisation=organisation,
         source=str(feed.get("source", "hl7")),
         strict=strict,
         sites=tables["sites"],

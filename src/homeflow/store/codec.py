@@ -9,6 +9,7 @@ from typing import Any
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date, require_aware
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.organisations import SPELL_KEY_LENGTH, check_identifier
 from homeflow.domain.payloads import payload_from_dict, payload_to_dict
 
 # Instants move between aware and naive UTC by arithmetic on these two epochs: subtracting an
@@ -70,6 +71,12 @@ def event_from_row(row: Any) -> ev.Event:
     )
 
 
+def _spell_key(value: Any) -> str | None:
+    if value is None:
+        return None
+    return check_identifier("spell_key", str(value), SPELL_KEY_LENGTH)
+
+
 def event_from_record(record: dict[str, Any], received_at: datetime) -> ev.Event:
     """An event from a plain record (JSON lines, forms): every problem names its field."""
     if not isinstance(record, dict):
@@ -87,7 +94,7 @@ def event_from_record(record: dict[str, Any], received_at: datetime) -> ev.Event
         source=str(record["source"]),
         occurred_at=occurred,
         received_at=received_at,
-        spell_key=record.get("spell_key"),
+        spell_key=_spell_key(record.get("spell_key")),
         payload=payload_from_dict(str(record["type"]), record.get("payload", {})),
         raw=record.get("raw"),
         recorded_by=record.get("recorded_by"),

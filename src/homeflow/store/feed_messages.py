@@ -208,7 +208,7 @@ def open_census_spells(conn: Connection, sites: Sequence[str]) -> list[Any]:
             select(s).where(
                 s.c.status == "admitted",
                 s.c.site_code.in_(list(sites)),
-                s.c.spell_key.like("csv:%"),
+                s.c.spell_key.like("%:csv:%"),
             )
         )
     )

@@ -49,7 +49,9 @@ def find_by_identifier(conn: Connection, org_code: str, identifier: str) -> Any:
     if "|" in identifier:
         query = query.where(e.c.identifier == identifier)
     else:
-        query = query.where(e.c.identifier.like(f"%|{identifier}"))
+        # Matched exactly: LIKE's own wildcards in the value are escaped, not obeyed.
+        escaped = identifier.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(e.c.identifier.like(f"%|{escaped}", escape="\\"))
     return conn.execute(query).first()
 
 

@@ -63,12 +63,13 @@ def require_organisation(conn: Connection, org_code: str, field: str = "org") ->
 
 
 # Built once: the listener reads the registry with every group of messages it commits.
-_SITE_CODES = select(t.sites.c.code)
+_SITE_ORGS = select(t.sites.c.code, t.sites.c.org_code)
 _WARD_CODES = select(t.wards.c.code)
 
 
-def site_and_ward_codes(conn: Connection) -> tuple[list[str], list[str]]:
-    return list(conn.execute(_SITE_CODES).scalars()), list(conn.execute(_WARD_CODES).scalars())
+def sites_and_wards(conn: Connection) -> tuple[dict[str, str], list[str]]:
+    """Each site's organisation, and every ward code."""
+    return dict(conn.execute(_SITE_ORGS).all()), list(conn.execute(_WARD_CODES).scalars())
 
 
 def ward_places(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:

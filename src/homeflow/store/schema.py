@@ -118,6 +118,8 @@ api_tokens = Table(
     Column("org_code", String(12), ForeignKey("organisations.code"), nullable=False),
     Column("scope", String(20), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
 )
 
 # ---- People who sign in, their sessions, and the audit trail -----------------------------

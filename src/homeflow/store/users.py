@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Connection, Engine, and_, delete, func, select
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
@@ -21,7 +21,9 @@ from homeflow.store.codec import to_db_time
 from homeflow.store.registry import require_organisation
 
 SESSION_LIFETIME = timedelta(hours=12)  # a long shift
-FAILURES_ALLOWED = 5  # per account
+# Counted per account *from one client*: a stranger guessing from elsewhere cannot lock a
+# nurse out of her own account; the per-client limit stops one client trying many accounts.
+FAILURES_ALLOWED = 5  # per account and client
 FAILURES_ALLOWED_PER_CLIENT = 30  # a ward's shared computer may serve many accounts
 FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
@@ -92,14 +94,14 @@ def add_user(engine: Engine, email: str, org_code: str, role: str, password: str
 
 def sign_in(engine: Engine, email: str, password: str, client: str) -> tuple[str, Session] | None:
     """A new session token for the right password; None for a wrong one. Refuses outright
-    after too many recent failures for this email or from this client."""
+    after too many recent failures for this email from this client, or from this client."""
     email = email.strip().lower()
     now = _now()
     with engine.begin() as conn:
         f = t.login_failures
         for who, limit in (
-            (f.c.email == email, FAILURES_ALLOWED),
-            (f.c.client == client, FAILURES_ALLOWED_PER_CLIENT),
+            (and_(f.c.email == email, f.c.client == client[:60]), FAILURES_ALLOWED),
+            (f.c.client == client[:60], FAILURES_ALLOWED_PER_CLIENT),
         ):
             count, first = conn.execute(
                 select(func.count(), func.min(f.c.at)).where(who, f.c.at > now - FAILURE_WINDOW)
@@ -152,3 +154,9 @@ def sign_out(engine: Engine, token: str) -> None:
 
 def csrf_matches(session: Session, offered: str | None) -> bool:
     return offered is not None and hmac.compare_digest(session.csrf_token, offered)
+
+
+def user_org(conn: Connection, email: str) -> str | None:
+    """The organisation a user belongs to, or None for someone no longer a user."""
+    found = conn.execute(select(t.users.c.org_code).where(t.users.c.email == email)).scalar()
+    return str(found) if found is not None else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import os
+import secrets
 from typing import Annotated, cast
 
 from fastapi import Depends, Request, Response
@@ -15,6 +17,9 @@ from homeflow.store.access import Viewer
 from homeflow.store.users import Session, csrf_matches, session_for
 
 SESSION_COOKIE = "homeflow_session"
+# Before sign-in: a random token in a cookie that the sign-in form must also post, so a page
+# on another site cannot sign a browser in to an account of its choosing (login CSRF).
+PRE_SESSION_COOKIE = "homeflow_pre_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -99,6 +104,27 @@ async def check_csrf(session: Session, request: Request) -> None:
         raise CsrfRefused()
 
 
+def pre_session_of(request: Request) -> str:
+    """The browser's pre-session token, a new one when it has none yet."""
+    return request.cookies.get(PRE_SESSION_COOKIE) or secrets.token_urlsafe(32)
+
+
+def set_pre_session_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        PRE_SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/",
+    )
+
+
+def pre_session_matches(request: Request, offered: str | None) -> bool:
+    expected = request.cookies.get(PRE_SESSION_COOKIE)
+    return bool(expected and offered and hmac.compare_digest(expected, offered))
+
+
 def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" or os.environ.get("HOMEFLOW_SECURE_COOKIES") == "1"
 
@@ -112,6 +138,35 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
         secure=secure_cookies(request),
         path="/",
     )
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class SameOriginWrites:
+    """Refuses a state-changing request a browser sent from another site (403), whatever the
+    cookies say: by Sec-Fetch-Site where the browser sends it, else by Origin. Requests with
+    neither (not a browser) go on to their own checks: the session's CSRF token, or the API's
+    bearer token."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
+            headers = dict(scope["headers"])
+            site = headers.get(b"sec-fetch-site", b"").decode("latin-1")
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            # An opaque origin ("null", a sandboxed frame) is not this site either.
+            cross = site not in ("", "same-origin", "none") or (
+                site == "" and origin != "" and origin.split("://", 1)[-1] != host
+            )
+            if cross:
+                response = Response("Cross-site request refused.", status_code=403)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

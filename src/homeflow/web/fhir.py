@@ -1,12 +1,17 @@
 """FHIR R4 Encounter endpoints. Errors are OperationOutcome resources with a 4xx status."""
 
-from typing import Annotated, Any
+import math
+import threading
+import time
+from collections import deque
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import Role
 from homeflow.ingest.fhir_api import (
     Forbidden,
     NotFound,
@@ -14,8 +19,10 @@ from homeflow.ingest.fhir_api import (
     save_encounter,
     search_encounters,
 )
+from homeflow.store import access
+from homeflow.store.access import Viewer
 from homeflow.store.api_tokens import Caller, caller_for
-from homeflow.web.auth import Database, engine_of
+from homeflow.web.auth import Database, client_of, engine_of
 
 FHIR_JSON = "application/fhir+json"
 
@@ -68,8 +75,29 @@ class FhirProblem(Exception):
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
 
 
+class TokenRateLimit:
+    """At most `per_minute` calls a token in any sixty seconds, in this server process."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.calls: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def wait_needed(self, token_id: str) -> float:
+        """0 if the call may go ahead (and it is counted), else seconds until one may."""
+        now = time.monotonic()
+        with self.lock:
+            calls = self.calls.setdefault(token_id, deque())
+            while calls and calls[0] <= now - 60:
+                calls.popleft()
+            if len(calls) >= self.per_minute:
+                return calls[0] + 60 - now
+            calls.append(now)
+            return 0.0
+
+
 def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
-    """The organisation a bearer token acts for."""
+    """The organisation a bearer token acts for, if the token is valid and within its rate."""
     engine = engine_of(request)
     if not authorization or not authorization.lower().startswith("bearer "):
         raise FhirProblem(
@@ -78,19 +106,38 @@ def caller(request: Request, authorization: Annotated[str | None, Header()] = No
     found = caller_for(engine, authorization[7:].strip())
     if found is None or found.scope != "fhir":
         raise FhirProblem(outcome(401, "login", "the bearer token is not valid for the FHIR API"))
+    wait = cast(TokenRateLimit, request.app.state.fhir_rate_limit).wait_needed(found.token_id)
+    if wait > 0:
+        busy = outcome(429, "throttled", "too many requests with this token: slow down")
+        busy.headers["Retry-After"] = str(math.ceil(wait))
+        raise FhirProblem(busy)
     return found
 
 
-def write(status_and_doc: tuple[int, dict[str, Any]], request: Request) -> JSONResponse:
+def _audit(request: Request, who: Caller, action: str, what: str, key: str | None = None) -> None:
+    """FHIR reads and writes of identifiable data, and refusals, as web views are."""
+    viewer = Viewer(f"token {who.token_id}", who.org_code, Role.ANALYST, client_of(request))
+    access.record(engine_of(request), viewer, action, what, key)
+
+
+def _base(request: Request) -> str:
+    return cast(str, request.app.state.base_url)
+
+
+def write(
+    status_and_doc: tuple[int, dict[str, Any]], request: Request, who: Caller
+) -> JSONResponse:
     status, document = status_and_doc
+    version = document["meta"]["versionId"]
+    _audit(request, who, "fhir-write", f"Encounter/{document['id']}")
     headers = {
-        "Location": f"{request.base_url}fhir/Encounter/{document['id']}/_history/{document['meta']['versionId']}",
-        "ETag": f'W/"{document["meta"]["versionId"]}"',
+        "Location": f"{_base(request)}/fhir/Encounter/{document['id']}/_history/{version}",
+        "ETag": f'W/"{version}"',
     }
     return JSONResponse(document, status_code=status, media_type=FHIR_JSON, headers=headers)
 
 
-def guarded(action: Any) -> Any:
+def guarded(request: Request, who: Caller, action: Any) -> Any:
     try:
         return action()
     except InvalidInput as problem:
@@ -101,6 +148,7 @@ def guarded(action: Any) -> Any:
             problem.field,
         )
     except Forbidden as problem:
+        _audit(request, who, "refused", f"{request.method} {request.url.path}: {problem}")
         return outcome(403, "forbidden", str(problem))
     except NotFound as problem:
         return outcome(404, "not-found", f"Encounter/{problem} is not known")
@@ -120,8 +168,8 @@ def create(
     if_none_exist: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """Create an Encounter; with If-None-Exist: identifier=..., a conditional create."""
-    result = guarded(lambda: save_encounter(engine, who, body, None, if_none_exist))
-    return result if isinstance(result, JSONResponse) else write(result, request)
+    result = guarded(request, who, lambda: save_encounter(engine, who, body, None, if_none_exist))
+    return result if isinstance(result, JSONResponse) else write(result, request, who)
 
 
 @router.put(
@@ -138,8 +186,8 @@ def update(
 ) -> JSONResponse:
     if isinstance(body, dict) and body.get("id") not in (None, resource_id):
         return outcome(400, "invalid", "the body's id differs from the URL", "Encounter.id")
-    result = guarded(lambda: save_encounter(engine, who, body, resource_id))
-    return result if isinstance(result, JSONResponse) else write(result, request)
+    result = guarded(request, who, lambda: save_encounter(engine, who, body, resource_id))
+    return result if isinstance(result, JSONResponse) else write(result, request, who)
 
 
 @router.get(
@@ -148,11 +196,12 @@ def update(
     response_class=FhirResponse,
 )
 def read(
-    engine: Database, resource_id: str, who: Annotated[Caller, Depends(caller)]
+    request: Request, engine: Database, resource_id: str, who: Annotated[Caller, Depends(caller)]
 ) -> JSONResponse:
-    result = guarded(lambda: read_encounter_by_id(engine, who, resource_id))
+    result = guarded(request, who, lambda: read_encounter_by_id(engine, who, resource_id))
     if isinstance(result, JSONResponse):
         return result
+    _audit(request, who, "fhir-read", f"Encounter/{resource_id}")
     return JSONResponse(result, media_type=FHIR_JSON)
 
 
@@ -166,17 +215,22 @@ def search(
     location: str | None = None,
     date: Annotated[str | None, Query(description="[eq|ge|le|gt|lt]YYYY-MM-DD")] = None,
 ) -> JSONResponse:
-    result = guarded(lambda: search_encounters(engine, who, patient, status, location, date))
+    result = guarded(
+        request, who, lambda: search_encounters(engine, who, patient, status, location, date)
+    )
     if isinstance(result, JSONResponse):
         return result
+    if result:
+        _audit(request, who, "fhir-read", f"Encounter search: {len(result)} found")
+    query = f"?{request.url.query}" if request.url.query else ""
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": len(result),
-        "link": [{"relation": "self", "url": str(request.url)}],
+        "link": [{"relation": "self", "url": f"{_base(request)}/fhir/Encounter{query}"}],
         "entry": [
             {
-                "fullUrl": f"{request.base_url}fhir/Encounter/{r['id']}",
+                "fullUrl": f"{_base(request)}/fhir/Encounter/{r['id']}",
                 "resource": r,
                 "search": {"mode": "match"},
             }

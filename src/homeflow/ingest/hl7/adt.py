@@ -16,7 +16,7 @@ from typing import TypedDict
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import patient_key
+from homeflow.domain.organisations import patient_key, spell_key
 from homeflow.ingest.hl7.parser import Message, component_of
 from homeflow.ingest.mapping import FeedMapping
 
@@ -136,11 +136,12 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
             retired = _patient_id_from(message, "MRG", 1, "MRG-1")
             return ev.PatientsMerged(patient_id, retired), None
         return ev.PatientDetailsUpdated(patient_id, **_details(message, identifiers)), None
-    spell_key = message.value("PV1", 19)
-    if not spell_key:
+    visit = message.value("PV1", 19)
+    if not visit:
         raise InvalidInput("PV1-19", "the visit number (spell) is missing")
     site_sent = message.value("PV1", 3, 4) or message.value("MSH", 4)
     site = mapping.site(site_sent)
+    spell_key = _spell_key(message, visit, site, mapping)
     if trigger in ("A01", "A04", "A06"):
         ward = _ward(message, site_sent, mapping)
         method = ADMISSION_METHODS.get(message.value("PV1", 4), ev.AdmissionMethod.OTHER)
@@ -194,6 +195,25 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
         "A22": ev.LeaveOfAbsenceEnded(),
     }
     return simple[trigger], spell_key
+
+
+def _spell_key(message: Message, visit: str, site: str, mapping: FeedMapping) -> str:
+    """The issuing organisation's key for the visit: the feed's trust when its mapping names
+    one, else the assigning authority of PV1-19, else the trust of the site the message names.
+    A site of another trust is refused: one trust's feed never writes into another's spells."""
+    site_org = mapping.org_of_site.get(site)
+    issuer = mapping.organisation or message.value("PV1", 19, 4) or site_org
+    if not issuer:
+        raise InvalidInput(
+            "PV1-19", f"cannot tell which organisation issued visit number {visit!r}"
+        )
+    if site_org is not None and site_org != issuer:
+        raise InvalidInput("PV1-3", f"site {site!r} belongs to {site_org}, not to {issuer}")
+    try:
+        return spell_key(issuer, visit, "PV1-19")
+    except InvalidInput as problem:
+        field = "PV1-19.4" if problem.field == "org_code" else problem.field
+        raise InvalidInput(field, problem.reason) from None
 
 
 def _ward(message: Message, site_sent: str, mapping: FeedMapping) -> str:

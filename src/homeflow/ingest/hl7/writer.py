@@ -11,6 +11,7 @@ from datetime import datetime
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
+from homeflow.domain.organisations import SPELL_KEY_SEPARATOR, issuer_of
 
 TRIGGERS: dict[type[ev.Payload], str] = {
     ev.Admitted: "A01",
@@ -83,6 +84,14 @@ def adt_messages(
         )
 
 
+def _visit_number(key: str) -> str:
+    """PV1-19 for a spell key: the visit number, with its issuer as assigning authority."""
+    issuer = issuer_of(key)
+    if issuer is None:
+        return escape(key)
+    return f"{escape(key[len(issuer) + len(SPELL_KEY_SEPARATOR) :])}^^^{issuer}"
+
+
 def _message(
     event: ev.Event,
     trigger: str,
@@ -106,7 +115,7 @@ def _message(
     pv1[3] = f"{escape(ward)}^^{escape(bed or '')}^{admitted.site_code}"
     pv1[4] = ADMISSION_TYPES[admitted.admission_method.value]
     pv1[10] = escape(admitted.specialty or "")
-    pv1[19] = escape(event.spell_key or "")
+    pv1[19] = _visit_number(event.spell_key or "")
     if discharged is not None:
         pv1[36] = "4" if discharged.died else "1"
         pv1[37] = escape(discharged.destination or "")

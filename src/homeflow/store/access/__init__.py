@@ -8,7 +8,14 @@ page's reads; a change is an event appended through the event log with its audit
 same transaction (`changes`, `audit`).
 """
 
-from homeflow.store.access.audit import audit, audit_entries, audit_export, audit_view
+from homeflow.store.access.audit import (
+    audit_entries,
+    audit_export,
+    audit_refused,
+    audit_sign_in,
+    audit_view,
+    record,
+)
 from homeflow.store.access.changes import Change, parse_change, record_change
 from homeflow.store.access.daily_call import DailyCallRow, daily_call
 from homeflow.store.access.overview import OverviewRow, overview, site_name
@@ -32,13 +39,15 @@ __all__ = [
     "StrandedRow",
     "Viewer",
     "Whiteboard",
-    "audit",
     "audit_entries",
     "audit_export",
+    "audit_refused",
+    "audit_sign_in",
     "audit_view",
     "daily_call",
     "overview",
     "parse_change",
+    "record",
     "record_change",
     "referrals_board",
     "site_name",

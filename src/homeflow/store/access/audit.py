@@ -1,4 +1,5 @@
-"""The audit log: every look at or change to identifiable data."""
+"""The audit log: every look at or change to identifiable data, through the pages and the FHIR
+API, every refused attempt, and every sign-in and sign-out."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, desc, select
 
-from homeflow.domain.privacy import (
-    READS_AUDIT,
-)
+from homeflow.domain.privacy import READS_AUDIT, Role
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.scope import Forbidden, Viewer
@@ -36,16 +35,32 @@ def audit(
     )
 
 
+def record(
+    engine: Engine, viewer: Viewer, action: str, what: str, spell_key: str | None = None
+) -> None:
+    """An audit row in a write of its own (a change's row goes in the change's transaction)."""
+    with engine.begin() as conn:
+        audit(conn, viewer, action, what, spell_key)
+
+
 def audit_export(engine: Engine, viewer: Viewer, what: str) -> None:
     """Record a download of identifiable data."""
-    with engine.begin() as conn:
-        audit(conn, viewer, "export", what)
+    record(engine, viewer, "export", what)
 
 
 def audit_view(engine: Engine, viewer: Viewer, what: str, spell_key: str | None = None) -> None:
     """Record a look at identifiable data, in its own short write after the page's reads."""
-    with engine.begin() as conn:
-        audit(conn, viewer, "view", what, spell_key)
+    record(engine, viewer, "view", what, spell_key)
+
+
+def audit_sign_in(engine: Engine, email: str, client: str, succeeded: bool) -> None:
+    """A failed sign-in names the address typed; its organisation is not known."""
+    viewer = Viewer(email[:200], "-", Role.ANALYST, client)
+    record(engine, viewer, "sign-in", "signed in" if succeeded else "refused: wrong password")
+
+
+def audit_refused(engine: Engine, viewer: Viewer, why: str, spell_key: str | None = None) -> None:
+    record(engine, viewer, "refused", why, spell_key)
 
 
 def audit_entries(

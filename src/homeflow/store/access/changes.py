@@ -14,17 +14,15 @@ from sqlalchemy import Connection, Engine, desc, select
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.forms import form_named
-from homeflow.domain.privacy import (
-    RECORDS_ACTIONS,
-    RECORDS_CARE,
-)
 from homeflow.domain.spell import SpellState, fold_spell
+from homeflow.domain.writes import refusal
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
-from homeflow.store.access.scope import Conflict, Forbidden, NotFound, Viewer, fold_scoped
+from homeflow.store.access.scope import Conflict, Forbidden, Viewer, fold_scoped
 from homeflow.store.codec import from_db_time
 from homeflow.store.eventlog import append_in, lock_writers
+from homeflow.store.users import user_org
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,20 +75,26 @@ def record_change(engine: Engine, viewer: Viewer, spell_key: str, change: Change
 def _fold_scoped_for_change(
     conn: Connection, viewer: Viewer, spell_key: str, change: Change
 ) -> SpellState:
-    if form_named(change.form).system_wide:
-        if viewer.role not in RECORDS_ACTIONS:
-            raise Forbidden(f"a {viewer.role} user does not record daily-call actions")
-        found = proj.load_spell_events(conn, [spell_key]).get(spell_key)
-        if not found:
-            raise NotFound(f"spell {spell_key}")
-        return fold_spell(spell_key, found)
+    """The spell, if the viewer's organisation is involved and may make this change."""
     state, treating_org = fold_scoped(conn, viewer, spell_key)
-    provider_may = change.form == "referral" and any(
-        r.provider_org == viewer.org_code for r in state.referrals
+    recorded_by_org = None
+    if isinstance(change.payload, ev.ActionRecorded):
+        recorded_by_org = _action_recorded_by_org(conn, spell_key, change.payload.action_id)
+    why = refusal(
+        change.payload, viewer.org_code, viewer.role, state, treating_org, recorded_by_org
     )
-    if viewer.role not in RECORDS_CARE or not (viewer.org_code == treating_org or provider_may):
-        raise Forbidden("only the team caring for this patient records this")
+    if why is not None:
+        raise Forbidden(why)
     return state
+
+
+def _action_recorded_by_org(conn: Connection, spell_key: str, action_id: str) -> str | None:
+    """The organisation of whoever first recorded the action."""
+    for event in proj.load_spell_events(conn, [spell_key]).get(spell_key, []):
+        payload = event.payload
+        if isinstance(payload, ev.ActionRecorded) and payload.action_id == action_id:
+            return user_org(conn, event.recorded_by) if event.recorded_by else None
+    return None
 
 
 def _last_change(conn: Connection, spell_key: str, event_type: str) -> Any:

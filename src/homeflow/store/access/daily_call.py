@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -69,29 +69,37 @@ def daily_call(
     delayed = per_log_version(
         engine, "daily call", (today, rules), lambda: _delayed_patients(engine, today, rules)
     )
-    rows = [
-        DailyCallRow(
-            d.found.spell_key,
-            patient_label(
-                viewer, d.found, may_identify(viewer.org_code, d.found.org_code, d.involved), today
-            ),
-            d.found.org_code,
-            d.found.site_name,
-            d.found.ward_name,
-            d.family,
-            d.reason,
-            d.next_step_org,
-            d.found.discharge_ready_date,
-            d.days_delayed,
-            d.found.pathway,
-            d.actions,
-            d.flags,
-        )
-        for d in delayed
-    ]
+    rows = [_row(viewer, d, today) for d in delayed]
     if any(row.patient.identified for row in rows):
         audit_view(engine, viewer, "daily call")
     return rows
+
+
+def _row(viewer: Viewer, d: _Delayed, today: date) -> DailyCallRow:
+    """A delayed patient as this viewer sees them: no name and no free text about the
+    patient (actions' words, what an overdue action was) outside their care."""
+    label = patient_label(
+        viewer, d.found, may_identify(viewer.org_code, d.found.org_code, d.involved), today
+    )
+    actions, flags = d.actions, d.flags
+    if not label.identified:
+        actions = tuple(replace(a, description="") for a in actions)
+        flags = tuple(flag.split(":")[0] for flag in flags)
+    return DailyCallRow(
+        d.found.spell_key,
+        label,
+        d.found.org_code,
+        d.found.site_name,
+        d.found.ward_name,
+        d.family,
+        d.reason,
+        d.next_step_org,
+        d.found.discharge_ready_date,
+        d.days_delayed,
+        d.found.pathway,
+        actions,
+        flags,
+    )
 
 
 def _delayed_patients(engine: Engine, today: date, rules: EscalationRules) -> list[_Delayed]:

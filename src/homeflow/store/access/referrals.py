@@ -93,8 +93,9 @@ def referrals_board(
                     made_at,
                     (today - local_date(made_at)).days,
                     row.trusted_assessment,
-                    row.decline_reason,
-                    viewer.role in RECORDS_CARE and viewer.org_code in (row.org_code, provider),
+                    row.decline_reason if identified else None,
+                    # Only the provider a referral was made to answers it.
+                    viewer.role in RECORDS_CARE and viewer.org_code == (provider or row.org_code),
                 )
             )
     if any(x.patient.identified for x in rows):

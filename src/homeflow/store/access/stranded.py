@@ -98,9 +98,9 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
                     super_stranded_after(los),
                     r.discharge_ready_date is not None and r.discharge_ready_date <= today,
                     from_db_time(review.reviewed_at) if review is not None else None,
-                    review.reviewer if review is not None else None,
+                    review.reviewer if review is not None and identified else None,
                     review.outcome if review is not None else None,
-                    review.actions if review is not None else None,
+                    review.actions if review is not None and identified else None,
                     viewer.org_code == r.org_code and viewer.role in RECORDS_CARE,
                 )
             )

@@ -147,7 +147,8 @@ def _bed_row(viewer: Viewer, state: SpellState, patient: PatientLabel, today: da
         patient=patient,
         length_of_stay=(today - local_date(state.admitted_at)).days,
         expected_discharge_date=state.expected_discharge_date,
-        clinical_criteria=state.clinical_criteria,
+        # Free text about the patient only for those caring for them.
+        clinical_criteria=state.clinical_criteria if patient.identified else "",
         senior_review_today=state.last_senior_review_at is not None
         and local_date(state.last_senior_review_at) == today,
         meets_criteria=state.meets_criteria,

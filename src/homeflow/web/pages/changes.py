@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -69,7 +70,9 @@ async def record(
             request, engine, session, spell_key, fields, problem, status_code, shown_in
         )
     if problem is None:
-        target = _safe_next(fields.get("next"), f"/spells/{spell_key}?saved={form_name}")
+        target = _safe_next(
+            fields.get("next"), f"/spells/{quote(spell_key, safe='')}?saved={form_name}"
+        )
         return RedirectResponse(target, status_code=303)
     if fields.get("next", "").startswith("/spells/") or not fields.get("next"):
         typed = {"form": form_name, **fields}

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from homeflow.domain import forms
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import RECORDS_ACTIONS
+from homeflow.reports.cells import safe_row
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
 from homeflow.web.rendering import PAGE_SIZE, paged, render, today
@@ -107,7 +108,7 @@ def daily_call_csv(request: Request, engine: Database, session: Signed) -> Respo
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         writer.writerow(
-            [
+            safe_row([
                 r.patient.name, r.patient.nhs_number or "", r.patient.age or "", r.org_code,
                 r.site_name, r.ward_name, r.family, r.reason, r.next_step_org,
                 r.discharge_ready_date.isoformat(), r.days_delayed, r.pathway or "",
@@ -116,7 +117,7 @@ def daily_call_csv(request: Request, engine: Database, session: Signed) -> Respo
                     for a in r.actions if a.status == "open"
                 ),
                 "; ".join(r.flags),
-            ]
+            ])
         )  # fmt: skip
     if any(r.patient.identified for r in rows):
         access.audit_export(engine, viewer, "daily call CSV")

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from homeflow.domain.clock import parse_date
+from homeflow.domain.errors import InvalidInput
 from homeflow.reports.kpi import Level, Period
 from homeflow.services.measures import measure_charts, places
 from homeflow.web.auth import Database, Signed
 from homeflow.web.rendering import render, today
 
 router = APIRouter()
+MAX_DAYS = 3 * 366  # three years of daily points is more than a chart can show
 
 
 @router.get("/measures", response_class=HTMLResponse)
@@ -31,6 +33,10 @@ def measures_page(
     last = parse_date("end", end) if end else today() - timedelta(days=1)
     first = parse_date("start", start) if start else last - timedelta(days=89)
     changed = parse_date("rebase", rebase) if rebase else None
+    if not first <= last:
+        raise InvalidInput("start", "must not be after end")
+    if (last - first).days > MAX_DAYS:
+        raise InvalidInput("start", f"at most {MAX_DAYS} days before end")
     charts = measure_charts(
         engine, level, place, first, last, period, rebase=[changed] if changed else []
     )

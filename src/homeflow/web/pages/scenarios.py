@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
+from homeflow.reports.cells import spreadsheet_safe
 from homeflow.reports.charts import fan_spec, spec_json
 from homeflow.services.planning import Run, run_simulation
 from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model
@@ -208,7 +209,7 @@ def run_csv(engine: Database, _session: Signed, run_id: int) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(totals[0]))
     writer.writeheader()
-    writer.writerows(totals)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in totals)
     return Response(
         out.getvalue(),
         media_type="text/csv",

@@ -1,0 +1,64 @@
+"""Who may record what on a patient's record. Reading is `privacy.may_identify`: the treating
+trust and the providers a patient has been referred to. Writing is narrower:
+
+- the treating trust's care roles record the clinical picture (EDD, criteria to reside, delay
+  reason, pathway, red/green days, reviews, CHC) and make referrals;
+- only the provider a referral was made to accepts, declines or completes it (the treating
+  trust, when the referral named no provider);
+- daily-call actions are added by any organisation involved in the patient's care while the
+  patient is in hospital, and changed only by the organisation that owns the action (its
+  owner_org) or the one that recorded it.
+"""
+
+from __future__ import annotations
+
+from homeflow.domain import events as ev
+from homeflow.domain.privacy import RECORDS_ACTIONS, RECORDS_CARE, Role
+from homeflow.domain.spell import SpellState, SpellStatus
+
+
+def refusal(
+    payload: ev.Payload,
+    org_code: str,
+    role: Role,
+    state: SpellState,
+    treating_org: str | None,
+    action_recorded_by_org: str | None = None,
+) -> str | None:
+    """Why `org_code` in `role` may not record `payload` on this spell; None when it may.
+    The caller has already checked that the organisation is involved in the patient's care."""
+    if isinstance(payload, ev.ActionRecorded):
+        return _action_refusal(payload, org_code, role, state, action_recorded_by_org)
+    if role not in RECORDS_CARE:
+        return f"a {role} user does not record this"
+    if isinstance(payload, ev.ReferralMade):
+        if org_code != treating_org:
+            return "only the trust treating the patient refers them"
+        return None
+    if isinstance(payload, ev.ReferralAccepted | ev.ReferralDeclined | ev.ReferralCompleted):
+        referral = next((r for r in state.referrals if r.referral_id == payload.referral_id), None)
+        if referral is None:
+            return f"there is no referral {payload.referral_id}"
+        if org_code != (referral.provider_org or treating_org):
+            return "only the provider the referral was made to answers it"
+        return None
+    if org_code != treating_org:
+        return "only the team caring for this patient records this"
+    return None
+
+
+def _action_refusal(
+    payload: ev.ActionRecorded,
+    org_code: str,
+    role: Role,
+    state: SpellState,
+    recorded_by_org: str | None,
+) -> str | None:
+    if role not in RECORDS_ACTIONS:
+        return f"a {role} user does not record daily-call actions"
+    if state.status is not SpellStatus.ADMITTED:
+        return "the patient is no longer in hospital"
+    existing = next((a for a in state.actions if a.action_id == payload.action_id), None)
+    if existing is not None and org_code not in {existing.owner_org, recorded_by_org}:
+        return "only the organisation that owns this action changes it"
+    return None

@@ -1,0 +1,104 @@
+"""How the app answers what goes wrong: a page in the design system for people, an
+OperationOutcome for the FHIR API. A refused attempt is audited."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.store import access
+from homeflow.store.users import session_for
+from homeflow.web.auth import SESSION_COOKIE, CsrfRefused, SignInRequired, engine_of, viewer_of
+from homeflow.web.fhir import FhirProblem, outcome
+from homeflow.web.rendering import render
+
+
+def problem_page(request: Request, status_code: int, title: str, detail: str) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    session = session_for(engine_of(request), token) if token else None
+    return render(
+        request,
+        "problem.html",
+        session,
+        {"title": title, "problem": detail, "back": None},
+        status_code=status_code,
+    )
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/openapi.json"))
+
+
+def sign_in_required(request: Request, _error: Exception) -> Response:
+    if _is_api(request):
+        detail = "sign in, or send a bearer token (homeflow token create)"
+        return JSONResponse({"detail": detail}, status_code=401)
+    if request.headers.get("HX-Request"):
+        return Response(status_code=401, headers={"HX-Redirect": "/"})
+    if request.method == "GET":
+        return RedirectResponse("/", status_code=303)
+    return problem_page(request, 401, "Sign in", "Your session has ended. Sign in again.")
+
+
+def csrf_refused(request: Request, _error: Exception) -> Response:
+    detail = "This form has expired or did not come from homeflow. Reload the page and try again."
+    return problem_page(request, 403, "Form refused", detail)
+
+
+def forbidden(request: Request, error: Exception) -> Response:
+    engine = engine_of(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    session = session_for(engine, token) if token else None
+    if session is not None:
+        what = f"{request.method} {request.url.path}: {error}"
+        spell_key = request.path_params.get("spell_key")
+        access.audit_refused(engine, viewer_of(session, request), what, spell_key)
+    return problem_page(request, 403, "You do not have access", str(error))
+
+
+def not_found(request: Request, error: Exception) -> Response:
+    return problem_page(request, 404, "Not found", f"There is no {error}.")
+
+
+def invalid_input(request: Request, error: Exception) -> Response:
+    assert isinstance(error, InvalidInput)
+    if _is_api(request):
+        return JSONResponse({"field": error.field, "reason": error.reason}, status_code=400)
+    return problem_page(request, 400, "Check the address", f"{error.field}: {error.reason}")
+
+
+def fhir_problem(_request: Request, problem: Exception) -> Response:
+    assert isinstance(problem, FhirProblem)
+    return problem.response
+
+
+async def invalid_request(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    if not request.url.path.startswith("/fhir"):
+        return await request_validation_exception_handler(request, error)
+    first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"])
+    return outcome(400, "invalid", str(first["msg"]), where or None)
+
+
+async def http_problem(request: Request, error: Exception) -> Response | JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    # The FHIR API answers every error, even an unreadable body, with an OperationOutcome.
+    if not request.url.path.startswith("/fhir"):
+        return await http_exception_handler(request, error)
+    return outcome(error.status_code, "invalid", str(error.detail))
+
+
+def add_error_pages(app: FastAPI) -> None:
+    app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(CsrfRefused, csrf_refused)
+    app.add_exception_handler(access.Forbidden, forbidden)
+    app.add_exception_handler(access.NotFound, not_found)
+    app.add_exception_handler(InvalidInput, invalid_input)
+    app.add_exception_handler(FhirProblem, fhir_problem)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
