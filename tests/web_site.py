@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 from sqlalchemy import create_engine, func, select
@@ -79,6 +80,11 @@ def signed_in(site: Site, email: str) -> httpx.Client:
     answer = client.post("/sign-in", data=form)
     assert answer.status_code == 303, answer.text
     return client
+
+
+def spell_links(page: str) -> list[str]:
+    """The spell keys a page links to (its links carry them URL-encoded)."""
+    return [unquote(k) for k in re.findall(r'href="/spells/([^"?]+)"', page)]
 
 
 def csrf_of(page: str) -> str:

@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, select
 
+from homeflow.store import schema as t
 from tests.conftest import ENGINES, fresh_database, url_of
 from tests.support import ServerProcess, homeflow
 
@@ -19,8 +21,9 @@ FHIR = "application/fhir+json"
 
 
 @pytest.fixture(params=ENGINES)
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    """A served homeflow with the demo registry; yields (base URL, RX1 token, RX2 token)."""
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, str, str]]:
+    """A served homeflow with the demo registry; yields (database URL, base URL, RX1 token,
+    RX2 token)."""
     with fresh_database(request.param, tmp_path) as engine:
         url = url_of(engine)
         assert homeflow(url, "registry", "load-demo").returncode == 0
@@ -31,9 +34,15 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
             tokens.append(made.stdout.strip())
         server = ServerProcess(url)
         try:
-            yield server.base, tokens[0], tokens[1]
+            yield url, server.base, tokens[0], tokens[1]
         finally:
             server.stop()
+
+
+@pytest.fixture
+def server(served: tuple[str, str, str, str]) -> tuple[str, str, str]:
+    """(base URL, RX1 token, RX2 token)."""
+    return served[1], served[2], served[3]
 
 
 def encounter(
@@ -195,3 +204,69 @@ def test_the_api_passes_a_schemathesis_run(server: tuple[str, str, str], tmp_pat
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def _rx2(document: dict[str, Any]) -> dict[str, Any]:
+    """The same Encounter on RX2's wards."""
+    return dict(json.loads(json.dumps(document).replace("RX101", "RX201")))
+
+
+def test_two_trusts_one_visit_number_tokens_and_links(served: tuple[str, str, str, str]) -> None:
+    """The findings about FHIR, each tried: shared visit numbers, identifiers that climb out of
+    their address, LIKE wildcards, the Host header in links, and tokens that should stop."""
+    url, base, rx1, rx2 = served
+    made = [
+        httpx.post(f"{base}/fhir/Encounter", json=doc, headers=headers(token))
+        for doc, token in ((encounter(), rx1), (_rx2(encounter()), rx2))
+    ]
+    assert [m.status_code for m in made] == [201, 201], [m.text for m in made]
+    # RX2 planning a stay under RX1's visit number makes RX2's own spell, not RX1's.
+    planned = httpx.post(
+        f"{base}/fhir/Encounter", json=_rx2(encounter("planned")), headers=headers(rx2)
+    )
+    assert planned.status_code == 201
+    read = httpx.get(f"{base}/fhir/Encounter/{made[0].json()['id']}", headers=headers(rx2))
+    assert read.status_code == 404
+    # If-None-Exist matches the identifier exactly: "%" is not a wildcard.
+    wild = httpx.post(
+        f"{base}/fhir/Encounter",
+        json=encounter(),
+        headers={**headers(rx1), "If-None-Exist": "identifier=%"},
+    )
+    # (No match, so it is a new Encounter for a spell RX1 already has: refused, not returned.)
+    assert wild.status_code == 400 and made[0].json()["id"] not in wild.text
+    climbing = httpx.put(
+        f"{base}/fhir/Encounter/x..y", json={**encounter(), "id": "x..y"}, headers=headers(rx1)
+    )
+    assert climbing.status_code == 422 and "Encounter.id" in climbing.text
+    # Links come from the configured address, never from the Host header a caller sends.
+    hosted = httpx.get(
+        f"{base}/fhir/Encounter", headers={**headers(rx1), "Host": "evil.example"}
+    ).json()
+    assert all(e["fullUrl"].startswith("http://127.0.0.1:8000/fhir/") for e in hosted["entry"])
+    assert "evil" not in json.dumps(hosted)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        keys = set(conn.execute(select(t.spells.c.spell_key)).scalars())
+        audited = set(conn.execute(select(t.audit_log.c.action)).scalars())
+    engine.dispose()
+    assert {"RX1:FV1", "RX2:FV1"} <= keys
+    assert {"fhir-write", "fhir-read"} <= audited
+    # With five calls a minute allowed to a token, the sixth is 429 with when to try again.
+    slow = ServerProcess(url, env={"HOMEFLOW_FHIR_REQUESTS_PER_MINUTE": "5"})
+    try:
+        answers = [
+            httpx.get(f"{slow.base}/fhir/Encounter", headers=headers(rx2)).status_code
+            for _ in range(6)
+        ]
+        busy = httpx.get(f"{slow.base}/fhir/Encounter", headers=headers(rx2))
+    finally:
+        slow.stop()
+    assert answers == [200] * 5 + [429]
+    assert busy.status_code == 429 and int(busy.headers["retry-after"]) >= 1
+    # A revoked token stops at once.
+    listed = homeflow(url, "token", "list")
+    token_id = next(line.split()[1] for line in listed.stdout.splitlines() if " RX1 " in line)
+    assert homeflow(url, "token", "revoke", token_id).returncode == 0
+    assert httpx.get(f"{base}/fhir/Encounter", headers=headers(rx1)).status_code == 401
+    assert homeflow(url, "token", "revoke", "nonsense").returncode == 2

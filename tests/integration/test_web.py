@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from tests.web_site import (
     served_demo,
     sign_in_form,
     signed_in,
+    spell_links,
 )
 
 
@@ -78,7 +80,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(site: Site
     client = signed_in(site, "flow@rx1.test")
     ward = rx1_ward_with_patients(site)
     board = client.get(f"/wards/{ward}")
-    spell_key = re.findall(r'href="/spells/([^"]+)"', board.text)[0]
+    spell_key = spell_links(board.text)[0]
     before = rows_of(site, select(func.count()).select_from(t.events))
     form = {"expected_discharge_date": "2030-01-01", "seen": "", "view": "page"}
     missing = client.post(f"/spells/{spell_key}/record/edd", data=form)
@@ -156,7 +158,7 @@ def test_another_trusts_user_gets_403_and_never_sees_a_name(site: Site) -> None:
 def test_the_audit_log_records_views_and_only_admins_read_it(site: Site) -> None:
     nurse = signed_in(site, "nurse@rx1.test")
     ward = rx1_ward_with_patients(site)
-    spell_key = re.findall(r'href="/spells/([^"]+)"', nurse.get(f"/wards/{ward}").text)[0]
+    spell_key = spell_links(nurse.get(f"/wards/{ward}").text)[0]
     assert nurse.get(f"/spells/{spell_key}").status_code == 200
     assert nurse.get("/audit").status_code == 403
     admin = signed_in(site, "admin@qde.test")
@@ -171,7 +173,7 @@ def test_two_people_changing_the_same_thing_get_a_conflict_and_keep_their_words(
     first, second = signed_in(site, "nurse@rx1.test"), signed_in(site, "flow@rx1.test")
     ward = rx1_ward_with_patients(site)
     page = first.get(f"/wards/{ward}").text
-    spell_key = re.findall(r'href="/spells/([^"]+)"', page)[-1]
+    spell_key = spell_links(page)[-1]
     spell_page = second.get(f"/spells/{spell_key}").text
     seen = re.search(r'id="form-edd".*?name="seen" value="([^"]*)"', spell_page, re.DOTALL).group(1)  # type: ignore[union-attr]
     for client, day, words, expected in (
@@ -205,7 +207,7 @@ def test_two_people_changing_the_same_thing_get_a_conflict_and_keep_their_words(
 def test_bad_form_input_names_the_field(site: Site) -> None:
     client = signed_in(site, "flow@rx1.test")
     ward = rx1_ward_with_patients(site)
-    spell_key = re.findall(r'href="/spells/([^"]+)"', client.get(f"/wards/{ward}").text)[0]
+    spell_key = spell_links(client.get(f"/wards/{ward}").text)[0]
     page = client.get(f"/spells/{spell_key}").text
     seen = re.search(r'id="form-criteria".*?name="seen" value="([^"]*)"', page, re.DOTALL).group(1)  # type: ignore[union-attr]
     answer = client.post(
@@ -239,24 +241,29 @@ def test_a_referral_is_accepted_on_a_trusted_assessment_from_the_board(site: Sit
         .join(s, s.c.spell_key == r.c.spell_key)
         .where(
             r.c.status == "made",
+            r.c.provider_org == "RY1",
             s.c.status == "admitted",
             s.c.site_code == "RX101",
         ),
     )
     spell_key, referral_id = waiting[0]  # type: ignore[misc]
-    client = signed_in(site, "flow@rx1.test")
-    board = client.get("/referrals").text
-    answer = client.post(
-        f"/spells/{spell_key}/record/referral",
-        data={
-            "csrf_token": csrf_of(board),
-            "seen": "made",
-            "view": "page",
-            "next": "/referrals",
-            "referral_id": referral_id,
-            "step": "accept",
-            "trusted_assessment": "yes",
-        },
+    form = {
+        "seen": "made",
+        "view": "page",
+        "next": "/referrals",
+        "referral_id": referral_id,
+        "step": "accept",
+        "trusted_assessment": "yes",
+    }
+    # The trust that referred cannot answer its own referral: the provider does.
+    trust = signed_in(site, "flow@rx1.test")
+    token = csrf_of(trust.get("/referrals").text)
+    refused = trust.post(f"/spells/{spell_key}/record/referral", data={**form, "csrf_token": token})
+    assert refused.status_code == 403
+    provider = signed_in(site, "hub@ry1.test")
+    token = csrf_of(provider.get("/referrals").text)
+    answer = provider.post(
+        f"/spells/{spell_key}/record/referral", data={**form, "csrf_token": token}
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/referrals"
     stored = rows_of(
@@ -283,9 +290,9 @@ def test_an_inline_edit_works_without_javascript(site: Site) -> None:
     client = signed_in(site, "flow@rx1.test")
     ward = rx1_ward_with_patients(site)
     board = client.get(f"/wards/{ward}").text
-    spell_key = re.findall(r'href="/spells/([^"]+)"', board)[0]
+    spell_key = spell_links(board)[0]
     seen = re.search(
-        rf'action="/spells/{re.escape(spell_key)}/record/pathway".*?name="seen" value="([^"]*)"',
+        rf'action="/spells/{re.escape(quote(spell_key, safe=""))}/record/pathway".*?name="seen" value="([^"]*)"',
         board,
         re.DOTALL,
     ).group(1)  # type: ignore[union-attr]

@@ -157,7 +157,7 @@ def guarded(request: Request, who: Caller, action: Any) -> Any:
 @router.post(
     "/Encounter",
     status_code=201,
-    responses={201: RESOURCE, 200: RESOURCE, **_errors(400, 401, 403, 422)},
+    responses={201: RESOURCE, 200: RESOURCE, **_errors(400, 401, 403, 422, 413, 429)},
     response_class=FhirResponse,
 )
 def create(
@@ -174,7 +174,7 @@ def create(
 
 @router.put(
     "/Encounter/{resource_id}",
-    responses={200: RESOURCE, 201: RESOURCE, **_errors(400, 401, 403, 422)},
+    responses={200: RESOURCE, 201: RESOURCE, **_errors(400, 401, 403, 422, 413, 429)},
     response_class=FhirResponse,
 )
 def update(
@@ -192,7 +192,7 @@ def update(
 
 @router.get(
     "/Encounter/{resource_id}",
-    responses={200: RESOURCE, **_errors(400, 401, 404)},
+    responses={200: RESOURCE, **_errors(400, 401, 404, 413, 429)},
     response_class=FhirResponse,
 )
 def read(
@@ -205,7 +205,11 @@ def read(
     return JSONResponse(result, media_type=FHIR_JSON)
 
 
-@router.get("/Encounter", responses={200: BUNDLE, **_errors(400, 401)}, response_class=FhirResponse)
+@router.get(
+    "/Encounter",
+    responses={200: BUNDLE, **_errors(400, 401, 413, 429)},
+    response_class=FhirResponse,
+)
 def search(
     request: Request,
     engine: Database,

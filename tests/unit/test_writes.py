@@ -1,0 +1,57 @@
+"""Who may record what, case by case from the rules in domain/writes.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from homeflow.domain import events as ev
+from homeflow.domain.privacy import Role
+from homeflow.domain.spell import SpellState, fold_spell
+from homeflow.domain.writes import refusal
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _state(*payloads: ev.Payload) -> SpellState:
+    events = [
+        ev.Event(f"e{n}", "test", T0.replace(hour=9 + n), T0, "RX1:V1", p, recorded_by="x@rx1")
+        for n, p in enumerate((ev.Admitted("P1", "RX101", "RX101-M01"), *payloads))
+    ]
+    return fold_spell("RX1:V1", events)
+
+
+def test_only_the_treating_trust_refers_and_only_the_provider_answers() -> None:
+    state = _state(ev.ReferralMade("R1", ev.ReferralService.REABLEMENT, "RY1"))
+    made = ev.ReferralMade("R2", ev.ReferralService.CARE_HOME, "LAR01")
+    assert refusal(made, "RX1", Role.DISCHARGE_TEAM, state, "RX1") is None
+    # The provider cannot refer the patient on to a third organisation.
+    assert refusal(made, "RY1", Role.DISCHARGE_TEAM, state, "RX1")
+    accepted = ev.ReferralAccepted("R1")
+    assert refusal(accepted, "RY1", Role.DISCHARGE_TEAM, state, "RX1") is None
+    assert refusal(accepted, "RX1", Role.DISCHARGE_TEAM, state, "RX1")
+    assert refusal(ev.ReferralDeclined("R1", "full"), "LAR01", Role.DISCHARGE_TEAM, state, "RX1")
+    assert refusal(ev.ReferralAccepted("R9"), "RY1", Role.DISCHARGE_TEAM, state, "RX1")
+
+
+def test_care_is_recorded_by_the_treating_trusts_care_roles() -> None:
+    state = _state()
+    pathway = ev.PathwayAssigned("P1")
+    assert refusal(pathway, "RX1", Role.WARD_STAFF, state, "RX1") is None
+    assert refusal(pathway, "RX1", Role.ANALYST, state, "RX1")
+    assert refusal(pathway, "RY1", Role.WARD_STAFF, state, "RX1")
+
+
+def test_actions_are_changed_by_their_owner_and_not_after_discharge() -> None:
+    action = ev.ActionRecorded("A1", "Chase the care home", "Hub", "LAR01")
+    state = _state(action)
+    done = ev.ActionRecorded(
+        "A1", "Chase the care home", "Hub", "LAR01", status=ev.ActionStatus.DONE
+    )
+    for org, allowed in (("LAR01", True), ("RX1", True), ("RY1", False)):
+        why = refusal(done, org, Role.DISCHARGE_TEAM, state, "RX1", action_recorded_by_org="RX1")
+        assert (why is None) == allowed, org
+    assert refusal(done, "LAR01", Role.WARD_STAFF, state, "RX1", "RX1")
+    new = ev.ActionRecorded("A2", "Book transport", "Ward", "RX1")
+    assert refusal(new, "RY1", Role.DISCHARGE_TEAM, state, "RX1") is None
+    left = _state(ev.Discharged("home"))
+    assert refusal(new, "RX1", Role.DISCHARGE_TEAM, left, "RX1")
