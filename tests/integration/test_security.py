@@ -12,14 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
-from homeflow.demo.system import ORGANISATIONS
+from homeflow.demo.system import ORGANISATIONS, SITES, WARDS
 from homeflow.domain.clock import local_date
 from homeflow.domain.privacy import Role
 from homeflow.store import db
 from homeflow.store import schema as t
-from homeflow.store.users import add_user
+from homeflow.store.registry import save_registry
+from homeflow.store.users import TooManyAttempts, add_user, sign_in
 from tests.conftest import ENGINES
 from tests.web_site import (
     PASSWORD,
@@ -238,3 +239,14 @@ def test_the_audit_log_keeps_sign_ins_and_the_real_client_address(site: Site) ->
     actions = [tuple(r) for r in rows]  # type: ignore[arg-type]
     assert ("sign-in", "127.0.0.1") in actions and ("sign-out", "127.0.0.1") in actions
     assert all(client_address != "203.0.113.9" for _, client_address in actions)
+
+
+def test_wrong_passwords_from_elsewhere_do_not_lock_a_nurse_out(engine: Engine) -> None:
+    with engine.begin() as conn:
+        save_registry(conn, ORGANISATIONS, SITES, WARDS)
+    add_user(engine, "nurse@rx1.sec.test", "RX1", "ward-staff", PASSWORD)
+    for _ in range(5):
+        assert sign_in(engine, "nurse@rx1.sec.test", "guess", "198.51.100.7") is None
+    with pytest.raises(TooManyAttempts):
+        sign_in(engine, "nurse@rx1.sec.test", PASSWORD, "198.51.100.7")
+    assert sign_in(engine, "nurse@rx1.sec.test", PASSWORD, "10.1.2.3") is not None

@@ -147,3 +147,17 @@ def test_settings_file_overrides_thresholds_and_names_bad_fields(tmp_path: Path)
         with pytest.raises(InvalidInput) as refused:
             escalation_rules(str(bad))
         assert refused.value.field == field
+
+
+def test_the_access_log_keeps_paths_not_query_strings() -> None:
+    import logging
+
+    from homeflow.web.logs import DropQueryStrings, log_config
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/daily-call?q=MILLER", "1.1", 200), None,
+    )  # fmt: skip
+    assert DropQueryStrings().filter(record)
+    assert "MILLER" not in record.getMessage() and "/daily-call" in record.getMessage()
+    assert log_config()["handlers"]["access"]["filters"] == ["no_query"]
