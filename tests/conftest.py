@@ -66,6 +66,18 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield eng
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def shared_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """One served demo system per engine for the web tests that only add to what is there
+    (tests/web_site.py); a test that needs a database of its own makes one."""
+    from tests.web_site import served_demo
+
+    with served_demo(request.param, tmp_path_factory.mktemp("site")) as site:
+        yield site
+
+
 def url_of(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 

@@ -15,7 +15,9 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from homeflow.domain.clock import local_date
+from homeflow.store import db
 from homeflow.store import schema as t
+from homeflow.store.users import add_user
 from tests.conftest import demo_database
 from tests.support import ServerProcess, homeflow
 
@@ -44,12 +46,11 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
     # future, so what a user records now is the latest word.
     yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
     with demo_database(kind, folder, "--days", "10", "--end", yesterday, "--seed", "5") as url:
+        # (tests/integration/test_web.py adds a user with the real command.)
+        engine = db.connect(url)
         for email, (org, role) in USERS.items():
-            added = homeflow(
-                url, "user", "add", email, "--org", org, "--role", role, "--password-stdin",
-                stdin=PASSWORD + "\n",
-            )  # fmt: skip
-            assert added.returncode == 0, added.stderr
+            add_user(engine, email, org, role, PASSWORD)
+        engine.dispose()
         models = folder / "models"
         (models / "scenarios").mkdir(parents=True)
         first = (local_date(datetime.now(UTC)) - timedelta(days=10)).isoformat()

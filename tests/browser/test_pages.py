@@ -21,13 +21,10 @@ from tests.web_site import PASSWORD, Site, rows_of, rx1_ward_with_patients, serv
 AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    """A site the read-only browser tests look at."""
-    with served_demo(request.param, tmp_path_factory.mktemp("read")) as served:
-        yield served
+@pytest.fixture
+def site(shared_site: Site) -> Site:
+    """The site the browser tests that only look are shown."""
+    return shared_site
 
 
 @pytest.fixture(scope="module", params=ENGINES)

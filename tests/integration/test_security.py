@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -21,13 +20,11 @@ from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.registry import save_registry
 from homeflow.store.users import TooManyAttempts, add_user, sign_in
-from tests.conftest import ENGINES
 from tests.web_site import (
     PASSWORD,
     Site,
     csrf_of,
     rows_of,
-    served_demo,
     sign_in_form,
     signed_in,
 )
@@ -39,17 +36,15 @@ def _email(org: str, role: Role) -> str:
     return f"{role.value}@{org.lower()}.sec.test"
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with served_demo(request.param, tmp_path_factory.mktemp("security")) as served:
-        engine = db.connect(served.url)
-        for org in ORGANISATIONS:
-            for role in Role:
-                add_user(engine, _email(org.code, role), org.code, role.value, PASSWORD)
-        engine.dispose()
-        yield served
+@pytest.fixture(scope="module")
+def site(shared_site: Site) -> Site:
+    """The shared demo site, with a user of every role in every organisation."""
+    engine = db.connect(shared_site.url)
+    for org in ORGANISATIONS:
+        for role in Role:
+            add_user(engine, _email(org.code, role), org.code, role.value, PASSWORD)
+    engine.dispose()
+    return shared_site
 
 
 # A valid form of each kind: a refusal must come from who is asking, not from the form.

@@ -4,7 +4,6 @@ underneath (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -14,7 +13,6 @@ from sqlalchemy import func, select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
-from tests.conftest import ENGINES
 from tests.support import homeflow
 from tests.web_site import (
     PASSWORD,
@@ -23,19 +21,15 @@ from tests.web_site import (
     every_page,
     rows_of,
     rx1_ward_with_patients,
-    served_demo,
     sign_in_form,
     signed_in,
     spell_links,
 )
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with served_demo(request.param, tmp_path_factory.mktemp("web")) as served:
-        yield served
+@pytest.fixture
+def site(shared_site: Site) -> Site:
+    return shared_site
 
 
 # ---- Sign-in, sessions and security --------------------------------------------------------

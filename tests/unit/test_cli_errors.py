@@ -45,7 +45,7 @@ PATHS: dict[str, Callable[[str, Path], list[str]]] = {
         "kpi", "delayed-bed-days", f"--from={x}", "--to=2026-01-01", f"--out={f / 'o.csv'}"
     ],
     "kpi NAME": lambda x, f: [
-        "kpi", f"{x}", "--from=2026-01-01", "--to=2026-01-02", f"--out={f / 'o.csv'}"
+        "kpi", "--from=2026-01-01", "--to=2026-01-02", f"--out={f / 'o.csv'}", "--", x
     ],
     "report weekly --date": lambda x, f: ["report", "weekly", f"--date={x}", f"--out={f / 'r.html'}"],
     "calibrate --from": lambda x, f: [
