@@ -24,7 +24,6 @@ from homeflow.cli.output import (
     write_table,
 )
 from homeflow.domain.errors import InvalidInput
-from homeflow.services.planning import Run, prepare, run_prepared
 from homeflow.store import db
 
 
@@ -154,6 +153,9 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Replications of the model and each scenario: occupancy, NCTR, delays, queues and cost."""
+    # Imported here: the capacity model brings numba and scipy, too slow for every command.
+    from homeflow.services.planning import Run, prepare, run_prepared
+
     if workers and scheduler:
         fail("--workers and --scheduler: give one, not both")
     run = Run(reps, horizon, start is StartFrom.CENSUS, seed, warmup, batch_size)
