@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from typing import Annotated, cast
+from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request, Response
 from sqlalchemy import Engine
@@ -110,14 +110,7 @@ def pre_session_of(request: Request) -> str:
 
 
 def set_pre_session_cookie(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(
-        PRE_SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=secure_cookies(request),
-        path="/",
-    )
+    _set_cookie(response, request, PRE_SESSION_COOKIE, token, "strict")
 
 
 def pre_session_matches(request: Request, offered: str | None) -> bool:
@@ -130,13 +123,14 @@ def secure_cookies(request: Request) -> bool:
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    _set_cookie(response, request, SESSION_COOKIE, token, "lax")
+
+
+def _set_cookie(
+    response: Response, request: Request, name: str, token: str, samesite: Literal["lax", "strict"]
+) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path="/",
+        name, token, httponly=True, samesite=samesite, secure=secure_cookies(request), path="/"
     )
 
 
