@@ -23,6 +23,7 @@ from typing import Any
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds
+from homeflow.domain.forms import MAX_TEXT_CHARS
 
 
 def settings(path: str | None = None) -> dict[str, Any]:
@@ -79,6 +80,21 @@ def base_url(path: str | None = None) -> str:
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise InvalidInput("web.base_url", "must be an http:// or https:// address")
     return url.rstrip("/")
+
+
+def max_text_chars(path: str | None = None) -> int:
+    """The longest text a form field may hold: HOMEFLOW_MAX_TEXT_CHARS, else `[web]
+    max_text_chars`, else 2,000; never more than the domain's own cap (forms.MAX_TEXT_CHARS)."""
+    value = os.environ.get("HOMEFLOW_MAX_TEXT_CHARS") or settings(path).get("web", {}).get(
+        "max_text_chars", MAX_TEXT_CHARS
+    )
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("web.max_text_chars", "must be a whole number") from None
+    if not 1 <= number <= MAX_TEXT_CHARS:
+        raise InvalidInput("web.max_text_chars", f"must be from 1 to {MAX_TEXT_CHARS:,}")
+    return number
 
 
 def fhir_requests_per_minute(path: str | None = None) -> int:

@@ -161,3 +161,21 @@ def test_the_access_log_keeps_paths_not_query_strings() -> None:
     assert DropQueryStrings().filter(record)
     assert "MILLER" not in record.getMessage() and "/daily-call" in record.getMessage()
     assert log_config()["handlers"]["access"]["filters"] == ["no_query"]
+
+
+def test_the_longest_form_text_is_a_setting_within_the_domains_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from homeflow.config import max_text_chars
+    from homeflow.domain.forms import MAX_TEXT_CHARS
+
+    monkeypatch.delenv("HOMEFLOW_CONFIG", raising=False)
+    monkeypatch.delenv("HOMEFLOW_MAX_TEXT_CHARS", raising=False)
+    assert max_text_chars() == MAX_TEXT_CHARS
+    monkeypatch.setenv("HOMEFLOW_MAX_TEXT_CHARS", "500")
+    assert max_text_chars() == 500
+    for bad in ("lots", "0", str(MAX_TEXT_CHARS + 1)):
+        monkeypatch.setenv("HOMEFLOW_MAX_TEXT_CHARS", bad)
+        with pytest.raises(InvalidInput) as refused:
+            max_text_chars()
+        assert refused.value.field == "web.max_text_chars"

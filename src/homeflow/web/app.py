@@ -8,7 +8,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from homeflow.config import base_url, escalation_rules, fhir_requests_per_minute, models_folder
+from homeflow.config import (
+    base_url,
+    escalation_rules,
+    fhir_requests_per_minute,
+    max_text_chars,
+    models_folder,
+)
 from homeflow.store import db
 from homeflow.store.simulation_runs import interrupt_unfinished
 from homeflow.web import api, fhir, pages
@@ -32,6 +38,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.state.escalation_rules = escalation_rules()
     app.state.models_folder = models_folder()
     app.state.base_url = base_url()
+    app.state.max_text_chars = max_text_chars()
     app.state.fhir_rate_limit = fhir.TokenRateLimit(fhir_requests_per_minute())
     # A run left queued or running by a server that stopped will never finish: say so.
     interrupt_unfinished(engine)

@@ -4,7 +4,7 @@ stranded list or the referrals board all post here."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -57,10 +57,16 @@ async def record(
     multi = raw.getlist("criteria")
     if multi:
         fields["criteria"] = " ".join(str(v) for v in multi)
+    limit = cast(int, request.app.state.max_text_chars)
+    longest = max(fields, key=lambda name: len(fields[name]), default=None)
     # A row comes back in place only to HTMX; without JavaScript the browser posted the
     # whole form and gets the page again.
     shown_in = fields.get("view", "") if request.headers.get("HX-Request") else "page"
     try:
+        if longest is not None and len(fields[longest]) > limit:
+            raise InvalidInput(
+                longest, f"is {len(fields[longest]):,} characters; at most {limit:,}"
+            )
         change = access.parse_change(form_name, fields)
         problem, status_code = _problem(engine, viewer_of(session, request), spell_key, change)
     except InvalidInput as bad:
