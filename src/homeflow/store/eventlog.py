@@ -321,7 +321,7 @@ _CANCELLATIONS = (ev.AdmissionCancelled, ev.TransferCancelled, ev.DischargeCance
 
 
 def earliest_census_day(
-    incoming: Sequence[ev.Event], spell_events: Sequence[ev.Event] = ()
+    incoming: Sequence[ev.Event], spell_events: Sequence[ev.Event]
 ) -> date | None:
     """The first day whose census these events can change; None: any day of the spell.
 
