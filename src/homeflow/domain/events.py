@@ -77,6 +77,9 @@ class Payload:
     # follows it, a cancellation after what it cancels.
     RANK: ClassVar[int] = 1
     PATIENT_LEVEL: ClassVar[bool] = False
+    # The improvement programme's records (assessments, projects, PDSAs) belong to a system,
+    # not to a patient or a stay.
+    PROGRAMME_LEVEL: ClassVar[bool] = False
 
 
 # ---- ADT: the patient administration system's account of the stay -------------------
@@ -422,9 +425,9 @@ class Event:
         _require("source", self.source)
         require_aware("occurred_at", self.occurred_at)
         require_aware("received_at", self.received_at)
-        if self.payload.PATIENT_LEVEL:
+        if self.payload.PATIENT_LEVEL or self.payload.PROGRAMME_LEVEL:
             if self.spell_key is not None:
-                raise InvalidInput("spell_key", f"{self.type} concerns a patient, not a spell")
+                raise InvalidInput("spell_key", f"{self.type} is not about a spell")
         elif not self.spell_key:
             raise InvalidInput("spell_key", f"{self.type} needs the spell it belongs to")
 

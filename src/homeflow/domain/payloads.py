@@ -13,6 +13,10 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import PAYLOAD_TYPES, Payload
+from homeflow.domain.improvement.records import PROGRAMME_PAYLOADS
+
+# Every stored kind of event: a stay's and a patient's, and the improvement programme's.
+EVENT_TYPES: dict[str, type[Payload]] = {**PAYLOAD_TYPES, **PROGRAMME_PAYLOADS}
 
 
 def payload_to_dict(payload: Payload) -> dict[str, Any]:
@@ -41,7 +45,7 @@ def _defaults(cls: type[Payload]) -> tuple[tuple[str, Any], ...]:
 
 def payload_from_dict(event_type: str, data: dict[str, Any]) -> Payload:
     """Build and validate a payload; every problem names its field."""
-    cls = PAYLOAD_TYPES.get(event_type)
+    cls = EVENT_TYPES.get(event_type)
     if cls is None:
         raise InvalidInput("type", f"{event_type!r} is not a known event type")
     if not isinstance(data, dict):
@@ -93,6 +97,10 @@ def _reader(hint: Any) -> Reader:
         return read_tuple
     if hint is bool:
         return _read_bool
+    if hint is int:
+        return _read_int
+    if hint is float:
+        return _read_number
     if hint is str:
         return _read_text
     if hint is date:
@@ -106,6 +114,18 @@ def _read_bool(field: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(field, f"{value!r} is not true or false")
     return value
+
+
+def _read_int(field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(field, f"{value!r} is not a whole number")
+    return value
+
+
+def _read_number(field: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(field, f"{value!r} is not a number")
+    return float(value)
 
 
 def _read_text(field: str, value: Any) -> str:

@@ -35,6 +35,9 @@ RECORDS_CARE = frozenset({Role.WARD_STAFF, Role.DISCHARGE_TEAM, Role.ADMIN})
 # Actions on the daily call are agreed by discharge teams and the system's coordinators.
 RECORDS_ACTIONS = frozenset({Role.DISCHARGE_TEAM, Role.SYSTEM_COORDINATOR, Role.ADMIN})
 READS_AUDIT = frozenset({Role.ADMIN})
+# A system's assessments, improvement projects and collaborative are kept by its coordinators,
+# analysts and admins; everyone signed in reads them.
+EDITS_IMPROVEMENT = frozenset({Role.SYSTEM_COORDINATOR, Role.ANALYST, Role.ADMIN})
 
 
 def may_identify(viewer_org: str, treating_org: str | None, involved: Collection[str]) -> bool:

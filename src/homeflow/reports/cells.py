@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from homeflow.domain.spreadsheets import FORMULA_STARTS
 
 
 def spreadsheet_safe(value: Any) -> Any:

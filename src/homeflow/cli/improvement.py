@@ -1,0 +1,195 @@
+"""The improvement programme: frameworks and self-assessments."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from homeflow.cli.app import app
+from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, say, warn
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.improvement.assessment import AssessmentKey, standing_entries
+from homeflow.domain.improvement.frameworks import check_name
+from homeflow.domain.improvement.records import FrameworkDefined
+from homeflow.domain.improvement.sheet import (
+    SheetProblems,
+    entries_from_rows,
+    rows_of,
+    sheet_columns,
+)
+from homeflow.store import db
+from homeflow.store import improvement as store
+
+assessment_app = typer.Typer(help="Self-assessments against a framework's changes or tips.")
+framework_app = typer.Typer(help="The frameworks assessments are made against.")
+app.add_typer(assessment_app, name="assessment")
+app.add_typer(framework_app, name="framework")
+
+SHEET_SUFFIXES = (".csv", ".xlsx")
+
+
+def _sheet_path(option: str, path: Path) -> None:
+    if path.suffix.lower() not in SHEET_SUFFIXES:
+        fail(f"{option}: {path.name} is neither a .csv nor a .xlsx file")
+
+
+def _fail_with(problem: InvalidInput) -> None:
+    if isinstance(problem, SheetProblems):
+        fail("; ".join(problem.problems))
+    fail(f"{problem.field}: {problem.reason}")
+
+
+@assessment_app.command("import")
+def assessment_import(
+    path: Annotated[Path, typer.Argument(help="The sheet, .csv or .xlsx.", show_default=False)],
+    framework: Annotated[str, typer.Option(help="The framework's short name, e.g. hicm-2015.")],
+    system: Annotated[str, typer.Option(help="The system (or organisation) code.")],
+    on: Annotated[str, typer.Option("--date", help="The assessment's date, YYYY-MM-DD.")],
+) -> None:
+    """Read a self-assessment sheet; it becomes the assessment of that date (rows no longer in
+    it are removed, earlier versions are kept). Nothing is stored unless every row reads."""
+    from homeflow.ingest.assessment_file import read_sheet
+
+    day = date_option("--date", on)
+    _sheet_path("FILE", path)
+    if not path.is_file():
+        fail(f"FILE: {path} does not exist")
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        with engine.connect() as conn:
+            chosen = store.framework_named(conn, framework, "--framework")
+            store.check_system(conn, system, "--system")
+        _, rows = read_sheet(path)
+        read = entries_from_rows(chosen, system, day, rows)
+        saved = store.save_entries(
+            engine,
+            AssessmentKey(system, chosen.name, day),
+            read.entries,
+            None,
+            "assessment-import",
+            replace=True,
+        )
+    except InvalidInput as problem:
+        _fail_with(problem)
+    for flag in read.flags:
+        warn(flag)
+    say(
+        f"{len(read.entries)} entries: {len(saved.added)} added, {len(saved.changed)} changed, "
+        f"{len(saved.removed)} removed, {saved.unchanged} unchanged"
+    )
+
+
+@assessment_app.command("export")
+def assessment_export(
+    framework: Annotated[str, typer.Option(help="The framework's short name.")],
+    system: Annotated[str, typer.Option(help="The system (or organisation) code.")],
+    on: Annotated[str, typer.Option("--date", help="The assessment's date, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="The sheet to write, .csv or .xlsx.")],
+) -> None:
+    """Write an assessment as the sheet it was kept in."""
+    from homeflow.ingest.assessment_file import write_sheet
+
+    day = date_option("--date", on)
+    _sheet_path("--out", out)
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        with db.reading(engine) as conn:
+            chosen = store.framework_named(conn, framework, "--framework")
+            histories = store.assessments(conn).get(AssessmentKey(system, chosen.name, day))
+    except InvalidInput as problem:
+        _fail_with(problem)
+    if not histories:
+        fail(f"--date: {system} has no {chosen.name} assessment on {day.isoformat()}")
+    entries = standing_entries(histories)
+    columns = sheet_columns(entries)
+    try:
+        write_sheet(out, columns, rows_of(chosen, entries, columns))
+    except OSError as error:
+        fail(f"--out: cannot write {out}: {error.strerror}")
+    say(f"{len(entries)} entries written to {out}")
+
+
+@assessment_app.command("list")
+def assessment_list(
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+) -> None:
+    """Every assessment stored: system, framework, date and how many entries."""
+    engine = db.connect()
+    db.migrate(engine)
+    with db.reading(engine) as conn:
+        found = store.assessments(conn)
+    rows = [
+        {
+            "system": key.system,
+            "framework": key.framework,
+            "date": key.assessed_on.isoformat(),
+            "entries": len(standing_entries(histories)),
+        }
+        for key, histories in sorted(found.items())
+    ]
+    print_rows(rows, ["system", "framework", "date", "entries"], output_format, "Assessments")
+
+
+@framework_app.command("list")
+def framework_list(
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+) -> None:
+    """The frameworks: the national ones and each system's own."""
+    engine = db.connect()
+    db.migrate(engine)
+    with db.reading(engine) as conn:
+        found = store.frameworks(conn)
+    rows = [
+        {
+            "name": f.name,
+            "title": f.title,
+            "version": f.version,
+            "items": len(f.items),
+            "local": f.local,
+        }
+        for f in found.values()
+    ]
+    print_rows(rows, ["name", "title", "version", "items", "local"], output_format, "Frameworks")
+
+
+@framework_app.command("add")
+def framework_add(
+    name: Annotated[
+        str, typer.Argument(help="A short name, e.g. qde-mh-tips.", show_default=False)
+    ],
+    tips: Annotated[Path, typer.Option(help="A CSV with a 'tip' column, one tip a row, in order.")],
+    system: Annotated[str, typer.Option(help="The system whose framework it is.")],
+    title: Annotated[str, typer.Option(help="What the framework is called.")],
+    version: Annotated[str, typer.Option(help="Its version, e.g. the date it was agreed.")] = "1",
+) -> None:
+    """Add a system's own locally agreed tips as a framework (the same name again replaces them)."""
+    if not tips.is_file():
+        fail(f"--tips: {tips} does not exist")
+    try:
+        check_name("NAME", name)
+        with tips.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            if "tip" not in (reader.fieldnames or []):
+                raise InvalidInput("--tips", f"{tips.name} has no 'tip' column")
+            written = [row["tip"] or "" for row in reader]
+        engine = db.connect()
+        db.migrate(engine)
+        with engine.connect() as conn:
+            store.check_system(conn, system, "--system")
+        store.define_framework(
+            engine,
+            FrameworkDefined(system, name, title, version, tuple(w.strip() for w in written)),
+            None,
+        )
+    except UnicodeDecodeError:
+        fail(f"--tips: {tips.name} is not UTF-8 text")
+    except (InvalidInput, csv.Error) as problem:
+        _fail_with(
+            problem if isinstance(problem, InvalidInput) else InvalidInput("--tips", str(problem))
+        )
+    say(f"framework {name}: {len(written)} tips")

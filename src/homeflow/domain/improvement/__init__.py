@@ -1,0 +1,1 @@
+"""The improvement programme: frameworks, self-assessments, and the rules that read them."""

@@ -1,0 +1,169 @@
+"""The improvement programme's records in the event log: frameworks and self-assessments.
+
+They are few (hundreds of events a system a year), so they are folded from the log when read
+rather than kept in projection tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, select
+
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.improvement.assessment import (
+    AssessmentKey,
+    EntryHistory,
+    fold_assessments,
+    local_frameworks,
+)
+from homeflow.domain.improvement.frameworks import Framework, built_in
+from homeflow.domain.improvement.records import (
+    PROGRAMME_PAYLOADS,
+    AssessmentEntryRecorded,
+    FrameworkDefined,
+)
+from homeflow.domain.organisations import OrganisationType
+from homeflow.domain.payloads import payload_to_dict
+from homeflow.store import schema as t
+from homeflow.store.codec import event_from_row
+from homeflow.store.eventlog import EventLog
+
+ASSESSMENT_TYPES = (AssessmentEntryRecorded.TYPE,)
+FRAMEWORK_TYPES = (FrameworkDefined.TYPE,)
+
+
+def programme_events(
+    conn: Connection, types: Sequence[str] = tuple(PROGRAMME_PAYLOADS)
+) -> list[ev.Event]:
+    e = t.events
+    rows = conn.execute(select(e).where(e.c.type.in_(list(types))).order_by(e.c.seq))
+    return [event_from_row(row) for row in rows]
+
+
+def frameworks(conn: Connection) -> dict[str, Framework]:
+    """The national frameworks and every system's own, by short name."""
+    local = {
+        name: fw
+        for name, (_, fw) in local_frameworks(programme_events(conn, FRAMEWORK_TYPES)).items()
+    }
+    return {**built_in(), **local}
+
+
+def framework_named(conn: Connection, name: str, field: str = "framework") -> Framework:
+    found = frameworks(conn).get(name)
+    if found is None:
+        names = ", ".join(sorted(frameworks(conn)))
+        raise InvalidInput(field, f"{name!r} is not a framework; use one of {names}")
+    return found
+
+
+def system_of(conn: Connection, org_code: str) -> str:
+    """The system an organisation belongs to: an integrated care board is its own system,
+    a trust or council belongs to its parent's (or is its own where it has none)."""
+    o = t.organisations
+    row = conn.execute(select(o.c.type, o.c.parent_code).where(o.c.code == org_code)).first()
+    if row is None or row.type == OrganisationType.ICB.value or not row.parent_code:
+        return org_code
+    return str(row.parent_code)
+
+
+def check_system(conn: Connection, code: str, field: str = "system") -> str:
+    o = t.organisations
+    if conn.execute(select(o.c.code).where(o.c.code == code)).first() is None:
+        raise InvalidInput(field, f"{code!r} is not an organisation in the registry")
+    return code
+
+
+def known_places(conn: Connection) -> dict[str, str]:
+    """Registry organisations and sites by lower-case code and name, to their code."""
+    places: dict[str, str] = {}
+    for table in (t.organisations, t.sites):
+        for code, name in conn.execute(select(table.c.code, table.c.name)):
+            places[code.lower()] = code
+            places[name.lower()] = code
+    return places
+
+
+def assessments(conn: Connection) -> dict[AssessmentKey, dict[str, EntryHistory]]:
+    return fold_assessments(programme_events(conn, ASSESSMENT_TYPES))
+
+
+@dataclass
+class Saved:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def save_entries(
+    engine: Engine,
+    key: AssessmentKey,
+    entries: Sequence[AssessmentEntryRecorded],
+    recorded_by: str | None,
+    source: str,
+    replace: bool = False,
+) -> Saved:
+    """Record the entries that differ from what is stored; with `replace` (an import of the
+    whole sheet) entries stored but not given are removed. One transaction: all or nothing."""
+    saved = Saved()
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        stored = assessments(conn).get(key, {})
+        new: list[ev.Event] = []
+
+        def add(entry: AssessmentEntryRecorded) -> None:
+            versions = len(stored[entry.entry_id].versions) if entry.entry_id in stored else 0
+            content = json.dumps([versions, payload_to_dict(entry)], sort_keys=True)
+            digest = hashlib.sha256(content.encode()).hexdigest()[:24]
+            event_key = f"assessment:{key.system}:{key.framework}:{key.assessed_on}:{digest}"
+            new.append(ev.Event(event_key, source, now, now, None, entry, recorded_by=recorded_by))
+
+        given = {entry.entry_id for entry in entries}
+        for entry in entries:
+            before = stored.get(entry.entry_id)
+            if before is None or before.current.removed:
+                saved.added.append(entry.entry_id)
+            elif before.current == entry:
+                saved.unchanged += 1
+                continue
+            else:
+                saved.changed.append(entry.entry_id)
+            add(entry)
+        if replace:
+            for entry_id, history in stored.items():
+                if entry_id not in given and not history.current.removed:
+                    saved.removed.append(entry_id)
+                    add(_removed(history.current))
+    if new:
+        result = EventLog(engine).append(new)
+        if result.rejected:
+            first = result.rejected[0]
+            raise InvalidInput(first.field, first.reason)
+    return saved
+
+
+def _removed(entry: AssessmentEntryRecorded) -> AssessmentEntryRecorded:
+    return dataclasses.replace(entry, removed=True)
+
+
+def define_framework(engine: Engine, tips: FrameworkDefined, recorded_by: str | None) -> None:
+    if tips.name in built_in():
+        raise InvalidInput("name", f"{tips.name!r} is a national framework's name")
+    with engine.connect() as conn:
+        owner = local_frameworks(programme_events(conn, FRAMEWORK_TYPES)).get(tips.name)
+    if owner is not None and owner[0] != tips.system:
+        raise InvalidInput("name", f"{tips.name!r} is already {owner[0]}'s framework")
+    now = datetime.now(UTC)
+    content = json.dumps(payload_to_dict(tips), sort_keys=True)
+    key = f"framework:{tips.name}:{hashlib.sha256(content.encode()).hexdigest()[:24]}"
+    EventLog(engine).append(
+        [ev.Event(key, "framework", now, now, None, tips, recorded_by=recorded_by)]
+    )
