@@ -156,6 +156,10 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/audit"),
         (page, "/measures?level=site&place=RX101"),
         (page, "/scenarios"),
+        (page, "/improvement"),
+        (page, "/improvement/QDE/hicm-2015/2017-05-17"),
+        (page, "/improvement/QDE/hicm-2015/2017-05-17/entries/row-1"),
+        (page, "/improvement/heat-map?system=QDE&framework=hicm-2015&on=2017-05-17"),
         (rx1, f"/wards/{ward}"),
         (rx1, str(spell_page)),
     ]
@@ -231,4 +235,48 @@ def test_a_coordinator_runs_scenarios_and_compares_them(
     lines = totals.text.splitlines()
     assert totals.status_code == 200 and lines[0].startswith("scenario,delayed_bed_days_mean")
     assert [line.split(",")[0] for line in lines[1:]] == ["Baseline", "Demand +8%"]
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_a_coordinator_keeps_the_systems_self_assessment(
+    changing_site: Site, browser: object
+) -> None:
+    """Open the demo's High Impact Change assessment, change where one entry stands, see the
+    earlier version kept beside it, and the heat map move."""
+    site = changing_site
+    page = browser_sign_in(browser, site, "coordinator@qde.test")
+    errors = browser_errors(page)
+    page.click("text=Improvement")  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Assessment QDE hicm-2015 17/05/2017").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/improvement/QDE/hicm-2015/2017-05-17")  # type: ignore[attr-defined]
+    trusted = page.locator("#change-6 + p + div table tbody tr")  # type: ignore[attr-defined]
+    assert trusted.count() == 4
+    trusted.first.get_by_role("link", name="Edit").click()
+    page.fill("#status", "Mature")  # type: ignore[attr-defined]
+    page.fill("#owner", "Head of integrated discharge")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Save the entry").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/improvement/QDE/hicm-2015/2017-05-17?saved=*")  # type: ignore[attr-defined]
+    saved = page.locator("tr", has=page.locator(".hf-saved"))  # type: ignore[attr-defined]
+    assert "Mature" in saved.inner_text() and "2 versions" in saved.inner_text()
+    saved.get_by_role("link", name="Edit").click()
+    versions = page.locator(".nhsuk-card")  # type: ignore[attr-defined]
+    assert versions.count() == 2
+    assert "coordinator@qde.test (current)" in versions.first.inner_text()
+    assert "imported from a sheet" in versions.nth(1).inner_text()
+    # A status that is no maturity level is refused, naming the field; nothing is stored.
+    page.fill("#status", "Sometimes")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Save the entry").click()  # type: ignore[attr-defined]
+    assert "Not saved: Status 'Sometimes' is not a maturity level" in page.content()  # type: ignore[attr-defined]
+    assert page.locator(".nhsuk-card").count() == 2  # type: ignore[attr-defined]
+    page.goto(site.base + "/improvement/heat-map?system=QDE&framework=hicm-2015&on=2017-05-17")  # type: ignore[attr-defined]
+    row = page.locator("tr", has=page.locator("th", has_text="6. Trusted assessors"))  # type: ignore[attr-defined]
+    assert "4" in row.inner_text().split()
+    assert not errors, errors
+    stored = rows_of(
+        site,
+        select(t.audit_log.c.action, t.audit_log.c.what).where(
+            t.audit_log.c.user_email == "coordinator@qde.test", t.audit_log.c.action == "change"
+        ),
+    )
+    assert [tuple(r)[1] for r in stored] == ["assessment QDE hicm-2015 2017-05-17 row-62"]  # type: ignore[index]
     page.close()  # type: ignore[attr-defined]

@@ -14,12 +14,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.assessment import AssessmentKey, standing_entries
 from homeflow.domain.improvement.frameworks import check_name
 from homeflow.domain.improvement.records import FrameworkDefined
-from homeflow.domain.improvement.sheet import (
-    SheetProblems,
-    entries_from_rows,
-    rows_of,
-    sheet_columns,
-)
+from homeflow.domain.improvement.sheet import SheetProblems, rows_of, sheet_columns
 from homeflow.store import db
 from homeflow.store import improvement as store
 
@@ -51,7 +46,7 @@ def assessment_import(
 ) -> None:
     """Read a self-assessment sheet; it becomes the assessment of that date (rows no longer in
     it are removed, earlier versions are kept). Nothing is stored unless every row reads."""
-    from homeflow.ingest.assessment_file import read_sheet
+    from homeflow.services.improvement import import_sheet
 
     day = date_option("--date", on)
     _sheet_path("FILE", path)
@@ -60,19 +55,7 @@ def assessment_import(
     engine = db.connect()
     db.migrate(engine)
     try:
-        with engine.connect() as conn:
-            chosen = store.framework_named(conn, framework, "--framework")
-            store.check_system(conn, system, "--system")
-        _, rows = read_sheet(path)
-        read = entries_from_rows(chosen, system, day, rows)
-        saved = store.save_entries(
-            engine,
-            AssessmentKey(system, chosen.name, day),
-            read.entries,
-            None,
-            "assessment-import",
-            replace=True,
-        )
+        read, saved = import_sheet(engine, path, framework, system, day, None)
     except InvalidInput as problem:
         _fail_with(problem)
     for flag in read.flags:
@@ -193,3 +176,52 @@ def framework_add(
             problem if isinstance(problem, InvalidInput) else InvalidInput("--tips", str(problem))
         )
     say(f"framework {name}: {len(written)} tips")
+
+
+pdsa_app = typer.Typer(help="PDSA cycles of the improvement projects, each studied on its chart.")
+app.add_typer(pdsa_app, name="pdsa")
+
+PDSA_COLUMNS = [
+    "system",
+    "project",
+    "pdsa",
+    "place",
+    "kpi",
+    "measure",
+    "change_date",
+    "prediction",
+    "verdict",
+    "points_needed",
+    "prediction_held",
+    "baseline_mean",
+    "after_mean",
+    "decision",
+]
+
+
+@pdsa_app.command("list")
+def pdsa_list(
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    on: Annotated[
+        str | None, typer.Option("--date", help="Study up to this day, YYYY-MM-DD (default today).")
+    ] = None,
+) -> None:
+    """Each PDSA with its place, measure, change date, prediction, verdict and decision. The
+    verdict is computed from the measure's weekly SPC chart, judged against the weeks before
+    the change."""
+    from datetime import date
+
+    from homeflow.services.projects import pdsa_rows
+
+    day = date_option("--date", on) if on else date.today()
+    engine = db.connect()
+    db.migrate(engine)
+    rows = pdsa_rows(engine, day)
+    columns = (
+        PDSA_COLUMNS
+        if output_format is OutputFormat.TABLE
+        else list(rows[0])
+        if rows
+        else PDSA_COLUMNS
+    )
+    print_rows(rows, columns, output_format, "PDSA cycles")

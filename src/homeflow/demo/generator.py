@@ -18,23 +18,23 @@ from datetime import date, timedelta
 
 from homeflow.demo import system
 from homeflow.demo.agenda import Agenda
+from homeflow.demo.improvement import HomeFirstBridging
 from homeflow.demo.people import (
     CLINICAL_CRITERIA,
     CRITERIA,
     DISCHARGE_HOURS,
     EMERGENCY_HOURS,
-    FAMILY_NAMES,
-    GIVEN_NAMES,
     RED_REASONS,
     Patient,
     Service,
+    admitted_payload,
     delay_reason_mix,
     downstream_services,
     recorded_events,
 )
 from homeflow.domain import codes
 from homeflow.domain import events as ev
-from homeflow.domain.organisations import WardType, nhs_number_check_digit, spell_key
+from homeflow.domain.organisations import WardType, spell_key
 
 WARM_UP_DAYS = 90
 
@@ -56,6 +56,7 @@ class DemoSystem(Agenda):
         self.next_id = 0
         self.community_queue: deque[Patient] = deque()
         self.services = downstream_services()
+        self.bridging = HomeFirstBridging(seed, end)
 
     # ---- time ---------------------------------------------------------------------------
 
@@ -101,30 +102,6 @@ class DemoSystem(Agenda):
         self.patients.append(p)
         return p
 
-    def admitted_payload(self, p: Patient, method: str, specialty: str, when: float) -> ev.Admitted:
-        born = self.day_of(when) - timedelta(days=int(p.age * 365.25 + self.rng.randrange(365)))
-        return ev.Admitted(
-            patient_id=p.patient_id,
-            site_code=p.site,
-            ward_code=p.ward,
-            bed=p.bed,
-            admission_method=ev.AdmissionMethod(method),
-            specialty=specialty,
-            nhs_number=self.nhs_number(),
-            local_id=f"{p.site}{p.patient_id[-7:]}",
-            family_name=self.rng.choice(FAMILY_NAMES),
-            given_name=self.rng.choice(GIVEN_NAMES),
-            birth_date=born,
-            sex=self.rng.choice(("female", "male")),
-        )
-
-    def nhs_number(self) -> str:
-        while True:
-            first = "999" + f"{self.rng.randrange(10**6):06d}"
-            check = nhs_number_check_digit(first)
-            if check is not None:
-                return f"{first}{check}"
-
     def take_bed(self, ward_codes: list[str]) -> tuple[str, str | None]:
         with_space = [w for w in ward_codes if self.free[w]]
         if not with_space:
@@ -159,7 +136,7 @@ class DemoSystem(Agenda):
             p.ward, p.bed = self.take_bed(self.site_wards(site, "S"))
         p.admitted = when
         specialty = self.wards[p.ward].specialty
-        p.events.append((when, self.admitted_payload(p, method, specialty, when)))
+        p.events.append((when, admitted_payload(self.rng, p, method, specialty, self.day_of(when))))
         median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
         clinical = median * math.exp(self.rng.gauss(0.0, 0.85)) * 24.0
         first_round = self.next_round(when)
@@ -215,6 +192,9 @@ class DemoSystem(Agenda):
                 later = noticed + 24.0 * self.rng.choice((1, 1, 1, 2, 3))
                 self.schedule(self.discharge_hour(later), self.discharge, p)
             return
+        if self.bridging.takes(p.site, p.pathway, drd):
+            self.bridge_home(p, noticed)
+            return
         # Supported discharge: a hospital-process stage, then the care transfer hub.
         self.set_reason(p, noticed + 0.2, ("Hospital process", "Wellbeing concerns"), None)
         referred = noticed + self.rng.uniform(4.0, 40.0)
@@ -231,6 +211,15 @@ class DemoSystem(Agenda):
                 p.events.append(
                     (noticed + 24 * 2, ev.ChcAssessmentRecorded(assessed, ev.CareSetting.ACUTE))
                 )
+
+    def bridge_home(self, p: Patient, noticed: float) -> None:
+        """The integrated discharge team takes the patient home, reablement bridging."""
+        p.referral_no += 1
+        ref, reablement = f"{p.spell_key}-R{p.referral_no}", self.services["reablement"]
+        p.events.append((noticed + 0.3, ev.ReferralMade(ref, reablement.name, reablement.provider)))
+        p.events.append((noticed + 1.0, ev.ReferralAccepted(ref, trusted_assessment=True)))
+        home = self.discharge_hour(noticed + self.bridging.hours_to_home())
+        self.schedule(home, self.discharge, p)
 
     def set_reason(
         self,
@@ -431,7 +420,14 @@ class DemoSystem(Agenda):
         p = self.new_patient("RW101", "mental-health", age)
         p.ward, p.bed = self.take_bed(self.site_wards("RW101"))
         p.admitted = when
-        p.events.append((when, self.admitted_payload(p, "emergency", "Adult Mental Health", when)))
+        p.events.append(
+            (
+                when,
+                admitted_payload(
+                    self.rng, p, "emergency", "Adult Mental Health", self.day_of(when)
+                ),
+            )
+        )
         stay = 24.0 * 26.0 * math.exp(self.rng.gauss(0.0, 0.75))
         leave = when + stay
         if self.rng.random() < 0.18:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 
 from homeflow.domain import events as ev
+from homeflow.domain.organisations import nhs_number_check_digit
 
 SOURCE = "demo"
 
@@ -163,3 +165,33 @@ def recorded_events(
             if isinstance(payload, ev.Admitted | ev.Transferred | ev.Discharged)
             else "demo",
         )
+
+
+def admitted_payload(
+    rng: random.Random, p: Patient, method: str, specialty: str, on: date
+) -> ev.Admitted:
+    """The patient's admission, with a made-up name, birth date and NHS number."""
+    born = on - timedelta(days=int(p.age * 365.25 + rng.randrange(365)))
+    return ev.Admitted(
+        patient_id=p.patient_id,
+        site_code=p.site,
+        ward_code=p.ward,
+        bed=p.bed,
+        admission_method=ev.AdmissionMethod(method),
+        specialty=specialty,
+        nhs_number=demo_nhs_number(rng),
+        local_id=f"{p.site}{p.patient_id[-7:]}",
+        family_name=rng.choice(FAMILY_NAMES),
+        given_name=rng.choice(GIVEN_NAMES),
+        birth_date=born,
+        sex=rng.choice(("female", "male")),
+    )
+
+
+def demo_nhs_number(rng: random.Random) -> str:
+    """A valid NHS number in the 999 range, which is never issued to a person."""
+    while True:
+        first = "999" + f"{rng.randrange(10**6):06d}"
+        check = nhs_number_check_digit(first)
+        if check is not None:
+            return f"{first}{check}"

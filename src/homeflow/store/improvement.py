@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -22,16 +24,21 @@ from homeflow.domain.improvement.assessment import (
     EntryHistory,
     fold_assessments,
     local_frameworks,
+    standing_entries,
 )
-from homeflow.domain.improvement.frameworks import Framework, built_in
+from homeflow.domain.improvement.frameworks import Framework, built_in, read_status
 from homeflow.domain.improvement.records import (
+    CELL_FIELDS,
     PROGRAMME_PAYLOADS,
     AssessmentEntryRecorded,
     FrameworkDefined,
 )
 from homeflow.domain.organisations import OrganisationType
 from homeflow.domain.payloads import payload_to_dict
+from homeflow.domain.privacy import EDITS_IMPROVEMENT
 from homeflow.store import schema as t
+from homeflow.store.access.audit import record
+from homeflow.store.access.scope import Conflict, Forbidden, NotFound, Viewer
 from homeflow.store.codec import event_from_row
 from homeflow.store.eventlog import EventLog
 
@@ -167,3 +174,89 @@ def define_framework(engine: Engine, tips: FrameworkDefined, recorded_by: str | 
     EventLog(engine).append(
         [ev.Event(key, "framework", now, now, None, tips, recorded_by=recorded_by)]
     )
+
+
+def may_edit(conn: Connection, viewer: Viewer, system: str) -> bool:
+    """Coordinators, analysts and admins keep their own system's records."""
+    return viewer.role in EDITS_IMPROVEMENT and system in (
+        viewer.org_code,
+        system_of(conn, viewer.org_code),
+    )
+
+
+def _edit(
+    engine: Engine,
+    viewer: Viewer,
+    key: AssessmentKey,
+    entry: AssessmentEntryRecorded,
+    seen: int | None,
+) -> None:
+    """Record one entry's new version for a signed-in user, audited in the same breath."""
+    with engine.connect() as conn:
+        if not may_edit(conn, viewer, key.system):
+            raise Forbidden(
+                f"only {key.system}'s coordinators, analysts and admins edit its assessments"
+            )
+        framework = framework_named(conn, key.framework)
+        stored = assessments(conn).get(key, {}).get(entry.entry_id)
+    if seen is not None and stored is not None and len(stored.versions) != seen:
+        latest = stored.versions[-1]
+        raise Conflict("entry", latest.entry.where_now, latest.recorded_by, latest.recorded_at)
+    status = read_status(framework, entry.status)
+    if status.unknown and not status.levels:
+        names = ", ".join(level.name for level in framework.levels)
+        raise InvalidInput("status", f"{entry.status!r} is not a maturity level ({names})")
+    save_entries(engine, key, [entry], viewer.email, "web")
+    record(
+        engine,
+        viewer,
+        "change",
+        f"assessment {key.system} {key.framework} {key.assessed_on} {entry.entry_id}",
+    )
+
+
+def edit_entry(
+    engine: Engine,
+    viewer: Viewer,
+    key: AssessmentKey,
+    entry_id: str,
+    cells: dict[str, str],
+    seen: int,
+) -> None:
+    with engine.connect() as conn:
+        stored = assessments(conn).get(key, {}).get(entry_id)
+    if stored is None:
+        raise NotFound(entry_id)
+    _edit(engine, viewer, key, dataclasses.replace(stored.current, **_cells(cells)), seen)
+
+
+def add_entry(
+    engine: Engine, viewer: Viewer, key: AssessmentKey, item_code: str, cells: dict[str, str]
+) -> str:
+    """A new entry under a change, placed after that change's last entry."""
+    with engine.connect() as conn:
+        framework = framework_named(conn, key.framework)
+        current = standing_entries(assessments(conn).get(key, {}))
+    if item_code not in {item.code for item in framework.items}:
+        raise InvalidInput("item_code", f"{item_code!r} is not a change of {framework.name}")
+    under = [e.position for e in current if e.item_code == item_code]
+    position = max(under) if under else max((e.position for e in current), default=0) + 1
+    entry_id = f"web-{uuid.uuid4().hex[:12]}"
+    entry = AssessmentEntryRecorded(
+        system=key.system,
+        framework=key.framework,
+        assessed_on=key.assessed_on,
+        entry_id=entry_id,
+        position=position,
+        item_code=item_code,
+        **_cells(cells),
+    )
+    _edit(engine, viewer, key, entry, None)
+    return entry_id
+
+
+def _cells(cells: dict[str, str]) -> dict[str, Any]:
+    unknown = sorted(set(cells) - set(CELL_FIELDS))
+    if unknown:
+        raise InvalidInput(unknown[0], "is not a cell of an assessment entry")
+    return dict(cells)

@@ -344,3 +344,12 @@ def place_codes(engine: Engine, kind: str) -> list[str]:
     query = select(column).select_from(t.wards.join(t.sites)).distinct().order_by(column)
     with db.reading(engine) as conn:
         return list(conn.execute(query).scalars())
+
+
+def first_discharge_day(engine: Engine) -> date | None:
+    """The local day of the earliest discharge on record: where a measure's history starts
+    (before it, a feed had not begun, and counts of nothing read as zeros)."""
+    s = t.spells
+    with db.reading(engine) as conn:
+        first = conn.execute(select(func.min(s.c.discharged_at))).scalar_one_or_none()
+    return None if first is None else stored_local_date(first)

@@ -52,6 +52,7 @@ templates.env.filters["label"] = lambda value: str(value).replace("-", " ").capi
 templates.env.filters["count"] = lambda value: f"{value:,.0f}".replace("-", "−")
 templates.env.filters["pounds"] = lambda value: ("−£" if value < 0 else "£") + f"{abs(value):,.0f}"
 templates.env.filters["when"] = when
+templates.env.filters["day"] = lambda value: value.strftime("%d/%m/%Y")
 
 
 def today() -> date:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import ClassVar
 
 from homeflow.domain.errors import InvalidInput
@@ -102,6 +103,126 @@ CELL_FIELDS = (
     "evidence",
 )
 
+
+class Decision(StrEnum):
+    """What a PDSA cycle's Act decided (IHI Model for Improvement)."""
+
+    ADOPT = "adopt"
+    ADAPT = "adapt"
+    ABANDON = "abandon"
+
+
+class MeasureRole(StrEnum):
+    OUTCOME = "outcome"
+    PROCESS = "process"
+    BALANCING = "balancing"
+
+
+MEASURE_LEVELS = ("ward", "site", "org", "system")
+
+
+def check_measure(field: str, text: str) -> str:
+    """A measure a project follows, written `role:kpi:level:place` (e.g.
+    `outcome:delayed-days:site:RX101`); the KPI itself is checked against the KPIs where the
+    record is made, since the domain does not hold them."""
+    parts = text.split(":")
+    if len(parts) != 4 or not all(parts):
+        raise InvalidInput(field, f"{text!r} is not role:kpi:level:place")
+    role, _, level, _ = parts
+    if role not in {r.value for r in MeasureRole}:
+        raise InvalidInput(field, f"{role!r} is not outcome, process or balancing")
+    if level not in MEASURE_LEVELS:
+        raise InvalidInput(field, f"{level!r} is not one of {', '.join(MEASURE_LEVELS)}")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecorded(Payload):
+    """An improvement project the Model for Improvement way: the aim (what, by how much, by
+    when), its driver diagram and the measures it follows. The same id again is an edit.
+
+    Each driver line is `primary > secondary > change idea` (the diagram read left to right);
+    each measure is `role:kpi:level:place`.
+    """
+
+    TYPE: ClassVar[str] = "project-recorded"
+    PROGRAMME_LEVEL: ClassVar[bool] = True
+    system: str
+    project_id: str
+    title: str
+    aim: str
+    aim_kpi: str
+    aim_level: str
+    aim_place: str
+    aim_target: float
+    aim_by: date
+    drivers: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+    lead: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("system", "project_id", "title", "aim", "aim_kpi", "aim_place"):
+            _require(name, getattr(self, name))
+        if self.aim_level not in MEASURE_LEVELS:
+            raise InvalidInput(
+                "aim_level", f"{self.aim_level!r} is not one of {', '.join(MEASURE_LEVELS)}"
+            )
+        for line in self.drivers:
+            if len([p for p in line.split(">") if p.strip()]) != 3:
+                raise InvalidInput("drivers", f"{line!r} is not primary > secondary > change idea")
+        for measure in self.measures:
+            check_measure("measures", measure)
+
+
+@dataclass(frozen=True, slots=True)
+class PdsaRecorded(Payload):
+    """One Plan-Do-Study-Act cycle testing a change idea against a measure at a place.
+
+    Plan: the prediction (in words, and the value the measure is expected to reach), who does
+    what, when and where. Do: the change date and notes. Study is computed from the measure's
+    chart, never typed. Act: adopt, adapt or abandon. The same id again is an edit.
+    """
+
+    TYPE: ClassVar[str] = "pdsa-recorded"
+    PROGRAMME_LEVEL: ClassVar[bool] = True
+    system: str
+    project_id: str
+    pdsa_id: str
+    change_idea: str
+    kpi: str
+    level: str
+    place: str
+    change_date: date
+    prediction: str
+    measure: str = ""
+    predicted_value: float | None = None
+    plan_who: str = ""
+    plan_what: str = ""
+    plan_when: str = ""
+    plan_where: str = ""
+    do_notes: str = ""
+    study_notes: str = ""
+    decision: Decision | None = None
+    decision_notes: str = ""
+
+    def __post_init__(self) -> None:
+        for name in (
+            "system",
+            "project_id",
+            "pdsa_id",
+            "change_idea",
+            "kpi",
+            "place",
+            "prediction",
+        ):
+            _require(name, getattr(self, name))
+        if self.level not in MEASURE_LEVELS:
+            raise InvalidInput("level", f"{self.level!r} is not one of {', '.join(MEASURE_LEVELS)}")
+        for name in ("change_idea", "prediction", "do_notes", "study_notes", "decision_notes"):
+            _check_length(name, getattr(self, name))
+
+
 PROGRAMME_PAYLOADS: dict[str, type[Payload]] = {
-    cls.TYPE: cls for cls in (FrameworkDefined, AssessmentEntryRecorded)
+    cls.TYPE: cls
+    for cls in (FrameworkDefined, AssessmentEntryRecorded, ProjectRecorded, PdsaRecorded)
 }

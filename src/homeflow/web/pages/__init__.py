@@ -7,6 +7,7 @@ from homeflow.web.pages import (
     audit,
     changes,
     daily_call,
+    improvement,
     measures,
     overview,
     referrals,
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     stranded.router,
     referrals.router,
     measures.router,
+    improvement.router,
     audit.router,
     scenarios.router,
 )

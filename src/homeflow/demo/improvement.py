@@ -1,0 +1,161 @@
+"""The demo's improvement programme, with a change that really happens.
+
+From `idt_start(end)` (a Monday four weeks before the demo ends), an integrated discharge team
+at Riverside General (site RX101) takes most pathway 1 patients home as soon as they are ready,
+with the reablement team bridging their care at home (home first, discharge to assess), instead
+of leaving them to queue in hospital for a reablement or home-care start. The generator acts it
+out (`HomeFirstBridging`), so pathway 1 waits at that site really fall; the system's
+self-assessments before and after, the project and its PDSA cycles record it as a system
+would. docs/demo.md names the date, the site and the measure.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from homeflow.domain.improvement.records import (
+    AssessmentEntryRecorded,
+    PdsaRecorded,
+    ProjectRecorded,
+)
+
+IDT_SITE = "RX101"
+IDT_PATHWAY = "P1"
+IDT_WEEKS_BEFORE_END = 4
+BRIDGED_SHARE = 0.8  # of pathway 1 patients ready at the site; the rest still need a package first
+SYSTEM = "QDE"
+PROJECT = "home-first-rx101"
+
+
+def idt_start(end: date) -> date:
+    """The Monday the integrated discharge team starts."""
+    day = end - timedelta(weeks=IDT_WEEKS_BEFORE_END)
+    return day - timedelta(days=day.weekday())
+
+
+class HomeFirstBridging:
+    """Which patients the team takes home at once. Its own random stream, so the rest of the
+    demo draws the same numbers as without it."""
+
+    def __init__(self, seed: int, end: date) -> None:
+        self.rng = random.Random(seed * 7919 + 17)
+        self.start = idt_start(end)
+
+    def takes(self, site: str, pathway: str, ready_on: date) -> bool:
+        return (
+            site == IDT_SITE
+            and pathway == IDT_PATHWAY
+            and ready_on >= self.start
+            and self.rng.random() < BRIDGED_SHARE
+        )
+
+    def hours_to_home(self) -> float:
+        return self.rng.uniform(3.0, 20.0)
+
+
+def assessment_entries(end: date) -> list[AssessmentEntryRecorded]:
+    """QDE's High Impact Change entries on home first, a month before the team started and
+    the week the demo ends."""
+    before = idt_start(end) - timedelta(weeks=4)
+    after = end - timedelta(days=end.weekday())
+    rows = (
+        (
+            before,
+            "Plans in place",
+            "Business case agreed for an integrated discharge team at Riverside General to take pathway 1 patients home with reablement bridging",
+            "Pathway 1 patients wait in hospital for a reablement or home-care start",
+            f"Start the team on {idt_start(end):%d/%m/%Y}",
+        ),
+        (
+            after,
+            "Established",
+            "Integrated discharge team at Riverside General takes pathway 1 patients home the day they are ready; reablement bridges care at home",
+            "Not yet at Eastfield (RX201)",
+            "Spread to Eastfield once the PDSA is adopted",
+        ),
+    )
+    return [
+        AssessmentEntryRecorded(
+            system=SYSTEM,
+            framework="hicm-2015",
+            assessed_on=on,
+            entry_id="row-1",
+            position=1,
+            item_code="4",
+            change_cell="Home first / discharge to assess",
+            where_now=where,
+            status=status,
+            spread="RX101",
+            gaps=gaps,
+            to_do=to_do,
+            when_by="",
+            owner="Head of integrated discharge, RX1",
+        )
+        for on, status, where, gaps, to_do in rows
+    ]
+
+
+def project(end: date) -> ProjectRecorded:
+    return ProjectRecorded(
+        system=SYSTEM,
+        project_id=PROJECT,
+        title="Home first from Riverside General",
+        aim="Pathway 1 patients at Riverside General go home within 2 days of being ready",
+        aim_kpi="ready-to-discharge-days",
+        aim_level="site",
+        aim_place=IDT_SITE,
+        aim_target=2.0,
+        aim_by=idt_start(end) + timedelta(weeks=26),
+        drivers=(
+            "Waits for a care start > Assessment in hospital > Integrated discharge team bridges reablement at home",
+            "Waits for a care start > Referral late in the stay > Board round names pathway 1 patients on day one",
+        ),
+        measures=(
+            f"outcome:ready-to-discharge-days:site:{IDT_SITE}",
+            f"process:discharged-before-noon-pct:site:{IDT_SITE}",
+            f"balancing:readmissions-30-day:site:{IDT_SITE}",
+        ),
+        lead="Head of integrated discharge, RX1",
+    )
+
+
+def pdsas(end: date) -> list[PdsaRecorded]:
+    start = idt_start(end)
+    return [
+        PdsaRecorded(
+            system=SYSTEM,
+            project_id=PROJECT,
+            pdsa_id="idt-bridging-1",
+            change_idea="Integrated discharge team bridges reablement at home for pathway 1",
+            kpi="ready-to-discharge-days",
+            measure=IDT_PATHWAY,
+            level="site",
+            place=IDT_SITE,
+            change_date=start,
+            prediction="Pathway 1 waits at Riverside General fall to 3 days or less within a month",
+            predicted_value=3.0,
+            plan_who="Integrated discharge team, RX1",
+            plan_what="Take pathway 1 patients home on the day they are ready, reablement bridging",
+            plan_when=f"From {start:%d/%m/%Y}",
+            plan_where="Riverside General medical wards",
+            do_notes="Team started on the planned day",
+        ),
+        PdsaRecorded(
+            system=SYSTEM,
+            project_id=PROJECT,
+            pdsa_id="eastfield-lounge-1",
+            change_idea="Discharge lounge at Eastfield opens at 08:00",
+            kpi="discharged-before-noon-pct",
+            level="site",
+            place="RX201",
+            change_date=start,
+            prediction="A third of Eastfield's discharges leave before midday",
+            predicted_value=33.0,
+            plan_who="Flow lead, RX2",
+            plan_what="Open the lounge two hours earlier; wards send patients ready after the board round",
+            plan_when=f"From {start:%d/%m/%Y}",
+            plan_where="Eastfield University Hospital",
+            do_notes="Lounge opened early; few patients sent before 10:00",
+        ),
+    ]

@@ -1,0 +1,301 @@
+"""The improvement programme's pages: the assessments, one assessment as an editable grid with
+each entry's versions, the sheet to download, and the maturity heat map."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import cast
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from homeflow.domain.clock import parse_date
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.improvement.assessment import (
+    AssessmentKey,
+    changes_between,
+    heat_map,
+    standing_entries,
+)
+from homeflow.domain.improvement.frameworks import read_status
+from homeflow.domain.improvement.records import CELL_FIELDS
+from homeflow.domain.improvement.sheet import heading, rows_of, sheet_columns
+from homeflow.ingest.assessment_file import write_sheet
+from homeflow.store import access
+from homeflow.store import improvement as store
+from homeflow.store.db import reading
+from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
+from homeflow.web.rendering import render, when
+
+router = APIRouter()
+EDITED_CELLS = CELL_FIELDS[1:]  # the change column is the change an entry is under
+
+
+def _key(system: str, framework: str, day: str) -> AssessmentKey:
+    return AssessmentKey(system, framework, parse_date("date", day))
+
+
+def _base(key: AssessmentKey) -> str:
+    return f"/improvement/{quote(key.system)}/{quote(key.framework)}/{key.assessed_on}"
+
+
+@router.get("/improvement", response_class=HTMLResponse)
+def improvement_page(request: Request, engine: Database, session: Signed) -> HTMLResponse:
+    with reading(engine) as conn:
+        found = store.assessments(conn)
+        frameworks = store.frameworks(conn)
+    listed = [
+        (key, len(standing_entries(histories)), _base(key))
+        for key, histories in sorted(
+            found.items(),
+            key=lambda kv: (kv[0].system, kv[0].framework, kv[0].assessed_on),
+            reverse=True,
+        )
+    ]
+    return render(
+        request,
+        "improvement.html",
+        session,
+        {"assessments": listed, "frameworks": frameworks.values()},
+    )
+
+
+@router.get("/improvement/{system}/{framework}/{day}", response_class=HTMLResponse)
+def assessment_page(
+    request: Request, engine: Database, session: Signed, system: str, framework: str, day: str
+) -> HTMLResponse:
+    key = _key(system, framework, day)
+    viewer = viewer_of(session, request)
+    with reading(engine) as conn:
+        chosen = store.framework_named(conn, key.framework)
+        histories = store.assessments(conn).get(key)
+        editable = store.may_edit(conn, viewer, key.system)
+    if not histories:
+        raise access.NotFound(f"{system} has no {framework} assessment on {day}")
+    entries = standing_entries(histories)
+    groups = [
+        (
+            item,
+            [
+                (e, read_status(chosen, e.status), len(histories[e.entry_id].versions))
+                for e in entries
+                if e.item_code == item.code
+            ],
+        )
+        for item in chosen.items
+    ]
+    return render(
+        request,
+        "assessment.html",
+        session,
+        {
+            "key": key,
+            "framework": chosen,
+            "groups": groups,
+            "total": len(entries),
+            "base": _base(key),
+            "editable": editable,
+            "cells": EDITED_CELLS,
+            "heading": heading,
+        },
+    )
+
+
+@router.get("/improvement/{system}/{framework}/{day}/sheet.{suffix}")
+def assessment_sheet(
+    engine: Database, session: Signed, system: str, framework: str, day: str, suffix: str
+) -> Response:
+    key = _key(system, framework, day)
+    if suffix not in ("csv", "xlsx"):
+        raise access.NotFound(f"sheet.{suffix}")
+    with reading(engine) as conn:
+        chosen = store.framework_named(conn, key.framework)
+        histories = store.assessments(conn).get(key)
+    if not histories:
+        raise access.NotFound(f"{system} has no {framework} assessment on {day}")
+    entries = standing_entries(histories)
+    columns = sheet_columns(entries)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"sheet.{suffix}"
+        write_sheet(path, columns, rows_of(chosen, entries, columns))
+        content = path.read_bytes()
+    media = (
+        "text/csv; charset=utf-8"
+        if suffix == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"{key.system}-{key.framework}-{key.assessed_on}.{suffix}"
+    return Response(
+        content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get(
+    "/improvement/{system}/{framework}/{day}/entries/{entry_id}", response_class=HTMLResponse
+)
+def entry_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    system: str,
+    framework: str,
+    day: str,
+    entry_id: str,
+) -> HTMLResponse:
+    return _entry(request, engine, session, _key(system, framework, day), entry_id, None, None, 200)
+
+
+def _entry(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    key: AssessmentKey,
+    entry_id: str,
+    typed: dict[str, str] | None,
+    problem: str | None,
+    status_code: int,
+) -> HTMLResponse:
+    with reading(engine) as conn:
+        chosen = store.framework_named(conn, key.framework)
+        history = store.assessments(conn).get(key, {}).get(entry_id)
+        editable = store.may_edit(conn, viewer_of(session, request), key.system)
+    if history is None:
+        raise access.NotFound(entry_id)
+    entry = history.current
+    return render(
+        request,
+        "assessment_entry.html",
+        session,
+        {
+            "key": key,
+            "framework": chosen,
+            "item": chosen.item(entry.item_code),
+            "entry": entry,
+            "values": typed or {name: getattr(entry, name) for name in EDITED_CELLS},
+            "versions": list(reversed(history.versions)),
+            "seen": len(history.versions),
+            "base": _base(key),
+            "editable": editable,
+            "cells": EDITED_CELLS,
+            "heading": heading,
+            "problem": problem,
+        },
+        status_code,
+    )
+
+
+async def _posted(request: Request) -> dict[str, str]:
+    form = await request.form()
+    limit = cast(int, request.app.state.max_text_chars)
+    cells = {name: str(form.get(name) or "") for name in EDITED_CELLS}
+    for name, text in cells.items():
+        if len(text) > limit:
+            raise InvalidInput(name, f"is {len(text):,} characters; at most {limit:,}")
+    return cells
+
+
+@router.post("/improvement/{system}/{framework}/{day}/entries/{entry_id}", response_model=None)
+async def edit_entry(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    system: str,
+    framework: str,
+    day: str,
+    entry_id: str,
+) -> Response:
+    await check_csrf(session, request)
+    key = _key(system, framework, day)
+    form = await request.form()
+    cells: dict[str, str] = {}
+    try:
+        cells = await _posted(request)
+        seen = int(str(form.get("seen") or "0"))
+        store.edit_entry(engine, viewer_of(session, request), key, entry_id, cells, seen)
+    except InvalidInput as bad:
+        message = f"Not saved: {heading(bad.field) if bad.field in CELL_FIELDS else bad.field} {bad.reason}."
+        return _entry(request, engine, session, key, entry_id, cells, message, 400)
+    except ValueError:
+        return _entry(
+            request,
+            engine,
+            session,
+            key,
+            entry_id,
+            cells,
+            "Not saved: the form was damaged; open it again.",
+            400,
+        )
+    except access.Conflict as clash:
+        message = (
+            f"Not saved: {clash.changed_by or 'someone else'} changed this entry at "
+            f"{when(clash.changed_at)}. Their version is below and your entry is kept in the form; "
+            "check it and save again."
+        )
+        return _entry(request, engine, session, key, entry_id, cells, message, 409)
+    return RedirectResponse(
+        f"{_base(key)}?saved={quote(entry_id)}#{quote(entry_id)}", status_code=303
+    )
+
+
+@router.post("/improvement/{system}/{framework}/{day}/entries", response_model=None)
+async def add_entry(
+    request: Request, engine: Database, session: Signed, system: str, framework: str, day: str
+) -> Response:
+    await check_csrf(session, request)
+    key = _key(system, framework, day)
+    form = await request.form()
+    cells = await _posted(request)
+    entry_id = store.add_entry(
+        engine, viewer_of(session, request), key, str(form.get("item_code") or ""), cells
+    )
+    return RedirectResponse(
+        f"{_base(key)}?saved={quote(entry_id)}#{quote(entry_id)}", status_code=303
+    )
+
+
+@router.get("/improvement/heat-map", response_class=HTMLResponse)
+def heat_map_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    system: str,
+    framework: str,
+    on: str,
+    against: str = "",
+) -> HTMLResponse:
+    key = _key(system, framework, on)
+    earlier = parse_date("against", against) if against else None
+    with reading(engine) as conn:
+        chosen = store.framework_named(conn, key.framework)
+        found = store.assessments(conn)
+        places = store.known_places(conn)
+    dates = sorted(
+        k.assessed_on for k in found if (k.system, k.framework) == (key.system, key.framework)
+    )
+    if key not in found:
+        raise access.NotFound(f"{system} has no {framework} assessment on {on}")
+    now = heat_map(chosen, standing_entries(found[key]), places)
+    changed = []
+    if earlier is not None:
+        before_key = AssessmentKey(key.system, key.framework, earlier)
+        if before_key not in found:
+            raise access.NotFound(f"{system} has no {framework} assessment on {against}")
+        before = heat_map(chosen, standing_entries(found[before_key]), places)
+        changed = changes_between(before, now)
+    return render(
+        request,
+        "heat_map.html",
+        session,
+        {
+            "key": key,
+            "framework": chosen,
+            "map": now,
+            "dates": [d for d in dates if d != key.assessed_on],
+            "against": earlier,
+            "changed": changed,
+            "base": _base(key),
+        },
+    )
