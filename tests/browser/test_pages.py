@@ -157,8 +157,8 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/measures?level=site&place=RX101"),
         (page, "/scenarios"),
         (page, "/improvement"),
-        (page, "/improvement/QDE/hicm-2015/2017-05-17"),
-        (page, "/improvement/QDE/hicm-2015/2017-05-17/entries/row-1"),
+        (page, "/improvement/assessments/QDE/hicm-2015/2017-05-17"),
+        (page, "/improvement/assessments/QDE/hicm-2015/2017-05-17/entries/row-1"),
         (page, "/improvement/heat-map?system=QDE&framework=hicm-2015&on=2017-05-17"),
         (rx1, f"/wards/{ward}"),
         (rx1, str(spell_page)),
@@ -248,14 +248,14 @@ def test_a_coordinator_keeps_the_systems_self_assessment(
     errors = browser_errors(page)
     page.click("text=Improvement")  # type: ignore[attr-defined]
     page.get_by_role("link", name="Assessment QDE hicm-2015 17/05/2017").click()  # type: ignore[attr-defined]
-    page.wait_for_url("**/improvement/QDE/hicm-2015/2017-05-17")  # type: ignore[attr-defined]
+    page.wait_for_url("**/improvement/assessments/QDE/hicm-2015/2017-05-17")  # type: ignore[attr-defined]
     trusted = page.locator("#change-6 + p + div table tbody tr")  # type: ignore[attr-defined]
     assert trusted.count() == 4
     trusted.first.get_by_role("link", name="Edit").click()
     page.fill("#status", "Mature")  # type: ignore[attr-defined]
     page.fill("#owner", "Head of integrated discharge")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Save the entry").click()  # type: ignore[attr-defined]
-    page.wait_for_url("**/improvement/QDE/hicm-2015/2017-05-17?saved=*")  # type: ignore[attr-defined]
+    page.wait_for_url("**/improvement/assessments/QDE/hicm-2015/2017-05-17?saved=*")  # type: ignore[attr-defined]
     saved = page.locator("tr", has=page.locator(".hf-saved"))  # type: ignore[attr-defined]
     assert "Mature" in saved.inner_text() and "2 versions" in saved.inner_text()
     saved.get_by_role("link", name="Edit").click()

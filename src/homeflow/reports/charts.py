@@ -4,6 +4,8 @@ rendered to SVG or PNG on the server (vl-convert) for the weekly report. Pure.""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from homeflow.reports.spc import SpcChart, Variation
@@ -96,10 +98,16 @@ def _spc_layers(x: dict[str, Any], present: list[str], y_title: str) -> list[dic
 
 
 def spc_spec(
-    chart: SpcChart, title: str, unit: str = "", target: float | None = None, width: int = 560
+    chart: SpcChart,
+    title: str,
+    unit: str = "",
+    target: float | None = None,
+    width: int = 560,
+    changes: Sequence[tuple[date, str]] = (),
 ) -> dict[str, Any]:
     """An XmR chart: the values, coloured by variation; the mean and process limits of each
-    phase; the target, if there is one."""
+    phase; the target, if there is one; a dashed line at each change tested on the measure
+    (a PDSA's change date), named in its tooltip."""
     values = _spc_points(chart)
     x = {"field": "date", "type": "temporal", "title": None}
     # Only the kinds of variation on this chart go in its legend; colours stay fixed.
@@ -111,6 +119,27 @@ def spc_spec(
             {
                 "mark": {"type": "rule", "color": "#d5281b", "strokeDash": [6, 3]},
                 "encoding": {"y": {"datum": target}},
+            }
+        )
+    if changes:
+        layers.append(
+            {
+                "data": {
+                    "values": [{"date": day.isoformat(), "change": idea} for day, idea in changes]
+                },
+                "mark": {"type": "rule", "color": "#330072", "strokeDash": [2, 2]},
+                "encoding": {
+                    "x": x,
+                    "tooltip": [
+                        {
+                            "field": "date",
+                            "type": "temporal",
+                            "title": "Changed on",
+                            "format": "%d/%m/%Y",
+                        },
+                        {"field": "change", "type": "nominal", "title": "Change"},
+                    ],
+                },
             }
         )
     return {

@@ -75,7 +75,7 @@ def study(
             side = 1 if v > upper else -1
             sides.add(side)
             reasons.append(
-                f"{d.isoformat()}: {v:g} is beyond the baseline's {'upper' if side > 0 else 'lower'} limit ({upper if side > 0 else lower:.3g})"
+                f"{d:%d/%m/%Y}: {v:g} is beyond the baseline's {'upper' if side > 0 else 'lower'} limit ({upper if side > 0 else lower:.3g})"
             )
     run, run_side = _longest_run(after, mean)
     if run >= RUN_LENGTH:

@@ -17,6 +17,7 @@ from homeflow.reports.charts import spc_spec, spec_json
 from homeflow.reports.kpi import KPIS, Level, Period
 from homeflow.reports.spc import SpcChart, spc_chart
 from homeflow.reports.targets import Target, system_targets
+from homeflow.services.projects import change_dates
 from homeflow.services.returns import kpi_rows
 from homeflow.store.queries import kpi_data, place_codes
 
@@ -72,6 +73,7 @@ def measure_charts(
         raise InvalidInput("place", f"{place!r} is not a {level.value} in the registry")
     data = kpi_data(engine, first, last)
     targets = kpi_targets()
+    marks = change_dates(engine, level.value, place)
     charts = []
     for kpi in KPIS.values():
         if kpi.weekly_only and period is Period.DAILY:
@@ -94,6 +96,12 @@ def measure_charts(
                 [d for d in rebase if first < d <= last],
             )
             title = kpi.description + (f": {measure}" if measure else "")
+            changes = [
+                (day, idea)
+                for key in ((kpi.name, measure), (kpi.name, ""))
+                for day, idea in marks.get(key, [])
+                if first <= day <= last
+            ]
             charts.append(
                 MeasureChart(
                     kpi.name,
@@ -103,7 +111,11 @@ def measure_charts(
                     chart,
                     plain_target,
                     spc_spec(
-                        chart, title[:1].upper() + title[1:], target=plain_target, width=width
+                        chart,
+                        title[:1].upper() + title[1:],
+                        target=plain_target,
+                        width=width,
+                        changes=sorted(set(changes)),
                     ),
                 )
             )

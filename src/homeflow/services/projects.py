@@ -147,14 +147,19 @@ def pdsa_rows(engine: Engine, today: date) -> list[dict[str, Any]]:
     return rows
 
 
-def change_dates(engine: Engine, level: str, place: str) -> list[tuple[date, str]]:
-    """The change dates of the PDSAs at a place, with their change ideas: the dates every SPC
-    chart of that place marks."""
+def change_dates(
+    engine: Engine, level: str, place: str
+) -> dict[tuple[str, str], list[tuple[date, str]]]:
+    """The PDSA change dates at a place, with their change ideas, by the KPI and measure each
+    tests: the dates the SPC charts of that measure mark."""
     with reading(engine) as conn:
         found = store.projects(conn)
-    return sorted(
-        (cycle.current.change_date, cycle.current.change_idea)
-        for history in found.values()
-        for cycle in history.pdsas.values()
-        if (cycle.current.level, cycle.current.place) == (level, place)
-    )
+    marks: dict[tuple[str, str], list[tuple[date, str]]] = {}
+    for history in found.values():
+        for cycle in history.pdsas.values():
+            pdsa = cycle.current
+            if (pdsa.level, pdsa.place) == (level, place):
+                marks.setdefault((pdsa.kpi, pdsa.measure), []).append(
+                    (pdsa.change_date, pdsa.change_idea)
+                )
+    return {key: sorted(dates) for key, dates in marks.items()}

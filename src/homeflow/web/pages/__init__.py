@@ -10,6 +10,7 @@ from homeflow.web.pages import (
     improvement,
     measures,
     overview,
+    projects,
     referrals,
     scenarios,
     sign_in,
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     referrals.router,
     measures.router,
     improvement.router,
+    projects.router,
     audit.router,
     scenarios.router,
 )

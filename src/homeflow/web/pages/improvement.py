@@ -38,7 +38,7 @@ def _key(system: str, framework: str, day: str) -> AssessmentKey:
 
 
 def _base(key: AssessmentKey) -> str:
-    return f"/improvement/{quote(key.system)}/{quote(key.framework)}/{key.assessed_on}"
+    return f"/improvement/assessments/{quote(key.system)}/{quote(key.framework)}/{key.assessed_on}"
 
 
 @router.get("/improvement", response_class=HTMLResponse)
@@ -62,7 +62,7 @@ def improvement_page(request: Request, engine: Database, session: Signed) -> HTM
     )
 
 
-@router.get("/improvement/{system}/{framework}/{day}", response_class=HTMLResponse)
+@router.get("/improvement/assessments/{system}/{framework}/{day}", response_class=HTMLResponse)
 def assessment_page(
     request: Request, engine: Database, session: Signed, system: str, framework: str, day: str
 ) -> HTMLResponse:
@@ -103,7 +103,7 @@ def assessment_page(
     )
 
 
-@router.get("/improvement/{system}/{framework}/{day}/sheet.{suffix}")
+@router.get("/improvement/assessments/{system}/{framework}/{day}/sheet.{suffix}")
 def assessment_sheet(
     engine: Database, session: Signed, system: str, framework: str, day: str, suffix: str
 ) -> Response:
@@ -133,7 +133,8 @@ def assessment_sheet(
 
 
 @router.get(
-    "/improvement/{system}/{framework}/{day}/entries/{entry_id}", response_class=HTMLResponse
+    "/improvement/assessments/{system}/{framework}/{day}/entries/{entry_id}",
+    response_class=HTMLResponse,
 )
 def entry_page(
     request: Request,
@@ -196,7 +197,9 @@ async def _posted(request: Request) -> dict[str, str]:
     return cells
 
 
-@router.post("/improvement/{system}/{framework}/{day}/entries/{entry_id}", response_model=None)
+@router.post(
+    "/improvement/assessments/{system}/{framework}/{day}/entries/{entry_id}", response_model=None
+)
 async def edit_entry(
     request: Request,
     engine: Database,
@@ -240,7 +243,7 @@ async def edit_entry(
     )
 
 
-@router.post("/improvement/{system}/{framework}/{day}/entries", response_model=None)
+@router.post("/improvement/assessments/{system}/{framework}/{day}/entries", response_model=None)
 async def add_entry(
     request: Request, engine: Database, session: Signed, system: str, framework: str, day: str
 ) -> Response:

@@ -1,0 +1,110 @@
+"""The improvement pages' forms, posted fields to records: every problem names its field."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from datetime import date
+
+from homeflow.domain.clock import parse_date
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.improvement.records import Decision, PdsaRecorded, ProjectRecorded
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
+def _text(fields: Mapping[str, str], name: str) -> str:
+    return fields.get(name, "").strip()
+
+
+def _number(fields: Mapping[str, str], name: str, required: bool) -> float | None:
+    text = _text(fields, name)
+    if not text:
+        if required:
+            raise InvalidInput(name, "is required")
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(name, f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InvalidInput(name, f"{text!r} is not a number")
+    return value
+
+
+def _day(fields: Mapping[str, str], name: str) -> date:
+    text = _text(fields, name)
+    if not text:
+        raise InvalidInput(name, "is required")
+    return parse_date(name, text)
+
+
+def check_id(field: str, value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise InvalidInput(field, f"{value!r} is not an id (lower-case letters, digits and -)")
+    return value
+
+
+def _lines(fields: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in fields.get(name, "").splitlines() if line.strip())
+
+
+def project_from_form(system: str, fields: Mapping[str, str]) -> ProjectRecorded:
+    """A project: drivers one `primary > secondary > change idea` a line, measures one
+    `role:kpi:level:place` a line."""
+    target = _number(fields, "aim_target", required=True)
+    assert target is not None
+    return ProjectRecorded(
+        system=system,
+        project_id=check_id("project_id", _text(fields, "project_id")),
+        title=_text(fields, "title"),
+        aim=_text(fields, "aim"),
+        aim_kpi=_text(fields, "aim_kpi"),
+        aim_level=_text(fields, "aim_level"),
+        aim_place=_text(fields, "aim_place"),
+        aim_target=target,
+        aim_by=_day(fields, "aim_by"),
+        drivers=_lines(fields, "drivers"),
+        measures=_lines(fields, "measures"),
+        lead=_text(fields, "lead"),
+    )
+
+
+def pdsa_from_form(
+    system: str, project_id: str, fields: Mapping[str, str], before: PdsaRecorded | None
+) -> PdsaRecorded:
+    """A new cycle (Plan and Do), or an existing one's Do, Study notes and Act."""
+    decision_text = _text(fields, "decision")
+    try:
+        decision = Decision(decision_text) if decision_text else None
+    except ValueError:
+        allowed = ", ".join(d.value for d in Decision)
+        raise InvalidInput("decision", f"{decision_text!r} is not one of: {allowed}") from None
+    if before is not None:
+        return dataclasses.replace(
+            before,
+            do_notes=_text(fields, "do_notes"),
+            study_notes=_text(fields, "study_notes"),
+            decision=decision,
+            decision_notes=_text(fields, "decision_notes"),
+        )
+    return PdsaRecorded(
+        system=system,
+        project_id=project_id,
+        pdsa_id=check_id("pdsa_id", _text(fields, "pdsa_id")),
+        change_idea=_text(fields, "change_idea"),
+        kpi=_text(fields, "kpi"),
+        measure=_text(fields, "measure"),
+        level=_text(fields, "level"),
+        place=_text(fields, "place"),
+        change_date=_day(fields, "change_date"),
+        prediction=_text(fields, "prediction"),
+        predicted_value=_number(fields, "predicted_value", required=False),
+        plan_who=_text(fields, "plan_who"),
+        plan_what=_text(fields, "plan_what"),
+        plan_when=_text(fields, "plan_when"),
+        plan_where=_text(fields, "plan_where"),
+        do_notes=_text(fields, "do_notes"),
+    )
