@@ -263,11 +263,14 @@ def test_a_coordinator_keeps_the_systems_self_assessment(
     assert versions.count() == 2
     assert "coordinator@qde.test (current)" in versions.first.inner_text()
     assert "imported from a sheet" in versions.nth(1).inner_text()
-    # A status that is no maturity level is refused, naming the field; nothing is stored.
+    # A status that is no maturity level is refused (400), naming the field; nothing is stored.
+    assert not errors, errors
     page.fill("#status", "Sometimes")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Save the entry").click()  # type: ignore[attr-defined]
     assert "Not saved: Status 'Sometimes' is not a maturity level" in page.content()  # type: ignore[attr-defined]
     assert page.locator(".nhsuk-card").count() == 2  # type: ignore[attr-defined]
+    assert [e for e in errors if "status of 400" not in e] == []
+    errors.clear()
     page.goto(site.base + "/improvement/heat-map?system=QDE&framework=hicm-2015&on=2017-05-17")  # type: ignore[attr-defined]
     row = page.locator("tr", has=page.locator("th", has_text="6. Trusted assessors"))  # type: ignore[attr-defined]
     assert "4" in row.inner_text().split()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -225,3 +226,57 @@ def pdsa_list(
         else PDSA_COLUMNS
     )
     print_rows(rows, columns, output_format, "PDSA cycles")
+
+
+class SmartLevel(StrEnum):
+    ORG = "org"
+    SITE = "site"
+
+
+@app.command("smart-list")
+def smart_list_command(
+    on: Annotated[str, typer.Option("--date", help="As at this day, YYYY-MM-DD.")],
+    level: Annotated[
+        SmartLevel, typer.Option(help="Rank organisations or sites.")
+    ] = SmartLevel.ORG,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+) -> None:
+    """Places ranked by where support is needed (segment 4 the most), each with its reasons,
+    from its weekly measures, overdue actions and self-assessment gaps; a segment a person
+    set is shown with its reason."""
+    from homeflow.domain.privacy import Role
+    from homeflow.reports.kpi import Level
+    from homeflow.services.smart_list import smart_list
+    from homeflow.store.access.scope import Viewer
+
+    day = date_option("--date", on)
+    engine = db.connect()
+    db.migrate(engine)
+    # At the command line the operator reads the whole system, as an analyst of no one trust.
+    viewer = Viewer("cli", "-", Role.ANALYST, "cli")
+    rows = [
+        {
+            "rank": row.rank,
+            "place": row.computed.place,
+            "segment": row.segment,
+            "computed_segment": row.computed.segment,
+            "score": row.computed.score,
+            "set_by": row.overridden_by or "",
+            "set_because": row.override.reason if row.override else "",
+            "reasons": "; ".join(row.computed.reasons),
+        }
+        for row in smart_list(engine, viewer, day, Level(level.value))
+    ]
+    print_rows(rows, SMART_COLUMNS, output_format, f"Smart list, {level.value}s, {day:%d/%m/%Y}")
+
+
+SMART_COLUMNS = [
+    "rank",
+    "place",
+    "segment",
+    "computed_segment",
+    "score",
+    "set_by",
+    "set_because",
+    "reasons",
+]

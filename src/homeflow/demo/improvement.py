@@ -14,8 +14,10 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from homeflow.domain.events import ActionStatus
 from homeflow.domain.improvement.records import (
     AssessmentEntryRecorded,
+    ImprovementActionRecorded,
     PdsaRecorded,
     ProjectRecorded,
 )
@@ -158,4 +160,57 @@ def pdsas(end: date) -> list[PdsaRecorded]:
             plan_where="Eastfield University Hospital",
             do_notes="Lounge opened early; few patients sent before 10:00",
         ),
+    ]
+
+
+def actions(end: date) -> list[ImprovementActionRecorded]:
+    """The programme's actions: one overdue, two due soon, one done."""
+    start = idt_start(end)
+    project_page = f"/improvement/projects/{SYSTEM}/{PROJECT}"
+    rows = (
+        (
+            "recruit-bridging",
+            "Recruit two more reablement bridging workers",
+            "Reablement manager",
+            "RY1",
+            end - timedelta(days=5),
+            ActionStatus.OPEN,
+        ),
+        (
+            "eastfield-spread",
+            "Agree when the integrated discharge team starts at Eastfield",
+            "Flow lead",
+            "RX2",
+            end + timedelta(days=6),
+            ActionStatus.OPEN,
+        ),
+        (
+            "readmission-audit",
+            "Audit 30-day readmissions of patients taken home by the team",
+            "Head of integrated discharge",
+            "RX1",
+            end + timedelta(days=12),
+            ActionStatus.OPEN,
+        ),
+        (
+            "idt-rota",
+            "Seven-day rota for the integrated discharge team",
+            "Head of integrated discharge",
+            "RX1",
+            start - timedelta(days=3),
+            ActionStatus.DONE,
+        ),
+    )
+    return [
+        ImprovementActionRecorded(
+            system=SYSTEM,
+            action_id=action_id,
+            description=description,
+            owner=owner,
+            owner_org=org,
+            due_date=due,
+            status=status,
+            about=project_page,
+        )
+        for action_id, description, owner, org, due, status in rows
     ]

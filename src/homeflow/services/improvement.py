@@ -12,6 +12,7 @@ from homeflow.domain.improvement.assessment import AssessmentKey
 from homeflow.domain.improvement.sheet import ReadSheet, entries_from_rows
 from homeflow.ingest.assessment_file import read_sheet
 from homeflow.store import improvement as store
+from homeflow.store.actions import save_action
 
 # The worked example: Leicester, Leicestershire and Rutland's assessment against the 2015
 # High Impact Changes, May 2017 (seed 002, by scripts/assessment_from_seed.py).
@@ -49,6 +50,8 @@ def demo_programme(engine: Engine, system: str, end: date) -> None:
         key = AssessmentKey(entry.system, entry.framework, entry.assessed_on)
         store.save_entries(engine, key, [entry], None, "demo")
     projects.record(engine, [demo.project(end), *demo.pdsas(end)], None, "demo")
+    for action in demo.actions(end):
+        save_action(engine, action, None, None, "demo")
 
 
 def import_example(engine: Engine, system: str) -> store.Saved:

@@ -32,6 +32,7 @@ from homeflow.domain.improvement.records import (
     PROGRAMME_PAYLOADS,
     AssessmentEntryRecorded,
     FrameworkDefined,
+    SegmentSet,
 )
 from homeflow.domain.organisations import OrganisationType
 from homeflow.domain.payloads import payload_to_dict
@@ -260,3 +261,20 @@ def _cells(cells: dict[str, str]) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(unknown[0], "is not a cell of an assessment entry")
     return dict(cells)
+
+
+def set_segment(engine: Engine, viewer: Viewer, chosen: SegmentSet) -> None:
+    """A person's segment for a place, with the reason, audited."""
+    with engine.connect() as conn:
+        if not may_edit(conn, viewer, chosen.system):
+            raise Forbidden(
+                f"only {chosen.system}'s coordinators, analysts and admins set its segments"
+            )
+    now = datetime.now(UTC)
+    content = json.dumps([now.isoformat(), payload_to_dict(chosen)], sort_keys=True)
+    key = f"{chosen.TYPE}:{chosen.system}:{hashlib.sha256(content.encode()).hexdigest()[:24]}"
+    EventLog(engine).append(
+        [ev.Event(key, "web", now, now, None, chosen, recorded_by=viewer.email)]
+    )
+    what = "cleared" if chosen.cleared else f"segment {chosen.segment}"
+    record(engine, viewer, "change", f"smart list {chosen.level} {chosen.place}: {what}")

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.events import Payload
+from homeflow.domain.events import ActionStatus, Payload
 from homeflow.domain.improvement.frameworks import check_name
 
 # The longest text a cell of an assessment may hold (the seed's longest is under 600).
@@ -222,7 +222,64 @@ class PdsaRecorded(Payload):
             _check_length(name, getattr(self, name))
 
 
+@dataclass(frozen=True, slots=True)
+class ImprovementActionRecorded(Payload):
+    """An action of the improvement programme: from an assessment's "what needs to be done",
+    a project, or the collaborative. `about` names what it came from (a page path). The same
+    id again updates it."""
+
+    TYPE: ClassVar[str] = "improvement-action-recorded"
+    PROGRAMME_LEVEL: ClassVar[bool] = True
+    system: str
+    action_id: str
+    description: str
+    owner: str
+    owner_org: str = ""
+    due_date: date | None = None
+    status: ActionStatus = ActionStatus.OPEN
+    about: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("system", "action_id", "description", "owner"):
+            _require(name, getattr(self, name))
+        _check_length("description", self.description)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSet(Payload):
+    """A person's judgement of a place's smart-list segment, overriding the computed one from
+    `set_on`, with the reason; `cleared` hands it back to the computation."""
+
+    TYPE: ClassVar[str] = "segment-set"
+    PROGRAMME_LEVEL: ClassVar[bool] = True
+    system: str
+    level: str
+    place: str
+    segment: int
+    reason: str
+    set_on: date
+    cleared: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("system", "place"):
+            _require(name, getattr(self, name))
+        if self.level not in ("org", "site"):
+            raise InvalidInput("level", f"{self.level!r} is not org or site")
+        if not 1 <= self.segment <= 4:
+            raise InvalidInput("segment", f"{self.segment} is not a segment from 1 to 4")
+        if not self.cleared:
+            _require("reason", self.reason)
+        _check_length("reason", self.reason)
+
+
 PROGRAMME_PAYLOADS: dict[str, type[Payload]] = {
     cls.TYPE: cls
-    for cls in (FrameworkDefined, AssessmentEntryRecorded, ProjectRecorded, PdsaRecorded)
+    for cls in (
+        FrameworkDefined,
+        AssessmentEntryRecorded,
+        ProjectRecorded,
+        PdsaRecorded,
+        ImprovementActionRecorded,
+        SegmentSet,
+    )
 }

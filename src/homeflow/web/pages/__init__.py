@@ -4,6 +4,7 @@ homeflow.store.access and renders a template; none holds SQL."""
 from fastapi import APIRouter
 
 from homeflow.web.pages import (
+    actions,
     audit,
     changes,
     daily_call,
@@ -14,6 +15,7 @@ from homeflow.web.pages import (
     referrals,
     scenarios,
     sign_in,
+    smart_list,
     spell,
     stranded,
     whiteboard,
@@ -31,6 +33,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     measures.router,
     improvement.router,
     projects.router,
+    actions.router,
+    smart_list.router,
     audit.router,
     scenarios.router,
 )

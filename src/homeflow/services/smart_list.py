@@ -1,0 +1,152 @@
+"""The smart list from the record: every org's or site's weekly measures scored, adjusted by
+its overdue actions and its self-assessment gaps, and any segment a person has set."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Engine
+
+from homeflow.domain.events import Event
+from homeflow.domain.improvement.actions import due_lists
+from homeflow.domain.improvement.assessment import fold_assessments, spread_places, standing_entries
+from homeflow.domain.improvement.frameworks import Framework, read_status
+from homeflow.domain.improvement.records import SegmentSet
+from homeflow.reports.kpi import KPIS, Level, Period
+from homeflow.reports.smart_list import (
+    MeasureScore,
+    PlaceSegment,
+    ranked,
+    score_measure,
+    segment_place,
+)
+from homeflow.reports.spc import spc_chart
+from homeflow.services.measures import kpi_targets
+from homeflow.services.returns import kpi_rows
+from homeflow.store import improvement as programme
+from homeflow.store.access.scope import Viewer
+from homeflow.store.actions import tracked_actions
+from homeflow.store.db import reading
+from homeflow.store.queries import first_discharge_day, kpi_data
+from homeflow.store.registry import sites_and_wards
+
+WEEKS = 26
+FEWEST_POINTS = 8
+# A mix of pathways is neither better nor worse higher or lower: it is not scored.
+NOT_SCORED = frozenset({"pathway-mix"})
+GAP_LEVELS = frozenset({1, 2})  # not yet established, plans in place
+
+
+@dataclass(frozen=True, slots=True)
+class SmartRow:
+    rank: int
+    computed: PlaceSegment
+    override: SegmentSet | None
+    overridden_by: str | None
+
+    @property
+    def segment(self) -> int:
+        return self.override.segment if self.override else self.computed.segment
+
+
+def weeks_to(on: date) -> tuple[date, date]:
+    """The 26 whole weeks (Monday to Sunday) ending on or before `on`."""
+    last = on - timedelta(days=(on.weekday() + 1) % 7)
+    return last - timedelta(weeks=WEEKS) + timedelta(days=1), last
+
+
+def measure_scores(
+    engine: Engine, level: Level, first: date, last: date
+) -> dict[str, list[MeasureScore]]:
+    data = kpi_data(engine, first, last)
+    targets = kpi_targets()
+    scores: dict[str, list[MeasureScore]] = defaultdict(list)
+    for kpi in KPIS.values():
+        if kpi.name in NOT_SCORED:
+            continue
+        series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
+        for row in kpi_rows(
+            engine, kpi.name, level, first, last, Period.WEEKLY, None, targets, data
+        ):
+            if row["value"] is not None:
+                series[(row["place"], row["measure"])].append(
+                    (row["period_start"], float(row["value"]))
+                )
+        target = targets.get(kpi.name)
+        plain = target.value if target is not None and not target.on_change else None
+        for (place, part), points in series.items():
+            if len(points) < FEWEST_POINTS:
+                continue
+            chart = spc_chart([d for d, _ in points], [v for _, v in points], kpi.better, plain)
+            name = kpi.name + (f" ({part})" if part else "")
+            scores[place].append(score_measure(name, chart, kpi.better, plain))
+    return scores
+
+
+def smart_list(engine: Engine, viewer: Viewer, on: date, level: Level) -> list[SmartRow]:
+    first, last = weeks_to(on)
+    started = first_discharge_day(engine)
+    if started is not None:
+        first = max(first, started + timedelta(days=(7 - started.weekday()) % 7))
+    scores = measure_scores(engine, level, first, last) if first <= last else {}
+    with reading(engine) as conn:
+        sites = sites_and_wards(conn)[0]
+        frameworks = programme.frameworks(conn)
+        overdue = due_lists(tracked_actions(conn, viewer), on).overdue
+        events = programme.programme_events(conn)
+        places = programme.known_places(conn)
+    owed: dict[str, int] = defaultdict(int)
+    for action in overdue:
+        owed[action.owner_org] += 1
+    gaps = _gaps(events, on, places, frameworks)
+    segments = {}
+    for place, measured in scores.items():
+        org = sites.get(place, place) if level is Level.SITE else place
+        segments[place] = segment_place(place, measured, owed.get(org, 0), gaps.get(place, []))
+    overrides = _overrides(events, level.value, on)
+    return [
+        SmartRow(n, seg, *overrides.get(seg.place, (None, None)))
+        for n, seg in enumerate(ranked(segments), start=1)
+    ]
+
+
+def _gaps(
+    events: list[Event], on: date, places: dict[str, str], frameworks: dict[str, Framework]
+) -> dict[str, list[str]]:
+    """Per place, the changes its systems' latest assessments (on or before `on`) record as
+    not yet established or only planned there."""
+    latest: dict[tuple[str, str], date] = {}
+    found = fold_assessments(events)
+    for key in found:
+        if key.assessed_on <= on and key.assessed_on >= latest.get(
+            (key.system, key.framework), date.min
+        ):
+            latest[(key.system, key.framework)] = key.assessed_on
+    gaps: dict[str, list[str]] = defaultdict(list)
+    for key, histories in found.items():
+        if latest.get((key.system, key.framework)) != key.assessed_on:
+            continue
+        framework = frameworks.get(key.framework)
+        if framework is None:
+            continue
+        for entry in standing_entries(histories):
+            level = read_status(framework, entry.status).highest
+            if level in GAP_LEVELS:
+                title = framework.item(entry.item_code).title
+                for place in spread_places(entry.spread, places):
+                    if title not in gaps[place]:
+                        gaps[place].append(title)
+    return gaps
+
+
+def _overrides(
+    events: list[Event], level: str, on: date
+) -> dict[str, tuple[SegmentSet | None, str | None]]:
+    found: dict[str, tuple[SegmentSet | None, str | None]] = {}
+    for event in sorted(events, key=lambda e: e.fold_order):
+        chosen = event.payload
+        if isinstance(chosen, SegmentSet) and chosen.level == level and chosen.set_on <= on:
+            found[chosen.place] = (None, None) if chosen.cleared else (chosen, event.recorded_by)
+    return found

@@ -1,0 +1,100 @@
+"""The actions tracker's records: the improvement programme's actions (events) and the daily
+call's actions on patients' stays (the `actions` projection)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, select
+
+from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.improvement.actions import TrackedAction, fold_actions
+from homeflow.domain.improvement.records import ImprovementActionRecorded
+from homeflow.domain.organisations import issuer_of
+from homeflow.domain.payloads import payload_to_dict
+from homeflow.store import schema as t
+from homeflow.store.access.audit import record
+from homeflow.store.access.scope import Forbidden, Viewer
+from homeflow.store.codec import from_db_time
+from homeflow.store.eventlog import EventLog
+from homeflow.store.improvement import may_edit, programme_events
+
+ACTION_TYPES = (ImprovementActionRecorded.TYPE,)
+
+
+def improvement_actions(conn: Connection) -> dict[tuple[str, str], ImprovementActionRecorded]:
+    return fold_actions(programme_events(conn, ACTION_TYPES))
+
+
+def tracked_actions(conn: Connection, viewer: Viewer) -> list[TrackedAction]:
+    """Every action the tracker lists. A daily-call action's words may name a patient, so
+    they are shown only to the treating organisation and the organisation that owns it;
+    others see that there is one, its owner and its date."""
+    found = [
+        TrackedAction(
+            "improvement",
+            a.action_id,
+            a.description,
+            a.owner,
+            a.owner_org,
+            a.due_date,
+            a.status,
+            a.about,
+        )
+        for a in improvement_actions(conn).values()
+    ]
+    a = t.actions
+    for row in conn.execute(select(a).order_by(a.c.spell_key, a.c.action_id)):
+        involved = viewer.org_code in (issuer_of(row.spell_key), row.owner_org)
+        found.append(
+            TrackedAction(
+                "daily call",
+                row.action_id,
+                row.description if involved else "An action on a patient's stay",
+                row.owner,
+                row.owner_org or "",
+                row.due_date,
+                ev.ActionStatus(row.status),
+                f"/spells/{row.spell_key}" if involved else "",
+                from_db_time(row.recorded_at),
+                row.recorded_by,
+            )
+        )
+    return found
+
+
+def save_action(
+    engine: Engine,
+    action: ImprovementActionRecorded,
+    viewer: Viewer | None,
+    recorded_by: str | None,
+    source: str,
+) -> bool:
+    """Store the action if it changed; a signed-in viewer must keep the system's records."""
+    with engine.connect() as conn:
+        if viewer is not None and not may_edit(conn, viewer, action.system):
+            raise Forbidden(
+                f"only {action.system}'s coordinators, analysts and admins keep its actions"
+            )
+        versions = [
+            e
+            for e in programme_events(conn, ACTION_TYPES)
+            if isinstance(e.payload, ImprovementActionRecorded)
+            and (e.payload.system, e.payload.action_id) == (action.system, action.action_id)
+        ]
+    if versions and versions[-1].payload == action:
+        return False
+    now = datetime.now(UTC)
+    content = json.dumps([len(versions), payload_to_dict(action)], sort_keys=True)
+    key = f"{action.TYPE}:{action.system}:{hashlib.sha256(content.encode()).hexdigest()[:24]}"
+    result = EventLog(engine).append(
+        [ev.Event(key, source, now, now, None, action, recorded_by=recorded_by)]
+    )
+    if result.rejected:
+        raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
+    if viewer is not None:
+        record(engine, viewer, "change", f"improvement action {action.system} {action.action_id}")
+    return True
