@@ -15,6 +15,12 @@ import random
 from datetime import date, timedelta
 
 from homeflow.domain.events import ActionStatus
+from homeflow.domain.improvement.collaborative import (
+    GatheringKind,
+    GatheringRecorded,
+    ProgressScored,
+    ScoredBy,
+)
 from homeflow.domain.improvement.records import (
     AssessmentEntryRecorded,
     ImprovementActionRecorded,
@@ -214,3 +220,66 @@ def actions(end: date) -> list[ImprovementActionRecorded]:
         )
         for action_id, description, owner, org, due, status in rows
     ]
+
+
+def collaborative(end: date) -> list[GatheringRecorded | ProgressScored]:
+    """A learning session, the action period it opened, a peer visit to the new team, and the
+    home-first team's monthly progress scores."""
+    start = idt_start(end)
+    session = start - timedelta(weeks=6)
+    team = "QDE home first"
+    records: list[GatheringRecorded | ProgressScored] = [
+        GatheringRecorded(
+            system=SYSTEM,
+            gathering_id="learning-session-1",
+            kind=GatheringKind.LEARNING_SESSION,
+            title="Learning session 1: home first",
+            starts=session,
+            ends=session,
+            participants=(
+                "Head of integrated discharge, RX1",
+                "Flow lead, RX2",
+                "Reablement manager, RY1",
+                "Commissioner, QDE",
+                "Social work lead, LAR01",
+            ),
+        ),
+        GatheringRecorded(
+            system=SYSTEM,
+            gathering_id="action-period-1",
+            kind=GatheringKind.ACTION_PERIOD,
+            title="Action period 1",
+            starts=session + timedelta(days=1),
+            ends=session + timedelta(weeks=13),
+            participants=("Head of integrated discharge, RX1", "Reablement manager, RY1"),
+        ),
+        GatheringRecorded(
+            system=SYSTEM,
+            gathering_id="peer-visit-rx101",
+            kind=GatheringKind.PEER_VISIT,
+            title="Eastfield visits the Riverside team",
+            starts=start + timedelta(weeks=2),
+            ends=start + timedelta(weeks=2),
+            visited="Integrated discharge team, RX1",
+            participants=(
+                "Flow lead, RX2",
+                "Discharge coordinator, RX2",
+                "Head of integrated discharge, RX1",
+            ),
+            findings="Pathway 1 patients named at the 08:30 board round; bridging carers meet them on the ward",
+            agreed_actions="Eastfield to plan its own team; shared bridging rota with the reablement service",
+        ),
+    ]
+    first_month = session.replace(day=1)
+    months = [
+        first_month,
+        (first_month + timedelta(days=32)).replace(day=1),
+        (first_month + timedelta(days=63)).replace(day=1),
+    ]
+    for month, (by_team, by_faculty) in zip(
+        months, ((1.5, 1.0), (2.5, 2.0), (3.5, 3.0)), strict=True
+    ):
+        if month <= end:
+            records.append(ProgressScored(SYSTEM, team, month, by_team, ScoredBy.TEAM))
+            records.append(ProgressScored(SYSTEM, team, month, by_faculty, ScoredBy.FACULTY))
+    return records

@@ -13,7 +13,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import PAYLOAD_TYPES, Payload
-from homeflow.domain.improvement.records import PROGRAMME_PAYLOADS
+from homeflow.domain.improvement.kinds import PROGRAMME_PAYLOADS
 
 # Every stored kind of event: a stay's and a patient's, and the improvement programme's.
 EVENT_TYPES: dict[str, type[Payload]] = {**PAYLOAD_TYPES, **PROGRAMME_PAYLOADS}

@@ -207,6 +207,35 @@ def fan_spec(rows: list[dict[str, Any]], title: str, unit: str, width: int = 300
     }
 
 
+def momentum_spec(rows: list[dict[str, Any]], width: int = 560) -> dict[str, Any]:
+    """Momentum per action period as bars. `rows`: period (its title), starts, momentum."""
+    return {
+        "$schema": SCHEMA,
+        "title": "Momentum: people taking part × actions and interactions, per action period",
+        "width": width,
+        "height": 200,
+        "data": {"values": rows},
+        "mark": {"type": "bar", "color": "#005eb8"},
+        "encoding": {
+            "x": {
+                "field": "period",
+                "type": "nominal",
+                "sort": {"field": "starts"},
+                "title": None,
+                "axis": {"labelAngle": 0},
+            },
+            "y": {"field": "momentum", "type": "quantitative", "title": "momentum"},
+            "tooltip": [
+                {"field": "period", "type": "nominal"},
+                {"field": "people", "type": "quantitative"},
+                {"field": "actions", "type": "quantitative", "title": "actions and interactions"},
+                {"field": "momentum", "type": "quantitative"},
+            ],
+        },
+        "config": {"font": "Arial", "view": {"stroke": None}},
+    }
+
+
 def spec_json(spec: dict[str, Any]) -> str:
     """A spec as JSON safe inside a <script> data block: no "</" can close it early."""
     return json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from homeflow.domain.improvement.assessment import AssessmentKey
 from homeflow.domain.improvement.sheet import ReadSheet, entries_from_rows
 from homeflow.ingest.assessment_file import read_sheet
+from homeflow.store import collaborative
 from homeflow.store import improvement as store
 from homeflow.store.actions import save_action
 
@@ -52,6 +53,8 @@ def demo_programme(engine: Engine, system: str, end: date) -> None:
     projects.record(engine, [demo.project(end), *demo.pdsas(end)], None, "demo")
     for action in demo.actions(end):
         save_action(engine, action, None, None, "demo")
+    for item in demo.collaborative(end):
+        collaborative.save(engine, item, None, None, "demo")
 
 
 def import_example(engine: Engine, system: str) -> store.Saved:

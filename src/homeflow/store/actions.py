@@ -3,24 +3,19 @@ call's actions on patients' stays (the `actions` projection)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, select
 
 from homeflow.domain import events as ev
-from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.actions import TrackedAction, fold_actions
 from homeflow.domain.improvement.records import ImprovementActionRecorded
 from homeflow.domain.organisations import issuer_of
-from homeflow.domain.payloads import payload_to_dict
 from homeflow.store import schema as t
 from homeflow.store.access.audit import record
 from homeflow.store.access.scope import Forbidden, Viewer
 from homeflow.store.codec import from_db_time
-from homeflow.store.eventlog import EventLog
-from homeflow.store.improvement import may_edit, programme_events
+from homeflow.store.improvement import append_records, may_edit, programme_event, programme_events
 
 ACTION_TYPES = (ImprovementActionRecorded.TYPE,)
 
@@ -87,14 +82,9 @@ def save_action(
         ]
     if versions and versions[-1].payload == action:
         return False
-    now = datetime.now(UTC)
-    content = json.dumps([len(versions), payload_to_dict(action)], sort_keys=True)
-    key = f"{action.TYPE}:{action.system}:{hashlib.sha256(content.encode()).hexdigest()[:24]}"
-    result = EventLog(engine).append(
-        [ev.Event(key, source, now, now, None, action, recorded_by=recorded_by)]
+    append_records(
+        engine, [programme_event(action, len(versions), recorded_by, source, datetime.now(UTC))]
     )
-    if result.rejected:
-        raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
     if viewer is not None:
         record(engine, viewer, "change", f"improvement action {action.system} {action.action_id}")
     return True

@@ -27,9 +27,9 @@ from homeflow.domain.improvement.assessment import (
     standing_entries,
 )
 from homeflow.domain.improvement.frameworks import Framework, built_in, read_status
+from homeflow.domain.improvement.kinds import PROGRAMME_PAYLOADS
 from homeflow.domain.improvement.records import (
     CELL_FIELDS,
-    PROGRAMME_PAYLOADS,
     AssessmentEntryRecorded,
     FrameworkDefined,
     SegmentSet,
@@ -53,6 +53,26 @@ def programme_events(
     e = t.events
     rows = conn.execute(select(e).where(e.c.type.in_(list(types))).order_by(e.c.seq))
     return [event_from_row(row) for row in rows]
+
+
+def programme_event(
+    record: ev.Payload, versions: int, recorded_by: str | None, source: str, now: datetime
+) -> ev.Event:
+    """An improvement record as an event. Its key is the record's content and how many versions
+    came before it: the same edit sent twice is stored once, and going back to an earlier
+    wording is a new version."""
+    content = json.dumps([record.TYPE, versions, payload_to_dict(record)], sort_keys=True)
+    key = f"{record.TYPE}:{hashlib.sha256(content.encode()).hexdigest()[:32]}"
+    return ev.Event(key, source, now, now, None, record, recorded_by=recorded_by)
+
+
+def append_records(engine: Engine, new: Sequence[ev.Event]) -> None:
+    """Store the records in one transaction; a refused one is an error naming its field."""
+    if not new:
+        return
+    result = EventLog(engine).append(new)
+    if result.rejected:
+        raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
 
 
 def frameworks(conn: Connection) -> dict[str, Framework]:
@@ -129,10 +149,7 @@ def save_entries(
 
         def add(entry: AssessmentEntryRecorded) -> None:
             versions = len(stored[entry.entry_id].versions) if entry.entry_id in stored else 0
-            content = json.dumps([versions, payload_to_dict(entry)], sort_keys=True)
-            digest = hashlib.sha256(content.encode()).hexdigest()[:24]
-            event_key = f"assessment:{key.system}:{key.framework}:{key.assessed_on}:{digest}"
-            new.append(ev.Event(event_key, source, now, now, None, entry, recorded_by=recorded_by))
+            new.append(programme_event(entry, versions, recorded_by, source, now))
 
         given = {entry.entry_id for entry in entries}
         for entry in entries:
@@ -150,11 +167,7 @@ def save_entries(
                 if entry_id not in given and not history.current.removed:
                     saved.removed.append(entry_id)
                     add(_removed(history.current))
-    if new:
-        result = EventLog(engine).append(new)
-        if result.rejected:
-            first = result.rejected[0]
-            raise InvalidInput(first.field, first.reason)
+    append_records(engine, new)
     return saved
 
 
@@ -166,15 +179,15 @@ def define_framework(engine: Engine, tips: FrameworkDefined, recorded_by: str | 
     if tips.name in built_in():
         raise InvalidInput("name", f"{tips.name!r} is a national framework's name")
     with engine.connect() as conn:
-        owner = local_frameworks(programme_events(conn, FRAMEWORK_TYPES)).get(tips.name)
-    if owner is not None and owner[0] != tips.system:
-        raise InvalidInput("name", f"{tips.name!r} is already {owner[0]}'s framework")
+        defined = [
+            e.payload
+            for e in programme_events(conn, FRAMEWORK_TYPES)
+            if isinstance(e.payload, FrameworkDefined) and e.payload.name == tips.name
+        ]
+    if defined and defined[-1].system != tips.system:
+        raise InvalidInput("name", f"{tips.name!r} is already {defined[-1].system}'s framework")
     now = datetime.now(UTC)
-    content = json.dumps(payload_to_dict(tips), sort_keys=True)
-    key = f"framework:{tips.name}:{hashlib.sha256(content.encode()).hexdigest()[:24]}"
-    EventLog(engine).append(
-        [ev.Event(key, "framework", now, now, None, tips, recorded_by=recorded_by)]
-    )
+    append_records(engine, [programme_event(tips, len(defined), recorded_by, "framework", now)])
 
 
 def may_edit(conn: Connection, viewer: Viewer, system: str) -> bool:
@@ -270,11 +283,14 @@ def set_segment(engine: Engine, viewer: Viewer, chosen: SegmentSet) -> None:
             raise Forbidden(
                 f"only {chosen.system}'s coordinators, analysts and admins set its segments"
             )
-    now = datetime.now(UTC)
-    content = json.dumps([now.isoformat(), payload_to_dict(chosen)], sort_keys=True)
-    key = f"{chosen.TYPE}:{chosen.system}:{hashlib.sha256(content.encode()).hexdigest()[:24]}"
-    EventLog(engine).append(
-        [ev.Event(key, "web", now, now, None, chosen, recorded_by=viewer.email)]
+        before = [
+            e
+            for e in programme_events(conn, (chosen.TYPE,))
+            if isinstance(e.payload, SegmentSet)
+            and (e.payload.level, e.payload.place) == (chosen.level, chosen.place)
+        ]
+    append_records(
+        engine, [programme_event(chosen, len(before), viewer.email, "web", datetime.now(UTC))]
     )
     what = "cleared" if chosen.cleared else f"segment {chosen.segment}"
     record(engine, viewer, "change", f"smart list {chosen.level} {chosen.place}: {what}")

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
 from homeflow.domain import events as ev
-from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.projects import ProjectHistory, fold_projects
 from homeflow.domain.improvement.records import PdsaRecorded, ProjectRecorded
-from homeflow.domain.payloads import payload_to_dict
 from homeflow.store.access.audit import record
 from homeflow.store.access.scope import Forbidden, Viewer
-from homeflow.store.eventlog import EventLog
-from homeflow.store.improvement import may_edit, programme_events
+from homeflow.store.improvement import (
+    append_records,
+    may_edit,
+    programme_event,
+    programme_events,
+)
 
 PROJECT_TYPES = (ProjectRecorded.TYPE, PdsaRecorded.TYPE)
 
@@ -52,19 +52,14 @@ def save(
                 versions = [r for _, r in history.versions] if history else []
             if versions and versions[-1] == item:
                 continue
-            content = json.dumps([item.TYPE, len(versions), payload_to_dict(item)], sort_keys=True)
-            key = f"{item.TYPE}:{item.system}:{hashlib.sha256(content.encode()).hexdigest()[:24]}"
-            new.append(ev.Event(key, source, now, now, None, item, recorded_by=recorded_by))
-    if new:
-        result = EventLog(engine).append(new)
-        if result.rejected:
-            raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
-        if viewer is not None:
-            for event in new:
-                changed = event.payload
-                if isinstance(changed, PdsaRecorded):
-                    what = f"pdsa {changed.system} {changed.project_id} {changed.pdsa_id}"
-                elif isinstance(changed, ProjectRecorded):
-                    what = f"project {changed.system} {changed.project_id}"
-                record(engine, viewer, "change", what)
+            new.append(programme_event(item, len(versions), recorded_by, source, now))
+    append_records(engine, new)
+    for event in new if viewer is not None else []:
+        changed = event.payload
+        if isinstance(changed, PdsaRecorded):
+            what = f"pdsa {changed.system} {changed.project_id} {changed.pdsa_id}"
+        elif isinstance(changed, ProjectRecorded):
+            what = f"project {changed.system} {changed.project_id}"
+        assert viewer is not None
+        record(engine, viewer, "change", what)
     return len(new)

@@ -17,12 +17,12 @@ from homeflow.domain.improvement.frameworks import check_name
 MAX_CELL_CHARS = 4000
 
 
-def _require(field: str, value: str) -> None:
+def require(field: str, value: str) -> None:
     if not value.strip():
         raise InvalidInput(field, "is required and cannot be blank")
 
 
-def _check_length(field: str, value: str) -> None:
+def check_length(field: str, value: str) -> None:
     if len(value) > MAX_CELL_CHARS:
         raise InvalidInput(field, f"is longer than {MAX_CELL_CHARS} characters")
 
@@ -40,15 +40,15 @@ class FrameworkDefined(Payload):
     tips: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        _require("system", self.system)
+        require("system", self.system)
         check_name("name", self.name)
-        _require("title", self.title)
-        _require("version", self.version)
+        require("title", self.title)
+        require("version", self.version)
         if not self.tips:
             raise InvalidInput("tips", "a framework needs at least one tip")
         for tip in self.tips:
-            _require("tips", tip)
-            _check_length("tips", tip)
+            require("tips", tip)
+            check_length("tips", tip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +80,14 @@ class AssessmentEntryRecorded(Payload):
     removed: bool = False
 
     def __post_init__(self) -> None:
-        _require("system", self.system)
+        require("system", self.system)
         check_name("framework", self.framework)
-        _require("entry_id", self.entry_id)
-        _require("item_code", self.item_code)
+        require("entry_id", self.entry_id)
+        require("item_code", self.item_code)
         if self.position < 0:
             raise InvalidInput("position", "cannot be negative")
         for name in CELL_FIELDS:
-            _check_length(name, getattr(self, name))
+            check_length(name, getattr(self, name))
 
 
 # The text cells of an entry, in the order of the sheet's columns.
@@ -162,7 +162,7 @@ class ProjectRecorded(Payload):
 
     def __post_init__(self) -> None:
         for name in ("system", "project_id", "title", "aim", "aim_kpi", "aim_place"):
-            _require(name, getattr(self, name))
+            require(name, getattr(self, name))
         if self.aim_level not in MEASURE_LEVELS:
             raise InvalidInput(
                 "aim_level", f"{self.aim_level!r} is not one of {', '.join(MEASURE_LEVELS)}"
@@ -215,11 +215,11 @@ class PdsaRecorded(Payload):
             "place",
             "prediction",
         ):
-            _require(name, getattr(self, name))
+            require(name, getattr(self, name))
         if self.level not in MEASURE_LEVELS:
             raise InvalidInput("level", f"{self.level!r} is not one of {', '.join(MEASURE_LEVELS)}")
         for name in ("change_idea", "prediction", "do_notes", "study_notes", "decision_notes"):
-            _check_length(name, getattr(self, name))
+            check_length(name, getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +241,8 @@ class ImprovementActionRecorded(Payload):
 
     def __post_init__(self) -> None:
         for name in ("system", "action_id", "description", "owner"):
-            _require(name, getattr(self, name))
-        _check_length("description", self.description)
+            require(name, getattr(self, name))
+        check_length("description", self.description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,24 +262,11 @@ class SegmentSet(Payload):
 
     def __post_init__(self) -> None:
         for name in ("system", "place"):
-            _require(name, getattr(self, name))
+            require(name, getattr(self, name))
         if self.level not in ("org", "site"):
             raise InvalidInput("level", f"{self.level!r} is not org or site")
         if not 1 <= self.segment <= 4:
             raise InvalidInput("segment", f"{self.segment} is not a segment from 1 to 4")
         if not self.cleared:
-            _require("reason", self.reason)
-        _check_length("reason", self.reason)
-
-
-PROGRAMME_PAYLOADS: dict[str, type[Payload]] = {
-    cls.TYPE: cls
-    for cls in (
-        FrameworkDefined,
-        AssessmentEntryRecorded,
-        ProjectRecorded,
-        PdsaRecorded,
-        ImprovementActionRecorded,
-        SegmentSet,
-    )
-}
+            require("reason", self.reason)
+        check_length("reason", self.reason)

@@ -7,6 +7,7 @@ from homeflow.web.pages import (
     actions,
     audit,
     changes,
+    collaborative,
     daily_call,
     improvement,
     measures,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     projects.router,
     actions.router,
     smart_list.router,
+    collaborative.router,
     audit.router,
     scenarios.router,
 )

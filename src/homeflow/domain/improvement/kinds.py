@@ -1,0 +1,25 @@
+"""Every kind of improvement-programme event, by its stored type name."""
+
+from __future__ import annotations
+
+from homeflow.domain.events import Payload
+from homeflow.domain.improvement.collaborative import COLLABORATIVE_PAYLOADS
+from homeflow.domain.improvement.records import (
+    AssessmentEntryRecorded,
+    FrameworkDefined,
+    ImprovementActionRecorded,
+    PdsaRecorded,
+    ProjectRecorded,
+    SegmentSet,
+)
+
+KINDS: tuple[type[Payload], ...] = (
+    FrameworkDefined,
+    AssessmentEntryRecorded,
+    ProjectRecorded,
+    PdsaRecorded,
+    ImprovementActionRecorded,
+    SegmentSet,
+    *COLLABORATIVE_PAYLOADS,
+)
+PROGRAMME_PAYLOADS: dict[str, type[Payload]] = {cls.TYPE: cls for cls in KINDS}

@@ -1,0 +1,226 @@
+"""The improvement collaborative: learning sessions, action periods and peer visits, each
+team's monthly progress scores, momentum per action period, and the monthly system report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from homeflow.domain.clock import parse_date
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.improvement.actions import due_lists
+from homeflow.domain.improvement.collaborative import (
+    PROGRESS_SCORES,
+    GatheringKind,
+    GatheringRecorded,
+    ProgressScored,
+    ScoredBy,
+    momentum,
+)
+from homeflow.domain.improvement.forms import check_id
+from homeflow.reports.charts import momentum_spec, spec_json
+from homeflow.reports.kpi import Level, Period
+from homeflow.services.measures import measure_charts
+from homeflow.services.projects import pdsa_study
+from homeflow.store import actions as action_store
+from homeflow.store import collaborative as store
+from homeflow.store import projects as project_store
+from homeflow.store.db import reading
+from homeflow.store.improvement import may_edit, system_of
+from homeflow.store.users import Session
+from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
+from homeflow.web.rendering import render, today
+
+router = APIRouter()
+
+
+@router.get("/improvement/collaborative", response_class=HTMLResponse)
+def collaborative_page(request: Request, engine: Database, session: Signed) -> HTMLResponse:
+    return _page(request, engine, session, None, {}, 200)
+
+
+def _page(
+    request: Request,
+    engine: Database,
+    session: Session,
+    problem: str | None,
+    typed: dict[str, str],
+    status_code: int,
+) -> HTMLResponse:
+    viewer = viewer_of(session, request)
+    with reading(engine) as conn:
+        held = store.gatherings(conn)
+        scored = store.scores(conn)
+        recorded = store.activity(conn)
+        system = system_of(conn, viewer.org_code)
+        editable = may_edit(conn, viewer, system)
+    periods = momentum(held, recorded)
+    rows = [
+        {
+            "period": m.period.title,
+            "starts": m.period.starts.isoformat(),
+            "people": m.people,
+            "actions": m.actions,
+            "momentum": m.momentum,
+        }
+        for m in periods
+    ]
+    teams: dict[str, dict[str, dict[str, ProgressScored]]] = {}
+    for s in scored:
+        teams.setdefault(s.team, {}).setdefault(s.month.isoformat(), {})[s.scored_by.value] = s
+    return render(
+        request,
+        "collaborative.html",
+        session,
+        {
+            "gatherings": held,
+            "periods": periods,
+            "spec": spec_json(momentum_spec(rows)) if rows else None,
+            "teams": teams,
+            "labels": PROGRESS_SCORES,
+            "kinds": list(GatheringKind),
+            "scorers": list(ScoredBy),
+            "system": system,
+            "editable": editable,
+            "problem": problem,
+            "typed": typed,
+            "month": today().replace(day=1),
+        },
+        status_code,
+    )
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _gathering(system: str, fields: dict[str, str]) -> GatheringRecorded:
+    kind_text = fields.get("kind", "")
+    try:
+        kind = GatheringKind(kind_text)
+    except ValueError:
+        raise InvalidInput(
+            "kind", f"{kind_text!r} is not a learning session, action period or peer visit"
+        ) from None
+    starts = parse_date("starts", fields.get("starts", "").strip())
+    ends_text = fields.get("ends", "").strip()
+    return GatheringRecorded(
+        system=system,
+        gathering_id=check_id("gathering_id", fields.get("gathering_id", "").strip()),
+        kind=kind,
+        title=fields.get("title", "").strip(),
+        starts=starts,
+        ends=parse_date("ends", ends_text) if ends_text else starts,
+        participants=tuple(
+            p.strip() for p in fields.get("participants", "").splitlines() if p.strip()
+        ),
+        visited=fields.get("visited", "").strip(),
+        findings=fields.get("findings", "").strip(),
+        agreed_actions=fields.get("agreed_actions", "").strip(),
+    )
+
+
+def _score(system: str, fields: dict[str, str]) -> ProgressScored:
+    month_text = fields.get("month", "").strip()
+    month = parse_date("month", month_text + "-01" if len(month_text) == 7 else month_text)
+    by_text = fields.get("scored_by", "")
+    try:
+        scored_by = ScoredBy(by_text)
+    except ValueError:
+        raise InvalidInput("scored_by", f"{by_text!r} is not team or faculty") from None
+    try:
+        score = float(fields.get("score", ""))
+    except ValueError:
+        raise InvalidInput("score", f"{fields.get('score', '')!r} is not a number") from None
+    return ProgressScored(
+        system,
+        fields.get("team", "").strip(),
+        month,
+        score,
+        scored_by,
+        fields.get("notes", "").strip(),
+    )
+
+
+@router.post("/improvement/collaborative/{what}", response_model=None)
+async def record(request: Request, engine: Database, session: Signed, what: str) -> Response:
+    await check_csrf(session, request)
+    fields = await _fields(request)
+    viewer = viewer_of(session, request)
+    with reading(engine) as conn:
+        system = system_of(conn, viewer.org_code)
+    try:
+        if what == "gatherings":
+            item: GatheringRecorded | ProgressScored = _gathering(system, fields)
+        elif what == "scores":
+            item = _score(system, fields)
+        else:
+            raise InvalidInput("what", f"{what!r} is not gatherings or scores")
+        store.save(engine, item, viewer, viewer.email, "web")
+    except InvalidInput as bad:
+        return _page(
+            request,
+            engine,
+            session,
+            f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}.",
+            fields,
+            400,
+        )
+    return RedirectResponse("/improvement/collaborative?saved=1", status_code=303)
+
+
+@router.get("/improvement/collaborative/report", response_class=HTMLResponse)
+def monthly_report(
+    request: Request, engine: Database, session: Signed, month: str = ""
+) -> HTMLResponse:
+    """A system's month: its measures, its actions and its PDSA cycles, and its scores."""
+    viewer = viewer_of(session, request)
+    first = (
+        parse_date("month", month + "-01") if month else today().replace(day=1) - timedelta(days=1)
+    )
+    first = first.replace(day=1)
+    last = min(
+        (first + timedelta(days=32)).replace(day=1) - timedelta(days=1), today() - timedelta(days=1)
+    )
+    if last < first:
+        raise InvalidInput("month", "has not begun yet")
+    with reading(engine) as conn:
+        system = system_of(conn, viewer.org_code)
+        tracked = action_store.tracked_actions(conn, viewer)
+        found = project_store.projects(conn)
+        scored = [s for s in store.scores(conn) if s.system == system and s.month == first]
+    charts = measure_charts(
+        engine, Level.SYSTEM, "system", first - timedelta(weeks=20), last, Period.WEEKLY
+    )
+    improvement = [a for a in tracked if a.source == "improvement"]
+    lists = due_lists(improvement, last + timedelta(days=1))
+    done = [
+        a
+        for a in improvement
+        if a.status.value == "done" and a.due_date and first <= a.due_date <= last
+    ]
+    cycles = [
+        (c.current, pdsa_study(engine, c.current, last + timedelta(days=1)))
+        for (owner, _), h in found.items()
+        if owner == system
+        for c in h.pdsas.values()
+    ]
+    return render(
+        request,
+        "collaborative_report.html",
+        session,
+        {
+            "system": system,
+            "first": first,
+            "last": last,
+            "charts": charts,
+            "overdue": lists.overdue,
+            "done": done,
+            "cycles": cycles,
+            "scores": scored,
+            "labels": PROGRESS_SCORES,
+        },
+    )
