@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -160,6 +160,13 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/improvement/assessments/QDE/hicm-2015/2017-05-17"),
         (page, "/improvement/assessments/QDE/hicm-2015/2017-05-17/entries/row-1"),
         (page, "/improvement/heat-map?system=QDE&framework=hicm-2015&on=2017-05-17"),
+        (page, "/improvement/projects"),
+        (page, "/improvement/projects/QDE/home-first-rx101"),
+        (page, "/improvement/projects/QDE/home-first-rx101/pdsas/idt-bridging-1"),
+        (page, "/improvement/actions"),
+        (page, "/improvement/smart-list?level=site"),
+        (page, "/improvement/collaborative"),
+        (page, "/improvement/collaborative/report"),
         (rx1, f"/wards/{ward}"),
         (rx1, str(spell_page)),
     ]
@@ -282,4 +289,100 @@ def test_a_coordinator_keeps_the_systems_self_assessment(
         ),
     )
     assert [tuple(r)[1] for r in stored] == ["assessment QDE hicm-2015 2017-05-17 row-62"]  # type: ignore[index]
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_a_coordinator_plans_a_pdsa_and_decides_on_it(changing_site: Site, browser: object) -> None:
+    site = changing_site
+    page = browser_sign_in(browser, site, "coordinator@qde.test")
+    errors = browser_errors(page)
+    page.goto(site.base + "/improvement/projects")  # type: ignore[attr-defined]
+    page.click("text=Start a project for QDE")  # type: ignore[attr-defined]
+    for name, value in {
+        "#project_id": "stranded-rx201",
+        "#title": "Fewer stranded at Eastfield",
+        "#aim": "Fewer than 40 patients in hospital 7+ days at Eastfield by spring",
+        "#aim_place": "RX201",
+        "#aim_target": "40",
+        "#aim_by": "2027-04-01",
+        "#drivers": "Waiting for decisions > Reviews late in the week > Weekend stranded review",
+        "#measures": "outcome:stranded:site:RX201",
+    }.items():
+        page.fill(name, value)  # type: ignore[attr-defined]
+    page.select_option("#aim_kpi", "stranded")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Start the project").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/improvement/projects/QDE/stranded-rx201")  # type: ignore[attr-defined]
+    assert "Weekend stranded review" in page.content()  # type: ignore[attr-defined]
+    page.click("text=Plan a PDSA cycle")  # type: ignore[attr-defined]
+    yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
+    for name, value in {
+        "#pdsa_id": "weekend-review-1",
+        "#change_idea": "Stranded review on Saturdays",
+        "#place": "RX201",
+        "#change_date": yesterday,
+        "#prediction": "Stranded patients fall by five",
+        "#predicted_value": "45",
+        "#plan_who": "Matron",
+    }.items():
+        page.fill(name, value)  # type: ignore[attr-defined]
+    page.select_option("#kpi", "stranded")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Plan the cycle").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/pdsas/weekend-review-1")  # type: ignore[attr-defined]
+    # Ten days of history: the Study says the baseline is too short, in words.
+    assert "not enough points before the change" in page.content()  # type: ignore[attr-defined]
+    page.select_option("#decision", "adapt")  # type: ignore[attr-defined]
+    page.fill("#decision_notes", "Try Sundays too")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Save").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/pdsas/weekend-review-1?saved=1")  # type: ignore[attr-defined]
+    assert "Adapt: Try Sundays too" in page.content()  # type: ignore[attr-defined]
+    assert page.locator("h2:has-text('Versions') + ul li").count() == 2  # type: ignore[attr-defined]
+    assert not errors, errors
+    audited = rows_of(
+        site,
+        select(t.audit_log.c.what).where(
+            t.audit_log.c.user_email == "coordinator@qde.test", t.audit_log.c.what.like("p%")
+        ),
+    )
+    assert [r.what for r in audited] == [  # type: ignore[attr-defined]
+        "project QDE stranded-rx201",
+        "pdsa QDE stranded-rx201 weekend-review-1",
+        "pdsa QDE stranded-rx201 weekend-review-1",
+    ]
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_an_overdue_action_is_listed_until_it_is_done(changing_site: Site, browser: object) -> None:
+    site = changing_site
+    page = browser_sign_in(browser, site, "analyst@qde.test")
+    errors = browser_errors(page)
+    page.goto(site.base + "/improvement/actions")  # type: ignore[attr-defined]
+    page.click("text=Add an action")  # type: ignore[attr-defined]
+    yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
+    page.fill("#description", "Send the <b>bridging</b> rota to the council")  # type: ignore[attr-defined]
+    page.fill("#owner", "Reablement manager")  # type: ignore[attr-defined]
+    page.fill("#owner_org", "ry1")  # type: ignore[attr-defined]
+    page.fill("#due_date", yesterday)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Add the action").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/improvement/actions?saved=*")  # type: ignore[attr-defined]
+    overdue = page.locator("h2:has-text('Overdue') + div table")  # type: ignore[attr-defined]
+    # Typed brackets come out as typed, never as markup.
+    assert "Send the <b>bridging</b> rota to the council" in overdue.inner_text()
+    assert "RY1" in overdue.inner_text()
+    page.get_by_role("link", name="RY1").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/improvement/actions?org=RY1")  # type: ignore[attr-defined]
+    # RY1's: the demo's overdue action and this one; nobody else's.
+    listed = page.locator("h2:has-text('Overdue') + div table tbody tr").all_inner_texts()  # type: ignore[attr-defined]
+    assert len(listed) == 2 and all("RY1" in row for row in listed)
+    assert "2 overdue" in page.locator("main p").first.inner_text()  # type: ignore[attr-defined]
+    page.goto(site.base + "/improvement/actions")  # type: ignore[attr-defined]
+    row = page.locator("tr", has=page.locator("select[name=status]")).filter(
+        has_text="rota to the council"
+    )  # type: ignore[attr-defined]
+    row.locator("select[name=status]").select_option("done")
+    row.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/improvement/actions?saved=*")  # type: ignore[attr-defined]
+    assert (
+        "rota to the council" not in page.locator("h2:has-text('Overdue') + div table").inner_text()
+    )  # type: ignore[attr-defined]
+    assert not errors, errors
     page.close()  # type: ignore[attr-defined]
