@@ -1,6 +1,6 @@
 """Screenshots of the main pages for the docs, taken in Debian's Chromium.
 
-Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots]
+Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots] [--only-improvement]
 
 Uses a demo database and its models folder (`make run` builds both), adds screenshot users
 for the first acute trust and the ICB, serves the app on a spare port and captures each page at
@@ -25,12 +25,20 @@ from tests.support import ServerProcess
 
 EMAIL, PASSWORD = "screenshots@rx1.test", "screenshots only 1"
 PLANNER = "screenshots@qde.test"  # a system coordinator, who may run winter scenarios
+IMPROVEMENT_PAGES = (
+    ("heat-map", "/improvement/heat-map?system=QDE&framework=hicm-2015&on=2017-05-17"),
+    ("pdsa", "/improvement/projects/QDE/home-first-rx101/pdsas/idt-bridging-1"),
+    ("smart-list", "/improvement/smart-list?level=site"),
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="var/homeflow.db")
     parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument(
+        "--only-improvement", action="store_true", help="Only the improvement pages."
+    )
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
     engine = db.connect(url)
@@ -63,6 +71,19 @@ def main() -> None:
                     "--disable-background-networking",
                 ],
             )
+            planner = browser.new_page(viewport={"width": 1366, "height": 900})
+            planner.goto(base + "/")
+            planner.fill("#email", PLANNER)
+            planner.fill("#password", PASSWORD)
+            planner.click("button[type=submit]")
+            planner.wait_for_url("**/overview")
+            for name, path in IMPROVEMENT_PAGES:
+                planner.goto(base + path)
+                planner.wait_for_timeout(1500)  # the charts draw after the page loads
+                planner.screenshot(path=out / f"{name}.png")
+                print(out / f"{name}.png")
+            if args.only_improvement:
+                return
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             page.goto(base + "/")
             page.screenshot(path=out / "sign-in.png")
@@ -81,12 +102,6 @@ def main() -> None:
                 page.goto(base + path)
                 page.screenshot(path=out / f"{name}.png")
                 print(out / f"{name}.png")
-            planner = browser.new_page(viewport={"width": 1366, "height": 900})
-            planner.goto(base + "/")
-            planner.fill("#email", PLANNER)
-            planner.fill("#password", PASSWORD)
-            planner.click("button[type=submit]")
-            planner.wait_for_url("**/overview")
             planner.goto(base + "/scenarios")
             for scenario in ("demand-plus-8.toml", "reablement-plus-20.toml", "interim-beds.toml"):
                 planner.check(f"input[value='{scenario}']")

@@ -72,6 +72,24 @@ PATHS: dict[str, Callable[[str, Path], list[str]]] = {
         "ingest", "hl7", _file(f, "a.hl7", ""), f"--mapping={_file(f, 'map.toml', x)}"
     ],
     "token create --org": lambda x, f: ["token", "create", f"--org={x}"],
+    "assessment import file": lambda x, f: [
+        "assessment", "import", _file(f, "a.csv", x + "\n1,a,Sometimes,,,,\n"),
+        "--framework=hicm-2015", "--system=QDE", "--date=2026-01-01",
+    ],
+    "assessment import --framework": lambda x, f: [
+        "assessment", "import", _file(f, "a.csv", "Impact change,Where are you now,Status\n"),
+        f"--framework={x}", "--system=QDE", "--date=2026-01-01",
+    ],
+    "assessment export --date": lambda x, f: [
+        "assessment", "export", "--framework=hicm-2015", "--system=QDE", f"--date={x}",
+        f"--out={f / 'o.csv'}",
+    ],
+    "framework add --tips": lambda x, f: [
+        "framework", "add", "local-tips", f"--tips={_file(f, 't.csv', x)}", "--system=QDE",
+        "--title=Tips",
+    ],
+    "pdsa list --date": lambda x, f: ["pdsa", "list", f"--date={x}"],
+    "smart-list --date": lambda x, f: ["smart-list", f"--date={x}"],
 }  # fmt: skip
 
 

@@ -10,12 +10,13 @@ from typing import Annotated
 import typer
 
 from homeflow.cli.app import app
-from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, say, warn
+from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, read_series, say, warn
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.assessment import AssessmentKey, standing_entries
 from homeflow.domain.improvement.frameworks import check_name
 from homeflow.domain.improvement.records import FrameworkDefined
 from homeflow.domain.improvement.sheet import SheetProblems, rows_of, sheet_columns
+from homeflow.reports.spc import Better
 from homeflow.store import db
 from homeflow.store import improvement as store
 
@@ -280,3 +281,41 @@ SMART_COLUMNS = [
     "set_because",
     "reasons",
 ]
+
+
+series_app = typer.Typer(help="Manual series: measures homeflow does not compute.")
+app.add_typer(series_app, name="series")
+
+
+@series_app.command("import")
+def series_import(
+    path: Annotated[Path, typer.Argument(help="CSV with columns date,value.", show_default=False)],
+    series_id: Annotated[str, typer.Option("--id", help="A short id, e.g. falls-audit.")],
+    system: Annotated[str, typer.Option(help="The system whose series it is.")],
+    title: Annotated[str, typer.Option(help="What it measures.")],
+    better: Annotated[Better, typer.Option(help="Which direction is improvement.")],
+    unit: Annotated[str, typer.Option(help="Its unit, e.g. %.")] = "",
+) -> None:
+    """Keep a manual series (the file's points replace the series' earlier ones; every version
+    is kept). A project or PDSA follows it as KPI "manual", level "series", place its id."""
+    from homeflow.domain.improvement.series import ManualSeriesRecorded, point_text
+    from homeflow.store.projects import save_series
+
+    days, values = read_series("FILE", path)
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        with engine.connect() as conn:
+            store.check_system(conn, system, "--system")
+        series = ManualSeriesRecorded(
+            system,
+            series_id,
+            title,
+            better,
+            tuple(point_text(d, v) for d, v in zip(days, values, strict=True)),
+            unit,
+        )
+        saved = save_series(engine, series, None, None, "series-import")
+    except InvalidInput as problem:
+        _fail_with(problem)
+    say(f"series {series_id}: {len(days)} points" + ("" if saved else " (unchanged)"))

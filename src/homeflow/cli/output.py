@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -116,3 +117,31 @@ def write_table(
         book.save(out)
     except OSError as error:
         fail(f"--out: cannot write {out}: {error.strerror}")
+
+
+def read_series(option: str, path: Path) -> tuple[list[date], list[float]]:
+    """A measure's points from a CSV with the columns date and value; a bad cell ends the
+    command naming its line and column."""
+    if not path.is_file():
+        fail(f"{option}: {path} does not exist")
+    days: list[date] = []
+    values: list[float] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            if not {"date", "value"} <= set(reader.fieldnames or []):
+                fail(f"{option}: the file needs the columns date and value")
+            for number, row in enumerate(reader, start=2):
+                days.append(date_option(f"line {number}, date", row["date"] or ""))
+                try:
+                    value = float(row["value"] or "")
+                except ValueError:
+                    value = math.nan
+                if not math.isfinite(value):
+                    fail(f"line {number}, value: {row['value']!r} is not a number")
+                values.append(value)
+    except UnicodeDecodeError:
+        fail(f"{option}: {path.name} is not UTF-8 text")
+    except csv.Error as error:
+        fail(f"{option}: {error}")
+    return days, values

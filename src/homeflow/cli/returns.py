@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +16,7 @@ from homeflow.cli.output import (
     date_option,
     fail,
     print_rows,
+    read_series,
     say,
     warn,
     write_table,
@@ -173,20 +173,7 @@ def spc(
     """An XmR chart the Making Data Count way: limits, special causes, variation, assurance."""
     from homeflow.reports.spc import spc_chart
 
-    if not input_path.is_file():
-        fail(f"--input: {input_path} does not exist")
-    days: list[date] = []
-    values: list[float] = []
-    with input_path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        if not {"date", "value"} <= set(reader.fieldnames or []):
-            fail("--input: the file needs the columns date and value")
-        for number, row in enumerate(reader, start=2):
-            days.append(date_option(f"line {number}, date", row["date"]))
-            try:
-                values.append(float(row["value"]))
-            except ValueError:
-                fail(f"line {number}, value: {row['value']!r} is not a number")
+    days, values = read_series("--input", input_path)
     changes = [date_option("--rebase", d) for d in rebase or []]
     try:
         chart = spc_chart(days, values, better, target, changes)

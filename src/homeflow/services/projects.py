@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.records import PdsaRecorded, ProjectRecorded
+from homeflow.domain.improvement.series import MANUAL_KPI, SERIES_LEVEL
 from homeflow.reports.kpi import KPIS, Level, Period
+from homeflow.reports.spc import Better
 from homeflow.reports.study import Study, study
 from homeflow.services.returns import kpi_rows
 from homeflow.store import projects as store
@@ -28,6 +30,14 @@ FEWEST_BASELINE_WEEKS = 10
 
 
 def check_measure(engine: Engine, field: str, kpi: str, level: str, place: str) -> None:
+    if kpi == MANUAL_KPI or level == SERIES_LEVEL:
+        with reading(engine) as conn:
+            known_series = store.manual_series(conn)
+        if (kpi, level) != (MANUAL_KPI, SERIES_LEVEL) or place not in known_series:
+            raise InvalidInput(
+                field, f"{place!r} is not a manual series (kpi manual, level series)"
+            )
+        return
     if kpi not in KPIS:
         raise InvalidInput(field, f"{kpi!r} is not a KPI; use one of {', '.join(KPIS)}")
     known = ["system"] if level == Level.SYSTEM.value else place_codes(engine, level)
@@ -96,6 +106,19 @@ def pdsa_study(engine: Engine, pdsa: PdsaRecorded, today: date) -> Study:
     """The cycle's Study: weekly points from up to 26 weeks before the change to the last
     whole week, judged against the baseline before the change date."""
     first = pdsa.change_date - timedelta(weeks=BASELINE_WEEKS)
+    if pdsa.kpi == MANUAL_KPI:
+        with reading(engine) as conn:
+            manual = store.manual_series(conn).get(pdsa.place)
+        points = [(d, v) for d, v in manual.series() if d < today] if manual else []
+        better = Better.HIGHER if manual and manual.better == "higher" else Better.LOWER
+        return study(
+            [d for d, _ in points],
+            [v for _, v in points],
+            pdsa.change_date,
+            better,
+            pdsa.predicted_value,
+            FEWEST_BASELINE_WEEKS,
+        )
     series = weekly_series(
         engine, pdsa.kpi, pdsa.measure, pdsa.level, pdsa.place, first, today - timedelta(days=1)
     )

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine
 
 from homeflow.domain import events as ev
+from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.projects import ProjectHistory, fold_projects
 from homeflow.domain.improvement.records import PdsaRecorded, ProjectRecorded
+from homeflow.domain.improvement.series import ManualSeriesRecorded, fold_series
 from homeflow.store.access.audit import record
 from homeflow.store.access.scope import Forbidden, Viewer
 from homeflow.store.improvement import (
@@ -63,3 +65,40 @@ def save(
         assert viewer is not None
         record(engine, viewer, "change", what)
     return len(new)
+
+
+def manual_series(conn: Connection) -> dict[str, ManualSeriesRecorded]:
+    return fold_series(programme_events(conn, (ManualSeriesRecorded.TYPE,)))
+
+
+def save_series(
+    engine: Engine,
+    series: ManualSeriesRecorded,
+    viewer: Viewer | None,
+    recorded_by: str | None,
+    source: str,
+) -> bool:
+    """Store a manual series' new version, if it changed; a series id belongs to one system."""
+    with engine.connect() as conn:
+        if viewer is not None and not may_edit(conn, viewer, series.system):
+            raise Forbidden(
+                f"only {series.system}'s coordinators, analysts and admins keep its series"
+            )
+        versions = [
+            e.payload
+            for e in programme_events(conn, (ManualSeriesRecorded.TYPE,))
+            if isinstance(e.payload, ManualSeriesRecorded)
+            and e.payload.series_id == series.series_id
+        ]
+    if versions and versions[-1].system != series.system:
+        raise InvalidInput(
+            "series_id", f"{series.series_id!r} is already {versions[-1].system}'s series"
+        )
+    if versions and versions[-1] == series:
+        return False
+    append_records(
+        engine, [programme_event(series, len(versions), recorded_by, source, datetime.now(UTC))]
+    )
+    if viewer is not None:
+        record(engine, viewer, "change", f"manual series {series.system} {series.series_id}")
+    return True

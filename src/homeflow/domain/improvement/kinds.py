@@ -12,6 +12,7 @@ from homeflow.domain.improvement.records import (
     ProjectRecorded,
     SegmentSet,
 )
+from homeflow.domain.improvement.series import ManualSeriesRecorded
 
 KINDS: tuple[type[Payload], ...] = (
     FrameworkDefined,
@@ -20,6 +21,7 @@ KINDS: tuple[type[Payload], ...] = (
     PdsaRecorded,
     ImprovementActionRecorded,
     SegmentSet,
+    ManualSeriesRecorded,
     *COLLABORATIVE_PAYLOADS,
 )
 PROGRAMME_PAYLOADS: dict[str, type[Payload]] = {cls.TYPE: cls for cls in KINDS}

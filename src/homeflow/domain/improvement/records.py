@@ -118,7 +118,8 @@ class MeasureRole(StrEnum):
     BALANCING = "balancing"
 
 
-MEASURE_LEVELS = ("ward", "site", "org", "system")
+# "series": a manual series, named by its id in the place (with the KPI "manual").
+MEASURE_LEVELS = ("ward", "site", "org", "system", "series")
 
 
 def check_measure(field: str, text: str) -> str:

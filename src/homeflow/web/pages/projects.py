@@ -12,6 +12,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.forms import pdsa_from_form, project_from_form
 from homeflow.domain.improvement.projects import ProjectHistory
 from homeflow.domain.improvement.records import MEASURE_LEVELS, Decision
+from homeflow.domain.improvement.series import MANUAL_KPI
 from homeflow.reports.charts import spc_spec, spec_json
 from homeflow.reports.kpi import KPIS
 from homeflow.services import projects as service
@@ -60,6 +61,7 @@ def _list(
     viewer = viewer_of(session, request)
     with reading(engine) as conn:
         found = store.projects(conn)
+        series = store.manual_series(conn)
         system = system_of(conn, viewer.org_code)
         editable = may_edit(conn, viewer, system)
     listed = [(key, h, _path(*key)) for key, h in sorted(found.items()) if h.current is not None]
@@ -75,6 +77,7 @@ def _list(
             "typed": typed,
             "kpis": KPIS,
             "levels": MEASURE_LEVELS,
+            "series": sorted(series.values(), key=lambda m: m.series_id),
         },
         status_code,
     )
@@ -206,10 +209,16 @@ def _pdsa_page(
         raise access.NotFound(f"no PDSA {pdsa_id!r}")
     pdsa = cycle.current
     result = service.pdsa_study(engine, pdsa, today())
-    kpi = KPIS[pdsa.kpi]
-    title = (
-        kpi.description + (f": {pdsa.measure}" if pdsa.measure else "") + f", {pdsa.place}, weekly"
-    )
+    if pdsa.kpi == MANUAL_KPI:
+        with reading(engine) as conn:
+            manual = store.manual_series(conn).get(pdsa.place)
+        title = manual.title if manual else pdsa.place
+        better = manual.better if manual else "lower"
+    else:
+        kpi = KPIS[pdsa.kpi]
+        title = kpi.description + (f": {pdsa.measure}" if pdsa.measure else "")
+        title += f", {pdsa.place}, weekly"
+        better = kpi.better.value
     spec = (
         spec_json(
             spc_spec(
@@ -232,7 +241,7 @@ def _pdsa_page(
             "pdsa": pdsa,
             "study": result,
             "spec": spec,
-            "better": kpi.better.value,
+            "better": better,
             "versions": list(reversed(cycle.versions)),
             "path": _path(system, project_id),
             "editable": editable,
