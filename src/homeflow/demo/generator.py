@@ -57,6 +57,7 @@ class DemoSystem(Agenda):
         self.community_queue: deque[Patient] = deque()
         self.services = downstream_services()
         self.bridging = HomeFirstBridging(seed, end)
+        self.issued: set[str] = set()  # NHS numbers given out
 
     # ---- time ---------------------------------------------------------------------------
 
@@ -136,7 +137,9 @@ class DemoSystem(Agenda):
             p.ward, p.bed = self.take_bed(self.site_wards(site, "S"))
         p.admitted = when
         specialty = self.wards[p.ward].specialty
-        p.events.append((when, admitted_payload(self.rng, p, method, specialty, self.day_of(when))))
+        p.events.append(
+            (when, admitted_payload(self.rng, p, method, specialty, self.day_of(when), self.issued))
+        )
         median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
         clinical = median * math.exp(self.rng.gauss(0.0, 0.85)) * 24.0
         first_round = self.next_round(when)
@@ -424,7 +427,7 @@ class DemoSystem(Agenda):
             (
                 when,
                 admitted_payload(
-                    self.rng, p, "emergency", "Adult Mental Health", self.day_of(when)
+                    self.rng, p, "emergency", "Adult Mental Health", self.day_of(when), self.issued
                 ),
             )
         )

@@ -168,9 +168,10 @@ def recorded_events(
 
 
 def admitted_payload(
-    rng: random.Random, p: Patient, method: str, specialty: str, on: date
+    rng: random.Random, p: Patient, method: str, specialty: str, on: date, issued: set[str]
 ) -> ev.Admitted:
-    """The patient's admission, with a made-up name, birth date and NHS number."""
+    """The patient's admission, with a made-up name, birth date and NHS number (one not
+    `issued` to anyone else: two people never share one)."""
     born = on - timedelta(days=int(p.age * 365.25 + rng.randrange(365)))
     return ev.Admitted(
         patient_id=p.patient_id,
@@ -179,7 +180,7 @@ def admitted_payload(
         bed=p.bed,
         admission_method=ev.AdmissionMethod(method),
         specialty=specialty,
-        nhs_number=demo_nhs_number(rng),
+        nhs_number=demo_nhs_number(rng, issued),
         local_id=f"{p.site}{p.patient_id[-7:]}",
         family_name=rng.choice(FAMILY_NAMES),
         given_name=rng.choice(GIVEN_NAMES),
@@ -188,10 +189,11 @@ def admitted_payload(
     )
 
 
-def demo_nhs_number(rng: random.Random) -> str:
-    """A valid NHS number in the 999 range, which is never issued to a person."""
+def demo_nhs_number(rng: random.Random, issued: set[str]) -> str:
+    """A valid NHS number in the 999 range (never given to a real person), new to `issued`."""
     while True:
         first = "999" + f"{rng.randrange(10**6):06d}"
         check = nhs_number_check_digit(first)
-        if check is not None:
+        if check is not None and f"{first}{check}" not in issued:
+            issued.add(f"{first}{check}")
             return f"{first}{check}"
