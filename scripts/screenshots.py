@@ -80,7 +80,8 @@ def main() -> None:
             for name, path in IMPROVEMENT_PAGES:
                 planner.goto(base + path)
                 planner.wait_for_timeout(1500)  # the charts draw after the page loads
-                planner.screenshot(path=out / f"{name}.png")
+                # The PDSA's Study and its chart sit below the fold.
+                planner.screenshot(path=out / f"{name}.png", full_page=name == "pdsa")
                 print(out / f"{name}.png")
             if args.only_improvement:
                 return

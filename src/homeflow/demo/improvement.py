@@ -43,8 +43,8 @@ def idt_start(end: date) -> date:
 
 
 class HomeFirstBridging:
-    """Which patients the team takes home at once. Its own random stream, so the rest of the
-    demo draws the same numbers as without it."""
+    """Which patients the team takes home at once, decided by a random stream of its own (a
+    share of those ready, not a rule the generator's own draws would have to follow)."""
 
     def __init__(self, seed: int, end: date) -> None:
         self.rng = random.Random(seed * 7919 + 17)
