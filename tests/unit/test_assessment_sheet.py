@@ -163,6 +163,14 @@ def test_a_sheet_written_reads_back_cell_for_cell(
     fields, read = read_sheet(path)
     assert fields == list(REQUIRED)
     assert [[r.cells[f] for f in REQUIRED] for r in read] == written
+    if suffix == ".xlsx":
+        # A workbook holds the text itself, typed as text: no escape, nothing run as a formula.
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(path).worksheets[0]
+        cells = [[c.value or "" for c in row] for row in sheet.iter_rows(min_row=2)]
+        assert [row for row in cells if any(v.strip() for v in row)] == written
+        assert all(c.data_type == "s" for row in sheet.iter_rows() for c in row if c.value)
 
 
 def test_the_seed_sheet_reads_and_writes_back_unchanged(tmp_path: Path) -> None:

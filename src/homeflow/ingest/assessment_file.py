@@ -22,7 +22,11 @@ HEADING_SEARCH_ROWS = 10
 
 def read_sheet(path: Path) -> tuple[list[str], list[SheetRow]]:
     """The fields of the sheet's columns and its rows of text."""
-    lines = list(_xlsx_lines(path) if path.suffix.lower() == ".xlsx" else _csv_lines(path))
+    workbook = path.suffix.lower() == ".xlsx"
+    lines = list(_xlsx_lines(path) if workbook else _csv_lines(path))
+    # A CSV escapes text that would run as a formula (`text_cell`); a workbook's cells are typed
+    # as text and need no escape.
+    read = (lambda cell: cell) if workbook else cell_text
     start = _heading_row(lines)
     if start is None:
         raise InvalidInput("file", f"{path.name} has no rows")
@@ -37,7 +41,7 @@ def read_sheet(path: Path) -> tuple[list[str], list[SheetRow]]:
                 "file", f"line {number}: has more cells than the heading row has columns"
             )
         rows.append(
-            SheetRow(number, {f: cell_text(c) for f, c in zip(fields, cells, strict=False) if f})
+            SheetRow(number, {f: read(c) for f, c in zip(fields, cells, strict=False) if f})
         )
     return [f for f in fields if f], rows
 
@@ -100,15 +104,20 @@ def _text(value: object) -> str:
 def write_sheet(path: Path, fields: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """The sheet as CSV or, for a .xlsx name, an Excel workbook, every cell as text."""
     header = [heading(f) for f in fields]
-    cells = [[text_cell(c) for c in row] for row in rows]
     if path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet("Assessment")
-        for row in [header, *cells]:
-            sheet.append(row)
+        for row in [header, *rows]:
+            typed = []
+            for text in row:
+                cell = WriteOnlyCell(sheet, value=text)
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
+                typed.append(cell)
+            sheet.append(typed)
         book.save(path)
         return
     with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([header, *cells])
+        csv.writer(f).writerows([header, *([text_cell(c) for c in row] for row in rows)])
