@@ -3,8 +3,6 @@ call's actions on patients' stays (the `actions` projection)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Connection, Engine, select
 
 from homeflow.domain import events as ev
@@ -12,10 +10,9 @@ from homeflow.domain.improvement.actions import TrackedAction, fold_actions
 from homeflow.domain.improvement.records import ImprovementActionRecorded
 from homeflow.domain.organisations import issuer_of
 from homeflow.store import schema as t
-from homeflow.store.access.audit import record
-from homeflow.store.access.scope import Forbidden, Viewer
+from homeflow.store.access.scope import Viewer
 from homeflow.store.codec import from_db_time
-from homeflow.store.improvement import append_records, may_edit, programme_event, programme_events
+from homeflow.store.improvement import programme_events, save_record
 
 ACTION_TYPES = (ImprovementActionRecorded.TYPE,)
 
@@ -69,22 +66,10 @@ def save_action(
     source: str,
 ) -> bool:
     """Store the action if it changed; a signed-in viewer must keep the system's records."""
-    with engine.connect() as conn:
-        if viewer is not None and not may_edit(conn, viewer, action.system):
-            raise Forbidden(
-                f"only {action.system}'s coordinators, analysts and admins keep its actions"
-            )
-        versions = [
-            e
-            for e in programme_events(conn, ACTION_TYPES)
-            if isinstance(e.payload, ImprovementActionRecorded)
-            and (e.payload.system, e.payload.action_id) == (action.system, action.action_id)
-        ]
-    if versions and versions[-1].payload == action:
-        return False
-    append_records(
-        engine, [programme_event(action, len(versions), recorded_by, source, datetime.now(UTC))]
-    )
-    if viewer is not None:
-        record(engine, viewer, "change", f"improvement action {action.system} {action.action_id}")
-    return True
+    return save_record(engine, action, action.system, _identity, viewer, recorded_by, source)
+
+
+def _identity(item: object) -> tuple[object, ...]:
+    if isinstance(item, ImprovementActionRecorded):
+        return (item.system, item.action_id)
+    return ()

@@ -3,7 +3,7 @@ and when the programme's actions and interactions were recorded (for momentum)."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
@@ -13,9 +13,8 @@ from homeflow.domain.improvement.records import (
     PdsaRecorded,
     ProjectRecorded,
 )
-from homeflow.store.access.audit import record
-from homeflow.store.access.scope import Forbidden, Viewer
-from homeflow.store.improvement import append_records, may_edit, programme_event, programme_events
+from homeflow.store.access.scope import Viewer
+from homeflow.store.improvement import programme_events, save_record
 
 COLLABORATIVE_TYPES = (GatheringRecorded.TYPE, ProgressScored.TYPE)
 # What counts as an action or interaction of the programme, besides the gatherings themselves.
@@ -57,24 +56,10 @@ def save(
 ) -> bool:
     """Store the record if it is new or changed; a signed-in viewer must keep the system's
     records, and the change is audited."""
-    with engine.connect() as conn:
-        if viewer is not None and not may_edit(conn, viewer, item.system):
-            raise Forbidden(
-                f"only {item.system}'s coordinators, analysts and admins keep its collaborative records"
-            )
-        events = programme_events(conn, (item.TYPE,))
-    same = [e for e in events if _identity(e.payload) == _identity(item)]
-    if same and same[-1].payload == item:
-        return False
-    append_records(
-        engine, [programme_event(item, len(same), recorded_by, source, datetime.now(UTC))]
-    )
-    if viewer is not None:
-        record(engine, viewer, "change", f"{item.TYPE} {' '.join(_identity(item))}")
-    return True
+    return save_record(engine, item, item.system, _identity, viewer, recorded_by, source)
 
 
-def _identity(item: object) -> tuple[str, ...]:
+def _identity(item: object) -> tuple[object, ...]:
     if isinstance(item, GatheringRecorded):
         return (item.system, item.gathering_id)
     if isinstance(item, ProgressScored):

@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +73,36 @@ def append_records(engine: Engine, new: Sequence[ev.Event]) -> None:
     result = EventLog(engine).append(new)
     if result.rejected:
         raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
+
+
+def save_record(
+    engine: Engine,
+    item: ev.Payload,
+    system: str,
+    identity: Callable[[ev.Payload], tuple[object, ...]],
+    viewer: Viewer | None,
+    recorded_by: str | None,
+    source: str,
+) -> bool:
+    """Store a record's new version if it differs from its latest (records of the same type
+    with the same `identity` are its versions). A signed-in `viewer` must keep `system`'s
+    records, and the change is audited. Returns whether anything was stored."""
+    with engine.connect() as conn:
+        if viewer is not None and not may_edit(conn, viewer, system):
+            raise Forbidden(f"only {system}'s coordinators, analysts and admins keep its records")
+        versions = [
+            e.payload
+            for e in programme_events(conn, (item.TYPE,))
+            if identity(e.payload) == identity(item)
+        ]
+    if versions and versions[-1] == item:
+        return False
+    append_records(
+        engine, [programme_event(item, len(versions), recorded_by, source, datetime.now(UTC))]
+    )
+    if viewer is not None:
+        record(engine, viewer, "change", " ".join([item.TYPE, *map(str, identity(item))]))
+    return True
 
 
 def frameworks(conn: Connection) -> dict[str, Framework]:

@@ -18,6 +18,7 @@ from homeflow.store.improvement import (
     may_edit,
     programme_event,
     programme_events,
+    save_record,
 )
 
 PROJECT_TYPES = (ProjectRecorded.TYPE, PdsaRecorded.TYPE)
@@ -80,25 +81,11 @@ def save_series(
 ) -> bool:
     """Store a manual series' new version, if it changed; a series id belongs to one system."""
     with engine.connect() as conn:
-        if viewer is not None and not may_edit(conn, viewer, series.system):
-            raise Forbidden(
-                f"only {series.system}'s coordinators, analysts and admins keep its series"
-            )
-        versions = [
-            e.payload
-            for e in programme_events(conn, (ManualSeriesRecorded.TYPE,))
-            if isinstance(e.payload, ManualSeriesRecorded)
-            and e.payload.series_id == series.series_id
-        ]
-    if versions and versions[-1].system != series.system:
-        raise InvalidInput(
-            "series_id", f"{series.series_id!r} is already {versions[-1].system}'s series"
-        )
-    if versions and versions[-1] == series:
-        return False
-    append_records(
-        engine, [programme_event(series, len(versions), recorded_by, source, datetime.now(UTC))]
-    )
-    if viewer is not None:
-        record(engine, viewer, "change", f"manual series {series.system} {series.series_id}")
-    return True
+        owner = manual_series(conn).get(series.series_id)
+    if owner is not None and owner.system != series.system:
+        raise InvalidInput("series_id", f"{series.series_id!r} is already {owner.system}'s series")
+    return save_record(engine, series, series.system, _series_id, viewer, recorded_by, source)
+
+
+def _series_id(item: object) -> tuple[object, ...]:
+    return (item.series_id,) if isinstance(item, ManualSeriesRecorded) else ()
