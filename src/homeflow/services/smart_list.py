@@ -29,7 +29,7 @@ from homeflow.store import improvement as programme
 from homeflow.store.access.scope import Viewer
 from homeflow.store.actions import tracked_actions
 from homeflow.store.db import reading
-from homeflow.store.queries import first_discharge_day, kpi_data
+from homeflow.store.queries import first_discharge_day, kpi_data, place_codes
 from homeflow.store.registry import sites_and_wards
 
 WEEKS = 26
@@ -102,7 +102,9 @@ def smart_list(engine: Engine, viewer: Viewer, on: date, level: Level) -> list[S
         owed[action.owner_org] += 1
     gaps = _gaps(events, on, places, frameworks)
     segments = {}
-    for place, measured in scores.items():
+    # Every place is listed: one without enough weekly data says so in its reasons.
+    for place in place_codes(engine, level.value):
+        measured = scores.get(place, [])
         org = sites.get(place, place) if level is Level.SITE else place
         segments[place] = segment_place(place, measured, owed.get(org, 0), gaps.get(place, []))
     overrides = _overrides(events, level.value, on)

@@ -1,0 +1,74 @@
+"""The improvement pages over HTTP: who may change what, a segment set with its reason, and
+refusals that name the field."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from homeflow.store import schema as t
+from tests.web_site import Site, csrf_of, rows_of, signed_in
+
+
+def test_a_coordinator_sets_a_segment_with_a_reason_and_clears_it(shared_site: Site) -> None:
+    coordinator = signed_in(shared_site, "coordinator@qde.test")
+    page = coordinator.get("/improvement/smart-list", params={"level": "site"})
+    assert page.status_code == 200 and 'id="RX101"' in page.text
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "segment": "4",
+        "reason": "Winter <b>surge</b> plan not agreed",
+    }
+    saved = coordinator.post("/improvement/smart-list/site/RX101", data=form)
+    assert saved.status_code == 303
+    shown = coordinator.get("/improvement/smart-list", params={"level": "site"}).text
+    row = shown[shown.index('id="RX101"') :].split("</tr>")[0]
+    assert "hf-segment-4" in row
+    assert "set by coordinator@qde.test: Winter &lt;b&gt;surge&lt;/b&gt; plan not agreed" in row
+    cleared = coordinator.post("/improvement/smart-list/site/RX101", data={**form, "clear": "yes"})
+    assert cleared.status_code == 303
+    shown = coordinator.get("/improvement/smart-list", params={"level": "site"}).text
+    assert "set by" not in shown[shown.index('id="RX101"') :].split("</tr>")[0]
+    audited = rows_of(
+        shared_site, select(t.audit_log.c.what).where(t.audit_log.c.what.like("smart list%"))
+    )
+    assert [r.what for r in audited][-2:] == [
+        "smart list site RX101: segment 4",
+        "smart list site RX101: cleared",
+    ]  # type: ignore[attr-defined]
+
+
+def test_segments_are_refused_without_a_reason_or_outside_one_to_four(shared_site: Site) -> None:
+    coordinator = signed_in(shared_site, "coordinator@qde.test")
+    csrf = csrf_of(coordinator.get("/improvement/smart-list").text)
+    for form, problem in (
+        (
+            {"segment": "5", "reason": "x"},
+            "Not saved: segment &#39;5&#39; is not a segment from 1 to 4.",
+        ),
+        ({"segment": "3", "reason": " "}, "Not saved: reason is required and cannot be blank."),
+    ):
+        answer = coordinator.post(
+            "/improvement/smart-list/org/RX1", data={"csrf_token": csrf, **form}
+        )
+        assert answer.status_code == 400 and problem in answer.text
+    assert coordinator.get("/improvement/smart-list", params={"level": "bogus"}).status_code == 400
+
+
+def test_only_the_systems_keepers_change_its_records(shared_site: Site) -> None:
+    nurse = signed_in(shared_site, "nurse@rx1.test")
+    page = nurse.get("/improvement/smart-list")
+    assert page.status_code == 200 and "Set the segment" not in page.text  # everyone reads
+    csrf = csrf_of(page.text)
+    for path, form in (
+        ("/improvement/smart-list/org/RX1", {"segment": "4", "reason": "x"}),
+        ("/improvement/actions", {"description": "x", "owner": "y"}),
+        (
+            "/improvement/collaborative/scores",
+            {"team": "T", "month": "2026-11", "score": "3", "scored_by": "team"},
+        ),
+        (
+            "/improvement/assessments/QDE/hicm-2015/2017-05-17/entries/row-1",
+            {"status": "Mature", "seen": "1"},
+        ),
+    ):
+        assert nurse.post(path, data={"csrf_token": csrf, **form}).status_code == 403, path
