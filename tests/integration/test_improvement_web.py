@@ -72,3 +72,43 @@ def test_only_the_systems_keepers_change_its_records(shared_site: Site) -> None:
         ),
     ):
         assert nurse.post(path, data={"csrf_token": csrf, **form}).status_code == 403, path
+
+
+def test_a_sheet_uploaded_in_the_browser_is_imported_or_refused_by_line(shared_site: Site) -> None:
+    coordinator = signed_in(shared_site, "coordinator@qde.test")
+    csrf = csrf_of(coordinator.get("/improvement").text)
+    form = {"csrf_token": csrf, "framework": "mh-top-tips", "date": "2026-11-02"}
+    header = "Tip,Where are you now,Status,Spread,Gaps,What needs to be done,When by\n"
+    sheet = (
+        header
+        + "Strong housing involvement,Housing officer at the board round,Established/partly,RW1,,,\n"
+    )
+    done = coordinator.post(
+        "/improvement/assessments", data=form, files={"sheet": ("tips.csv", sheet.encode())}
+    )
+    assert done.status_code == 303
+    assert (
+        done.headers["location"]
+        == "/improvement/assessments/QDE/mh-top-tips/2026-11-02?imported=1&flags=1"
+    )
+    shown = coordinator.get(done.headers["location"]).text
+    assert "Housing officer at the board round" in shown and "partly?" in shown
+    bad = header + "Strong housing involvement,x,Sometimes,,,,\n"
+    refused = coordinator.post(
+        "/improvement/assessments",
+        data={**form, "date": "2026-11-09"},
+        files={"sheet": ("tips.csv", bad.encode())},
+    )
+    assert refused.status_code == 400
+    assert (
+        "line 2, column &#39;Status&#39;: &#39;Sometimes&#39; is not a maturity level of mh-top-tips"
+        in refused.text
+    )
+    assert "2026-11-09" not in coordinator.get("/improvement").text  # nothing stored
+    wrong = coordinator.post(
+        "/improvement/assessments", data=form, files={"sheet": ("tips.txt", b"x")}
+    )
+    assert (
+        wrong.status_code == 400
+        and "sheet: tips.txt is neither a .csv nor a .xlsx file" in wrong.text
+    )

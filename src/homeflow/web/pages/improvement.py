@@ -21,11 +21,14 @@ from homeflow.domain.improvement.assessment import (
 )
 from homeflow.domain.improvement.frameworks import read_status
 from homeflow.domain.improvement.records import CELL_FIELDS
-from homeflow.domain.improvement.sheet import heading, rows_of, sheet_columns
+from homeflow.domain.improvement.sheet import SheetProblems, heading, rows_of, sheet_columns
 from homeflow.ingest.assessment_file import write_sheet
+from homeflow.services.improvement import import_sheet
 from homeflow.store import access
 from homeflow.store import improvement as store
+from homeflow.store.access.audit import record
 from homeflow.store.db import reading
+from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render, when
 
@@ -43,9 +46,18 @@ def _base(key: AssessmentKey) -> str:
 
 @router.get("/improvement", response_class=HTMLResponse)
 def improvement_page(request: Request, engine: Database, session: Signed) -> HTMLResponse:
+    return _index(request, engine, session, [], 200)
+
+
+def _index(
+    request: Request, engine: Database, session: Session, problems: list[str], status_code: int
+) -> HTMLResponse:
+    viewer = viewer_of(session, request)
     with reading(engine) as conn:
         found = store.assessments(conn)
         frameworks = store.frameworks(conn)
+        system = store.system_of(conn, viewer.org_code)
+        editable = store.may_edit(conn, viewer, system)
     listed = [
         (key, len(standing_entries(histories)), _base(key))
         for key, histories in sorted(
@@ -58,7 +70,58 @@ def improvement_page(request: Request, engine: Database, session: Signed) -> HTM
         request,
         "improvement.html",
         session,
-        {"assessments": listed, "frameworks": frameworks.values()},
+        {
+            "assessments": listed,
+            "frameworks": frameworks.values(),
+            "system": system,
+            "editable": editable,
+            "problems": problems,
+        },
+        status_code,
+    )
+
+
+@router.post("/improvement/assessments", response_model=None)
+async def import_assessment(request: Request, engine: Database, session: Signed) -> Response:
+    """A sheet uploaded in the browser, read as `homeflow assessment import` reads it."""
+    await check_csrf(session, request)
+    form = await request.form()
+    viewer = viewer_of(session, request)
+    upload = form.get("sheet")
+    with reading(engine) as conn:
+        system = store.system_of(conn, viewer.org_code)
+        if not store.may_edit(conn, viewer, system):
+            raise access.Forbidden(
+                f"only {system}'s coordinators, analysts and admins import its assessments"
+            )
+    try:
+        if isinstance(upload, str) or upload is None or not upload.filename:
+            raise InvalidInput("sheet", "choose a .csv or .xlsx file")
+        suffix = Path(upload.filename).suffix.lower()
+        if suffix not in (".csv", ".xlsx"):
+            raise InvalidInput("sheet", f"{upload.filename} is neither a .csv nor a .xlsx file")
+        day = parse_date("date", str(form.get("date") or ""))
+        framework = str(form.get("framework") or "")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"sheet{suffix}"
+            path.write_bytes(await upload.read())
+            read, saved = import_sheet(
+                engine, path, framework, system, day, viewer.email, "web-import"
+            )
+    except SheetProblems as bad:
+        return _index(request, engine, session, bad.problems, 400)
+    except InvalidInput as bad:
+        return _index(request, engine, session, [f"{bad.field}: {bad.reason}"], 400)
+    key = AssessmentKey(system, framework, day)
+    record(
+        engine,
+        viewer,
+        "change",
+        f"assessment import {system} {framework} {day}: {len(read.entries)} entries",
+    )
+    flags = "&flags=" + quote(str(len(read.flags))) if read.flags else ""
+    return RedirectResponse(
+        f"{_base(key)}?imported={len(saved.added) + len(saved.changed)}{flags}", status_code=303
     )
 
 
