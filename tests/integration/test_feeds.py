@@ -6,6 +6,7 @@ import csv
 import io
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -272,6 +273,12 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         sender = Sender(port)
         assert b"MSA|AA|" in sender.send(_message("BASE", "A01", "RX101-M02", "20260329090000"))
         sender.close()
+        # The listener acknowledges on commit and projects when the feed pauses: wait for the
+        # spell to be projected, so that no test sees the projection arrive as a change.
+        deadline = time.monotonic() + 60
+        while ("RX1:VISIT1",) not in [row[:1] for row in _snapshot(engine)]:
+            assert time.monotonic() < deadline, "the listener never projected the first message"
+            time.sleep(0.1)
         yield url, port
         assert listener.process.poll() is None, "the listener died"
         listener.stop()
