@@ -92,7 +92,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         (
             ("Seven Day Services", "Seven Dwarves"),
             KEY,
-            "column 'Impact change': 'Seven Dwarves' is not a change of hicm-2015",
+            "line 50, column 'Impact change': 'Seven Dwarves' is not a change of hicm-2015",
         ),
         (None, [*KEY[:1], "hicm-1999", *KEY[2:]], "--framework: 'hicm-1999' is not a framework"),
         (

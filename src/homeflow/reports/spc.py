@@ -124,7 +124,7 @@ def spc_chart(
         mean, lpl, upl = xmr_limits(phase_values)
         if len(phase_values) < MINIMUM_POINTS:
             warnings.append(
-                f"phase from {days[start].isoformat()}: limits rest on {len(phase_values)} points "
+                f"phase from {days[start]:%d/%m/%Y}: limits rest on {len(phase_values)} points "
                 f"(fewer than {MINIMUM_POINTS}); treat signals with care"
             )
         flags = _rules(phase_values, mean, lpl, upl)
