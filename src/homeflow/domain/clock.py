@@ -59,3 +59,8 @@ def parse_date(field: str, value: str) -> date:
     except ValueError:
         raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
     return check_day(field, day)
+
+
+def format_day(day: date) -> str:
+    """A day as people here write it: dd/mm/yyyy."""
+    return day.strftime("%d/%m/%Y")

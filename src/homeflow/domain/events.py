@@ -78,7 +78,7 @@ class Payload:
     RANK: ClassVar[int] = 1
     PATIENT_LEVEL: ClassVar[bool] = False
     # The improvement programme's records (assessments, projects, PDSAs) belong to a system,
-    # not to a patient or a stay.
+    # and a community team's records to an episode of care: neither to a bed stay.
     PROGRAMME_LEVEL: ClassVar[bool] = False
 
 

@@ -11,12 +11,18 @@ from enum import StrEnum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from homeflow.domain.clock import parse_date
+from homeflow.domain.community.records import COMMUNITY_PAYLOADS
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import PAYLOAD_TYPES, Payload
 from homeflow.domain.improvement.kinds import PROGRAMME_PAYLOADS
 
-# Every stored kind of event: a stay's and a patient's, and the improvement programme's.
-EVENT_TYPES: dict[str, type[Payload]] = {**PAYLOAD_TYPES, **PROGRAMME_PAYLOADS}
+# Every stored kind of event: a stay's and a patient's, the improvement programme's and the
+# community teams'.
+EVENT_TYPES: dict[str, type[Payload]] = {
+    **PAYLOAD_TYPES,
+    **PROGRAMME_PAYLOADS,
+    **COMMUNITY_PAYLOADS,
+}
 
 
 def payload_to_dict(payload: Payload) -> dict[str, Any]:

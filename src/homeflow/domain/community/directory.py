@@ -1,0 +1,153 @@
+"""The directory of trusted services outside the trust, read from HSDS 3.0 (Open Referral UK)
+documents: what a team needs to signpost someone (the needs a service meets, its area, where
+and how to reach it, who may use it) and how far it can be trusted (the quality-assurance
+rating, when and by whom it was last reviewed, and the CQC rating where it has one).
+
+Needs, the quality rating and the CQC rating are HSDS attributes linking the service to a
+taxonomy term; the terms are homeflow's own small taxonomy below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from homeflow.domain.errors import InvalidInput
+
+NEEDS_TAXONOMY = "homeflow-needs"
+QUALITY_TAXONOMY = "homeflow-quality"
+
+NEEDS: dict[str, str] = {
+    "housing": "Housing and homelessness",
+    "money": "Money, debt and benefits",
+    "work": "Employment, training and volunteering",
+    "education": "Learning and education",
+    "loneliness": "Loneliness and social contact",
+    "peer-support": "Peer support",
+    "carers": "Support for carers",
+    "wellbeing": "Mental wellbeing",
+    "crisis": "Crisis and out-of-hours support",
+    "physical-activity": "Physical activity",
+    "physical-health": "Physical health",
+    "substance-use": "Alcohol and drugs",
+    "food": "Food",
+    "domestic-abuse": "Domestic abuse",
+    "relationships": "Relationships and family",
+    "daily-living": "Daily living and independence",
+    "advocacy": "Advocacy",
+}
+QA_RATING = "qa-rating"
+CQC_RATING = "cqc-rating"
+QUALITY_TERMS = {QA_RATING: "Quality-assurance rating", CQC_RATING: "CQC rating"}
+RATINGS = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+
+
+def term_name(term_id: str) -> str | None:
+    return NEEDS.get(term_id) or QUALITY_TERMS.get(term_id)
+
+
+def taxonomy_term(term_id: str) -> dict[str, Any]:
+    """An HSDS taxonomy_term object for one of homeflow's terms."""
+    taxonomy = NEEDS_TAXONOMY if term_id in NEEDS else QUALITY_TAXONOMY
+    return {
+        "id": term_id,
+        "code": term_id,
+        "name": term_name(term_id),
+        "description": term_name(term_id),
+        "taxonomy": taxonomy,
+        "taxonomy_id": taxonomy,
+        "version": "1",
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryService:
+    service_id: str
+    name: str
+    description: str
+    organisation: str
+    status: str
+    needs: tuple[str, ...]
+    areas: tuple[str, ...]
+    addresses: tuple[str, ...]
+    contacts: tuple[str, ...]
+    eligibility: str
+    url: str
+    email: str
+    qa_rating: str
+    assured_on: date | None
+    assurer: str
+    cqc_rating: str
+
+    def matches(self, text: str, need: str, area: str) -> bool:
+        words = text.lower().split()
+        haystack = " ".join((self.name, self.description, self.organisation)).lower()
+        return (
+            all(w in haystack for w in words)
+            and (not need or need in self.needs)
+            and (not area or any(area.lower() in a.lower() for a in self.areas))
+        )
+
+
+def service_from_hsds(doc: dict[str, Any], where: str = "service") -> DirectoryService:
+    """The directory's view of one checked HSDS service; an unknown taxonomy term or a rating
+    off the scale is refused, naming the item."""
+    needs: list[str] = []
+    ratings: dict[str, str] = {}
+    for n, attribute in enumerate(doc.get("attributes") or []):
+        term = attribute.get("taxonomy_term_id") or ""
+        field = f"{where}.attributes[{n}].taxonomy_term_id"
+        if term in NEEDS:
+            needs.append(term)
+        elif term in QUALITY_TERMS:
+            value = str(attribute.get("value") or "")
+            if value not in RATINGS:
+                raise InvalidInput(
+                    f"{where}.attributes[{n}].value",
+                    f"{value!r} is not a rating ({', '.join(RATINGS)})",
+                )
+            ratings[term] = value
+        else:
+            raise InvalidInput(field, f"{term!r} is not a term of the {NEEDS_TAXONOMY} taxonomy")
+    assured = doc.get("assured_date")
+    try:
+        assured_on = date.fromisoformat(assured) if assured else None
+    except ValueError:
+        raise InvalidInput(f"{where}.assured_date", f"{assured!r} is not a date") from None
+    organisation = doc.get("organization") or {}
+    return DirectoryService(
+        service_id=str(doc["id"]),
+        name=str(doc["name"]),
+        description=str(doc.get("description") or ""),
+        organisation=str(organisation.get("name") or ""),
+        status=str(doc.get("status") or ""),
+        needs=tuple(needs),
+        areas=tuple(str(a.get("name") or "") for a in doc.get("service_areas") or []),
+        addresses=tuple(_addresses(doc)),
+        contacts=tuple(_contacts(doc)),
+        eligibility=str(doc.get("eligibility_description") or ""),
+        url=str(doc.get("url") or ""),
+        email=str(doc.get("email") or ""),
+        qa_rating=ratings.get(QA_RATING, ""),
+        assured_on=assured_on,
+        assurer=str(doc.get("assurer_email") or ""),
+        cqc_rating=ratings.get(CQC_RATING, ""),
+    )
+
+
+def _addresses(doc: dict[str, Any]) -> Iterable[str]:
+    for at in doc.get("service_at_locations") or []:
+        location = at.get("location") or {}
+        for address in location.get("addresses") or []:
+            parts = (address.get(k) for k in ("address_1", "city", "postal_code"))
+            yield ", ".join(str(p) for p in parts if p)
+
+
+def _contacts(doc: dict[str, Any]) -> Iterable[str]:
+    for phone in doc.get("phones") or []:
+        yield str(phone.get("number") or "")
+    for contact in doc.get("contacts") or []:
+        numbers = [str(p.get("number") or "") for p in contact.get("phones") or []]
+        yield " ".join(p for p in (contact.get("name"), contact.get("email"), *numbers) if p)

@@ -1,0 +1,496 @@
+"""A community team's work with the people on its caseload, as events: teams, episodes of
+care, contacts rated red or green, recovery plans and their goals, carers, peer reviews, the
+discharge decision, check-in discharge, arbitration, consent and signposting.
+
+Each belongs to an episode (or a team, or a person's consent), never to a bed stay, so none
+carries a spell key. The same id again is an edit: every version stays, with who made it.
+The shapes follow FHIR R4 (EpisodeOfCare, CarePlan, Goal, CareTeam, Consent) and the dates the
+Mental Health Services Data Set already asks for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.events import DayColour, Payload
+from homeflow.domain.improvement.records import check_length, require
+from homeflow.domain.organisations import check_ods_code, normalise_nhs_number
+
+# DIALOG: eleven areas, each rated 1 (totally dissatisfied) to 7 (totally satisfied).
+DIALOG_ITEMS = (
+    "Mental health",
+    "Physical health",
+    "Job situation",
+    "Accommodation",
+    "Leisure activities",
+    "Relationship with partner or family",
+    "Friendships",
+    "Personal safety",
+    "Medication",
+    "Practical help received",
+    "Meetings with mental health professionals",
+)
+
+
+class LifeArea(StrEnum):
+    """The areas of life a recovery plan covers, health and beyond it (PRSB care plan)."""
+
+    MENTAL_HEALTH = "mental-health"
+    PHYSICAL_HEALTH = "physical-health"
+    HOUSING = "housing"
+    WORK = "work"
+    MONEY = "money"
+    RELATIONSHIPS = "relationships"
+    DAILY_LIVING = "daily-living"
+    SAFETY = "safety"
+
+
+class Achievement(StrEnum):
+    """FHIR Goal.achievementStatus, the codes a recovery plan needs."""
+
+    IN_PROGRESS = "in-progress"
+    IMPROVING = "improving"
+    WORSENING = "worsening"
+    NO_PROGRESS = "no-progress"
+    ACHIEVED = "achieved"
+    NOT_ATTAINABLE = "not-attainable"
+
+
+class ContactKind(StrEnum):
+    APPOINTMENT = "appointment"
+    CALL = "call"
+    HOME_VISIT = "home-visit"
+    CHECK_IN = "check-in"
+
+
+class CarerAssessment(StrEnum):
+    NOT_OFFERED = "not-offered"
+    OFFERED = "offered"
+    DONE = "done"
+    DECLINED = "declined"
+
+
+class DischargeChoice(StrEnum):
+    """What the discharge decision tool concluded."""
+
+    CHECK_IN = "check-in"
+    DISCHARGE = "discharge"
+    CONTINUE = "continue"
+    DISPUTED = "disputed"
+
+
+class ConsentStatus(StrEnum):
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class ConsentPurpose(StrEnum):
+    """Why another organisation would see a plan (UK Core Consent's purposes, simplified)."""
+
+    DIRECT_CARE = "direct-care"
+    CARER_SUPPORT = "carer-support"
+
+
+class ClosureReason(StrEnum):
+    DISCHARGED = "discharged"
+    CHECK_IN_ENDED = "check-in-ended"
+    TRANSFERRED = "transferred"
+    DID_NOT_ENGAGE = "did-not-engage"
+    DIED = "died"
+
+
+def check_text(field: str, value: str, required: bool = False) -> None:
+    if required:
+        require(field, value)
+    check_length(field, value)
+
+
+def check_code(field: str, value: str) -> None:
+    """Ids that reach an address: letters, digits, - and _, up to 40."""
+    if not value or len(value) > 40 or not all(c.isalnum() or c in "-_" for c in value):
+        raise InvalidInput(field, f"{value!r} is not an id (letters, digits, - and _, up to 40)")
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityRecord(Payload):
+    PROGRAMME_LEVEL: ClassVar[bool] = True
+    # The fields that name what a record is about: a record with the same values is a new
+    # version of it.
+    IDENTITY: ClassVar[tuple[str, ...]] = ()
+
+    def identity(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.IDENTITY)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamDefined(CommunityRecord):
+    """A community team under its trust, and when its peer reviews fall due: weeks into an
+    episode, at each goal's target date, and before discharge."""
+
+    TYPE: ClassVar[str] = "community-team-defined"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("team_code",)
+    team_code: str
+    name: str
+    org_code: str
+    review_weeks: tuple[int, ...] = (12,)
+    review_at_targets: bool = True
+    review_before_discharge: bool = True
+
+    def __post_init__(self) -> None:
+        check_code("team_code", self.team_code)
+        check_text("name", self.name, True)
+        check_ods_code("org_code", self.org_code)
+        for weeks in self.review_weeks:
+            if not 1 <= weeks <= 520:
+                raise InvalidInput("review_weeks", f"{weeks} is not between 1 and 520 weeks")
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeOpened(CommunityRecord):
+    """A person taken onto a team's caseload (FHIR EpisodeOfCare; MHSDS referral received)."""
+
+    TYPE: ClassVar[str] = "community-episode-opened"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id",)
+    episode_id: str
+    team_code: str
+    nhs_number: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    referral_received: date
+    opened_on: date
+    lead_professional: str = ""
+    referred_by: str = ""
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_code("team_code", self.team_code)
+        object.__setattr__(self, "nhs_number", normalise_nhs_number(self.nhs_number))
+        check_text("given_name", self.given_name, True)
+        check_text("family_name", self.family_name, True)
+        check_text("lead_professional", self.lead_professional)
+        check_text("referred_by", self.referred_by)
+        if self.opened_on < self.referral_received:
+            raise InvalidInput("opened_on", "is before the referral was received")
+        if self.birth_date > self.referral_received:
+            raise InvalidInput("birth_date", "is after the referral was received")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecorded(CommunityRecord):
+    """An appointment, call or visit, rated red (not purposeful or value-adding, with the
+    reason) or green; DIALOG ratings optionally, eleven of 1-7 and the items wanting more help."""
+
+    TYPE: ClassVar[str] = "community-contact-recorded"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "contact_id")
+    episode_id: str
+    contact_id: str
+    on: date
+    kind: ContactKind
+    colour: DayColour
+    red_reason: str = ""
+    with_whom: str = ""
+    note: str = ""
+    dialog: tuple[int, ...] = ()
+    more_help: tuple[int, ...] = ()
+    routine: bool = True
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_code("contact_id", self.contact_id)
+        check_text("note", self.note)
+        check_text("with_whom", self.with_whom)
+        if self.colour is DayColour.RED:
+            check_text("red_reason", self.red_reason, True)
+        if self.dialog and len(self.dialog) != len(DIALOG_ITEMS):
+            raise InvalidInput("dialog", f"needs all {len(DIALOG_ITEMS)} ratings or none")
+        if any(not 1 <= r <= 7 for r in self.dialog):
+            raise InvalidInput("dialog", "each rating is from 1 to 7")
+        if any(not 1 <= i <= len(DIALOG_ITEMS) for i in self.more_help):
+            raise InvalidInput("more_help", f"items are numbered 1 to {len(DIALOG_ITEMS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class GoalRecorded(CommunityRecord):
+    """A recovery-plan goal in the person's words (FHIR Goal, expressedBy the person), with the
+    jointly agreed success criteria, target date, who helps and how it is going."""
+
+    TYPE: ClassVar[str] = "community-goal-recorded"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "goal_id")
+    episode_id: str
+    goal_id: str
+    description: str
+    life_area: LifeArea
+    success_criteria: str
+    target_date: date
+    recorded_on: date
+    who_helps: str = ""
+    achievement: Achievement = Achievement.IN_PROGRESS
+    progress_note: str = ""
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_code("goal_id", self.goal_id)
+        check_text("description", self.description, True)
+        check_text("success_criteria", self.success_criteria, True)
+        check_text("who_helps", self.who_helps)
+        check_text("progress_note", self.progress_note)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAgreed(CommunityRecord):
+    """The recovery plan agreed (MHSDS care plan agreed by and when)."""
+
+    TYPE: ClassVar[str] = "community-plan-agreed"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id",)
+    episode_id: str
+    agreed_on: date
+    agreed_by: str
+    owned_by_person: bool = True
+    crisis_plan: str = ""
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_text("agreed_by", self.agreed_by, True)
+        check_text("crisis_plan", self.crisis_plan)
+
+
+@dataclass(frozen=True, slots=True)
+class CarerRecorded(CommunityRecord):
+    """A carer, and their carer's assessment (offered, done or declined, by the council)."""
+
+    TYPE: ClassVar[str] = "community-carer-recorded"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "carer_id")
+    episode_id: str
+    carer_id: str
+    name: str
+    relationship: str
+    assessment: CarerAssessment
+    recorded_on: date
+    local_authority: str = ""
+    support: str = ""
+    at_discharge: bool = False
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_code("carer_id", self.carer_id)
+        check_text("name", self.name, True)
+        check_text("relationship", self.relationship, True)
+        check_text("support", self.support)
+        if self.assessment in (CarerAssessment.DONE, CarerAssessment.OFFERED):
+            check_text("local_authority", self.local_authority, True)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerReviewRecorded(CommunityRecord):
+    """A peer review at a milestone: the critical friend's challenge, the outcome, who took
+    part. `milestone` is `week-N`, `goal-ID` or `before-discharge`."""
+
+    TYPE: ClassVar[str] = "community-peer-review-recorded"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "milestone")
+    episode_id: str
+    milestone: str
+    held_on: date
+    challenge: str
+    outcome: str
+    participants: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_code("milestone", self.milestone)
+        check_text("challenge", self.challenge, True)
+        check_text("outcome", self.outcome, True)
+        if not [p for p in self.participants if p.strip()]:
+            raise InvalidInput("participants", "name at least one person who took part")
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeDecisionRecorded(CommunityRecord):
+    """The discharge decision tool's answers and what it concluded."""
+
+    TYPE: ClassVar[str] = "community-discharge-decision"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "decided_on")
+    episode_id: str
+    decided_on: date
+    choice: DischargeChoice
+    goals_met: str
+    risks: str
+    support_outside: str
+    gp_arrangements: str
+    crisis_and_reaccess: str
+    person_view: str
+    carer_view: str = ""
+    decided_by: str = ""
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        for name in (
+            "goals_met",
+            "risks",
+            "support_outside",
+            "gp_arrangements",
+            "crisis_and_reaccess",
+            "person_view",
+        ):
+            check_text(name, getattr(self, name), True)
+        check_text("carer_view", self.carer_view)
+        check_text("decided_by", self.decided_by)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInStarted(CommunityRecord):
+    """Staged discharge: after the last routine appointment, a check-in period with direct
+    re-access; the episode closes at its end unless re-opened."""
+
+    TYPE: ClassVar[str] = "community-check-in-started"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "last_routine_on")
+    episode_id: str
+    last_routine_on: date
+    ends_on: date
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        if self.ends_on <= self.last_routine_on:
+            raise InvalidInput("ends_on", "must be after the last routine appointment")
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeReopened(CommunityRecord):
+    """Direct re-access during check-in: routine care again, no new referral."""
+
+    TYPE: ClassVar[str] = "community-episode-reopened"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "reopened_on")
+    episode_id: str
+    reopened_on: date
+    reason: str
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_text("reason", self.reason, True)
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeClosed(CommunityRecord):
+    """The end of the episode (MHSDS service discharge date), and when the letter went."""
+
+    TYPE: ClassVar[str] = "community-episode-closed"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id",)
+    episode_id: str
+    closed_on: date
+    reason: ClosureReason
+    letter_issued_on: date | None = None
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ArbitrationRecorded(CommunityRecord):
+    """A disputed discharge before the arbitration panel: the question, the members (each
+    `role: name`), the hearing and its due date, the decision and the way forward."""
+
+    TYPE: ClassVar[str] = "community-arbitration-recorded"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "case_id")
+    episode_id: str
+    case_id: str
+    referred_on: date
+    question: str
+    members: tuple[str, ...]
+    hearing_due: date
+    hearing_on: date | None = None
+    decision: str = ""
+    way_forward: str = ""
+    way_forward_due: date | None = None
+    way_forward_done: bool = False
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_code("case_id", self.case_id)
+        check_text("question", self.question, True)
+        if not [m for m in self.members if m.strip()]:
+            raise InvalidInput("members", "name the panel's members")
+        if self.hearing_due < self.referred_on:
+            raise InvalidInput("hearing_due", "is before the referral to the panel")
+        if self.hearing_on is not None:
+            if self.hearing_on < self.referred_on:
+                raise InvalidInput("hearing_on", "is before the referral to the panel")
+            check_text("decision", self.decision, True)
+        check_text("way_forward", self.way_forward)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecorded(CommunityRecord):
+    """A person's consent for an organisation outside their treating trust to see their plan
+    for a purpose (UK Core Consent: given, refused or withdrawn, from a date)."""
+
+    TYPE: ClassVar[str] = "community-consent-recorded"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("nhs_number", "org_code", "purpose")
+    nhs_number: str
+    org_code: str
+    purpose: ConsentPurpose
+    status: ConsentStatus
+    on: date
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nhs_number", normalise_nhs_number(self.nhs_number))
+        check_ods_code("org_code", self.org_code)
+
+
+@dataclass(frozen=True, slots=True)
+class SignpostRecorded(CommunityRecord):
+    """A service from the directory offered to the person, against a need in their plan."""
+
+    TYPE: ClassVar[str] = "community-signpost-recorded"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "service_id", "on")
+    episode_id: str
+    service_id: str
+    on: date
+    need: str
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        check_code("episode_id", self.episode_id)
+        check_text("service_id", self.service_id, True)
+        check_text("need", self.need, True)
+        check_text("note", self.note)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryServiceRecorded(CommunityRecord):
+    """A trusted service outside the trust, as its HSDS 3.0 document (canonical JSON), so an
+    export gives back what came in. The document is checked where it is read."""
+
+    TYPE: ClassVar[str] = "directory-service-recorded"
+    IDENTITY: ClassVar[tuple[str, ...]] = ("service_id",)
+    service_id: str
+    document: str
+
+    def __post_init__(self) -> None:
+        check_text("service_id", self.service_id, True)
+        if len(self.service_id) > 200:
+            raise InvalidInput("service_id", "is longer than 200 characters")
+
+
+COMMUNITY_KINDS: tuple[type[Payload], ...] = (
+    TeamDefined,
+    EpisodeOpened,
+    ContactRecorded,
+    GoalRecorded,
+    PlanAgreed,
+    CarerRecorded,
+    PeerReviewRecorded,
+    DischargeDecisionRecorded,
+    CheckInStarted,
+    EpisodeReopened,
+    EpisodeClosed,
+    ArbitrationRecorded,
+    ConsentRecorded,
+    SignpostRecorded,
+    DirectoryServiceRecorded,
+)
+COMMUNITY_PAYLOADS: dict[str, type[Payload]] = {cls.TYPE: cls for cls in COMMUNITY_KINDS}
