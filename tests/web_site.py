@@ -26,6 +26,8 @@ PASSWORD = "correct horse battery staple"
 USERS = {
     "nurse@rx1.test": ("RX1", "ward-staff"),
     "flow@rx1.test": ("RX1", "discharge-team"),
+    "cmht@rw1.test": ("RW1", "discharge-team"),
+    "social-worker@lar01.test": ("LAR01", "discharge-team"),
     "hub@ry1.test": ("RY1", "discharge-team"),
     "coordinator@qde.test": ("QDE", "system-coordinator"),
     "admin@qde.test": ("QDE", "admin"),

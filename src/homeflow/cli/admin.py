@@ -52,6 +52,7 @@ def demo(
     """Build the demo health and care system and its history in the current database."""
     from homeflow.demo import system
     from homeflow.demo.generator import generate
+    from homeflow.services.community import demo_community
     from homeflow.services.improvement import demo_programme
     from homeflow.store import projections as proj
     from homeflow.store.registry import save_registry
@@ -71,6 +72,8 @@ def demo(
     with console.status("building the daily census"), engine.begin() as conn:
         proj.extend_census(conn, last)
     demo_programme(engine, system.ICB.code, last)
+    with console.status("building the community teams' caseloads"):
+        demo_community(engine, seed, last)
     if hl7_out is not None:
         written = write_hl7_files(demo_events, hl7_out)
         say(f"wrote {written:,} HL7 v2.4 ADT messages to {hl7_out}")

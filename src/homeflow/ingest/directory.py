@@ -28,7 +28,7 @@ from homeflow.domain.community.directory import (
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.spreadsheets import cell_text, text_cell
 
-SCHEMA = Path(__file__).with_name("hsds") / "service.json.gz"
+SCHEMAS = Path(__file__).with_name("hsds")
 LIST_SEPARATOR = ";"
 CSV_COLUMNS = (
     "id",
@@ -54,10 +54,21 @@ CSV_COLUMNS = (
 )
 
 
+@lru_cache(maxsize=2)
+def hsds_schema(name: str) -> dict[str, Any]:
+    """A vendored HSDS 3.0 schema: `service` or `service_list`."""
+    loaded: dict[str, Any] = json.loads(gzip.decompress((SCHEMAS / f"{name}.json.gz").read_bytes()))
+    return loaded
+
+
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
-    schema = json.loads(gzip.decompress(SCHEMA.read_bytes()))
-    return Draft202012Validator(schema)
+    return Draft202012Validator(hsds_schema("service"))
+
+
+def list_fields() -> frozenset[str]:
+    """What a service carries in the API's paginated lists (its one-to-one fields)."""
+    return frozenset(hsds_schema("service_list")["properties"])
 
 
 def check_service(doc: Any, where: str) -> dict[str, Any]:
@@ -79,16 +90,20 @@ def check_service(doc: Any, where: str) -> dict[str, Any]:
 
 def read_directory(path: Path) -> list[dict[str, Any]]:
     """Every service in the file, checked; ids must be unique within it."""
+    if path.suffix.lower() not in (".csv", ".json"):
+        raise InvalidInput("file", f"{path.name}: read .json (HSDS 3.0) or .csv")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as problem:
         raise InvalidInput("file", f"{path.name}: {problem}") from None
-    if path.suffix.lower() == ".csv":
+    return parse_directory(text, path.suffix.lower() == ".csv", path.name)
+
+
+def parse_directory(text: str, is_csv: bool, name: str) -> list[dict[str, Any]]:
+    if is_csv:
         services = [check_service(doc, where) for where, doc in _csv_services(text)]
-    elif path.suffix.lower() == ".json":
-        services = [check_service(doc, where) for where, doc in _json_services(text, path.name)]
     else:
-        raise InvalidInput("file", f"{path.name}: read .json (HSDS 3.0) or .csv")
+        services = [check_service(doc, where) for where, doc in _json_services(text, name)]
     seen: set[str] = set()
     for n, doc in enumerate(services):
         if doc["id"] in seen:

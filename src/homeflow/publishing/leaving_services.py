@@ -29,6 +29,7 @@ def letter_html(
     episode: Episode,
     directory: dict[str, DirectoryService],
     today: date,
+    inline: bool = True,
 ) -> str:
     """The summary or the GP letter for an episode's latest discharge decision."""
     decision = episode.decision()
@@ -47,6 +48,7 @@ def letter_html(
         check_in=episode.check_in(),
         needs=NEEDS,
         today=today,
+        inline=inline,
         choice_words=_choice_words(decision),
     )
 
@@ -58,6 +60,11 @@ def _choice_words(decision: DischargeDecisionRecorded) -> str:
         "continue": "We agreed that your care with us continues for now.",
         "disputed": "We have not yet agreed; an independent panel will look at the decision.",
     }[decision.choice.value]
+
+
+def letter_css() -> str:
+    assert _templates.loader is not None
+    return _templates.loader.get_source(_templates, "letter.css")[0]
 
 
 def letter_pdf(html: str) -> bytes:

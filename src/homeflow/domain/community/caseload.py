@@ -196,6 +196,21 @@ class Caseloads:
             key=lambda r: (r.due, r.milestone),
         )
 
+    def overdue_reviews(
+        self, episodes: Iterable[Episode], today: date
+    ) -> list[tuple[Episode, ReviewDue]]:
+        """Reviews past due and not held, for people still on the caseload (or in check-in)."""
+        return sorted(
+            (
+                (e, r)
+                for e in episodes
+                if e.status(today) != "closed"
+                for r in self.reviews_due(e, today)
+                if r.overdue(today)
+            ),
+            key=lambda er: (er[1].due, er[0].episode_id),
+        )
+
 
 def fold_caseloads(events: Iterable[Event]) -> Caseloads:
     """Events in log order; a later version of a record replaces the earlier one."""

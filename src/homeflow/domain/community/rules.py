@@ -64,7 +64,7 @@ def check_record(caseloads: Caseloads, record: CommunityRecord, today: date) -> 
             day_field, f"is before the episode began ({format_day(episode.opened.opened_on)})"
         )
     closed = episode.closed_on(today)
-    exempt = isinstance(record, ArbitrationRecorded | EpisodeClosed)
+    exempt = isinstance(record, ArbitrationRecorded | EpisodeClosed | EpisodeReopened)
     if closed is not None and getattr(record, day_field) > closed and not exempt:
         raise InvalidInput(day_field, f"is after the episode closed ({format_day(closed)})")
     _check_in_episode(episode, record, today)
@@ -89,10 +89,14 @@ def _check_in_episode(episode: Episode, record: CommunityRecord, today: date) ->
         raise InvalidInput("episode_id", f"the episode is {episode.status(today)}, not open")
     if isinstance(record, EpisodeReopened):
         check_in = episode.check_in()
-        if check_in is None or episode.status(today) == "closed":
+        if check_in is None or episode.closure is not None:
             raise InvalidInput("episode_id", "only an episode in its check-in period re-opens")
-        if record.reopened_on < check_in.last_routine_on:
-            raise InvalidInput("reopened_on", "is before the check-in period began")
+        if not check_in.last_routine_on <= record.reopened_on <= check_in.ends_on:
+            raise InvalidInput(
+                "reopened_on",
+                f"is outside the check-in period ({format_day(check_in.last_routine_on)} to "
+                f"{format_day(check_in.ends_on)})",
+            )
     if (
         isinstance(record, EpisodeClosed)
         and episode.closure is not None

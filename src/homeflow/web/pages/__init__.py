@@ -8,7 +8,9 @@ from homeflow.web.pages import (
     audit,
     changes,
     collaborative,
+    community,
     daily_call,
+    directory,
     improvement,
     measures,
     overview,
@@ -37,6 +39,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     actions.router,
     smart_list.router,
     collaborative.router,
+    community.router,
+    directory.router,
     audit.router,
     scenarios.router,
 )

@@ -1,0 +1,296 @@
+"""Community teams' pages: the caseload, a person's episode with its recovery plan and every
+form, the discharge decision tool and what it prints. A plan's contents are for the treating
+trust, and for another organisation only with the person's consent; every look is audited."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date, timedelta
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Engine
+
+from homeflow.domain.community.caseload import Caseloads, Episode
+from homeflow.domain.community.directory import NEEDS, DirectoryService
+from homeflow.domain.community.forms import FORMS, record_from_form
+from homeflow.domain.community.records import (
+    DIALOG_ITEMS,
+    Achievement,
+    CarerAssessment,
+    ClosureReason,
+    ConsentPurpose,
+    ConsentStatus,
+    ContactKind,
+    DischargeChoice,
+    LifeArea,
+)
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import RECORDS_CARE, format_nhs_number
+from homeflow.publishing.leaving_services import LETTERS, letter_css, letter_html, letter_pdf
+from homeflow.services import community as service
+from homeflow.store import community as store
+from homeflow.store.access.audit import audit_view
+from homeflow.store.db import reading
+from homeflow.store.users import Session
+from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
+from homeflow.web.rendering import render, today
+
+router = APIRouter()
+RECENT = timedelta(days=28)
+# The id each new record gets, by form: what it is about is named by the page.
+NEW_IDS = {
+    "contact": "contact_id",
+    "goal": "goal_id",
+    "carer": "carer_id",
+    "arbitration": "case_id",
+}
+
+
+def episode_path(episode_id: str) -> str:
+    return f"/community/episodes/{quote(episode_id)}"
+
+
+@router.get("/community", response_class=HTMLResponse)
+def caseload_page(
+    request: Request, engine: Database, session: Signed, team: str = ""
+) -> HTMLResponse:
+    return _caseload(request, engine, session, team, None, {}, 200)
+
+
+def _caseload(
+    request: Request,
+    engine: Engine,
+    session: Session,
+    team: str,
+    problem: str | None,
+    typed: Mapping[str, str],
+    status_code: int,
+) -> HTMLResponse:
+    viewer = viewer_of(session, request)
+    day = today()
+    with reading(engine) as conn:
+        found = store.caseloads(conn)
+    teams = sorted(found.teams.values(), key=lambda t: t.name)
+    chosen = found.teams.get(team) or next(
+        (t for t in teams if t.org_code == viewer.org_code), teams[0] if teams else None
+    )
+    own = chosen is not None and chosen.org_code == viewer.org_code
+    episodes = [
+        e
+        for e in found.episodes.values()
+        if chosen is not None and e.opened.team_code == chosen.team_code
+    ]
+    visible = [e for e in episodes if found.may_see_plan(viewer.org_code, e)]
+    rows = sorted(
+        (_row(found, e, day) for e in visible if e.status(day) != "closed"),
+        key=lambda r: (r["status"] != "open", r["name"]),
+    )
+    overdue = found.overdue_reviews(visible, day)
+    arbitrations = [(e, a) for e in visible for a in e.arbitrations.values()]
+    recent_contacts = [c for e in visible for c in e.contacts.values() if c.on > day - RECENT]
+    if visible:
+        audit_view(engine, viewer, f"caseload {chosen.team_code if chosen else ''}")
+    return render(
+        request,
+        "caseload.html",
+        session,
+        {
+            "teams": teams,
+            "team": chosen,
+            "own": own,
+            "may_record": own and viewer.role in RECORDS_CARE,
+            "hidden": len(episodes) - len(visible),
+            "rows": rows,
+            "overdue": overdue,
+            "arbitrations": arbitrations,
+            "red": sum(c.colour.value == "red" for c in recent_contacts),
+            "contacts": len(recent_contacts),
+            "closed_recently": [
+                e for e in visible if (e.closed_on(day) or day - RECENT) > day - RECENT
+            ],
+            "problem": problem,
+            "typed": typed,
+            "today": day,
+            "path": episode_path,
+        },
+        status_code,
+    )
+
+
+def _row(found: Caseloads, e: Episode, day: object) -> dict[str, object]:
+    assert hasattr(day, "isoformat")
+    goals = e.current_goals()
+    contacts = e.sorted_contacts()
+    dues = [r for r in found.reviews_due(e, day) if r.held is None]  # type: ignore[arg-type]
+    return {
+        "episode": e,
+        "name": f"{e.opened.family_name}, {e.opened.given_name}",
+        "nhs": format_nhs_number(e.opened.nhs_number),
+        "status": e.status(day),  # type: ignore[arg-type]
+        "plan": e.plan is not None,
+        "goals": f"{len(e.achieved_goals())} of {len(goals)}",
+        "last": contacts[-1] if contacts else None,
+        "next_review": dues[0] if dues else None,
+        "carers": len(e.carers),
+        "check_in": e.check_in(),
+    }
+
+
+@router.post("/community/episodes", response_model=None)
+async def open_episode(request: Request, engine: Database, session: Signed) -> Response:
+    await check_csrf(session, request)
+    fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    viewer = viewer_of(session, request)
+    episode_id = f"ep-{secrets.token_hex(4)}"
+    try:
+        item = record_from_form("episode-opened", fields, {"episode_id": episode_id})
+        service.record(engine, [item], today(), viewer)
+    except InvalidInput as bad:
+        problem = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}."
+        return _caseload(
+            request, engine, session, fields.get("team_code", ""), problem, fields, 400
+        )
+    return RedirectResponse(episode_path(episode_id), status_code=303)
+
+
+@router.get("/community/episodes/{episode_id}", response_class=HTMLResponse)
+def episode_page(
+    request: Request, engine: Database, session: Signed, episode_id: str
+) -> HTMLResponse:
+    return _episode(request, engine, session, episode_id, None, "", {}, 200)
+
+
+def _episode(
+    request: Request,
+    engine: Engine,
+    session: Session,
+    episode_id: str,
+    problem: str | None,
+    form: str,
+    typed: Mapping[str, str],
+    status_code: int,
+) -> HTMLResponse:
+    viewer = viewer_of(session, request)
+    day = today()
+    with reading(engine) as conn:
+        found, episode = store.episode_for(conn, viewer, episode_id)
+        directory = store.directory(conn)
+    audit_view(engine, viewer, f"episode {episode_id}")
+    contacts = episode.sorted_contacts()
+    rated = [c for c in contacts if c.dialog]
+    return render(
+        request,
+        "episode.html",
+        session,
+        {
+            "e": episode,
+            "p": episode.opened,
+            "team": found.teams.get(episode.opened.team_code),
+            "nhs": format_nhs_number(episode.opened.nhs_number),
+            "status": episode.status(day),
+            "closed_on": episode.closed_on(day),
+            "may_record": viewer.org_code == episode.org_code and viewer.role in RECORDS_CARE,
+            "contacts": contacts,
+            "dialog": rated[-4:],
+            "dialog_items": DIALOG_ITEMS,
+            "reviews": found.reviews_due(episode, day),
+            "consents": [
+                c for (nhs, _, _), c in found.consents.items() if nhs == episode.opened.nhs_number
+            ],
+            "re_referred": found.re_referred(episode, day),
+            "directory": directory,
+            "needs": NEEDS,
+            "choices": {
+                "life_area": list(LifeArea),
+                "achievement": list(Achievement),
+                "kind": list(ContactKind),
+                "assessment": list(CarerAssessment),
+                "choice": list(DischargeChoice),
+                "reason": list(ClosureReason),
+                "purpose": list(ConsentPurpose),
+                "consent": list(ConsentStatus),
+            },
+            "problem": problem,
+            "form": form,
+            "typed": typed,
+            "today": day,
+            "path": episode_path(episode_id),
+            "letters": LETTERS,
+            "prefill": _decision_prefill(episode, directory, day),
+        },
+        status_code,
+    )
+
+
+def _decision_prefill(
+    episode: Episode, directory: Mapping[str, DirectoryService], day: date
+) -> dict[str, str]:
+    """The decision tool's answers as far as the plan already gives them."""
+    goals = episode.current_goals()
+    achieved = episode.achieved_goals()
+    services = [
+        directory[s.service_id].name for s in episode.signposts if s.service_id in directory
+    ]
+    return {
+        "goals_met": f"{len(achieved)} of {len(goals)} goals achieved: "
+        + "; ".join(f"{g.description} ({g.achievement.value})" for g in goals),
+        "support_outside": "; ".join(services),
+        "crisis_and_reaccess": episode.plan.crisis_plan if episode.plan else "",
+        "decided_on": day.isoformat(),
+    }
+
+
+@router.post("/community/episodes/{episode_id}/{form}", response_model=None)
+async def record_on_episode(
+    request: Request, engine: Database, session: Signed, episode_id: str, form: str
+) -> Response:
+    await check_csrf(session, request)
+    fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    viewer = viewer_of(session, request)
+    with reading(engine) as conn:
+        _, episode = store.episode_for(conn, viewer, episode_id)
+    fixed: dict[str, object] = {"episode_id": episode_id}
+    if form == "consent":
+        fixed = {"nhs_number": episode.opened.nhs_number}
+    elif form in NEW_IDS and not fields.get(NEW_IDS[form]):
+        fixed[NEW_IDS[form]] = f"{form[:3]}-{secrets.token_hex(3)}"
+    try:
+        if form not in FORMS or form in ("team-defined", "episode-opened", "directory-service"):
+            raise InvalidInput("form", f"{form!r} is not a form of this page")
+        item = record_from_form(form, fields, fixed)
+        service.record(engine, [item], today(), viewer)
+    except InvalidInput as bad:
+        problem = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}."
+        return _episode(request, engine, session, episode_id, problem, form, fields, 400)
+    return RedirectResponse(f"{episode_path(episode_id)}#{form}", status_code=303)
+
+
+@router.get("/community/letter.css", response_model=None)
+def letter_style() -> Response:
+    return Response(letter_css(), media_type="text/css")
+
+
+@router.get("/community/episodes/{episode_id}/letters/{kind}", response_model=None)
+def letter(
+    request: Request, engine: Database, session: Signed, episode_id: str, kind: str
+) -> Response:
+    """The summary for the person and carer, or the GP letter: `summary` or `gp-letter`, as
+    HTML, or as PDF with `.pdf` on the end."""
+    viewer = viewer_of(session, request)
+    as_pdf = kind.endswith(".pdf")
+    kind = kind.removesuffix(".pdf")
+    with reading(engine) as conn:
+        found, episode = store.episode_for(conn, viewer, episode_id)
+        directory = store.directory(conn)
+    html = letter_html(kind, found, episode, directory, today(), inline=as_pdf)
+    audit_view(engine, viewer, f"episode {episode_id} {kind}")
+    if not as_pdf:
+        return HTMLResponse(html)
+    return Response(
+        letter_pdf(html),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{episode_id}-{kind}.pdf"'},
+    )
