@@ -21,6 +21,8 @@ from jsonschema import Draft202012Validator
 
 from homeflow.domain.community.directory import (
     CQC_RATING,
+    NEEDS,
+    NEEDS_TAXONOMY,
     QA_RATING,
     service_from_hsds,
     taxonomy_term,
@@ -138,7 +140,13 @@ def _csv_services(text: str) -> Iterable[tuple[str, dict[str, Any]]]:
         raise InvalidInput("file", f"unknown columns: {', '.join(unknown)}")
     for row in reader:
         cells = {k: cell_text(v or "").strip() for k, v in row.items() if k}
-        yield f"line {reader.line_num}", _service_of_row(cells)
+        where = f"line {reader.line_num}"
+        for need in _listed(cells.get("needs", "")):
+            if need not in NEEDS:
+                raise InvalidInput(
+                    f"{where}.needs", f"{need!r} is not a term of the {NEEDS_TAXONOMY} taxonomy"
+                )
+        yield where, _service_of_row(cells)
 
 
 def _listed(cell: str) -> list[str]:
@@ -163,7 +171,8 @@ def _service_of_row(cells: dict[str, str]) -> dict[str, Any]:
     attributes: list[tuple[str, str | None]] = [
         (term, None) for term in _listed(cells.get("needs", ""))
     ]
-    attributes += [(t, cells[c]) for t, c in ((QA_RATING, "qa_rating"), (CQC_RATING, "cqc_rating"))]
+    ratings = ((QA_RATING, "qa_rating"), (CQC_RATING, "cqc_rating"))
+    attributes += [(term, cells.get(column, "")) for term, column in ratings]
     doc["attributes"] = [
         {
             "id": f"{sid}-{term}",

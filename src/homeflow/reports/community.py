@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import median
 
+from homeflow.domain.clock import format_day
 from homeflow.domain.community.caseload import Caseloads, Episode
 from homeflow.domain.events import DayColour
 from homeflow.reports.spc import Better
@@ -20,7 +21,9 @@ class WeekValue:
     value: float | None
     numerator: float
     denominator: float | None
-    episode_ids: tuple[str, ...]
+    # What was counted, one entry each: the episode and, where it is not the episode itself,
+    # which contact or review.
+    counted: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +38,12 @@ def _share(week: date, hits: Iterable[Episode], of: Iterable[Episode]) -> WeekVa
     hit_ids = tuple(sorted({e.episode_id for e in hits}))
     all_ids = {e.episode_id for e in of}
     value = 100.0 * len(hit_ids) / len(all_ids) if all_ids else None
-    return WeekValue(week, value, len(hit_ids), len(all_ids), hit_ids)
+    return WeekValue(week, value, len(hit_ids), len(all_ids), tuple((i, "") for i in hit_ids))
 
 
 def _count(week: date, episodes: Iterable[Episode]) -> WeekValue:
     ids = tuple(sorted({e.episode_id for e in episodes}))
-    return WeekValue(week, float(len(ids)), len(ids), None, ids)
+    return WeekValue(week, float(len(ids)), len(ids), None, tuple((i, "") for i in ids))
 
 
 def _open_at(episodes: list[Episode], day: date, today: date) -> list[Episode]:
@@ -72,8 +75,8 @@ def episode_length(
 ) -> WeekValue:
     closed = _closed_in(eps, first, last, today)
     days = [((e.closed_on(today) or today) - e.opened.opened_on).days for e in closed]
-    ids = tuple(sorted(e.episode_id for e in closed))
-    return WeekValue(first, float(median(days)) if days else None, sum(days), len(days), ids)
+    counted = tuple(sorted((e.episode_id, f"{d} days") for e, d in zip(closed, days, strict=True)))
+    return WeekValue(first, float(median(days)) if days else None, sum(days), len(days), counted)
 
 
 def through_check_in(
@@ -128,8 +131,8 @@ def red_contacts(
     contacts = [(e, x) for e in eps for x in e.contacts.values() if first <= x.on <= last]
     red = [(e, x) for e, x in contacts if x.colour is DayColour.RED]
     value = 100.0 * len(red) / len(contacts) if contacts else None
-    ids = tuple(sorted({e.episode_id for e, _ in red}))
-    return WeekValue(first, value, len(red), len(contacts), ids)
+    counted = tuple(sorted((e.episode_id, f"{format_day(x.on)}: {x.red_reason}") for e, x in red))
+    return WeekValue(first, value, len(red), len(contacts), counted)
 
 
 def reviews_on_time(
@@ -138,8 +141,10 @@ def reviews_on_time(
     due = [(e, r) for e in eps for r in c.reviews_due(e, today) if first <= r.due <= last < today]
     on_time = [(e, r) for e, r in due if r.on_time]
     value = 100.0 * len(on_time) / len(due) if due else None
-    ids = tuple(sorted({e.episode_id for e, _ in on_time}))
-    return WeekValue(first, value, len(on_time), len(due), ids)
+    counted = tuple(
+        sorted((e.episode_id, f"{r.milestone} due {format_day(r.due)}") for e, r in on_time)
+    )
+    return WeekValue(first, value, len(on_time), len(due), counted)
 
 
 MEASURES = {

@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +145,17 @@ def community_measures(
         )
         for m in MEASURES.values()
     ]
+
+
+def measure_week(
+    engine: Engine, name: str, place: str, week: date, today: date
+) -> tuple[WeekValue, Caseloads]:
+    """One week's value of a community measure, with the episodes behind it."""
+    if name not in MEASURES:
+        raise InvalidInput("measure", f"{name!r} is not a community measure")
+    with reading(engine) as conn:
+        caseloads = store.caseloads(conn)
+    episodes = episodes_of(caseloads, place, engine)
+    start = week - timedelta(days=week.weekday())
+    value = MEASURES[name].compute(caseloads, episodes, start, start + timedelta(days=6), today)
+    return value, caseloads

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from homeflow.config import settings
+from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spc_spec, spec_json
 from homeflow.reports.kpi import KPIS, Level, Period
-from homeflow.reports.spc import SpcChart, spc_chart
+from homeflow.reports.spc import Better, SpcChart, spc_chart
 from homeflow.reports.targets import Target, system_targets
 from homeflow.services.projects import change_dates
 from homeflow.services.returns import kpi_rows
@@ -31,6 +32,8 @@ class MeasureChart:
     chart: SpcChart
     target: float | None
     spec: dict[str, Any]
+    # Where the people behind the latest value are listed, for measures kept outside the KPIs.
+    people: str | None = None
 
     @property
     def spec_json(self) -> str:
@@ -119,4 +122,42 @@ def measure_charts(
                     ),
                 )
             )
+    if level in (Level.ORG, Level.SYSTEM):
+        charts += _community_charts(engine, place, first, last, width, rebase)
+    return charts
+
+
+def _community_charts(
+    engine: Engine, place: str, first: date, last: date, width: int, rebase: Sequence[date]
+) -> list[MeasureChart]:
+    """The community teams' measures, week by week, at a trust or the system."""
+    from homeflow.services.community import community_measures
+
+    charts = []
+    for series in community_measures(engine, place, first, last, local_date(datetime.now(UTC))):
+        points = [w for w in series.weeks if w.value is not None]
+        if len(points) < 2:
+            continue
+        better = Better(series.better) if series.better else None
+        chart = spc_chart(
+            [w.week_start for w in points],
+            [float(w.value) for w in points if w.value is not None],
+            better,
+            None,
+            [d for d in rebase if first < d <= last],
+        )
+        title = series.description[:1].upper() + series.description[1:] + ", weekly"
+        people = f"/community/measures/{series.name}?place={place}&week={points[-1].week_start}"
+        charts.append(
+            MeasureChart(
+                series.name,
+                "",
+                title,
+                series.better or "neither",
+                chart,
+                None,
+                spc_spec(chart, title, width=width),
+                people,
+            )
+        )
     return charts

@@ -78,7 +78,9 @@ class Episode:
         return latest
 
     def closed_on(self, today: date) -> date | None:
-        if self.closure is not None:
+        """The day the episode ended, as seen on `today` (a closure dated later has not yet
+        happened; a check-in ends the day after its last day)."""
+        if self.closure is not None and self.closure.closed_on <= today:
             return self.closure.closed_on
         check_in = self.check_in()
         if check_in is not None and check_in.ends_on < today:
@@ -86,7 +88,7 @@ class Episode:
         return None
 
     def closure_reason(self, today: date) -> ClosureReason | None:
-        if self.closure is not None:
+        if self.closure is not None and self.closure.closed_on <= today:
             return self.closure.reason
         return ClosureReason.CHECK_IN_ENDED if self.closed_on(today) else None
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
+from homeflow.domain.clock import parse_date
 from homeflow.domain.community.caseload import Caseloads, Episode
 from homeflow.domain.community.directory import NEEDS, DirectoryService
 from homeflow.domain.community.forms import FORMS, record_from_form
@@ -30,6 +31,7 @@ from homeflow.domain.community.records import (
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import RECORDS_CARE, format_nhs_number
 from homeflow.publishing.leaving_services import LETTERS, letter_css, letter_html, letter_pdf
+from homeflow.reports.community import MEASURES
 from homeflow.services import community as service
 from homeflow.store import community as store
 from homeflow.store.access.audit import audit_view
@@ -293,4 +295,30 @@ def letter(
         letter_pdf(html),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{episode_id}-{kind}.pdf"'},
+    )
+
+
+@router.get("/community/measures/{name}", response_class=HTMLResponse)
+def measure_people(
+    request: Request, engine: Database, session: Signed, name: str, place: str, week: str
+) -> HTMLResponse:
+    """The people behind one week's value of a community measure: as many as it counts."""
+    viewer = viewer_of(session, request)
+    value, found = service.measure_week(engine, name, place, parse_date("week", week), today())
+    counted = [(found.episodes[i], what) for i, what in value.counted]
+    shown = [(e, what) for e, what in counted if found.may_see_plan(viewer.org_code, e)]
+    if shown:
+        audit_view(engine, viewer, f"community measure {name} {place} {week}")
+    return render(
+        request,
+        "community_measure.html",
+        session,
+        {
+            "measure": MEASURES[name],
+            "value": value,
+            "place": place,
+            "shown": shown,
+            "hidden": len(counted) - len(shown),
+            "path": episode_path,
+        },
     )
