@@ -113,10 +113,10 @@ def save(
     folded = fold_caseloads(events)
     new = []
     for item in items:
-        _check_references(item, organisations, services)
-        check_record(folded, item, today)
         if viewer is not None and not may_record(viewer, folded, item):
             raise Forbidden("only the treating trust's clinical staff record a person's care")
+        _check_references(item, organisations, services)
+        check_record(folded, item, today)
         key = (item.TYPE, item.identity())
         if latest.get(key) == item:
             continue

@@ -1,0 +1,201 @@
+"""The community pages over HTTP: an organisation without the person's consent never sees a
+plan's contents on any page (a crawl of every page it can reach and every episode address);
+with consent it reads the plan; only the treating trust records; bad forms name the field and
+store nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from html import unescape
+from urllib.parse import urljoin
+
+import httpx
+from sqlalchemy import create_engine, func, select
+
+from homeflow.domain.clock import local_date
+from homeflow.domain.community.caseload import Caseloads
+from homeflow.domain.privacy import format_nhs_number
+from homeflow.store import schema as t
+from homeflow.store.community import caseloads
+from tests.web_site import Site, csrf_of, signed_in
+
+
+def caseloads_of(site: Site) -> Caseloads:
+    engine = create_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            return caseloads(conn)
+    finally:
+        engine.dispose()
+
+
+def community_events(site: Site) -> int:
+    engine = create_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.scalar(
+                    select(func.count())
+                    .select_from(t.events)
+                    .where(t.events.c.type.like("community-%"))
+                )
+                or 0
+            )
+    finally:
+        engine.dispose()
+
+
+def crawl(client: httpx.Client, start: str, limit: int = 300) -> Iterator[tuple[str, str]]:
+    """`start`, and every page under /community reachable from it."""
+    seen, queue = {start}, [start]
+    while queue and len(seen) <= limit:
+        path = queue.pop(0)
+        answer = client.get(path)
+        yield path, answer.text
+        for link in re.findall(r'href="([^"#]+)', answer.text):
+            target = urljoin(path, unescape(link))
+            if target.startswith("/community") and target not in seen:
+                seen.add(target)
+                queue.append(target)
+
+
+def plan_markers(site: Site, found: Caseloads, org: str) -> dict[str, set[str]]:
+    """For two episodes `org` may not see, words only their plans hold: a goal and a red
+    contact's reason written now by the team (demo names and goals repeat between people), and
+    each person's NHS number."""
+    team = signed_in(site, "cmht@rw1.test")
+    csrf = csrf_of(team.get("/community").text)
+    today = local_date(datetime.now(UTC)).isoformat()
+    markers: dict[str, set[str]] = {}
+    unseen = [
+        e
+        for e in found.episodes.values()
+        if not found.may_see_plan(org, e) and e.status(local_date(datetime.now(UTC))) == "open"
+    ]
+    for e in unseen[:2]:
+        goal, reason = f"Goal only for {e.episode_id} {org}", f"Red only for {e.episode_id} {org}"
+        path = f"/community/episodes/{e.episode_id}"
+        for form, fields in (
+            ("goal", {"description": goal, "life_area": "work", "success_criteria": "x", "target_date": today, "recorded_on": today}),
+            ("contact", {"on": today, "kind": "call", "colour": "red", "red_reason": reason}),
+        ):  # fmt: skip
+            assert (
+                team.post(f"{path}/{form}", data={"csrf_token": csrf, **fields}).status_code == 303
+            )
+        markers[e.episode_id] = {goal, reason, format_nhs_number(e.opened.nhs_number)}
+    return markers
+
+
+def test_an_organisation_without_consent_never_sees_a_plan(shared_site: Site) -> None:
+    found = caseloads_of(shared_site)
+    for email, org in (("social-worker@lar01.test", "LAR01"), ("flow@rx1.test", "RX1")):
+        hidden = plan_markers(shared_site, found, org)
+        assert len(hidden) == 2, "the demo has open plans this organisation may not see"
+        client = signed_in(shared_site, email)
+        pages = dict(crawl(client, "/community"))
+        pages.update(crawl(client, "/measures?level=org&place=RW1&period=weekly"))
+        for episode_id in hidden:
+            for path in (
+                f"/community/episodes/{episode_id}",
+                f"/community/episodes/{episode_id}/letters/summary",
+                f"/community/episodes/{episode_id}/letters/gp-letter",
+            ):
+                answer = client.get(path)
+                assert answer.status_code == 403, (email, path)
+                pages[path] = answer.text
+        assert len(pages) > 10
+        for path, text in pages.items():
+            shown = unescape(text)
+            for episode_id, words in hidden.items():
+                assert f"/community/episodes/{episode_id}" not in text, (email, path)
+                for word in words:
+                    assert word not in shown, (email, path, word)
+
+
+def test_with_consent_the_council_reads_the_plan_but_cannot_change_it(
+    shared_site: Site,
+) -> None:
+    found = caseloads_of(shared_site)
+    consented = [e for e in found.episodes.values() if found.may_see_plan("LAR01", e)]
+    assert consented, "the demo has people who consented to the council seeing their plan"
+    episode = consented[0]
+    council = signed_in(shared_site, "social-worker@lar01.test")
+    page = council.get(f"/community/episodes/{episode.episode_id}")
+    assert page.status_code == 200
+    for g in episode.current_goals():
+        assert g.description in unescape(page.text)
+    assert "Record a contact" not in page.text  # reading, not recording
+    before = community_events(shared_site)
+    refused = council.post(
+        f"/community/episodes/{episode.episode_id}/contact",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "on": "2026-01-01",
+            "kind": "call",
+            "colour": "green",
+        },
+    )
+    assert refused.status_code == 403
+    assert community_events(shared_site) == before
+    views = [
+        r
+        for r in _audit(shared_site, "social-worker@lar01.test")
+        if r == f"episode {episode.episode_id}"
+    ]
+    assert views, "the council's look at the plan is audited"
+
+
+def _audit(site: Site, email: str) -> list[str]:
+    engine = create_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            return list(
+                conn.scalars(select(t.audit_log.c.what).where(t.audit_log.c.user_email == email))
+            )
+    finally:
+        engine.dispose()
+
+
+def test_the_team_opens_an_episode_and_bad_forms_name_their_field(shared_site: Site) -> None:
+    team = signed_in(shared_site, "cmht@rw1.test")
+    page = team.get("/community", params={"team": "cmht-riverside"})
+    csrf = csrf_of(page.text)
+    person = {
+        "csrf_token": csrf,
+        "team_code": "cmht-riverside",
+        "nhs_number": "943 476 5919",
+        "given_name": "Ada <b>",
+        "family_name": "Lovelace",
+        "birth_date": "1980-12-10",
+        "referral_received": "2026-01-05",
+        "opened_on": "2026-01-12",
+    }
+    opened = team.post("/community/episodes", data=person)
+    assert opened.status_code == 303
+    path = opened.headers["location"]
+    shown = team.get(path)
+    assert "Lovelace, Ada &lt;b&gt;" in shown.text and "943 476 5919" in shown.text
+    before = community_events(shared_site)
+    for form, fields, problem in (
+        ("goal", {"life_area": "housing", "success_criteria": "x", "target_date": "2026-12-01", "recorded_on": "2026-02-01"}, "Not saved: description is required."),
+        ("goal", {"description": "Keep my flat", "life_area": "housing", "success_criteria": "Rent paid", "target_date": "2026-01-11", "recorded_on": "2026-02-01"}, "Not saved: target date 11/01/2026 is before the plan began (12/01/2026)."),
+        ("consent", {"org_code": "ZZZ99", "purpose": "direct-care", "status": "given", "on": "2026-02-01"}, "Not saved: org code &#39;ZZZ99&#39; is not an organisation in the registry."),
+        ("contact", {"on": "2099-01-01", "kind": "call", "colour": "green"}, "Not saved: on 01/01/2099 is in the future."),
+        ("episode-reopened", {"reopened_on": "2026-02-01", "reason": "x"}, "Not saved: episode id only an episode in its check-in period re-opens."),
+    ):  # fmt: skip
+        answer = team.post(f"{path}/{form}", data={"csrf_token": csrf, **fields})
+        assert answer.status_code == 400, (form, answer.text[-500:])
+        assert problem in answer.text, (form, problem)
+    assert community_events(shared_site) == before
+    goal = team.post(
+        f"{path}/goal",
+        data={"csrf_token": csrf, "description": "Keep my flat", "life_area": "housing", "success_criteria": "Rent paid", "target_date": "2026-06-01", "recorded_on": "2026-02-01"},
+    )  # fmt: skip
+    assert goal.status_code == 303
+    assert "Keep my flat" in team.get(path).text
+    assert community_events(shared_site) == before + 1
+    bad_open = team.post("/community/episodes", data={**person, "opened_on": "2026-01-01"})
+    assert bad_open.status_code == 400
+    assert "Not saved: opened on is before the referral was received." in bad_open.text
