@@ -5,7 +5,6 @@ that change data share a server and database of their own; the others read anoth
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,8 +14,7 @@ from sqlalchemy import select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
-from tests.conftest import ENGINES
-from tests.web_site import PASSWORD, Site, rows_of, rx1_ward_with_patients, served_demo, signed_in
+from tests.web_site import PASSWORD, Site, rows_of, rx1_ward_with_patients, signed_in
 
 AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
 
@@ -25,28 +23,6 @@ AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
 def site(shared_site: Site) -> Site:
     """The site the browser tests that only look are shown."""
     return shared_site
-
-
-@pytest.fixture(scope="module", params=ENGINES)
-def changing_site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    """A site of their own for the browser tests that change data."""
-    with served_demo(request.param, tmp_path_factory.mktemp("change")) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
 
 
 def browser_sign_in(browser: object, site: Site, email: str, bypass_csp: bool = False) -> object:

@@ -1,0 +1,32 @@
+"""The browser tests' own site for tests that change data, and Debian's Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import ENGINES
+from tests.web_site import Site, served_demo
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def changing_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    """A site of their own for the browser tests that change data."""
+    with served_demo(request.param, tmp_path_factory.mktemp("change")) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
