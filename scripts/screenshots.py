@@ -1,18 +1,25 @@
 """Screenshots of the main pages for the docs, taken in Debian's Chromium.
 
-Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots] [--only-improvement]
+Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots] [--only-improvement | --only-community]
 
 Uses a demo database and its models folder (`make run` builds both), adds screenshot users
 for the first acute trust and the ICB, serves the app on a spare port and captures each page at
-a desktop width; the winter-scenarios page after running three scenarios.
+a desktop width; the winter-scenarios page after running three scenarios. The community pages
+are taken at a tablet's 1024 px as a community mental-health team's user, with the discharge
+decision tool's summary and GP letter printed to PDF and rendered as images (poppler-utils'
+pdftoppm).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
@@ -32,6 +39,59 @@ IMPROVEMENT_PAGES = (
 )
 
 
+TEAM_USER = "screenshots@rw1.test"  # the mental-health trust's community team
+
+
+def community(browser: object, base: str, url: str, out: Path) -> None:
+    """The caseload, the episode of someone whose check-in is under way, the directory, and
+    that person's printed summary and GP letter."""
+    from homeflow.store.community import caseloads
+
+    engine = db.connect(url)
+    add_user(engine, TEAM_USER, "RW1", "discharge-team", PASSWORD)
+    with engine.connect() as conn:
+        found = caseloads(conn)
+    from datetime import date
+
+    today = date.today()
+    episode = next(
+        e for e in found.episodes.values()
+        if e.status(today) == "check-in" and e.carers and e.signposts and len(e.goals) == 3
+    )  # fmt: skip
+    page = browser.new_page(viewport={"width": 1024, "height": 768})  # type: ignore[attr-defined]
+    page.goto(base + "/")
+    page.fill("#email", TEAM_USER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/overview")
+    path = f"/community/episodes/{episode.episode_id}"
+    for name, where, full in (
+        ("caseload", "/community?team=" + episode.opened.team_code, False),
+        ("episode", path, True),
+        ("directory", "/community/directory?need=money", False),
+    ):
+        page.goto(base + where)
+        page.screenshot(path=out / f"{name}.png", full_page=full)
+        print(out / f"{name}.png")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    pdftoppm = shutil.which("pdftoppm")
+    for kind in ("summary", "gp-letter"):
+        printed = httpx.get(f"{base}{path}/letters/{kind}.pdf", cookies=cookies, timeout=120)
+        printed.raise_for_status()
+        if pdftoppm is None:
+            print("pdftoppm is missing (apt-get install poppler-utils): no image of the", kind)
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            pdf = Path(folder) / f"{kind}.pdf"
+            pdf.write_bytes(printed.content)
+            subprocess.run(
+                [pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                 str(out / f"letter-{kind}")],
+                check=True,
+            )  # fmt: skip
+        print(out / f"letter-{kind}.png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="var/homeflow.db")
@@ -39,6 +99,7 @@ def main() -> None:
     parser.add_argument(
         "--only-improvement", action="store_true", help="Only the improvement pages."
     )
+    parser.add_argument("--only-community", action="store_true", help="Only the community pages.")
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
     engine = db.connect(url)
@@ -71,6 +132,9 @@ def main() -> None:
                     "--disable-background-networking",
                 ],
             )
+            community(browser, base, url, out)
+            if args.only_community:
+                return
             planner = browser.new_page(viewport={"width": 1366, "height": 900})
             planner.goto(base + "/")
             planner.fill("#email", PLANNER)
