@@ -143,7 +143,9 @@ def test_a_csv_with_an_unknown_need_is_refused_by_line(engine: Engine, tmp_path:
     source.write_text("id,name,needs\ns-1,Fine,money\ns-2,Odd,knitting\n")
     done = homeflow(url_of(engine), "directory", "import", str(source))
     assert done.returncode != 0
-    assert "line 3.needs: 'knitting' is not a term of the homeflow-needs taxonomy" in done.stderr, done.stderr
+    assert "line 3.needs: 'knitting' is not a term of the homeflow-needs taxonomy" in done.stderr, (
+        done.stderr
+    )
     assert stored_services(engine) == 0
 
 

@@ -13,21 +13,20 @@ from hypothesis import strategies as st
 
 from homeflow.domain.community.caseload import Caseloads, fold_caseloads
 from homeflow.domain.community.forms import record_from_form
-from homeflow.domain.community.records import (
-    Achievement,
+from homeflow.domain.community.leaving import (
     CheckInStarted,
     ClosureReason,
-    CommunityRecord,
-    ConsentPurpose,
-    ConsentRecorded,
-    ConsentStatus,
-    ContactKind,
-    ContactRecorded,
     DischargeChoice,
     DischargeDecisionRecorded,
     EpisodeClosed,
-    EpisodeOpened,
     EpisodeReopened,
+)
+from homeflow.domain.community.records import (
+    Achievement,
+    CommunityRecord,
+    ContactKind,
+    ContactRecorded,
+    EpisodeOpened,
     GoalRecorded,
     LifeArea,
     PeerReviewRecorded,
@@ -35,6 +34,11 @@ from homeflow.domain.community.records import (
     TeamDefined,
 )
 from homeflow.domain.community.rules import check_record
+from homeflow.domain.community.sharing import (
+    ConsentPurpose,
+    ConsentRecorded,
+    ConsentStatus,
+)
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import DayColour, Event
 from homeflow.reports.community import weekly

@@ -70,7 +70,9 @@ def team_add(
     ] = True,
 ) -> None:
     """Add a community team under its trust (again with the same code changes it)."""
-    from homeflow.domain.community.records import TeamDefined
+    from homeflow.domain.community.records import (
+        TeamDefined,
+    )
     from homeflow.services.community import record
 
     try:

@@ -16,30 +16,34 @@ from importlib import resources
 
 from homeflow.demo.people import FAMILY_NAMES, GIVEN_NAMES, demo_nhs_number
 from homeflow.domain.community.directory import NEEDS
-from homeflow.domain.community.records import (
-    Achievement,
+from homeflow.domain.community.leaving import (
     ArbitrationRecorded,
-    CarerAssessment,
-    CarerRecorded,
     CheckInStarted,
     ClosureReason,
-    CommunityRecord,
-    ConsentPurpose,
-    ConsentRecorded,
-    ConsentStatus,
-    ContactKind,
-    ContactRecorded,
     DischargeChoice,
     DischargeDecisionRecorded,
     EpisodeClosed,
-    EpisodeOpened,
     EpisodeReopened,
+)
+from homeflow.domain.community.records import (
+    Achievement,
+    CarerAssessment,
+    CarerRecorded,
+    CommunityRecord,
+    ContactKind,
+    ContactRecorded,
+    EpisodeOpened,
     GoalRecorded,
     LifeArea,
     PeerReviewRecorded,
     PlanAgreed,
-    SignpostRecorded,
     TeamDefined,
+)
+from homeflow.domain.community.sharing import (
+    ConsentPurpose,
+    ConsentRecorded,
+    ConsentStatus,
+    SignpostRecorded,
 )
 from homeflow.domain.events import DayColour
 

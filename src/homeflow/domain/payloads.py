@@ -11,7 +11,9 @@ from enum import StrEnum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from homeflow.domain.clock import parse_date
-from homeflow.domain.community.records import COMMUNITY_PAYLOADS
+from homeflow.domain.community.kinds import (
+    COMMUNITY_PAYLOADS,
+)
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import PAYLOAD_TYPES, Payload
 from homeflow.domain.improvement.kinds import PROGRAMME_PAYLOADS

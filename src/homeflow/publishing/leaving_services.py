@@ -12,7 +12,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from homeflow.domain.clock import format_day
 from homeflow.domain.community.caseload import Caseloads, Episode
 from homeflow.domain.community.directory import NEEDS, DirectoryService
-from homeflow.domain.community.records import DischargeDecisionRecorded
+from homeflow.domain.community.leaving import (
+    DischargeDecisionRecorded,
+)
 from homeflow.domain.errors import InvalidInput
 from homeflow.publishing.weekly import write_report
 

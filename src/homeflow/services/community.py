@@ -13,7 +13,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from homeflow.domain.community.caseload import Caseloads, Episode
-from homeflow.domain.community.records import CommunityRecord, DirectoryServiceRecorded
+from homeflow.domain.community.records import (
+    CommunityRecord,
+)
+from homeflow.domain.community.sharing import (
+    DirectoryServiceRecorded,
+)
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.directory import (
     list_fields,

@@ -13,16 +13,20 @@ from sqlalchemy import Connection, Engine, select
 
 from homeflow.domain.community.caseload import Caseloads, Episode, apply, fold_caseloads
 from homeflow.domain.community.directory import DirectoryService, service_from_hsds
-from homeflow.domain.community.records import (
+from homeflow.domain.community.kinds import (
     COMMUNITY_PAYLOADS,
+)
+from homeflow.domain.community.records import (
     CommunityRecord,
-    ConsentRecorded,
-    DirectoryServiceRecorded,
     EpisodeOpened,
-    SignpostRecorded,
     TeamDefined,
 )
 from homeflow.domain.community.rules import check_record
+from homeflow.domain.community.sharing import (
+    ConsentRecorded,
+    DirectoryServiceRecorded,
+    SignpostRecorded,
+)
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import RECORDS_CARE, Role
 from homeflow.store import schema as t

@@ -11,25 +11,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from homeflow.domain.community.records import (
-    Achievement,
+from homeflow.domain.community.leaving import (
     ArbitrationRecorded,
-    CarerRecorded,
     CheckInStarted,
     ClosureReason,
-    ConsentRecorded,
-    ConsentStatus,
-    ContactRecorded,
     DischargeChoice,
     DischargeDecisionRecorded,
     EpisodeClosed,
-    EpisodeOpened,
     EpisodeReopened,
+)
+from homeflow.domain.community.records import (
+    Achievement,
+    CarerRecorded,
+    ContactRecorded,
+    EpisodeOpened,
     GoalRecorded,
     PeerReviewRecorded,
     PlanAgreed,
-    SignpostRecorded,
     TeamDefined,
+)
+from homeflow.domain.community.sharing import (
+    ConsentRecorded,
+    ConsentStatus,
+    SignpostRecorded,
 )
 from homeflow.domain.events import DayColour, Event
 

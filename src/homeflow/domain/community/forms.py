@@ -12,7 +12,12 @@ from enum import StrEnum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from homeflow.domain.clock import parse_date
-from homeflow.domain.community.records import COMMUNITY_KINDS, CommunityRecord
+from homeflow.domain.community.kinds import (
+    COMMUNITY_KINDS,
+)
+from homeflow.domain.community.records import (
+    CommunityRecord,
+)
 from homeflow.domain.errors import InvalidInput
 
 # The record each form on the episode page makes, by the form's name in its address.

@@ -7,23 +7,27 @@ from datetime import date
 
 from homeflow.domain.clock import format_day
 from homeflow.domain.community.caseload import Caseloads, Episode
-from homeflow.domain.community.records import (
+from homeflow.domain.community.leaving import (
     ArbitrationRecorded,
-    CarerRecorded,
     CheckInStarted,
-    CommunityRecord,
-    ConsentRecorded,
-    ContactRecorded,
-    DirectoryServiceRecorded,
     DischargeDecisionRecorded,
     EpisodeClosed,
-    EpisodeOpened,
     EpisodeReopened,
+)
+from homeflow.domain.community.records import (
+    CarerRecorded,
+    CommunityRecord,
+    ContactRecorded,
+    EpisodeOpened,
     GoalRecorded,
     PeerReviewRecorded,
     PlanAgreed,
-    SignpostRecorded,
     TeamDefined,
+)
+from homeflow.domain.community.sharing import (
+    ConsentRecorded,
+    DirectoryServiceRecorded,
+    SignpostRecorded,
 )
 from homeflow.domain.errors import InvalidInput
 

@@ -17,16 +17,20 @@ from homeflow.domain.clock import parse_date
 from homeflow.domain.community.caseload import Caseloads, Episode
 from homeflow.domain.community.directory import NEEDS, DirectoryService
 from homeflow.domain.community.forms import FORMS, record_from_form
+from homeflow.domain.community.leaving import (
+    ClosureReason,
+    DischargeChoice,
+)
 from homeflow.domain.community.records import (
     DIALOG_ITEMS,
     Achievement,
     CarerAssessment,
-    ClosureReason,
+    ContactKind,
+    LifeArea,
+)
+from homeflow.domain.community.sharing import (
     ConsentPurpose,
     ConsentStatus,
-    ContactKind,
-    DischargeChoice,
-    LifeArea,
 )
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import RECORDS_CARE, format_nhs_number
