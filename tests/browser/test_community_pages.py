@@ -114,6 +114,13 @@ def test_a_service_user_from_first_appointment_to_the_end_of_check_in(
     assert "Record a contact" not in page.content()  # type: ignore[attr-defined]
     assert not errors, errors
 
+    # The council's social worker, without Grace's consent, is refused her plan in the browser.
+    council = browser_sign_in(browser, site, "social-worker@lar01.test")
+    refused = council.goto(episode)  # type: ignore[attr-defined]
+    assert refused.status == 403
+    assert "Hopper" not in council.content() and "allotment" not in council.content()  # type: ignore[attr-defined]
+    council.close()  # type: ignore[attr-defined]
+
     # Every page of the journey, checked with axe-core (which alone bypasses the policy).
     checker = browser_sign_in(browser, site, "cmht@rw1.test", bypass_csp=True)
     problems = {}

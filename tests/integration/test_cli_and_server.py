@@ -10,8 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, func, select
 
 from homeflow.domain.flow import CENSUS_MEASURES
+from homeflow.store import schema as t
 from homeflow.store.queries import CENSUS_COLUMNS
 from tests.conftest import ENGINES, demo_database
 from tests.support import ServerProcess, homeflow
@@ -51,9 +53,30 @@ def test_demo_census_and_rebuild_reproduce_every_figure(demo_url: str) -> None:
     assert done.returncode == 0, done.stderr
     assert {day: census_csv(demo_url, day) for day in before} == before
 
+    teams = homeflow(demo_url, "team", "list", "--format", "csv").stdout
+    community = community_events(demo_url)
     again = homeflow(demo_url, "demo", "--days", "12", "--end", END, "--seed", "3")
     assert "demo system: 0 events applied" in again.stderr
     assert census_csv(demo_url, END) == before[END]
+    # The community teams' records are not written twice either.
+    assert homeflow(demo_url, "team", "list", "--format", "csv").stdout == teams
+    assert len(teams.splitlines()) == 3 and community_events(demo_url) == community > 1000
+
+
+def community_events(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.scalar(
+                    select(func.count())
+                    .select_from(t.events)
+                    .where(t.events.c.type.like("community-%"))
+                )
+                or 0
+            )
+    finally:
+        engine.dispose()
 
 
 def test_census_json_filters_by_organisation(demo_url: str) -> None:

@@ -39,7 +39,17 @@ def test_every_page_needs_sign_in_and_the_cookie_is_locked_down(site: Site) -> N
     anonymous = httpx.Client(base_url=site.base, timeout=30)
     home = anonymous.get("/")
     assert home.status_code == 200 and 'action="/sign-in"' in home.text
-    for path in ("/overview", "/daily-call", "/stranded", "/referrals", "/audit", "/wards/X"):
+    for path in (
+        "/overview",
+        "/daily-call",
+        "/stranded",
+        "/referrals",
+        "/audit",
+        "/wards/X",
+        "/community",
+        "/community/directory",
+        "/community/episodes/ep-0001",
+    ):
         answer = anonymous.get(path)
         assert answer.status_code == 303 and answer.headers["location"] == "/", path
     policy = home.headers["content-security-policy"]

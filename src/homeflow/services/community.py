@@ -42,8 +42,9 @@ def record(
     viewer: Viewer | None = None,
     recorded_by: str | None = None,
     source: str = "web",
+    replay: bool = False,
 ) -> int:
-    return store.save(engine, items, today, viewer, recorded_by or _who(viewer), source)
+    return store.save(engine, items, today, viewer, recorded_by or _who(viewer), source, replay)
 
 
 def _who(viewer: Viewer | None) -> str | None:
@@ -73,7 +74,7 @@ def demo_community(engine: Engine, seed: int, end: date) -> int:
         DirectoryServiceRecorded(doc["id"], canonical(doc)) for doc in docs
     ]
     items += demo.community_records(seed, end, demo.need_services(docs))
-    return record(engine, items, end, None, None, "demo")
+    return record(engine, items, end, None, None, "demo", replay=True)
 
 
 def export_directory(engine: Engine, out: Path) -> int:

@@ -96,38 +96,36 @@ def save(
     viewer: Viewer | None,
     recorded_by: str | None,
     source: str,
+    replay: bool = False,
 ) -> int:
     """Check each record against what is stored (and those before it), then store them all in
-    one transaction, or none. A record equal to its latest version is not stored again.
-    Returns how many were stored."""
+    one transaction, or none. A record equal to its latest version is not stored again; in a
+    `replay` (the demo built again) neither is one equal to any earlier version, so its history
+    is not written twice. Returns how many were stored."""
     with engine.connect() as conn:
         events = programme_events(conn, tuple(COMMUNITY_PAYLOADS))
         organisations = set(conn.scalars(select(t.organisations.c.code)))
         services = {
             e.payload.service_id for e in events if isinstance(e.payload, DirectoryServiceRecorded)
         }
-    latest: dict[tuple[str, tuple[object, ...]], CommunityRecord] = {}
-    versions: dict[tuple[str, tuple[object, ...]], int] = {}
+    history: dict[tuple[str, tuple[object, ...]], list[CommunityRecord]] = {}
     for e in events:
         assert isinstance(e.payload, CommunityRecord)
-        key = (e.payload.TYPE, e.payload.identity())
-        latest[key] = e.payload
-        versions[key] = versions.get(key, 0) + 1
+        history.setdefault((e.payload.TYPE, e.payload.identity()), []).append(e.payload)
     now = datetime.now(UTC)
     folded = fold_caseloads(events)
     new = []
     for item in items:
         if viewer is not None and not may_record(viewer, folded, item):
             raise Forbidden("only the treating trust's clinical staff record a person's care")
+        versions = history.setdefault((item.TYPE, item.identity()), [])
+        if (versions and versions[-1] == item) or (replay and item in versions):
+            continue
         _check_references(item, organisations, services)
         check_record(folded, item, today)
-        key = (item.TYPE, item.identity())
-        if latest.get(key) == item:
-            continue
-        event = programme_event(item, versions.get(key, 0), recorded_by, source, now)
+        event = programme_event(item, len(versions), recorded_by, source, now)
         new.append(event)
-        latest[key] = item
-        versions[key] = versions.get(key, 0) + 1
+        versions.append(item)
         apply(folded, event)
         if isinstance(item, DirectoryServiceRecorded):
             services.add(item.service_id)
