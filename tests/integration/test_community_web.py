@@ -56,7 +56,12 @@ def crawl(client: httpx.Client, start: str, limit: int = 300) -> Iterator[tuple[
         yield path, answer.text
         for link in re.findall(r'href="([^"#]+)', answer.text):
             target = urljoin(path, unescape(link))
-            if target.startswith("/community") and target not in seen:
+            # A printed letter is its web page through Chromium: the page is crawled instead.
+            if (
+                target.startswith("/community")
+                and not target.endswith(".pdf")
+                and target not in seen
+            ):
                 seen.add(target)
                 queue.append(target)
 

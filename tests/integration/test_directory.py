@@ -5,6 +5,7 @@ the Open Referral UK responses valid against the HSDS 3.0 schemas."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import Engine, func, select
 
+from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.directory import hsds_schema
+from homeflow.services.community import import_directory
 from homeflow.store import schema as t
 from tests.conftest import url_of
 from tests.support import homeflow
@@ -132,9 +135,18 @@ def test_a_file_that_is_not_hsds_is_refused_by_item_and_field_and_nothing_is_sto
 ) -> None:
     source = tmp_path / "bad.json"
     source.write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(InvalidInput) as refused:
+        import_directory(engine, source, date(2026, 11, 29))
+    assert problem in f"{refused.value.field}: {refused.value.reason}"
+    assert stored_services(engine) == 0
+
+
+def test_the_command_refuses_a_bad_file_with_its_field(engine: Engine, tmp_path: Path) -> None:
+    source = tmp_path / "bad.json"
+    source.write_text(json.dumps([service("s-1"), {"name": "No id", "status": "active"}]))
     done = homeflow(url_of(engine), "directory", "import", str(source))
     assert done.returncode != 0
-    assert problem in done.stderr, done.stderr
+    assert "services[1].id: is required and must be text" in done.stderr, done.stderr
     assert stored_services(engine) == 0
 
 
