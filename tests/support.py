@@ -131,3 +131,22 @@ class ServerProcess:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def community_events(url: str) -> int:
+    """How many community records the database at `url` holds."""
+    from sqlalchemy import create_engine, func, select
+
+    from homeflow.store import schema as t
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.scalar(
+                select(func.count())
+                .select_from(t.events)
+                .where(t.events.c.type.like("community-%"))
+            )
+            return int(found or 0)
+    finally:
+        engine.dispose()

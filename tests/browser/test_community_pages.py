@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from homeflow.domain.clock import local_date
-from tests.browser.test_pages import AXE, browser_errors, browser_sign_in
+from tests.browser.test_pages import browser_errors, browser_sign_in, violations
 from tests.web_site import Site, signed_in
 
 
@@ -123,23 +123,14 @@ def test_a_service_user_from_first_appointment_to_the_end_of_check_in(
 
     # Every page of the journey, checked with axe-core (which alone bypasses the policy).
     checker = browser_sign_in(browser, site, "cmht@rw1.test", bypass_csp=True)
-    problems = {}
-    for path in (
-        "/community",
-        episode.removeprefix(site.base),
-        episode.removeprefix(site.base) + "/letters/summary",
-        episode.removeprefix(site.base) + "/letters/gp-letter",
-        "/community/directory?need=housing",
-    ):
-        checker.goto(site.base + path)  # type: ignore[attr-defined]
-        checker.add_script_tag(content=AXE.read_text())  # type: ignore[attr-defined]
-        found = checker.evaluate(  # type: ignore[attr-defined]
-            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-            ".filter(v => ['serious', 'critical'].includes(v.impact))"
-            ".map(v => v.id + ': ' + JSON.stringify(v.nodes.slice(0, 2).map(n => n.target)))"
-        )
-        if found:
-            problems[path] = found
+    pages = (
+        site.base + "/community",
+        episode,
+        episode + "/letters/summary",
+        episode + "/letters/gp-letter",
+        site.base + "/community/directory?need=housing",
+    )
+    problems = {url: found for url in pages if (found := violations(checker, url))}
     assert not problems, json.dumps(problems, indent=1)
     checker.close()  # type: ignore[attr-defined]
     page.close()  # type: ignore[attr-defined]

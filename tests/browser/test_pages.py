@@ -148,19 +148,23 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
     ]
     anonymous = browser.new_page(bypass_csp=True)  # type: ignore[attr-defined]
     targets.append((anonymous, "/"))
-    script = AXE.read_text()
-    problems = {}
-    for tab, path in targets:
-        tab.goto(site.base + path)  # type: ignore[attr-defined]
-        tab.add_script_tag(content=script)  # type: ignore[attr-defined]
-        found = tab.evaluate(  # type: ignore[attr-defined]
-            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-            ".filter(v => ['serious', 'critical'].includes(v.impact))"
-            ".map(v => v.id + ': ' + v.help + ' ' + JSON.stringify(v.nodes.slice(0, 2).map(n => n.target)))"
-        )
-        if found:
-            problems[path] = found
+    problems = {
+        path: found for tab, path in targets if (found := violations(tab, site.base + path))
+    }
     assert not problems, json.dumps(problems, indent=1)
+
+
+def violations(tab: object, url: str) -> list[str]:
+    """axe-core's serious and critical findings on the page at `url` (the tab must bypass the
+    CSP, to inject axe)."""
+    tab.goto(url)  # type: ignore[attr-defined]
+    tab.add_script_tag(content=AXE.read_text())  # type: ignore[attr-defined]
+    found: list[str] = tab.evaluate(  # type: ignore[attr-defined]
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.help + ' ' + JSON.stringify(v.nodes.slice(0, 2).map(n => n.target)))"
+    )
+    return found
 
 
 def test_the_measures_dashboard_draws_each_kpi_as_an_spc_chart(site: Site, browser: object) -> None:

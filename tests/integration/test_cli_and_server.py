@@ -10,13 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from homeflow.domain.flow import CENSUS_MEASURES
 from homeflow.store import schema as t
 from homeflow.store.queries import CENSUS_COLUMNS
 from tests.conftest import ENGINES, demo_database
-from tests.support import ServerProcess, homeflow
+from tests.support import ServerProcess, community_events, homeflow
 
 END = "2026-03-31"
 
@@ -61,22 +61,6 @@ def test_demo_census_and_rebuild_reproduce_every_figure(demo_url: str) -> None:
     # The community teams' records are not written twice either.
     assert homeflow(demo_url, "team", "list", "--format", "csv").stdout == teams
     assert len(teams.splitlines()) == 3 and community_events(demo_url) == community > 1000
-
-
-def community_events(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(
-                conn.scalar(
-                    select(func.count())
-                    .select_from(t.events)
-                    .where(t.events.c.type.like("community-%"))
-                )
-                or 0
-            )
-    finally:
-        engine.dispose()
 
 
 def test_census_json_filters_by_organisation(demo_url: str) -> None:
@@ -137,10 +121,8 @@ def test_the_census_api_is_served_over_http(demo_url: str) -> None:
 
 def test_demo_hl7_files_parse_with_the_reference_parser_and_match_the_log(tmp_path: Path) -> None:
     import hl7  # python-hl7: the field's reference parser, a test-only dependency
-    from sqlalchemy import func, select
 
     from homeflow.store import db
-    from homeflow.store import schema as t
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     out = tmp_path / "hl7"

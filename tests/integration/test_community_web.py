@@ -12,13 +12,14 @@ from html import unescape
 from urllib.parse import urljoin
 
 import httpx
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 
 from homeflow.domain.clock import local_date
 from homeflow.domain.community.caseload import Caseloads
 from homeflow.domain.privacy import format_nhs_number
 from homeflow.store import schema as t
 from homeflow.store.community import caseloads
+from tests.support import community_events
 from tests.web_site import Site, csrf_of, signed_in
 
 
@@ -27,22 +28,6 @@ def caseloads_of(site: Site) -> Caseloads:
     try:
         with engine.connect() as conn:
             return caseloads(conn)
-    finally:
-        engine.dispose()
-
-
-def community_events(site: Site) -> int:
-    engine = create_engine(site.url)
-    try:
-        with engine.connect() as conn:
-            return int(
-                conn.scalar(
-                    select(func.count())
-                    .select_from(t.events)
-                    .where(t.events.c.type.like("community-%"))
-                )
-                or 0
-            )
     finally:
         engine.dispose()
 
@@ -132,7 +117,7 @@ def test_with_consent_the_council_reads_the_plan_but_cannot_change_it(
     for g in episode.current_goals():
         assert g.description in unescape(page.text)
     assert "Record a contact" not in page.text  # reading, not recording
-    before = community_events(shared_site)
+    before = community_events(shared_site.url)
     refused = council.post(
         f"/community/episodes/{episode.episode_id}/contact",
         data={
@@ -143,7 +128,7 @@ def test_with_consent_the_council_reads_the_plan_but_cannot_change_it(
         },
     )
     assert refused.status_code == 403
-    assert community_events(shared_site) == before
+    assert community_events(shared_site.url) == before
     views = [
         r
         for r in _audit(shared_site, "social-worker@lar01.test")
@@ -182,7 +167,7 @@ def test_the_team_opens_an_episode_and_bad_forms_name_their_field(shared_site: S
     path = opened.headers["location"]
     shown = team.get(path)
     assert "Lovelace, Ada &lt;b&gt;" in shown.text and "943 476 5919" in shown.text
-    before = community_events(shared_site)
+    before = community_events(shared_site.url)
     for form, fields, problem in (
         ("goal", {"life_area": "housing", "success_criteria": "x", "target_date": "2026-12-01", "recorded_on": "2026-02-01"}, "Not saved: description is required."),
         ("goal", {"description": "Keep my flat", "life_area": "housing", "success_criteria": "Rent paid", "target_date": "2026-01-11", "recorded_on": "2026-02-01"}, "Not saved: target date 11/01/2026 is before the plan began (12/01/2026)."),
@@ -193,14 +178,14 @@ def test_the_team_opens_an_episode_and_bad_forms_name_their_field(shared_site: S
         answer = team.post(f"{path}/{form}", data={"csrf_token": csrf, **fields})
         assert answer.status_code == 400, (form, answer.text[-500:])
         assert problem in answer.text, (form, problem)
-    assert community_events(shared_site) == before
+    assert community_events(shared_site.url) == before
     goal = team.post(
         f"{path}/goal",
         data={"csrf_token": csrf, "description": "Keep my flat", "life_area": "housing", "success_criteria": "Rent paid", "target_date": "2026-06-01", "recorded_on": "2026-02-01"},
     )  # fmt: skip
     assert goal.status_code == 303
     assert "Keep my flat" in team.get(path).text
-    assert community_events(shared_site) == before + 1
+    assert community_events(shared_site.url) == before + 1
     bad_open = team.post("/community/episodes", data={**person, "opened_on": "2026-01-01"})
     assert bad_open.status_code == 400
     assert "Not saved: opened on is before the referral was received." in bad_open.text
