@@ -76,11 +76,15 @@ def test_a_directory_exported_and_imported_again_is_unchanged(
     url = url_of(engine)
     source = tmp_path / "services.json"
     # A paginated /services response, as another directory's API would answer.
-    page = {
-        "total_items": 2,
-        "page_number": 1,
-        "contents": [service("s-1"), service("s-2", "Carers Centre")],
+    # The second service is also linked to a term of another taxonomy, which the file defines.
+    counselling = {
+        "id": "s-2-a3",
+        "taxonomy_term_id": "esd-86",
+        "taxonomy_term": {"id": "esd-86", "name": "Counselling", "description": "Talking therapy"},
     }
+    carers = service("s-2", "Carers Centre")
+    carers["attributes"].append(counselling)
+    page = {"total_items": 2, "page_number": 1, "contents": [service("s-1"), carers]}
     source.write_text(json.dumps(page))
     first = homeflow(url, "directory", "import", str(source))
     assert first.returncode == 0, first.stderr

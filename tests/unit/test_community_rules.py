@@ -278,6 +278,23 @@ def test_an_episode_has_exactly_one_status_and_closes_no_earlier_than_its_last_r
         assert status == "open"
 
 
+def test_a_plan_begins_with_its_first_goal_or_its_agreement() -> None:
+    written = date(2026, 4, 1)
+    found = fold(opened(), goal("g1", TODAY, on=written))
+    episode = found.episodes["ep-1"]
+    assert episode.plan_began() == written
+    early = goal("g2", written - timedelta(days=1), on=TODAY)
+    with pytest.raises(InvalidInput) as refused:
+        check_record(found, early, TODAY)
+    assert refused.value.reason == "31/03/2026 is before the plan began (01/04/2026)"
+    check_record(found, goal("g2", written, on=TODAY), TODAY)  # on the day it began
+    agreed_first = fold(
+        opened(), PlanAgreed("ep-1", date(2026, 3, 20), "Ann"), goal("g1", TODAY, on=written)
+    )
+    assert agreed_first.episodes["ep-1"].plan_began() == date(2026, 3, 20)
+    assert fold(opened()).episodes["ep-1"].plan_began() == OPENED  # nothing written yet
+
+
 def test_goal_achievement_over_time_keeps_every_version() -> None:
     found = fold(
         opened(),

@@ -62,9 +62,13 @@ class Episode:
     def episode_id(self) -> str:
         return self.opened.episode_id
 
-    @property
-    def plan_began(self) -> date:
-        return self.opened.opened_on
+    def plan_began(self, goal: GoalRecorded | None = None) -> date:
+        """When the recovery plan began: its first goal was written down or it was agreed,
+        whichever came first (counting `goal`, about to be recorded)."""
+        days = [versions[0].recorded_on for versions in self.goals.values()]
+        days += [self.plan.agreed_on] if self.plan else []
+        days += [goal.recorded_on] if goal else []
+        return min(days, default=self.opened.opened_on)
 
     def current_goals(self) -> list[GoalRecorded]:
         return [versions[-1] for versions in self.goals.values()]

@@ -70,6 +70,7 @@ class DirectoryService:
     organisation: str
     status: str
     needs: tuple[str, ...]
+    terms: tuple[str, ...]  # every taxonomy term the service is linked to, homeflow's or not
     areas: tuple[str, ...]
     addresses: tuple[str, ...]
     contacts: tuple[str, ...]
@@ -86,21 +87,27 @@ class DirectoryService:
         haystack = " ".join((self.name, self.description, self.organisation)).lower()
         return (
             all(w in haystack for w in words)
-            and (not need or need in self.needs)
+            and (not need or need in self.terms)
             and (not area or any(area.lower() in a.lower() for a in self.areas))
         )
 
 
 def service_from_hsds(doc: dict[str, Any], where: str = "service") -> DirectoryService:
-    """The directory's view of one checked HSDS service; an unknown taxonomy term or a rating
-    off the scale is refused, naming the item."""
+    """The directory's view of one checked HSDS service. A term of another taxonomy is kept
+    when the file defines it (the attribute's `taxonomy_term` with its name); a term neither
+    homeflow's nor defined, or a rating off the scale, is refused, naming the item."""
     needs: list[str] = []
+    terms: list[str] = []
     ratings: dict[str, str] = {}
     for n, attribute in enumerate(doc.get("attributes") or []):
         term = attribute.get("taxonomy_term_id") or ""
         field = f"{where}.attributes[{n}].taxonomy_term_id"
+        defined = attribute.get("taxonomy_term") or {}
+        terms.append(term)
         if term in NEEDS:
             needs.append(term)
+        elif term not in QUALITY_TERMS and defined.get("id") == term and defined.get("name"):
+            continue
         elif term in QUALITY_TERMS:
             value = str(attribute.get("value") or "")
             if value not in RATINGS:
@@ -110,7 +117,11 @@ def service_from_hsds(doc: dict[str, Any], where: str = "service") -> DirectoryS
                 )
             ratings[term] = value
         else:
-            raise InvalidInput(field, f"{term!r} is not a term of the {NEEDS_TAXONOMY} taxonomy")
+            raise InvalidInput(
+                field,
+                f"{term!r} is not a term of the {NEEDS_TAXONOMY} taxonomy, nor defined in the "
+                "file (a taxonomy_term with its id and name)",
+            )
     assured = doc.get("assured_date")
     try:
         assured_on = date.fromisoformat(assured) if assured else None
@@ -124,6 +135,7 @@ def service_from_hsds(doc: dict[str, Any], where: str = "service") -> DirectoryS
         organisation=str(organisation.get("name") or ""),
         status=str(doc.get("status") or ""),
         needs=tuple(needs),
+        terms=tuple(terms),
         areas=tuple(str(a.get("name") or "") for a in doc.get("service_areas") or []),
         addresses=tuple(_addresses(doc)),
         contacts=tuple(_contacts(doc)),

@@ -83,11 +83,11 @@ def _check_opened(caseloads: Caseloads, record: EpisodeOpened) -> None:
 
 
 def _check_in_episode(episode: Episode, record: CommunityRecord, today: date) -> None:
-    if isinstance(record, GoalRecorded) and record.target_date < episode.plan_began:
+    if isinstance(record, GoalRecorded) and record.target_date < episode.plan_began(record):
         raise InvalidInput(
             "target_date",
             f"{format_day(record.target_date)} is before the plan began "
-            f"({format_day(episode.plan_began)})",
+            f"({format_day(episode.plan_began(record))})",
         )
     if isinstance(record, CheckInStarted) and episode.status(today) != "open":
         raise InvalidInput("episode_id", f"the episode is {episode.status(today)}, not open")
