@@ -70,12 +70,12 @@ def test_a_service_user_from_first_appointment_to_the_end_of_check_in(
     save(page, "carer", {"name": "Alan Hopper", "relationship": "Husband", "assessment": "done", "recorded_on": ago(95), "local_authority": "Riverside City Council"})  # fmt: skip
     goal_row = page.locator("#plan + p + div tbody tr").first  # type: ignore[attr-defined]
     assert "Get back to <my> allotment" in goal_row.inner_text()
-    save(page, "goal", {
-        "goal_id": goal_row.page.locator("#goal_id option").nth(1).get_attribute("value"),
-        "description": "Get back to <my> allotment", "life_area": "physical-health",
-        "success_criteria": "There twice a week for a month", "target_date": ago(60),
-        "recorded_on": ago(58), "achievement": "achieved", "progress_note": "Goes Tuesdays and Fridays",
-    })  # fmt: skip
+    # "Note progress" opens the goal's form filled in with where it stands.
+    goal_row.get_by_role("link", name="Note progress").click()
+    page.wait_for_url("**?goal=*")  # type: ignore[attr-defined]
+    described = page.locator("#goal-form #description").input_value()  # type: ignore[attr-defined]
+    assert described == "Get back to <my> allotment"
+    save(page, "goal", {"recorded_on": ago(58), "achievement": "achieved", "progress_note": "Goes Tuesdays and Fridays"})  # fmt: skip
     save(page, "peer-review", {"milestone": "week-12", "held_on": ago(36), "challenge": "What would let Grace leave us?", "outcome": "Discharge planning to start", "participants": "Sam Okafor\nPeer reviewer"})  # fmt: skip
     save(page, "signpost", {"need": "physical-activity", "on": ago(50)})
     save(page, "peer-review", {"milestone": "before-discharge", "held_on": ago(53), "challenge": "Are the risks held outside services?", "outcome": "Agreed", "participants": "Sam Okafor\nCrisis team"})  # fmt: skip

@@ -164,9 +164,27 @@ async def open_episode(request: Request, engine: Database, session: Signed) -> R
 
 @router.get("/community/episodes/{episode_id}", response_class=HTMLResponse)
 def episode_page(
-    request: Request, engine: Database, session: Signed, episode_id: str
+    request: Request, engine: Database, session: Signed, episode_id: str, goal: str = ""
 ) -> HTMLResponse:
-    return _episode(request, engine, session, episode_id, None, "", {}, 200)
+    """The episode; with `goal`, that goal's form filled in with where it stands now."""
+    typed: dict[str, str] = {}
+    if goal:
+        with reading(engine) as conn:
+            _, episode = store.episode_for(conn, viewer_of(session, request), episode_id)
+        versions = episode.goals.get(goal)
+        if versions:
+            current = versions[-1]
+            typed = {
+                "goal_id": current.goal_id,
+                "description": current.description,
+                "life_area": current.life_area.value,
+                "success_criteria": current.success_criteria,
+                "target_date": current.target_date.isoformat(),
+                "recorded_on": today().isoformat(),
+                "who_helps": current.who_helps,
+                "achievement": current.achievement.value,
+            }
+    return _episode(request, engine, session, episode_id, None, "goal" if typed else "", typed, 200)
 
 
 def _episode(
