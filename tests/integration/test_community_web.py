@@ -189,3 +189,45 @@ def test_the_team_opens_an_episode_and_bad_forms_name_their_field(shared_site: S
     bad_open = team.post("/community/episodes", data={**person, "opened_on": "2026-01-01"})
     assert bad_open.status_code == 400
     assert "Not saved: opened on is before the referral was received." in bad_open.text
+
+
+def test_a_coordinator_reviews_a_directory_service_and_others_may_not(shared_site: Site) -> None:
+    coordinator = signed_in(shared_site, "coordinator@qde.test")
+    page = coordinator.get("/community/directory", params={"need": "carers"})
+    service_id = re.findall(r'action="/community/directory/([^/"]+)/review"', page.text)[0]
+    csrf = csrf_of(page.text)
+    today = local_date(datetime.now(UTC))
+    for form, problem in (
+        ({"rating": "Brilliant", "reviewed_on": today.isoformat()}, "Not saved: rating &#39;Brilliant&#39; is not a rating"),
+        ({"rating": "Good", "reviewed_on": "2099-01-01"}, "Not saved: reviewed on 01/01/2099 is in the future."),
+        ({"rating": "Good", "reviewed_on": "yesterday"}, "Not saved: reviewed on &#39;yesterday&#39; is not a date"),
+    ):  # fmt: skip
+        answer = coordinator.post(
+            f"/community/directory/{service_id}/review", data={"csrf_token": csrf, **form}
+        )
+        assert answer.status_code == 400 and problem in answer.text, answer.text[-400:]
+    saved = coordinator.post(
+        f"/community/directory/{service_id}/review",
+        data={
+            "csrf_token": csrf,
+            "rating": "Requires improvement",
+            "reviewed_on": today.isoformat(),
+        },
+    )
+    assert saved.status_code == 303
+    with httpx.Client(base_url=shared_site.base, timeout=30) as anyone:
+        served = anyone.get(f"/openreferral/services/{service_id}").json()
+    assert served["assured_date"] == today.isoformat()
+    assert served["assurer_email"] == "coordinator@qde.test"
+    ratings = [a.get("value") for a in served["attributes"] if a["taxonomy_term_id"] == "qa-rating"]
+    assert ratings == ["Requires improvement"]
+    shown = coordinator.get("/community/directory", params={"need": "carers"}).text
+    assert f"reviewed {today:%d/%m/%Y} by coordinator@qde.test" in shown
+    team = signed_in(shared_site, "cmht@rw1.test")
+    page = team.get("/community/directory")
+    assert "Record a review" not in page.text
+    refused = team.post(
+        f"/community/directory/{service_id}/review",
+        data={"csrf_token": csrf_of(page.text), "rating": "Good", "reviewed_on": today.isoformat()},
+    )
+    assert refused.status_code == 403

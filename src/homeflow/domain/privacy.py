@@ -38,6 +38,8 @@ READS_AUDIT = frozenset({Role.ADMIN})
 # A system's assessments, improvement projects and collaborative are kept by its coordinators,
 # analysts and admins; everyone signed in reads them.
 EDITS_IMPROVEMENT = frozenset({Role.SYSTEM_COORDINATOR, Role.ANALYST, Role.ADMIN})
+# The directory of trusted services is assured by the system's coordinators and admins.
+REVIEWS_DIRECTORY = frozenset({Role.SYSTEM_COORDINATOR, Role.ADMIN})
 
 
 def may_identify(viewer_org: str, treating_org: str | None, involved: Collection[str]) -> bool:

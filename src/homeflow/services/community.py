@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from homeflow.domain.community.caseload import Caseloads, Episode
+from homeflow.domain.community.directory import reviewed
 from homeflow.domain.community.records import (
     CommunityRecord,
 )
@@ -20,7 +21,9 @@ from homeflow.domain.community.sharing import (
     DirectoryServiceRecorded,
 )
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import REVIEWS_DIRECTORY
 from homeflow.ingest.directory import (
+    check_service,
     list_fields,
     parse_directory,
     read_directory,
@@ -28,7 +31,7 @@ from homeflow.ingest.directory import (
 )
 from homeflow.reports.community import MEASURES, WeekValue, weekly
 from homeflow.store import community as store
-from homeflow.store.access.scope import Viewer
+from homeflow.store.access.scope import Forbidden, Viewer
 from homeflow.store.db import reading
 from homeflow.store.improvement import system_of
 
@@ -75,6 +78,27 @@ def demo_community(engine: Engine, seed: int, end: date) -> int:
     ]
     items += demo.community_records(seed, end, demo.need_services(docs))
     return record(engine, items, end, None, None, "demo", replay=True)
+
+
+def review_service(
+    engine: Engine, service_id: str, rating: str, on: date, viewer: Viewer, today: date
+) -> None:
+    """A quality-assurance review of a service, by the signed-in reviewer: a new version of its
+    document, checked as an import is."""
+    if on > today:
+        raise InvalidInput("reviewed_on", f"{on:%d/%m/%Y} is in the future")
+    with reading(engine) as conn:
+        doc = store.directory_documents(conn).get(service_id)
+    if doc is None:
+        raise InvalidInput("service_id", f"{service_id!r} is not in the directory")
+    if not may_review(viewer):
+        raise Forbidden("only the system's coordinators and admins review directory services")
+    new = check_service(reviewed(doc, rating, on, viewer.email), "service")
+    record(engine, [DirectoryServiceRecorded(service_id, canonical(new))], today, viewer)
+
+
+def may_review(viewer: Viewer) -> bool:
+    return viewer.role in REVIEWS_DIRECTORY
 
 
 def export_directory(engine: Engine, out: Path) -> int:

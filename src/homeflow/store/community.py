@@ -28,7 +28,7 @@ from homeflow.domain.community.sharing import (
     SignpostRecorded,
 )
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.privacy import RECORDS_CARE, Role
+from homeflow.domain.privacy import RECORDS_CARE, REVIEWS_DIRECTORY, Role
 from homeflow.store import schema as t
 from homeflow.store.access.audit import record as audit
 from homeflow.store.access.scope import Forbidden, NotFound, Viewer
@@ -68,9 +68,12 @@ def episode_for(conn: Connection, viewer: Viewer, episode_id: str) -> tuple[Case
 
 def may_record(viewer: Viewer, caseloads_now: Caseloads, item: CommunityRecord) -> bool:
     """The treating trust's clinical staff and admins record a person's care; a team is
-    defined by its trust's admins."""
+    defined by its trust's admins; the directory is kept by coordinators and admins."""
     if isinstance(item, TeamDefined):
         return viewer.role is Role.ADMIN and viewer.org_code == item.org_code
+    if isinstance(item, DirectoryServiceRecorded):
+        # The directory is the system's: its coordinators and admins assure its services.
+        return viewer.role in REVIEWS_DIRECTORY
     if isinstance(item, EpisodeOpened):
         team = caseloads_now.teams.get(item.team_code)
         org = team.org_code if team else ""

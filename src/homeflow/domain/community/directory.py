@@ -163,3 +163,28 @@ def _contacts(doc: dict[str, Any]) -> Iterable[str]:
     for contact in doc.get("contacts") or []:
         numbers = [str(p.get("number") or "") for p in contact.get("phones") or []]
         yield " ".join(p for p in (contact.get("name"), contact.get("email"), *numbers) if p)
+
+
+def reviewed(doc: dict[str, Any], rating: str, on: date, reviewer: str) -> dict[str, Any]:
+    """The service's document after a quality-assurance review: its rating attribute set to
+    `rating`, and the review's day and reviewer as HSDS's `assured_date` and `assurer_email`."""
+    if rating not in RATINGS:
+        raise InvalidInput("rating", f"{rating!r} is not a rating ({', '.join(RATINGS)})")
+    attributes = [a for a in doc.get("attributes") or [] if a.get("taxonomy_term_id") != QA_RATING]
+    attributes.append(
+        {
+            "id": f"{doc['id']}-{QA_RATING}",
+            "link_id": doc["id"],
+            "link_type": "service",
+            "link_entity": "service",
+            "taxonomy_term_id": QA_RATING,
+            "taxonomy_term": taxonomy_term(QA_RATING),
+            "value": rating,
+        }
+    )
+    return {
+        **doc,
+        "attributes": attributes,
+        "assured_date": on.isoformat(),
+        "assurer_email": reviewer,
+    }

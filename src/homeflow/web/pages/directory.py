@@ -4,17 +4,22 @@ served read-only as an Open Referral UK API for anyone (it holds no patient data
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy import Engine
 
-from homeflow.domain.community.directory import NEEDS
+from homeflow.domain.clock import parse_date
+from homeflow.domain.community.directory import NEEDS, RATINGS
+from homeflow.domain.errors import InvalidInput
 from homeflow.services import community as service
 from homeflow.store import community as store
 from homeflow.store.access.scope import NotFound
 from homeflow.store.db import reading
-from homeflow.web.auth import Database, Signed
-from homeflow.web.rendering import render
+from homeflow.store.users import Session
+from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
+from homeflow.web.rendering import render, today
 
 router = APIRouter()
 
@@ -27,6 +32,19 @@ def directory_page(
     text: str = "",
     need: str = "",
     area: str = "",
+) -> HTMLResponse:
+    return _directory(request, engine, session, text, need, area, None, 200)
+
+
+def _directory(
+    request: Request,
+    engine: Engine,
+    session: Session,
+    text: str,
+    need: str,
+    area: str,
+    problem: str | None,
+    status_code: int,
 ) -> HTMLResponse:
     with reading(engine) as conn:
         services = store.directory(conn)
@@ -44,8 +62,38 @@ def directory_page(
             "text": text,
             "need": need,
             "area": area,
+            "ratings": RATINGS,
+            "may_review": service.may_review(viewer_of(session, request)),
+            "problem": problem,
+            "today": today(),
         },
+        status_code,
     )
+
+
+@router.post("/community/directory/{service_id}/review", response_model=None)
+async def review(request: Request, engine: Database, session: Signed, service_id: str) -> Response:
+    """A quality-assurance review: the rating, on a day, by the signed-in reviewer."""
+    await check_csrf(session, request)
+    form = await request.form()
+    rating, on = str(form.get("rating", "")), str(form.get("reviewed_on", ""))
+    try:
+        day = parse_date("reviewed_on", on)
+        service.review_service(
+            engine, service_id, rating, day, viewer_of(session, request), today()
+        )
+    except InvalidInput as bad:
+        return _directory(
+            request,
+            engine,
+            session,
+            "",
+            "",
+            "",
+            f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}.",
+            400,
+        )
+    return RedirectResponse(f"/community/directory#{quote(service_id)}", status_code=303)
 
 
 @router.get("/openreferral/services")
