@@ -22,7 +22,8 @@ def ago(days: int) -> str:
 def save(page: object, form: str, fields: dict[str, str]) -> None:
     """Open a form's section, fill it in, save, and come back to the page."""
     section = page.locator(f"#{form}-form")  # type: ignore[attr-defined]
-    section.locator("summary").click()
+    if section.get_attribute("open") is None:  # a form the page opened already stays open
+        section.locator("summary").click()
     for name, value in fields.items():
         control = section.locator(f"[name={name}]")
         if control.evaluate("e => e.tagName") == "SELECT":
