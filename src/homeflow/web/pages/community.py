@@ -126,16 +126,15 @@ def _caseload(
     )
 
 
-def _row(found: Caseloads, e: Episode, day: object) -> dict[str, object]:
-    assert hasattr(day, "isoformat")
+def _row(found: Caseloads, e: Episode, day: date) -> dict[str, object]:
     goals = e.current_goals()
     contacts = e.sorted_contacts()
-    dues = [r for r in found.reviews_due(e, day) if r.held is None]  # type: ignore[arg-type]
+    dues = [r for r in found.reviews_due(e, day) if r.held is None]
     return {
         "episode": e,
         "name": f"{e.opened.family_name}, {e.opened.given_name}",
         "nhs": format_nhs_number(e.opened.nhs_number),
-        "status": e.status(day),  # type: ignore[arg-type]
+        "status": e.status(day),
         "plan": e.plan is not None,
         "goals": f"{len(e.achieved_goals())} of {len(goals)}",
         "last": contacts[-1] if contacts else None,
