@@ -10,10 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
+from homeflow.store.community import caseloads
 from tests.web_site import PASSWORD, Site, rows_of, rx1_ward_with_patients, signed_in
 
 AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
@@ -123,6 +124,8 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
     ward = rx1_ward_with_patients(site)
     rx1.goto(f"{site.base}/wards/{ward}")  # type: ignore[attr-defined]
     spell_page = rx1.locator("#whiteboard a[href^='/spells/']").first.get_attribute("href")  # type: ignore[attr-defined]
+    team = browser_sign_in(browser, site, "cmht@rw1.test", bypass_csp=True)
+    episode = f"/community/episodes/{decided_episode(site)}"
     targets = [
         (page, "/overview"),
         (page, "/overview?site=RX101"),
@@ -145,6 +148,12 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/improvement/collaborative/report"),
         (rx1, f"/wards/{ward}"),
         (rx1, str(spell_page)),
+        (team, "/community"),
+        (team, episode),
+        (team, f"{episode}/letters/summary"),
+        (team, f"{episode}/letters/gp-letter"),
+        (team, "/community/directory?need=housing"),
+        (team, "/measures?level=org&place=RW1&period=weekly"),
     ]
     anonymous = browser.new_page(bypass_csp=True)  # type: ignore[attr-defined]
     targets.append((anonymous, "/"))
@@ -152,6 +161,22 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         path: found for tab, path in targets if (found := violations(tab, site.base + path))
     }
     assert not problems, json.dumps(problems, indent=1)
+
+
+def decided_episode(site: Site) -> str:
+    """A demo episode with a discharge decision, a carer and services signposted: the fullest
+    episode page and letters."""
+    engine = create_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            found = caseloads(conn)
+    finally:
+        engine.dispose()
+    return next(
+        e.episode_id
+        for e in found.episodes.values()
+        if e.decision() is not None and e.carers and e.signposts
+    )
 
 
 def violations(tab: object, url: str) -> list[str]:
