@@ -4,7 +4,6 @@ their carer, and a letter for their GP, as HTML pages Chromium prints to PDF."""
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -30,7 +29,6 @@ def letter_html(
     caseloads: Caseloads,
     episode: Episode,
     directory: dict[str, DirectoryService],
-    today: date,
     inline: bool = True,
 ) -> str:
     """The summary or the GP letter for an episode's latest discharge decision."""
@@ -49,7 +47,6 @@ def letter_html(
         signposts=[(s, directory.get(s.service_id)) for s in episode.signposts],
         check_in=episode.check_in(),
         needs=NEEDS,
-        today=today,
         inline=inline,
         choice_words=_choice_words(decision),
     )

@@ -18,6 +18,7 @@ from homeflow.reports.charts import spc_spec, spec_json
 from homeflow.reports.kpi import KPIS, Level, Period
 from homeflow.reports.spc import Better, SpcChart, spc_chart
 from homeflow.reports.targets import Target, system_targets
+from homeflow.services.community import community_measures
 from homeflow.services.projects import change_dates
 from homeflow.services.returns import kpi_rows
 from homeflow.store.queries import kpi_data, place_codes
@@ -131,8 +132,6 @@ def _community_charts(
     engine: Engine, place: str, first: date, last: date, width: int, rebase: Sequence[date]
 ) -> list[MeasureChart]:
     """The community teams' measures, week by week, at a trust or the system."""
-    from homeflow.services.community import community_measures
-
     charts = []
     for series in community_measures(engine, place, first, last, local_date(datetime.now(UTC))):
         points = [w for w in series.weeks if w.value is not None]

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from homeflow.domain import codes
 from homeflow.domain import events as ev
-from homeflow.domain.clock import SYSTEM_ZONE, local_date
+from homeflow.domain.clock import SYSTEM_ZONE, format_day, local_date
 from homeflow.domain.privacy import READS_AUDIT
 from homeflow.store.users import Session
 from homeflow.web.auth import CSRF_FIELD
@@ -52,7 +52,7 @@ templates.env.filters["label"] = lambda value: str(value).replace("-", " ").capi
 templates.env.filters["count"] = lambda value: f"{value:,.0f}".replace("-", "−")
 templates.env.filters["pounds"] = lambda value: ("−£" if value < 0 else "£") + f"{abs(value):,.0f}"
 templates.env.filters["when"] = when
-templates.env.filters["day"] = lambda value: value.strftime("%d/%m/%Y")
+templates.env.filters["day"] = format_day
 
 
 def today() -> date:

@@ -56,7 +56,6 @@ class Episode:
     closure: EpisodeClosed | None = None
     arbitrations: dict[str, ArbitrationRecorded] = field(default_factory=dict)
     signposts: list[SignpostRecorded] = field(default_factory=list)
-    recorded_by: dict[str, str] = field(default_factory=dict)
 
     @property
     def episode_id(self) -> str:
@@ -250,8 +249,6 @@ def apply(out: Caseloads, event: Event) -> None:
     episode = out.episodes.get(getattr(p, "episode_id", ""))
     if episode is None:
         return
-    if event.recorded_by:
-        episode.recorded_by[p.TYPE] = event.recorded_by
     if isinstance(p, ContactRecorded):
         episode.contacts[p.contact_id] = p
     elif isinstance(p, GoalRecorded):

@@ -1,17 +1,13 @@
 """The community pages' forms, posted fields to records. Every field is read by the record's
-own type: days as YYYY-MM-DD, choices from their lists, lists one item a line, ticks as
-booleans; a problem names its field."""
+own type, as a stored record is: days as YYYY-MM-DD, choices from their lists, lists one item
+a line, ticks as booleans; a problem names its field."""
 
 from __future__ import annotations
 
 import dataclasses
-import types
 from collections.abc import Mapping
-from datetime import date
-from enum import StrEnum
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
-from homeflow.domain.clock import parse_date
 from homeflow.domain.community.kinds import (
     COMMUNITY_KINDS,
 )
@@ -19,6 +15,7 @@ from homeflow.domain.community.records import (
     CommunityRecord,
 )
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.payloads import payload_from_dict
 
 # The record each form on the episode page makes, by the form's name in its address.
 FORMS: dict[str, type[CommunityRecord]] = {
@@ -31,7 +28,9 @@ FORMS: dict[str, type[CommunityRecord]] = {
 def record_from_form(
     kind: str, fields: Mapping[str, str], fixed: Mapping[str, Any]
 ) -> CommunityRecord:
-    """The record a form describes; `fixed` holds what the page decides (the episode, ids)."""
+    """The record a form describes; `fixed` holds what the page decides (the episode, ids).
+    Posted text is shaped as the record's stored fields (numbers, ticks, lists) and then read
+    as a stored record is, so days, choices and every check are read in one place."""
     cls = FORMS.get(kind)
     if cls is None:
         raise InvalidInput("form", f"{kind!r} is not a form of this page")
@@ -40,41 +39,32 @@ def record_from_form(
     for f in dataclasses.fields(cls):
         if f.name in values:
             continue
-        has_default = f.default is not dataclasses.MISSING
         text = fields.get(f.name, "").strip()
-        if not text and hints[f.name] is not bool:
-            if has_default:
-                continue
+        if hints[f.name] is bool:
+            values[f.name] = f.name in fields and text.lower() not in ("", "false", "no", "off")
+        elif text:
+            values[f.name] = _shaped(f.name, hints[f.name], text)
+        elif f.default is dataclasses.MISSING:
             raise InvalidInput(f.name, "is required")
-        values[f.name] = _read(f.name, hints[f.name], text, f.name in fields)
-    result = cls(**values)
-    return result
+    record = payload_from_dict(cls.TYPE, values)
+    assert isinstance(record, CommunityRecord)
+    return record
 
 
-def _read(name: str, hint: Any, text: str, present: bool) -> Any:
-    origin = get_origin(hint)
-    if origin in (Union, types.UnionType):
-        (inner,) = [a for a in get_args(hint) if a is not type(None)]
-        return _read(name, inner, text, present)
-    if origin is tuple:
-        item = get_args(hint)[0]
-        parts = [p.strip() for p in text.replace(",", "\n").splitlines() if p.strip()]
-        if item is str:
-            parts = [p.strip() for p in text.splitlines() if p.strip()]
-        return tuple(_read(name, item, p, True) for p in parts)
-    if hint is bool:
-        return present and text.lower() not in ("", "false", "no", "off")
-    if hint is int:
-        try:
-            return int(text)
-        except ValueError:
-            raise InvalidInput(name, f"{text!r} is not a whole number") from None
-    if hint is date:
-        return parse_date(name, text)
-    if isinstance(hint, type) and issubclass(hint, StrEnum):
-        try:
-            return hint(text)
-        except ValueError:
-            allowed = ", ".join(v.value for v in hint)
-            raise InvalidInput(name, f"{text!r} is not one of {allowed}") from None
-    return text
+def _shaped(name: str, hint: Any, text: str) -> Any:
+    """Posted text as the stored field holds it: a whole number, a list (one item a line, or
+    numbers separated by commas), or text (days and choices are text when stored)."""
+    if get_origin(hint) is tuple:
+        if get_args(hint)[0] is int:
+            return [
+                _whole(name, part) for part in text.replace(",", "\n").splitlines() if part.strip()
+            ]
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    return _whole(name, text) if hint is int else text
+
+
+def _whole(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(name, f"{text!r} is not a whole number") from None

@@ -26,6 +26,7 @@ from homeflow.domain.community.records import (
     Achievement,
     CarerAssessment,
     ContactKind,
+    GoalRecorded,
     LifeArea,
 )
 from homeflow.domain.community.sharing import (
@@ -33,6 +34,7 @@ from homeflow.domain.community.sharing import (
     ConsentStatus,
 )
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.events import DayColour
 from homeflow.domain.privacy import RECORDS_CARE, format_nhs_number
 from homeflow.publishing.leaving_services import LETTERS, letter_css, letter_html, letter_pdf
 from homeflow.reports.community import MEASURES
@@ -96,7 +98,8 @@ def _caseload(
     )
     overdue = found.overdue_reviews(visible, day)
     arbitrations = [(e, a) for e in visible for a in e.arbitrations.values()]
-    recent_contacts = [c for e in visible for c in e.contacts.values() if c.on > day - RECENT]
+    recent = [(e, c) for e in visible for c in e.sorted_contacts() if c.on > day - RECENT]
+    closed_recently = [e for e in visible if (e.closed_on(day) or date.min) > day - RECENT]
     if visible:
         audit_view(engine, viewer, f"caseload {chosen.team_code if chosen else ''}")
     return render(
@@ -112,11 +115,9 @@ def _caseload(
             "rows": rows,
             "overdue": overdue,
             "arbitrations": arbitrations,
-            "red": sum(c.colour.value == "red" for c in recent_contacts),
-            "contacts": len(recent_contacts),
-            "closed_recently": [
-                e for e in visible if (e.closed_on(day) or day - RECENT) > day - RECENT
-            ],
+            "red": [(e, c) for e, c in recent if c.colour is DayColour.RED],
+            "contacts": len(recent),
+            "closed_recently": closed_recently,
             "problem": problem,
             "typed": typed,
             "today": day,
@@ -166,24 +167,21 @@ def episode_page(
     request: Request, engine: Database, session: Signed, episode_id: str, goal: str = ""
 ) -> HTMLResponse:
     """The episode; with `goal`, that goal's form filled in with where it stands now."""
-    typed: dict[str, str] = {}
-    if goal:
-        with reading(engine) as conn:
-            _, episode = store.episode_for(conn, viewer_of(session, request), episode_id)
-        versions = episode.goals.get(goal)
-        if versions:
-            current = versions[-1]
-            typed = {
-                "goal_id": current.goal_id,
-                "description": current.description,
-                "life_area": current.life_area.value,
-                "success_criteria": current.success_criteria,
-                "target_date": current.target_date.isoformat(),
-                "recorded_on": today().isoformat(),
-                "who_helps": current.who_helps,
-                "achievement": current.achievement.value,
-            }
-    return _episode(request, engine, session, episode_id, None, "goal" if typed else "", typed, 200)
+    return _episode(request, engine, session, episode_id, None, "", {}, 200, goal)
+
+
+def _progress_form(current: GoalRecorded, day: date) -> dict[str, str]:
+    """A goal's form as it stands, to note progress on it today."""
+    return {
+        "goal_id": current.goal_id,
+        "description": current.description,
+        "life_area": current.life_area.value,
+        "success_criteria": current.success_criteria,
+        "target_date": current.target_date.isoformat(),
+        "recorded_on": day.isoformat(),
+        "who_helps": current.who_helps,
+        "achievement": current.achievement.value,
+    }
 
 
 def _episode(
@@ -195,6 +193,7 @@ def _episode(
     form: str,
     typed: Mapping[str, str],
     status_code: int,
+    goal: str = "",
 ) -> HTMLResponse:
     viewer = viewer_of(session, request)
     day = today()
@@ -202,6 +201,8 @@ def _episode(
         found, episode = store.episode_for(conn, viewer, episode_id)
         directory = store.directory(conn)
     audit_view(engine, viewer, f"episode {episode_id}")
+    if goal in episode.goals:
+        form, typed = "goal", _progress_form(episode.goals[goal][-1], day)
     contacts = episode.sorted_contacts()
     rated = [c for c in contacts if c.dialog]
     return render(
@@ -308,7 +309,7 @@ def letter(
     with reading(engine) as conn:
         found, episode = store.episode_for(conn, viewer, episode_id)
         directory = store.directory(conn)
-    html = letter_html(kind, found, episode, directory, today(), inline=as_pdf)
+    html = letter_html(kind, found, episode, directory, inline=as_pdf)
     audit_view(engine, viewer, f"episode {episode_id} {kind}")
     if not as_pdf:
         return HTMLResponse(html)
