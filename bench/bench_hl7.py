@@ -33,9 +33,10 @@ from homeflow.store.codec import event_to_row
 from homeflow.store.registry import save_registry
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
-from tests.support import ListenerProcess, Sender, free_port
+from tests.support import ListenerProcess, free_port
 
 from bench.bench_event_log import bare_insert_rate
+from homeflow.ingest.hl7.mllp import Sender
 
 
 def rate(count: int, seconds: float) -> float:

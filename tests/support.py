@@ -11,27 +11,32 @@ import sys
 import time
 from pathlib import Path
 
-from homeflow.ingest.hl7.mllp import Deframer, frame, split_file
+from homeflow.ingest.hl7.mllp import split_file
 
 # Set by coverage (`patch = ["subprocess"]`) so that the processes the tests start are measured.
 COVERAGE_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 
 
 def homeflow(
-    url: str, *args: str, stdin: str | None = None, timeout: float = 600, measured: bool = True
+    url: str,
+    *args: str,
+    stdin: str | None = None,
+    timeout: float = 600,
+    measured: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The `homeflow` command as a user runs it, against the database at `url`.
 
     A fixture that only builds data passes `measured=False`: the command runs unmeasured at
     half the time, and is measured in the tests that are about it.
     """
-    env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
+    variables = {**os.environ, **(env or {}), "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
     if not measured:
         for name in COVERAGE_VARIABLES:
-            env.pop(name, None)
+            variables.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "homeflow.cli", *args],
-        env=env,
+        env=variables,
         input=stdin,
         capture_output=True,
         text=True,
@@ -78,27 +83,6 @@ class ListenerProcess:
         self.process.terminate()
         _, err = self.process.communicate(timeout=30)
         return err
-
-
-class Sender:
-    """An MLLP sender that waits for each ACK, as a patient administration system does."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.deframer = Deframer()
-
-    def send(self, message: bytes) -> bytes:
-        self.sock.sendall(frame(message))
-        while True:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed without an ACK")
-            acks = self.deframer.feed(data)
-            if acks:
-                return acks[0]
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 class ServerProcess:

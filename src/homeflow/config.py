@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from homeflow.domain.clock import FUTURE_TOLERANCE
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds
 from homeflow.domain.forms import MAX_TEXT_CHARS
@@ -121,3 +123,19 @@ def models_folder(path: str | None = None) -> Path:
     if not isinstance(folder, str):
         raise InvalidInput("simulation.models", "must be a folder name")
     return Path(folder)
+
+
+def future_tolerance(path: str | None = None) -> timedelta:
+    """How far ahead of the clock a fed event may be and still be stored (a sender's clock runs
+    a little fast): HOMEFLOW_FUTURE_TOLERANCE_MINUTES, else `[event_log]
+    future_tolerance_minutes`, else 5 minutes."""
+    value = os.environ.get("HOMEFLOW_FUTURE_TOLERANCE_MINUTES") or settings(path).get(
+        "event_log", {}
+    ).get("future_tolerance_minutes", FUTURE_TOLERANCE.total_seconds() / 60)
+    try:
+        minutes = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("event_log.future_tolerance_minutes", "must be a number") from None
+    if not 0 <= minutes <= 24 * 60:
+        raise InvalidInput("event_log.future_tolerance_minutes", "must be from 0 to 1,440")
+    return timedelta(minutes=minutes)

@@ -399,3 +399,28 @@ def test_a_late_transfer_in_a_spell_with_a_cancelled_transfer_changes_earlier_da
             for r in conn.execute(select(t.daily_census).where(t.daily_census.c.occupied == 1))
         }
     assert wards[date(2026, 4, 1)] == "W-B" and wards[date(2026, 4, 2)] == "W-B"
+
+
+def test_an_event_from_the_future_is_refused_naming_occurred_at(engine: Engine) -> None:
+    now = datetime.now(UTC)
+
+    def admitted(key: str, at: datetime) -> ev.Event:
+        payload = ev.Admitted("P-" + key, "RX101", "RX101-M01", None, ev.AdmissionMethod.EMERGENCY)
+        return ev.Event(key, "test", at, now, "RX1:" + key, payload)
+
+    result = EventLog(engine).append(
+        [admitted("SOON", now + timedelta(minutes=2)), admitted("LATER", now + timedelta(hours=2))]
+    )
+    assert result.applied == ["SOON"]
+    [refused] = result.rejected
+    assert (refused.key, refused.field) == ("LATER", "occurred_at")
+    assert "ahead of the clock" in refused.reason and "5 minutes" in refused.reason
+    # A tolerance of hours lets it in; none at all refuses even the nearly-now.
+    assert EventLog(engine, timedelta(hours=3)).append(
+        [admitted("LATER", now + timedelta(hours=2))]
+    ).applied == ["LATER"]
+    strict = EventLog(engine, timedelta(0)).append([admitted("NEXT", now + timedelta(seconds=30))])
+    assert [r.field for r in strict.rejected] == ["occurred_at"]
+    with engine.connect() as conn:
+        stored = sorted(k for (k,) in conn.execute(select(t.events.c.key)))
+    assert stored == ["LATER", "SOON"]

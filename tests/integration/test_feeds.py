@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,15 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.ingest.feeds import APPLIED, import_hl7
-from homeflow.ingest.hl7.mllp import frame
+from homeflow.ingest.hl7.mllp import Sender, frame
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.eventlog import rebuild
 from tests.conftest import ENGINES, fresh_database, last_seq, projections, url_of
-from tests.support import ListenerProcess, Sender, free_port, hl7_messages, homeflow
+from tests.support import ListenerProcess, free_port, hl7_messages, homeflow
 
 END = "2026-03-31"
 ADT_COLUMNS = (
@@ -204,6 +205,42 @@ def test_an_unmapped_ward_is_held_then_replayed_after_the_mapping_is_fixed(
     census = {r[0]: r for r in adt_census(empty_url, "2026-03-30")}
     assert census["RX101-M09"][2] == "1"  # occupied at midnight
     assert "WARD 9" not in homeflow(empty_url, "messages", "--rejected").stdout
+
+
+def test_a_message_from_the_future_is_refused_and_kept_with_its_reason(
+    empty_url: str, tmp_path: Path
+) -> None:
+    """A sender whose clock runs hours fast: its message names occurred_at and why, is kept,
+    and is stored on replay once the tolerance (a setting) allows it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    now = datetime.now(SYSTEM_ZONE)
+    (folder / "a.hl7").write_bytes(
+        _message("P1", "A01", "RX101-M01", f"{now - timedelta(hours=1):%Y%m%d%H%M%S}")
+    )
+    ahead = now + timedelta(hours=3)
+    (folder / "b.hl7").write_bytes(_message("F1", "A02", "RX101-M02", f"{ahead:%Y%m%d%H%M%S}"))
+    first = homeflow(empty_url, "ingest", "hl7", str(folder))
+    assert first.returncode == 1, first.stderr
+    assert "1 applied" in first.stderr and "1 rejected" in first.stderr, first.stderr
+    listed = homeflow(empty_url, "messages", "--rejected").stdout
+    assert "occurred_at" in listed and "ahead of the clock" in listed, listed
+    with db.reading(db.connect(empty_url)) as conn:
+        wards = list(conn.execute(select(t.spells.c.ward_code)))
+    assert [tuple(w) for w in wards] == [("RX101-M01",)]  # the transfer is not applied
+    settings_file = tmp_path / "homeflow.toml"
+    settings_file.write_text("[event_log]\nfuture_tolerance_minutes = 240\n")
+    replayed = homeflow(
+        empty_url,
+        "messages",
+        "replay",
+        "--all-rejected",
+        env={"HOMEFLOW_CONFIG": str(settings_file)},
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    with db.reading(db.connect(empty_url)) as conn:
+        wards = list(conn.execute(select(t.spells.c.ward_code)))
+    assert [tuple(w) for w in wards] == [("RX101-M02",)]
 
 
 @pytest.mark.parametrize(

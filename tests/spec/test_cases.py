@@ -23,6 +23,7 @@ from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.organisations import Organisation, OrganisationType, Site, Ward, WardType
 from homeflow.ingest.feeds import import_hl7
+from homeflow.ingest.hl7.mllp import Sender
 from homeflow.ingest.hl7.writer import adt_messages
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.reports.kpi import Level, Period
@@ -32,7 +33,7 @@ from homeflow.store.eventlog import EventLog, rebuild
 from homeflow.store.queries import census
 from homeflow.store.registry import save_registry
 from tests.conftest import ENGINES, fresh_database, url_of
-from tests.support import ListenerProcess, Sender, free_port
+from tests.support import ListenerProcess, free_port
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.toml"))
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from homeflow.cli.app import app
 from homeflow.cli.output import (
@@ -22,6 +23,7 @@ from homeflow.cli.output import (
     say,
 )
 from homeflow.domain import events as ev
+from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
 from homeflow.store.eventlog import EventLog, rebuild
@@ -48,20 +50,43 @@ def demo(
         Path | None,
         typer.Option(help="Also write the ADT events as HL7 v2.4 files, one per day, here."),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(help="After the history, go on adding events as their moment comes."),
+    ] = False,
+    live_for: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="With --live, stop after so many minutes (default: never)."),
+    ] = None,
+    mllp: Annotated[
+        str | None,
+        typer.Option(help="With --live, send the ADT events to this MLLP listener, HOST:PORT."),
+    ] = None,
 ) -> None:
-    """Build the demo health and care system and its history in the current database."""
+    """Build the demo health and care system and its history in the current database.
+
+    Its history stops at the present moment: nothing in it lies in the future."""
     from homeflow.demo import system
     from homeflow.demo.generator import generate
     from homeflow.services.community import demo_community
     from homeflow.services.improvement import demo_programme
+    from homeflow.services.live_demo import split_at
     from homeflow.store import projections as proj
     from homeflow.store.registry import save_registry
 
-    last = date_option("--end", end) if end else date.today()
+    today = local_date(datetime.now(UTC))
+    last = date_option("--end", end) if end else today
+    if live and last != today:
+        fail("--live: the demo must end today (leave out --end)")
+    listener = _host_and_port(mllp) if mllp else None
+    if listener is not None and not live:
+        fail("--mllp: only with --live")
     engine = db.connect()
     db.migrate(engine)
     with console.status("simulating the system"):
-        demo_events = generate(seed, days, last)
+        # Live, the simulation runs two days on: events to add as their moment comes.
+        simulated = generate(seed, days, last + timedelta(days=2) if live else last)
+    demo_events, later = split_at(simulated, datetime.now(UTC))
     with engine.begin() as conn:
         save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
     with progress_bar() as progress:
@@ -81,6 +106,44 @@ def demo(
         f"demo system: {len(result.applied):,} events applied, "
         f"{len(result.duplicates):,} already stored, {len(result.rejected)} rejected"
     )
+    if live:
+        _play(engine, demo_events, later, live_for, listener)
+
+
+def _host_and_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        fail(f"--mllp: {text!r} is not HOST:PORT")
+    return host, int(port)
+
+
+def _play(
+    engine: Engine,
+    history: Sequence[ev.Event],
+    later: Sequence[ev.Event],
+    minutes: float | None,
+    listener: tuple[str, int] | None,
+) -> None:
+    from homeflow.services.live_demo import Played, play_live
+
+    stop_at = datetime.now(UTC) + timedelta(minutes=minutes) if minutes is not None else None
+    say("live: adding events as they happen (Ctrl-C stops)")
+
+    def progress(played: Played) -> None:
+        console.print(
+            f"{datetime.now(UTC):%H:%M:%S} {played.appended:,} events stored, "
+            f"{played.sent:,} ADT messages acknowledged, {played.refused:,} refused",
+            highlight=False,
+        )
+
+    try:
+        played = play_live(engine, history, later, stop_at, listener, on_batch=progress)
+    except KeyboardInterrupt:
+        say("live: stopped")
+        return
+    except OSError as error:
+        fail(f"--mllp: {error}")
+    say(f"live: stopped; {played.appended:,} events stored, {played.sent:,} ADT messages sent")
 
 
 def write_hl7_files(events: Sequence[ev.Event], folder: Path) -> int:

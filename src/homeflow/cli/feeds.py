@@ -24,6 +24,7 @@ from homeflow.cli.output import (
     say,
     tables,
 )
+from homeflow.config import future_tolerance
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.mapping import FeedMapping, load_mapping
@@ -51,7 +52,7 @@ def append(
             fail(f"line {number}: not JSON ({error.msg})")
         except InvalidInput as error:
             fail(f"line {number}: {error.field}: {error.reason}")
-    result = EventLog(db.connect()).append(batch)
+    result = EventLog(db.connect(), future_tolerance()).append(batch)
     for rejection in result.rejected:
         console.print(
             Text.assemble(

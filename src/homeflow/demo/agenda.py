@@ -22,7 +22,7 @@ class Agenda:
         self.tick = 0
         self._now = 0.0
 
-    def _hours(self, day: date) -> float:
+    def hours_at(self, day: date) -> float:
         return (day - self.origin).days * 24.0
 
     def instant(self, hours: float) -> datetime:
@@ -55,3 +55,8 @@ class Agenda:
                 break
             self._now = when
             action(*args)
+
+
+def season(day: date) -> float:
+    """Demand through the year: winter peaks in early January, about 8% above the mean."""
+    return 1.0 + 0.08 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 5) / 365.25)

@@ -17,26 +17,34 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from homeflow.demo import system
-from homeflow.demo.agenda import Agenda
+from homeflow.demo.agenda import Agenda, season
+from homeflow.demo.beds import Beds
+from homeflow.demo.board_rounds import board_rounds
 from homeflow.demo.improvement import HomeFirstBridging
 from homeflow.demo.people import (
     CLINICAL_CRITERIA,
     CRITERIA,
     DISCHARGE_HOURS,
     EMERGENCY_HOURS,
-    RED_REASONS,
+    READMITTED_WITHIN_30_DAYS,
     Patient,
     Service,
     admitted_payload,
     delay_reason_mix,
     downstream_services,
+    readmitted_after,
     recorded_events,
+    same_person,
 )
 from homeflow.domain import codes
 from homeflow.domain import events as ev
 from homeflow.domain.organisations import WardType, spell_key
 
 WARM_UP_DAYS = 90
+# Readmissions are part of emergency demand: new arrivals are this share of it.
+NEW_ARRIVALS = 1.0 - READMITTED_WITHIN_30_DAYS
+# The sites' assessment wards take every specialty; elsewhere another team's patient outlies.
+MEDICAL_OUTLIER = "General Medicine"
 
 
 class DemoSystem(Agenda):
@@ -46,11 +54,9 @@ class DemoSystem(Agenda):
         origin = self.window_start - timedelta(days=WARM_UP_DAYS)
         super().__init__(seed, origin, (end + timedelta(days=1) - origin).days * 24.0)
         self.patients: list[Patient] = []
-        self.free: dict[str, list[str]] = {}
+        self.beds = Beds(system.WARDS)
         self.wards = {w.code: w for w in system.WARDS}
         self.org_of_site = {s.code: s.org_code for s in system.SITES}
-        for w in system.WARDS:
-            self.free[w.code] = list(reversed(w.bed_labels()))
         self.reasons = codes.nctr_delay_reasons()
         self.mix = delay_reason_mix()
         self.next_id = 0
@@ -58,8 +64,6 @@ class DemoSystem(Agenda):
         self.services = downstream_services()
         self.bridging = HomeFirstBridging(seed, end)
         self.issued: set[str] = set()  # NHS numbers given out
-
-    # ---- time ---------------------------------------------------------------------------
 
     # ---- the run --------------------------------------------------------------------------
 
@@ -72,16 +76,12 @@ class DemoSystem(Agenda):
             self.schedule(start + 9.5, self.fill_community_beds, start)
         self.run_agenda()
 
-    def season(self, day: date) -> float:
-        # Winter peaks in early January, about 8% above the yearly mean.
-        return 1.0 + 0.08 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 5) / 365.25)
-
     def admit_day(self, start: float) -> None:
         day = self.day_of(start)
         weekday = day.weekday()
         emergency_weekday = (1.12, 1.02, 1.0, 0.99, 1.01, 0.92, 0.94)[weekday]
         for site in system.ACUTE_SITES:
-            mean = site.emergency_per_day * emergency_weekday * self.season(day)
+            mean = site.emergency_per_day * emergency_weekday * season(day) * NEW_ARRIVALS
             for _ in range(self.poisson(mean)):
                 hour = self.rng.choices(range(24), weights=EMERGENCY_HOURS)[0]
                 self.schedule(
@@ -103,17 +103,9 @@ class DemoSystem(Agenda):
         self.patients.append(p)
         return p
 
-    def take_bed(self, ward_codes: list[str]) -> tuple[str, str | None]:
-        with_space = [w for w in ward_codes if self.free[w]]
-        if not with_space:
-            # Full: the patient is boarded (escalation) on one of the wards, without a bed.
-            return self.rng.choice(ward_codes), None
-        ward = self.rng.choices(with_space, weights=[len(self.free[w]) for w in with_space])[0]
-        return ward, self.free[ward].pop()
-
     def release_bed(self, p: Patient) -> None:
         if p.bed is not None:
-            self.free[p.ward].append(p.bed)
+            self.beds.release(p.ward, p.bed)
 
     def site_wards(self, site: str, prefix: str = "") -> list[str]:
         return [
@@ -124,32 +116,61 @@ class DemoSystem(Agenda):
 
     # ---- acute ----------------------------------------------------------------------------
 
-    def admit_acute(self, site: str, method: str) -> None:
+    def admit_acute(self, site: str, method: str, returning: Patient | None = None) -> None:
+        """An emergency or elective patient arrives at the site (`returning`: readmitted)."""
+        if method == "elective":
+            found = self.beds.take(self.rng, self.site_wards(site, "S"))
+            if found is not None:
+                self.admit_acute_to(site, method, *found, returning)
+            # With no surgical bed free, the operation is cancelled, as hospitals do.
+            return
+        found = (
+            self.beds.take(self.rng, self.site_wards(site, "AMU"))
+            or self.beds.take(self.rng, self.site_wards(site, "M"))
+            or self.beds.take(self.rng, self.site_wards(site, "S"))
+        )
+        if found is not None:
+            self.admit_acute_to(site, method, *found, returning)
+            return
+        self.beds.wait(
+            site,
+            lambda ward, bed: self.schedule(
+                self._now + 0.5, self.admit_acute_to, site, method, ward, bed, returning
+            ),
+        )
+
+    def admit_acute_to(
+        self, site: str, method: str, ward: str, bed: str, returning: Patient | None
+    ) -> None:
         when = self._now
-        age = int(min(100, max(18, self.rng.gauss(68 if method == "emergency" else 60, 17))))
+        if returning is None:
+            age = int(min(100, max(18, self.rng.gauss(68 if method == "emergency" else 60, 17))))
+        else:
+            age = returning.age
         p = self.new_patient(site, "acute", age)
         p.pathway = self.rng.choices(("P0", "P1", "P2", "P3"), weights=self.pathway_weights(age))[0]
-        if method == "emergency":
-            p.ward, p.bed = self.take_bed(self.site_wards(site, "AMU"))
-            if p.bed is None:
-                p.ward, p.bed = self.take_bed(self.site_wards(site, "M"))
-        else:
-            p.ward, p.bed = self.take_bed(self.site_wards(site, "S"))
+        p.ward, p.bed = ward, bed
         p.admitted = when
-        specialty = self.wards[p.ward].specialty
-        p.events.append(
-            (when, admitted_payload(self.rng, p, method, specialty, self.day_of(when), self.issued))
-        )
+        specialty = self.wards[ward].specialty
+        if method == "emergency" and ward.startswith(f"{site}-S"):
+            specialty = MEDICAL_OUTLIER  # a medical patient outlying on a surgical ward
+        admitted = admitted_payload(self.rng, p, method, specialty, self.day_of(when), self.issued)
+        if returning is not None:
+            p.patient_id = returning.patient_id
+            admitted = same_person(admitted, returning)
+        p.events.append((when, admitted))
         median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
         clinical = median * math.exp(self.rng.gauss(0.0, 0.85)) * 24.0
         first_round = self.next_round(when)
         if self.rng.random() < 0.88:
             edd = self.day_of(when + clinical * math.exp(self.rng.gauss(0.0, 0.3)))
-            p.events.append((first_round, ev.ExpectedDischargeDateSet(edd, self.criteria_text(p))))
+            p.events.append(
+                (first_round, ev.ExpectedDischargeDateSet(edd, self.rng.choice(CLINICAL_CRITERIA)))
+            )
         p.events.append(
             (first_round + 0.2, ev.CriteriaToResideAssessed(True, (self.rng.choice(CRITERIA),)))
         )
-        if self.wards[p.ward].code.endswith("AMU") and p.bed is not None:
+        if p.ward.endswith("AMU"):
             self.schedule(when + self.rng.uniform(8.0, 40.0), self.move_from_amu, p)
         self.schedule(max(when + clinical, first_round + 1.0), self.ready, p)
 
@@ -161,9 +182,6 @@ class DemoSystem(Agenda):
             return (0.48, 0.465, 0.042, 0.013)
         return (0.39, 0.52, 0.068, 0.022)
 
-    def criteria_text(self, p: Patient) -> str:
-        return self.rng.choice(CLINICAL_CRITERIA)
-
     def next_round(self, when: float) -> float:
         day = math.floor(when / 24.0) * 24.0
         round_time = day + 9.0 + self.rng.uniform(0.0, 2.5)
@@ -172,12 +190,12 @@ class DemoSystem(Agenda):
     def move_from_amu(self, p: Patient) -> None:
         if p.discharged is not None or p.ready is not None:
             return
-        ward, bed = self.take_bed(self.site_wards(p.site, "M"))
-        if bed is None:
-            return
+        found = self.beds.take(self.rng, self.site_wards(p.site, "M"))
+        if found is None:
+            return  # stays on the assessment unit until discharged
         self.release_bed(p)
-        p.ward, p.bed = ward, bed
-        p.events.append((self._now, ev.Transferred(ward, bed)))
+        p.ward, p.bed = found
+        p.events.append((self._now, ev.Transferred(*found, self.wards[found[0]].specialty)))
 
     def ready(self, p: Patient) -> None:
         """The patient no longer meets the criteria to reside."""
@@ -328,11 +346,13 @@ class DemoSystem(Agenda):
             for w in system.WARDS
             if w.type in (WardType.COMMUNITY, WardType.DISCHARGE_TO_ASSESS)
         ]
-        while self.community_queue and any(self.free[w] for w in wards):
+        while self.community_queue and any(self.beds.free[w] for w in wards):
             p = self.community_queue.popleft()
             if p.discharged is not None:
                 continue
-            ward, bed = self.take_bed(wards)
+            found = self.beds.take(self.rng, wards)
+            assert found is not None
+            ward, bed = found
             accepted = self._now + self.rng.uniform(0.0, 3.0)
             p.events.append((accepted, ev.ReferralAccepted(p.pending_ref)))
             self.set_reason(p, accepted + 0.1, ("Interface process",), 2, "IP01")
@@ -345,7 +365,7 @@ class DemoSystem(Agenda):
         at = day + hour
         return at if at > when else at + 24.0
 
-    def discharge(self, p: Patient, community_bed: tuple[str, str | None] | None = None) -> None:
+    def discharge(self, p: Patient, community_bed: tuple[str, str] | None = None) -> None:
         when = self._now
         if p.discharged is not None:
             return
@@ -368,39 +388,33 @@ class DemoSystem(Agenda):
             p.events.append(
                 (when, ev.Discharged(destination="died" if died else destination, died=died))
             )
+            if not died and self.rng.random() < READMITTED_WITHIN_30_DAYS:
+                self.schedule(when + 24.0 * readmitted_after(self.rng), self.readmit, p)
         else:
             p.events.append((when, ev.Discharged(destination="usual residence")))
         if community_bed is not None:
             self.admit_community(p, when + self.rng.uniform(0.5, 3.0), community_bed)
 
+    def readmit(self, p: Patient) -> None:
+        self.admit_acute(p.site, "emergency", returning=p)
+
     # ---- community and mental health ------------------------------------------------------
 
-    def admit_community(self, acute: Patient, when: float, bed: tuple[str, str | None]) -> None:
+    def admit_community(self, acute: Patient, when: float, bed: tuple[str, str]) -> None:
         site = self.wards[bed[0]].site_code
         p = self.new_patient(site, "community", acute.age)
         p.patient_id = acute.patient_id
         p.ward, p.bed = bed
         p.admitted = when
-        admitted = next(x for _, x in acute.events if isinstance(x, ev.Admitted))
-        p.events.append(
-            (
-                when,
-                ev.Admitted(
-                    acute.patient_id,
-                    site,
-                    p.ward,
-                    p.bed,
-                    ev.AdmissionMethod.TRANSFER,
-                    self.wards[p.ward].specialty,
-                    admitted.nhs_number,
-                    admitted.local_id,
-                    admitted.family_name,
-                    admitted.given_name,
-                    admitted.birth_date,
-                    admitted.sex,
-                ),
-            )
+        admitted = ev.Admitted(
+            acute.patient_id,
+            site,
+            p.ward,
+            p.bed,
+            ev.AdmissionMethod.TRANSFER,
+            self.wards[p.ward].specialty,
         )
+        p.events.append((when, same_person(admitted, acute)))
         stay = 24.0 * 12.0 * math.exp(self.rng.gauss(0.0, 0.6))
         ready = when + stay
         leave = ready
@@ -418,10 +432,22 @@ class DemoSystem(Agenda):
         self.schedule(leave, self.discharge, p)
 
     def admit_mental_health(self) -> None:
+        found = self.beds.take(self.rng, self.site_wards("RW101"))
+        if found is None:
+            self.beds.wait(
+                "RW101",
+                lambda ward, bed: self.schedule(
+                    self._now + 0.5, self.admit_mental_health_to, ward, bed
+                ),
+            )
+        else:
+            self.admit_mental_health_to(*found)
+
+    def admit_mental_health_to(self, ward: str, bed: str) -> None:
         when = self._now
         age = int(min(90, max(18, self.rng.gauss(40, 15))))
         p = self.new_patient("RW101", "mental-health", age)
-        p.ward, p.bed = self.take_bed(self.site_wards("RW101"))
+        p.ward, p.bed = ward, bed
         p.admitted = when
         p.events.append(
             (
@@ -447,37 +473,8 @@ class DemoSystem(Agenda):
             leave = ready + 24.0 * self.rng.uniform(3.0, 40.0)
         self.schedule(leave, self.discharge, p)
 
-    # ---- boards: senior reviews and red/green days, recorded in the last weeks ------------
-
-    def board_rounds(self) -> None:
-        first = self._hours(self.end - timedelta(days=13))
-        present = [p for p in self.patients if p.discharged is None or p.discharged >= first]
-        for d in range(14):
-            day = self.end - timedelta(days=d)
-            start = self._hours(day)
-            for p in present:
-                if p.admitted > start + 16.0 or (
-                    p.discharged is not None and p.discharged < start + 16.0
-                ):
-                    continue
-                if p.kind == "acute" and d < 3 and day.weekday() < 5 and self.rng.random() < 0.8:
-                    p.events.append(
-                        (self.at(start, 8.5, 12.0), ev.SeniorReviewRecorded("Consultant"))
-                    )
-                waiting = p.ready is not None and p.ready < start
-                if waiting or self.rng.random() < 0.12:
-                    reason = (
-                        "Waiting for care outside hospital"
-                        if waiting
-                        else self.rng.choice(RED_REASONS)
-                    )
-                    rating = ev.RedGreenDayRecorded(day, ev.DayColour.RED, reason)
-                else:
-                    rating = ev.RedGreenDayRecorded(day, ev.DayColour.GREEN)
-                p.events.append((start + 16.0 + self.rng.random(), rating))
-
     def emit(self) -> Iterator[ev.Event]:
-        window = self._hours(self.window_start)
+        window = self.hours_at(self.window_start)
         for p in self.patients:
             if p.discharged is not None and p.discharged < window:
                 continue
@@ -490,5 +487,5 @@ def generate(seed: int, days: int, end: date) -> list[ev.Event]:
     """The demo system's events for `days` days ending on `end` (inclusive)."""
     sim = DemoSystem(seed, days, end)
     sim.run()
-    sim.board_rounds()
+    board_rounds(sim, sim.patients, end)
     return list(sim.emit())

@@ -9,7 +9,7 @@ import io
 import random
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from importlib import resources
 
@@ -128,6 +128,20 @@ CLINICAL_CRITERIA = (
     "NEWS 2 or less for 24 hours; cleared by physiotherapy",
     "Bloods stable; medicines reconciled",
 )
+# About one in seven patients discharged alive from an acute ward comes back as an emergency
+# within 30 days (England's emergency readmission rate), most of them in the first fortnight.
+READMITTED_WITHIN_30_DAYS = 0.14
+READMISSION_MEAN_DAYS = 12.0
+
+
+def readmitted_after(rng: random.Random) -> float:
+    """Days to an emergency readmission: exponential, within 30 days."""
+    while True:
+        days = rng.expovariate(1.0 / READMISSION_MEAN_DAYS)
+        if 0.2 <= days <= 29.5:
+            return days
+
+
 RED_REASONS = (
     "Planned scan not done today",
     "Awaiting specialist opinion",
@@ -197,3 +211,18 @@ def demo_nhs_number(rng: random.Random, issued: set[str]) -> str:
         if check is not None and f"{first}{check}" not in issued:
             issued.add(f"{first}{check}")
             return f"{first}{check}"
+
+
+def same_person(admitted: ev.Admitted, earlier: Patient) -> ev.Admitted:
+    """`admitted` with the identity the patient's earlier spell recorded."""
+    first = next(x for _, x in earlier.events if isinstance(x, ev.Admitted))
+    return replace(
+        admitted,
+        patient_id=first.patient_id,
+        nhs_number=first.nhs_number,
+        local_id=first.local_id,
+        family_name=first.family_name,
+        given_name=first.given_name,
+        birth_date=first.birth_date,
+        sex=first.sex,
+    )

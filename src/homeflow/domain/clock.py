@@ -40,6 +40,11 @@ def midnight_after(day: date) -> datetime:
     return start_of_day(day + timedelta(days=1))
 
 
+# How far ahead of the clock an event may be and still be stored: a sender's clock may run a
+# little fast, but nothing has happened in the future (a setting, event_log.future_tolerance).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
 # Days homeflow accepts from outside: enough for birth dates and plans, and far enough from
 # date.min and date.max that arithmetic on them never overflows.
 FIRST_DAY = date(1900, 1, 1)

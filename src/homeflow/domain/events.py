@@ -130,6 +130,8 @@ class Transferred(Payload):
     TYPE: ClassVar[str] = "transferred"
     ward_code: str
     bed: str | None = None
+    # The team the patient moves under (HL7 PV1-10), when the transfer changes it.
+    specialty: str | None = None
 
     def __post_init__(self) -> None:
         _require("ward_code", self.ward_code)

@@ -179,6 +179,7 @@ class _Movement:
     ward_code: str
     bed: str | None
     is_transfer: bool
+    specialty: str | None = None  # the team the patient moved under, when it changed
 
 
 @dataclass
@@ -285,10 +286,15 @@ class SpellFold:
         stays = _ward_stays(
             f.movements, discharged_at if f.status is SpellStatus.DISCHARGED else None
         )
+        facts = f.facts
+        # The team of the latest transfer that named one (a cancelled transfer is popped).
+        moved_under = next((m.specialty for m in reversed(f.movements) if m.specialty), None)
+        if moved_under is not None:
+            facts = {**facts, "specialty": moved_under}
         return SpellState(
             spell_key=self.spell_key,
             status=f.status,
-            **f.facts,
+            **facts,
             ward_stays=stays,
             leave=tuple(f.leave),
             delay_episodes=tuple(f.episodes),
@@ -343,7 +349,7 @@ def _apply(f: _Fold, event: ev.Event) -> None:
             if not in_hospital:
                 _out_of_sequence(f, event, "transfer")
                 return
-            f.movements.append(_Movement(at, p.ward_code, p.bed, is_transfer=True))
+            f.movements.append(_Movement(at, p.ward_code, p.bed, True, p.specialty or None))
         case ev.TransferCancelled():
             # A12 undoes the latest transfer before it; with none to undo it changes nothing.
             if in_hospital and f.movements and f.movements[-1].is_transfer:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
 
+from homeflow.config import future_tolerance
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.census_csv import StoredSpell, read_census, reconcile
@@ -87,7 +88,8 @@ def settle(
     project: bool = True,
 ) -> list[Outcome]:
     """Append the events these messages carry; each message's outcome, in order."""
-    result = append_in(conn, [i.event for i in items if i.event is not None], cache, project)
+    events = [i.event for i in items if i.event is not None]
+    result = append_in(conn, events, cache, project, future_tolerance())
     rejected = {r.key: r for r in result.rejected}
     applied = set(result.applied)
     outcomes: list[Outcome] = []
@@ -256,7 +258,7 @@ def receive_census(
             for r in rows
         }
         made, changes = reconcile(lines, stored, day, source, received_at)
-        result = append_in(conn, made)
+        result = append_in(conn, made, future_tolerance=future_tolerance())
         if result.rejected:
             problem = result.rejected[0]
             raise InvalidInput(problem.field, f"{problem.key}: {problem.reason}")

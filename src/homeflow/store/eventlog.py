@@ -11,7 +11,7 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import islice
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select, text
 
 from homeflow.domain import events as ev
-from homeflow.domain.clock import local_date, start_of_day
+from homeflow.domain.clock import FUTURE_TOLERANCE, local_date, start_of_day
 from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellFold, SpellState, fold_spell
 from homeflow.store import projections as proj
@@ -44,14 +44,17 @@ class AppendResult:
 
 
 class EventLog:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, future_tolerance: timedelta = FUTURE_TOLERANCE) -> None:
         self.engine = engine
         self.cache = SpellCache()
+        self.future_tolerance = future_tolerance
 
     def append(self, new_events: Iterable[ev.Event]) -> AppendResult:
         with self.engine.begin() as conn:
             lock_writers(conn)
-            return append_in(conn, list(new_events), self.cache)
+            return append_in(
+                conn, list(new_events), self.cache, future_tolerance=self.future_tolerance
+            )
 
     def bulk_append(
         self,
@@ -204,8 +207,10 @@ def append_in(
     batch: Sequence[ev.Event],
     cache: SpellCache | None = None,
     project: bool = True,
+    future_tolerance: timedelta = FUTURE_TOLERANCE,
 ) -> AppendResult:
-    """Store the new events of `batch` that make no impossible sequence.
+    """Store the new events of `batch` that make no impossible sequence and did not happen
+    more than `future_tolerance` after now.
 
     With `project` (the default) the projections are brought up to date in the same
     transaction; a writer that answers before projecting (the listener) calls `catch_up` later.
@@ -225,6 +230,7 @@ def append_in(
             result.duplicates.append(key)
             del fresh[key]
 
+    _refuse_the_future(fresh, result, future_tolerance)
     by_spell: dict[str, list[ev.Event]] = {}
     for event in fresh.values():
         if event.spell_key is not None:
@@ -247,6 +253,34 @@ def append_in(
     if project:
         catch_up(conn, cache)
     return result
+
+
+def _refuse_the_future(
+    fresh: dict[str, ev.Event], result: AppendResult, tolerance: timedelta
+) -> None:
+    """Take out of `fresh` and refuse each event that happened later than now (beyond the
+    tolerance): a wrong clock would otherwise put the live picture ahead of the ward."""
+    latest = datetime.now(UTC) + tolerance
+    for key, event in list(fresh.items()):
+        if event.occurred_at > latest:
+            ahead = event.occurred_at - latest + tolerance
+            result.rejected.append(
+                Rejection(
+                    key,
+                    "occurred_at",
+                    f"{event.occurred_at.isoformat()} is {_duration(ahead)} ahead of the clock "
+                    f"(at most {_duration(tolerance)} is accepted): an event cannot happen "
+                    "in the future",
+                )
+            )
+            del fresh[key]
+
+
+def _duration(span: timedelta) -> str:
+    minutes = span.total_seconds() / 60
+    if minutes < 120:
+        return f"{minutes:.0f} minutes" if minutes >= 1 else f"{span.total_seconds():.0f} seconds"
+    return f"{minutes / 60:,.1f} hours"
 
 
 def catch_up(conn: Connection, cache: SpellCache | None = None) -> None:

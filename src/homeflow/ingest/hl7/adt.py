@@ -176,7 +176,9 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
         )
     if trigger == "A02":
         return ev.Transferred(
-            _ward(message, site_sent, mapping), message.value("PV1", 3, 3) or None
+            _ward(message, site_sent, mapping),
+            message.value("PV1", 3, 3) or None,
+            message.value("PV1", 10) or None,
         ), spell_key
     if trigger in ("A03", "A07"):
         disposition = message.value("PV1", 36)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 START = b"\x0b"
 END = b"\x1c\x0d"
 
@@ -68,3 +70,25 @@ def split_file(data: bytes) -> list[bytes]:
     if current:
         messages.append(b"\r".join(current))
     return messages
+
+
+class Sender:
+    """An MLLP sender that waits for each ACK, as a patient administration system does."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 30.0) -> None:
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.deframer = Deframer()
+
+    def send(self, message: bytes) -> bytes:
+        """Send one message; its ACK (raises ConnectionError if the listener hangs up)."""
+        self.sock.sendall(frame(message))
+        while True:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("closed without an ACK")
+            acks = self.deframer.feed(data)
+            if acks:
+                return acks[0]
+
+    def close(self) -> None:
+        self.sock.close()

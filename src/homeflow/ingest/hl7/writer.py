@@ -7,6 +7,7 @@ site code, PV1-3 is ward^room^bed^site and PV1-19 the visit number (homeflow's s
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 
 from homeflow.domain import events as ev
@@ -68,6 +69,11 @@ def adt_messages(
             locations[event.spell_key] = (payload.ward_code, payload.bed)
         elif isinstance(payload, ev.Transferred):
             locations[event.spell_key] = (payload.ward_code, payload.bed)
+            if payload.specialty and event.spell_key in admissions:
+                # PV1-10 carries the team the patient is under now.
+                admitted, admitted_at = admissions[event.spell_key]
+                moved = replace(admitted, specialty=payload.specialty)
+                admissions[event.spell_key] = (moved, admitted_at)
         if event.spell_key not in admissions:
             continue
         admitted, admitted_at = admissions[event.spell_key]

@@ -1,0 +1,49 @@
+"""The demo's beds: which are free on each ward, and who waits at each site for one.
+
+A ward never holds more patients than beds. When the wards a patient belongs on are full they
+outlie on another ward of the site; when the whole site is full they wait (in the emergency
+department, not yet admitted) and take the next bed that frees, as hospitals do.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from homeflow.domain.organisations import Ward
+
+Admit = Callable[[str, str], None]  # called with the ward and bed a waiting patient takes
+
+
+class Beds:
+    def __init__(self, wards: Iterable[Ward]) -> None:
+        self.site_of: dict[str, str] = {}
+        self.free: dict[str, list[str]] = {}
+        for w in wards:
+            self.site_of[w.code] = w.site_code
+            self.free[w.code] = list(reversed(w.bed_labels()))
+        self.waiting: dict[str, deque[Admit]] = {}
+
+    def take(self, rng: random.Random, ward_codes: list[str]) -> tuple[str, str] | None:
+        """A free bed on one of the wards (the emptier a ward, the likelier), or None."""
+        with_space = [w for w in ward_codes if self.free[w]]
+        if not with_space:
+            return None
+        ward = rng.choices(with_space, weights=[len(self.free[w]) for w in with_space])[0]
+        return ward, self.free[ward].pop()
+
+    def wait(self, site: str, admit: Admit) -> None:
+        """The site is full: `admit` is called with the next bed that frees there."""
+        self.waiting.setdefault(site, deque()).append(admit)
+
+    def release(self, ward: str, bed: str) -> None:
+        """The bed is free: the first patient waiting at the site takes it."""
+        queue = self.waiting.get(self.site_of[ward])
+        if queue:
+            queue.popleft()(ward, bed)
+        else:
+            self.free[ward].append(bed)
+
+    def someone_waits(self, site: str) -> bool:
+        return bool(self.waiting.get(site))
