@@ -30,7 +30,9 @@ def browser_sign_in(browser: object, site: Site, email: str, bypass_csp: bool = 
     # Only the accessibility test bypasses the CSP, to inject axe-core into the page; every
     # other page runs under the policy a user's browser enforces, so a violation shows up as a
     # console error.
-    page = browser.new_page(viewport={"width": 1366, "height": 900}, bypass_csp=bypass_csp)  # type: ignore[attr-defined]
+    page = browser.new_page(
+        viewport={"width": 1366, "height": 900}, bypass_csp=bypass_csp, has_touch=True
+    )  # type: ignore[attr-defined]
     page.goto(site.base + "/")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
@@ -57,30 +59,39 @@ def test_a_discharge_team_day_in_the_browser(changing_site: Site, browser: objec
     page.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
     page.click(f'a[href="/wards/{ward}"]')  # type: ignore[attr-defined]
     page.wait_for_url(f"**/wards/{ward}")  # type: ignore[attr-defined]
-    # The patient who meets the criteria now, first on the board.
+    # The patient who meets the criteria now, first on the board. Each value opens its own
+    # small form when tapped.
     row = (
         page.locator("#whiteboard tbody tr")
         .filter(has=page.locator("select[name=meets] option[value=yes][selected]"))
         .first
     )  # type: ignore[attr-defined]
-    name = row.locator("td").nth(1).locator("a").inner_text()
+    name = row.locator("td").nth(0).locator("a .hf-clip").first.inner_text()
     row_id = row.get_attribute("id")
-    row.locator("input[name=expected_discharge_date]").fill("2031-05-06")
+    row.locator("summary", has_text="change expected discharge date").tap()
+    row.locator("input[name=expected_discharge_date]").fill("06/05/2031")
     row.locator("input[name=clinical_criteria]").fill("Off IV antibiotics")
-    row.get_by_role("button", name="Save expected discharge date").click()
+    row.get_by_role("button", name="Save expected discharge date").tap()
     row = page.locator(f"#{row_id}")
-    row.locator("input[name=clinical_criteria][value='Off IV antibiotics']").wait_for()
+    row.locator("summary", has_text="06/05/2031").wait_for()
+    assert "Off IV antibiotics" in row.locator("summary").first.inner_text()
+    row.locator("summary", has_text="change criteria to reside").tap()
     row.locator("select[name=meets]").select_option("no")
-    today = local_date(datetime.now(UTC)).isoformat()
-    row.locator("input[name=discharge_ready_date]").fill(today)
-    row.get_by_role("button", name="Save criteria to reside").click()
+    today = local_date(datetime.now(UTC))
+    row.locator("input[name=discharge_ready_date]").fill(f"{today:%d/%m/%Y}")
+    row.get_by_role("button", name="Save criteria to reside").tap()
     row = page.locator(f"#{row_id}")
-    row.locator("select[name=meets] option[value=no][selected]").wait_for(state="attached")
+    row.locator("summary", has_text=f"ready {today:%d/%m/%Y}").wait_for()
+    # The delay reason by keyboard alone: focus its value, Enter opens the form (and puts
+    # the focus in it), choose, Tab to Save, Enter.
+    row.locator("summary", has_text="change delay reason").focus()
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.name") == "reason"  # type: ignore[attr-defined]
     row.locator("select[name=reason]").select_option("CAP06")
-    row.get_by_role("button", name="Save delay reason").click()
-    page.locator(f"#{row_id} select[name=reason] option[value=CAP06][selected]").wait_for(
-        state="attached"
-    )  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.locator(f"#{row_id} summary", has_text="CAP06").wait_for()  # type: ignore[attr-defined]
+    assert page.locator(f"#{row_id} details[open]").count() == 0  # type: ignore[attr-defined]
 
     page.click("text=Daily call")  # type: ignore[attr-defined]
     page.wait_for_url("**/daily-call")  # type: ignore[attr-defined]

@@ -192,7 +192,7 @@ def test_records_that_do_not_fit_the_episode_are_refused_naming_the_field(
         ("goal", {"life_area": "housing", "success_criteria": "x", "target_date": "2026-12-01", "recorded_on": "2026-11-01"}, "description"),
         ("goal", {"description": " ", "life_area": "housing", "success_criteria": "x", "target_date": "2026-12-01", "recorded_on": "2026-11-01"}, "description"),
         ("goal", {"description": "x", "life_area": "garden", "success_criteria": "x", "target_date": "2026-12-01", "recorded_on": "2026-11-01"}, "life_area"),
-        ("goal", {"description": "x", "life_area": "housing", "success_criteria": "x", "target_date": "01/12/2026", "recorded_on": "2026-11-01"}, "target_date"),
+        ("goal", {"description": "x", "life_area": "housing", "success_criteria": "x", "target_date": "31/11/2026", "recorded_on": "2026-11-01"}, "target_date"),
         ("contact", {"on": "2026-11-01", "kind": "call", "colour": "red"}, "red_reason"),
         ("contact", {"on": "2026-11-01", "kind": "call", "colour": "green", "dialog": "1,2,3"}, "dialog"),
         ("contact", {"on": "2026-11-01", "kind": "call", "colour": "green", "dialog": "1,2,3,4,5,6,7,8,1,2,3"}, "dialog"),

@@ -148,7 +148,7 @@ PROJECT = {
         ({"project_id": "Not An Id"}, "project_id"),
         ({"aim_target": "ten"}, "aim_target"),
         ({"aim_target": "nan"}, "aim_target"),
-        ({"aim_by": "01/01/2027"}, "aim_by"),
+        ({"aim_by": "32/01/2027"}, "aim_by"),
         ({"aim_level": "county"}, "aim_level"),
         ({"drivers": "only one part"}, "drivers"),
         ({"measures": "outcome:nctr:site"}, "measures"),

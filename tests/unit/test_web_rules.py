@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from homeflow.config import escalation_rules
 from homeflow.domain import events as ev
+from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds, escalation_flags
 from homeflow.domain.privacy import Role, age_on, initials, may_identify
@@ -179,3 +180,35 @@ def test_the_longest_form_text_is_a_setting_within_the_domains_cap(
         with pytest.raises(InvalidInput) as refused:
             max_text_chars()
         assert refused.value.field == "web.max_text_chars"
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("03/12/2026", date(2026, 12, 3)),
+        ("3/12/2026", date(2026, 12, 3)),
+        (" 29/02/2028 ", date(2028, 2, 29)),
+        ("2026-12-03", date(2026, 12, 3)),  # as addresses and files carry it
+    ],
+)
+def test_a_day_is_typed_day_first(typed: str, day: date) -> None:
+    assert parse_day("on", typed) == day
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "12/31/2026",
+        "31/02/2026",
+        "29/02/2027",
+        "2026/12/03",
+        "3.12.2026",
+        "",
+        "tomorrow",
+        "03/12/26",
+    ],
+)
+def test_a_day_that_is_not_dd_mm_yyyy_is_refused_naming_the_field(typed: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_day("on", typed)
+    assert refused.value.field == "on" and "dd/mm/yyyy" in refused.value.reason

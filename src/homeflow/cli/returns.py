@@ -83,7 +83,8 @@ def kpi_command(
 
     if name == "list":
         for kpi in KPIS.values():
-            print(f"{kpi.name:34} {kpi.description} ({kpi.better.value} is better)")
+            better = f"{kpi.better.value} is better" if kpi.better else "neither is better"
+            print(f"{kpi.name:34} {kpi.description} ({better})")
         return
     if not first or not last or out is None:
         fail("--from, --to and --out are required")

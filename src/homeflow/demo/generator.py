@@ -191,11 +191,15 @@ class DemoSystem(Agenda):
         if p.discharged is not None or p.ready is not None:
             return
         found = self.beds.take(self.rng, self.site_wards(p.site, "M"))
+        specialty = self.wards[found[0]].specialty if found else MEDICAL_OUTLIER
+        # With the medical wards full, a patient moves on to outlie on a surgical ward rather
+        # than hold an assessment bed; with those full too, they stay until discharged.
+        found = found or self.beds.take(self.rng, self.site_wards(p.site, "S"))
         if found is None:
-            return  # stays on the assessment unit until discharged
+            return
         self.release_bed(p)
         p.ward, p.bed = found
-        p.events.append((self._now, ev.Transferred(*found, self.wards[found[0]].specialty)))
+        p.events.append((self._now, ev.Transferred(*found, specialty)))
 
     def ready(self, p: Patient) -> None:
         """The patient no longer meets the criteria to reside."""

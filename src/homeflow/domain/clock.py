@@ -66,6 +66,23 @@ def parse_date(field: str, value: str) -> date:
     return check_day(field, day)
 
 
+def parse_day(field: str, value: str) -> date:
+    """A day as a person types it: dd/mm/yyyy (d/m/yyyy too), or YYYY-MM-DD as addresses
+    and files carry it; an error naming the field otherwise."""
+    text = value.strip()
+    if "/" not in text:
+        try:
+            return check_day(field, date.fromisoformat(text))
+        except ValueError:
+            pass
+    else:
+        try:
+            return check_day(field, datetime.strptime(text, "%d/%m/%Y").date())
+        except ValueError:
+            pass
+    raise InvalidInput(field, f"{value!r} is not a date (dd/mm/yyyy)")
+
+
 def format_day(day: date) -> str:
     """A day as people here write it: dd/mm/yyyy."""
     return day.strftime("%d/%m/%Y")

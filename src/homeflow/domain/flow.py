@@ -6,12 +6,13 @@ The thresholds are NHS England's: stranded at 7 or more days in hospital, super-
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date, local_time, midnight_after
+from homeflow.domain.errors import InvalidInput
 from homeflow.domain.spell import DelayReasonPeriod, SpellState, SpellStatus, WardStay
 
 # The events a spell's stay, wards, discharge, criteria to reside, delay reasons and pathway
@@ -208,3 +209,20 @@ def daily_census(
             for name in CENSUS_MEASURES:
                 row[name] += getattr(part, name)
     return totals
+
+
+def census_members(
+    spells: Iterable[SpellState], day: date, ward_codes: Collection[str], measure: str
+) -> list[SpellState]:
+    """The spells a census figure counts: those adding to `measure` on `day` on any of the
+    wards (each counts once: a census measure is a count of patients)."""
+    if measure not in CENSUS_MEASURES:
+        raise InvalidInput("measure", f"{measure!r} is not one of {', '.join(CENSUS_MEASURES)}")
+    return [
+        spell
+        for spell in spells
+        if any(
+            part.ward_code in ward_codes and getattr(part, measure)
+            for part in census_contributions(spell, day, day)
+        )
+    ]

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from homeflow.domain import events as ev
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.spell import Action, SpellState
 
@@ -41,12 +41,12 @@ def _required(form: Fields, name: str) -> str:
 
 
 def _date(form: Fields, name: str) -> date:
-    return parse_date(name, _required(form, name))
+    return parse_day(name, _required(form, name))
 
 
 def _optional_date(form: Fields, name: str) -> date | None:
     value = _text(form, name)
-    return parse_date(name, value) if value else None
+    return parse_day(name, value) if value else None
 
 
 def _choice(form: Fields, name: str, kind: type[E]) -> E:
@@ -210,6 +210,7 @@ FORMS: dict[str, Form] = _forms(
         "senior-review",
         lambda f: ev.SeniorReviewRecorded(_text(f, "reviewer")),
         lambda s, _f: str(s.last_senior_review_at or ""),
+        frozenset({WHITEBOARD, SPELL_PAGE}),
     ),
     Form(
         "referral",

@@ -71,7 +71,12 @@ class Ward:
             raise InvalidInput("beds", f"a ward cannot have {self.beds} beds")
 
     def bed_labels(self) -> tuple[str, ...]:
-        return tuple(f"{n:02d}" for n in range(1, self.beds + 1))
+        return numbered_beds(self.beds)
+
+
+def numbered_beds(beds: int) -> tuple[str, ...]:
+    """A ward's beds as homeflow numbers them when no feed says otherwise: 01, 02, ..."""
+    return tuple(f"{n:02d}" for n in range(1, beds + 1))
 
 
 # A spell key is the issuing organisation's code and the visit number it gave, "RX1:V0001":

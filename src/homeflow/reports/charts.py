@@ -46,7 +46,16 @@ def _spc_layers(x: dict[str, Any], present: list[str], y_title: str) -> list[dic
     return [
         {
             "mark": {"type": "line", "color": "#aeb7bd", "strokeWidth": 1.5},
-            "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": y_title}},
+            # Scaled to the data, not from zero: a flattened line hides the signal.
+            "encoding": {
+                "x": x,
+                "y": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": y_title,
+                    "scale": {"zero": False},
+                },
+            },
         },
         {
             "mark": {"type": "line", "color": "#212b32", "strokeWidth": 1},

@@ -67,7 +67,7 @@ Compute = Callable[[Bucket, "Readmitted"], list[Part]]
 class Kpi:
     name: str
     description: str
-    better: Better
+    better: Better | None  # None: neither higher nor lower is better (a mix, say)
     compute: Compute
     weekly_only: bool = False
 
@@ -216,7 +216,7 @@ KPIS: dict[str, Kpi] = {
             _weekend_ratio,
             weekly_only=True,
         ),
-        Kpi("pathway-mix", "% of discharges (alive) by pathway", Better.LOWER, _pathway_mix),
+        Kpi("pathway-mix", "% of discharges (alive) by pathway", None, _pathway_mix),
         Kpi(
             "ready-to-discharge-days",
             "days from discharge ready date to discharge, by pathway (mean)",
@@ -249,7 +249,9 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             "deaths-in-hospital-pct",
-            "% of discharges that were deaths",
+            # Not the share of deaths that happen in hospital (where people die, which the
+            # 49.5% end-of-life target is about): homeflow does not hear of deaths elsewhere.
+            "% of hospital stays ending in death",
             Better.LOWER,
             lambda b, _r: [("", sum(d.died for d in b.discharges), len(b.discharges), 100.0)],
         ),

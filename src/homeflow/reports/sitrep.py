@@ -9,7 +9,6 @@ each metric and the events it comes from. Pure: it takes folded spells and retur
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
@@ -23,6 +22,7 @@ from homeflow.domain.spell import SpellState
 FIVE_PM = time(17, 0)
 COLUMNS = ("Period", "Org Code", "Org Name", "Metric", "Metric Type", "Metric Group", "Value")
 NOT_RECORDED = "Delay reason not recorded"
+REMAINING = "Patients remaining in hospital who no longer meet the criteria to reside"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,9 @@ class SitrepRow:
         ]
 
 
+Key = tuple[str, str, str]  # metric, metric type, metric group
+
+
 def sitrep(
     day: date,
     spells: Iterable[SpellState],
@@ -54,60 +57,75 @@ def sitrep(
     org_names: Mapping[str, str],
 ) -> list[SitrepRow]:
     """The sitrep rows for `day`, one set per organisation in `org_names`."""
+    members = sitrep_members(day, spells, org_of_site, org_names)
+    order = metric_order()
+    listed = set(order)
+    rows = []
+    for org, tally in sorted(members.items()):
+        # Every published metric appears, zero or not; then any extra group that occurred
+        # (a discharge with no pathway, an NCTR patient with no reason recorded).
+        extra = sorted(key for key in tally if key not in listed)
+        for metric, metric_type, group in [*order, *extra]:
+            value = sum(weight for _, weight in tally.get((metric, metric_type, group), ()))
+            rows.append(SitrepRow(day, org, org_names[org], metric, metric_type, group, value))
+    return rows
+
+
+def sitrep_members(
+    day: date,
+    spells: Iterable[SpellState],
+    org_of_site: Mapping[str, str],
+    org_names: Mapping[str, str],
+) -> dict[str, dict[Key, list[tuple[SpellState, int]]]]:
+    """The spells behind each figure of each organisation's sitrep, each with what it adds
+    (one patient; for delayed bed days, that patient's days delayed): every figure is the sum
+    of its list, so every figure opens to the patients it counts."""
     midnight = midnight_after(day)
-    counts: dict[str, Counter[tuple[str, str, str]]] = {org: Counter() for org in org_names}
+    found: dict[str, dict[Key, list[tuple[SpellState, int]]]] = {org: {} for org in org_names}
     for spell in spells:
         org = org_of_site.get(spell.site_code or "")
-        if org not in counts or spell.admitted_at is None:
+        if org not in found or spell.admitted_at is None:
             continue
-        tally = counts[org]
+        tally = found[org]
+
         if spell.discharged_at is not None and local_date(spell.discharged_at) == day:
             by_five = local_time(spell.discharged_at) <= FIVE_PM
-            tally[
-                ("Patients discharged", "Discharges", "By 17:00" if by_five else "17:01 to 23:59")
-            ] += 1
-            tally[("Patients discharged", "Discharges", "Total")] += 1
-            tally[
-                (
-                    "Patients discharged by pathway",
-                    "Discharges",
-                    spell.pathway or "Pathway not recorded",
-                )
-            ] += 1
+            _add(
+                tally,
+                spell,
+                ("Patients discharged", "Discharges", "By 17:00" if by_five else "17:01 to 23:59"),
+            )
+            _add(tally, spell, ("Patients discharged", "Discharges", "Total"))
+            pathway = spell.pathway or "Pathway not recorded"
+            _add(tally, spell, ("Patients discharged by pathway", "Discharges", pathway))
         if not is_nctr_at(spell, midnight):
             continue
-        tally[("Patients no longer meeting the criteria to reside", "Snapshot", "Total")] += 1
+        _add(
+            tally, spell, ("Patients no longer meeting the criteria to reside", "Snapshot", "Total")
+        )
         reason = delay_reason_at(spell, midnight)
         label = NOT_RECORDED
         if reason is not None and reason.reason is not None:
             label = codes.nctr_delay_reasons().get(reason.reason).published_label
-        tally[
-            (
-                "Patients remaining in hospital who no longer meet the criteria to reside",
-                "Delay reason",
-                label,
-            )
-        ] += 1
+        _add(tally, spell, (REMAINING, "Delay reason", label))
         stay = length_of_stay_days(spell, day)
         delayed = days_delayed(spell, day)
         for threshold in (7, 14, 21):
             if stay >= threshold:
                 group = f"Length of stay {threshold}+ days"
-                tally[
-                    ("Patients no longer meeting the criteria to reside", "Length of stay", group)
-                ] += 1
-                tally[("Delayed bed days", "Length of stay", group)] += delayed
-    order = metric_order()
-    listed = set(order)
-    rows = []
-    for org, tally in sorted(counts.items()):
-        # Every published metric appears, zero or not; then any extra group that occurred
-        # (a discharge with no pathway, an NCTR patient with no reason recorded).
-        extra = sorted(key for key in tally if key not in listed)
-        for metric, metric_type, group in [*order, *extra]:
-            value = tally[(metric, metric_type, group)]
-            rows.append(SitrepRow(day, org, org_names[org], metric, metric_type, group, value))
-    return rows
+                _add(
+                    tally,
+                    spell,
+                    ("Patients no longer meeting the criteria to reside", "Length of stay", group),
+                )
+                _add(tally, spell, ("Delayed bed days", "Length of stay", group), delayed)
+    return found
+
+
+def _add(
+    tally: dict[Key, list[tuple[SpellState, int]]], spell: SpellState, key: Key, weight: int = 1
+) -> None:
+    tally.setdefault(key, []).append((spell, weight))
 
 
 @cache
@@ -123,12 +141,7 @@ def metric_order() -> tuple[tuple[str, str, str], ...]:
         for p in codes.discharge_pathways().codes
     ]
     order += [
-        (
-            "Patients remaining in hospital who no longer meet the criteria to reside",
-            "Delay reason",
-            r.published_label,
-        )
-        for r in codes.nctr_delay_reasons().codes
+        (REMAINING, "Delay reason", r.published_label) for r in codes.nctr_delay_reasons().codes
     ]
     for threshold in (7, 14, 21):
         group = f"Length of stay {threshold}+ days"

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from homeflow.domain import codes
+from homeflow.domain.errors import InvalidInput
 from homeflow.reports.kpi import KPIS, kpi_named
 from homeflow.reports.spc import Better
 
@@ -17,7 +18,6 @@ TARGET_MEASURES = {
     "discharged-before-noon-pct": "Discharges before midday from base wards",
     "chc-acute-assessment-pct": "CHC assessments carried out in an acute setting",
     "chc-28-day-pct": "CHC assessments completed within 28 days of positive checklist",
-    "deaths-in-hospital-pct": "Deaths in hospital (end of life)",
     "stranded": "Stranded (7+ days) and super-stranded (21+ days) patients",
     "super-stranded": "Stranded (7+ days) and super-stranded (21+ days) patients",
 }
@@ -62,7 +62,10 @@ def system_targets(
     for name in {**overrides, **change_overrides}:
         kpi_named(name)
     for name, value in overrides.items():
-        found[name] = Target(name, value, KPIS[name].better, False, "system setting")
+        better = KPIS[name].better
+        if better is None:
+            raise InvalidInput(f"targets.{name}", "neither higher nor lower is better: no target")
+        found[name] = Target(name, value, better, False, "system setting")
     for name, value in change_overrides.items():
         found[name] = Target(
             name, value, Better.LOWER if value < 0 else Better.HIGHER, True, "system setting"

@@ -31,10 +31,11 @@ class MeasureChart:
     title: str
     better: str
     chart: SpcChart
-    target: float | None
+    target: float | None  # the value the chart's target line is drawn at
     spec: dict[str, Any]
     # Where the people behind the latest value are listed, for measures kept outside the KPIs.
     people: str | None = None
+    target_text: str = "no target set"
 
     @property
     def spec_json(self) -> str:
@@ -88,17 +89,16 @@ def measure_charts(
             if row["place"] == place and row["value"] is not None:
                 series.setdefault(row["measure"], []).append(row)
         target = targets.get(kpi.name)
-        plain_target = target.value if target is not None and not target.on_change else None
         for measure, points in series.items():
             if len(points) < 2:
                 continue
-            chart = spc_chart(
-                [p["period_start"] for p in points],
-                [float(p["value"]) for p in points],
-                kpi.better,
-                plain_target,
-                [d for d in rebase if first < d <= last],
-            )
+            days = [p["period_start"] for p in points]
+            values = [float(p["value"]) for p in points]
+            phases = [d for d in rebase if first < d <= last]
+            chart = spc_chart(days, values, kpi.better, None, phases)
+            line = target_line(target, chart)
+            if line is not None:
+                chart = spc_chart(days, values, kpi.better, line, phases)
             title = kpi.description + (f": {measure}" if measure else "")
             changes = [
                 (day, idea)
@@ -111,21 +111,44 @@ def measure_charts(
                     kpi.name,
                     measure,
                     title,
-                    kpi.better.value,
+                    kpi.better.value if kpi.better else "neither",
                     chart,
-                    plain_target,
+                    line,
                     spc_spec(
                         chart,
                         title[:1].upper() + title[1:],
-                        target=plain_target,
+                        target=line,
                         width=width,
                         changes=sorted(set(changes)),
                     ),
+                    target_text=target_text(target, line),
                 )
             )
     if level in (Level.ORG, Level.SYSTEM):
         charts += _community_charts(engine, place, first, last, width, rebase)
     return charts
+
+
+def target_line(target: Target | None, chart: SpcChart) -> float | None:
+    """Where a target sits on a chart: its value, or for a change from a baseline (a 40%
+    reduction, say) that change from the mean of the chart's first phase."""
+    if target is None:
+        return None
+    if not target.on_change:
+        return target.value
+    return chart.points[0].mean * (1 + target.value / 100)
+
+
+def target_text(target: Target | None, line: float | None) -> str:
+    if target is None or line is None:
+        return "no target set"
+    if not target.on_change:
+        return f"target {target.value:g} ({target.source})"
+    change = "reduction" if target.value < 0 else "increase"
+    return (
+        f"target a {abs(target.value):g}% {change} from the first period's mean, "
+        f"{line:.1f} ({target.source})"
+    )
 
 
 def _community_charts(

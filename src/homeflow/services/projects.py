@@ -40,6 +40,8 @@ def check_measure(engine: Engine, field: str, kpi: str, level: str, place: str) 
         return
     if kpi not in KPIS:
         raise InvalidInput(field, f"{kpi!r} is not a KPI; use one of {', '.join(KPIS)}")
+    if KPIS[kpi].better is None:
+        raise InvalidInput(field, f"{kpi!r} is neither better higher nor lower: nothing to improve")
     known = ["system"] if level == Level.SYSTEM.value else place_codes(engine, level)
     if place not in known:
         raise InvalidInput(field, f"{place!r} is not a {level} in the registry")
@@ -122,11 +124,13 @@ def pdsa_study(engine: Engine, pdsa: PdsaRecorded, today: date) -> Study:
     series = weekly_series(
         engine, pdsa.kpi, pdsa.measure, pdsa.level, pdsa.place, first, today - timedelta(days=1)
     )
+    direction = KPIS[pdsa.kpi].better
+    assert direction is not None, "check_measure refuses a measure with no better direction"
     return study(
         series.days,
         series.values,
         pdsa.change_date,
-        KPIS[pdsa.kpi].better,
+        direction,
         pdsa.predicted_value,
         FEWEST_BASELINE_WEEKS,
     )

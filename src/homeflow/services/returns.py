@@ -10,10 +10,15 @@ from typing import Any
 from sqlalchemy import Engine
 
 from homeflow.domain.activity import KpiData
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.spell import SpellState
 from homeflow.reports.dtoc import DtocRow, dtoc_return, month_days
 from homeflow.reports.kpi import Level, Period, change_from_baseline, compute_kpi, kpi_named
-from homeflow.reports.sitrep import SitrepRow, sitrep
+from homeflow.reports.sitrep import Key, SitrepRow, sitrep, sitrep_members
 from homeflow.reports.targets import Target, published_targets
+from homeflow.store.access.caches import per_log_version
+from homeflow.store.access.people import People, census_spells, people
+from homeflow.store.access.scope import Viewer
 from homeflow.store.queries import kpi_data, return_data
 
 
@@ -21,6 +26,38 @@ def sitrep_rows(engine: Engine, day: date, org_code: str | None = None) -> list[
     """The daily discharge sitrep of each acute trust (or of one) for `day`."""
     data = return_data(engine, ("acute",), day, day, org_code)
     return sitrep(day, data.spells, data.org_of_site, data.organisations)
+
+
+def sitrep_people(
+    engine: Engine, viewer: Viewer, day: date, org_code: str, figure: Key, today: date
+) -> People:
+    """The patients behind one figure of a trust's sitrep for `day`."""
+
+    def every_trust() -> dict[str, dict[Key, list[tuple[SpellState, int]]]]:
+        data = return_data(engine, ("acute",), day, day)
+        return sitrep_members(day, data.spells, data.org_of_site, data.organisations)
+
+    # A day's figures are opened one after another: work them out once per log version.
+    members = per_log_version(engine, f"sitrep members on {day}", day, every_trust)
+    if org_code not in members:
+        raise InvalidInput("org", f"{org_code!r} is not an acute trust")
+    title = f"{org_code} sitrep: " + ", ".join(part for part in figure if part)
+    return people(engine, viewer, title, day, members[org_code].get(figure, []), today)
+
+
+def census_people(
+    engine: Engine,
+    viewer: Viewer,
+    day: date,
+    measure: str,
+    wards: list[str],
+    name: str,
+    today: date,
+) -> People:
+    """The patients behind one census figure of these wards on `day`."""
+    members = [(spell, 1) for spell in census_spells(engine, day, measure, wards)]
+    title = f"{measure.replace('_', ' ')} – {name}"
+    return people(engine, viewer, title, day, members, today)
 
 
 def dtoc_rows(engine: Engine, year: int, month: int, org_code: str | None = None) -> list[DtocRow]:

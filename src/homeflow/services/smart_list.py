@@ -35,7 +35,6 @@ from homeflow.store.registry import sites_and_wards
 WEEKS = 26
 FEWEST_POINTS = 8
 # A mix of pathways is neither better nor worse higher or lower: it is not scored.
-NOT_SCORED = frozenset({"pathway-mix"})
 GAP_LEVELS = frozenset({1, 2})  # not yet established, plans in place
 
 
@@ -64,8 +63,8 @@ def measure_scores(
     targets = kpi_targets()
     scores: dict[str, list[MeasureScore]] = defaultdict(list)
     for kpi in KPIS.values():
-        if kpi.name in NOT_SCORED:
-            continue
+        if kpi.better is None:
+            continue  # a mix is neither good nor bad: nothing to rank places by
         series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
         for row in kpi_rows(
             engine, kpi.name, level, first, last, Period.WEEKLY, None, targets, data

@@ -43,8 +43,21 @@ def _reference() -> dict[str, Any]:
 
 
 def when(instant: datetime | None) -> str:
-    """An instant as people read it here: local time, day first."""
-    return "" if instant is None else instant.astimezone(SYSTEM_ZONE).strftime("%d %b %Y %H:%M")
+    """An instant as people read it here: local time, dd/mm/yyyy hh:mm."""
+    return "" if instant is None else instant.astimezone(SYSTEM_ZONE).strftime("%d/%m/%Y %H:%M")
+
+
+def typed_day(value: date | str | None) -> str:
+    """What a day field shows: a stored day (or one carried ISO) as dd/mm/yyyy, what the user
+    typed as they typed it."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, date):
+        return format_day(value)
+    try:
+        return format_day(date.fromisoformat(value))
+    except ValueError:
+        return value
 
 
 templates.env.globals.update(_reference())
@@ -53,6 +66,7 @@ templates.env.filters["count"] = lambda value: f"{value:,.0f}".replace("-", "−
 templates.env.filters["pounds"] = lambda value: ("−£" if value < 0 else "£") + f"{abs(value):,.0f}"
 templates.env.filters["when"] = when
 templates.env.filters["day"] = format_day
+templates.env.filters["typed_day"] = typed_day
 
 
 def today() -> date:

@@ -1,13 +1,15 @@
 """The community pages' forms, posted fields to records. Every field is read by the record's
-own type, as a stored record is: days as YYYY-MM-DD, choices from their lists, lists one item
+own type, as a stored record is: days as typed (dd/mm/yyyy), choices from their lists, lists one item
 a line, ticks as booleans; a problem names its field."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, get_args, get_origin, get_type_hints
 
+from homeflow.domain.clock import parse_day
 from homeflow.domain.community.kinds import (
     COMMUNITY_KINDS,
 )
@@ -60,7 +62,11 @@ def _shaped(name: str, hint: Any, text: str) -> Any:
                 _whole(name, part) for part in text.replace(",", "\n").splitlines() if part.strip()
             ]
         return [line.strip() for line in text.splitlines() if line.strip()]
-    return _whole(name, text) if hint is int else text
+    if hint is int:
+        return _whole(name, text)
+    if date in (hint, *get_args(hint)):
+        return parse_day(name, text).isoformat()  # typed dd/mm/yyyy, stored ISO
+    return text
 
 
 def _whole(name: str, text: str) -> int:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.records import Decision, PdsaRecorded, ProjectRecorded
 
@@ -38,7 +38,7 @@ def _day(fields: Mapping[str, str], name: str) -> date:
     text = _text(fields, name)
     if not text:
         raise InvalidInput(name, "is required")
-    return parse_date(name, text)
+    return parse_day(name, text)
 
 
 def check_id(field: str, value: str) -> str:

@@ -16,6 +16,7 @@ from homeflow.store import schema as t
 # to the log and reused until the next event: keyed by the database, the last event's seq
 # and what else the view depends on. The registry is configuration, changed rarely.
 _log_cache: dict[str, tuple[Hashable, Any]] = {}
+LOG_CACHE_VIEWS = 64
 
 
 T = TypeVar("T")
@@ -29,11 +30,10 @@ def per_log_version(engine: Engine, name: str, key: Hashable, compute: Callable[
     if hit is not None and hit[0] == full_key:
         return cast(T, hit[1])
     value = compute()
+    if len(_log_cache) >= LOG_CACHE_VIEWS:
+        _log_cache.clear()  # views are cheap to recompute; memory stays flat
     _log_cache[name] = (full_key, value)
     return value
-
-
-FOLD_CACHE_SPELLS = 20_000
 
 
 # Folded spells, by spell and its number of events: events are only ever added, so a spell

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine, select
 
@@ -21,6 +22,7 @@ class OverviewRow:
     site_code: str
     place: str  # "site – service" at system level, the ward's name when drilled down
     link: str | None
+    wards: str  # the query that names its wards, for the lists behind its figures
     beds: int = 0
     occupied: int = 0
     nctr: int = 0
@@ -84,9 +86,11 @@ def _overview(
         if site_code is None:
             key = f"{now.site_code}/{info.type}"
             place, link = f"{info.site_name} – {info.type}", f"/overview?site={now.site_code}"
+            wards = urlencode({"site": now.site_code, "type": info.type})
         else:
             key, place, link = now.ward_code, now.ward_name, f"/wards/{now.ward_code}"
-        row = rows.setdefault(key, OverviewRow(now.org_code, now.site_code, place, link))
+            wards = urlencode({"ward": now.ward_code})
+        row = rows.setdefault(key, OverviewRow(now.org_code, now.site_code, place, link, wards))
         then = before.get(now.ward_code)
         row.beds += now.beds
         row.occupied += now.occupied

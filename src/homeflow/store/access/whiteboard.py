@@ -11,6 +11,7 @@ from homeflow.domain import forms
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import stranded_after
+from homeflow.domain.organisations import numbered_beds
 from homeflow.domain.privacy import (
     RECORDS_CARE,
     may_identify,
@@ -47,6 +48,7 @@ class BedRow:
     pathway: str | None
     referrals: tuple[PendingReferral, ...]
     colour_today: str | None
+    specialty: str | None  # the team the patient is under
     may_record: bool
     seen: dict[str, str]  # what each inline form shows, to detect a conflicting change
 
@@ -66,9 +68,35 @@ class Whiteboard:
     ward_type: str
     site_name: str
     org_code: str
+    specialty: str
     beds: int
     occupied: int
     rows: list[BedRow]
+    # The ward's beds nobody is in (none when a filter is on, or when the feed's bed labels
+    # are not the ward's numbered beds, 01 to its number of beds: then only `free` is known).
+    empty_beds: list[str]
+
+    @property
+    def free(self) -> int:
+        return max(self.beds - self.occupied, 0)
+
+    def is_outlying(self, row: BedRow) -> bool:
+        """A patient under another team than the ward's (on an assessment unit, everyone is
+        under its own team until they move)."""
+        return bool(row.specialty) and row.specialty != self.specialty
+
+    def lines(self) -> list[tuple[str, BedRow | None]]:
+        """The board bed by bed: each patient by their bed, each empty bed, then anyone on
+        the ward without a bed."""
+        by_bed: list[tuple[str, BedRow | None]] = [(r.bed, r) for r in self.rows if r.bed]
+        by_bed += [(bed, None) for bed in self.empty_beds]
+        by_bed.sort(key=lambda line: (_bed_order(line[0]), line[1] is None))
+        return by_bed + [("", r) for r in self.rows if not r.bed]
+
+
+def _bed_order(label: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in label if ch.isdigit())
+    return (int(digits) if digits else 1 << 30, label)
 
 
 WHITEBOARD_FILTERS = ("nctr", "stranded", "edd-soon")
@@ -118,21 +146,23 @@ def whiteboard(
     if any(row.patient.identified for row in rows):
         audit_view(engine, viewer, f"whiteboard {ward_code}")
     rows.sort(key=lambda row: (row.bed or "", row.spell_key))
+    labels = numbered_beds(ward.beds)
+    taken = {state.current_stay.bed for state in states if state.current_stay}
+    empty: list[str] = []
+    if only is None and taken <= {*labels, None}:
+        empty = [label for label in labels if label not in taken]
     return Whiteboard(
         ward.code,
         ward.name,
         ward.type,
         ward.site_name,
         ward.org_code,
+        ward.specialty,
         ward.beds,
         len(states),
         rows,
+        empty,
     )
-
-
-# Folded spells, by spell and its number of events: events are only ever added, so a spell
-# whose count is unchanged folds to the same state. Bounded, so memory stays flat.
-_fold_cache: dict[str, tuple[int, SpellState]] = {}
 
 
 def _bed_row(viewer: Viewer, state: SpellState, patient: PatientLabel, today: date) -> BedRow:
@@ -163,6 +193,7 @@ def _bed_row(viewer: Viewer, state: SpellState, patient: PatientLabel, today: da
             if r.is_open
         ),
         colour_today=rating.colour if rating else None,
+        specialty=state.specialty,
         may_record=False,
         seen={
             form: forms.FORMS[form].reads(state, {"day": today.isoformat()})

@@ -11,6 +11,7 @@ from homeflow.web.pages import (
     community,
     daily_call,
     directory,
+    figures,
     improvement,
     measures,
     overview,
@@ -27,6 +28,7 @@ from homeflow.web.pages import (
 ROUTERS: tuple[APIRouter, ...] = (
     sign_in.router,
     overview.router,
+    figures.router,
     whiteboard.router,
     spell.router,
     changes.router,

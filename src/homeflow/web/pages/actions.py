@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from homeflow.domain import events as ev
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.actions import DUE_SOON_DAYS, due_lists
 from homeflow.domain.improvement.records import ImprovementActionRecorded
@@ -89,7 +89,7 @@ def _action(system: str, action_id: str, fields: dict[str, str]) -> ImprovementA
         description=fields.get("description", "").strip(),
         owner=fields.get("owner", "").strip(),
         owner_org=fields.get("owner_org", "").strip().upper(),
-        due_date=parse_date("due_date", due_text) if due_text else None,
+        due_date=parse_day("due_date", due_text) if due_text else None,
         status=status,
         about=fields.get("about", "").strip() if fields.get("about", "").startswith("/") else "",
     )

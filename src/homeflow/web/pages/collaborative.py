@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.actions import due_lists
 from homeflow.domain.improvement.collaborative import (
@@ -105,7 +105,7 @@ def _gathering(system: str, fields: dict[str, str]) -> GatheringRecorded:
         raise InvalidInput(
             "kind", f"{kind_text!r} is not a learning session, action period or peer visit"
         ) from None
-    starts = parse_date("starts", fields.get("starts", "").strip())
+    starts = parse_day("starts", fields.get("starts", "").strip())
     ends_text = fields.get("ends", "").strip()
     return GatheringRecorded(
         system=system,
@@ -113,7 +113,7 @@ def _gathering(system: str, fields: dict[str, str]) -> GatheringRecorded:
         kind=kind,
         title=fields.get("title", "").strip(),
         starts=starts,
-        ends=parse_date("ends", ends_text) if ends_text else starts,
+        ends=parse_day("ends", ends_text) if ends_text else starts,
         participants=tuple(
             p.strip() for p in fields.get("participants", "").splitlines() if p.strip()
         ),
@@ -125,7 +125,7 @@ def _gathering(system: str, fields: dict[str, str]) -> GatheringRecorded:
 
 def _score(system: str, fields: dict[str, str]) -> ProgressScored:
     month_text = fields.get("month", "").strip()
-    month = parse_date("month", month_text + "-01" if len(month_text) == 7 else month_text)
+    month = parse_day("month", month_text + "-01" if len(month_text) == 7 else month_text)
     by_text = fields.get("scored_by", "")
     try:
         scored_by = ScoredBy(by_text)
@@ -179,7 +179,7 @@ def monthly_report(
     """A system's month: its measures, its actions and its PDSA cycles, and its scores."""
     viewer = viewer_of(session, request)
     first = (
-        parse_date("month", month + "-01") if month else today().replace(day=1) - timedelta(days=1)
+        parse_day("month", month + "-01") if month else today().replace(day=1) - timedelta(days=1)
     )
     first = first.replace(day=1)
     last = min(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.community.caseload import Caseloads, Episode
 from homeflow.domain.community.directory import NEEDS, DirectoryService
 from homeflow.domain.community.forms import FORMS, record_from_form
@@ -326,7 +326,7 @@ def measure_people(
 ) -> HTMLResponse:
     """The people behind one week's value of a community measure: as many as it counts."""
     viewer = viewer_of(session, request)
-    value, found = service.measure_week(engine, name, place, parse_date("week", week), today())
+    value, found = service.measure_week(engine, name, place, parse_day("week", week), today())
     counted = [(found.episodes[i], what) for i, what in value.counted]
     shown = [(e, what) for e, what in counted if found.may_see_plan(viewer.org_code, e)]
     if shown:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import Engine
 
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.community.directory import NEEDS, RATINGS
 from homeflow.domain.errors import InvalidInput
 from homeflow.services import community as service
@@ -78,7 +78,7 @@ async def review(request: Request, engine: Database, session: Signed, service_id
     form = await request.form()
     rating, on = str(form.get("rating", "")), str(form.get("reviewed_on", ""))
     try:
-        day = parse_date("reviewed_on", on)
+        day = parse_day("reviewed_on", on)
         service.review_service(
             engine, service_id, rating, day, viewer_of(session, request), today()
         )

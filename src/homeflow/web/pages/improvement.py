@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.assessment import (
     AssessmentKey,
@@ -37,7 +37,7 @@ EDITED_CELLS = CELL_FIELDS[1:]  # the change column is the change an entry is un
 
 
 def _key(system: str, framework: str, day: str) -> AssessmentKey:
-    return AssessmentKey(system, framework, parse_date("date", day))
+    return AssessmentKey(system, framework, parse_day("date", day))
 
 
 def _base(key: AssessmentKey) -> str:
@@ -100,7 +100,7 @@ async def import_assessment(request: Request, engine: Database, session: Signed)
         suffix = Path(upload.filename).suffix.lower()
         if suffix not in (".csv", ".xlsx"):
             raise InvalidInput("sheet", f"{upload.filename} is neither a .csv nor a .xlsx file")
-        day = parse_date("date", str(form.get("date") or ""))
+        day = parse_day("date", str(form.get("date") or ""))
         framework = str(form.get("framework") or "")
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"sheet{suffix}"
@@ -333,7 +333,7 @@ def heat_map_page(
     against: str = "",
 ) -> HTMLResponse:
     key = _key(system, framework, on)
-    earlier = parse_date("against", against) if against else None
+    earlier = parse_day("against", against) if against else None
     with reading(engine) as conn:
         chosen = store.framework_named(conn, key.framework)
         found = store.assessments(conn)

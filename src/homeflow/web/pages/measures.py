@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.kpi import Level, Period
 from homeflow.services.measures import measure_charts, places
@@ -30,9 +30,9 @@ def measures_page(
     period: Period = Period.DAILY,
     rebase: str = "",
 ) -> HTMLResponse:
-    last = parse_date("end", end) if end else today() - timedelta(days=1)
-    first = parse_date("start", start) if start else last - timedelta(days=89)
-    changed = parse_date("rebase", rebase) if rebase else None
+    last = parse_day("end", end) if end else today() - timedelta(days=1)
+    first = parse_day("start", start) if start else last - timedelta(days=89)
+    changed = parse_day("rebase", rebase) if rebase else None
     if not first <= last:
         raise InvalidInput("start", "must not be after end")
     if (last - first).days > MAX_DAYS:

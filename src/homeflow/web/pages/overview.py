@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -16,8 +18,12 @@ router = APIRouter()
 def overview_page(
     request: Request, engine: Database, session: Signed, site: str | None = None
 ) -> HTMLResponse:
-    rows = access.overview(engine, today(), escalation_rules_of(request), site)
+    now = today()
+    rows = access.overview(engine, now, escalation_rules_of(request), site)
     site_name = access.site_name(engine, site) if site is not None else None
     return render(
-        request, "overview.html", session, {"rows": rows, "site": site, "site_name": site_name}
+        request,
+        "overview.html",
+        session,
+        {"rows": rows, "site": site, "site_name": site_name, "yesterday": now - timedelta(days=1)},
     )

@@ -218,7 +218,7 @@ def _pdsa_page(
         kpi = KPIS[pdsa.kpi]
         title = kpi.description + (f": {pdsa.measure}" if pdsa.measure else "")
         title += f", {pdsa.place}, weekly"
-        better = kpi.better.value
+        better = kpi.better.value if kpi.better else "neither"
     spec = (
         spec_json(
             spc_spec(

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from homeflow.domain.clock import parse_date
+from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.records import SegmentSet
 from homeflow.reports.kpi import Level
@@ -35,7 +35,7 @@ def smart_list_page(
     request: Request, engine: Database, session: Signed, level: str = "org", on: str = ""
 ) -> HTMLResponse:
     return _page(
-        request, engine, session, _level(level), parse_date("on", on) if on else today(), None, 200
+        request, engine, session, _level(level), parse_day("on", on) if on else today(), None, 200
     )
 
 

@@ -1,0 +1,154 @@
+"""The patients behind a figure: each count on the overview, the census and the returns opens
+to the list of the spells it counts, each linked to the events that put it there. Labelled as
+every list is (a patient outside the viewer's organisations by initials) and audited."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, select
+
+from homeflow.domain.clock import local_date, midnight_after
+from homeflow.domain.flow import (
+    census_members,
+    delay_reason_at,
+    discharge_ready_date_at,
+    ward_stay_at,
+)
+from homeflow.domain.privacy import may_identify
+from homeflow.domain.spell import SpellState
+from homeflow.store import db
+from homeflow.store import projections as proj
+from homeflow.store import schema as t
+from homeflow.store.access.audit import audit_view
+from homeflow.store.access.caches import per_log_version
+from homeflow.store.access.scope import (
+    PATIENT_COLUMNS,
+    NotFound,
+    PatientLabel,
+    Viewer,
+    patient_label,
+    referrals_of,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    spell_key: str
+    patient: PatientLabel
+    ward_code: str
+    admitted_on: date
+    discharged_on: date | None
+    discharge_ready_date: date | None
+    delay_reason: str | None
+    pathway: str | None
+    adds: int  # what this patient adds to the figure: 1, or their delayed bed-days
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    title: str
+    day: date
+    figure: int  # the figure the list opens from: the sum of what each person adds
+    rows: list[Person]
+
+
+def people(
+    engine: Engine,
+    viewer: Viewer,
+    title: str,
+    day: date,
+    members: Sequence[tuple[SpellState, int]],
+    today: date,
+) -> People:
+    """The figure `title` on `day` as a list: one row per counted spell."""
+    keys = [state.spell_key for state, _ in members]
+    s = t.spells
+    with db.reading(engine) as conn:
+        found = {
+            r.spell_key: r
+            for r in conn.execute(
+                select(s.c.spell_key, *PATIENT_COLUMNS, t.sites.c.org_code)
+                .join(t.sites, t.sites.c.code == s.c.site_code)
+                .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
+                .where(s.c.spell_key.in_(keys))
+            )
+        }
+        _waiting, involved = referrals_of(
+            conn, select(s.c.spell_key).where(s.c.spell_key.in_(keys))
+        )
+    midnight = midnight_after(day)
+    rows = []
+    for state, adds in members:
+        r = found[state.spell_key]
+        identified = may_identify(viewer.org_code, r.org_code, involved.get(state.spell_key, ()))
+        stay = ward_stay_at(state, midnight) or state.ward_stays[-1]
+        reason = delay_reason_at(state, midnight)
+        assert state.admitted_at is not None
+        rows.append(
+            Person(
+                state.spell_key,
+                patient_label(viewer, r, identified, today),
+                stay.ward_code,
+                local_date(state.admitted_at),
+                local_date(state.discharged_at) if state.discharged_at else None,
+                discharge_ready_date_at(state, midnight),
+                (reason.reason or reason.dtoc_reason) if reason else None,
+                state.pathway,
+                adds,
+            )
+        )
+    rows.sort(key=lambda p: (p.ward_code, p.admitted_on, p.spell_key))
+    if any(row.patient.identified for row in rows):
+        audit_view(engine, viewer, f"patients behind {title} on {day.isoformat()}")
+    return People(title, day, sum(row.adds for row in rows), rows)
+
+
+def census_spells(
+    engine: Engine, day: date, measure: str, ward_codes: Collection[str]
+) -> list[SpellState]:
+    """The spells a census figure counts on these wards that day."""
+
+    def in_hospital() -> list[SpellState]:
+        with db.reading(engine) as conn:
+            return proj.spells_in_hospital_on(conn, day)
+
+    # A day's figures are opened one after another: fold its spells once per log version.
+    spells = per_log_version(engine, f"spells in hospital on {day}", day, in_hospital)
+    return census_members(spells, day, set(ward_codes), measure)
+
+
+def wards_of(
+    engine: Engine,
+    ward: str | None = None,
+    site: str | None = None,
+    ward_type: str | None = None,
+    org: str | None = None,
+) -> tuple[list[str], str]:
+    """The wards a figure covers (a ward; a site, or one type of its wards; a trust; or the
+    whole system) and how to name them."""
+    w = t.wards
+    query = select(w.c.code, w.c.name, t.sites.c.name.label("site_name")).join(
+        t.sites, t.sites.c.code == w.c.site_code
+    )
+    if ward:
+        query = query.where(w.c.code == ward)
+    if site:
+        query = query.where(w.c.site_code == site)
+    if ward_type:
+        query = query.where(w.c.type == ward_type)
+    if org:
+        query = query.where(t.sites.c.org_code == org)
+    with db.reading(engine) as conn:
+        found = conn.execute(query).all()
+    if not found:
+        raise NotFound("no ward matches " + ", ".join(x for x in (ward, site, ward_type, org) if x))
+    if ward:
+        name = found[0].name
+    elif site:
+        name = found[0].site_name + (f" – {ward_type}" if ward_type else "")
+    else:
+        name = org or "the system"
+    return [r.code for r in found], name

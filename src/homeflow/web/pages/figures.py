@@ -1,0 +1,92 @@
+"""Every figure opens to its patients: the census behind the overview's counts, the daily
+sitrep as a page beside its CSV, and the list behind each of their figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from homeflow.domain.clock import parse_day
+from homeflow.reports.cells import safe_row
+from homeflow.reports.sitrep import COLUMNS
+from homeflow.services import returns
+from homeflow.store.access.people import wards_of
+from homeflow.web.auth import Database, Signed, viewer_of
+from homeflow.web.rendering import render, today
+
+router = APIRouter()
+
+
+def _day(text: str) -> date:
+    return parse_day("day", text) if text else today() - timedelta(days=1)
+
+
+@router.get("/people/census", response_class=HTMLResponse)
+def census_people_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    measure: str,
+    day: str = "",
+    ward: str = "",
+    site: str = "",
+    type: str = "",
+    org: str = "",
+) -> HTMLResponse:
+    wards, name = wards_of(engine, ward or None, site or None, type or None, org or None)
+    found = returns.census_people(
+        engine, viewer_of(session, request), _day(day), measure, wards, name, today()
+    )
+    return render(request, "people.html", session, {"people": found})
+
+
+@router.get("/returns/sitrep", response_class=HTMLResponse)
+def sitrep_page(
+    request: Request, engine: Database, session: Signed, day: str = "", org: str = ""
+) -> HTMLResponse:
+    shown = _day(day)
+    every = returns.sitrep_rows(engine, shown)
+    orgs = sorted({r.org_code for r in every})
+    rows = [r for r in every if not org or r.org_code == org]
+    return render(
+        request, "sitrep.html", session, {"rows": rows, "day": shown, "org": org, "orgs": orgs}
+    )
+
+
+@router.get("/returns/sitrep.csv")
+def sitrep_csv(
+    request: Request, engine: Database, session: Signed, day: str = "", org: str = ""
+) -> Response:
+    shown = _day(day)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in returns.sitrep_rows(engine, shown, org or None):
+        writer.writerow(safe_row(row.as_list()))
+    name = f"sitrep-{org or 'all'}-{shown.isoformat()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/returns/sitrep/people", response_class=HTMLResponse)
+def sitrep_people_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    org: str,
+    metric: str,
+    type: str,
+    group: str,
+    day: str = "",
+) -> HTMLResponse:
+    found = returns.sitrep_people(
+        engine, viewer_of(session, request), _day(day), org, (metric, type, group), today()
+    )
+    return render(request, "people.html", session, {"people": found})

@@ -1,0 +1,79 @@
+"""Every figure opens to the patients behind it: for each count of the overview (sites and the
+wards of one), and each figure of a day's sitrep, the list it links to has as many patients
+as the figure says (delayed bed-days: their days add up to it). Read over real HTTP."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from homeflow.domain.clock import local_date
+from tests.web_site import Site, signed_in
+
+FIGURE = re.compile(
+    r'<a class="hf-figure" href="([^"]+)">([^<]+)<span class="nhsuk-u-visually-hidden">([^<]*)</span>'
+)
+ROW = re.compile(r'<tr class="nhsuk-table__row">(.*?)</tr>', re.DOTALL)
+
+
+@pytest.fixture
+def site(shared_site: Site) -> Site:
+    return shared_site
+
+
+def behind(client: httpx.Client, link: str) -> tuple[int, int]:
+    """How many patients the list at `link` shows, and what they add up to."""
+    page = client.get(html.unescape(link))
+    assert page.status_code == 200, (link, page.text[:300])
+    table = page.text.split('id="people"', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody", 1)[1]
+    rows = [r for r in ROW.findall(body) if "Nobody" not in r]
+    adds = re.findall(r'<td class="nhsuk-table__cell hf-num">(\d+)</td>', body)
+    return len(rows), sum(map(int, adds)) if adds else len(rows)
+
+
+def figures(page: str) -> list[tuple[str, str, str]]:
+    found = FIGURE.findall(page)
+    assert found, "no figure on the page opens to its patients"
+    return found
+
+
+def test_every_overview_figure_opens_to_as_many_patients(site: Site) -> None:
+    client = signed_in(site, "coordinator@qde.test")
+    checked = 0
+    for path in ("/overview", "/overview?site=RX101"):
+        for link, shown, label in figures(client.get(path).text):
+            count, _ = behind(client, link)
+            if "before noon" in label:
+                # A share: the list is its numerator, named in the label.
+                numerator = re.search(r"yesterday: (\d+) of", label)
+                assert numerator is not None, label
+                assert count == int(numerator.group(1)), (link, label)
+            else:
+                assert count == int(shown), (link, shown, count)
+            checked += 1
+    assert checked > 100
+
+
+def test_every_sitrep_figure_opens_to_the_patients_it_counts(site: Site) -> None:
+    client = signed_in(site, "flow@rx1.test")
+    yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
+    page = client.get(f"/returns/sitrep?day={yesterday:%d/%m/%Y}").text
+    assert f"{yesterday:%d/%m/%Y}" in page
+    found = figures(page)
+    for link, shown, label in found:
+        count, total = behind(client, link)
+        if "Delayed bed days" in label:
+            assert total == int(shown) and count <= total, (link, shown, total)
+        else:
+            assert count == int(shown), (link, shown, count)
+    assert len(found) > 30
+    # The CSV beside the page holds the same figures.
+    csv = client.get(f"/returns/sitrep.csv?day={yesterday.isoformat()}").text
+    assert sum(int(line.rsplit(",", 1)[1]) for line in csv.splitlines()[1:]) == sum(
+        int(shown) for _, shown, _ in found
+    )
