@@ -80,3 +80,12 @@ def ward_places(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
         )
     ).all()
     return {r.code: r.site_code for r in rows}, {r.code: r.org_code for r in rows}
+
+
+def organisations_within(conn: Connection, org_code: str) -> list[str]:
+    """An organisation and those it holds (a system's trusts and councils), by code."""
+    o = t.organisations
+    found = conn.execute(
+        select(o.c.code).where((o.c.code == org_code) | (o.c.parent_code == org_code))
+    ).scalars()
+    return sorted(found)

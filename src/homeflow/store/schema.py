@@ -132,6 +132,7 @@ users = Table(
     Column("role", String(30), nullable=False),
     Column("password_hash", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("disabled_at", DateTime),  # a disabled account cannot sign in; kept for the audit
 )
 
 # Server-side sessions: the cookie holds a random token, only its hash is kept.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -111,7 +112,7 @@ def sign_in(engine: Engine, email: str, password: str, client: str) -> tuple[str
         row = conn.execute(select(t.users).where(t.users.c.email == email)).one_or_none()
         try:
             _hasher.verify(row.password_hash if row else _UNKNOWN_USER_HASH, password)
-            ok = row is not None
+            ok = row is not None and row.disabled_at is None
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok or row is None:
@@ -140,7 +141,7 @@ def session_for(engine: Engine, token: str) -> Session | None:
             .join(t.web_sessions, t.web_sessions.c.email == t.users.c.email)
             .where(t.web_sessions.c.token_hash == _token_hash(token))
         ).one_or_none()
-    if row is None or row.expires_at <= _now():
+    if row is None or row.expires_at <= _now() or row.disabled_at is not None:
         return None
     return Session(User(row.email, row.org_code, Role(row.role)), row.csrf_token)
 
@@ -160,3 +161,89 @@ def user_org(conn: Connection, email: str) -> str | None:
     """The organisation a user belongs to, or None for someone no longer a user."""
     found = conn.execute(select(t.users.c.org_code).where(t.users.c.email == email)).scalar()
     return str(found) if found is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as their admin sees them."""
+
+    email: str
+    org_code: str
+    role: Role
+    created_at: datetime
+    disabled: bool
+    sessions: int  # signed in now, on so many devices
+
+
+def accounts(engine: Engine, org_codes: Collection[str]) -> list[Account]:
+    """The accounts of these organisations, by organisation and email."""
+    u, w = t.users, t.web_sessions
+    live = (
+        select(w.c.email, func.count().label("n"))
+        .where(w.c.expires_at > _now())
+        .group_by(w.c.email)
+        .subquery()
+    )
+    with db.reading(engine) as conn:
+        rows = conn.execute(
+            select(u, live.c.n)
+            .outerjoin(live, live.c.email == u.c.email)
+            .where(u.c.org_code.in_(list(org_codes)))
+            .order_by(u.c.org_code, u.c.email)
+        ).all()
+    return [
+        Account(
+            r.email, r.org_code, Role(r.role), r.created_at, r.disabled_at is not None, r.n or 0
+        )
+        for r in rows
+    ]
+
+
+def account_org(engine: Engine, email: str) -> str:
+    with db.reading(engine) as conn:
+        found = user_org(conn, normalise_email(email))
+    if found is None:
+        raise InvalidInput("email", f"{email!r} has no account")
+    return found
+
+
+def set_disabled(engine: Engine, email: str, disabled: bool) -> None:
+    """Disable an account (its sessions end at once) or enable it again."""
+    email = normalise_email(email)
+    with engine.begin() as conn:
+        conn.execute(
+            t.users.update()
+            .where(t.users.c.email == email)
+            .values(disabled_at=_now() if disabled else None)
+        )
+        if disabled:
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.email == email))
+
+
+def set_role(engine: Engine, email: str, role: str) -> None:
+    """A new role, from the next page the user opens (sessions read the role afresh)."""
+    checked = Role.parse(role)
+    with engine.begin() as conn:
+        conn.execute(
+            t.users.update()
+            .where(t.users.c.email == normalise_email(email))
+            .values(role=checked.value)
+        )
+
+
+def new_password() -> str:
+    """A random password for an admin to pass on: 16 characters, never in a list."""
+    return secrets.token_urlsafe(12)
+
+
+def reset_password(engine: Engine, email: str) -> str:
+    """A new random password, shown once to the admin to pass on; every session ends."""
+    password = new_password()
+    with engine.begin() as conn:
+        conn.execute(
+            t.users.update()
+            .where(t.users.c.email == normalise_email(email))
+            .values(password_hash=_hasher.hash(password))
+        )
+        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.email == normalise_email(email)))
+    return password

@@ -4,6 +4,7 @@ homeflow.store.access and renders a template; none holds SQL."""
 from fastapi import APIRouter
 
 from homeflow.web.pages import (
+    accounts,
     actions,
     audit,
     changes,
@@ -44,5 +45,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     community.router,
     directory.router,
     audit.router,
+    accounts.router,
     scenarios.router,
 )

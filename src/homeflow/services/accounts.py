@@ -1,0 +1,61 @@
+"""Administering who signs in, in the browser: an admin adds, disables and re-enables the
+accounts of their organisation (a system's admin, those of its trusts and councils too),
+resets passwords and changes roles. Every change is audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import Role
+from homeflow.store import users
+from homeflow.store.access import Forbidden, Viewer, record
+from homeflow.store.db import reading
+from homeflow.store.registry import organisations_within
+
+
+def managed_orgs(engine: Engine, viewer: Viewer) -> list[str]:
+    """The organisations whose accounts `viewer` administers (none unless an admin)."""
+    if viewer.role != Role.ADMIN:
+        return []
+    with reading(engine) as conn:
+        return organisations_within(conn, viewer.org_code)
+
+
+def _check(engine: Engine, viewer: Viewer, org_code: str) -> None:
+    if org_code not in managed_orgs(engine, viewer):
+        raise Forbidden(f"only an admin of {org_code} (or of its system) manages its accounts")
+
+
+def add_account(engine: Engine, viewer: Viewer, email: str, org_code: str, role: str) -> str:
+    """A new account with a random first password, returned once for the admin to pass on."""
+    _check(engine, viewer, org_code)
+    email = users.normalise_email(email)
+    with reading(engine) as conn:
+        existing = users.user_org(conn, email)
+    if existing is not None:
+        raise InvalidInput("email", "already has an account: change it below instead")
+    password = users.new_password()
+    users.add_user(engine, email, org_code, role, password)
+    record(engine, viewer, "change", f"account {email} added ({org_code}, {role})")
+    return password
+
+
+def change_account(engine: Engine, viewer: Viewer, email: str, change: str, role: str = "") -> str:
+    """Disable, enable, reset the password of (returns it) or change the role of an account."""
+    _check(engine, viewer, users.account_org(engine, email))
+    if email.strip().lower() == viewer.email and change in ("disable", "role"):
+        raise InvalidInput("email", "is your own account: another admin must change it")
+    shown = ""
+    if change == "disable":
+        users.set_disabled(engine, email, True)
+    elif change == "enable":
+        users.set_disabled(engine, email, False)
+    elif change == "reset-password":
+        shown = users.reset_password(engine, email)
+    elif change == "role":
+        users.set_role(engine, email, role)
+    else:
+        raise InvalidInput("change", f"{change!r} is not disable, enable, reset-password or role")
+    record(engine, viewer, "change", f"account {email}: {change}{' ' + role if role else ''}")
+    return shown

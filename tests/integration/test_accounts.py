@@ -1,0 +1,104 @@
+"""Accounts administered in the browser, over real HTTP: an admin adds, disables, re-enables,
+resets and changes the role of an account; each takes effect at once and is audited; nobody
+else may."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from homeflow.store import db
+from homeflow.store import schema as t
+from homeflow.store.users import add_user
+from tests.web_site import PASSWORD, Site, csrf_of, rows_of, sign_in_form, signed_in
+
+
+@pytest.fixture
+def site(shared_site: Site) -> Site:
+    return shared_site
+
+
+def sign_in_as(site: Site, email: str, password: str) -> httpx.Client | None:
+    client = httpx.Client(base_url=site.base, timeout=30)
+    form = {"email": email, "password": password, **sign_in_form(client)}
+    answer = client.post("/sign-in", data=form)
+    return client if answer.status_code == 303 else None
+
+
+def shown_password(page: str) -> str:
+    found = re.search(r"password (?:is )?(\S+) \(shown once\)", page)
+    assert found, page[:2000]
+    return found.group(1)
+
+
+def test_an_admin_runs_accounts_in_the_browser(site: Site) -> None:
+    admin = signed_in(site, "admin@qde.test")
+    page = admin.get("/admin/users").text
+    added = admin.post(
+        "/admin/users",
+        data={"csrf_token": csrf_of(page), "email": "Porter@RX2.test", "org": "RX2", "role": "ward-staff"},
+    )  # fmt: skip
+    assert added.status_code == 200, added.text
+    first = shown_password(added.text)
+    porter = sign_in_as(site, "porter@rx2.test", first)
+    assert porter is not None and porter.get("/overview").status_code == 200
+
+    def change(what: str, **extra: str) -> httpx.Response:
+        page = admin.get("/admin/users").text
+        data = {"csrf_token": csrf_of(page), "email": "porter@rx2.test", "change": what, **extra}
+        return admin.post("/admin/users/change", data=data)
+
+    assert change("disable").status_code == 200
+    # Signed out at once, and cannot sign in again while disabled.
+    assert porter.get("/overview", follow_redirects=False).status_code in (302, 303, 401)
+    assert sign_in_as(site, "porter@rx2.test", first) is None
+    assert change("enable").status_code == 200
+    assert sign_in_as(site, "porter@rx2.test", first) is not None
+    reset = change("reset-password")
+    second = shown_password(reset.text)
+    assert sign_in_as(site, "porter@rx2.test", first) is None
+    assert sign_in_as(site, "porter@rx2.test", second) is not None
+    assert change("role", role="discharge-team").status_code == 200
+    role = rows_of(site, select(t.users.c.role).where(t.users.c.email == "porter@rx2.test"))
+    assert [r[0] for r in role] == ["discharge-team"]  # type: ignore[index]
+    bad = change("role", role="boss")
+    assert bad.status_code == 400 and "role" in bad.text
+    audited = rows_of(
+        site,
+        select(t.audit_log.c.what)
+        .where(
+            t.audit_log.c.user_email == "admin@qde.test", t.audit_log.c.what.like("account porter%")
+        )
+        .order_by(t.audit_log.c.id),
+    )
+    assert [r[0] for r in audited] == [  # type: ignore[index]
+        "account porter@rx2.test added (RX2, ward-staff)",
+        "account porter@rx2.test: disable",
+        "account porter@rx2.test: enable",
+        "account porter@rx2.test: reset-password",
+        "account porter@rx2.test: role discharge-team",
+    ]
+
+
+def test_only_an_admin_of_the_organisation_or_its_system_runs_its_accounts(site: Site) -> None:
+    engine = db.connect(site.url)
+    add_user(engine, "admin@rx1.test", "RX1", "admin", PASSWORD)
+    engine.dispose()
+    trust_admin = signed_in(site, "admin@rx1.test")
+    page = trust_admin.get("/admin/users").text
+    assert "flow@rx1.test" in page and "admin@qde.test" not in page and "cmht@rw1.test" not in page
+    refused = trust_admin.post(
+        "/admin/users/change",
+        data={"csrf_token": csrf_of(page), "email": "coordinator@qde.test", "change": "disable"},
+    )
+    assert refused.status_code == 403
+    own = trust_admin.post(
+        "/admin/users/change",
+        data={"csrf_token": csrf_of(page), "email": "admin@rx1.test", "change": "disable"},
+    )
+    assert own.status_code == 400 and "your own account" in own.text
+    nurse = signed_in(site, "nurse@rx1.test")
+    assert nurse.get("/admin/users").status_code == 403
