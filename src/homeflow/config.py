@@ -139,3 +139,14 @@ def future_tolerance(path: str | None = None) -> timedelta:
     if not 0 <= minutes <= 24 * 60:
         raise InvalidInput("event_log.future_tolerance_minutes", "must be from 0 to 1,440")
     return timedelta(minutes=minutes)
+
+
+def mappings_folder(path: str | None = None) -> Path:
+    """Where each feed's mapping is kept, `{source}.toml`, for the feeds page to edit and the
+    listener to read: HOMEFLOW_MAPPINGS, else `[feeds] mappings`, else var/mappings."""
+    folder = os.environ.get("HOMEFLOW_MAPPINGS") or settings(path).get("feeds", {}).get(
+        "mappings", "var/mappings"
+    )
+    if not isinstance(folder, str):
+        raise InvalidInput("feeds.mappings", "must be a folder name")
+    return Path(folder)

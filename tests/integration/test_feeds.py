@@ -24,8 +24,10 @@ from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.eventlog import rebuild
+from homeflow.store.users import add_user
 from tests.conftest import ENGINES, fresh_database, last_seq, projections, url_of
-from tests.support import ListenerProcess, free_port, hl7_messages, homeflow
+from tests.support import ListenerProcess, ServerProcess, free_port, hl7_messages, homeflow
+from tests.web_site import PASSWORD, Site, csrf_of, signed_in
 
 END = "2026-03-31"
 ADT_COLUMNS = (
@@ -355,3 +357,44 @@ def test_malformed_input_never_crashes_the_listener_or_changes_stored_data(
     assert b"MSA|AA|" not in reply
     assert _snapshot(engine) == before
     engine.dispose()
+
+
+def test_the_integration_engineer_fixes_a_mapping_and_replays_in_the_browser(
+    empty_url: str, tmp_path: Path
+) -> None:
+    """Journey 10 on the feeds page: a held message with its field and reason, a bad mapping
+    refused naming the section, a good one saved, the replay storing what it now maps."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.hl7").write_bytes(_message("M1", "A01", "WARD 9", "20260330100000"))
+    assert homeflow(empty_url, "ingest", "hl7", str(folder)).returncode == 1
+    engine = db.connect(empty_url)
+    add_user(engine, "admin@qde.test", "QDE", "admin", PASSWORD)
+    add_user(engine, "analyst@qde.test", "QDE", "analyst", PASSWORD)
+    engine.dispose()
+    mappings = tmp_path / "mappings"
+    server = ServerProcess(empty_url, env={"HOMEFLOW_MAPPINGS": str(mappings)})
+    try:
+        site = Site(empty_url, server.base)
+        assert signed_in(site, "analyst@qde.test").get("/feeds").status_code == 403
+        admin = signed_in(site, "admin@qde.test")
+        page = admin.get("/feeds").text
+        assert "PV1-3" in page and "WARD 9" in page and "held" in page
+        bad = admin.post(
+            "/feeds/hl7/mapping",
+            data={"csrf_token": csrf_of(page), "mapping": '[feed]\nsource = "hl7"\n[ward]\n"WARD 9" = "X"\n'},
+        )  # fmt: skip
+        assert bad.status_code == 400 and "ward" in bad.text and "not a mapping section" in bad.text
+        assert not (mappings / "hl7.toml").exists()
+        good = '[feed]\nsource = "hl7"\n[wards]\n"RX101/WARD 9" = "RX101-M09"\n'
+        saved = admin.post(
+            "/feeds/hl7/mapping", data={"csrf_token": csrf_of(page), "mapping": good}
+        )
+        assert saved.status_code == 200 and (mappings / "hl7.toml").read_text() == good
+        replayed = admin.post("/feeds/hl7/replay", data={"csrf_token": csrf_of(page)})
+        assert "hl7 replayed: 1 applied" in replayed.text
+        assert "Nothing refused or held" in replayed.text
+    finally:
+        server.stop()
+    census = {r[0]: r for r in adt_census(empty_url, "2026-03-30")}
+    assert census["RX101-M09"][2] == "1"

@@ -12,6 +12,7 @@ from homeflow.web.pages import (
     community,
     daily_call,
     directory,
+    feeds,
     figures,
     improvement,
     measures,
@@ -46,5 +47,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     directory.router,
     audit.router,
     accounts.router,
+    feeds.router,
     scenarios.router,
 )

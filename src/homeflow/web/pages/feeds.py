@@ -1,0 +1,76 @@
+"""The feeds page: health, refused and held messages, mappings edited and replayed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from homeflow.config import mappings_folder
+from homeflow.domain.errors import InvalidInput
+from homeflow.services import feed_admin
+from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
+from homeflow.web.rendering import render
+
+router = APIRouter()
+
+
+def _page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    message: str = "",
+    problem: str = "",
+    typed: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    found = feed_admin.feeds(
+        engine, viewer_of(session, request), mappings_folder(), datetime.now(UTC)
+    )
+    return render(
+        request,
+        "feeds.html",
+        session,
+        {"feeds": found, "message": message, "problem": problem, "typed": typed or {}},
+        status_code=status_code,
+    )
+
+
+@router.get("/feeds", response_class=HTMLResponse)
+def feeds_page(request: Request, engine: Database, session: Signed) -> HTMLResponse:
+    return _page(request, engine, session)
+
+
+@router.post("/feeds/{source}/mapping", response_model=None)
+async def save_mapping(
+    request: Request, engine: Database, session: Signed, source: str
+) -> Response:
+    await check_csrf(session, request)
+    text = str((await request.form()).get("mapping", ""))
+    try:
+        feed_admin.save_mapping(
+            engine, viewer_of(session, request), mappings_folder(), source, text
+        )
+    except InvalidInput as bad:
+        problem = f"Mapping not saved: {bad.field.replace('_', ' ')} {bad.reason}."
+        return _page(
+            request, engine, session, problem=problem, typed={source: text}, status_code=400
+        )
+    return _page(request, engine, session, message=f"The {source} mapping is saved.")
+
+
+@router.post("/feeds/{source}/replay", response_model=None)
+async def replay(request: Request, engine: Database, session: Signed, source: str) -> Response:
+    await check_csrf(session, request)
+    try:
+        done = feed_admin.replay_feed(
+            engine, viewer_of(session, request), mappings_folder(), source
+        )
+    except InvalidInput as bad:
+        problem = f"Not replayed: {bad.field.replace('_', ' ')} {bad.reason}."
+        return _page(request, engine, session, problem=problem, status_code=400)
+    summary = ", ".join(f"{n:,} {outcome}" for outcome, n in sorted(done.items()))
+    return _page(
+        request, engine, session, message=f"{source} replayed: {summary or 'nothing was waiting'}."
+    )
