@@ -19,6 +19,7 @@ from homeflow.web.pages import (
     overview,
     projects,
     referrals,
+    scenario_editor,
     scenarios,
     sign_in,
     smart_list,
@@ -48,5 +49,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     accounts.router,
     feeds.router,
+    scenario_editor.router,
     scenarios.router,
 )
