@@ -5,12 +5,13 @@ that change data share a server and database of their own; the others read anoth
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
@@ -26,13 +27,19 @@ def site(shared_site: Site) -> Site:
     return shared_site
 
 
-def browser_sign_in(browser: object, site: Site, email: str, bypass_csp: bool = False) -> object:
+def browser_sign_in(
+    browser: object,
+    site: Site,
+    email: str,
+    bypass_csp: bool = False,
+    viewport: tuple[int, int] = (1366, 900),
+) -> object:
     # Only the accessibility test bypasses the CSP, to inject axe-core into the page; every
     # other page runs under the policy a user's browser enforces, so a violation shows up as a
     # console error.
-    page = browser.new_page(
-        viewport={"width": 1366, "height": 900}, bypass_csp=bypass_csp, has_touch=True
-    )  # type: ignore[attr-defined]
+    width, height = viewport
+    size = {"width": width, "height": height}
+    page = browser.new_page(viewport=size, bypass_csp=bypass_csp, has_touch=True)  # type: ignore[attr-defined]
     page.goto(site.base + "/")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
@@ -146,6 +153,12 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/audit"),
         (page, "/measures?level=site&place=RX101"),
         (page, "/scenarios"),
+        (page, "/scenarios/new?model=demo.toml"),
+        (page, "/scenarios/models/demo.toml"),
+        (page, "/returns/sitrep"),
+        (page, "/people/census?site=RX101&type=acute&measure=nctr"),
+        (page, "/admin/users"),
+        (page, "/feeds"),
         (page, "/improvement"),
         (page, "/improvement/assessments/QDE/hicm-2015/2017-05-17"),
         (page, "/improvement/assessments/QDE/hicm-2015/2017-05-17/entries/row-1"),
@@ -172,6 +185,42 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         path: found for tab, path in targets if (found := violations(tab, site.base + path))
     }
     assert not problems, json.dumps(problems, indent=1)
+
+
+def test_the_fullest_ward_fits_a_tablet_for_the_board_round(site: Site, browser: object) -> None:
+    """At 1024x768: no sideways scrolling, at least 14 beds within two screen heights, every
+    value a fingertip tall, days as dd/mm/yyyy, a margin each side, no console errors."""
+    page = browser_sign_in(browser, site, "flow@rx1.test", viewport=(1024, 768))
+    errors = browser_errors(page)
+    s = t.spells
+    fullest = rows_of(
+        site,
+        select(s.c.ward_code, func.count())
+        .where(s.c.status == "admitted", s.c.ward_code.like("RX%"))
+        .group_by(s.c.ward_code)
+        .order_by(func.count().desc()),
+    )[0]
+    page.goto(f"{site.base}/wards/{fullest[0]}")  # type: ignore[attr-defined,index]
+    found = page.evaluate(  # type: ignore[attr-defined]
+        """() => ({
+          width: document.documentElement.scrollWidth,
+          beds: [...document.querySelectorAll('#whiteboard tbody tr')]
+            .filter(r => r.getBoundingClientRect().bottom + scrollY <= 2 * 768).length,
+          small: [...document.querySelectorAll('#whiteboard summary, #whiteboard a')]
+            .map(e => e.getBoundingClientRect()).filter(r => r.height < 44 || r.width < 44).length,
+          left: document.querySelector('h1').getBoundingClientRect().left,
+          right: innerWidth - document.querySelector('#whiteboard').getBoundingClientRect().right,
+          text: document.querySelector('main').innerText,
+        })"""
+    )
+    assert found["width"] <= 1024, found["width"]
+    assert found["beds"] >= 14, found["beds"]
+    assert found["small"] == 0
+    assert found["left"] >= 16 and found["right"] >= 16
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", found["text"])
+    assert re.search(r"\b\d{2}/\d{2}/\d{4}\b", found["text"])
+    assert not errors, errors
+    page.close()  # type: ignore[attr-defined]
 
 
 def decided_episode(site: Site) -> str:

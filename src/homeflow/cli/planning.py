@@ -116,7 +116,7 @@ def calibrate_command(
         history = stay_history(engine, since, until)
     with console.status(f"fitting the model to {len(history):,} stays"):
         try:
-            model, notes = calibrate(history, bed_base(engine), since, until, begins)
+            model, notes = calibrate(history, bed_base(engine, begins), since, until, begins)
         except InvalidInput as problem:
             fail(f"--{problem.field}: {problem.reason}")
     out.write_text(model_to_toml(model, notes), "utf-8")

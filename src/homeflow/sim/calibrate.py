@@ -20,7 +20,15 @@ from scipy import stats
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim.compiled import Census, CensusPatient
-from homeflow.sim.model import PATHWAYS, Arrivals, Distribution, Model, Pathway, Service
+from homeflow.sim.model import (
+    PATHWAYS,
+    Arrivals,
+    CapacityChange,
+    Distribution,
+    Model,
+    Pathway,
+    Service,
+)
 
 ACUTE_WARDS = ("acute", "mental-health")
 STEP_DOWN_WARDS = ("community", "discharge-to-assess")
@@ -175,6 +183,10 @@ def _hospital(
         unit="beds",
         sites=(site.site_code,),
         capacity=float(site.beds),
+        # The wards' dated bed changes after the start (escalation beds opening, say).
+        capacity_changes=tuple(
+            CapacityChange(day, None, set_to=float(beds)) for day, beds in site.changes
+        ),
         arrivals=arrivals,
         length_of_stay=los.distribution,
         nctr_probability=len(nctr) / len(stays),

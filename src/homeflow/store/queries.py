@@ -15,6 +15,7 @@ from homeflow.domain.spell import SpellState, SpellStatus
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
+from homeflow.store.beds import dated_beds
 from homeflow.store.codec import from_db_time, stored_local_date, to_db_time
 from homeflow.store.eventlog import catch_up, lock_writers
 
@@ -82,9 +83,18 @@ def census(
         if org_code:
             query = query.where(t.sites.c.org_code == org_code)
         wards = conn.execute(query).all()
+        beds = dated_beds(conn)
     empty = dict.fromkeys(CENSUS_MEASURES, 0)
     return [
-        CensusRow(*w, *(counts.get(w.code, empty)[name] for name in CENSUS_MEASURES)) for w in wards
+        CensusRow(
+            w.org_code,
+            w.site_code,
+            w.code,
+            w.name,
+            beds.beds_on(w.code, day, w.beds),
+            *(counts.get(w.code, empty)[name] for name in CENSUS_MEASURES),
+        )
+        for w in wards
     ]
 
 
@@ -317,25 +327,34 @@ def _stay_rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def bed_base(engine: Engine) -> list[dict[str, Any]]:
-    """Beds per site and ward type, with the site's name."""
+def bed_base(engine: Engine, on: date) -> list[dict[str, Any]]:
+    """Beds per site and ward type on `on`, with the site's name, and `changes`: each later day
+    a dated change alters the total, with the new total (for the capacity model)."""
     w = t.wards
-    query = (
-        select(w.c.site_code, t.sites.c.name, w.c.type, func.sum(w.c.beds).label("beds"))
-        .join(t.sites, t.sites.c.code == w.c.site_code)
-        .group_by(w.c.site_code, t.sites.c.name, w.c.type)
-        .order_by(w.c.site_code)
+    query = select(w.c.code, w.c.site_code, t.sites.c.name, w.c.type, w.c.beds).join(
+        t.sites, t.sites.c.code == w.c.site_code
     )
     with db.reading(engine) as conn:
-        return [
+        wards = conn.execute(query.order_by(w.c.site_code, w.c.code)).all()
+        dated = dated_beds(conn)
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for r in wards:
+        groups.setdefault((r.site_code, r.name, r.type), []).append(r)
+    found = []
+    for (site_code, name, ward_type), members in groups.items():
+        later = sorted({c.from_day for r in members for c in dated.changes_after(r.code, on)})
+        found.append(
             {
-                "site_code": r.site_code,
-                "site_name": r.name,
-                "ward_type": r.type,
-                "beds": int(r.beds),
+                "site_code": site_code,
+                "site_name": name,
+                "ward_type": ward_type,
+                "beds": sum(dated.beds_on(r.code, on, r.beds) for r in members),
+                "changes": [
+                    (day, sum(dated.beds_on(r.code, day, r.beds) for r in members)) for day in later
+                ],
             }
-            for r in conn.execute(query)
-        ]
+        )
+    return found
 
 
 def place_codes(engine: Engine, kind: str) -> list[str]:

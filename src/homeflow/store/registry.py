@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -89,3 +90,16 @@ def organisations_within(conn: Connection, org_code: str) -> list[str]:
         select(o.c.code).where((o.c.code == org_code) | (o.c.parent_code == org_code))
     ).scalars()
     return sorted(found)
+
+
+def ward_registry(conn: Connection) -> list[Any]:
+    """Every ward with its site's trust and that trust's system, by site and ward."""
+    w, s, o = t.wards, t.sites, t.organisations
+    return list(
+        conn.execute(
+            select(w.c.code, w.c.name, w.c.site_code, w.c.beds, s.c.org_code, o.c.parent_code)
+            .join(s, s.c.code == w.c.site_code)
+            .join(o, o.c.code == s.c.org_code)
+            .order_by(w.c.site_code, w.c.code)
+        )
+    )

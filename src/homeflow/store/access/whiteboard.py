@@ -29,6 +29,7 @@ from homeflow.store.access.scope import (
     Viewer,
     patient_label,
 )
+from homeflow.store.beds import dated_beds
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ def whiteboard(
         # The whiteboard is folded from the events, so each inline form carries exactly the
         # values `record_change` will compare against.
         states = folded_spells(conn, {key: r.event_count for key, r in patients.items()})
+        beds = dated_beds(conn).beds_on(ward_code, today, ward.beds)
         rows = []
         for state in states:
             involved = {r.provider_org for r in state.referrals if r.provider_org}
@@ -146,7 +148,7 @@ def whiteboard(
     if any(row.patient.identified for row in rows):
         audit_view(engine, viewer, f"whiteboard {ward_code}")
     rows.sort(key=lambda row: (row.bed or "", row.spell_key))
-    labels = numbered_beds(ward.beds)
+    labels = numbered_beds(beds)
     taken = {state.current_stay.bed for state in states if state.current_stay}
     empty: list[str] = []
     if only is None and taken <= {*labels, None}:
@@ -158,7 +160,7 @@ def whiteboard(
         ward.site_name,
         ward.org_code,
         ward.specialty,
-        ward.beds,
+        beds,
         len(states),
         rows,
         empty,

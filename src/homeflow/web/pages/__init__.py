@@ -25,6 +25,7 @@ from homeflow.web.pages import (
     smart_list,
     spell,
     stranded,
+    wards,
     whiteboard,
 )
 
@@ -49,6 +50,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     accounts.router,
     feeds.router,
+    wards.router,
     scenario_editor.router,
     scenarios.router,
 )

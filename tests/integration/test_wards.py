@@ -1,0 +1,89 @@
+"""Wards' beds changed from a date in the browser (winter escalation beds), read by the census
+and the capacity model; only an admin of the ward's trust or its system may."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from homeflow.domain.clock import local_date
+from homeflow.store import db
+from homeflow.store.users import add_user
+from tests.support import homeflow
+from tests.web_site import PASSWORD, Site, csrf_of, signed_in
+
+
+@pytest.fixture
+def site(shared_site: Site) -> Site:
+    return shared_site
+
+
+def beds_on(site: Site, ward: str, day: str) -> int:
+    client = signed_in(site, "analyst@qde.test")
+    rows = client.get(f"/api/census?date={day}").json()
+    return int(next(r["beds"] for r in rows if r["ward_code"] == ward))
+
+
+def test_escalation_beds_open_from_a_day_for_the_census_and_the_model(
+    site: Site, tmp_path: Path
+) -> None:
+    today = local_date(datetime.now(UTC))
+    opens = today + timedelta(days=40)
+    admin = signed_in(site, "admin@qde.test")
+    page = admin.get("/admin/wards").text
+
+    def change(**fields: str) -> tuple[int, str]:
+        data = {"csrf_token": csrf_of(page), "ward_code": "RX102-M01", **fields}
+        answer = admin.post("/admin/wards", data=data)
+        return answer.status_code, answer.text
+
+    for fields, problem in (
+        ({"from_day": "31/02/2027", "beds": "28"}, "from day"),
+        (
+            {"from_day": f"{opens:%d/%m/%Y}", "beds": "28", "escalation_beds": "six"},
+            "escalation beds",
+        ),
+        ({"from_day": f"{opens:%d/%m/%Y}", "beds": "-1"}, "beds"),
+    ):
+        status, text = change(**fields)
+        assert status == 400 and problem in text, (fields, text[-1500:])
+    status, text = change(
+        from_day=f"{opens:%d/%m/%Y}", beds="28", escalation_beds="6", reason="Winter <escalation>"
+    )
+    assert status == 200 and "6 escalation beds open" in text
+    assert "Winter &lt;escalation&gt;" in text  # as typed, not markup
+    assert beds_on(site, "RX102-M01", today.isoformat()) == 28
+    assert beds_on(site, "RX102-M01", opens.isoformat()) == 34
+    assert beds_on(site, "RX102-M01", (opens + timedelta(days=3)).isoformat()) == 34
+
+    # The capacity model starting before the change opens the beds on the day.
+    out = tmp_path / "model.toml"
+    first = (today - timedelta(days=9)).isoformat()
+    last = (today - timedelta(days=1)).isoformat()
+    made = homeflow(site.url, "calibrate", "--from", first, "--to", last, "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    northgate = next(
+        s for s in tomllib.loads(out.read_text())["service"] if s["name"].startswith("RX102")
+    )
+    assert northgate["capacity"] == 340
+    assert {"from": opens, "set": 346.0} in [
+        {k: v for k, v in c.items() if k in ("from", "set")} for c in northgate["capacity_change"]
+    ]
+
+
+def test_only_an_admin_of_the_ward_or_its_system_changes_its_beds(site: Site) -> None:
+    engine = db.connect(site.url)
+    add_user(engine, "admin@rx2.test", "RX2", "admin", PASSWORD)
+    engine.dispose()
+    other = signed_in(site, "admin@rx2.test")
+    page = other.get("/admin/wards").text
+    assert "RX201-M01" in page and "RX102-M01" not in page
+    refused = other.post(
+        "/admin/wards",
+        data={"csrf_token": csrf_of(page), "ward_code": "RX102-M01", "from_day": "01/01/2030", "beds": "1"},
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert signed_in(site, "nurse@rx1.test").get("/admin/wards").status_code == 403
