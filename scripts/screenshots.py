@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -51,7 +52,6 @@ def community(browser: object, base: str, url: str, out: Path) -> None:
     add_user(engine, TEAM_USER, "RW1", "discharge-team", PASSWORD)
     with engine.connect() as conn:
         found = caseloads(conn)
-    from datetime import date
 
     today = date.today()
     episode = next(
@@ -135,7 +135,7 @@ def main() -> None:
             community(browser, base, url, out)
             if args.only_community:
                 return
-            planner = browser.new_page(viewport={"width": 1366, "height": 900})
+            planner = browser.new_page(viewport={"width": 1366, "height": 768})
             planner.goto(base + "/")
             planner.fill("#email", PLANNER)
             planner.fill("#password", PASSWORD)
@@ -149,24 +149,37 @@ def main() -> None:
                 print(out / f"{name}.png")
             if args.only_improvement:
                 return
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(base + "/")
-            page.screenshot(path=out / "sign-in.png")
-            page.fill("#email", EMAIL)
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/overview")
-            for name, path in (
+            yesterday = (date.today() - timedelta(days=1)).isoformat()
+            pages = (
                 ("overview", "/overview"),
                 ("whiteboard", f"/wards/{ward}"),
                 ("spell", f"/spells/{spell}"),
                 ("daily-call", "/daily-call?group=owner"),
                 ("stranded", "/stranded?only=super"),
                 ("referrals", "/referrals"),
-            ):
-                page.goto(base + path)
-                page.screenshot(path=out / f"{name}.png")
-                print(out / f"{name}.png")
+                ("sitrep", f"/returns/sitrep?day={yesterday}&org=RX1"),
+                ("people", f"/people/census?site=RX101&type=acute&measure=nctr&day={yesterday}"),
+            )
+            # At a laptop's 1366 x 768 (name.png) and a tablet's 1024 x 768 (name-1024.png).
+            for width, suffix in ((1366, ""), (1024, "-1024")):
+                page = browser.new_page(viewport={"width": width, "height": 768})
+                page.goto(base + "/")
+                if not suffix:
+                    page.screenshot(path=out / "sign-in.png")
+                page.fill("#email", EMAIL)
+                page.fill("#password", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_url("**/overview")
+                for name, path in pages:
+                    page.goto(base + path)
+                    page.screenshot(
+                        path=out / f"{name}{suffix}.png", full_page=name == "whiteboard"
+                    )
+                    print(out / f"{name}{suffix}.png")
+                page.close()
+            planner.goto(base + "/scenarios/new?model=demo.toml")
+            planner.screenshot(path=out / "scenario-builder.png")
+            print(out / "scenario-builder.png")
             planner.goto(base + "/scenarios")
             for scenario in ("demand-plus-8.toml", "reablement-plus-20.toml", "interim-beds.toml"):
                 planner.check(f"input[value='{scenario}']")
