@@ -26,7 +26,7 @@ from homeflow.store.registry import save_registry
 from tests.conftest import ENGINES, demo_database, url_of
 from tests.support import ListenerProcess, free_port, homeflow
 
-DAYS = 45
+DAYS = 40
 
 
 @dataclass
