@@ -5,13 +5,18 @@ as the figure says (delayed bed-days: their days add up to it). Read over real H
 from __future__ import annotations
 
 import html
+import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
 from homeflow.domain.clock import local_date
+from homeflow.reports.kpi import Level, Period
+from homeflow.services.returns import kpi_rows
+from homeflow.store import db
 from tests.web_site import Site, signed_in
 
 FIGURE = re.compile(
@@ -77,3 +82,36 @@ def test_every_sitrep_figure_opens_to_the_patients_it_counts(site: Site) -> None
     assert sum(int(line.rsplit(",", 1)[1]) for line in csv.splitlines()[1:]) == sum(
         int(shown) for _, shown, _ in found
     )
+
+
+def test_each_point_of_a_kpi_chart_opens_to_the_patients_its_numerator_counts(site: Site) -> None:
+    client = signed_in(site, "coordinator@qde.test")
+    last = local_date(datetime.now(UTC)) - timedelta(days=1)
+    first = last - timedelta(days=6)
+    page = client.get(f"/measures?level=org&place=RX1&start={first:%d/%m/%Y}&end={last:%d/%m/%Y}")
+    specs = [
+        json.loads(s)
+        for s in re.findall(
+            r'<script type="application/json" id="spec-\d+">(.*?)</script>', page.text, re.DOTALL
+        )
+    ]
+    engine = db.connect(site.url)
+    checked = set()
+    for spec in specs:
+        points = [v for v in spec["data"]["values"] if "people" in v]
+        for point in points[-2:]:
+            query = dict(parse_qsl(urlsplit(point["people"]).query, keep_blank_values=True))
+            name, measure = query["kpi"], query["measure"]
+            day = date.fromisoformat(query["start"])
+            rows = kpi_rows(engine, name, Level.ORG, day, day, Period.DAILY)
+            row = next(r for r in rows if r["place"] == "RX1" and r["measure"] == measure)
+            count, total = behind(client, point["people"])
+            if name in ("mean-los", "ready-to-discharge-days"):
+                assert count == row["denominator"], (point["people"], row)
+            elif name == "median-los":
+                continue
+            else:
+                assert total == row["numerator"], (point["people"], row, count, total)
+            checked.add(name)
+    engine.dispose()
+    assert {"nctr", "stranded", "mean-los", "pathway-mix", "deaths-in-hospital-pct"} <= checked

@@ -27,6 +27,7 @@ class Discharge:
     died: bool
     pathway: str | None
     discharge_ready_date: date | None
+    spell_key: str = ""  # which stay, for the list of patients behind a figure
 
 
 @dataclass(frozen=True, slots=True)

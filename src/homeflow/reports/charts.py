@@ -24,9 +24,10 @@ VARIATION_COLOURS = {
 }
 
 
-def _spc_points(chart: SpcChart) -> list[dict[str, Any]]:
+def _spc_points(chart: SpcChart, links: Sequence[str] | None = None) -> list[dict[str, Any]]:
     return [
         {
+            **({"people": links[n]} if links else {}),
             "date": p.day.isoformat(),
             "value": round(p.value, 3),
             "mean": round(p.mean, 3),
@@ -36,11 +37,13 @@ def _spc_points(chart: SpcChart) -> list[dict[str, Any]]:
             "variation": p.variation.value,
             "special cause": ", ".join(p.rules) or "none",
         }
-        for p in chart.points
+        for n, p in enumerate(chart.points)
     ]
 
 
-def _spc_layers(x: dict[str, Any], present: list[str], y_title: str) -> list[dict[str, Any]]:
+def _spc_layers(
+    x: dict[str, Any], present: list[str], y_title: str, linked: bool = False
+) -> list[dict[str, Any]]:
     """The values as a line, each phase's mean and limits, and the points coloured by
     variation (the legend lists only the kinds present)."""
     return [
@@ -101,6 +104,8 @@ def _spc_layers(x: dict[str, Any], present: list[str], y_title: str) -> list[dic
                     {"field": "variation", "type": "nominal"},
                     {"field": "special cause", "type": "nominal"},
                 ],
+                # Each point opens to the patients behind it.
+                **({"href": {"field": "people"}} if linked else {}),
             },
         },
     ]
@@ -113,16 +118,17 @@ def spc_spec(
     target: float | None = None,
     width: int = 560,
     changes: Sequence[tuple[date, str]] = (),
+    links: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """An XmR chart: the values, coloured by variation; the mean and process limits of each
     phase; the target, if there is one; a dashed line at each change tested on the measure
     (a PDSA's change date), named in its tooltip."""
-    values = _spc_points(chart)
+    values = _spc_points(chart, links)
     x = {"field": "date", "type": "temporal", "title": None}
     # Only the kinds of variation on this chart go in its legend; colours stay fixed.
     present = [v for v in VARIATION_COLOURS if any(row["variation"] == v for row in values)]
     y_title = unit or "value"
-    layers = _spc_layers(x, present, y_title)
+    layers = _spc_layers(x, present, y_title, bool(links))
     if target is not None:
         layers.append(
             {

@@ -306,6 +306,39 @@ def periods(first: date, last: date, period: Period) -> list[list[date]]:
     return list(weeks.values())
 
 
+# What a KPI's numerator counts, for the list of patients behind a point of its chart: a
+# census measure summed over the period's days, or the discharges (of a pathway, when the KPI
+# has a measure per pathway) that pass a test. KPIs missing here (CHC cases, red days, the
+# weekend ratio) count something other than patients in beds.
+CENSUS_COUNTED = {
+    "nctr": "nctr",
+    "nctr-per-100-beds": "nctr",
+    "delayed-bed-days": "nctr",
+    "stranded": "stranded",
+    "super-stranded": "super_stranded",
+    "discharged-before-noon-pct": "discharges_before_noon",
+}
+DISCHARGES_COUNTED: dict[str, Callable[[Discharge, str, Readmitted], bool]] = {
+    "mean-los": lambda _d, _m, _r: True,
+    "median-los": lambda _d, _m, _r: True,
+    "pathway-mix": lambda d, m, _r: not d.died and (d.pathway or "not recorded") == m,
+    "ready-to-discharge-days": lambda d, m, _r: (
+        (d.pathway or "not recorded") == m and d.discharge_ready_date is not None
+    ),
+    "readmissions-7-day": lambda d, _m, r: not d.died and r(d, 7),
+    "readmissions-30-day": lambda d, _m, r: not d.died and r(d, 30),
+    "deaths-in-hospital-pct": lambda d, _m, _r: d.died,
+}
+
+
+def counted_discharges(
+    name: str, measure: str, discharges: Sequence[Discharge], readmitted: Readmitted
+) -> list[Discharge]:
+    """The discharges a discharge KPI's numerator counts (for its list of patients)."""
+    test = DISCHARGES_COUNTED[name]
+    return [d for d in discharges if test(d, measure, readmitted)]
+
+
 def _place_of(place: Place, level: Level) -> str:
     return {
         Level.WARD: place.ward_code,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
@@ -15,7 +16,7 @@ from homeflow.config import settings
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spc_spec, spec_json
-from homeflow.reports.kpi import KPIS, Level, Period
+from homeflow.reports.kpi import CENSUS_COUNTED, DISCHARGES_COUNTED, KPIS, Level, Period
 from homeflow.reports.spc import Better, SpcChart, spc_chart
 from homeflow.reports.targets import Target, system_targets
 from homeflow.services.community import community_measures
@@ -120,6 +121,7 @@ def measure_charts(
                         target=line,
                         width=width,
                         changes=sorted(set(changes)),
+                        links=_people_links(kpi.name, measure, level, place, points),
                     ),
                     target_text=target_text(target, line),
                 )
@@ -127,6 +129,28 @@ def measure_charts(
     if level in (Level.ORG, Level.SYSTEM):
         charts += _community_charts(engine, place, first, last, width, rebase)
     return charts
+
+
+def _people_links(
+    name: str, measure: str, level: Level, place: str, points: list[dict[str, Any]]
+) -> list[str] | None:
+    """Where each point's patients are listed, for a KPI that counts patients in beds."""
+    if name not in CENSUS_COUNTED and name not in DISCHARGES_COUNTED:
+        return None
+    return [
+        "/people/kpi?"
+        + urlencode(
+            {
+                "kpi": name,
+                "measure": measure,
+                "level": level.value,
+                "place": place,
+                "start": p["period_start"].isoformat(),
+                "end": p["period_end"].isoformat(),
+            }
+        )
+        for p in points
+    ]
 
 
 def target_line(target: Target | None, chart: SpcChart) -> float | None:

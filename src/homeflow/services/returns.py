@@ -4,20 +4,31 @@ rules. The CLI, the analysts' API and the weekly report call these."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
 from homeflow.domain.activity import KpiData
+from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.spell import SpellState
 from homeflow.reports.dtoc import DtocRow, dtoc_return, month_days
-from homeflow.reports.kpi import Level, Period, change_from_baseline, compute_kpi, kpi_named
+from homeflow.reports.kpi import (
+    CENSUS_COUNTED,
+    DISCHARGES_COUNTED,
+    Level,
+    Period,
+    Readmitted,
+    change_from_baseline,
+    compute_kpi,
+    counted_discharges,
+    kpi_named,
+)
 from homeflow.reports.sitrep import Key, SitrepRow, sitrep, sitrep_members
 from homeflow.reports.targets import Target, published_targets
 from homeflow.store.access.caches import per_log_version
-from homeflow.store.access.people import People, census_spells, people
+from homeflow.store.access.people import People, census_spells, people, spells_by_key, wards_of
 from homeflow.store.access.scope import Viewer
 from homeflow.store.queries import kpi_data, return_data
 
@@ -126,3 +137,44 @@ def kpi_rows(
             }
         )
     return rows
+
+
+def kpi_people(
+    engine: Engine,
+    viewer: Viewer,
+    name: str,
+    measure: str,
+    level: Level,
+    place: str,
+    first: date,
+    last: date,
+    today: date,
+) -> People:
+    """The patients behind a KPI's value at a place over a period: what its numerator counts
+    (a census measure's patient-days, or the discharges it counts)."""
+    kpi_named(name)
+    where = {Level.WARD: "ward", Level.SITE: "site", Level.ORG: "org"}.get(level)
+    wards, label = wards_of(engine, **({where: place} if where else {}))
+    title = (
+        f"{name}{' ' + measure if measure else ''} – {label}, {first:%d/%m/%Y} to {last:%d/%m/%Y}"
+    )
+    if name in CENSUS_COUNTED:
+        days: dict[str, tuple[SpellState, int]] = {}
+        for n in range((last - first).days + 1):
+            for spell in census_spells(
+                engine, first + timedelta(days=n), CENSUS_COUNTED[name], wards
+            ):
+                held = days.get(spell.spell_key)
+                days[spell.spell_key] = (spell, held[1] + 1 if held else 1)
+        return people(engine, viewer, title, last, list(days.values()), today)
+    if name not in DISCHARGES_COUNTED:
+        raise InvalidInput("kpi", f"{name} counts no patients in beds: it has no list")
+    data = kpi_data(engine, first, last)
+    at_place = [
+        d
+        for d in data.discharges
+        if d.ward_code in wards and first <= local_date(d.discharged_at) <= last
+    ]
+    chosen = counted_discharges(name, measure, at_place, Readmitted(data.admissions))
+    spells = spells_by_key(engine, [d.spell_key for d in chosen])
+    return people(engine, viewer, title, last, [(s, 1) for s in spells], today)

@@ -183,6 +183,7 @@ def _discharges(conn: Connection, first: date, last: date) -> list[Discharge]:
             r.died,
             r.pathway,
             ready.get(r.spell_key),
+            r.spell_key,
         )
         for r in conn.execute(discharged)
     ]

@@ -18,7 +18,7 @@ from homeflow.domain.flow import (
     ward_stay_at,
 )
 from homeflow.domain.privacy import may_identify
-from homeflow.domain.spell import SpellState
+from homeflow.domain.spell import SpellState, fold_spell
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -152,3 +152,10 @@ def wards_of(
     else:
         name = org or "the system"
     return [r.code for r in found], name
+
+
+def spells_by_key(engine: Engine, keys: Collection[str]) -> list[SpellState]:
+    """These spells, each folded from its events."""
+    with db.reading(engine) as conn:
+        found = proj.load_spell_events(conn, list(keys))
+    return [fold_spell(key, events) for key, events in found.items()]

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from homeflow.domain.clock import parse_day
+from homeflow.domain.errors import InvalidInput
 from homeflow.reports.cells import safe_row
+from homeflow.reports.kpi import Level
 from homeflow.reports.sitrep import COLUMNS
 from homeflow.services import returns
 from homeflow.store.access.people import wards_of
@@ -88,5 +90,35 @@ def sitrep_people_page(
 ) -> HTMLResponse:
     found = returns.sitrep_people(
         engine, viewer_of(session, request), _day(day), org, (metric, type, group), today()
+    )
+    return render(request, "people.html", session, {"people": found})
+
+
+@router.get("/people/kpi", response_class=HTMLResponse)
+def kpi_people_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    kpi: str,
+    level: str,
+    place: str,
+    start: str,
+    end: str,
+    measure: str = "",
+) -> HTMLResponse:
+    try:
+        at = Level(level)
+    except ValueError:
+        raise InvalidInput("level", f"{level!r} is not ward, site, org or system") from None
+    found = returns.kpi_people(
+        engine,
+        viewer_of(session, request),
+        kpi,
+        measure,
+        at,
+        place,
+        parse_day("start", start),
+        parse_day("end", end),
+        today(),
     )
     return render(request, "people.html", session, {"people": found})
