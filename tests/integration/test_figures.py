@@ -17,7 +17,7 @@ from homeflow.domain.clock import local_date
 from homeflow.reports.kpi import Level, Period
 from homeflow.services.returns import kpi_rows
 from homeflow.store import db
-from tests.web_site import Site, signed_in
+from tests.web_site import Site, every_page, signed_in
 
 FIGURE = re.compile(
     r'<a class="hf-figure" href="([^"]+)">([^<]+)<span class="nhsuk-u-visually-hidden">([^<]*)</span>'
@@ -115,3 +115,22 @@ def test_each_point_of_a_kpi_chart_opens_to_the_patients_its_numerator_counts(si
             checked.add(name)
     engine.dispose()
     assert {"nctr", "stranded", "mean-los", "pathway-mix", "deaths-in-hospital-pct"} <= checked
+
+
+def test_every_figure_of_the_daily_call_summary_opens_to_its_patients(site: Site) -> None:
+    client = signed_in(site, "flow@rx1.test")
+    for group in ("family", "owner"):
+        page = client.get(f"/daily-call?group={group}").text
+        found = figures(page)
+        for link, shown, label in found:
+            rows: list[str] = []
+            for listed in every_page(client, html.unescape(link)):
+                rows += re.findall(
+                    r'<tr class="nhsuk-table__row" id="call-.*?</tr>', listed, re.DOTALL
+                )
+            if "days delayed" in label:
+                days = [int(re.findall(r'hf-num">(\d+)<br>', r)[0]) for r in rows]
+                assert sum(days) == int(shown), (link, shown)
+            else:
+                assert len(rows) == int(shown), (link, shown, len(rows))
+        assert len(found) >= 6

@@ -63,6 +63,8 @@ def daily_call_page(
     q: str = Query(""),
     page: int = Query(1),
     print_all: str = Query("", alias="print"),
+    only: str = Query(""),
+    escalated: str = Query(""),
 ) -> HTMLResponse:
     if group not in ("family", "owner"):
         raise InvalidInput("group", "group by family or owner")
@@ -71,6 +73,10 @@ def daily_call_page(
     if q.strip():
         rows = [r for r in rows if _matches(r, q)]
     rows.sort(key=lambda r: (_group_of(r, group), -r.days_delayed))
+    summary = _summary(rows, group)
+    # A figure of the summary opens to its patients: one group, or those it escalates.
+    if only:
+        rows = [r for r in rows if _group_of(r, group) == only and (r.flags or not escalated)]
     # The call works through the list in order; the summary jumps to where a group starts.
     shown, page, pages = paged(rows, page)
     if print_all:
@@ -84,7 +90,9 @@ def daily_call_page(
         session,
         {
             "groups": groups,
-            "summary": _summary(rows, group),
+            "summary": summary,
+            "only": only,
+            "escalated_only": bool(escalated),
             "group": group,
             "q": q,
             "page": page,
