@@ -307,6 +307,10 @@ def test_a_coordinator_runs_scenarios_and_compares_them(
     lines = totals.text.splitlines()
     assert totals.status_code == 200 and lines[0].startswith("scenario,delayed_bed_days_mean")
     assert [line.split(",")[0] for line in lines[1:]] == ["Baseline", "Demand +8%"]
+    # The comparison as a board paper: its HTML holds the same scenarios, printed to PDF.
+    paper = signed_in(site, "coordinator@qde.test").get(f"/scenarios/runs/{done[-1][0]}.pdf")  # type: ignore[index]
+    assert paper.status_code == 200 and paper.content.startswith(b"%PDF")
+    assert len(paper.content) > 10_000
     page.close()  # type: ignore[attr-defined]
 
 

@@ -212,3 +212,29 @@ def test_a_day_that_is_not_dd_mm_yyyy_is_refused_naming_the_field(typed: str) ->
     with pytest.raises(InvalidInput) as refused:
         parse_day("on", typed)
     assert refused.value.field == "on" and "dd/mm/yyyy" in refused.value.reason
+
+
+def test_a_run_prints_as_a_board_paper_with_every_scenario_and_its_range() -> None:
+    from homeflow.publishing.scenario_run import run_report_html
+
+    fan = [
+        {"scenario": s, "date": f"2026-12-0{d}", "p5": 1.0, "p25": 2.0, "p50": 3.0, "p75": 4.0, "p95": 5.0}
+        for s in ("Baseline", "<b>More</b>") for d in (1, 2)
+    ]  # fmt: skip
+    totals = [
+        {"scenario": s, "delayed_bed_days_mean": 1200.0 - n * 100, "delayed_bed_days_p5": 1000.0,
+         "delayed_bed_days_p95": 1400.0, "bed_days_saved_mean": n * 100.0, "bed_days_saved_p5": 50.0,
+         "bed_days_saved_p95": 150.0, "cost_mean": 5000.0, "extra_cost_mean": 250.0,
+         "cost_per_bed_day_saved": 2.5 if n else None, "turned_away_mean": 0.5,
+         "waiting_for_a_bed_at_end_p50": 3.0}
+        for n, s in enumerate(("Baseline", "<b>More</b>"))
+    ]  # fmt: skip
+    run = {
+        "id": 7, "model": "demo.toml", "reps": 1000, "horizon": 60, "start_from": "census", "seed": 1,
+        "results": {"totals": totals, "occupancy": fan, "nctr": fan, "services": ["RX101"],
+                    "pathways": {p: [{"p5": 1, "p50": 2, "p95": 3}] * 2 for p in ("P0", "P1", "P2", "P3")}},
+    }  # fmt: skip
+    page = run_report_html(run)
+    assert "&lt;b&gt;More&lt;/b&gt;" in page and "<b>More</b>" not in page.split("<svg", 1)[0]
+    assert "1,100 (1,000 to 1,400)" in page and "100 (50 to 150)" in page and "£250" in page
+    assert page.count("<svg") == 2 and "size: A4 landscape" in page

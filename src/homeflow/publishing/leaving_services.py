@@ -3,9 +3,6 @@ their carer, and a letter for their GP, as HTML pages Chromium prints to PDF."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from homeflow.domain.clock import format_day
@@ -15,7 +12,6 @@ from homeflow.domain.community.leaving import (
     DischargeDecisionRecorded,
 )
 from homeflow.domain.errors import InvalidInput
-from homeflow.publishing.weekly import write_report
 
 _templates = Environment(
     loader=PackageLoader("homeflow.publishing", "templates"), autoescape=select_autoescape()
@@ -64,11 +60,3 @@ def _choice_words(decision: DischargeDecisionRecorded) -> str:
 def letter_css() -> str:
     assert _templates.loader is not None
     return _templates.loader.get_source(_templates, "letter.css")[0]
-
-
-def letter_pdf(html: str) -> bytes:
-    """The page printed to PDF by headless Chromium, as the weekly report is."""
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "letter.pdf"
-        write_report(html, out)
-        return out.read_bytes()

@@ -93,3 +93,11 @@ def write_report(html: str, out: Path) -> None:
         )  # fmt: skip
     if done.returncode != 0 or not out.exists():
         raise InvalidInput("out", f"Chromium could not print the PDF: {done.stderr[-300:]!r}")
+
+
+def pdf_of(html: str) -> bytes:
+    """The page printed to PDF by headless Chromium, as the weekly report is."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "printed.pdf"
+        write_report(html, out)
+        return out.read_bytes()

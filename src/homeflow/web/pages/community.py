@@ -36,7 +36,8 @@ from homeflow.domain.community.sharing import (
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import DayColour
 from homeflow.domain.privacy import RECORDS_CARE, format_nhs_number
-from homeflow.publishing.leaving_services import LETTERS, letter_css, letter_html, letter_pdf
+from homeflow.publishing.leaving_services import LETTERS, letter_css, letter_html
+from homeflow.publishing.weekly import pdf_of
 from homeflow.reports.community import MEASURES
 from homeflow.services import community as service
 from homeflow.store import community as store
@@ -314,7 +315,7 @@ def letter(
     if not as_pdf:
         return HTMLResponse(html)
     return Response(
-        letter_pdf(html),
+        pdf_of(html),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{episode_id}-{kind}.pdf"'},
     )

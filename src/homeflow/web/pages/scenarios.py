@@ -21,6 +21,8 @@ from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
+from homeflow.publishing.scenario_run import run_report_html
+from homeflow.publishing.weekly import pdf_of
 from homeflow.reports.cells import spreadsheet_safe
 from homeflow.reports.charts import fan_spec, spec_json
 from homeflow.services.planning import Run, run_simulation
@@ -214,6 +216,19 @@ def run_csv(engine: Database, _session: Signed, run_id: int) -> Response:
         out.getvalue(),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="scenario-run-{run_id}.csv"'},
+    )
+
+
+@router.get("/scenarios/runs/{run_id}.pdf")
+def run_pdf(engine: Database, _session: Signed, run_id: int) -> Response:
+    """The comparison as a board paper, printed to PDF."""
+    run = runs.get_run(engine, run_id)
+    if run is None or not run["results"]:
+        raise access.NotFound(f"finished run {run_id}")
+    return Response(
+        pdf_of(run_report_html(run)),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="scenario-run-{run_id}.pdf"'},
     )
 
 
