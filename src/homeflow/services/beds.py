@@ -63,6 +63,6 @@ def change_beds(engine: Engine, viewer: Viewer, change: WardBedsChanged) -> None
         engine,
         viewer,
         "change",
-        f"beds of {change.ward_code} from {change.from_day}: "
+        f"beds of {change.ward_code} from {change.from_day:%d/%m/%Y}: "
         f"{change.beds} + {change.escalation_beds} escalation",
     )

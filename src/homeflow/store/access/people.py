@@ -102,7 +102,7 @@ def people(
         )
     rows.sort(key=lambda p: (p.ward_code, p.admitted_on, p.spell_key))
     if any(row.patient.identified for row in rows):
-        audit_view(engine, viewer, f"patients behind {title} on {day.isoformat()}")
+        audit_view(engine, viewer, f"patients behind {title} on {day:%d/%m/%Y}")
     return People(title, day, sum(row.adds for row in rows), rows)
 
 
