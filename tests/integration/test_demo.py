@@ -159,3 +159,19 @@ def test_live_adds_each_event_when_its_moment_comes(engine: Engine, over_mllp: b
         stored = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
     # Over MLLP the listener keys each event by its message: count them instead.
     assert stored == len(history) + len(due)
+
+
+def test_the_live_demo_runs_from_the_command_line_and_stops_by_itself(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    done = homeflow(url, "demo", "--days", "2", "--live", "--live-for", "0.05", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "live: stopped" in done.stderr
+    engine = db.connect(url)
+    with db.reading(engine) as conn:
+        newest = conn.execute(select(func.max(t.events.c.occurred_at))).scalar_one()
+    engine.dispose()
+    assert from_db_time(newest) <= datetime.now(UTC)
+    refused = homeflow(url, "demo", "--days", "2", "--live", "--end", "2026-01-05")
+    assert refused.returncode != 0 and "--live" in refused.stderr
+    wrong = homeflow(url, "demo", "--days", "2", "--live", "--mllp", "nowhere")
+    assert wrong.returncode != 0 and "--mllp" in wrong.stderr
