@@ -150,3 +150,20 @@ def mappings_folder(path: str | None = None) -> Path:
     if not isinstance(folder, str):
         raise InvalidInput("feeds.mappings", "must be a folder name")
     return Path(folder)
+
+
+def audit_retention_days(path: str | None = None) -> int | None:
+    """How many days the audit log keeps rows (`homeflow audit prune`):
+    HOMEFLOW_AUDIT_RETENTION_DAYS, else `[audit] retention_days`, else none set (keep all)."""
+    value = os.environ.get("HOMEFLOW_AUDIT_RETENTION_DAYS") or settings(path).get("audit", {}).get(
+        "retention_days"
+    )
+    if value is None:
+        return None
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("audit.retention_days", "must be a whole number of days") from None
+    if days < 1:
+        raise InvalidInput("audit.retention_days", "must be at least 1")
+    return days

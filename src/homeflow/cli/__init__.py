@@ -1,7 +1,7 @@
 """The `homeflow` command line, by area: feeds, returns and measures, planning, administration.
 Every message goes through `output`, which never reads text from outside as markup."""
 
-from homeflow.cli import admin, community, feeds, improvement, planning, returns
+from homeflow.cli import admin, audit, community, feeds, improvement, planning, returns
 from homeflow.cli.app import app
 
-__all__ = ["admin", "app", "community", "feeds", "improvement", "planning", "returns"]
+__all__ = ["admin", "app", "audit", "community", "feeds", "improvement", "planning", "returns"]

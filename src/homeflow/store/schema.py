@@ -169,6 +169,9 @@ audit_log = Table(
     Column("what", String(200), nullable=False),
     Column("spell_key", String(60), nullable=True),
     Column("client", String(60), nullable=False),
+    # The hash chain (domain/audit_chain.py): the row before's hash, and this row's.
+    Column("prev_hash", String(64)),
+    Column("row_hash", String(64)),
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_spell_key", "spell_key"),
 )

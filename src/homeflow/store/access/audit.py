@@ -3,11 +3,12 @@ API, every refused attempt, and every sign-in and sign-out."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, desc, select
+from sqlalchemy import Connection, Engine, desc, select, text
 
+from homeflow.domain.audit_chain import GENESIS, AuditRow, Broken, row_hash, verify
 from homeflow.domain.privacy import READS_AUDIT, Role
 from homeflow.store import db
 from homeflow.store import schema as t
@@ -22,8 +23,14 @@ def audit(
     what: str,
     spell_key: str | None = None,
 ) -> None:
-    conn.execute(
-        t.audit_log.insert().values(
+    a = t.audit_log
+    if conn.dialect.name == "postgresql":
+        # One writer of the chain at a time (SQLite's writers queue already).
+        conn.execute(text("SELECT pg_advisory_xact_lock(7264002)"))
+    before = conn.execute(select(a.c.row_hash).order_by(desc(a.c.id)).limit(1)).scalar()
+    new_id = conn.execute(
+        a.insert()
+        .values(
             at=to_db_time(datetime.now(UTC)),
             user_email=viewer.email,
             org_code=viewer.org_code,
@@ -32,7 +39,55 @@ def audit(
             spell_key=spell_key,
             client=viewer.client[:60],
         )
+        .returning(a.c.id)
+    ).scalar_one()
+    # Hashed as it reads back, so the verifier sees exactly what was hashed.
+    stored = _row(conn.execute(select(a).where(a.c.id == new_id)).one())
+    previous = before or GENESIS
+    conn.execute(
+        a.update()
+        .where(a.c.id == new_id)
+        .values(prev_hash=previous, row_hash=row_hash(stored, previous))
     )
+
+
+def _row(r: Any) -> AuditRow:
+    return AuditRow(
+        r.id, r.at, r.user_email, r.org_code, r.action, r.what, r.spell_key, r.client,
+        r.prev_hash, r.row_hash,
+    )  # fmt: skip
+
+
+def verify_audit(engine: Engine) -> tuple[int, Broken | None, str | None]:
+    """Rows checked, the first that breaks the chain, and the newest row's hash (to note down
+    elsewhere: a log rewritten whole from some row on no longer ends with it)."""
+    a = t.audit_log
+    with db.reading(engine) as conn:
+        rows = (_row(r) for r in conn.execute(select(a).order_by(a.c.id)))
+        checked, broken = verify(rows)
+        head = conn.execute(select(a.c.row_hash).order_by(desc(a.c.id)).limit(1)).scalar()
+    return checked, broken, head
+
+
+def audit_rows(engine: Engine, first: date, last: date) -> list[AuditRow]:
+    """The rows written from the start of `first` to the end of `last` (UTC days)."""
+    a = t.audit_log
+    start = datetime.combine(first, datetime.min.time())
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time())
+    with db.reading(engine) as conn:
+        query = select(a).where(a.c.at >= start, a.c.at < end).order_by(a.c.id)
+        return [_row(r) for r in conn.execute(query)]
+
+
+def prune_audit(engine: Engine, before: date) -> int:
+    """Delete the rows written before `before` (the retention period); the oldest row kept
+    anchors the chain from then on. Returns how many went."""
+    a = t.audit_log
+    cut = datetime.combine(before, datetime.min.time())
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7264002)"))
+        return int(conn.execute(a.delete().where(a.c.at < cut)).rowcount or 0)
 
 
 def record(
