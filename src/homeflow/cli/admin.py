@@ -334,3 +334,33 @@ def serve(
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
     )
+
+
+@app.command("backup")
+def backup_command(
+    out: Annotated[Path, typer.Option(help="The file to write the copy to.")],
+) -> None:
+    """A consistent copy of the whole database, taken while the server and listener run."""
+    from homeflow.store.backup import backup
+
+    try:
+        backup(db.connect(), out)
+    except InvalidInput as problem:
+        fail(f"--{problem.field}: {problem.reason}")
+    except OSError as error:
+        fail(f"--out: cannot write {out}: {error.strerror}")
+    say(f"backed up to {out} ({out.stat().st_size:,} bytes)")
+
+
+@app.command("restore")
+def restore_command(
+    copy: Annotated[Path, typer.Argument(help="A file `homeflow backup` wrote.")],
+) -> None:
+    """Restore a backup into the current database, which must be empty."""
+    from homeflow.store.backup import restore
+
+    try:
+        restore(db.connect(), copy)
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+    say(f"restored {copy}")
