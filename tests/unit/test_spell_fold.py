@@ -55,6 +55,20 @@ def test_a_transfer_cancellation_returns_the_patient_to_the_previous_bed() -> No
     assert [(s.ward_code, s.bed) for s in state.ward_stays] == [("W-A", "01")]
 
 
+def test_a_transfer_may_move_the_patient_under_another_team_and_its_cancellation_undoes_it() -> (
+    None
+):
+    admitted = _event("a", 0, ev.Admitted("P1", "SITE", "W-AMU", "01", specialty="Acute Medicine"))
+    moved = _event("t", 5, ev.Transferred("W-S1", "03", "General Medicine"))
+    plain = _event("u", 7, ev.Transferred("W-S2", "04"))
+    assert fold_spell("S1", [admitted]).specialty == "Acute Medicine"
+    assert fold_spell("S1", [admitted, moved]).specialty == "General Medicine"
+    # A transfer naming no team keeps the team the patient is under.
+    assert fold_spell("S1", [admitted, moved, plain]).specialty == "General Medicine"
+    undone = [admitted, moved, _event("x", 6, ev.TransferCancelled())]
+    assert fold_spell("S1", undone).specialty == "Acute Medicine"
+
+
 def test_a_discharge_cancellation_reopens_the_spell_and_its_delay() -> None:
     ready = _event(
         "n", 24, ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 1, 6))

@@ -238,3 +238,23 @@ def test_a_run_prints_as_a_board_paper_with_every_scenario_and_its_range() -> No
     assert "&lt;b&gt;More&lt;/b&gt;" in page and "<b>More</b>" not in page.split("<svg", 1)[0]
     assert "1,100 (1,000 to 1,400)" in page and "100 (50 to 150)" in page and "£250" in page
     assert page.count("<svg") == 2 and "size: A4 landscape" in page
+
+
+def test_the_board_lists_beds_in_order_and_marks_an_outlier_only_in_the_wards_vocabulary() -> None:
+    from homeflow.store.access.scope import PatientLabel
+    from homeflow.store.access.whiteboard import BedRow, Whiteboard
+
+    def row(bed: str | None, specialty: str | None) -> BedRow:
+        return BedRow(
+            f"RX1:{bed}", bed, PatientLabel("A B", None, 80, True), 3, None, "", False, True,
+            None, None, None, None, None, (), None, specialty, True, {},
+        )  # fmt: skip
+
+    rows = [row("10", "Orthopaedics"), row("02", "General Medicine"), row(None, "300")]
+    board = Whiteboard(
+        "RX101-S01", "Orthopaedics 1", "acute", "Riverside", "RX1", "Orthopaedics", 12, 3, rows,
+        ["01", "03", "11"], frozenset({"Orthopaedics", "General Medicine"}),
+    )  # fmt: skip
+    assert [bed for bed, _ in board.lines()] == ["01", "02", "03", "10", "11", ""]
+    assert [board.is_outlying(r) for r in rows] == [False, True, False]  # "300" cannot compare
+    assert board.free == 9

@@ -71,7 +71,7 @@ def people(
             r.spell_key: r
             for r in conn.execute(
                 select(s.c.spell_key, *PATIENT_COLUMNS, t.sites.c.org_code)
-                .join(t.sites, t.sites.c.code == s.c.site_code)
+                .outerjoin(t.sites, t.sites.c.code == s.c.site_code)
                 .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
                 .where(s.c.spell_key.in_(keys))
             )

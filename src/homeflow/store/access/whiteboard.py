@@ -76,6 +76,9 @@ class Whiteboard:
     # The ward's beds nobody is in (none when a filter is on, or when the feed's bed labels
     # are not the ward's numbered beds, 01 to its number of beds: then only `free` is known).
     empty_beds: list[str]
+    # The specialties the registry's wards are named by: a patient's specialty from a feed in
+    # another vocabulary (a code such as "300") cannot be compared, so is never an outlier.
+    specialties: frozenset[str] = frozenset()
 
     @property
     def free(self) -> int:
@@ -84,7 +87,7 @@ class Whiteboard:
     def is_outlying(self, row: BedRow) -> bool:
         """A patient under another team than the ward's (on an assessment unit, everyone is
         under its own team until they move)."""
-        return bool(row.specialty) and row.specialty != self.specialty
+        return row.specialty in self.specialties and row.specialty != self.specialty
 
     def lines(self) -> list[tuple[str, BedRow | None]]:
         """The board bed by bed: each patient by their bed, each empty bed, then anyone on
@@ -130,6 +133,7 @@ def whiteboard(
         # values `record_change` will compare against.
         states = folded_spells(conn, {key: r.event_count for key, r in patients.items()})
         beds = dated_beds(conn).beds_on(ward_code, today, ward.beds)
+        specialties = frozenset(conn.execute(select(t.wards.c.specialty).distinct()).scalars())
         rows = []
         for state in states:
             involved = {r.provider_org for r in state.referrals if r.provider_org}
@@ -164,6 +168,7 @@ def whiteboard(
         len(states),
         rows,
         empty,
+        specialties,
     )
 
 
