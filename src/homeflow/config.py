@@ -167,3 +167,24 @@ def audit_retention_days(path: str | None = None) -> int | None:
     if days < 1:
         raise InvalidInput("audit.retention_days", "must be at least 1")
     return days
+
+
+def session_limits(path: str | None = None) -> tuple[timedelta, timedelta]:
+    """How long a session lasts at most, and unused: HOMEFLOW_SESSION_LIFETIME_HOURS and
+    HOMEFLOW_SESSION_IDLE_MINUTES, else `[sessions] lifetime_hours` and `idle_minutes`, else
+    12 hours and 60 minutes."""
+    section = settings(path).get("sessions", {})
+    found = []
+    for name, env, default, low, high in (
+        ("lifetime_hours", "HOMEFLOW_SESSION_LIFETIME_HOURS", 12, 1, 24 * 7),
+        ("idle_minutes", "HOMEFLOW_SESSION_IDLE_MINUTES", 60, 1, 24 * 60),
+    ):
+        value = os.environ.get(env) or section.get(name, default)
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"sessions.{name}", "must be a whole number") from None
+        if not low <= number <= high:
+            raise InvalidInput(f"sessions.{name}", f"must be from {low} to {high:,}")
+        found.append(number)
+    return timedelta(hours=found[0]), timedelta(minutes=found[1])

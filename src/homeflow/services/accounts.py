@@ -42,7 +42,8 @@ def add_account(engine: Engine, viewer: Viewer, email: str, org_code: str, role:
 
 
 def change_account(engine: Engine, viewer: Viewer, email: str, change: str, role: str = "") -> str:
-    """Disable, enable, reset the password of (returns it) or change the role of an account."""
+    """Disable, enable, reset the password of (returns it), change the role of, or end the
+    sessions of an account."""
     _check(engine, viewer, users.account_org(engine, email))
     if email.strip().lower() == viewer.email and change in ("disable", "role"):
         raise InvalidInput("email", "is your own account: another admin must change it")
@@ -55,7 +56,11 @@ def change_account(engine: Engine, viewer: Viewer, email: str, change: str, role
         shown = users.reset_password(engine, email)
     elif change == "role":
         users.set_role(engine, email, role)
+    elif change == "end-sessions":
+        users.end_sessions(engine, email)
     else:
-        raise InvalidInput("change", f"{change!r} is not disable, enable, reset-password or role")
+        raise InvalidInput(
+            "change", f"{change!r} is not disable, enable, reset-password, role or end-sessions"
+        )
     record(engine, viewer, "change", f"account {email}: {change}{' ' + role if role else ''}")
     return shown

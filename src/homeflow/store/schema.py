@@ -143,7 +143,9 @@ web_sessions = Table(
     Column("email", String(200), ForeignKey("users.email"), nullable=False),
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", DateTime, nullable=False),
-    Column("expires_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),  # the absolute end, however busy
+    Column("last_seen_at", DateTime),  # the last page asked for, within a minute
+    Column("idle_minutes", Integer),  # ends after so long unused (set at sign-in)
 )
 
 login_failures = Table(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, and_, delete, func, select
+from sqlalchemy import Connection, Engine, and_, delete, func, select, update
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
@@ -22,6 +22,8 @@ from homeflow.store.codec import to_db_time
 from homeflow.store.registry import require_organisation
 
 SESSION_LIFETIME = timedelta(hours=12)  # a long shift
+SESSION_IDLE = timedelta(hours=1)  # a tablet left on the ward signs itself out
+SEEN_EVERY = timedelta(minutes=1)  # how often a busy session's last use is written down
 # Counted per account *from one client*: a stranger guessing from elsewhere cannot lock a
 # nurse out of her own account; the per-client limit stops one client trying many accounts.
 FAILURES_ALLOWED = 5  # per account and client
@@ -93,9 +95,17 @@ def add_user(engine: Engine, email: str, org_code: str, role: str, password: str
     return User(email, org_code, checked_role)
 
 
-def sign_in(engine: Engine, email: str, password: str, client: str) -> tuple[str, Session] | None:
+def sign_in(
+    engine: Engine,
+    email: str,
+    password: str,
+    client: str,
+    lifetime: timedelta = SESSION_LIFETIME,
+    idle: timedelta = SESSION_IDLE,
+) -> tuple[str, Session] | None:
     """A new session token for the right password; None for a wrong one. Refuses outright
-    after too many recent failures for this email from this client, or from this client."""
+    after too many recent failures for this email from this client, or from this client.
+    The session ends `lifetime` after sign-in, or sooner after `idle` unused."""
     email = email.strip().lower()
     now = _now()
     with engine.begin() as conn:
@@ -128,21 +138,35 @@ def sign_in(engine: Engine, email: str, password: str, client: str) -> tuple[str
                 email=email,
                 csrf_token=csrf,
                 created_at=now,
-                expires_at=now + SESSION_LIFETIME,
+                expires_at=now + lifetime,
+                last_seen_at=now,
+                idle_minutes=max(1, round(idle.total_seconds() / 60)),
             )
         )
     return token, Session(User(row.email, row.org_code, Role(row.role)), csrf)
 
 
 def session_for(engine: Engine, token: str) -> Session | None:
+    """The session a token opens, if it has not ended: its absolute end, its idle time, the
+    account disabled. A session in use has its last use written down (once a minute)."""
+    w = t.web_sessions
     with db.reading(engine) as conn:
         row = conn.execute(
-            select(t.users, t.web_sessions.c.csrf_token, t.web_sessions.c.expires_at)
-            .join(t.web_sessions, t.web_sessions.c.email == t.users.c.email)
-            .where(t.web_sessions.c.token_hash == _token_hash(token))
+            select(t.users, w.c.csrf_token, w.c.expires_at, w.c.last_seen_at, w.c.idle_minutes)
+            .join(w, w.c.email == t.users.c.email)
+            .where(w.c.token_hash == _token_hash(token))
         ).one_or_none()
-    if row is None or row.expires_at <= _now() or row.disabled_at is not None:
+    now = _now()
+    if row is None or row.expires_at <= now or row.disabled_at is not None:
         return None
+    seen = row.last_seen_at or now
+    if row.idle_minutes is not None and now - seen > timedelta(minutes=row.idle_minutes):
+        return None
+    if now - seen >= SEEN_EVERY:
+        with engine.begin() as conn:
+            conn.execute(
+                update(w).where(w.c.token_hash == _token_hash(token)).values(last_seen_at=now)
+            )
     return Session(User(row.email, row.org_code, Role(row.role)), row.csrf_token)
 
 
@@ -247,3 +271,12 @@ def reset_password(engine: Engine, email: str) -> str:
         )
         conn.execute(delete(t.web_sessions).where(t.web_sessions.c.email == normalise_email(email)))
     return password
+
+
+def end_sessions(engine: Engine, email: str) -> int:
+    """Sign an account out everywhere; how many sessions ended."""
+    with engine.begin() as conn:
+        gone = conn.execute(
+            delete(t.web_sessions).where(t.web_sessions.c.email == normalise_email(email))
+        )
+        return int(gone.rowcount or 0)

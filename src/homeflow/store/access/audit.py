@@ -108,10 +108,17 @@ def audit_view(engine: Engine, viewer: Viewer, what: str, spell_key: str | None 
     record(engine, viewer, "view", what, spell_key)
 
 
-def audit_sign_in(engine: Engine, email: str, client: str, succeeded: bool) -> None:
-    """A failed sign-in names the address typed; its organisation is not known."""
+def audit_sign_in(
+    engine: Engine, email: str, client: str, succeeded: bool, locked_for: int | None = None
+) -> None:
+    """A failed sign-in names the address typed; its organisation is not known. A refusal
+    for too many failures (a lockout) says for how long."""
     viewer = Viewer(email[:200], "-", Role.ANALYST, client)
-    record(engine, viewer, "sign-in", "signed in" if succeeded else "refused: wrong password")
+    if locked_for is not None:
+        what = f"refused: locked out for {locked_for} minutes after too many failures"
+    else:
+        what = "signed in" if succeeded else "refused: wrong password"
+    record(engine, viewer, "sign-in", what)
 
 
 def audit_refused(engine: Engine, viewer: Viewer, why: str, spell_key: str | None = None) -> None:

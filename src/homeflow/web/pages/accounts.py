@@ -79,5 +79,6 @@ async def change_account(request: Request, engine: Database, session: Signed) ->
         "enable": f"{email} can sign in again.",
         "reset-password": f"{email}'s new password is {password} (shown once); signed out everywhere.",
         "role": f"{email} is now {form.get('role', '')}.",
+        "end-sessions": f"{email} is signed out everywhere.",
     }
     return _page(request, engine, session, message=done[change])

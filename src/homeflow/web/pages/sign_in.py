@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from homeflow.config import session_limits
 from homeflow.store import access
-from homeflow.store.users import TooManyAttempts, sign_out
+from homeflow.store.users import TooManyAttempts, end_sessions, sign_out
 from homeflow.store.users import sign_in as check_password
 from homeflow.web.auth import (
     PRE_SESSION_COOKIE,
@@ -59,9 +60,10 @@ async def sign_in_post(request: Request, engine: Database) -> Response:
         return _sign_in_page(request, {"error": error, "email": email}, 403)
     client = client_of(request)
     try:
-        signed = check_password(engine, email, password, client)
+        signed = check_password(engine, email, password, client, *session_limits())
     except TooManyAttempts as refused:
         minutes = max(1, int(refused.retry_after.total_seconds() // 60) + 1)
+        access.audit_sign_in(engine, email, client, succeeded=False, locked_for=minutes)
         error = f"Too many failed sign-ins. Try again in {minutes} minutes."
         return _sign_in_page(request, {"error": error, "email": email}, 429)
     if signed is None:
@@ -84,6 +86,20 @@ async def sign_out_post(request: Request, engine: Database) -> Response:
     await check_csrf(session, request)
     sign_out(engine, request.cookies[SESSION_COOKIE])
     access.record(engine, viewer_of(session, request), "sign-out", "signed out")
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/sign-out-everywhere", response_model=None)
+async def sign_out_everywhere(request: Request, engine: Database) -> Response:
+    """End every session of the signed-in user: the tablet left on the ward too."""
+    session = session_of(engine, request)
+    await check_csrf(session, request)
+    ended = end_sessions(engine, session.user.email)
+    access.record(
+        engine, viewer_of(session, request), "sign-out", f"signed out everywhere ({ended})"
+    )
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
