@@ -258,3 +258,29 @@ def test_the_board_lists_beds_in_order_and_marks_an_outlier_only_in_the_wards_vo
     assert [bed for bed, _ in board.lines()] == ["01", "02", "03", "10", "11", ""]
     assert [board.is_outlying(r) for r in rows] == [False, True, False]  # "300" cannot compare
     assert board.free == 9
+
+
+@pytest.mark.parametrize(
+    ("password", "accepted"),
+    [
+        ("correct horse battery staple", True),
+        ("Tr4velling-by-tram", True),
+        ("short pass", False),  # under 12 characters
+        ("qwertyqwerty", False),  # among the most used
+        ("QWERTYQWERTY", False),  # whatever its case
+        ("1q2w3e4r5t6y", False),
+        ("aaaaaaaaaaaaaaaa", False),  # one letter over and over
+        ("x" * 257, False),
+    ],
+)
+def test_a_local_password_is_long_and_not_one_people_use_most(
+    password: str, accepted: bool
+) -> None:
+    from homeflow.domain.passwords import check_password
+
+    if accepted:
+        assert check_password(password) == password
+    else:
+        with pytest.raises(InvalidInput) as refused:
+            check_password(password)
+        assert refused.value.field == "password"

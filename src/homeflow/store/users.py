@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, and_, delete, func, select, update
 
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.passwords import check_password
 from homeflow.domain.privacy import Role
 from homeflow.store import db
 from homeflow.store import schema as t
@@ -29,7 +30,6 @@ SEEN_EVERY = timedelta(minutes=1)  # how often a busy session's last use is writ
 FAILURES_ALLOWED = 5  # per account and client
 FAILURES_ALLOWED_PER_CLIENT = 30  # a ward's shared computer may serve many accounts
 FAILURE_WINDOW = timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher()
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -77,8 +77,7 @@ def add_user(engine: Engine, email: str, org_code: str, role: str, password: str
     """Create or replace an account (replacing resets the password)."""
     email = normalise_email(email)
     checked_role = Role.parse(role)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password)
     with engine.begin() as conn:
         require_organisation(conn, org_code)
         conn.execute(delete(t.web_sessions).where(t.web_sessions.c.email == email))
