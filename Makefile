@@ -46,6 +46,12 @@ lint: $(BIN)/homeflow
 typecheck: $(BIN)/homeflow
 	$(BIN)/mypy
 
+# The real OpenID Connect provider the sign-in tests run against (npm registry, pinned by its
+# lock file).
+IDENTITY_PROVIDER := tests/identity_provider/node_modules/.package-lock.json
+$(IDENTITY_PROVIDER): tests/identity_provider/package-lock.json
+	cd tests/identity_provider && npm ci --silent --no-audit --no-fund
+
 # Tests by kind. Each runs on SQLite, and on PostgreSQL too when HOMEFLOW_TEST_POSTGRES_URL
 # names a database (.ci/run sets it).
 unit: $(BIN)/homeflow
@@ -54,7 +60,7 @@ unit: $(BIN)/homeflow
 integration: $(BIN)/homeflow
 	$(BIN)/pytest -q tests/integration
 
-browser: $(BIN)/homeflow
+browser: $(BIN)/homeflow $(IDENTITY_PROVIDER)
 	$(BIN)/pytest -q tests/browser
 
 spec: $(BIN)/homeflow
@@ -64,7 +70,7 @@ spec: $(BIN)/homeflow
 # database are made once), with branch coverage of the package, subprocesses included; fails
 # below the floor recorded in docs/developing.md.
 COVERAGE_FLOOR ?= 87
-tests: $(BIN)/homeflow
+tests: $(BIN)/homeflow $(IDENTITY_PROVIDER)
 	rm -f .coverage .coverage.*
 	$(BIN)/pytest -q -n 2 --dist loadscope --cov --cov-report=term:skip-covered \
 		--cov-fail-under=$(COVERAGE_FLOOR) tests

@@ -88,10 +88,12 @@ class ListenerProcess:
 class ServerProcess:
     """`homeflow serve` as a real subprocess, ready when its OpenAPI schema answers."""
 
-    def __init__(self, url: str, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, url: str, *extra: str, env: dict[str, str] | None = None, port: int | None = None
+    ) -> None:
         import httpx
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(self.port), *extra],

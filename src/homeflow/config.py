@@ -26,6 +26,8 @@ from homeflow.domain.clock import FUTURE_TOLERANCE
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds
 from homeflow.domain.forms import MAX_TEXT_CHARS
+from homeflow.domain.identity import IdentityProviderSettings, IdentityRule, SignInSettings
+from homeflow.domain.privacy import Role
 
 
 def settings(path: str | None = None) -> dict[str, Any]:
@@ -188,3 +190,66 @@ def session_limits(path: str | None = None) -> tuple[timedelta, timedelta]:
             raise InvalidInput(f"sessions.{name}", f"must be from {low} to {high:,}")
         found.append(number)
     return timedelta(hours=found[0]), timedelta(minutes=found[1])
+
+
+def sign_in_settings(path: str | None = None) -> SignInSettings:
+    """How people sign in: `[sign_in] local_passwords` (default true) and, optionally, an
+    OpenID Connect provider in `[sign_in.provider]` with its `[[sign_in.provider.rules]]`.
+    The client secret comes from HOMEFLOW_OIDC_CLIENT_SECRET (else `client_secret`)."""
+    section = settings(path).get("sign_in", {})
+    local = section.get("local_passwords", True)
+    if not isinstance(local, bool):
+        raise InvalidInput("sign_in.local_passwords", "must be true or false")
+    found = section.get("provider")
+    provider = None if found is None else _identity_provider(found)
+    if not local and provider is None:
+        raise InvalidInput("sign_in.local_passwords", "false needs a [sign_in.provider]")
+    return SignInSettings(local, provider)
+
+
+def _identity_provider(found: object) -> IdentityProviderSettings:
+    if not isinstance(found, dict):
+        raise InvalidInput("sign_in.provider", "must be a table")
+
+    def text(name: str, default: str | None = None) -> str:
+        value = found.get(name, default)
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(f"sign_in.provider.{name}", "must be given as text")
+        return value.strip()
+
+    issuer = text("issuer")
+    if not issuer.startswith(("https://", "http://")):
+        raise InvalidInput("sign_in.provider.issuer", "must be an https:// address")
+    secret = os.environ.get("HOMEFLOW_OIDC_CLIENT_SECRET") or found.get("client_secret")
+    if not isinstance(secret, str) or not secret:
+        raise InvalidInput("sign_in.provider.client_secret", "set HOMEFLOW_OIDC_CLIENT_SECRET")
+    scopes = found.get("scopes", ["openid", "email", "profile"])
+    if not isinstance(scopes, list) or "openid" not in scopes:
+        raise InvalidInput("sign_in.provider.scopes", "must be a list that includes openid")
+    provision = found.get("provision", False)
+    if not isinstance(provision, bool):
+        raise InvalidInput("sign_in.provider.provision", "must be true or false")
+    rules = found.get("rules", [])
+    if not isinstance(rules, list) or not rules:
+        raise InvalidInput("sign_in.provider.rules", "give at least one rule")
+    return IdentityProviderSettings(
+        name=text("name", "your organisation's account"),
+        issuer=issuer.rstrip("/"),
+        client_id=text("client_id"),
+        client_secret=secret,
+        scopes=tuple(str(scope) for scope in scopes),
+        email_claim=text("email_claim", "email"),
+        rules=tuple(_identity_rule(rule, n) for n, rule in enumerate(rules, 1)),
+        provision=provision,
+    )
+
+
+def _identity_rule(rule: object, number: int) -> IdentityRule:
+    field = f"sign_in.provider.rules[{number}]"
+    if not isinstance(rule, dict):
+        raise InvalidInput(field, "must be a table")
+    for name in ("claim", "value", "org", "role"):
+        if not isinstance(rule.get(name), str) or not rule[name]:
+            raise InvalidInput(f"{field}.{name}", "must be given as text")
+    role = Role.parse(rule["role"], f"{field}.role")
+    return IdentityRule(rule["claim"], rule["value"], rule["org"], role)

@@ -146,6 +146,20 @@ web_sessions = Table(
     Column("expires_at", DateTime, nullable=False),  # the absolute end, however busy
     Column("last_seen_at", DateTime),  # the last page asked for, within a minute
     Column("idle_minutes", Integer),  # ends after so long unused (set at sign-in)
+    Column("via", String(20)),  # "provider" when signed in through OpenID Connect
+)
+
+# OpenID Connect sign-ins under way: what the callback must match (state, the browser that
+# started it) and check (nonce, PKCE verifier). Rows live minutes; kept in the database so
+# that any web worker can finish a sign-in another began.
+sign_in_flows = Table(
+    "sign_in_flows",
+    metadata,
+    Column("state", String(64), primary_key=True),
+    Column("browser_hash", String(64), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("started_at", DateTime, nullable=False),
 )
 
 login_failures = Table(

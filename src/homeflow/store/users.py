@@ -47,6 +47,7 @@ class User:
 class Session:
     user: User
     csrf_token: str
+    by_provider: bool = False  # signed in through the identity provider
 
 
 class TooManyAttempts(Exception):
@@ -128,21 +129,80 @@ def sign_in(
             conn.execute(f.insert().values(email=email, client=client[:60], at=now))
             return None
         conn.execute(delete(f).where(f.c.email == email))
-        conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at < now))
-        token = secrets.token_urlsafe(32)
-        csrf = secrets.token_urlsafe(32)
-        conn.execute(
-            t.web_sessions.insert().values(
-                token_hash=_token_hash(token),
-                email=email,
-                csrf_token=csrf,
-                created_at=now,
-                expires_at=now + lifetime,
-                last_seen_at=now,
-                idle_minutes=max(1, round(idle.total_seconds() / 60)),
-            )
-        )
+        token, csrf = _start_session(conn, email, now, lifetime, idle, "password")
     return token, Session(User(row.email, row.org_code, Role(row.role)), csrf)
+
+
+def _start_session(
+    conn: Connection, email: str, now: datetime, lifetime: timedelta, idle: timedelta, via: str
+) -> tuple[str, str]:
+    """A new session's token and CSRF token (ended sessions are cleared away)."""
+    conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at < now))
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    conn.execute(
+        t.web_sessions.insert().values(
+            token_hash=_token_hash(token),
+            email=email,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + lifetime,
+            last_seen_at=now,
+            idle_minutes=max(1, round(idle.total_seconds() / 60)),
+            via=via,
+        )
+    )
+    return token, csrf
+
+
+class SignInRefused(Exception):
+    """Someone the identity provider vouched for may not use homeflow; says why."""
+
+
+def sign_in_by_provider(
+    engine: Engine,
+    email: str,
+    org_code: str,
+    role: Role,
+    provision: bool,
+    lifetime: timedelta = SESSION_LIFETIME,
+    idle: timedelta = SESSION_IDLE,
+) -> tuple[str, Session, str | None]:
+    """A session for someone the identity provider signed in, with the organisation and role
+    the rules gave them, and what changed in their account (None for nothing). Without an
+    account they are refused unless `provision`, when one is made for them (with no password
+    that anyone knows)."""
+    email = normalise_email(email)
+    now = _now()
+    with engine.begin() as conn:
+        require_organisation(conn, org_code)
+        row = conn.execute(select(t.users).where(t.users.c.email == email)).one_or_none()
+        if row is not None and row.disabled_at is not None:
+            raise SignInRefused("this account has been disabled by its admin")
+        change = None
+        if row is None:
+            if not provision:
+                raise SignInRefused("there is no homeflow account for this email address")
+            conn.execute(
+                t.users.insert().values(
+                    email=email,
+                    org_code=org_code,
+                    role=role.value,
+                    password_hash=_hasher.hash(secrets.token_urlsafe(32)),
+                    created_at=now,
+                )
+            )
+            change = f"account made: {org_code} {role.value}"
+        elif (row.org_code, row.role) != (org_code, role.value):
+            # The provider's groups are the truth: a move or a new role there shows here.
+            conn.execute(
+                t.users.update()
+                .where(t.users.c.email == email)
+                .values(org_code=org_code, role=role.value)
+            )
+            change = f"account now {org_code} {role.value} (was {row.org_code} {row.role})"
+        token, csrf = _start_session(conn, email, now, lifetime, idle, "provider")
+    return token, Session(User(email, org_code, role), csrf, by_provider=True), change
 
 
 def session_for(engine: Engine, token: str) -> Session | None:
@@ -151,7 +211,14 @@ def session_for(engine: Engine, token: str) -> Session | None:
     w = t.web_sessions
     with db.reading(engine) as conn:
         row = conn.execute(
-            select(t.users, w.c.csrf_token, w.c.expires_at, w.c.last_seen_at, w.c.idle_minutes)
+            select(
+                t.users,
+                w.c.csrf_token,
+                w.c.expires_at,
+                w.c.last_seen_at,
+                w.c.idle_minutes,
+                w.c.via,
+            )
             .join(w, w.c.email == t.users.c.email)
             .where(w.c.token_hash == _token_hash(token))
         ).one_or_none()
@@ -166,7 +233,8 @@ def session_for(engine: Engine, token: str) -> Session | None:
             conn.execute(
                 update(w).where(w.c.token_hash == _token_hash(token)).values(last_seen_at=now)
             )
-    return Session(User(row.email, row.org_code, Role(row.role)), row.csrf_token)
+    user = User(row.email, row.org_code, Role(row.role))
+    return Session(user, row.csrf_token, by_provider=row.via == "provider")
 
 
 def sign_out(engine: Engine, token: str) -> None:

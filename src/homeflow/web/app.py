@@ -14,12 +14,14 @@ from homeflow.config import (
     fhir_requests_per_minute,
     max_text_chars,
     models_folder,
+    sign_in_settings,
 )
 from homeflow.store import db
 from homeflow.store.simulation_runs import interrupt_unfinished
 from homeflow.web import api, fhir, pages
-from homeflow.web.auth import SameOriginWrites, SecurityHeaders
+from homeflow.web.auth import SameOriginWrites, SecurityHeaders, content_security_policy
 from homeflow.web.errors import add_error_pages
+from homeflow.web.identity_provider import IdentityProvider
 from homeflow.web.limits import BodyLimit, max_body_bytes
 
 STATIC = Path(__file__).parent / "static"
@@ -40,11 +42,19 @@ def create_app(engine: Engine) -> FastAPI:
     app.state.base_url = base_url()
     app.state.max_text_chars = max_text_chars()
     app.state.fhir_rate_limit = fhir.TokenRateLimit(fhir_requests_per_minute())
+    app.state.sign_in = sign_in = sign_in_settings()
+    provider = None
+    if sign_in.provider is not None:
+        callback = f"{app.state.base_url}/sign-in/provider/callback"
+        provider = IdentityProvider(sign_in.provider, callback)
+    app.state.identity_provider = provider
     # A run left queued or running by a server that stopped will never finish: say so.
     interrupt_unfinished(engine)
     app.add_middleware(BodyLimit, limit=max_body_bytes())
     app.add_middleware(SameOriginWrites)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        SecurityHeaders, policy=content_security_policy((provider.origin,) if provider else ())
+    )
     for router in (fhir.router, api.router, *pages.ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

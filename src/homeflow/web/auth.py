@@ -23,23 +23,27 @@ PRE_SESSION_COOKIE = "homeflow_pre_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
-# No inline script or style anywhere: htmx and the NHS design system load from /static.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+
+def content_security_policy(sign_in_origins: tuple[str, ...] = ()) -> str:
+    """No inline script or style anywhere: htmx and the NHS design system load from /static.
+    Forms post only here, and to the identity provider's origin (signing out there too)."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            " ".join(("form-action 'self'", *sign_in_origins)),
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -166,8 +170,9 @@ class SameOriginWrites:
 class SecurityHeaders:
     """Adds the security headers to every response (plain ASGI: no copy of the body)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, policy: str = content_security_policy()) -> None:
         self.app = app
+        self.headers = {"Content-Security-Policy": policy, **SECURITY_HEADERS}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -178,7 +183,7 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
                 if not static:
                     # Pages hold patient data: never keep them in a shared or browser cache.

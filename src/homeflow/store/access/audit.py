@@ -109,12 +109,20 @@ def audit_view(engine: Engine, viewer: Viewer, what: str, spell_key: str | None 
 
 
 def audit_sign_in(
-    engine: Engine, email: str, client: str, succeeded: bool, locked_for: int | None = None
+    engine: Engine,
+    email: str,
+    client: str,
+    succeeded: bool,
+    locked_for: int | None = None,
+    refused_because: str | None = None,
 ) -> None:
-    """A failed sign-in names the address typed; its organisation is not known. A refusal
-    for too many failures (a lockout) says for how long."""
+    """A failed sign-in names the address typed (or the identity provider gave); its
+    organisation is not known. A refusal for too many failures (a lockout) says for how
+    long; any other refusal says why."""
     viewer = Viewer(email[:200], "-", Role.ANALYST, client)
-    if locked_for is not None:
+    if refused_because is not None:
+        what = f"refused: {refused_because}"[:200]
+    elif locked_for is not None:
         what = f"refused: locked out for {locked_for} minutes after too many failures"
     else:
         what = "signed in" if succeeded else "refused: wrong password"

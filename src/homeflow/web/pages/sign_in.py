@@ -1,16 +1,29 @@
-"""Signing in and out. The sign-in form carries a token bound to the browser's pre-session
-cookie; signing in starts a new session (the old one, if any, ends) and both are audited."""
+"""Signing in and out, with a password or through the organisation's identity provider
+(OpenID Connect). The sign-in form carries a token bound to the browser's pre-session cookie;
+a provider's sign-in is bound to the browser that began it. Signing in starts a new session
+(the old one, if any, ends); every sign-in, refusal and sign-out is audited."""
 
 from __future__ import annotations
 
-from typing import Any
+import secrets
+from typing import Any, cast
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from homeflow.config import session_limits
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.identity import SignInSettings, email_of, mapped_account
 from homeflow.store import access
-from homeflow.store.users import TooManyAttempts, end_sessions, sign_out
+from homeflow.store.sign_in_flows import begin_flow, take_flow
+from homeflow.store.users import (
+    Session,
+    SignInRefused,
+    TooManyAttempts,
+    end_sessions,
+    sign_in_by_provider,
+    sign_out,
+)
 from homeflow.store.users import sign_in as check_password
 from homeflow.web.auth import (
     PRE_SESSION_COOKIE,
@@ -26,16 +39,35 @@ from homeflow.web.auth import (
     set_session_cookie,
     viewer_of,
 )
+from homeflow.web.identity_provider import IdentityProvider, ProviderRefused
 from homeflow.web.rendering import render
 
 router = APIRouter()
+# The browser's secret for a provider sign-in under way. SameSite=Lax, not Strict: it must
+# come back with the provider's redirect, a navigation from another site.
+FLOW_COOKIE = "homeflow_sign_in_flow"
+
+
+def _settings(request: Request) -> SignInSettings:
+    return cast(SignInSettings, request.app.state.sign_in)
+
+
+def _provider(request: Request) -> IdentityProvider | None:
+    return cast(IdentityProvider | None, request.app.state.identity_provider)
 
 
 def _sign_in_page(
     request: Request, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     token = pre_session_of(request)
-    response = render(request, "sign_in.html", None, {**context, "pre_session": token}, status_code)
+    settings = _settings(request)
+    context = {
+        **context,
+        "pre_session": token,
+        "local_passwords": settings.local_passwords,
+        "provider_name": settings.provider.name if settings.provider else None,
+    }
+    response = render(request, "sign_in.html", None, context, status_code)
     set_pre_session_cookie(response, request, token)
     return response
 
@@ -51,6 +83,9 @@ def home(request: Request, engine: Database) -> Response:
 
 @router.post("/sign-in", response_class=HTMLResponse, response_model=None)
 async def sign_in_post(request: Request, engine: Database) -> Response:
+    if not _settings(request).local_passwords:
+        error = "Passwords are switched off here: sign in with your organisation's account."
+        return _sign_in_page(request, {"error": error, "email": ""}, 403)
     form = await request.form()
     email = str(form.get("email") or "")[:200]
     password = str(form.get("password") or "")
@@ -71,12 +106,105 @@ async def sign_in_post(request: Request, engine: Database) -> Response:
         error = "The email address or password is not right."
         return _sign_in_page(request, {"error": error, "email": email}, 401)
     token, session = signed
+    access.record(engine, viewer_of(session, request), "sign-in", "signed in")
+    return _signed_in(request, engine, token)
+
+
+def _signed_in(request: Request, engine: Database, token: str) -> Response:
     if request.cookies.get(SESSION_COOKIE):
         sign_out(engine, request.cookies[SESSION_COOKIE])  # a new session, never the old one
-    access.record(engine, viewer_of(session, request), "sign-in", "signed in")
     response = RedirectResponse("/overview", status_code=303)
     set_session_cookie(response, request, token)
     response.delete_cookie(PRE_SESSION_COOKIE, path="/")
+    response.delete_cookie(FLOW_COOKIE, path="/")
+    return response
+
+
+@router.get("/sign-in/provider", response_model=None)
+def sign_in_with_provider(request: Request, engine: Database) -> Response:
+    """Off to the identity provider, with a new state, nonce and PKCE verifier."""
+    provider = _provider(request)
+    if provider is None:
+        raise HTTPException(404, "No identity provider is set up here.")
+    flow = provider.new_flow()
+    try:
+        address = provider.authorization_url(flow)
+    except ProviderRefused as refused:
+        return _refused(request, engine, "", str(refused), 502)
+    browser = secrets.token_urlsafe(32)
+    begin_flow(engine, flow, browser)
+    response = RedirectResponse(address, status_code=303)
+    response.set_cookie(
+        FLOW_COOKIE,
+        browser,
+        max_age=600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.get("/sign-in/provider/callback", response_model=None)
+def provider_callback(request: Request, engine: Database) -> Response:
+    """The provider's answer: checked, mapped by the rules, and a session, or a refusal."""
+    provider = _provider(request)
+    if provider is None:
+        raise HTTPException(404, "No identity provider is set up here.")
+    query = request.query_params
+    flow = take_flow(engine, query.get("state", ""), request.cookies.get(FLOW_COOKIE))
+    if flow is None:
+        why = "the sign-in did not start in this browser, or took over ten minutes"
+        return _refused(request, engine, "", why, 400)
+    if "error" in query:
+        why = f"the identity provider said {query['error']}: {query.get('error_description', '')}"
+        return _refused(request, engine, "", why.strip(": "), 401)
+    if "iss" in query and query["iss"] != provider.settings.issuer:
+        return _refused(request, engine, "", "the answer came from another issuer", 401)
+    try:
+        claims = provider.claims(query.get("code", ""), flow)
+        email = email_of(claims, provider.settings.email_claim)
+    except (ProviderRefused, InvalidInput) as refused:
+        return _refused(request, engine, "", str(refused), 401)
+    mapped = mapped_account(claims, provider.settings.rules)
+    if mapped is None:
+        why = "no sign-in rule gives this person an organisation and role in homeflow"
+        return _refused(request, engine, email, why, 403)
+    try:
+        token, session, change = sign_in_by_provider(
+            engine, email, *mapped, provider.settings.provision, *session_limits()
+        )
+    except (SignInRefused, InvalidInput) as refused:
+        return _refused(request, engine, email, str(refused), 403)
+    viewer = viewer_of(session, request)
+    if change:
+        access.record(engine, viewer, "change", f"{change}, from the identity provider")
+    access.record(engine, viewer, "sign-in", f"signed in through {provider.settings.name}")
+    return _signed_in(request, engine, token)
+
+
+def _refused(request: Request, engine: Database, email: str, why: str, status: int) -> Response:
+    access.audit_sign_in(engine, email or "-", client_of(request), False, refused_because=why)
+    provider = _provider(request)
+    context = {"why": why, "provider_name": provider.settings.name if provider else ""}
+    response = render(request, "sign_in_refused.html", None, context, status)
+    response.delete_cookie(FLOW_COOKIE, path="/")
+    return response
+
+
+def _signed_out(request: Request, session: Session) -> Response:
+    """Home, or to the identity provider to sign out there too when the session began
+    there: otherwise the next person at a shared computer would be signed straight in."""
+    provider = _provider(request)
+    address = "/"
+    if session.by_provider and provider is not None:
+        try:
+            address = provider.sign_out_url(f"{request.app.state.base_url}/") or "/"
+        except ProviderRefused:
+            address = "/"
+    response = RedirectResponse(address, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
@@ -86,9 +214,7 @@ async def sign_out_post(request: Request, engine: Database) -> Response:
     await check_csrf(session, request)
     sign_out(engine, request.cookies[SESSION_COOKIE])
     access.record(engine, viewer_of(session, request), "sign-out", "signed out")
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return _signed_out(request, session)
 
 
 @router.post("/sign-out-everywhere", response_model=None)
@@ -100,6 +226,4 @@ async def sign_out_everywhere(request: Request, engine: Database) -> Response:
     access.record(
         engine, viewer_of(session, request), "sign-out", f"signed out everywhere ({ended})"
     )
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return _signed_out(request, session)
