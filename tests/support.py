@@ -4,6 +4,8 @@ script start their server with `ServerProcess` too."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import socket
 import subprocess
@@ -57,8 +59,8 @@ def free_port() -> int:
 class ListenerProcess:
     """`homeflow listen` as a real subprocess."""
 
-    def __init__(self, url: str, port: int, *extra: str) -> None:
-        env = {**os.environ, "HOMEFLOW_DATABASE_URL": url}
+    def __init__(self, url: str, port: int, *extra: str, env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, **(env or {})}
         self.port = port
         self.process = subprocess.Popen(
             [sys.executable, "-m", "homeflow.cli", "listen", "--port", str(port), *extra],
@@ -136,3 +138,26 @@ def community_events(url: str) -> int:
             return int(found or 0)
     finally:
         engine.dispose()
+
+
+# The demo the feed tests send as HL7 (tests/integration/conftest.py builds it), and the days
+# their census is compared on.
+DEMO_END = "2026-03-31"
+DAYS = ("2026-03-26", "2026-03-29", DEMO_END)
+ADT_COLUMNS = (
+    "ward_code",
+    "beds",
+    "occupied",
+    "stranded",
+    "super_stranded",
+    "admissions",
+    "discharges",
+    "discharges_before_noon",
+)
+
+
+def adt_census(url: str, day: str) -> list[tuple[str, ...]]:
+    """The census columns that ADT alone determines (NCTR comes from flow events)."""
+    done = homeflow(url, "census", "--date", day, "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    return [tuple(r[c] for c in ADT_COLUMNS) for r in csv.DictReader(io.StringIO(done.stdout))]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import signal
 import threading
 import time
@@ -26,39 +24,17 @@ from homeflow.store import schema as t
 from homeflow.store.eventlog import rebuild
 from homeflow.store.users import add_user
 from tests.conftest import ENGINES, fresh_database, last_seq, projections, url_of
-from tests.support import ListenerProcess, ServerProcess, free_port, hl7_messages, homeflow
-from tests.web_site import PASSWORD, Site, csrf_of, signed_in
-
-END = "2026-03-31"
-ADT_COLUMNS = (
-    "ward_code",
-    "beds",
-    "occupied",
-    "stranded",
-    "super_stranded",
-    "admissions",
-    "discharges",
-    "discharges_before_noon",
+from tests.support import (
+    DAYS,
+    DEMO_END,
+    ListenerProcess,
+    ServerProcess,
+    adt_census,
+    free_port,
+    hl7_messages,
+    homeflow,
 )
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """A demo database (SQLite) and its ADT history as HL7 files."""
-    folder = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{folder / 'demo.db'}"
-    done = homeflow(
-        url, "demo", "--days", "6", "--end", END, "--seed", "5", "--hl7-out", str(folder / "hl7")
-    )
-    assert done.returncode == 0, done.stderr
-    return url, folder / "hl7"
-
-
-def adt_census(url: str, day: str) -> list[tuple[str, ...]]:
-    """The census columns that ADT alone determines (NCTR comes from flow events)."""
-    done = homeflow(url, "census", "--date", day, "--format", "csv")
-    assert done.returncode == 0, done.stderr
-    return [tuple(r[c] for c in ADT_COLUMNS) for r in csv.DictReader(io.StringIO(done.stdout))]
+from tests.web_site import PASSWORD, Site, csrf_of, signed_in
 
 
 @pytest.fixture(params=ENGINES)
@@ -67,9 +43,6 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url = url_of(engine)
         assert homeflow(url, "registry", "load-demo").returncode == 0
         yield url
-
-
-DAYS = ("2026-03-26", "2026-03-29", END)
 
 
 def test_ingesting_the_demo_hl7_files_gives_the_demo_census(
@@ -94,7 +67,7 @@ def test_a_backfill_interrupted_after_some_transactions_leaves_views_a_rebuild_w
     engine = db.connect(empty_url)
     assert len(raws) > 300
     with engine.begin() as conn:  # the census kept day by day, as the import moves it
-        proj.extend_census(conn, date.fromisoformat(END))
+        proj.extend_census(conn, date.fromisoformat(DEMO_END))
     outcomes = import_hl7(engine, raws, FeedMapping(), batch=40, project_every=100)
     taken = [outcome for _, outcome in zip(range(250), outcomes, strict=False)]
     outcomes.close()  # the user stops it (Ctrl-C) part way through a transaction's outcomes

@@ -16,6 +16,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
+from homeflow.domain.errors import InvalidInput
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -26,19 +28,37 @@ def database_url() -> str:
     return os.environ.get("HOMEFLOW_DATABASE_URL", DEFAULT_URL)
 
 
+def sqlite_busy_seconds() -> float:
+    """How long a SQLite writer waits for another's lock before it gives up:
+    HOMEFLOW_SQLITE_BUSY_SECONDS, else 30. (The listener then answers no ACK, and the sender
+    resends.)"""
+    value = os.environ.get("HOMEFLOW_SQLITE_BUSY_SECONDS", "30")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise InvalidInput("HOMEFLOW_SQLITE_BUSY_SECONDS", "must be a number of seconds") from None
+    if not 0 < seconds <= 600:
+        raise InvalidInput("HOMEFLOW_SQLITE_BUSY_SECONDS", "must be from 0 to 600 seconds")
+    return seconds
+
+
 def connect(url: str | None = None) -> Engine:
+    """The engine for `url`. A failed statement's error never carries its values
+    (`hide_parameters`): they may be patient data, and errors are logged."""
     url = url or database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(
+            url, connect_args={"timeout": sqlite_busy_seconds()}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 READ_ONLY = "homeflow_read_only"
