@@ -1,7 +1,26 @@
 """The `homeflow` command line, by area: feeds, returns and measures, planning, administration.
 Every message goes through `output`, which never reads text from outside as markup."""
 
-from homeflow.cli import admin, audit, community, feeds, improvement, planning, returns
+from homeflow.cli import (
+    admin,
+    after_discharge,
+    audit,
+    community,
+    feeds,
+    improvement,
+    planning,
+    returns,
+)
 from homeflow.cli.app import app
 
-__all__ = ["admin", "app", "audit", "community", "feeds", "improvement", "planning", "returns"]
+__all__ = [
+    "admin",
+    "after_discharge",
+    "app",
+    "audit",
+    "community",
+    "feeds",
+    "improvement",
+    "planning",
+    "returns",
+]

@@ -68,6 +68,7 @@ def demo(
     Its history stops at the present moment: nothing in it lies in the future."""
     from homeflow.demo import system
     from homeflow.demo.generator import generate
+    from homeflow.services.after_discharge import demo_support
     from homeflow.services.community import demo_community
     from homeflow.services.improvement import demo_programme
     from homeflow.services.live_demo import split_at
@@ -99,6 +100,8 @@ def demo(
     demo_programme(engine, system.ICB.code, last)
     with console.status("building the community teams' caseloads"):
         demo_community(engine, seed, last)
+    with console.status("following people after discharge"):
+        demo_support(engine, seed, last)
     if hl7_out is not None:
         written = write_hl7_files(demo_events, hl7_out)
         say(f"wrote {written:,} HL7 v2.4 ADT messages to {hl7_out}")

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
 from homeflow.domain.beds import WardBedsChanged
 from homeflow.domain.clock import parse_date
 from homeflow.domain.community.kinds import (
@@ -20,10 +21,11 @@ from homeflow.domain.events import PAYLOAD_TYPES, Payload
 from homeflow.domain.improvement.kinds import PROGRAMME_PAYLOADS
 
 # Every stored kind of event: a stay's and a patient's, a ward's beds, the improvement
-# programme's and the community teams'.
+# programme's, the community teams' and support after discharge.
 EVENT_TYPES: dict[str, type[Payload]] = {
     **PAYLOAD_TYPES,
     WardBedsChanged.TYPE: WardBedsChanged,
+    SupportEpisodeRecorded.TYPE: SupportEpisodeRecorded,
     **PROGRAMME_PAYLOADS,
     **COMMUNITY_PAYLOADS,
 }

@@ -1,0 +1,72 @@
+"""Support after discharge on the command line: `homeflow ingest episodes` and
+`homeflow outcomes`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from homeflow.cli.app import app
+from homeflow.cli.feeds import ingest_app
+from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, say
+from homeflow.domain.clock import local_date
+from homeflow.domain.errors import InvalidInput
+from homeflow.store import db
+
+
+@ingest_app.command("episodes")
+def ingest_episodes(
+    path: Annotated[Path, typer.Argument(help="Episodes of support after discharge, as CSV.")],
+    source: Annotated[str, typer.Option(help="Names the provider's feed.")] = "csv-episodes",
+) -> None:
+    """Reconcile a council's or provider's episodes: new ones and newer versions are stored."""
+    from homeflow.services.after_discharge import take_in_episodes
+
+    if not path.is_file():
+        fail(f"FILE: {path} does not exist")
+    engine = db.connect()
+    db.migrate(engine)
+    try:
+        stored = take_in_episodes(engine, path.read_text("utf-8-sig"), source)
+    except InvalidInput as problem:
+        fail(
+            problem.reason if problem.field == "episodes" else f"{problem.field}: {problem.reason}"
+        )
+    except UnicodeDecodeError:
+        fail(f"FILE: {path} is not UTF-8 text")
+    say(f"stored: {stored} episode versions")
+
+
+@app.command("outcomes")
+def outcomes_command(
+    start: Annotated[str, typer.Option("--from", help="First discharge day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last discharge day, YYYY-MM-DD.")],
+    level: Annotated[str, typer.Option(help="system, org or site.")] = "system",
+    baseline_from: Annotated[str | None, typer.Option(help="Baseline's first day.")] = None,
+    baseline_to: Annotated[str | None, typer.Option(help="Baseline's last day.")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+) -> None:
+    """Outcomes after discharge: ASCOF 2B(1), bedded placements, independence, readmissions."""
+    from homeflow.services.after_discharge import COLUMNS, Level, measured_outcomes
+
+    first, last = date_option("--from", start), date_option("--to", end)
+    if last < first:
+        fail("--to: is before --from")
+    try:
+        chosen = Level(level)
+    except ValueError:
+        fail(f"--level: {level!r} is not one of system, org, site")
+    baseline = None
+    if (baseline_from is None) != (baseline_to is None):
+        fail("--baseline-from: give both --baseline-from and --baseline-to, or neither")
+    if baseline_from is not None and baseline_to is not None:
+        baseline = (
+            date_option("--baseline-from", baseline_from),
+            date_option("--baseline-to", baseline_to),
+        )
+    today = local_date(datetime.now(UTC))
+    rows = measured_outcomes(db.connect(), first, last, chosen, today, baseline)
+    print_rows([m.as_dict() for m in rows], COLUMNS, output_format, "Outcomes after discharge")

@@ -1,0 +1,157 @@
+"""The demo's support after discharge: for each discharge on pathway 1, 2 or 3, the episode
+that followed it — reablement or home care, a discharge-to-assess or interim bed, a care-home
+placement — from the councils' reablement teams, four home-care agencies, the community
+trust's beds and the care homes, with outcomes near the national figures (about eight in ten
+older people at home 91 days after reablement, ASCOF 2B(1)).
+
+A person readmitted during their support ends it that day as readmitted. Nothing ends, and
+nobody is followed up at 91 days, after the demo's last day."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from homeflow.domain.after_discharge.outcomes import Discharge
+from homeflow.domain.after_discharge.records import (
+    SupportEpisodeRecorded,
+    SupportKind,
+    SupportOutcome,
+    WhereAt91Days,
+)
+
+REABLEMENT_TEAMS = {"RX1": "LAR01", "RE2": "LAE02"}
+HOME_CARE_AGENCIES = ("HC-ACORN", "HC-BRIGHTWAYS", "HC-COMPASS", "HC-DALEVIEW")
+D2A_BEDS = "RY1"
+INTERIM_BEDS = ("CH-MAPLES", "CH-WILLOWS")
+CARE_HOMES = ("CH-MAPLES", "CH-WILLOWS", "CH-OAKLANDS")
+PLANNED_DAYS = {
+    SupportKind.REABLEMENT: 42,  # six weeks of reablement
+    SupportKind.HOME_CARE: 28,  # four weeks funded after discharge
+    SupportKind.D2A_BED: 28,
+    SupportKind.INTERIM_BED: 21,
+    SupportKind.CARE_HOME: 28,
+}
+REABLEMENT_OUTCOMES = (
+    (SupportOutcome.NO_ONGOING_SUPPORT, 0.56),
+    (SupportOutcome.REDUCED_PACKAGE, 0.18),
+    (SupportOutcome.SAME_PACKAGE, 0.12),
+    (SupportOutcome.INCREASED_PACKAGE, 0.06),
+    (SupportOutcome.LONG_TERM_CARE_HOME, 0.05),
+    (SupportOutcome.DIED, 0.03),
+)
+BED_OUTCOMES = (
+    (SupportOutcome.NO_ONGOING_SUPPORT, 0.10),
+    (SupportOutcome.REDUCED_PACKAGE, 0.22),
+    (SupportOutcome.SAME_PACKAGE, 0.25),
+    (SupportOutcome.INCREASED_PACKAGE, 0.08),
+    (SupportOutcome.LONG_TERM_CARE_HOME, 0.30),
+    (SupportOutcome.DIED, 0.05),
+)
+
+
+def support_episodes(
+    discharges: Sequence[Discharge], seed: int, end: date
+) -> list[SupportEpisodeRecorded]:
+    rng = random.Random(seed * 7919 + 19)
+    found = []
+    for d in sorted(discharges, key=lambda d: d.spell_key):
+        if d.died or d.pathway not in ("P1", "P2", "P3"):
+            continue
+        found.append(_episode(rng, d, end))
+    return found
+
+
+def _kind(rng: random.Random, pathway: str) -> SupportKind:
+    if pathway == "P1":
+        return SupportKind.REABLEMENT if rng.random() < 0.6 else SupportKind.HOME_CARE
+    if pathway == "P2":
+        return SupportKind.D2A_BED if rng.random() < 0.7 else SupportKind.INTERIM_BED
+    return SupportKind.CARE_HOME
+
+
+def _provider(rng: random.Random, kind: SupportKind, org_code: str) -> str:
+    if kind is SupportKind.REABLEMENT:
+        return REABLEMENT_TEAMS.get(org_code, "LAR01")
+    if kind is SupportKind.HOME_CARE:
+        return rng.choice(HOME_CARE_AGENCIES)
+    if kind is SupportKind.D2A_BED:
+        return D2A_BEDS
+    return rng.choice(INTERIM_BEDS if kind is SupportKind.INTERIM_BED else CARE_HOMES)
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[SupportOutcome, float], ...]) -> SupportOutcome:
+    outcomes = [outcome for outcome, _ in weighted]
+    weights = [weight for _, weight in weighted]
+    chosen: SupportOutcome = rng.choices(outcomes, weights)[0]
+    return chosen
+
+
+def _episode(rng: random.Random, d: Discharge, end: date) -> SupportEpisodeRecorded:
+    assert d.pathway is not None
+    kind = _kind(rng, d.pathway)
+    start = min(d.day + timedelta(days=rng.choice((0, 0, 0, 1, 2))), end)
+    planned = start + timedelta(days=PLANNED_DAYS[kind])
+    finished = planned + timedelta(days=round(rng.gauss(0, 6)))
+    finished = max(start + timedelta(days=3), finished)
+    home = kind in (SupportKind.REABLEMENT, SupportKind.HOME_CARE)
+    outcome = _pick(rng, REABLEMENT_OUTCOMES if home else BED_OUTCOMES)
+    if d.readmitted_after is not None and d.day + timedelta(days=d.readmitted_after) < finished:
+        finished, outcome = (
+            max(start, d.day + timedelta(days=d.readmitted_after)),
+            SupportOutcome.READMITTED,
+        )
+    ended = finished <= end
+    hours_start = float(rng.choice((7, 10, 12, 14, 17, 21))) if home else None
+    hours_end = None
+    if ended and home and hours_start is not None:
+        hours_end = _hours_at_end(rng, outcome, hours_start)
+    return SupportEpisodeRecorded(
+        episode_id=f"SUP-{d.spell_key.replace(':', '-')}",
+        spell_key=d.spell_key,
+        kind=kind,
+        provider=_provider(rng, kind, d.org_code),
+        start=start,
+        planned_end=planned,
+        end=finished if ended else None,
+        hours_at_start=hours_start,
+        hours_at_end=hours_end,
+        outcome=outcome if ended else None,
+        at_91_days=_at_91_days(rng, d, kind, outcome if ended else None, end),
+    )
+
+
+def _hours_at_end(rng: random.Random, outcome: SupportOutcome, start: float) -> float | None:
+    if outcome is SupportOutcome.NO_ONGOING_SUPPORT:
+        return 0.0
+    if outcome is SupportOutcome.REDUCED_PACKAGE:
+        return max(1.0, start - rng.choice((3, 5, 7)))
+    if outcome is SupportOutcome.SAME_PACKAGE:
+        return start
+    if outcome is SupportOutcome.INCREASED_PACKAGE:
+        return min(42.0, start + rng.choice((3, 5, 7)))
+    return None
+
+
+def _at_91_days(
+    rng: random.Random, d: Discharge, kind: SupportKind, outcome: SupportOutcome | None, end: date
+) -> WhereAt91Days | None:
+    """Where the person was at 91 days, once the day has come: councils follow up the people
+    they reabled (ASCOF 2B(1)); most are home, some moved to care, died or were not traced."""
+    if kind is not SupportKind.REABLEMENT or d.day + timedelta(days=91) > end:
+        return None
+    if outcome is SupportOutcome.DIED:
+        return WhereAt91Days.DIED
+    if outcome is SupportOutcome.LONG_TERM_CARE_HOME:
+        return WhereAt91Days.CARE_HOME
+    if d.readmitted_after is not None and d.readmitted_after <= 91 and rng.random() < 0.3:
+        return WhereAt91Days.HOSPITAL
+    draw = rng.random()
+    if draw < 0.93:
+        return WhereAt91Days.AT_HOME
+    if draw < 0.94:
+        return WhereAt91Days.DIED
+    if draw < 0.97:
+        return WhereAt91Days.CARE_HOME
+    return WhereAt91Days.NOT_TRACED

@@ -1,0 +1,254 @@
+"""Support after discharge: the providers' episodes CSV, and the outcomes measured on the demo
+checked against an independent count over the stored events.
+
+The independent count reads the raw event rows (admissions' birth dates, the last pathway
+assigned, discharges, every version of every episode) with plain SQL and JSON, and works the
+measures out from their definitions (docs/outcomes.md), without homeflow's folds or queries."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, create_engine, func, select, text
+
+from homeflow.domain import events as ev
+from homeflow.domain.clock import local_date
+from homeflow.store import schema as t
+from homeflow.store.eventlog import EventLog
+from tests.conftest import ENGINES, demo_database, fresh_database, url_of
+from tests.support import homeflow
+
+ENGLAND = ZoneInfo("Europe/London")
+HEADER = "episode_id,spell_key,kind,provider,start,planned_end,end,hours_at_start,hours_at_end,outcome,at_91_days,referrer\n"
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[tuple[str, date]]:
+    """A demo of 100 days ending yesterday (long enough for follow-ups at 91 days)."""
+    yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        demo_database(
+            "sqlite", Path(folder), "--days", "100", "--end", yesterday.isoformat(), "--seed", "11"
+        ) as url,
+    ):
+        yield url, yesterday
+
+
+def independent_measures(
+    url: str, start: date, end: date, today: date
+) -> dict[str, tuple[int, int]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT seq, type, spell_key, occurred_at, payload FROM events "
+                "WHERE type IN ('admitted', 'pathway-assigned', 'discharged', "
+                "'support-episode-recorded') ORDER BY seq"
+            )
+        ).all()
+    engine.dispose()
+    born: dict[str, date] = {}
+    pathway: dict[str, str] = {}
+    left: dict[str, tuple[date, bool, str | None]] = {}
+    latest: dict[str, dict[str, object]] = {}
+    for _seq, kind, spell_key, occurred_at, payload in rows:
+        data = json.loads(payload)
+        if kind == "admitted" and data.get("birth_date"):
+            born[spell_key] = date.fromisoformat(data["birth_date"])
+        elif kind == "pathway-assigned":
+            pathway[spell_key] = data["pathway"]
+        elif kind == "discharged":
+            when = (
+                occurred_at
+                if isinstance(occurred_at, datetime)
+                else datetime.fromisoformat(str(occurred_at))
+            )
+            day = when.replace(tzinfo=UTC).astimezone(ENGLAND).date()
+            left[spell_key] = (day, bool(data.get("died")), pathway.get(spell_key))
+        elif kind == "support-episode-recorded":
+            latest[str(data["episode_id"])] = data
+    first: dict[str, dict[str, object]] = {}
+    for episode in sorted(latest.values(), key=lambda e: (str(e["start"]), str(e["episode_id"]))):
+        first.setdefault(str(episode["spell_key"]), episode)
+    ascof_of = ascof_home = bedded_of = bedded = 0
+    for spell_key, (day, died, way) in left.items():
+        if not start <= day <= end or died:
+            continue
+        if way in ("P1", "P2", "P3"):
+            bedded_of += 1
+            bedded += way in ("P2", "P3")
+        birth = born.get(spell_key)
+        if birth is None:
+            continue
+        age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+        episode = first.get(spell_key)
+        if (
+            age >= 65
+            and episode
+            and episode["kind"] == "reablement"
+            and day + timedelta(days=91) <= today
+        ):
+            ascof_of += 1
+            ascof_home += episode.get("at_91_days") == "at-home"
+    return {"ascof": (ascof_home, ascof_of), "bedded": (bedded, bedded_of)}
+
+
+def test_the_demo_outcomes_agree_with_an_independent_count(demo: tuple[str, date]) -> None:
+    url, last = demo
+    start, end = last - timedelta(days=95), last
+    today = local_date(datetime.now(UTC))
+    done = homeflow(
+        url, "outcomes", "--from", start.isoformat(), "--to", end.isoformat(), "--format", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {r["measure"]: r for r in json.loads(done.stdout)}
+    ascof = rows["ASCOF 2B(1) at home 91 days after reablement (65+)"]
+    bedded = rows["Placements to bedded settings (P2-P3 of P1-P3)"]
+    expected = independent_measures(url, start, end, today)
+    assert (ascof["counted"], ascof["of"]) == expected["ascof"]
+    assert (bedded["counted"], bedded["of"]) == expected["bedded"]
+    # The demo is near the national figure (ASCOF 2B(1) about 80%) and has people in it.
+    assert ascof["of"] > 50 and 70 <= ascof["percent"] <= 90
+    assert bedded["of"] > 200
+
+
+def test_the_demo_built_again_writes_no_episode_twice(demo: tuple[str, date]) -> None:
+    url, last = demo
+    engine = create_engine(url)
+    count = (
+        select(func.count())
+        .select_from(t.events)
+        .where(t.events.c.type == "support-episode-recorded")
+    )
+    with engine.connect() as conn:
+        before = conn.scalar(count)
+    again = homeflow(url, "demo", "--days", "100", "--end", last.isoformat(), "--seed", "11")
+    assert again.returncode == 0, again.stderr
+    with engine.connect() as conn:
+        assert conn.scalar(count) == before and before
+        payloads = conn.execute(
+            text("SELECT payload FROM events WHERE type = 'support-episode-recorded'")
+        ).scalars()
+        for data in map(json.loads, payloads):  # nothing dated after the demo's last day
+            assert date.fromisoformat(data["start"]) <= last, data
+            assert "end" not in data or date.fromisoformat(data["end"]) <= last, data
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def discharged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """A database with one discharged spell (RX1:V1, out 10/03/2026) and one still in."""
+    with fresh_database(request.param, tmp_path) as engine:
+        url = url_of(engine)
+        assert homeflow(url, "registry", "load-demo").returncode == 0
+        at = datetime(2026, 3, 1, 10, tzinfo=UTC)
+        out = datetime(2026, 3, 10, 10, tzinfo=UTC)
+        admitted = ev.Admitted("P1", "RX101", "RX101-M01", birth_date=date(1940, 1, 1))
+        result = EventLog(engine).append(
+            [
+                ev.Event("a1", "test", at, at, "RX1:V1", admitted),
+                ev.Event("d1", "test", out, out, "RX1:V1", ev.Discharged()),
+                ev.Event("a2", "test", at, at, "RX1:V2", ev.Admitted("P2", "RX101", "RX101-M01")),
+            ]
+        )
+        assert not result.rejected
+        yield url, engine
+
+
+def stored_versions(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.scalar(
+                select(func.count())
+                .select_from(t.events)
+                .where(t.events.c.type == "support-episode-recorded")
+            )
+            or 0
+        )
+
+
+def test_episodes_are_reconciled_and_a_changed_row_is_a_new_version(
+    discharged: tuple[str, Engine], tmp_path: Path
+) -> None:
+    url, engine = discharged
+    started = tmp_path / "started.csv"
+    started.write_text(
+        HEADER + "E1,RX1:V1,reablement,LAR01,2026-03-10,2026-04-21,,14,,,,hospital\n"
+    )
+    assert homeflow(url, "ingest", "episodes", str(started)).returncode == 0
+    assert homeflow(url, "ingest", "episodes", str(started)).returncode == 0  # nothing new
+    assert stored_versions(engine) == 1
+    ended = tmp_path / "ended.csv"
+    ended.write_text(
+        HEADER
+        + "E1,RX1:V1,reablement,LAR01,2026-03-10,2026-04-21,2026-04-18,14,0,no-ongoing-support,at-home,hospital\n"
+    )
+    done = homeflow(url, "ingest", "episodes", str(ended))
+    assert done.returncode == 0 and "stored: 1" in done.stderr
+    assert stored_versions(engine) == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (
+            "E2,RX1:V9,reablement,LAR01,2026-03-10,,,,,,,",
+            "line 2, spell_key: 'RX1:V9' is not a known spell",
+        ),
+        (
+            "E2,RX1:V2,reablement,LAR01,2026-03-10,,,,,,,",
+            "line 2, spell_key: 'RX1:V2' has not been discharged",
+        ),
+        (
+            "E2,RX1:V1,reablement,LAR01,2026-03-12,,2026-03-11,,,,,",
+            "line 2, end: 2026-03-11 is before the start",
+        ),
+        (
+            "E2,RX1:V1,reablement,LAR01,2026-03-09,,,,,,,",
+            "line 2, start: 2026-03-09 is before the discharge (2026-03-10)",
+        ),
+        (
+            "E2,RX1:V1,home-care,HC-A,2026-03-10,,,lots,,,,",
+            "line 2, hours_at_start: 'lots' is not a number of hours",
+        ),
+        (
+            "E2,RX1:V1,home-care,HC-A,2026-03-10,,,200,,,,",
+            "line 2, hours_at_start: 200 is not from 0 to 168 hours a week",
+        ),
+        ("E2,RX1:V1,home-care,,2026-03-10,,,,,,,", "line 2, provider: is required"),
+        ("E2,RX1:V1,massage,HC-A,2026-03-10,,,,,,,", "line 2, kind: 'massage' is not one of"),
+        ("E2,RX1:V1,home-care,HC-A,10/03/2026,,,,,,,", "line 2, start:"),
+        (
+            "E2,RX1:V1,home-care,HC-A,2026-03-10,,,,,same-package,,",
+            "line 2, outcome: needs the end of the episode",
+        ),
+    ],
+)
+def test_a_bad_episode_names_line_and_field_and_stores_nothing(
+    discharged: tuple[str, Engine], tmp_path: Path, row: str, problem: str
+) -> None:
+    url, engine = discharged
+    good = "E1,RX1:V1,reablement,LAR01,2026-03-10,2026-04-21,,14,,,,hospital\n"
+    path = tmp_path / "episodes.csv"
+    path.write_text(HEADER + row + "\n" + good)
+    done = homeflow(url, "ingest", "episodes", str(path))
+    assert done.returncode == 2 and problem in done.stderr, done.stderr
+    assert stored_versions(engine) == 0
+
+
+def test_a_file_without_a_required_column_is_refused(
+    discharged: tuple[str, Engine], tmp_path: Path
+) -> None:
+    url, engine = discharged
+    path = tmp_path / "episodes.csv"
+    path.write_text("episode_id,spell_key,kind,start\nE1,RX1:V1,reablement,2026-03-10\n")
+    done = homeflow(url, "ingest", "episodes", str(path))
+    assert done.returncode == 2 and "provider: column is missing" in done.stderr
+    assert stored_versions(engine) == 0
