@@ -8,6 +8,7 @@ measures out from their definitions (docs/outcomes.md), without homeflow's folds
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -19,10 +20,13 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date
+from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.eventlog import EventLog
+from homeflow.store.users import add_user
 from tests.conftest import ENGINES, demo_database, fresh_database, url_of
-from tests.support import homeflow
+from tests.support import ServerProcess, homeflow
+from tests.web_site import PASSWORD, Site, signed_in
 
 ENGLAND = ZoneInfo("Europe/London")
 HEADER = "episode_id,spell_key,kind,provider,start,planned_end,end,hours_at_start,hours_at_end,outcome,at_91_days,referrer\n"
@@ -252,3 +256,31 @@ def test_a_file_without_a_required_column_is_refused(
     done = homeflow(url, "ingest", "episodes", str(path))
     assert done.returncode == 2 and "provider: column is missing" in done.stderr
     assert stored_versions(engine) == 0
+
+
+def test_every_outcome_figure_opens_to_as_many_people(demo: tuple[str, date]) -> None:
+    url, last = demo
+    engine = db.connect(url)
+    add_user(engine, "outcomes@rx1.test", "RX1", "discharge-team", PASSWORD)
+    engine.dispose()
+    server = ServerProcess(url)
+    try:
+        site = Site(url, server.base)
+        client = signed_in(site, "outcomes@rx1.test")
+        start = (last - timedelta(days=95)).strftime("%d/%m/%Y")
+        page = client.get("/outcomes", params={"start": start, "level": "org"})
+        assert page.status_code == 200
+        figures = re.findall(r'<a class="hf-figure" href="([^"]+)">(\d+)<', page.text)
+        assert len(figures) > 20
+        for link, figure in figures[::7]:
+            listed = client.get(link.replace("&amp;", "&"))
+            assert listed.status_code == 200
+            rows = re.search(
+                r"<p class=\"nhsuk-body\">(\d+) patients?(, adding up to (\d+))?", listed.text
+            )
+            assert rows is not None, listed.text[:500]
+            assert int(rows.group(3) or rows.group(1)) == int(figure), link
+        bad = client.get("/outcomes", params={"start": "31/02/2026"})
+        assert bad.status_code == 400 and "from" in bad.text
+    finally:
+        server.stop()

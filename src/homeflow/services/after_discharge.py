@@ -19,6 +19,8 @@ from homeflow.domain.after_discharge.outcomes import (
 )
 from homeflow.ingest.episodes_csv import read_episodes
 from homeflow.store import db
+from homeflow.store.access.people import People, people, spells_by_key
+from homeflow.store.access.scope import Viewer
 from homeflow.store.after_discharge import (
     discharges,
     save_support,
@@ -117,3 +119,29 @@ def demo_support(engine: Engine, seed: int, end: date) -> int:
         found = discharges(conn, date(2000, 1, 1), end)
     episodes = support_episodes(found, seed, end)
     return save_support(engine, list(enumerate(episodes, 1)), None, "demo", replay=True)
+
+
+def outcome_people(
+    engine: Engine,
+    viewer: Viewer,
+    measured: list[Measured],
+    place: str,
+    measure: str,
+    counted: bool,
+    today: date,
+) -> People:
+    """The people behind one figure of the outcomes: those counted, or all it is counted of.
+    A measure of episodes lists each episode's stay (adding one for each of its episodes)."""
+    rate = rate_of(measured, place, measure)
+    keys = rate.counted if counted else rate.of
+    with db.reading(engine) as conn:
+        spell_of_episode = {
+            e.episode_id: e.spell_key for e in latest_versions(support_records(conn))
+        }
+    adds: dict[str, int] = {}
+    for key in keys:
+        spell_key = spell_of_episode.get(key, key)
+        adds[spell_key] = adds.get(spell_key, 0) + 1
+    members = [(state, adds[state.spell_key]) for state in spells_by_key(engine, list(adds))]
+    title = f"{measure}: {'counted' if counted else 'all counted of'} – {place}"
+    return people(engine, viewer, title, today, members, today)

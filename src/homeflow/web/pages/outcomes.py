@@ -1,0 +1,86 @@
+"""Outcomes after discharge: ASCOF 2B(1), placements to bedded settings against their
+baseline, independence, readmissions and support within plan, by system, trust or site; each
+figure opens to the people it counts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from homeflow.domain.clock import parse_day
+from homeflow.domain.errors import InvalidInput
+from homeflow.services.after_discharge import (
+    Level,
+    Measured,
+    measured_outcomes,
+    outcome_people,
+)
+from homeflow.web.auth import Database, Signed, viewer_of
+from homeflow.web.rendering import render, today
+
+router = APIRouter()
+# By default a quarter whose 91 days have all passed, against the quarter before it.
+FOLLOW_UP_DAYS = 92
+QUARTER_DAYS = 91
+
+
+def _window(start: str, end: str) -> tuple[date, date]:
+    last = parse_day("to", end) if end else today() - timedelta(days=FOLLOW_UP_DAYS)
+    first = parse_day("from", start) if start else last - timedelta(days=QUARTER_DAYS - 1)
+    if last < first:
+        raise InvalidInput("to", "is before the first day")
+    return first, last
+
+
+def _level(level: str) -> Level:
+    try:
+        return Level(level or "system")
+    except ValueError:
+        raise InvalidInput("level", f"{level!r} is not one of system, org, site") from None
+
+
+def _measured(engine: Database, first: date, last: date, level: Level) -> list[Measured]:
+    length = last - first
+    baseline = (first - length - timedelta(days=1), first - timedelta(days=1))
+    return measured_outcomes(engine, first, last, level, today(), baseline)
+
+
+@router.get("/outcomes", response_class=HTMLResponse)
+def outcomes_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    start: str = "",
+    end: str = "",
+    level: str = "system",
+) -> HTMLResponse:
+    first, last = _window(start, end)
+    chosen = _level(level)
+    rows = _measured(engine, first, last, chosen)
+    context = {"rows": rows, "first": first, "last": last, "level": chosen.value}
+    return render(request, "outcomes.html", session, context)
+
+
+@router.get("/outcomes/people", response_class=HTMLResponse)
+def outcome_people_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    measure: str,
+    place: str,
+    start: str = "",
+    end: str = "",
+    level: str = "system",
+    which: str = "counted",
+) -> HTMLResponse:
+    first, last = _window(start, end)
+    rows = _measured(engine, first, last, _level(level))
+    try:
+        found = outcome_people(
+            engine, viewer_of(session, request), rows, place, measure, which == "counted", today()
+        )
+    except KeyError:
+        raise InvalidInput("measure", f"{measure!r} at {place!r} is not an outcome shown") from None
+    return render(request, "people.html", session, {"people": found})
