@@ -220,7 +220,7 @@ def test_episodes_are_reconciled_and_a_changed_row_is_a_new_version(
         ),
         (
             "E2,RX1:V1,home-care,HC-A,2026-03-10,,,lots,,,,",
-            "line 2, hours_at_start: 'lots' is not a number of hours",
+            "line 2, hours_at_start: 'lots' is not a number",
         ),
         (
             "E2,RX1:V1,home-care,HC-A,2026-03-10,,,200,,,,",

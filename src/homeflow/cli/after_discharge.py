@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from homeflow.cli.app import app
 from homeflow.cli.feeds import ingest_app
 from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, say
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
+from homeflow.ingest.support_csv import SupportFileProblems
 from homeflow.store import db
 
 
@@ -25,19 +28,37 @@ def ingest_episodes(
     """Reconcile a council's or provider's episodes: new ones and newer versions are stored."""
     from homeflow.services.after_discharge import take_in_episodes
 
+    stored = _take_in(path, lambda engine, text: take_in_episodes(engine, text, source))
+    say(f"stored: {stored} episode versions")
+
+
+@ingest_app.command("capacity")
+def ingest_capacity(
+    path: Annotated[Path, typer.Argument(help="Providers' capacity returns, as CSV.")],
+    source: Annotated[str, typer.Option(help="Names the returns' feed.")] = "csv-capacity",
+) -> None:
+    """Take in providers' weekly capacity returns (home care, reablement, beds, care homes)."""
+    from homeflow.services.after_discharge import take_in_capacity
+
+    stored = _take_in(path, lambda engine, text: take_in_capacity(engine, text, source))
+    say(f"stored: {stored} capacity returns")
+
+
+def _take_in(path: Path, take_in: Callable[[Engine, str], int]) -> int:
     if not path.is_file():
         fail(f"FILE: {path} does not exist")
     engine = db.connect()
     db.migrate(engine)
     try:
-        stored = take_in_episodes(engine, path.read_text("utf-8-sig"), source)
+        return take_in(engine, path.read_text("utf-8-sig"))
+    except SupportFileProblems as problems:
+        fail(problems.reason)
     except InvalidInput as problem:
         fail(
             problem.reason if problem.field == "episodes" else f"{problem.field}: {problem.reason}"
         )
     except UnicodeDecodeError:
         fail(f"FILE: {path} is not UTF-8 text")
-    say(f"stored: {stored} episode versions")
 
 
 @app.command("outcomes")

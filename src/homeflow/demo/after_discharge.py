@@ -2,7 +2,8 @@
 that followed it — reablement or home care, a discharge-to-assess or interim bed, a care-home
 placement — from the councils' reablement teams, four home-care agencies, the community
 trust's beds and the care homes, with outcomes near the national figures (about eight in ten
-older people at home 91 days after reablement, ASCOF 2B(1)).
+older people at home 91 days after reablement, ASCOF 2B(1)); and each provider's weekly
+capacity return.
 
 A person readmitted during their support ends it that day as readmitted. Nothing ends, and
 nobody is followed up at 91 days, after the demo's last day."""
@@ -13,6 +14,7 @@ import random
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded, open_on
 from homeflow.domain.after_discharge.outcomes import Discharge
 from homeflow.domain.after_discharge.records import (
     SupportEpisodeRecorded,
@@ -155,3 +157,56 @@ def _at_91_days(
     if draw < 0.97:
         return WhereAt91Days.CARE_HOME
     return WhereAt91Days.NOT_TRACED
+
+
+def capacity_returns(
+    episodes: Sequence[SupportEpisodeRecorded], seed: int, end: date
+) -> list[ProviderCapacityRecorded]:
+    """Each provider's weekly return, every Monday up to `end`: commissioned a little above
+    what was in use that day (sometimes not enough), home care with its carers, hours, travel
+    and vacancies, beds with the ones free."""
+    rng = random.Random(seed * 104_729 + 3)
+    by_provider: dict[tuple[str, SupportKind], list[SupportEpisodeRecorded]] = {}
+    for episode in episodes:
+        by_provider.setdefault((episode.provider, episode.kind), []).append(episode)
+    if not episodes:
+        return []
+    first = min(e.start for e in episodes)
+    monday = first - timedelta(days=first.weekday())
+    found = []
+    while monday <= end:
+        for (provider, kind), mine in sorted(by_provider.items()):
+            open_now = [e for e in mine if open_on(e, monday)]
+            commissioned = max(1, round(len(open_now) * rng.uniform(0.97, 1.15)))
+            found.append(_return(rng, provider, kind, monday, commissioned, open_now))
+        monday += timedelta(days=7)
+    return found
+
+
+def _return(
+    rng: random.Random,
+    provider: str,
+    kind: SupportKind,
+    on: date,
+    commissioned: int,
+    open_now: list[SupportEpisodeRecorded],
+) -> ProviderCapacityRecorded:
+    if kind.bedded:
+        free = max(0, commissioned - len(open_now))
+        return ProviderCapacityRecorded(provider, kind, on, commissioned, vacancies=free)
+    hours = [e.hours_at_start for e in open_now if e.hours_at_start is not None]
+    per_package = sum(hours) / len(hours) if hours else 12.0
+    contracted = round(commissioned * per_package, 1)
+    carers = max(1, round(contracted / 22))  # about 22 hours of visits a carer a week
+    return ProviderCapacityRecorded(
+        provider,
+        kind,
+        on,
+        commissioned,
+        carers=carers,
+        contracted_hours=contracted,
+        delivered_hours=round(sum(hours), 1),
+        vacancies=round(carers * rng.uniform(0.06, 0.14)),
+        travel_share=round(rng.uniform(0.15, 0.25), 2),
+        start_delay_days=round(rng.uniform(1, 6), 1),
+    )

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
 from homeflow.domain.beds import WardBedsChanged
 from homeflow.domain.clock import parse_date
@@ -26,6 +27,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
     **PAYLOAD_TYPES,
     WardBedsChanged.TYPE: WardBedsChanged,
     SupportEpisodeRecorded.TYPE: SupportEpisodeRecorded,
+    ProviderCapacityRecorded.TYPE: ProviderCapacityRecorded,
     **PROGRAMME_PAYLOADS,
     **COMMUNITY_PAYLOADS,
 }

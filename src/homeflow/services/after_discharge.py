@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from homeflow.domain.after_discharge.capacity import CapacityRow, capacity_on
 from homeflow.domain.after_discharge.outcomes import (
     Discharge,
     OutcomeRow,
@@ -17,15 +19,22 @@ from homeflow.domain.after_discharge.outcomes import (
     latest_versions,
     outcomes,
 )
-from homeflow.ingest.episodes_csv import read_episodes
+from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.escalation import Thresholds
+from homeflow.ingest.support_csv import read_capacity, read_episodes
 from homeflow.store import db
+from homeflow.store.access.caches import per_log_version
 from homeflow.store.access.people import People, people, spells_by_key
 from homeflow.store.access.scope import Viewer
 from homeflow.store.after_discharge import (
+    capacity_records,
     discharges,
+    save_capacity,
     save_support,
     support_records,
     system_of_organisations,
+    waiting_for_support,
 )
 
 # The county's aim (the winter diagnostic): a fifth fewer placements to bedded settings.
@@ -41,6 +50,11 @@ class Level(StrEnum):
 def take_in_episodes(engine: Engine, text: str, source: str) -> int:
     """An episodes CSV reconciled into the log; how many new versions were stored."""
     return save_support(engine, read_episodes(text), None, source)
+
+
+def take_in_capacity(engine: Engine, text: str, source: str) -> int:
+    """Providers' capacity returns as CSV; how many new returns were stored."""
+    return save_capacity(engine, [record for _, record in read_capacity(text)], source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +88,8 @@ def measured_outcomes(
 ) -> list[Measured]:
     """Every outcome measure by place; the bedded-placement share carries its target, a fifth
     below the same share over the `baseline` period."""
+    episodes = _episodes(engine)
     with db.reading(engine) as conn:
-        episodes = latest_versions(support_records(conn))
         found = discharges(conn, start, end)
         before = discharges(conn, *baseline) if baseline else []
         system_of = system_of_organisations(conn)
@@ -111,14 +125,16 @@ def rate_of(measured: list[Measured], place: str, measure: str) -> Rate:
 
 
 def demo_support(engine: Engine, seed: int, end: date) -> int:
-    """The demo's episodes after discharge, for every discharge up to `end`; how many
-    versions were stored (none when the demo is built again)."""
-    from homeflow.demo.after_discharge import support_episodes
+    """The demo's episodes after discharge, for every discharge up to `end`, and its
+    providers' capacity returns; how many records were stored (none when built again)."""
+    from homeflow.demo.after_discharge import capacity_returns, support_episodes
 
     with db.reading(engine) as conn:
         found = discharges(conn, date(2000, 1, 1), end)
     episodes = support_episodes(found, seed, end)
-    return save_support(engine, list(enumerate(episodes, 1)), None, "demo", replay=True)
+    stored = save_support(engine, list(enumerate(episodes, 1)), None, "demo", replay=True)
+    returns = capacity_returns(episodes, seed, end)
+    return stored + save_capacity(engine, returns, "demo", replay=True)
 
 
 def outcome_people(
@@ -130,18 +146,49 @@ def outcome_people(
     counted: bool,
     today: date,
 ) -> People:
-    """The people behind one figure of the outcomes: those counted, or all it is counted of.
-    A measure of episodes lists each episode's stay (adding one for each of its episodes)."""
+    """The people behind one figure of the outcomes: those counted, or all it is counted of."""
     rate = rate_of(measured, place, measure)
-    keys = rate.counted if counted else rate.of
-    with db.reading(engine) as conn:
-        spell_of_episode = {
-            e.episode_id: e.spell_key for e in latest_versions(support_records(conn))
-        }
+    title = f"{measure}: {'counted' if counted else 'all counted of'} – {place}"
+    return _listed(engine, viewer, rate.counted if counted else rate.of, title, today)
+
+
+def _listed(engine: Engine, viewer: Viewer, keys: Sequence[str], title: str, today: date) -> People:
+    """Spells, or episodes as the stays they followed (adding one for each episode)."""
+    spell_of_episode = {e.episode_id: e.spell_key for e in _episodes(engine)}
     adds: dict[str, int] = {}
     for key in keys:
         spell_key = spell_of_episode.get(key, key)
         adds[spell_key] = adds.get(spell_key, 0) + 1
     members = [(state, adds[state.spell_key]) for state in spells_by_key(engine, list(adds))]
-    title = f"{measure}: {'counted' if counted else 'all counted of'} – {place}"
     return people(engine, viewer, title, today, members, today)
+
+
+def _episodes(engine: Engine) -> list[SupportEpisodeRecorded]:
+    """Every episode as last recorded, read once per change to the log (the overview shows
+    them to everyone)."""
+
+    def read() -> list[SupportEpisodeRecorded]:
+        with db.reading(engine) as conn:
+            return latest_versions(support_records(conn))
+
+    return per_log_version(engine, "support episodes", None, read)
+
+
+def community_capacity(engine: Engine, day: date, occupancy: Thresholds) -> list[CapacityRow]:
+    """Community and social-care capacity on `day`: commissioned, in use, waiting."""
+    with db.reading(engine) as conn:
+        records = capacity_records(conn)
+        waiting = waiting_for_support(conn)
+    return capacity_on(day, records, _episodes(engine), waiting, occupancy)
+
+
+def capacity_people(
+    engine: Engine, viewer: Viewer, kind: str, in_use: bool, day: date, occupancy: Thresholds
+) -> People:
+    """The people in a kind of support that day, or waiting in hospital for its pathway."""
+    for row in community_capacity(engine, day, occupancy):
+        if row.kind.value == kind:
+            keys = row.in_use if in_use else row.waiting
+            what = "in use" if in_use else f"waiting in hospital for pathway {row.kind.pathway}"
+            return _listed(engine, viewer, keys, f"{row.kind.value}: {what}", day)
+    raise InvalidInput("kind", f"{kind!r} is not a kind of support shown")

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
+from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded
 from homeflow.domain.after_discharge.outcomes import Discharge
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
 from homeflow.domain.clock import SYSTEM_ZONE
@@ -151,3 +152,50 @@ def system_of_organisations(conn: Connection) -> dict[str, str]:
     return {
         code: parent or code for code, parent in conn.execute(select(o.c.code, o.c.parent_code))
     }
+
+
+def capacity_records(conn: Connection) -> list[ProviderCapacityRecorded]:
+    """Every provider's capacity return, in the order stored."""
+    found = []
+    for event in programme_events(conn, (ProviderCapacityRecorded.TYPE,)):
+        assert isinstance(event.payload, ProviderCapacityRecorded)
+        found.append(event.payload)
+    return found
+
+
+def save_capacity(
+    engine: Engine,
+    items: Sequence[ProviderCapacityRecorded],
+    source: str,
+    replay: bool = False,
+) -> int:
+    """Store the returns that differ from what is stored for the same provider, kind and day
+    (a corrected return is a new version); all at once. How many were stored."""
+    with engine.connect() as conn:
+        history: dict[tuple[object, ...], list[ProviderCapacityRecorded]] = {}
+        for record in capacity_records(conn):
+            history.setdefault(record.identity(), []).append(record)
+    now = datetime.now(UTC)
+    new = []
+    for item in items:
+        versions = history.setdefault(item.identity(), [])
+        if (versions and versions[-1] == item) or (replay and item in versions):
+            continue
+        new.append(programme_event(item, len(versions), None, source, now))
+        versions.append(item)
+    append_records(engine, new)
+    return len(new)
+
+
+def waiting_for_support(conn: Connection) -> dict[str, list[str]]:
+    """The spells in hospital now with no criteria to reside, by the pathway they wait for."""
+    s = t.spells
+    rows = conn.execute(
+        select(s.c.pathway, s.c.spell_key)
+        .where(s.c.status == "admitted", s.c.meets_criteria.is_(False), s.c.pathway.is_not(None))
+        .order_by(s.c.spell_key)
+    )
+    found: dict[str, list[str]] = {}
+    for pathway, spell_key in rows:
+        found.setdefault(pathway, []).append(spell_key)
+    return found

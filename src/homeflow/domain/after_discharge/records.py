@@ -35,10 +35,21 @@ class SupportKind(StrEnum):
         return _PATHWAYS[self]
 
     @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
     def bedded(self) -> bool:
         return self in (SupportKind.D2A_BED, SupportKind.INTERIM_BED, SupportKind.CARE_HOME)
 
 
+_LABELS = {
+    SupportKind.REABLEMENT: "Reablement",
+    SupportKind.HOME_CARE: "Home care",
+    SupportKind.D2A_BED: "Discharge-to-assess beds",
+    SupportKind.INTERIM_BED: "Interim beds",
+    SupportKind.CARE_HOME: "Care homes",
+}
 _PATHWAYS = {
     SupportKind.REABLEMENT: "P1",
     SupportKind.HOME_CARE: "P1",

@@ -14,10 +14,11 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.services.after_discharge import (
     Level,
     Measured,
+    capacity_people,
     measured_outcomes,
     outcome_people,
 )
-from homeflow.web.auth import Database, Signed, viewer_of
+from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
 from homeflow.web.rendering import render, today
 
 router = APIRouter()
@@ -83,4 +84,19 @@ def outcome_people_page(
         )
     except KeyError:
         raise InvalidInput("measure", f"{measure!r} at {place!r} is not an outcome shown") from None
+    return render(request, "people.html", session, {"people": found})
+
+
+@router.get("/people/support", response_class=HTMLResponse)
+def support_people_page(
+    request: Request, engine: Database, session: Signed, kind: str, which: str = "in-use"
+) -> HTMLResponse:
+    """The people behind the overview's community capacity: in a kind of support today, or
+    waiting in hospital for its pathway."""
+    if which not in ("in-use", "waiting"):
+        raise InvalidInput("which", "must be in-use or waiting")
+    occupancy = escalation_rules_of(request).occupancy_percent
+    found = capacity_people(
+        engine, viewer_of(session, request), kind, which == "in-use", today(), occupancy
+    )
     return render(request, "people.html", session, {"people": found})
