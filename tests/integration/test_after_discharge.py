@@ -282,5 +282,62 @@ def test_every_outcome_figure_opens_to_as_many_people(demo: tuple[str, date]) ->
             assert int(rows.group(3) or rows.group(1)) == int(figure), link
         bad = client.get("/outcomes", params={"start": "31/02/2026"})
         assert bad.status_code == 400 and "from" in bad.text
+        # The overview's community capacity: each figure opens to as many people.
+        overview = client.get("/overview").text
+        support = re.findall(r'<a class="hf-figure" href="(/people/support[^"]+)">(\d+)<', overview)
+        assert len(support) >= 5
+        for link, figure in support:
+            listed = client.get(link.replace("&amp;", "&")).text
+            rows = re.search(
+                r"<p class=\"nhsuk-body\">(\d+) patients?(, adding up to (\d+))?", listed
+            )
+            assert rows is not None and int(rows.group(3) or rows.group(1)) == int(figure), link
     finally:
         server.stop()
+
+
+CAPACITY_HEADER = "provider,kind,on,commissioned,carers,contracted_hours,delivered_hours,vacancies,travel_share,start_delay_days\n"
+
+
+def capacity_returns(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.scalar(
+                select(func.count())
+                .select_from(t.events)
+                .where(t.events.c.type == "provider-capacity-recorded")
+            )
+            or 0
+        )
+
+
+def test_capacity_returns_are_taken_in_once_and_bad_ones_name_line_and_field(
+    discharged: tuple[str, Engine], tmp_path: Path
+) -> None:
+    url, engine = discharged
+    good = tmp_path / "capacity.csv"
+    good.write_text(
+        CAPACITY_HEADER
+        + "HC-ACORN,home-care,2026-11-02,40,36,800,760,4,0.2,3\n"
+        + "CH-MAPLES,care-home,2026-11-02,30,,,,5,,\n"
+    )
+    assert homeflow(url, "ingest", "capacity", str(good)).returncode == 0
+    again = homeflow(url, "ingest", "capacity", str(good))
+    assert again.returncode == 0 and "stored: 0" in again.stderr
+    assert capacity_returns(engine) == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        CAPACITY_HEADER
+        + "HC-ACORN,home-care,2026-11-09,,36,800,760,4,0.2,3\n"
+        + "HC-ACORN,home-care,2026-11-16,ten,36,800,760,4,0.2,3\n"
+        + "HC-ACORN,home-care,2026-11-23,40,36,800,760,4,1.5,3\n"
+    )
+    done = homeflow(url, "ingest", "capacity", str(bad))
+    assert done.returncode == 2
+    for problem in (
+        "line 2, commissioned: is required",
+        "line 3, commissioned: 'ten' is not a whole number",
+        "line 4, travel_share: must be a share from 0 up to 1",
+    ):
+        assert problem in done.stderr, done.stderr
+    assert capacity_returns(engine) == 2

@@ -89,9 +89,9 @@ def capacity_on(
     waiting_by_pathway: Mapping[str, Sequence[str]],
     occupancy: Thresholds,
 ) -> list[CapacityRow]:
-    """Each kind of support that day: commissioned, in use, waiting, and its pressure level
-    (occupancy against the same thresholds as a hospital's, and a level higher while people
-    wait in hospital with nothing free)."""
+    """Each kind of support that day: commissioned, in use, waiting, and its pressure level:
+    occupancy against the same thresholds as a hospital's; 4 when people use or wait for
+    support nobody has commissioned."""
     returns = latest_returns(records, day)
     rows = []
     for kind in SupportKind:
@@ -103,8 +103,6 @@ def capacity_on(
             continue
         vacancies = [r.vacancies for r in mine if r.vacancies is not None]
         level = occupancy.level(100 * len(in_use) / commissioned) if commissioned else 4
-        if waiting and len(in_use) >= commissioned:
-            level = min(4, level + 1)
         rows.append(
             CapacityRow(
                 kind,
