@@ -341,3 +341,28 @@ def test_capacity_returns_are_taken_in_once_and_bad_ones_name_line_and_field(
     ):
         assert problem in done.stderr, done.stderr
     assert capacity_returns(engine) == 2
+
+
+def test_the_home_care_tree_adds_up_and_each_lever_saves_bed_days_with_an_interval(
+    demo: tuple[str, date], tmp_path: Path
+) -> None:
+    url, last = demo
+    model = tmp_path / "model.toml"
+    made = homeflow(url, "calibrate", "--from", (last - timedelta(days=60)).isoformat(), "--to", last.isoformat(), "--out", str(model))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    done = homeflow(url, "home-care", "tree", "--date", last.isoformat(), "--model", str(model), "--reps", "10", "--days", "14", "--format", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    gap = next(r for r in found["tree"] if r["lever"] == "Gap")["hours_of_gap"]
+    levers = [r for r in found["tree"] if r["side"]]
+    assert len(levers) == 11
+    assert round(sum(r["hours_of_gap"] for r in levers), 1) == gap
+    assert len(found["effects"]) == 10
+    for effect in found["effects"]:
+        assert (
+            effect["bed_days_saved_p5"]
+            <= effect["bed_days_saved_mean"]
+            <= effect["bed_days_saved_p95"]
+        )
+    wrong = homeflow(url, "home-care", "tree", "--date", "2001-01-01")
+    assert wrong.returncode == 2 and "date: no home-care package started" in wrong.stderr

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,3 +93,49 @@ def outcomes_command(
     today = local_date(datetime.now(UTC))
     rows = measured_outcomes(db.connect(), first, last, chosen, today, baseline)
     print_rows([m.as_dict() for m in rows], COLUMNS, output_format, "Outcomes after discharge")
+
+
+home_care_app = typer.Typer(help="The home-care market: its split tree of levers.")
+app.add_typer(home_care_app, name="home-care")
+
+
+@home_care_app.command("tree")
+def home_care_tree_command(
+    on: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
+    model: Annotated[
+        Path | None,
+        typer.Option(help="A calibrated capacity model: also show what each lever would save."),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=10, help="Replications for each lever.")] = 100,
+    days: Annotated[int, typer.Option(min=7, help="Days the capacity model runs.")] = 90,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+) -> None:
+    """Hours of home care needed against deliverable, and each lever's share of the gap."""
+    from homeflow.services.home_care import (
+        EFFECT_COLUMNS,
+        TREE_COLUMNS,
+        home_care_tree,
+        lever_effects,
+        tree_rows,
+    )
+
+    day = date_option("--date", on)
+    if model is not None and not model.is_file():
+        fail(f"--model: {model} does not exist")
+    engine = db.connect()
+    try:
+        market, tree = home_care_tree(engine, day)
+        rows = tree_rows(tree)
+        effects = lever_effects(market, model, reps, days) if model is not None else None
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+    if output_format is OutputFormat.JSON:
+        # One document: the tree, and what each lever saves when a model was given.
+        json.dump({"tree": rows, "effects": effects}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return
+    print_rows(rows, TREE_COLUMNS, output_format, f"Home-care split tree, {day:%d/%m/%Y}")
+    if effects is not None:
+        if output_format is OutputFormat.CSV:
+            sys.stdout.write("\n")  # a second table follows the first
+        print_rows(effects, EFFECT_COLUMNS, output_format, "What moving each lever saves")

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded, open_on
 from homeflow.domain.after_discharge.outcomes import Discharge
 from homeflow.domain.after_discharge.records import (
+    Referrer,
     SupportEpisodeRecorded,
     SupportKind,
     SupportOutcome,
@@ -59,10 +60,70 @@ def support_episodes(
     rng = random.Random(seed * 7919 + 19)
     found = []
     for d in sorted(discharges, key=lambda d: d.spell_key):
-        if d.died or d.pathway not in ("P1", "P2", "P3"):
+        if d.died:
             continue
-        found.append(_episode(rng, d, end))
+        if d.pathway in ("P1", "P2", "P3"):
+            first = _episode(rng, d, end)
+            found.append(first)
+            found += _long_term_package(rng, d, first, end)
+        elif rng.random() < COMMUNITY_REFERRED:
+            found += _community_package(rng, d, end)
     return found
+
+
+# Of the people who went home with no support, those a GP or district nurse later refers for
+# home care.
+COMMUNITY_REFERRED = 0.03
+STAYS_ON = (SupportOutcome.REDUCED_PACKAGE, SupportOutcome.SAME_PACKAGE, SupportOutcome.INCREASED_PACKAGE)  # fmt: skip
+
+
+def _long_term_package(
+    rng: random.Random, d: Discharge, first: SupportEpisodeRecorded, end: date
+) -> list[SupportEpisodeRecorded]:
+    """After reablement that ends needing care, the review starts a home-care package."""
+    if (
+        first.kind is not SupportKind.REABLEMENT
+        or first.end is None
+        or first.outcome not in STAYS_ON
+    ):
+        return []
+    return [_package(rng, d, first.end, Referrer.REVIEW, first.hours_at_end, end, "R")]
+
+
+def _community_package(rng: random.Random, d: Discharge, end: date) -> list[SupportEpisodeRecorded]:
+    start = d.day + timedelta(days=rng.randint(10, 60))
+    if start > end:
+        return []
+    return [_package(rng, d, start, Referrer.COMMUNITY, None, end, "C")]
+
+
+def _package(
+    rng: random.Random,
+    d: Discharge,
+    start: date,
+    referrer: Referrer,
+    hours: float | None,
+    end: date,
+    tag: str,
+) -> SupportEpisodeRecorded:
+    planned = start + timedelta(days=rng.choice((42, 84, 182)))
+    finished = planned + timedelta(days=round(rng.gauss(0, 10)))
+    ended = finished <= end
+    hours_start = hours or float(rng.choice((7, 10, 12, 14)))
+    outcome = rng.choice(STAYS_ON) if ended else None
+    return SupportEpisodeRecorded(
+        episode_id=f"SUP-{tag}-{d.spell_key.replace(':', '-')}",
+        spell_key=d.spell_key,
+        kind=SupportKind.HOME_CARE,
+        provider=rng.choice(HOME_CARE_AGENCIES),
+        start=start,
+        planned_end=planned,
+        end=finished if ended else None,
+        hours_at_start=hours_start,
+        hours_at_end=_hours_at_end(rng, outcome, hours_start) if outcome else None,
+        outcome=outcome,
+        referrer=referrer,
+    )
 
 
 def _kind(rng: random.Random, pathway: str) -> SupportKind:
@@ -196,8 +257,10 @@ def _return(
         return ProviderCapacityRecorded(provider, kind, on, commissioned, vacancies=free)
     hours = [e.hours_at_start for e in open_now if e.hours_at_start is not None]
     per_package = sum(hours) / len(hours) if hours else 12.0
-    contracted = round(commissioned * per_package, 1)
-    carers = max(1, round(contracted / 22))  # about 22 hours of visits a carer a week
+    travel = round(rng.uniform(0.15, 0.25), 2)
+    # Paid hours cover the visits, the travel between them and some slack.
+    contracted = round(commissioned * per_package / ((1 - travel) * rng.uniform(0.88, 0.95)), 1)
+    carers = max(1, round(contracted / rng.uniform(20, 26)))
     return ProviderCapacityRecorded(
         provider,
         kind,
@@ -207,6 +270,6 @@ def _return(
         contracted_hours=contracted,
         delivered_hours=round(sum(hours), 1),
         vacancies=round(carers * rng.uniform(0.06, 0.14)),
-        travel_share=round(rng.uniform(0.15, 0.25), 2),
+        travel_share=travel,
         start_delay_days=round(rng.uniform(1, 6), 1),
     )

@@ -88,7 +88,7 @@ def measured_outcomes(
 ) -> list[Measured]:
     """Every outcome measure by place; the bedded-placement share carries its target, a fifth
     below the same share over the `baseline` period."""
-    episodes = _episodes(engine)
+    episodes = episodes_as_recorded(engine)
     with db.reading(engine) as conn:
         found = discharges(conn, start, end)
         before = discharges(conn, *baseline) if baseline else []
@@ -154,7 +154,7 @@ def outcome_people(
 
 def _listed(engine: Engine, viewer: Viewer, keys: Sequence[str], title: str, today: date) -> People:
     """Spells, or episodes as the stays they followed (adding one for each episode)."""
-    spell_of_episode = {e.episode_id: e.spell_key for e in _episodes(engine)}
+    spell_of_episode = {e.episode_id: e.spell_key for e in episodes_as_recorded(engine)}
     adds: dict[str, int] = {}
     for key in keys:
         spell_key = spell_of_episode.get(key, key)
@@ -163,7 +163,7 @@ def _listed(engine: Engine, viewer: Viewer, keys: Sequence[str], title: str, tod
     return people(engine, viewer, title, today, members, today)
 
 
-def _episodes(engine: Engine) -> list[SupportEpisodeRecorded]:
+def episodes_as_recorded(engine: Engine) -> list[SupportEpisodeRecorded]:
     """Every episode as last recorded, read once per change to the log (the overview shows
     them to everyone)."""
 
@@ -179,7 +179,7 @@ def community_capacity(engine: Engine, day: date, occupancy: Thresholds) -> list
     with db.reading(engine) as conn:
         records = capacity_records(conn)
         waiting = waiting_for_support(conn)
-    return capacity_on(day, records, _episodes(engine), waiting, occupancy)
+    return capacity_on(day, records, episodes_as_recorded(engine), waiting, occupancy)
 
 
 def capacity_people(

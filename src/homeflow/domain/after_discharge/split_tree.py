@@ -1,0 +1,259 @@
+"""The home-care split tree: the hours of care a week people need against the hours the
+market can deliver, and each lever's share of the gap.
+
+    needed      = (referrals a week x weeks a package + people waiting) x hours a package
+    deliverable = posts x share filled x contracted hours a carer x time not travelling
+                  x utilisation
+
+Deliverable hours at today's levers are the hours delivered. Each lever's share of the gap is
+its Shapley value in moving from a *reference* market to today's: the reference takes
+today's referrals, nobody waiting, the benchmarks for every other lever, and the posts such a
+market needs to meet its demand exactly, so its gap is nought. The shares then add up to
+today's gap exactly (by construction of Shapley values), whatever order the levers moved in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from itertools import combinations
+from math import factorial
+
+from homeflow.domain.after_discharge.capacity import (
+    ProviderCapacityRecorded,
+    latest_returns,
+    open_on,
+)
+from homeflow.domain.after_discharge.records import Referrer, SupportEpisodeRecorded, SupportKind
+from homeflow.domain.errors import InvalidInput
+
+DEMAND = "demand"
+SUPPLY = "supply"
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmarks:
+    """What a well-run market achieves (a system may set its own)."""
+
+    hours_a_package: float = 10.0
+    weeks_a_package: float = 4.0
+    share_filled: float = 0.95
+    contracted_hours_a_carer: float = 25.0
+    time_not_travelling: float = 0.85
+    utilisation: float = 0.90
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """The home-care market as measured: demand by where it comes from, and supply."""
+
+    hospital_referrals: float  # packages started a week after a hospital stay
+    community_referrals: float
+    review_referrals: float
+    waiting: float  # people waiting now for a package to start
+    hours_a_package: float
+    weeks_a_package: float
+    posts: float  # care workers in post and vacant posts
+    share_filled: float
+    contracted_hours_a_carer: float
+    time_not_travelling: float
+    utilisation: float
+
+    @property
+    def needed_hours(self) -> float:
+        referrals = self.hospital_referrals + self.community_referrals + self.review_referrals
+        return (referrals * self.weeks_a_package + self.waiting) * self.hours_a_package
+
+    @property
+    def deliverable_hours(self) -> float:
+        return (
+            self.posts
+            * self.share_filled
+            * self.contracted_hours_a_carer
+            * self.time_not_travelling
+            * self.utilisation
+        )
+
+    @property
+    def gap(self) -> float:
+        return self.needed_hours - self.deliverable_hours
+
+
+# Each lever: its field, the side of the tree it is on, its name and unit.
+LEVERS: tuple[tuple[str, str, str, str], ...] = (
+    ("hospital_referrals", DEMAND, "Referrals from hospital", "packages a week"),
+    ("community_referrals", DEMAND, "Referrals from the community", "packages a week"),
+    ("review_referrals", DEMAND, "Referrals from reviews", "packages a week"),
+    ("waiting", DEMAND, "People waiting for a package", "people"),
+    ("hours_a_package", DEMAND, "Hours a package", "hours a week"),
+    ("weeks_a_package", DEMAND, "Package length", "weeks"),
+    ("posts", SUPPLY, "Care workers' posts", "posts"),
+    ("share_filled", SUPPLY, "Posts filled", "share"),
+    ("contracted_hours_a_carer", SUPPLY, "Contracted hours a carer", "hours a week"),
+    ("time_not_travelling", SUPPLY, "Time not travelling", "share"),
+    ("utilisation", SUPPLY, "Utilisation of visiting time", "share"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Lever:
+    field: str
+    side: str
+    name: str
+    unit: str
+    actual: float
+    reference: float
+    hours: float  # its share of the gap, hours a week (positive widens the gap)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitTree:
+    needed_hours: float
+    deliverable_hours: float
+    gap: float
+    levers: tuple[Lever, ...]
+
+
+def reference_market(market: Market, benchmarks: Benchmarks) -> Market:
+    """Today's referrals, nobody waiting, every other lever at its benchmark, and the posts
+    that meet that demand exactly."""
+    balanced = replace(
+        market,
+        waiting=0.0,
+        hours_a_package=benchmarks.hours_a_package,
+        weeks_a_package=benchmarks.weeks_a_package,
+        share_filled=benchmarks.share_filled,
+        contracted_hours_a_carer=benchmarks.contracted_hours_a_carer,
+        time_not_travelling=benchmarks.time_not_travelling,
+        utilisation=benchmarks.utilisation,
+        posts=1.0,
+    )
+    return replace(balanced, posts=balanced.needed_hours / balanced.deliverable_hours)
+
+
+def shapley(fields: Sequence[str], value: Callable[[frozenset[str]], float]) -> dict[str, float]:
+    """Each field's Shapley value of the game `value` (a set of fields moved to today's)."""
+    n = len(fields)
+    weights = [factorial(k) * factorial(n - k - 1) / factorial(n) for k in range(n)]
+    found = {}
+    for field in fields:
+        others = [f for f in fields if f != field]
+        total = 0.0
+        for k in range(n):
+            for subset in combinations(others, k):
+                moved = frozenset(subset)
+                total += weights[k] * (value(moved | {field}) - value(moved))
+        found[field] = total
+    return found
+
+
+def split_tree(market: Market, benchmarks: Benchmarks = Benchmarks()) -> SplitTree:
+    reference = reference_market(market, benchmarks)
+    fields = [f for f, *_ in LEVERS]
+    cache: dict[frozenset[str], float] = {}
+
+    def gap_with(moved: frozenset[str]) -> float:
+        if moved not in cache:
+            values = {f: getattr(market if f in moved else reference, f) for f in fields}
+            cache[moved] = Market(**values).gap
+        return cache[moved]
+
+    shares = shapley(fields, gap_with)
+    levers = tuple(
+        Lever(f, side, name, unit, getattr(market, f), getattr(reference, f), shares[f])
+        for f, side, name, unit in LEVERS
+    )
+    return SplitTree(market.needed_hours, market.deliverable_hours, market.gap, levers)
+
+
+def shown(hours: Mapping[str, float], total: float) -> dict[str, float]:
+    """Hours to one decimal that still add up to the total shown (largest remainders)."""
+    tenths = {k: v * 10 for k, v in hours.items()}
+    floored = {k: int(v // 1) for k, v in tenths.items()}
+    left = round(round(total, 1) * 10) - sum(floored.values())
+    order = sorted(tenths, key=lambda k: tenths[k] - floored[k], reverse=True)
+    for k in order[: max(0, left)]:
+        floored[k] += 1
+    return {k: v / 10 for k, v in floored.items()}
+
+
+def measure_market(
+    day: date,
+    episodes: Sequence[SupportEpisodeRecorded],
+    returns: Iterable[ProviderCapacityRecorded],
+    waiting: int,
+    weeks: int = 8,
+) -> Market:
+    """The home-care market on `day`: demand from the packages started in the `weeks` before
+    it (by referrer), their hours, their length, and the people waiting; supply from each
+    agency's newest return."""
+    first = day - timedelta(weeks=weeks)
+    home_care = [e for e in episodes if e.kind is SupportKind.HOME_CARE]
+    started = [e for e in home_care if first < e.start <= day]
+    if not started:
+        raise InvalidInput("date", f"no home-care package started in the {weeks} weeks before it")
+    by_source = {r: sum(e.referrer is r for e in started) / weeks for r in Referrer}
+    hours = [e.hours_at_start for e in started if e.hours_at_start is not None]
+    # Package length by Little's law: packages open now over packages started a week. (The
+    # lengths of the packages that ended lately would leave out the long ones still open.)
+    open_now = sum(open_on(e, day) for e in home_care)
+    weeks_a_package = open_now / (len(started) / weeks)
+    agencies = [
+        r for (_, kind), r in latest_returns(returns, day).items() if kind is SupportKind.HOME_CARE
+    ]
+    carers = sum(r.carers or 0 for r in agencies)
+    vacancies = sum(r.vacancies or 0 for r in agencies)
+    contracted = sum(r.contracted_hours or 0.0 for r in agencies)
+    delivered = sum(r.delivered_hours or 0.0 for r in agencies)
+    if not carers or not contracted:
+        raise InvalidInput("capacity", "no home-care agency has returned its carers and hours")
+    travel = sum((r.travel_share or 0.0) * (r.contracted_hours or 0.0) for r in agencies)
+    not_travelling = 1 - travel / contracted
+    return Market(
+        hospital_referrals=by_source[Referrer.HOSPITAL],
+        community_referrals=by_source[Referrer.COMMUNITY],
+        review_referrals=by_source[Referrer.REVIEW],
+        waiting=float(waiting),
+        hours_a_package=sum(hours) / len(hours) if hours else 0.0,
+        weeks_a_package=weeks_a_package,
+        posts=float(carers + vacancies),
+        share_filled=carers / (carers + vacancies),
+        contracted_hours_a_carer=contracted / carers,
+        time_not_travelling=not_travelling,
+        utilisation=delivered / (contracted * not_travelling),
+    )
+
+
+# How far each lever is moved to ask the capacity model what it would save: a stated amount,
+# as a fraction of today's value (`scale`) or in the lever's own unit (`add`).
+MOVES: dict[str, tuple[str, float]] = {
+    "hospital_referrals": ("scale", -0.10),
+    "community_referrals": ("scale", -0.10),
+    "review_referrals": ("scale", -0.10),
+    "hours_a_package": ("add", -1.0),
+    "weeks_a_package": ("add", -0.5),
+    "posts": ("scale", 0.05),
+    "share_filled": ("add", 0.05),
+    "contracted_hours_a_carer": ("add", 2.0),
+    "time_not_travelling": ("add", 0.05),
+    "utilisation": ("add", 0.05),
+}
+SHARES = ("share_filled", "time_not_travelling", "utilisation")
+
+
+def moved(market: Market, field: str, how: str, amount: float) -> Market:
+    """The market with one lever moved (a share never beyond 1, nothing below 0)."""
+    now = float(getattr(market, field))
+    value = now * (1 + amount) if how == "scale" else now + amount
+    top = 1.0 if field in SHARES else float("inf")
+    return replace(market, **{field: min(top, max(0.0, value))})
+
+
+def move_text(field: str, how: str, amount: float) -> str:
+    if how == "scale":
+        return f"{amount:+.0%}"
+    unit = next(u for f, _, _, u in LEVERS if f == field)
+    if unit == "share":
+        return f"{amount * 100:+.0f} points"
+    return f"{amount:+g} {unit}"

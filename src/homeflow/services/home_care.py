@@ -1,0 +1,167 @@
+"""The home-care split tree: the market measured from the episodes and the agencies' returns,
+each lever's share of the gap, and what moving each lever would save in delayed bed-days
+according to the capacity model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from homeflow.domain.after_discharge.records import SupportKind
+from homeflow.domain.after_discharge.split_tree import (
+    LEVERS,
+    MOVES,
+    Benchmarks,
+    Market,
+    SplitTree,
+    measure_market,
+    move_text,
+    moved,
+    shown,
+    split_tree,
+)
+from homeflow.services.after_discharge import episodes_as_recorded
+from homeflow.store import db
+from homeflow.store.access.people import census_spells, wards_of
+from homeflow.store.after_discharge import capacity_records
+
+WINDOW_WEEKS = 8
+
+
+def home_care_market(engine: Engine, day: date) -> Market:
+    """The market on `day`. People waiting: those in hospital that day with no criteria to
+    reside on pathway 1, in the share of pathway 1's support that home care gives."""
+    episodes = episodes_as_recorded(engine)
+    with db.reading(engine) as conn:
+        returns = capacity_records(conn)
+    wards, _ = wards_of(engine)
+    on_p1 = [s for s in census_spells(engine, day, "nctr", wards) if s.pathway == "P1"]
+    firsts = [e for e in episodes if e.kind.pathway == "P1" and e.referrer.value == "hospital"]
+    share = sum(e.kind is SupportKind.HOME_CARE for e in firsts) / len(firsts) if firsts else 0.0
+    return measure_market(day, episodes, returns, round(len(on_p1) * share), WINDOW_WEEKS)
+
+
+def tree_rows(tree: SplitTree) -> list[dict[str, Any]]:
+    """The tree as rows: needed, deliverable and the gap, then each lever's share of it (to
+    one decimal, adding up to the gap as shown)."""
+    hours = shown({lever.field: lever.hours for lever in tree.levers}, tree.gap)
+    rows: list[dict[str, Any]] = [
+        {
+            "side": "",
+            "lever": "Hours needed a week",
+            "unit": "hours a week",
+            "actual": round(tree.needed_hours, 1),
+            "reference": None,
+            "hours_of_gap": None,
+        },
+        {
+            "side": "",
+            "lever": "Hours deliverable a week",
+            "unit": "hours a week",
+            "actual": round(tree.deliverable_hours, 1),
+            "reference": None,
+            "hours_of_gap": None,
+        },
+        {
+            "side": "",
+            "lever": "Gap",
+            "unit": "hours a week",
+            "actual": round(tree.gap, 1),
+            "reference": 0.0,
+            "hours_of_gap": round(tree.gap, 1),
+        },
+    ]
+    for lever in tree.levers:
+        rows.append(
+            {
+                "side": lever.side,
+                "lever": lever.name,
+                "unit": lever.unit,
+                "actual": round(lever.actual, 3),
+                "reference": round(lever.reference, 3),
+                "hours_of_gap": hours[lever.field],
+            }
+        )
+    return rows
+
+
+TREE_COLUMNS = ("side", "lever", "unit", "actual", "reference", "hours_of_gap")
+EFFECT_COLUMNS = (
+    "lever",
+    "move",
+    "gap_change_hours",
+    "packages",
+    "bed_days_saved_mean",
+    "bed_days_saved_p5",
+    "bed_days_saved_p95",
+    "extra_cost_mean",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    lever: str
+    move: str
+    gap_change_hours: float
+    packages: float
+
+
+def lever_moves(market: Market) -> list[Effect]:
+    """Each lever moved by its stated amount: how the gap changes, and the packages a week of
+    home care that frees (or takes) at today's hours a package."""
+    names = {f: name for f, _, name, _ in LEVERS}
+    found = []
+    for field, (how, amount) in MOVES.items():
+        change = moved(market, field, how, amount).gap - market.gap
+        packages = -change / market.hours_a_package if market.hours_a_package else 0.0
+        found.append(Effect(names[field], move_text(field, how, amount), change, packages))
+    return found
+
+
+def lever_effects(
+    market: Market, model_path: Path, reps: int, horizon: int, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Through the capacity model: each lever's packages as a change to pathway 1's home-based
+    care from the model's start, the delayed bed-days it saves over `horizon` days and what it
+    costs, with the 5th and 95th percentiles of `reps` paired replications."""
+    from homeflow.services.planning import load_model
+    from homeflow.sim.calibrate import P1_SERVICE
+    from homeflow.sim.model import CapacityChange
+    from homeflow.sim.runner import simulate
+    from homeflow.sim.scenarios import Scenario
+
+    model = load_model(model_path)
+    model.service(P1_SERVICE)  # a model without pathway 1 is an error naming it
+    effects = lever_moves(market)
+    scenarios = [
+        Scenario(
+            e.lever,
+            capacity=((P1_SERVICE, CapacityChange(model.start, None, change=e.packages)),),
+        )
+        for e in effects
+    ]
+    totals = simulate(model, scenarios, reps=reps, horizon=horizon, seed=seed).totals()
+    rows = []
+    for effect, (_, total) in zip(effects, list(totals.iterrows())[1:], strict=True):
+        rows.append(
+            {
+                "lever": effect.lever,
+                "move": effect.move,
+                "gap_change_hours": round(effect.gap_change_hours, 1),
+                "packages": round(effect.packages, 1),
+                "bed_days_saved_mean": round(float(total["bed_days_saved_mean"]), 1),
+                "bed_days_saved_p5": round(float(total["bed_days_saved_p5"]), 1),
+                "bed_days_saved_p95": round(float(total["bed_days_saved_p95"]), 1),
+                "extra_cost_mean": round(float(total["extra_cost_mean"])),
+            }
+        )
+    return rows
+
+
+def home_care_tree(engine: Engine, day: date) -> tuple[Market, SplitTree]:
+    market = home_care_market(engine, day)
+    return market, split_tree(market, Benchmarks())
