@@ -251,6 +251,47 @@ def momentum_spec(rows: list[dict[str, Any]], width: int = 560) -> dict[str, Any
     }
 
 
+def split_tree_spec(levers: list[dict[str, Any]], gap: float) -> dict[str, Any]:
+    """The home-care split tree as bars: each lever's hours of the gap, demand's levers
+    above supply's, widening the gap to the right; the gap itself as a rule."""
+    rows = [{"lever": r["lever"], "side": r["side"], "hours": r["hours_of_gap"]} for r in levers]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": "container",
+        "height": 28 * len(rows),
+        "data": {"values": rows},
+        "layer": [
+            {
+                "mark": {"type": "bar"},
+                "encoding": {
+                    "y": {"field": "lever", "type": "nominal", "sort": None, "title": None},
+                    "x": {
+                        "field": "hours",
+                        "type": "quantitative",
+                        "title": "hours a week of the gap",
+                    },
+                    "color": {
+                        "field": "side",
+                        "type": "nominal",
+                        "scale": {"domain": ["demand", "supply"], "range": ["#005eb8", "#ed8b00"]},
+                        "legend": {"orient": "bottom", "title": None},
+                    },
+                    "tooltip": [
+                        {"field": "lever", "type": "nominal"},
+                        {"field": "hours", "type": "quantitative", "format": ",.1f"},
+                    ],
+                },
+            },
+            {
+                "data": {"values": [{"gap": gap}]},
+                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#212b32"},
+                "encoding": {"x": {"field": "gap", "type": "quantitative"}},
+            },
+        ],
+        "config": {"font": "Arial", "view": {"stroke": None}},
+    }
+
+
 def spec_json(spec: dict[str, Any]) -> str:
     """A spec as JSON safe inside a <script> data block: no "</" can close it early."""
     return json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
