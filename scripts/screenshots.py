@@ -1,6 +1,7 @@
 """Screenshots of the main pages for the docs, taken in Debian's Chromium.
 
-Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots] [--only-improvement | --only-community]
+Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots]
+[--only-improvement | --only-community | --only-after-discharge]
 
 Uses a demo database and its models folder (`make run` builds both), adds screenshot users
 for the first acute trust and the ICB, serves the app on a spare port and captures each page at
@@ -92,6 +93,23 @@ def community(browser: object, base: str, url: str, out: Path) -> None:
         print(out / f"letter-{kind}.png")
 
 
+def after_discharge(browser: object, base: str, out: Path) -> None:
+    """The outcomes by trust and the home-care split tree, at a tablet's 1024 px."""
+    page = browser.new_page(viewport={"width": 1024, "height": 768})  # type: ignore[attr-defined]
+    page.goto(base + "/")
+    page.fill("#email", PLANNER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/overview")
+    page.goto(base + "/outcomes?level=org")
+    page.screenshot(path=out / "outcomes-1024.png")
+    page.goto(base + "/home-care")
+    page.locator(".hf-chart canvas").wait_for()
+    page.screenshot(path=out / "home-care-1024.png", full_page=True)
+    print(out / "outcomes-1024.png", out / "home-care-1024.png")
+    page.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="var/homeflow.db")
@@ -100,6 +118,9 @@ def main() -> None:
         "--only-improvement", action="store_true", help="Only the improvement pages."
     )
     parser.add_argument("--only-community", action="store_true", help="Only the community pages.")
+    parser.add_argument(
+        "--only-after-discharge", action="store_true", help="Only the outcomes and home care."
+    )
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
     engine = db.connect(url)
@@ -132,6 +153,9 @@ def main() -> None:
                     "--disable-background-networking",
                 ],
             )
+            after_discharge(browser, base, out)
+            if args.only_after_discharge:
+                return
             community(browser, base, url, out)
             if args.only_community:
                 return

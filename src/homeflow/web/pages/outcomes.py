@@ -59,7 +59,10 @@ def outcomes_page(
 ) -> HTMLResponse:
     first, last = _window(start, end)
     chosen = _level(level)
-    rows = _measured(engine, first, last, chosen)
+    # A measure with nobody to count at a place (a mental-health trust's pathways) is left out.
+    rows = [
+        m for m in _measured(engine, first, last, chosen) if m.row.rate.of or m.row.rate.waiting
+    ]
     context = {"rows": rows, "first": first, "last": last, "level": chosen.value}
     return render(request, "outcomes.html", session, context)
 
