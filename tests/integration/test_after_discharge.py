@@ -280,6 +280,20 @@ def test_every_outcome_figure_opens_to_as_many_people(demo: tuple[str, date]) ->
             )
             assert rows is not None, listed.text[:500]
             assert int(rows.group(3) or rows.group(1)) == int(figure), link
+        # Each week's point on the charts opens to the people it counts.
+        spec = json.loads(
+            re.search(r'id="outcome-spec-1">(.*?)</script>', page.text, re.DOTALL).group(1)  # type: ignore[union-attr]
+        )
+        points = [v for v in _values(spec) if "people" in v]
+        week = points[0]
+        listed = client.get(week["people"]).text
+        shown = re.search(r"<p class=\"nhsuk-body\">(\d+) patients?", listed)
+        assert shown is not None
+        monday = date.fromisoformat(week["date"][:10])
+        done = homeflow(url, "outcomes", "--from", monday.isoformat(), "--to", (monday + timedelta(days=6)).isoformat(), "--format", "json")  # fmt: skip
+        ascof = next(r for r in json.loads(done.stdout) if r["measure"].startswith("ASCOF"))
+        assert int(shown.group(1)) == ascof["counted"]
+        assert week["value"] == ascof["percent"]
         bad = client.get("/outcomes", params={"start": "31/02/2026"})
         assert bad.status_code == 400 and "from" in bad.text
         # The overview's community capacity: each figure opens to as many people.
@@ -366,3 +380,18 @@ def test_the_home_care_tree_adds_up_and_each_lever_saves_bed_days_with_an_interv
         )
     wrong = homeflow(url, "home-care", "tree", "--date", "2001-01-01")
     assert wrong.returncode == 2 and "date: no home-care package started" in wrong.stderr
+
+
+def _values(spec: object) -> list[dict[str, object]]:
+    """Every data row in a Vega-Lite spec, wherever its layers keep them."""
+    found: list[dict[str, object]] = []
+    if isinstance(spec, dict):
+        data = spec.get("data")
+        if isinstance(data, dict) and isinstance(data.get("values"), list):
+            found += [v for v in data["values"] if isinstance(v, dict)]
+        for value in spec.values():
+            found += _values(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += _values(value)
+    return found

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
 from homeflow.domain.after_discharge.capacity import CapacityRow, capacity_on
 from homeflow.domain.after_discharge.outcomes import (
+    ASCOF,
+    BEDDED,
+    INDEPENDENT,
+    READMITTED_30,
     Discharge,
     OutcomeRow,
     Rate,
     bedded_placements,
     latest_versions,
     outcomes,
+    weekly_rates,
 )
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import Thresholds
 from homeflow.ingest.support_csv import read_capacity, read_episodes
+from homeflow.reports.charts import spc_spec, spec_json
+from homeflow.reports.spc import Better, SpcChart, spc_chart
 from homeflow.store import db
 from homeflow.store.access.caches import per_log_version
 from homeflow.store.access.people import People, people, spells_by_key
@@ -90,7 +98,8 @@ def measured_outcomes(
     below the same share over the `baseline` period."""
     episodes = episodes_as_recorded(engine)
     with db.reading(engine) as conn:
-        found = discharges(conn, start, end)
+        # A year before the window too: an episode ending in it may follow an earlier stay.
+        found = discharges(conn, start - timedelta(days=365), end)
         before = discharges(conn, *baseline) if baseline else []
         system_of = system_of_organisations(conn)
 
@@ -192,3 +201,57 @@ def capacity_people(
             what = "in use" if in_use else f"waiting in hospital for pathway {row.kind.pathway}"
             return _listed(engine, viewer, keys, f"{row.kind.value}: {what}", day)
     raise InvalidInput("kind", f"{kind!r} is not a kind of support shown")
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeChart:
+    title: str
+    better: str
+    chart: SpcChart
+    spec: dict[str, Any]
+
+    @property
+    def spec_json(self) -> str:
+        return spec_json(self.spec)
+
+
+CHARTED = ((ASCOF, Better.HIGHER), (BEDDED, Better.LOWER), (INDEPENDENT, Better.HIGHER), (READMITTED_30, Better.LOWER))  # fmt: skip
+
+
+def outcome_charts(engine: Engine, last: date, today: date, weeks: int = 26) -> list[OutcomeChart]:
+    """The system's main outcomes week by week up to the week of `last`, as XmR charts whose
+    points open to the people each counts."""
+    first_monday = last - timedelta(days=last.weekday(), weeks=weeks - 1)
+    with db.reading(engine) as conn:
+        found = discharges(conn, first_monday - timedelta(days=365), last)
+        system_of = system_of_organisations(conn)
+    if not found:
+        return []
+    system = system_of.get(found[0].org_code, found[0].org_code)
+    series = weekly_rates(
+        found, episodes_as_recorded(engine), first_monday, weeks, min(last, today)
+    )
+    charts = []
+    for measure, better in CHARTED:
+        points = series.get(measure, [])
+        if not points:
+            continue
+        days = [start for start, _ in points]
+        values = [rate.percent or 0.0 for _, rate in points]
+        chart = spc_chart(days, values, better)
+        links = [_people_link(measure, system, start) for start in days]
+        spec = spc_spec(chart, measure, unit="%", links=links)
+        charts.append(OutcomeChart(measure, better.value, chart, spec))
+    return charts
+
+
+def _people_link(measure: str, system: str, monday: date) -> str:
+    query = {
+        "measure": measure,
+        "place": system,
+        "start": f"{monday:%d/%m/%Y}",
+        "end": f"{monday + timedelta(days=6):%d/%m/%Y}",
+        "level": "system",
+        "which": "counted",
+    }
+    return "/outcomes/people?" + urlencode(query)

@@ -35,6 +35,11 @@ PATHWAYS = ("P0", "P1", "P2", "P3")
 SUPPORTING_PATHWAYS = ("P1", "P2", "P3")
 BEDDED_PATHWAYS = ("P2", "P3")
 HOME_SUPPORT = (SupportKind.REABLEMENT, SupportKind.HOME_CARE)
+ASCOF = "ASCOF 2B(1) at home 91 days after reablement (65+)"
+BEDDED = "Placements to bedded settings (P2-P3 of P1-P3)"
+INDEPENDENT = "Supported more independently (reablement and home care ended)"
+WITHIN_PLAN = "Support ended within its planned length"
+READMITTED_30 = "Readmitted within 30 days, any pathway"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,26 +193,30 @@ def outcomes(
         rows += [
             OutcomeRow(
                 place,
-                "ASCOF 2B(1) at home 91 days after reablement (65+)",
+                ASCOF,
                 ascof_2b1(here, first, as_of),
             ),
             OutcomeRow(
                 place,
-                "Placements to bedded settings (P2-P3 of P1-P3)",
+                BEDDED,
                 bedded_placements(here),
             ),
             OutcomeRow(
                 place,
-                "Supported more independently (reablement and home care ended)",
+                INDEPENDENT,
                 more_independent(episodes_here, start, end),
             ),
             OutcomeRow(
                 place,
-                "Support ended within its planned length",
+                WITHIN_PLAN,
                 within_plan(episodes_here, start, end),
             ),
         ]
         for days in (30, 91):
+            any_pathway = readmitted_within(here, days, as_of)
+            rows.append(
+                OutcomeRow(place, f"Readmitted within {days} days, any pathway", any_pathway)
+            )
             for pathway in PATHWAYS:
                 rows.append(
                     OutcomeRow(
@@ -217,3 +226,31 @@ def outcomes(
                     )
                 )
     return rows
+
+
+def weekly_rates(
+    discharges: Sequence[Discharge],
+    episodes: Sequence[SupportEpisodeRecorded],
+    first_monday: date,
+    weeks: int,
+    as_of: date,
+) -> dict[str, list[tuple[date, Rate]]]:
+    """The main outcomes week by week (discharges, or episodes ending, Monday to Sunday), for
+    charts over time; a week with nobody to count is left out of its measure."""
+    first = first_support(episodes)
+    series: dict[str, list[tuple[date, Rate]]] = {}
+    for n in range(weeks):
+        start = first_monday + timedelta(weeks=n)
+        end = start + timedelta(days=6)
+        if end > as_of:
+            break
+        week = [d for d in discharges if start <= d.day <= end]
+        for name, rate in (
+            (ASCOF, ascof_2b1(week, first, as_of)),
+            (BEDDED, bedded_placements(week)),
+            (INDEPENDENT, more_independent(episodes, start, end)),
+            (READMITTED_30, readmitted_within(week, 30, as_of)),
+        ):
+            if rate.of:
+                series.setdefault(name, []).append((start, rate))
+    return series

@@ -16,6 +16,7 @@ from homeflow.services.after_discharge import (
     Measured,
     capacity_people,
     measured_outcomes,
+    outcome_charts,
     outcome_people,
 )
 from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
@@ -63,7 +64,14 @@ def outcomes_page(
     rows = [
         m for m in _measured(engine, first, last, chosen) if m.row.rate.of or m.row.rate.waiting
     ]
-    context = {"rows": rows, "first": first, "last": last, "level": chosen.value}
+    charts = outcome_charts(engine, today(), today())
+    context = {
+        "rows": rows,
+        "first": first,
+        "last": last,
+        "level": chosen.value,
+        "charts": charts,
+    }
     return render(request, "outcomes.html", session, context)
 
 
