@@ -20,7 +20,11 @@ from homeflow.demo import system
 from homeflow.demo.agenda import Agenda, season
 from homeflow.demo.beds import Beds
 from homeflow.demo.board_rounds import board_rounds
-from homeflow.demo.improvement import HomeFirstBridging
+from homeflow.demo.improvement import (
+    BED_REVIEW_HOME_SHARE,
+    HomeFirstBridging,
+    bed_review_start,
+)
 from homeflow.demo.people import (
     CLINICAL_CRITERIA,
     CRITERIA,
@@ -63,6 +67,10 @@ class DemoSystem(Agenda):
         self.community_queue: deque[Patient] = deque()
         self.services = downstream_services()
         self.bridging = HomeFirstBridging(seed, end)
+        # Only a demo long enough to show weeks before it has the change (short demos, as the
+        # tests build, stay as they were).
+        review = bed_review_start(end)
+        self.bed_review = review if review - timedelta(weeks=12) >= self.window_start else None
         self.issued: set[str] = set()  # NHS numbers given out
 
     # ---- the run --------------------------------------------------------------------------
@@ -148,7 +156,9 @@ class DemoSystem(Agenda):
         else:
             age = returning.age
         p = self.new_patient(site, "acute", age)
-        p.pathway = self.rng.choices(("P0", "P1", "P2", "P3"), weights=self.pathway_weights(age))[0]
+        reviewed = self.bed_review is not None and self.day_of(when) >= self.bed_review
+        weights = self.pathway_weights(age, reviewed)
+        p.pathway = self.rng.choices(("P0", "P1", "P2", "P3"), weights=weights)[0]
         p.ward, p.bed = ward, bed
         p.admitted = when
         specialty = self.wards[ward].specialty
@@ -174,13 +184,18 @@ class DemoSystem(Agenda):
             self.schedule(when + self.rng.uniform(8.0, 40.0), self.move_from_amu, p)
         self.schedule(max(when + clinical, first_round + 1.0), self.ready, p)
 
-    def pathway_weights(self, age: int) -> tuple[float, float, float, float]:
+    def pathway_weights(self, age: int, bed_review: bool) -> tuple[float, float, float, float]:
         # Older patients more often need support; overall near the national 50/45/4/1.
         if age < 65:
-            return (0.62, 0.35, 0.02, 0.01)
-        if age < 80:
-            return (0.48, 0.465, 0.042, 0.013)
-        return (0.39, 0.52, 0.068, 0.022)
+            p0, p1, p2, p3 = (0.62, 0.35, 0.02, 0.01)
+        elif age < 80:
+            p0, p1, p2, p3 = (0.48, 0.465, 0.042, 0.013)
+        else:
+            p0, p1, p2, p3 = (0.39, 0.52, 0.068, 0.022)
+        if bed_review:  # some who would have gone to a bed go home with support instead
+            home = BED_REVIEW_HOME_SHARE
+            return (p0, p1 + home * (p2 + p3), p2 * (1 - home), p3 * (1 - home))
+        return (p0, p1, p2, p3)
 
     def next_round(self, when: float) -> float:
         day = math.floor(when / 24.0) * 24.0

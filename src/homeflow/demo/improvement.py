@@ -36,6 +36,18 @@ SYSTEM = "QDE"
 PROJECT = "home-first-rx101"
 
 
+# From this many weeks before the end, every patient who would have gone to a bed (pathway 2
+# or 3) is reviewed for going home with support first: a quarter of them do.
+BED_REVIEW_WEEKS_BEFORE_END = 16
+BED_REVIEW_HOME_SHARE = 0.25
+
+
+def bed_review_start(end: date) -> date:
+    """The Monday the system starts reviewing every pathway 2 and 3 discharge for home first."""
+    day = end - timedelta(weeks=BED_REVIEW_WEEKS_BEFORE_END)
+    return day - timedelta(days=day.weekday())
+
+
 def idt_start(end: date) -> date:
     """The Monday the integrated discharge team starts."""
     day = end - timedelta(weeks=IDT_WEEKS_BEFORE_END)
