@@ -395,3 +395,59 @@ def _values(spec: object) -> list[dict[str, object]]:
         for value in spec:
             found += _values(value)
     return found
+
+
+def test_the_care_transfer_hub_records_an_episode_in_the_browser_s_form(
+    demo: tuple[str, date],
+) -> None:
+    url, last = demo
+    engine = db.connect(url)
+    add_user(engine, "hub@rx1.test", "RX1", "discharge-team", PASSWORD)
+    add_user(engine, "hub@rw1.test", "RW1", "discharge-team", PASSWORD)
+    with engine.connect() as conn:
+        spell_key = conn.execute(
+            select(t.spells.c.spell_key)
+            .where(t.spells.c.status == "discharged", t.spells.c.spell_key.like("RX1:%"))
+            .order_by(t.spells.c.discharged_at.desc())
+        ).first()[0]  # type: ignore[index]
+    engine.dispose()
+    server = ServerProcess(url)
+    try:
+        client = signed_in(Site(url, server.base), "hub@rx1.test")
+        page = client.get(f"/spells/{spell_key}/support")
+        assert page.status_code == 200 and "Record an episode" in page.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        form = {"csrf_token": token, "episode_id": "HUB-1", "kind": "home-care", "provider": "HC-ACORN",
+                "start": f"{last:%d/%m/%Y}", "hours_at_start": "lots", "referrer": "hospital"}  # fmt: skip
+        refused = client.post(f"/spells/{spell_key}/support", data=form)
+        assert (
+            refused.status_code == 400
+            and "hours_at_start: &#39;lots&#39; is not a number" in refused.text
+        )
+        assert 'value="HC-ACORN"' in refused.text  # what was typed is kept
+        saved = client.post(f"/spells/{spell_key}/support", data={**form, "hours_at_start": "14"})
+        assert saved.status_code == 303
+        shown = client.get(saved.headers["location"]).text
+        assert "Saved: episode HUB-1" in shown and "HC-ACORN" in shown
+        early = {**form, "episode_id": "HUB-2", "hours_at_start": "7", "start": "01/01/2020"}
+        before = client.post(f"/spells/{spell_key}/support", data=early)
+        assert (
+            before.status_code == 400 and "start: 2020-01-01 is before the discharge" in before.text
+        )
+        other = signed_in(Site(url, server.base), "hub@rw1.test")
+        assert other.get(f"/spells/{spell_key}/support").status_code == 403
+    finally:
+        server.stop()
+    engine = db.connect(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(t.events.c.recorded_by, t.events.c.payload).where(
+                t.events.c.source == "web", t.events.c.type == "support-episode-recorded"
+            )
+        ).all()
+        audited = conn.scalar(select(func.count()).select_from(t.audit_log).where(t.audit_log.c.what == "support episode HUB-1"))  # fmt: skip
+    engine.dispose()
+    assert [(r.recorded_by, json.loads(r.payload)["episode_id"]) for r in rows] == [
+        ("hub@rx1.test", "HUB-1")
+    ]
+    assert audited == 1

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
+from homeflow.domain import events as ev
 from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded
 from homeflow.domain.after_discharge.outcomes import Discharge
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
@@ -19,6 +20,14 @@ from homeflow.domain.privacy import age_on
 from homeflow.store import schema as t
 from homeflow.store.codec import stored_local_date, to_db_time
 from homeflow.store.improvement import append_records, programme_event, programme_events
+
+
+class EpisodeProblems(InvalidInput):
+    """Episodes that cannot follow their stays: each (line, field, reason)."""
+
+    def __init__(self, problems: list[tuple[int, str, str]]) -> None:
+        super().__init__("episodes", "; ".join(f"line {n}, {f}: {r}" for n, f, r in problems))
+        self.problems = problems
 
 
 def support_records(conn: Connection) -> list[SupportEpisodeRecorded]:
@@ -48,25 +57,26 @@ def save_support(
         keys = {item.spell_key for _, item in items}
         discharged = _discharge_days(conn, keys)
     now = datetime.now(UTC)
-    new, problems = [], []
+    new: list[ev.Event] = []
+    problems: list[tuple[int, str, str]] = []
     for line, item in items:
         versions = history.setdefault(item.episode_id, [])
         if (versions and versions[-1] == item) or (replay and item in versions):
             continue
         day = discharged.get(item.spell_key)
         if item.spell_key not in discharged:
-            problems.append(f"line {line}, spell_key: {item.spell_key!r} is not a known spell")
+            problems.append((line, "spell_key", f"{item.spell_key!r} is not a known spell"))
             continue
         if day is None:
-            problems.append(f"line {line}, spell_key: {item.spell_key!r} has not been discharged")
+            problems.append((line, "spell_key", f"{item.spell_key!r} has not been discharged"))
             continue
         if item.start < day:
-            problems.append(f"line {line}, start: {item.start} is before the discharge ({day})")
+            problems.append((line, "start", f"{item.start} is before the discharge ({day})"))
             continue
         new.append(programme_event(item, len(versions), recorded_by, source, now))
         versions.append(item)
     if problems:
-        raise InvalidInput("episodes", "; ".join(problems))
+        raise EpisodeProblems(problems)
     append_records(engine, new)
     return len(new)
 

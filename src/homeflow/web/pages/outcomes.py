@@ -5,12 +5,20 @@ figure opens to the people it counts."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from homeflow.domain.after_discharge.records import (
+    Referrer,
+    SupportKind,
+    SupportOutcome,
+    WhereAt91Days,
+)
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import RECORDS_CARE
 from homeflow.services.after_discharge import (
     Level,
     Measured,
@@ -19,7 +27,9 @@ from homeflow.services.after_discharge import (
     outcome_charts,
     outcome_people,
 )
-from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
+from homeflow.services.support_records import record_support, support_of_spell
+from homeflow.store.users import Session
+from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
 from homeflow.web.rendering import render, today
 
 router = APIRouter()
@@ -111,3 +121,53 @@ def support_people_page(
         engine, viewer_of(session, request), kind, which == "in-use", today(), occupancy
     )
     return render(request, "people.html", session, {"people": found})
+
+
+def _support_page(
+    request: Request,
+    engine: Database,
+    session: Session,
+    spell_key: str,
+    typed: dict[str, str],
+    problem: str | None = None,
+    saved: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    viewer = viewer_of(session, request)
+    context = {
+        "spell_key": spell_key,
+        "episodes": support_of_spell(engine, viewer, spell_key),
+        "may_record": viewer.role in RECORDS_CARE,
+        "kinds": list(SupportKind),
+        "outcomes": list(SupportOutcome),
+        "places": list(WhereAt91Days),
+        "referrers": list(Referrer),
+        "typed": typed,
+        "problem": problem,
+        "saved": saved,
+    }
+    return render(request, "support.html", session, context, status_code)
+
+
+@router.get("/spells/{spell_key}/support", response_class=HTMLResponse)
+def support_page(
+    request: Request, engine: Database, session: Signed, spell_key: str, saved: str = ""
+) -> HTMLResponse:
+    """The care transfer hub's record of what followed a stay."""
+    return _support_page(request, engine, session, spell_key, {}, saved=saved or None)
+
+
+@router.post("/spells/{spell_key}/support", response_model=None)
+async def support_post(
+    request: Request, engine: Database, session: Signed, spell_key: str
+) -> Response:
+    await check_csrf(session, request)
+    form = await request.form()
+    typed = {k: str(v)[:200] for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        episode = record_support(engine, viewer_of(session, request), spell_key, typed, today())
+    except InvalidInput as problem:
+        where = f"{problem.field}: {problem.reason}"
+        return _support_page(request, engine, session, spell_key, typed, where, status_code=400)
+    address = f"/spells/{quote(spell_key, safe='')}/support?saved={quote(episode.episode_id)}"
+    return RedirectResponse(address, status_code=303)
