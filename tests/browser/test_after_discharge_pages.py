@@ -57,7 +57,9 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
 
 
 def test_the_after_discharge_pages_are_accessible(site: Site, browser: object) -> None:
-    tab = browser_sign_in(browser, site, "coordinator@qde.test", bypass_csp=True)
+    tab = browser_sign_in(
+        browser, site, "coordinator@qde.test", bypass_csp=True, viewport=(1024, 768)
+    )
     for path in ("/outcomes", "/home-care", "/people/support?kind=reablement&which=in-use"):
         assert violations(tab, site.base + path) == [], path
     tab.close()  # type: ignore[attr-defined]
