@@ -126,12 +126,10 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             provider.wait(timeout=20)
 
 
-@pytest.fixture
-def tab(browser: object) -> Iterator[object]:
-    """A fresh browser profile (no provider session yet) that reaches nothing but this
-    machine: the provider's development pages ask for web fonts, which are refused."""
-    context = browser.new_context(viewport={"width": 1024, "height": 768})  # type: ignore[attr-defined]
-    context.route(
+def only_this_machine(context: object) -> None:
+    """Let the browser reach 127.0.0.1 only: the provider's development pages ask for web
+    fonts, which are refused."""
+    context.route(  # type: ignore[attr-defined]
         "**/*",
         lambda route: (
             route.continue_()
@@ -139,6 +137,13 @@ def tab(browser: object) -> Iterator[object]:
             else route.abort()
         ),
     )
+
+
+@pytest.fixture
+def tab(browser: object) -> Iterator[object]:
+    """A fresh browser profile: no provider session yet."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})  # type: ignore[attr-defined]
+    only_this_machine(context)
     page = context.new_page()
     yield page
     context.close()
@@ -259,14 +264,7 @@ def test_the_sign_in_and_refusal_pages_are_accessible(
     """axe-core on the provider's sign-in button and on the refusal page (the only test that
     bypasses the CSP, to inject axe)."""
     context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)  # type: ignore[attr-defined]
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_()
-            if route.request.url.startswith("http://127.0.0.1:")
-            else route.abort()
-        ),
-    )
+    only_this_machine(context)
     tab = context.new_page()
     assert violations(tab, deployment.base + "/") == []
     sign_in_at_provider(tab, deployment, "cal")

@@ -166,16 +166,14 @@ def discharged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
         yield url, engine
 
 
-def stored_versions(engine: Engine) -> int:
+def events_of(engine: Engine, event_type: str) -> int:
     with engine.connect() as conn:
-        return int(
-            conn.scalar(
-                select(func.count())
-                .select_from(t.events)
-                .where(t.events.c.type == "support-episode-recorded")
-            )
-            or 0
-        )
+        count = select(func.count()).select_from(t.events).where(t.events.c.type == event_type)
+        return int(conn.scalar(count) or 0)
+
+
+def stored_versions(engine: Engine) -> int:
+    return events_of(engine, "support-episode-recorded")
 
 
 def test_episodes_are_reconciled_and_a_changed_row_is_a_new_version(
@@ -314,15 +312,7 @@ CAPACITY_HEADER = "provider,kind,on,commissioned,carers,contracted_hours,deliver
 
 
 def capacity_returns(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.scalar(
-                select(func.count())
-                .select_from(t.events)
-                .where(t.events.c.type == "provider-capacity-recorded")
-            )
-            or 0
-        )
+    return events_of(engine, "provider-capacity-recorded")
 
 
 def test_capacity_returns_are_taken_in_once_and_bad_ones_name_line_and_field(

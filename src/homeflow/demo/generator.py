@@ -20,11 +20,7 @@ from homeflow.demo import system
 from homeflow.demo.agenda import Agenda, season
 from homeflow.demo.beds import Beds
 from homeflow.demo.board_rounds import board_rounds
-from homeflow.demo.improvement import (
-    BED_REVIEW_HOME_SHARE,
-    HomeFirstBridging,
-    bed_review_start,
-)
+from homeflow.demo.improvement import HomeFirstBridging, bed_review_start, pathway_weights
 from homeflow.demo.people import (
     CLINICAL_CRITERIA,
     CRITERIA,
@@ -157,7 +153,7 @@ class DemoSystem(Agenda):
             age = returning.age
         p = self.new_patient(site, "acute", age)
         reviewed = self.bed_review is not None and self.day_of(when) >= self.bed_review
-        weights = self.pathway_weights(age, reviewed)
+        weights = pathway_weights(age, reviewed)
         p.pathway = self.rng.choices(("P0", "P1", "P2", "P3"), weights=weights)[0]
         p.ward, p.bed = ward, bed
         p.admitted = when
@@ -183,19 +179,6 @@ class DemoSystem(Agenda):
         if p.ward.endswith("AMU"):
             self.schedule(when + self.rng.uniform(8.0, 40.0), self.move_from_amu, p)
         self.schedule(max(when + clinical, first_round + 1.0), self.ready, p)
-
-    def pathway_weights(self, age: int, bed_review: bool) -> tuple[float, float, float, float]:
-        # Older patients more often need support; overall near the national 50/45/4/1.
-        if age < 65:
-            p0, p1, p2, p3 = (0.62, 0.35, 0.02, 0.01)
-        elif age < 80:
-            p0, p1, p2, p3 = (0.48, 0.465, 0.042, 0.013)
-        else:
-            p0, p1, p2, p3 = (0.39, 0.52, 0.068, 0.022)
-        if bed_review:  # some who would have gone to a bed go home with support instead
-            home = BED_REVIEW_HOME_SHARE
-            return (p0, p1 + home * (p2 + p3), p2 * (1 - home), p3 * (1 - home))
-        return (p0, p1, p2, p3)
 
     def next_round(self, when: float) -> float:
         day = math.floor(when / 24.0) * 24.0

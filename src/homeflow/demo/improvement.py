@@ -48,6 +48,22 @@ def bed_review_start(end: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def pathway_weights(age: int, bed_review: bool) -> tuple[float, float, float, float]:
+    """How likely each discharge pathway is at this age; under the bed review, some who would
+    have gone to a bed go home with support instead."""
+    # Older patients more often need support; overall near the national 50/45/4/1.
+    if age < 65:
+        p0, p1, p2, p3 = (0.62, 0.35, 0.02, 0.01)
+    elif age < 80:
+        p0, p1, p2, p3 = (0.48, 0.465, 0.042, 0.013)
+    else:
+        p0, p1, p2, p3 = (0.39, 0.52, 0.068, 0.022)
+    if bed_review:
+        home = BED_REVIEW_HOME_SHARE
+        return (p0, p1 + home * (p2 + p3), p2 * (1 - home), p3 * (1 - home))
+    return (p0, p1, p2, p3)
+
+
 def idt_start(end: date) -> date:
     """The Monday the integrated discharge team starts."""
     day = end - timedelta(weeks=IDT_WEEKS_BEFORE_END)

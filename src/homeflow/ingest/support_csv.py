@@ -26,6 +26,18 @@ from homeflow.domain.events import Payload
 from homeflow.domain.payloads import payload_from_dict
 
 P = TypeVar("P", bound=Payload)
+EPISODE_REQUIRED = ("episode_id", "spell_key", "kind", "provider", "start")
+EPISODE_OPTIONAL = (
+    "planned_end",
+    "end",
+    "hours_at_start",
+    "hours_at_end",
+    "outcome",
+    "at_91_days",
+    "referrer",
+)
+EPISODE_DATES = ("start", "planned_end", "end")
+EPISODE_HOURS = ("hours_at_start", "hours_at_end")
 
 
 class SupportFileProblems(InvalidInput):
@@ -41,17 +53,9 @@ def read_episodes(text: str) -> list[tuple[int, SupportEpisodeRecorded]]:
         text,
         SupportEpisodeRecorded,
         "episodes",
-        required=("episode_id", "spell_key", "kind", "provider", "start"),
-        optional=(
-            "planned_end",
-            "end",
-            "hours_at_start",
-            "hours_at_end",
-            "outcome",
-            "at_91_days",
-            "referrer",
-        ),
-        numbers=("hours_at_start", "hours_at_end"),
+        required=EPISODE_REQUIRED,
+        optional=EPISODE_OPTIONAL,
+        numbers=EPISODE_HOURS,
     )
 
 

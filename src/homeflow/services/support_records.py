@@ -13,27 +13,20 @@ from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.payloads import payload_from_dict
 from homeflow.domain.privacy import RECORDS_CARE
+from homeflow.ingest.support_csv import (
+    EPISODE_DATES,
+    EPISODE_HOURS,
+    EPISODE_OPTIONAL,
+    EPISODE_REQUIRED,
+)
 from homeflow.services.after_discharge import episodes_as_recorded
 from homeflow.store import db
 from homeflow.store.access.audit import record as audit
 from homeflow.store.access.scope import Forbidden, Viewer, fold_scoped
 from homeflow.store.after_discharge import EpisodeProblems, save_support
 
-FIELDS = (
-    "episode_id",
-    "kind",
-    "provider",
-    "start",
-    "planned_end",
-    "end",
-    "hours_at_start",
-    "hours_at_end",
-    "outcome",
-    "at_91_days",
-    "referrer",
-)
-DAYS = ("start", "planned_end", "end")
-HOURS = ("hours_at_start", "hours_at_end")
+# The provider's CSV columns, but the stay's key, which the page's address gives.
+FIELDS = tuple(c for c in EPISODE_REQUIRED + EPISODE_OPTIONAL if c != "spell_key")
 
 
 def support_of_spell(
@@ -61,19 +54,19 @@ def record_support(
         text = (form.get(name) or "").strip()
         if not text:
             continue
-        if name in DAYS:
+        if name in EPISODE_DATES:
             day = parse_day(name, text)
             if day > today and name != "planned_end":  # a plan may look ahead; a fact may not
                 raise InvalidInput(name, f"{day:%d/%m/%Y} is in the future")
             fields[name] = day.isoformat()
-        elif name in HOURS:
+        elif name in EPISODE_HOURS:
             try:
                 fields[name] = float(text)
             except ValueError:
                 raise InvalidInput(name, f"{text!r} is not a number of hours") from None
         else:
             fields[name] = text
-    for name in ("episode_id", "kind", "provider", "start"):
+    for name in EPISODE_REQUIRED:
         if name not in fields:
             raise InvalidInput(name, "is required")
     episode = payload_from_dict(SupportEpisodeRecorded.TYPE, fields)
