@@ -143,3 +143,32 @@ def test_an_impossible_episode_names_its_field(fields: dict[str, object], field:
     with pytest.raises(InvalidInput) as refused:
         support("x", **fields)
     assert refused.value.field == field
+
+
+def test_the_flow_from_pathway_to_91_days() -> None:
+    from homeflow.domain.after_discharge.outcomes import NO_EPISODE, flow_at_91_days
+
+    discharges = [
+        out("home-1"),
+        out("home-2"),
+        out("untraced"),
+        out("nothing"),
+        out("bed", pathway="P2"),
+        out("p0", pathway="P0"),  # needed no support: not in the flow
+        out("died", died=True),
+        out("recent", day=AS_OF - timedelta(days=10)),
+    ]
+    episodes = [
+        support("home-1", at_91_days=WhereAt91Days.AT_HOME),
+        support("home-2", SupportKind.HOME_CARE, at_91_days=WhereAt91Days.AT_HOME),
+        support("untraced"),
+        support("bed", SupportKind.D2A_BED, at_91_days=WhereAt91Days.CARE_HOME),
+        support("recent", at_91_days=WhereAt91Days.AT_HOME),
+    ]
+    flows = flow_at_91_days(discharges, first_support(episodes), AS_OF)
+    assert {k: (v.counted, len(v.of)) for k, v in flows.items()} == {
+        ("P1", "at-home"): (("home-1", "home-2"), 4),
+        ("P1", "not-traced"): (("untraced",), 4),
+        ("P1", NO_EPISODE): (("nothing",), 4),
+        ("P2", "care-home"): (("bed",), 1),
+    }

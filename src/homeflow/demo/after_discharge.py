@@ -201,22 +201,24 @@ def _at_91_days(
     rng: random.Random, d: Discharge, kind: SupportKind, outcome: SupportOutcome | None, end: date
 ) -> WhereAt91Days | None:
     """Where the person was at 91 days, once the day has come: councils follow up the people
-    they reabled (ASCOF 2B(1)); most are home, some moved to care, died or were not traced."""
-    if kind is not SupportKind.REABLEMENT or d.day + timedelta(days=91) > end:
+    they supported (ASCOF 2B(1) asks it of reablement); most reabled are home, fewer of those
+    who left to a bed; some moved to care, died or were not traced."""
+    if d.day + timedelta(days=91) > end:
         return None
     if outcome is SupportOutcome.DIED:
         return WhereAt91Days.DIED
-    if outcome is SupportOutcome.LONG_TERM_CARE_HOME:
-        return WhereAt91Days.CARE_HOME
+    if outcome is SupportOutcome.LONG_TERM_CARE_HOME or kind is SupportKind.CARE_HOME:
+        return WhereAt91Days.CARE_HOME if rng.random() < 0.8 else WhereAt91Days.DIED
     if d.readmitted_after is not None and d.readmitted_after <= 91 and rng.random() < 0.3:
         return WhereAt91Days.HOSPITAL
+    home = {SupportKind.REABLEMENT: 0.93, SupportKind.HOME_CARE: 0.88}.get(kind, 0.62)
     draw = rng.random()
-    if draw < 0.93:
+    if draw < home:
         return WhereAt91Days.AT_HOME
-    if draw < 0.94:
-        return WhereAt91Days.DIED
-    if draw < 0.97:
+    if draw < home + (1 - home) * 0.45:
         return WhereAt91Days.CARE_HOME
+    if draw < home + (1 - home) * 0.85:
+        return WhereAt91Days.DIED
     return WhereAt91Days.NOT_TRACED
 
 

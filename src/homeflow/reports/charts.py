@@ -292,6 +292,40 @@ def split_tree_spec(levers: list[dict[str, Any]], gap: float) -> dict[str, Any]:
     }
 
 
+def flow_spec(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """From the pathway at discharge to where people were at 91 days: a bar for each place's
+    pathway, split by where they were; each part opens to its people (`people`)."""
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": "container",
+        "height": 32 * len({r["from"] for r in rows}),
+        "data": {"values": rows},
+        "mark": {"type": "bar", "cursor": "pointer"},
+        "encoding": {
+            "y": {"field": "from", "type": "nominal", "title": None, "sort": None},
+            "x": {
+                "field": "people",
+                "type": "quantitative",
+                "stack": "normalize",
+                "title": "share at 91 days",
+                "axis": {"format": "%"},
+            },
+            "color": {
+                "field": "where",
+                "type": "nominal",
+                "legend": {"orient": "bottom", "title": None},
+            },
+            "href": {"field": "link"},
+            "tooltip": [
+                {"field": "from", "type": "nominal"},
+                {"field": "where", "type": "nominal"},
+                {"field": "people", "type": "quantitative"},
+            ],
+        },
+        "config": {"font": "Arial", "view": {"stroke": None}},
+    }
+
+
 def spec_json(spec: dict[str, Any]) -> str:
     """A spec as JSON safe inside a <script> data block: no "</" can close it early."""
     return json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")

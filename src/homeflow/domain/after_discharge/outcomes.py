@@ -165,6 +165,38 @@ def within_plan(episodes: Iterable[SupportEpisodeRecorded], start: date, end: da
     return Rate(tuple(counted), tuple(e.episode_id for e in ended))
 
 
+FLOW = "At 91 days"
+NO_EPISODE = "no episode recorded"
+
+
+def flow_at_91_days(
+    discharges: Iterable[Discharge], first: dict[str, SupportEpisodeRecorded], as_of: date
+) -> dict[tuple[str, str], Rate]:
+    """From the pathway at discharge to where people were 91 days later: for each pathway
+    (P1-P3) and place, those there of everyone discharged alive on that pathway whose 91 days
+    have passed. Someone whose support has no follow-up recorded is not traced; someone with
+    no episode at all is shown so."""
+    due: dict[str, list[str]] = {}
+    where_of: dict[str, str] = {}
+    for d in discharges:
+        if d.died or d.pathway not in SUPPORTING_PATHWAYS:
+            continue
+        if d.day + timedelta(days=ASCOF_DAYS) > as_of:
+            continue
+        due.setdefault(d.pathway, []).append(d.spell_key)
+        episode = first.get(d.spell_key)
+        if episode is None:
+            where_of[d.spell_key] = NO_EPISODE
+        else:
+            where_of[d.spell_key] = (episode.at_91_days or WhereAt91Days.NOT_TRACED).value
+    flows: dict[tuple[str, str], Rate] = {}
+    for pathway, keys in sorted(due.items()):
+        for where in sorted({where_of[k] for k in keys}):
+            there = tuple(k for k in keys if where_of[k] == where)
+            flows[pathway, where] = Rate(there, tuple(keys))
+    return flows
+
+
 @dataclass(frozen=True, slots=True)
 class OutcomeRow:
     place: str
@@ -212,6 +244,8 @@ def outcomes(
                 within_plan(episodes_here, start, end),
             ),
         ]
+        for (pathway, where), rate in flow_at_91_days(here, first, as_of).items():
+            rows.append(OutcomeRow(place, f"{FLOW}: {where} after {pathway}", rate))
         for days in (30, 91):
             any_pathway = readmitted_within(here, days, as_of)
             rows.append(

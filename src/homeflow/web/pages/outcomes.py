@@ -5,11 +5,12 @@ figure opens to the people it counts."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from homeflow.domain.after_discharge.outcomes import FLOW
 from homeflow.domain.after_discharge.records import (
     Referrer,
     SupportKind,
@@ -19,6 +20,7 @@ from homeflow.domain.after_discharge.records import (
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import RECORDS_CARE
+from homeflow.reports.charts import flow_spec, spec_json
 from homeflow.services.after_discharge import (
     Level,
     Measured,
@@ -71,9 +73,13 @@ def outcomes_page(
     first, last = _window(start, end)
     chosen = _level(level)
     # A measure with nobody to count at a place (a mental-health trust's pathways) is left out.
-    rows = [
+    measured = [
         m for m in _measured(engine, first, last, chosen) if m.row.rate.of or m.row.rate.waiting
     ]
+    rows = [m for m in measured if not m.row.measure.startswith(FLOW)]
+    flows = [m for m in measured if m.row.measure.startswith(FLOW)]
+    window = {"start": f"{first:%d/%m/%Y}", "end": f"{last:%d/%m/%Y}", "level": chosen.value}
+    bars = [_flow_bar(m, window) for m in flows]
     charts = outcome_charts(engine, today(), today())
     context = {
         "rows": rows,
@@ -81,8 +87,23 @@ def outcomes_page(
         "last": last,
         "level": chosen.value,
         "charts": charts,
+        "flows": flows,
+        "flow_spec": spec_json(flow_spec(bars)) if bars else None,
     }
     return render(request, "outcomes.html", session, context)
+
+
+def _flow_bar(measured: Measured, window: dict[str, str]) -> dict[str, object]:
+    """One part of the flow chart: a place's pathway, where its people were, how many."""
+    row = measured.row
+    where, pathway = row.measure.split(": ", 1)[1].rsplit(" after ", 1)
+    query = {**window, "measure": row.measure, "place": row.place, "which": "counted"}
+    return {
+        "from": f"{row.place} {pathway}",
+        "where": where,
+        "people": len(row.rate.counted),
+        "link": "/outcomes/people?" + urlencode(query),
+    }
 
 
 @router.get("/outcomes/people", response_class=HTMLResponse)
