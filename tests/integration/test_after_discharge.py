@@ -106,7 +106,9 @@ def independent_measures(
 
 def test_the_demo_outcomes_agree_with_an_independent_count(demo: tuple[str, date]) -> None:
     url, last = demo
-    start, end = last - timedelta(days=95), last
+    # Discharges whose 91st day fell within the demo: those due today were not yet followed
+    # up when it ended, and count as not traced.
+    start, end = last - timedelta(days=99), last - timedelta(days=91)
     today = local_date(datetime.now(UTC))
     done = homeflow(
         url, "outcomes", "--from", start.isoformat(), "--to", end.isoformat(), "--format", "json"
@@ -120,7 +122,7 @@ def test_the_demo_outcomes_agree_with_an_independent_count(demo: tuple[str, date
     assert (bedded["counted"], bedded["of"]) == expected["bedded"]
     # The demo is near the national figure (ASCOF 2B(1) about 80%) and has people in it.
     assert ascof["of"] > 50 and 70 <= ascof["percent"] <= 90
-    assert bedded["of"] > 200
+    assert bedded["of"] > 100
 
 
 def test_the_demo_built_again_writes_no_episode_twice(demo: tuple[str, date]) -> None:

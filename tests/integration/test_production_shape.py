@@ -174,12 +174,13 @@ def test_twenty_people_edit_while_the_feed_flows(demo: tuple[str, Path], tmp_pat
         )
         made = [e for e in edits if e.status == 303]
         refused = [e for e in edits if e.status == 409]
-        # In the first round all twenty looked before anyone saved: one save a patient.
+        # In the first round all twenty looked before anyone saved: at most one save a patient
+        # (someone quick may already have saved a patient in their second round), so at least
+        # fourteen are refused.
         first_round = [e for e in edits if e.words.endswith(" edit 0")]
-        assert Counter(e.status for e in first_round) == {
-            303: SPELLS_EDITED,
-            409: PEOPLE - SPELLS_EDITED,
-        }
+        saved_first = Counter(e.spell_key for e in first_round if e.status == 303)
+        assert all(n == 1 for n in saved_first.values()), saved_first
+        assert sum(e.status == 409 for e in first_round) >= PEOPLE - SPELLS_EDITED
 
         # Every edit that was answered 303 is in the log exactly once; no other edit is.
         with engine.connect() as conn:
