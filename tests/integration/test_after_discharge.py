@@ -199,52 +199,49 @@ def test_episodes_are_reconciled_and_a_changed_row_is_a_new_version(
     assert stored_versions(engine) == 2
 
 
-@pytest.mark.parametrize(
-    ("row", "problem"),
-    [
-        (
-            "E2,RX1:V9,reablement,LAR01,2026-03-10,,,,,,,",
-            "line 2, spell_key: 'RX1:V9' is not a known spell",
-        ),
-        (
-            "E2,RX1:V2,reablement,LAR01,2026-03-10,,,,,,,",
-            "line 2, spell_key: 'RX1:V2' has not been discharged",
-        ),
-        (
-            "E2,RX1:V1,reablement,LAR01,2026-03-12,,2026-03-11,,,,,",
-            "line 2, end: 2026-03-11 is before the start",
-        ),
-        (
-            "E2,RX1:V1,reablement,LAR01,2026-03-09,,,,,,,",
-            "line 2, start: 2026-03-09 is before the discharge (2026-03-10)",
-        ),
-        (
-            "E2,RX1:V1,home-care,HC-A,2026-03-10,,,lots,,,,",
-            "line 2, hours_at_start: 'lots' is not a number",
-        ),
-        (
-            "E2,RX1:V1,home-care,HC-A,2026-03-10,,,200,,,,",
-            "line 2, hours_at_start: 200 is not from 0 to 168 hours a week",
-        ),
-        ("E2,RX1:V1,home-care,,2026-03-10,,,,,,,", "line 2, provider: is required"),
-        ("E2,RX1:V1,massage,HC-A,2026-03-10,,,,,,,", "line 2, kind: 'massage' is not one of"),
-        ("E2,RX1:V1,home-care,HC-A,10/03/2026,,,,,,,", "line 2, start:"),
-        (
-            "E2,RX1:V1,home-care,HC-A,2026-03-10,,,,,same-package,,",
-            "line 2, outcome: needs the end of the episode",
-        ),
-    ],
+# Bad cells the file's reader finds (every one reported, each with its line) ...
+UNREADABLE = (
+    (
+        "E2,RX1:V1,reablement,LAR01,2026-03-12,,2026-03-11,,,,,",
+        "end: 2026-03-11 is before the start",
+    ),
+    ("E3,RX1:V1,home-care,HC-A,2026-03-10,,,lots,,,,", "hours_at_start: 'lots' is not a number"),
+    (
+        "E4,RX1:V1,home-care,HC-A,2026-03-10,,,200,,,,",
+        "hours_at_start: 200 is not from 0 to 168 hours a week",
+    ),
+    ("E5,RX1:V1,home-care,,2026-03-10,,,,,,,", "provider: is required"),
+    ("E6,RX1:V1,massage,HC-A,2026-03-10,,,,,,,", "kind: 'massage' is not one of"),
+    ("E7,RX1:V1,home-care,HC-A,10/03/2026,,,,,,,", "start:"),
+    (
+        "E8,RX1:V1,home-care,HC-A,2026-03-10,,,,,same-package,,",
+        "outcome: needs the end of the episode",
+    ),
 )
-def test_a_bad_episode_names_line_and_field_and_stores_nothing(
-    discharged: tuple[str, Engine], tmp_path: Path, row: str, problem: str
+# ... and episodes that read well but cannot follow their stays.
+UNFOLLOWABLE = (
+    ("E2,RX1:V9,reablement,LAR01,2026-03-10,,,,,,,", "spell_key: 'RX1:V9' is not a known spell"),
+    ("E3,RX1:V2,reablement,LAR01,2026-03-10,,,,,,,", "spell_key: 'RX1:V2' has not been discharged"),
+    (
+        "E4,RX1:V1,reablement,LAR01,2026-03-09,,,,,,,",
+        "start: 2026-03-09 is before the discharge (2026-03-10)",
+    ),
+)
+
+
+def test_bad_episodes_name_line_and_field_and_store_nothing(
+    discharged: tuple[str, Engine], tmp_path: Path
 ) -> None:
     url, engine = discharged
     good = "E1,RX1:V1,reablement,LAR01,2026-03-10,2026-04-21,,14,,,,hospital\n"
-    path = tmp_path / "episodes.csv"
-    path.write_text(HEADER + row + "\n" + good)
-    done = homeflow(url, "ingest", "episodes", str(path))
-    assert done.returncode == 2 and problem in done.stderr, done.stderr
-    assert stored_versions(engine) == 0
+    for name, rows in (("unreadable", UNREADABLE), ("unfollowable", UNFOLLOWABLE)):
+        path = tmp_path / f"{name}.csv"
+        path.write_text(HEADER + good + "".join(row + "\n" for row, _ in rows))
+        done = homeflow(url, "ingest", "episodes", str(path))
+        assert done.returncode == 2, done.stderr
+        for line, (_, problem) in enumerate(rows, start=3):
+            assert f"line {line}, {problem}" in done.stderr, (problem, done.stderr)
+        assert stored_versions(engine) == 0
 
 
 def test_a_file_without_a_required_column_is_refused(
