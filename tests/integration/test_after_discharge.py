@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
+from homeflow.demo import system
 from homeflow.domain import events as ev
 from homeflow.domain.clock import local_date
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.eventlog import EventLog
+from homeflow.store.registry import save_registry
 from homeflow.store.users import add_user
 from tests.conftest import ENGINES, demo_database, fresh_database, url_of
 from tests.support import ServerProcess, homeflow
@@ -153,7 +155,8 @@ def discharged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
     """A database with one discharged spell (RX1:V1, out 10/03/2026) and one still in."""
     with fresh_database(request.param, tmp_path) as engine:
         url = url_of(engine)
-        assert homeflow(url, "registry", "load-demo").returncode == 0
+        with engine.begin() as conn:
+            save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
         at = datetime(2026, 3, 1, 10, tzinfo=UTC)
         out = datetime(2026, 3, 10, 10, tzinfo=UTC)
         admitted = ev.Admitted("P1", "RX101", "RX101-M01", birth_date=date(1940, 1, 1))

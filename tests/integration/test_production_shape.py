@@ -36,7 +36,7 @@ from tests.web_site import PASSWORD, csrf_of
 
 pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="the production shape is PostgreSQL")
 PEOPLE = 20
-EDITS_EACH = 8
+EDITS_EACH = 5
 SPELLS_EDITED = 6
 
 

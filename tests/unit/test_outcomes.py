@@ -172,3 +172,25 @@ def test_the_flow_from_pathway_to_91_days() -> None:
         ("P1", NO_EPISODE): (("nothing",), 4),
         ("P2", "care-home"): (("bed",), 1),
     }
+
+
+def test_independence_by_who_referred() -> None:
+    from homeflow.domain.after_discharge.outcomes import INDEPENDENT, outcomes
+    from homeflow.domain.after_discharge.records import Referrer
+
+    end = DAY + timedelta(days=40)
+    episodes = [
+        support("a", end=end, outcome=SupportOutcome.NO_ONGOING_SUPPORT),
+        support(
+            "a",
+            SupportKind.HOME_CARE,
+            end=end,
+            outcome=SupportOutcome.SAME_PACKAGE,
+            referrer=Referrer.REVIEW,
+        ),
+    ]
+    rows = {r.measure: r.rate for r in outcomes([out("a")], episodes, DAY, end, AS_OF, lambda d: "QDE")}  # fmt: skip
+    assert rows[f"{INDEPENDENT}, referred by hospital"].counted == ("E-a-reablement",)
+    review = rows[f"{INDEPENDENT}, referred by review"]
+    assert review.counted == () and review.of == ("E-a-home-care",)
+    assert rows[f"{INDEPENDENT}, referred by community"].of == ()

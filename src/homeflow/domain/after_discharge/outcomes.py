@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from homeflow.domain.after_discharge.records import (
+    Referrer,
     SupportEpisodeRecorded,
     SupportKind,
     SupportOutcome,
@@ -244,6 +245,15 @@ def outcomes(
                 within_plan(episodes_here, start, end),
             ),
         ]
+        for referrer in Referrer:
+            referred = [e for e in episodes_here if e.referrer is referrer]
+            rows.append(
+                OutcomeRow(
+                    place,
+                    f"{INDEPENDENT}, referred by {referrer.value}",
+                    more_independent(referred, start, end),
+                )
+            )
         for (pathway, where), rate in flow_at_91_days(here, first, as_of).items():
             rows.append(OutcomeRow(place, f"{FLOW}: {where} after {pathway}", rate))
         for days in (30, 91):
