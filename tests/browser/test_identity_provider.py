@@ -22,7 +22,6 @@ from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.registry import save_registry
 from homeflow.store.users import add_user
-from tests.browser.test_pages import violations
 from tests.conftest import ENGINES, fresh_database, url_of
 from tests.support import ServerProcess, free_port
 
@@ -256,19 +255,3 @@ def test_local_passwords_can_be_switched_off(deployment: Deployment) -> None:
         assert answer.status_code == 403
         assert "Passwords are switched off here" in answer.text
         assert client.get("/overview", follow_redirects=False).status_code != 200
-
-
-def test_the_sign_in_and_refusal_pages_are_accessible(
-    deployment: Deployment, browser: object
-) -> None:
-    """axe-core on the provider's sign-in button and on the refusal page (the only test that
-    bypasses the CSP, to inject axe)."""
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)  # type: ignore[attr-defined]
-    only_this_machine(context)
-    tab = context.new_page()
-    assert violations(tab, deployment.base + "/") == []
-    sign_in_at_provider(tab, deployment, "cal")
-    assert heading(tab) == "homeflow could not sign you in"
-    assert violations(tab, tab.url) == []  # type: ignore[attr-defined]
-    assert tab.evaluate("document.documentElement.scrollWidth") <= 1024  # type: ignore[attr-defined]
-    context.close()
