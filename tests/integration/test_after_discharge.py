@@ -13,8 +13,10 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
@@ -294,6 +296,7 @@ def test_every_outcome_figure_opens_to_as_many_people(demo: tuple[str, date]) ->
         ascof = next(r for r in json.loads(done.stdout) if r["measure"].startswith("ASCOF"))
         assert int(shown.group(1)) == ascof["counted"]
         assert week["value"] == ascof["percent"]
+        _charts_by_site_pathway_and_referrer_open_to_their_people(client, start)
         bad = client.get("/outcomes", params={"start": "31/02/2026"})
         assert bad.status_code == 400 and "from" in bad.text
         # The overview's community capacity: each figure opens to as many people.
@@ -308,6 +311,44 @@ def test_every_outcome_figure_opens_to_as_many_people(demo: tuple[str, date]) ->
             assert rows is not None and int(rows.group(3) or rows.group(1)) == int(figure), link
     finally:
         server.stop()
+
+
+def _charts_by_site_pathway_and_referrer_open_to_their_people(
+    client: httpx.Client, start: str
+) -> None:
+    """Each chart's first week opens to as many people as that week's row of the outcomes
+    counts, at the chart's place, and its point is that row's percentage."""
+    page = client.get("/outcomes", params={"start": start, "charts": "pathway:P1"}).text
+    sites = re.findall(r'<option value="site:([^"]+)"', page)
+    assert sites and 'value="referrer:review"' in page
+    for charts in (f"site:{sites[0]}", "pathway:P1", "referrer:hospital"):
+        page = client.get("/outcomes", params={"start": start, "charts": charts}).text
+        specs = re.findall(r'id="outcome-spec-\d+">(.*?)</script>', page, re.DOTALL)
+        assert specs, charts
+        for spec in specs:
+            week = next(v for v in _values(json.loads(spec)) if "people" in v)
+            query = dict(parse_qsl(urlsplit(str(week["people"])).query))
+            listed = client.get(str(week["people"])).text
+            shown = re.search(
+                r"<p class=\"nhsuk-body\">(\d+) patients?(, adding up to (\d+))?", listed
+            )
+            assert shown is not None, listed[:300]
+            window = {k: query[k] for k in ("start", "end", "level")}
+            table = client.get("/outcomes", params=window).text
+            row = re.search(
+                rf'<td class="nhsuk-table__cell">{re.escape(query["place"])}</td>\s*'
+                rf'<td class="nhsuk-table__cell">{re.escape(query["measure"])}</td>\s*'
+                r'<td class="nhsuk-table__cell hf-num">(?:<a[^>]*>)?(\d+).*?'
+                r'<td class="nhsuk-table__cell hf-num">(?:<a[^>]*>)?\d+.*?'
+                r'<td class="nhsuk-table__cell hf-num">([\d.]+)</td>',
+                table,
+                re.DOTALL,
+            )
+            assert row is not None, (charts, query)
+            assert int(shown.group(3) or shown.group(1)) == int(row.group(1)), (charts, query)
+            assert week["value"] == float(row.group(2)), (charts, query)
+    wrong = client.get("/outcomes", params={"charts": "pathway:P9"})
+    assert wrong.status_code == 400 and "charts" in wrong.text
 
 
 CAPACITY_HEADER = "provider,kind,on,commissioned,carers,contracted_hours,delivered_hours,vacancies,travel_share,start_delay_days\n"
@@ -361,9 +402,9 @@ def test_the_home_care_tree_adds_up_and_each_lever_saves_bed_days_with_an_interv
     found = json.loads(done.stdout)
     gap = next(r for r in found["tree"] if r["lever"] == "Gap")["hours_of_gap"]
     levers = [r for r in found["tree"] if r["side"]]
-    assert len(levers) == 11
+    assert len(levers) == 12
     assert round(sum(r["hours_of_gap"] for r in levers), 1) == gap
-    assert len(found["effects"]) == 10
+    assert len(found["effects"]) == 12
     for effect in found["effects"]:
         assert (
             effect["bed_days_saved_p5"]

@@ -16,7 +16,9 @@ from homeflow.domain.after_discharge.outcomes import (
     ASCOF,
     BEDDED,
     INDEPENDENT,
+    PATHWAYS,
     READMITTED_30,
+    WITHIN_PLAN,
     Discharge,
     OutcomeRow,
     Rate,
@@ -25,7 +27,7 @@ from homeflow.domain.after_discharge.outcomes import (
     outcomes,
     weekly_rates,
 )
-from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
+from homeflow.domain.after_discharge.records import Referrer, SupportEpisodeRecorded
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import Thresholds
 from homeflow.ingest.support_csv import read_capacity, read_episodes
@@ -218,40 +220,121 @@ class OutcomeChart:
 CHARTED = ((ASCOF, Better.HIGHER), (BEDDED, Better.LOWER), (INDEPENDENT, Better.HIGHER), (READMITTED_30, Better.LOWER))  # fmt: skip
 
 
-def outcome_charts(engine: Engine, last: date, today: date, weeks: int = 26) -> list[OutcomeChart]:
-    """The system's main outcomes week by week up to the week of `last`, as XmR charts whose
-    points open to the people each counts."""
+@dataclass(frozen=True, slots=True)
+class ChartsFor:
+    """Whose outcomes the weekly charts follow: the system's, a site's, a pathway's, or the
+    support one source referred (`kind:value`, as in the page's address)."""
+
+    kind: str
+    value: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> ChartsFor:
+        kind, _, value = (text or "system").partition(":")
+        allowed = {"pathway": PATHWAYS, "referrer": tuple(r.value for r in Referrer)}
+        if (kind == "system" and not value) or (kind == "site" and value.strip()):
+            return cls(kind, value)
+        if value in allowed.get(kind, ()):
+            return cls(kind, value)
+        raise InvalidInput(
+            "charts",
+            f"{text!r} is not system, site:CODE, pathway:P0 to P3 or referrer:"
+            + "|".join(allowed["referrer"]),
+        )
+
+    @property
+    def text(self) -> str:
+        return f"{self.kind}:{self.value}" if self.value else self.kind
+
+    @property
+    def label(self) -> str:
+        if self.kind == "referrer":
+            return f"support referred by {self.value}"
+        return f"{self.kind} {self.value}" if self.value else "the system"
+
+    def measures(self) -> tuple[tuple[str, Better], ...]:
+        """The measures that mean something for it (a share of bedded placements within one
+        pathway would be all or nothing)."""
+        if self.kind == "pathway":
+            within = ((f"{WITHIN_PLAN}, pathway {self.value}", Better.HIGHER),)
+            readmitted = (f"Readmitted within 30 days, pathway {self.value}", Better.LOWER)
+            return (readmitted, *(within if self.value != "P0" else ()))
+        if self.kind == "referrer":
+            return (
+                (f"{INDEPENDENT}, referred by {self.value}", Better.HIGHER),
+                (f"{WITHIN_PLAN}, referred by {self.value}", Better.HIGHER),
+            )
+        return CHARTED
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyCharts:
+    charts: list[OutcomeChart]
+    choices: list[ChartsFor]  # the system, its sites, the pathways and the referrers
+
+
+def outcome_charts(
+    engine: Engine, last: date, today: date, charts_for: ChartsFor, weeks: int = 26
+) -> WeeklyCharts:
+    """Outcomes week by week up to the week of `last`, for the system, a site, a pathway or
+    a referrer, as XmR charts whose points open to the people each counts."""
     first_monday = last - timedelta(days=last.weekday(), weeks=weeks - 1)
     with db.reading(engine) as conn:
         found = discharges(conn, first_monday - timedelta(days=365), last)
         system_of = system_of_organisations(conn)
+    sites = sorted({d.site_code for d in found})
+    choices = [
+        ChartsFor("system"),
+        *(ChartsFor("site", s) for s in sites),
+        *(ChartsFor("pathway", p) for p in PATHWAYS),
+        *(ChartsFor("referrer", r.value) for r in Referrer),
+    ]
+    if charts_for.kind == "site" and charts_for.value not in sites:
+        raise InvalidInput("charts", f"no discharges from site {charts_for.value!r}")
     if not found:
-        return []
-    system = system_of.get(found[0].org_code, found[0].org_code)
+        return WeeklyCharts([], choices)
+    level = Level.SITE if charts_for.kind == "site" else Level.SYSTEM
+    place = (
+        charts_for.value
+        if level is Level.SITE
+        else system_of.get(found[0].org_code, found[0].org_code)
+    )
+
+    def place_of(d: Discharge) -> str:
+        return d.site_code if level is Level.SITE else system_of.get(d.org_code, d.org_code)
+
+    measures = charts_for.measures()
     series = weekly_rates(
-        found, episodes_as_recorded(engine), first_monday, weeks, min(last, today)
+        found,
+        episodes_as_recorded(engine),
+        first_monday,
+        weeks,
+        min(last, today),
+        place_of,
+        place,
+        [m for m, _ in measures],
     )
     charts = []
-    for measure, better in CHARTED:
+    for measure, better in measures:
         points = series.get(measure, [])
         if not points:
             continue
         days = [start for start, _ in points]
         values = [rate.percent or 0.0 for _, rate in points]
         chart = spc_chart(days, values, better)
-        links = [_people_link(measure, system, start) for start in days]
+        links = [_people_link(measure, place, level, start) for start in days]
         spec = spc_spec(chart, measure, unit="%", links=links)
         charts.append(OutcomeChart(measure, better.value, chart, spec))
-    return charts
+    return WeeklyCharts(charts, choices)
 
 
-def _people_link(measure: str, system: str, monday: date) -> str:
+def _people_link(measure: str, place: str, level: Level, monday: date) -> str:
     query = {
         "measure": measure,
-        "place": system,
+        "place": place,
         "start": f"{monday:%d/%m/%Y}",
         "end": f"{monday + timedelta(days=6):%d/%m/%Y}",
-        "level": "system",
+        "level": level.value,
         "which": "counted",
     }
     return "/outcomes/people?" + urlencode(query)

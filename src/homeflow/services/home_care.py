@@ -4,8 +4,9 @@ according to the capacity model."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +25,34 @@ from homeflow.domain.after_discharge.split_tree import (
     shown,
     split_tree,
 )
+from homeflow.domain.clock import parse_day
 from homeflow.services.after_discharge import episodes_as_recorded
+from homeflow.services.planning import load_model
+from homeflow.sim.calibrate import P1_SERVICE
+from homeflow.sim.model import CapacityChange, Model
+from homeflow.sim.runner import SimulationResult, simulate
+from homeflow.sim.scenarios import Scenario
 from homeflow.store import db
 from homeflow.store.access.people import census_spells, wards_of
-from homeflow.store.after_discharge import capacity_records
+from homeflow.store.after_discharge import capacity_records, referred_to_home_care
 
 WINDOW_WEEKS = 8
 
 
 def home_care_market(engine: Engine, day: date) -> Market:
-    """The market on `day`. People waiting: those in hospital that day with no criteria to
-    reside on pathway 1, in the share of pathway 1's support that home care gives."""
+    """The market on `day`. People waiting (for the start delay where no agency returns
+    one): those in hospital that day with no criteria to reside on pathway 1, in the share of
+    pathway 1's support that home care gives."""
     episodes = episodes_as_recorded(engine)
     with db.reading(engine) as conn:
         returns = capacity_records(conn)
+        referred = referred_to_home_care(conn, day - timedelta(weeks=WINDOW_WEEKS - 1, days=6), day)
     wards, _ = wards_of(engine)
     on_p1 = [s for s in census_spells(engine, day, "nctr", wards) if s.pathway == "P1"]
     firsts = [e for e in episodes if e.kind.pathway == "P1" and e.referrer.value == "hospital"]
     share = sum(e.kind is SupportKind.HOME_CARE for e in firsts) / len(firsts) if firsts else 0.0
-    return measure_market(day, episodes, returns, round(len(on_p1) * share), WINDOW_WEEKS)
+    waiting = round(len(on_p1) * share)
+    return measure_market(day, episodes, returns, waiting, referred, WINDOW_WEEKS)
 
 
 def tree_rows(tree: SplitTree) -> list[dict[str, Any]]:
@@ -122,28 +132,52 @@ def lever_moves(market: Market) -> list[Effect]:
     return found
 
 
-def lever_effects(
-    market: Market, model_path: Path, reps: int, horizon: int, seed: int = 0
-) -> list[dict[str, Any]]:
-    """Through the capacity model: each lever's packages as a change to pathway 1's home-based
-    care from the model's start, the delayed bed-days it saves over `horizon` days and what it
-    costs, with the 5th and 95th percentiles of `reps` paired replications."""
-    from homeflow.services.planning import load_model
-    from homeflow.sim.calibrate import P1_SERVICE
-    from homeflow.sim.model import CapacityChange
-    from homeflow.sim.runner import simulate
-    from homeflow.sim.scenarios import Scenario
+LEVER_RUN = "Home-care levers, "
 
-    model = load_model(model_path)
-    model.service(P1_SERVICE)  # a model without pathway 1 is an error naming it
-    effects = lever_moves(market)
-    scenarios = [
+
+def lever_run_name(day: date) -> str:
+    """The name a web run of the levers is kept under (one run compares every lever)."""
+    return f"{LEVER_RUN}{day:%d/%m/%Y}"
+
+
+def lever_run_day(scenarios: Sequence[str]) -> date | None:
+    """The day of the market a run's levers were measured on, if it is a run of the levers."""
+    if len(scenarios) == 1 and scenarios[0].startswith(LEVER_RUN):
+        return parse_day("day", scenarios[0].removeprefix(LEVER_RUN))
+    return None
+
+
+def _lever_scenarios(model: Model, effects: Sequence[Effect]) -> list[Scenario]:
+    """Each lever's packages as a change to pathway 1's home-based care from the model's
+    start (a model without pathway 1 is an error naming it)."""
+    model.service(P1_SERVICE)
+    return [
         Scenario(
             e.lever,
             capacity=((P1_SERVICE, CapacityChange(model.start, None, change=e.packages)),),
         )
         for e in effects
     ]
+
+
+def run_levers(
+    engine: Engine, model_path: Path, day: date, reps: int, horizon: int, seed: int = 0
+) -> tuple[Model, SimulationResult]:
+    """Every lever of the market on `day` through the capacity model, paired replications."""
+    model = load_model(model_path)
+    scenarios = _lever_scenarios(model, lever_moves(home_care_market(engine, day)))
+    return model, simulate(model, scenarios, reps=reps, horizon=horizon, seed=seed)
+
+
+def lever_effects(
+    market: Market, model_path: Path, reps: int, horizon: int, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Through the capacity model: the delayed bed-days each lever's move saves over
+    `horizon` days and what it costs, with the 5th and 95th percentiles of `reps` paired
+    replications."""
+    model = load_model(model_path)
+    effects = lever_moves(market)
+    scenarios = _lever_scenarios(model, effects)
     totals = simulate(model, scenarios, reps=reps, horizon=horizon, seed=seed).totals()
     rows = []
     for effect, (_, total) in zip(effects, list(totals.iterrows())[1:], strict=True):

@@ -209,3 +209,24 @@ def waiting_for_support(conn: Connection) -> dict[str, list[str]]:
     for pathway, spell_key in rows:
         found.setdefault(pathway, []).append(spell_key)
     return found
+
+
+def referred_to_home_care(conn: Connection, start: date, end: date) -> list[str]:
+    """The stays the hospital referred to home care from `start` to `end` (local days) that
+    had been discharged by the end of `end`."""
+    s, r = t.spells, t.referrals
+    first = to_db_time(datetime.combine(start, datetime.min.time(), SYSTEM_ZONE))
+    last = to_db_time(datetime.combine(end + timedelta(days=1), datetime.min.time(), SYSTEM_ZONE))
+    rows = conn.execute(
+        select(r.c.spell_key)
+        .distinct()
+        .join(s, s.c.spell_key == r.c.spell_key)
+        .where(
+            r.c.service == ev.ReferralService.HOME_CARE.value,
+            r.c.made_at >= first,
+            r.c.made_at < last,
+            s.c.discharged_at < last,
+        )
+        .order_by(r.c.spell_key)
+    )
+    return [key for (key,) in rows]

@@ -103,3 +103,12 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[dict[str, Any]]:
     query = select(*(c for c in runs.c if c.name != "results")).order_by(runs.c.id.desc())
     with db.reading(engine) as conn:
         return [_run(row) for row in conn.execute(query.limit(limit))]
+
+
+def latest_run_of(engine: Engine, scenarios: list[str]) -> dict[str, Any] | None:
+    """The newest run of exactly these scenarios, whatever its status."""
+    runs = t.simulation_runs
+    query = select(runs).where(runs.c.scenarios == json.dumps(scenarios))
+    with db.reading(engine) as conn:
+        row = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).one_or_none()
+    return None if row is None else _run(row)

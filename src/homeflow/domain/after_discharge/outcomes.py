@@ -18,7 +18,7 @@ line and who below it, so every figure opens to the spells behind it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -247,11 +247,23 @@ def outcomes(
         ]
         for referrer in Referrer:
             referred = [e for e in episodes_here if e.referrer is referrer]
-            rows.append(
+            rows += [
                 OutcomeRow(
                     place,
                     f"{INDEPENDENT}, referred by {referrer.value}",
                     more_independent(referred, start, end),
+                ),
+                OutcomeRow(
+                    place,
+                    f"{WITHIN_PLAN}, referred by {referrer.value}",
+                    within_plan(referred, start, end),
+                ),
+            ]
+        for pathway in SUPPORTING_PATHWAYS:
+            on_it = [e for e in episodes_here if e.kind.pathway == pathway]
+            rows.append(
+                OutcomeRow(
+                    place, f"{WITHIN_PLAN}, pathway {pathway}", within_plan(on_it, start, end)
                 )
             )
         for (pathway, where), rate in flow_at_91_days(here, first, as_of).items():
@@ -278,23 +290,22 @@ def weekly_rates(
     first_monday: date,
     weeks: int,
     as_of: date,
+    place_of: Callable[[Discharge], str],
+    place: str,
+    measures: Collection[str],
 ) -> dict[str, list[tuple[date, Rate]]]:
-    """The main outcomes week by week (discharges, or episodes ending, Monday to Sunday), for
-    charts over time; a week with nobody to count is left out of its measure."""
-    first = first_support(episodes)
+    """Some of a place's outcomes week by week (discharges, or episodes ending, Monday to
+    Sunday), for charts over time; a week with nobody to count is left out of its measure.
+    Each week is measured as `outcomes` measures a window of that week, on the discharges of
+    the year before it too, so a week's point counts the people its window lists."""
     series: dict[str, list[tuple[date, Rate]]] = {}
     for n in range(weeks):
         start = first_monday + timedelta(weeks=n)
         end = start + timedelta(days=6)
         if end > as_of:
             break
-        week = [d for d in discharges if start <= d.day <= end]
-        for name, rate in (
-            (ASCOF, ascof_2b1(week, first, as_of)),
-            (BEDDED, bedded_placements(week)),
-            (INDEPENDENT, more_independent(episodes, start, end)),
-            (READMITTED_30, readmitted_within(week, 30, as_of)),
-        ):
-            if rate.of:
-                series.setdefault(name, []).append((start, rate))
+        year = [d for d in discharges if start - timedelta(days=365) <= d.day <= end]
+        for row in outcomes(year, episodes, start, end, as_of, place_of):
+            if row.place == place and row.measure in measures and row.rate.of:
+                series.setdefault(row.measure, []).append((start, row.rate))
     return series

@@ -1,20 +1,23 @@
 """The home-care split tree: the hours of care a week people need against the hours the
 market can deliver, and each lever's share of the gap.
 
-    needed      = (referrals a week x weeks a package + people waiting) x hours a package
-    deliverable = posts x share filled x contracted hours a carer x time not travelling
-                  x utilisation
+    packages a week = referrals from hospital x conversion + from the community + from reviews
+    needed          = packages a week x (weeks a package + start delay) x hours a package
+    deliverable     = posts x share filled x contracted hours a carer x time not travelling
+                      x utilisation
 
-Deliverable hours at today's levers are the hours delivered. Each lever's share of the gap is
-its Shapley value in moving from a *reference* market to today's: the reference takes
-today's referrals, nobody waiting, the benchmarks for every other lever, and the posts such a
-market needs to meet its demand exactly, so its gap is nought. The shares then add up to
-today's gap exactly (by construction of Shapley values), whatever order the levers moved in.
+Needed hours are those of everyone with a package and everyone waiting for one to start (by
+Little's law, packages a week x the start delay). Deliverable hours at today's levers are the
+hours delivered. Each lever's share of the gap is its Shapley value in moving from a
+*reference* market to today's: the reference takes today's referrals and conversion, the
+benchmarks for every other lever, and the posts such a market needs to meet its demand
+exactly, so its gap is nought. The shares then add up to today's gap exactly (by construction
+of Shapley values), whatever order the levers moved in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import combinations
@@ -42,16 +45,18 @@ class Benchmarks:
     contracted_hours_a_carer: float = 25.0
     time_not_travelling: float = 0.85
     utilisation: float = 0.90
+    start_delay_days: float = 1.0  # care from the day after discharge (discharge guidance)
 
 
 @dataclass(frozen=True, slots=True)
 class Market:
     """The home-care market as measured: demand by where it comes from, and supply."""
 
-    hospital_referrals: float  # packages started a week after a hospital stay
-    community_referrals: float
-    review_referrals: float
-    waiting: float  # people waiting now for a package to start
+    hospital_referrals: float  # the hospital's referrals to home care a week
+    conversion: float  # of the hospital's referrals, the share that became packages
+    community_referrals: float  # packages a week the community referred
+    review_referrals: float  # packages a week that reviews of earlier support referred
+    start_delay_days: float  # from referral to the first visit
     hours_a_package: float
     weeks_a_package: float
     posts: float  # care workers in post and vacant posts
@@ -61,9 +66,14 @@ class Market:
     utilisation: float
 
     @property
+    def packages_a_week(self) -> float:
+        hospital = self.hospital_referrals * self.conversion
+        return hospital + self.community_referrals + self.review_referrals
+
+    @property
     def needed_hours(self) -> float:
-        referrals = self.hospital_referrals + self.community_referrals + self.review_referrals
-        return (referrals * self.weeks_a_package + self.waiting) * self.hours_a_package
+        weeks = self.weeks_a_package + self.start_delay_days / 7
+        return self.packages_a_week * weeks * self.hours_a_package
 
     @property
     def deliverable_hours(self) -> float:
@@ -82,10 +92,10 @@ class Market:
 
 # Each lever: its field, the side of the tree it is on, its name and unit.
 LEVERS: tuple[tuple[str, str, str, str], ...] = (
-    ("hospital_referrals", DEMAND, "Referrals from hospital", "packages a week"),
+    ("hospital_referrals", DEMAND, "Referrals from hospital", "referrals a week"),
+    ("conversion", DEMAND, "Hospital referrals becoming packages", "share"),
     ("community_referrals", DEMAND, "Referrals from the community", "packages a week"),
     ("review_referrals", DEMAND, "Referrals from reviews", "packages a week"),
-    ("waiting", DEMAND, "People waiting for a package", "people"),
     ("hours_a_package", DEMAND, "Hours a package", "hours a week"),
     ("weeks_a_package", DEMAND, "Package length", "weeks"),
     ("posts", SUPPLY, "Care workers' posts", "posts"),
@@ -93,6 +103,7 @@ LEVERS: tuple[tuple[str, str, str, str], ...] = (
     ("contracted_hours_a_carer", SUPPLY, "Contracted hours a carer", "hours a week"),
     ("time_not_travelling", SUPPLY, "Time not travelling", "share"),
     ("utilisation", SUPPLY, "Utilisation of visiting time", "share"),
+    ("start_delay_days", SUPPLY, "Start delay", "days"),
 )
 
 
@@ -116,11 +127,11 @@ class SplitTree:
 
 
 def reference_market(market: Market, benchmarks: Benchmarks) -> Market:
-    """Today's referrals, nobody waiting, every other lever at its benchmark, and the posts
+    """Today's referrals and conversion, every other lever at its benchmark, and the posts
     that meet that demand exactly."""
     balanced = replace(
         market,
-        waiting=0.0,
+        start_delay_days=benchmarks.start_delay_days,
         hours_a_package=benchmarks.hours_a_package,
         weeks_a_package=benchmarks.weeks_a_package,
         share_filled=benchmarks.share_filled,
@@ -183,25 +194,53 @@ def measure_market(
     episodes: Sequence[SupportEpisodeRecorded],
     returns: Iterable[ProviderCapacityRecorded],
     waiting: int,
+    referred: Collection[str] = (),
     weeks: int = 8,
 ) -> Market:
     """The home-care market on `day`: demand from the packages started in the `weeks` before
-    it (by referrer), their hours, their length, and the people waiting; supply from each
-    agency's newest return."""
+    it (by referrer), their hours and length, and the hospital's referrals to home care in
+    those weeks (`referred`: the stays referred, since discharged); supply from each agency's
+    newest return. The start delay is the agencies' own, weighted by the hours they deliver;
+    where none returns it, the `waiting` people over the packages a week (Little's law)."""
     first = day - timedelta(weeks=weeks)
-    home_care = [e for e in episodes if e.kind is SupportKind.HOME_CARE]
-    started = [e for e in home_care if first < e.start <= day]
+    home_care = [e for e in episodes if e.kind is SupportKind.HOME_CARE and e.start <= day]
+    started = [e for e in home_care if first < e.start]
     if not started:
         raise InvalidInput("date", f"no home-care package started in the {weeks} weeks before it")
     by_source = {r: sum(e.referrer is r for e in started) / weeks for r in Referrer}
+    # A referral came to nothing when its stay, since discharged, has no home-care package.
+    with_package = {e.spell_key for e in home_care}
+    lost = sum(key not in with_package for key in set(referred)) / weeks
+    from_hospital = by_source[Referrer.HOSPITAL]
     hours = [e.hours_at_start for e in started if e.hours_at_start is not None]
     # Package length by Little's law: packages open now over packages started a week. (The
     # lengths of the packages that ended lately would leave out the long ones still open.)
     open_now = sum(open_on(e, day) for e in home_care)
-    weeks_a_package = open_now / (len(started) / weeks)
+    packages = len(started) / weeks
     agencies = [
         r for (_, kind), r in latest_returns(returns, day).items() if kind is SupportKind.HOME_CARE
     ]
+    return Market(
+        hospital_referrals=from_hospital + lost,
+        conversion=from_hospital / (from_hospital + lost) if from_hospital + lost else 1.0,
+        community_referrals=by_source[Referrer.COMMUNITY],
+        review_referrals=by_source[Referrer.REVIEW],
+        start_delay_days=_start_delay(agencies, waiting / packages * 7),
+        hours_a_package=sum(hours) / len(hours) if hours else 0.0,
+        weeks_a_package=open_now / packages,
+        **_supply(agencies),
+    )
+
+
+def _start_delay(agencies: Sequence[ProviderCapacityRecorded], otherwise: float) -> float:
+    told = [r for r in agencies if r.start_delay_days is not None]
+    weight = sum(r.delivered_hours or 0.0 for r in told)
+    if not told or not weight:
+        return otherwise
+    return sum((r.start_delay_days or 0.0) * (r.delivered_hours or 0.0) for r in told) / weight
+
+
+def _supply(agencies: Sequence[ProviderCapacityRecorded]) -> dict[str, float]:
     carers = sum(r.carers or 0 for r in agencies)
     vacancies = sum(r.vacancies or 0 for r in agencies)
     contracted = sum(r.contracted_hours or 0.0 for r in agencies)
@@ -210,25 +249,20 @@ def measure_market(
         raise InvalidInput("capacity", "no home-care agency has returned its carers and hours")
     travel = sum((r.travel_share or 0.0) * (r.contracted_hours or 0.0) for r in agencies)
     not_travelling = 1 - travel / contracted
-    return Market(
-        hospital_referrals=by_source[Referrer.HOSPITAL],
-        community_referrals=by_source[Referrer.COMMUNITY],
-        review_referrals=by_source[Referrer.REVIEW],
-        waiting=float(waiting),
-        hours_a_package=sum(hours) / len(hours) if hours else 0.0,
-        weeks_a_package=weeks_a_package,
-        posts=float(carers + vacancies),
-        share_filled=carers / (carers + vacancies),
-        contracted_hours_a_carer=contracted / carers,
-        time_not_travelling=not_travelling,
-        utilisation=delivered / (contracted * not_travelling),
-    )
+    return {
+        "posts": float(carers + vacancies),
+        "share_filled": carers / (carers + vacancies),
+        "contracted_hours_a_carer": contracted / carers,
+        "time_not_travelling": not_travelling,
+        "utilisation": delivered / (contracted * not_travelling),
+    }
 
 
 # How far each lever is moved to ask the capacity model what it would save: a stated amount,
 # as a fraction of today's value (`scale`) or in the lever's own unit (`add`).
 MOVES: dict[str, tuple[str, float]] = {
     "hospital_referrals": ("scale", -0.10),
+    "conversion": ("add", -0.05),
     "community_referrals": ("scale", -0.10),
     "review_referrals": ("scale", -0.10),
     "hours_a_package": ("add", -1.0),
@@ -238,8 +272,9 @@ MOVES: dict[str, tuple[str, float]] = {
     "contracted_hours_a_carer": ("add", 2.0),
     "time_not_travelling": ("add", 0.05),
     "utilisation": ("add", 0.05),
+    "start_delay_days": ("add", -1.0),
 }
-SHARES = ("share_filled", "time_not_travelling", "utilisation")
+SHARES = ("conversion", "share_filled", "time_not_travelling", "utilisation")
 
 
 def moved(market: Market, field: str, how: str, amount: float) -> Market:

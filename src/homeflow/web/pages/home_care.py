@@ -1,36 +1,119 @@
 """The home-care split tree as a page: needed against deliverable hours, and each lever's
-share of the gap, drawn with Vega-Lite and written out as a table."""
+share of the gap, drawn with Vega-Lite and written out as a table; and each lever's move run
+through the capacity model in the background, its bed-days saved shown beside the move."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from homeflow.domain.clock import parse_day
+from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spec_json, split_tree_spec
-from homeflow.services.home_care import home_care_tree, lever_moves, tree_rows
-from homeflow.web.auth import Database, Signed
+from homeflow.services.home_care import home_care_tree, lever_moves, lever_run_name, tree_rows
+from homeflow.sim.model import one_of, parse_model
+from homeflow.store import access
+from homeflow.store import simulation_runs as runs
+from homeflow.web.auth import Database, Signed, check_csrf
+from homeflow.web.pages.scenarios import (
+    MAX_HORIZON,
+    MAX_REPS,
+    RUNS_SIMULATIONS,
+    model_files,
+    models_folder_of,
+    start_in_background,
+    whole_number,
+)
 from homeflow.web.rendering import render, today
 
 router = APIRouter()
+DEFAULT_RUN = {"reps": "200", "horizon": "90"}
+
+
+def _day(text: str) -> date:
+    return parse_day("day", text) if text else today() - timedelta(days=1)
+
+
+def _page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    shown: date,
+    form: dict[str, str],
+    errors: list[InvalidInput],
+) -> HTMLResponse:
+    market, tree = home_care_tree(engine, shown)
+    rows = tree_rows(tree)
+    levers = [r for r in rows if r["side"]]
+    gap = next(r for r in rows if r["lever"] == "Gap")["hours_of_gap"]
+    run = runs.latest_run_of(engine, [lever_run_name(shown)])
+    saved = {}
+    if run and run["results"]:
+        saved = {t["scenario"]: t for t in run["results"]["totals"][1:]}
+    context = {
+        "day": shown,
+        "totals": [r for r in rows if not r["side"]],
+        "levers": levers,
+        "moves": [(m, saved.get(m.lever)) for m in lever_moves(market)],
+        "spec_json": spec_json(split_tree_spec(levers, gap)),
+        "run": run,
+        "models": [m for m in model_files(models_folder_of(request), parse_model) if not m.problem],
+        "may_run": session.user.role in RUNS_SIMULATIONS,
+        "form": form,
+        "errors": errors,
+    }
+    return render(request, "home_care.html", session, context, status_code=400 if errors else 200)
 
 
 @router.get("/home-care", response_class=HTMLResponse)
 def home_care_page(
     request: Request, engine: Database, session: Signed, day: str = ""
 ) -> HTMLResponse:
-    shown = parse_day("day", day) if day else today() - timedelta(days=1)
-    market, tree = home_care_tree(engine, shown)
-    rows = tree_rows(tree)
-    levers = [r for r in rows if r["side"]]
-    gap = next(r for r in rows if r["lever"] == "Gap")["hours_of_gap"]
-    context = {
-        "day": shown,
-        "totals": [r for r in rows if not r["side"]],
-        "levers": levers,
-        "moves": lever_moves(market),
-        "spec_json": spec_json(split_tree_spec(levers, gap)),
-    }
-    return render(request, "home_care.html", session, context)
+    return _page(request, engine, session, _day(day), DEFAULT_RUN, [])
+
+
+def _checked(models: list[str], form: dict[str, str]) -> tuple[dict[str, Any], list[InvalidInput]]:
+    errors: list[InvalidInput] = []
+    checked: dict[str, Any] = {}
+    for name, check in (
+        ("model", lambda v: one_of("model", v, models)),
+        ("reps", lambda v: whole_number("reps", v, 1, MAX_REPS)),
+        ("horizon", lambda v: whole_number("horizon", v, 1, MAX_HORIZON)),
+    ):
+        try:
+            checked[name] = check(form.get(name, ""))
+        except InvalidInput as problem:
+            errors.append(problem)
+    return checked, errors
+
+
+@router.post("/home-care/runs", response_model=None)
+async def run_levers_page(request: Request, engine: Database, session: Signed) -> Response:
+    """Queue every lever's move of the day's market through a capacity model."""
+    await check_csrf(session, request)
+    if session.user.role not in RUNS_SIMULATIONS:
+        raise access.Forbidden("Only analysts, system coordinators and admins run the model.")
+    raw = await request.form()
+    form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+    shown = _day(form.get("day", ""))
+    folder = models_folder_of(request)
+    models = sorted(m.file for m in model_files(folder, parse_model) if not m.problem)
+    checked, errors = _checked(models, form)
+    if errors:
+        return _page(request, engine, session, shown, form, errors)
+    run_id = runs.queue_run(
+        engine,
+        session.user.email,
+        session.user.org_code,
+        checked["model"],
+        [lever_run_name(shown)],
+        checked["reps"],
+        checked["horizon"],
+        "empty",
+        0,
+    )
+    start_in_background(engine, run_id, folder)
+    return RedirectResponse(f"/home-care?day={shown:%d/%m/%Y}#moves-heading", status_code=303)

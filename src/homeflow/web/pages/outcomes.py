@@ -22,6 +22,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import RECORDS_CARE
 from homeflow.reports.charts import flow_spec, spec_json
 from homeflow.services.after_discharge import (
+    ChartsFor,
     Level,
     Measured,
     capacity_people,
@@ -69,9 +70,11 @@ def outcomes_page(
     start: str = "",
     end: str = "",
     level: str = "system",
+    charts: str = "system",
 ) -> HTMLResponse:
     first, last = _window(start, end)
     chosen = _level(level)
+    weekly = outcome_charts(engine, today(), today(), ChartsFor.parse(charts))
     # A measure with nobody to count at a place (a mental-health trust's pathways) is left out.
     measured = [
         m for m in _measured(engine, first, last, chosen) if m.row.rate.of or m.row.rate.waiting
@@ -80,13 +83,14 @@ def outcomes_page(
     flows = [m for m in measured if m.row.measure.startswith(FLOW)]
     window = {"start": f"{first:%d/%m/%Y}", "end": f"{last:%d/%m/%Y}", "level": chosen.value}
     bars = [_flow_bar(m, window) for m in flows]
-    charts = outcome_charts(engine, today(), today())
     context = {
         "rows": rows,
         "first": first,
         "last": last,
         "level": chosen.value,
-        "charts": charts,
+        "charts": weekly.charts,
+        "charts_for": ChartsFor.parse(charts),
+        "chart_choices": weekly.choices,
         "flows": flows,
         "flow_spec": spec_json(flow_spec(bars)) if bars else None,
     }

@@ -25,6 +25,7 @@ from homeflow.publishing.scenario_run import run_report_html
 from homeflow.publishing.weekly import pdf_of
 from homeflow.reports.cells import spreadsheet_safe
 from homeflow.reports.charts import fan_spec, spec_json
+from homeflow.services.home_care import lever_run_day, run_levers
 from homeflow.services.planning import Run, run_simulation
 from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model
 from homeflow.sim.runner import SimulationResult
@@ -50,7 +51,7 @@ class ModelFile:
     problem: str | None
 
 
-def _files(folder: Path, parse: Any) -> list[ModelFile]:
+def model_files(folder: Path, parse: Any) -> list[ModelFile]:
     found = []
     for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
         try:
@@ -70,18 +71,29 @@ def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
     assert run is not None
     runs.mark(engine, run_id, runs.RUNNING)
     try:
-        model, result = run_simulation(
-            engine,
-            folder / run["model"],
-            [folder / "scenarios" / name for name in run["scenarios"]],
-            Run(run["reps"], run["horizon"], run["start_from"] == "census", run["seed"]),
-        )
+        levers_on = lever_run_day(run["scenarios"])
+        if levers_on is not None:
+            model, result = run_levers(
+                engine, folder / run["model"], levers_on, run["reps"], run["horizon"], run["seed"]
+            )
+        else:
+            model, result = run_simulation(
+                engine,
+                folder / run["model"],
+                [folder / "scenarios" / name for name in run["scenarios"]],
+                Run(run["reps"], run["horizon"], run["start_from"] == "census", run["seed"]),
+            )
         runs.mark(engine, run_id, runs.DONE, results=_results(model, result))
     except InvalidInput as problem:
         runs.mark(engine, run_id, runs.FAILED, f"{problem.field}: {problem.reason}")
     except Exception as error:  # a run that breaks must say so, not stay 'running'
         log.exception("simulation run %s failed", run_id)
         runs.mark(engine, run_id, runs.FAILED, f"the run failed ({type(error).__name__})")
+
+
+def start_in_background(engine: Engine, run_id: int, folder: Path) -> None:
+    """A queued run, run by this process's simulation thread (one at a time)."""
+    _background.submit(_run_in_background, engine, run_id, folder)
 
 
 def _results(model: Model, result: SimulationResult) -> dict[str, Any]:
@@ -107,7 +119,7 @@ def _results(model: Model, result: SimulationResult) -> dict[str, Any]:
     }
 
 
-def _whole(field: str, value: str, low: int, high: int) -> int:
+def whole_number(field: str, value: str, low: int, high: int) -> int:
     try:
         number = int(value)
     except ValueError:
@@ -131,8 +143,8 @@ def _page(
         "scenarios.html",
         session,
         {
-            "models": _files(folder, parse_model),
-            "scenarios": _files(folder / "scenarios", parse_scenario),
+            "models": model_files(folder, parse_model),
+            "scenarios": model_files(folder / "scenarios", parse_scenario),
             "folder": folder,
             "runs": runs.recent_runs(engine),
             "may_run": session.user.role in RUNS_SIMULATIONS,
@@ -153,15 +165,15 @@ def _checked(
     folder: Path, form: dict[str, str], chosen: list[str]
 ) -> tuple[dict[str, Any], list[InvalidInput]]:
     """The run's settings from the form, and every problem with them, each naming its field."""
-    models = {m.file for m in _files(folder, parse_model) if m.problem is None}
-    known = {s.file for s in _files(folder / "scenarios", parse_scenario) if s.problem is None}
+    models = {m.file for m in model_files(folder, parse_model) if m.problem is None}
+    known = {s.file for s in model_files(folder / "scenarios", parse_scenario) if s.problem is None}
     errors: list[InvalidInput] = []
     checked: dict[str, Any] = {}
     for name, check in (
         ("model", lambda v: one_of("model", v, sorted(models))),
-        ("reps", lambda v: _whole("reps", v, 1, MAX_REPS)),
-        ("horizon", lambda v: _whole("horizon", v, 1, MAX_HORIZON)),
-        ("seed", lambda v: _whole("seed", v, 0, 2**31 - 1)),
+        ("reps", lambda v: whole_number("reps", v, 1, MAX_REPS)),
+        ("horizon", lambda v: whole_number("horizon", v, 1, MAX_HORIZON)),
+        ("seed", lambda v: whole_number("seed", v, 0, 2**31 - 1)),
         ("start", lambda v: one_of("start", v, ("census", "empty"))),
     ):
         try:
@@ -197,7 +209,7 @@ async def start_run(request: Request, engine: Database, session: Signed) -> Resp
         checked["start"],
         checked["seed"],
     )
-    _background.submit(_run_in_background, engine, run_id, folder)
+    start_in_background(engine, run_id, folder)
     return RedirectResponse(f"/scenarios/runs/{run_id}", status_code=303)
 
 
@@ -258,7 +270,12 @@ def run_page(request: Request, engine: Database, session: Signed, run_id: int) -
                 ),
             ),
         ]
-    response = render(request, "scenario_run.html", session, {"run": run, "charts": charts})
+    response = render(
+        request,
+        "scenario_run.html",
+        session,
+        {"run": run, "charts": charts, "levers_on": lever_run_day(run["scenarios"])},
+    )
     if request.headers.get("HX-Request"):
         response.headers["HX-Refresh"] = "true"
     return response
