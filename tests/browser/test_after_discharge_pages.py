@@ -1,5 +1,6 @@
 """After discharge in Debian's Chromium: from the overview's community capacity to the
-outcomes and on to the home-care split tree; no sideways scrolling at 1024 wide, no console
+outcomes, their charts for one pathway, and on to the home-care split tree, whose levers a
+coordinator runs through the capacity model; no sideways scrolling at 1024 wide, no console
 errors, and the tree drawn. (axe-core checks these pages in test_pages.py's accessibility
 test, the only one that bypasses the Content-Security-Policy.)"""
 
@@ -38,7 +39,7 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     first = (date.today() - timedelta(days=10)).strftime("%d/%m/%Y")
     page.fill("#start", first)  # type: ignore[attr-defined]
     page.fill("#end", date.today().strftime("%d/%m/%Y"))  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Show").click()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show", exact=True).click()  # type: ignore[attr-defined]
     page.wait_for_url("**/outcomes?*")  # type: ignore[attr-defined]
     assert page.locator("#outcomes tbody tr").count() >= 12  # type: ignore[attr-defined]
     readmitted = page.locator("#outcomes a.hf-figure").first  # type: ignore[attr-defined]
@@ -48,10 +49,33 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     assert listed.startswith(f"{page.locator('#people tbody tr').count()} patient")  # type: ignore[attr-defined]
     assert f"adding up to {figure}" in listed or listed.startswith(f"{figure} patient")
     page.go_back()  # type: ignore[attr-defined]
+    page.select_option("#charts", "pathway:P1")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show charts").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**charts=pathway*")  # type: ignore[attr-defined]
+    assert "Week by week: pathway P1" in page.inner_text("#over-time")  # type: ignore[attr-defined]
     page.get_by_role("link", name="home-care split tree").click()  # type: ignore[attr-defined]
     page.wait_for_url("**/home-care")  # type: ignore[attr-defined]
     page.wait_for_function("document.querySelectorAll('.hf-chart canvas').length === 1")  # type: ignore[attr-defined]
-    assert page.locator("#levers tbody tr").count() == 11  # type: ignore[attr-defined]
+    assert page.locator("#levers tbody tr").count() == 12  # type: ignore[attr-defined]
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024  # type: ignore[attr-defined]
+    _levers_through_the_model(page)
     assert not errors, errors
     page.close()  # type: ignore[attr-defined]
+
+
+def _levers_through_the_model(page: object) -> None:
+    """Before a run each move's bed-days are blank; the run page follows the run to its end
+    and leads back to the tree, where every move has its bed-days saved and their range."""
+    saved = page.locator("#moves tbody tr td:nth-child(5)")  # type: ignore[attr-defined]
+    assert set(saved.all_inner_texts()) == {"–"}
+    page.fill("#reps", "20")  # type: ignore[attr-defined]
+    page.fill("#horizon", "14")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Run", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_role("link", name="follow it").click()  # type: ignore[attr-defined]
+    page.wait_for_selector(".hf-chart canvas", timeout=180_000)  # type: ignore[attr-defined]
+    scenarios = page.locator("table").first.locator("tbody tr th").all_inner_texts()  # type: ignore[attr-defined]
+    assert len(scenarios) == 13 and scenarios[1] == "Referrals from hospital"
+    page.get_by_role("link", name="Back to the home-care split tree").click()  # type: ignore[attr-defined]
+    texts = saved.all_inner_texts()
+    assert len(texts) == 12
+    assert all(re.fullmatch(r"−?[\d,]+ \(−?[\d,]+ to −?[\d,]+\)", t) for t in texts), texts
