@@ -1,6 +1,7 @@
 """Screenshots of the main pages for the docs, taken in Debian's Chromium.
 
 Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots]
+[--models var/models]
 [--only-improvement | --only-community | --only-after-discharge]
 
 Uses a demo database and its models folder (`make run` builds both), adds screenshot users
@@ -94,7 +95,8 @@ def community(browser: object, base: str, url: str, out: Path) -> None:
 
 
 def after_discharge(browser: object, base: str, out: Path) -> None:
-    """The outcomes by trust and the home-care split tree, at a tablet's 1024 px."""
+    """The outcomes by trust, one pathway's weekly charts, and the home-care split tree with
+    its levers run through the demo's model, at a tablet's 1024 px."""
     page = browser.new_page(viewport={"width": 1024, "height": 768})  # type: ignore[attr-defined]
     page.goto(base + "/")
     page.fill("#email", PLANNER)
@@ -103,10 +105,20 @@ def after_discharge(browser: object, base: str, out: Path) -> None:
     page.wait_for_url("**/overview")
     page.goto(base + "/outcomes?level=org")
     page.screenshot(path=out / "outcomes-1024.png")
+    page.goto(base + "/outcomes?level=org&charts=pathway:P1#over-time")
+    page.locator(".hf-card canvas, .nhsuk-card canvas").first.wait_for()
+    page.wait_for_timeout(1500)  # the second chart draws after the first
+    page.screenshot(path=out / "outcomes-charts-1024.png")
     page.goto(base + "/home-care")
+    page.fill("#reps", "100")
+    page.fill("#horizon", "90")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("link", name="follow it").click()
+    page.locator(".hf-chart canvas").first.wait_for(timeout=600_000)
+    page.get_by_role("link", name="Back to the home-care split tree").click()
     page.locator(".hf-chart canvas").wait_for()
     page.screenshot(path=out / "home-care-1024.png", full_page=True)
-    print(out / "outcomes-1024.png", out / "home-care-1024.png")
+    print(out / "outcomes-1024.png", out / "outcomes-charts-1024.png", out / "home-care-1024.png")
     page.close()
 
 
@@ -114,6 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="var/homeflow.db")
     parser.add_argument("--out", default="docs/screenshots")
+    parser.add_argument("--models", default="var/models")
     parser.add_argument(
         "--only-improvement", action="store_true", help="Only the improvement pages."
     )
@@ -138,7 +151,7 @@ def main() -> None:
                 t.spells.c.ward_code == ward, t.spells.c.discharge_ready_date.is_not(None)
             )
         ).first()[0]  # type: ignore[index]
-    server = ServerProcess(url, env={"HOMEFLOW_MODELS": "var/models"})
+    server = ServerProcess(url, env={"HOMEFLOW_MODELS": args.models})
     base = server.base
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
