@@ -337,4 +337,21 @@ def test_only_planners_start_runs_and_bad_settings_are_named(site: Site) -> None
         assert named in bad.text, named
     before = rows_of(site, select(func.count()).select_from(t.simulation_runs))
     assert coordinator.get("/scenarios/runs/999999").status_code == 404
+    # The home-care tree's levers run the same way: planners only, bad settings named.
+    tree = nurse.get("/home-care")
+    assert tree.status_code == 200 and 'action="/home-care/runs"' not in tree.text
+    lever_run = {"csrf_token": csrf_of(tree.text), "model": "demo.toml", "reps": "10", "horizon": "7"}  # fmt: skip
+    assert nurse.post("/home-care/runs", data=lever_run).status_code == 403
+    form = coordinator.get("/home-care").text
+    assert 'action="/home-care/runs"' in form
+    bad = coordinator.post(
+        "/home-care/runs",
+        data={**lever_run, "csrf_token": csrf_of(form), "model": "none.toml", "reps": "0"},
+    )
+    assert bad.status_code == 400
+    for named in (
+        "Model: must be one of demo.toml, not &#39;none.toml&#39;",
+        "Reps: must be from 1",
+    ):
+        assert named in bad.text, named
     assert rows_of(site, select(func.count()).select_from(t.simulation_runs)) == before
