@@ -5,7 +5,6 @@ through the capacity model in the background, its bed-days saved shown beside th
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,15 +14,16 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spec_json, split_tree_spec
 from homeflow.services.home_care import home_care_tree, lever_moves, lever_run_name, tree_rows
 from homeflow.sim.model import one_of, parse_model
-from homeflow.store import access
 from homeflow.store import simulation_runs as runs
-from homeflow.web.auth import Database, Signed, check_csrf
+from homeflow.web.auth import Database, Signed
 from homeflow.web.pages.scenarios import (
     MAX_HORIZON,
     MAX_REPS,
     RUNS_SIMULATIONS,
+    checked_form,
     model_files,
     models_folder_of,
+    planners_form,
     start_in_background,
     whole_number,
 )
@@ -75,33 +75,21 @@ def home_care_page(
     return _page(request, engine, session, _day(day), DEFAULT_RUN, [])
 
 
-def _checked(models: list[str], form: dict[str, str]) -> tuple[dict[str, Any], list[InvalidInput]]:
-    errors: list[InvalidInput] = []
-    checked: dict[str, Any] = {}
-    for name, check in (
-        ("model", lambda v: one_of("model", v, models)),
-        ("reps", lambda v: whole_number("reps", v, 1, MAX_REPS)),
-        ("horizon", lambda v: whole_number("horizon", v, 1, MAX_HORIZON)),
-    ):
-        try:
-            checked[name] = check(form.get(name, ""))
-        except InvalidInput as problem:
-            errors.append(problem)
-    return checked, errors
-
-
 @router.post("/home-care/runs", response_model=None)
 async def run_levers_page(request: Request, engine: Database, session: Signed) -> Response:
     """Queue every lever's move of the day's market through a capacity model."""
-    await check_csrf(session, request)
-    if session.user.role not in RUNS_SIMULATIONS:
-        raise access.Forbidden("Only analysts, system coordinators and admins run the model.")
-    raw = await request.form()
-    form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+    form, _ = await planners_form(request, session)
     shown = _day(form.get("day", ""))
     folder = models_folder_of(request)
     models = sorted(m.file for m in model_files(folder, parse_model) if not m.problem)
-    checked, errors = _checked(models, form)
+    checked, errors = checked_form(
+        form,
+        (
+            ("model", lambda v: one_of("model", v, models)),
+            ("reps", lambda v: whole_number("reps", v, 1, MAX_REPS)),
+            ("horizon", lambda v: whole_number("horizon", v, 1, MAX_HORIZON)),
+        ),
+    )
     if errors:
         return _page(request, engine, session, shown, form, errors)
     run_id = runs.queue_run(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import pandas as pd
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
+from starlette.datastructures import FormData
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
@@ -32,6 +34,7 @@ from homeflow.sim.runner import SimulationResult
 from homeflow.sim.scenarios import parse_scenario
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
+from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, engine_of
 from homeflow.web.rendering import render
 
@@ -161,38 +164,55 @@ def scenarios_page(request: Request, session: Signed) -> HTMLResponse:
     return _page(request, session, [], defaults)
 
 
+def checked_form(
+    form: dict[str, str], checks: Sequence[tuple[str, Callable[[str], Any]]]
+) -> tuple[dict[str, Any], list[InvalidInput]]:
+    """Each field of a form checked, and every problem with them, each naming its field."""
+    errors: list[InvalidInput] = []
+    checked: dict[str, Any] = {}
+    for name, check in checks:
+        try:
+            checked[name] = check(form.get(name, ""))
+        except InvalidInput as problem:
+            errors.append(problem)
+    return checked, errors
+
+
 def _checked(
     folder: Path, form: dict[str, str], chosen: list[str]
 ) -> tuple[dict[str, Any], list[InvalidInput]]:
     """The run's settings from the form, and every problem with them, each naming its field."""
     models = {m.file for m in model_files(folder, parse_model) if m.problem is None}
     known = {s.file for s in model_files(folder / "scenarios", parse_scenario) if s.problem is None}
-    errors: list[InvalidInput] = []
-    checked: dict[str, Any] = {}
-    for name, check in (
-        ("model", lambda v: one_of("model", v, sorted(models))),
-        ("reps", lambda v: whole_number("reps", v, 1, MAX_REPS)),
-        ("horizon", lambda v: whole_number("horizon", v, 1, MAX_HORIZON)),
-        ("seed", lambda v: whole_number("seed", v, 0, 2**31 - 1)),
-        ("start", lambda v: one_of("start", v, ("census", "empty"))),
-    ):
-        try:
-            checked[name] = check(form.get(name, ""))
-        except InvalidInput as problem:
-            errors.append(problem)
+    checked, errors = checked_form(
+        form,
+        (
+            ("model", lambda v: one_of("model", v, sorted(models))),
+            ("reps", lambda v: whole_number("reps", v, 1, MAX_REPS)),
+            ("horizon", lambda v: whole_number("horizon", v, 1, MAX_HORIZON)),
+            ("seed", lambda v: whole_number("seed", v, 0, 2**31 - 1)),
+            ("start", lambda v: one_of("start", v, ("census", "empty"))),
+        ),
+    )
     unknown = [s for s in chosen if s not in known]
     if unknown:
         errors.append(InvalidInput("scenario", f"no usable scenario file {unknown[0]!r}"))
     return checked, errors
 
 
-@router.post("/scenarios/runs", response_model=None)
-async def start_run(request: Request, engine: Database, session: Signed) -> Response:
+async def planners_form(request: Request, session: Session) -> tuple[dict[str, str], FormData]:
+    """A form that runs the capacity model: its token checked, from a planner only; its
+    fields, and the form as sent (for fields given more than once)."""
     await check_csrf(session, request)
     if session.user.role not in RUNS_SIMULATIONS:
-        raise access.Forbidden("Only analysts, system coordinators and admins run scenarios.")
+        raise access.Forbidden("Only analysts, system coordinators and admins run the model.")
     raw = await request.form()
-    form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+    return {k: str(v) for k, v in raw.items() if isinstance(v, str)}, raw
+
+
+@router.post("/scenarios/runs", response_model=None)
+async def start_run(request: Request, engine: Database, session: Signed) -> Response:
+    form, raw = await planners_form(request, session)
     chosen = [str(v) for v in raw.getlist("scenario")]
     folder = models_folder_of(request)
     checked, errors = _checked(folder, form, chosen)
