@@ -59,6 +59,10 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     assert page.locator("#levers tbody tr").count() == 12  # type: ignore[attr-defined]
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024  # type: ignore[attr-defined]
     _levers_through_the_model(page)
+    page.fill("#against", (date.today() - timedelta(days=5)).strftime("%d/%m/%Y"))  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show", exact=True).click()  # type: ignore[attr-defined]
+    caption = page.locator("#levers caption").inner_text()  # type: ignore[attr-defined]
+    assert caption.startswith("Each lever's share of the gap's change since")
     assert not errors, errors
     page.close()  # type: ignore[attr-defined]
 

@@ -411,8 +411,21 @@ def test_the_home_care_tree_adds_up_and_each_lever_saves_bed_days_with_an_interv
             <= effect["bed_days_saved_mean"]
             <= effect["bed_days_saved_p95"]
         )
+    # Against the market four weeks before, the levers share out the gap's change.
+    then = (last - timedelta(weeks=4)).isoformat()
+    since = homeflow(url, "home-care", "tree", "--date", last.isoformat(), "--against", then, "--format", "json")  # fmt: skip
+    earlier = homeflow(url, "home-care", "tree", "--date", then, "--format", "json")
+    assert since.returncode == 0 and earlier.returncode == 0, since.stderr + earlier.stderr
+    changed = json.loads(since.stdout)["tree"]
+    gap_row = next(r for r in changed if r["lever"] == "Gap")
+    gap_then = next(r for r in json.loads(earlier.stdout)["tree"] if r["lever"] == "Gap")
+    assert gap_row["reference"] == gap_then["actual"] and gap_row["actual"] == gap
+    assert gap_row["hours_of_gap"] == round(gap - gap_then["actual"], 1)
+    assert round(sum(r["hours_of_gap"] for r in changed if r["side"]), 1) == gap_row["hours_of_gap"]
     wrong = homeflow(url, "home-care", "tree", "--date", "2001-01-01")
     assert wrong.returncode == 2 and "date: no home-care package started" in wrong.stderr
+    later = homeflow(url, "home-care", "tree", "--date", then, "--against", last.isoformat())
+    assert later.returncode == 2 and "against: must be a day before" in later.stderr
 
 
 def _values(spec: object) -> list[dict[str, object]]:

@@ -59,6 +59,25 @@ def test_the_levers_add_up_to_the_gap(market: Market) -> None:
     assert round(sum(shown(hours, tree.gap).values()), 1) == round(tree.gap, 1)
 
 
+@given(markets, markets)
+def test_against_an_earlier_market_the_levers_add_up_to_the_gap_s_change(
+    market: Market, earlier: Market
+) -> None:
+    tree = split_tree(market, against=earlier)
+    assert tree.reference_gap == pytest.approx(earlier.gap)
+    total = sum(lever.hours for lever in tree.levers)
+    assert total == pytest.approx(market.gap - earlier.gap, rel=1e-9, abs=1e-6)
+
+
+def test_growth_in_referrals_is_a_share_of_the_change_against_an_earlier_market() -> None:
+    earlier = Market(100, 0.5, 10, 20, 2.0, 10, 4, 300, 0.9, 25, 0.85, 0.9)
+    later = replace(earlier, hospital_referrals=120)
+    hours = {lever.field: lever.hours for lever in split_tree(later, against=earlier).levers}
+    # 20 more referrals a week, half of them packages: 10 x (4 + 2/7) weeks x 10 hours.
+    assert hours["hospital_referrals"] == pytest.approx(10 * (4 + 2 / 7) * 10)
+    assert all(h == pytest.approx(0) for f, h in hours.items() if f != "hospital_referrals")
+
+
 def test_one_lever_away_from_the_reference_carries_the_whole_gap() -> None:
     market = Market(200, 0.5, 10, 20, 1.0, 10, 4, 1, 0.95, 25, 0.85, 0.90)
     base = reference_market(market, Benchmarks())

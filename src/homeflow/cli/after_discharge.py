@@ -102,6 +102,10 @@ app.add_typer(home_care_app, name="home-care")
 @home_care_app.command("tree")
 def home_care_tree_command(
     on: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
+    against: Annotated[
+        str | None,
+        typer.Option(help="An earlier day, YYYY-MM-DD: share out the gap's change since then."),
+    ] = None,
     model: Annotated[
         Path | None,
         typer.Option(help="A calibrated capacity model: also show what each lever would save."),
@@ -110,7 +114,8 @@ def home_care_tree_command(
     days: Annotated[int, typer.Option(min=7, help="Days the capacity model runs.")] = 90,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
-    """Hours of home care needed against deliverable, and each lever's share of the gap."""
+    """Hours of home care needed against deliverable, and each lever's share of the gap (or of
+    its change since an earlier day)."""
     from homeflow.services.home_care import (
         EFFECT_COLUMNS,
         TREE_COLUMNS,
@@ -120,11 +125,12 @@ def home_care_tree_command(
     )
 
     day = date_option("--date", on)
+    then = date_option("--against", against) if against else None
     if model is not None and not model.is_file():
         fail(f"--model: {model} does not exist")
     engine = db.connect()
     try:
-        market, tree = home_care_tree(engine, day)
+        market, tree = home_care_tree(engine, day, then)
         rows = tree_rows(tree)
         effects = lever_effects(market, model, reps, days) if model is not None else None
     except InvalidInput as problem:
@@ -134,7 +140,8 @@ def home_care_tree_command(
         json.dump({"tree": rows, "effects": effects}, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return
-    print_rows(rows, TREE_COLUMNS, output_format, f"Home-care split tree, {day:%d/%m/%Y}")
+    since = f" against {then:%d/%m/%Y}" if then else ""
+    print_rows(rows, TREE_COLUMNS, output_format, f"Home-care split tree, {day:%d/%m/%Y}{since}")
     if effects is not None:
         if output_format is OutputFormat.CSV:
             sys.stdout.write("\n")  # a second table follows the first

@@ -26,6 +26,7 @@ from homeflow.domain.after_discharge.split_tree import (
     split_tree,
 )
 from homeflow.domain.clock import parse_day
+from homeflow.domain.errors import InvalidInput
 from homeflow.services.after_discharge import episodes_as_recorded
 from homeflow.services.planning import load_model
 from homeflow.sim.calibrate import P1_SERVICE
@@ -56,33 +57,16 @@ def home_care_market(engine: Engine, day: date) -> Market:
 
 
 def tree_rows(tree: SplitTree) -> list[dict[str, Any]]:
-    """The tree as rows: needed, deliverable and the gap, then each lever's share of it (to
-    one decimal, adding up to the gap as shown)."""
-    hours = shown({lever.field: lever.hours for lever in tree.levers}, tree.gap)
+    """The tree as rows: needed, deliverable and the gap, then each lever's share of the gap
+    (or of its change since the market compared with), to one decimal, adding up as shown."""
+    hours = shown({lever.field: lever.hours for lever in tree.levers}, tree.explained)
     rows: list[dict[str, Any]] = [
+        _total("Hours needed a week", tree.needed_hours),
+        _total("Hours deliverable a week", tree.deliverable_hours),
         {
-            "side": "",
-            "lever": "Hours needed a week",
-            "unit": "hours a week",
-            "actual": round(tree.needed_hours, 1),
-            "reference": None,
-            "hours_of_gap": None,
-        },
-        {
-            "side": "",
-            "lever": "Hours deliverable a week",
-            "unit": "hours a week",
-            "actual": round(tree.deliverable_hours, 1),
-            "reference": None,
-            "hours_of_gap": None,
-        },
-        {
-            "side": "",
-            "lever": "Gap",
-            "unit": "hours a week",
-            "actual": round(tree.gap, 1),
-            "reference": 0.0,
-            "hours_of_gap": round(tree.gap, 1),
+            **_total("Gap", tree.gap),
+            "reference": round(tree.reference_gap, 1),
+            "hours_of_gap": round(tree.explained, 1),
         },
     ]
     for lever in tree.levers:
@@ -97,6 +81,17 @@ def tree_rows(tree: SplitTree) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _total(name: str, hours: float) -> dict[str, Any]:
+    return {
+        "side": "",
+        "lever": name,
+        "unit": "hours a week",
+        "actual": round(hours, 1),
+        "reference": None,
+        "hours_of_gap": None,
+    }
 
 
 TREE_COLUMNS = ("side", "lever", "unit", "actual", "reference", "hours_of_gap")
@@ -196,6 +191,18 @@ def lever_effects(
     return rows
 
 
-def home_care_tree(engine: Engine, day: date) -> tuple[Market, SplitTree]:
+def home_care_tree(
+    engine: Engine, day: date, against: date | None = None
+) -> tuple[Market, SplitTree]:
+    """The market on `day` and its split tree: against a balanced market, or against the
+    market as it was on the day `against`."""
     market = home_care_market(engine, day)
-    return market, split_tree(market, Benchmarks())
+    if against is None:
+        return market, split_tree(market, Benchmarks())
+    if against >= day:
+        raise InvalidInput("against", "must be a day before the day shown")
+    try:
+        then = home_care_market(engine, against)
+    except InvalidInput as problem:
+        raise InvalidInput("against", problem.reason) from None
+    return market, split_tree(market, Benchmarks(), then)

@@ -13,6 +13,9 @@ hours delivered. Each lever's share of the gap is its Shapley value in moving fr
 benchmarks for every other lever, and the posts such a market needs to meet its demand
 exactly, so its gap is nought. The shares then add up to today's gap exactly (by construction
 of Shapley values), whatever order the levers moved in.
+
+Against the market of an earlier day instead, the shares add up to how far the gap has moved
+since then: what drove the change, demand's growth included.
 """
 
 from __future__ import annotations
@@ -124,6 +127,12 @@ class SplitTree:
     deliverable_hours: float
     gap: float
     levers: tuple[Lever, ...]
+    reference_gap: float = 0.0  # the gap of the market compared with (nought when balanced)
+
+    @property
+    def explained(self) -> float:
+        """What the levers' shares add up to: the gap, less the reference's."""
+        return self.gap - self.reference_gap
 
 
 def reference_market(market: Market, benchmarks: Benchmarks) -> Market:
@@ -159,8 +168,12 @@ def shapley(fields: Sequence[str], value: Callable[[frozenset[str]], float]) -> 
     return found
 
 
-def split_tree(market: Market, benchmarks: Benchmarks = Benchmarks()) -> SplitTree:
-    reference = reference_market(market, benchmarks)
+def split_tree(
+    market: Market, benchmarks: Benchmarks = Benchmarks(), against: Market | None = None
+) -> SplitTree:
+    """Each lever's share of the gap against the balanced reference market, or of the change
+    in the gap since the market `against`."""
+    reference = against or reference_market(market, benchmarks)
     fields = [f for f, *_ in LEVERS]
     cache: dict[frozenset[str], float] = {}
 
@@ -175,7 +188,9 @@ def split_tree(market: Market, benchmarks: Benchmarks = Benchmarks()) -> SplitTr
         Lever(f, side, name, unit, getattr(market, f), getattr(reference, f), shares[f])
         for f, side, name, unit in LEVERS
     )
-    return SplitTree(market.needed_hours, market.deliverable_hours, market.gap, levers)
+    return SplitTree(
+        market.needed_hours, market.deliverable_hours, market.gap, levers, reference.gap
+    )
 
 
 def shown(hours: Mapping[str, float], total: float) -> dict[str, float]:

@@ -44,8 +44,9 @@ def _page(
     shown: date,
     form: dict[str, str],
     errors: list[InvalidInput],
+    against: date | None = None,
 ) -> HTMLResponse:
-    market, tree = home_care_tree(engine, shown)
+    market, tree = home_care_tree(engine, shown, against)
     rows = tree_rows(tree)
     levers = [r for r in rows if r["side"]]
     gap = next(r for r in rows if r["lever"] == "Gap")["hours_of_gap"]
@@ -55,10 +56,11 @@ def _page(
         saved = {t["scenario"]: t for t in run["results"]["totals"][1:]}
     context = {
         "day": shown,
+        "against": against,
         "totals": [r for r in rows if not r["side"]],
         "levers": levers,
         "moves": [(m, saved.get(m.lever)) for m in lever_moves(market)],
-        "spec_json": spec_json(split_tree_spec(levers, gap)),
+        "spec_json": spec_json(split_tree_spec(levers, gap, _axis(against))),
         "run": run,
         "models": [m for m in model_files(models_folder_of(request), parse_model) if not m.problem],
         "may_run": session.user.role in RUNS_SIMULATIONS,
@@ -68,11 +70,18 @@ def _page(
     return render(request, "home_care.html", session, context, status_code=400 if errors else 200)
 
 
+def _axis(against: date | None) -> str:
+    if against is None:
+        return "hours a week of the gap"
+    return f"hours a week of the gap's change since {against:%d/%m/%Y}"
+
+
 @router.get("/home-care", response_class=HTMLResponse)
 def home_care_page(
-    request: Request, engine: Database, session: Signed, day: str = ""
+    request: Request, engine: Database, session: Signed, day: str = "", against: str = ""
 ) -> HTMLResponse:
-    return _page(request, engine, session, _day(day), DEFAULT_RUN, [])
+    then = parse_day("against", against) if against else None
+    return _page(request, engine, session, _day(day), DEFAULT_RUN, [], then)
 
 
 @router.post("/home-care/runs", response_model=None)
