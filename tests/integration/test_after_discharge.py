@@ -297,6 +297,7 @@ def test_every_outcome_figure_opens_to_as_many_people(demo: tuple[str, date]) ->
         assert int(shown.group(1)) == ascof["counted"]
         assert week["value"] == ascof["percent"]
         _charts_by_site_pathway_and_referrer_open_to_their_people(client, start)
+        _the_tree_s_demand_opens_to_its_people(client, last)
         bad = client.get("/outcomes", params={"start": "31/02/2026"})
         assert bad.status_code == 400 and "from" in bad.text
         # The overview's community capacity: each figure opens to as many people.
@@ -349,6 +350,34 @@ def _charts_by_site_pathway_and_referrer_open_to_their_people(
             assert week["value"] == float(row.group(2)), (charts, query)
     wrong = client.get("/outcomes", params={"charts": "pathway:P9"})
     assert wrong.status_code == 400 and "charts" in wrong.text
+
+
+def _the_tree_s_demand_opens_to_its_people(client: httpx.Client, last: date) -> None:
+    """Each demand lever measured on people lists as many as it counts; referrals a week are
+    those counted over the eight weeks."""
+    page = client.get("/home-care", params={"day": f"{last:%d/%m/%Y}"}).text
+    rows = re.findall(
+        r'<td class="nhsuk-table__cell">([^<]+)</td>\s*<td class="nhsuk-table__cell">demand</td>'
+        r'\s*<td class="nhsuk-table__cell hf-num">([\d,.]+)</td>.*?'
+        r'<a class="hf-figure" href="(/home-care/people[^"]+)">([\d,]+)<',
+        page,
+        re.DOTALL,
+    )
+    assert len(rows) == 6, rows
+    for lever, now, link, figure in rows:
+        listed = client.get(link.replace("&amp;", "&")).text
+        shown = re.search(
+            r"<p class=\"nhsuk-body\">([\d,]+) patients?(, adding up to ([\d,]+))?", listed
+        )
+        assert shown is not None, listed[:300]
+        count = int(figure.replace(",", ""))
+        assert int((shown.group(3) or shown.group(1)).replace(",", "")) == count, lever
+        if lever.startswith("Referrals from"):
+            assert float(now.replace(",", "")) == pytest.approx(
+                int(figure.replace(",", "")) / 8, abs=0.01
+            )
+    wrong = client.get("/home-care/people", params={"lever": "posts"})
+    assert wrong.status_code == 400 and "lever" in wrong.text
 
 
 CAPACITY_HEADER = "provider,kind,on,commissioned,carers,contracted_hours,delivered_hours,vacancies,travel_share,start_delay_days\n"

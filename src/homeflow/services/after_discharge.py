@@ -160,10 +160,12 @@ def outcome_people(
     """The people behind one figure of the outcomes: those counted, or all it is counted of."""
     rate = rate_of(measured, place, measure)
     title = f"{measure}: {'counted' if counted else 'all counted of'} – {place}"
-    return _listed(engine, viewer, rate.counted if counted else rate.of, title, today)
+    return listed_people(engine, viewer, rate.counted if counted else rate.of, title, today)
 
 
-def _listed(engine: Engine, viewer: Viewer, keys: Sequence[str], title: str, today: date) -> People:
+def listed_people(
+    engine: Engine, viewer: Viewer, keys: Sequence[str], title: str, today: date
+) -> People:
     """Spells, or episodes as the stays they followed (adding one for each episode)."""
     spell_of_episode = {e.episode_id: e.spell_key for e in episodes_as_recorded(engine)}
     adds: dict[str, int] = {}
@@ -201,7 +203,7 @@ def capacity_people(
         if row.kind.value == kind:
             keys = row.in_use if in_use else row.waiting
             what = "in use" if in_use else f"waiting in hospital for pathway {row.kind.pathway}"
-            return _listed(engine, viewer, keys, f"{row.kind.value}: {what}", day)
+            return listed_people(engine, viewer, keys, f"{row.kind.value}: {what}", day)
     raise InvalidInput("kind", f"{kind!r} is not a kind of support shown")
 
 

@@ -19,6 +19,7 @@ from homeflow.domain.after_discharge.split_tree import (
     Benchmarks,
     Market,
     SplitTree,
+    home_care_demand,
     measure_market,
     move_text,
     moved,
@@ -27,17 +28,24 @@ from homeflow.domain.after_discharge.split_tree import (
 )
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
-from homeflow.services.after_discharge import episodes_as_recorded
+from homeflow.services.after_discharge import episodes_as_recorded, listed_people
 from homeflow.services.planning import load_model
 from homeflow.sim.calibrate import P1_SERVICE
 from homeflow.sim.model import CapacityChange, Model
 from homeflow.sim.runner import SimulationResult, simulate
 from homeflow.sim.scenarios import Scenario
 from homeflow.store import db
-from homeflow.store.access.people import census_spells, wards_of
+from homeflow.store.access.people import People, census_spells, wards_of
+from homeflow.store.access.scope import Viewer
 from homeflow.store.after_discharge import capacity_records, referred_to_home_care
 
 WINDOW_WEEKS = 8
+
+
+def _referred(engine: Engine, day: date) -> list[str]:
+    """The stays the hospital referred to home care in the window's days up to `day`."""
+    with db.reading(engine) as conn:
+        return referred_to_home_care(conn, day - timedelta(weeks=WINDOW_WEEKS - 1, days=6), day)
 
 
 def home_care_market(engine: Engine, day: date) -> Market:
@@ -47,13 +55,45 @@ def home_care_market(engine: Engine, day: date) -> Market:
     episodes = episodes_as_recorded(engine)
     with db.reading(engine) as conn:
         returns = capacity_records(conn)
-        referred = referred_to_home_care(conn, day - timedelta(weeks=WINDOW_WEEKS - 1, days=6), day)
     wards, _ = wards_of(engine)
     on_p1 = [s for s in census_spells(engine, day, "nctr", wards) if s.pathway == "P1"]
     firsts = [e for e in episodes if e.kind.pathway == "P1" and e.referrer.value == "hospital"]
     share = sum(e.kind is SupportKind.HOME_CARE for e in firsts) / len(firsts) if firsts else 0.0
     waiting = round(len(on_p1) * share)
+    referred = _referred(engine, day)
     return measure_market(day, episodes, returns, waiting, referred, WINDOW_WEEKS)
+
+
+def demand_behind(engine: Engine, day: date) -> dict[str, tuple[str, ...]]:
+    """The episodes and stays each demand lever of the market on `day` is measured on."""
+    demand = home_care_demand(
+        day, episodes_as_recorded(engine), _referred(engine, day), WINDOW_WEEKS
+    )
+    return demand.behind()
+
+
+BEHIND = {
+    "hospital_referrals": (
+        "packages started after a hospital stay, and stays referred to home care that came to "
+        "nothing"
+    ),
+    "conversion": (
+        "hospital referrals to home care: packages started and referrals that came to nothing"
+    ),
+    "community_referrals": "packages the community referred",
+    "review_referrals": "packages reviews referred",
+    "hours_a_package": "packages started, with their hours",
+    "weeks_a_package": "packages open",
+}
+
+
+def lever_people(engine: Engine, viewer: Viewer, day: date, lever: str, today: date) -> People:
+    """The people behind one demand lever of the market on `day`."""
+    behind = demand_behind(engine, day)
+    if lever not in behind:
+        raise InvalidInput("lever", f"{lever!r} is not a lever counted on people")
+    title = f"Home care on {day:%d/%m/%Y}: {BEHIND[lever]}"
+    return listed_people(engine, viewer, behind[lever], title, today)
 
 
 def tree_rows(tree: SplitTree) -> list[dict[str, Any]]:
@@ -73,6 +113,7 @@ def tree_rows(tree: SplitTree) -> list[dict[str, Any]]:
         rows.append(
             {
                 "side": lever.side,
+                "field": lever.field,
                 "lever": lever.name,
                 "unit": lever.unit,
                 "actual": round(lever.actual, 3),

@@ -204,6 +204,49 @@ def shown(hours: Mapping[str, float], total: float) -> dict[str, float]:
     return {k: v / 10 for k, v in floored.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """The home-care episodes and referrals the demand's levers are measured on."""
+
+    started: tuple[SupportEpisodeRecorded, ...]  # packages started in the window
+    lost: tuple[str, ...]  # stays referred to home care, since discharged, with no package
+    open_now: tuple[SupportEpisodeRecorded, ...]  # packages open on the day
+
+    def behind(self) -> dict[str, tuple[str, ...]]:
+        """For each demand lever measured on people, the episodes (or, for referrals that
+        came to nothing, the stays) it counts."""
+        by_source = {
+            r: tuple(e.episode_id for e in self.started if e.referrer is r) for r in Referrer
+        }
+        referrals = by_source[Referrer.HOSPITAL] + self.lost
+        return {
+            "hospital_referrals": referrals,
+            "conversion": referrals,
+            "community_referrals": by_source[Referrer.COMMUNITY],
+            "review_referrals": by_source[Referrer.REVIEW],
+            "hours_a_package": tuple(
+                e.episode_id for e in self.started if e.hours_at_start is not None
+            ),
+            "weeks_a_package": tuple(e.episode_id for e in self.open_now),
+        }
+
+
+def home_care_demand(
+    day: date, episodes: Sequence[SupportEpisodeRecorded], referred: Collection[str], weeks: int
+) -> Demand:
+    """The packages started in the `weeks` before `day` and open on it, and the hospital's
+    referrals to home care in those weeks that came to nothing (`referred`: the stays
+    referred, since discharged)."""
+    first = day - timedelta(weeks=weeks)
+    home_care = [e for e in episodes if e.kind is SupportKind.HOME_CARE and e.start <= day]
+    with_package = {e.spell_key for e in home_care}
+    return Demand(
+        started=tuple(e for e in home_care if first < e.start),
+        lost=tuple(sorted(key for key in set(referred) if key not in with_package)),
+        open_now=tuple(e for e in home_care if open_on(e, day)),
+    )
+
+
 def measure_market(
     day: date,
     episodes: Sequence[SupportEpisodeRecorded],
@@ -214,24 +257,17 @@ def measure_market(
 ) -> Market:
     """The home-care market on `day`: demand from the packages started in the `weeks` before
     it (by referrer), their hours and length, and the hospital's referrals to home care in
-    those weeks (`referred`: the stays referred, since discharged); supply from each agency's
-    newest return. The start delay is the agencies' own, weighted by the hours they deliver;
-    where none returns it, the `waiting` people over the packages a week (Little's law)."""
-    first = day - timedelta(weeks=weeks)
-    home_care = [e for e in episodes if e.kind is SupportKind.HOME_CARE and e.start <= day]
-    started = [e for e in home_care if first < e.start]
-    if not started:
+    those weeks; supply from each agency's newest return. The start delay is the agencies'
+    own, weighted by the hours they deliver; where none returns it, the `waiting` people over
+    the packages a week (Little's law)."""
+    demand = home_care_demand(day, episodes, referred, weeks)
+    if not demand.started:
         raise InvalidInput("date", f"no home-care package started in the {weeks} weeks before it")
-    by_source = {r: sum(e.referrer is r for e in started) / weeks for r in Referrer}
-    # A referral came to nothing when its stay, since discharged, has no home-care package.
-    with_package = {e.spell_key for e in home_care}
-    lost = sum(key not in with_package for key in set(referred)) / weeks
+    by_source = {r: sum(e.referrer is r for e in demand.started) / weeks for r in Referrer}
     from_hospital = by_source[Referrer.HOSPITAL]
-    hours = [e.hours_at_start for e in started if e.hours_at_start is not None]
-    # Package length by Little's law: packages open now over packages started a week. (The
-    # lengths of the packages that ended lately would leave out the long ones still open.)
-    open_now = sum(open_on(e, day) for e in home_care)
-    packages = len(started) / weeks
+    lost = len(demand.lost) / weeks
+    hours = [e.hours_at_start for e in demand.started if e.hours_at_start is not None]
+    packages = len(demand.started) / weeks
     agencies = [
         r for (_, kind), r in latest_returns(returns, day).items() if kind is SupportKind.HOME_CARE
     ]
@@ -242,7 +278,10 @@ def measure_market(
         review_referrals=by_source[Referrer.REVIEW],
         start_delay_days=_start_delay(agencies, waiting / packages * 7),
         hours_a_package=sum(hours) / len(hours) if hours else 0.0,
-        weeks_a_package=open_now / packages,
+        # Package length by Little's law: packages open now over packages started a week.
+        # (The lengths of the packages that ended lately would leave out the long ones still
+        # open.)
+        weeks_a_package=len(demand.open_now) / packages,
         **_supply(agencies),
     )
 

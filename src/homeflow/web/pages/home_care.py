@@ -12,10 +12,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spec_json, split_tree_spec
-from homeflow.services.home_care import home_care_tree, lever_moves, lever_run_name, tree_rows
+from homeflow.services.home_care import (
+    demand_behind,
+    home_care_tree,
+    lever_moves,
+    lever_people,
+    lever_run_name,
+    tree_rows,
+)
 from homeflow.sim.model import one_of, parse_model
 from homeflow.store import simulation_runs as runs
-from homeflow.web.auth import Database, Signed
+from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.pages.scenarios import (
     MAX_HORIZON,
     MAX_REPS,
@@ -59,6 +66,7 @@ def _page(
         "against": against,
         "totals": [r for r in rows if not r["side"]],
         "levers": levers,
+        "behind": {lever: len(keys) for lever, keys in demand_behind(engine, shown).items()},
         "moves": [(m, saved.get(m.lever)) for m in lever_moves(market)],
         "spec_json": spec_json(split_tree_spec(levers, gap, _axis(against))),
         "run": run,
@@ -114,3 +122,12 @@ async def run_levers_page(request: Request, engine: Database, session: Signed) -
     )
     start_in_background(engine, run_id, folder)
     return RedirectResponse(f"/home-care?day={shown:%d/%m/%Y}#moves-heading", status_code=303)
+
+
+@router.get("/home-care/people", response_class=HTMLResponse)
+def lever_people_page(
+    request: Request, engine: Database, session: Signed, lever: str, day: str = ""
+) -> HTMLResponse:
+    """The packages and referrals a demand lever of the tree is measured on."""
+    found = lever_people(engine, viewer_of(session, request), _day(day), lever, today())
+    return render(request, "people.html", session, {"people": found})
