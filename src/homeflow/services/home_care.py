@@ -1,6 +1,7 @@
-"""The home-care split tree: the market measured from the episodes and the agencies' returns,
-each lever's share of the gap, and what moving each lever would save in delayed bed-days
-according to the capacity model."""
+"""The home-care split tree: the market measured from the episodes, the hospital's referrals
+and the agencies' returns, with the people each demand lever is measured on; each lever's share
+of the gap (or of its change since an earlier day); and what moving each lever would save in
+delayed bed-days according to the capacity model, there and then or as a queued run."""
 
 from __future__ import annotations
 
