@@ -1,5 +1,5 @@
-"""Support after discharge on the command line: `homeflow ingest episodes` and
-`homeflow outcomes`."""
+"""Support after discharge on the command line: `homeflow ingest episodes`, `homeflow ingest
+capacity`, `homeflow outcomes` and `homeflow home-care tree`."""
 
 from __future__ import annotations
 

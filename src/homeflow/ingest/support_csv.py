@@ -59,6 +59,12 @@ def read_episodes(text: str) -> list[tuple[int, SupportEpisodeRecorded]]:
     )
 
 
+def episode_of(cells: dict[str, Any]) -> SupportEpisodeRecorded:
+    """One episode from its cells (the CSV's columns; empty cells left out), or the first
+    problem, naming its column."""
+    return _record(cells, SupportEpisodeRecorded, EPISODE_REQUIRED, EPISODE_HOURS, ())
+
+
 def read_capacity(text: str) -> list[tuple[int, ProviderCapacityRecorded]]:
     return _read(
         text,

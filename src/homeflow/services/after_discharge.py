@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -11,7 +11,11 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
-from homeflow.domain.after_discharge.capacity import CapacityRow, capacity_on
+from homeflow.domain.after_discharge.capacity import (
+    CapacityRow,
+    ProviderCapacityRecorded,
+    capacity_on,
+)
 from homeflow.domain.after_discharge.outcomes import (
     ASCOF,
     BEDDED,
@@ -105,13 +109,7 @@ def measured_outcomes(
         before = discharges(conn, *baseline) if baseline else []
         system_of = system_of_organisations(conn)
 
-    def place_of(d: Discharge) -> str:
-        if level is Level.SITE:
-            return d.site_code
-        if level is Level.ORG:
-            return d.org_code
-        return system_of.get(d.org_code, d.org_code)
-
+    place_of = _places(level, system_of)
     rows = outcomes(found, episodes, start, end, as_of, place_of)
     baseline_rate = {
         place: bedded_placements([d for d in before if place_of(d) == place])
@@ -120,11 +118,24 @@ def measured_outcomes(
     measured = []
     for row in rows:
         target = None
-        if row.measure.startswith("Placements to bedded") and baseline:
+        if row.measure == BEDDED and baseline:
             was = baseline_rate[row.place].percent
             target = None if was is None else round(was * (1 - BEDDED_REDUCTION_AIMED_FOR), 1)
         measured.append(Measured(row, target))
     return measured
+
+
+def _places(level: Level, system_of: dict[str, str]) -> Callable[[Discharge], str]:
+    """Where a discharge is counted at a level: its site, its trust or its trust's system."""
+
+    def place_of(d: Discharge) -> str:
+        if level is Level.SITE:
+            return d.site_code
+        if level is Level.ORG:
+            return d.org_code
+        return system_of.get(d.org_code, d.org_code)
+
+    return place_of
 
 
 def rate_of(measured: list[Measured], place: str, measure: str) -> Rate:
@@ -187,11 +198,22 @@ def episodes_as_recorded(engine: Engine) -> list[SupportEpisodeRecorded]:
     return per_log_version(engine, "support episodes", None, read)
 
 
+def capacity_as_recorded(engine: Engine) -> list[ProviderCapacityRecorded]:
+    """Every provider's capacity return, read once per change to the log (the overview
+    shows them to everyone)."""
+
+    def read() -> list[ProviderCapacityRecorded]:
+        with db.reading(engine) as conn:
+            return capacity_records(conn)
+
+    return per_log_version(engine, "capacity returns", None, read)
+
+
 def community_capacity(engine: Engine, day: date, occupancy: Thresholds) -> list[CapacityRow]:
     """Community and social-care capacity on `day`: commissioned, in use, waiting."""
     with db.reading(engine) as conn:
-        records = capacity_records(conn)
         waiting = waiting_for_support(conn)
+    records = capacity_as_recorded(engine)
     return capacity_on(day, records, episodes_as_recorded(engine), waiting, occupancy)
 
 
@@ -296,15 +318,8 @@ def outcome_charts(
     if not found:
         return WeeklyCharts([], choices)
     level = Level.SITE if charts_for.kind == "site" else Level.SYSTEM
-    place = (
-        charts_for.value
-        if level is Level.SITE
-        else system_of.get(found[0].org_code, found[0].org_code)
-    )
-
-    def place_of(d: Discharge) -> str:
-        return d.site_code if level is Level.SITE else system_of.get(d.org_code, d.org_code)
-
+    place_of = _places(level, system_of)
+    place = charts_for.value if level is Level.SITE else place_of(found[0])
     measures = charts_for.measures()
     series = weekly_rates(
         found,

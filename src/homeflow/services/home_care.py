@@ -29,7 +29,11 @@ from homeflow.domain.after_discharge.split_tree import (
 )
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
-from homeflow.services.after_discharge import episodes_as_recorded, listed_people
+from homeflow.services.after_discharge import (
+    capacity_as_recorded,
+    episodes_as_recorded,
+    listed_people,
+)
 from homeflow.services.planning import load_model
 from homeflow.sim.calibrate import P1_SERVICE
 from homeflow.sim.model import CapacityChange, Model
@@ -38,7 +42,7 @@ from homeflow.sim.scenarios import Scenario
 from homeflow.store import db
 from homeflow.store.access.people import People, census_spells, wards_of
 from homeflow.store.access.scope import Viewer
-from homeflow.store.after_discharge import capacity_records, referred_to_home_care
+from homeflow.store.after_discharge import referred_to_home_care
 
 WINDOW_WEEKS = 8
 
@@ -54,8 +58,7 @@ def home_care_market(engine: Engine, day: date) -> Market:
     one): those in hospital that day with no criteria to reside on pathway 1, in the share of
     pathway 1's support that home care gives."""
     episodes = episodes_as_recorded(engine)
-    with db.reading(engine) as conn:
-        returns = capacity_records(conn)
+    returns = capacity_as_recorded(engine)
     wards, _ = wards_of(engine)
     on_p1 = [s for s in census_spells(engine, day, "nctr", wards) if s.pathway == "P1"]
     firsts = [e for e in episodes if e.kind.pathway == "P1" and e.referrer.value == "hospital"]

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine
 
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.payloads import payload_from_dict
 from homeflow.domain.privacy import RECORDS_CARE
 from homeflow.ingest.support_csv import (
     EPISODE_DATES,
-    EPISODE_HOURS,
     EPISODE_OPTIONAL,
     EPISODE_REQUIRED,
+    episode_of,
 )
 from homeflow.services.after_discharge import episodes_as_recorded
 from homeflow.store import db
@@ -49,28 +49,16 @@ def record_support(
         raise Forbidden("only care staff and admins record support after discharge")
     with db.reading(engine) as conn:
         fold_scoped(conn, viewer, spell_key)
-    fields: dict[str, object] = {"spell_key": spell_key}
+    cells: dict[str, Any] = {"spell_key": spell_key}
     for name in FIELDS:
         text = (form.get(name) or "").strip()
-        if not text:
-            continue
-        if name in EPISODE_DATES:
-            day = parse_day(name, text)
+        if text and name in EPISODE_DATES:
+            day = parse_day(name, text)  # typed dd/mm/yyyy, where the files give ISO dates
             if day > today and name != "planned_end":  # a plan may look ahead; a fact may not
                 raise InvalidInput(name, f"{day:%d/%m/%Y} is in the future")
-            fields[name] = day.isoformat()
-        elif name in EPISODE_HOURS:
-            try:
-                fields[name] = float(text)
-            except ValueError:
-                raise InvalidInput(name, f"{text!r} is not a number of hours") from None
-        else:
-            fields[name] = text
-    for name in EPISODE_REQUIRED:
-        if name not in fields:
-            raise InvalidInput(name, "is required")
-    episode = payload_from_dict(SupportEpisodeRecorded.TYPE, fields)
-    assert isinstance(episode, SupportEpisodeRecorded)
+            text = day.isoformat()
+        cells[name] = text
+    episode = episode_of(cells)
     try:
         stored = save_support(engine, [(1, episode)], viewer.email, "web")
     except EpisodeProblems as problems:

@@ -5,7 +5,7 @@ the log when read, like the community teams' records."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, select
 
@@ -13,7 +13,7 @@ from homeflow.domain import events as ev
 from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded
 from homeflow.domain.after_discharge.outcomes import Discharge
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
-from homeflow.domain.clock import SYSTEM_ZONE
+from homeflow.domain.clock import midnight_after, start_of_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import AdmissionMethod
 from homeflow.domain.privacy import age_on
@@ -103,8 +103,7 @@ def discharges(conn: Connection, start: date, end: date) -> list[Discharge]:
     next emergency admission, if any (a planned admission or a transfer to a community bed is
     not a readmission)."""
     s, p, sites = t.spells, t.patients, t.sites
-    first = to_db_time(datetime.combine(start, datetime.min.time(), SYSTEM_ZONE))
-    last = to_db_time(datetime.combine(end + timedelta(days=1), datetime.min.time(), SYSTEM_ZONE))
+    first, last = to_db_time(start_of_day(start)), to_db_time(midnight_after(end))
     rows = conn.execute(
         select(
             s.c.spell_key,
@@ -215,8 +214,7 @@ def referred_to_home_care(conn: Connection, start: date, end: date) -> list[str]
     """The stays the hospital referred to home care from `start` to `end` (local days) that
     had been discharged by the end of `end`."""
     s, r = t.spells, t.referrals
-    first = to_db_time(datetime.combine(start, datetime.min.time(), SYSTEM_ZONE))
-    last = to_db_time(datetime.combine(end + timedelta(days=1), datetime.min.time(), SYSTEM_ZONE))
+    first, last = to_db_time(start_of_day(start)), to_db_time(midnight_after(end))
     rows = conn.execute(
         select(r.c.spell_key)
         .distinct()

@@ -4,7 +4,7 @@ lists, and what every page's context carries."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from homeflow.domain import codes
 from homeflow.domain import events as ev
-from homeflow.domain.clock import SYSTEM_ZONE, format_day, local_date
+from homeflow.domain.clock import SYSTEM_ZONE, format_day, local_date, parse_day
 from homeflow.domain.privacy import READS_AUDIT
 from homeflow.store.users import Session
 from homeflow.web.auth import CSRF_FIELD
@@ -71,6 +71,11 @@ templates.env.filters["typed_day"] = typed_day
 
 def today() -> date:
     return local_date(datetime.now(UTC))
+
+
+def day_or_yesterday(field: str, text: str) -> date:
+    """A day typed dd/mm/yyyy, or yesterday (the last whole day) when left empty."""
+    return parse_day(field, text) if text else today() - timedelta(days=1)
 
 
 def render(

@@ -18,6 +18,7 @@ line and who below it, so every figure opens to the spells behind it.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -212,13 +213,15 @@ def outcomes(
     end: date,
     as_of: date,
     place_of: Callable[[Discharge], str],
+    first: dict[str, SupportEpisodeRecorded] | None = None,
 ) -> list[OutcomeRow]:
     """Every measure for each place (`place_of` a discharge: the system, its trust or its
-    site), for discharges and episodes ending from `start` to `end`."""
+    site), for discharges and episodes ending from `start` to `end`. (`first`: each spell's
+    first support, when the caller has it already.)"""
     in_window = [d for d in discharges if start <= d.day <= end]
     places = sorted({place_of(d) for d in in_window})
     spell_place = {d.spell_key: place_of(d) for d in discharges}
-    first = first_support(episodes)
+    first = first_support(episodes) if first is None else first
     rows = []
     for place in places:
         here = [d for d in in_window if place_of(d) == place]
@@ -299,13 +302,16 @@ def weekly_rates(
     Each week is measured as `outcomes` measures a window of that week, on the discharges of
     the year before it too, so a week's point counts the people its window lists."""
     series: dict[str, list[tuple[date, Rate]]] = {}
+    first = first_support(episodes)
+    by_day = sorted(discharges, key=lambda d: d.day)
+    days = [d.day for d in by_day]
     for n in range(weeks):
         start = first_monday + timedelta(weeks=n)
         end = start + timedelta(days=6)
         if end > as_of:
             break
-        year = [d for d in discharges if start - timedelta(days=365) <= d.day <= end]
-        for row in outcomes(year, episodes, start, end, as_of, place_of):
+        year = by_day[bisect_left(days, start - timedelta(days=365)) : bisect_right(days, end)]
+        for row in outcomes(year, episodes, start, end, as_of, place_of, first):
             if row.place == place and row.measure in measures and row.rate.of:
                 series.setdefault(row.measure, []).append((start, row.rate))
     return series

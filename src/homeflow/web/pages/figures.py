@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,13 +17,9 @@ from homeflow.reports.sitrep import COLUMNS
 from homeflow.services import returns
 from homeflow.store.access.people import wards_of
 from homeflow.web.auth import Database, Signed, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import day_or_yesterday, render, today
 
 router = APIRouter()
-
-
-def _day(text: str) -> date:
-    return parse_day("day", text) if text else today() - timedelta(days=1)
 
 
 @router.get("/people/census", response_class=HTMLResponse)
@@ -41,7 +36,13 @@ def census_people_page(
 ) -> HTMLResponse:
     wards, name = wards_of(engine, ward or None, site or None, type or None, org or None)
     found = returns.census_people(
-        engine, viewer_of(session, request), _day(day), measure, wards, name, today()
+        engine,
+        viewer_of(session, request),
+        day_or_yesterday("day", day),
+        measure,
+        wards,
+        name,
+        today(),
     )
     return render(request, "people.html", session, {"people": found})
 
@@ -50,7 +51,7 @@ def census_people_page(
 def sitrep_page(
     request: Request, engine: Database, session: Signed, day: str = "", org: str = ""
 ) -> HTMLResponse:
-    shown = _day(day)
+    shown = day_or_yesterday("day", day)
     every = returns.sitrep_rows(engine, shown)
     orgs = sorted({r.org_code for r in every})
     rows = [r for r in every if not org or r.org_code == org]
@@ -63,7 +64,7 @@ def sitrep_page(
 def sitrep_csv(
     request: Request, engine: Database, session: Signed, day: str = "", org: str = ""
 ) -> Response:
-    shown = _day(day)
+    shown = day_or_yesterday("day", day)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
@@ -89,7 +90,12 @@ def sitrep_people_page(
     day: str = "",
 ) -> HTMLResponse:
     found = returns.sitrep_people(
-        engine, viewer_of(session, request), _day(day), org, (metric, type, group), today()
+        engine,
+        viewer_of(session, request),
+        day_or_yesterday("day", day),
+        org,
+        (metric, type, group),
+        today(),
     )
     return render(request, "people.html", session, {"people": found})
 

@@ -4,7 +4,7 @@ through the capacity model in the background, its bed-days saved shown beside th
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,14 +34,10 @@ from homeflow.web.pages.scenarios import (
     start_in_background,
     whole_number,
 )
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import day_or_yesterday, render, today
 
 router = APIRouter()
 DEFAULT_RUN = {"reps": "200", "horizon": "90"}
-
-
-def _day(text: str) -> date:
-    return parse_day("day", text) if text else today() - timedelta(days=1)
 
 
 def _page(
@@ -89,14 +85,14 @@ def home_care_page(
     request: Request, engine: Database, session: Signed, day: str = "", against: str = ""
 ) -> HTMLResponse:
     then = parse_day("against", against) if against else None
-    return _page(request, engine, session, _day(day), DEFAULT_RUN, [], then)
+    return _page(request, engine, session, day_or_yesterday("day", day), DEFAULT_RUN, [], then)
 
 
 @router.post("/home-care/runs", response_model=None)
 async def run_levers_page(request: Request, engine: Database, session: Signed) -> Response:
     """Queue every lever's move of the day's market through a capacity model."""
     form, _ = await planners_form(request, session)
-    shown = _day(form.get("day", ""))
+    shown = day_or_yesterday("day", form.get("day", ""))
     folder = models_folder_of(request)
     models = sorted(m.file for m in model_files(folder, parse_model) if not m.problem)
     checked, errors = checked_form(
@@ -129,5 +125,7 @@ def lever_people_page(
     request: Request, engine: Database, session: Signed, lever: str, day: str = ""
 ) -> HTMLResponse:
     """The packages and referrals a demand lever of the tree is measured on."""
-    found = lever_people(engine, viewer_of(session, request), _day(day), lever, today())
+    found = lever_people(
+        engine, viewer_of(session, request), day_or_yesterday("day", day), lever, today()
+    )
     return render(request, "people.html", session, {"people": found})

@@ -12,7 +12,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.reports.kpi import Level, Period
 from homeflow.services.measures import measure_charts, places
 from homeflow.web.auth import Database, Signed
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import day_or_yesterday, render
 
 router = APIRouter()
 MAX_DAYS = 3 * 366  # three years of daily points is more than a chart can show
@@ -30,7 +30,7 @@ def measures_page(
     period: Period = Period.DAILY,
     rebase: str = "",
 ) -> HTMLResponse:
-    last = parse_day("end", end) if end else today() - timedelta(days=1)
+    last = day_or_yesterday("end", end)
     first = parse_day("start", start) if start else last - timedelta(days=89)
     changed = parse_day("rebase", rebase) if rebase else None
     if not first <= last:

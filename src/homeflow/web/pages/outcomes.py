@@ -32,7 +32,14 @@ from homeflow.services.after_discharge import (
 )
 from homeflow.services.support_records import record_support, support_of_spell
 from homeflow.store.users import Session
-from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
+from homeflow.web.auth import (
+    CSRF_FIELD,
+    Database,
+    Signed,
+    check_csrf,
+    escalation_rules_of,
+    viewer_of,
+)
 from homeflow.web.rendering import render, today
 
 router = APIRouter()
@@ -74,7 +81,8 @@ def outcomes_page(
 ) -> HTMLResponse:
     first, last = _window(start, end)
     chosen = _level(level)
-    weekly = outcome_charts(engine, today(), today(), ChartsFor.parse(charts))
+    charts_for = ChartsFor.parse(charts)
+    weekly = outcome_charts(engine, today(), today(), charts_for)
     # A measure with nobody to count at a place (a mental-health trust's pathways) is left out.
     measured = [
         m for m in _measured(engine, first, last, chosen) if m.row.rate.of or m.row.rate.waiting
@@ -89,7 +97,7 @@ def outcomes_page(
         "last": last,
         "level": chosen.value,
         "charts": weekly.charts,
-        "charts_for": ChartsFor.parse(charts),
+        "charts_for": charts_for,
         "chart_choices": weekly.choices,
         "flows": flows,
         "flow_spec": spec_json(flow_spec(bars)) if bars else None,
@@ -188,7 +196,7 @@ async def support_post(
 ) -> Response:
     await check_csrf(session, request)
     form = await request.form()
-    typed = {k: str(v)[:200] for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    typed = {k: str(v)[:200] for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
     try:
         episode = record_support(engine, viewer_of(session, request), spell_key, typed, today())
     except InvalidInput as problem:
