@@ -254,8 +254,9 @@ def momentum_spec(rows: list[dict[str, Any]], width: int = 560) -> dict[str, Any
 def split_tree_spec(
     levers: list[dict[str, Any]], gap: float, axis: str = "hours a week of the gap"
 ) -> dict[str, Any]:
-    """The home-care split tree as bars: each lever's hours of the gap, demand's levers
-    above supply's, widening the gap to the right; the gap itself as a rule."""
+    """The home-care split tree as bars: each lever's hours of the gap (or of its change),
+    demand's levers above supply's, widening the gap to the right; what they add up to as a
+    rule."""
     rows = [{"lever": r["lever"], "side": r["side"], "hours": r["hours_of_gap"]} for r in levers]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
