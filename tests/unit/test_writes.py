@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from homeflow.domain import events as ev
 from homeflow.domain.privacy import Role
 from homeflow.domain.spell import SpellState, fold_spell
-from homeflow.domain.writes import refusal
+from homeflow.domain.writes import may_answer_referral, may_record_actions, may_record_care, refusal
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -55,3 +58,23 @@ def test_actions_are_changed_by_their_owner_and_not_after_discharge() -> None:
     assert refusal(new, "RY1", Role.DISCHARGE_TEAM, state, "RX1") is None
     left = _state(ev.Discharged("home"))
     assert refusal(new, "RX1", Role.DISCHARGE_TEAM, left, "RX1")
+
+
+ORGS = st.sampled_from(["RX1", "RX2", "RY1", "LAR01"])
+
+
+@given(org=ORGS, role=st.sampled_from(list(Role)), treating=ORGS, provider=st.none() | ORGS)
+def test_the_pages_flags_are_the_rule_itself(
+    org: str, role: Role, treating: str, provider: str | None
+) -> None:
+    """A page offers a form exactly when the write it posts would be allowed: the flags the
+    whiteboard, spell page, stranded list and referrals board show are what `refusal` says."""
+    state = _state(ev.ReferralMade("R1", ev.ReferralService.REABLEMENT, provider))
+    care = refusal(ev.PathwayAssigned("P1"), org, role, state, treating)
+    assert may_record_care(org, role, treating) == (care is None)
+    answer = refusal(ev.ReferralAccepted("R1"), org, role, state, treating)
+    assert may_answer_referral(org, role, provider, treating) == (answer is None)
+    action = refusal(
+        ev.ActionRecorded("A9", "Book transport", "Ward", org), org, role, state, treating
+    )
+    assert may_record_actions(role) == (action is None)

@@ -17,6 +17,24 @@ from homeflow.domain.privacy import RECORDS_ACTIONS, RECORDS_CARE, Role
 from homeflow.domain.spell import SpellState, SpellStatus
 
 
+def may_record_care(org_code: str, role: Role, treating_org: str | None) -> bool:
+    """The treating trust's care roles record the clinical picture and make referrals."""
+    return role in RECORDS_CARE and org_code == treating_org
+
+
+def may_answer_referral(
+    org_code: str, role: Role, provider_org: str | None, treating_org: str | None
+) -> bool:
+    """Only the provider a referral was made to (else the treating trust) answers it."""
+    return role in RECORDS_CARE and org_code == (provider_org or treating_org)
+
+
+def may_record_actions(role: Role) -> bool:
+    """Daily-call actions are agreed by discharge teams, the system's coordinators and admins;
+    which patients is `refusal`'s to say (in hospital, an organisation involved)."""
+    return role in RECORDS_ACTIONS
+
+
 def refusal(
     payload: ev.Payload,
     org_code: str,
@@ -31,18 +49,16 @@ def refusal(
         return _action_refusal(payload, org_code, role, state, action_recorded_by_org)
     if role not in RECORDS_CARE:
         return f"a {role} user does not record this"
-    if isinstance(payload, ev.ReferralMade):
-        if org_code != treating_org:
-            return "only the trust treating the patient refers them"
-        return None
     if isinstance(payload, ev.ReferralAccepted | ev.ReferralDeclined | ev.ReferralCompleted):
         referral = next((r for r in state.referrals if r.referral_id == payload.referral_id), None)
         if referral is None:
             return f"there is no referral {payload.referral_id}"
-        if org_code != (referral.provider_org or treating_org):
+        if not may_answer_referral(org_code, role, referral.provider_org, treating_org):
             return "only the provider the referral was made to answers it"
         return None
-    if org_code != treating_org:
+    if not may_record_care(org_code, role, treating_org):
+        if isinstance(payload, ev.ReferralMade):
+            return "only the trust treating the patient refers them"
         return "only the team caring for this patient records this"
     return None
 
@@ -54,7 +70,7 @@ def _action_refusal(
     state: SpellState,
     recorded_by_org: str | None,
 ) -> str | None:
-    if role not in RECORDS_ACTIONS:
+    if not may_record_actions(role):
         return f"a {role} user does not record daily-call actions"
     if state.status is not SpellStatus.ADMITTED:
         return "the patient is no longer in hospital"

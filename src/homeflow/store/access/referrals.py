@@ -9,10 +9,10 @@ from sqlalchemy import Engine, select
 
 from homeflow.domain.clock import local_date
 from homeflow.domain.privacy import (
-    RECORDS_CARE,
     may_identify,
 )
 from homeflow.domain.spell import SpellStatus
+from homeflow.domain.writes import may_answer_referral
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
@@ -94,8 +94,7 @@ def referrals_board(
                     (today - local_date(made_at)).days,
                     row.trusted_assessment,
                     row.decline_reason if identified else None,
-                    # Only the provider a referral was made to answers it.
-                    viewer.role in RECORDS_CARE and viewer.org_code == (provider or row.org_code),
+                    may_answer_referral(viewer.org_code, viewer.role, provider, row.org_code),
                 )
             )
     if any(x.patient.identified for x in rows):

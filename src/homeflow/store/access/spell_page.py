@@ -9,11 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from homeflow.domain.payloads import payload_to_dict
-from homeflow.domain.privacy import (
-    RECORDS_ACTIONS,
-    RECORDS_CARE,
-)
 from homeflow.domain.spell import SpellState
+from homeflow.domain.writes import may_record_actions, may_record_care
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
@@ -83,6 +80,6 @@ def spell_view(engine: Engine, viewer: Viewer, spell_key: str, today: date) -> S
         ward.name if ward else None,
         ward.type if ward else None,
         timeline,
-        may_record=viewer.org_code == treating_org and viewer.role in RECORDS_CARE,
-        may_record_actions=viewer.role in RECORDS_ACTIONS,
+        may_record=may_record_care(viewer.org_code, viewer.role, treating_org),
+        may_record_actions=may_record_actions(viewer.role),
     )

@@ -15,10 +15,10 @@ from homeflow.domain.flow import (
     super_stranded_after,
 )
 from homeflow.domain.privacy import (
-    RECORDS_CARE,
     may_identify,
 )
 from homeflow.domain.spell import SpellStatus
+from homeflow.domain.writes import may_record_care
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
@@ -101,7 +101,7 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
                     review.reviewer if review is not None and identified else None,
                     review.outcome if review is not None else None,
                     review.actions if review is not None and identified else None,
-                    viewer.org_code == r.org_code and viewer.role in RECORDS_CARE,
+                    may_record_care(viewer.org_code, viewer.role, r.org_code),
                 )
             )
     if any(row.patient.identified for row in rows):

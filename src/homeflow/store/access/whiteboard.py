@@ -13,10 +13,10 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import stranded_after
 from homeflow.domain.organisations import numbered_beds
 from homeflow.domain.privacy import (
-    RECORDS_CARE,
     may_identify,
 )
 from homeflow.domain.spell import SpellState, SpellStatus
+from homeflow.domain.writes import may_record_care
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
@@ -145,7 +145,7 @@ def whiteboard(
                 today,
             )
             row = replace(
-                row, may_record=viewer.org_code == ward.org_code and viewer.role in RECORDS_CARE
+                row, may_record=may_record_care(viewer.org_code, viewer.role, ward.org_code)
             )
             if _passes(row, only, today):
                 rows.append(row)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from homeflow.domain import forms
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.privacy import RECORDS_ACTIONS
+from homeflow.domain.writes import may_record_actions
 from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
@@ -114,7 +114,7 @@ def _row_back(
     else:
         rows = access.daily_call(engine, viewer, today(), escalation_rules_of(request))
         template, where = "_call_row.html", "on the daily call"
-        context["may_record_actions"] = session.user.role in RECORDS_ACTIONS
+        context["may_record_actions"] = may_record_actions(session.user.role)
         context["action_seen"] = forms.action_seen
     context["row"] = next((r for r in rows if r.spell_key == spell_key), None)
     if context["row"] is None:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from homeflow.domain import forms
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.privacy import RECORDS_ACTIONS
+from homeflow.domain.writes import may_record_actions
 from homeflow.reports.cells import safe_row
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
@@ -101,7 +101,7 @@ def daily_call_page(
             "total": len(rows),
             "escalated": sum(1 for r in rows if r.flags),
             "rules": rules,
-            "may_record_actions": session.user.role in RECORDS_ACTIONS and not print_all,
+            "may_record_actions": may_record_actions(session.user.role) and not print_all,
             "action_seen": forms.action_seen,
         },
     )
