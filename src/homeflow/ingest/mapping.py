@@ -25,7 +25,6 @@ no mapping file at all.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 from homeflow.domain import codes
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import check_ods_code
+from homeflow.domain.toml_text import read_toml
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,7 @@ class FeedMapping:
 
 
 def load_mapping(path: Path) -> FeedMapping:
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidInput("mapping", f"{path} is not valid TOML: {error}") from None
+    data = read_toml(path.read_text("utf-8"), f"mapping {path}")  # bounded: see toml_text
     return mapping_from_dict(data)
 
 
