@@ -5,7 +5,6 @@ a replay of what the mapping now maps. Raw messages hold patient data: admins on
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
+from homeflow.domain.toml_text import read_toml
 from homeflow.ingest.feeds import replay
 from homeflow.ingest.mapping import FeedMapping, mapping_from_dict
 from homeflow.store.access import Forbidden, Viewer, record
@@ -74,11 +74,7 @@ def read_mapping(text: str) -> FeedMapping:
     """A mapping as typed, checked as a mapping file is (an error names the section)."""
     if len(text) > MAX_MAPPING_CHARS:
         raise InvalidInput("mapping", f"is {len(text):,} characters; at most {MAX_MAPPING_CHARS:,}")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidInput("mapping", f"is not valid TOML: {error}") from None
-    return mapping_from_dict(data)
+    return mapping_from_dict(read_toml(text, "mapping"))  # bounded: see domain/toml_text
 
 
 def save_mapping(engine: Engine, viewer: Viewer, folder: Path, source: str, text: str) -> None:
