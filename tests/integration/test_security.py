@@ -14,12 +14,16 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from homeflow.demo.system import ORGANISATIONS, SITES, WARDS
+from homeflow.domain import forms
 from homeflow.domain.clock import local_date
 from homeflow.domain.privacy import Role
+from homeflow.domain.spell import fold_spell
 from homeflow.store import db
+from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.registry import save_registry
 from homeflow.store.users import TooManyAttempts, add_user, sign_in
+from tests.audit_faults import audit_log_down
 from tests.web_site import (
     PASSWORD,
     Site,
@@ -245,3 +249,45 @@ def test_wrong_passwords_from_elsewhere_do_not_lock_a_nurse_out(engine: Engine) 
     with pytest.raises(TooManyAttempts):
         sign_in(engine, "nurse@rx1.sec.test", PASSWORD, "198.51.100.7")
     assert sign_in(engine, "nurse@rx1.sec.test", PASSWORD, "10.1.2.3") is not None
+
+
+def test_every_form_is_tried_across_organisations() -> None:
+    """The forms above are every form a spell is changed with, so a new one is tried too."""
+    assert set(FORMS) == set(forms.FORMS)
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_no_change_is_stored_without_its_audit_row(site: Site, form: str) -> None:
+    """With the audit log failing at the database, a change its team may make is refused and
+    nothing is stored; once the audit log is back, the same post is stored with its row."""
+    patient = _patients_of_each_trust(site)["RX1"]
+    client = signed_in(site, _email("RX1", Role.DISCHARGE_TEAM))
+    token = csrf_of(client.get("/overview").text)
+    engine = db.connect(site.url)
+    with engine.connect() as conn:
+        state = fold_spell(patient, proj.load_spell_events(conn, [patient])[patient])
+    engine.dispose()
+    fields = {**FORMS[form], "action_id": f"A-AUDIT-{form}"}
+    posted = {"csrf_token": token, "view": "page", **fields}
+    posted["seen"] = forms.FORMS[form].reads(state, fields)
+
+    def counts() -> tuple[object, ...]:
+        found = rows_of(
+            site,
+            select(
+                select(func.count()).select_from(t.events).scalar_subquery(),
+                select(func.count()).select_from(t.audit_log).scalar_subquery(),
+            ),
+        )
+        return tuple(found[0])  # type: ignore[arg-type]
+
+    before = counts()
+    with audit_log_down(site.url):
+        answer = client.post(f"/spells/{patient}/record/{form}", data=posted)
+        assert answer.status_code == 503, (form, answer.status_code)
+        assert "nothing was changed" in answer.text
+        assert counts() == before
+    answer = client.post(f"/spells/{patient}/record/{form}", data=posted)
+    assert answer.status_code == 303, (form, answer.text)
+    events, audits = counts()
+    assert (events, audits) == (before[0] + 1, before[1] + 1)  # type: ignore[operator]

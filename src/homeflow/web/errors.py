@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from homeflow.domain.errors import InvalidInput
@@ -71,6 +72,18 @@ def invalid_input(request: Request, error: Exception) -> Response:
     return problem_page(request, 400, "Check the address", f"{error.field}: {error.reason}")
 
 
+def database_refused(request: Request, _error: Exception) -> Response:
+    """The database refused a write (or is away): its transaction rolled back whole, so the
+    change and its audit row are both not stored. Said without reading the database again."""
+    detail = "The record could not be saved just now, and nothing was changed. Try again shortly."
+    if _is_api(request) or request.url.path.startswith("/fhir"):
+        return JSONResponse({"detail": detail}, status_code=503)
+    return render(
+        request, "problem.html", None, {"title": "Not saved", "problem": detail, "back": None},
+        status_code=503,
+    )  # fmt: skip
+
+
 def fhir_problem(_request: Request, problem: Exception) -> Response:
     assert isinstance(problem, FhirProblem)
     return problem.response
@@ -100,5 +113,6 @@ def add_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(access.NotFound, not_found)
     app.add_exception_handler(InvalidInput, invalid_input)
     app.add_exception_handler(FhirProblem, fhir_problem)
+    app.add_exception_handler(DBAPIError, database_refused)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(StarletteHTTPException, http_problem)
