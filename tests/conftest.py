@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Connection, Engine, create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
 
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
+
+# Tests never assert on timing: a per-example deadline fails a correct property whenever the
+# machine is busy (test_split_tree's did, under a full run), so no property test has one.
+settings.register_profile("homeflow", deadline=None, print_blob=True)
+settings.load_profile("homeflow")
 
 POSTGRES_URL = os.environ.get("HOMEFLOW_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
