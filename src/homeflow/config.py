@@ -17,7 +17,6 @@ escalate_after_days_delayed = 14
 from __future__ import annotations
 
 import os
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from homeflow.domain.escalation import EscalationRules, Thresholds
 from homeflow.domain.forms import MAX_TEXT_CHARS
 from homeflow.domain.identity import IdentityProviderSettings, IdentityRule, SignInSettings
 from homeflow.domain.privacy import Role
+from homeflow.domain.toml_text import read_toml
 
 
 def settings(path: str | None = None) -> dict[str, Any]:
@@ -36,11 +36,10 @@ def settings(path: str | None = None) -> dict[str, Any]:
     if not path:
         return {}
     try:
-        return tomllib.loads(Path(path).read_text("utf-8"))
+        text = Path(path).read_text("utf-8")
     except OSError as error:
         raise InvalidInput("HOMEFLOW_CONFIG", f"cannot read {path}: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidInput("HOMEFLOW_CONFIG", f"{path} is not valid TOML: {error}") from None
+    return read_toml(text, "HOMEFLOW_CONFIG")
 
 
 def escalation_rules(path: str | None = None) -> EscalationRules:

@@ -114,3 +114,34 @@ def test_what_is_not_a_bound_reads_as_before() -> None:
     # Dots in strings and comments are not key parts.
     text = "s = '" + "." * 1000 + "' # " + "." * 1000 + "\n"
     assert read_toml(text, "model") == {"s": "." * 1000}
+
+
+# Scenario and model files: any TOML with their keys and values of any type reads as a
+# scenario or is refused with InvalidInput naming the field (issue 27: never a 500).
+_ANY = st.recursive(
+    _SCALARS | st.sampled_from(["P1", "beds", "exponential", "ward", 1e308, -1e308, 0]),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(["name", "family", "mean", "per_day", "from", "set", "P1", "to"]),
+        inner,
+        max_size=4,
+    ),
+    max_leaves=12,
+)
+_SCENARIO_KEYS = ["name", "demand", "demand_by_service", "capacity", "length_of_stay",
+                  "pathway_mix", "route", "service"]  # fmt: skip
+_MODEL_KEYS = ["name", "start", "warmup_days", "service"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(_SCENARIO_KEYS + _MODEL_KEYS), _ANY, max_size=5))
+def test_any_scenario_or_model_file_reads_or_is_refused(doc: dict[str, Any]) -> None:
+    from homeflow.sim.model import parse_model
+    from homeflow.sim.scenarios import parse_scenario
+
+    text = tomlkit.dumps(doc)
+    for parse in (parse_scenario, parse_model):
+        try:
+            parse(text)
+        except InvalidInput:
+            pass

@@ -10,17 +10,18 @@ service; until one is free the patient keeps their bed. docs/simulation.md docum
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import tomlkit
 
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.toml_text import read_toml
 
 PATHWAYS = ("P0", "P1", "P2", "P3")
+MAX_WARMUP_DAYS = 3650  # ten years settles any model; more only overflows the calendar
 UNITS = ("beds", "packages", "placements")
 WHEN_FULL = ("queue", "turn_away")
 TRANSFERS = ("all", "weekdays")
@@ -191,15 +192,29 @@ class Model:
 
 
 def read_number(where: str, value: Any, low: float, *, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    # Infinity would pass every bound and then overflow a count or a schedule.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInput(where, f"must be a number, not {value!r}")
     if value < low or (strict and value == low):
         raise InvalidInput(where, f"must be {'more than' if strict else 'at least'} {low:g}")
     return float(value)
 
 
+def read_table(where: str, value: Any) -> dict[str, Any]:
+    """`value` when it is a TOML table; a file is typed by hand, so anything else is refused."""
+    if not isinstance(value, dict):
+        raise InvalidInput(where, f"must be a table, not {value!r}")
+    return value
+
+
+def read_list(where: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidInput(where, f"must be a list, not {value!r}")
+    return value
+
+
 def _date(where: str, value: Any) -> date:
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
     try:
         return date.fromisoformat(str(value))
@@ -283,7 +298,7 @@ def read_service(where: str, table: Any) -> Service:
         if "length_of_stay" not in table:
             raise InvalidInput(f"{where}.length_of_stay", "is required for beds and packages")
         los = Distribution.from_toml(f"{where}.length_of_stay", table["length_of_stay"])
-    discharge = table.get("discharge", {})
+    discharge = read_table(f"{where}.discharge", table.get("discharge", {}))
     nctr = read_number(
         f"{where}.discharge.nctr_probability", discharge.get("nctr_probability", 0), 0
     )
@@ -291,7 +306,7 @@ def read_service(where: str, table: Any) -> Service:
         raise InvalidInput(f"{where}.discharge.nctr_probability", "must be at most 1")
     mix = read_mix(f"{where}.discharge.pathway_mix", discharge.get("pathway_mix", {"P0": 1.0}))
     pathways = {}
-    for name, p in table.get("pathway", {}).items():
+    for name, p in read_table(f"{where}.pathway", table.get("pathway", {})).items():
         one_of(f"{where}.pathway", name, PATHWAYS)
         if not isinstance(p, dict):
             raise InvalidInput(f"{where}.pathway.{name}", "must be a table")
@@ -304,11 +319,11 @@ def read_service(where: str, table: Any) -> Service:
         if to is not None and not isinstance(to, str):
             raise InvalidInput(f"{where}.pathway.{name}.to", "must name a service")
         pathways[name] = Pathway(to, wait)
-    costs = table.get("cost", {})
+    costs = read_table(f"{where}.cost", table.get("cost", {}))
     return Service(
         name=table["name"],
         unit=unit,
-        sites=tuple(str(c) for c in table.get("sites", [])),
+        sites=tuple(str(c) for c in read_list(f"{where}.sites", table.get("sites", []))),
         capacity=capacity,
         when_full=one_of(f"{where}.when_full", table.get("when_full", "queue"), WHEN_FULL),
         transfers=one_of(f"{where}.transfers", table.get("transfers", "all"), TRANSFERS),
@@ -319,7 +334,9 @@ def read_service(where: str, table: Any) -> Service:
         pathways=pathways,
         capacity_changes=tuple(
             read_capacity_change(f"{where}.capacity_change[{i}]", c)
-            for i, c in enumerate(table.get("capacity_change", []))
+            for i, c in enumerate(
+                read_list(f"{where}.capacity_change", table.get("capacity_change", []))
+            )
         ),
         occupied_at_start=int(
             read_number(f"{where}.occupied_at_start", table.get("occupied_at_start", 0), 0.0)
@@ -351,10 +368,7 @@ def checked_model(model: Model) -> Model:
 
 
 def parse_model(text: str, where: str = "model") -> Model:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidInput(where, f"is not valid TOML: {error}") from None
+    data = read_toml(text, where)
     services = data.get("service")
     if not isinstance(services, list):
         raise InvalidInput("service", "a model needs [[service]] tables")
@@ -363,9 +377,16 @@ def parse_model(text: str, where: str = "model") -> Model:
             name=str(data.get("name", "model")),
             start=_date("start", data.get("start", date.today())),
             services=tuple(read_service(f"service[{i}]", s) for i, s in enumerate(services)),
-            warmup_days=int(read_number("warmup_days", data.get("warmup_days", 120), 0.0)),
+            warmup_days=_warmup_days(data.get("warmup_days", 120)),
         )
     )
+
+
+def _warmup_days(value: Any) -> int:
+    days = int(read_number("warmup_days", value, 0.0))
+    if days > MAX_WARMUP_DAYS:
+        raise InvalidInput("warmup_days", f"must be at most {MAX_WARMUP_DAYS:,} days")
+    return days
 
 
 def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.toml_text import read_toml
 from homeflow.sim.model import (
     PATHWAYS,
     CapacityChange,
@@ -20,9 +20,11 @@ from homeflow.sim.model import (
     checked_model,
     one_of,
     read_capacity_change,
+    read_list,
     read_mix,
     read_number,
     read_service,
+    read_table,
 )
 
 
@@ -44,11 +46,8 @@ BASELINE = Scenario("Baseline")
 
 
 def parse_scenario(text: str, where: str = "scenario") -> Scenario:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidInput(where, f"is not valid TOML: {error}") from None
-    by_service = data.get("demand_by_service", {})
+    data = read_toml(text, where)
+    by_service = read_table("demand_by_service", data.get("demand_by_service", {}))
     return Scenario(
         name=str(data.get("name", where)),
         demand=read_number("demand", data.get("demand", 1.0), 0.0),
@@ -60,21 +59,26 @@ def parse_scenario(text: str, where: str = "scenario") -> Scenario:
                 str(c.get("service")) if isinstance(c, dict) else "",
                 read_capacity_change(f"capacity[{i}]", c),
             )
-            for i, c in enumerate(data.get("capacity", []))
+            for i, c in enumerate(read_list("capacity", data.get("capacity", [])))
         ),
         length_of_stay={
             k: read_number(f"length_of_stay.{k}", v, 0.0, strict=True)
-            for k, v in data.get("length_of_stay", {}).items()
+            for k, v in read_table("length_of_stay", data.get("length_of_stay", {})).items()
         },
         pathway_mix={
-            k: read_mix(f"pathway_mix.{k}", v) for k, v in data.get("pathway_mix", {}).items()
+            k: read_mix(f"pathway_mix.{k}", v)
+            for k, v in read_table("pathway_mix", data.get("pathway_mix", {})).items()
         },
         routes={
-            service: {one_of(f"route.{service}", p, PATHWAYS): str(to) for p, to in table.items()}
-            for service, table in data.get("route", {}).items()
+            service: {
+                one_of(f"route.{service}", p, PATHWAYS): str(to)
+                for p, to in read_table(f"route.{service}", table).items()
+            }
+            for service, table in read_table("route", data.get("route", {})).items()
         },
         new_services=tuple(
-            read_service(f"service[{i}]", s) for i, s in enumerate(data.get("service", []))
+            read_service(f"service[{i}]", s)
+            for i, s in enumerate(read_list("service", data.get("service", [])))
         ),
     )
 
