@@ -67,7 +67,8 @@ def print_rows(
 ) -> None:
     """Rows to standard output as a table for people, or as CSV or JSON for programs."""
     if output_format is OutputFormat.CSV:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns))
+        # The columns the table shows; a row's other keys (a lever's field name) are for JSON.
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     elif output_format is OutputFormat.JSON:
