@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import db
+from homeflow.store import schema as t
 from homeflow.store.users import add_user
+from tests.audit_faults import audit_log_down
 from tests.support import homeflow
-from tests.web_site import PASSWORD, Site, csrf_of, signed_in
+from tests.web_site import PASSWORD, Site, csrf_of, rows_of, signed_in
 
 
 @pytest.fixture
@@ -79,6 +82,7 @@ def test_only_an_admin_of_the_ward_or_its_system_changes_its_beds(site: Site) ->
     add_user(engine, "admin@rx2.test", "RX2", "admin", PASSWORD)
     engine.dispose()
     other = signed_in(site, "admin@rx2.test")
+    events_before = rows_of(site, select(func.count()).select_from(t.events))
     page = other.get("/admin/wards").text
     assert "RX201-M01" in page and "RX102-M01" not in page
     refused = other.post(
@@ -86,4 +90,19 @@ def test_only_an_admin_of_the_ward_or_its_system_changes_its_beds(site: Site) ->
         data={"csrf_token": csrf_of(page), "ward_code": "RX102-M01", "from_day": "01/01/2030", "beds": "1"},
     )  # fmt: skip
     assert refused.status_code == 403
+    assert rows_of(site, select(func.count()).select_from(t.events)) == events_before
     assert signed_in(site, "nurse@rx1.test").get("/admin/wards").status_code == 403
+
+
+def test_a_change_to_beds_is_not_stored_without_its_audit_row(site: Site) -> None:
+    admin = signed_in(site, "admin@qde.test")
+    page = admin.get("/admin/wards").text
+    data = {"csrf_token": csrf_of(page), "ward_code": "RX101-M01", "from_day": "01/01/2031", "beds": "3"}  # fmt: skip
+    events = select(func.count()).select_from(t.events)
+    before = rows_of(site, events)
+    with audit_log_down(site.url):
+        answer = admin.post("/admin/wards", data=data)
+        assert answer.status_code == 503 and "nothing was changed" in answer.text
+    assert rows_of(site, events) == before
+    assert admin.post("/admin/wards", data=data).status_code == 200
+    assert rows_of(site, events)[0][0] == before[0][0] + 1  # type: ignore[index]

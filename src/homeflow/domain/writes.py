@@ -78,3 +78,8 @@ def _action_refusal(
     if existing is not None and org_code not in {existing.owner_org, recorded_by_org}:
         return "only the organisation that owns this action changes it"
     return None
+
+
+def may_change_beds(org_code: str, role: Role, ward_org: str, ward_system: str | None) -> bool:
+    """A ward's beds are changed by an admin of its trust or of the trust's system."""
+    return role is Role.ADMIN and org_code in {ward_org, ward_system}
