@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -255,3 +256,51 @@ def test_local_passwords_can_be_switched_off(deployment: Deployment) -> None:
         assert answer.status_code == 403
         assert "Passwords are switched off here" in answer.text
         assert client.get("/overview", follow_redirects=False).status_code != 200
+
+
+def code_from_provider(deployment: Deployment, address: str, login: str) -> str:
+    """Sign in at the provider's own form without a browser; the callback address it sends
+    the browser back to (holding a code the provider issued, not yet exchanged)."""
+    with httpx.Client() as provider:
+        answer = provider.get(address, follow_redirects=True)
+        action = re.search(r'<form[^>]*action="([^"]+)"', answer.text)
+        assert action, answer.text[:2000]
+        fields = {"prompt": "login", "login": login, "password": "anything at all"}
+        answer = provider.post(answer.url.join(action.group(1)), data=fields)
+        while answer.is_redirect:
+            target = str(answer.next_request.url) if answer.next_request else ""
+            if target.startswith(deployment.base):
+                return target
+            answer = provider.get(target)
+    raise AssertionError("the provider never sent the browser back to homeflow")
+
+
+@pytest.mark.parametrize("code", ["forged", "used already"])
+def test_a_code_the_provider_refuses_is_answered_and_audited(
+    deployment: Deployment, code: str
+) -> None:
+    """The token endpoint refuses a code it never issued, and one already exchanged: a 400
+    page saying so, no session, and the refusal in the audit log (was a 500, unaudited)."""
+    with httpx.Client(base_url=deployment.base) as client:
+        started = client.get("/sign-in/provider", follow_redirects=False)
+        callback = httpx.URL(code_from_provider(deployment, started.headers["location"], "ann"))
+        if code == "used already":
+            assert client.get(str(callback)).status_code == 303  # Ann signed in with it
+            client.cookies.delete("homeflow_session")
+            offered = callback.params["code"]
+        else:
+            offered = "a-code-nobody-issued"
+        again = client.get("/sign-in/provider", follow_redirects=False)
+        state = httpx.URL(again.headers["location"]).params["state"]
+        before = deployment.audit()
+        answer = client.get(
+            "/sign-in/provider/callback",
+            params={"code": offered, "state": state, "iss": deployment.issuer},
+        )
+        assert answer.status_code == 400, answer.text
+        assert "the identity provider refused the code" in answer.text
+        assert "homeflow_session" not in answer.cookies
+        assert client.get("/overview", follow_redirects=False).status_code != 200
+    new = deployment.audit()[len(before) :]
+    assert [who for who, _ in new] == ["-"]
+    assert new[0][1].startswith("refused: the identity provider refused the code (invalid_grant")

@@ -12,9 +12,9 @@ from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc6749.errors import OAuth2Error
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, KeySetSerialization
@@ -31,6 +31,11 @@ SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES2
 
 class ProviderRefused(Exception):
     """The identity provider's answer could not be trusted or was a refusal; says why."""
+
+
+class CodeRefused(ProviderRefused):
+    """The provider's token endpoint refused the code (forged, used already, or expired):
+    the browser brought back something the provider never gave it, or gave someone else."""
 
 
 class IdentityProvider:
@@ -80,7 +85,10 @@ class IdentityProvider:
                 code_verifier=flow.code_verifier,
                 timeout=TIMEOUT_SECONDS,
             )
-        except (OAuth2Error, requests.RequestException, ValueError) as error:
+        except AuthlibBaseError as error:
+            # The token endpoint's error answer (invalid_grant, ...), read by Authlib.
+            raise CodeRefused(f"the identity provider refused the code ({error})") from None
+        except (requests.RequestException, ValueError) as error:
             raise ProviderRefused(
                 f"the code could not be exchanged for a token ({error})"
             ) from None

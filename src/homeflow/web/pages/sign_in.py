@@ -39,7 +39,7 @@ from homeflow.web.auth import (
     set_session_cookie,
     viewer_of,
 )
-from homeflow.web.identity_provider import IdentityProvider, ProviderRefused
+from homeflow.web.identity_provider import CodeRefused, IdentityProvider, ProviderRefused
 from homeflow.web.rendering import render
 
 router = APIRouter()
@@ -165,6 +165,8 @@ def provider_callback(request: Request, engine: Database) -> Response:
     try:
         claims = provider.claims(query.get("code", ""), flow)
         email = email_of(claims, provider.settings.email_claim)
+    except CodeRefused as refused:
+        return _refused(request, engine, "", str(refused), 400)
     except (ProviderRefused, InvalidInput) as refused:
         return _refused(request, engine, "", str(refused), 401)
     mapped = mapped_account(claims, provider.settings.rules)
