@@ -76,9 +76,8 @@ def _mapping(path: Path | None) -> FeedMapping:
         return FeedMapping()
     try:
         return load_mapping(path)
-    except (OSError, InvalidInput) as error:
+    except (OSError, UnicodeDecodeError, InvalidInput) as error:
         fail(f"--mapping: {error}")
-        raise
 
 
 @ingest_app.command("hl7")

@@ -216,22 +216,33 @@ def replay(
     """Re-apply rejected or held HL7 messages (all of them, or these) with today's mapping."""
     with engine.begin() as conn:
         lock_writers(conn)
-        stored = unsettled_hl7(conn, message_ids)
-        known = registry_mapping(conn, mapping)
-        items = [interpret_hl7(m.raw, known, m.received_at) for m in stored]
-        done = []
-        for message, item, outcome in zip(stored, items, settle(conn, items), strict=True):
-            record_outcome(
-                conn,
-                message.id,
-                outcome.outcome,
-                outcome.field,
-                outcome.reason,
-                outcome.event_key,
-                item.event.occurred_at if item.event else None,
-            )
-            done.append((message.id, outcome))
-        return done
+        return replay_in(conn, mapping, message_ids)
+
+
+def replay_in(
+    conn: Connection,
+    mapping: FeedMapping,
+    message_ids: Sequence[int] | None,
+    source: str | None = None,
+) -> list[tuple[int, Outcome]]:
+    """`replay` in the caller's transaction (which holds the writers' lock), so that what it
+    stores commits with the caller's audit row; `source` keeps it to one feed's messages."""
+    stored = unsettled_hl7(conn, message_ids, source)
+    known = registry_mapping(conn, mapping)
+    items = [interpret_hl7(m.raw, known, m.received_at) for m in stored]
+    done = []
+    for message, item, outcome in zip(stored, items, settle(conn, items), strict=True):
+        record_outcome(
+            conn,
+            message.id,
+            outcome.outcome,
+            outcome.field,
+            outcome.reason,
+            outcome.event_key,
+            item.event.occurred_at if item.event else None,
+        )
+        done.append((message.id, outcome))
+    return done
 
 
 def receive_census(

@@ -75,32 +75,69 @@ def load_mapping(path: Path) -> FeedMapping:
     return mapping_from_dict(data)
 
 
+# Every field a mapping file has: the feed's settings with the type each must be, and the
+# sections that map codes sent to homeflow's (text to text).
+FEED_SETTINGS: dict[str, type] = {"source": str, "strict": bool, "organisation": str}
+CODE_MAPS = ("sites", "wards", "discharge_destinations", "discharge_pathways")
+SECTIONS = ("feed", *CODE_MAPS)
+
+
 def mapping_from_dict(data: dict[str, Any]) -> FeedMapping:
-    known = {"feed", "sites", "wards", "discharge_destinations", "discharge_pathways"}
+    """The mapping a TOML file's tables describe; InvalidInput names the first field that is
+    unknown or of the wrong type (`feed.strict`, `wards.WARD 9`), never anything else."""
     for section in data:
-        if section not in known:
-            raise InvalidInput(section, f"is not a mapping section ({', '.join(sorted(known))})")
-    feed = data.get("feed", {})
-    tables: dict[str, dict[str, str]] = {}
-    for section in known - {"feed"}:
-        table = data.get(section, {})
-        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-            raise InvalidInput(section, "must map codes to text")
-        tables[section] = {str(k): v for k, v in table.items()}
+        if section not in SECTIONS:
+            raise InvalidInput(section, f"is not a mapping section ({', '.join(sorted(SECTIONS))})")
+    feed = _table(data, "feed")
+    for key, value in feed.items():
+        kind = FEED_SETTINGS.get(key)
+        if kind is None:
+            raise InvalidInput(f"feed.{key}", f"is not a feed setting ({', '.join(FEED_SETTINGS)})")
+        if not isinstance(value, kind):
+            wanted = "true or false" if kind is bool else "text"
+            raise InvalidInput(f"feed.{key}", f"must be {wanted}, not {_kind_of(value)}")
+    tables = {section: _code_map(data, section) for section in CODE_MAPS}
     for sent, pathway in tables["discharge_pathways"].items():
         codes.discharge_pathways().check(f"discharge_pathways.{sent}", pathway)
-    strict = feed.get("strict", False)
-    if not isinstance(strict, bool):
-        raise InvalidInput("feed.strict", "must be true or false")
     organisation = feed.get("organisation")
     if organisation is not None:
-        check_ods_code("feed.organisation", str(organisation))
+        check_ods_code("feed.organisation", organisation)
     return FeedMapping(
         organisation=organisation,
-        source=str(feed.get("source", "hl7")),
-        strict=strict,
+        source=feed.get("source", "hl7"),
+        strict=feed.get("strict", False),
         sites=tables["sites"],
         wards=tables["wards"],
         discharge_destinations=tables["discharge_destinations"],
         discharge_pathways=tables["discharge_pathways"],
     )
+
+
+def _table(data: dict[str, Any], section: str) -> dict[str, Any]:
+    table = data.get(section, {})
+    if not isinstance(table, dict):
+        raise InvalidInput(section, f"must be a table ([{section}]), not {_kind_of(table)}")
+    return table
+
+
+def _code_map(data: dict[str, Any], section: str) -> dict[str, str]:
+    table = _table(data, section)
+    for sent, value in table.items():
+        if not isinstance(value, str):
+            raise InvalidInput(f"{section}.{sent}", f"must be text, not {_kind_of(value)}")
+    return table
+
+
+def _kind_of(value: object) -> str:
+    """What a TOML value is, in the words of the TOML spec."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"

@@ -89,21 +89,32 @@ def _message(r: Any) -> StoredMessage:
 
 
 def list_messages(
-    engine: Engine, outcomes: Iterable[str] | None = None, limit: int = 200
+    engine: Engine,
+    outcomes: Iterable[str] | None = None,
+    limit: int = 200,
+    source: str | None = None,
 ) -> list[StoredMessage]:
+    """Messages newest first: with these outcomes, of this feed (else all)."""
     query = select(t.feed_messages).order_by(t.feed_messages.c.id.desc()).limit(limit)
     if outcomes is not None:
         query = query.where(t.feed_messages.c.outcome.in_(list(outcomes)))
+    if source is not None:
+        query = query.where(t.feed_messages.c.source == source)
     with engine.connect() as conn:
         return [_message(r) for r in conn.execute(query)]
 
 
-def unsettled_hl7(conn: Connection, message_ids: Sequence[int] | None) -> list[StoredMessage]:
-    """Rejected or held HL7 messages (all, or these), oldest first."""
+def unsettled_hl7(
+    conn: Connection, message_ids: Sequence[int] | None, source: str | None = None
+) -> list[StoredMessage]:
+    """Rejected or held HL7 messages (all, or these; of every feed, or of this one), oldest
+    first."""
     m = t.feed_messages
     query = select(m).where(m.c.outcome.in_([REJECTED, HELD]), m.c.kind == "hl7")
     if message_ids is not None:
         query = query.where(m.c.id.in_(list(message_ids)))
+    if source is not None:
+        query = query.where(m.c.source == source)
     return [_message(r) for r in conn.execute(query.order_by(m.c.id))]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import (
     Organisation,
+    OrganisationType,
     Site,
     Ward,
 )
@@ -103,3 +104,10 @@ def ward_registry(conn: Connection) -> list[Any]:
             .order_by(w.c.site_code, w.c.code)
         )
     )
+
+
+def systems(conn: Connection) -> list[str]:
+    """The code of every ICB (system) in the registry."""
+    o = t.organisations
+    icbs = select(o.c.code).where(o.c.type == OrganisationType.ICB.value)
+    return sorted(conn.execute(icbs).scalars())

@@ -1,4 +1,6 @@
-"""The feeds page: health, refused and held messages, mappings edited and replayed."""
+"""The feeds page: health, refused and held messages, mappings edited and replayed, each feed
+for those who run it (services/feed_admin). Saving and replaying run off the event loop: a
+replay of many messages must not hold up everyone else's requests."""
 
 from __future__ import annotations
 
@@ -6,10 +8,12 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from homeflow.config import mappings_folder
 from homeflow.domain.errors import InvalidInput
 from homeflow.services import feed_admin
+from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
 
@@ -19,7 +23,7 @@ router = APIRouter()
 def _page(
     request: Request,
     engine: Database,
-    session: Signed,
+    session: Session,
     message: str = "",
     problem: str = "",
     typed: dict[str, str] | None = None,
@@ -48,12 +52,18 @@ async def save_mapping(
 ) -> Response:
     await check_csrf(session, request)
     text = str((await request.form()).get("mapping", ""))
+    return await run_in_threadpool(_save_mapping, request, engine, session, source, text)
+
+
+def _save_mapping(
+    request: Request, engine: Database, session: Session, source: str, text: str
+) -> Response:
     try:
         feed_admin.save_mapping(
             engine, viewer_of(session, request), mappings_folder(), source, text
         )
     except InvalidInput as bad:
-        problem = f"Mapping not saved: {bad.field.replace('_', ' ')} {bad.reason}."
+        problem = f"Mapping not saved: {bad.field} {bad.reason}."
         return _page(
             request, engine, session, problem=problem, typed={source: text}, status_code=400
         )
@@ -63,12 +73,16 @@ async def save_mapping(
 @router.post("/feeds/{source}/replay", response_model=None)
 async def replay(request: Request, engine: Database, session: Signed, source: str) -> Response:
     await check_csrf(session, request)
+    return await run_in_threadpool(_replay, request, engine, session, source)
+
+
+def _replay(request: Request, engine: Database, session: Session, source: str) -> Response:
     try:
         done = feed_admin.replay_feed(
             engine, viewer_of(session, request), mappings_folder(), source
         )
     except InvalidInput as bad:
-        problem = f"Not replayed: {bad.field.replace('_', ' ')} {bad.reason}."
+        problem = f"Not replayed: {bad.field} {bad.reason}."
         return _page(request, engine, session, problem=problem, status_code=400)
     summary = ", ".join(f"{n:,} {outcome}" for outcome, n in sorted(done.items()))
     return _page(
