@@ -13,6 +13,7 @@ from homeflow.domain.improvement.sheet import ReadSheet, entries_from_rows
 from homeflow.ingest.assessment_file import read_sheet
 from homeflow.store import collaborative
 from homeflow.store import improvement as store
+from homeflow.store.access.scope import Viewer
 from homeflow.store.actions import save_action
 
 # The worked example: Leicester, Leicestershire and Rutland's assessment against the 2015
@@ -29,15 +30,20 @@ def import_sheet(
     day: date,
     recorded_by: str | None,
     source: str = "assessment-import",
+    viewer: Viewer | None = None,
 ) -> tuple[ReadSheet, store.Saved]:
-    """A sheet becomes the assessment of that date; nothing is stored unless every row reads."""
+    """A sheet becomes the assessment of that date; nothing is stored unless every row reads.
+    A signed-in `viewer` must keep the system's records, and the import is audited."""
     with engine.connect() as conn:
         chosen = store.framework_named(conn, framework, "--framework")
         store.check_system(conn, system, "--system")
     _, rows = read_sheet(path)
     read = entries_from_rows(chosen, system, day, rows)
     key = AssessmentKey(system, chosen.name, day)
-    return read, store.save_entries(engine, key, read.entries, recorded_by, source, replace=True)
+    saved = store.save_entries(
+        engine, key, read.entries, recorded_by, source, replace=True, viewer=viewer
+    )
+    return read, saved
 
 
 def demo_programme(engine: Engine, system: str, end: date) -> None:

@@ -53,8 +53,10 @@ def record(
     recorded_by: str | None,
     source: str,
     viewer: Viewer | None = None,
+    adding: bool = False,
 ) -> int:
-    """Check each record's measures and store those that changed."""
+    """Check each record's measures and store those that changed (when `adding`, refuse an
+    id already taken)."""
     for item in records:
         if isinstance(item, ProjectRecorded):
             check_measure(engine, "aim_kpi", item.aim_kpi, item.aim_level, item.aim_place)
@@ -63,7 +65,7 @@ def record(
                 check_measure(engine, "measures", kpi, level, place)
         else:
             check_measure(engine, "kpi", item.kpi, item.level, item.place)
-    return store.save(engine, list(records), recorded_by, source, viewer)
+    return store.save(engine, list(records), recorded_by, source, viewer, adding)
 
 
 @dataclass(frozen=True, slots=True)

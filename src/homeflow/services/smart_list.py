@@ -85,6 +85,9 @@ def measure_scores(
 
 
 def smart_list(engine: Engine, viewer: Viewer, on: date, level: Level) -> list[SmartRow]:
+    """The viewer's system's places, ranked. Only the system's own records move its list:
+    its segments, its actions' owners and its assessments (another system's records naming
+    one of its places change nothing here)."""
     first, last = weeks_to(on)
     started = first_discharge_day(engine)
     if started is not None:
@@ -94,15 +97,21 @@ def smart_list(engine: Engine, viewer: Viewer, on: date, level: Level) -> list[S
         sites = sites_and_wards(conn)[0]
         frameworks = programme.frameworks(conn)
         overdue = due_lists(tracked_actions(conn, viewer), on).overdue
-        events = programme.programme_events(conn)
+        system = programme.system_of(conn, viewer.org_code)
+        events = [e for e in programme.programme_events(conn) if _system(e) == system]
         places = programme.known_places(conn)
+        ours = programme.systems_of_places(conn, level.value)
     owed: dict[str, int] = defaultdict(int)
     for action in overdue:
-        owed[action.owner_org] += 1
+        # An improvement action counts only on its own system's list.
+        if action.system in (None, system):
+            owed[action.owner_org] += 1
     gaps = _gaps(events, on, places, frameworks)
     segments = {}
-    # Every place is listed: one without enough weekly data says so in its reasons.
+    # Every place of the system is listed: one without enough weekly data says so.
     for place in place_codes(engine, level.value):
+        if ours.get(place) != system:
+            continue
         measured = scores.get(place, [])
         org = sites.get(place, place) if level is Level.SITE else place
         segments[place] = segment_place(place, measured, owed.get(org, 0), gaps.get(place, []))
@@ -140,6 +149,10 @@ def _gaps(
                     if title not in gaps[place]:
                         gaps[place].append(title)
     return gaps
+
+
+def _system(event: Event) -> str | None:
+    return getattr(event.payload, "system", None)
 
 
 def _overrides(

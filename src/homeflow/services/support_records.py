@@ -1,8 +1,10 @@
-"""Recording an episode of support from the care transfer hub in the web app: who may, the
-form's fields read and checked, and the episode stored as a provider's CSV row would be."""
+"""Recording an episode of support from the care transfer hub in the web app: the form's
+fields read and checked, and the episode stored as a provider's CSV row would be, by the
+store's one transaction that asks who may."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -12,7 +14,6 @@ from sqlalchemy import Engine
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.privacy import RECORDS_CARE
 from homeflow.ingest.support_csv import (
     EPISODE_DATES,
     EPISODE_OPTIONAL,
@@ -21,9 +22,8 @@ from homeflow.ingest.support_csv import (
 )
 from homeflow.services.after_discharge import episodes_as_recorded
 from homeflow.store import db
-from homeflow.store.access.audit import record as audit
-from homeflow.store.access.scope import Forbidden, Viewer, fold_scoped
-from homeflow.store.after_discharge import EpisodeProblems, save_support
+from homeflow.store.access.scope import Viewer, fold_scoped
+from homeflow.store.after_discharge import record_episode
 
 # The provider's CSV columns, but the stay's key, which the page's address gives.
 FIELDS = tuple(c for c in EPISODE_REQUIRED + EPISODE_OPTIONAL if c != "spell_key")
@@ -44,11 +44,9 @@ def support_of_spell(
 def record_support(
     engine: Engine, viewer: Viewer, spell_key: str, form: Mapping[str, str], today: date
 ) -> SupportEpisodeRecorded:
-    """Store the episode the form describes (a new one, or a newer version of one)."""
-    if viewer.role not in RECORDS_CARE:
-        raise Forbidden("only care staff and admins record support after discharge")
-    with db.reading(engine) as conn:
-        fold_scoped(conn, viewer, spell_key)
+    """Store the episode the form describes: a new one, with an id nobody can guess, when
+    the form gives none; else a newer version of that episode of this stay, if the viewer's
+    organisation holds it (`domain.after_discharge.permissions`)."""
     cells: dict[str, Any] = {"spell_key": spell_key}
     for name in FIELDS:
         text = (form.get(name) or "").strip()
@@ -58,12 +56,11 @@ def record_support(
                 raise InvalidInput(name, f"{day:%d/%m/%Y} is in the future")
             text = day.isoformat()
         cells[name] = text
+    cells["episode_id"] = cells["episode_id"] or new_episode_id()
     episode = episode_of(cells)
-    try:
-        stored = save_support(engine, [(1, episode)], viewer.email, "web")
-    except EpisodeProblems as problems:
-        _, field, reason = problems.problems[0]
-        raise InvalidInput(field, reason) from None
-    if stored:
-        audit(engine, viewer, "change", f"support episode {episode.episode_id}", spell_key)
+    record_episode(engine, viewer, spell_key, episode)
     return episode
+
+
+def new_episode_id() -> str:
+    return f"SUP-{uuid.uuid4().hex}"

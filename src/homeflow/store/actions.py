@@ -3,6 +3,8 @@ call's actions on patients' stays (the `actions` projection)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import Connection, Engine, select
 
 from homeflow.domain import events as ev
@@ -10,9 +12,10 @@ from homeflow.domain.improvement.actions import TrackedAction, fold_actions
 from homeflow.domain.improvement.records import ImprovementActionRecorded
 from homeflow.domain.organisations import issuer_of
 from homeflow.store import schema as t
-from homeflow.store.access.scope import Viewer
+from homeflow.store.access.scope import NotFound, Viewer
 from homeflow.store.codec import from_db_time
-from homeflow.store.improvement import programme_events, save_record
+from homeflow.store.eventlog import lock_writers
+from homeflow.store.improvement import programme_events, save_record, save_record_in
 
 ACTION_TYPES = (ImprovementActionRecorded.TYPE,)
 
@@ -35,6 +38,7 @@ def tracked_actions(conn: Connection, viewer: Viewer) -> list[TrackedAction]:
             a.due_date,
             a.status,
             a.about,
+            system=a.system,
         )
         for a in improvement_actions(conn).values()
     ]
@@ -67,6 +71,20 @@ def save_action(
 ) -> bool:
     """Store the action if it changed; a signed-in viewer must keep the system's records."""
     return save_record(engine, action, action.system, _identity, viewer, recorded_by, source)
+
+
+def change_status(
+    engine: Engine, viewer: Viewer, system: str, action_id: str, status: ev.ActionStatus
+) -> None:
+    """A new status for one of `system`'s actions, the rest of it as it stands now: read,
+    checked, stored and audited in one transaction."""
+    with engine.begin() as conn:
+        lock_writers(conn)
+        before = improvement_actions(conn).get((system, action_id))
+        if before is None:
+            raise NotFound(f"action {action_id} of {system}")
+        changed = dataclasses.replace(before, status=status)
+        save_record_in(conn, changed, system, _identity, viewer, viewer.email, "web")
 
 
 def _identity(item: object) -> tuple[object, ...]:

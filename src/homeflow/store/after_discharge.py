@@ -12,14 +12,20 @@ from sqlalchemy import Connection, Engine, select
 from homeflow.domain import events as ev
 from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded
 from homeflow.domain.after_discharge.outcomes import Discharge
+from homeflow.domain.after_discharge.permissions import episode_holders, support_refusal
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
 from homeflow.domain.clock import midnight_after, start_of_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import AdmissionMethod
+from homeflow.domain.organisations import person_of
 from homeflow.domain.privacy import age_on
 from homeflow.store import schema as t
+from homeflow.store.access.audit import audit
+from homeflow.store.access.scope import Forbidden, NotFound, Viewer, fold_scoped
 from homeflow.store.codec import stored_local_date, to_db_time
-from homeflow.store.improvement import append_records, programme_event, programme_events
+from homeflow.store.eventlog import lock_writers
+from homeflow.store.improvement import append_events, programme_event, programme_events
+from homeflow.store.users import user_org
 
 
 class EpisodeProblems(InvalidInput):
@@ -46,39 +52,102 @@ def save_support(
     source: str,
     replay: bool = False,
 ) -> int:
-    """Store each (line, episode) that differs from its latest version, all or none. An
-    episode must follow a discharged spell and start no earlier than the day it ended. In a
-    `replay` (the demo built again) no earlier version is written again. Returns how many
-    were stored."""
-    with engine.connect() as conn:
-        history: dict[str, list[SupportEpisodeRecorded]] = {}
-        for record in support_records(conn):
-            history.setdefault(record.episode_id, []).append(record)
-        keys = {item.spell_key for _, item in items}
-        discharged = _discharge_days(conn, keys)
+    """Store each (line, episode) of a council's or provider's file that differs from its
+    latest version, all or none, in one transaction. An episode must follow a discharged
+    spell, start no earlier than the day it ended, and stay with the spell it first followed.
+    In a `replay` (the demo built again) no earlier version is written again. Returns how
+    many were stored."""
     now = datetime.now(UTC)
-    new: list[ev.Event] = []
-    problems: list[tuple[int, str, str]] = []
-    for line, item in items:
-        versions = history.setdefault(item.episode_id, [])
-        if (versions and versions[-1] == item) or (replay and item in versions):
-            continue
-        day = discharged.get(item.spell_key)
-        if item.spell_key not in discharged:
-            problems.append((line, "spell_key", f"{item.spell_key!r} is not a known spell"))
-            continue
-        if day is None:
-            problems.append((line, "spell_key", f"{item.spell_key!r} has not been discharged"))
-            continue
-        if item.start < day:
-            problems.append((line, "start", f"{item.start} is before the discharge ({day})"))
-            continue
-        new.append(programme_event(item, len(versions), recorded_by, source, now))
-        versions.append(item)
-    if problems:
-        raise EpisodeProblems(problems)
-    append_records(engine, new)
+    with engine.begin() as conn:
+        lock_writers(conn)
+        history = _episodes(conn)
+        discharged = _discharge_days(conn, {item.spell_key for _, item in items})
+        new: list[ev.Event] = []
+        problems: list[tuple[int, str, str]] = []
+        for line, item in items:
+            versions = [e.payload for e in history.setdefault(item.episode_id, [])]
+            if (versions and versions[-1] == item) or (replay and item in versions):
+                continue
+            problem = _follows(item, versions, discharged)
+            if problem is not None:
+                problems.append((line, *problem))
+                continue
+            event = programme_event(item, len(versions), recorded_by, source, now)
+            new.append(event)
+            history[item.episode_id].append(event)
+        if problems:
+            raise EpisodeProblems(problems)
+        append_events(conn, new)
     return len(new)
+
+
+def record_episode(
+    engine: Engine, viewer: Viewer, spell_key: str, episode: SupportEpisodeRecorded
+) -> bool:
+    """Store an episode a signed-in user recorded after `spell_key`, if their organisation
+    is involved in that stay and holds the episode (or it is new), and audit it, all in one
+    transaction. An id that names another stay's episode is not found here. Returns whether
+    anything was stored (an unchanged episode is not)."""
+    with engine.begin() as conn:
+        lock_writers(conn)
+        _, treating_org = fold_scoped(conn, viewer, spell_key)
+        stored = _episodes(conn).get(episode.episode_id, [])
+        holders = None
+        if stored:
+            first = stored[0]
+            assert isinstance(first.payload, SupportEpisodeRecorded)
+            if first.payload.spell_key != spell_key:
+                raise NotFound(f"no episode {episode.episode_id} after this stay")
+            latest = stored[-1].payload
+            assert isinstance(latest, SupportEpisodeRecorded)
+            recorder = user_org(conn, first.recorded_by) if first.recorded_by else None
+            organisations = _organisations(conn)
+            holders = episode_holders(recorder, treating_org, latest.provider, organisations)
+        why = support_refusal(viewer.role, viewer.org_code, episode.episode_id, holders)
+        if why is not None:
+            raise Forbidden(why)
+        versions = [e.payload for e in stored]
+        if versions and versions[-1] == episode:
+            return False
+        problem = _follows(episode, versions, _discharge_days(conn, {spell_key}))
+        if problem is not None:
+            raise InvalidInput(*problem)
+        now = datetime.now(UTC)
+        append_events(conn, [programme_event(episode, len(versions), viewer.email, "web", now)])
+        audit(conn, viewer, "change", f"support episode {episode.episode_id}", spell_key)
+    return True
+
+
+def _episodes(conn: Connection) -> dict[str, list[ev.Event]]:
+    """Every version of every episode, by episode id, in the order stored."""
+    found: dict[str, list[ev.Event]] = {}
+    for event in programme_events(conn, (SupportEpisodeRecorded.TYPE,)):
+        assert isinstance(event.payload, SupportEpisodeRecorded)
+        found.setdefault(event.payload.episode_id, []).append(event)
+    return found
+
+
+def _follows(
+    item: SupportEpisodeRecorded,
+    versions: Sequence[ev.Payload],
+    discharged: dict[str, date | None],
+) -> tuple[str, str] | None:
+    """Why the episode cannot follow its stay, as (field, reason); None when it can."""
+    first = versions[0] if versions else item
+    if isinstance(first, SupportEpisodeRecorded) and first.spell_key != item.spell_key:
+        return "episode_id", f"{item.episode_id!r} already follows another stay"
+    if item.spell_key not in discharged:
+        return "spell_key", f"{item.spell_key!r} is not a known spell"
+    day = discharged[item.spell_key]
+    if day is None:
+        return "spell_key", f"{item.spell_key!r} has not been discharged"
+    if item.start < day:
+        return "start", f"{item.start} is before the discharge ({day})"
+    return None
+
+
+def _organisations(conn: Connection) -> set[str]:
+    return set(conn.execute(select(t.organisations.c.code)).scalars())
 
 
 def _discharge_days(conn: Connection, spell_keys: set[str]) -> dict[str, date | None]:
@@ -123,7 +192,9 @@ def discharges(conn: Connection, start: date, end: date) -> list[Discharge]:
     found = []
     for row in rows:
         day = stored_local_date(row.discharged_at)
-        later = [a for a in admissions.get(row.patient_id, ()) if a > row.discharged_at]
+        # The person, not the record: a readmission to another trust counts (by NHS number).
+        person = person_of(row.patient_id)
+        later = [a for a in admissions.get(person or "", ()) if a > row.discharged_at]
         again = (stored_local_date(min(later)) - day).days if later else None
         found.append(
             Discharge(
@@ -151,7 +222,7 @@ def _admissions_since(conn: Connection, since: datetime | None) -> dict[str, lis
         )
     )
     for patient_id, admitted_at in rows:
-        found.setdefault(patient_id, []).append(admitted_at)
+        found.setdefault(person_of(patient_id) or "", []).append(admitted_at)
     return found
 
 
@@ -180,19 +251,20 @@ def save_capacity(
 ) -> int:
     """Store the returns that differ from what is stored for the same provider, kind and day
     (a corrected return is a new version); all at once. How many were stored."""
-    with engine.connect() as conn:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        lock_writers(conn)
         history: dict[tuple[object, ...], list[ProviderCapacityRecorded]] = {}
         for record in capacity_records(conn):
             history.setdefault(record.identity(), []).append(record)
-    now = datetime.now(UTC)
-    new = []
-    for item in items:
-        versions = history.setdefault(item.identity(), [])
-        if (versions and versions[-1] == item) or (replay and item in versions):
-            continue
-        new.append(programme_event(item, len(versions), None, source, now))
-        versions.append(item)
-    append_records(engine, new)
+        new = []
+        for item in items:
+            versions = history.setdefault(item.identity(), [])
+            if (versions and versions[-1] == item) or (replay and item in versions):
+                continue
+            new.append(programme_event(item, len(versions), None, source, now))
+            versions.append(item)
+        append_events(conn, new)
     return len(new)
 
 

@@ -28,6 +28,7 @@ from homeflow.domain.improvement.assessment import (
 )
 from homeflow.domain.improvement.frameworks import Framework, built_in, read_status
 from homeflow.domain.improvement.kinds import PROGRAMME_PAYLOADS
+from homeflow.domain.improvement.permissions import improvement_refusal, may_keep
 from homeflow.domain.improvement.records import (
     CELL_FIELDS,
     AssessmentEntryRecorded,
@@ -36,12 +37,11 @@ from homeflow.domain.improvement.records import (
 )
 from homeflow.domain.organisations import OrganisationType
 from homeflow.domain.payloads import payload_to_dict
-from homeflow.domain.privacy import EDITS_IMPROVEMENT
 from homeflow.store import schema as t
-from homeflow.store.access.audit import record
+from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Conflict, Forbidden, NotFound, Viewer
 from homeflow.store.codec import event_from_row
-from homeflow.store.eventlog import EventLog
+from homeflow.store.eventlog import EventLog, append_in, lock_writers
 
 ASSESSMENT_TYPES = (AssessmentEntryRecorded.TYPE,)
 FRAMEWORK_TYPES = (FrameworkDefined.TYPE,)
@@ -75,6 +75,16 @@ def append_records(engine: Engine, new: Sequence[ev.Event]) -> None:
         raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
 
 
+def append_events(conn: Connection, new: Sequence[ev.Event]) -> None:
+    """Store the records in the caller's transaction, which holds the writers' lock and has
+    checked who may store them; a refused one is an error naming its field."""
+    if not new:
+        return
+    result = append_in(conn, list(new))
+    if result.rejected:
+        raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
+
+
 def save_record(
     engine: Engine,
     item: ev.Payload,
@@ -83,25 +93,43 @@ def save_record(
     viewer: Viewer | None,
     recorded_by: str | None,
     source: str,
+    agrees: Callable[[Connection, ev.Payload], None] | None = None,
 ) -> bool:
     """Store a record's new version if it differs from its latest (records of the same type
     with the same `identity` are its versions). A signed-in `viewer` must keep `system`'s
-    records, and the change is audited. Returns whether anything was stored."""
-    with engine.connect() as conn:
-        if viewer is not None and not may_edit(conn, viewer, system):
-            raise Forbidden(f"only {system}'s coordinators, analysts and admins keep its records")
-        versions = [
-            e.payload
-            for e in programme_events(conn, (item.TYPE,))
-            if identity(e.payload) == identity(item)
-        ]
+    records; `agrees` raises if the record disagrees with what is stored. The checks, the
+    new version and its audit row are one transaction. Returns whether anything was stored."""
+    with engine.begin() as conn:
+        lock_writers(conn)
+        return save_record_in(conn, item, system, identity, viewer, recorded_by, source, agrees)
+
+
+def save_record_in(
+    conn: Connection,
+    item: ev.Payload,
+    system: str,
+    identity: Callable[[ev.Payload], tuple[object, ...]],
+    viewer: Viewer | None,
+    recorded_by: str | None,
+    source: str,
+    agrees: Callable[[Connection, ev.Payload], None] | None = None,
+) -> bool:
+    """`save_record` in the caller's transaction, which holds the writers' lock."""
+    if viewer is not None:
+        check_keeper(conn, viewer, system)
+    if agrees is not None:
+        agrees(conn, item)
+    versions = [
+        e.payload
+        for e in programme_events(conn, (item.TYPE,))
+        if identity(e.payload) == identity(item)
+    ]
     if versions and versions[-1] == item:
         return False
-    append_records(
-        engine, [programme_event(item, len(versions), recorded_by, source, datetime.now(UTC))]
-    )
+    now = datetime.now(UTC)
+    append_events(conn, [programme_event(item, len(versions), recorded_by, source, now)])
     if viewer is not None:
-        record(engine, viewer, "change", " ".join([item.TYPE, *map(str, identity(item))]))
+        audit(conn, viewer, "change", " ".join([item.TYPE, *map(str, identity(item))]))
     return True
 
 
@@ -125,11 +153,7 @@ def framework_named(conn: Connection, name: str, field: str = "framework") -> Fr
 def system_of(conn: Connection, org_code: str) -> str:
     """The system an organisation belongs to: an integrated care board is its own system,
     a trust or council belongs to its parent's (or is its own where it has none)."""
-    o = t.organisations
-    row = conn.execute(select(o.c.type, o.c.parent_code).where(o.c.code == org_code)).first()
-    if row is None or row.type == OrganisationType.ICB.value or not row.parent_code:
-        return org_code
-    return str(row.parent_code)
+    return systems_of_places(conn, "org").get(org_code, org_code)
 
 
 def check_system(conn: Connection, code: str, field: str = "system") -> str:
@@ -168,36 +192,56 @@ def save_entries(
     recorded_by: str | None,
     source: str,
     replace: bool = False,
+    viewer: Viewer | None = None,
 ) -> Saved:
     """Record the entries that differ from what is stored; with `replace` (an import of the
-    whole sheet) entries stored but not given are removed. One transaction: all or nothing."""
+    whole sheet) entries stored but not given are removed. A signed-in `viewer` must keep the
+    system's records, and the import is audited. One transaction: all or nothing."""
+    with engine.begin() as conn:
+        lock_writers(conn)
+        if viewer is not None:
+            check_keeper(conn, viewer, key.system)
+        saved = _save_entries(conn, key, entries, recorded_by, source, replace)
+        if viewer is not None:
+            what = f"assessment import {key.system} {key.framework} {key.assessed_on}"
+            audit(conn, viewer, "change", f"{what}: {len(entries)} entries")
+    return saved
+
+
+def _save_entries(
+    conn: Connection,
+    key: AssessmentKey,
+    entries: Sequence[AssessmentEntryRecorded],
+    recorded_by: str | None,
+    source: str,
+    replace: bool,
+) -> Saved:
     saved = Saved()
     now = datetime.now(UTC)
-    with engine.begin() as conn:
-        stored = assessments(conn).get(key, {})
-        new: list[ev.Event] = []
+    stored = assessments(conn).get(key, {})
+    new: list[ev.Event] = []
 
-        def add(entry: AssessmentEntryRecorded) -> None:
-            versions = len(stored[entry.entry_id].versions) if entry.entry_id in stored else 0
-            new.append(programme_event(entry, versions, recorded_by, source, now))
+    def add(entry: AssessmentEntryRecorded) -> None:
+        versions = len(stored[entry.entry_id].versions) if entry.entry_id in stored else 0
+        new.append(programme_event(entry, versions, recorded_by, source, now))
 
-        given = {entry.entry_id for entry in entries}
-        for entry in entries:
-            before = stored.get(entry.entry_id)
-            if before is None or before.current.removed:
-                saved.added.append(entry.entry_id)
-            elif before.current == entry:
-                saved.unchanged += 1
-                continue
-            else:
-                saved.changed.append(entry.entry_id)
-            add(entry)
-        if replace:
-            for entry_id, history in stored.items():
-                if entry_id not in given and not history.current.removed:
-                    saved.removed.append(entry_id)
-                    add(_removed(history.current))
-    append_records(engine, new)
+    given = {entry.entry_id for entry in entries}
+    for entry in entries:
+        before = stored.get(entry.entry_id)
+        if before is None or before.current.removed:
+            saved.added.append(entry.entry_id)
+        elif before.current == entry:
+            saved.unchanged += 1
+            continue
+        else:
+            saved.changed.append(entry.entry_id)
+        add(entry)
+    if replace:
+        for entry_id, history in stored.items():
+            if entry_id not in given and not history.current.removed:
+                saved.removed.append(entry_id)
+                add(_removed(history.current))
+    append_events(conn, new)
     return saved
 
 
@@ -208,41 +252,47 @@ def _removed(entry: AssessmentEntryRecorded) -> AssessmentEntryRecorded:
 def define_framework(engine: Engine, tips: FrameworkDefined, recorded_by: str | None) -> None:
     if tips.name in built_in():
         raise InvalidInput("name", f"{tips.name!r} is a national framework's name")
-    with engine.connect() as conn:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        lock_writers(conn)
         defined = [
             e.payload
             for e in programme_events(conn, FRAMEWORK_TYPES)
             if isinstance(e.payload, FrameworkDefined) and e.payload.name == tips.name
         ]
-    if defined and defined[-1].system != tips.system:
-        raise InvalidInput("name", f"{tips.name!r} is already {defined[-1].system}'s framework")
-    now = datetime.now(UTC)
-    append_records(engine, [programme_event(tips, len(defined), recorded_by, "framework", now)])
+        if defined and defined[-1].system != tips.system:
+            raise InvalidInput("name", f"{tips.name!r} is already {defined[-1].system}'s framework")
+        append_events(conn, [programme_event(tips, len(defined), recorded_by, "framework", now)])
 
 
 def may_edit(conn: Connection, viewer: Viewer, system: str) -> bool:
-    """Coordinators, analysts and admins keep their own system's records."""
-    return viewer.role in EDITS_IMPROVEMENT and system in (
-        viewer.org_code,
-        system_of(conn, viewer.org_code),
-    )
+    """Whether the viewer keeps `system`'s records (the pages' forms ask this)."""
+    return may_keep(viewer.role, viewer.org_code, system_of(conn, viewer.org_code), system)
+
+
+def check_keeper(
+    conn: Connection, viewer: Viewer, system: str, places: dict[str, str] | None = None
+) -> None:
+    """Refuse the change unless the viewer keeps `system`'s records (and every place it is
+    about is the system's): `domain.improvement.permissions` decides."""
+    org_system = system_of(conn, viewer.org_code)
+    why = improvement_refusal(viewer.role, viewer.org_code, org_system, system, places)
+    if why is not None:
+        raise Forbidden(why)
 
 
 def _edit(
-    engine: Engine,
+    conn: Connection,
     viewer: Viewer,
     key: AssessmentKey,
     entry: AssessmentEntryRecorded,
     seen: int | None,
 ) -> None:
-    """Record one entry's new version for a signed-in user, audited in the same breath."""
-    with engine.connect() as conn:
-        if not may_edit(conn, viewer, key.system):
-            raise Forbidden(
-                f"only {key.system}'s coordinators, analysts and admins edit its assessments"
-            )
-        framework = framework_named(conn, key.framework)
-        stored = assessments(conn).get(key, {}).get(entry.entry_id)
+    """Record one entry's new version for a signed-in user, in the caller's transaction:
+    who may, whether someone changed it since `seen`, the entry and its audit row."""
+    check_keeper(conn, viewer, key.system)
+    framework = framework_named(conn, key.framework)
+    stored = assessments(conn).get(key, {}).get(entry.entry_id)
     if seen is not None and stored is not None and len(stored.versions) != seen:
         latest = stored.versions[-1]
         raise Conflict("entry", latest.entry.where_now, latest.recorded_by, latest.recorded_at)
@@ -250,9 +300,9 @@ def _edit(
     if status.unknown and not status.levels:
         names = ", ".join(level.name for level in framework.levels)
         raise InvalidInput("status", f"{entry.status!r} is not a maturity level ({names})")
-    save_entries(engine, key, [entry], viewer.email, "web")
-    record(
-        engine,
+    _save_entries(conn, key, [entry], viewer.email, "web", replace=False)
+    audit(
+        conn,
         viewer,
         "change",
         f"assessment {key.system} {key.framework} {key.assessed_on} {entry.entry_id}",
@@ -267,35 +317,38 @@ def edit_entry(
     cells: dict[str, str],
     seen: int,
 ) -> None:
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        lock_writers(conn)
         stored = assessments(conn).get(key, {}).get(entry_id)
-    if stored is None:
-        raise NotFound(entry_id)
-    _edit(engine, viewer, key, dataclasses.replace(stored.current, **_cells(cells)), seen)
+        if stored is None:
+            raise NotFound(entry_id)
+        _edit(conn, viewer, key, dataclasses.replace(stored.current, **_cells(cells)), seen)
 
 
 def add_entry(
     engine: Engine, viewer: Viewer, key: AssessmentKey, item_code: str, cells: dict[str, str]
 ) -> str:
     """A new entry under a change, placed after that change's last entry."""
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        lock_writers(conn)
+        check_keeper(conn, viewer, key.system)
         framework = framework_named(conn, key.framework)
         current = standing_entries(assessments(conn).get(key, {}))
-    if item_code not in {item.code for item in framework.items}:
-        raise InvalidInput("item_code", f"{item_code!r} is not a change of {framework.name}")
-    under = [e.position for e in current if e.item_code == item_code]
-    position = max(under) if under else max((e.position for e in current), default=0) + 1
-    entry_id = f"web-{uuid.uuid4().hex[:12]}"
-    entry = AssessmentEntryRecorded(
-        system=key.system,
-        framework=key.framework,
-        assessed_on=key.assessed_on,
-        entry_id=entry_id,
-        position=position,
-        item_code=item_code,
-        **_cells(cells),
-    )
-    _edit(engine, viewer, key, entry, None)
+        if item_code not in {item.code for item in framework.items}:
+            raise InvalidInput("item_code", f"{item_code!r} is not a change of {framework.name}")
+        under = [e.position for e in current if e.item_code == item_code]
+        position = max(under) if under else max((e.position for e in current), default=0) + 1
+        entry_id = f"web-{uuid.uuid4().hex}"
+        entry = AssessmentEntryRecorded(
+            system=key.system,
+            framework=key.framework,
+            assessed_on=key.assessed_on,
+            entry_id=entry_id,
+            position=position,
+            item_code=item_code,
+            **_cells(cells),
+        )
+        _edit(conn, viewer, key, entry, None)
     return entry_id
 
 
@@ -307,20 +360,37 @@ def _cells(cells: dict[str, str]) -> dict[str, Any]:
 
 
 def set_segment(engine: Engine, viewer: Viewer, chosen: SegmentSet) -> None:
-    """A person's segment for a place, with the reason, audited."""
-    with engine.connect() as conn:
-        if not may_edit(conn, viewer, chosen.system):
-            raise Forbidden(
-                f"only {chosen.system}'s coordinators, analysts and admins set its segments"
-            )
+    """A person's segment for one of their system's places, with the reason: who may, the
+    segment and its audit row in one transaction."""
+    with engine.begin() as conn:
+        lock_writers(conn)
+        place_system = systems_of_places(conn, chosen.level).get(chosen.place)
+        if place_system is None:
+            raise InvalidInput("place", f"{chosen.place!r} is not a {chosen.level} in the registry")
+        check_keeper(conn, viewer, chosen.system, {chosen.place: place_system})
         before = [
             e
             for e in programme_events(conn, (chosen.TYPE,))
             if isinstance(e.payload, SegmentSet)
-            and (e.payload.level, e.payload.place) == (chosen.level, chosen.place)
+            and (e.payload.system, e.payload.level, e.payload.place)
+            == (chosen.system, chosen.level, chosen.place)
         ]
-    append_records(
-        engine, [programme_event(chosen, len(before), viewer.email, "web", datetime.now(UTC))]
-    )
-    what = "cleared" if chosen.cleared else f"segment {chosen.segment}"
-    record(engine, viewer, "change", f"smart list {chosen.level} {chosen.place}: {what}")
+        now = datetime.now(UTC)
+        append_events(conn, [programme_event(chosen, len(before), viewer.email, "web", now)])
+        what = "cleared" if chosen.cleared else f"segment {chosen.segment}"
+        audit(conn, viewer, "change", f"smart list {chosen.level} {chosen.place}: {what}")
+
+
+def systems_of_places(conn: Connection, level: str) -> dict[str, str]:
+    """Each organisation's (level "org") or site's system."""
+    o, sites = t.organisations, t.sites
+    parents = {
+        code: (code if kind == OrganisationType.ICB.value or not parent else parent)
+        for code, kind, parent in conn.execute(select(o.c.code, o.c.type, o.c.parent_code))
+    }
+    if level != "site":
+        return parents
+    return {
+        code: parents.get(org, org)
+        for code, org in conn.execute(select(sites.c.code, sites.c.org_code))
+    }

@@ -11,11 +11,12 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.projects import ProjectHistory, fold_projects
 from homeflow.domain.improvement.records import PdsaRecorded, ProjectRecorded
 from homeflow.domain.improvement.series import ManualSeriesRecorded, fold_series
-from homeflow.store.access.audit import record
-from homeflow.store.access.scope import Forbidden, Viewer
+from homeflow.store.access.audit import audit
+from homeflow.store.access.scope import Viewer
+from homeflow.store.eventlog import lock_writers
 from homeflow.store.improvement import (
-    append_records,
-    may_edit,
+    append_events,
+    check_keeper,
     programme_event,
     programme_events,
     save_record,
@@ -34,38 +35,52 @@ def save(
     recorded_by: str | None,
     source: str,
     viewer: Viewer | None = None,
+    adding: bool = False,
 ) -> int:
     """Store the records that differ from their latest version; a signed-in `viewer` must
-    keep the system's records, and each change is audited. Returns how many were stored."""
+    keep the system's records, and each change is audited, all in one transaction. When
+    `adding`, a record whose id is already taken is refused. Returns how many were stored."""
     now = datetime.now(UTC)
     new: list[ev.Event] = []
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        lock_writers(conn)
         stored = projects(conn)
         for item in records:
-            if viewer is not None and not may_edit(conn, viewer, item.system):
-                raise Forbidden(
-                    f"only {item.system}'s coordinators, analysts and admins edit its projects"
-                )
-            project = stored.get((item.system, item.project_id))
-            versions: list[ProjectRecorded] | list[PdsaRecorded] = []
-            if isinstance(item, ProjectRecorded):
-                versions = [r for _, r in project.versions] if project else []
-            else:
-                history = project.pdsas.get(item.pdsa_id) if project else None
-                versions = [r for _, r in history.versions] if history else []
+            if viewer is not None:
+                check_keeper(conn, viewer, item.system)
+            versions = _versions(stored.get((item.system, item.project_id)), item)
+            if adding and versions:
+                raise InvalidInput(*_taken(item))
             if versions and versions[-1] == item:
                 continue
             new.append(programme_event(item, len(versions), recorded_by, source, now))
-    append_records(engine, new)
-    for event in new if viewer is not None else []:
-        changed = event.payload
-        if isinstance(changed, PdsaRecorded):
-            what = f"pdsa {changed.system} {changed.project_id} {changed.pdsa_id}"
-        elif isinstance(changed, ProjectRecorded):
-            what = f"project {changed.system} {changed.project_id}"
-        assert viewer is not None
-        record(engine, viewer, "change", what)
+        append_events(conn, new)
+        for event in new if viewer is not None else []:
+            assert viewer is not None
+            audit(conn, viewer, "change", _what(event.payload))
     return len(new)
+
+
+def _versions(
+    project: ProjectHistory | None, item: ProjectRecorded | PdsaRecorded
+) -> list[ProjectRecorded] | list[PdsaRecorded]:
+    if isinstance(item, ProjectRecorded):
+        return [r for _, r in project.versions] if project else []
+    history = project.pdsas.get(item.pdsa_id) if project else None
+    return [r for _, r in history.versions] if history else []
+
+
+def _taken(item: ProjectRecorded | PdsaRecorded) -> tuple[str, str]:
+    if isinstance(item, PdsaRecorded):
+        return "pdsa_id", f"{item.pdsa_id!r} is already a PDSA of this project"
+    return "project_id", f"{item.project_id!r} is already a project of {item.system}"
+
+
+def _what(changed: ev.Payload) -> str:
+    if isinstance(changed, PdsaRecorded):
+        return f"pdsa {changed.system} {changed.project_id} {changed.pdsa_id}"
+    assert isinstance(changed, ProjectRecorded)
+    return f"project {changed.system} {changed.project_id}"
 
 
 def manual_series(conn: Connection) -> dict[str, ManualSeriesRecorded]:
@@ -80,11 +95,16 @@ def save_series(
     source: str,
 ) -> bool:
     """Store a manual series' new version, if it changed; a series id belongs to one system."""
-    with engine.connect() as conn:
-        owner = manual_series(conn).get(series.series_id)
+    return save_record(
+        engine, series, series.system, _series_id, viewer, recorded_by, source, _one_system
+    )
+
+
+def _one_system(conn: Connection, series: ev.Payload) -> None:
+    assert isinstance(series, ManualSeriesRecorded)
+    owner = manual_series(conn).get(series.series_id)
     if owner is not None and owner.system != series.system:
         raise InvalidInput("series_id", f"{series.series_id!r} is already {owner.system}'s series")
-    return save_record(engine, series, series.system, _series_id, viewer, recorded_by, source)
 
 
 def _series_id(item: object) -> tuple[object, ...]:

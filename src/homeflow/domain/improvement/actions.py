@@ -26,6 +26,7 @@ class TrackedAction:
     link: str  # where the action is kept
     recorded_at: datetime | None = None
     recorded_by: str | None = None
+    system: str | None = None  # an improvement action's system; a daily-call action has none
 
 
 def fold_actions(events: Iterable[Event]) -> dict[tuple[str, str], ImprovementActionRecorded]:

@@ -110,14 +110,18 @@ class Momentum:
 def latest(
     events: Iterable[Event], kind: type[Payload]
 ) -> dict[tuple[str, ...], tuple[Event, Payload]]:
-    """Each record's latest version: gatherings by id, scores by team, month and scorer."""
+    """Each record's latest version: gatherings by system and id, scores by system, team,
+    month and scorer."""
     found: dict[tuple[str, ...], tuple[Event, Payload]] = {}
     for event in sorted(events, key=lambda e: e.fold_order):
         record = event.payload
         if isinstance(record, GatheringRecorded) and kind is GatheringRecorded:
             found[(record.system, record.gathering_id)] = (event, record)
         elif isinstance(record, ProgressScored) and kind is ProgressScored:
-            found[(record.team, record.month.isoformat(), record.scored_by.value)] = (event, record)
+            # Each system scores its own teams: another's score for a team of the same name is
+            # its own record, never a newer version of this one.
+            key = (record.system, record.team, record.month.isoformat(), record.scored_by.value)
+            found[key] = (event, record)
     return found
 
 

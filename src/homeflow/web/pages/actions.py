@@ -3,7 +3,6 @@ daily call, by owner and by organisation; adding and closing the programme's act
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 
 from fastapi import APIRouter, Request, Response
@@ -14,7 +13,6 @@ from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.actions import DUE_SOON_DAYS, due_lists
 from homeflow.domain.improvement.records import ImprovementActionRecorded
-from homeflow.store import access
 from homeflow.store import actions as store
 from homeflow.store.db import reading
 from homeflow.store.improvement import may_edit, system_of
@@ -104,7 +102,7 @@ async def add_action(request: Request, engine: Database, session: Signed) -> Res
     with reading(engine) as conn:
         system = system_of(conn, viewer.org_code)
     try:
-        action = _action(system, f"a-{uuid.uuid4().hex[:10]}", fields)
+        action = _action(system, f"a-{uuid.uuid4().hex}", fields)
         store.save_action(engine, action, viewer, viewer.email, "web")
     except InvalidInput as bad:
         message = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}."
@@ -118,11 +116,6 @@ async def update_action(
 ) -> Response:
     await check_csrf(session, request)
     form = await request.form()
-    viewer = viewer_of(session, request)
-    with reading(engine) as conn:
-        before = store.improvement_actions(conn).get((system, action_id))
-    if before is None:
-        raise access.NotFound(action_id)
     status_text = str(form.get("status") or "")
     try:
         status = ev.ActionStatus(status_text)
@@ -137,15 +130,5 @@ async def update_action(
             {},
             400,
         )
-    store.save_action(
-        engine, dataclasses.replace(before, status=status), viewer, viewer.email, "web"
-    )
+    store.change_status(engine, viewer_of(session, request), system, action_id, status)
     return RedirectResponse(f"/improvement/actions?saved={action_id}#kept", status_code=303)
-
-
-def _replace_status(
-    action: ImprovementActionRecorded, status: ev.ActionStatus
-) -> ImprovementActionRecorded:
-    import dataclasses
-
-    return dataclasses.replace(action, status=status)

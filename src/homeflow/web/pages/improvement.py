@@ -26,7 +26,6 @@ from homeflow.ingest.assessment_file import write_sheet
 from homeflow.services.improvement import import_sheet
 from homeflow.store import access
 from homeflow.store import improvement as store
-from homeflow.store.access.audit import record
 from homeflow.store.db import reading
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
@@ -90,10 +89,7 @@ async def import_assessment(request: Request, engine: Database, session: Signed)
     upload = form.get("sheet")
     with reading(engine) as conn:
         system = store.system_of(conn, viewer.org_code)
-        if not store.may_edit(conn, viewer, system):
-            raise access.Forbidden(
-                f"only {system}'s coordinators, analysts and admins import its assessments"
-            )
+        store.check_keeper(conn, viewer, system)  # before the upload is read
     try:
         if isinstance(upload, str) or upload is None or not upload.filename:
             raise InvalidInput("sheet", "choose a .csv or .xlsx file")
@@ -106,19 +102,13 @@ async def import_assessment(request: Request, engine: Database, session: Signed)
             path = Path(folder) / f"sheet{suffix}"
             path.write_bytes(await upload.read())
             read, saved = import_sheet(
-                engine, path, framework, system, day, viewer.email, "web-import"
+                engine, path, framework, system, day, viewer.email, "web-import", viewer
             )
     except SheetProblems as bad:
         return _index(request, engine, session, bad.problems, 400)
     except InvalidInput as bad:
         return _index(request, engine, session, [f"{bad.field}: {bad.reason}"], 400)
     key = AssessmentKey(system, framework, day)
-    record(
-        engine,
-        viewer,
-        "change",
-        f"assessment import {system} {framework} {day}: {len(read.entries)} entries",
-    )
     flags = "&flags=" + quote(str(len(read.flags))) if read.flags else ""
     return RedirectResponse(
         f"{_base(key)}?imported={len(saved.added) + len(saved.changed)}{flags}", status_code=303

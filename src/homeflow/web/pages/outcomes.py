@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from homeflow.domain.after_discharge.outcomes import FLOW
+from homeflow.domain.after_discharge.permissions import may_record_support
 from homeflow.domain.after_discharge.records import (
     Referrer,
     SupportKind,
@@ -19,7 +20,6 @@ from homeflow.domain.after_discharge.records import (
 )
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.privacy import RECORDS_CARE
 from homeflow.reports.charts import flow_spec, spec_json
 from homeflow.services.after_discharge import (
     ChartsFor,
@@ -170,7 +170,7 @@ def _support_page(
     context = {
         "spell_key": spell_key,
         "episodes": support_of_spell(engine, viewer, spell_key),
-        "may_record": viewer.role in RECORDS_CARE,
+        "may_record": may_record_support(viewer.role),
         "kinds": list(SupportKind),
         "outcomes": list(SupportOutcome),
         "places": list(WhereAt91Days),

@@ -90,14 +90,9 @@ async def add_project(request: Request, engine: Database, session: Signed) -> Re
     viewer = viewer_of(session, request)
     with reading(engine) as conn:
         system = system_of(conn, viewer.org_code)
-        existing = store.projects(conn)
     try:
         project = project_from_form(system, fields)
-        if (system, project.project_id) in existing:
-            raise InvalidInput(
-                "project_id", f"{project.project_id!r} is already a project of {system}"
-            )
-        service.record(engine, [project], viewer.email, "web", viewer)
+        service.record(engine, [project], viewer.email, "web", viewer, adding=True)
     except InvalidInput as bad:
         return _list(
             request,
@@ -170,12 +165,11 @@ async def add_pdsa(
 ) -> Response:
     await check_csrf(session, request)
     fields = await _fields(request)
-    history = _project(engine, system, project_id)
+    _project(engine, system, project_id)  # no such project: 404 (projects are never removed)
     try:
         pdsa = pdsa_from_form(system, project_id, fields, None)
-        if pdsa.pdsa_id in history.pdsas:
-            raise InvalidInput("pdsa_id", f"{pdsa.pdsa_id!r} is already a PDSA of this project")
-        service.record(engine, [pdsa], session.user.email, "web", viewer_of(session, request))
+        viewer = viewer_of(session, request)
+        service.record(engine, [pdsa], viewer.email, "web", viewer, adding=True)
     except InvalidInput as bad:
         message = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}."
         return _project_page(request, engine, session, system, project_id, message, fields, 400)
