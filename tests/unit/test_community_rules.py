@@ -1,6 +1,6 @@
 """Leaving community services, by hand from the definitions: check-in discharge closes by itself
 unless the person comes back, a re-referral within 90 days counts, peer reviews fall due at
-their milestones, a plan is seen by others only with consent, and bad records are refused
+their milestones, an episode is seen by others only with its consent and for its purpose, and bad records are refused
 naming their field. Plus a property: however a check-in goes, the episode has one status."""
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ from homeflow.domain.community.leaving import (
     DischargeDecisionRecorded,
     EpisodeClosed,
     EpisodeReopened,
+)
+from homeflow.domain.community.permissions import (
+    EVERYTHING,
+    PURPOSE_SHARES,
+    Part,
+    refusal,
+    shared_with,
 )
 from homeflow.domain.community.records import (
     Achievement,
@@ -41,6 +48,7 @@ from homeflow.domain.community.sharing import (
 )
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import DayColour, Event
+from homeflow.domain.privacy import Role
 from homeflow.reports.community import weekly
 
 OPENED = date(2026, 3, 2)  # a Monday
@@ -143,22 +151,74 @@ def test_peer_reviews_fall_due_at_12_weeks_each_target_and_before_discharge() ->
     ]
 
 
-def test_a_plan_is_seen_by_another_organisation_only_while_consent_stands() -> None:
-    episode_records = (opened(),)
-    given_ = ConsentRecorded(
-        "9434765919", "LAR01", ConsentPurpose.DIRECT_CARE, ConsentStatus.GIVEN, OPENED
+def consent(
+    org: str, status: ConsentStatus, on: date = OPENED, episode_id: str = "ep-1", **kw: str
+) -> ConsentRecorded:
+    purpose = ConsentPurpose(kw.get("purpose", "direct-care"))
+    return ConsentRecorded(org, purpose, status, on, episode_id, kw.get("nhs_number", ""))
+
+
+def test_an_episode_is_seen_by_another_organisation_only_while_its_consent_stands() -> None:
+    given_, withdrawn = (
+        consent("LAR01", ConsentStatus.GIVEN),
+        consent("LAR01", ConsentStatus.WITHDRAWN, TODAY),
     )
-    withdrawn = ConsentRecorded(
-        "9434765919", "LAR01", ConsentPurpose.DIRECT_CARE, ConsentStatus.WITHDRAWN, TODAY
+    none = fold(opened())
+    assert shared_with("RW1", none.episodes["ep-1"]) == EVERYTHING  # the holding trust
+    assert not shared_with("LAR01", none.episodes["ep-1"])
+    yes = fold(opened(), given_)
+    assert shared_with("LAR01", yes.episodes["ep-1"]) == PURPOSE_SHARES[ConsentPurpose.DIRECT_CARE]
+    assert Part.CONSENTS not in shared_with("LAR01", yes.episodes["ep-1"])
+    assert not shared_with("RX1", yes.episodes["ep-1"])  # consent names the council only
+    no = fold(opened(), given_, withdrawn)
+    assert not shared_with("LAR01", no.episodes["ep-1"])
+
+
+def test_a_consent_shares_its_own_episode_for_its_purpose_only() -> None:
+    """Finding 5 of issue 27: RY1 opened the person's first episode, RW1 a second with a plan;
+    RY1's consents share RY1's episode, never RW1's, and carer support is not the plan."""
+    ry1_team = TeamDefined("ry1-team", "RY1 team", "RY1")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    ry1_episode = EpisodeOpened(
+        "ep-ry1", "ry1-team", "9434765919", "Ann", "Smith", date(1970, 1, 1), OPENED, OPENED
     )
-    none = fold(*episode_records)
-    assert none.may_see_plan("RW1", none.episodes["ep-1"])  # the treating trust
-    assert not none.may_see_plan("LAR01", none.episodes["ep-1"])
-    yes = fold(*episode_records, given_)
-    assert yes.may_see_plan("LAR01", yes.episodes["ep-1"])
-    assert not yes.may_see_plan("RX1", yes.episodes["ep-1"])  # consent names the council only
-    no = fold(*episode_records, given_, withdrawn)
-    assert not no.may_see_plan("LAR01", no.episodes["ep-1"])
+    records = (
+        ry1_team, ry1_episode, opened(),
+        consent("RY1", ConsentStatus.GIVEN, episode_id="ep-ry1"),
+        consent("LAR01", ConsentStatus.GIVEN, episode_id="ep-ry1", purpose="carer-support"),
+    )  # fmt: skip
+    found = fold_caseloads(
+        Event(f"k{n}", "t", at, at, None, r) for n, r in enumerate((TEAM, *records))
+    )
+    rw1 = found.episodes["ep-1"]
+    assert not shared_with("RY1", rw1) and not shared_with("LAR01", rw1)
+    carer = shared_with("LAR01", found.episodes["ep-ry1"])
+    assert carer == PURPOSE_SHARES[ConsentPurpose.CARER_SUPPORT]
+    assert Part.PLAN not in carer and Part.CONTACTS not in carer and Part.CARERS in carer
+    # Only the holding organisation's care roles record or withdraw consent, on its own episode.
+    withdraw = consent("LAR01", ConsentStatus.WITHDRAWN, TODAY, "ep-ry1", purpose="carer-support")
+    assert refusal("RY1", Role.DISCHARGE_TEAM, found, withdraw) is None
+    assert refusal("RW1", Role.DISCHARGE_TEAM, found, withdraw) is not None
+    assert refusal("LAR01", Role.DISCHARGE_TEAM, found, withdraw) is not None
+    assert refusal("RY1", Role.ANALYST, found, withdraw) is not None
+    on_rw1 = consent("RY1", ConsentStatus.GIVEN, TODAY, "ep-1")
+    assert refusal("RY1", Role.DISCHARGE_TEAM, found, on_rw1) is not None
+    assert refusal("RW1", Role.WARD_STAFF, found, on_rw1) is None
+
+
+def test_an_early_consent_naming_the_person_is_held_by_their_first_episode() -> None:
+    """A consent stored before consent belonged to an episode reads as its first episode's:
+    the one whose organisation alone could record it then. A new one may not name a person."""
+    early = consent("LAR01", ConsentStatus.GIVEN, episode_id="", nhs_number="9434765919")
+    found = fold(opened(), opened("ep-2", on=OPENED + timedelta(days=1)), early)
+    assert shared_with("LAR01", found.episodes["ep-1"])
+    assert not shared_with("LAR01", found.episodes["ep-2"])
+    with pytest.raises(InvalidInput) as refused:
+        check_record(found, consent("LAR01", ConsentStatus.GIVEN, nhs_number="9434765919"), TODAY)
+    assert refused.value.field == "nhs_number"
+    with pytest.raises(InvalidInput) as own:
+        check_record(found, consent("RW1", ConsentStatus.GIVEN), TODAY)
+    assert own.value.field == "org_code"
 
 
 @pytest.mark.parametrize(
@@ -203,7 +263,7 @@ def test_records_that_do_not_fit_the_episode_are_refused_naming_the_field(
     ],
 )  # fmt: skip
 def test_forms_refuse_bad_fields_by_name(kind: str, fields: dict[str, str], field: str) -> None:
-    fixed = {"nhs_number": "9434765919"} if kind == "consent" else {"episode_id": "ep-1"}
+    fixed = {"episode_id": "ep-1"}
     if kind in ("goal", "contact"):
         fixed[{"goal": "goal_id", "contact": "contact_id"}[kind]] = "x1"
     with pytest.raises(InvalidInput) as refused:

@@ -3,7 +3,7 @@ months of caseload: referrals, recovery plans in people's words, carers, contact
 green, peer reviews (most on time, some late, some missed), discharge decisions, check-in
 discharges, one person re-accessing during check-in, one re-referred within 90 days and one
 disputed discharge before the arbitration panel. The directory of trusted services is
-`directory.csv`; consent for the council to see a plan is given by some, refused by a few.
+`directory.csv`; consent for the council to see an episode is given by some, refused by a few.
 """
 
 from __future__ import annotations
@@ -196,11 +196,8 @@ def _journey(
             out.append(SignpostRecorded(j.episode_id, services[need], on, need))
     if rng.random() < 0.3 and j.opened + timedelta(days=10) <= end:
         status = ConsentStatus.GIVEN if rng.random() < 0.8 else ConsentStatus.REFUSED
-        out.append(
-            ConsentRecorded(
-                nhs, COUNCIL, ConsentPurpose.DIRECT_CARE, status, j.opened + timedelta(days=10)
-            )
-        )
+        on = j.opened + timedelta(days=10)
+        out.append(ConsentRecorded(COUNCIL, ConsentPurpose.DIRECT_CARE, status, on, j.episode_id))
     if last_routine <= end:
         out += _leaving(rng, j, last_routine, end)
     return out

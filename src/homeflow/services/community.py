@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from homeflow.domain.community.caseload import Caseloads, Episode
-from homeflow.domain.community.directory import reviewed
+from homeflow.domain.community.directory import public_document, reviewed
+from homeflow.domain.community.permissions import directory_refusal
 from homeflow.domain.community.records import (
     CommunityRecord,
 )
@@ -21,7 +22,6 @@ from homeflow.domain.community.sharing import (
     DirectoryServiceRecorded,
 )
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.privacy import REVIEWS_DIRECTORY
 from homeflow.ingest.directory import (
     check_service,
     list_fields,
@@ -84,21 +84,23 @@ def review_service(
     engine: Engine, service_id: str, rating: str, on: date, viewer: Viewer, today: date
 ) -> None:
     """A quality-assurance review of a service, by the signed-in reviewer: a new version of its
-    document, checked as an import is."""
+    document, checked as an import is. Who reviewed it is the record's author and its audit
+    row, never the document: the document is served openly."""
+    why = directory_refusal(viewer.role)
+    if why is not None:
+        raise Forbidden(why)
     if on > today:
         raise InvalidInput("reviewed_on", f"{on:%d/%m/%Y} is in the future")
     with reading(engine) as conn:
         doc = store.directory_documents(conn).get(service_id)
     if doc is None:
         raise InvalidInput("service_id", f"{service_id!r} is not in the directory")
-    if not may_review(viewer):
-        raise Forbidden("only the system's coordinators and admins review directory services")
-    new = check_service(reviewed(doc, rating, on, viewer.email), "service")
+    new = check_service(reviewed(doc, rating, on), "service")
     record(engine, [DirectoryServiceRecorded(service_id, canonical(new))], today, viewer)
 
 
 def may_review(viewer: Viewer) -> bool:
-    return viewer.role in REVIEWS_DIRECTORY
+    return directory_refusal(viewer.role) is None
 
 
 def export_directory(engine: Engine, out: Path) -> int:
@@ -131,13 +133,16 @@ def open_referral_services(
         "first_page": page == 1,
         "last_page": page >= total_pages,
         "empty": not contents,
-        "contents": [{k: v for k, v in doc.items() if k in fields} for doc in contents],
+        "contents": [
+            {k: v for k, v in public_document(doc).items() if k in fields} for doc in contents
+        ],
     }
 
 
 def open_referral_service(engine: Engine, service_id: str) -> dict[str, Any] | None:
     with reading(engine) as conn:
-        return store.directory_documents(conn).get(service_id)
+        doc = store.directory_documents(conn).get(service_id)
+    return public_document(doc) if doc is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Community teams' records in the event log. Like the improvement programme's they are few
 beside the bed feeds (a team's caseload is hundreds of people), so they are folded from the
-log when read."""
+log when read. Who may see and record what is `domain/community/permissions`."""
 
 from __future__ import annotations
 
@@ -13,14 +13,9 @@ from sqlalchemy import Connection, Engine, select
 
 from homeflow.domain.community.caseload import Caseloads, Episode, apply, fold_caseloads
 from homeflow.domain.community.directory import DirectoryService, service_from_hsds
-from homeflow.domain.community.kinds import (
-    COMMUNITY_PAYLOADS,
-)
-from homeflow.domain.community.records import (
-    CommunityRecord,
-    EpisodeOpened,
-    TeamDefined,
-)
+from homeflow.domain.community.kinds import COMMUNITY_PAYLOADS
+from homeflow.domain.community.permissions import Part, refusal, shared_with
+from homeflow.domain.community.records import CommunityRecord, TeamDefined
 from homeflow.domain.community.rules import check_record
 from homeflow.domain.community.sharing import (
     ConsentRecorded,
@@ -28,11 +23,12 @@ from homeflow.domain.community.sharing import (
     SignpostRecorded,
 )
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.privacy import RECORDS_CARE, REVIEWS_DIRECTORY, Role
+from homeflow.domain.events import Event
 from homeflow.store import schema as t
-from homeflow.store.access.audit import record as audit
+from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Forbidden, NotFound, Viewer
-from homeflow.store.improvement import append_records, programme_event, programme_events
+from homeflow.store.eventlog import append_in, lock_writers
+from homeflow.store.improvement import programme_event, programme_events
 
 CASELOAD_TYPES = tuple(t for t in COMMUNITY_PAYLOADS if t != DirectoryServiceRecorded.TYPE)
 
@@ -54,42 +50,20 @@ def directory(conn: Connection) -> dict[str, DirectoryService]:
     return {key: service_from_hsds(doc) for key, doc in directory_documents(conn).items()}
 
 
-def episode_for(conn: Connection, viewer: Viewer, episode_id: str) -> tuple[Caseloads, Episode]:
-    """An episode its viewer may see: the treating trust's users, or another organisation's
-    with the person's consent; anyone else is refused (and the refusal tells nothing more)."""
+def episode_for(
+    conn: Connection, viewer: Viewer, episode_id: str
+) -> tuple[Caseloads, Episode, frozenset[Part]]:
+    """An episode its viewer may see, with the parts of it they may see: the holding
+    organisation's users all of it, another organisation's what its consents share; anyone
+    else is refused (and the refusal tells nothing more)."""
     found = caseloads(conn)
     episode = found.episodes.get(episode_id)
     if episode is None:
         raise NotFound(f"no episode {episode_id!r}")
-    if not found.may_see_plan(viewer.org_code, episode):
-        raise Forbidden("this person has not consented to your organisation seeing their plan")
-    return found, episode
-
-
-def may_record(viewer: Viewer, caseloads_now: Caseloads, item: CommunityRecord) -> bool:
-    """The treating trust's clinical staff and admins record a person's care; a team is
-    defined by its trust's admins; the directory is kept by coordinators and admins."""
-    if isinstance(item, TeamDefined):
-        return viewer.role is Role.ADMIN and viewer.org_code == item.org_code
-    if isinstance(item, DirectoryServiceRecorded):
-        # The directory is the system's: its coordinators and admins assure its services.
-        return viewer.role in REVIEWS_DIRECTORY
-    if isinstance(item, EpisodeOpened):
-        team = caseloads_now.teams.get(item.team_code)
-        org = team.org_code if team else ""
-    elif isinstance(item, ConsentRecorded):
-        org = next(
-            (
-                e.org_code
-                for e in caseloads_now.episodes.values()
-                if e.opened.nhs_number == item.nhs_number
-            ),
-            "",
-        )
-    else:
-        episode = caseloads_now.episodes.get(getattr(item, "episode_id", ""))
-        org = episode.org_code if episode else ""
-    return viewer.role in RECORDS_CARE and viewer.org_code == org
+    shared = shared_with(viewer.org_code, episode)
+    if not shared:
+        raise Forbidden("this person has not consented to your organisation seeing their care")
+    return found, episode, shared
 
 
 def save(
@@ -101,16 +75,44 @@ def save(
     source: str,
     replay: bool = False,
 ) -> int:
-    """Check each record against what is stored (and those before it), then store them all in
-    one transaction, or none. A record equal to its latest version is not stored again; in a
+    """Check each record against what is stored (and those before it) and whether the viewer
+    may record it, then store them all with their audit rows, in one transaction under the
+    writers' lock, or none. A record equal to its latest version is not stored again; in a
     `replay` (the demo built again) neither is one equal to any earlier version, so its history
     is not written twice. Returns how many were stored."""
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        lock_writers(conn)
         events = programme_events(conn, tuple(COMMUNITY_PAYLOADS))
-        organisations = set(conn.scalars(select(t.organisations.c.code)))
-        services = {
-            e.payload.service_id for e in events if isinstance(e.payload, DirectoryServiceRecorded)
-        }
+        new = _checked(conn, events, items, today, viewer, recorded_by, source, replay)
+        if not new:
+            return 0
+        result = append_in(conn, new)
+        if result.rejected:
+            raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
+        if viewer is not None:
+            for event in new:
+                assert isinstance(event.payload, CommunityRecord)
+                what = " ".join([event.type, *map(str, event.payload.identity())])
+                audit(conn, viewer, "change", what)
+    return len(new)
+
+
+def _checked(
+    conn: Connection,
+    events: list[Event],
+    items: Sequence[CommunityRecord],
+    today: date,
+    viewer: Viewer | None,
+    recorded_by: str | None,
+    source: str,
+    replay: bool,
+) -> list[Event]:
+    """The records to store as events: each one the viewer may record, checked against the
+    caseloads as they stand with the records before it."""
+    organisations = set(conn.scalars(select(t.organisations.c.code)))
+    services = {
+        e.payload.service_id for e in events if isinstance(e.payload, DirectoryServiceRecorded)
+    }
     history: dict[tuple[str, tuple[object, ...]], list[CommunityRecord]] = {}
     for e in events:
         assert isinstance(e.payload, CommunityRecord)
@@ -119,8 +121,10 @@ def save(
     folded = fold_caseloads(events)
     new = []
     for item in items:
-        if viewer is not None and not may_record(viewer, folded, item):
-            raise Forbidden("only the treating trust's clinical staff record a person's care")
+        if viewer is not None:
+            why = refusal(viewer.org_code, viewer.role, folded, item)
+            if why is not None:
+                raise Forbidden(why)
         versions = history.setdefault((item.TYPE, item.identity()), [])
         if (versions and versions[-1] == item) or (replay and item in versions):
             continue
@@ -132,13 +136,7 @@ def save(
         apply(folded, event)
         if isinstance(item, DirectoryServiceRecorded):
             services.add(item.service_id)
-    append_records(engine, new)
-    if viewer is not None:
-        for event in new:
-            assert isinstance(event.payload, CommunityRecord)
-            what = " ".join([event.type, *map(str, event.payload.identity())])
-            audit(engine, viewer, "change", what)
-    return len(new)
+    return new
 
 
 def _check_references(item: CommunityRecord, organisations: set[str], services: set[str]) -> None:

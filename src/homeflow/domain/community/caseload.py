@@ -32,7 +32,6 @@ from homeflow.domain.community.records import (
 )
 from homeflow.domain.community.sharing import (
     ConsentRecorded,
-    ConsentStatus,
     SignpostRecorded,
 )
 from homeflow.domain.events import DayColour, Event
@@ -56,6 +55,8 @@ class Episode:
     closure: EpisodeClosed | None = None
     arbitrations: dict[str, ArbitrationRecorded] = field(default_factory=dict)
     signposts: list[SignpostRecorded] = field(default_factory=list)
+    # The latest word of each consent this episode holds, by organisation and purpose.
+    consents: dict[tuple[str, str], ConsentRecorded] = field(default_factory=dict)
 
     @property
     def episode_id(self) -> str:
@@ -144,11 +145,10 @@ class ReviewDue:
 
 @dataclass
 class Caseloads:
-    """Every team and episode, and each person's consents."""
+    """Every team and episode (each with the consents it holds)."""
 
     teams: dict[str, TeamDefined] = field(default_factory=dict)
     episodes: dict[str, Episode] = field(default_factory=dict)
-    consents: dict[tuple[str, str, str], ConsentRecorded] = field(default_factory=dict)
 
     def of_person(self, nhs_number: str) -> list[Episode]:
         return sorted(
@@ -166,19 +166,6 @@ class Caseloads:
             if later is not episode and closed <= received <= closed + timedelta(REACCESS_DAYS):
                 return later
         return None
-
-    def consent_given(self, nhs_number: str, org_code: str) -> bool:
-        return any(
-            c.status is ConsentStatus.GIVEN
-            for (person, org, _), c in self.consents.items()
-            if person == nhs_number and org == org_code
-        )
-
-    def may_see_plan(self, viewer_org: str, episode: Episode) -> bool:
-        """The treating trust sees the plan; anyone else only with the person's consent."""
-        return viewer_org == episode.org_code or self.consent_given(
-            episode.opened.nhs_number, viewer_org
-        )
 
     def reviews_due(self, episode: Episode, today: date) -> list[ReviewDue]:
         team = self.teams.get(episode.opened.team_code)
@@ -236,7 +223,9 @@ def apply(out: Caseloads, event: Event) -> None:
         out.teams[p.team_code] = p
         return
     if isinstance(p, ConsentRecorded):
-        out.consents[(p.nhs_number, p.org_code, p.purpose.value)] = p
+        held_by = out.episodes.get(p.episode_id) if p.episode_id else _first_of(out, p.nhs_number)
+        if held_by is not None:
+            held_by.consents[(p.org_code, p.purpose.value)] = p
         return
     if isinstance(p, EpisodeOpened):
         team = out.teams.get(p.team_code)
@@ -271,3 +260,9 @@ def apply(out: Caseloads, event: Event) -> None:
         episode.arbitrations[p.case_id] = p
     elif isinstance(p, SignpostRecorded):
         episode.signposts.append(p)
+
+
+def _first_of(out: Caseloads, nhs_number: str) -> Episode | None:
+    """The person's first episode in the log: the one an early consent (naming the person, not
+    an episode) was recorded on, as only its organisation could record it."""
+    return next((e for e in out.episodes.values() if e.opened.nhs_number == nhs_number), None)

@@ -165,9 +165,15 @@ def _contacts(doc: dict[str, Any]) -> Iterable[str]:
         yield " ".join(p for p in (contact.get("name"), contact.get("email"), *numbers) if p)
 
 
-def reviewed(doc: dict[str, Any], rating: str, on: date, reviewer: str) -> dict[str, Any]:
+# Fields of a service that name a person who assured it, not the service: never served openly.
+PRIVATE_FIELDS = ("assurer_email",)
+
+
+def reviewed(doc: dict[str, Any], rating: str, on: date) -> dict[str, Any]:
     """The service's document after a quality-assurance review: its rating attribute set to
-    `rating`, and the review's day and reviewer as HSDS's `assured_date` and `assurer_email`."""
+    `rating` and the review's day as HSDS's `assured_date`. The reviewer is not written into
+    the document (the document is open to anyone), and an earlier `assurer_email` no longer
+    names who assured it, so it goes."""
     if rating not in RATINGS:
         raise InvalidInput("rating", f"{rating!r} is not a rating ({', '.join(RATINGS)})")
     attributes = [a for a in doc.get("attributes") or [] if a.get("taxonomy_term_id") != QA_RATING]
@@ -182,9 +188,11 @@ def reviewed(doc: dict[str, Any], rating: str, on: date, reviewer: str) -> dict[
             "value": rating,
         }
     )
-    return {
-        **doc,
-        "attributes": attributes,
-        "assured_date": on.isoformat(),
-        "assurer_email": reviewer,
-    }
+    kept = {k: v for k, v in doc.items() if k not in PRIVATE_FIELDS}
+    return {**kept, "attributes": attributes, "assured_date": on.isoformat()}
+
+
+def public_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """A service's document as the open Open Referral API serves it: without who assured it
+    (an imported file's `assurer_email` may be a member of staff's address)."""
+    return {k: v for k, v in doc.items() if k not in PRIVATE_FIELDS}

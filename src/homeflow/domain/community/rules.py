@@ -54,7 +54,10 @@ def check_record(caseloads: Caseloads, record: CommunityRecord, today: date) -> 
     day_field = HAPPENED_ON.get(type(record))
     if day_field is not None and getattr(record, day_field) > today:
         raise InvalidInput(day_field, f"{format_day(getattr(record, day_field))} is in the future")
-    if isinstance(record, TeamDefined | ConsentRecorded | DirectoryServiceRecorded):
+    if isinstance(record, TeamDefined):
+        _check_team(caseloads, record)
+        return
+    if isinstance(record, DirectoryServiceRecorded):
         return
     if isinstance(record, EpisodeOpened):
         _check_opened(caseloads, record)
@@ -68,10 +71,28 @@ def check_record(caseloads: Caseloads, record: CommunityRecord, today: date) -> 
             day_field, f"is before the episode began ({format_day(episode.opened.opened_on)})"
         )
     closed = episode.closed_on(today)
-    exempt = isinstance(record, ArbitrationRecorded | EpisodeClosed | EpisodeReopened)
+    # Consent may be withdrawn (or given) whenever: the person's own team can always record it.
+    exempt = isinstance(
+        record, ArbitrationRecorded | EpisodeClosed | EpisodeReopened | ConsentRecorded
+    )
     if closed is not None and getattr(record, day_field) > closed and not exempt:
         raise InvalidInput(day_field, f"is after the episode closed ({format_day(closed)})")
     _check_in_episode(episode, record, today)
+
+
+def _check_team(caseloads: Caseloads, record: TeamDefined) -> None:
+    existing = caseloads.teams.get(record.team_code)
+    if existing is not None and existing.org_code != record.org_code:
+        raise InvalidInput("org_code", f"the team belongs to {existing.org_code}")
+
+
+def _check_consent(episode: Episode, record: ConsentRecorded) -> None:
+    if record.nhs_number:
+        raise InvalidInput("nhs_number", "a consent names the episode that holds it, not a person")
+    if record.org_code == episode.org_code:
+        raise InvalidInput(
+            "org_code", "is the organisation holding this episode: it sees it already"
+        )
 
 
 def _check_opened(caseloads: Caseloads, record: EpisodeOpened) -> None:
@@ -83,6 +104,8 @@ def _check_opened(caseloads: Caseloads, record: EpisodeOpened) -> None:
 
 
 def _check_in_episode(episode: Episode, record: CommunityRecord, today: date) -> None:
+    if isinstance(record, ConsentRecorded):
+        _check_consent(episode, record)
     if isinstance(record, GoalRecorded) and record.target_date < episode.plan_began(record):
         raise InvalidInput(
             "target_date",

@@ -1,5 +1,6 @@
 """What reaches beyond the treating trust: a person's consent for another organisation to see
-their plan, services signposted from the plan, and the directory's services themselves."""
+an episode of their care, services signposted from the plan, and the directory's services
+themselves."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ class ConsentStatus(StrEnum):
 
 
 class ConsentPurpose(StrEnum):
-    """Why another organisation would see a plan (UK Core Consent's purposes, simplified)."""
+    """Why another organisation would see an episode (UK Core Consent's purposes, simplified).
+    What each purpose shares is `permissions.PURPOSE_SHARES`."""
 
     DIRECT_CARE = "direct-care"
     CARER_SUPPORT = "carer-support"
@@ -28,19 +30,30 @@ class ConsentPurpose(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ConsentRecorded(CommunityRecord):
-    """A person's consent for an organisation outside their treating trust to see their plan
-    for a purpose (UK Core Consent: given, refused or withdrawn, from a date)."""
+    """A person's consent, held by the organisation of one episode of their care, for another
+    organisation to see that episode for a purpose (UK Core Consent: given, refused or
+    withdrawn, from a date). It shares that episode only, never the person's other records.
+
+    Consents recorded before they belonged to an episode name the person (`nhs_number`) and no
+    episode: they are read as held by the person's first episode, whose organisation alone
+    could record them. A new consent names its episode (`rules.check_record`)."""
 
     TYPE: ClassVar[str] = "community-consent-recorded"
-    IDENTITY: ClassVar[tuple[str, ...]] = ("nhs_number", "org_code", "purpose")
-    nhs_number: str
+    IDENTITY: ClassVar[tuple[str, ...]] = ("episode_id", "nhs_number", "org_code", "purpose")
     org_code: str
     purpose: ConsentPurpose
     status: ConsentStatus
     on: date
+    episode_id: str = ""
+    nhs_number: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "nhs_number", normalise_nhs_number(self.nhs_number))
+        if self.nhs_number:
+            object.__setattr__(self, "nhs_number", normalise_nhs_number(self.nhs_number))
+        elif not self.episode_id:
+            raise InvalidInput("episode_id", "is required: a consent belongs to an episode")
+        if self.episode_id:
+            check_code("episode_id", self.episode_id)
         check_ods_code("org_code", self.org_code)
 
 

@@ -1,6 +1,7 @@
 """Community teams' pages: the caseload, a person's episode with its recovery plan and every
-form, the discharge decision tool and what it prints. A plan's contents are for the treating
-trust, and for another organisation only with the person's consent; every look is audited."""
+form, the discharge decision tool and what it prints. An episode is for the organisation
+holding it, and for another organisation only as far as the person's consent, held by that
+episode, shares it (`domain/community/permissions`); every look is audited."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ from homeflow.domain.community.leaving import (
     ClosureReason,
     DischargeChoice,
 )
+from homeflow.domain.community.permissions import (
+    Part,
+    episode_refusal,
+    in_lists,
+    shared_with,
+    team_refusal,
+)
 from homeflow.domain.community.records import (
     DIALOG_ITEMS,
     Achievement,
@@ -35,13 +43,14 @@ from homeflow.domain.community.sharing import (
 )
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import DayColour
-from homeflow.domain.privacy import RECORDS_CARE, format_nhs_number
+from homeflow.domain.privacy import format_nhs_number
 from homeflow.publishing.leaving_services import LETTERS, letter_css, letter_html
 from homeflow.publishing.weekly import pdf_of
 from homeflow.reports.community import MEASURES
 from homeflow.services import community as service
 from homeflow.store import community as store
 from homeflow.store.access.audit import audit_view
+from homeflow.store.access.scope import Forbidden
 from homeflow.store.db import reading
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
@@ -86,13 +95,15 @@ def _caseload(
     chosen = found.teams.get(team) or next(
         (t for t in teams if t.org_code == viewer.org_code), teams[0] if teams else None
     )
-    own = chosen is not None and chosen.org_code == viewer.org_code
     episodes = [
         e
         for e in found.episodes.values()
         if chosen is not None and e.opened.team_code == chosen.team_code
     ]
-    visible = [e for e in episodes if found.may_see_plan(viewer.org_code, e)]
+    # The lists show plans, contacts and reviews: for episodes whose consent shares less (carer
+    # support), only the person and a link.
+    visible = [e for e in episodes if in_lists(viewer.org_code, e)]
+    partly = [e for e in episodes if shared_with(viewer.org_code, e) and e not in visible]
     rows = sorted(
         (_row(found, e, day) for e in visible if e.status(day) != "closed"),
         key=lambda r: (r["status"] != "open", r["name"]),
@@ -101,7 +112,7 @@ def _caseload(
     arbitrations = [(e, a) for e in visible for a in e.arbitrations.values()]
     recent = [(e, c) for e in visible for c in e.sorted_contacts() if c.on > day - RECENT]
     closed_recently = [e for e in visible if (e.closed_on(day) or date.min) > day - RECENT]
-    if visible:
+    if visible or partly:
         audit_view(engine, viewer, f"caseload {chosen.team_code if chosen else ''}")
     return render(
         request,
@@ -110,9 +121,10 @@ def _caseload(
         {
             "teams": teams,
             "team": chosen,
-            "own": own,
-            "may_record": own and viewer.role in RECORDS_CARE,
-            "hidden": len(episodes) - len(visible),
+            "may_record": chosen is not None
+            and team_refusal(viewer.org_code, viewer.role, chosen) is None,
+            "hidden": len(episodes) - len(visible) - len(partly),
+            "partly": sorted(partly, key=lambda e: (e.opened.family_name, e.opened.given_name)),
             "rows": rows,
             "overdue": overdue,
             "arbitrations": arbitrations,
@@ -199,7 +211,7 @@ def _episode(
     viewer = viewer_of(session, request)
     day = today()
     with reading(engine) as conn:
-        found, episode = store.episode_for(conn, viewer, episode_id)
+        found, episode, shared = store.episode_for(conn, viewer, episode_id)
         directory = store.directory(conn)
     audit_view(engine, viewer, f"episode {episode_id}")
     if goal in episode.goals:
@@ -217,15 +229,23 @@ def _episode(
             "nhs": format_nhs_number(episode.opened.nhs_number),
             "status": episode.status(day),
             "closed_on": episode.closed_on(day),
-            "may_record": viewer.org_code == episode.org_code and viewer.role in RECORDS_CARE,
+            "shared": shared,
+            "may_record": episode_refusal(viewer.org_code, viewer.role, episode) is None,
             "contacts": contacts,
             "dialog": rated[-4:],
             "dialog_items": DIALOG_ITEMS,
             "reviews": found.reviews_due(episode, day),
             "consents": [
-                c for (nhs, _, _), c in found.consents.items() if nhs == episode.opened.nhs_number
+                c
+                for (org, _), c in episode.consents.items()
+                if Part.CONSENTS in shared or org == viewer.org_code
             ],
-            "re_referred": found.re_referred(episode, day),
+            "re_referred": _if_shared(viewer.org_code, found.re_referred(episode, day)),
+            "elsewhere": [
+                (e, shared_with(viewer.org_code, e))
+                for e in found.of_person(episode.opened.nhs_number)
+                if e is not episode and shared_with(viewer.org_code, e)
+            ],
             "directory": directory,
             "needs": NEEDS,
             "choices": {
@@ -248,6 +268,11 @@ def _episode(
         },
         status_code,
     )
+
+
+def _if_shared(viewer_org: str, episode: Episode | None) -> Episode | None:
+    """The episode, if the viewer's organisation may know of it."""
+    return episode if episode is not None and shared_with(viewer_org, episode) else None
 
 
 def _decision_prefill(
@@ -276,10 +301,11 @@ async def record_on_episode(
     fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     viewer = viewer_of(session, request)
     with reading(engine) as conn:
-        _, episode = store.episode_for(conn, viewer, episode_id)
+        store.episode_for(conn, viewer, episode_id)  # 404 or 403 before reading the form
+    # The page names the episode (and, for consent, no person: a consent is the episode's).
     fixed: dict[str, object] = {"episode_id": episode_id}
     if form == "consent":
-        fixed = {"nhs_number": episode.opened.nhs_number}
+        fixed["nhs_number"] = ""
     elif form in NEW_IDS and not fields.get(NEW_IDS[form]):
         fixed[NEW_IDS[form]] = f"{form[:3]}-{secrets.token_hex(3)}"
     try:
@@ -308,8 +334,10 @@ def letter(
     as_pdf = kind.endswith(".pdf")
     kind = kind.removesuffix(".pdf")
     with reading(engine) as conn:
-        found, episode = store.episode_for(conn, viewer, episode_id)
+        found, episode, shared = store.episode_for(conn, viewer, episode_id)
         directory = store.directory(conn)
+    if Part.DECISION not in shared:
+        raise Forbidden("the person's consent to your organisation does not share their letters")
     html = letter_html(kind, found, episode, directory, inline=as_pdf)
     audit_view(engine, viewer, f"episode {episode_id} {kind}")
     if not as_pdf:
@@ -329,7 +357,7 @@ def measure_people(
     viewer = viewer_of(session, request)
     value, found = service.measure_week(engine, name, place, parse_day("week", week), today())
     counted = [(found.episodes[i], what) for i, what in value.counted]
-    shown = [(e, what) for e, what in counted if found.may_see_plan(viewer.org_code, e)]
+    shown = [(e, what) for e, what in counted if in_lists(viewer.org_code, e)]
     if shown:
         audit_view(engine, viewer, f"community measure {name} {place} {week}")
     return render(
