@@ -39,6 +39,7 @@ USERS = {
 class Site:
     url: str
     base: str
+    models: Path | None = None  # the served models folder (HOMEFLOW_MODELS), when known
 
 
 @contextmanager
@@ -64,7 +65,7 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
         (models / "scenarios" / "broken.toml").write_text('name = "Broken"\ndemand = "lots"\n')
         server = ServerProcess(url, env={"HOMEFLOW_MODELS": str(models)})
         try:
-            yield Site(url, server.base)
+            yield Site(url, server.base, models)
         finally:
             server.stop()
 

@@ -26,6 +26,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds
 from homeflow.domain.forms import MAX_TEXT_CHARS
 from homeflow.domain.identity import IdentityProviderSettings, IdentityRule, SignInSettings
+from homeflow.domain.organisations import check_ods_code
 from homeflow.domain.privacy import Role
 from homeflow.domain.toml_text import read_toml
 
@@ -124,6 +125,18 @@ def models_folder(path: str | None = None) -> Path:
     if not isinstance(folder, str):
         raise InvalidInput("simulation.models", "must be a folder name")
     return Path(folder)
+
+
+def models_system(path: str | None = None) -> str | None:
+    """The system whose models folder it is, whose planners alone see and change its scenarios
+    (domain/planning): HOMEFLOW_MODELS_SYSTEM, else `[simulation] system`; unset, the one
+    system whose organisations hold sites (store/simulation_runs.planning_system)."""
+    code = os.environ.get("HOMEFLOW_MODELS_SYSTEM") or settings(path).get("simulation", {}).get(
+        "system"
+    )
+    if code is None:
+        return None
+    return check_ods_code("simulation.system", str(code))
 
 
 def future_tolerance(path: str | None = None) -> timedelta:

@@ -551,29 +551,33 @@ def test_packages_already_running_have_the_renewal_residual_time(los: Distributi
 
 
 def test_a_web_run_that_cannot_finish_says_why(engine: Engine, tmp_path: Path) -> None:
+    from homeflow.domain.privacy import Role
     from homeflow.store import simulation_runs as runs
+    from homeflow.store.access import Viewer
     from homeflow.web.pages.scenarios import _run_in_background
+
+    analyst = Viewer("a@b.test", "QDE", Role.ANALYST, "test")
 
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "ward.toml").write_text(BLOCKING)
     (tmp_path / "scenarios" / "more.toml").write_text('name = "More"\ndemand = 1.1\n')
-    done = runs.queue_run(engine, "a@b.test", "QDE", "ward.toml", ["more.toml"], 5, 10, "empty", 1)
+    done = runs.queue_run(engine, analyst, "QDE", "ward.toml", ["more.toml"], 5, 10, "empty", 1)
     _run_in_background(engine, done, tmp_path)
-    finished = runs.get_run(engine, done)
+    finished = runs.run_of(engine, done)
     assert finished is not None and finished["status"] == runs.DONE
     assert [t["scenario"] for t in finished["results"]["totals"]] == ["Baseline", "More"]
     # The scenario file went between asking and running; and a census start with nobody in.
     (tmp_path / "scenarios" / "more.toml").unlink()
-    gone = runs.queue_run(engine, "a@b.test", "QDE", "ward.toml", ["more.toml"], 5, 10, "empty", 1)
-    empty = runs.queue_run(engine, "a@b.test", "QDE", "ward.toml", [], 5, 10, "census", 1)
+    gone = runs.queue_run(engine, analyst, "QDE", "ward.toml", ["more.toml"], 5, 10, "empty", 1)
+    empty = runs.queue_run(engine, analyst, "QDE", "ward.toml", [], 5, 10, "census", 1)
     for run_id, why in ((gone, "cannot read a file"), (empty, "start: nobody is in a bed")):
         _run_in_background(engine, run_id, tmp_path)
-        failed = runs.get_run(engine, run_id)
+        failed = runs.run_of(engine, run_id)
         assert failed is not None and failed["status"] == runs.FAILED
         assert why in failed["message"] and failed["results"] is None
     # A server that stopped mid-run leaves no run "running" once it starts again.
-    stuck = runs.queue_run(engine, "a@b.test", "QDE", "ward.toml", [], 5, 10, "empty", 1)
+    stuck = runs.queue_run(engine, analyst, "QDE", "ward.toml", [], 5, 10, "empty", 1)
     runs.mark(engine, stuck, runs.RUNNING)
     runs.interrupt_unfinished(engine)
-    assert runs.get_run(engine, stuck)["status"] == runs.FAILED  # type: ignore[index]
-    assert runs.get_run(engine, done)["status"] == runs.DONE  # type: ignore[index]
+    assert runs.run_of(engine, stuck)["status"] == runs.FAILED  # type: ignore[index]
+    assert runs.run_of(engine, done)["status"] == runs.DONE  # type: ignore[index]

@@ -1,18 +1,24 @@
 """Scenarios built and edited in the browser, kept as TOML files beside those an analyst
 writes: a form's changes become a scenario file, checked exactly as a file is (it must read as
-a scenario and every service it names must be in the model) before it is saved."""
+a scenario and every service it names must be in the model) before it is saved. Only the
+folder's system's planners save or delete one (domain/planning), each change audited."""
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim.model import PATHWAYS, Model, parse_model
 from homeflow.sim.scenarios import Scenario, parse_scenario, with_scenario
+from homeflow.store import simulation_runs as runs
+from homeflow.store.access import NotFound, Viewer
 
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}\.toml$")  # what the builder names files
 # A file already in the folder, as an analyst named it: no folders, no hidden files.
@@ -47,19 +53,48 @@ def checked(text: str, model: Model) -> Scenario:
     return scenario
 
 
-def save(folder: Path, name: str, text: str, model: Model, replace_existing: bool) -> Scenario:
-    """Keep the scenario as scenarios/`name` once it checks against the model."""
+def save(
+    engine: Engine,
+    viewer: Viewer,
+    system: str | None,
+    folder: Path,
+    name: str,
+    text: str,
+    model: Model,
+    replace_existing: bool,
+) -> Scenario:
+    """Keep the scenario as scenarios/`name` once it checks against the model, if `viewer`
+    may change `system`'s scenarios; audited with the change."""
     if not EXISTING.match(name):
         raise InvalidInput("file", f"{name!r} is not a scenario file name")
     scenario = checked(text, model)
     target = folder / "scenarios" / name
-    if target.exists() and not replace_existing:
-        raise InvalidInput("file", f"{name} already exists: open it to change it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    written = target.with_suffix(".toml.new")
+    # A draft of its own (hidden, not *.toml: never listed), so two saves never share one.
+    written = target.with_name(f".{name}.{secrets.token_hex(6)}.new")
     written.write_text(text, "utf-8")
-    written.replace(target)
+
+    def put() -> None:
+        # Checked in the change's transaction (writers queue there), so two new files of the
+        # same name cannot both be made.
+        if target.exists() and not replace_existing:
+            raise InvalidInput("file", f"{name} already exists: open it to change it")
+        written.replace(target)  # whole or not at all
+
+    how = "changed" if replace_existing else "made"
+    try:
+        runs.change_file(engine, viewer, system, f"scenario file {name} {how}", put)
+    finally:
+        written.unlink(missing_ok=True)  # refused: the draft goes, the file stays as it was
     return scenario
+
+
+def delete(engine: Engine, viewer: Viewer, system: str | None, folder: Path, name: str) -> None:
+    """Take scenarios/`name` away, if `viewer` may change `system`'s scenarios; audited."""
+    target = folder / "scenarios" / name
+    if not EXISTING.match(name) or not target.is_file():
+        raise NotFound(f"scenario {name}")
+    runs.change_file(engine, viewer, system, f"scenario file {name} deleted", target.unlink)
 
 
 def _quoted(text: str) -> str:

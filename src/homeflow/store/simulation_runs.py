@@ -1,24 +1,87 @@
-"""Capacity-model runs asked for from the web: queued, running, done or failed, with results."""
+"""Capacity-model runs asked for from the web: queued, running, done or failed, with results;
+and who may plan with the models folder (domain/planning decides, here with the registry).
+
+A run belongs to the system of the organisation that asked for it: only that system's users
+see it. A run is queued, and a scenario file saved or deleted, with its audit row in one
+transaction, after the permission is checked again in it.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
+from homeflow.domain.organisations import OrganisationType
+from homeflow.domain.planning import Planning, planning_refusal
 from homeflow.store import db
 from homeflow.store import schema as t
+from homeflow.store.access.audit import audit
+from homeflow.store.access.scope import Forbidden, Viewer
 from homeflow.store.codec import from_db_time, to_db_time
+from homeflow.store.improvement import system_of
+from homeflow.store.registry import organisations_within
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
+def planning_system(conn: Connection, named: str | None) -> str | None:
+    """The system the models folder belongs to: the one the settings name, else the one
+    system whose organisations hold sites; None when several do and none is named."""
+    if named:
+        return named
+    o = t.organisations
+    holding = conn.execute(
+        select(o.c.code, o.c.type, o.c.parent_code)
+        .join(t.sites, t.sites.c.org_code == o.c.code)
+        .distinct()
+    )
+    found = {
+        code if kind == OrganisationType.ICB.value or not parent else parent
+        for code, kind, parent in holding
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def refusal(conn: Connection, viewer: Viewer, named: str | None, action: Planning) -> str | None:
+    """Why `viewer` may not `action` the models folder's scenarios (None: they may)."""
+    owner = planning_system(conn, named)
+    return planning_refusal(viewer.role, system_of(conn, viewer.org_code), owner, action)
+
+
+def may(engine: Engine, viewer: Viewer, named: str | None, action: Planning) -> bool:
+    with db.reading(engine) as conn:
+        return refusal(conn, viewer, named, action) is None
+
+
+def check(engine: Engine, viewer: Viewer, named: str | None, action: Planning) -> None:
+    """Forbidden unless `viewer` may `action` the folder's scenarios (pages, before reading)."""
+    with db.reading(engine) as conn:
+        why = refusal(conn, viewer, named, action)
+    if why is not None:
+        raise Forbidden(why)
+
+
+def change_file(
+    engine: Engine, viewer: Viewer, named: str | None, what: str, change: Callable[[], None]
+) -> None:
+    """`change` a scenario file (`what` says how) with its audit row, refused unless the viewer
+    may; the file changes last, so a refusal or a failed audit write leaves it as it was."""
+    with engine.begin() as conn:
+        why = refusal(conn, viewer, named, Planning.CHANGE)
+        if why is not None:
+            raise Forbidden(why)
+        audit(conn, viewer, "change", what)
+        change()
+
+
 def queue_run(
     engine: Engine,
-    requested_by: str,
-    org_code: str,
+    viewer: Viewer,
+    named: str | None,
     model: str,
     scenarios: list[str],
     reps: int,
@@ -26,11 +89,15 @@ def queue_run(
     start_from: str,
     seed: int,
 ) -> int:
+    """A run of the folder's `model` queued for `viewer`'s organisation, with its audit row."""
     with engine.begin() as conn:
+        why = refusal(conn, viewer, named, Planning.RUN)
+        if why is not None:
+            raise Forbidden(why)
         result = conn.execute(
             insert(t.simulation_runs).values(
-                requested_by=requested_by,
-                org_code=org_code,
+                requested_by=viewer.email,
+                org_code=viewer.org_code,
                 model=model,
                 scenarios=json.dumps(scenarios),
                 reps=reps,
@@ -41,7 +108,10 @@ def queue_run(
                 created_at=to_db_time(datetime.now(UTC)),
             )
         )
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        names = ", ".join(scenarios) or "the baseline"
+        audit(conn, viewer, "run", f"capacity model run {run_id}: {model} with {names}")
+        return run_id
 
 
 def mark(
@@ -89,7 +159,8 @@ def _run(row: Any) -> dict[str, Any]:
     return run
 
 
-def get_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
+def run_of(engine: Engine, run_id: int) -> dict[str, Any] | None:
+    """A run whoever asked for it: for the simulation thread that runs it, never a page."""
     with db.reading(engine) as conn:
         row = conn.execute(
             select(t.simulation_runs).where(t.simulation_runs.c.id == run_id)
@@ -97,18 +168,37 @@ def get_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
     return None if row is None else _run(row)
 
 
-def recent_runs(engine: Engine, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest runs, without their results (the list does not show them)."""
-    runs = t.simulation_runs
-    query = select(*(c for c in runs.c if c.name != "results")).order_by(runs.c.id.desc())
-    with db.reading(engine) as conn:
-        return [_run(row) for row in conn.execute(query.limit(limit))]
+def _visible(conn: Connection, viewer: Viewer) -> Any:
+    """Which runs `viewer` reads: those asked for by an organisation of their own system."""
+    mine = organisations_within(conn, system_of(conn, viewer.org_code))
+    return t.simulation_runs.c.org_code.in_(mine)
 
 
-def latest_run_of(engine: Engine, scenarios: list[str]) -> dict[str, Any] | None:
-    """The newest run of exactly these scenarios, whatever its status."""
+def get_run(engine: Engine, viewer: Viewer, run_id: int) -> dict[str, Any] | None:
+    """The run, or None when there is none `viewer` may read (another system's is not shown)."""
     runs = t.simulation_runs
-    query = select(runs).where(runs.c.scenarios == json.dumps(scenarios))
     with db.reading(engine) as conn:
+        row = conn.execute(
+            select(runs).where(runs.c.id == run_id, _visible(conn, viewer))
+        ).one_or_none()
+    return None if row is None else _run(row)
+
+
+def recent_runs(engine: Engine, viewer: Viewer, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest runs of the viewer's system, without their results (the list does not show
+    them)."""
+    runs = t.simulation_runs
+    with db.reading(engine) as conn:
+        query = select(*(c for c in runs.c if c.name != "results")).where(_visible(conn, viewer))
+        return [_run(row) for row in conn.execute(query.order_by(runs.c.id.desc()).limit(limit))]
+
+
+def latest_run_of(engine: Engine, viewer: Viewer, scenarios: list[str]) -> dict[str, Any] | None:
+    """The newest run of exactly these scenarios of the viewer's system, whatever its status."""
+    runs = t.simulation_runs
+    with db.reading(engine) as conn:
+        query = select(runs).where(
+            runs.c.scenarios == json.dumps(scenarios), _visible(conn, viewer)
+        )
         row = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).one_or_none()
     return None if row is None else _run(row)

@@ -14,6 +14,7 @@ from homeflow.config import (
     fhir_requests_per_minute,
     max_text_chars,
     models_folder,
+    models_system,
     sign_in_settings,
 )
 from homeflow.store import db
@@ -39,6 +40,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.state.engine = engine
     app.state.escalation_rules = escalation_rules()
     app.state.models_folder = models_folder()
+    app.state.models_system = models_system()
     app.state.base_url = base_url()
     app.state.max_text_chars = max_text_chars()
     app.state.fhir_rate_limit = fhir.TokenRateLimit(fhir_requests_per_minute())

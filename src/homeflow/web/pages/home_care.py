@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from homeflow.domain.clock import parse_day
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.planning import Planning
 from homeflow.reports.charts import spec_json, split_tree_spec
 from homeflow.services.home_care import (
     demand_behind,
@@ -26,10 +27,10 @@ from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.pages.scenarios import (
     MAX_HORIZON,
     MAX_REPS,
-    RUNS_SIMULATIONS,
     checked_form,
     model_files,
     models_folder_of,
+    models_system_of,
     planners_form,
     start_in_background,
     whole_number,
@@ -53,7 +54,8 @@ def _page(
     rows = tree_rows(tree)
     levers = [r for r in rows if r["side"]]
     gap = next(r for r in rows if r["lever"] == "Gap")["hours_of_gap"]
-    run = runs.latest_run_of(engine, [lever_run_name(shown)])
+    viewer = viewer_of(session, request)
+    run = runs.latest_run_of(engine, viewer, [lever_run_name(shown)])
     saved = {}
     if run and run["results"]:
         saved = {t["scenario"]: t for t in run["results"]["totals"][1:]}
@@ -67,7 +69,7 @@ def _page(
         "spec_json": spec_json(split_tree_spec(levers, gap, _axis(against))),
         "run": run,
         "models": [m for m in model_files(models_folder_of(request), parse_model) if not m.problem],
-        "may_run": session.user.role in RUNS_SIMULATIONS,
+        "may_run": runs.may(engine, viewer, models_system_of(request), Planning.RUN),
         "form": form,
         "errors": errors,
     }
@@ -107,8 +109,8 @@ async def run_levers_page(request: Request, engine: Database, session: Signed) -
         return _page(request, engine, session, shown, form, errors)
     run_id = runs.queue_run(
         engine,
-        session.user.email,
-        session.user.org_code,
+        viewer_of(session, request),
+        models_system_of(request),
         checked["model"],
         [lever_run_name(shown)],
         checked["reps"],

@@ -2,7 +2,12 @@
 
 Runs are kept in the database (store/simulation_runs), so any server worker can show one; the
 simulation itself runs in one background thread per server process (the engine releases the
-GIL, so pages keep being answered while it works)."""
+GIL, so pages keep being answered while it works).
+
+The folder's files and the runs are its system's (domain/planning): another system's users
+are refused them, and every run is audited. Files are read off the event loop, each parsed
+once until it changes (a bad file is listed with its problem, never parsed on every view).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,10 +25,11 @@ import pandas as pd
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.privacy import Role
+from homeflow.domain.planning import PLANS, Planning
 from homeflow.publishing.scenario_run import run_report_html
 from homeflow.publishing.weekly import pdf_of
 from homeflow.reports.cells import spreadsheet_safe
@@ -35,10 +42,10 @@ from homeflow.sim.scenarios import parse_scenario
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
 from homeflow.store.users import Session
-from homeflow.web.auth import Database, Signed, check_csrf, engine_of
+from homeflow.web.auth import Database, Signed, check_csrf, engine_of, viewer_of
 from homeflow.web.rendering import render
 
-RUNS_SIMULATIONS = frozenset({Role.ANALYST, Role.SYSTEM_COORDINATOR, Role.ADMIN})
+RUNS_SIMULATIONS = PLANS
 MAX_REPS = 5000
 MAX_HORIZON = 730
 router = APIRouter()
@@ -58,10 +65,22 @@ def model_files(folder: Path, parse: Any) -> list[ModelFile]:
     found = []
     for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
         try:
-            found.append(ModelFile(path.name, parse(path.read_text("utf-8"), path.name).name, None))
-        except InvalidInput as problem:
-            found.append(ModelFile(path.name, None, f"{problem.field}: {problem.reason}"))
+            seen = path.stat()
+        except OSError:
+            continue  # taken away while listed
+        found.append(_model_file(parse, path, seen.st_mtime_ns, seen.st_size))
     return found
+
+
+@lru_cache(maxsize=1024)
+def _model_file(parse: Any, path: Path, _mtime_ns: int, _size: int) -> ModelFile:
+    """A file read as `parse` reads it, once for each time and size it has."""
+    try:
+        return ModelFile(path.name, parse(path.read_text("utf-8"), path.name).name, None)
+    except InvalidInput as problem:
+        return ModelFile(path.name, None, f"{problem.field}: {problem.reason}")
+    except (OSError, UnicodeDecodeError) as error:
+        return ModelFile(path.name, None, f"file: cannot be read ({type(error).__name__})")
 
 
 def _hospital_services(model: Model) -> list[str]:
@@ -70,7 +89,7 @@ def _hospital_services(model: Model) -> list[str]:
 
 
 def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
-    run = runs.get_run(engine, run_id)
+    run = runs.run_of(engine, run_id)
     assert run is not None
     runs.mark(engine, run_id, runs.RUNNING)
     try:
@@ -137,10 +156,25 @@ def models_folder_of(request: Request) -> Path:
     return cast(Path, request.app.state.models_folder)
 
 
+def models_system_of(request: Request) -> str | None:
+    """The system the settings say the models folder is (None: found from the registry)."""
+    return cast(str | None, request.app.state.models_system)
+
+
+def check_planning(request: Request, session: Session, action: Planning) -> None:
+    """Forbidden (and audited as refused) unless the user may `action` the folder's scenarios."""
+    engine = engine_of(request)
+    runs.check(engine, viewer_of(session, request), models_system_of(request), action)
+
+
 def _page(
     request: Request, session: Any, errors: list[InvalidInput], form: dict[str, Any]
 ) -> HTMLResponse:
-    engine, folder = engine_of(request), models_folder_of(request)
+    engine, folder, viewer = (
+        engine_of(request),
+        models_folder_of(request),
+        viewer_of(session, request),
+    )
     return render(
         request,
         "scenarios.html",
@@ -149,8 +183,8 @@ def _page(
             "models": model_files(folder, parse_model),
             "scenarios": model_files(folder / "scenarios", parse_scenario),
             "folder": folder,
-            "runs": runs.recent_runs(engine),
-            "may_run": session.user.role in RUNS_SIMULATIONS,
+            "runs": runs.recent_runs(engine, viewer),
+            "may_run": runs.may(engine, viewer, models_system_of(request), Planning.RUN),
             "errors": errors,
             "form": form,
         },
@@ -160,6 +194,7 @@ def _page(
 
 @router.get("/scenarios", response_class=HTMLResponse)
 def scenarios_page(request: Request, session: Signed) -> HTMLResponse:
+    check_planning(request, session, Planning.READ)
     defaults = {"reps": "1000", "horizon": "120", "start": "census", "seed": "0", "scenario": []}
     return _page(request, session, [], defaults)
 
@@ -201,11 +236,10 @@ def _checked(
 
 
 async def planners_form(request: Request, session: Session) -> tuple[dict[str, str], FormData]:
-    """A form that runs the capacity model: its token checked, from a planner only; its
-    fields, and the form as sent (for fields given more than once)."""
+    """A form that runs the capacity model: its token checked, from a planner of the folder's
+    system only; its fields, and the form as sent (for fields given more than once)."""
     await check_csrf(session, request)
-    if session.user.role not in RUNS_SIMULATIONS:
-        raise access.Forbidden("Only analysts, system coordinators and admins run the model.")
+    await run_in_threadpool(check_planning, request, session, Planning.RUN)
     raw = await request.form()
     return {k: str(v) for k, v in raw.items() if isinstance(v, str)}, raw
 
@@ -215,13 +249,17 @@ async def start_run(request: Request, engine: Database, session: Signed) -> Resp
     form, raw = await planners_form(request, session)
     chosen = [str(v) for v in raw.getlist("scenario")]
     folder = models_folder_of(request)
-    checked, errors = _checked(folder, form, chosen)
+    # Reading the files (and the page again) is the threadpool's work, not the event loop's.
+    checked, errors = await run_in_threadpool(_checked, folder, form, chosen)
     if errors:
-        return _page(request, session, errors, {**form, "scenario": chosen})
-    run_id = runs.queue_run(
+        return await run_in_threadpool(
+            _page, request, session, errors, {**form, "scenario": chosen}
+        )
+    run_id = await run_in_threadpool(
+        runs.queue_run,
         engine,
-        session.user.email,
-        session.user.org_code,
+        viewer_of(session, request),
+        models_system_of(request),
         checked["model"],
         chosen,
         checked["reps"],
@@ -233,12 +271,17 @@ async def start_run(request: Request, engine: Database, session: Signed) -> Resp
     return RedirectResponse(f"/scenarios/runs/{run_id}", status_code=303)
 
 
-@router.get("/scenarios/runs/{run_id}.csv")
-def run_csv(engine: Database, _session: Signed, run_id: int) -> Response:
-    """The per-scenario totals, for the board paper."""
-    run = runs.get_run(engine, run_id)
+def _finished_run(request: Request, session: Session, run_id: int) -> dict[str, Any]:
+    run = runs.get_run(engine_of(request), viewer_of(session, request), run_id)
     if run is None or not run["results"]:
         raise access.NotFound(f"finished run {run_id}")
+    return run
+
+
+@router.get("/scenarios/runs/{run_id}.csv")
+def run_csv(request: Request, session: Signed, run_id: int) -> Response:
+    """The per-scenario totals, for the board paper."""
+    run = _finished_run(request, session, run_id)
     totals = run["results"]["totals"]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(totals[0]))
@@ -252,11 +295,9 @@ def run_csv(engine: Database, _session: Signed, run_id: int) -> Response:
 
 
 @router.get("/scenarios/runs/{run_id}.pdf")
-def run_pdf(engine: Database, _session: Signed, run_id: int) -> Response:
+def run_pdf(request: Request, session: Signed, run_id: int) -> Response:
     """The comparison as a board paper, printed to PDF."""
-    run = runs.get_run(engine, run_id)
-    if run is None or not run["results"]:
-        raise access.NotFound(f"finished run {run_id}")
+    run = _finished_run(request, session, run_id)
     return Response(
         pdf_of(run_report_html(run)),
         media_type="application/pdf",
@@ -266,7 +307,7 @@ def run_pdf(engine: Database, _session: Signed, run_id: int) -> Response:
 
 @router.get("/scenarios/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, engine: Database, session: Signed, run_id: int) -> HTMLResponse:
-    run = runs.get_run(engine, run_id)
+    run = runs.get_run(engine, viewer_of(session, request), run_id)
     if run is None:
         raise access.NotFound(f"run {run_id}")
     if request.headers.get("HX-Request") and run["status"] in (runs.QUEUED, runs.RUNNING):
