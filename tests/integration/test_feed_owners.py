@@ -334,3 +334,49 @@ def test_those_who_run_the_feed_fix_its_mapping_and_replay_it_as_its_own_organis
         (_email("QDE", Role.ADMIN), "feed mapping pas-rx1"),
         (_email("QDE", Role.ADMIN), "feed pas-rx1 replayed as RX1"),
     ]
+
+
+@pytest.fixture(params=ENGINES)
+def one_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Feeds]:
+    """The demo's registry alone (one system), a feed whose mapping names no organisation
+    holding a message for mapping, RX1's admin and the system's admin."""
+    with fresh_database(request.param, tmp_path) as engine:
+        url = url_of(engine)
+        assert homeflow(url, "registry", "load-demo", measured=False).returncode == 0
+        for org in ("RX1", "QDE"):
+            add_user(engine, _email(org, Role.ADMIN), org, "admin", PASSWORD)
+        (tmp_path / "u.hl7").write_bytes(_message("U1", "RX101", "Brown^Cat", "VISIT3"))
+        held = homeflow(url, "ingest", "hl7", str(tmp_path / "u.hl7"), measured=False)
+        assert "1 held" in held.stderr, held.stderr
+        mappings = tmp_path / "mappings"
+        mappings.mkdir()
+        server = ServerProcess(url, env={"HOMEFLOW_MAPPINGS": str(mappings)})
+        site = Feeds(url, server.base, mappings)
+        try:
+            yield site
+        finally:
+            server.stop()
+            site.engine.dispose()
+
+
+def test_the_system_admin_gives_a_feed_naming_no_organisation_to_one_of_its_own(
+    one_system: Feeds,
+) -> None:
+    feeds = one_system
+    rx1, rx1_token = feeds.client("RX1", Role.ADMIN)
+    system, system_token = feeds.client("QDE", Role.ADMIN)
+    assert "Brown^Cat" not in rx1.get("/feeds").text  # nobody's feed is not RX1's to see
+    claim = '[feed]\nsource = "hl7"\norganisation = "{}"\n'
+    taken = rx1.post("/feeds/hl7/mapping", data={"csrf_token": rx1_token, "mapping": claim.format("RX1")})  # fmt: skip
+    assert taken.status_code == 403 and not (feeds.mappings / "hl7.toml").exists()
+    assert "Brown^Cat" in system.get("/feeds").text
+    elsewhere = system.post("/feeds/hl7/mapping", data={"csrf_token": system_token, "mapping": claim.format("QYY")})  # fmt: skip
+    assert elsewhere.status_code == 400 and "not an organisation of your system" in elsewhere.text
+    assert not (feeds.mappings / "hl7.toml").exists()
+    given = system.post("/feeds/hl7/mapping", data={"csrf_token": system_token, "mapping": claim.format("RX1")})  # fmt: skip
+    assert given.status_code == 200 and "Belongs to RX1" in given.text
+    page = rx1.get("/feeds").text
+    assert "Brown^Cat" in page and "Belongs to RX1" in page
+    moved = system.post("/feeds/hl7/mapping", data={"csrf_token": system_token, "mapping": claim.format("RX2")})  # fmt: skip
+    assert moved.status_code == 400 and "must stay" in moved.text
+    assert (feeds.mappings / "hl7.toml").read_text() == claim.format("RX1")
