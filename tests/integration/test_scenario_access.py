@@ -7,6 +7,7 @@ naming the line, and one already saved does not stop the page."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -255,3 +256,26 @@ def test_a_file_past_the_bounds_is_refused_naming_the_line(
     listing = client.get("/scenarios")
     assert listing.status_code == 200 and bad in listing.text and "line " in listing.text
     (folder / "scenarios" / bad).unlink()
+
+
+def test_a_file_changed_since_it_was_opened_is_not_overwritten(setting: Setting) -> None:
+    client = setting.clients[("QDE", Role.SYSTEM_COORDINATOR)]
+    folder = setting.models
+    target = _file(folder)
+    page = client.get(f"/scenarios/files/{target}?model=demo.toml").text
+    version = re.search(r'name="version" value="([^"]+)"', page)
+    assert version is not None
+    theirs = 'name = "Theirs"\ndemand = 1.5\n'
+    (folder / "scenarios" / target).write_text(theirs)  # an analyst saves first
+    data = {"csrf_token": csrf_of(page), "model": "demo.toml", "version": version.group(1)}
+    mine = client.post(f"/scenarios/files/{target}", data={**data, "text": SCENARIO})
+    assert mine.status_code == 409 and "changed by someone else" in mine.text
+    assert (folder / "scenarios" / target).read_text() == theirs
+    assert not _audited(setting.site, _email("QDE", Role.SYSTEM_COORDINATOR), "change", target)
+    again = client.get(f"/scenarios/files/{target}?model=demo.toml").text
+    data["version"] = re.search(r'name="version" value="([^"]+)"', again).group(1)  # type: ignore[union-attr]
+    assert (
+        client.post(f"/scenarios/files/{target}", data={**data, "text": SCENARIO}).status_code
+        == 200
+    )
+    assert (folder / "scenarios" / target).read_text() == SCENARIO

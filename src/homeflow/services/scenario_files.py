@@ -5,6 +5,7 @@ folder's system's planners save or delete one (domain/planning), each change aud
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -18,7 +19,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.sim.model import PATHWAYS, Model, parse_model
 from homeflow.sim.scenarios import Scenario, parse_scenario, with_scenario
 from homeflow.store import simulation_runs as runs
-from homeflow.store.access import NotFound, Viewer
+from homeflow.store.access import Conflict, NotFound, Viewer
 
 FILE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}\.toml$")  # what the builder names files
 # A file already in the folder, as an analyst named it: no folders, no hidden files.
@@ -62,9 +63,11 @@ def save(
     text: str,
     model: Model,
     replace_existing: bool,
+    opened: str | None = None,
 ) -> Scenario:
     """Keep the scenario as scenarios/`name` once it checks against the model, if `viewer`
-    may change `system`'s scenarios; audited with the change."""
+    may change `system`'s scenarios; audited with the change. `opened`: the version of the
+    file the editor was opened at; Conflict if it has changed since."""
     if not EXISTING.match(name):
         raise InvalidInput("file", f"{name!r} is not a scenario file name")
     scenario = checked(text, model)
@@ -79,6 +82,9 @@ def save(
         # same name cannot both be made.
         if target.exists() and not replace_existing:
             raise InvalidInput("file", f"{name} already exists: open it to change it")
+        now = target.read_text("utf-8") if target.exists() else ""
+        if opened is not None and version_of(now) != opened:
+            raise Conflict(f"scenario file {name}", now, None, None)
         written.replace(target)  # whole or not at all
 
     how = "changed" if replace_existing else "made"
@@ -87,6 +93,11 @@ def save(
     finally:
         written.unlink(missing_ok=True)  # refused: the draft goes, the file stays as it was
     return scenario
+
+
+def version_of(text: str) -> str:
+    """What the editor sends back to say which text it changed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def delete(engine: Engine, viewer: Viewer, system: str | None, folder: Path, name: str) -> None:

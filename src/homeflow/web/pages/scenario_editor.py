@@ -100,7 +100,11 @@ def _editor(
     text: str | None,
     problem: str = "",
     saved: bool = False,
+    version: str = "",
+    status_code: int = 400,
 ) -> HTMLResponse:
+    """The file as saved (`text` None: its version is the one the form will send back), or
+    as typed with the problem it has (and the version it was opened at)."""
     folder = models_folder_of(request)
     if not files.EXISTING.match(name):
         raise access.NotFound(f"scenario {name}")
@@ -109,6 +113,7 @@ def _editor(
         if not path.is_file():
             raise access.NotFound(f"scenario {name}")
         text = path.read_text("utf-8")
+        version = files.version_of(text)
     return render(
         request,
         "scenario_file.html",
@@ -119,9 +124,10 @@ def _editor(
             "model_file": model_file,
             "problem": problem,
             "saved": saved,
+            "version": version,
             "models": sorted(p.name for p in folder.glob("*.toml")),
         },
-        status_code=400 if problem else 200,
+        status_code=status_code if problem else 200,
     )
 
 
@@ -139,12 +145,18 @@ def _save_file(request: Request, session: Session, name: str, form: dict[str, st
         form.get("text", ""),
         form.get("model", ""),
     )
+    opened = form.get("version") or None
     try:
         model = files.load_model(folder, model_file)
-        files.save(*_who(request, session), folder, name, text, model, replace_existing=True)
+        who = _who(request, session)
+        files.save(*who, folder, name, text, model, replace_existing=True, opened=opened)
     except InvalidInput as bad:
+        problem = f"{bad.field.replace('_', ' ')}: {bad.reason}"
+        return _editor(request, session, name, model_file, text, problem, version=opened or "")
+    except access.Conflict as clash:
+        problem = f"{clash}: open it again to see the change before you save yours"
         return _editor(
-            request, session, name, model_file, text, f"{bad.field.replace('_', ' ')}: {bad.reason}"
+            request, session, name, model_file, text, problem, version=opened or "", status_code=409
         )
     return _editor(request, session, name, model_file, None, saved=True)
 
