@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, select, update
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.passwords import check_password
@@ -25,11 +25,16 @@ from homeflow.store.registry import require_organisation
 SESSION_LIFETIME = timedelta(hours=12)  # a long shift
 SESSION_IDLE = timedelta(hours=1)  # a tablet left on the ward signs itself out
 SEEN_EVERY = timedelta(minutes=1)  # how often a busy session's last use is written down
-# Counted per account *from one client*: a stranger guessing from elsewhere cannot lock a
-# nurse out of her own account; the per-client limit stops one client trying many accounts.
+# A lockout is counted per account *from one client*: a stranger guessing from elsewhere cannot
+# lock a nurse out of her own account. One client (a trust's NAT, a proxy not yet named in
+# HOMEFLOW_TRUSTED_PROXIES) serves many people, so failures from it never refuse anyone's right
+# password: past the per-client count every sign-in from it is held back a little longer before
+# it is checked, which slows a guesser trying many accounts and costs a colleague seconds.
 FAILURES_ALLOWED = 5  # per account and client
-FAILURES_ALLOWED_PER_CLIENT = 30  # a ward's shared computer may serve many accounts
+FAILURES_BEFORE_SLOWING = 30  # per client: a ward's shared computer may serve many accounts
 FAILURE_WINDOW = timedelta(minutes=15)
+SLOWED_BY = timedelta(seconds=1)  # the hold once past the count, and more every ten failures
+SLOWED_AT_MOST = timedelta(seconds=5)
 
 _hasher = PasswordHasher()
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -95,6 +100,26 @@ def add_user(engine: Engine, email: str, org_code: str, role: str, password: str
     return User(email, org_code, checked_role)
 
 
+def _failures(conn: Connection, who: ColumnElement[bool], now: datetime) -> tuple[int, datetime]:
+    """How many recent failures match `who`, and when the first of them was."""
+    f = t.login_failures
+    count, first = conn.execute(
+        select(func.count(), func.min(f.c.at)).where(who, f.c.at > now - FAILURE_WINDOW)
+    ).one()
+    return int(count), first
+
+
+def slowed_by(engine: Engine, client: str) -> timedelta:
+    """How long a sign-in from `client` is held back before it is checked: nothing, or more
+    the more failures it has had past FAILURES_BEFORE_SLOWING in the window."""
+    with db.reading(engine) as conn:
+        count, _ = _failures(conn, t.login_failures.c.client == client[:60], _now())
+    if count < FAILURES_BEFORE_SLOWING:
+        return timedelta(0)
+    steps = (count - FAILURES_BEFORE_SLOWING) // 10
+    return min(SLOWED_BY * (1 + steps), SLOWED_AT_MOST)
+
+
 def sign_in(
     engine: Engine,
     email: str,
@@ -104,21 +129,17 @@ def sign_in(
     idle: timedelta = SESSION_IDLE,
 ) -> tuple[str, Session] | None:
     """A new session token for the right password; None for a wrong one. Refuses outright
-    after too many recent failures for this email from this client, or from this client.
-    The session ends `lifetime` after sign-in, or sooner after `idle` unused."""
+    after too many recent failures for this email from this client (that account is locked
+    there), whatever the password; failures from the client on other accounts never refuse
+    it (`slowed_by` holds such a client back instead). The session ends `lifetime` after
+    sign-in, or sooner after `idle` unused."""
     email = email.strip().lower()
     now = _now()
     with engine.begin() as conn:
         f = t.login_failures
-        for who, limit in (
-            (and_(f.c.email == email, f.c.client == client[:60]), FAILURES_ALLOWED),
-            (f.c.client == client[:60], FAILURES_ALLOWED_PER_CLIENT),
-        ):
-            count, first = conn.execute(
-                select(func.count(), func.min(f.c.at)).where(who, f.c.at > now - FAILURE_WINDOW)
-            ).one()
-            if count >= limit:
-                raise TooManyAttempts(first + FAILURE_WINDOW - now)
+        count, first = _failures(conn, and_(f.c.email == email, f.c.client == client[:60]), now)
+        if count >= FAILURES_ALLOWED:
+            raise TooManyAttempts(first + FAILURE_WINDOW - now)
         row = conn.execute(select(t.users).where(t.users.c.email == email)).one_or_none()
         try:
             _hasher.verify(row.password_hash if row else _UNKNOWN_USER_HASH, password)

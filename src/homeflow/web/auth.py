@@ -50,6 +50,11 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# Sent only on an answer that came over HTTPS (directly, or from a proxy named in
+# HOMEFLOW_TRUSTED_PROXIES saying so): a browser that once reached homeflow securely never again
+# goes to it in plain HTTP, where a network attacker could take the session cookie. A year, as
+# browsers' preload lists ask; not includeSubDomains, which would bind the trust's other sites.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 class SignInRequired(Exception):
@@ -179,12 +184,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static") or scope["path"].startswith("/assets")
+        https = scope.get("scheme") == "https"  # uvicorn sets it from a trusted proxy's word
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)
+                if https:
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
                 if not static:
                     # Pages hold patient data: never keep them in a shared or browser cache.
                     headers.setdefault("Cache-Control", "no-store")

@@ -5,11 +5,13 @@ a provider's sign-in is bound to the browser that began it. Signing in starts a 
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any, cast
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from homeflow.config import session_limits
 from homeflow.domain.errors import InvalidInput
@@ -23,6 +25,7 @@ from homeflow.store.users import (
     end_sessions,
     sign_in_by_provider,
     sign_out,
+    slowed_by,
 )
 from homeflow.store.users import sign_in as check_password
 from homeflow.web.auth import (
@@ -94,15 +97,25 @@ async def sign_in_post(request: Request, engine: Database) -> Response:
         error = "This sign-in form has expired or did not come from homeflow. Try again."
         return _sign_in_page(request, {"error": error, "email": email}, 403)
     client = client_of(request)
+    # Many failures from this address: held back before the check, never refused for them.
+    hold = await run_in_threadpool(slowed_by, engine, client)
+    if hold:
+        await asyncio.sleep(hold.total_seconds())
     try:
-        signed = check_password(engine, email, password, client, *session_limits())
+        # The password hash takes a while to check: off the event loop.
+        signed = await run_in_threadpool(
+            check_password, engine, email, password, client, *session_limits()
+        )
     except TooManyAttempts as refused:
         minutes = max(1, int(refused.retry_after.total_seconds() // 60) + 1)
         access.audit_sign_in(engine, email, client, succeeded=False, locked_for=minutes)
-        error = f"Too many failed sign-ins. Try again in {minutes} minutes."
+        error = (
+            f"Too many failed sign-ins to this account from here. Try again in {minutes} minutes."
+        )
         return _sign_in_page(request, {"error": error, "email": email}, 429)
     if signed is None:
-        access.audit_sign_in(engine, email, client, succeeded=False)
+        slowed = f"wrong password (this address held back {hold.seconds} s)" if hold else None
+        access.audit_sign_in(engine, email, client, succeeded=False, refused_because=slowed)
         error = "The email address or password is not right."
         return _sign_in_page(request, {"error": error, "email": email}, 401)
     token, session = signed
