@@ -102,3 +102,38 @@ def test_only_an_admin_of_the_organisation_or_its_system_runs_its_accounts(site:
     assert own.status_code == 400 and "your own account" in own.text
     nurse = signed_in(site, "nurse@rx1.test")
     assert nurse.get("/admin/users").status_code == 403
+
+
+def test_adding_an_address_does_not_tell_an_admin_it_has_an_account_elsewhere(site: Site) -> None:
+    """An RX1 admin adding addresses that already have accounts: in RW1, which they cannot
+    see, and in RX1, which they can. One answer for both, naming neither organisation, and
+    nothing changed (the RW1 account keeps its organisation, role and sessions)."""
+    engine = db.connect(site.url)
+    add_user(engine, "admin2@rx1.test", "RX1", "admin", PASSWORD)
+    engine.dispose()
+    admin = signed_in(site, "admin2@rx1.test")
+    elsewhere = signed_in(site, "cmht@rw1.test")  # has a session that must survive
+    users_before = rows_of(site, select(t.users).order_by(t.users.c.email))
+    sessions_before = rows_of(site, select(t.web_sessions.c.token_hash).order_by("token_hash"))
+
+    def add(email: str) -> httpx.Response:
+        page = admin.get("/admin/users").text
+        data = {"csrf_token": csrf_of(page), "email": email, "org": "RX1", "role": "analyst"}
+        return admin.post("/admin/users", data=data)
+
+    def problem(answer: httpx.Response, email: str) -> str:
+        found = re.search(r"Not added:[^<]*", answer.text)
+        assert found, answer.text[:2000]
+        return found.group(0).replace(email, "EMAIL")
+
+    other, own = add("CMHT@rw1.test"), add("flow@rx1.test")
+    assert other.status_code == own.status_code == 400
+    assert problem(other, "cmht@rw1.test") == problem(own, "flow@rx1.test")
+    for answer in (other, own):
+        assert "RW1" not in answer.text and "already has an account" not in answer.text
+        assert "change it below" not in answer.text  # not below, for an account elsewhere
+    assert rows_of(site, select(t.users).order_by(t.users.c.email)) == users_before
+    assert rows_of(site, select(t.web_sessions.c.token_hash).order_by("token_hash")) == (
+        sessions_before
+    )
+    assert elsewhere.get("/overview").status_code == 200

@@ -27,6 +27,14 @@ def _check(engine: Engine, viewer: Viewer, org_code: str) -> None:
         raise Forbidden(f"only an admin of {org_code} (or of its system) manages its accounts")
 
 
+# One answer whether the address has an account in this admin's organisations or in one they
+# cannot see: which organisation, or that there is one elsewhere, is not theirs to learn.
+NOT_ADDED = (
+    "cannot be given a new account here: if the person already has a homeflow account, the "
+    "admin of their organisation (or of its system) changes it"
+)
+
+
 def add_account(engine: Engine, viewer: Viewer, email: str, org_code: str, role: str) -> str:
     """A new account with a random first password, returned once for the admin to pass on."""
     _check(engine, viewer, org_code)
@@ -34,7 +42,8 @@ def add_account(engine: Engine, viewer: Viewer, email: str, org_code: str, role:
     with reading(engine) as conn:
         existing = users.user_org(conn, email)
     if existing is not None:
-        raise InvalidInput("email", "already has an account: change it below instead")
+        record(engine, viewer, "refused", f"account {email} not added (address not available)")
+        raise InvalidInput("email", NOT_ADDED)
     password = users.new_password()
     users.add_user(engine, email, org_code, role, password)
     record(engine, viewer, "change", f"account {email} added ({org_code}, {role})")
