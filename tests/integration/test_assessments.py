@@ -3,6 +3,7 @@ CSV and as XLSX, and bad sheets are refused by line and column with nothing stor
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,4 +121,41 @@ def test_a_bad_sheet_is_refused_by_line_and_column_and_nothing_changes(
     assert done.returncode == 2
     assert done.stderr.startswith("error: ")
     assert problem in done.stderr
+    assert listed(imported_url) == before
+
+
+def oversized_sheets(folder: Path) -> list[tuple[Path, str]]:
+    """Sheets past each limit, with what the refusal must say: one more row than allowed (as
+    CSV and as a workbook, whose rows compress), and a file over the size allowed."""
+    from homeflow.domain.improvement.sheet import REQUIRED
+    from homeflow.ingest.assessment_file import MAX_SHEET_BYTES, MAX_SHEET_ROWS, write_sheet
+
+    lines = SEED.read_text("utf-8").splitlines()
+    row = lines[3]  # a row with every cell filled in
+    too_many = folder / "too-many.csv"
+    too_many.write_text("\n".join([lines[0], *[row] * (MAX_SHEET_ROWS + 1)]) + "\n", "utf-8")
+    workbook = folder / "too-many.xlsx"
+    cells = next(csv.reader([row]))
+    write_sheet(workbook, REQUIRED, [cells] * (MAX_SHEET_ROWS + 1))
+    too_big = folder / "too-big.csv"
+    gaps = "x" * (MAX_SHEET_BYTES // 10)
+    big_rows = [row.replace("Social Care", gaps, 1)] * 11
+    too_big.write_text("\n".join([lines[0], *big_rows]) + "\n", "utf-8")
+    limit = f"a sheet may have {MAX_SHEET_ROWS:,} rows at most"
+    return [
+        (too_many, f"file: line {MAX_SHEET_ROWS + 2}: {limit}"),
+        (workbook, f"file: line {MAX_SHEET_ROWS + 2}: {limit}"),
+        (too_big, f"bytes: a sheet may be {MAX_SHEET_BYTES:,} at most"),
+    ]
+
+
+def test_a_sheet_past_the_row_or_size_limit_is_refused_and_nothing_changes(
+    imported_url: str, tmp_path: Path
+) -> None:
+    """A 400 KB sheet became 20,000 events in one request: now refused, naming the line."""
+    before = listed(imported_url)
+    for path, problem in oversized_sheets(tmp_path):
+        done = homeflow(imported_url, "assessment", "import", str(path), *KEY)
+        assert done.returncode == 2, (path.name, done.stderr)
+        assert problem in done.stderr, (path.name, done.stderr)
     assert listed(imported_url) == before

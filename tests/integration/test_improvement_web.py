@@ -3,7 +3,9 @@ refusals that name the field."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from pathlib import Path
+
+from sqlalchemy import func, select
 
 from homeflow.store import schema as t
 from tests.web_site import Site, csrf_of, rows_of, signed_in
@@ -112,3 +114,26 @@ def test_a_sheet_uploaded_in_the_browser_is_imported_or_refused_by_line(shared_s
         wrong.status_code == 400
         and "sheet: tips.txt is neither a .csv nor a .xlsx file" in wrong.text
     )
+
+
+def test_a_sheet_past_the_row_or_size_limit_is_refused_in_the_browser(
+    shared_site: Site, tmp_path: Path
+) -> None:
+    """Each oversized sheet is answered 400 naming the line (or the size); nothing stored."""
+    from tests.integration.test_assessments import oversized_sheets
+
+    coordinator = signed_in(shared_site, "coordinator@qde.test")
+    events = rows_of(shared_site, select(func.count()).select_from(t.events))
+    for path, problem in oversized_sheets(tmp_path):
+        form = {
+            "csrf_token": csrf_of(coordinator.get("/improvement").text),
+            "framework": "hicm-2015",
+            "date": "2019-01-07",
+        }
+        refused = coordinator.post(
+            "/improvement/assessments", data=form, files={"sheet": (path.name, path.read_bytes())}
+        )
+        assert refused.status_code == 400, path.name
+        assert problem in refused.text, (path.name, refused.text[:3000])
+    assert rows_of(shared_site, select(func.count()).select_from(t.events)) == events
+    assert "2019-01-07" not in coordinator.get("/improvement").text

@@ -18,12 +18,24 @@ from homeflow.domain.spreadsheets import cell_text, text_cell
 
 # How far down a sheet its heading row may be.
 HEADING_SEARCH_ROWS = 10
+# A self-assessment has a row a change (or tip) and a few notes: the largest framework has a
+# few dozen. Far past that is not an assessment, and each row becomes an event stored in one
+# request, so a sheet is refused, before anything is stored, beyond these.
+MAX_SHEET_ROWS = 1_000
+MAX_SHEET_BYTES = 512 * 1024
+# Blank rows are skipped, but a workbook compresses millions of them into a few kilobytes.
+MAX_SHEET_LINES = 100_000
 
 
 def read_sheet(path: Path) -> tuple[list[str], list[SheetRow]]:
     """The fields of the sheet's columns and its rows of text."""
     workbook = path.suffix.lower() == ".xlsx"
-    lines = list(_xlsx_lines(path) if workbook else _csv_lines(path))
+    size = path.stat().st_size
+    if size > MAX_SHEET_BYTES:
+        raise InvalidInput(
+            "file", f"{path.name} is {size:,} bytes: a sheet may be {MAX_SHEET_BYTES:,} at most"
+        )
+    lines = _bounded(_xlsx_lines(path) if workbook else _csv_lines(path))
     # A CSV escapes text that would run as a formula (`text_cell`); a workbook's cells are typed
     # as text and need no escape.
     read = (lambda cell: cell) if workbook else cell_text
@@ -36,6 +48,10 @@ def read_sheet(path: Path) -> tuple[list[str], list[SheetRow]]:
     for number, cells in lines[start + 1 :]:
         if not any(c.strip() for c in cells):
             continue
+        if len(rows) == MAX_SHEET_ROWS:
+            raise InvalidInput(
+                "file", f"line {number}: a sheet may have {MAX_SHEET_ROWS:,} rows at most"
+            )
         if len(cells) > len(fields) and any(c.strip() for c in cells[len(fields) :]):
             raise InvalidInput(
                 "file", f"line {number}: has more cells than the heading row has columns"
@@ -44,6 +60,24 @@ def read_sheet(path: Path) -> tuple[list[str], list[SheetRow]]:
             SheetRow(number, {f: read(c) for f, c in zip(fields, cells, strict=False) if f})
         )
     return [f for f in fields if f], rows
+
+
+def _bounded(lines: Iterator[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    """The sheet's lines, read no further than the heading's place and the row limit allow
+    (a workbook's rows are compressed: its size alone does not bound them)."""
+    kept, filled = [], 0
+    for read, (number, cells) in enumerate(lines):
+        filled += any(c.strip() for c in cells)
+        if filled > HEADING_SEARCH_ROWS + MAX_SHEET_ROWS:
+            raise InvalidInput(
+                "file", f"line {number}: a sheet may have {MAX_SHEET_ROWS:,} rows at most"
+            )
+        if read >= MAX_SHEET_LINES:
+            raise InvalidInput(
+                "file", f"line {number}: a sheet may have {MAX_SHEET_LINES:,} lines at most"
+            )
+        kept.append((number, cells))
+    return kept
 
 
 def _heading_row(lines: Sequence[tuple[int, list[str]]]) -> int | None:
