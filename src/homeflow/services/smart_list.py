@@ -84,10 +84,12 @@ def measure_scores(
     return scores
 
 
-def smart_list(engine: Engine, viewer: Viewer, on: date, level: Level) -> list[SmartRow]:
-    """The viewer's system's places, ranked. Only the system's own records move its list:
-    its segments, its actions' owners and its assessments (another system's records naming
-    one of its places change nothing here)."""
+def smart_list(
+    engine: Engine, viewer: Viewer, on: date, level: Level, system: str | None = None
+) -> list[SmartRow]:
+    """The places of `system` (every system's, when None), ranked. A place is moved only by
+    its own system's records: its segments, its improvement actions' owners and its
+    assessments; another system's records naming the place change nothing."""
     first, last = weeks_to(on)
     started = first_discharge_day(engine)
     if started is not None:
@@ -97,25 +99,23 @@ def smart_list(engine: Engine, viewer: Viewer, on: date, level: Level) -> list[S
         sites = sites_and_wards(conn)[0]
         frameworks = programme.frameworks(conn)
         overdue = due_lists(tracked_actions(conn, viewer), on).overdue
-        system = programme.system_of(conn, viewer.org_code)
-        events = [e for e in programme.programme_events(conn) if _system(e) == system]
+        events = programme.programme_events(conn)
         places = programme.known_places(conn)
-        ours = programme.systems_of_places(conn, level.value)
-    owed: dict[str, int] = defaultdict(int)
-    for action in overdue:
-        # An improvement action counts only on its own system's list.
-        if action.system in (None, system):
-            owed[action.owner_org] += 1
-    gaps = _gaps(events, on, places, frameworks)
+        systems = programme.systems_of_places(conn, level.value)
+    owed: dict[tuple[str | None, str], int] = defaultdict(int)
+    for action in overdue:  # a daily-call action, on a stay, has no system
+        owed[(action.system, action.owner_org)] += 1
+    gaps = _gaps(events, on, places, frameworks, systems)
     segments = {}
-    # Every place of the system is listed: one without enough weekly data says so.
+    # Every place is listed: one without enough weekly data says so in its reasons.
     for place in place_codes(engine, level.value):
-        if ours.get(place) != system:
+        if system is not None and systems.get(place) != system:
             continue
         measured = scores.get(place, [])
         org = sites.get(place, place) if level is Level.SITE else place
-        segments[place] = segment_place(place, measured, owed.get(org, 0), gaps.get(place, []))
-    overrides = _overrides(events, level.value, on)
+        actions = owed[(systems.get(place), org)] + owed[(None, org)]
+        segments[place] = segment_place(place, measured, actions, gaps.get(place, []))
+    overrides = _overrides(events, level.value, on, systems)
     return [
         SmartRow(n, seg, *overrides.get(seg.place, (None, None)))
         for n, seg in enumerate(ranked(segments), start=1)
@@ -123,10 +123,14 @@ def smart_list(engine: Engine, viewer: Viewer, on: date, level: Level) -> list[S
 
 
 def _gaps(
-    events: list[Event], on: date, places: dict[str, str], frameworks: dict[str, Framework]
+    events: list[Event],
+    on: date,
+    places: dict[str, str],
+    frameworks: dict[str, Framework],
+    systems: dict[str, str],
 ) -> dict[str, list[str]]:
-    """Per place, the changes its systems' latest assessments (on or before `on`) record as
-    not yet established or only planned there."""
+    """Per place, the changes its own system's latest assessments (on or before `on`) record
+    as not yet established or only planned there."""
     latest: dict[tuple[str, str], date] = {}
     found = fold_assessments(events)
     for key in found:
@@ -146,21 +150,25 @@ def _gaps(
             if level in GAP_LEVELS:
                 title = framework.item(entry.item_code).title
                 for place in spread_places(entry.spread, places):
+                    if systems.get(place, key.system) != key.system:
+                        continue  # another system's word on this place
                     if title not in gaps[place]:
                         gaps[place].append(title)
     return gaps
 
 
-def _system(event: Event) -> str | None:
-    return getattr(event.payload, "system", None)
-
-
 def _overrides(
-    events: list[Event], level: str, on: date
+    events: list[Event], level: str, on: date, systems: dict[str, str]
 ) -> dict[str, tuple[SegmentSet | None, str | None]]:
+    """Each place's segment set by its own system, if any."""
     found: dict[str, tuple[SegmentSet | None, str | None]] = {}
     for event in sorted(events, key=lambda e: e.fold_order):
         chosen = event.payload
-        if isinstance(chosen, SegmentSet) and chosen.level == level and chosen.set_on <= on:
+        if (
+            isinstance(chosen, SegmentSet)
+            and chosen.level == level
+            and chosen.set_on <= on
+            and systems.get(chosen.place) == chosen.system
+        ):
             found[chosen.place] = (None, None) if chosen.cleared else (chosen, event.recorded_by)
     return found

@@ -52,7 +52,7 @@ def _page(
     with reading(engine) as conn:
         system = programme.system_of(conn, viewer.org_code)
         editable = programme.may_edit(conn, viewer, system)
-    rows = smart_list(engine, viewer, day, level)
+    rows = smart_list(engine, viewer, day, level, system)  # the viewer's system's places
     return render(
         request,
         "smart_list.html",
