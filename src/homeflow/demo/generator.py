@@ -163,7 +163,7 @@ class DemoSystem(Agenda):
         admitted = admitted_payload(self.rng, p, method, specialty, self.day_of(when), self.issued)
         if returning is not None:
             p.patient_id = returning.patient_id
-            admitted = same_person(admitted, returning)
+            admitted = same_person(admitted, returning, self.org_of_site[site])
         p.events.append((when, admitted))
         median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
         clinical = median * math.exp(self.rng.gauss(0.0, 0.85)) * 24.0
@@ -416,7 +416,7 @@ class DemoSystem(Agenda):
             ev.AdmissionMethod.TRANSFER,
             self.wards[p.ward].specialty,
         )
-        p.events.append((when, same_person(admitted, acute)))
+        p.events.append((when, same_person(admitted, acute, self.org_of_site[site])))
         stay = 24.0 * 12.0 * math.exp(self.rng.gauss(0.0, 0.6))
         ready = when + stay
         leave = ready

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 
 from homeflow.domain import events as ev
-from homeflow.domain.organisations import nhs_number_check_digit
+from homeflow.domain.organisations import issuer_of, nhs_number_check_digit, patient_key
 
 SOURCE = "demo"
 
@@ -187,15 +187,20 @@ def admitted_payload(
     """The patient's admission, with a made-up name, birth date and NHS number (one not
     `issued` to anyone else: two people never share one)."""
     born = on - timedelta(days=int(p.age * 365.25 + rng.randrange(365)))
+    nhs_number = demo_nhs_number(rng, issued)
+    local_id = f"{p.site}{p.patient_id[-7:]}"
     return ev.Admitted(
-        patient_id=p.patient_id,
+        # The treating organisation's own record of the patient, as its feed would key it.
+        patient_id=patient_key(
+            str(issuer_of(p.spell_key)), nhs_number, p.site, local_id, "nhs_number"
+        ),
         site_code=p.site,
         ward_code=p.ward,
         bed=p.bed,
         admission_method=ev.AdmissionMethod(method),
         specialty=specialty,
-        nhs_number=demo_nhs_number(rng, issued),
-        local_id=f"{p.site}{p.patient_id[-7:]}",
+        nhs_number=nhs_number,
+        local_id=local_id,
         family_name=rng.choice(FAMILY_NAMES),
         given_name=rng.choice(GIVEN_NAMES),
         birth_date=born,
@@ -213,12 +218,16 @@ def demo_nhs_number(rng: random.Random, issued: set[str]) -> str:
             return f"{first}{check}"
 
 
-def same_person(admitted: ev.Admitted, earlier: Patient) -> ev.Admitted:
-    """`admitted` with the identity the patient's earlier spell recorded."""
+def same_person(admitted: ev.Admitted, earlier: Patient, org: str) -> ev.Admitted:
+    """`admitted` with the identity the patient's earlier spell recorded, in the record `org`
+    (the organisation now treating them) keeps: another trust's record of the same person,
+    linked to the first by the NHS number."""
     first = next(x for _, x in earlier.events if isinstance(x, ev.Admitted))
     return replace(
         admitted,
-        patient_id=first.patient_id,
+        patient_id=patient_key(
+            org, first.nhs_number, admitted.site_code, first.local_id, "nhs_number"
+        ),
         nhs_number=first.nhs_number,
         local_id=first.local_id,
         family_name=first.family_name,

@@ -143,14 +143,55 @@ def normalise_nhs_number(value: str, field: str = "nhs_number") -> str:
     return digits
 
 
-def patient_key(nhs_number: str | None, issuer: str, local_id: str | None, field: str) -> str:
-    """homeflow's key for a patient: the NHS number when known, since it follows the patient
-    between organisations; otherwise the local identifier qualified by whoever issued it."""
+def checked_nhs_number(value: str, field: str) -> str:
+    """`normalise_nhs_number` for a number from a feed or file: the refusal names the field
+    and never quotes the number, since feed reasons reach logs and ACKs."""
+    digits = value.replace(" ", "").replace("-", "")
+    if len(digits) != 10 or not digits.isdigit():
+        raise InvalidInput(field, "the NHS number is not 10 digits")
+    if not is_valid_nhs_number(digits):
+        raise InvalidInput(field, "the NHS number fails the modulus-11 check")
+    return digits
+
+
+PATIENT_KEY_LENGTH = 60  # the events' and spells' patient_id columns hold 60 characters
+
+
+def patient_key(
+    org_code: str, nhs_number: str | None, issuer: str, local_id: str | None, field: str
+) -> str:
+    """homeflow's key for an organisation's record of a patient: `RX1:nhs:9434765919`, or
+    `RX1:mrn:<issuer>:<local id>` without an NHS number. Each organisation keeps its own
+    record, so one trust's feed never renames or merges another's patient; the NHS number in
+    the key is what links a person's records across organisations (`person_of`).
+
+    A refusal names the field but never echoes the number: reasons reach logs and ACKs."""
+    check_ods_code("org_code", org_code)
     if nhs_number:
-        return f"nhs:{normalise_nhs_number(nhs_number, field)}"
-    if local_id:
-        return f"mrn:{issuer}:{local_id}"
-    raise InvalidInput(field, "no patient identifier")
+        return f"{org_code}{SPELL_KEY_SEPARATOR}nhs:{checked_nhs_number(nhs_number, field)}"
+    if not local_id:
+        raise InvalidInput(field, "no patient identifier")
+    key = f"{org_code}{SPELL_KEY_SEPARATOR}mrn:{issuer}:{local_id}"
+    if len(key) > PATIENT_KEY_LENGTH or not all(ch.isprintable() for ch in key):
+        raise InvalidInput(
+            field,
+            f"the local identifier and its issuer make a key over {PATIENT_KEY_LENGTH} "
+            "characters, or hold a control character",
+        )
+    return key
+
+
+def person_of(patient_id: str | None) -> str | None:
+    """Who a patient record is about, across organisations: `nhs:<number>` for a record
+    keyed by NHS number (an organisation's, or one from before records were kept apart),
+    else the record's own key (a local identifier links nothing beyond its organisation)."""
+    if patient_id is None:
+        return None
+    _org, _, rest = patient_id.partition(SPELL_KEY_SEPARATOR)
+    for candidate in (patient_id, rest):
+        if candidate.startswith("nhs:"):
+            return candidate
+    return patient_id
 
 
 @dataclass(frozen=True, slots=True)

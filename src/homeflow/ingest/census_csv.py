@@ -20,7 +20,7 @@ from homeflow.domain.clock import SYSTEM_ZONE, parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import (
     check_identifier,
-    normalise_nhs_number,
+    checked_nhs_number,
     patient_key,
     spell_key,
 )
@@ -100,6 +100,14 @@ def read_census(
             continue
         if (line.site, line.local_id) in seen:
             problems.append(f"line {number}, local_id: {line.local_id!r} is listed twice")
+        if lines and line.org != lines[0].org:
+            # A census is one organisation's: its patients, its wards, and those of its
+            # sites no longer listed are discharged.
+            problems.append(
+                f"line {number}, ward: {line.ward!r} belongs to {line.org}, not to "
+                f"{lines[0].org} (the organisation of the file's first ward)"
+            )
+            continue
         seen.add((line.site, line.local_id))
         lines.append(line)
     if problems:
@@ -144,7 +152,9 @@ def _line(
         ward=ward,
         bed=cell["bed"] or None,
         local_id=cell["local_id"],
-        nhs_number=normalise_nhs_number(cell["nhs_number"]) if cell["nhs_number"] else None,
+        nhs_number=checked_nhs_number(cell["nhs_number"], "nhs_number")
+        if cell["nhs_number"]
+        else None,
         admitted=admitted,
         edd=_date("edd", cell["edd"]),
         discharge_ready_date=ready,
@@ -178,7 +188,7 @@ def _admission(line: CensusLine, start: datetime) -> tuple[datetime, ev.Admitted
         datetime.combine(line.admitted, time(0), SYSTEM_ZONE), start - timedelta(days=3650)
     )
     return admitted_at, ev.Admitted(
-        patient_key(line.nhs_number, line.site, line.local_id, "local_id"),
+        patient_key(line.org, line.nhs_number, line.site, line.local_id, "local_id"),
         line.site,
         line.ward,
         line.bed,

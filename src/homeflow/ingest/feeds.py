@@ -59,8 +59,9 @@ class Interpreted:
 
 
 def registry_mapping(conn: Connection, mapping: FeedMapping) -> FeedMapping:
-    org_of_site, wards = sites_and_wards(conn)
-    return mapping.with_registry(org_of_site, wards)
+    org_of_site, _ = sites_and_wards(conn)
+    site_of_ward, _ = ward_places(conn)
+    return mapping.with_registry(org_of_site, site_of_ward)
 
 
 def interpret_hl7(raw: str, mapping: FeedMapping, received_at: datetime) -> Interpreted:

@@ -38,23 +38,91 @@ ENCOUNTER_STATUSES = {
     "unknown",
 }
 INPATIENT_CLASSES = {"IMP", "ACUTE", "NONAC", "SS", "PRENC"}
+# Every element the mapper reads as text, checked in the JSON as sent: the model would take a
+# number for a dateTime (5 is 1970-01-01T00:00:05Z) or turn it into a code.
+TEXT_ELEMENTS = tuple(
+    path.split(".")
+    for path in (
+        "identifier.*.system",
+        "identifier.*.value",
+        "class.code",
+        "subject.reference",
+        "subject.identifier.system",
+        "subject.identifier.value",
+        "period.start",
+        "period.end",
+        "location.*.status",
+        "location.*.location.reference",
+        "location.*.location.identifier.value",
+        "location.*.period.start",
+        "location.*.period.end",
+        "extension.*.url",
+        "extension.*.valueCodeableConcept.coding.*.code",
+        "hospitalization.destination.display",
+        "hospitalization.destination.reference",
+        "hospitalization.dischargeDisposition.text",
+        "hospitalization.dischargeDisposition.coding.*.code",
+        "hospitalization.extension.*.url",
+        "hospitalization.extension.*.valueCodeableConcept.coding.*.code",
+        "serviceProvider.reference",
+        "serviceProvider.identifier.value",
+    )
+)
+
+
+class Malformed(InvalidInput):
+    """The body is not shaped as an R4 Encounter (a list where text belongs, say): HTTP 400,
+    where a well-formed Encounter that homeflow cannot take is 422."""
 
 
 def read_encounter(body: Any) -> Encounter:
     """Validate a request body as an R4 Encounter; errors name the element."""
     if not isinstance(body, dict):
-        raise InvalidInput("Encounter", "the body must be a JSON object")
+        raise Malformed("Encounter", "the body must be a JSON object")
     if body.get("resourceType") != "Encounter":
         raise InvalidInput("Encounter.resourceType", "must be 'Encounter'")
-    if body.get("status") not in ENCOUNTER_STATUSES:
-        allowed = ", ".join(sorted(ENCOUNTER_STATUSES))
-        raise InvalidInput("Encounter.status", f"{body.get('status')!r} is not one of: {allowed}")
+    status = body.get("status")
+    # Checked before the set lookup: a list or an object is not hashable.
+    allowed = ", ".join(sorted(ENCOUNTER_STATUSES))
+    if not isinstance(status, str):
+        raise Malformed("Encounter.status", f"a JSON {_json_kind(status)} is not one of: {allowed}")
+    if status not in ENCOUNTER_STATUSES:
+        raise InvalidInput("Encounter.status", f"{status!r} is not one of: {allowed}")
+    for path in TEXT_ELEMENTS:
+        _check_text(body, path, "Encounter")
     try:
         return Encounter.model_validate(body)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"] if p != "__root__")
-        raise InvalidInput(f"Encounter.{where}" if where else "Encounter", first["msg"]) from None
+        raise Malformed(f"Encounter.{where}" if where else "Encounter", first["msg"]) from None
+
+
+def _check_text(node: Any, steps: list[str], where: str) -> None:
+    """The element at `steps` (`*`: each item of a list), when present, is a JSON string; a
+    container of the wrong kind on the way is left for the model to refuse."""
+    if node is None:
+        return
+    if not steps:
+        if not isinstance(node, str):
+            raise Malformed(where, f"must be text, not a JSON {_json_kind(node)}")
+        return
+    step, rest = steps[0], steps[1:]
+    if step == "*":
+        for i, item in enumerate(node if isinstance(node, list) else ()):
+            _check_text(item, rest, f"{where}[{i}]")
+    elif isinstance(node, dict):
+        _check_text(node.get(step), rest, f"{where}.{step}")
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "array" if isinstance(value, list) else "object"
 
 
 def spell_key_of(encounter: Encounter, resource_id: str, org_code: str) -> str:
@@ -66,7 +134,8 @@ def spell_key_of(encounter: Encounter, resource_id: str, org_code: str) -> str:
     return spell_key(org_code, f"fhir-{resource_id}", "Encounter.id")
 
 
-def patient_id_of(encounter: Encounter) -> str:
+def patient_id_of(encounter: Encounter, org_code: str) -> str:
+    """The caller's organisation's record of the Encounter's patient."""
     subject = encounter.subject
     if subject is None:
         raise InvalidInput("Encounter.subject", "the patient is required")
@@ -78,11 +147,15 @@ def patient_id_of(encounter: Encounter) -> str:
     )
     if not nhs and not subject.reference:
         raise InvalidInput("Encounter.subject", "give a reference or an NHS number identifier")
-    return patient_key(nhs, "fhir", subject.reference, "Encounter.subject.identifier.value")
+    return patient_key(
+        org_code, nhs, "fhir", subject.reference, "Encounter.subject.identifier.value"
+    )
 
 
 def ward_code_of(location: Any, index: int) -> str:
     ref = location.location
+    if ref is None:
+        raise InvalidInput(f"Encounter.location[{index}].location", "the ward is required")
     if ref.identifier is not None and ref.identifier.value:
         return str(ref.identifier.value)
     if ref.reference and ref.reference.startswith("Location/"):
@@ -151,7 +224,7 @@ def _ward_stays(
 
 
 def _planned(
-    encounter: Encounter, first_ward: str | None, site_of_ward: dict[str, str]
+    encounter: Encounter, first_ward: str | None, site_of_ward: dict[str, str], org_code: str
 ) -> ev.AdmissionPlanned:
     period = encounter.period
     start = period.start if period and period.start else None
@@ -159,7 +232,7 @@ def _planned(
     if not site:
         raise InvalidInput("Encounter.location", "a planned encounter needs its ward")
     planned_for = instant(start, "Encounter.period.start").date() if start else None
-    return ev.AdmissionPlanned(patient_id_of(encounter), site, first_ward, planned_for)
+    return ev.AdmissionPlanned(patient_id_of(encounter, org_code), site, first_ward, planned_for)
 
 
 def _discharge(encounter: Encounter) -> tuple[datetime, ev.Discharged]:
@@ -203,7 +276,7 @@ def encounter_events(
 
     if status == "planned":
         first = stays[0][1] if stays else None
-        return [event("planned", received_at, _planned(encounter, first, site_of_ward))]
+        return [event("planned", received_at, _planned(encounter, first, site_of_ward, org_code))]
     if encounter.class_fhir is not None and encounter.class_fhir.code not in INPATIENT_CLASSES:
         raise InvalidInput(
             "Encounter.class", f"{encounter.class_fhir.code!r} is not an inpatient class"
@@ -215,7 +288,7 @@ def encounter_events(
     first_ward = stays[0][1]
     subject_id = encounter.subject.identifier if encounter.subject else None
     admitted = ev.Admitted(
-        patient_id_of(encounter),
+        patient_id_of(encounter, org_code),
         site_of_ward[first_ward],
         first_ward,
         admission_method=admission_method(_code(ADMISSION_METHOD_URL, encounter)),

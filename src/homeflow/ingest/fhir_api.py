@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import check_identifier, patient_key
+from homeflow.domain.organisations import SPELL_KEY_SEPARATOR, check_identifier, patient_key
 from homeflow.ingest.feeds import APPLIED, REJECTED, Interpreted, Outcome, apply_interpreted
 from homeflow.ingest.fhir import (
     encounter_events,
@@ -71,6 +71,7 @@ def save_encounter(
         }
         if not orgs or orgs - {caller.org_code}:
             raise Forbidden("every ward in Encounter.location must belong to your organisation")
+        _check_service_provider(encounter, caller.org_code)
         prior = stored_encounter(conn, new_id)
         if prior is not None and prior.org_code != caller.org_code:
             raise Forbidden("this Encounter belongs to another organisation")
@@ -93,7 +94,7 @@ def save_encounter(
             "version": version,
             "org_code": caller.org_code,
             "spell_key": spell_key_of(encounter, new_id, caller.org_code),
-            "patient_id": patient_id_of(encounter),
+            "patient_id": patient_id_of(encounter, caller.org_code),
             "identifier": _identifier_text(encounter),
             "status": encounter.status,
             "ward_codes": ",".join(
@@ -110,6 +111,18 @@ def save_encounter(
         }
         save_version(conn, new_id, prior is None, row)
         return (201 if prior is None else 200), document
+
+
+def _check_service_provider(encounter: Any, org_code: str) -> None:
+    """Encounter.serviceProvider, when it names an organisation, must name the caller's."""
+    provider = encounter.serviceProvider
+    if provider is None:
+        return
+    named = provider.identifier.value if provider.identifier is not None else None
+    if not named and provider.reference and provider.reference.startswith("Organization/"):
+        named = provider.reference.removeprefix("Organization/")
+    if named and named != org_code:
+        raise Forbidden("Encounter.serviceProvider must be your organisation")
 
 
 def _identifier_text(encounter: Any) -> str | None:
@@ -141,17 +154,20 @@ def search_encounters(
     location: str | None,
     on: str | None,
 ) -> list[dict[str, Any]]:
-    patient_id = None
+    patient_ids: tuple[str, ...] = ()
     if patient:
         nhs = patient.split("|", 1)[1] if "|" in patient else None
         reference = None if nhs else (patient if "/" in patient else f"Patient/{patient}")
         try:
-            patient_id = patient_key(nhs, "fhir", reference, "patient")
+            key = patient_key(caller.org_code, nhs, "fhir", reference, "patient")
         except InvalidInput:
             return []
+        # Encounters stored before each organisation kept its own record carry the key
+        # without the organisation (docs/decisions.md); the rows are the caller's either way.
+        patient_ids = (key, key.partition(SPELL_KEY_SEPARATOR)[2])
     day = _search_date(on) if on else None
     found = []
-    for row, start, end in organisation_encounters(engine, caller.org_code, status, patient_id):
+    for row, start, end in organisation_encounters(engine, caller.org_code, status, patient_ids):
         if location and location.removeprefix("Location/") not in row.ward_codes.split(","):
             continue
         if day is not None:

@@ -50,6 +50,7 @@ class FeedMapping:
     # issuer is the assigning authority of PV1-19, else the trust of the site it names.
     organisation: str | None = None
     org_of_site: Mapping[str, str] = field(default_factory=dict)
+    site_of_ward: Mapping[str, str] = field(default_factory=dict)
 
     def site(self, sent: str) -> str:
         return self.sites.get(sent, sent)
@@ -61,12 +62,19 @@ class FeedMapping:
                 return self.wards[key]
         return ward_sent if ward_sent in self.known_wards else None
 
-    def with_registry(self, org_of_site: Mapping[str, str], wards: Collection[str]) -> FeedMapping:
+    def org_of_ward(self, ward: str) -> str | None:
+        """The organisation whose site holds a homeflow ward, None for a ward not known."""
+        return self.org_of_site.get(self.site_of_ward.get(ward, ""))
+
+    def with_registry(
+        self, org_of_site: Mapping[str, str], site_of_ward: Mapping[str, str]
+    ) -> FeedMapping:
         return replace(
             self,
             known_sites=frozenset(org_of_site),
-            known_wards=frozenset(wards),
+            known_wards=frozenset(site_of_ward),
             org_of_site=dict(org_of_site),
+            site_of_ward=dict(site_of_ward),
         )
 
 

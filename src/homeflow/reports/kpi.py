@@ -18,6 +18,7 @@ from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, K
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import WardDay
+from homeflow.domain.organisations import person_of
 from homeflow.reports.spc import Better
 
 
@@ -275,19 +276,19 @@ class Readmitted:
     """Whether a discharged patient came back as an emergency within so many days."""
 
     def __init__(self, admissions: Iterable[Admission]) -> None:
-        self.by_patient: dict[str, list[datetime]] = {}
+        # By person, not by record: each organisation keeps its own record of a patient, and
+        # a readmission to another trust is found through the NHS number (`person_of`).
+        self.by_person: dict[str, list[datetime]] = {}
         for a in admissions:
-            if a.emergency and a.patient_id is not None:
-                self.by_patient.setdefault(a.patient_id, []).append(a.admitted_at)
+            if a.emergency and (person := person_of(a.patient_id)) is not None:
+                self.by_person.setdefault(person, []).append(a.admitted_at)
 
     def __call__(self, discharge: Discharge, days: int) -> bool:
-        if discharge.patient_id is None:
+        person = person_of(discharge.patient_id)
+        if person is None:
             return False
         limit = discharge.discharged_at + timedelta(days=days)
-        return any(
-            discharge.discharged_at < at <= limit
-            for at in self.by_patient.get(discharge.patient_id, ())
-        )
+        return any(discharge.discharged_at < at <= limit for at in self.by_person.get(person, ()))
 
 
 def periods(first: date, last: date, period: Period) -> list[list[date]]:

@@ -3,7 +3,7 @@ facts are in the event log like any feed's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,15 +56,16 @@ def find_by_identifier(conn: Connection, org_code: str, identifier: str) -> Any:
 
 
 def organisation_encounters(
-    engine: Engine, org_code: str, status: str | None, patient_id: str | None
+    engine: Engine, org_code: str, status: str | None, patient_ids: Sequence[str] = ()
 ) -> list[tuple[Any, datetime | None, datetime | None]]:
-    """The organisation's Encounters (row, period start, period end), oldest change first."""
+    """The organisation's Encounters (row, period start, period end), oldest change first;
+    with `patient_ids`, those of the patient known by any of these keys."""
     e = t.fhir_encounters
     query = select(e).where(e.c.org_code == org_code)
     if status:
         query = query.where(e.c.status == status)
-    if patient_id:
-        query = query.where(e.c.patient_id == patient_id)
+    if patient_ids:
+        query = query.where(e.c.patient_id.in_(patient_ids))
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(e.c.updated_at)).all()
     return [(r, from_db_time(r.period_start), from_db_time(r.period_end)) for r in rows]

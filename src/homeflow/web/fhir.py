@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
+from homeflow.ingest.fhir import Malformed
 from homeflow.ingest.fhir_api import (
     Forbidden,
     NotFound,
@@ -141,8 +142,10 @@ def guarded(request: Request, who: Caller, action: Any) -> Any:
     try:
         return action()
     except InvalidInput as problem:
+        # 400 for a body not shaped as an Encounter, 422 for one homeflow cannot take.
+        well_formed = not isinstance(problem, Malformed) and problem.field.startswith("Encounter.")
         return outcome(
-            422 if problem.field.startswith("Encounter.") else 400,
+            422 if well_formed else 400,
             "invalid",
             problem.reason,
             problem.field,

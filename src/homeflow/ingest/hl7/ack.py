@@ -11,6 +11,9 @@ from homeflow.ingest.hl7.parser import SEGMENT_SPLIT, Message, parse
 from homeflow.ingest.hl7.writer import escape
 
 _FIELD = re.compile(r"^([A-Z][A-Z0-9]{2})-(\d+)$")
+# Control characters, the MLLP frame's \x0b and \x1c and the segment end \r among them: one
+# echoed from a message into its ACK would end the frame early and break the sender's stream.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ack_numbers = count(1)
 
 
@@ -36,10 +39,10 @@ def ack(
     trigger = value("MSH", 9, 2)
     version = value("MSH", 12) or "2.4"
     segments = [
-        f"MSH|^~\\&|HOMEFLOW|{escape(value('MSH', 6))}|{escape(value('MSH', 3))}|{escape(value('MSH', 4))}|"
-        f"{stamp}||ACK^{escape(trigger)}^ACK|HF{stamp[:14]}{next(_ack_numbers):06d}|P|{escape(version)}",
-        f"MSA|{code}|{escape(value('MSH', 10))}"
-        + (f"|{escape(_text(field, reason))}" if reason else ""),
+        f"MSH|^~\\&|HOMEFLOW|{echo(value('MSH', 6))}|{echo(value('MSH', 3))}|{echo(value('MSH', 4))}|"
+        f"{stamp}||ACK^{echo(trigger)}^ACK|HF{stamp[:14]}{next(_ack_numbers):06d}|P|{echo(version)}",
+        f"MSA|{code}|{echo(value('MSH', 10))}"
+        + (f"|{echo(_text(field, reason))}" if reason else ""),
     ]
     if code != "AA":
         location = ""
@@ -50,10 +53,14 @@ def ack(
             if code == "AE"
             else "102^Data type error^HL70357"
         )
-        segments.append(
-            f"ERR|{location}|{location}|{error_code}|E||||{escape(_text(field, reason))}"
-        )
+        segments.append(f"ERR|{location}|{location}|{error_code}|E||||{echo(_text(field, reason))}")
     return "\r".join(segments) + "\r"
+
+
+def echo(text: str) -> str:
+    """Text from a message as one field of the ACK: HL7 escape sequences for the encoding
+    characters, control characters (MLLP's framing bytes, segment ends) left out."""
+    return escape(_CONTROL.sub("", text))
 
 
 def _text(field: str | None, reason: str | None) -> str:

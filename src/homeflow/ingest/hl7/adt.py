@@ -37,6 +37,8 @@ SPELL_TRIGGERS = {
 }
 PATIENT_TRIGGERS = {"A08", "A31", "A40"}
 TRIGGERS = SPELL_TRIGGERS | PATIENT_TRIGGERS
+# The triggers whose event records where the patient is (or is planned to be).
+LOCATED = {"A01", "A02", "A04", "A05", "A06"}
 # PV1-4 admission type, as HL7 UK sends it.
 ADMISSION_METHODS = {
     "E": ev.AdmissionMethod.EMERGENCY,
@@ -130,20 +132,25 @@ def to_event(message: Message, mapping: FeedMapping, received_at: datetime, raw:
 
 def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.Payload, str | None]:
     identifiers = _identifiers(message, "PID", 3)
-    patient_id = patient_key(*identifiers, "PID-3")
     if trigger in PATIENT_TRIGGERS:
+        # A patient-level message acts on its organisation's record only: the key carries it.
+        org = _patient_organisation(message, mapping)
+        _places(message, trigger, org, mapping)
+        patient_id = patient_key(org, *identifiers, "PID-3")
         if trigger == "A40":
-            retired = _patient_id_from(message, "MRG", 1, "MRG-1")
+            retired = patient_key(org, *_identifiers(message, "MRG", 1), "MRG-1")
             return ev.PatientsMerged(patient_id, retired), None
         return ev.PatientDetailsUpdated(patient_id, **_details(message, identifiers)), None
     visit = message.value("PV1", 19)
     if not visit:
         raise InvalidInput("PV1-19", "the visit number (spell) is missing")
     site_sent = message.value("PV1", 3, 4) or message.value("MSH", 4)
-    site = mapping.site(site_sent)
-    spell_key = _spell_key(message, visit, site, mapping)
+    issuer = _issuer(message, visit, mapping.site(site_sent), mapping)
+    spell_key = _spell_key(visit, issuer)
+    site, ward = _places(message, trigger, issuer, mapping)
+    patient_id = patient_key(issuer, *identifiers, "PID-3")
     if trigger in ("A01", "A04", "A06"):
-        ward = _ward(message, site_sent, mapping)
+        assert ward is not None
         method = ADMISSION_METHODS.get(message.value("PV1", 4), ev.AdmissionMethod.OTHER)
         details = _details(message, identifiers)
         return (
@@ -169,14 +176,15 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
             ev.AdmissionPlanned(
                 patient_id,
                 site,
-                message.value("PV1", 3, 1) or None,
+                ward,
                 hl7_instant(planned, "PV2-8").date() if planned else None,
             ),
             spell_key,
         )
     if trigger == "A02":
+        assert ward is not None
         return ev.Transferred(
-            _ward(message, site_sent, mapping),
+            ward,
             message.value("PV1", 3, 3) or None,
             message.value("PV1", 10) or None,
         ), spell_key
@@ -199,18 +207,31 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
     return simple[trigger], spell_key
 
 
-def _spell_key(message: Message, visit: str, site: str, mapping: FeedMapping) -> str:
-    """The issuing organisation's key for the visit: the feed's trust when its mapping names
-    one, else the assigning authority of PV1-19, else the trust of the site the message names.
-    A site of another trust is refused: one trust's feed never writes into another's spells."""
-    site_org = mapping.org_of_site.get(site)
-    issuer = mapping.organisation or message.value("PV1", 19, 4) or site_org
+def _patient_organisation(message: Message, mapping: FeedMapping) -> str:
+    """Whose patient an A08, A31 or A40 is about: the feed's organisation, else the trust of
+    the site the sending facility (MSH-4) names."""
+    org = mapping.organisation or mapping.org_of_site.get(mapping.site(message.value("MSH", 4)))
+    if not org:
+        raise InvalidInput(
+            "MSH-4",
+            "cannot tell which organisation's patient this is: the sending facility is not a "
+            "known site and the feed's mapping names no organisation",
+        )
+    return org
+
+
+def _issuer(message: Message, visit: str, site: str, mapping: FeedMapping) -> str:
+    """The organisation that issued the visit number: the feed's trust when its mapping names
+    one, else the assigning authority of PV1-19, else the trust of the site the message names."""
+    issuer = mapping.organisation or message.value("PV1", 19, 4) or mapping.org_of_site.get(site)
     if not issuer:
         raise InvalidInput(
             "PV1-19", f"cannot tell which organisation issued visit number {visit!r}"
         )
-    if site_org is not None and site_org != issuer:
-        raise InvalidInput("PV1-3", f"site {site!r} belongs to {site_org}, not to {issuer}")
+    return issuer
+
+
+def _spell_key(visit: str, issuer: str) -> str:
     try:
         return spell_key(issuer, visit, "PV1-19")
     except InvalidInput as problem:
@@ -218,21 +239,83 @@ def _spell_key(message: Message, visit: str, site: str, mapping: FeedMapping) ->
         raise InvalidInput(field, problem.reason) from None
 
 
-def _ward(message: Message, site_sent: str, mapping: FeedMapping) -> str:
-    sent = message.value("PV1", 3, 1)
+def _places(
+    message: Message, trigger: str, issuer: str, mapping: FeedMapping
+) -> tuple[str, str | None]:
+    """The site and ward of the message, every location it names checked to be the
+    issuer's: the site, the ward (required where the event records it, checked wherever it
+    is sent: A05's planned ward too) and the prior location (PV1-6), which is not used."""
+    located = trigger in LOCATED
+    site = _site(message, issuer, mapping, located)
+    site_sent = message.value("PV1", 3, 4) or message.value("MSH", 4)
+    ward = _ward(message, 3, site_sent, issuer, mapping, located, trigger != "A05")
+    _prior_location(message, issuer, mapping)
+    return site, ward
+
+
+def _site(message: Message, issuer: str, mapping: FeedMapping, located: bool) -> str:
+    """The site of the message's location (PV1-3.4, else MSH-4), as homeflow names it. It must
+    be a site of the issuer: one trust's feed never writes into another's spells or wards. A
+    site homeflow does not know is refused wherever a location is sent or recorded."""
+    in_pv1 = message.value("PV1", 3, 4)
+    field = "PV1-3" if in_pv1 else "MSH-4"
+    site = mapping.site(in_pv1 or message.value("MSH", 4))
+    owner = mapping.org_of_site.get(site)
+    if owner is None and (located or in_pv1 or message.value("PV1", 3)):
+        raise InvalidInput(field, f"site {site!r} is not a site homeflow knows (map it in [sites])")
+    if owner is not None and owner != issuer:
+        raise InvalidInput(field, f"site {site!r} belongs to {owner}, not to {issuer}")
+    return site
+
+
+def _ward(
+    message: Message,
+    field: int,
+    site_sent: str,
+    issuer: str,
+    mapping: FeedMapping,
+    recorded: bool,
+    required: bool,
+) -> str | None:
+    """The homeflow ward a location field (PV1-3, PV1-6) names, which must be the issuer's.
+
+    A ward the event records that is neither known nor mapped holds the message for a
+    mapping; one only passed through (a discharge's, a prior location) that is not known is
+    not checked, since nothing of it is stored."""
+    name = f"PV1-{field}"
+    sent = message.value("PV1", field, 1)
     if not sent:
-        raise InvalidInput("PV1-3", "the ward (point of care) is missing")
+        if recorded and required:
+            raise InvalidInput(name, "the ward (point of care) is missing")
+        return None
     ward = mapping.ward(site_sent, sent)
     if ward is None:
-        raise UnmappedWard(
-            "PV1-3", f"ward {sent!r} at {site_sent!r} is not mapped to a homeflow ward"
-        )
+        if recorded:
+            raise UnmappedWard(
+                name, f"ward {sent!r} at {site_sent!r} is not mapped to a homeflow ward"
+            )
+        return None
+    owner = mapping.org_of_ward(ward)
+    if owner is None:
+        raise InvalidInput(name, f"ward {ward!r} is not a ward homeflow knows")
+    if owner != issuer:
+        raise InvalidInput(name, f"ward {ward!r} belongs to {owner}, not to {issuer}")
     return ward
 
 
-def _patient_id_from(message: Message, segment: str, field: int, name: str) -> str:
-    nhs, issuer, local = _identifiers(message, segment, field)
-    return patient_key(nhs, issuer, local, name)
+def _prior_location(message: Message, issuer: str, mapping: FeedMapping) -> None:
+    """PV1-6, the prior location, when sent: its site and ward must be the issuer's."""
+    if not message.value("PV1", 6):
+        return
+    site_sent = message.value("PV1", 6, 4)
+    if site_sent:
+        site = mapping.site(site_sent)
+        owner = mapping.org_of_site.get(site)
+        if owner is None:
+            raise InvalidInput("PV1-6", f"site {site!r} is not a site homeflow knows")
+        if owner != issuer:
+            raise InvalidInput("PV1-6", f"site {site!r} belongs to {owner}, not to {issuer}")
+    _ward(message, 6, site_sent or message.value("MSH", 4), issuer, mapping, False, False)
 
 
 def _identifiers(message: Message, segment: str, field: int) -> tuple[str | None, str, str | None]:
@@ -279,4 +362,4 @@ def _birth_date(text: str) -> date | None:
     try:
         return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
-        raise InvalidInput("PID-7", f"{text!r} is not a date of birth (YYYYMMDD)") from None
+        raise InvalidInput("PID-7", "is not a date of birth (YYYYMMDD)") from None

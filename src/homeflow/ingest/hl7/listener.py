@@ -124,13 +124,16 @@ class Listener:
     def _ack(self, raw: str, outcome: Outcome) -> str:
         if outcome.accepted:
             return ack(raw, "AA", reason="duplicate" if outcome.outcome == DUPLICATE else None)
+        # The log names the message and the field, never the reason: a reason may quote what
+        # the message carried (a number, a date of birth). The reason is kept with the
+        # message (`homeflow messages --rejected`, the feeds page) and sent back in the ACK.
         if outcome.outcome == HELD:
-            log.warning("message %s held: %s %s", outcome.control_id, outcome.field, outcome.reason)
+            log.warning("message %r held: %s", outcome.control_id, outcome.field)
             return ack(raw, "AE" if self.mapping.strict else "AA", outcome.field, outcome.reason)
         # Unreadable or unsupported messages are refused (AR); readable ones that cannot be
         # applied, such as a discharge before its admission, are application errors (AE).
         code = "AE" if outcome.outcome == REJECTED and outcome.event_key else "AR"
-        log.warning("message %s %s: %s %s", outcome.control_id, code, outcome.field, outcome.reason)
+        log.warning("message %r %s: %s", outcome.control_id, code, outcome.field)
         return ack(raw, code, outcome.field, outcome.reason)
 
     def _connection_to_store(self) -> Connection:

@@ -34,12 +34,14 @@ class Deframer:
             if not self.buffer:
                 break
             if self.buffer[:1] != START:
-                stray = bytes(self.buffer[:16])
                 # Line endings between frames are tolerated, as many senders add them.
                 if bytes(self.buffer[:1]) in (b"\r", b"\n"):
                     del self.buffer[:1]
                     continue
-                raise FramingError(f"bytes outside an MLLP frame: {stray!r}")
+                # Not the bytes themselves: the error is logged, and they may be patient data.
+                raise FramingError(
+                    f"bytes outside an MLLP frame (first byte {self.buffer[0]:#04x})"
+                )
             end = self.buffer.find(END)
             if end < 0:
                 if len(self.buffer) > self.max_size + 3:
