@@ -11,8 +11,10 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -150,7 +152,7 @@ def _audited(site: Site, email: str, action: str, what: str) -> bool:
 @pytest.mark.parametrize("person", PEOPLE, ids=lambda p: f"{p[0]}-{p[1].value}")
 @pytest.mark.parametrize("route", list(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
 def test_a_scenario_route_answers_as_the_rule_says(
-    setting: Setting, route: tuple[str, str], person: tuple[str, Role]
+    setting: Setting, route: tuple[str, str], person: tuple[str, Role], request: Any
 ) -> None:
     method, path = route
     org, role = person
@@ -169,6 +171,8 @@ def test_a_scenario_route_answers_as_the_rule_says(
     }
     url = path.format(name="demo.toml" if "models" in path else target, run_id=setting.run_id)
     made = f"made-{org}-{role.value}-{next(_unique)}".lower()
+    for name in (target, f"{made}.toml"):  # the shared folder is left as it was found
+        request.addfinalizer(partial((folder / "scenarios" / name).unlink, missing_ok=True))
     if method == "GET":
         answer = client.get(url + ("?model=demo.toml" if path == "/scenarios/new" else ""))
     else:
