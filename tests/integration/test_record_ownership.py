@@ -183,6 +183,13 @@ def _pdsa(site: Site) -> dict[str, Any]:
     return found[0]
 
 
+def _pdsa_versions(site: Site) -> str:
+    pdsa = _pdsa(site)
+    key = (OWNER, pdsa["project_id"], pdsa["pdsa_id"])
+    found = _payloads(site, PdsaRecorded.TYPE)
+    return str(sum((p["system"], p["project_id"], p["pdsa_id"]) == key for p in found))
+
+
 def _project_form(site: Site) -> dict[str, str]:
     p = _project(site)
     return {
@@ -288,7 +295,7 @@ WRITES = {
             f"/improvement/projects/{OWNER}/{_project(site)['project_id']}"
             f"/pdsas/{_pdsa(site)['pdsa_id']}"
         ),
-        lambda _: {"do_notes": f"done {next(_unique)}"},
+        lambda site: {"do_notes": f"done {next(_unique)}", "seen": _pdsa_versions(site)},
         names_owner=True,
     ),
     "add action": Write(
@@ -535,3 +542,18 @@ def test_a_support_episode_whose_audit_row_fails_stores_nothing(
             answer = _support(clients["flow@rx1.test"], site, episodes["rx1"], episode_id)
             assert answer.status_code == 503, answer.text
     assert (_events(site), _audit_rows(site)) == (before, audited)
+
+
+def test_a_pdsa_changed_since_its_form_was_opened_is_refused(
+    site: Site, clients: dict[str, httpx.Client]
+) -> None:
+    write = WRITES["update pdsa"]
+    coordinator, colleague = clients["coordinator@qde.test"], clients["analyst@rx2.test"]
+    opened = write.form(site)  # what the coordinator's form showed
+    assert _post(colleague, site, write).status_code == 303  # the colleague saves first
+    before = _events(site)
+    late = coordinator.post(write.path(site), data={**_csrf(coordinator), **opened})
+    assert late.status_code == 409 and "analyst@rx2.test changed this cycle" in late.text
+    damaged = coordinator.post(write.path(site), data={**_csrf(coordinator), **opened, "seen": "x"})
+    assert damaged.status_code == 400 and "seen is missing" in damaged.text
+    assert _events(site) == before

@@ -54,6 +54,7 @@ def record(
     source: str,
     viewer: Viewer | None = None,
     adding: bool = False,
+    seen: int | None = None,
 ) -> int:
     """Check each record's measures and store those that changed (when `adding`, refuse an
     id already taken)."""
@@ -65,7 +66,7 @@ def record(
                 check_measure(engine, "measures", kpi, level, place)
         else:
             check_measure(engine, "kpi", item.kpi, item.level, item.place)
-    return store.save(engine, list(records), recorded_by, source, viewer, adding)
+    return store.save(engine, list(records), recorded_by, source, viewer, adding, seen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.improvement.projects import ProjectHistory, fold_projects
+from homeflow.domain.improvement.projects import Edit, ProjectHistory, fold_projects
 from homeflow.domain.improvement.records import PdsaRecorded, ProjectRecorded
 from homeflow.domain.improvement.series import ManualSeriesRecorded, fold_series
 from homeflow.store.access.audit import audit
-from homeflow.store.access.scope import Viewer
+from homeflow.store.access.scope import Conflict, Viewer
 from homeflow.store.eventlog import lock_writers
 from homeflow.store.improvement import (
     append_events,
@@ -36,10 +37,13 @@ def save(
     source: str,
     viewer: Viewer | None = None,
     adding: bool = False,
+    seen: int | None = None,
 ) -> int:
     """Store the records that differ from their latest version; a signed-in `viewer` must
     keep the system's records, and each change is audited, all in one transaction. When
-    `adding`, a record whose id is already taken is refused. Returns how many were stored."""
+    `adding`, a record whose id is already taken is refused; with `seen` (the versions the
+    form showed), a record someone has changed since is refused. Returns how many were
+    stored."""
     now = datetime.now(UTC)
     new: list[ev.Event] = []
     with engine.begin() as conn:
@@ -48,9 +52,13 @@ def save(
         for item in records:
             if viewer is not None:
                 check_keeper(conn, viewer, item.system)
-            versions = _versions(stored.get((item.system, item.project_id)), item)
+            edits = _versions(stored.get((item.system, item.project_id)), item)
+            versions = [record for _, record in edits]
             if adding and versions:
                 raise InvalidInput(*_taken(item))
+            if seen is not None and edits and len(edits) != seen:
+                last, _ = edits[-1]
+                raise Conflict(item.TYPE, str(len(edits)), last.recorded_by, last.recorded_at)
             if versions and versions[-1] == item:
                 continue
             new.append(programme_event(item, len(versions), recorded_by, source, now))
@@ -63,11 +71,11 @@ def save(
 
 def _versions(
     project: ProjectHistory | None, item: ProjectRecorded | PdsaRecorded
-) -> list[ProjectRecorded] | list[PdsaRecorded]:
+) -> Sequence[tuple[Edit, ProjectRecorded | PdsaRecorded]]:
     if isinstance(item, ProjectRecorded):
-        return [r for _, r in project.versions] if project else []
+        return project.versions if project else []
     history = project.pdsas.get(item.pdsa_id) if project else None
-    return [r for _, r in history.versions] if history else []
+    return history.versions if history else []
 
 
 def _taken(item: ProjectRecorded | PdsaRecorded) -> tuple[str, str]:

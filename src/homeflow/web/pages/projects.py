@@ -22,7 +22,7 @@ from homeflow.store.db import reading
 from homeflow.store.improvement import may_edit, system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render, today, when
 
 router = APIRouter()
 
@@ -256,12 +256,28 @@ async def update_pdsa(
     cycle = history.pdsas.get(pdsa_id)
     if cycle is None:
         raise access.NotFound(f"no PDSA {pdsa_id!r}")
+    viewer = viewer_of(session, request)
     try:
+        seen = _seen(fields)
         updated = pdsa_from_form(system, project_id, fields, cycle.current)
-        service.record(engine, [updated], session.user.email, "web", viewer_of(session, request))
+        service.record(engine, [updated], viewer.email, "web", viewer, seen=seen)
     except InvalidInput as bad:
         message = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}."
         return _pdsa_page(request, engine, session, system, project_id, pdsa_id, message, 400)
+    except access.Conflict as clash:
+        message = (
+            f"Not saved: {clash.changed_by or 'someone else'} changed this cycle at "
+            f"{when(clash.changed_at)}. Their version is below; save yours again if it still holds."
+        )
+        return _pdsa_page(request, engine, session, system, project_id, pdsa_id, message, 409)
     return RedirectResponse(
         f"{_path(system, project_id)}/pdsas/{quote(pdsa_id)}?saved=1", status_code=303
     )
+
+
+def _seen(fields: dict[str, str]) -> int:
+    """How many versions of the record the form showed."""
+    text = fields.get("seen", "")
+    if not text.isdigit():
+        raise InvalidInput("seen", "is missing: the form was damaged; open it again")
+    return int(text)
