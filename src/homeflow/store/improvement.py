@@ -41,7 +41,7 @@ from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Conflict, Forbidden, NotFound, Viewer
 from homeflow.store.codec import event_from_row
-from homeflow.store.eventlog import EventLog, append_in, lock_writers
+from homeflow.store.eventlog import append_in, lock_writers
 
 ASSESSMENT_TYPES = (AssessmentEntryRecorded.TYPE,)
 FRAMEWORK_TYPES = (FrameworkDefined.TYPE,)
@@ -68,11 +68,9 @@ def programme_event(
 
 def append_records(engine: Engine, new: Sequence[ev.Event]) -> None:
     """Store the records in one transaction; a refused one is an error naming its field."""
-    if not new:
-        return
-    result = EventLog(engine).append(new)
-    if result.rejected:
-        raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
+    with engine.begin() as conn:
+        lock_writers(conn)
+        append_events(conn, new)
 
 
 def append_events(conn: Connection, new: Sequence[ev.Event]) -> None:
