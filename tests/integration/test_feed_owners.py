@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine, select
 
 from homeflow.demo.system import ORGANISATIONS
@@ -23,6 +24,7 @@ from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.registry import save_registry
 from homeflow.store.users import add_user
+from homeflow.web.pages.feeds import router
 from tests.audit_faults import audit_log_down
 from tests.conftest import ENGINES, fresh_database, url_of
 from tests.support import ServerProcess, homeflow
@@ -133,6 +135,12 @@ def feeds(
 
 
 EVERYONE = [(org, role) for org in EVERY_ORGANISATION for role in Role]
+# Every write under /feeds, from the app's own routes: a new one is tried here by itself.
+WRITES = sorted(
+    route.path.rsplit("/", 1)[1]
+    for route in router.routes
+    if isinstance(route, APIRoute) and "POST" in route.methods
+)
 
 
 def _who(case: tuple[str, Role]) -> str:
@@ -166,13 +174,23 @@ def _attempt(feeds: Feeds, who: tuple[str, Role], route: str) -> httpx.Response:
     return client.post(f"/feeds/pas-rx1/{route}", data=form)
 
 
-@pytest.mark.parametrize("route", ["mapping", "replay"])
+def test_every_write_under_feeds_is_one_of_a_feed_and_tried_here() -> None:
+    assert WRITES == ["mapping", "replay"]
+    assert all(
+        route.path.startswith("/feeds/{source}/")
+        for route in router.routes
+        if isinstance(route, APIRoute) and "POST" in route.methods
+    )
+
+
+@pytest.mark.parametrize("route", WRITES)
 @pytest.mark.parametrize("who", [w for w in EVERYONE if w not in RUNS_RX1], ids=_who)
 def test_a_feed_is_changed_and_replayed_by_nobody_else(
     feeds: Feeds, who: tuple[str, Role], route: str
 ) -> None:
     """Another trust's, a council's, another system's admin, RX1's other roles: refused,
     audited, and nothing stored."""
+    feeds.client(*who)  # signed in before: the sign-in is audited too
     before, last = feeds.stored(), feeds.last_audit()
     answer = _attempt(feeds, who, route)
     assert answer.status_code == 403, answer.text
@@ -182,7 +200,7 @@ def test_a_feed_is_changed_and_replayed_by_nobody_else(
     assert [(a.action, f"/feeds/pas-rx1/{route}" in a.what) for a in audited] == [("refused", True)]
 
 
-@pytest.mark.parametrize("route", ["mapping", "replay"])
+@pytest.mark.parametrize("route", WRITES)
 def test_the_unnamed_feed_is_run_by_nobody_where_the_registry_holds_two_systems(
     feeds: Feeds, route: str
 ) -> None:

@@ -115,9 +115,9 @@ def read_mapping(text: str) -> FeedMapping:
 def save_mapping(engine: Engine, viewer: Viewer, folder: Path, source: str, text: str) -> None:
     """Keep a feed's mapping once it reads as one, names this feed and keeps its organisation.
     A refused change of organisation is audited and stores nothing."""
-    path = mapping_file(folder, source)
     with reading(engine) as conn:  # who may not run the feed learns nothing of what they typed
         _check(conn, viewer, source, _owner(_stored(folder, source)))
+    path = mapping_file(folder, source)
     mapping = read_mapping(text)
     if mapping.source != source:
         raise InvalidInput("feed.source", f"is {mapping.source!r}; this is the {source!r} feed")
@@ -159,13 +159,13 @@ def replay_feed(engine: Engine, viewer: Viewer, folder: Path, source: str) -> di
     """Re-apply the feed's rejected and held HL7 messages with its mapping as kept, and so
     as its own organisation: how many ended each way. Stored with its audit row, or not at
     all."""
-    _source(source)
     outcomes: dict[str, int] = {}
     with engine.begin() as conn:
         lock_writers(conn)
         stored = _stored(folder, source)
         owner = _owner(stored)
         _check(conn, viewer, source, owner)
+        _source(source)
         mapping = read_mapping(stored) if stored is not None else FeedMapping(source)
         for _, outcome in replay_in(conn, mapping, None, source):
             outcomes[outcome.outcome] = outcomes.get(outcome.outcome, 0) + 1
