@@ -9,7 +9,16 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from homeflow.domain.audit_chain import GENESIS, AuditRow, row_hash, verify
+from homeflow.domain.audit_chain import (
+    GENESIS,
+    PRUNE_ACTION,
+    AuditRow,
+    ChainStart,
+    Checkpoint,
+    prune_note,
+    row_hash,
+    verify,
+)
 
 T0 = datetime(2026, 12, 1, 9, 0, 0, 123456)
 
@@ -68,8 +77,74 @@ def test_rows_out_of_order_and_rows_without_hashes_are_named() -> None:
     assert broken is not None and broken.row_id == 4 and "no hash" in broken.reason
 
 
-def test_the_oldest_row_kept_anchors_a_pruned_chain() -> None:
-    assert verify(chain(6)[2:]) == (4, None)
+def test_rows_missing_from_the_start_are_named_unless_a_prune_recorded_the_start() -> None:
+    rows = chain(6)
+    _, broken = verify(rows[2:])
+    assert (
+        broken is not None and broken.row_id == 3 and "rows before it were deleted" in broken.reason
+    )
+    start = ChainStart(3, rows[1].row_hash or "")
+    pruned = [*rows[2:], link(PRUNE_ACTION, prune_note(start, "2026-01-01"), rows[-1])]
+    assert verify(pruned) == (5, None)
+    # Rows deleted after the prune's start, and a start nobody recorded.
+    _, broken = verify(pruned[1:])
+    assert broken is not None and broken.row_id == 4 and "rows 3 to 3 were deleted" in broken.reason
+    # Words like a prune's in any other row record nothing.
+    forged = [*rows[2:], link("view", prune_note(start, "2026-01-01"), rows[-1])]
+    _, broken = verify(forged)
+    assert broken is not None and broken.row_id == 3
+
+
+def link(action: str, what: str, after: AuditRow) -> AuditRow:
+    row = AuditRow(
+        after.id + 1, after.at + timedelta(minutes=1), "cli:ig", "-", action, what, None, "cli",
+        after.row_hash, None,
+    )  # fmt: skip
+    return replace(row, row_hash=row_hash(row, after.row_hash or ""))
+
+
+def checkpoint(rows: list[AuditRow], name: str = "c1") -> Checkpoint:
+    return Checkpoint(
+        name, ChainStart(rows[0].id, rows[0].prev_hash or ""), rows[-1].id, rows[-1].row_hash or ""
+    )
+
+
+def test_rows_missing_from_the_end_are_found_against_a_checkpoint() -> None:
+    rows = chain(8)
+    kept = checkpoint(rows[:6])
+    assert verify(rows, [kept]) == (8, None)  # rows written since the checkpoint are fine
+    _, broken = verify(rows[:4], [kept])
+    assert broken is not None and broken.row_id == 6
+    assert "the rows after row 4 were deleted" in broken.reason and "c1" in broken.reason
+    _, broken = verify([], [kept])
+    assert broken is not None and "the log is empty" in broken.reason
+    # A chain rewritten whole from row 5 on: each link holds, the checkpoint's row does not.
+    forged, previous = rows[:4], rows[3].row_hash or ""
+    for row in rows[4:]:
+        row = replace(row, what=row.what + " (rewritten)", prev_hash=previous)
+        row = replace(row, row_hash=row_hash(row, previous))
+        forged.append(row)
+        previous = row.row_hash or ""
+    _, broken = verify(forged, [kept])
+    assert (
+        broken is not None
+        and broken.row_id == 6
+        and "checkpoint c1" in broken.reason
+        and "rewritten" in broken.reason
+    )
+
+
+def test_a_start_later_than_the_latest_checkpoints_is_named() -> None:
+    rows = chain(8)
+    start = ChainStart(3, rows[1].row_hash or "")
+    pruned = [*rows[2:], link(PRUNE_ACTION, prune_note(start, "2026-01-01"), rows[-1])]
+    assert verify(pruned, [checkpoint(pruned, "after-prune")]) == (7, None)
+    # Rows deleted from the start, and a prune row forged for the new start: the checkpoint
+    # still says where the chain started.
+    start = ChainStart(5, rows[3].row_hash or "")
+    again = [*rows[4:], link(PRUNE_ACTION, prune_note(start, "2026-01-02"), rows[-1])]
+    _, broken = verify(again, [checkpoint(pruned, "after-prune")])
+    assert broken is not None and broken.row_id == 5 and "after-prune" in broken.reason
 
 
 @given(

@@ -1,9 +1,11 @@
-"""The audit log for the information-governance team: verify its hash chain, export it, prune
-it after its retention period."""
+"""The audit log for the information-governance team: verify its hash chain (against the
+checkpoints kept outside the database), write a checkpoint, export it, prune it after its
+retention period (leaving a checkpoint of where it cut)."""
 
 from __future__ import annotations
 
 import csv
+import getpass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -11,12 +13,14 @@ from typing import Annotated
 import typer
 
 from homeflow.cli.app import app
-from homeflow.cli.output import console, date_option, fail, say
+from homeflow.cli.output import console, date_option, fail, say, warn
+from homeflow.domain.audit_chain import Checkpoint
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.privacy import Role
 from homeflow.reports.cells import safe_row
 from homeflow.store import db
 
-audit_app = typer.Typer(help="The audit log: verify, export, prune.")
+audit_app = typer.Typer(help="The audit log: verify, checkpoint, export, prune.")
 app.add_typer(audit_app, name="audit")
 
 COLUMNS = (
@@ -33,16 +37,76 @@ COLUMNS = (
 )
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check every row's hash and its link to the row before; exit 1 naming the first broken row."""
+Checkpoints = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        envvar="HOMEFLOW_AUDIT_CHECKPOINTS",
+        help="The folder of checkpoints kept outside the database (or HOMEFLOW_AUDIT_CHECKPOINTS).",
+    ),
+]
+
+
+def _read(folder: Path) -> list[Checkpoint]:
+    from homeflow.store.audit_checkpoints import read_checkpoints
+
+    try:
+        return read_checkpoints(folder)
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+
+
+def _whole_or_exit(folder: Path | None) -> tuple[int, str | None]:
+    """The chain checked (against the folder's checkpoints too); exit 1 naming where it breaks."""
     from homeflow.store.access.audit import verify_audit
 
-    checked, broken, head = verify_audit(db.connect())
+    checked, broken, head = verify_audit(db.connect(), _read(folder) if folder else ())
     if broken is not None:
         console.print(f"audit log broken at row {broken.row_id}: {broken.reason}", highlight=False)
         raise typer.Exit(1)
-    say(f"audit log whole: {checked:,} rows chained; newest hash {head or '-'}")
+    return checked, head
+
+
+@audit_app.command("verify")
+def audit_verify(checkpoints: Checkpoints = None) -> None:
+    """Check every row's hash, its link to the row before, the chain's start, and the rows the
+    checkpoints recorded; exit 1 naming the first broken row."""
+    checked, head = _whole_or_exit(checkpoints)
+    against = f", and agrees with the checkpoints in {checkpoints}" if checkpoints else ""
+    say(f"audit log whole: {checked:,} rows chained{against}; newest hash {head or '-'}")
+    if checkpoints is None:
+        warn("no --checkpoints: rows deleted from the newest end cannot be found")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to",
+            envvar="HOMEFLOW_AUDIT_CHECKPOINTS",
+            help="The folder to keep it in, outside the database (or HOMEFLOW_AUDIT_CHECKPOINTS).",
+        ),
+    ] = None,
+) -> None:
+    """Record the chain's start and newest row in a file outside the database, once the chain
+    is whole and agrees with the checkpoints already there."""
+    from homeflow.store.access.audit import chain_ends
+    from homeflow.store.audit_checkpoints import settle, write_pending
+
+    if to is None:
+        fail("--to: name the folder the checkpoints are kept in")
+    _whole_or_exit(to)
+    ends = chain_ends(db.connect())
+    if ends is None:
+        fail("audit: the audit log is empty: nothing to checkpoint")
+    try:
+        path = settle(write_pending(to, ends[0], ends[1], "checkpoint"))
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+    say(
+        f"checkpoint {path}: rows {ends[0].start.row_id} to {ends[0].newest_id}, newest hash {ends[0].newest_hash}"
+    )
 
 
 @audit_app.command("export")
@@ -76,13 +140,17 @@ def audit_export_command(
 
 @audit_app.command("prune")
 def audit_prune(
+    checkpoints: Checkpoints = None,
     older_than_days: Annotated[
         int | None,
         typer.Option(min=1, help="Delete rows older than so many days (default: the setting)."),
     ] = None,
 ) -> None:
-    """Delete rows past the retention period ([audit] retention_days, or --older-than-days)."""
+    """Delete rows past the retention period ([audit] retention_days, or --older-than-days),
+    once the chain is whole; the chain records where it now starts, and so does a checkpoint
+    written to --checkpoints before the rows go."""
     from homeflow.config import audit_retention_days
+    from homeflow.store.access import Viewer
     from homeflow.store.access.audit import prune_audit
 
     try:
@@ -91,6 +159,13 @@ def audit_prune(
         fail(f"{problem.field}: {problem.reason}")
     if days is None:
         fail("--older-than-days: no retention period is set ([audit] retention_days)")
+    if checkpoints is None:
+        fail("--checkpoints: name the folder the checkpoint of this prune is kept in")
+    _whole_or_exit(checkpoints)
     before = datetime.now(UTC).date() - timedelta(days=days)
-    gone = prune_audit(db.connect(), before)
-    say(f"{gone:,} audit rows older than {before.isoformat()} deleted")
+    viewer = Viewer(f"cli:{getpass.getuser()}", "-", Role.ADMIN, "cli")
+    try:
+        gone, path = prune_audit(db.connect(), before, viewer, checkpoints)
+    except InvalidInput as problem:
+        fail(f"{problem.field}: {problem.reason}")
+    say(f"{gone:,} audit rows older than {before.isoformat()} deleted; checkpoint {path}")

@@ -3,16 +3,30 @@ API, every refused attempt, and every sign-in and sign-out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, desc, select, text
+from sqlalchemy import Connection, Engine, desc, func, select, text
 
-from homeflow.domain.audit_chain import GENESIS, AuditRow, Broken, row_hash, verify
+from homeflow.domain.audit_chain import (
+    GENESIS,
+    PRUNE_ACTION,
+    AuditRow,
+    Broken,
+    ChainStart,
+    Checkpoint,
+    prune_note,
+    row_hash,
+    verify,
+)
+from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import READS_AUDIT, Role
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.scope import Forbidden, Viewer
+from homeflow.store.audit_checkpoints import settle, write_pending
 from homeflow.store.codec import to_db_time
 
 
@@ -58,15 +72,36 @@ def _row(r: Any) -> AuditRow:
     )  # fmt: skip
 
 
-def verify_audit(engine: Engine) -> tuple[int, Broken | None, str | None]:
-    """Rows checked, the first that breaks the chain, and the newest row's hash (to note down
-    elsewhere: a log rewritten whole from some row on no longer ends with it)."""
+def verify_audit(
+    engine: Engine, checkpoints: Sequence[Checkpoint] = ()
+) -> tuple[int, Broken | None, str | None]:
+    """Rows checked, the first that breaks the chain (its links, its start, and the rows the
+    checkpoints kept outside recorded), and the newest row's hash."""
     a = t.audit_log
     with db.reading(engine) as conn:
         rows = (_row(r) for r in conn.execute(select(a).order_by(a.c.id)))
-        checked, broken = verify(rows)
+        checked, broken = verify(rows, checkpoints)
         head = conn.execute(select(a.c.row_hash).order_by(desc(a.c.id)).limit(1)).scalar()
     return checked, broken, head
+
+
+def chain_ends(engine: Engine) -> tuple[Checkpoint, int] | None:
+    """The chain's start and newest row now, and how many rows it holds; None when empty."""
+    with db.reading(engine) as conn:
+        return _ends(conn, "now")
+
+
+def _ends(conn: Connection, name: str) -> tuple[Checkpoint, int] | None:
+    a = t.audit_log
+    first = conn.execute(select(a.c.id, a.c.prev_hash).order_by(a.c.id).limit(1)).one_or_none()
+    newest = conn.execute(
+        select(a.c.id, a.c.row_hash).order_by(desc(a.c.id)).limit(1)
+    ).one_or_none()
+    if first is None or newest is None:
+        return None
+    rows = int(conn.execute(select(func.count()).select_from(a)).scalar_one())
+    start = ChainStart(first.id, first.prev_hash or "")
+    return Checkpoint(name, start, newest.id, newest.row_hash or ""), rows
 
 
 def audit_rows(engine: Engine, first: date, last: date) -> list[AuditRow]:
@@ -79,15 +114,37 @@ def audit_rows(engine: Engine, first: date, last: date) -> list[AuditRow]:
         return [_row(r) for r in conn.execute(query)]
 
 
-def prune_audit(engine: Engine, before: date) -> int:
-    """Delete the rows written before `before` (the retention period); the oldest row kept
-    anchors the chain from then on. Returns how many went."""
+def prune_audit(engine: Engine, before: date, viewer: Viewer, folder: Path) -> tuple[int, Path]:
+    """Delete the rows written before `before` (the retention period), never the newest, and
+    record in the chain, and in a checkpoint in `folder`, where the chain now starts. The
+    checkpoint is on disk before the deletion commits. Returns how many rows went, and the
+    checkpoint."""
     a = t.audit_log
     cut = datetime.combine(before, datetime.min.time())
-    with engine.begin() as conn:
+    with engine.connect() as conn, conn.begin() as transaction:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(7264002)"))
-        return int(conn.execute(a.delete().where(a.c.at < cut)).rowcount or 0)
+        newest = conn.execute(select(func.max(a.c.id))).scalar()
+        if newest is None:
+            raise InvalidInput("audit", "the audit log is empty: nothing to prune")
+        # By id, not by time: rows of concurrent writers may carry times slightly out of
+        # id order, and a hole in the middle would break the chain. The newest row stays,
+        # so the chain goes on from it.
+        kept = conn.execute(select(func.min(a.c.id)).where(a.c.at >= cut)).scalar()
+        first_kept = min(newest, kept if kept is not None else newest)
+        gone = int(conn.execute(a.delete().where(a.c.id < first_kept)).rowcount or 0)
+        follows = conn.execute(select(a.c.prev_hash).where(a.c.id == first_kept)).scalar()
+        note = prune_note(ChainStart(first_kept, follows or ""), before.isoformat())
+        audit(conn, viewer, PRUNE_ACTION, note)
+        ends = _ends(conn, "prune")
+        assert ends is not None  # the prune's own row is there
+        pending = write_pending(folder, ends[0], ends[1], f"prune of rows before {before}")
+        try:
+            transaction.commit()
+        except BaseException:
+            pending.unlink(missing_ok=True)
+            raise
+    return gone, settle(pending)
 
 
 def record(
