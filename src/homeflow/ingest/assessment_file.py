@@ -44,7 +44,7 @@ def read_sheet(path: Path) -> tuple[list[str], list[SheetRow]]:
         raise InvalidInput("file", f"{path.name} has no rows")
     line, header = lines[start]
     fields = header_fields(line, header)
-    rows = []
+    rows: list[SheetRow] = []
     for number, cells in lines[start + 1 :]:
         if not any(c.strip() for c in cells):
             continue
