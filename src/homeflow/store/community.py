@@ -92,7 +92,8 @@ def save(
         if viewer is not None:
             for event in new:
                 assert isinstance(event.payload, CommunityRecord)
-                what = " ".join([event.type, *map(str, event.payload.identity())])
+                names = [str(part) for part in event.payload.identity() if part != ""]
+                what = " ".join([event.type, *names])
                 audit(conn, viewer, "change", what)
     return len(new)
 
