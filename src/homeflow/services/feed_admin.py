@@ -106,7 +106,7 @@ def feeds(engine: Engine, viewer: Viewer, folder: Path, now: datetime) -> list[F
 
 
 def read_mapping(text: str) -> FeedMapping:
-    """A mapping as typed, checked as a mapping file is (an error names the section)."""
+    """A mapping as typed, checked as a mapping file is (an error names the field)."""
     if len(text) > MAX_MAPPING_CHARS:
         raise InvalidInput("mapping", f"is {len(text):,} characters; at most {MAX_MAPPING_CHARS:,}")
     return mapping_from_dict(read_toml(text, "mapping"))  # bounded: see domain/toml_text
