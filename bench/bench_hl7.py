@@ -75,7 +75,7 @@ def main() -> None:
         f"bare parse: homeflow {ours:,.0f}/s, python-hl7 {reference:,.0f}/s (ratio {ours / reference:.1f}x)"
     )
     mapping = FeedMapping().with_registry(
-        {s.code: s.org_code for s in system.SITES}, [w.code for w in system.WARDS]
+        {s.code: s.org_code for s in system.SITES}, {w.code: w.site_code for w in system.WARDS}
     )
     now = datetime.now(UTC)
     interpreted = rate(n, timed(lambda: [interpret_hl7(m, mapping, now) for m in messages]))

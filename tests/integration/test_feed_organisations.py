@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,17 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
+from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.organisations import person_of
 from homeflow.ingest.feeds import import_hl7, receive_census
 from homeflow.ingest.hl7.adt import PATIENT_TRIGGERS, TRIGGERS
 from homeflow.ingest.hl7.mllp import Sender, frame
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import schema as t
-from tests.conftest import ENGINES, fresh_database, url_of
+from homeflow.store.after_discharge import discharges
+from homeflow.store.eventlog import EventLog
+from tests.conftest import ENGINES, fresh_database, projections, url_of
 from tests.support import ListenerProcess, ServerProcess, free_port, homeflow
 
 RX1_MAPPING = """
@@ -52,6 +56,7 @@ FOREIGN_PLACES = {
 # What must be on record before a trigger can apply to a spell.
 BEFORE = {"A02": ("A01",), "A12": ("A01", "A02"), "A13": ("A01", "A03"), "A22": ("A01", "A21")}
 ADMITTING = {"A01", "A04", "A05", "A06"}
+AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def message(
@@ -306,6 +311,45 @@ def test_the_listeners_log_never_carries_a_patients_number_name_or_birth_date(
     assert "LOG-1" in log and "PID-3" in log  # the refusals are logged...
     for secret in ("9434765918", THEIRS, "Secret", "19331122", "1933XX22"):
         assert secret not in log, log  # ...without what the messages said about the patient
+
+
+def test_a_readmission_to_another_trust_is_found_by_nhs_number(feeds: Feeds) -> None:
+    """RX1 discharges RX2's patient's NHS number; RX2's emergency admission of 30/03 (its own
+    record of the person) is that discharge's readmission."""
+    for n, trigger in enumerate(("A01", "A03")):
+        when = f"2026030{5 + n}100000"
+        raw = message(f"RA-{n}", trigger, visit="RA1", nhs=THEIRS, when=when)
+        assert "MSA|AA|" in feeds.send(raw)
+    wait_for(lambda: (s := feeds.spell("RX1:RA1")) is not None and s.discharged_at is not None)
+    with feeds.engine.connect() as conn:
+        found = {d.spell_key: d for d in discharges(conn, date(2026, 3, 6), date(2026, 3, 6))}
+    assert found["RX1:RA1"].readmitted_after == 24
+
+
+def test_records_keyed_before_organisations_kept_their_own_are_kept_and_rebuilt_alike(
+    feeds: Feeds,
+) -> None:
+    """An event stored before this change names the shared record (`nhs:...`): it is read as
+    stored, links to the person, and `homeflow rebuild` gives the same projections."""
+    legacy = f"nhs:{THEIRS_TOO}"
+    EventLog(feeds.engine).append(
+        [
+            ev.Event(
+                "legacy-1", "pas", AT, AT, "RX1:OLD1",
+                ev.Admitted(legacy, "RX101", "RX101-M05", nhs_number=THEIRS_TOO, family_name="Old"),
+            )
+        ]
+    )  # fmt: skip
+    assert feeds.spell("RX1:OLD1").patient_id == legacy
+    assert feeds.patient(legacy).family_name == "Old"
+    assert person_of(legacy) == person_of(f"RX2:nhs:{THEIRS_TOO}")
+    folded = ("spells", "ward_stays", "patients")  # the census is materialised by a rebuild
+    before = {name: rows for name, rows in projections(feeds.engine).items() if name in folded}
+    done = homeflow(feeds.url, "rebuild")
+    assert done.returncode == 0, done.stderr
+    after = projections(feeds.engine)
+    assert {name: after[name] for name in folded} == before
+    assert [r for r in after["patients"] if r[0] == legacy]
 
 
 # ---- FHIR: the token's organisation ------------------------------------------------------

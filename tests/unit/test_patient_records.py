@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from homeflow.demo import system
 from homeflow.domain import events as ev
 from homeflow.domain.activity import Admission, Discharge
+from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import nhs_number_check_digit, patient_key, person_of
 from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.ingest.hl7 import adt
@@ -111,7 +112,7 @@ def test_a_patient_key_refused_never_quotes_the_number() -> None:
     for bad in ("9434765918", "12345"):
         try:
             patient_key("RX1", bad, "", None, "PID-3")
-        except adt.InvalidInput as problem:
+        except InvalidInput as problem:
             assert problem.field == "PID-3" and bad not in problem.reason
         else:
             raise AssertionError(bad)

@@ -80,7 +80,7 @@ def read_encounter(body: Any) -> Encounter:
     if not isinstance(body, dict):
         raise Malformed("Encounter", "the body must be a JSON object")
     if body.get("resourceType") != "Encounter":
-        raise InvalidInput("Encounter.resourceType", "must be 'Encounter'")
+        raise Malformed("Encounter.resourceType", "must be 'Encounter'")
     status = body.get("status")
     # Checked before the set lookup: a list or an object is not hashable.
     allowed = ", ".join(sorted(ENCOUNTER_STATUSES))
