@@ -188,3 +188,24 @@ def test_a_prune_leaves_a_checkpoint_and_rows_deleted_after_it_are_named(
         broken = homeflow(url, "audit", "verify", *check)
         assert broken.returncode == 1 and f"broken at row {ids[14]}" in broken.stderr
         assert f"rows {ids[10]} to {ids[13]} were deleted" in broken.stderr, broken.stderr
+
+
+def test_a_checkpoints_folder_that_is_not_one_is_refused_by_name(
+    engine: Engine, tmp_path: Path
+) -> None:
+    written(engine, 3)
+    url = url_of(engine)
+    missing = tmp_path / "nowhere"
+    for args in (
+        ["verify", "--checkpoints", str(missing)],
+        ["checkpoint", "--to", str(missing)],
+        ["prune", "--older-than-days", "1", "--checkpoints", str(missing)],
+    ):
+        done = homeflow(url, "audit", *args)
+        assert done.returncode == 2 and f"{args[-2]}: {missing} is not a folder" in done.stderr
+    (tmp_path / "audit-checkpoint-000000000001.json").write_text("{not json")
+    done = homeflow(url, "audit", "verify", "--checkpoints", str(tmp_path))
+    assert done.returncode == 2 and "audit-checkpoint-000000000001.json is not a checkpoint" in (
+        done.stderr
+    )
+    assert count(engine) == 3

@@ -47,20 +47,23 @@ Checkpoints = Annotated[
 ]
 
 
-def _read(folder: Path) -> list[Checkpoint]:
+def _read(folder: Path, option: str) -> list[Checkpoint]:
     from homeflow.store.audit_checkpoints import read_checkpoints
 
     try:
-        return read_checkpoints(folder)
+        found = read_checkpoints(folder, option)
     except InvalidInput as problem:
         fail(f"{problem.field}: {problem.reason}")
+    if not found:
+        warn(f"{option}: {folder} holds no checkpoint yet")
+    return found
 
 
-def _whole_or_exit(folder: Path | None) -> tuple[int, str | None]:
+def _whole_or_exit(folder: Path | None, option: str = "--checkpoints") -> tuple[int, str | None]:
     """The chain checked (against the folder's checkpoints too); exit 1 naming where it breaks."""
     from homeflow.store.access.audit import verify_audit
 
-    checked, broken, head = verify_audit(db.connect(), _read(folder) if folder else ())
+    checked, broken, head = verify_audit(db.connect(), _read(folder, option) if folder else ())
     if broken is not None:
         console.print(f"audit log broken at row {broken.row_id}: {broken.reason}", highlight=False)
         raise typer.Exit(1)
@@ -96,17 +99,17 @@ def audit_checkpoint(
 
     if to is None:
         fail("--to: name the folder the checkpoints are kept in")
-    _whole_or_exit(to)
+    _whole_or_exit(to, "--to")
     ends = chain_ends(db.connect())
     if ends is None:
         fail("audit: the audit log is empty: nothing to checkpoint")
+    kept, rows = ends
     try:
-        path = settle(write_pending(to, ends[0], ends[1], "checkpoint"))
+        path = settle(write_pending(to, kept, rows, "checkpoint", "--to"))
     except InvalidInput as problem:
         fail(f"{problem.field}: {problem.reason}")
-    say(
-        f"checkpoint {path}: rows {ends[0].start.row_id} to {ends[0].newest_id}, newest hash {ends[0].newest_hash}"
-    )
+    say(f"checkpoint {path}: rows {kept.start.row_id} to {kept.newest_id} ({rows:,} rows)")
+    say(f"newest hash {kept.newest_hash}")
 
 
 @audit_app.command("export")

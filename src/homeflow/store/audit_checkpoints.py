@@ -17,10 +17,10 @@ PREFIX = "audit-checkpoint-"
 FIELD = "--checkpoints"  # the option (and HOMEFLOW_AUDIT_CHECKPOINTS) naming the folder
 
 
-def read_checkpoints(folder: Path) -> list[Checkpoint]:
+def read_checkpoints(folder: Path, field: str = FIELD) -> list[Checkpoint]:
     """Every checkpoint in `folder`; a file that is not one is refused by name."""
     if not folder.is_dir():
-        raise InvalidInput(FIELD, f"{folder} is not a folder")
+        raise InvalidInput(field, f"{folder} is not a folder")
     found = []
     for path in sorted(folder.glob(f"{PREFIX}*.json")):
         try:
@@ -34,16 +34,18 @@ def read_checkpoints(folder: Path) -> list[Checkpoint]:
                 )
             )
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise InvalidInput(FIELD, f"{path.name} is not a checkpoint ({error})") from None
+            raise InvalidInput(field, f"{path.name} is not a checkpoint ({error})") from None
     return found
 
 
-def write_pending(folder: Path, checkpoint: Checkpoint, rows: int, why: str) -> Path:
+def write_pending(
+    folder: Path, checkpoint: Checkpoint, rows: int, why: str, field: str = FIELD
+) -> Path:
     """The checkpoint written and flushed to disk under a name `read_checkpoints` skips: a
     prune writes it before it commits (no prune without its checkpoint) and `settle`s it
     after (no checkpoint of a prune that did not happen)."""
     if not folder.is_dir():
-        raise InvalidInput(FIELD, f"{folder} is not a folder")
+        raise InvalidInput(field, f"{folder} is not a folder")
     final = folder / f"{PREFIX}{checkpoint.newest_id:012d}.json"
     pending = folder / f".{final.name}.pending"
     text = json.dumps(
@@ -64,7 +66,7 @@ def write_pending(folder: Path, checkpoint: Checkpoint, rows: int, why: str) -> 
             f.flush()
             os.fsync(f.fileno())
     except OSError as error:
-        raise InvalidInput(FIELD, f"cannot write {pending}: {error.strerror}") from None
+        raise InvalidInput(field, f"cannot write {pending}: {error.strerror}") from None
     return pending
 
 
