@@ -94,7 +94,7 @@ def test_only_an_admin_of_the_organisation_or_its_system_runs_its_accounts(site:
         "/admin/users/change",
         data={"csrf_token": csrf_of(page), "email": "coordinator@qde.test", "change": "disable"},
     )
-    assert refused.status_code == 403
+    assert refused.status_code == 400 and "not the address of an account you manage" in refused.text
     own = trust_admin.post(
         "/admin/users/change",
         data={"csrf_token": csrf_of(page), "email": "admin@rx1.test", "change": "disable"},
@@ -136,4 +136,31 @@ def test_adding_an_address_does_not_tell_an_admin_it_has_an_account_elsewhere(si
     assert rows_of(site, select(t.web_sessions.c.token_hash).order_by("token_hash")) == (
         sessions_before
     )
+    assert elsewhere.get("/overview").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["disable", "enable", "reset-password", "role", "end-sessions"])
+def test_changing_an_account_elsewhere_is_answered_as_an_address_nobody_has(
+    site: Site, change: str
+) -> None:
+    """Each change an RX1 admin may make, tried on an RW1 account and on an address with no
+    account: one answer (it named RW1's organisation, 403, against 400 for nobody), nothing
+    changed."""
+    engine = db.connect(site.url)
+    add_user(engine, "admin3@rx1.test", "RX1", "admin", PASSWORD)
+    engine.dispose()
+    admin = signed_in(site, "admin3@rx1.test")
+    elsewhere = signed_in(site, "cmht@rw1.test")
+    users_before = rows_of(site, select(t.users).order_by(t.users.c.email))
+
+    def tried(email: str) -> tuple[int, str]:
+        page = admin.get("/admin/users").text
+        data = {"csrf_token": csrf_of(page), "email": email, "change": change, "role": "analyst"}
+        answer = admin.post("/admin/users/change", data=data)
+        found = re.search(r"Not changed:[^<]*", answer.text)
+        return answer.status_code, found.group(0) if found else answer.text[:300]
+
+    assert tried("cmht@rw1.test") == tried("nobody-at-all@rw1.test")
+    assert tried("cmht@rw1.test")[0] == 400 and "RW1" not in tried("cmht@rw1.test")[1]
+    assert rows_of(site, select(t.users).order_by(t.users.c.email)) == users_before
     assert elsewhere.get("/overview").status_code == 200

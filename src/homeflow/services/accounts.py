@@ -53,7 +53,14 @@ def add_account(engine: Engine, viewer: Viewer, email: str, org_code: str, role:
 def change_account(engine: Engine, viewer: Viewer, email: str, change: str, role: str = "") -> str:
     """Disable, enable, reset the password of (returns it), change the role of, or end the
     sessions of an account."""
-    _check(engine, viewer, users.account_org(engine, email))
+    managed = managed_orgs(engine, viewer)
+    if not managed:
+        raise Forbidden("only admins manage accounts")
+    with reading(engine) as conn:
+        org = users.user_org(conn, users.normalise_email(email))
+    if org not in managed:
+        # No address nobody has, nor one of another organisation's: the same answer for both.
+        raise InvalidInput("email", "is not the address of an account you manage")
     if email.strip().lower() == viewer.email and change in ("disable", "role"):
         raise InvalidInput("email", "is your own account: another admin must change it")
     shown = ""

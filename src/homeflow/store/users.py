@@ -311,14 +311,6 @@ def accounts(engine: Engine, org_codes: Collection[str]) -> list[Account]:
     ]
 
 
-def account_org(engine: Engine, email: str) -> str:
-    with db.reading(engine) as conn:
-        found = user_org(conn, normalise_email(email))
-    if found is None:
-        raise InvalidInput("email", f"{email!r} has no account")
-    return found
-
-
 def set_disabled(engine: Engine, email: str, disabled: bool) -> None:
     """Disable an account (its sessions end at once) or enable it again."""
     email = normalise_email(email)
