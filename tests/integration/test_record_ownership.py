@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import count
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,6 +37,7 @@ from homeflow.store.registry import save_registry
 from homeflow.store.users import add_user
 from homeflow.web.pages import actions, collaborative, improvement, outcomes, projects, smart_list
 from tests.audit_faults import audit_log_down
+from tests.support import homeflow
 from tests.web_site import PASSWORD, Site, csrf_of, rows_of, signed_in
 
 OWNER = "QDE"
@@ -556,4 +558,20 @@ def test_a_pdsa_changed_since_its_form_was_opened_is_refused(
     assert late.status_code == 409 and "analyst@rx2.test changed this cycle" in late.text
     damaged = coordinator.post(write.path(site), data={**_csrf(coordinator), **opened, "seen": "x"})
     assert damaged.status_code == 400 and "seen is missing" in damaged.text
+    assert _events(site) == before
+
+
+def test_a_providers_file_never_moves_an_episode_to_another_stay(
+    site: Site, episodes: dict[str, str], tmp_path: Path
+) -> None:
+    """The CSV import (`homeflow ingest episodes`) keeps an episode with its stay too."""
+    sheet = tmp_path / "episodes.csv"
+    sheet.write_text(
+        "episode_id,spell_key,kind,provider,start\n"
+        f"{episodes['ours']},{episodes['rx2']},home-care,HC-ACORN,2020-01-01\n"
+    )
+    before = _events(site)
+    done = homeflow(site.url, "ingest", "episodes", str(sheet))
+    assert done.returncode == 2
+    assert f"line 2, episode_id: '{episodes['ours']}' already follows another stay" in done.stderr
     assert _events(site) == before
