@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
 from homeflow.store import schema as t
+from tests.audit_faults import audit_log_down
 from tests.conftest import ENGINES, fresh_database, url_of
 from tests.support import ServerProcess, homeflow
 
@@ -270,3 +271,32 @@ def test_two_trusts_one_visit_number_tokens_and_links(served: tuple[str, str, st
     assert homeflow(url, "token", "revoke", token_id).returncode == 0
     assert httpx.get(f"{base}/fhir/Encounter", headers=headers(rx1)).status_code == 401
     assert homeflow(url, "token", "revoke", "nonsense").returncode == 2
+
+
+def test_an_encounter_is_not_stored_without_its_audit_row(
+    served: tuple[str, str, str, str],
+) -> None:
+    url, base, rx1, _ = served
+    engine = create_engine(url)
+
+    def stored() -> tuple[int, int]:
+        with engine.connect() as conn:
+            return (
+                conn.execute(select(func.count()).select_from(t.events)).scalar_one(),
+                conn.execute(select(func.count()).select_from(t.fhir_encounters)).scalar_one(),
+            )
+
+    before = stored()
+    with audit_log_down(url):
+        answer = httpx.post(f"{base}/fhir/Encounter", json=encounter(), headers=headers(rx1))
+        assert answer.status_code == 503, answer.text
+        assert stored() == before
+    answer = httpx.post(f"{base}/fhir/Encounter", json=encounter(), headers=headers(rx1))
+    assert answer.status_code == 201, answer.text
+    assert stored()[1] == before[1] + 1
+    with engine.connect() as conn:
+        audited = conn.execute(
+            select(t.audit_log.c.what).where(t.audit_log.c.action == "fhir-write")
+        ).scalars()
+        assert f"Encounter/{answer.json()['id']}" in list(audited)
+    engine.dispose()

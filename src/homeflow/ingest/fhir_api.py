@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import SPELL_KEY_SEPARATOR, check_identifier, patient_key
+from homeflow.domain.privacy import Role
 from homeflow.ingest.feeds import APPLIED, REJECTED, Interpreted, Outcome, apply_interpreted
 from homeflow.ingest.fhir import (
     encounter_events,
@@ -24,6 +25,8 @@ from homeflow.ingest.fhir import (
     spell_key_of,
     ward_code_of,
 )
+from homeflow.store.access.audit import audit
+from homeflow.store.access.scope import Viewer
 from homeflow.store.api_tokens import Caller
 from homeflow.store.eventlog import lock_writers
 from homeflow.store.fhir_encounters import (
@@ -52,8 +55,10 @@ def save_encounter(
     body: Any,
     resource_id: str | None,
     if_none_exist: str | None = None,
+    client: str = "-",
 ) -> tuple[int, dict[str, Any]]:
-    """Create (resource_id None) or update an Encounter; returns (HTTP status, resource)."""
+    """Create (resource_id None) or update an Encounter; returns (HTTP status, resource). The
+    audit row goes in the transaction that stores it, so neither is kept without the other."""
     encounter = read_encounter(body)
     now = datetime.now(UTC)
     with engine.begin() as conn:
@@ -61,6 +66,7 @@ def save_encounter(
         if resource_id is None and if_none_exist:
             existing = _find_by_identifier(conn, caller, if_none_exist)
             if existing is not None:
+                _audit_write(conn, caller, client, existing.id)
                 return 200, json.loads(existing.body)
         new_id = (
             check_identifier("Encounter.id", resource_id, 64) if resource_id else uuid.uuid4().hex
@@ -110,7 +116,13 @@ def save_encounter(
             "updated_at": now,
         }
         save_version(conn, new_id, prior is None, row)
+        _audit_write(conn, caller, client, new_id)
         return (201 if prior is None else 200), document
+
+
+def _audit_write(conn: Connection, caller: Caller, client: str, resource_id: str) -> None:
+    viewer = Viewer(f"token {caller.token_id}", caller.org_code, Role.ANALYST, client)
+    audit(conn, viewer, "fhir-write", f"Encounter/{resource_id}")
 
 
 def _check_service_provider(encounter: Any, org_code: str) -> None:

@@ -125,12 +125,10 @@ def _base(request: Request) -> str:
     return cast(str, request.app.state.base_url)
 
 
-def write(
-    status_and_doc: tuple[int, dict[str, Any]], request: Request, who: Caller
-) -> JSONResponse:
+def written(status_and_doc: tuple[int, dict[str, Any]], request: Request) -> JSONResponse:
+    """A stored Encounter (its audit row went in with it) and where it now lives."""
     status, document = status_and_doc
     version = document["meta"]["versionId"]
-    _audit(request, who, "fhir-write", f"Encounter/{document['id']}")
     headers = {
         "Location": f"{_base(request)}/fhir/Encounter/{document['id']}/_history/{version}",
         "ETag": f'W/"{version}"',
@@ -171,8 +169,12 @@ def create(
     if_none_exist: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """Create an Encounter; with If-None-Exist: identifier=..., a conditional create."""
-    result = guarded(request, who, lambda: save_encounter(engine, who, body, None, if_none_exist))
-    return result if isinstance(result, JSONResponse) else write(result, request, who)
+    result = guarded(
+        request,
+        who,
+        lambda: save_encounter(engine, who, body, None, if_none_exist, client_of(request)),
+    )
+    return result if isinstance(result, JSONResponse) else written(result, request)
 
 
 @router.put(
@@ -189,8 +191,12 @@ def update(
 ) -> JSONResponse:
     if isinstance(body, dict) and body.get("id") not in (None, resource_id):
         return outcome(400, "invalid", "the body's id differs from the URL", "Encounter.id")
-    result = guarded(request, who, lambda: save_encounter(engine, who, body, resource_id))
-    return result if isinstance(result, JSONResponse) else write(result, request, who)
+    result = guarded(
+        request,
+        who,
+        lambda: save_encounter(engine, who, body, resource_id, client=client_of(request)),
+    )
+    return result if isinstance(result, JSONResponse) else written(result, request)
 
 
 @router.get(
