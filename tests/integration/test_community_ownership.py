@@ -344,3 +344,26 @@ def test_the_open_apis_carry_no_email(shared_site: Site, people: dict[str, httpx
                     answered += 1
                     assert "@" not in answer.text, (target, answer.text[:300])
     assert answered > len(ids)  # the list and every service, at least
+
+
+def test_the_directory_is_assured_by_its_own_systems_coordinators_and_admins_only(
+    shared_site: Site, people: dict[str, httpx.Client]
+) -> None:
+    """Another ICB's admin, and anyone below coordinator, cannot rate this system's services;
+    the page offers the form only to those who may."""
+    service_id = a_service(shared_site)
+    path = f"/community/directory/{service_id}/review"
+    fields = {"rating": "Requires improvement", "reviewed_on": today().isoformat()}
+    before = event_count(shared_site)
+    for email in ("admin@qzx.test", "flow@rx1.test", "analyst@rw1.test"):
+        client = people[email]
+        page = client.get("/community/directory")
+        assert f'action="{path}"' not in page.text, email
+        answer = client.post(path, data={"csrf_token": csrf(client), **fields})
+        assert answer.status_code == 403, (email, answer.status_code)
+    assert event_count(shared_site) == before
+    coordinator = people["coordinator@qde.test"]
+    assert f'action="{path}"' in coordinator.get("/community/directory").text
+    answer = coordinator.post(path, data={"csrf_token": csrf(coordinator), **fields})
+    assert answer.status_code in (200, 303), answer.text[-500:]
+    assert event_count(shared_site) == before + 1

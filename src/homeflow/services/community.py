@@ -86,21 +86,22 @@ def review_service(
     """A quality-assurance review of a service, by the signed-in reviewer: a new version of its
     document, checked as an import is. Who reviewed it is the record's author and its audit
     row, never the document: the document is served openly."""
-    why = directory_refusal(viewer.role)
-    if why is not None:
-        raise Forbidden(why)
+    with reading(engine) as conn:
+        why = directory_refusal(viewer.role, *store.directory_systems(conn, viewer))
+        if why is not None:
+            raise Forbidden(why)
+        doc = store.directory_documents(conn).get(service_id)
     if on > today:
         raise InvalidInput("reviewed_on", f"{on:%d/%m/%Y} is in the future")
-    with reading(engine) as conn:
-        doc = store.directory_documents(conn).get(service_id)
     if doc is None:
         raise InvalidInput("service_id", f"{service_id!r} is not in the directory")
     new = check_service(reviewed(doc, rating, on), "service")
     record(engine, [DirectoryServiceRecorded(service_id, canonical(new))], today, viewer)
 
 
-def may_review(viewer: Viewer) -> bool:
-    return directory_refusal(viewer.role) is None
+def may_review(engine: Engine, viewer: Viewer) -> bool:
+    with reading(engine) as conn:
+        return directory_refusal(viewer.role, *store.directory_systems(conn, viewer)) is None
 
 
 def export_directory(engine: Engine, out: Path) -> int:

@@ -28,7 +28,8 @@ from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Forbidden, NotFound, Viewer
 from homeflow.store.eventlog import append_in, lock_writers
-from homeflow.store.improvement import programme_event, programme_events
+from homeflow.store.improvement import programme_event, programme_events, system_of
+from homeflow.store.registry import home_system
 
 CASELOAD_TYPES = tuple(t for t in COMMUNITY_PAYLOADS if t != DirectoryServiceRecorded.TYPE)
 
@@ -98,6 +99,11 @@ def save(
     return len(new)
 
 
+def directory_systems(conn: Connection, viewer: Viewer) -> tuple[str, str | None]:
+    """The viewer's system and the directory's (domain/community/permissions)."""
+    return system_of(conn, viewer.org_code), home_system(conn)
+
+
 def _checked(
     conn: Connection,
     events: list[Event],
@@ -120,10 +126,11 @@ def _checked(
         history.setdefault((e.payload.TYPE, e.payload.identity()), []).append(e.payload)
     now = datetime.now(UTC)
     folded = fold_caseloads(events)
+    systems = directory_systems(conn, viewer) if viewer is not None else ("", None)
     new = []
     for item in items:
         if viewer is not None:
-            why = refusal(viewer.org_code, viewer.role, folded, item)
+            why = refusal(viewer.org_code, viewer.role, folded, item, systems)
             if why is not None:
                 raise Forbidden(why)
         versions = history.setdefault((item.TYPE, item.identity()), [])

@@ -106,6 +106,22 @@ def ward_registry(conn: Connection) -> list[Any]:
     )
 
 
+def home_system(conn: Connection) -> str | None:
+    """The one system whose organisations hold the registry's sites (the system this
+    deployment serves); None when several do."""
+    o = t.organisations
+    holding = conn.execute(
+        select(o.c.code, o.c.type, o.c.parent_code)
+        .join(t.sites, t.sites.c.org_code == o.c.code)
+        .distinct()
+    )
+    found = {
+        code if kind == OrganisationType.ICB.value or not parent else parent
+        for code, kind, parent in holding
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 def systems(conn: Connection) -> list[str]:
     """The code of every ICB (system) in the registry."""
     o = t.organisations

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from homeflow.domain.organisations import OrganisationType
 from homeflow.domain.planning import Planning, planning_refusal
 from homeflow.store import db
 from homeflow.store import schema as t
@@ -23,7 +22,7 @@ from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Forbidden, Viewer
 from homeflow.store.codec import from_db_time, to_db_time
 from homeflow.store.improvement import system_of
-from homeflow.store.registry import organisations_within
+from homeflow.store.registry import home_system, organisations_within
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -31,19 +30,7 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 def planning_system(conn: Connection, named: str | None) -> str | None:
     """The system the models folder belongs to: the one the settings name, else the one
     system whose organisations hold sites; None when several do and none is named."""
-    if named:
-        return named
-    o = t.organisations
-    holding = conn.execute(
-        select(o.c.code, o.c.type, o.c.parent_code)
-        .join(t.sites, t.sites.c.org_code == o.c.code)
-        .distinct()
-    )
-    found = {
-        code if kind == OrganisationType.ICB.value or not parent else parent
-        for code, kind, parent in holding
-    }
-    return found.pop() if len(found) == 1 else None
+    return named or home_system(conn)
 
 
 def refusal(conn: Connection, viewer: Viewer, named: str | None, action: Planning) -> str | None:

@@ -88,16 +88,26 @@ def team_refusal(viewer_org: str, role: Role, team: TeamDefined) -> str | None:
     return None
 
 
-def directory_refusal(role: Role) -> str | None:
-    """The directory is the system's: its coordinators and admins assure its services."""
+def directory_refusal(role: Role, viewer_system: str, directory_system: str | None) -> str | None:
+    """The directory is its system's (the one whose organisations hold the sites): that
+    system's coordinators and admins assure its services, and no other system's."""
     if role not in REVIEWS_DIRECTORY:
         return "only the system's coordinators and admins review directory services"
+    if directory_system is None or viewer_system != directory_system:
+        return f"the directory is {directory_system or 'no single system'}'s, assured by its own"
     return None
 
 
-def refusal(viewer_org: str, role: Role, caseloads: Caseloads, item: CommunityRecord) -> str | None:
+def refusal(
+    viewer_org: str,
+    role: Role,
+    caseloads: Caseloads,
+    item: CommunityRecord,
+    systems: tuple[str, str | None] = ("", None),
+) -> str | None:
     """Why this user may not record `item`; None when they may. A record about a team or an
-    episode that does not exist is left to `rules.check_record`, which names the field."""
+    episode that does not exist is left to `rules.check_record`, which names the field.
+    `systems`: the viewer's system and the directory's, for a directory service."""
     if isinstance(item, TeamDefined):
         existing = caseloads.teams.get(item.team_code)
         if role is not Role.ADMIN or viewer_org != item.org_code:
@@ -106,7 +116,7 @@ def refusal(viewer_org: str, role: Role, caseloads: Caseloads, item: CommunityRe
             return "the team belongs to another organisation"
         return None
     if isinstance(item, DirectoryServiceRecorded):
-        return directory_refusal(role)
+        return directory_refusal(role, *systems)
     if isinstance(item, EpisodeOpened):
         existing_episode = caseloads.episodes.get(item.episode_id)
         if existing_episode is not None:

@@ -63,7 +63,7 @@ def _directory(
             "need": need,
             "area": area,
             "ratings": RATINGS,
-            "may_review": service.may_review(viewer_of(session, request)),
+            "may_review": service.may_review(engine, viewer_of(session, request)),
             "problem": problem,
             "today": today(),
         },
