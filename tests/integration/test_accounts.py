@@ -13,6 +13,7 @@ from sqlalchemy import select
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.users import add_user
+from tests.audit_faults import audit_log_down
 from tests.web_site import PASSWORD, Site, csrf_of, rows_of, sign_in_form, signed_in
 
 
@@ -164,3 +165,28 @@ def test_changing_an_account_elsewhere_is_answered_as_an_address_nobody_has(
     assert tried("cmht@rw1.test")[0] == 400 and "RW1" not in tried("cmht@rw1.test")[1]
     assert rows_of(site, select(t.users).order_by(t.users.c.email)) == users_before
     assert elsewhere.get("/overview").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["add", "disable", "enable", "reset-password", "role", "end-sessions"])  # fmt: skip
+def test_no_account_changes_without_its_audit_row(site: Site, change: str) -> None:
+    """With the audit log failing at the database, an admin's change is refused whole: the
+    accounts and their sessions are as they were."""
+    engine = db.connect(site.url)
+    add_user(engine, f"held-{change}@rx1.test", "RX1", "ward-staff", PASSWORD)
+    engine.dispose()
+    held = signed_in(site, f"held-{change}@rx1.test")  # a session a change would end
+    admin = signed_in(site, "admin@qde.test")
+    page = admin.get("/admin/users").text
+    if change == "add":
+        path = "/admin/users"
+        data = {"email": "new-in-fault@rx1.test", "org": "RX1", "role": "ward-staff"}
+    else:
+        path = "/admin/users/change"
+        data = {"email": f"held-{change}@rx1.test", "change": change, "role": "analyst"}
+    kept = (select(t.users).order_by(t.users.c.email), select(t.web_sessions.c.email))
+    before = [rows_of(site, query) for query in kept]
+    with audit_log_down(site.url):
+        answer = admin.post(path, data={"csrf_token": csrf_of(page), **data})
+        assert answer.status_code == 503 and "nothing was changed" in answer.text
+    assert [rows_of(site, query) for query in kept] == before
+    assert held.get("/overview").status_code == 200

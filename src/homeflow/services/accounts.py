@@ -4,27 +4,25 @@ resets passwords and changes roles. Every change is audited."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
 from homeflow.store import users
 from homeflow.store.access import Forbidden, Viewer, record
+from homeflow.store.access.audit import audit
 from homeflow.store.db import reading
 from homeflow.store.registry import organisations_within
 
 
 def managed_orgs(engine: Engine, viewer: Viewer) -> list[str]:
     """The organisations whose accounts `viewer` administers (none unless an admin)."""
-    if viewer.role != Role.ADMIN:
-        return []
     with reading(engine) as conn:
-        return organisations_within(conn, viewer.org_code)
+        return _managed(conn, viewer)
 
 
-def _check(engine: Engine, viewer: Viewer, org_code: str) -> None:
-    if org_code not in managed_orgs(engine, viewer):
-        raise Forbidden(f"only an admin of {org_code} (or of its system) manages its accounts")
+def _managed(conn: Connection, viewer: Viewer) -> list[str]:
+    return organisations_within(conn, viewer.org_code) if viewer.role == Role.ADMIN else []
 
 
 # One answer whether the address has an account in this admin's organisations or in one they
@@ -36,47 +34,55 @@ NOT_ADDED = (
 
 
 def add_account(engine: Engine, viewer: Viewer, email: str, org_code: str, role: str) -> str:
-    """A new account with a random first password, returned once for the admin to pass on."""
-    _check(engine, viewer, org_code)
+    """A new account with a random first password, returned once for the admin to pass on;
+    the account and its audit row are written together."""
     email = users.normalise_email(email)
-    with reading(engine) as conn:
-        existing = users.user_org(conn, email)
-    if existing is not None:
+    password = users.new_password()
+    with engine.begin() as conn:
+        if org_code not in _managed(conn, viewer):
+            raise Forbidden(f"only an admin of {org_code} (or of its system) manages its accounts")
+        taken = users.user_org(conn, email) is not None
+        if not taken:
+            users.add_user(conn, email, org_code, role, password)
+            audit(conn, viewer, "change", f"account {email} added ({org_code}, {role})")
+    if taken:
         record(engine, viewer, "refused", f"account {email} not added (address not available)")
         raise InvalidInput("email", NOT_ADDED)
-    password = users.new_password()
-    users.add_user(engine, email, org_code, role, password)
-    record(engine, viewer, "change", f"account {email} added ({org_code}, {role})")
     return password
+
+
+CHANGES = ("disable", "enable", "reset-password", "role", "end-sessions")
 
 
 def change_account(engine: Engine, viewer: Viewer, email: str, change: str, role: str = "") -> str:
     """Disable, enable, reset the password of (returns it), change the role of, or end the
-    sessions of an account."""
-    managed = managed_orgs(engine, viewer)
-    if not managed:
-        raise Forbidden("only admins manage accounts")
-    with reading(engine) as conn:
-        org = users.user_org(conn, users.normalise_email(email))
-    if org not in managed:
-        # No address nobody has, nor one of another organisation's: the same answer for both.
-        raise InvalidInput("email", "is not the address of an account you manage")
-    if email.strip().lower() == viewer.email and change in ("disable", "role"):
-        raise InvalidInput("email", "is your own account: another admin must change it")
-    shown = ""
-    if change == "disable":
-        users.set_disabled(engine, email, True)
-    elif change == "enable":
-        users.set_disabled(engine, email, False)
-    elif change == "reset-password":
-        shown = users.reset_password(engine, email)
-    elif change == "role":
-        users.set_role(engine, email, role)
-    elif change == "end-sessions":
-        users.end_sessions(engine, email)
-    else:
+    sessions of an account; the change and its audit row are written together."""
+    if change not in CHANGES:
         raise InvalidInput(
             "change", f"{change!r} is not disable, enable, reset-password, role or end-sessions"
         )
-    record(engine, viewer, "change", f"account {email}: {change}{' ' + role if role else ''}")
+    with engine.begin() as conn:
+        managed = _managed(conn, viewer)
+        if not managed:
+            raise Forbidden("only admins manage accounts")
+        if users.user_org(conn, users.normalise_email(email)) not in managed:
+            # No address nobody has, nor one of another organisation's: the same answer for both.
+            raise InvalidInput("email", "is not the address of an account you manage")
+        if email.strip().lower() == viewer.email and change in ("disable", "role"):
+            raise InvalidInput("email", "is your own account: another admin must change it")
+        shown = _change(conn, email, change, role)
+        audit(conn, viewer, "change", f"account {email}: {change}{' ' + role if role else ''}")
     return shown
+
+
+def _change(conn: Connection, email: str, change: str, role: str) -> str:
+    """The change made in the caller's transaction; a new password is returned to be shown."""
+    if change == "reset-password":
+        return users.reset_password(conn, email)
+    if change in ("disable", "enable"):
+        users.set_disabled(conn, email, change == "disable")
+    elif change == "role":
+        users.set_role(conn, email, role)
+    else:
+        users.end_sessions(conn, email)
+    return ""

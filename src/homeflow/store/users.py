@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -79,12 +80,25 @@ def normalise_email(email: str) -> str:
     return email
 
 
-def add_user(engine: Engine, email: str, org_code: str, role: str, password: str) -> User:
+@contextmanager
+def _writing(target: Engine | Connection) -> Iterator[Connection]:
+    """The caller's transaction, when given one (an admin's change kept with its audit row),
+    else a transaction of its own."""
+    if isinstance(target, Connection):
+        yield target
+        return
+    with target.begin() as conn:
+        yield conn
+
+
+def add_user(
+    target: Engine | Connection, email: str, org_code: str, role: str, password: str
+) -> User:
     """Create or replace an account (replacing resets the password)."""
     email = normalise_email(email)
     checked_role = Role.parse(role)
     check_password(password)
-    with engine.begin() as conn:
+    with _writing(target) as conn:
         require_organisation(conn, org_code)
         conn.execute(delete(t.web_sessions).where(t.web_sessions.c.email == email))
         conn.execute(delete(t.users).where(t.users.c.email == email))
@@ -311,10 +325,10 @@ def accounts(engine: Engine, org_codes: Collection[str]) -> list[Account]:
     ]
 
 
-def set_disabled(engine: Engine, email: str, disabled: bool) -> None:
+def set_disabled(target: Engine | Connection, email: str, disabled: bool) -> None:
     """Disable an account (its sessions end at once) or enable it again."""
     email = normalise_email(email)
-    with engine.begin() as conn:
+    with _writing(target) as conn:
         conn.execute(
             t.users.update()
             .where(t.users.c.email == email)
@@ -324,10 +338,10 @@ def set_disabled(engine: Engine, email: str, disabled: bool) -> None:
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.email == email))
 
 
-def set_role(engine: Engine, email: str, role: str) -> None:
+def set_role(target: Engine | Connection, email: str, role: str) -> None:
     """A new role, from the next page the user opens (sessions read the role afresh)."""
     checked = Role.parse(role)
-    with engine.begin() as conn:
+    with _writing(target) as conn:
         conn.execute(
             t.users.update()
             .where(t.users.c.email == normalise_email(email))
@@ -340,10 +354,10 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def reset_password(engine: Engine, email: str) -> str:
+def reset_password(target: Engine | Connection, email: str) -> str:
     """A new random password, shown once to the admin to pass on; every session ends."""
     password = new_password()
-    with engine.begin() as conn:
+    with _writing(target) as conn:
         conn.execute(
             t.users.update()
             .where(t.users.c.email == normalise_email(email))
@@ -353,9 +367,9 @@ def reset_password(engine: Engine, email: str) -> str:
     return password
 
 
-def end_sessions(engine: Engine, email: str) -> int:
+def end_sessions(target: Engine | Connection, email: str) -> int:
     """Sign an account out everywhere; how many sessions ended."""
-    with engine.begin() as conn:
+    with _writing(target) as conn:
         gone = conn.execute(
             delete(t.web_sessions).where(t.web_sessions.c.email == normalise_email(email))
         )
