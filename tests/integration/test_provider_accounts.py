@@ -5,14 +5,18 @@ account stays out; every provider sign-in session is marked so sign-out goes to 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import DBAPIError
 
 from homeflow.demo import system
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
 from homeflow.store import schema as t
+from homeflow.store.access.audit import audit
+from homeflow.store.access.scope import Viewer
 from homeflow.store.registry import save_registry
 from homeflow.store.users import (
+    Session,
     SignInRefused,
     add_user,
     session_for,
@@ -20,6 +24,8 @@ from homeflow.store.users import (
     sign_in,
     sign_in_by_provider,
 )
+from tests.audit_faults import audit_log_down
+from tests.conftest import url_of
 
 
 @pytest.fixture
@@ -71,3 +77,29 @@ def test_a_rule_naming_an_unknown_organisation_is_refused(registry: Engine) -> N
         sign_in_by_provider(registry, "x@rx1.test", "NOWHERE", Role.ANALYST, True)
     assert refused.value.field == "org"
     assert accounts(registry) == 0
+
+
+def test_an_account_the_provider_changes_is_kept_with_its_audit_rows_or_not_at_all(
+    registry: Engine,
+) -> None:
+    add_user(registry, "bo@rx1.test", "RX1", "discharge-team", "a long enough password")
+
+    def rows() -> tuple[object, ...]:
+        with registry.connect() as conn:
+            return (
+                conn.execute(select(t.users.c.org_code, t.users.c.role)).all(),
+                conn.scalar(select(func.count()).select_from(t.web_sessions)),
+                conn.scalar(select(func.count()).select_from(t.audit_log)),
+            )
+
+    def audited(conn: Connection, session: Session, change: str | None) -> None:
+        viewer = Viewer(session.user.email, session.user.org_code, session.user.role, "test")
+        audit(conn, viewer, "change", change or "none")
+
+    before = rows()
+    with audit_log_down(url_of(registry)), pytest.raises(DBAPIError):
+        sign_in_by_provider(registry, "bo@rx1.test", "RW1", Role.ANALYST, False, audited=audited)
+    assert rows() == before
+    sign_in_by_provider(registry, "bo@rx1.test", "RW1", Role.ANALYST, False, audited=audited)
+    users, sessions, audits = rows()
+    assert users == [("RW1", "analyst")] and (sessions, audits) == (1, 1)

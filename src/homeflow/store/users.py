@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -202,11 +202,13 @@ def sign_in_by_provider(
     provision: bool,
     lifetime: timedelta = SESSION_LIFETIME,
     idle: timedelta = SESSION_IDLE,
+    audited: Callable[[Connection, Session, str | None], None] | None = None,
 ) -> tuple[str, Session, str | None]:
     """A session for someone the identity provider signed in, with the organisation and role
     the rules gave them, and what changed in their account (None for nothing). Without an
     account they are refused unless `provision`, when one is made for them (with no password
-    that anyone knows)."""
+    that anyone knows). `audited` writes the audit rows in the same transaction, so an
+    account is never changed without its row."""
     email = normalise_email(email)
     now = _now()
     with engine.begin() as conn:
@@ -237,7 +239,10 @@ def sign_in_by_provider(
             )
             change = f"account now {org_code} {role.value} (was {row.org_code} {row.role})"
         token, csrf = _start_session(conn, email, now, lifetime, idle, "provider")
-    return token, Session(User(email, org_code, role), csrf, by_provider=True), change
+        session = Session(User(email, org_code, role), csrf, by_provider=True)
+        if audited is not None:
+            audited(conn, session, change)
+    return token, session, change
 
 
 def session_for(engine: Engine, token: str) -> Session | None:

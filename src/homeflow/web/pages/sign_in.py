@@ -11,12 +11,14 @@ from typing import Any, cast
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from homeflow.config import session_limits
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.identity import SignInSettings, email_of, mapped_account
 from homeflow.store import access
+from homeflow.store.access.audit import audit
 from homeflow.store.sign_in_flows import begin_flow, take_flow
 from homeflow.store.users import (
     Session,
@@ -186,16 +188,19 @@ def provider_callback(request: Request, engine: Database) -> Response:
     if mapped is None:
         why = "no sign-in rule gives this person an organisation and role in homeflow"
         return _refused(request, engine, email, why, 403)
+
+    def audited(conn: Connection, session: Session, change: str | None) -> None:
+        viewer = viewer_of(session, request)
+        if change:
+            audit(conn, viewer, "change", f"{change}, from the identity provider")
+        audit(conn, viewer, "sign-in", f"signed in through {provider.settings.name}")
+
     try:
-        token, session, change = sign_in_by_provider(
-            engine, email, *mapped, provider.settings.provision, *session_limits()
+        token, _session, _change = sign_in_by_provider(
+            engine, email, *mapped, provider.settings.provision, *session_limits(), audited
         )
     except (SignInRefused, InvalidInput) as refused:
         return _refused(request, engine, email, str(refused), 403)
-    viewer = viewer_of(session, request)
-    if change:
-        access.record(engine, viewer, "change", f"{change}, from the identity provider")
-    access.record(engine, viewer, "sign-in", f"signed in through {provider.settings.name}")
     return _signed_in(request, engine, token)
 
 
