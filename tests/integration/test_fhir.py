@@ -300,3 +300,37 @@ def test_an_encounter_is_not_stored_without_its_audit_row(
         ).scalars()
         assert f"Encounter/{answer.json()['id']}" in list(audited)
     engine.dispose()
+
+
+def test_an_encounter_is_changed_only_by_its_own_organisation(
+    served: tuple[str, str, str, str],
+) -> None:
+    """RX2's token putting RX1's Encounter, even re-pointed at RX2's own ward, is refused and
+    changes nothing; RX1's own update is kept."""
+    url, base, rx1, rx2 = served
+    made = httpx.post(f"{base}/fhir/Encounter", json=encounter(), headers=headers(rx1))
+    assert made.status_code == 201, made.text
+    resource = made.json()["id"]
+    engine = create_engine(url)
+
+    def stored() -> tuple[int, list[object]]:
+        with engine.connect() as conn:
+            events = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
+            kept = conn.execute(select(t.fhir_encounters.c.version, t.fhir_encounters.c.org_code))
+            return events, list(kept)
+
+    before = stored()
+    for doc in (encounter("finished", end="2026-04-02T11:00:00+01:00"), _rx2(encounter())):
+        answer = httpx.put(
+            f"{base}/fhir/Encounter/{resource}", json={**doc, "id": resource}, headers=headers(rx2)
+        )
+        assert answer.status_code == 403, answer.text
+        assert stored() == before
+    own = httpx.put(
+        f"{base}/fhir/Encounter/{resource}",
+        json={**encounter("finished", end="2026-04-02T11:00:00+01:00"), "id": resource},
+        headers=headers(rx1),
+    )
+    assert own.status_code == 200, own.text
+    assert stored()[1] == [(2, "RX1")]
+    engine.dispose()

@@ -28,6 +28,7 @@ from homeflow.store import schema as t
 from homeflow.store.registry import save_registry
 from homeflow.store.users import add_user
 from homeflow.web import pages
+from tests.audit_faults import audit_log_down
 from tests.web_site import PASSWORD, Site, csrf_of, rows_of, signed_in
 
 OWN = ("QDE", "RX1")  # the demo's system, whose models folder the server serves
@@ -283,3 +284,37 @@ def test_a_file_changed_since_it_was_opened_is_not_overwritten(setting: Setting)
         == 200
     )
     assert (folder / "scenarios" / target).read_text() == SCENARIO
+
+
+WRITES = [route for route in ROUTES if route[0] == "POST"]
+
+
+@pytest.mark.parametrize("route", WRITES, ids=lambda r: r[1])
+def test_a_scenario_write_is_not_kept_without_its_audit_row(
+    setting: Setting, route: tuple[str, str], request: Any
+) -> None:
+    """With the audit log failing at the database, a planner's save, delete or run is refused
+    whole: the folder's files and the runs are as they were."""
+    _, path = route
+    site, folder = setting.site, setting.models
+    client = setting.clients[("QDE", Role.ANALYST)]
+    target, made = _file(folder), f"made-audit-down-{next(_unique)}"
+    for name in (target, f"{made}.toml"):
+        request.addfinalizer(partial((folder / "scenarios" / name).unlink, missing_ok=True))
+    data = {"csrf_token": _token(client), "model": "demo.toml"}
+    data |= {
+        "/scenarios/new": {"name": made, "demand": "3"},
+        "/scenarios/files/{name}": {"text": 'name = "Changed"\ndemand = 1.2\n'},
+        "/scenarios/runs": {"scenario": target, **TINY_RUN},
+        "/home-care/runs": {"reps": "1", "horizon": "2"},
+    }.get(path, {})
+
+    def kept() -> tuple[object, ...]:
+        files = sorted((p.name, p.read_bytes()) for p in (folder / "scenarios").iterdir())
+        return files, rows_of(site, _runs())
+
+    before = kept()
+    with audit_log_down(site.url):
+        answer = client.post(path.format(name=target), data=data)
+        assert answer.status_code == 503, answer.text[-800:]
+    assert kept() == before
