@@ -149,7 +149,7 @@ def audit_prune(
         typer.Option(min=1, help="Delete rows older than so many days (default: the setting)."),
     ] = None,
 ) -> None:
-    """Delete rows past the retention period ([audit] retention_days, or --older-than-days),
+    """Delete rows past the retention period (\\[audit] retention_days, or --older-than-days),
     once the chain is whole; the chain records where it now starts, and so does a checkpoint
     written to --checkpoints before the rows go."""
     from homeflow.config import audit_retention_days
