@@ -27,8 +27,13 @@ from homeflow.domain.events import Event
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Forbidden, NotFound, Viewer
-from homeflow.store.eventlog import append_in, lock_writers
-from homeflow.store.improvement import programme_event, programme_events, system_of
+from homeflow.store.eventlog import lock_writers
+from homeflow.store.improvement import (
+    append_events,
+    programme_event,
+    programme_events,
+    system_of,
+)
 from homeflow.store.registry import home_system
 
 CASELOAD_TYPES = tuple(t for t in COMMUNITY_PAYLOADS if t != DirectoryServiceRecorded.TYPE)
@@ -87,9 +92,7 @@ def save(
         new = _checked(conn, events, items, today, viewer, recorded_by, source, replay)
         if not new:
             return 0
-        result = append_in(conn, new)
-        if result.rejected:
-            raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
+        append_events(conn, new)
         if viewer is not None:
             for event in new:
                 assert isinstance(event.payload, CommunityRecord)

@@ -13,8 +13,8 @@ from homeflow.domain.writes import may_change_beds
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Forbidden, Viewer
-from homeflow.store.eventlog import append_in, lock_writers
-from homeflow.store.improvement import programme_event
+from homeflow.store.eventlog import lock_writers
+from homeflow.store.improvement import append_events, programme_event
 from homeflow.store.registry import ward_registry
 
 
@@ -33,9 +33,7 @@ def record_beds_change(engine: Engine, viewer: Viewer, change: WardBedsChanged) 
             select(func.count()).select_from(e).where(e.c.type == WardBedsChanged.TYPE)
         ).scalar_one()
         now = datetime.now(UTC)
-        result = append_in(conn, [programme_event(change, versions, viewer.email, "web", now)])
-        if result.rejected:
-            raise InvalidInput(result.rejected[0].field, result.rejected[0].reason)
+        append_events(conn, [programme_event(change, versions, viewer.email, "web", now)])
         audit(
             conn,
             viewer,
