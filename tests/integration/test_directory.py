@@ -4,6 +4,8 @@ the Open Referral UK responses valid against the HSDS 3.0 schemas."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -15,8 +17,12 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import Engine, func, select
 
 from homeflow.domain.errors import InvalidInput
-from homeflow.ingest.directory import hsds_schema
-from homeflow.services.community import import_directory
+from homeflow.ingest.directory import csv_text, hsds_schema
+from homeflow.services.community import (
+    import_directory,
+    open_referral_service,
+    open_referral_services,
+)
 from homeflow.store import schema as t
 from tests.conftest import url_of
 from tests.support import homeflow
@@ -203,3 +209,103 @@ def test_the_open_referral_api_is_open_paginated_and_valid_hsds(shared_site: Sit
         page_envelope.validate(nothing)
         assert nothing["empty"] and nothing["total_items"] == 0 and nothing["contents"] == []
         assert anyone.get("/openreferral/services", params={"per_page": 0}).status_code == 400
+
+
+# HSDS 3.0 requires only an attribute's `id`: its term may be named by `taxonomy_term_id`, by
+# the nested `taxonomy_term` object (whose schema requires `id`, `name` and `description`), or
+# by both. Each shape below is written by hand from the specification, never by homeflow.
+HOUSING_TERM = {"id": "housing", "name": "Housing", "description": "Somewhere to live"}
+HOUSING_ELSEWHERE = {  # another directory's id for homeflow's term, named by its code
+    "id": "5a3b1c2d-0000-4000-8000-00000000abcd",
+    "code": "housing",
+    "name": "Housing and homelessness",
+    "description": "Housing and homelessness",
+    "taxonomy": "homeflow-needs",
+}
+ATTRIBUTE_SHAPES = {
+    "by id": {"taxonomy_term_id": "housing"},
+    "nested only": {"taxonomy_term": HOUSING_TERM},
+    "both": {"taxonomy_term_id": "housing", "taxonomy_term": HOUSING_TERM},
+    "nested, another directory's id with homeflow's code": {"taxonomy_term": HOUSING_ELSEWHERE},
+    "both, another directory's id with homeflow's code": {
+        "taxonomy_term_id": HOUSING_ELSEWHERE["id"],
+        "taxonomy_term": HOUSING_ELSEWHERE,
+    },
+}
+
+
+def directory_csv(engine: Engine, folder: Path) -> str:
+    """The stored directory exported by the command, as the CSV people keep it in."""
+    out = folder / "export.json"
+    done = homeflow(url_of(engine), "directory", "export", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return csv_text(json.loads(out.read_text()))
+
+
+def hand_written_service(shape: dict[str, Any]) -> dict[str, Any]:
+    sid = "3f1e2d4c-1111-4aaa-8bbb-000000000001"
+    return {
+        "id": sid,
+        "name": "Shelter Riverside",
+        "status": "active",
+        "attributes": [
+            {"id": "3f1e2d4c-2222-4aaa-8bbb-000000000002", "link_id": sid, "link_type": "service", "link_entity": "service", **shape},
+            # An attribute linked to no term is valid HSDS 3.0 too: kept, linking to nothing.
+            {"id": "3f1e2d4c-3333-4aaa-8bbb-000000000003", "value": "free"},
+            {
+                "id": "3f1e2d4c-4444-4aaa-8bbb-000000000004",
+                "taxonomy_term": {"id": "qa-rating", "name": "Quality-assurance rating", "description": "Rated"},
+                "value": "Good",
+            },
+        ],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", ATTRIBUTE_SHAPES.values(), ids=ATTRIBUTE_SHAPES.keys())
+def test_every_hsds_shape_of_a_term_is_read_through_the_command(
+    engine: Engine, tmp_path: Path, shape: dict[str, Any]
+) -> None:
+    doc = hand_written_service(shape)
+    Draft202012Validator(hsds_schema("service")).validate(doc)  # the file is valid HSDS 3.0
+    source = tmp_path / "services.json"
+    source.write_text(json.dumps([doc]))
+    done = homeflow(url_of(engine), "directory", "import", str(source))
+    assert done.returncode == 0, done.stderr
+    assert "1 services: 1 stored" in done.stderr
+    housing = open_referral_services(engine, 1, 10, "", "housing")
+    assert [s["id"] for s in housing["contents"]] == [doc["id"]]
+    assert open_referral_service(engine, doc["id"]) == doc  # kept exactly as it came
+    row = next(csv.DictReader(io.StringIO(directory_csv(engine, tmp_path))))
+    assert (row["needs"], row["qa_rating"]) == ("housing", "Good")
+
+
+def test_a_term_named_twice_differently_is_refused_naming_the_nested_id(
+    engine: Engine, tmp_path: Path
+) -> None:
+    doc = hand_written_service({"taxonomy_term_id": "money", "taxonomy_term": HOUSING_TERM})
+    source = tmp_path / "services.json"
+    source.write_text(json.dumps([doc]))
+    done = homeflow(url_of(engine), "directory", "import", str(source))
+    assert done.returncode == 2
+    assert (
+        "services[0].attributes[0].taxonomy_term.id: 'housing' is not the attribute's "
+        "taxonomy_term_id 'money'"
+    ) in done.stderr, done.stderr
+    assert stored_services(engine) == 0
+
+
+def test_a_hand_written_csv_with_every_column_reads_as_hsds(engine: Engine, tmp_path: Path) -> None:
+    source = tmp_path / "services.csv"
+    source.write_text(
+        "id,name,description,status,url,email,eligibility_description,organization_id,organization_name,organization_description,needs,service_areas,address_1,city,postal_code,phone,qa_rating,assured_date,assurer_email,cqc_rating\n"
+        "s-7,Day centre,Company,active,https://day.example.org,hi@day.example.org,Adults,o-7,Day Ltd,Care,loneliness,Westfield,1 High St,Riverside,RV1 1AA,01234 567890,Good,2026-09-02,qa@example.org,Requires improvement\n"
+    )  # fmt: skip
+    done = homeflow(url_of(engine), "directory", "import", str(source))
+    assert done.returncode == 0, done.stderr
+    (doc,) = open_referral_services(engine, 1, 10, "", "loneliness")["contents"]
+    full = open_referral_service(engine, doc["id"])
+    assert full is not None
+    Draft202012Validator(hsds_schema("service")).validate(full)
+    assert full["phones"][0]["number"] == "01234 567890"
+    again = next(csv.DictReader(io.StringIO(directory_csv(engine, tmp_path))))
+    assert again["cqc_rating"] == "Requires improvement" and again["postal_code"] == "RV1 1AA"

@@ -92,15 +92,41 @@ class DirectoryService:
         )
 
 
+def attribute_term(attribute: dict[str, Any], where: str) -> str:
+    """The taxonomy term an HSDS attribute links to. HSDS 3.0 requires only the attribute's
+    `id`: the term may be named by `taxonomy_term_id`, by the nested `taxonomy_term` object,
+    or by both (then they must agree). Another directory may give one of homeflow's terms an
+    id of its own: the nested term's `code` in homeflow's taxonomy names it. An attribute
+    linked to no term gives ''."""
+    by_id = str(attribute.get("taxonomy_term_id") or "")
+    nested = attribute.get("taxonomy_term") or {}
+    nested_id = str(nested.get("id") or "")
+    if by_id and nested_id and by_id != nested_id:
+        raise InvalidInput(
+            f"{where}.taxonomy_term.id",
+            f"{nested_id!r} is not the attribute's taxonomy_term_id {by_id!r}",
+        )
+    term = by_id or nested_id
+    code = str(nested.get("code") or "")
+    if term_name(term) is None and term_name(code) is not None:
+        taxonomy = nested.get("taxonomy") or nested.get("taxonomy_id")
+        if taxonomy == taxonomy_term(code)["taxonomy"]:
+            return code
+    return term
+
+
 def service_from_hsds(doc: dict[str, Any], where: str = "service") -> DirectoryService:
     """The directory's view of one checked HSDS service. A term of another taxonomy is kept
     when the file defines it (the attribute's `taxonomy_term` with its name); a term neither
-    homeflow's nor defined, or a rating off the scale, is refused, naming the item."""
+    homeflow's nor defined, or a rating off the scale, is refused, naming the item. An
+    attribute linked to no term is kept in the document and links the service to nothing."""
     needs: list[str] = []
     terms: list[str] = []
     ratings: dict[str, str] = {}
     for n, attribute in enumerate(doc.get("attributes") or []):
-        term = attribute.get("taxonomy_term_id") or ""
+        term = attribute_term(attribute, f"{where}.attributes[{n}]")
+        if not term:
+            continue
         field = f"{where}.attributes[{n}].taxonomy_term_id"
         defined = attribute.get("taxonomy_term") or {}
         terms.append(term)
@@ -176,7 +202,9 @@ def reviewed(doc: dict[str, Any], rating: str, on: date) -> dict[str, Any]:
     names who assured it, so it goes."""
     if rating not in RATINGS:
         raise InvalidInput("rating", f"{rating!r} is not a rating ({', '.join(RATINGS)})")
-    attributes = [a for a in doc.get("attributes") or [] if a.get("taxonomy_term_id") != QA_RATING]
+    attributes = [
+        a for a in doc.get("attributes") or [] if attribute_term(a, "attributes") != QA_RATING
+    ]
     attributes.append(
         {
             "id": f"{doc['id']}-{QA_RATING}",
