@@ -19,15 +19,19 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from homeflow.domain import codes
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.flow import CENSUS_MEASURES
 from homeflow.domain.organisations import Organisation, OrganisationType, Site, Ward, WardType
 from homeflow.ingest.feeds import import_hl7
 from homeflow.ingest.hl7.mllp import Sender
 from homeflow.ingest.hl7.writer import adt_messages
 from homeflow.ingest.mapping import FeedMapping
-from homeflow.reports.kpi import Level, Period
-from homeflow.services.returns import kpi_rows, sitrep_rows
+from homeflow.reports.kpi import Level, Period, kpi_named
+from homeflow.reports.sitrep import NOT_RECORDED, REMAINING, metric_order
+from homeflow.services.returns import dtoc_rows, kpi_rows, sitrep_rows
 from homeflow.store.codec import event_from_record
 from homeflow.store.eventlog import EventLog, rebuild
 from homeflow.store.queries import census
@@ -37,11 +41,16 @@ from tests.support import ListenerProcess, free_port
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.toml"))
 
-ORGANISATIONS = (Organisation("RX1", "Riverside Hospitals", OrganisationType.ACUTE),)
-SITES = (Site("RX1A", "Riverside General", "RX1"),)
+# An acute trust (the sitrep) and a community provider (the DToC return): 10 beds in all.
+ORGANISATIONS = (
+    Organisation("RX1", "Riverside Hospitals", OrganisationType.ACUTE),
+    Organisation("RY1", "Hillside Community Health", OrganisationType.COMMUNITY),
+)
+SITES = (Site("RX1A", "Riverside General", "RX1"), Site("RY1A", "Hillside Hospital", "RY1"))
 WARDS = (
     Ward("RX1A-MED", "Medical ward", "RX1A", 4, "General Medicine", WardType.ACUTE),
     Ward("RX1A-SURG", "Surgical ward", "RX1A", 4, "General Surgery", WardType.ACUTE),
+    Ward("RY1A-REH", "Rehabilitation ward", "RY1A", 2, "Rehabilitation", WardType.COMMUNITY),
 )
 ADT = (
     ev.Admitted,
@@ -144,25 +153,81 @@ WRITE_PATHS: dict[str, Callable[[Engine, list[ev.Event], Path], None]] = {
 }
 
 
+KINDS = ("census", "sitrep", "delayed_bed_days", "dtoc", "kpi")
+# The sitrep's figures by name: every published metric (each one is always in the rows, zero
+# or not) and the two groups it adds only when they occur (absent is then a real zero).
+SITREP_ALWAYS = {"|".join(key) for key in metric_order()}
+SITREP_WHEN_SEEN = {
+    f"{REMAINING}|Delay reason|{NOT_RECORDED}",
+    "Patients discharged by pathway|Discharges|Pathway not recorded",
+}
+
+
+def _sitrep(engine: Engine, day: str, wanted: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(wanted) - SITREP_ALWAYS - SITREP_WHEN_SEEN
+    assert not unknown, f"the sitrep has no metric {sorted(unknown)}"
+    rows = {
+        f"{r.metric}|{r.metric_type}|{r.metric_group}": r.value
+        for r in sitrep_rows(engine, date.fromisoformat(day), "RX1")
+    }
+    assert set(rows) >= SITREP_ALWAYS
+    return {name: rows[name] if name in SITREP_ALWAYS else rows.get(name, 0) for name in wanted}
+
+
+def _census(engine: Engine, day: str, wards: dict[str, Any]) -> dict[str, Any]:
+    rows = {r.ward_code: r.as_dict() for r in census(engine, date.fromisoformat(day))}
+    for ward, wanted in wards.items():
+        assert ward in rows, f"the census has no ward {ward}"
+        unknown = set(wanted) - set(CENSUS_MEASURES)
+        assert not unknown, f"the census has no measure {sorted(unknown)}"
+    return {ward: {name: rows[ward][name] for name in wanted} for ward, wanted in wards.items()}
+
+
+def _dtoc(engine: Engine, month: str, wanted: dict[str, Any]) -> dict[str, Any]:
+    """Delayed days by "org|reason|agency"; the return lists only what occurred, so a row
+    it does not list is zero, once the name is checked against the registry and code lists."""
+    for name in wanted:
+        org, reason, agency = name.split("|")
+        assert org in {o.code for o in ORGANISATIONS}, f"no organisation {org}"
+        codes.dtoc_reasons().check("dtoc_reason", reason)
+        codes.responsible_agencies().check("responsible_agency", agency)
+    year, number = (int(part) for part in month.split("-"))
+    rows = {
+        f"{r.org_code}|{r.reason_code}|{r.agency_code}": r.delayed_days
+        for r in dtoc_rows(engine, year, number)
+    }
+    return {name: rows.get(name, 0) for name in wanted}
+
+
+def _kpi(engine: Engine, name: str, spans: dict[str, Any]) -> dict[str, Any]:
+    """A KPI's numerator and denominator for the whole system over each span, under
+    "kpi|measure" (the measure empty for a KPI with one)."""
+    kpi, _, measure = name.partition("|")
+    kpi_named(kpi)
+    found = {}
+    for span in spans:
+        first, last = (date.fromisoformat(d) for d in span.split("/"))
+        rows = kpi_rows(engine, kpi, Level.SYSTEM, first, last, Period.RANGE)
+        [row] = [r for r in rows if r["measure"] == measure] or [{}]
+        assert row, f"{kpi} has no measure {measure!r}"
+        found[span] = {"numerator": row["numerator"], "denominator": row["denominator"]}
+    return found
+
+
 def _figures(engine: Engine, expect: dict[str, Any]) -> dict[str, Any]:
-    """The same figures as `expect`, read from homeflow."""
-    found: dict[str, Any] = {"census": {}, "sitrep": {}, "delayed_bed_days": {}}
-    for day, wards in expect.get("census", {}).items():
-        rows = {r.ward_code: r.as_dict() for r in census(engine, date.fromisoformat(day))}
-        found["census"][day] = {
-            ward: {name: rows[ward][name] for name in wanted} for ward, wanted in wards.items()
-        }
-    for day, wanted in expect.get("sitrep", {}).items():
-        rows = {
-            f"{r.metric}|{r.metric_type}|{r.metric_group}": r.value
-            for r in sitrep_rows(engine, date.fromisoformat(day), "RX1")
-        }
-        found["sitrep"][day] = {name: rows.get(name, 0) for name in wanted}
+    """The same figures as `expect`, read from homeflow; a name homeflow does not produce
+    (a misspelt metric, measure or ward) fails rather than reading as zero."""
+    assert set(expect) <= set(KINDS), f"unknown kinds of figure {set(expect) - set(KINDS)}"
+    found: dict[str, Any] = {kind: {} for kind in expect}
+    read = {"census": _census, "sitrep": _sitrep, "dtoc": _dtoc, "kpi": _kpi}
+    for kind, reader in read.items():
+        for key, wanted in expect.get(kind, {}).items():
+            found[kind][key] = reader(engine, key, wanted)
     for span in expect.get("delayed_bed_days", {}):
         first, last = (date.fromisoformat(d) for d in span.split("/"))
         rows = kpi_rows(engine, "delayed-bed-days", Level.SYSTEM, first, last, Period.RANGE)
         found["delayed_bed_days"][span] = sum(r["numerator"] for r in rows)
-    return {kind: values for kind, values in found.items() if kind in expect}
+    return found
 
 
 @pytest.mark.parametrize("kind", ENGINES)
@@ -180,4 +245,43 @@ def test_a_case_gives_its_figures_through_every_write_path(
 
 
 def test_there_are_cases() -> None:
-    assert len(CASES) >= 5
+    assert len(CASES) >= 10
+
+
+@pytest.mark.parametrize(
+    ("expect", "fault"),
+    [
+        ({"sitrep": {"2026-03-05": {"Patients discharged|Discharges|Totl": 0}}}, AssertionError),
+        ({"sitrep": {"2026-03-05": {"Delayed bed days|Length of stay|7+": 0}}}, AssertionError),
+        ({"census": {"2026-03-05": {"RX1A-MED": {"ocupied": 0}}}}, AssertionError),
+        ({"census": {"2026-03-05": {"RX1A-ICU": {"occupied": 0}}}}, AssertionError),
+        ({"dtoc": {"2026-03": {"RY1|Z|NHS": 0}}}, InvalidInput),
+        ({"dtoc": {"2026-03": {"RY1|A|COUNCIL": 0}}}, InvalidInput),
+        ({"dtoc": {"2026-03": {"RY9|A|NHS": 0}}}, AssertionError),
+        ({"kpi": {"mean-loss|": {"2026-03-02/2026-03-08": {}}}}, InvalidInput),
+        ({"kpi": {"pathway-mix|P9": {"2026-03-02/2026-03-08": {}}}}, AssertionError),
+        ({"sitreps": {}}, AssertionError),
+    ],
+    ids=lambda v: "" if isinstance(v, type) else str(v)[:60],
+)
+def test_a_figure_homeflow_does_not_produce_fails_rather_than_reading_as_zero(
+    expect: dict[str, Any], fault: type[Exception], tmp_path: Path
+) -> None:
+    # Expected zeros under names that do not exist: `rows.get(name, 0)` would pass them all.
+    with fresh_database("sqlite", tmp_path) as engine:
+        with engine.begin() as conn:
+            save_registry(conn, ORGANISATIONS, SITES, WARDS)
+        with pytest.raises(fault):
+            _figures(engine, expect)
+
+
+def test_a_real_zero_reads_as_zero(tmp_path: Path) -> None:
+    zero = {
+        "sitrep": {"2026-03-05": {name: 0 for name in SITREP_ALWAYS | SITREP_WHEN_SEEN}},
+        "census": {"2026-03-05": {w.code: dict.fromkeys(CENSUS_MEASURES, 0) for w in WARDS}},
+        "dtoc": {"2026-03": {"RY1|A|NHS": 0}},
+    }
+    with fresh_database("sqlite", tmp_path) as engine:
+        with engine.begin() as conn:
+            save_registry(conn, ORGANISATIONS, SITES, WARDS)
+        assert _figures(engine, zero) == zero
