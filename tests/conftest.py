@@ -26,6 +26,9 @@ settings.load_profile("homeflow")
 POSTGRES_URL = os.environ.get("HOMEFLOW_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
+# Fixtures of other modules: the clock pinned (tests/clock.py).
+pytest_plugins = ["tests.clock"]
+
 
 def _postgres_engine(schema: str) -> Engine:
     assert POSTGRES_URL is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,8 +22,8 @@ from homeflow.cli.output import (
     progress_bar,
     say,
 )
+from homeflow.domain import clock
 from homeflow.domain import events as ev
-from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
 from homeflow.store.eventlog import EventLog, rebuild
@@ -75,7 +75,7 @@ def demo(
     from homeflow.store import projections as proj
     from homeflow.store.registry import save_registry
 
-    today = local_date(datetime.now(UTC))
+    today = clock.today()
     last = date_option("--end", end) if end else today
     if live and last != today:
         fail("--live: the demo must end today (leave out --end)")
@@ -87,7 +87,7 @@ def demo(
     with console.status("simulating the system"):
         # Live, the simulation runs two days on: events to add as their moment comes.
         simulated = generate(seed, days, last + timedelta(days=2) if live else last)
-    demo_events, later = split_at(simulated, datetime.now(UTC))
+    demo_events, later = split_at(simulated, clock.now())
     with engine.begin() as conn:
         save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
     with progress_bar() as progress:
@@ -127,20 +127,23 @@ def _play(
     minutes: float | None,
     listener: tuple[str, int] | None,
 ) -> None:
-    from homeflow.services.live_demo import Played, play_live
+    from homeflow.services.live_demo import Played, play_live, running_clock
 
-    stop_at = datetime.now(UTC) + timedelta(minutes=minutes) if minutes is not None else None
+    moment = running_clock()
+    stop_at = moment() + timedelta(minutes=minutes) if minutes is not None else None
     say("live: adding events as they happen (Ctrl-C stops)")
 
     def progress(played: Played) -> None:
         console.print(
-            f"{datetime.now(UTC):%H:%M:%S} {played.appended:,} events stored, "
+            f"{moment():%H:%M:%S} {played.appended:,} events stored, "
             f"{played.sent:,} ADT messages acknowledged, {played.refused:,} refused",
             highlight=False,
         )
 
     try:
-        played = play_live(engine, history, later, stop_at, listener, on_batch=progress)
+        played = play_live(
+            engine, history, later, stop_at, listener, clock=moment, on_batch=progress
+        )
     except KeyboardInterrupt:
         say("live: stopped")
         return

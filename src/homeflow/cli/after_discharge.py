@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,7 @@ from sqlalchemy import Engine
 from homeflow.cli.app import app
 from homeflow.cli.feeds import ingest_app
 from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, say
-from homeflow.domain.clock import local_date
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.support_csv import SupportFileProblems
 from homeflow.store import db
@@ -90,7 +89,7 @@ def outcomes_command(
             date_option("--baseline-from", baseline_from),
             date_option("--baseline-to", baseline_to),
         )
-    today = local_date(datetime.now(UTC))
+    today = clock.today()
     rows = measured_outcomes(db.connect(), first, last, chosen, today, baseline)
     print_rows([m.as_dict() for m in rows], COLUMNS, output_format, "Outcomes after discharge")
 

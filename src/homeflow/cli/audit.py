@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import getpass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +14,7 @@ import typer
 
 from homeflow.cli.app import app
 from homeflow.cli.output import console, date_option, fail, say, warn
+from homeflow.domain import clock
 from homeflow.domain.audit_chain import Checkpoint
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
@@ -165,7 +166,7 @@ def audit_prune(
     if checkpoints is None:
         fail("--checkpoints: name the folder the checkpoint of this prune is kept in")
     _whole_or_exit(checkpoints)
-    before = datetime.now(UTC).date() - timedelta(days=days)
+    before = clock.now().date() - timedelta(days=days)
     viewer = Viewer(f"cli:{getpass.getuser()}", "-", Role.ADMIN, "cli")
     try:
         gone, path = prune_audit(db.connect(), before, viewer, checkpoints)

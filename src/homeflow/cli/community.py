@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 
 from homeflow.cli.app import app
 from homeflow.cli.output import OutputFormat, fail, print_rows, say
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
 
@@ -34,7 +34,7 @@ def directory_import(
     engine = db.connect()
     db.migrate(engine)
     try:
-        stored, unchanged = import_directory(engine, path, date.today())
+        stored, unchanged = import_directory(engine, path, clock.today())
     except InvalidInput as problem:
         fail(f"{problem.field}: {problem.reason}")
     say(f"{stored + unchanged} services: {stored} stored, {unchanged} unchanged")
@@ -83,7 +83,7 @@ def team_add(
     db.migrate(engine)
     try:
         team = TeamDefined(code, name, org, weeks, review_at_targets, review_before_discharge)
-        stored = record(engine, [team], date.today(), source="cli")
+        stored = record(engine, [team], clock.today(), source="cli")
     except InvalidInput as problem:
         fail(f"{problem.field}: {problem.reason}")
     say(f"team {code} {'saved' if stored else 'unchanged'}")
@@ -98,7 +98,7 @@ def team_list(
 
     engine = db.connect()
     db.migrate(engine)
-    today = date.today()
+    today = clock.today()
     with db.reading(engine) as conn:
         found = caseloads(conn)
     rows = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +24,7 @@ from homeflow.cli.output import (
     tables,
 )
 from homeflow.config import future_tolerance
+from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.mapping import FeedMapping, load_mapping
@@ -41,7 +41,7 @@ def append(
     lines = (
         sys.stdin.read().splitlines() if str(path) == "-" else path.read_text("utf-8").splitlines()
     )
-    received = datetime.now(UTC)
+    received = clock.now()
     batch: list[ev.Event] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -230,7 +230,7 @@ def feeds(
     """Feed health: messages in the last hour and day, last message, lag, rejected."""
     from homeflow.store.feed_messages import feed_health
 
-    health = [h.as_dict() for h in feed_health(db.connect(), datetime.now(UTC))]
+    health = [h.as_dict() for h in feed_health(db.connect(), clock.now())]
     columns = (
         "source",
         "messages_last_hour",

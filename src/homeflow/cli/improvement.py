@@ -11,6 +11,7 @@ import typer
 
 from homeflow.cli.app import app
 from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, read_series, say, warn
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.assessment import AssessmentKey, standing_entries
 from homeflow.domain.improvement.frameworks import check_name
@@ -211,11 +212,9 @@ def pdsa_list(
     """Each PDSA with its place, measure, change date, prediction, verdict and decision. The
     verdict is computed from the measure's weekly SPC chart, judged against the weeks before
     the change."""
-    from datetime import date
-
     from homeflow.services.projects import pdsa_rows
 
-    day = date_option("--date", on) if on else date.today()
+    day = date_option("--date", on) if on else clock.today()
     engine = db.connect()
     db.migrate(engine)
     rows = pdsa_rows(engine, day)

@@ -21,6 +21,7 @@ from homeflow.cli.output import (
     warn,
     write_table,
 )
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.kpi import Level, Period
 from homeflow.reports.spc import Better
@@ -198,7 +199,7 @@ def census_command(
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """One row per ward: beds, occupied, NCTR, stranded at midnight; that day's flows."""
-    day = date_option("--date", on) if on else date.today()
+    day = date_option("--date", on) if on else clock.today()
     rows = census(db.connect(), day, org)
     if org and not rows:
         fail(f"--org: no wards for organisation {org!r}")

@@ -1,12 +1,21 @@
-"""Days as a ward sees them: local calendar dates in the system's time zone.
+"""Days as a ward sees them: local calendar dates in the system's time zone; and the present
+moment, read in one place.
 
 Events carry timezone-aware instants; a "day" (midnight census, before noon, weekend) is
 a local calendar day in the health system's zone, England's by default.
+
+The rules never read the clock: they are given `today` or `now`. The edges (pages, commands,
+stores, feeds, the demo) ask `now()` and `today()` here, so that a test or a demonstration can
+pin the present: `HOMEFLOW_NOW` for a process and the processes it starts, `pinned()` in one.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from homeflow.domain.errors import InvalidInput
@@ -28,6 +37,46 @@ def local_date(instant: datetime) -> date:
 
 def local_time(instant: datetime) -> time:
     return instant.astimezone(SYSTEM_ZONE).time()
+
+
+NOW_VARIABLE = "HOMEFLOW_NOW"
+_PINNED: list[datetime] = []  # the instants pinned by `pinned()`, innermost last
+
+
+def now() -> datetime:
+    """The present instant, in UTC: where the clock is pinned (`pinned()`, else HOMEFLOW_NOW),
+    else the wall clock. A pinned clock stands still."""
+    if _PINNED:
+        return _PINNED[-1]
+    text = os.environ.get(NOW_VARIABLE)
+    return _instant(text) if text else datetime.now(UTC)
+
+
+def today() -> date:
+    """Today in the system's zone (Europe/London): after 23:00 UTC in summer, tomorrow's date."""
+    return local_date(now())
+
+
+@lru_cache(maxsize=4)  # read at every call, parsed once
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            NOW_VARIABLE, f"{text!r} is not an instant (YYYY-MM-DDTHH:MM:SSZ)"
+        ) from None
+    return require_aware(NOW_VARIABLE, instant).astimezone(UTC)
+
+
+@contextmanager
+def pinned(instant: datetime) -> Iterator[datetime]:
+    """The clock stands at `instant` until the block ends, in every thread of this process,
+    whatever HOMEFLOW_NOW says."""
+    _PINNED.append(require_aware("instant", instant).astimezone(UTC))
+    try:
+        yield _PINNED[-1]
+    finally:
+        _PINNED.pop()
 
 
 def start_of_day(day: date) -> datetime:

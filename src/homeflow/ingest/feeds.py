@@ -6,11 +6,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
 
 from homeflow.config import future_tolerance
+from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.census_csv import StoredSpell, read_census, reconcile
@@ -186,7 +187,7 @@ def import_hl7(
 
     def apply_pending() -> list[Outcome]:
         with engine.begin() as conn:
-            return receive_hl7(conn, pending, mapping, datetime.now(UTC), cache, project=False)
+            return receive_hl7(conn, pending, mapping, clock.now(), cache, project=False)
 
     def project() -> None:
         with engine.begin() as conn:
@@ -250,7 +251,7 @@ def receive_census(
     engine: Engine, text: str, day: date, source: str = "csv-census"
 ) -> dict[str, list[str]]:
     """Reconcile a CSV census into the log, all or nothing; returns what changed."""
-    received_at = datetime.now(UTC)
+    received_at = clock.now()
     with engine.begin() as conn:
         lock_writers(conn)
         site_of_ward, org_of_ward = ward_places(conn)

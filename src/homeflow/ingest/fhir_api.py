@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import SPELL_KEY_SEPARATOR, check_identifier, patient_key
 from homeflow.domain.privacy import Role
@@ -60,7 +61,7 @@ def save_encounter(
     """Create (resource_id None) or update an Encounter; returns (HTTP status, resource). The
     audit row goes in the transaction that stores it, so neither is kept without the other."""
     encounter = read_encounter(body)
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as conn:
         lock_writers(conn)
         if resource_id is None and if_none_exist:

@@ -3,12 +3,12 @@ pathway, and the fan charts drawn on the server (vl-convert), printed to A4 by C
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import vl_convert
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from homeflow.domain import clock
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.reports.charts import fan_spec
 
@@ -29,7 +29,7 @@ def run_report_html(run: dict[str, Any]) -> str:
             ("nctr", "Patients who no longer meet the criteria to reside"),
         )
     ]
-    made = datetime.now(UTC).astimezone(SYSTEM_ZONE)
+    made = clock.now().astimezone(SYSTEM_ZONE)
     return _templates.get_template("scenario_run.html").render(
         run=run, r=results, charts=charts, made=made
     )

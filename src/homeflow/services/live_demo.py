@@ -7,11 +7,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from homeflow.domain import events as ev
+from homeflow.domain.clock import now
 from homeflow.ingest.hl7.mllp import Sender
 from homeflow.ingest.hl7.writer import adt_messages
 from homeflow.store.eventlog import EventLog
@@ -22,6 +23,13 @@ def split_at(events: Sequence[ev.Event], now: datetime) -> tuple[list[ev.Event],
     history = [e for e in events if e.received_at <= now]
     later = sorted((e for e in events if e.received_at > now), key=lambda e: e.received_at)
     return history, later
+
+
+def running_clock() -> Callable[[], datetime]:
+    """The live demo's clock: from the present moment on, at real speed. A pinned clock
+    (HOMEFLOW_NOW) stands still, and a demo played live must still move."""
+    start, started = now(), time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - started)
 
 
 @dataclass
@@ -37,12 +45,13 @@ def play_live(
     later: Sequence[ev.Event],
     stop_at: datetime | None = None,
     mllp: tuple[str, int] | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_batch: Callable[[Played], None] | None = None,
 ) -> Played:
     """Add each of `later` once the clock reaches the moment it was received, until `stop_at`
     or the end of the simulation. With `mllp`, ADT events go to that listener as HL7 v2."""
+    clock = clock or running_clock()
     log = EventLog(engine)
     messages: dict[str, bytes] = {}
     if mllp is not None:

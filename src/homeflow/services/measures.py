@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
 from homeflow.config import settings
-from homeflow.domain.clock import local_date
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spc_spec, spec_json
 from homeflow.reports.kpi import CENSUS_COUNTED, DISCHARGES_COUNTED, KPIS, Level, Period
@@ -180,7 +180,7 @@ def _community_charts(
 ) -> list[MeasureChart]:
     """The community teams' measures, week by week, at a trust or the system."""
     charts = []
-    for series in community_measures(engine, place, first, last, local_date(datetime.now(UTC))):
+    for series in community_measures(engine, place, first, last, clock.today()):
         points = [w for w in series.weeks if w.value is not None]
         if len(points) < 2:
             continue

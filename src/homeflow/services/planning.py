@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim.calibrate import census_at
 from homeflow.sim.compiled import Census
@@ -86,7 +86,7 @@ def prepare(
     scenarios = [load_scenario(path) for path in scenario_paths]
     census = None
     if from_census:
-        census = census_at(open_stays(engine), model, datetime.now(UTC))
+        census = census_at(open_stays(engine), model, clock.now())
         if not census.patients:
             raise InvalidInput("start", "nobody is in a bed in the database: start from empty")
     return Prepared(model, scenarios, census)

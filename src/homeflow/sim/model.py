@@ -17,6 +17,7 @@ from typing import Any
 
 import tomlkit
 
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.toml_text import read_toml
 
@@ -375,7 +376,7 @@ def parse_model(text: str, where: str = "model") -> Model:
     return checked_model(
         Model(
             name=str(data.get("name", "model")),
-            start=_date("start", data.get("start", date.today())),
+            start=_date("start", data.get("start", clock.today())),
             services=tuple(read_service(f"service[{i}]", s) for i, s in enumerate(services)),
             warmup_days=_warmup_days(data.get("warmup_days", 120)),
         )

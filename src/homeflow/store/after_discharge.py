@@ -5,10 +5,11 @@ the log when read, like the community teams' records."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, select
 
+from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded
 from homeflow.domain.after_discharge.outcomes import Discharge
@@ -57,7 +58,7 @@ def save_support(
     spell, start no earlier than the day it ended, and stay with the spell it first followed.
     In a `replay` (the demo built again) no earlier version is written again. Returns how
     many were stored."""
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as conn:
         lock_writers(conn)
         history = _episodes(conn)
@@ -112,7 +113,7 @@ def record_episode(
         problem = _follows(episode, versions, _discharge_days(conn, {spell_key}))
         if problem is not None:
             raise InvalidInput(*problem)
-        now = datetime.now(UTC)
+        now = clock.now()
         append_events(conn, [programme_event(episode, len(versions), viewer.email, "web", now)])
         audit(conn, viewer, "change", f"support episode {episode.episode_id}", spell_key)
     return True
@@ -251,7 +252,7 @@ def save_capacity(
 ) -> int:
     """Store the returns that differ from what is stored for the same provider, kind and day
     (a corrected return is a new version); all at once. How many were stored."""
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as conn:
         lock_writers(conn)
         history: dict[tuple[object, ...], list[ProviderCapacityRecorded]] = {}

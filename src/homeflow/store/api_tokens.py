@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import schema as t
 from homeflow.store.codec import from_db_time, to_db_time
@@ -42,7 +43,7 @@ def create_token(engine: Engine, org_code: str, scope: str, days: int = 90) -> s
     if not 1 <= days <= 366:
         raise InvalidInput("days", "a token lasts from 1 to 366 days")
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as conn:
         require_organisation(conn, org_code)
         conn.execute(
@@ -65,7 +66,7 @@ def caller_for(engine: Engine, token: str) -> Caller | None:
             select(a).where(
                 a.c.token_hash == _hash(token),
                 a.c.revoked_at.is_(None),
-                a.c.expires_at > to_db_time(datetime.now(UTC)),
+                a.c.expires_at > to_db_time(clock.now()),
             )
         ).first()
     return Caller(row.org_code, row.scope, row.token_hash[:TOKEN_ID_LENGTH]) if row else None
@@ -98,7 +99,7 @@ def revoke_token(engine: Engine, token_id: str) -> None:
         done = conn.execute(
             update(a)
             .where(a.c.token_hash.startswith(token_id, autoescape=True), a.c.revoked_at.is_(None))
-            .values(revoked_at=to_db_time(datetime.now(UTC)))
+            .values(revoked_at=to_db_time(clock.now()))
         )
     if done.rowcount == 0:
         raise InvalidInput("TOKEN_ID", f"no token in use has the id {token_id!r}")

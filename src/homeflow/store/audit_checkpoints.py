@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
+from homeflow.domain import clock
 from homeflow.domain.audit_chain import ChainStart, Checkpoint
 from homeflow.domain.errors import InvalidInput
 
@@ -50,7 +50,7 @@ def write_pending(
     pending = folder / f".{final.name}.pending"
     text = json.dumps(
         {
-            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "written_at": clock.now().isoformat(timespec="seconds"),
             "why": why,
             "rows": rows,
             "start_row": checkpoint.start.row_id,

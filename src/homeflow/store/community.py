@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from homeflow.domain import clock
 from homeflow.domain.community.caseload import Caseloads, Episode, apply, fold_caseloads
 from homeflow.domain.community.directory import DirectoryService, service_from_hsds
 from homeflow.domain.community.kinds import COMMUNITY_PAYLOADS
@@ -127,7 +128,7 @@ def _checked(
     for e in events:
         assert isinstance(e.payload, CommunityRecord)
         history.setdefault((e.payload.TYPE, e.payload.identity()), []).append(e.payload)
-    now = datetime.now(UTC)
+    now = clock.now()
     folded = fold_caseloads(events)
     systems = directory_systems(conn, viewer) if viewer is not None else ("", None)
     new = []

@@ -11,13 +11,14 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select, text
 
+from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.clock import FUTURE_TOLERANCE, local_date, start_of_day
 from homeflow.domain.patient import fold_patients, merged_into
@@ -260,7 +261,7 @@ def _refuse_the_future(
 ) -> None:
     """Take out of `fresh` and refuse each event that happened later than now (beyond the
     tolerance): a wrong clock would otherwise put the live picture ahead of the ward."""
-    latest = datetime.now(UTC) + tolerance
+    latest = clock.now() + tolerance
     for key, event in list(fresh.items()):
         if event.occurred_at > latest:
             ahead = event.occurred_at - latest + tolerance

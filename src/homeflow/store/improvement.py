@@ -12,11 +12,12 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.assessment import (
@@ -124,7 +125,7 @@ def save_record_in(
     ]
     if versions and versions[-1] == item:
         return False
-    now = datetime.now(UTC)
+    now = clock.now()
     append_events(conn, [programme_event(item, len(versions), recorded_by, source, now)])
     if viewer is not None:
         audit(conn, viewer, "change", " ".join([item.TYPE, *map(str, identity(item))]))
@@ -215,7 +216,7 @@ def _save_entries(
     replace: bool,
 ) -> Saved:
     saved = Saved()
-    now = datetime.now(UTC)
+    now = clock.now()
     stored = assessments(conn).get(key, {})
     new: list[ev.Event] = []
 
@@ -250,7 +251,7 @@ def _removed(entry: AssessmentEntryRecorded) -> AssessmentEntryRecorded:
 def define_framework(engine: Engine, tips: FrameworkDefined, recorded_by: str | None) -> None:
     if tips.name in built_in():
         raise InvalidInput("name", f"{tips.name!r} is a national framework's name")
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as conn:
         lock_writers(conn)
         defined = [
@@ -373,7 +374,7 @@ def set_segment(engine: Engine, viewer: Viewer, chosen: SegmentSet) -> None:
             and (e.payload.system, e.payload.level, e.payload.place)
             == (chosen.system, chosen.level, chosen.place)
         ]
-        now = datetime.now(UTC)
+        now = clock.now()
         append_events(conn, [programme_event(chosen, len(before), viewer.email, "web", now)])
         what = "cleared" if chosen.cleared else f"segment {chosen.segment}"
         audit(conn, viewer, "change", f"smart list {chosen.level} {chosen.place}: {what}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
+from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.projects import Edit, ProjectHistory, fold_projects
@@ -44,7 +44,7 @@ def save(
     `adding`, a record whose id is already taken is refused; with `seen` (the versions the
     form showed), a record someone has changed since is refused. Returns how many were
     stored."""
-    now = datetime.now(UTC)
+    now = clock.now()
     new: list[ev.Event] = []
     with engine.begin() as conn:
         lock_writers(conn)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
+from homeflow.domain import clock
 from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, KpiData, Place
 from homeflow.domain.clock import start_of_day
 from homeflow.domain.flow import CENSUS_MEASURES, WardDay
@@ -50,7 +51,7 @@ def census(
     engine: Engine, day: date, org_code: str | None = None, today: date | None = None
 ) -> list[CensusRow]:
     """One row per ward: the midnight snapshot ending `day`, and that day's flows."""
-    beyond = day > (today or date.today()) + MATERIALISED_AHEAD
+    beyond = day > (today or clock.today()) + MATERIALISED_AHEAD
     if not beyond:
         with db.reading(engine) as conn:
             held = proj.census_through(conn)

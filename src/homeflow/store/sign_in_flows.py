@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 
+from homeflow.domain import clock
 from homeflow.store import schema as t
 from homeflow.store.codec import to_db_time
 
@@ -28,7 +29,7 @@ def _hash(browser: str) -> str:
 
 
 def _now() -> datetime:
-    now = to_db_time(datetime.now(UTC))
+    now = to_db_time(clock.now())
     assert now is not None
     return now
 

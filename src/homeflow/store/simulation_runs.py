@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from homeflow.domain import clock
 from homeflow.domain.planning import Planning, planning_refusal
 from homeflow.store import db
 from homeflow.store import schema as t
@@ -92,7 +92,7 @@ def queue_run(
                 start_from=start_from,
                 seed=seed,
                 status=QUEUED,
-                created_at=to_db_time(datetime.now(UTC)),
+                created_at=to_db_time(clock.now()),
             )
         )
         run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -108,7 +108,7 @@ def mark(
     message: str | None = None,
     results: dict[str, Any] | None = None,
 ) -> None:
-    finished = to_db_time(datetime.now(UTC)) if status in (DONE, FAILED) else None
+    finished = to_db_time(clock.now()) if status in (DONE, FAILED) else None
     with engine.begin() as conn:
         conn.execute(
             update(t.simulation_runs)
@@ -131,7 +131,7 @@ def interrupt_unfinished(engine: Engine) -> None:
             .values(
                 status=FAILED,
                 message="the server stopped before the run finished; run it again",
-                finished_at=to_db_time(datetime.now(UTC)),
+                finished_at=to_db_time(clock.now()),
             )
         )
 

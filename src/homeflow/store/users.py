@@ -9,12 +9,13 @@ import secrets
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, select, update
 
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.passwords import check_password
 from homeflow.domain.privacy import Role
@@ -67,7 +68,7 @@ def _token_hash(token: str) -> str:
 
 
 def _now() -> datetime:
-    now = to_db_time(datetime.now(UTC))
+    now = to_db_time(clock.now())
     assert now is not None
     return now
 

@@ -3,12 +3,13 @@ description. Each needs a signed-in session or a bearer token."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
+from homeflow.domain import clock
 from homeflow.domain.clock import check_day
 from homeflow.store.api_tokens import caller_for
 from homeflow.store.feed_messages import feed_health
@@ -39,7 +40,7 @@ router = APIRouter(dependencies=[Depends(signed_in_or_token)], responses=PROBLEM
 
 @router.get("/api/feeds")
 def feeds_api(engine: Database) -> list[dict[str, Any]]:
-    return [h.as_dict() for h in feed_health(engine, datetime.now(UTC))]
+    return [h.as_dict() for h in feed_health(engine, clock.now())]
 
 
 @router.get("/api/census")

@@ -4,7 +4,7 @@ lists, and what every page's context carries."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from homeflow.domain import codes
 from homeflow.domain import events as ev
-from homeflow.domain.clock import SYSTEM_ZONE, format_day, local_date, parse_day
+from homeflow.domain.clock import SYSTEM_ZONE, format_day, parse_day, today
 from homeflow.domain.privacy import READS_AUDIT
 from homeflow.store.users import Session
 from homeflow.web.auth import CSRF_FIELD
@@ -67,10 +67,6 @@ templates.env.filters["pounds"] = lambda value: ("−£" if value < 0 else "£")
 templates.env.filters["when"] = when
 templates.env.filters["day"] = format_day
 templates.env.filters["typed_day"] = typed_day
-
-
-def today() -> date:
-    return local_date(datetime.now(UTC))
 
 
 def day_or_yesterday(field: str, text: str) -> date:

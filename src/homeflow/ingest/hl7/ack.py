@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from itertools import count
 
+from homeflow.domain import clock
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.ingest.hl7.parser import SEGMENT_SPLIT, Message, parse
 from homeflow.ingest.hl7.writer import escape
@@ -35,7 +36,7 @@ def ack(
     def value(segment: str, field_number: int, component: int = 1) -> str:
         return message.value(segment, field_number, component) if message else ""
 
-    stamp = (now or datetime.now(SYSTEM_ZONE)).astimezone(SYSTEM_ZONE).strftime("%Y%m%d%H%M%S%z")
+    stamp = (now or clock.now()).astimezone(SYSTEM_ZONE).strftime("%Y%m%d%H%M%S%z")
     trigger = value("MSH", 9, 2)
     version = value("MSH", 12) or "2.4"
     segments = [

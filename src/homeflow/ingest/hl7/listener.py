@@ -20,10 +20,10 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
+from homeflow.domain import clock
 from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl7
 from homeflow.ingest.hl7.ack import ack
 from homeflow.ingest.hl7.mllp import Deframer, FramingError, frame
@@ -147,7 +147,7 @@ class Listener:
         conn = self._connection_to_store()
         with conn.begin():
             return receive_hl7(
-                conn, [p.raw for p in batch], self.mapping, datetime.now(UTC), self.cache, False
+                conn, [p.raw for p in batch], self.mapping, clock.now(), self.cache, False
             )
 
     def _project(self) -> None:

@@ -4,12 +4,13 @@ API, every refused attempt, and every sign-in and sign-out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, desc, func, select, text
 
+from homeflow.domain import clock
 from homeflow.domain.audit_chain import (
     GENESIS,
     PRUNE_ACTION,
@@ -45,7 +46,7 @@ def audit(
     new_id = conn.execute(
         a.insert()
         .values(
-            at=to_db_time(datetime.now(UTC)),
+            at=to_db_time(clock.now()),
             user_email=viewer.email,
             org_code=viewer.org_code,
             action=action,

@@ -3,10 +3,9 @@ row in one transaction."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Engine, func, select
 
+from homeflow.domain import clock
 from homeflow.domain.beds import WardBedsChanged
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.writes import may_change_beds
@@ -32,7 +31,7 @@ def record_beds_change(engine: Engine, viewer: Viewer, change: WardBedsChanged) 
         versions = conn.execute(
             select(func.count()).select_from(e).where(e.c.type == WardBedsChanged.TYPE)
         ).scalar_one()
-        now = datetime.now(UTC)
+        now = clock.now()
         append_events(conn, [programme_event(change, versions, viewer.email, "web", now)])
         audit(
             conn,

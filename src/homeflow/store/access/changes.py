@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, desc, select
 
+from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.forms import form_named
@@ -42,7 +42,7 @@ def parse_change(form_name: str, fields: Mapping[str, str]) -> Change:
 def record_change(engine: Engine, viewer: Viewer, spell_key: str, change: Change) -> SpellState:
     """Append the change as an event, if the viewer may make it and nobody changed the
     same thing since they looked; returns the spell's new state."""
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as conn:
         lock_writers(conn)
         state = _fold_scoped_for_change(conn, viewer, spell_key, change)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, select
 
+from homeflow.domain import clock
 from homeflow.domain.clock import start_of_day
 from homeflow.domain.flow import (
     last_admission_day_stranded_on,
@@ -50,7 +51,7 @@ class StrandedRow:
     @property
     def reviewed_this_week(self) -> bool:
         return self.last_review_at is not None and (
-            datetime.now(UTC) - self.last_review_at < timedelta(days=7)
+            clock.now() - self.last_review_at < timedelta(days=7)
         )
 
 

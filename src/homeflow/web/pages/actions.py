@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from homeflow.domain import events as ev
-from homeflow.domain.clock import parse_day
+from homeflow.domain.clock import parse_day, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.actions import DUE_SOON_DAYS, due_lists
 from homeflow.domain.improvement.records import ImprovementActionRecorded
@@ -18,7 +18,7 @@ from homeflow.store.db import reading
 from homeflow.store.improvement import may_edit, system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 

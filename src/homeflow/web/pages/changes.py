@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
 from homeflow.domain import forms
+from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.writes import may_record_actions
 from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
 from homeflow.web.pages.spell import show_spell
-from homeflow.web.rendering import render, today, when
+from homeflow.web.rendering import render, when
 
 router = APIRouter()
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from homeflow.domain.clock import parse_day
+from homeflow.domain.clock import parse_day, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.actions import due_lists
 from homeflow.domain.improvement.collaborative import (
@@ -31,7 +31,7 @@ from homeflow.store.db import reading
 from homeflow.store.improvement import may_edit, system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 

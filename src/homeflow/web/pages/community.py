@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
-from homeflow.domain.clock import parse_day
+from homeflow.domain.clock import parse_day, today
 from homeflow.domain.community.caseload import Caseloads, Episode
 from homeflow.domain.community.directory import NEEDS, DirectoryService
 from homeflow.domain.community.forms import FORMS, record_from_form
@@ -54,7 +54,7 @@ from homeflow.store.access.scope import Forbidden
 from homeflow.store.db import reading
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 RECENT = timedelta(days=28)

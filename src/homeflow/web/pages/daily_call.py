@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from homeflow.domain import forms
+from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.writes import may_record_actions
 from homeflow.reports.cells import safe_row
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
-from homeflow.web.rendering import PAGE_SIZE, paged, render, today
+from homeflow.web.rendering import PAGE_SIZE, paged, render
 
 router = APIRouter()
 

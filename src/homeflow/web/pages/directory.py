@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import Engine
 
-from homeflow.domain.clock import parse_day
+from homeflow.domain.clock import parse_day, today
 from homeflow.domain.community.directory import NEEDS, RATINGS
 from homeflow.domain.errors import InvalidInput
 from homeflow.services import community as service
@@ -19,7 +19,7 @@ from homeflow.store.access.scope import NotFound
 from homeflow.store.db import reading
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 

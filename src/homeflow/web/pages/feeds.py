@@ -4,13 +4,12 @@ replay of many messages must not hold up everyone else's requests."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from homeflow.config import mappings_folder
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.services import feed_admin
 from homeflow.store.users import Session
@@ -29,9 +28,7 @@ def _page(
     typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    found = feed_admin.feeds(
-        engine, viewer_of(session, request), mappings_folder(), datetime.now(UTC)
-    )
+    found = feed_admin.feeds(engine, viewer_of(session, request), mappings_folder(), clock.now())
     return render(
         request,
         "feeds.html",

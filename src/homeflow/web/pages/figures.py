@@ -9,7 +9,7 @@ import io
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from homeflow.domain.clock import parse_day
+from homeflow.domain.clock import parse_day, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.cells import safe_row
 from homeflow.reports.kpi import Level
@@ -17,7 +17,7 @@ from homeflow.reports.sitrep import COLUMNS
 from homeflow.services import returns
 from homeflow.store.access.people import wards_of
 from homeflow.web.auth import Database, Signed, viewer_of
-from homeflow.web.rendering import day_or_yesterday, render, today
+from homeflow.web.rendering import day_or_yesterday, render
 
 router = APIRouter()
 

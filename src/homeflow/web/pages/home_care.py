@@ -9,7 +9,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from homeflow.domain.clock import parse_day
+from homeflow.domain.clock import parse_day, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.planning import Planning
 from homeflow.reports.charts import spec_json, split_tree_spec
@@ -35,7 +35,7 @@ from homeflow.web.pages.scenarios import (
     start_in_background,
     whole_number,
 )
-from homeflow.web.rendering import day_or_yesterday, render, today
+from homeflow.web.rendering import day_or_yesterday, render
 
 router = APIRouter()
 DEFAULT_RUN = {"reps": "200", "horizon": "90"}

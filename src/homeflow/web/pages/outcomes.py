@@ -18,7 +18,7 @@ from homeflow.domain.after_discharge.records import (
     SupportOutcome,
     WhereAt91Days,
 )
-from homeflow.domain.clock import parse_day
+from homeflow.domain.clock import parse_day, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import flow_spec, spec_json
 from homeflow.services.after_discharge import (
@@ -40,7 +40,7 @@ from homeflow.web.auth import (
     escalation_rules_of,
     viewer_of,
 )
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 # By default a quarter whose 91 days have all passed, against the quarter before it.

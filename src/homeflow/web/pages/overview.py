@@ -7,10 +7,11 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from homeflow.domain.clock import today
 from homeflow.services.after_discharge import community_capacity
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, escalation_rules_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 

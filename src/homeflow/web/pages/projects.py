@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.forms import pdsa_from_form, project_from_form
 from homeflow.domain.improvement.projects import ProjectHistory
@@ -22,7 +23,7 @@ from homeflow.store.db import reading
 from homeflow.store.improvement import may_edit, system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render, today, when
+from homeflow.web.rendering import render, when
 
 router = APIRouter()
 

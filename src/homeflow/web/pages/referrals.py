@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from homeflow.domain import events as ev
+from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, viewer_of
-from homeflow.web.rendering import paged, render, today
+from homeflow.web.rendering import paged, render
 
 router = APIRouter()
 

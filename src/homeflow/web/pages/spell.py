@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from homeflow.domain import forms
+from homeflow.domain.clock import today
 from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from homeflow.domain import forms
+from homeflow.domain.clock import today
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, viewer_of
-from homeflow.web.rendering import paged, render, today
+from homeflow.web.rendering import paged, render
 
 router = APIRouter()
 

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from homeflow.domain.beds import WardBedsChanged
-from homeflow.domain.clock import parse_day
+from homeflow.domain.clock import parse_day, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import Role
 from homeflow.services import beds as service
 from homeflow.services.accounts import managed_orgs
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 

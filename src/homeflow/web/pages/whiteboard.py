@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from homeflow.domain.clock import today
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, viewer_of
-from homeflow.web.rendering import render, today
+from homeflow.web.rendering import render
 
 router = APIRouter()
 

@@ -6,10 +6,12 @@ Revises: 0009
 Tokens made before this had no end: they are given 90 days from now.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from alembic import op
+
+from homeflow.domain import clock
 
 revision = "0010"
 down_revision = "0009"
@@ -21,7 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("revoked_at", sa.DateTime(), nullable=True))
-    ends = (datetime.now(UTC) + timedelta(days=90)).replace(tzinfo=None, microsecond=0)
+    ends = (clock.now() + timedelta(days=90)).replace(tzinfo=None, microsecond=0)
     op.execute(sa.text("UPDATE api_tokens SET expires_at = :ends").bindparams(ends=ends))
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.alter_column("expires_at", existing_type=sa.DateTime(), nullable=False)
