@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -105,14 +106,30 @@ def empty_all(engine: Engine) -> None:
 
 
 @contextmanager
-def demo_database(kind: str, folder: Path, *demo_args: str) -> Iterator[str]:
-    """A database of `kind` holding a demo system built by the real CLI; yields its URL."""
-    from tests.support import homeflow
+def demo_database(
+    kind: str,
+    folder: Path,
+    *demo_args: str,
+    prepare: Callable[[str], None] | None = None,
+    hl7: bool = False,
+) -> Iterator[str]:
+    """A database of `kind` of its own, holding the demo system `homeflow demo *demo_args`
+    builds, then what `prepare(url)` adds; yields its URL. Each demo is built once and copied
+    (tests/demo_templates.py). With `hl7`, the demo's ADT history as HL7 files is in
+    `folder / "hl7"` (SQLite only)."""
+    from tests import demo_templates as templates
 
-    with fresh_database(kind, folder) as engine:
-        url = url_of(engine)
-        done = homeflow(url, "demo", *demo_args, measured=False)
-        assert done.returncode == 0, done.stderr
+    name = templates.template_name(kind, demo_args, prepare, hl7)
+    if kind == "sqlite":
+        template = templates.sqlite_template(name, demo_args, prepare, hl7)
+        shutil.copy(template, folder / "homeflow.db")
+        if hl7:
+            shutil.copytree(template.with_suffix(".hl7"), folder / "hl7")
+        yield f"sqlite:///{folder / 'homeflow.db'}"
+        return
+    assert POSTGRES_URL is not None and not hl7
+    templates.postgres_template(POSTGRES_URL, name, demo_args, prepare)
+    with templates.postgres_copy(POSTGRES_URL, name) as url:
         yield url
 
 

@@ -42,18 +42,23 @@ class Site:
     models: Path | None = None  # the served models folder (HOMEFLOW_MODELS), when known
 
 
+def add_users(url: str) -> None:
+    """A user of each role (tests/integration/test_web.py adds one with the real command)."""
+    engine = db.connect(url)
+    for email, (org, role) in USERS.items():
+        add_user(engine, email, org, role, PASSWORD)
+    engine.dispose()
+
+
 @contextmanager
 def served_demo(kind: str, folder: Path) -> Iterator[Site]:
     """A demo system ending yesterday, its users, and `homeflow serve` in front of it."""
     # The demo runs to the end of its last day: ending yesterday, nothing in it lies in the
     # future, so what a user records now is the latest word.
     yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
-    with demo_database(kind, folder, "--days", "10", "--end", yesterday, "--seed", "5") as url:
-        # (tests/integration/test_web.py adds a user with the real command.)
-        engine = db.connect(url)
-        for email, (org, role) in USERS.items():
-            add_user(engine, email, org, role, PASSWORD)
-        engine.dispose()
+    with demo_database(
+        kind, folder, "--days", "10", "--end", yesterday, "--seed", "5", prepare=add_users
+    ) as url:
         models = folder / "models"
         (models / "scenarios").mkdir(parents=True)
         first = (local_date(datetime.now(UTC)) - timedelta(days=10)).isoformat()

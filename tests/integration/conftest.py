@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import DEMO_END, homeflow
+from tests.conftest import demo_database
+from tests.support import DEMO_END
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A demo database (SQLite) and its ADT history as HL7 files."""
     folder = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{folder / 'demo.db'}"
-    hl7 = str(folder / "hl7")
-    done = homeflow(url, "demo", "--days", "6", "--end", DEMO_END, "--seed", "5", "--hl7-out", hl7)
-    assert done.returncode == 0, done.stderr
-    return url, folder / "hl7"
+    args = ("--days", "6", "--end", DEMO_END, "--seed", "5")
+    with demo_database("sqlite", folder, *args, hl7=True) as url:
+        yield url, folder / "hl7"
