@@ -66,14 +66,16 @@ browser: $(BIN)/homeflow $(IDENTITY_PROVIDER)
 spec: $(BIN)/homeflow
 	$(BIN)/pytest -q tests/spec
 
-# Every kind at once, on both cores (a test module stays on one worker, so its server and
-# database are made once), with branch coverage of the package, subprocesses included; fails
-# below the floor recorded in docs/developing.md. The tests that restart or lock the database
-# run after the others, alone.
+# Every kind at once, on both cores, with branch coverage of the package, subprocesses included;
+# fails below the floor recorded in docs/developing.md. The tests sharing a module's fixture (a
+# served site, a copy of a demo) stay on one worker, every other test goes to whichever worker
+# is free (`loadgroup`, groups made in tests/conftest.py). The demo templates are built anew
+# (tests/demo_templates.py), so that the demo's own code is measured. The tests that restart or
+# lock the database run after the others, alone.
 COVERAGE_FLOOR ?= 87
 tests: $(BIN)/homeflow $(IDENTITY_PROVIDER)
-	rm -f .coverage .coverage.*
-	$(BIN)/pytest -q -n 2 --dist loadscope --cov --cov-report= -m "not database_restart" tests
+	rm -rf .coverage .coverage.* var/test-templates
+	$(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report= -m "not database_restart" tests
 	$(BIN)/pytest -q -m database_restart --cov --cov-append --cov-report=term:skip-covered \
 		--cov-fail-under=$(COVERAGE_FLOOR) tests
 

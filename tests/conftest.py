@@ -152,3 +152,14 @@ def projections(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def last_seq(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(t.events.c.seq), 0))).scalar_one())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for `--dist loadgroup`: the tests of a module that share a module's fixture (a
+    served site, a demo copy) run on one worker, so it is made once; every other test goes to
+    whichever worker is free."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info else ()
+        if any(d.scope in ("module", "class", "package") for defs in definitions for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -13,7 +13,6 @@ import pytest
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.forecasting.demand import CANDIDATES, backtest, forecast, prepare, read_series
-from tests.support import homeflow
 
 START = date(2025, 1, 6)  # a Monday
 WEEK = [120.0, 130.0, 125.0, 128.0, 140.0, 90.0, 85.0]
@@ -91,34 +90,3 @@ def test_the_backtest_scores_models_against_seasonal_naive(tmp_path: Path) -> No
     assert row["model"] in CANDIDATES
     assert row["mase"] < row["naive_mase"] and result.beats_naive == 1.0
     assert 0.0 <= row["coverage80"] <= row["coverage95"] <= 1.0
-
-
-def test_the_commands(tmp_path: Path) -> None:
-    series = write(
-        tmp_path / "s.csv", weekly("A", 120, noise=4.0) + weekly("B", 120, noise=4.0, seed=2)
-    )
-    out = tmp_path / "forecast.csv"
-    done = homeflow(
-        "sqlite://", "forecast", "--input", str(series), "--horizon", "7", "--out", str(out)
-    )
-    assert done.returncode == 0, done.stderr
-    with out.open() as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == 14 and list(rows[0]) == [
-        "series_id",
-        "date",
-        "mean",
-        "lo80",
-        "hi80",
-        "lo95",
-        "hi95",
-        "model",
-    ]
-    tested = homeflow(
-        "sqlite://", "backtest", "--input", str(series), "--horizon", "7", "--windows", "2"
-    )
-    assert tested.returncode == 0, tested.stderr
-    assert "median MASE" in tested.stdout and "80% interval coverage" in tested.stdout
-    bad = write(tmp_path / "bad.csv", [("A", START, "lots")])
-    refused = homeflow("sqlite://", "forecast", "--input", str(bad), "--out", str(out))
-    assert refused.returncode == 2 and "line 2, value" in refused.stderr
