@@ -7,7 +7,7 @@ A test module then gets its own copy (`shutil.copy` of the file; `CREATE DATABAS
 on PostgreSQL), so what it writes never reaches another module.
 
 A template is named by a hash of what decides its content: the engine, the demo's arguments,
-the source of the step that adds to it (`prepare`), and every file of the packages the `demo`
+the source of the module whose `prepare` adds to it, and every file of the packages the `demo`
 command runs (homeflow/config, demo, domain, ingest, reports, services and store, migrations
 included, and the CLI's admin, app and output modules). Change any of them and the next run
 builds anew. A demo that ends today (no `--end`, or today's date) stops at the moment it is
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import gc
 import hashlib
 import inspect
@@ -31,13 +32,12 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from homeflow.domain.clock import local_date
+from homeflow.domain import clock
 
 ROOT = Path(__file__).parent.parent
 FOLDER = ROOT / "var" / "test-templates"
@@ -49,7 +49,9 @@ DEMO_CLI = ("cli/admin.py", "cli/app.py", "cli/output.py")
 Prepare = Callable[[str], None]
 
 
+@functools.cache
 def code_hash() -> str:
+    """Taken once a process: the code a run imports does not change under it."""
     digest = hashlib.sha256()
     files = [p for part in DEMO_CODE for p in (PACKAGE / part).rglob("*") if p.is_file()]
     files += [PACKAGE / name for name in DEMO_CLI]
@@ -61,15 +63,18 @@ def code_hash() -> str:
 def _ends_today(args: tuple[str, ...]) -> bool:
     if "--end" not in args:
         return True
-    return args[args.index("--end") + 1] == local_date(datetime.now(UTC)).isoformat()
+    return args[args.index("--end") + 1] == clock.today().isoformat()
 
 
 def template_name(kind: str, args: tuple[str, ...], prepare: Prepare | None, hl7: bool) -> str:
     """`<kind>_<what is built>_<code and run>`: names alike up to the last part are the same
     demo of another code version (or run), removed when this one is built."""
-    recipe = hashlib.sha256(
-        repr((kind, args, hl7, inspect.getsource(prepare) if prepare else None)).encode()
-    ).hexdigest()[:12]
+    # The whole module `prepare` is in: what it adds may be named outside it (web_site's USERS).
+    added = Path(inspect.getfile(prepare)).read_text() if prepare else None
+    # A clock pinned for the run (HOMEFLOW_NOW) decides where the demo stops.
+    pinned = os.environ.get(clock.NOW_VARIABLE)
+    what = repr((kind, args, hl7, prepare and prepare.__name__, added, pinned))
+    recipe = hashlib.sha256(what.encode()).hexdigest()[:12]
     # A demo ending today holds the events up to its build: this run's only.
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid())) if _ends_today(args) else ""
     version = hashlib.sha256((code_hash() + run).encode()).hexdigest()[:12]
