@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +20,7 @@ from homeflow.domain.clock import SYSTEM_ZONE, local_date, start_of_day
 from homeflow.services.live_demo import Played, play_live, split_at
 from homeflow.store import db
 from homeflow.store import schema as t
+from homeflow.store.access.people import census_spells
 from homeflow.store.codec import from_db_time, to_db_time
 from homeflow.store.eventlog import EventLog
 from homeflow.store.queries import census
@@ -163,6 +165,7 @@ def test_live_adds_each_event_when_its_moment_comes(engine: Engine, over_mllp: b
 
 def test_the_live_demo_runs_from_the_command_line_and_stops_by_itself(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.db'}"
+    assert homeflow(url, "init-db").returncode == 0
     done = homeflow(url, "demo", "--days", "2", "--live", "--live-for", "0.05", timeout=300)
     assert done.returncode == 0, done.stderr
     assert "live: stopped" in done.stderr
@@ -175,3 +178,39 @@ def test_the_live_demo_runs_from_the_command_line_and_stops_by_itself(tmp_path: 
     assert refused.returncode != 0 and "--live" in refused.stderr
     wrong = homeflow(url, "demo", "--days", "2", "--live", "--mllp", "nowhere")
     assert wrong.returncode != 0 and "--mllp" in wrong.stderr
+
+
+def test_rare_turns_happen_at_real_rates_and_a_cancelled_stay_counts_nowhere(demo: Demo) -> None:
+    """A few admissions in 1,000 are cancelled (HL7 A11) and a few patients in 1,000 meet the
+    criteria to reside again after being found ready (demo/people.py gives the sources), so
+    the recounts in test_sitrep.py meet both; a cancelled stay is in no day's census."""
+    engine = db.connect(demo.url)
+    e = t.events
+    with db.reading(engine) as conn:
+        rows = conn.execute(
+            select(e.c.spell_key, e.c.type, e.c.payload)
+            .where(e.c.type.in_(("admitted", "admission-cancelled", "criteria-to-reside-assessed")))
+            .order_by(e.c.occurred_at, e.c.seq)
+        ).all()
+    admitted, cancelled, ready, again = set(), set(), set(), set()
+    for spell, kind, payload in rows:
+        if kind == "admitted":
+            admitted.add(spell)
+        elif kind == "admission-cancelled":
+            cancelled.add(spell)
+        elif not json.loads(payload)["meets"]:
+            ready.add(spell)
+        elif spell in ready:
+            again.add(spell)
+    assert 0.5 <= 1000 * len(cancelled) / len(admitted) <= 5, (len(cancelled), len(admitted))
+    assert 2 <= 1000 * len(again) / len(admitted) <= 15, (len(again), len(admitted))
+    first = demo.last_day - timedelta(days=DAYS - 1)
+    wards = [w.code for w in system.WARDS]
+    counted = {
+        spell.spell_key
+        for n in range(0, DAYS, 3)
+        for measure in ("occupied", "admissions")
+        for spell in census_spells(engine, first + timedelta(days=n), measure, wards)
+    }
+    engine.dispose()
+    assert cancelled and not cancelled & counted

@@ -69,6 +69,11 @@ def raw_events(
     return org_of_site, chosen, [sorted(found, key=lambda e: e[0]) for found in by_spell.values()]
 
 
+def cancelled(spell_events: list[RawEvent]) -> bool:
+    # A cancelled admission (HL7 A11) voids the spell: it never happened.
+    return any(kind == "admission-cancelled" for _, kind, _ in spell_events)
+
+
 def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], int]:
     """The sitrep's numbers straight from the event rows, without the spell fold."""
     org_of_site, acute, spells = raw_events(url, ["acute"])
@@ -77,7 +82,7 @@ def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], i
     out: Counter[tuple[str, str, str, str]] = Counter()
     for spell_events in spells:
         admitted = [e for e in spell_events if e[1] == "admitted"]
-        if not admitted:
+        if not admitted or cancelled(spell_events):
             continue
         org = org_of_site[str(admitted[0][2]["site_code"])]
         if org not in acute:
@@ -190,13 +195,11 @@ def independent_dtoc(url: str, year: int, month: int) -> dict[tuple[str, str, st
         admitted = [e for e in spell_events if e[1] == "admitted"]
         if not admitted or org_of_site[str(admitted[0][2]["site_code"])] not in providers:
             continue
+        if cancelled(spell_events):
+            continue
         org = org_of_site[str(admitted[0][2]["site_code"])]
         discharged = [e[0] for e in spell_events if e[1] == "discharged"]
-        ready = [
-            date.fromisoformat(str(e[2]["discharge_ready_date"]))
-            for e in spell_events
-            if e[1] == "criteria-to-reside-assessed" and not e[2].get("meets")
-        ]
+        assessed = [e for e in spell_events if e[1] == "criteria-to-reside-assessed"]
         reasons = sorted(
             (e[0], str(e[2]["dtoc_reason"]), str(e[2]["responsible_agency"]))
             for e in spell_events
@@ -206,7 +209,16 @@ def independent_dtoc(url: str, year: int, month: int) -> dict[tuple[str, str, st
         while day.month == month:
             midnight = datetime.combine(day + timedelta(days=1), time(0), LONDON).astimezone(UTC)
             inside = admitted[0][0] <= midnight and (not discharged or discharged[-1] > midnight)
-            current = [r for r in reasons if r[0] <= midnight]
+            # The delay open at midnight: the last "does not meet" with no "meets" after it
+            # (recorded by midnight, or later but dated on or before the day), and the DToC
+            # reasons set since the delay began (a "meets" ends the reason with the delay).
+            met = [e[0] for e in assessed if e[2].get("meets") and e[0] <= midnight]
+            ready = [
+                date.fromisoformat(str(e[2]["discharge_ready_date"]))
+                for e in assessed
+                if not e[2].get("meets") and (not met or e[0] > met[-1])
+            ]
+            current = [r for r in reasons if r[0] <= midnight and (not met or r[0] > met[-1])]
             if inside and ready and ready[0] <= day and current:
                 out[(org, current[-1][1], current[-1][2])] += 1
             day += timedelta(days=1)

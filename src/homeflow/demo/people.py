@@ -47,6 +47,7 @@ class Patient:
     admitted: float = 0.0
     discharged: float | None = None
     ready: float | None = None
+    unwell_again: bool = False  # met the criteria to reside again after being found ready
     referral_no: int = 0
     pending_ref: str = ""
 
@@ -132,6 +133,19 @@ CLINICAL_CRITERIA = (
 # within 30 days (England's emergency readmission rate), most of them in the first fortnight.
 READMITTED_WITHIN_30_DAYS = 0.14
 READMISSION_MEAN_DAYS = 12.0
+# Rare turns a feed and a ward must handle. An admission entered in error (the wrong patient,
+# or one who went home from the emergency department) is cancelled, HL7 A11, within hours:
+# 2 in 1,000 admissions (no national figure is published: a correction rate, kept rare).
+# A patient found ready to leave who becomes unwell and meets the criteria to reside again:
+# 7 of 58 delayed older patients in an English district general hospital (Jasinarachchi et
+# al., BMC Geriatrics 2009; 9:4: 12% of delays, 4 per 100 admissions to its care-of-the-
+# elderly wards). The demo gives it to 1 in 100 acute patients found ready on pathways 1-3
+# (younger, and most leave within days) and to the study's 12% of patients delayed three days
+# or more in community and mental-health beds (waits of weeks): about 5 per 1,000 stays in
+# all; cancellations about 1 per 1,000 (the 40-day demo of seed 11: 38 and 9 of 8,243).
+CANCELLED_ADMISSIONS = 0.002
+MEETS_CRITERIA_AGAIN = 0.01
+MEETS_CRITERIA_AGAIN_WHILE_WAITING = 7 / 58
 
 
 def readmitted_after(rng: random.Random) -> float:
