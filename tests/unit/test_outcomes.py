@@ -66,6 +66,40 @@ def test_ascof_2b1_counts_older_people_reabled_home_at_91_days() -> None:
     assert rate.waiting == 1 and rate.percent == 20.0
 
 
+def test_ascof_2b1_on_the_91st_day_itself() -> None:
+    """By hand from the ASCOF 2B(1) definition (docs/outcomes.md): people 65 or over at
+    discharge into reablement, at home on the 91st day after the day they left. Asked on
+    31 August 2026 (DAY + 91):
+    - left 1 June: the 91st day is today, it has come: in the denominator; at home: counted;
+    - left 2 June: the 91st day is tomorrow: not yet due;
+    - 65 on the day they left: in; 64: not;
+    - readmitted in between but at home on the 91st day: counted (only day 91 matters);
+    - in hospital on the 91st day: in the denominator, not at home.
+    So 2 of 4, one waiting."""
+    as_of = DAY + timedelta(days=91)
+    tomorrow = DAY + timedelta(days=1)
+    discharges = [
+        out("day-91"),
+        out("day-90", day=tomorrow),
+        out("aged-65", age=65),
+        out("aged-64", age=64),
+        out("readmitted-home", again=10),
+        out("in-hospital", again=80),
+    ]
+    episodes = [
+        support("day-91", at_91_days=WhereAt91Days.AT_HOME),
+        support("day-90", start=tomorrow, at_91_days=WhereAt91Days.AT_HOME),
+        support("aged-65", at_91_days=WhereAt91Days.CARE_HOME),
+        support("aged-64", at_91_days=WhereAt91Days.AT_HOME),
+        support("readmitted-home", at_91_days=WhereAt91Days.AT_HOME),
+        support("in-hospital", at_91_days=WhereAt91Days.HOSPITAL),
+    ]
+    rate = ascof_2b1(discharges, first_support(episodes), as_of)
+    assert rate.of == ("day-91", "aged-65", "readmitted-home", "in-hospital")
+    assert rate.counted == ("day-91", "readmitted-home")
+    assert rate.waiting == 1 and rate.percent == 50.0
+
+
 def test_bedded_placements_are_p2_and_p3_of_those_needing_support() -> None:
     rate = bedded_placements(
         [
