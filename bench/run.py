@@ -22,9 +22,8 @@ def _winter_inputs(folder: Path) -> list[str]:
     url = f"sqlite:///{folder / 'winter.db'}"
     env = {**os.environ, "HOMEFLOW_DATABASE_URL": url}
     homeflow = [sys.executable, "-m", "homeflow.cli"]
-    subprocess.run(
-        [*homeflow, "demo", "--days", "20", "--seed", "3"], env=env, check=True, capture_output=True
-    )
+    for command in (["init-db"], ["demo", "--days", "20", "--seed", "3"]):
+        subprocess.run([*homeflow, *command], env=env, check=True, capture_output=True)
     from datetime import date, timedelta
 
     first, last = date.today() - timedelta(days=19), date.today() - timedelta(days=1)

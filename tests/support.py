@@ -1,6 +1,7 @@
-"""Helpers for tests that run homeflow as a user would: the CLI, the web server and the
-MLLP listener as real subprocesses, and an MLLP client. The benchmarks and the screenshot
-script start their server with `ServerProcess` too."""
+"""Helpers for tests that run homeflow as a user would: the CLI (in this process by Typer's
+runner, or as a real subprocess), the web server and the MLLP listener as real subprocesses,
+and an MLLP client. The benchmarks and the screenshot script start their server with
+`ServerProcess` too."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from homeflow.ingest.hl7.mllp import split_file
@@ -26,12 +29,22 @@ def homeflow(
     timeout: float = 600,
     measured: bool = True,
     env: dict[str, str] | None = None,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """The `homeflow` command as a user runs it, against the database at `url`.
+    """The `homeflow` command as a user runs it, against the database at `url`: its exit code,
+    standard output and standard error.
 
-    A fixture that only builds data passes `measured=False`: the command runs unmeasured at
-    half the time, and is measured in the tests that are about it.
+    It runs in this process, through Typer's runner (a real process costs 1-2 s of start-up);
+    an exception the command does not handle is raised here, as it is the traceback a real
+    process would print. `process=True` starts a real `python -m homeflow.cli`, for a test
+    about the process itself (its entry point, a signal, a lock held by another process);
+    `timeout` is for that process.
+
+    A fixture that only builds data passes `measured=False`: the command runs without
+    coverage's tracing, at about half the time, and is measured in the tests about it.
     """
+    if not process:
+        return _in_process(url, args, stdin, measured, env or {})
     variables = {**os.environ, **(env or {}), "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
     if not measured:
         for name in COVERAGE_VARIABLES:
@@ -44,6 +57,45 @@ def homeflow(
         text=True,
         timeout=timeout,
     )
+
+
+def _in_process(
+    url: str, args: tuple[str, ...], stdin: str | None, measured: bool, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    from typer.testing import CliRunner
+
+    from homeflow.cli import app
+
+    variables = {**env, "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
+    with _unmeasured(not measured):
+        done = CliRunner().invoke(
+            app,
+            list(args),
+            input=stdin,
+            env=variables,
+            catch_exceptions=False,
+            prog_name="homeflow",
+        )
+    return subprocess.CompletedProcess(
+        ["homeflow", *args], done.exit_code, done.stdout, done.stderr
+    )
+
+
+@contextmanager
+def _unmeasured(pause: bool) -> Iterator[None]:
+    """Coverage's tracing paused (when it runs), as the environment without
+    COVERAGE_PROCESS_START leaves a real process unmeasured."""
+    import coverage
+
+    current = coverage.Coverage.current() if pause else None
+    if current is None:
+        yield
+        return
+    current.stop()
+    try:
+        yield
+    finally:
+        current.start()
 
 
 def hl7_messages(folder: Path) -> list[bytes]:

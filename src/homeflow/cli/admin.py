@@ -12,11 +12,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from homeflow.cli.app import app
+from homeflow.cli.app import Commands, app
+from homeflow.cli.database import open_database
 from homeflow.cli.output import (
     OutputFormat,
     console,
-    date_option,
     fail,
     print_rows,
     progress_bar,
@@ -24,6 +24,7 @@ from homeflow.cli.output import (
 )
 from homeflow.domain import clock
 from homeflow.domain import events as ev
+from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
 from homeflow.store.eventlog import EventLog, rebuild
@@ -31,8 +32,9 @@ from homeflow.store.eventlog import EventLog, rebuild
 
 @app.command("init-db")
 def init_db() -> None:
-    """Create or upgrade the database schema (HOMEFLOW_DATABASE_URL, default ./var/homeflow.db)."""
-    engine = db.connect()
+    """Create or upgrade the database schema (HOMEFLOW_DATABASE_URL, default ./var/homeflow.db):
+    the one command that changes a schema."""
+    engine = open_database(any_schema=True)
     db.migrate(engine)
     say(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
@@ -76,14 +78,13 @@ def demo(
     from homeflow.store.registry import save_registry
 
     today = clock.today()
-    last = date_option("--end", end) if end else today
+    last = parse_date("--end", end) if end else today
     if live and last != today:
         fail("--live: the demo must end today (leave out --end)")
     listener = _host_and_port(mllp) if mllp else None
     if listener is not None and not live:
         fail("--mllp: only with --live")
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     with console.status("simulating the system"):
         # Live, the simulation runs two days on: events to add as their moment comes.
         simulated = generate(seed, days, last + timedelta(days=2) if live else last)
@@ -167,7 +168,7 @@ def write_hl7_files(events: Sequence[ev.Event], folder: Path) -> int:
     return sum(len(m) for m in by_day.values())
 
 
-registry_app = typer.Typer(help="Organisations, sites and wards.")
+registry_app = Commands(help="Organisations, sites and wards.")
 app.add_typer(registry_app, name="registry")
 
 
@@ -177,14 +178,13 @@ def registry_load_demo() -> None:
     from homeflow.demo import system
     from homeflow.store.registry import save_registry
 
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     with engine.begin() as conn:
         save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
     say(f"loaded {len(system.WARDS)} wards of the demo system")
 
 
-token_app = typer.Typer(help="Bearer tokens for the APIs.")
+token_app = Commands(help="Bearer tokens for the APIs.")
 app.add_typer(token_app, name="token")
 
 
@@ -201,12 +201,8 @@ def token_create(
     """Print a new bearer token (shown once; only its hash is stored)."""
     from homeflow.store.api_tokens import create_token
 
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        print(create_token(engine, org, scope.value, days))
-    except InvalidInput as problem:
-        fail(f"--{problem.field}: {problem.reason}")
+    engine = open_database()
+    print(create_token(engine, org, scope.value, days))
 
 
 @token_app.command("list")
@@ -214,8 +210,7 @@ def token_list() -> None:
     """Every token: its id, organisation, scope, and when it was made, expires, was revoked."""
     from homeflow.store.api_tokens import list_tokens
 
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     rows = [
         {
             "id": i.token_id,
@@ -239,16 +234,12 @@ def token_revoke(
     """Revoke a token at once: every call with it is refused from now on."""
     from homeflow.store.api_tokens import revoke_token
 
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        revoke_token(engine, token_id)
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    engine = open_database()
+    revoke_token(engine, token_id)
     say(f"token {token_id} revoked")
 
 
-user_app = typer.Typer(help="People who sign in to the web app.")
+user_app = Commands(help="People who sign in to the web app.")
 app.add_typer(user_app, name="user")
 
 
@@ -270,12 +261,8 @@ def user_add(
     if not password_stdin:
         fail("--password-stdin: give the password on standard input, never on the command line")
     password = sys.stdin.readline().rstrip("\r\n")
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        user = add_user(engine, email, org, role, password)
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    engine = open_database()
+    user = add_user(engine, email, org, role, password)
     say(f"{user.email} can sign in as {user.role.value} of {user.org_code}.")
 
 
@@ -287,8 +274,7 @@ def user_demo() -> None:
     from homeflow.demo.system import ORGANISATIONS
     from homeflow.store.users import add_user
 
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     roles = {"icb": "system-coordinator", "local-authority": "discharge-team"}
     accounts = [("admin@demo.homeflow.test", ORGANISATIONS[0].code, "admin")]
     accounts += [
@@ -308,7 +294,7 @@ def user_demo() -> None:
 def rebuild_command() -> None:
     """Drop every projection and refold it from the event log."""
     with console.status("refolding every spell from the event log"):
-        spells = rebuild(db.connect())
+        spells = rebuild(open_database())
     say(f"rebuilt projections for {spells:,} spells")
 
 
@@ -328,6 +314,7 @@ def serve(
 
     from homeflow.web.logs import log_config
 
+    open_database().dispose()  # each worker opens its own; this only finds the schema ready
     proxies = os.environ.get("HOMEFLOW_TRUSTED_PROXIES", "").strip()
     uvicorn.run(
         "homeflow.web.app:app_from_environment",
@@ -350,9 +337,7 @@ def backup_command(
     from homeflow.store.backup import backup
 
     try:
-        backup(db.connect(), out)
-    except InvalidInput as problem:
-        fail(f"--{problem.field}: {problem.reason}")
+        backup(open_database(any_schema=True), out)  # a copy of any schema: before an upgrade
     except OSError as error:
         fail(f"--out: cannot write {out}: {error.strerror}")
     say(f"backed up to {out} ({out.stat().st_size:,} bytes)")
@@ -365,8 +350,5 @@ def restore_command(
     """Restore a backup into the current database, which must be empty."""
     from homeflow.store.backup import restore
 
-    try:
-        restore(db.connect(), copy)
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    restore(open_database(any_schema=True), copy)  # into a database with no schema yet
     say(f"restored {copy}")

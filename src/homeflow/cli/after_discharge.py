@@ -12,13 +12,12 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from homeflow.cli.app import app
+from homeflow.cli.app import Commands, app
+from homeflow.cli.database import open_database
 from homeflow.cli.feeds import ingest_app
-from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, say
+from homeflow.cli.output import OutputFormat, fail, print_rows, say
 from homeflow.domain import clock
-from homeflow.domain.errors import InvalidInput
-from homeflow.ingest.support_csv import SupportFileProblems
-from homeflow.store import db
+from homeflow.domain.clock import parse_date
 
 
 @ingest_app.command("episodes")
@@ -48,16 +47,9 @@ def ingest_capacity(
 def _take_in(path: Path, take_in: Callable[[Engine, str], int]) -> int:
     if not path.is_file():
         fail(f"FILE: {path} does not exist")
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     try:
         return take_in(engine, path.read_text("utf-8-sig"))
-    except SupportFileProblems as problems:
-        fail(problems.reason)
-    except InvalidInput as problem:
-        fail(
-            problem.reason if problem.field == "episodes" else f"{problem.field}: {problem.reason}"
-        )
     except UnicodeDecodeError:
         fail(f"FILE: {path} is not UTF-8 text")
 
@@ -74,7 +66,7 @@ def outcomes_command(
     """Outcomes after discharge: ASCOF 2B(1), bedded placements, independence, readmissions."""
     from homeflow.services.after_discharge import COLUMNS, Level, measured_outcomes
 
-    first, last = date_option("--from", start), date_option("--to", end)
+    first, last = parse_date("--from", start), parse_date("--to", end)
     if last < first:
         fail("--to: is before --from")
     try:
@@ -86,15 +78,15 @@ def outcomes_command(
         fail("--baseline-from: give both --baseline-from and --baseline-to, or neither")
     if baseline_from is not None and baseline_to is not None:
         baseline = (
-            date_option("--baseline-from", baseline_from),
-            date_option("--baseline-to", baseline_to),
+            parse_date("--baseline-from", baseline_from),
+            parse_date("--baseline-to", baseline_to),
         )
     today = clock.today()
-    rows = measured_outcomes(db.connect(), first, last, chosen, today, baseline)
+    rows = measured_outcomes(open_database(), first, last, chosen, today, baseline)
     print_rows([m.as_dict() for m in rows], COLUMNS, output_format, "Outcomes after discharge")
 
 
-home_care_app = typer.Typer(help="The home-care market: its split tree of levers.")
+home_care_app = Commands(help="The home-care market: its split tree of levers.")
 app.add_typer(home_care_app, name="home-care")
 
 
@@ -123,17 +115,13 @@ def home_care_tree_command(
         tree_rows,
     )
 
-    day = date_option("--date", on)
-    then = date_option("--against", against) if against else None
+    day = parse_date("--date", on)
+    then = parse_date("--against", against) if against else None
     if model is not None and not model.is_file():
         fail(f"--model: {model} does not exist")
-    engine = db.connect()
-    try:
-        market, tree = home_care_tree(engine, day, then)
-        rows = tree_rows(tree)
-        effects = lever_effects(market, model, reps, days) if model is not None else None
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    market, tree = home_care_tree(open_database(), day, then)
+    rows = tree_rows(tree)
+    effects = lever_effects(market, model, reps, days) if model is not None else None
     if output_format is OutputFormat.JSON:
         # One document: the tree, and what each lever saves when a model was given.
         json.dump({"tree": rows, "effects": effects}, sys.stdout, indent=1)

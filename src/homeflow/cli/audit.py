@@ -12,16 +12,16 @@ from typing import Annotated
 
 import typer
 
-from homeflow.cli.app import app
-from homeflow.cli.output import console, date_option, fail, say, warn
+from homeflow.cli.app import Commands, app
+from homeflow.cli.database import open_database
+from homeflow.cli.output import console, fail, say, warn
 from homeflow.domain import clock
 from homeflow.domain.audit_chain import Checkpoint
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.clock import parse_date
 from homeflow.domain.privacy import Role
 from homeflow.reports.cells import safe_row
-from homeflow.store import db
 
-audit_app = typer.Typer(help="The audit log: verify, checkpoint, export, prune.")
+audit_app = Commands(help="The audit log: verify, checkpoint, export, prune.")
 app.add_typer(audit_app, name="audit")
 
 COLUMNS = (
@@ -51,10 +51,7 @@ Checkpoints = Annotated[
 def _read(folder: Path, option: str) -> list[Checkpoint]:
     from homeflow.store.audit_checkpoints import read_checkpoints
 
-    try:
-        found = read_checkpoints(folder, option)
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    found = read_checkpoints(folder, option)
     if not found:
         warn(f"{option}: {folder} holds no checkpoint yet")
     return found
@@ -64,7 +61,8 @@ def _whole_or_exit(folder: Path | None, option: str = "--checkpoints") -> tuple[
     """The chain checked (against the folder's checkpoints too); exit 1 naming where it breaks."""
     from homeflow.store.access.audit import verify_audit
 
-    checked, broken, head = verify_audit(db.connect(), _read(folder, option) if folder else ())
+    kept = _read(folder, option) if folder else []
+    checked, broken, head = verify_audit(open_database(), kept)
     if broken is not None:
         console.print(f"audit log broken at row {broken.row_id}: {broken.reason}", highlight=False)
         raise typer.Exit(1)
@@ -101,14 +99,11 @@ def audit_checkpoint(
     if to is None:
         fail("--to: name the folder the checkpoints are kept in")
     _whole_or_exit(to, "--to")
-    ends = chain_ends(db.connect())
+    ends = chain_ends(open_database())
     if ends is None:
         fail("audit: the audit log is empty: nothing to checkpoint")
     kept, rows = ends
-    try:
-        path = settle(write_pending(to, kept, rows, "checkpoint", "--to"))
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    path = settle(write_pending(to, kept, rows, "checkpoint", "--to"))
     say(f"checkpoint {path}: rows {kept.start.row_id} to {kept.newest_id} ({rows:,} rows)")
     say(f"newest hash {kept.newest_hash}")
 
@@ -122,10 +117,10 @@ def audit_export_command(
     """The rows written from --from to --to as CSV, hashes included, for the IG team."""
     from homeflow.store.access.audit import audit_rows
 
-    since, until = date_option("--from", first), date_option("--to", last)
+    since, until = parse_date("--from", first), parse_date("--to", last)
     if until < since:
         fail("--to: must not be before --from")
-    rows = audit_rows(db.connect(), since, until)
+    rows = audit_rows(open_database(), since, until)
     try:
         with out.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
@@ -157,10 +152,7 @@ def audit_prune(
     from homeflow.store.access import Viewer
     from homeflow.store.access.audit import prune_audit
 
-    try:
-        days = older_than_days or audit_retention_days()
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    days = older_than_days or audit_retention_days()
     if days is None:
         fail("--older-than-days: no retention period is set ([audit] retention_days)")
     if checkpoints is None:
@@ -168,8 +160,5 @@ def audit_prune(
     _whole_or_exit(checkpoints)
     before = clock.now().date() - timedelta(days=days)
     viewer = Viewer(f"cli:{getpass.getuser()}", "-", Role.ADMIN, "cli")
-    try:
-        gone, path = prune_audit(db.connect(), before, viewer, checkpoints)
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    gone, path = prune_audit(open_database(), before, viewer, checkpoints)
     say(f"{gone:,} audit rows older than {before.isoformat()} deleted; checkpoint {path}")

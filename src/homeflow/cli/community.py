@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from homeflow.cli.app import app
+from homeflow.cli.app import Commands, app
+from homeflow.cli.database import open_database
 from homeflow.cli.output import OutputFormat, fail, print_rows, say
 from homeflow.domain import clock
-from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
 
-directory_app = typer.Typer(help="The directory of trusted services (Open Referral UK).")
-team_app = typer.Typer(help="Community teams and their caseloads.")
+directory_app = Commands(help="The directory of trusted services (Open Referral UK).")
+team_app = Commands(help="Community teams and their caseloads.")
 app.add_typer(directory_app, name="directory")
 app.add_typer(team_app, name="team")
 
@@ -31,12 +31,7 @@ def directory_import(
 
     if not path.is_file():
         fail(f"FILE: {path} does not exist")
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        stored, unchanged = import_directory(engine, path, clock.today())
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    stored, unchanged = import_directory(open_database(), path, clock.today())
     say(f"{stored + unchanged} services: {stored} stored, {unchanged} unchanged")
 
 
@@ -47,12 +42,7 @@ def directory_export(
     """Write every service as HSDS 3.0 JSON, as it was imported."""
     from homeflow.services.community import export_directory
 
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        count = export_directory(engine, out)
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    count = export_directory(open_database(), out)
     say(f"{count} services written to {out}")
 
 
@@ -79,13 +69,8 @@ def team_add(
         weeks = tuple(int(w) for w in review_weeks.split(",") if w.strip())
     except ValueError:
         fail(f"--review-weeks: {review_weeks!r} is not whole numbers separated by commas")
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        team = TeamDefined(code, name, org, weeks, review_at_targets, review_before_discharge)
-        stored = record(engine, [team], clock.today(), source="cli")
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    team = TeamDefined(code, name, org, weeks, review_at_targets, review_before_discharge)
+    stored = record(open_database(), [team], clock.today(), source="cli")
     say(f"team {code} {'saved' if stored else 'unchanged'}")
 
 
@@ -96,8 +81,7 @@ def team_list(
     """Every team with its caseload today: open, in check-in, closed, and reviews overdue."""
     from homeflow.store.community import caseloads
 
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     today = clock.today()
     with db.reading(engine) as conn:
         found = caseloads(conn)

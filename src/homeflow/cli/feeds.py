@@ -12,11 +12,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from homeflow.cli.app import app
+from homeflow.cli.app import Commands, app
+from homeflow.cli.database import open_database
 from homeflow.cli.output import (
     OutputFormat,
     console,
-    date_option,
     fail,
     print_rows,
     progress_bar,
@@ -26,9 +26,9 @@ from homeflow.cli.output import (
 from homeflow.config import future_tolerance
 from homeflow.domain import clock
 from homeflow.domain import events as ev
+from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.ingest.mapping import FeedMapping, load_mapping
-from homeflow.store import db
 from homeflow.store.codec import event_from_record
 from homeflow.store.eventlog import EventLog
 
@@ -52,7 +52,7 @@ def append(
             fail(f"line {number}: not JSON ({error.msg})")
         except InvalidInput as error:
             fail(f"line {number}: {error.field}: {error.reason}")
-    result = EventLog(db.connect(), future_tolerance()).append(batch)
+    result = EventLog(open_database(), future_tolerance()).append(batch)
     for rejection in result.rejected:
         console.print(
             Text.assemble(
@@ -67,7 +67,7 @@ def append(
         raise typer.Exit(1)
 
 
-ingest_app = typer.Typer(help="Take in feeds: HL7 v2 files.")
+ingest_app = Commands(help="Take in feeds: HL7 v2 files.")
 app.add_typer(ingest_app, name="ingest")
 
 
@@ -97,8 +97,7 @@ def ingest_hl7(
     files = sorted(
         p for path in paths for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()
     )
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     counts = dict.fromkeys((APPLIED, DUPLICATE, REJECTED, HELD), 0)
 
     with progress_bar() as progress:
@@ -129,15 +128,10 @@ def ingest_census(
     """Reconcile a CSV census: admit the new, discharge those no longer listed, update the rest."""
     from homeflow.ingest.feeds import receive_census
 
-    day = date_option("--date", on)
+    day = parse_date("--date", on)
     if not path.is_file():
         fail(f"FILE: {path} does not exist")
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        changes = receive_census(engine, path.read_text("utf-8-sig"), day, source)
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}" if problem.field != "census" else problem.reason)
+    changes = receive_census(open_database(), path.read_text("utf-8-sig"), day, source)
     for kind, keys in changes.items():
         say(
             f"{kind}: {len(keys)}"
@@ -161,12 +155,11 @@ def listen(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     feed = _mapping(mapping)
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     asyncio.run(Listener(engine, feed, max_message_bytes).serve(host, port))
 
 
-messages_app = typer.Typer(help="Messages received from feeds.", invoke_without_command=True)
+messages_app = Commands(help="Messages received from feeds.", invoke_without_command=True)
 app.add_typer(messages_app, name="messages")
 
 
@@ -183,7 +176,7 @@ def messages_list(
         return
     from homeflow.store.feed_messages import HELD, REJECTED, list_messages
 
-    found = list_messages(db.connect(), [REJECTED, HELD] if rejected else None, limit)
+    found = list_messages(open_database(), [REJECTED, HELD] if rejected else None, limit)
     table = Table(title="Rejected and held messages" if rejected else "Messages")
     for name in ("id", "received", "source", "type", "control id", "outcome", "field", "reason"):
         table.add_column(name)
@@ -215,7 +208,8 @@ def messages_replay(
     if not message_ids and not all_rejected:
         fail("give message ids or --all-rejected")
     chosen = None if all_rejected else message_ids
-    done = replay(db.connect(), _mapping(mapping), chosen)
+    feed = _mapping(mapping)
+    done = replay(open_database(), feed, chosen)
     for message_id, outcome in done:
         detail = f" {outcome.field}: {outcome.reason}" if outcome.reason else ""
         say(f"message {message_id}: {outcome.outcome}{detail}")
@@ -230,7 +224,7 @@ def feeds(
     """Feed health: messages in the last hour and day, last message, lag, rejected."""
     from homeflow.store.feed_messages import feed_health
 
-    health = [h.as_dict() for h in feed_health(db.connect(), clock.now())]
+    health = [h.as_dict() for h in feed_health(open_database(), clock.now())]
     columns = (
         "source",
         "messages_last_hour",

@@ -9,20 +9,21 @@ from typing import Annotated
 
 import typer
 
-from homeflow.cli.app import app
-from homeflow.cli.output import OutputFormat, date_option, fail, print_rows, read_series, say, warn
+from homeflow.cli.app import Commands, app
+from homeflow.cli.database import open_database
+from homeflow.cli.output import OutputFormat, fail, print_rows, read_series, say, warn
 from homeflow.domain import clock
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.clock import parse_date
 from homeflow.domain.improvement.assessment import AssessmentKey, standing_entries
 from homeflow.domain.improvement.frameworks import check_name
 from homeflow.domain.improvement.records import FrameworkDefined
-from homeflow.domain.improvement.sheet import SheetProblems, rows_of, sheet_columns
+from homeflow.domain.improvement.sheet import rows_of, sheet_columns
 from homeflow.reports.spc import Better
 from homeflow.store import db
 from homeflow.store import improvement as store
 
-assessment_app = typer.Typer(help="Self-assessments against a framework's changes or tips.")
-framework_app = typer.Typer(help="The frameworks assessments are made against.")
+assessment_app = Commands(help="Self-assessments against a framework's changes or tips.")
+framework_app = Commands(help="The frameworks assessments are made against.")
 app.add_typer(assessment_app, name="assessment")
 app.add_typer(framework_app, name="framework")
 
@@ -32,12 +33,6 @@ SHEET_SUFFIXES = (".csv", ".xlsx")
 def _sheet_path(option: str, path: Path) -> None:
     if path.suffix.lower() not in SHEET_SUFFIXES:
         fail(f"{option}: {path.name} is neither a .csv nor a .xlsx file")
-
-
-def _fail_with(problem: InvalidInput) -> None:
-    if isinstance(problem, SheetProblems):
-        fail("; ".join(problem.problems))
-    fail(f"{problem.field}: {problem.reason}")
 
 
 @assessment_app.command("import")
@@ -51,16 +46,11 @@ def assessment_import(
     it are removed, earlier versions are kept). Nothing is stored unless every row reads."""
     from homeflow.services.improvement import import_sheet
 
-    day = date_option("--date", on)
+    day = parse_date("--date", on)
     _sheet_path("FILE", path)
     if not path.is_file():
         fail(f"FILE: {path} does not exist")
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        read, saved = import_sheet(engine, path, framework, system, day, None)
-    except InvalidInput as problem:
-        _fail_with(problem)
+    read, saved = import_sheet(open_database(), path, framework, system, day, None)
     for flag in read.flags:
         warn(flag)
     say(
@@ -79,16 +69,11 @@ def assessment_export(
     """Write an assessment as the sheet it was kept in."""
     from homeflow.ingest.assessment_file import write_sheet
 
-    day = date_option("--date", on)
+    day = parse_date("--date", on)
     _sheet_path("--out", out)
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        with db.reading(engine) as conn:
-            chosen = store.framework_named(conn, framework, "--framework")
-            histories = store.assessments(conn).get(AssessmentKey(system, chosen.name, day))
-    except InvalidInput as problem:
-        _fail_with(problem)
+    with db.reading(open_database()) as conn:
+        chosen = store.framework_named(conn, framework, "--framework")
+        histories = store.assessments(conn).get(AssessmentKey(system, chosen.name, day))
     if not histories:
         fail(f"--date: {system} has no {chosen.name} assessment on {day.isoformat()}")
     entries = standing_entries(histories)
@@ -105,8 +90,7 @@ def assessment_list(
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """Every assessment stored: system, framework, date and how many entries."""
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     with db.reading(engine) as conn:
         found = store.assessments(conn)
     rows = [
@@ -126,8 +110,7 @@ def framework_list(
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """The frameworks: the national ones and each system's own."""
-    engine = db.connect()
-    db.migrate(engine)
+    engine = open_database()
     with db.reading(engine) as conn:
         found = store.frameworks(conn)
     rows = [
@@ -156,32 +139,26 @@ def framework_add(
     """Add a system's own locally agreed tips as a framework (the same name again replaces them)."""
     if not tips.is_file():
         fail(f"--tips: {tips} does not exist")
+    check_name("NAME", name)
     try:
-        check_name("NAME", name)
         with tips.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
             if "tip" not in (reader.fieldnames or []):
-                raise InvalidInput("--tips", f"{tips.name} has no 'tip' column")
+                fail(f"--tips: {tips.name} has no 'tip' column")
             written = [row["tip"] or "" for row in reader]
-        engine = db.connect()
-        db.migrate(engine)
-        with engine.connect() as conn:
-            store.check_system(conn, system, "--system")
-        store.define_framework(
-            engine,
-            FrameworkDefined(system, name, title, version, tuple(w.strip() for w in written)),
-            None,
-        )
     except UnicodeDecodeError:
         fail(f"--tips: {tips.name} is not UTF-8 text")
-    except (InvalidInput, csv.Error) as problem:
-        _fail_with(
-            problem if isinstance(problem, InvalidInput) else InvalidInput("--tips", str(problem))
-        )
+    except csv.Error as problem:
+        fail(f"--tips: {problem}")
+    framework = FrameworkDefined(system, name, title, version, tuple(w.strip() for w in written))
+    engine = open_database()
+    with engine.connect() as conn:
+        store.check_system(conn, system, "--system")
+    store.define_framework(engine, framework, None)
     say(f"framework {name}: {len(written)} tips")
 
 
-pdsa_app = typer.Typer(help="PDSA cycles of the improvement projects, each studied on its chart.")
+pdsa_app = Commands(help="PDSA cycles of the improvement projects, each studied on its chart.")
 app.add_typer(pdsa_app, name="pdsa")
 
 PDSA_COLUMNS = [
@@ -214,18 +191,10 @@ def pdsa_list(
     the change."""
     from homeflow.services.projects import pdsa_rows
 
-    day = date_option("--date", on) if on else clock.today()
-    engine = db.connect()
-    db.migrate(engine)
-    rows = pdsa_rows(engine, day)
-    columns = (
-        PDSA_COLUMNS
-        if output_format is OutputFormat.TABLE
-        else list(rows[0])
-        if rows
-        else PDSA_COLUMNS
-    )
-    print_rows(rows, columns, output_format, "PDSA cycles")
+    day = parse_date("--date", on) if on else clock.today()
+    engine = open_database()
+    # The CSV has the table's columns, as documented; the JSON every field of a cycle.
+    print_rows(pdsa_rows(engine, day), PDSA_COLUMNS, output_format, "PDSA cycles")
 
 
 class SmartLevel(StrEnum):
@@ -249,9 +218,8 @@ def smart_list_command(
     from homeflow.services.smart_list import smart_list
     from homeflow.store.access.scope import Viewer
 
-    day = date_option("--date", on)
-    engine = db.connect()
-    db.migrate(engine)
+    day = parse_date("--date", on)
+    engine = open_database()
     # At the command line the operator reads the whole system, as an analyst of no one trust.
     viewer = Viewer("cli", "-", Role.ANALYST, "cli")
     rows = [
@@ -282,7 +250,7 @@ SMART_COLUMNS = [
 ]
 
 
-series_app = typer.Typer(help="Manual series: measures homeflow does not compute.")
+series_app = Commands(help="Manual series: measures homeflow does not compute.")
 app.add_typer(series_app, name="series")
 
 
@@ -301,20 +269,16 @@ def series_import(
     from homeflow.store.projects import save_series
 
     days, values = read_series("FILE", path)
-    engine = db.connect()
-    db.migrate(engine)
-    try:
-        with engine.connect() as conn:
-            store.check_system(conn, system, "--system")
-        series = ManualSeriesRecorded(
-            system,
-            series_id,
-            title,
-            better,
-            tuple(point_text(d, v) for d, v in zip(days, values, strict=True)),
-            unit,
-        )
-        saved = save_series(engine, series, None, None, "series-import")
-    except InvalidInput as problem:
-        _fail_with(problem)
+    series = ManualSeriesRecorded(
+        system,
+        series_id,
+        title,
+        better,
+        tuple(point_text(d, v) for d, v in zip(days, values, strict=True)),
+        unit,
+    )
+    engine = open_database()
+    with engine.connect() as conn:
+        store.check_system(conn, system, "--system")
+    saved = save_series(engine, series, None, None, "series-import")
     say(f"series {series_id}: {len(days)} points" + ("" if saved else " (unchanged)"))

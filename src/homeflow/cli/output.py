@@ -21,7 +21,6 @@ from rich.table import Table
 from rich.text import Text
 
 from homeflow.domain.clock import parse_date
-from homeflow.domain.errors import InvalidInput
 from homeflow.reports.cells import safe_row, spreadsheet_safe
 
 # Messages to people on standard error; tables on standard output.
@@ -55,13 +54,6 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def date_option(option: str, value: str) -> date:
-    try:
-        return parse_date(option, value)
-    except InvalidInput as problem:
-        fail(str(problem))
-
-
 def print_rows(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], output_format: OutputFormat, title: str
 ) -> None:
@@ -78,7 +70,8 @@ def print_rows(
         table = Table(title=title)
         for name in columns:
             numeric = any(isinstance(r.get(name), int | float) for r in rows)
-            table.add_column(name, justify="right" if numeric else "left")
+            # A column's name is never cut short: a long value wraps instead.
+            table.add_column(name, justify="right" if numeric else "left", min_width=len(name))
         for row in rows:
             table.add_row(*("" if row.get(name) is None else str(row[name]) for name in columns))
         tables.print(table)
@@ -133,7 +126,7 @@ def read_series(option: str, path: Path) -> tuple[list[date], list[float]]:
             if not {"date", "value"} <= set(reader.fieldnames or []):
                 fail(f"{option}: the file needs the columns date and value")
             for number, row in enumerate(reader, start=2):
-                days.append(date_option(f"line {number}, date", row["date"] or ""))
+                days.append(parse_date(f"line {number}, date", row["date"] or ""))
                 try:
                     value = float(row["value"] or "")
                 except ValueError:

@@ -11,11 +11,11 @@ import typer
 from rich.table import Table
 
 from homeflow.cli.app import app
+from homeflow.cli.database import open_database
 from homeflow.cli.output import (
     FileFormat,
     OutputFormat,
     console,
-    date_option,
     fail,
     print_rows,
     progress_bar,
@@ -23,18 +23,14 @@ from homeflow.cli.output import (
     tables,
     write_table,
 )
-from homeflow.domain.errors import InvalidInput
-from homeflow.store import db
+from homeflow.domain.clock import parse_date
 
 
 def _read_series(path: Path) -> Any:
     """The `--input` series, cleaned; a bad row ends the command naming its line and field."""
     from homeflow.forecasting.demand import prepare, read_series
 
-    try:
-        return prepare(read_series(path))
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    return prepare(read_series(path))
 
 
 @app.command("forecast")
@@ -109,16 +105,13 @@ def calibrate_command(
     from homeflow.sim.model import model_to_toml
     from homeflow.store.queries import bed_base, stay_history
 
-    since, until = date_option("--from", first), date_option("--to", last)
-    begins = date_option("--start", start) if start else until + timedelta(days=1)
-    engine = db.connect()
+    since, until = parse_date("--from", first), parse_date("--to", last)
+    begins = parse_date("--start", start) if start else until + timedelta(days=1)
+    engine = open_database()
     with console.status("reading the stays"):
         history = stay_history(engine, since, until)
     with console.status(f"fitting the model to {len(history):,} stays"):
-        try:
-            model, notes = calibrate(history, bed_base(engine, begins), since, until, begins)
-        except InvalidInput as problem:
-            fail(f"--{problem.field}: {problem.reason}")
+        model, notes = calibrate(history, bed_base(engine, begins), since, until, begins)
     out.write_text(model_to_toml(model, notes), "utf-8")
     say(f"{len(model.services)} services fitted to {len(history):,} stays: {out}")
 
@@ -159,10 +152,7 @@ def simulate_command(
     if workers and scheduler:
         fail("--workers and --scheduler: give one, not both")
     run = Run(reps, horizon, start is StartFrom.CENSUS, seed, warmup, batch_size)
-    try:
-        prepared = prepare(db.connect(), model_path, scenario or [], run.from_census)
-    except InvalidInput as problem:
-        fail(f"--{problem.field}: {problem.reason}" if problem.field == "start" else str(problem))
+    prepared = prepare(open_database(), model_path, scenario or [], run.from_census)
     with ExitStack() as stack:
         client = None
         if workers or scheduler:
@@ -177,12 +167,9 @@ def simulate_command(
                 f"{len(prepared.scenarios) + 1} scenarios × {reps} replications",
                 total=reps * (len(prepared.scenarios) + 1),
             )
-            try:
-                result = run_prepared(
-                    prepared, run, client=client, progress=lambda n: progress.advance(task, n)
-                )
-            except InvalidInput as problem:
-                fail(str(problem))
+            result = run_prepared(
+                prepared, run, client=client, progress=lambda n: progress.advance(task, n)
+            )
     result.daily().to_parquet(out, index=False)
     summary = result.totals()
     if totals is not None:

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from homeflow.cli.app import app
+from homeflow.cli.app import Commands, app
+from homeflow.cli.database import open_database
 from homeflow.cli.output import (
     FileFormat,
     OutputFormat,
     console,
-    date_option,
     fail,
     print_rows,
     read_series,
@@ -22,10 +22,9 @@ from homeflow.cli.output import (
     write_table,
 )
 from homeflow.domain import clock
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.clock import parse_date
 from homeflow.reports.kpi import Level, Period
 from homeflow.reports.spc import Better
-from homeflow.store import db
 from homeflow.store.queries import CENSUS_COLUMNS, census
 
 
@@ -47,8 +46,8 @@ def sitrep_command(
     from homeflow.reports.sitrep import COLUMNS
     from homeflow.services.returns import sitrep_rows
 
-    day = date_option("--date", on)
-    rows = sitrep_rows(db.connect(), day, org)
+    day = parse_date("--date", on)
+    rows = sitrep_rows(open_database(), day, org)
     if not rows:
         fail(
             f"--org: {org!r} is not an acute trust in the registry"
@@ -89,31 +88,14 @@ def kpi_command(
         return
     if not first or not last or out is None:
         fail("--from, --to and --out are required")
-    try:
-        rows = kpi_rows(
-            db.connect(),
-            name,
-            level,
-            date_option("--from", first),
-            date_option("--to", last),
-            period,
-            date_option("--baseline", baseline) if baseline else None,
-            kpi_targets(),
-        )
-    except InvalidInput as problem:
-        fail(f"{_option(problem.field)}: {problem.reason}")
+    since, until = parse_date("--from", first), parse_date("--to", last)
+    against = parse_date("--baseline", baseline) if baseline else None
+    rows = kpi_rows(open_database(), name, level, since, until, period, against, kpi_targets())
     write_table(out, KPI_COLUMNS, [[r[c] for c in KPI_COLUMNS] for r in rows], file_format)
     say(f"{name}: {len(rows)} values written to {out}")
 
 
-def _option(field: str) -> str:
-    """The command-line option a domain field came from."""
-    return {"name": "NAME", "to": "--to", "from": "--from", "period": "--period"}.get(
-        field, field if "." in field else f"--{field}"
-    )
-
-
-report_app = typer.Typer(help="Reports to send round.")
+report_app = Commands(help="Reports to send round.")
 app.add_typer(report_app, name="report")
 
 
@@ -125,13 +107,10 @@ def report_weekly(
     """The weekly system report: this week by organisation, and every measure as an SPC chart."""
     from homeflow.publishing.weekly import weekly_report, write_report
 
-    day = date_option("--date", on)
+    day = parse_date("--date", on)
     with console.status("drawing the charts"):
-        html = weekly_report(db.connect(), day)
-    try:
-        write_report(html, out)
-    except InvalidInput as problem:
-        fail(f"--{problem.field}: {problem.reason}")
+        html = weekly_report(open_database(), day)
+    write_report(html, out)
     say(f"weekly report for the week ending {day.isoformat()} written to {out}")
 
 
@@ -154,7 +133,7 @@ def dtoc(
         date(year, number, 1)
     except ValueError:
         fail(f"--month: {month!r} is not a month (YYYY-MM)")
-    rows = dtoc_rows(db.connect(), year, number, org)
+    rows = dtoc_rows(open_database(), year, number, org)
     write_table(out, COLUMNS, [r.as_list() for r in rows], file_format)
     total = sum(r.delayed_days for r in rows)
     say(f"DToC return for {month}: {total:,} delayed days in {len(rows)} rows written to {out}")
@@ -176,11 +155,8 @@ def spc(
     from homeflow.reports.spc import spc_chart
 
     days, values = read_series("--input", input_path)
-    changes = [date_option("--rebase", d) for d in rebase or []]
-    try:
-        chart = spc_chart(days, values, better, target, changes)
-    except InvalidInput as problem:
-        fail(f"{problem.field}: {problem.reason}")
+    changes = [parse_date("--rebase", d) for d in rebase or []]
+    chart = spc_chart(days, values, better, target, changes)
     rows = chart.rows()
     write_table(out, list(rows[0]), [list(r.values()) for r in rows], None)
     for warning in chart.warnings:
@@ -199,8 +175,8 @@ def census_command(
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """One row per ward: beds, occupied, NCTR, stranded at midnight; that day's flows."""
-    day = date_option("--date", on) if on else clock.today()
-    rows = census(db.connect(), day, org)
+    day = parse_date("--date", on) if on else clock.today()
+    rows = census(open_database(), day, org)
     if org and not rows:
         fail(f"--org: no wards for organisation {org!r}")
     title = f"Census for {day.isoformat()} (midnight snapshot)"

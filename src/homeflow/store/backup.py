@@ -76,8 +76,12 @@ def restore(engine: Engine, copy: Path) -> None:
         source = sqlite3.connect(copy)
         target = sqlite3.connect(target_file)
         try:
-            if not source.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
-                raise InvalidInput("file", f"{copy} is not a homeflow backup")
+            try:
+                found = source.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'")
+                if not found.fetchone():
+                    raise InvalidInput("file", f"{copy} is not a homeflow backup")
+            except sqlite3.DatabaseError:  # not a SQLite file at all
+                raise InvalidInput("file", f"{copy} is not a homeflow backup") from None
             source.backup(target)
         finally:
             target.close()

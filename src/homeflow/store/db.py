@@ -11,7 +11,17 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Date, DateTime, Engine, Table, create_engine, event
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -173,3 +183,23 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
+
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+
+
+def latest_revision() -> str:
+    """The newest schema revision this code has. Revisions are numbered (0001, 0002, ...) and
+    each migration's file begins with its number, so this is read without loading Alembic,
+    which every command but `init-db` would pay for (tests/integration/test_cli_schema.py holds
+    it to Alembic's head)."""
+    return max(path.name[:4] for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at; None when it has none yet."""
+    with reading(engine) as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if found is None else str(found)
