@@ -9,8 +9,8 @@ on PostgreSQL), so what it writes never reaches another module.
 A template is named by a hash of what decides its content: the engine, the demo's arguments,
 the source of the module whose `prepare` adds to it, and every file of the packages the `demo`
 command runs (homeflow/config, demo, domain, ingest, reports, services and store, migrations
-included, and the CLI's admin, app and output modules). Change any of them and the next run
-builds anew. A demo that ends today (no `--end`, or today's date) stops at the moment it is
+included, the CLI's admin, app and output modules, and this file). Change any of them and the
+next run builds anew. A demo that ends today (no `--end`, or today's date) stops at the moment it is
 built, so it is built once per run, not reused from an earlier run. `make tests` empties the
 folder first: the coverage it reports then includes the demo's own code, whatever ran before.
 
@@ -55,8 +55,9 @@ def code_hash() -> str:
     digest = hashlib.sha256()
     files = [p for part in DEMO_CODE for p in (PACKAGE / part).rglob("*") if p.is_file()]
     files += [PACKAGE / name for name in DEMO_CLI]
+    files += [Path(__file__)]  # how a template is made
     for path in sorted(f for f in files if "__pycache__" not in f.parts):
-        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -151,10 +152,14 @@ def _admin(postgres_url: str):  # type: ignore[no-untyped-def]
     return create_engine(postgres_url, isolation_level="AUTOCOMMIT")
 
 
+# The demo lives in a schema of its own, named in the URL, as in the tests' other databases:
+# `homeflow backup` dumps that schema, and a restore into a new database makes it there.
+SCHEMA = "demo"
+
+
 def _database_url(postgres_url: str, name: str) -> str:
-    # The search path stays in the URL, as for the tests' schemas (test_backup reads it).
     url = make_url(postgres_url).set(database=name)
-    return url.update_query_dict({"options": "-csearch_path=public"}).render_as_string(
+    return url.update_query_dict({"options": f"-csearch_path={SCHEMA}"}).render_as_string(
         hide_password=False
     )
 
@@ -177,6 +182,10 @@ def postgres_template(postgres_url: str, name: str, args: tuple[str, ...], prepa
                 _drop(conn, building)
                 _drop(conn, name)
                 conn.execute(text(f'CREATE DATABASE "{building}"'))
+                made = create_engine(_database_url(postgres_url, building))
+                with made.begin() as schema:
+                    schema.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
+                made.dispose()
                 _run_demo(_database_url(postgres_url, building), args, prepare)
                 # No session may stay in a database that is copied or renamed.
                 conn.execute(
