@@ -110,7 +110,8 @@ def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], i
                     pathways[-1] if pathways else "Pathway not recorded",
                 )
             ] += 1
-        if not (admitted_at <= midnight and (discharged_at is None or discharged_at > midnight)):
+        # The snapshot is the day's last state: what happens at 00:00 is the next day's.
+        if not (admitted_at < midnight and (discharged_at is None or discharged_at >= midnight)):
             continue
         # Episodes: opened by "does not meet" (dated by its ready date), closed by "meets".
         ready: date | None = None
@@ -120,13 +121,13 @@ def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], i
             if not payload.get("meets", False) and ready is None:
                 ready = date.fromisoformat(str(payload["discharge_ready_date"]))
             elif payload.get("meets", False) and ready is not None:
-                if occurred > midnight:
+                if occurred >= midnight:
                     break  # met the criteria again only after the snapshot
                 ready = None
         if ready is None or ready > day:
             continue
         out[(org, "Patients no longer meeting the criteria to reside", "Snapshot", "Total")] += 1
-        reasons = [e for e in spell_events if e[1] == "delay-reason-set" and e[0] <= midnight]
+        reasons = [e for e in spell_events if e[1] == "delay-reason-set" and e[0] < midnight]
         label = (
             labels[str(reasons[-1][2]["reason"])]
             if reasons and "reason" in reasons[-1][2]
@@ -208,17 +209,17 @@ def independent_dtoc(url: str, year: int, month: int) -> dict[tuple[str, str, st
         day = first
         while day.month == month:
             midnight = datetime.combine(day + timedelta(days=1), time(0), LONDON).astimezone(UTC)
-            inside = admitted[0][0] <= midnight and (not discharged or discharged[-1] > midnight)
+            inside = admitted[0][0] < midnight and (not discharged or discharged[-1] >= midnight)
             # The delay open at midnight: the last "does not meet" with no "meets" after it
             # (recorded by midnight, or later but dated on or before the day), and the DToC
             # reasons set since the delay began (a "meets" ends the reason with the delay).
-            met = [e[0] for e in assessed if e[2].get("meets") and e[0] <= midnight]
+            met = [e[0] for e in assessed if e[2].get("meets") and e[0] < midnight]
             ready = [
                 date.fromisoformat(str(e[2]["discharge_ready_date"]))
                 for e in assessed
                 if not e[2].get("meets") and (not met or e[0] > met[-1])
             ]
-            current = [r for r in reasons if r[0] <= midnight and (not met or r[0] > met[-1])]
+            current = [r for r in reasons if r[0] < midnight and (not met or r[0] > met[-1])]
             if inside and ready and ready[0] <= day and current:
                 out[(org, current[-1][1], current[-1][2])] += 1
             day += timedelta(days=1)

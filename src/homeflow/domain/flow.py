@@ -42,6 +42,13 @@ SUPER_STRANDED_DAYS = 21
 NOON = time(12, 0)
 
 
+def snapshot_at(day: date) -> datetime:
+    """The instant of the midnight snapshot ending `day`: its last instant. What happens at
+    00:00 belongs to the next day, as its date says (a day runs 00:00 to 23:59), so the day's
+    snapshot is yesterday's, plus its admissions, less its discharges."""
+    return midnight_after(day) - timedelta(microseconds=1)
+
+
 def is_in_hospital_at(spell: SpellState, instant: datetime) -> bool:
     if spell.status not in (SpellStatus.ADMITTED, SpellStatus.DISCHARGED):
         return False
@@ -75,13 +82,13 @@ def last_admission_day_stranded_on(day: date) -> date:
 
 
 def is_stranded(spell: SpellState, on: date) -> bool:
-    return is_in_hospital_at(spell, midnight_after(on)) and stranded_after(
+    return is_in_hospital_at(spell, snapshot_at(on)) and stranded_after(
         length_of_stay_days(spell, on)
     )
 
 
 def is_super_stranded(spell: SpellState, on: date) -> bool:
-    return is_in_hospital_at(spell, midnight_after(on)) and super_stranded_after(
+    return is_in_hospital_at(spell, snapshot_at(on)) and super_stranded_after(
         length_of_stay_days(spell, on)
     )
 
@@ -115,7 +122,7 @@ def is_nctr_at(spell: SpellState, instant: datetime) -> bool:
 
 def days_delayed(spell: SpellState, on: date) -> int:
     """Days from the discharge ready date to `on`'s midnight; 0 if not delayed then."""
-    ready = discharge_ready_date_at(spell, midnight_after(on))
+    ready = discharge_ready_date_at(spell, snapshot_at(on))
     return 0 if ready is None else days_delayed_since(ready, on)
 
 
@@ -171,7 +178,7 @@ def census_contributions(spell: SpellState, first: date, last: date) -> Iterator
     day = max(first, admitted_on)
     end = min(last, discharged_on) if discharged_on else last
     while day <= end:
-        midnight = midnight_after(day)
+        midnight = snapshot_at(day)
         stay = ward_stay_at(spell, midnight)
         if stay is not None:
             los = (day - admitted_on).days

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from homeflow.domain import codes
-from homeflow.domain.clock import midnight_after
-from homeflow.domain.flow import delay_reason_at, is_nctr_at
+from homeflow.domain.flow import delay_reason_at, is_nctr_at, snapshot_at
 from homeflow.domain.spell import SpellState
 
 COLUMNS = (
@@ -74,7 +73,7 @@ def dtoc_return(
         if org is None or org not in org_names:
             continue
         for day in days:
-            midnight = midnight_after(day)
+            midnight = snapshot_at(day)
             if not is_nctr_at(spell, midnight):
                 continue
             reason = delay_reason_at(spell, midnight)

@@ -15,8 +15,14 @@ from datetime import date, time
 from functools import cache
 
 from homeflow.domain import codes
-from homeflow.domain.clock import local_date, local_time, midnight_after
-from homeflow.domain.flow import days_delayed, delay_reason_at, is_nctr_at, length_of_stay_days
+from homeflow.domain.clock import local_date, local_time
+from homeflow.domain.flow import (
+    days_delayed,
+    delay_reason_at,
+    is_nctr_at,
+    length_of_stay_days,
+    snapshot_at,
+)
 from homeflow.domain.spell import SpellState
 
 FIVE_PM = time(17, 0)
@@ -80,7 +86,7 @@ def sitrep_members(
     """The spells behind each figure of each organisation's sitrep, each with what it adds
     (one patient; for delayed bed days, that patient's days delayed): every figure is the sum
     of its list, so every figure opens to the patients it counts."""
-    midnight = midnight_after(day)
+    midnight = snapshot_at(day)
     found: dict[str, dict[Key, list[tuple[SpellState, int]]]] = {org: {} for org in org_names}
     for spell in spells:
         org = org_of_site.get(spell.site_code or "")

@@ -10,11 +10,12 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
-from homeflow.domain.clock import local_date, midnight_after
+from homeflow.domain.clock import local_date
 from homeflow.domain.flow import (
     census_members,
     delay_reason_at,
     discharge_ready_date_at,
+    snapshot_at,
     ward_stay_at,
 )
 from homeflow.domain.privacy import may_identify
@@ -79,7 +80,7 @@ def people(
         _waiting, involved = referrals_of(
             conn, select(s.c.spell_key).where(s.c.spell_key.in_(keys))
         )
-    midnight = midnight_after(day)
+    midnight = snapshot_at(day)
     rows = []
     for state, adds in members:
         r = found[state.spell_key]
