@@ -12,7 +12,6 @@ Deterministic for a seed and end date: one `random.Random`, a time-ordered agend
 from __future__ import annotations
 
 import math
-import random
 from collections import deque
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -29,7 +28,6 @@ from homeflow.demo.people import (
     DISCHARGE_HOURS,
     EMERGENCY_HOURS,
     MEETS_CRITERIA_AGAIN,
-    MEETS_CRITERIA_AGAIN_WHILE_WAITING,
     READMITTED_WITHIN_30_DAYS,
     Patient,
     Service,
@@ -40,6 +38,7 @@ from homeflow.demo.people import (
     recorded_events,
     same_person,
 )
+from homeflow.demo.turns import RareTurns
 from homeflow.domain import codes
 from homeflow.domain import events as ev
 from homeflow.domain.organisations import WardType, spell_key
@@ -72,9 +71,7 @@ class DemoSystem(Agenda):
         review = bed_review_start(end)
         self.bed_review = review if review - timedelta(weeks=12) >= self.window_start else None
         self.issued: set[str] = set()  # NHS numbers given out
-        # The rare turns (a cancelled admission, criteria met again) draw from their own
-        # generator, so that everything else keeps the draws it had without them.
-        self.rare = random.Random(f"{seed}:rare")
+        self.rare = RareTurns(seed, self)
 
     # ---- the run --------------------------------------------------------------------------
 
@@ -172,8 +169,8 @@ class DemoSystem(Agenda):
             p.patient_id = returning.patient_id
             admitted = same_person(admitted, returning, self.org_of_site[site])
         p.events.append((when, admitted))
-        if self.rare.random() < CANCELLED_ADMISSIONS:
-            self.cancel_admission(p)
+        if self.rare.happen(CANCELLED_ADMISSIONS):
+            self.schedule(self.rare.cancel(p, when), self.release_bed, p)
             return
         median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
         clinical = median * math.exp(self.rng.gauss(0.0, 0.85)) * 24.0
@@ -189,13 +186,6 @@ class DemoSystem(Agenda):
         if p.ward.endswith("AMU"):
             self.schedule(when + self.rng.uniform(8.0, 40.0), self.move_from_amu, p)
         self.schedule(max(when + clinical, first_round + 1.0), self.ready, p)
-
-    def cancel_admission(self, p: Patient) -> None:
-        """The admission was entered in error and is cancelled (HL7 A11): nothing follows."""
-        cancelled = self._now + self.rare.uniform(0.2, 4.0)
-        p.events.append((cancelled, ev.AdmissionCancelled()))
-        p.discharged = cancelled  # gone: no board round, no discharge, no readmission
-        self.schedule(cancelled, self.release_bed, p)
 
     def next_round(self, when: float) -> float:
         day = math.floor(when / 24.0) * 24.0
@@ -224,13 +214,8 @@ class DemoSystem(Agenda):
         drd = self.day_of(when)
         p.events.append((noticed, ev.CriteriaToResideAssessed(False, discharge_ready_date=drd)))
         p.events.append((noticed + 0.1, ev.PathwayAssigned(p.pathway)))
-        if p.pathway != "P0" and not p.unwell_again and self.rare.random() < MEETS_CRITERIA_AGAIN:
-            # Unwell again before anything is arranged: ready again a day or more later, when
-            # the discharge starts over.
-            p.unwell_again, p.ready = True, None
-            unwell = noticed + self.rare.uniform(4.0, 36.0)
-            p.events.append((unwell, self.meets_criteria()))
-            self.schedule(unwell + self.rare.uniform(24.0, 96.0), self.ready, p)
+        if p.pathway != "P0" and not p.unwell_again and self.rare.happen(MEETS_CRITERIA_AGAIN):
+            self.schedule(self.rare.unwell_again(p, noticed), self.ready, p)
             return
         if p.pathway == "P0":
             if self.rng.random() < 0.72:
@@ -259,30 +244,6 @@ class DemoSystem(Agenda):
                 p.events.append(
                     (noticed + 24 * 2, ev.ChcAssessmentRecorded(assessed, ev.CareSetting.ACUTE))
                 )
-
-    def meets_criteria(self) -> ev.CriteriaToResideAssessed:
-        return ev.CriteriaToResideAssessed(True, (self.rare.choice(CRITERIA),))
-
-    def wait_in_bed(
-        self, p: Patient, ready: float, leave: float, reason: ev.DelayReasonSet, noted: float
-    ) -> None:
-        """A patient of a community or mental-health ward, found ready at `ready`, waits
-        until `leave` under a DToC reason noted `noted` hours later. Some of those waiting
-        three days or more meet the criteria to reside again for a while (which ends the delay
-        and its reason), then are ready again and the reason is noted again."""
-        p.events.append(
-            (ready, ev.CriteriaToResideAssessed(False, discharge_ready_date=self.day_of(ready)))
-        )
-        p.events.append((ready + noted, reason))
-        if leave - ready < 72.0 or self.rare.random() >= MEETS_CRITERIA_AGAIN_WHILE_WAITING:
-            return
-        unwell = ready + noted + self.rare.uniform(4.0, 24.0)
-        p.events.append((unwell, self.meets_criteria()))
-        again = unwell + self.rare.uniform(24.0, min(96.0, leave - unwell - 12.0))
-        p.events.append(
-            (again, ev.CriteriaToResideAssessed(False, discharge_ready_date=self.day_of(again)))
-        )
-        p.events.append((again + noted, reason))
 
     def bridge_home(self, p: Patient, noticed: float) -> None:
         """The integrated discharge team takes the patient home, reablement bridging."""
@@ -475,7 +436,7 @@ class DemoSystem(Agenda):
                 (("E", "SC"), ("E", "SC"), ("A", "SC"), ("G", "NHS"), ("F", "SC"))
             )
             reason = ev.DelayReasonSet(dtoc_reason=dtoc, responsible_agency=agency)
-            self.wait_in_bed(p, ready, leave, reason, 0.5)
+            self.rare.wait_in_bed(p, ready, leave, reason, 0.5)
         self.schedule(leave, self.discharge, p)
 
     def admit_mental_health(self) -> None:
@@ -513,7 +474,7 @@ class DemoSystem(Agenda):
             )
             leave = ready + 24.0 * self.rng.uniform(3.0, 40.0)
             reason = ev.DelayReasonSet(dtoc_reason=dtoc, responsible_agency=agency)
-            self.wait_in_bed(p, ready, leave, reason, 1.0)
+            self.rare.wait_in_bed(p, ready, leave, reason, 1.0)
         self.schedule(leave, self.discharge, p)
 
     def emit(self) -> Iterator[ev.Event]:
