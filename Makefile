@@ -54,8 +54,10 @@ $(IDENTITY_PROVIDER): tests/identity_provider/package-lock.json
 
 # Tests by kind. Each runs on SQLite, and on PostgreSQL too when HOMEFLOW_TEST_POSTGRES_URL
 # names a database (.ci/run sets it).
+# tests/unit starts no process and opens no database; the property tests take most of its
+# 45 s of CPU, so it runs on both cores.
 unit: $(BIN)/homeflow
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n 2 tests/unit
 
 integration: $(BIN)/homeflow
 	$(BIN)/pytest -q tests/integration
