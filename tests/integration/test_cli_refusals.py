@@ -17,7 +17,16 @@ from sqlalchemy import Engine, func, inspect, select, table
 from homeflow.store import schema as t
 from tests.conftest import ENGINES, fresh_database, url_of
 from tests.support import homeflow
-from tests.unit.test_cli_errors import NOT_CSV, NOT_TOML, Case, check, file, fixed, invalid
+from tests.unit.test_cli_errors import (
+    NOT_CSV,
+    NOT_TOML,
+    Case,
+    check,
+    checkpoints,
+    file,
+    fixed,
+    invalid,
+)
 
 D = "2026-03-31"
 EPISODES = fixed("x\n1\n", "person_id,provider\n[bold]1[/bold],<b>x</b>\n", "\x00")
@@ -38,6 +47,15 @@ CASES: dict[str, Case] = {
     "assessment import --system": Case(
         lambda x, f: ["assessment", "import", file(f, "a.csv", ""), "--framework=hicm-2015",
                       f"--system={x}", f"--date={D}"], invalid(), ""),
+    "audit checkpoint --to": Case(
+        lambda x, f: ["audit", "checkpoint", f"--to={checkpoints(f, x)}"],
+        fixed("{not json", "[]", "{}", "<b>x</b>"), "--to", echoed=False),
+    "audit prune --checkpoints": Case(
+        lambda x, f: ["audit", "prune", "--older-than-days=30", f"--checkpoints={checkpoints(f, x)}"],
+        fixed("{not json", "[]", "{}", "<b>x</b>"), "--checkpoints", echoed=False),
+    "audit verify --checkpoints": Case(
+        lambda x, f: ["audit", "verify", f"--checkpoints={checkpoints(f, x)}"],
+        fixed("{not json", "[]", "{}", "<b>x</b>"), "--checkpoints", echoed=False),
     "census --org": Case(lambda x, f: ["census", f"--date={D}", f"--org={x}"], invalid(),
                          "--org"),
     "directory import PATH": Case(

@@ -150,15 +150,6 @@ CASES: dict[str, Case] = {
         lambda x, f: ["append", file(f, "events.jsonl", x + "\n")],
         st.one_of(invalid(prefix="{"), fixed("1", "[]", '"x"', "null", "{}")), "line 1",
         echoed=False),
-    "audit checkpoint --to": Case(
-        lambda x, f: ["audit", "checkpoint", f"--to={checkpoints(f, x)}"],
-        fixed("{not json", "[]", "{}", "<b>x</b>"), "--to", echoed=False),
-    "audit prune --checkpoints": Case(
-        lambda x, f: ["audit", "prune", "--older-than-days=30", f"--checkpoints={checkpoints(f, x)}"],
-        fixed("{not json", "[]", "{}", "<b>x</b>"), "--checkpoints", echoed=False),
-    "audit verify --checkpoints": Case(
-        lambda x, f: ["audit", "verify", f"--checkpoints={checkpoints(f, x)}"],
-        fixed("{not json", "[]", "{}", "<b>x</b>"), "--checkpoints", echoed=False),
     "backtest --input": Case(
         lambda x, f: ["backtest", f"--input={file(f, 'i.csv', x)}"],
         fixed("series_id,date,value\na,2026-01-01,ten\n", "x\n", "series_id,date\n"), "",

@@ -61,8 +61,8 @@ def _whole_or_exit(folder: Path | None, option: str = "--checkpoints") -> tuple[
     """The chain checked (against the folder's checkpoints too); exit 1 naming where it breaks."""
     from homeflow.store.access.audit import verify_audit
 
-    kept = _read(folder, option) if folder else []
-    checked, broken, head = verify_audit(open_database(), kept)
+    engine = open_database()  # a database to check first: its schema before any folder
+    checked, broken, head = verify_audit(engine, _read(folder, option) if folder else [])
     if broken is not None:
         console.print(f"audit log broken at row {broken.row_id}: {broken.reason}", highlight=False)
         raise typer.Exit(1)
