@@ -6,19 +6,24 @@ The network is the issue's yardstick: one acute site of 420 beds taking 80 admis
 (lognormal stays), 30% of patients needing a pathway when ready: 70% home care (700 packages,
 exponential 40 days), 30% community beds (190 beds, exponential 25 days). A patient whose
 downstream service is full keeps the acute bed (blocking after service). One year from empty.
-SimPy and Ciw run here, in the same process, as the reference; each reports the mean delayed
-bed-days a replication with a 95% confidence interval, and seconds a replication. homeflow runs
-with all cores (numba threads across replications) and with one.
+SimPy and Ciw are the reference; each reports the mean delayed bed-days a replication with a
+95% confidence interval, and seconds a replication. The comparison is on equal cores: homeflow
+on one numba thread against each reference in one process, and homeflow on all the machine's
+cores (numba threads across replications) against each reference running its replications in
+parallel on as many processes (as Ciw's documentation does for replications). No ratio is
+given between unequal numbers of cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -140,20 +145,17 @@ def main() -> None:
     compiled = compile_model(parse_model(MODEL), DAYS, warmup_days=0)
     compiled.run(replication_seeds(0, 2))  # compile (or load the cached machine code)
 
-    results: dict[str, tuple[float, float, float, float]] = {}
+    cores = numba.config.NUMBA_NUM_THREADS
+    results: dict[tuple[str, int], tuple[float, float, float, float]] = {}
     for name, replicate, reps in (
         ("SimPy", simpy_replication, args.simpy_reps),
         ("Ciw", ciw_replication, args.ciw_reps),
     ):
-        started = time.perf_counter()
-        runs = [replicate(seed) for seed in range(reps)]
-        seconds = (time.perf_counter() - started) / reps
-        mean, half = interval([d for d, _ in runs])
-        patients = statistics.fmean(p for _, p in runs)
-        results[name] = (mean, half, seconds, patients / seconds)
+        for processes in sorted({1, cores}):
+            results[(name, processes)] = reference_run(replicate, reps, processes)
 
     seeds = replication_seeds(1, args.reps)
-    for threads in (numba.config.NUMBA_NUM_THREADS, 1):
+    for threads in sorted({1, cores}):
         numba.set_num_threads(threads)
         started = time.perf_counter()
         out = compiled.run(seeds)
@@ -161,24 +163,40 @@ def main() -> None:
         delayed = out[:, :, 0, engine.DELAYED_BED_DAYS].sum(axis=1).tolist()
         patients = float(out[:, :, 0, engine.ADMISSIONS].sum(axis=1).mean())
         mean, half = interval(delayed)
-        results[f"homeflow, {threads} thread{'s' if threads > 1 else ''}"] = (
-            mean,
-            half,
-            seconds,
-            patients / seconds,
-        )
+        results[("homeflow", threads)] = (mean, half, seconds, patients / seconds)
 
-    print(f"{'engine':22} {'delayed bed-days/rep':>26} {'s/rep':>9} {'patients/s':>12}")
-    for name, (mean, half, seconds, rate) in results.items():
-        print(f"{name:22} {mean:>15,.0f} ± {half:>8,.0f} {seconds:>9.4f} {rate:>12,.0f}")
-    ours_mean = results[f"homeflow, {numba.config.NUMBA_NUM_THREADS} threads"][0]
+    print(
+        f"{'engine':12} {'cores':>5} {'delayed bed-days/rep':>26} {'s/rep':>9} {'patients/s':>12}"
+    )
+    for (name, n), (mean, half, seconds, rate) in results.items():
+        print(f"{name:12} {n:>5} {mean:>15,.0f} ± {half:>8,.0f} {seconds:>9.4f} {rate:>12,.0f}")
     for reference in ("SimPy", "Ciw"):
-        mean, half, seconds, _ = results[reference]
-        for name, (_, _, ours, _) in results.items():
-            if name.startswith("homeflow"):
-                print(f"{name} is {seconds / ours:,.0f}x faster than {reference}")
-        inside = abs(ours_mean - mean) <= half
+        for n in sorted({1, cores}):
+            theirs, ours = results[(reference, n)][2], results[("homeflow", n)][2]
+            print(
+                f"on {n} core{'s' if n > 1 else ''}: homeflow is {theirs / ours:,.0f}x {reference}"
+            )
+        mean, half = results[(reference, 1)][:2]
+        inside = abs(results[("homeflow", 1)][0] - mean) <= half
         print(f"homeflow's mean is {'inside' if inside else 'OUTSIDE'} {reference}'s 95% interval")
+    print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
+
+
+def reference_run(
+    replicate: object, reps: int, processes: int
+) -> tuple[float, float, float, float]:
+    """A reference's replications in one process, or in parallel on `processes` processes
+    (wall time a replication, as homeflow's threads are timed)."""
+    started = time.perf_counter()
+    if processes == 1:
+        runs = [replicate(seed) for seed in range(reps)]  # type: ignore[operator]
+    else:
+        with ProcessPoolExecutor(processes) as pool:
+            runs = list(pool.map(replicate, range(reps)))  # type: ignore[arg-type]
+    seconds = (time.perf_counter() - started) / reps
+    mean, half = interval([d for d, _ in runs])
+    patients = statistics.fmean(p for _, p in runs)
+    return mean, half, seconds, patients / seconds
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def benches(tiny: bool, folder: Path) -> dict[str, list[str]]:
     small = ["--copies", "1", "--days", "4", "--db", str(folder / "large.db")]
     return {
         "event_log": ["--days", "3"],
-        "hl7": ["--days", "2", "--mllp-messages", "40"],
+        "hl7": ["--days", "2", "--mllp-messages", "40", "--repeats", "1"],
         "simulation": ["--simpy-reps", "1", "--ciw-reps", "1", "--reps", "20"],
         "sitrep": [*small, "--repeat", "1"],
         "web": [*small, "--users", "2", "--seconds", "2", "--think", "0.1", "--workers", "1"],
