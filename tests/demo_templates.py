@@ -44,7 +44,7 @@ FOLDER = ROOT / "var" / "test-templates"
 PACKAGE = ROOT / "src" / "homeflow"
 # What the `demo` command runs (checked by importing it alone: no web, api or publishing).
 DEMO_CODE = ("config", "demo", "domain", "ingest", "reports", "services", "store")
-DEMO_CLI = ("cli/admin.py", "cli/app.py", "cli/output.py")
+DEMO_CLI = ("cli/admin.py", "cli/app.py", "cli/database.py", "cli/output.py")
 
 Prepare = Callable[[str], None]
 
