@@ -402,8 +402,14 @@ def test_every_shell_example_in_the_docs_runs(block: Block, docs_demo: tuple[str
     name = block.where.replace("/", "-").replace(":", "-")
     new, made = f"sqlite:///{folder / ('new-' + name + '.db')}", None
     try:
+        # A block that builds the demo (not run: the module's demo stands for it) makes its
+        # tables for that demo: its `init-db` keeps the module's database.
+        builds_demo = any(text.split()[0] == "demo" for text, _ in block.not_run)
         for command in block.commands:
-            if command.argv[0] in NEW_DATABASE and "HOMEFLOW_DATABASE_URL" not in dict(command.env):
+            new_database = command.argv[0] in NEW_DATABASE and not (
+                command.argv[0] == "init-db" and builds_demo
+            )
+            if new_database and "HOMEFLOW_DATABASE_URL" not in dict(command.env):
                 if command.argv[0] == "restore" and url.startswith("postgresql"):
                     # A PostgreSQL backup restores into an empty PostgreSQL database.
                     new, made = empty_target("postgresql", url, folder)
