@@ -35,29 +35,25 @@ def _refused(ctx: Any, problem: InvalidInput) -> None:
     fail(f"{parameter_named(ctx.command, problem.field)}: {problem.reason}")
 
 
-class Command(TyperCommand):
-    """A command that answers a refused input in the one error format, and closes the
-    databases it opened (a test runs many commands in one process)."""
+class _Answered:
+    """Answers a refused input in the one error format, and closes the databases the command
+    opened (a test runs many commands in one process)."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[misc]
         except InvalidInput as problem:
             _refused(ctx, problem)
         finally:
             close_databases()
 
 
-class Group(TyperGroup):
+class Command(_Answered, TyperCommand):
+    """A command that answers as `_Answered` says."""
+
+
+class Group(_Answered, TyperGroup):
     """A group of commands whose own callback (`homeflow messages`) answers alike."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except InvalidInput as problem:
-            _refused(ctx, problem)
-        finally:
-            close_databases()
 
 
 class Commands(typer.Typer):

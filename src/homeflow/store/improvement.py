@@ -67,13 +67,6 @@ def programme_event(
     return ev.Event(key, source, now, now, None, record, recorded_by=recorded_by)
 
 
-def append_records(engine: Engine, new: Sequence[ev.Event]) -> None:
-    """Store the records in one transaction; a refused one is an error naming its field."""
-    with engine.begin() as conn:
-        lock_writers(conn)
-        append_events(conn, new)
-
-
 def append_events(conn: Connection, new: Sequence[ev.Event]) -> None:
     """Store the records in the caller's transaction, which holds the writers' lock and has
     checked who may store them; a refused one is an error naming its field."""
