@@ -8,6 +8,7 @@ wrong TOML type is refused naming the field (400, or the CLI's error), never a 5
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,18 @@ class Feeds:
             return int(conn.execute(select(t.audit_log.c.id).order_by(t.audit_log.c.id.desc())).scalar() or 0)  # fmt: skip
 
 
+@contextmanager
+def served(url: str, mappings: Path) -> Iterator[Feeds]:
+    """`homeflow serve` over the database, keeping the feeds' mappings in `mappings`."""
+    server = ServerProcess(url, env={"HOMEFLOW_MAPPINGS": str(mappings)})
+    site = Feeds(url, server.base, mappings)
+    try:
+        yield site
+    finally:
+        server.stop()
+        site.engine.dispose()
+
+
 @pytest.fixture(scope="module", params=ENGINES)
 def feeds(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -125,13 +138,8 @@ def feeds(
             args = ("--mapping", str(mappings / mapping)) if mapping else ()
             held = homeflow(url, "ingest", "hl7", str(folder / f"{name}.hl7"), *args, measured=False)  # fmt: skip
             assert "1 held" in held.stderr, held.stderr
-        server = ServerProcess(url, env={"HOMEFLOW_MAPPINGS": str(mappings)})
-        site = Feeds(url, server.base, mappings)
-        try:
+        with served(url, mappings) as site:
             yield site
-        finally:
-            server.stop()
-            site.engine.dispose()
 
 
 EVERYONE = [(org, role) for org in EVERY_ORGANISATION for role in Role]
@@ -368,13 +376,8 @@ def one_system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Feeds
         assert "1 held" in held.stderr, held.stderr
         mappings = tmp_path / "mappings"
         mappings.mkdir()
-        server = ServerProcess(url, env={"HOMEFLOW_MAPPINGS": str(mappings)})
-        site = Feeds(url, server.base, mappings)
-        try:
+        with served(url, mappings) as site:
             yield site
-        finally:
-            server.stop()
-            site.engine.dispose()
 
 
 def test_the_system_admin_gives_a_feed_naming_no_organisation_to_one_of_its_own(
