@@ -33,7 +33,7 @@ from homeflow.reports.community import MEASURES, WeekValue, weekly
 from homeflow.store import community as store
 from homeflow.store.access.scope import Forbidden, Viewer
 from homeflow.store.db import reading
-from homeflow.store.improvement import system_of
+from homeflow.store.registry import systems_of_places
 
 MAX_PER_PAGE = 100
 
@@ -159,8 +159,12 @@ def episodes_of(caseloads: Caseloads, place: str, engine: Engine) -> list[Episod
     if place == "system":
         return list(caseloads.episodes.values())
     with reading(engine) as conn:
-        systems = {e.org_code: system_of(conn, e.org_code) for e in caseloads.episodes.values()}
-    return [e for e in caseloads.episodes.values() if place in (e.org_code, systems[e.org_code])]
+        systems = systems_of_places(conn, "org")
+    return [
+        e
+        for e in caseloads.episodes.values()
+        if place in (e.org_code, systems.get(e.org_code, e.org_code))
+    ]
 
 
 def community_measures(

@@ -30,7 +30,7 @@ from homeflow.store.access.scope import Viewer
 from homeflow.store.actions import tracked_actions
 from homeflow.store.db import reading
 from homeflow.store.queries import first_discharge_day, kpi_data, place_codes
-from homeflow.store.registry import sites_and_wards
+from homeflow.store.registry import sites_and_wards, systems_of_places
 
 WEEKS = 26
 FEWEST_POINTS = 8
@@ -101,7 +101,7 @@ def smart_list(
         overdue = due_lists(tracked_actions(conn, viewer), on).overdue
         events = programme.programme_events(conn)
         places = programme.known_places(conn)
-        systems = programme.systems_of_places(conn, level.value)
+        systems = systems_of_places(conn, level.value)
     owed: dict[tuple[str | None, str], int] = defaultdict(int)
     for action in overdue:  # a daily-call action, on a stay, has no system
         owed[(action.system, action.owner_org)] += 1

@@ -33,9 +33,8 @@ from homeflow.store.improvement import (
     append_events,
     programme_event,
     programme_events,
-    system_of,
 )
-from homeflow.store.registry import home_system
+from homeflow.store.registry import home_system, system_of
 
 CASELOAD_TYPES = tuple(t for t in COMMUNITY_PAYLOADS if t != DirectoryServiceRecorded.TYPE)
 

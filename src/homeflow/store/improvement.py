@@ -36,13 +36,13 @@ from homeflow.domain.improvement.records import (
     FrameworkDefined,
     SegmentSet,
 )
-from homeflow.domain.organisations import OrganisationType
 from homeflow.domain.payloads import payload_to_dict
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Conflict, Forbidden, NotFound, Viewer
 from homeflow.store.codec import event_from_row
 from homeflow.store.eventlog import append_in, lock_writers
+from homeflow.store.registry import system_of, systems_of_places
 
 ASSESSMENT_TYPES = (AssessmentEntryRecorded.TYPE,)
 FRAMEWORK_TYPES = (FrameworkDefined.TYPE,)
@@ -140,12 +140,6 @@ def framework_named(conn: Connection, name: str, field: str = "framework") -> Fr
         names = ", ".join(sorted(frameworks(conn)))
         raise InvalidInput(field, f"{name!r} is not a framework; use one of {names}")
     return found
-
-
-def system_of(conn: Connection, org_code: str) -> str:
-    """The system an organisation belongs to: an integrated care board is its own system,
-    a trust or council belongs to its parent's (or is its own where it has none)."""
-    return systems_of_places(conn, "org").get(org_code, org_code)
 
 
 def check_system(conn: Connection, code: str, field: str = "system") -> str:
@@ -371,18 +365,3 @@ def set_segment(engine: Engine, viewer: Viewer, chosen: SegmentSet) -> None:
         append_events(conn, [programme_event(chosen, len(before), viewer.email, "web", now)])
         what = "cleared" if chosen.cleared else f"segment {chosen.segment}"
         audit(conn, viewer, "change", f"smart list {chosen.level} {chosen.place}: {what}")
-
-
-def systems_of_places(conn: Connection, level: str) -> dict[str, str]:
-    """Each organisation's (level "org") or site's system."""
-    o, sites = t.organisations, t.sites
-    parents = {
-        code: (code if kind == OrganisationType.ICB.value or not parent else parent)
-        for code, kind, parent in conn.execute(select(o.c.code, o.c.type, o.c.parent_code))
-    }
-    if level != "site":
-        return parents
-    return {
-        code: parents.get(org, org)
-        for code, org in conn.execute(select(sites.c.code, sites.c.org_code))
-    }

@@ -106,19 +106,38 @@ def ward_registry(conn: Connection) -> list[Any]:
     )
 
 
+def _system(kind: str, code: str, parent: str | None) -> str:
+    # An integrated care board is its own system; a trust or council is its parent's (or its
+    # own where it has none).
+    return code if kind == OrganisationType.ICB.value or not parent else parent
+
+
+def system_of(conn: Connection, org_code: str) -> str:
+    """The system an organisation belongs to (itself when it is not in the registry)."""
+    o = t.organisations
+    row = conn.execute(select(o.c.type, o.c.parent_code).where(o.c.code == org_code)).first()
+    return org_code if row is None else _system(row.type, org_code, row.parent_code)
+
+
+def systems_of_places(conn: Connection, level: str) -> dict[str, str]:
+    """Each organisation's (level "org") or site's system."""
+    o, sites = t.organisations, t.sites
+    parents = {
+        code: _system(kind, code, parent)
+        for code, kind, parent in conn.execute(select(o.c.code, o.c.type, o.c.parent_code))
+    }
+    if level != "site":
+        return parents
+    return {
+        code: parents.get(org, org)
+        for code, org in conn.execute(select(sites.c.code, sites.c.org_code))
+    }
+
+
 def home_system(conn: Connection) -> str | None:
     """The one system whose organisations hold the registry's sites (the system this
     deployment serves); None when several do."""
-    o = t.organisations
-    holding = conn.execute(
-        select(o.c.code, o.c.type, o.c.parent_code)
-        .join(t.sites, t.sites.c.org_code == o.c.code)
-        .distinct()
-    )
-    found = {
-        code if kind == OrganisationType.ICB.value or not parent else parent
-        for code, kind, parent in holding
-    }
+    found = set(systems_of_places(conn, "site").values())
     return found.pop() if len(found) == 1 else None
 
 

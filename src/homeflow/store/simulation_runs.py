@@ -21,8 +21,7 @@ from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Forbidden, Viewer
 from homeflow.store.codec import from_db_time, to_db_time
-from homeflow.store.improvement import system_of
-from homeflow.store.registry import home_system, organisations_within
+from homeflow.store.registry import home_system, organisations_within, system_of
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 

@@ -15,7 +15,8 @@ from homeflow.domain.improvement.actions import DUE_SOON_DAYS, due_lists
 from homeflow.domain.improvement.records import ImprovementActionRecorded
 from homeflow.store import actions as store
 from homeflow.store.db import reading
-from homeflow.store.improvement import may_edit, system_of
+from homeflow.store.improvement import may_edit
+from homeflow.store.registry import system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render

@@ -27,6 +27,7 @@ from homeflow.services.improvement import import_sheet
 from homeflow.store import access
 from homeflow.store import improvement as store
 from homeflow.store.db import reading
+from homeflow.store.registry import system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render, when
@@ -55,7 +56,7 @@ def _index(
     with reading(engine) as conn:
         found = store.assessments(conn)
         frameworks = store.frameworks(conn)
-        system = store.system_of(conn, viewer.org_code)
+        system = system_of(conn, viewer.org_code)
         editable = store.may_edit(conn, viewer, system)
     listed = [
         (key, len(standing_entries(histories)), _base(key))
@@ -88,7 +89,7 @@ async def import_assessment(request: Request, engine: Database, session: Signed)
     viewer = viewer_of(session, request)
     upload = form.get("sheet")
     with reading(engine) as conn:
-        system = store.system_of(conn, viewer.org_code)
+        system = system_of(conn, viewer.org_code)
         store.check_keeper(conn, viewer, system)  # before the upload is read
     try:
         if isinstance(upload, str) or upload is None or not upload.filename:

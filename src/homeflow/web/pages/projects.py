@@ -20,7 +20,8 @@ from homeflow.services import projects as service
 from homeflow.store import access
 from homeflow.store import projects as store
 from homeflow.store.db import reading
-from homeflow.store.improvement import may_edit, system_of
+from homeflow.store.improvement import may_edit
+from homeflow.store.registry import system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render, when

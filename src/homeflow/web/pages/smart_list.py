@@ -16,6 +16,7 @@ from homeflow.reports.kpi import Level
 from homeflow.services.smart_list import smart_list
 from homeflow.store import improvement as programme
 from homeflow.store.db import reading
+from homeflow.store.registry import system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
@@ -50,7 +51,7 @@ def _page(
 ) -> HTMLResponse:
     viewer = viewer_of(session, request)
     with reading(engine) as conn:
-        system = programme.system_of(conn, viewer.org_code)
+        system = system_of(conn, viewer.org_code)
         editable = programme.may_edit(conn, viewer, system)
     rows = smart_list(engine, viewer, day, level, system)  # the viewer's system's places
     return render(
@@ -79,7 +80,7 @@ async def set_segment(
     viewer = viewer_of(session, request)
     chosen_level = _level(level)
     with reading(engine) as conn:
-        system = programme.system_of(conn, viewer.org_code)
+        system = system_of(conn, viewer.org_code)
     cleared = form.get("clear") == "yes"
     try:
         text = str(form.get("segment") or "")
