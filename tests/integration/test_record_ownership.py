@@ -575,3 +575,29 @@ def test_a_providers_file_never_moves_an_episode_to_another_stay(
     assert done.returncode == 2
     assert f"line 2, episode_id: '{episodes['ours']}' already follows another stay" in done.stderr
     assert _events(site) == before
+
+
+def test_a_form_that_changes_nothing_says_so_and_stores_nothing(
+    site: Site, clients: dict[str, httpx.Client], episodes: dict[str, str]
+) -> None:
+    """The same support episode posted again, and an action given the status it has, are
+    answered "nothing changed", not "saved", and store nothing."""
+    hub = clients["flow@rx1.test"]
+    form = {
+        "episode_id": episodes["ours"], "kind": "home-care", "provider": "HC-ACORN",
+        "start": _discharge_day(site, episodes["rx1"]), "hours_at_start": "12",
+        "referrer": "hospital",
+    }  # fmt: skip
+    path = f"/spells/{episodes['rx1']}/support"
+    assert hub.post(path, data={**_csrf(hub), **form}).status_code == 303
+    before = _events(site)
+    again = hub.post(path, data={**_csrf(hub), **form})
+    assert again.status_code == 303 and "unchanged=" in again.headers["location"]
+    assert "Nothing changed" in hub.get(again.headers["location"]).text
+    assert _events(site) == before
+    coordinator = clients["coordinator@qde.test"]
+    status = {"status": "done" if _action_status(site)["status"] == "open" else "open"}
+    kept = coordinator.post(_action_path(site), data={**_csrf(coordinator), **status})
+    assert kept.status_code == 303 and "unchanged=" in kept.headers["location"], kept.text[-300:]
+    assert "Nothing changed" in coordinator.get(kept.headers["location"]).text
+    assert _events(site) == before

@@ -43,10 +43,11 @@ def support_of_spell(
 
 def record_support(
     engine: Engine, viewer: Viewer, spell_key: str, form: Mapping[str, str], today: date
-) -> SupportEpisodeRecorded:
+) -> tuple[SupportEpisodeRecorded, bool]:
     """Store the episode the form describes: a new one, with an id nobody can guess, when
     the form gives none; else a newer version of that episode of this stay, if the viewer's
-    organisation holds it (`domain.after_discharge.permissions`)."""
+    organisation holds it (`domain.after_discharge.permissions`). Says whether anything was
+    stored: the same episode again is not."""
     cells: dict[str, Any] = {"spell_key": spell_key}
     for name in FIELDS:
         text = (form.get(name) or "").strip()
@@ -58,8 +59,7 @@ def record_support(
         cells[name] = text
     cells["episode_id"] = cells["episode_id"] or new_episode_id()
     episode = episode_of(cells)
-    record_episode(engine, viewer, spell_key, episode)
-    return episode
+    return episode, record_episode(engine, viewer, spell_key, episode)
 
 
 def new_episode_id() -> str:

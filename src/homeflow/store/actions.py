@@ -75,16 +75,17 @@ def save_action(
 
 def change_status(
     engine: Engine, viewer: Viewer, system: str, action_id: str, status: ev.ActionStatus
-) -> None:
+) -> bool:
     """A new status for one of `system`'s actions, the rest of it as it stands now: read,
-    checked, stored and audited in one transaction."""
+    checked, stored and audited in one transaction. Says whether it was stored: the status
+    it already had is not."""
     with engine.begin() as conn:
         lock_writers(conn)
         before = improvement_actions(conn).get((system, action_id))
         if before is None:
             raise NotFound(f"action {action_id} of {system}")
         changed = dataclasses.replace(before, status=status)
-        save_record_in(conn, changed, system, _identity, viewer, viewer.email, "web")
+        return save_record_in(conn, changed, system, _identity, viewer, viewer.email, "web")
 
 
 def _identity(item: object) -> tuple[object, ...]:

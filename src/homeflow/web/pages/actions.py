@@ -131,5 +131,6 @@ async def update_action(
             {},
             400,
         )
-    store.change_status(engine, viewer_of(session, request), system, action_id, status)
-    return RedirectResponse(f"/improvement/actions?saved={action_id}#kept", status_code=303)
+    stored = store.change_status(engine, viewer_of(session, request), system, action_id, status)
+    said = "saved" if stored else "unchanged"
+    return RedirectResponse(f"/improvement/actions?{said}={action_id}#kept", status_code=303)

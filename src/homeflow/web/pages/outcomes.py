@@ -164,6 +164,7 @@ def _support_page(
     typed: dict[str, str],
     problem: str | None = None,
     saved: str | None = None,
+    unchanged: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     viewer = viewer_of(session, request)
@@ -178,16 +179,24 @@ def _support_page(
         "typed": typed,
         "problem": problem,
         "saved": saved,
+        "unchanged": unchanged,
     }
     return render(request, "support.html", session, context, status_code)
 
 
 @router.get("/spells/{spell_key}/support", response_class=HTMLResponse)
 def support_page(
-    request: Request, engine: Database, session: Signed, spell_key: str, saved: str = ""
+    request: Request,
+    engine: Database,
+    session: Signed,
+    spell_key: str,
+    saved: str = "",
+    unchanged: str = "",
 ) -> HTMLResponse:
     """The care transfer hub's record of what followed a stay."""
-    return _support_page(request, engine, session, spell_key, {}, saved=saved or None)
+    return _support_page(
+        request, engine, session, spell_key, {}, saved=saved or None, unchanged=unchanged or None
+    )
 
 
 @router.post("/spells/{spell_key}/support", response_model=None)
@@ -198,9 +207,12 @@ async def support_post(
     form = await request.form()
     typed = {k: str(v)[:200] for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
     try:
-        episode = record_support(engine, viewer_of(session, request), spell_key, typed, today())
+        episode, stored = record_support(
+            engine, viewer_of(session, request), spell_key, typed, today()
+        )
     except InvalidInput as problem:
         where = f"{problem.field}: {problem.reason}"
         return _support_page(request, engine, session, spell_key, typed, where, status_code=400)
-    address = f"/spells/{quote(spell_key, safe='')}/support?saved={quote(episode.episode_id)}"
+    said = "saved" if stored else "unchanged"
+    address = f"/spells/{quote(spell_key, safe='')}/support?{said}={quote(episode.episode_id)}"
     return RedirectResponse(address, status_code=303)
