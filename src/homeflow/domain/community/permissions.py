@@ -17,6 +17,7 @@ from homeflow.domain.community.caseload import Caseloads, Episode
 from homeflow.domain.community.records import CommunityRecord, EpisodeOpened, TeamDefined
 from homeflow.domain.community.sharing import (
     ConsentPurpose,
+    ConsentRecorded,
     ConsentStatus,
     DirectoryServiceRecorded,
 )
@@ -63,6 +64,13 @@ def shared_with(viewer_org: str, episode: Episode) -> frozenset[Part]:
         if org == viewer_org and consent.status is ConsentStatus.GIVEN:
             shared |= PURPOSE_SHARES[consent.purpose]
     return shared
+
+
+def consents_shown(viewer_org: str, episode: Episode) -> list[ConsentRecorded]:
+    """The episode's consents a viewer may read: every one where its consents are shared with
+    them (its own organisation's), else only the one given to the viewer's organisation."""
+    everyone = Part.CONSENTS in shared_with(viewer_org, episode)
+    return [c for (org, _), c in episode.consents.items() if everyone or org == viewer_org]
 
 
 def in_lists(viewer_org: str, episode: Episode) -> bool:

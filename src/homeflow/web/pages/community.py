@@ -24,6 +24,7 @@ from homeflow.domain.community.leaving import (
 )
 from homeflow.domain.community.permissions import (
     Part,
+    consents_shown,
     episode_refusal,
     in_lists,
     shared_with,
@@ -235,11 +236,7 @@ def _episode(
             "dialog": rated[-4:],
             "dialog_items": DIALOG_ITEMS,
             "reviews": found.reviews_due(episode, day),
-            "consents": [
-                c
-                for (org, _), c in episode.consents.items()
-                if Part.CONSENTS in shared or org == viewer.org_code
-            ],
+            "consents": consents_shown(viewer.org_code, episode),
             "re_referred": _if_shared(viewer.org_code, found.re_referred(episode, day)),
             "elsewhere": [
                 (e, shared_with(viewer.org_code, e))
