@@ -30,3 +30,12 @@ def browser() -> Iterator[object]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def journey_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A site of its own for one journey module (tests/browser/test_journey_*.py), which walks
+    a user's day and changes what it meets. On SQLite only: the journeys test what a person
+    sees and does in the browser; every route they use runs on PostgreSQL in the HTTP tests."""
+    with served_demo("sqlite", tmp_path_factory.mktemp("journey")) as served:
+        yield served

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.browser.test_pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in
 from tests.web_site import Site
 
 

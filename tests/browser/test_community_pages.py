@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from homeflow.domain.clock import local_date
-from tests.browser.test_pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in
 from tests.web_site import Site, signed_in
 
 
