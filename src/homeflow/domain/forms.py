@@ -9,11 +9,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import parse_day
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.errors import InvalidInput, Problems
 from homeflow.domain.spell import Action, SpellState
 
 E = TypeVar("E", bound=StrEnum)
@@ -86,19 +86,32 @@ def _day_seen(s: SpellState, f: Fields) -> str:
 # ---- How each form becomes an event -------------------------------------------------------
 
 
+def _read(form: Fields, **reads: Callable[[Fields, str], Any]) -> dict[str, Any]:
+    """Each field read as its reader reads it, or every field's problem at once."""
+    problems = Problems()
+    values = {name: problems.check(read, form, name) for name, read in reads.items()}
+    problems.done()
+    return values
+
+
 def _edd(form: Fields) -> ev.Payload:
-    return ev.ExpectedDischargeDateSet(
-        _date(form, "expected_discharge_date"), _text(form, "clinical_criteria")
-    )
+    v = _read(form, expected_discharge_date=_date, clinical_criteria=_text)
+    return ev.ExpectedDischargeDateSet(v["expected_discharge_date"], v["clinical_criteria"])
+
+
+def _meets(form: Fields, name: str) -> str:
+    meets = _required(form, name)
+    if meets not in ("yes", "no"):
+        raise InvalidInput(name, "answer yes or no")
+    return meets
 
 
 def _criteria(form: Fields) -> ev.Payload:
-    meets = _required(form, "meets")
-    if meets not in ("yes", "no"):
-        raise InvalidInput("meets", "answer yes or no")
-    if meets == "yes":
-        return ev.CriteriaToResideAssessed(True, tuple(_text(form, "criteria").split()))
-    return ev.CriteriaToResideAssessed(False, (), _date(form, "discharge_ready_date"))
+    if (form.get("meets") or "").strip() != "no":
+        v = _read(form, meets=_meets, criteria=_text)
+        return ev.CriteriaToResideAssessed(True, tuple(v["criteria"].split()))
+    v = _read(form, meets=_meets, discharge_ready_date=_date)
+    return ev.CriteriaToResideAssessed(False, (), v["discharge_ready_date"])
 
 
 def _delay_reason(form: Fields) -> ev.Payload:
@@ -111,12 +124,13 @@ def _delay_reason(form: Fields) -> ev.Payload:
     )
 
 
+def _colour(form: Fields, name: str) -> ev.DayColour:
+    return _choice(form, name, ev.DayColour)
+
+
 def _day(form: Fields) -> ev.Payload:
-    return ev.RedGreenDayRecorded(
-        _date(form, "day"),
-        _choice(form, "colour", ev.DayColour),
-        _text(form, "red_reason") or None,
-    )
+    v = _read(form, day=_date, colour=_colour, red_reason=_text)
+    return ev.RedGreenDayRecorded(v["day"], v["colour"], v["red_reason"] or None)
 
 
 def _referral(form: Fields) -> ev.Payload:
