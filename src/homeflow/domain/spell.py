@@ -452,9 +452,14 @@ def _assess_criteria(f: _Fold, event: ev.Event, p: ev.CriteriaToResideAssessed) 
     if p.meets:
         if open_episode:
             f.close_open_episode(at, "meets criteria")
-    elif not open_episode and f.status is not SpellStatus.DISCHARGED:
+    elif f.status is not SpellStatus.DISCHARGED:
         assert p.discharge_ready_date is not None  # checked by the payload
-        f.episodes.append(DelayEpisode(p.discharge_ready_date, at, None, None))
+        if not open_episode:
+            f.episodes.append(DelayEpisode(p.discharge_ready_date, at, None, None))
+        else:
+            # Another ready date while the episode is open corrects it: the episode runs
+            # from the date now given, as if it had been recorded so.
+            f.episodes[-1] = replace(f.episodes[-1], discharge_ready_date=p.discharge_ready_date)
     f.facts.update(meets_criteria=p.meets, criteria=p.criteria)
 
 
