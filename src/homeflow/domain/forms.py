@@ -136,10 +136,11 @@ def _day(form: Fields) -> ev.Payload:
 def _referral(form: Fields) -> ev.Payload:
     step = _required(form, "step")
     if step == "make":
+        v = _read(form, referral_id=_text, service=_service, provider_org=_text)
         return ev.ReferralMade(
-            _text(form, "referral_id") or f"R-{uuid.uuid4().hex[:10]}",
-            _choice(form, "service", ev.ReferralService),
-            _text(form, "provider_org") or None,
+            v["referral_id"] or f"R-{uuid.uuid4().hex[:10]}",
+            v["service"],
+            v["provider_org"] or None,
         )
     referral_id = _required(form, "referral_id")
     if step == "accept":
@@ -151,27 +152,57 @@ def _referral(form: Fields) -> ev.Payload:
     raise InvalidInput("step", f"{step!r} is not one of make, accept, decline, complete")
 
 
-def _chc_assessment(form: Fields) -> ev.Payload:
-    eligible = _text(form, "eligible")
+def _service(form: Fields, name: str) -> ev.ReferralService:
+    return _choice(form, name, ev.ReferralService)
+
+
+def _eligible(form: Fields, name: str) -> bool | None:
+    eligible = _text(form, name)
     if eligible not in ("", "yes", "no"):
-        raise InvalidInput("eligible", "answer yes, no or leave blank")
+        raise InvalidInput(name, "answer yes, no or leave blank")
+    return None if not eligible else eligible == "yes"
+
+
+def _setting(form: Fields, name: str) -> ev.CareSetting:
+    return _choice(form, name, ev.CareSetting)
+
+
+def _chc_assessment(form: Fields) -> ev.Payload:
+    v = _read(
+        form,
+        assessment_date=_date,
+        setting=_setting,
+        decision_date=_optional_date,
+        eligible=_eligible,
+    )
     return ev.ChcAssessmentRecorded(
-        _date(form, "assessment_date"),
-        _choice(form, "setting", ev.CareSetting),
-        _optional_date(form, "decision_date"),
-        None if not eligible else eligible == "yes",
+        v["assessment_date"], v["setting"], v["decision_date"], v["eligible"]
     )
 
 
+def _status(form: Fields, name: str) -> ev.ActionStatus:
+    return _choice(form, name, ev.ActionStatus) if _text(form, name) else ev.ActionStatus.OPEN
+
+
 def _action(form: Fields) -> ev.Payload:
-    status = _choice(form, "status", ev.ActionStatus) if _text(form, "status") else None
+    """An action, every field's problem at once (whether its organisation and due date are
+    within bounds is `form_bounds`' to say)."""
+    v = _read(
+        form,
+        action_id=_text,
+        description=_required,
+        owner=_required,
+        owner_org=_text,
+        due_date=_optional_date,
+        status=_status,
+    )
     return ev.ActionRecorded(
-        action_id=_text(form, "action_id") or f"A-{uuid.uuid4().hex[:10]}",
-        description=_required(form, "description"),
-        owner=_required(form, "owner"),
-        owner_org=_text(form, "owner_org") or None,
-        due_date=_optional_date(form, "due_date"),
-        status=status or ev.ActionStatus.OPEN,
+        action_id=v["action_id"] or f"A-{uuid.uuid4().hex[:10]}",
+        description=v["description"],
+        owner=v["owner"],
+        owner_org=v["owner_org"] or None,
+        due_date=v["due_date"],
+        status=v["status"],
     )
 
 
