@@ -12,6 +12,24 @@ from homeflow.reports.spc import SpcChart, Variation
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
+# Every chart's style: dates the UK way on axes ("6 Sep", "Oct", "2026", by the ticks' spacing)
+# and in tooltips (06/09/2026).
+CONFIG: dict[str, Any] = {
+    "font": "Arial",
+    "view": {"stroke": None},
+    "timeFormat": "%d/%m/%Y",
+    "axisTemporal": {
+        "format": {
+            "year": "%Y",
+            "quarter": "%b",
+            "month": "%b",
+            "week": "%-d %b",
+            "date": "%-d %b",
+            "hours": "%H:%M",
+        }
+    },
+}
+
 # Making Data Count's colours: blue for improvement, orange for concern, grey for common cause.
 VARIATION_COLOURS = {
     Variation.IMPROVEMENT_HIGH.value: "#005eb8",
@@ -167,7 +185,7 @@ def spc_spec(
         "height": 220,
         "data": {"values": values},
         "layer": layers,
-        "config": {"font": "Arial", "view": {"stroke": None}},
+        "config": CONFIG,
     }
 
 
@@ -184,6 +202,7 @@ def fan_spec(rows: list[dict[str, Any]], title: str, unit: str, width: int = 300
         "facet": {"field": "scenario", "type": "nominal", "title": None, "sort": scenarios},
         "columns": 2,
         "resolve": {"scale": {"y": "shared"}},
+        "config": CONFIG,
         "spec": {
             "width": width,
             "height": 180,
@@ -247,7 +266,7 @@ def momentum_spec(rows: list[dict[str, Any]], width: int = 560) -> dict[str, Any
                 {"field": "momentum", "type": "quantitative"},
             ],
         },
-        "config": {"font": "Arial", "view": {"stroke": None}},
+        "config": CONFIG,
     }
 
 
@@ -291,7 +310,7 @@ def split_tree_spec(
                 "encoding": {"x": {"field": "gap", "type": "quantitative"}},
             },
         ],
-        "config": {"font": "Arial", "view": {"stroke": None}},
+        "config": CONFIG,
     }
 
 
@@ -325,7 +344,7 @@ def flow_spec(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 {"field": "people", "type": "quantitative"},
             ],
         },
-        "config": {"font": "Arial", "view": {"stroke": None}},
+        "config": CONFIG,
     }
 
 
