@@ -49,6 +49,7 @@ class BedRow:
     pathway: str | None
     referrals: tuple[PendingReferral, ...]
     colour_today: str | None
+    red_reason_today: str | None  # why today is red: what the patient waited for
     specialty: str | None  # the team the patient is under
     may_record: bool
     seen: dict[str, str]  # what each inline form shows, to detect a conflicting change
@@ -103,7 +104,7 @@ def _bed_order(label: str) -> tuple[int, str]:
     return (int(digits) if digits else 1 << 30, label)
 
 
-WHITEBOARD_FILTERS = ("nctr", "stranded", "edd-soon")
+WHITEBOARD_FILTERS = ("nctr", "stranded", "edd-due")
 WHITEBOARD_FORMS = forms.shown_on(forms.WHITEBOARD)
 
 
@@ -200,6 +201,8 @@ def _bed_row(viewer: Viewer, state: SpellState, patient: PatientLabel, today: da
             if r.is_open
         ),
         colour_today=rating.colour if rating else None,
+        # The reason is free text about the patient, like the clinical criteria.
+        red_reason_today=rating.red_reason if rating and patient.identified else None,
         specialty=state.specialty,
         may_record=False,
         seen={
@@ -214,7 +217,8 @@ def _passes(row: BedRow, only: str | None, today: date) -> bool:
         return row.is_nctr
     if only == "stranded":
         return row.is_stranded
-    if only == "edd-soon":
+    if only == "edd-due":
+        # A passed EDD is overdue, not off the list: the patient is still here.
         edd = row.expected_discharge_date
-        return edd is not None and today <= edd <= today + timedelta(days=1)
+        return edd is not None and edd <= today + timedelta(days=1)
     return True

@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 
 from homeflow.domain import forms
 from homeflow.domain.clock import today
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.errors import InvalidInput, InvalidInputs, problems_of
 from homeflow.domain.writes import may_record_actions
 from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
 from homeflow.web.pages.spell import show_spell
+from homeflow.web.pages.whiteboard import Refused, show_board
 from homeflow.web.rendering import render, when
 
 router = APIRouter()
@@ -31,21 +32,31 @@ def _safe_next(value: str | None, fallback: str) -> str:
     return fallback
 
 
-def _problem(
-    engine: Engine, viewer: access.Viewer, spell_key: str, change: Any
-) -> tuple[str | None, int]:
-    """Record the change; the problem to show and the status if it was not saved."""
+def _parsed(form_name: str, fields: Mapping[str, str], limit: int) -> access.Change:
+    """The change a form asks for, or every problem with it at once, each naming its field
+    (a field past the site's length limit is named for its length alone)."""
+    too_long = {name: len(text) for name, text in fields.items() if len(text) > limit}
+    found = [
+        InvalidInput(name, f"is {length:,} characters; at most {limit:,}")
+        for name, length in too_long.items()
+    ]
     try:
-        access.record_change(engine, viewer, spell_key, change)
-    except access.Conflict as clash:
-        who = clash.changed_by or "someone else"
-        reads = clash.now_reads or "blank"
-        return (
-            f"Not saved: {who} changed this at {when(clash.changed_at)} and it now reads "
-            f"“{reads}”. Your entry is kept below; check it and save again.",
-            409,
-        )
-    return None, 200
+        change = access.parse_change(form_name, fields)
+    except InvalidInput as bad:
+        found += [p for p in problems_of(bad) if p.field not in too_long]
+    if found:
+        order = list(fields)
+        found.sort(key=lambda p: order.index(p.field) if p.field in order else len(order))
+        raise InvalidInputs(found)
+    return change
+
+
+def _conflict_problem(clash: access.Conflict) -> str:
+    who = clash.changed_by or "someone else"
+    return (
+        f"Not saved: {who} changed this at {when(clash.changed_at)}. What they saved is shown, "
+        "and your entry is kept in the form: check it and save again."
+    )
 
 
 @router.post("/spells/{spell_key}/record/{form_name}", response_model=None)
@@ -59,37 +70,42 @@ async def record(
     if multi:
         fields["criteria"] = " ".join(str(v) for v in multi)
     limit = cast(int, request.app.state.max_text_chars)
-    longest = max(fields, key=lambda name: len(fields[name]), default=None)
     # A row comes back in place only to HTMX; without JavaScript the browser posted the
     # whole form and gets the page again.
     shown_in = fields.get("view", "") if request.headers.get("HX-Request") else "page"
+    refused: Refused | None = None
     try:
-        if longest is not None and len(fields[longest]) > limit:
-            raise InvalidInput(
-                longest, f"is {len(fields[longest]):,} characters; at most {limit:,}"
-            )
-        change = access.parse_change(form_name, fields)
-        problem, status_code = _problem(engine, viewer_of(session, request), spell_key, change)
+        change = _parsed(form_name, fields, limit)
+        access.record_change(engine, viewer_of(session, request), spell_key, change)
+    except access.Conflict as clash:
+        typed = {"form": form_name, **fields}
+        refused = Refused(spell_key, _conflict_problem(clash), typed, clash=clash)
     except InvalidInput as bad:
-        problem, status_code = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}.", 400
+        problems = problems_of(bad)
+        said = "; ".join(f"{p.field.replace('_', ' ')} {p.reason}" for p in problems)
+        errors = {p.field: p.reason for p in problems}
+        typed = {"form": form_name, **fields}
+        refused = Refused(spell_key, f"Not saved: {said}.", typed, errors)
     if shown_in in ("row", "call-row"):
-        return _row_back(
-            request, engine, session, spell_key, fields, problem, status_code, shown_in
-        )
-    if problem is None:
+        return _row_back(request, engine, session, spell_key, fields, refused, shown_in)
+    if refused is None:
         target = _safe_next(
             fields.get("next"), f"/spells/{quote(spell_key, safe='')}?saved={form_name}"
         )
         return RedirectResponse(target, status_code=303)
-    if fields.get("next", "").startswith("/spells/") or not fields.get("next"):
-        typed = {"form": form_name, **fields}
-        return show_spell(request, engine, session, spell_key, problem, typed, status_code)
+    back = fields.get("next", "")
+    if back.startswith("/spells/") or not back:
+        return show_spell(
+            request, engine, session, spell_key, refused.problem, refused.typed, refused.status
+        )
+    if back.startswith("/wards/") and fields.get("ward"):
+        return show_board(request, engine, session, fields["ward"], None, refused)
     return render(
         request,
         "problem.html",
         session,
-        {"problem": problem, "back": fields.get("next")},
-        status_code=status_code,
+        {"problem": refused.problem, "back": back},
+        status_code=refused.status,
     )
 
 
@@ -98,17 +114,20 @@ def _row_back(
     engine: Engine,
     session: Session,
     spell_key: str,
-    typed: Mapping[str, str],
-    problem: str | None,
-    status_code: int,
+    fields: Mapping[str, str],
+    refused: Refused | None,
     shown_in: str,
 ) -> HTMLResponse:
     """The one row an HTMX form came from, freshly read, with any problem and what the
     user typed (a whiteboard bed or a daily-call patient)."""
     viewer = viewer_of(session, request)
-    context: dict[str, Any] = {"problem": problem, "typed": typed if problem else {}}
+    context: dict[str, Any] = {
+        "problem": refused.problem if refused else None,
+        "typed": refused.typed if refused else {},
+        "refused": refused,
+    }
     if shown_in == "row":
-        ward = typed.get("ward", "")
+        ward = fields.get("ward", "")
         board = access.whiteboard(engine, viewer, ward, today())
         rows: list[Any] = board.rows
         template, context["board"], where = "_bed_row.html", board, f"on ward {ward}"
@@ -120,4 +139,4 @@ def _row_back(
     context["row"] = next((r for r in rows if r.spell_key == spell_key), None)
     if context["row"] is None:
         raise access.NotFound(f"spell {spell_key} {where}")
-    return render(request, template, session, context, status_code=status_code)
+    return render(request, template, session, context, refused.status if refused else 200)

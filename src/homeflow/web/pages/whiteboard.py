@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
 
 from homeflow.domain.clock import today
 from homeflow.store import access
+from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.rendering import render
 
 router = APIRouter()
 
 
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A change not saved: the row's cell it came from opens again with what was typed, the
+    problem, each field's reason beside it, or the other user's change it clashed with."""
+
+    spell_key: str
+    problem: str
+    typed: dict[str, str]  # the posted fields, and "form": the form's name
+    errors: dict[str, str] = field(default_factory=dict)
+    clash: access.Conflict | None = None
+
+    @property
+    def status(self) -> int:
+        return 409 if self.clash else 400
+
+
 @router.get("/wards/{ward_code}", response_class=HTMLResponse)
 def whiteboard_page(
     request: Request, engine: Database, session: Signed, ward_code: str, only: str | None = None
 ) -> HTMLResponse:
+    return show_board(request, engine, session, ward_code, only, None)
+
+
+def show_board(
+    request: Request,
+    engine: Engine,
+    session: Session,
+    ward_code: str,
+    only: str | None,
+    refused: Refused | None,
+) -> HTMLResponse:
+    """The board; after a change posted without JavaScript was refused, with that patient's
+    cell open on what the user typed."""
     board = access.whiteboard(engine, viewer_of(session, request), ward_code, today(), only)
-    return render(request, "whiteboard.html", session, {"board": board, "only": only})
+    context: dict[str, Any] = {"board": board, "only": only, "refused": refused}
+    return render(request, "whiteboard.html", session, context, refused.status if refused else 200)

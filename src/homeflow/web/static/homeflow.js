@@ -15,7 +15,8 @@ document.addEventListener('toggle', (event) => {
   document.querySelectorAll('details.hf-edit[open]').forEach((other) => {
     if (other !== opened) other.open = false
   })
-  const first = opened.querySelector('input:not([type=hidden]), select')
+  // A cell that came back refused puts the focus on the first field at fault.
+  const first = opened.querySelector('[aria-invalid=true]') || opened.querySelector('input:not([type=hidden]), select')
   if (first) first.focus()
 }, true)
 document.addEventListener('keydown', (event) => {
