@@ -4,8 +4,8 @@ or `desc`, the list's other filters kept, back to its first page. A column is so
 value with blanks last either way, ties left in the list's own order; an unknown column or
 order is not an error page: the list comes in its usual order, and says why.
 
-Every list page names its columns with `sortable(path, columns)`, so the tests can sort each
-page by each column and read the rows back (tests/integration/test_sorting.py)."""
+Every list's template names its columns with `sortable(template, columns)`, so the tests can
+sort each list by each column and read its rows back (tests/integration/test_sorting.py)."""
 
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ class Column(Generic[T]):
     shows: Shows = "text"
 
 
-# Every list page's columns, by its path.
+# Every list's columns, by the template that shows it.
 LISTS: dict[str, Mapping[str, Column[Any]]] = {}
 
 
-def sortable(path: str, columns: Mapping[str, Column[T]]) -> Mapping[str, Column[T]]:
-    """Name a list page's sortable columns (its route's path, as the router has it)."""
-    LISTS[path] = columns
+def sortable(template: str, columns: Mapping[str, Column[T]]) -> Mapping[str, Column[T]]:
+    """Name the sortable columns of the list `template` shows."""
+    LISTS[template] = columns
     return columns
 
 

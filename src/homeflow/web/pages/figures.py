@@ -17,6 +17,7 @@ from homeflow.reports.sitrep import COLUMNS
 from homeflow.services import returns
 from homeflow.store.access.people import wards_of
 from homeflow.web.auth import Database, Signed, viewer_of
+from homeflow.web.people import people_page
 from homeflow.web.rendering import day_or_yesterday, render
 
 router = APIRouter()
@@ -44,7 +45,7 @@ def census_people_page(
         name,
         today(),
     )
-    return render(request, "people.html", session, {"people": found})
+    return people_page(request, session, found)
 
 
 @router.get("/returns/sitrep", response_class=HTMLResponse)
@@ -97,7 +98,7 @@ def sitrep_people_page(
         (metric, type, group),
         today(),
     )
-    return render(request, "people.html", session, {"people": found})
+    return people_page(request, session, found)
 
 
 @router.get("/people/kpi", response_class=HTMLResponse)
@@ -127,4 +128,4 @@ def kpi_people_page(
         parse_day("end", end),
         today(),
     )
-    return render(request, "people.html", session, {"people": found})
+    return people_page(request, session, found)

@@ -35,6 +35,7 @@ from homeflow.web.pages.scenarios import (
     start_in_background,
     whole_number,
 )
+from homeflow.web.people import people_page
 from homeflow.web.rendering import day_or_yesterday, render
 
 router = APIRouter()
@@ -130,4 +131,4 @@ def lever_people_page(
     found = lever_people(
         engine, viewer_of(session, request), day_or_yesterday("day", day), lever, today()
     )
-    return render(request, "people.html", session, {"people": found})
+    return people_page(request, session, found)

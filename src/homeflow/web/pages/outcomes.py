@@ -40,6 +40,7 @@ from homeflow.web.auth import (
     escalation_rules_of,
     viewer_of,
 )
+from homeflow.web.people import people_page
 from homeflow.web.rendering import render
 
 router = APIRouter()
@@ -138,7 +139,7 @@ def outcome_people_page(
         )
     except KeyError:
         raise InvalidInput("measure", f"{measure!r} at {place!r} is not an outcome shown") from None
-    return render(request, "people.html", session, {"people": found})
+    return people_page(request, session, found)
 
 
 @router.get("/people/support", response_class=HTMLResponse)
@@ -153,7 +154,7 @@ def support_people_page(
     found = capacity_people(
         engine, viewer_of(session, request), kind, which == "in-use", today(), occupancy
     )
-    return render(request, "people.html", session, {"people": found})
+    return people_page(request, session, found)
 
 
 def _support_page(
