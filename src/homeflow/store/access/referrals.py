@@ -16,6 +16,7 @@ from homeflow.domain.writes import may_answer_referral
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
+from homeflow.store.access.hub import names_of_organisations
 from homeflow.store.access.scope import (
     PATIENT_COLUMNS,
     PatientLabel,
@@ -41,6 +42,9 @@ class ReferralRow:
     trusted_assessment: bool
     decline_reason: str | None
     may_record: bool
+    pathway: str | None = None  # the patient's discharge pathway, P0-P3, if given yet
+    org_name: str = ""
+    provider_name: str = ""
 
 
 def referrals_board(
@@ -60,6 +64,7 @@ def referrals_board(
             *PATIENT_COLUMNS,
             t.wards.c.name.label("ward_name"),
             t.sites.c.org_code,
+            s.c.pathway,
         )
         .join(s, s.c.spell_key == r.c.spell_key)
         .join(t.wards, t.wards.c.code == s.c.ward_code)
@@ -72,6 +77,7 @@ def referrals_board(
     with db.reading(engine) as conn:
         found = list(conn.execute(query))
         _waiting, involved = referrals_of(conn, among)
+        names = names_of_organisations(conn)
         rows = []
         for row in found:
             made_at = from_db_time(row.made_at)
@@ -95,6 +101,9 @@ def referrals_board(
                     row.trusted_assessment,
                     row.decline_reason if identified else None,
                     may_answer_referral(viewer.org_code, viewer.role, provider, row.org_code),
+                    row.pathway,
+                    names.get(row.org_code, row.org_code),
+                    names.get(provider or "", provider or ""),
                 )
             )
     if any(x.patient.identified for x in rows):
