@@ -20,6 +20,7 @@ from homeflow.demo import system
 from homeflow.demo.agenda import Agenda, season
 from homeflow.demo.beds import Beds
 from homeflow.demo.board_rounds import board_rounds
+from homeflow.demo.hub import hub_referrals
 from homeflow.demo.improvement import HomeFirstBridging, bed_review_start, pathway_weights
 from homeflow.demo.people import (
     CANCELLED_ADMISSIONS,
@@ -492,4 +493,5 @@ def generate(seed: int, days: int, end: date) -> list[ev.Event]:
     sim = DemoSystem(seed, days, end)
     sim.run()
     board_rounds(sim, sim.patients, end)
+    hub_referrals(sim, sim.patients, seed)
     return list(sim.emit())
