@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from homeflow.domain.clock import parse_day
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.errors import InvalidInput, Problems
 from homeflow.domain.improvement.records import Decision, PdsaRecorded, ProjectRecorded
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
@@ -49,6 +49,56 @@ def check_id(field: str, value: str) -> str:
 
 def _lines(fields: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in fields.get(name, "").splitlines() if line.strip())
+
+
+# The cells that say where a change stands: an entry with all of them blank says nothing.
+SAYING_CELLS = ("where_now", "status", "gaps", "to_do")
+# Dates as people write them in a "When by" cell among other words: 31/12/2027, 31-12-27,
+# 31.12.2027 or 2027-12-31.
+DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
+YEAR_MONTH_DAY = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+
+
+def _dates_written(text: str) -> list[tuple[str, int, int, int]]:
+    """Each date in the text: as written, its year, month and day (a two-digit year is of
+    this century)."""
+    found = [
+        (
+            m.group(0),
+            int(m.group(3)) + (2000 if len(m.group(3)) == 2 else 0),
+            int(m.group(2)),
+            int(m.group(1)),
+        )
+        for m in DAY_MONTH_YEAR.finditer(text)
+    ]
+    found += [
+        (m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        for m in YEAR_MONTH_DAY.finditer(text)
+    ]
+    return found
+
+
+def entry_cells(fields: Mapping[str, str], names: Sequence[str], limit: int) -> dict[str, str]:
+    """A self-assessment entry's cells as typed, or every problem with them at once: a cell
+    longer than `limit`, an entry that says nothing (where the change stands, its status, its
+    gaps and what needs doing all blank), a date in "When by" that no calendar has."""
+    cells = {name: fields.get(name, "") for name in names}
+    problems = Problems()
+    for name, text in cells.items():
+        if len(text) > limit:
+            problems.add(name, f"is {len(text):,} characters; at most {limit:,}")
+    if not any(cells.get(name, "").strip() for name in SAYING_CELLS):
+        problems.add(
+            "where_now",
+            "say where the change stands now, or give its status, gaps or what needs to be done",
+        )
+    for written, year, month, day in _dates_written(cells.get("when_by", "")):
+        try:
+            date(year, month, day)
+        except ValueError:
+            problems.add("when_by", f"{written!r} is not a date (dd/mm/yyyy)")
+    problems.done()
+    return cells
 
 
 def project_from_form(system: str, fields: Mapping[str, str]) -> ProjectRecorded:

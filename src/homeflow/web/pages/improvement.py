@@ -4,21 +4,25 @@ each entry's versions, the sheet to download, and the maturity heat map."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Engine
 
 from homeflow.domain.clock import parse_day
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.errors import InvalidInput, problems_of
 from homeflow.domain.improvement.assessment import (
     AssessmentKey,
     changes_between,
     heat_map,
     standing_entries,
 )
+from homeflow.domain.improvement.forms import entry_cells
 from homeflow.domain.improvement.frameworks import read_status
 from homeflow.domain.improvement.records import CELL_FIELDS
 from homeflow.domain.improvement.sheet import SheetProblems, heading, rows_of, sheet_columns
@@ -120,14 +124,38 @@ async def import_assessment(request: Request, engine: Database, session: Signed)
 def assessment_page(
     request: Request, engine: Database, session: Signed, system: str, framework: str, day: str
 ) -> HTMLResponse:
-    key = _key(system, framework, day)
+    return _assessment(request, engine, session, _key(system, framework, day), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Adding:
+    """An entry whose adding was refused: its change, the cells as typed, every problem."""
+
+    item_code: str
+    typed: dict[str, str]
+    errors: list[InvalidInput]
+
+    def error(self, name: str) -> str | None:
+        return next((e.reason for e in self.errors if e.field == name), None)
+
+
+def _assessment(
+    request: Request,
+    engine: Engine,
+    session: Session,
+    key: AssessmentKey,
+    adding: Adding | None,
+) -> HTMLResponse:
+    """One assessment; after an entry was refused, its add form open on what was typed."""
     viewer = viewer_of(session, request)
     with reading(engine) as conn:
         chosen = store.framework_named(conn, key.framework)
         histories = store.assessments(conn).get(key)
         editable = store.may_edit(conn, viewer, key.system)
     if not histories:
-        raise access.NotFound(f"{system} has no {framework} assessment on {day}")
+        raise access.NotFound(
+            f"{key.system} has no {key.framework} assessment on {key.assessed_on}"
+        )
     entries = standing_entries(histories)
     groups = [
         (
@@ -153,7 +181,10 @@ def assessment_page(
             "editable": editable,
             "cells": EDITED_CELLS,
             "heading": heading,
+            "adding": adding,
+            "problem": _said(adding.errors) if adding else None,
         },
+        400 if adding else 200,
     )
 
 
@@ -211,6 +242,7 @@ def _entry(
     typed: dict[str, str] | None,
     problem: str | None,
     status_code: int,
+    errors: list[InvalidInput] | None = None,
 ) -> HTMLResponse:
     with reading(engine) as conn:
         chosen = store.framework_named(conn, key.framework)
@@ -236,19 +268,22 @@ def _entry(
             "cells": EDITED_CELLS,
             "heading": heading,
             "problem": problem,
+            "errors": {e.field: e.reason for e in errors or ()},
         },
         status_code,
     )
 
 
 async def _posted(request: Request) -> dict[str, str]:
+    """The entry's cells as typed, or every problem with them (domain.improvement.forms)."""
     form = await request.form()
     limit = cast(int, request.app.state.max_text_chars)
-    cells = {name: str(form.get(name) or "") for name in EDITED_CELLS}
-    for name, text in cells.items():
-        if len(text) > limit:
-            raise InvalidInput(name, f"is {len(text):,} characters; at most {limit:,}")
-    return cells
+    typed = {name: str(form.get(name) or "") for name in EDITED_CELLS}
+    return entry_cells(typed, EDITED_CELLS, limit)
+
+
+def _typed(form: Mapping[str, object]) -> dict[str, str]:
+    return {name: str(form.get(name) or "") for name in EDITED_CELLS}
 
 
 @router.post(
@@ -266,35 +301,34 @@ async def edit_entry(
     await check_csrf(session, request)
     key = _key(system, framework, day)
     form = await request.form()
-    cells: dict[str, str] = {}
+    typed = _typed(form)
     try:
         cells = await _posted(request)
         seen = int(str(form.get("seen") or "0"))
         store.edit_entry(engine, viewer_of(session, request), key, entry_id, cells, seen)
     except InvalidInput as bad:
-        message = f"Not saved: {heading(bad.field) if bad.field in CELL_FIELDS else bad.field} {bad.reason}."
-        return _entry(request, engine, session, key, entry_id, cells, message, 400)
+        errors = list(problems_of(bad))
+        return _entry(request, engine, session, key, entry_id, typed, _said(errors), 400, errors)
     except ValueError:
-        return _entry(
-            request,
-            engine,
-            session,
-            key,
-            entry_id,
-            cells,
-            "Not saved: the form was damaged; open it again.",
-            400,
-        )
+        message = "Not saved: the form was damaged; open it again."
+        return _entry(request, engine, session, key, entry_id, typed, message, 400)
     except access.Conflict as clash:
         message = (
             f"Not saved: {clash.changed_by or 'someone else'} changed this entry at "
             f"{when(clash.changed_at)}. Their version is below and your entry is kept in the form; "
             "check it and save again."
         )
-        return _entry(request, engine, session, key, entry_id, cells, message, 409)
+        return _entry(request, engine, session, key, entry_id, typed, message, 409)
     return RedirectResponse(
         f"{_base(key)}?saved={quote(entry_id)}#{quote(entry_id)}", status_code=303
     )
+
+
+def _said(errors: list[InvalidInput]) -> str:
+    named = (
+        f"{heading(e.field) if e.field in CELL_FIELDS else e.field}: {e.reason}" for e in errors
+    )
+    return "Not saved: " + "; ".join(named) + "."
 
 
 @router.post("/improvement/assessments/{system}/{framework}/{day}/entries", response_model=None)
@@ -304,10 +338,13 @@ async def add_entry(
     await check_csrf(session, request)
     key = _key(system, framework, day)
     form = await request.form()
-    cells = await _posted(request)
-    entry_id = store.add_entry(
-        engine, viewer_of(session, request), key, str(form.get("item_code") or ""), cells
-    )
+    item_code = str(form.get("item_code") or "")
+    try:
+        cells = await _posted(request)
+        entry_id = store.add_entry(engine, viewer_of(session, request), key, item_code, cells)
+    except InvalidInput as bad:
+        adding = Adding(item_code, _typed(form), list(problems_of(bad)))
+        return _assessment(request, engine, session, key, adding)
     return RedirectResponse(
         f"{_base(key)}?saved={quote(entry_id)}#{quote(entry_id)}", status_code=303
     )
