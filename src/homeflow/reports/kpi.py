@@ -18,6 +18,7 @@ from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, K
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import WardDay
+from homeflow.domain.hub import within_chc_standard
 from homeflow.domain.organisations import person_of
 from homeflow.reports.spc import Better
 
@@ -133,7 +134,7 @@ def _chc_28_days(bucket: Bucket, _r: Readmitted) -> list[Part]:
     within = sum(
         c.decision_date is not None
         and c.positive_checklist_on is not None
-        and (c.decision_date - c.positive_checklist_on).days <= 28
+        and within_chc_standard(c.positive_checklist_on, c.decision_date)
         for c in decided
     )
     return [("", within, len(decided), 100.0)]
