@@ -58,6 +58,9 @@ def team_add(
     review_before_discharge: Annotated[
         bool, typer.Option(help="A review before the discharge decision.")
     ] = True,
+    telephone: Annotated[
+        str, typer.Option(help="The team's telephone number, for its letters and summaries.")
+    ] = "",
 ) -> None:
     """Add a community team under its trust (again with the same code changes it)."""
     from homeflow.domain.community.records import (
@@ -69,7 +72,9 @@ def team_add(
         weeks = tuple(int(w) for w in review_weeks.split(",") if w.strip())
     except ValueError:
         fail(f"--review-weeks: {review_weeks!r} is not whole numbers separated by commas")
-    team = TeamDefined(code, name, org, weeks, review_at_targets, review_before_discharge)
+    team = TeamDefined(
+        code, name, org, weeks, review_at_targets, review_before_discharge, telephone
+    )
     stored = record(open_database(), [team], clock.today(), source="cli")
     say(f"team {code} {'saved' if stored else 'unchanged'}")
 

@@ -52,9 +52,21 @@ COUNCIL = "LAR01"
 HISTORY_DAYS = 300
 CHECK_IN_DAYS = 42
 TEAMS = (
-    TeamDefined("cmht-riverside", "Riverside Community Mental Health Team", TRUST, (12,)),
-    TeamDefined("cmht-eastfield", "Eastfield Community Mental Health Team", TRUST, (12, 26)),
-)
+    TeamDefined(
+        "cmht-riverside", "Riverside Community Mental Health Team", TRUST, (12,),
+        telephone="01632 960301",
+    ),
+    TeamDefined(
+        "cmht-eastfield", "Eastfield Community Mental Health Team", TRUST, (12, 26),
+        telephone="01632 960302",
+    ),
+)  # fmt: skip
+# The practices the people of each team's area are registered with (fictional), one for each
+# person in turn.
+PRACTICES = {
+    "cmht-riverside": ("Riverside Medical Centre", "Northgate Surgery", "Market Square Practice"),
+    "cmht-eastfield": ("Eastfield Health Centre", "Mill Lane Surgery", "Orchard Family Practice"),
+}
 LEADS = ("Sam Okafor, CPN", "Priya Shah, OT", "Tom Byrne, social worker", "Ana Costa, CPN")
 RED_REASONS = (
     "Routine review with no purpose agreed beforehand",
@@ -160,6 +172,7 @@ def _journey(
         EpisodeOpened(
             j.episode_id, j.team.team_code, nhs, person[0], person[1], person[2], j.referral,
             j.opened, lead, rng.choice(("GP", "Crisis team", "Inpatient ward", "Self-referral")),
+            _practice(j.team.team_code, j.episode_id),
         )
     ]  # fmt: skip
     last_routine = j.opened + timedelta(days=j.routine_days)
@@ -199,7 +212,7 @@ def _journey(
         on = j.opened + timedelta(days=10)
         out.append(ConsentRecorded(COUNCIL, ConsentPurpose.DIRECT_CARE, status, on, j.episode_id))
     if last_routine <= end:
-        out += _leaving(rng, j, last_routine, end)
+        out += _leaving(rng, j, last_routine, end, lead)
     return out
 
 
@@ -283,7 +296,15 @@ def _reviews(rng: random.Random, j: Journey, stop: date, end: date) -> list[Comm
     return out
 
 
-def _leaving(rng: random.Random, j: Journey, last: date, end: date) -> list[CommunityRecord]:
+def _practice(team_code: str, episode_id: str) -> str:
+    """The person's practice, in turn by episode (no draw, so the demo's stream is as it was)."""
+    practices = PRACTICES[team_code]
+    return practices[int(episode_id.removeprefix("ep-")) % len(practices)]
+
+
+def _leaving(
+    rng: random.Random, j: Journey, last: date, end: date, lead: str
+) -> list[CommunityRecord]:
     decided = last - timedelta(days=7)
     out: list[CommunityRecord] = [
         PeerReviewRecorded(
@@ -301,7 +322,7 @@ def _leaving(rng: random.Random, j: Journey, last: date, end: date) -> list[Comm
             "Crisis café and crisis line; direct re-access to the team during check-in",
             "Ready to try without the team, a little nervous",
             "Relieved there is a way back in" if rng.random() < 0.6 else "",
-            "Care coordinator",
+            lead,
         ),
     ]  # fmt: skip
     if j.choice is DischargeChoice.DISPUTED:
@@ -359,6 +380,7 @@ def _re_referral(j: Journey, nhs: str, person: Person, end: date) -> list[Commun
         EpisodeOpened(
             f"{j.episode_id}-r", j.team.team_code, nhs, person[0], person[1], person[2], referral,
             referral + timedelta(days=7), "Sam Okafor, CPN", "GP",
+            _practice(j.team.team_code, j.episode_id),
         )
     ]  # fmt: skip
 

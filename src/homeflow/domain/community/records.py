@@ -80,6 +80,13 @@ def check_text(field: str, value: str, required: bool = False) -> None:
     check_length(field, value)
 
 
+def check_telephone(field: str, value: str) -> None:
+    """A telephone number as people write it: digits, spaces and + ( ) -, 10 to 15 digits."""
+    digits = sum(c.isdigit() for c in value)
+    if value and (not 10 <= digits <= 15 or not all(c.isdigit() or c in " +()-" for c in value)):
+        raise InvalidInput(field, f"{value!r} is not a telephone number (10 to 15 digits)")
+
+
 def check_code(field: str, value: str) -> None:
     """Ids that reach an address: letters, digits, - and _, up to 40."""
     if not value or len(value) > 40 or not all(c.isalnum() or c in "-_" for c in value):
@@ -110,11 +117,13 @@ class TeamDefined(CommunityRecord):
     review_weeks: tuple[int, ...] = (12,)
     review_at_targets: bool = True
     review_before_discharge: bool = True
+    telephone: str = ""  # where the people it cares for, their carers and GPs reach it
 
     def __post_init__(self) -> None:
         check_code("team_code", self.team_code)
         check_text("name", self.name, True)
         check_ods_code("org_code", self.org_code)
+        check_telephone("telephone", self.telephone)
         for weeks in self.review_weeks:
             if not 1 <= weeks <= 520:
                 raise InvalidInput("review_weeks", f"{weeks} is not between 1 and 520 weeks")
@@ -134,8 +143,9 @@ class EpisodeOpened(CommunityRecord):
     birth_date: date
     referral_received: date
     opened_on: date
-    lead_professional: str = ""
+    lead_professional: str = ""  # the care coordinator
     referred_by: str = ""
+    gp_practice: str = ""  # the practice the person is registered with, as the referral names it
 
     def __post_init__(self) -> None:
         check_code("episode_id", self.episode_id)
@@ -145,6 +155,7 @@ class EpisodeOpened(CommunityRecord):
         check_text("family_name", self.family_name, True)
         check_text("lead_professional", self.lead_professional)
         check_text("referred_by", self.referred_by)
+        check_text("gp_practice", self.gp_practice)
         if self.opened_on < self.referral_received:
             raise InvalidInput("opened_on", "is before the referral was received")
         if self.birth_date > self.referral_received:
