@@ -1,6 +1,7 @@
 """What a spell's form may say beyond its fields' own shapes: dates bounded by what they mean (a
 discharge ready date from the admission to today, a due date from today to a year ahead), an
-action's organisation one of the system's, and whether the form would change anything at all.
+action's owner and a referral's provider organisations of the registry, and whether the form
+would change anything at all.
 The form is read with every problem at once (`checked`), each naming its field."""
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ Fields = Mapping[str, str]
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What bounds a form, read where it is posted: today, the spell as it stands (its
-    admission, its actions) and the organisations an action may belong to."""
+    admission, its actions) and the registry's organisations (an action's owner, a
+    referral's provider)."""
 
     today: date
     state: SpellState | None = None
@@ -72,9 +74,9 @@ def due_date(name: str, day: date, today: date) -> date:
 
 
 def organisation(name: str, code: str, organisations: frozenset[str] | None) -> str:
-    """An organisation chosen from those offered (any, when they are not known)."""
+    """An organisation chosen from the registry's (any, when they are not known)."""
     if organisations is not None and code not in organisations:
-        raise InvalidInput(name, f"{code!r} is not one of the system's organisations")
+        raise InvalidInput(name, f"{code!r} is not an organisation of the registry")
     return code
 
 
@@ -91,6 +93,9 @@ def _out_of_bounds(form_name: str, fields: Fields, limits: Limits) -> list[Inval
     does_not_meet = form_name == "criteria" and (fields.get("meets") or "").strip() == "no"
     if does_not_meet and (ready := _day_in(fields, "discharge_ready_date")) is not None:
         problems.check(ready_date, "discharge_ready_date", ready, limits.admitted_on, limits.today)
+    provider = (fields.get("provider_org") or "").strip()
+    if form_name == "referral" and fields.get("step") == "make" and provider:
+        problems.check(organisation, "provider_org", provider, limits.organisations)
     if form_name == "action":
         # What the action already says stands: marking an overdue action done is no new date.
         kept = limits.action((fields.get("action_id") or "").strip())

@@ -257,15 +257,17 @@ def _instant(stored: datetime) -> datetime:
 
 def stay_history(engine: Engine, first: date, last: date) -> list[dict[str, Any]]:
     """Every stay admitted or discharged from `first` to `last` (local days), with what
-    calibrating the capacity model needs: where, when, when ready, pathway, first referral."""
+    calibrating the capacity model needs: where, when, when ready (its last delay's ready
+    date), pathway, first referral."""
     since, until = start_of_day(first), start_of_day(last + timedelta(days=1))
-    s, w = t.spells, t.wards
+    s, w, d = t.spells, t.wards, t.delay_episodes
+    # The ready date of the stay's last period without criteria to reside: a patient who met
+    # them again was ready only from the last period's date (docs/returns.md).
+    final = select(d.c.spell_key, func.max(d.c.seq).label("seq")).group_by(d.c.spell_key)
+    latest = final.subquery()
     ready = (
-        select(
-            t.delay_episodes.c.spell_key,
-            func.min(t.delay_episodes.c.discharge_ready_date).label("ready_date"),
-        )
-        .group_by(t.delay_episodes.c.spell_key)
+        select(d.c.spell_key, d.c.discharge_ready_date.label("ready_date"))
+        .join(latest, (latest.c.spell_key == d.c.spell_key) & (latest.c.seq == d.c.seq))
         .subquery()
     )
     referred = (

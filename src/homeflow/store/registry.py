@@ -93,6 +93,19 @@ def organisations_within(conn: Connection, org_code: str) -> list[str]:
     return sorted(found)
 
 
+def organisation_names(conn: Connection) -> dict[str, str]:
+    """Every organisation's name by its code, in order of name: what a person chooses from."""
+    o = t.organisations
+    return {
+        code: name for code, name in conn.execute(select(o.c.code, o.c.name).order_by(o.c.name))
+    }
+
+
+def site_names(conn: Connection) -> dict[str, str]:
+    """Every site's name by its code."""
+    return {code: name for code, name in conn.execute(select(t.sites.c.code, t.sites.c.name))}
+
+
 def ward_registry(conn: Connection) -> list[Any]:
     """Every ward with its site's trust and that trust's system, by site and ward."""
     w, s, o = t.wards, t.sites, t.organisations

@@ -16,7 +16,7 @@ from homeflow.store.access.audit import (
     audit_view,
     record,
 )
-from homeflow.store.access.changes import Change, parse_change, record_change
+from homeflow.store.access.changes import Change, form_limits, parse_change, record_change
 from homeflow.store.access.daily_call import DailyCallRow, daily_call
 from homeflow.store.access.overview import OverviewRow, overview, site_name
 from homeflow.store.access.referrals import ReferralRow, referrals_board
@@ -45,6 +45,7 @@ __all__ = [
     "audit_sign_in",
     "audit_view",
     "daily_call",
+    "form_limits",
     "overview",
     "parse_change",
     "record",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, desc, select
@@ -13,15 +14,18 @@ from sqlalchemy import Connection, Engine, desc, select
 from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.form_bounds import Limits, checked
 from homeflow.domain.forms import form_named
 from homeflow.domain.spell import SpellState, fold_spell
 from homeflow.domain.writes import refusal
+from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Conflict, Forbidden, Viewer, fold_scoped
 from homeflow.store.codec import from_db_time
 from homeflow.store.eventlog import append_in, lock_writers
+from homeflow.store.registry import organisation_names
 from homeflow.store.users import user_org
 
 
@@ -33,10 +37,27 @@ class Change:
     fields: Mapping[str, str] = field(default_factory=dict)
 
 
-def parse_change(form_name: str, fields: Mapping[str, str]) -> Change:
-    """A posted form as the change it asks for, or an error naming the field."""
-    form = form_named(form_name)
-    return Change(form_name, form.parse(fields), (fields.get("seen") or "").strip(), dict(fields))
+def parse_change(form_name: str, fields: Mapping[str, str], limits: Limits | None = None) -> Change:
+    """A posted form as the change it asks for, or every problem with it at once, each naming
+    its field (with the bounds its dates and organisations must keep, when `limits` says)."""
+    payload = checked(form_name, fields, limits)
+    return Change(form_name, payload, (fields.get("seen") or "").strip(), dict(fields))
+
+
+def form_limits(engine: Engine, viewer: Viewer, spell_key: str, today: date) -> Limits:
+    """What bounds a form posted about this spell: today, the registry's organisations and
+    the spell as it stands (its admission, its actions). Who may record the change is
+    `record_change`'s to say."""
+    with db.reading(engine) as conn:
+        organisations = frozenset(organisation_names(conn))
+        try:
+            state = fold_scoped(conn, viewer, spell_key)[0]
+        except Forbidden:
+            # Not in the patient's care (a coordinator chairing the call): the actions alone,
+            # so that what an action already says stands, and nothing else of the patient.
+            whole = fold_spell(spell_key, proj.load_spell_events(conn, [spell_key])[spell_key])
+            state = SpellState(spell_key, whole.status, actions=whole.actions)
+    return Limits(today, state, organisations)
 
 
 def record_change(engine: Engine, viewer: Viewer, spell_key: str, change: Change) -> SpellState:

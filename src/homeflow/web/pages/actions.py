@@ -4,19 +4,22 @@ daily call, by owner and by organisation; adding and closing the programme's act
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import date
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import parse_day, today
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.errors import InvalidInput, Problems, problems_of
+from homeflow.domain.form_bounds import due_date, organisation
 from homeflow.domain.improvement.actions import DUE_SOON_DAYS, due_lists
 from homeflow.domain.improvement.records import ImprovementActionRecorded
 from homeflow.store import actions as store
 from homeflow.store.db import reading
 from homeflow.store.improvement import may_edit
-from homeflow.store.registry import system_of
+from homeflow.store.registry import organisation_names, system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
@@ -40,9 +43,11 @@ def _page(
     problem: str | None,
     typed: dict[str, str],
     status_code: int,
+    errors: Sequence[InvalidInput] = (),
 ) -> HTMLResponse:
     viewer = viewer_of(session, request)
     with reading(engine) as conn:
+        org_names = organisation_names(conn)
         tracked = store.tracked_actions(conn, viewer)
         mine = store.improvement_actions(conn)
         system = system_of(conn, viewer.org_code)
@@ -68,6 +73,8 @@ def _page(
             "kept": kept,
             "editable": editable,
             "problem": problem,
+            "errors": list(errors),
+            "org_names": org_names,
             "typed": typed,
             "statuses": list(ev.ActionStatus),
         },
@@ -75,21 +82,46 @@ def _page(
     )
 
 
-def _action(system: str, action_id: str, fields: dict[str, str]) -> ImprovementActionRecorded:
-    due_text = fields.get("due_date", "").strip()
+def _required(fields: dict[str, str], name: str) -> str:
+    value = fields.get(name, "").strip()
+    if not value:
+        raise InvalidInput(name, "is required")
+    return value
+
+
+def _due(fields: dict[str, str]) -> date | None:
+    """A due date from today to a year ahead, or none."""
+    text = fields.get("due_date", "").strip()
+    return due_date("due_date", parse_day("due_date", text), today()) if text else None
+
+
+def _org(fields: dict[str, str], organisations: frozenset[str]) -> str:
+    """The owning organisation, chosen from the registry's (or none)."""
+    code = fields.get("owner_org", "").strip()
+    return organisation("owner_org", code, organisations) if code else ""
+
+
+def _action(
+    system: str, action_id: str, fields: dict[str, str], organisations: frozenset[str]
+) -> ImprovementActionRecorded:
+    """The action the form describes, or every field's problem at once."""
     status_text = fields.get("status", "open") or "open"
-    try:
-        status = ev.ActionStatus(status_text)
-    except ValueError:
-        raise InvalidInput("status", f"{status_text!r} is not open, done or cancelled") from None
+    problems = Problems()
+    description = problems.check(_required, fields, "description")
+    owner = problems.check(_required, fields, "owner")
+    owner_org = problems.check(_org, fields, organisations)
+    due = problems.check(_due, fields)
+    if status_text not in {s.value for s in ev.ActionStatus}:
+        problems.add("status", f"{status_text!r} is not open, done or cancelled")
+    problems.done()
     return ImprovementActionRecorded(
         system=system,
         action_id=action_id,
-        description=fields.get("description", "").strip(),
-        owner=fields.get("owner", "").strip(),
-        owner_org=fields.get("owner_org", "").strip().upper(),
-        due_date=parse_day("due_date", due_text) if due_text else None,
-        status=status,
+        description=description or "",
+        owner=owner or "",
+        owner_org=owner_org or "",
+        due_date=due,
+        status=ev.ActionStatus(status_text),
         about=fields.get("about", "").strip() if fields.get("about", "").startswith("/") else "",
     )
 
@@ -102,12 +134,13 @@ async def add_action(request: Request, engine: Database, session: Signed) -> Res
     viewer = viewer_of(session, request)
     with reading(engine) as conn:
         system = system_of(conn, viewer.org_code)
+        organisations = frozenset(organisation_names(conn))
     try:
-        action = _action(system, f"a-{uuid.uuid4().hex}", fields)
+        action = _action(system, f"a-{uuid.uuid4().hex}", fields, organisations)
         store.save_action(engine, action, viewer, viewer.email, "web")
     except InvalidInput as bad:
-        message = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}."
-        return _page(request, engine, session, "", "", message, fields, 400)
+        errors = list(problems_of(bad))
+        return _page(request, engine, session, "", "", None, fields, 400, errors)
     return RedirectResponse(f"/improvement/actions?saved={action.action_id}#kept", status_code=303)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from homeflow.domain import forms
 from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput, InvalidInputs, problems_of
+from homeflow.domain.form_bounds import Limits, changes_nothing
 from homeflow.domain.writes import may_record_actions
 from homeflow.store import access
 from homeflow.store.users import Session
@@ -32,16 +33,17 @@ def _safe_next(value: str | None, fallback: str) -> str:
     return fallback
 
 
-def _parsed(form_name: str, fields: Mapping[str, str], limit: int) -> access.Change:
+def _parsed(form_name: str, fields: Mapping[str, str], limit: int, limits: Limits) -> access.Change:
     """The change a form asks for, or every problem with it at once, each naming its field
-    (a field past the site's length limit is named for its length alone)."""
+    (a field past the site's length limit is named for its length alone; dates and
+    organisations within their bounds)."""
     too_long = {name: len(text) for name, text in fields.items() if len(text) > limit}
     found = [
         InvalidInput(name, f"is {length:,} characters; at most {limit:,}")
         for name, length in too_long.items()
     ]
     try:
-        change = access.parse_change(form_name, fields)
+        change = access.parse_change(form_name, fields, limits)
     except InvalidInput as bad:
         found += [p for p in problems_of(bad) if p.field not in too_long]
     if found:
@@ -74,9 +76,13 @@ async def record(
     # whole form and gets the page again.
     shown_in = fields.get("view", "") if request.headers.get("HX-Request") else "page"
     refused: Refused | None = None
+    viewer = viewer_of(session, request)
+    limits = access.form_limits(engine, viewer, spell_key, today())
     try:
-        change = _parsed(form_name, fields, limit)
-        access.record_change(engine, viewer_of(session, request), spell_key, change)
+        change = _parsed(form_name, fields, limit, limits)
+        if limits.state is not None and changes_nothing(limits.state, change.payload):
+            return _unchanged(request, engine, session, spell_key, fields, form_name, shown_in)
+        access.record_change(engine, viewer, spell_key, change)
     except access.Conflict as clash:
         typed = {"form": form_name, **fields}
         refused = Refused(spell_key, _conflict_problem(clash), typed, clash=clash)
@@ -89,14 +95,22 @@ async def record(
     if shown_in in ("row", "call-row"):
         return _row_back(request, engine, session, spell_key, fields, refused, shown_in)
     if refused is None:
-        target = _safe_next(
-            fields.get("next"), f"/spells/{quote(spell_key, safe='')}?saved={form_name}"
-        )
-        return RedirectResponse(target, status_code=303)
+        back = fields.get("next", "")
+        if back.startswith("/spells/") or not back:
+            # Back to the spell page, which says what was saved.
+            back = f"/spells/{quote(spell_key, safe='')}?saved={quote(form_name)}"
+        return RedirectResponse(_safe_next(back, "/"), status_code=303)
     back = fields.get("next", "")
     if back.startswith("/spells/") or not back:
         return show_spell(
-            request, engine, session, spell_key, refused.problem, refused.typed, refused.status
+            request,
+            engine,
+            session,
+            spell_key,
+            refused.problem,
+            refused.typed,
+            refused.status,
+            refused.errors,
         )
     if back.startswith("/wards/") and fields.get("ward"):
         return show_board(request, engine, session, fields["ward"], None, refused)
@@ -109,6 +123,28 @@ async def record(
     )
 
 
+def _unchanged(
+    request: Request,
+    engine: Engine,
+    session: Session,
+    spell_key: str,
+    fields: Mapping[str, str],
+    form_name: str,
+    shown_in: str,
+) -> Response:
+    """A form that would leave the record as it reads: nothing is stored, and the user is
+    told so (never "saved")."""
+    said = "Nothing changed: it already read as you entered it, so nothing was stored."
+    if shown_in in ("row", "call-row"):
+        return _row_back(request, engine, session, spell_key, fields, None, shown_in, said)
+    back = fields.get("next", "")
+    if back.startswith("/spells/") or not back:
+        address = f"/spells/{quote(spell_key, safe='')}?unchanged={quote(form_name)}"
+        return RedirectResponse(address, status_code=303)
+    context = {"title": "Nothing changed", "problem": said, "back": _safe_next(back, "/")}
+    return render(request, "problem.html", session, context)
+
+
 def _row_back(
     request: Request,
     engine: Engine,
@@ -117,12 +153,13 @@ def _row_back(
     fields: Mapping[str, str],
     refused: Refused | None,
     shown_in: str,
+    note: str | None = None,
 ) -> HTMLResponse:
     """The one row an HTMX form came from, freshly read, with any problem and what the
     user typed (a whiteboard bed or a daily-call patient)."""
     viewer = viewer_of(session, request)
     context: dict[str, Any] = {
-        "problem": refused.problem if refused else None,
+        "problem": refused.problem if refused else note,
         "typed": refused.typed if refused else {},
         "refused": refused,
     }
