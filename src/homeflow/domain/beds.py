@@ -69,3 +69,17 @@ class BedBase:
 
     def changes_after(self, ward_code: str, day: date) -> list[WardBedsChanged]:
         return [c for c in self.by_ward.get(ward_code, []) if c.from_day > day]
+
+
+def room_for_patients(change: WardBedsChanged, patients: int, today: date) -> WardBedsChanged:
+    """A change in force from today or earlier leaves a bed open for each patient in the ward
+    now: fewer is refused, naming the beds and the patients (move them first, or open
+    escalation beds). A change from a later day is a plan; who is in then is not known."""
+    if change.from_day <= today and change.open_beds < patients:
+        said = f"{patients} patient" + ("" if patients == 1 else "s")
+        raise InvalidInput(
+            "beds",
+            f"would leave {change.open_beds} beds open (with escalation beds) for the {said} "
+            "in the ward now: move patients first, or open escalation beds",
+        )
+    return change

@@ -13,7 +13,7 @@ from homeflow.store import db
 from homeflow.store.access import Viewer
 from homeflow.store.access.beds import record_beds_change
 from homeflow.store.beds import dated_beds
-from homeflow.store.registry import ward_registry
+from homeflow.store.registry import site_names, ward_registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,7 @@ class WardBeds:
     code: str
     name: str
     site_code: str
+    site_name: str
     org_code: str
     registered: int  # the registry's beds
     today: WardBedsChanged | None  # the change in force today
@@ -30,12 +31,14 @@ class WardBeds:
 def wards_with_beds(engine: Engine, today: date) -> list[WardBeds]:
     with db.reading(engine) as conn:
         wards = ward_registry(conn)
+        sites = site_names(conn)
         dated = dated_beds(conn)
     return [
         WardBeds(
             w.code,
             w.name,
             w.site_code,
+            sites.get(w.site_code, w.site_code),
             w.org_code,
             w.beds,
             dated.change_on(w.code, today),

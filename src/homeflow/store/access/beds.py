@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import Engine, func, select
 
 from homeflow.domain import clock
-from homeflow.domain.beds import WardBedsChanged
+from homeflow.domain.beds import WardBedsChanged, room_for_patients
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.spell import SpellStatus
 from homeflow.domain.writes import may_change_beds
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
@@ -27,6 +28,13 @@ def record_beds_change(engine: Engine, viewer: Viewer, change: WardBedsChanged) 
             raise Forbidden(
                 f"only an admin of {ward.org_code} or its system changes its wards' beds"
             )
+        sp = t.spells
+        patients = conn.execute(
+            select(func.count())
+            .select_from(sp)
+            .where(sp.c.status == SpellStatus.ADMITTED.value, sp.c.ward_code == change.ward_code)
+        ).scalar_one()
+        room_for_patients(change, patients, clock.today())
         e = t.events
         versions = conn.execute(
             select(func.count()).select_from(e).where(e.c.type == WardBedsChanged.TYPE)

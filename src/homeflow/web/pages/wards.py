@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from homeflow.domain.beds import WardBedsChanged
+from homeflow.domain.beds import MAX_BEDS, WardBedsChanged
 from homeflow.domain.clock import parse_day, today
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.errors import InvalidInput, Problems, problems_of
 from homeflow.domain.privacy import Role
 from homeflow.services import beds as service
 from homeflow.services.accounts import managed_orgs
@@ -23,7 +25,7 @@ def _page(
     engine: Database,
     session: Signed,
     message: str = "",
-    problem: str = "",
+    errors: Sequence[InvalidInput] = (),
     typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     if session.user.role != Role.ADMIN:
@@ -34,8 +36,8 @@ def _page(
         request,
         "wards.html",
         session,
-        {"wards": wards, "message": message, "problem": problem, "typed": typed or {}},
-        status_code=400 if problem else 200,
+        {"wards": wards, "message": message, "errors": list(errors), "typed": typed or {}},
+        status_code=400 if errors else 200,
     )
 
 
@@ -44,11 +46,28 @@ def wards_page(request: Request, engine: Database, session: Signed) -> HTMLRespo
     return _page(request, engine, session)
 
 
-def _whole(field: str, text: str) -> int:
+def _whole(form: dict[str, str], field: str) -> int:
+    text = form.get(field, "")
     try:
-        return int(text.strip() or "0")
+        number = int(text.strip() or "0")
     except ValueError:
         raise InvalidInput(field, f"{text!r} is not a whole number") from None
+    if not 0 <= number <= MAX_BEDS:
+        raise InvalidInput(field, f"must be a whole number from 0 to {MAX_BEDS}")
+    return number
+
+
+def _change(form: dict[str, str]) -> WardBedsChanged:
+    """The change the form asks for, or every field's problem at once."""
+    problems = Problems()
+    from_day = problems.check(parse_day, "from_day", form.get("from_day", ""))
+    beds = problems.check(_whole, form, "beds")
+    escalation = problems.check(_whole, form, "escalation_beds")
+    problems.done()
+    assert from_day is not None and beds is not None and escalation is not None
+    return WardBedsChanged(
+        form.get("ward_code", ""), from_day, beds, escalation, form.get("reason", "").strip()
+    )
 
 
 @router.post("/admin/wards", response_model=None)
@@ -56,19 +75,13 @@ async def change_beds(request: Request, engine: Database, session: Signed) -> Re
     await check_csrf(session, request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
-        change = WardBedsChanged(
-            form.get("ward_code", ""),
-            parse_day("from_day", form.get("from_day", "")),
-            _whole("beds", form.get("beds", "")),
-            _whole("escalation_beds", form.get("escalation_beds", "")),
-            form.get("reason", "").strip(),
-        )
+        change = _change(form)
         service.change_beds(engine, viewer_of(session, request), change)
     except InvalidInput as bad:
-        problem = f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}."
-        return _page(request, engine, session, problem=problem, typed=form)
+        return _page(request, engine, session, errors=problems_of(bad), typed=form)
+    ward = next(w for w in service.wards_with_beds(engine, today()) if w.code == change.ward_code)
     message = (
-        f"From {change.from_day:%d/%m/%Y}, {change.ward_code} has {change.beds} beds"
-        f" and {change.escalation_beds} escalation beds open."
+        f"From {change.from_day:%d/%m/%Y}, {ward.name} at {ward.site_name} has {change.beds}"
+        f" beds and {change.escalation_beds} escalation beds open."
     )
     return _page(request, engine, session, message=message)
