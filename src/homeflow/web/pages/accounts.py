@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -11,8 +13,17 @@ from homeflow.services import accounts as service
 from homeflow.store import access, users
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
+COLUMNS: Mapping[str, Column[users.Account]] = sortable(
+    "accounts.html",
+    {
+        "email": Column(lambda a: a.email),
+        "org": Column(lambda a: a.org_code),
+        "since": Column(lambda a: a.created_at, first="desc", shows="day"),
+    },
+)
 
 
 def _page(
@@ -27,12 +38,14 @@ def _page(
     orgs = service.managed_orgs(engine, viewer_of(session, request))
     if not orgs:
         raise access.Forbidden("only admins manage accounts")
+    listed, sorting = sort_rows(request, users.accounts(engine, orgs), COLUMNS)
     return render(
         request,
         "accounts.html",
         session,
         {
-            "accounts": users.accounts(engine, orgs),
+            "accounts": listed,
+            "sorting": sorting,
             "orgs": orgs,
             "roles": list(Role),
             "message": message,

@@ -3,6 +3,7 @@ person's segment set with theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from urllib.parse import quote
 
@@ -13,16 +14,26 @@ from homeflow.domain.clock import parse_day, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.records import SegmentSet
 from homeflow.reports.kpi import Level
-from homeflow.services.smart_list import smart_list
+from homeflow.services.smart_list import SmartRow, smart_list
 from homeflow.store import improvement as programme
 from homeflow.store.db import reading
 from homeflow.store.registry import system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
 LEVELS = (Level.ORG, Level.SITE)
+COLUMNS: Mapping[str, Column[SmartRow]] = sortable(
+    "smart_list.html",
+    {
+        "rank": Column(lambda r: r.rank, shows="number"),
+        "place": Column(lambda r: r.computed.place),
+        "segment": Column(lambda r: r.segment, first="desc", shows="number"),
+        "score": Column(lambda r: r.computed.score, first="desc", shows="number"),
+    },
+)
 
 
 def _level(text: str) -> Level:
@@ -53,13 +64,15 @@ def _page(
     with reading(engine) as conn:
         system = system_of(conn, viewer.org_code)
         editable = programme.may_edit(conn, viewer, system)
-    rows = smart_list(engine, viewer, day, level, system)  # the viewer's system's places
+    # The viewer's system's places, most support needed first unless a header asks otherwise.
+    rows, sorting = sort_rows(request, smart_list(engine, viewer, day, level, system), COLUMNS)
     return render(
         request,
         "smart_list.html",
         session,
         {
             "rows": rows,
+            "sorting": sorting,
             "level": level,
             "levels": LEVELS,
             "on": day,
