@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -56,6 +57,7 @@ from homeflow.store.db import reading
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
 RECENT = timedelta(days=28)
@@ -105,9 +107,13 @@ def _caseload(
     # support), only the person and a link.
     visible = [e for e in episodes if in_lists(viewer.org_code, e)]
     partly = [e for e in episodes if shared_with(viewer.org_code, e) and e not in visible]
-    rows = sorted(
-        (_row(found, e, day) for e in visible if e.status(day) != "closed"),
-        key=lambda r: (r["status"] != "open", r["name"]),
+    rows, sorting = sort_rows(
+        request,
+        sorted(
+            (_row(found, e, day) for e in visible if e.status(day) != "closed"),
+            key=lambda r: (r["status"] != "open", r["name"]),
+        ),
+        COLUMNS,
     )
     overdue = found.overdue_reviews(visible, day)
     arbitrations = [(e, a) for e in visible for a in e.arbitrations.values()]
@@ -127,6 +133,7 @@ def _caseload(
             "hidden": len(episodes) - len(visible) - len(partly),
             "partly": sorted(partly, key=lambda e: (e.opened.family_name, e.opened.given_name)),
             "rows": rows,
+            "sorting": sorting,
             "overdue": overdue,
             "arbitrations": arbitrations,
             "red": [(e, c) for e, c in recent if c.colour is DayColour.RED],
@@ -139,6 +146,21 @@ def _caseload(
         },
         status_code,
     )
+
+
+# The caseload's people, sorted by the column their header asks for (each row is `_row`'s).
+COLUMNS: Mapping[str, Column[dict[str, Any]]] = sortable(
+    "caseload.html",
+    {
+        "person": Column(lambda r: r["name"], shows="patient"),
+        "lead": Column(lambda r: r["episode"].opened.lead_professional),
+        "began": Column(lambda r: r["episode"].opened.opened_on, shows="day"),
+        "plan": Column(lambda r: "Yes" if r["plan"] else "No"),
+        "last": Column(lambda r: r["last"].on if r["last"] else None, shows="day"),
+        "review": Column(lambda r: r["next_review"].due if r["next_review"] else None, shows="day"),
+        "carers": Column(lambda r: r["carers"], first="desc", shows="number"),
+    },
+)
 
 
 def _row(found: Caseloads, e: Episode, day: date) -> dict[str, object]:
