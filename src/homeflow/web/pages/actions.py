@@ -4,8 +4,10 @@ daily call, by owner and by organisation; adding and closing the programme's act
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -23,6 +25,7 @@ from homeflow.store.registry import organisation_names, system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
 
@@ -56,9 +59,15 @@ def _page(
         a for a in tracked if (not owner or a.owner == owner) and (not org or a.owner_org == org)
     ]
     lists = due_lists(chosen, today())
-    kept = sorted(
-        (a for key, a in mine.items() if key[0] == system),
-        key=lambda a: (a.status.value, a.due_date or today(), a.action_id),
+    overdue, sorting = sort_rows(request, lists.overdue, COLUMNS)
+    lists = replace(lists, overdue=overdue, due_soon=sort_rows(request, lists.due_soon, COLUMNS)[0])
+    kept, _ = sort_rows(
+        request,
+        sorted(
+            (a for key, a in mine.items() if key[0] == system),
+            key=lambda a: (a.status.value, a.due_date or today(), a.action_id),
+        ),
+        COLUMNS,
     )
     return render(
         request,
@@ -71,6 +80,7 @@ def _page(
             "org": org,
             "system": system,
             "kept": kept,
+            "sorting": sorting,
             "editable": editable,
             "problem": problem,
             "errors": list(errors),
@@ -80,6 +90,19 @@ def _page(
         },
         status_code,
     )
+
+
+# The tracker's lists (a daily call's action or an improvement action, the same words) by the
+# column their header asks for; each list soonest first unless asked.
+COLUMNS: Mapping[str, Column[Any]] = sortable(
+    "actions.html",
+    {
+        "due": Column(lambda a: a.due_date, shows="day"),
+        "action": Column(lambda a: a.description),
+        "owner": Column(lambda a: a.owner),
+        "from": Column(lambda a: getattr(a, "source", None)),
+    },
+)
 
 
 def _required(fields: dict[str, str], name: str) -> str:
