@@ -54,6 +54,7 @@ from homeflow.store import community as store
 from homeflow.store.access.audit import audit_view
 from homeflow.store.access.scope import Forbidden
 from homeflow.store.db import reading
+from homeflow.store.registry import organisation_names
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
@@ -309,6 +310,7 @@ def _decision_prefill(
         "support_outside": "; ".join(services),
         "crisis_and_reaccess": episode.plan.crisis_plan if episode.plan else "",
         "decided_on": day.isoformat(),
+        "decided_by": episode.opened.lead_professional,
     }
 
 
@@ -355,9 +357,12 @@ def letter(
     with reading(engine) as conn:
         found, episode, shared = store.episode_for(conn, viewer, episode_id)
         directory = store.directory(conn)
+        names = organisation_names(conn)
     if Part.DECISION not in shared:
         raise Forbidden("the person's consent to your organisation does not share their letters")
-    html = letter_html(kind, found, episode, directory, inline=as_pdf)
+    team = found.teams.get(episode.opened.team_code)
+    trust = names.get(team.org_code, "") if team else ""
+    html = letter_html(kind, found, episode, directory, inline=as_pdf, trust=trust)
     audit_view(engine, viewer, f"episode {episode_id} {kind}")
     if not as_pdf:
         return HTMLResponse(html)
