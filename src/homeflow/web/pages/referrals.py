@@ -4,6 +4,7 @@ requests with their time to decision. Every count opens to the list of its patie
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
@@ -17,11 +18,23 @@ from homeflow.store import access
 from homeflow.store.access import hub as hub_access
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.rendering import paged, render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
 
 # The hub's figures look back one quarter, as NHS England's CHC statistics do.
 WEEKS_SHOWN = 13
+COLUMNS: Mapping[str, Column[access.ReferralRow]] = sortable(
+    "referrals.html",
+    {
+        "patient": Column(lambda r: r.patient.name, shows="patient"),
+        "where": Column(lambda r: f"{r.org_name}, {r.ward_name}"),
+        "service": Column(lambda r: hub.service_name(r.service)),
+        "provider": Column(lambda r: r.provider_name),
+        "status": Column(lambda r: r.status.replace("made", "waiting")),
+        "days": Column(lambda r: r.days_waiting, first="desc", shows="number"),
+    },
+)
 REQUEST_LISTS = {"all": "Requests", "decided": "Decided", "waiting": "Waiting for a decision"}
 
 
@@ -50,6 +63,7 @@ def referrals_page(
     }
     if org:
         rows = [r for r in rows if org in (r.org_code, r.provider_org)]
+    rows, sorting = sort_rows(request, rows, COLUMNS)  # longest waiting first unless asked
     by_pathway = {g: [r for r in rows if (r.pathway or "") == g] for g in hub.PATHWAY_GROUPS}
     if pathway:
         rows = by_pathway["" if pathway == "none" else pathway]
@@ -70,6 +84,7 @@ def referrals_page(
                 (g, [r for r in shown if (r.pathway or "") == g]) for g in hub.PATHWAY_GROUPS
             ],
             "pathway_names": hub.PATHWAY_NAMES,
+            "sorting": sorting,
             "service_names": hub.SERVICE_NAMES,
             "pathway_counts": {g: len(found) for g, found in by_pathway.items()},
             "total": len(rows),
