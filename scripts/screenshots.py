@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python scripts/screenshots.py [--db var/homeflow.db] [--out docs/screenshots]
 [--models var/models]
-[--only-improvement | --only-community | --only-after-discharge]
+[--only-improvement | --only-community | --only-after-discharge | --only-hub]
 
 Uses a demo database and its models folder (`make run` builds both), adds screenshot users
 for the first acute trust and the ICB, serves the app on a spare port and captures each page at
@@ -94,6 +94,31 @@ def community(browser: object, base: str, url: str, out: Path) -> None:
         print(out / f"letter-{kind}.png")
 
 
+HUB_USER = "screenshots@ry1.test"  # the community trust's care transfer hub
+
+
+def hub(browser: object, base: str, url: str, out: Path) -> None:
+    """The care transfer hub's figures at a tablet's 1024 px, as the community trust's hub."""
+    add_user(db.connect(url), HUB_USER, "RY1", "discharge-team", PASSWORD)
+    page = browser.new_page(viewport={"width": 1024, "height": 768})  # type: ignore[attr-defined]
+    page.goto(base + "/")
+    page.fill("#email", HUB_USER)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/overview")
+    page.goto(base + "/referrals")
+    # The figures: referrals by pathway, CHC against 28 days, housing and budgets.
+    bottom = page.locator("#decisions").bounding_box()
+    height = bottom["y"] + bottom["height"] + 16
+    page.screenshot(
+        path=out / "hub-1024.png",
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 1024, "height": height},
+    )
+    print(out / "hub-1024.png")
+    page.close()
+
+
 def after_discharge(browser: object, base: str, out: Path) -> None:
     """The outcomes by trust, one pathway's weekly charts, and the home-care split tree with
     its levers run through the demo's model, at a tablet's 1024 px."""
@@ -134,6 +159,7 @@ def main() -> None:
     parser.add_argument(
         "--only-after-discharge", action="store_true", help="Only the outcomes and home care."
     )
+    parser.add_argument("--only-hub", action="store_true", help="Only the care transfer hub.")
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
     engine = db.connect(url)
@@ -166,6 +192,9 @@ def main() -> None:
                     "--disable-background-networking",
                 ],
             )
+            hub(browser, base, url, out)
+            if args.only_hub:
+                return
             after_discharge(browser, base, out)
             if args.only_after_discharge:
                 return
