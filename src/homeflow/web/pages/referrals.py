@@ -35,6 +35,27 @@ COLUMNS: Mapping[str, Column[access.ReferralRow]] = sortable(
         "days": Column(lambda r: r.days_waiting, first="desc", shows="number"),
     },
 )
+# The hub's CHC and request lists behind its figures, by the column their header asks for.
+CHC_COLUMNS: Mapping[str, Column[hub_access.ChcRow]] = sortable(
+    "referrals_chc.html",
+    {
+        "patient": Column(lambda r: r.patient.name, shows="patient"),
+        "checklist": Column(lambda r: r.case.checklist_on, shows="day"),
+        "tool": Column(lambda r: r.case.assessed_on, shows="day"),
+        "decision": Column(lambda r: r.case.decided_on, shows="day"),
+        "days": Column(lambda r: r.case.days(today()), first="desc", shows="number"),
+    },
+)
+REQUEST_COLUMNS: Mapping[str, Column[hub_access.RequestRow]] = sortable(
+    "referrals_requests.html",
+    {
+        "patient": Column(lambda r: r.patient.name, shows="patient"),
+        "asked": Column(lambda r: r.provider),
+        "requested": Column(lambda r: r.request.made_on, shows="day"),
+        "decision": Column(lambda r: r.request.decided_on, shows="day"),
+        "days": Column(lambda r: r.request.days(today()), first="desc", shows="number"),
+    },
+)
 REQUEST_LISTS = {"all": "Requests", "decided": "Decided", "waiting": "Waiting for a decision"}
 
 
@@ -127,11 +148,19 @@ def chc_page(
         for r in hub_access.chc_cases(engine, viewer_of(session, request), on, since)
         if hub.in_chc_group(r.case, show, on)
     ]
+    rows, sorting = sort_rows(request, rows, CHC_COLUMNS)
     return render(
         request,
         "referrals_chc.html",
         session,
-        {"rows": rows, "show": show, "title": hub.CHC_GROUPS[show], "since": since, "on": on},
+        {
+            "rows": rows,
+            "sorting": sorting,
+            "show": show,
+            "title": hub.CHC_GROUPS[show],
+            "since": since,
+            "on": on,
+        },
     )
 
 
@@ -156,6 +185,7 @@ def requests_page(
         )
         if show == "all" or (r.request.decided_on is None) == (show == "waiting")
     ]
+    rows, sorting = sort_rows(request, rows, REQUEST_COLUMNS)
     return render(
         request,
         "referrals_requests.html",
@@ -164,6 +194,7 @@ def requests_page(
             "rows": rows,
             "service": service,
             "service_name": hub.service_name(service),
+            "sorting": sorting,
             "show": show,
             "title": REQUEST_LISTS[show],
             "since": since,
