@@ -80,10 +80,12 @@ def test_a_discharge_team_day_in_the_browser(changing_site: Site, browser: objec
     page.wait_for_url("**/daily-call?*")  # type: ignore[attr-defined]
     call_row = page.locator("tr", has=page.get_by_role("link", name=name)).first  # type: ignore[attr-defined]
     assert call_row.locator("td").nth(3).inner_text().split()[0] == "1"
-    call_row.locator("input[name=description]").fill("Chase home care start date")
-    call_row.locator("input[name=owner]").fill("Hub lead")
-    call_row.locator("input[name=owner_org]").fill("LAR01")
-    call_row.get_by_role("button", name="Add action").click()
+    patient = page.locator("tbody", has=call_row)  # type: ignore[attr-defined]
+    patient.locator("summary", has_text="Add an action or escalation").click()
+    patient.locator("input[name=description]").fill("Chase home care start date")
+    patient.locator("input[name=owner]").fill("Hub lead")
+    patient.locator("select[name=owner_org]").select_option("LAR01")
+    patient.get_by_role("button", name="Add action").click()
     page.locator("tr", has=page.get_by_role("link", name=name)).locator(
         "text=Chase home care start date"
     ).wait_for()  # type: ignore[attr-defined]

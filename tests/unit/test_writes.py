@@ -55,7 +55,10 @@ def test_actions_are_changed_by_their_owner_and_not_after_discharge() -> None:
         assert (why is None) == allowed, org
     assert refusal(done, "LAR01", Role.WARD_STAFF, state, "RX1", "RX1")
     new = ev.ActionRecorded("A2", "Book transport", "Ward", "RX1")
-    assert refusal(new, "RY1", Role.DISCHARGE_TEAM, state, "RX1") is None
+    # A new action is added by an organisation involved in the care (the rule asks itself).
+    assert refusal(new, "RY1", Role.DISCHARGE_TEAM, state, "RX1")
+    referred = _state(action, ev.ReferralMade("R1", ev.ReferralService.REABLEMENT, "RY1"))
+    assert refusal(new, "RY1", Role.DISCHARGE_TEAM, referred, "RX1") is None
     left = _state(ev.Discharged("home"))
     assert refusal(new, "RX1", Role.DISCHARGE_TEAM, left, "RX1")
 
@@ -77,4 +80,52 @@ def test_the_pages_flags_are_the_rule_itself(
     action = refusal(
         ev.ActionRecorded("A9", "Book transport", "Ward", org), org, role, state, treating
     )
-    assert may_record_actions(role) == (action is None)
+    involved = {provider} if provider else set()
+    assert may_record_actions(org, role, treating, involved, None) == (action is None)
+
+
+SYSTEMS = {"RX1": "QDE", "RX2": "QDE", "RY1": "QDE", "LAR01": "QDE", "RZZ": "QXX"}
+
+
+@given(
+    org=st.sampled_from([*SYSTEMS, "QDE", "QXX"]),
+    role=st.sampled_from(list(Role)),
+    treating=st.sampled_from(list(SYSTEMS)),
+    provider=st.none() | st.sampled_from(list(SYSTEMS)),
+    escalation=st.booleans(),
+)
+def test_the_call_is_chaired_by_the_patients_system(
+    org: str, role: Role, treating: str, provider: str | None, escalation: bool
+) -> None:
+    """An action or escalation on a patient in hospital is added by the discharge teams,
+    coordinators and admins of an organisation involved in their care, and by a coordinator
+    of the patient's system (who chairs the call) whatever organisation treats them; never by
+    ward staff or analysts, nor by another system's coordinator. The page's flag is the rule."""
+    state = _state(ev.ReferralMade("R1", ev.ReferralService.REABLEMENT, provider))
+    involved = {provider} if provider else set()
+    system = SYSTEMS[treating]
+    allowed = may_record_actions(org, role, treating, involved, system)
+    expected = role in (Role.DISCHARGE_TEAM, Role.SYSTEM_COORDINATOR, Role.ADMIN) and (
+        org in {treating, provider} or (role is Role.SYSTEM_COORDINATOR and org == system)
+    )
+    assert allowed == expected
+    new = ev.ActionRecorded("A9", "Chase the package", "Hub", "LAR01", escalation=escalation)
+    why = refusal(new, org, role, state, treating, treating_system=system)
+    assert (why is None) == allowed, why
+    # Never once the patient has left hospital.
+    left = _state(ev.Discharged("home"))
+    assert refusal(new, org, role, left, treating, treating_system=system)
+
+
+def test_a_coordinator_changes_the_actions_they_recorded_not_a_partners() -> None:
+    state = _state(ev.ActionRecorded("A1", "Chase the care home", "Hub", "LAR01"))
+    done = ev.ActionRecorded(
+        "A1", "Chase the care home", "Hub", "LAR01", status=ev.ActionStatus.DONE
+    )
+    coordinator = Role.SYSTEM_COORDINATOR
+    assert refusal(done, "QDE", coordinator, state, "RX1", "QDE", "QDE") is None
+    assert refusal(done, "QDE", coordinator, state, "RX1", "RX1", "QDE")
+    # Another system's coordinator adds nothing here.
+    assert refusal(
+        ev.ActionRecorded("A2", "Call", "Hub"), "QXX", coordinator, state, "RX1", None, "QDE"
+    )

@@ -39,6 +39,7 @@ from homeflow.demo.people import (
     recorded_events,
     same_person,
 )
+from homeflow.demo.stranded_reviews import stranded_reviews
 from homeflow.demo.turns import RareTurns
 from homeflow.domain import codes
 from homeflow.domain import events as ev
@@ -493,5 +494,6 @@ def generate(seed: int, days: int, end: date) -> list[ev.Event]:
     sim = DemoSystem(seed, days, end)
     sim.run()
     board_rounds(sim, sim.patients, end)
+    stranded_reviews(sim, sim.patients, end)
     hub_referrals(sim, sim.patients, seed)
     return list(sim.emit())

@@ -351,7 +351,8 @@ class ChcAssessmentRecorded(Payload):
 
 @dataclass(frozen=True, slots=True)
 class ActionRecorded(Payload):
-    """An action agreed for a delayed patient, as at the daily call; the same id updates it."""
+    """An action agreed for a delayed patient, as at the daily call; the same id updates it.
+    An escalation is an action raised to someone senior at the owning organisation."""
 
     TYPE: ClassVar[str] = "action-recorded"
     action_id: str
@@ -360,6 +361,7 @@ class ActionRecorded(Payload):
     owner_org: str | None = None
     due_date: date | None = None
     status: ActionStatus = ActionStatus.OPEN
+    escalation: bool = False
 
     def __post_init__(self) -> None:
         _require("action_id", self.action_id)
@@ -369,11 +371,14 @@ class ActionRecorded(Payload):
 
 @dataclass(frozen=True, slots=True)
 class StrandedReviewRecorded(Payload):
-    """A weekly review of a patient in hospital 7+ days (SAFER); the reviewer signs it."""
+    """A weekly review of a patient in hospital 7+ days (SAFER): who reviewed (the MDT's lead,
+    as typed; blank in reviews recorded before it was asked, whose reviewer is whoever recorded
+    it), the outcome and the actions agreed."""
 
     TYPE: ClassVar[str] = "stranded-review-recorded"
     outcome: ReviewOutcome
     actions: str = ""
+    reviewer: str = ""
 
 
 PAYLOAD_TYPES: dict[str, type[Payload]] = {

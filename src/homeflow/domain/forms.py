@@ -203,7 +203,21 @@ def _action(form: Fields) -> ev.Payload:
         owner_org=v["owner_org"] or None,
         due_date=v["due_date"],
         status=v["status"],
+        escalation=_text(form, "escalation") == "yes",
     )
+
+
+def _stranded_review(form: Fields) -> ev.Payload:
+    """A review as the MDT holds it: its outcome chosen (none is assumed), who reviewed and
+    the actions agreed, every missing one named at once."""
+    v = _read(form, outcome=_review_outcome, reviewer=_required, actions=_required)
+    return ev.StrandedReviewRecorded(v["outcome"], v["actions"], v["reviewer"])
+
+
+def _review_outcome(form: Fields, name: str) -> ev.ReviewOutcome:
+    if not _text(form, name):
+        raise InvalidInput(name, "is required: choose what the review concluded")
+    return _choice(form, name, ev.ReviewOutcome)
 
 
 # ---- The registry ---------------------------------------------------------------------------
@@ -281,9 +295,7 @@ FORMS: dict[str, Form] = _forms(
     ),
     Form(
         "stranded-review",
-        lambda f: ev.StrandedReviewRecorded(
-            _choice(f, "outcome", ev.ReviewOutcome), _text(f, "actions")
-        ),
+        _stranded_review,
         lambda s, _f: review_seen(
             s.stranded_reviews[-1].reviewed_at if s.stranded_reviews else None
         ),

@@ -96,6 +96,7 @@ class Action:
     status: str  # open, done, cancelled
     recorded_at: datetime
     recorded_by: str | None
+    escalation: bool = False
 
     def is_overdue(self, today: date) -> bool:
         return self.status == "open" and self.due_date is not None and self.due_date < today
@@ -104,9 +105,10 @@ class Action:
 @dataclass(frozen=True, slots=True)
 class StrandedReview:
     reviewed_at: datetime
-    reviewer: str | None
+    reviewer: str | None  # who reviewed, as typed (else whoever recorded it)
     outcome: str
     actions: str
+    recorded_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,9 +440,13 @@ def _apply(f: _Fold, event: ev.Event) -> None:
                 p.status.value,
                 at,
                 event.recorded_by,
+                p.escalation,
             )
         case ev.StrandedReviewRecorded():
-            f.reviews.append(StrandedReview(at, event.recorded_by, p.outcome.value, p.actions))
+            reviewer = p.reviewer or event.recorded_by
+            f.reviews.append(
+                StrandedReview(at, reviewer, p.outcome.value, p.actions, event.recorded_by)
+            )
         case _:
             # Patient-level events (details, merges) belong to the patient fold.
             pass

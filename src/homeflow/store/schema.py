@@ -323,6 +323,7 @@ actions = Table(
     Column("status", String(10), nullable=False),
     Column("recorded_at", DateTime, nullable=False),
     Column("recorded_by", String(200), nullable=True),
+    Column("escalation", Boolean, nullable=False, default=False),
 )
 
 stranded_reviews = Table(
@@ -334,6 +335,7 @@ stranded_reviews = Table(
     Column("reviewer", String(200), nullable=True),
     Column("outcome", String(30), nullable=False),
     Column("actions", Text, nullable=False),
+    Column("recorded_by", String(200), nullable=True),
 )
 
 bed_occupancy = Table(

@@ -167,6 +167,7 @@ def _action_rows(s: SpellState) -> list[dict[str, Any]]:
             "status": a.status,
             "recorded_at": to_db_time(a.recorded_at),
             "recorded_by": a.recorded_by,
+            "escalation": a.escalation,
         }
         for a in s.actions
     ]
@@ -181,6 +182,7 @@ def _stranded_review_rows(s: SpellState) -> list[dict[str, Any]]:
             "reviewer": r.reviewer,
             "outcome": r.outcome,
             "actions": r.actions,
+            "recorded_by": r.recorded_by,
         }
         for i, r in enumerate(s.stranded_reviews)
     ]

@@ -22,10 +22,10 @@ from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
-from homeflow.store.access.scope import Conflict, Forbidden, Viewer, fold_scoped
+from homeflow.store.access.scope import Conflict, Forbidden, Viewer, fold_scoped, fold_unscoped
 from homeflow.store.codec import from_db_time
 from homeflow.store.eventlog import append_in, lock_writers
-from homeflow.store.registry import organisation_names
+from homeflow.store.registry import organisation_names, system_of
 from homeflow.store.users import user_org
 
 
@@ -96,13 +96,23 @@ def record_change(engine: Engine, viewer: Viewer, spell_key: str, change: Change
 def _fold_scoped_for_change(
     conn: Connection, viewer: Viewer, spell_key: str, change: Change
 ) -> SpellState:
-    """The spell, if the viewer's organisation is involved and may make this change."""
-    state, treating_org = fold_scoped(conn, viewer, spell_key)
-    recorded_by_org = None
+    """The spell, if the viewer's organisation may make this change: one involved in the
+    patient's care, or for an action whoever its rule allows (the system's coordinators)."""
+    recorded_by_org = treating_system = None
     if isinstance(change.payload, ev.ActionRecorded):
+        state, treating_org = fold_unscoped(conn, spell_key)
         recorded_by_org = _action_recorded_by_org(conn, spell_key, change.payload.action_id)
+        treating_system = system_of(conn, treating_org) if treating_org else None
+    else:
+        state, treating_org = fold_scoped(conn, viewer, spell_key)
     why = refusal(
-        change.payload, viewer.org_code, viewer.role, state, treating_org, recorded_by_org
+        change.payload,
+        viewer.org_code,
+        viewer.role,
+        state,
+        treating_org,
+        recorded_by_org,
+        treating_system,
     )
     if why is not None:
         raise Forbidden(why)

@@ -16,6 +16,7 @@ from homeflow.domain.privacy import (
     may_identify,
 )
 from homeflow.domain.spell import Action, SpellStatus
+from homeflow.domain.writes import may_change_action, may_record_actions
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
@@ -29,6 +30,7 @@ from homeflow.store.access.scope import (
     referrals_of,
 )
 from homeflow.store.codec import from_db_time
+from homeflow.store.registry import systems_of_places
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class DailyCallRow:
     pathway: str | None
     actions: tuple[Action, ...]
     flags: tuple[str, ...]
+    may_act: bool  # the viewer may add actions and escalations (`writes.may_record_actions`)
+    may_change: frozenset[str]  # the actions (ids) the viewer may mark done
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +58,14 @@ class _Delayed:
 
     found: Any  # the spell, patient and place columns
     involved: frozenset[str]
+    treating_system: str
     family: str
     reason: str
     next_step_org: str
     days_delayed: int
     actions: tuple[Action, ...]
     flags: tuple[str, ...]
+    recorder_orgs: dict[str, str]  # each action's recorder's organisation
 
 
 def daily_call(
@@ -77,14 +83,30 @@ def daily_call(
 
 def _row(viewer: Viewer, d: _Delayed, today: date) -> DailyCallRow:
     """A delayed patient as this viewer sees them: no name and no free text about the
-    patient (actions' words, what an overdue action was) outside their care."""
+    patient (actions' words, what an overdue action was) outside their care, but for the
+    actions their organisation owns or they recorded themselves (the system's coordinator
+    chairing the call sees what they asked for)."""
     label = patient_label(
         viewer, d.found, may_identify(viewer.org_code, d.found.org_code, d.involved), today
     )
     actions, flags = d.actions, d.flags
     if not label.identified:
-        actions = tuple(replace(a, description="") for a in actions)
+        actions = tuple(
+            a if viewer.org_code == a.owner_org or viewer.email == a.recorded_by
+            else replace(a, description="")
+            for a in actions
+        )  # fmt: skip
         flags = tuple(flag.split(":")[0] for flag in flags)
+    may_act = may_record_actions(
+        viewer.org_code, viewer.role, d.found.org_code, d.involved, d.treating_system
+    )
+    may_change = frozenset(
+        a.action_id
+        for a in d.actions
+        if may_change_action(
+            viewer.org_code, viewer.role, a.owner_org, d.recorder_orgs.get(a.action_id)
+        )
+    )
     return DailyCallRow(
         d.found.spell_key,
         label,
@@ -99,6 +121,8 @@ def _row(viewer: Viewer, d: _Delayed, today: date) -> DailyCallRow:
         d.found.pathway,
         actions,
         flags,
+        may_act,
+        may_change,
     )
 
 
@@ -109,8 +133,6 @@ def _delayed_patients(engine: Engine, today: date, rules: EscalationRules) -> li
 
 def _delayed_in(conn: Connection, today: date, rules: EscalationRules) -> list[_Delayed]:
     s = t.spells
-    reasons = codes.nctr_delay_reasons()
-    dtoc = codes.dtoc_reasons()
     delayed = (s.c.status == SpellStatus.ADMITTED.value, s.c.discharge_ready_date <= today)
     among = select(s.c.spell_key).where(*delayed)
     found = conn.execute(
@@ -131,32 +153,41 @@ def _delayed_in(conn: Connection, today: date, rules: EscalationRules) -> list[_
         .outerjoin(t.patients, t.patients.c.patient_id == s.c.patient_id)
         .where(*delayed)
     ).all()
-    actions = _actions(conn, among)
+    actions, recorder_orgs = actions_of(conn, among)
     referrals, involved = referrals_of(conn, among)
+    systems = systems_of_places(conn, "org")
     result = []
     for r in found:
         spell_actions = tuple(actions.get(r.spell_key, ()))
         days = days_delayed_since(r.discharge_ready_date, today)
-        family, reason = "Not recorded", "No delay reason recorded"
-        if r.delay_reason:
-            code = reasons.get(r.delay_reason)
-            family, reason = code.family, code.label
-        elif r.dtoc_reason:
-            family, reason = "DToC", f"{dtoc.get(r.dtoc_reason).label} ({r.responsible_agency})"
+        family, reason = delay_reason_of(r)
         result.append(
             _Delayed(
                 r,
                 frozenset(involved.get(r.spell_key, ())),
+                systems.get(r.org_code, r.org_code),
                 family,
                 reason,
                 _next_step_org(r.org_code, spell_actions, referrals.get(r.spell_key, [])),
                 days,
                 spell_actions,
                 tuple(escalation_flags(days, spell_actions, today, rules)),
+                recorder_orgs.get(r.spell_key, {}),
             )
         )
     result.sort(key=lambda d: (d.family, d.next_step_org, -d.days_delayed))
     return result
+
+
+def delay_reason_of(spell: Any) -> tuple[str, str]:
+    """A spell row's delay reason in words, and its family (a DToC reason's is "DToC")."""
+    if spell.delay_reason:
+        code = codes.nctr_delay_reasons().get(spell.delay_reason)
+        return code.family, code.label
+    if spell.dtoc_reason:
+        label = codes.dtoc_reasons().get(spell.dtoc_reason).label
+        return "DToC", f"{label} ({spell.responsible_agency})"
+    return "Not recorded", "No delay reason recorded"
 
 
 def _next_step_org(
@@ -174,10 +205,21 @@ def _next_step_org(
     return waiting[0] if waiting else treating_org
 
 
-def _actions(conn: Connection, among: Select[tuple[str]]) -> dict[str, list[Action]]:
-    a = t.actions
+def actions_of(
+    conn: Connection, among: Select[tuple[str]]
+) -> tuple[dict[str, list[Action]], dict[str, dict[str, str]]]:
+    """Each spell's actions, and the organisation of whoever last recorded each one."""
+    a, u = t.actions, t.users
     found: dict[str, list[Action]] = {}
-    for r in conn.execute(select(a).where(a.c.spell_key.in_(among)).order_by(a.c.recorded_at)):
+    orgs: dict[str, dict[str, str]] = {}
+    for r in conn.execute(
+        select(a, u.c.org_code.label("recorder_org"))
+        .outerjoin(u, u.c.email == a.c.recorded_by)
+        .where(a.c.spell_key.in_(among))
+        .order_by(a.c.recorded_at)
+    ):
+        if r.recorder_org:
+            orgs.setdefault(r.spell_key, {})[r.action_id] = r.recorder_org
         recorded_at = from_db_time(r.recorded_at)
         assert recorded_at is not None
         found.setdefault(r.spell_key, []).append(
@@ -190,6 +232,7 @@ def _actions(conn: Connection, among: Select[tuple[str]]) -> dict[str, list[Acti
                 r.status,
                 recorded_at,
                 r.recorded_by,
+                r.escalation,
             )
         )
-    return found
+    return found, orgs

@@ -118,13 +118,19 @@ class PendingReferral:
     made_at: datetime
 
 
-def fold_scoped(conn: Connection, viewer: Viewer, spell_key: str) -> tuple[SpellState, str | None]:
-    """The spell folded from its events, if the viewer's organisation is involved."""
+def fold_unscoped(conn: Connection, spell_key: str) -> tuple[SpellState, str | None]:
+    """The spell folded from its events and the trust treating it, whoever is asking: for a
+    rule that says itself who may (`writes.may_record_actions`)."""
     found = proj.load_spell_events(conn, [spell_key]).get(spell_key)
     if not found:
         raise NotFound(f"spell {spell_key}")
     state = fold_spell(spell_key, found)
-    treating_org = org_of_site(conn).get(state.site_code or "")
+    return state, org_of_site(conn).get(state.site_code or "")
+
+
+def fold_scoped(conn: Connection, viewer: Viewer, spell_key: str) -> tuple[SpellState, str | None]:
+    """The spell folded from its events, if the viewer's organisation is involved."""
+    state, treating_org = fold_unscoped(conn, spell_key)
     involved = {r.provider_org for r in state.referrals if r.provider_org}
     if not may_identify(viewer.org_code, treating_org, involved):
         raise Forbidden("this patient is not in the care of your organisation")

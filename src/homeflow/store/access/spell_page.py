@@ -81,5 +81,11 @@ def spell_view(engine: Engine, viewer: Viewer, spell_key: str, today: date) -> S
         ward.type if ward else None,
         timeline,
         may_record=may_record_care(viewer.org_code, viewer.role, treating_org),
-        may_record_actions=may_record_actions(viewer.role),
+        may_record_actions=may_record_actions(
+            viewer.org_code,
+            viewer.role,
+            treating_org,
+            {r.provider_org for r in state.referrals if r.provider_org},
+            None,  # only those involved open the page
+        ),
     )

@@ -1,8 +1,10 @@
-"""The stranded and super-stranded review list."""
+"""The stranded and super-stranded review list: each patient in hospital 7+ days with what has
+been done (the last review: when, by whom, its outcome) and what is outstanding (the delay
+reason, the expected discharge date, the open actions)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,11 +20,12 @@ from homeflow.domain.flow import (
 from homeflow.domain.privacy import (
     may_identify,
 )
-from homeflow.domain.spell import SpellStatus
+from homeflow.domain.spell import Action, SpellStatus
 from homeflow.domain.writes import may_record_care
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
+from homeflow.store.access.daily_call import actions_of, delay_reason_of
 from homeflow.store.access.scope import (
     PATIENT_COLUMNS,
     PatientLabel,
@@ -47,6 +50,10 @@ class StrandedRow:
     last_outcome: str | None
     last_actions: str | None
     may_record: bool
+    delay_reason: str | None  # in words, for a patient without criteria to reside
+    expected_discharge_date: date | None
+    open_actions: tuple[Action, ...]  # their words only for those in the patient's care
+    last_recorded_by: str | None = None
 
     @property
     def reviewed_this_week(self) -> bool:
@@ -70,6 +77,10 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
                     s.c.spell_key,
                     s.c.admitted_at,
                     s.c.discharge_ready_date,
+                    s.c.expected_discharge_date,
+                    s.c.delay_reason,
+                    s.c.dtoc_reason,
+                    s.c.responsible_agency,
                     *PATIENT_COLUMNS,
                     t.wards.c.name.label("ward_name"),
                     t.sites.c.org_code,
@@ -81,6 +92,7 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
             )
         )
         latest = _latest_reviews(conn, among)
+        actions, _recorders = actions_of(conn, among)
         _waiting, involved = referrals_of(conn, among)
         rows = []
         for r in found:
@@ -89,6 +101,12 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
                 continue
             review = latest.get(r.spell_key)
             identified = may_identify(viewer.org_code, r.org_code, involved.get(r.spell_key, ()))
+            nctr = r.discharge_ready_date is not None and r.discharge_ready_date <= today
+            open_actions = tuple(
+                a if identified else replace(a, description="")
+                for a in actions.get(r.spell_key, ())
+                if a.status == "open"
+            )
             rows.append(
                 StrandedRow(
                     r.spell_key,
@@ -97,12 +115,16 @@ def stranded_list(engine: Engine, viewer: Viewer, today: date) -> list[StrandedR
                     r.ward_name,
                     los,
                     super_stranded_after(los),
-                    r.discharge_ready_date is not None and r.discharge_ready_date <= today,
+                    nctr,
                     from_db_time(review.reviewed_at) if review is not None else None,
                     review.reviewer if review is not None and identified else None,
                     review.outcome if review is not None else None,
                     review.actions if review is not None and identified else None,
                     may_record_care(viewer.org_code, viewer.role, r.org_code),
+                    delay_reason_of(r)[1] if nctr else None,
+                    r.expected_discharge_date,
+                    open_actions,
+                    review.recorded_by if review is not None and identified else None,
                 )
             )
     if any(row.patient.identified for row in rows):

@@ -15,10 +15,10 @@ from homeflow.domain import forms
 from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput, InvalidInputs, problems_of
 from homeflow.domain.form_bounds import Limits, changes_nothing
-from homeflow.domain.writes import may_record_actions
 from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
+from homeflow.web.pages.daily_call import call_organisations
 from homeflow.web.pages.spell import show_spell
 from homeflow.web.pages.whiteboard import Refused, show_board
 from homeflow.web.rendering import render, when
@@ -171,7 +171,7 @@ def _row_back(
     else:
         rows = access.daily_call(engine, viewer, today(), escalation_rules_of(request))
         template, where = "_call_row.html", "on the daily call"
-        context["may_record_actions"] = may_record_actions(session.user.role)
+        context["org_names"] = call_organisations(engine)
         context["action_seen"] = forms.action_seen
     context["row"] = next((r for r in rows if r.spell_key == spell_key), None)
     if context["row"] is None:

@@ -8,13 +8,15 @@ import io
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
 
 from homeflow.domain import forms
 from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.writes import may_record_actions
 from homeflow.reports.cells import safe_row
 from homeflow.store import access
+from homeflow.store.db import reading
+from homeflow.store.registry import organisation_names
 from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
 from homeflow.web.rendering import PAGE_SIZE, paged, render
 
@@ -102,10 +104,17 @@ def daily_call_page(
             "total": len(rows),
             "escalated": sum(1 for r in rows if r.flags),
             "rules": rules,
-            "may_record_actions": may_record_actions(session.user.role) and not print_all,
             "action_seen": forms.action_seen,
+            "org_names": call_organisations(engine),
         },
     )
+
+
+def call_organisations(engine: Engine) -> dict[str, str]:
+    """The registry's organisations by name: the call's rows name them, and an action's
+    owning organisation is chosen from them."""
+    with reading(engine) as conn:
+        return organisation_names(conn)
 
 
 @router.get("/daily-call.csv")
