@@ -124,14 +124,16 @@ def test_the_pages_that_name_today_name_the_pinned_local_day(pinned: Pinned) -> 
 
 
 def test_a_command_run_as_a_process_takes_the_pinned_day_as_today(pinned: Pinned) -> None:
+    # The census is of the last day that has ended: the pinned day's yesterday.
     done = homeflow(pinned.url, "census", env=pinned_env())
     assert done.returncode == 0, done.stderr
-    assert f"Census for {SUMMER_NIGHT_DAY.isoformat()}" in done.stdout
+    assert f"Census for {(SUMMER_NIGHT_DAY - timedelta(days=1)).isoformat()}" in done.stdout
 
 
 def _options_defaulting_to_today() -> list[tuple[list[str], str]]:
-    """(command path, option) for every option whose help says it defaults to today; the
-    command path ends with `--format json` where the command offers it."""
+    """(command path, option) for every option whose help says it defaults to today (or to
+    yesterday, the last day that has ended); the command path ends with `--format json` where
+    the command offers it."""
     found = []
 
     def walk(command: object, path: list[str]) -> None:
@@ -140,11 +142,15 @@ def _options_defaulting_to_today() -> list[tuple[list[str], str]]:
         params = getattr(command, "params", [])
         json = ["--format", "json"] if any("--format" in p.opts for p in params) else []
         for param in params:
-            if "default today" in (getattr(param, "help", None) or ""):
+            if "default today" in (getattr(param, "help", None) or "") or _to_yesterday(param):
                 found.append(([*path, *json], max(param.opts, key=len)))
 
     walk(typer.main.get_command(app), [])
     return found
+
+
+def _to_yesterday(param: object) -> bool:
+    return "default yesterday" in (getattr(param, "help", None) or "")
 
 
 TODAY_OPTIONS = _options_defaulting_to_today()
@@ -161,7 +167,13 @@ def test_a_command_left_without_its_day_answers_as_for_the_pinned_day(
 ) -> None:
     runner, env = CliRunner(), _env(pinned.url, **pinned_env())
     default = runner.invoke(app, command, env=env)
-    named = runner.invoke(app, [*command, option, SUMMER_NIGHT_DAY.isoformat()], env=env)
+    params = typer.main.get_command(app)
+    for name in command:
+        params = getattr(params, "commands", {}).get(name, params)
+    day = SUMMER_NIGHT_DAY
+    if any(_to_yesterday(p) for p in getattr(params, "params", []) if option in p.opts):
+        day -= timedelta(days=1)
+    named = runner.invoke(app, [*command, option, day.isoformat()], env=env)
     assert default.exit_code == named.exit_code == 0, default.output
     assert default.stdout == named.stdout
 

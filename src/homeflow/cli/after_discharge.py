@@ -15,9 +15,8 @@ from sqlalchemy import Engine
 from homeflow.cli.app import Commands, app
 from homeflow.cli.database import open_database
 from homeflow.cli.feeds import ingest_app
-from homeflow.cli.output import OutputFormat, fail, print_rows, say
+from homeflow.cli.output import OutputFormat, ended_date, fail, print_rows, say
 from homeflow.domain import clock
-from homeflow.domain.clock import parse_date
 
 
 @ingest_app.command("episodes")
@@ -66,7 +65,7 @@ def outcomes_command(
     """Outcomes after discharge: ASCOF 2B(1), bedded placements, independence, readmissions."""
     from homeflow.services.after_discharge import COLUMNS, Level, measured_outcomes
 
-    first, last = parse_date("--from", start), parse_date("--to", end)
+    first, last = ended_date("--from", start), ended_date("--to", end)
     if last < first:
         fail("--to: is before --from")
     try:
@@ -78,8 +77,8 @@ def outcomes_command(
         fail("--baseline-from: give both --baseline-from and --baseline-to, or neither")
     if baseline_from is not None and baseline_to is not None:
         baseline = (
-            parse_date("--baseline-from", baseline_from),
-            parse_date("--baseline-to", baseline_to),
+            ended_date("--baseline-from", baseline_from),
+            ended_date("--baseline-to", baseline_to),
         )
     today = clock.today()
     rows = measured_outcomes(open_database(), first, last, chosen, today, baseline)
@@ -115,8 +114,8 @@ def home_care_tree_command(
         tree_rows,
     )
 
-    day = parse_date("--date", on)
-    then = parse_date("--against", against) if against else None
+    day = ended_date("--date", on)
+    then = ended_date("--against", against) if against else None
     if model is not None and not model.is_file():
         fail(f"--model: {model} does not exist")
     market, tree = home_care_tree(open_database(), day, then)

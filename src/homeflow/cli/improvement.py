@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,15 @@ import typer
 
 from homeflow.cli.app import Commands, app
 from homeflow.cli.database import open_database
-from homeflow.cli.output import OutputFormat, fail, print_rows, read_series, say, warn
+from homeflow.cli.output import (
+    OutputFormat,
+    ended_date,
+    fail,
+    print_rows,
+    read_series,
+    say,
+    warn,
+)
 from homeflow.domain import clock
 from homeflow.domain.clock import parse_date
 from homeflow.domain.improvement.assessment import AssessmentKey, standing_entries
@@ -183,7 +192,8 @@ PDSA_COLUMNS = [
 def pdsa_list(
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
     on: Annotated[
-        str | None, typer.Option("--date", help="Study up to this day, YYYY-MM-DD (default today).")
+        str | None,
+        typer.Option("--date", help="Study up to this day, YYYY-MM-DD (default yesterday)."),
     ] = None,
 ) -> None:
     """Each PDSA with its place, measure, change date, prediction, verdict and decision. The
@@ -191,7 +201,7 @@ def pdsa_list(
     the change."""
     from homeflow.services.projects import pdsa_rows
 
-    day = parse_date("--date", on) if on else clock.today()
+    day = ended_date("--date", on) if on else clock.today() - timedelta(days=1)
     engine = open_database()
     # The CSV has the table's columns, as documented; the JSON every field of a cycle.
     print_rows(pdsa_rows(engine, day), PDSA_COLUMNS, output_format, "PDSA cycles")
@@ -218,7 +228,7 @@ def smart_list_command(
     from homeflow.services.smart_list import smart_list
     from homeflow.store.access.scope import Viewer
 
-    day = parse_date("--date", on)
+    day = ended_date("--date", on)
     engine = open_database()
     # At the command line the operator reads the whole system, as an analyst of no one trust.
     viewer = Viewer("cli", "-", Role.ANALYST, "cli")

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from homeflow.domain import clock
 from homeflow.domain.clock import parse_date
 from homeflow.reports.cells import safe_row, spreadsheet_safe
 
@@ -27,6 +28,12 @@ from homeflow.reports.cells import safe_row, spreadsheet_safe
 # One line a message however long (scripts grep for `error:`), no emoji codes either.
 console = Console(stderr=True, markup=False, highlight=False, emoji=False, soft_wrap=True)
 tables = Console(width=200, markup=False, highlight=False, emoji=False)
+
+
+def ended_date(option: str, text: str) -> date:
+    """A day written YYYY-MM-DD that has ended: a return, census or measure is never of a day
+    still going on (today, Europe/London) or to come."""
+    return clock.ended(option, parse_date(option, text), clock.today())
 
 
 class OutputFormat(StrEnum):

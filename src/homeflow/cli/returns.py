@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +14,7 @@ from homeflow.cli.output import (
     FileFormat,
     OutputFormat,
     console,
+    ended_date,
     fail,
     print_rows,
     read_series,
@@ -46,7 +47,7 @@ def sitrep_command(
     from homeflow.reports.sitrep import COLUMNS
     from homeflow.services.returns import sitrep_rows
 
-    day = parse_date("--date", on)
+    day = ended_date("--date", on)
     rows = sitrep_rows(open_database(), day, org)
     if not rows:
         fail(
@@ -88,8 +89,8 @@ def kpi_command(
         return
     if not first or not last or out is None:
         fail("--from, --to and --out are required")
-    since, until = parse_date("--from", first), parse_date("--to", last)
-    against = parse_date("--baseline", baseline) if baseline else None
+    since, until = ended_date("--from", first), ended_date("--to", last)
+    against = ended_date("--baseline", baseline) if baseline else None
     rows = kpi_rows(open_database(), name, level, since, until, period, against, kpi_targets())
     write_table(out, KPI_COLUMNS, [[r[c] for c in KPI_COLUMNS] for r in rows], file_format)
     say(f"{name}: {len(rows)} values written to {out}")
@@ -107,7 +108,7 @@ def report_weekly(
     """The weekly system report: this week by organisation, and every measure as an SPC chart."""
     from homeflow.publishing.weekly import weekly_report, write_report
 
-    day = parse_date("--date", on)
+    day = ended_date("--date", on)
     with console.status("drawing the charts"):
         html = weekly_report(open_database(), day)
     write_report(html, out)
@@ -133,6 +134,9 @@ def dtoc(
         date(year, number, 1)
     except ValueError:
         fail(f"--month: {month!r} is not a month (YYYY-MM)")
+    today = clock.today()
+    if (year, number) >= (today.year, today.month):
+        fail(f"--month: {month} has not ended yet: a return is of a month that has ended")
     rows = dtoc_rows(open_database(), year, number, org)
     write_table(out, COLUMNS, [r.as_list() for r in rows], file_format)
     total = sum(r.delayed_days for r in rows)
@@ -167,7 +171,7 @@ def spc(
 @app.command("census")
 def census_command(
     on: Annotated[
-        str | None, typer.Option("--date", help="Day, YYYY-MM-DD (default today).")
+        str | None, typer.Option("--date", help="Day, YYYY-MM-DD (default yesterday).")
     ] = None,
     org: Annotated[
         str | None, typer.Option(help="Only this organisation's wards (ODS code).")
@@ -175,7 +179,8 @@ def census_command(
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """One row per ward: beds, occupied, NCTR, stranded at midnight; that day's flows."""
-    day = parse_date("--date", on) if on else clock.today()
+    # A census is the midnight at a day's end: of a day that has ended, yesterday by default.
+    day = ended_date("--date", on) if on else clock.today() - timedelta(days=1)
     rows = census(open_database(), day, org)
     if org and not rows:
         fail(f"--org: no wards for organisation {org!r}")

@@ -132,6 +132,17 @@ def parse_day(field: str, value: str) -> date:
     raise InvalidInput(field, f"{value!r} is not a date (dd/mm/yyyy)")
 
 
+def ended(field: str, day: date, today: date) -> date:
+    """`day`, refused unless it has ended: a return, census or measure of a day is about a day
+    whose midnight has passed, so today and later are not yet there to count."""
+    if day >= today:
+        last = format_day(today - timedelta(days=1))
+        raise InvalidInput(
+            field, f"{format_day(day)} has not ended yet: the last whole day is {last}"
+        )
+    return day
+
+
 def format_day(day: date) -> str:
     """A day as people here write it: dd/mm/yyyy."""
     return day.strftime("%d/%m/%Y")

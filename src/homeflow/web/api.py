@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from homeflow.domain import clock
-from homeflow.domain.clock import check_day
+from homeflow.domain.clock import check_day, ended
 from homeflow.store.api_tokens import caller_for
 from homeflow.store.feed_messages import feed_health
 from homeflow.store.queries import census
@@ -47,7 +47,10 @@ def feeds_api(engine: Database) -> list[dict[str, Any]]:
 def census_api(
     engine: Database, day: date = Query(..., alias="date")
 ) -> list[dict[str, str | int]]:
-    return [r.as_dict() for r in census(engine, check_day("date", day))]
+    # The census of a day is its midnight: a day that has not ended has none yet.
+    return [
+        r.as_dict() for r in census(engine, ended("date", check_day("date", day), clock.today()))
+    ]
 
 
 @router.get("/openapi.json", include_in_schema=False)

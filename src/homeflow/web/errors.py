@@ -3,6 +3,10 @@ OperationOutcome for the FHIR API. A refused attempt is audited."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -89,21 +93,42 @@ def fhir_problem(_request: Request, problem: Exception) -> Response:
     return problem.response
 
 
+def _said(problem: Mapping[str, Any]) -> str:
+    """One of FastAPI's validation problems as a person reads it: the field (a parameter of
+    the address, or of a form) and what is wrong with it."""
+    field = str(problem["loc"][-1]) if problem.get("loc") else "the address"
+    if problem.get("type") == "missing":
+        return f"{field}: is needed"
+    return f"{field}: {str(problem.get('msg', 'cannot be read')).lower()}"
+
+
 async def invalid_request(request: Request, error: Exception) -> Response:
+    """A request whose parameters do not read: the FHIR API answers with an OperationOutcome,
+    the JSON API with FastAPI's problem list, and a page with a page, naming each parameter."""
     assert isinstance(error, RequestValidationError)
-    if not request.url.path.startswith("/fhir"):
+    if request.url.path.startswith("/fhir"):
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        return outcome(400, "invalid", str(first["msg"]), where or None)
+    if _is_api(request):
         return await request_validation_exception_handler(request, error)
-    first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
-    where = ".".join(str(p) for p in first["loc"])
-    return outcome(400, "invalid", str(first["msg"]), where or None)
+    said = "; ".join(_said(p) for p in error.errors()) or "it cannot be read"
+    detail = f"This page was opened from an address it cannot read ({said}). Go back and use its links or its form."
+    return problem_page(request, 400, "Check the address", detail)
 
 
 async def http_problem(request: Request, error: Exception) -> Response | JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    # The FHIR API answers every error, even an unreadable body, with an OperationOutcome.
-    if not request.url.path.startswith("/fhir"):
+    # The FHIR API answers every error, even an unreadable body, with an OperationOutcome;
+    # the JSON API with its JSON; a page with a page.
+    if request.url.path.startswith("/fhir"):
+        return outcome(error.status_code, "invalid", str(error.detail))
+    if _is_api(request) or error.status_code < 400:
         return await http_exception_handler(request, error)
-    return outcome(error.status_code, "invalid", str(error.detail))
+    title = "Not found" if error.status_code == 404 else "There is a problem"
+    said = error.detail != HTTPStatus(error.status_code).phrase
+    detail = str(error.detail) if said else "There is no page at this address."
+    return problem_page(request, error.status_code, title, detail)
 
 
 def add_error_pages(app: FastAPI) -> None:

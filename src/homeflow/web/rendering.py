@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from homeflow.domain import codes
 from homeflow.domain import events as ev
-from homeflow.domain.clock import SYSTEM_ZONE, format_day, parse_day, today
+from homeflow.domain.clock import SYSTEM_ZONE, ended, format_day, parse_day, today
 from homeflow.domain.privacy import READS_AUDIT
 from homeflow.store.users import Session
 from homeflow.web.auth import CSRF_FIELD
@@ -70,8 +70,15 @@ templates.env.filters["typed_day"] = typed_day
 
 
 def day_or_yesterday(field: str, text: str) -> date:
-    """A day typed dd/mm/yyyy, or yesterday (the last whole day) when left empty."""
-    return parse_day(field, text) if text else today() - timedelta(days=1)
+    """A day typed dd/mm/yyyy that has ended, or yesterday (the last whole day) when left
+    empty: a return, census or measure is never of a day still going on."""
+    now = today()
+    return ended(field, parse_day(field, text), now) if text else now - timedelta(days=1)
+
+
+def ended_day(field: str, text: str) -> date:
+    """A day typed dd/mm/yyyy that has ended (a period's first day, a day compared with)."""
+    return ended(field, parse_day(field, text), today())
 
 
 def render(

@@ -379,7 +379,11 @@ def measure_people(
 ) -> HTMLResponse:
     """The people behind one week's value of a community measure: as many as it counts."""
     viewer = viewer_of(session, request)
-    value, found = service.measure_week(engine, name, place, parse_day("week", week), today())
+    day = parse_day("week", week)
+    monday = day - timedelta(days=day.weekday())
+    if monday + timedelta(days=6) >= today():  # a measure counts only weeks that have ended
+        raise InvalidInput("week", f"the week of {monday:%d/%m/%Y} has not ended yet")
+    value, found = service.measure_week(engine, name, place, monday, today())
     counted = [(found.episodes[i], what) for i, what in value.counted]
     shown = [(e, what) for e, what in counted if in_lists(viewer.org_code, e)]
     if shown:

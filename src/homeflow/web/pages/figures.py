@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from homeflow.domain.clock import parse_day, today
+from homeflow.domain.clock import format_day, parse_day, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.cells import safe_row
 from homeflow.reports.kpi import Level
@@ -17,8 +18,9 @@ from homeflow.reports.sitrep import COLUMNS
 from homeflow.services import returns
 from homeflow.store.access.people import wards_of
 from homeflow.web.auth import Database, Signed, viewer_of
+from homeflow.web.pages.scenarios import checked_form
 from homeflow.web.people import people_page
-from homeflow.web.rendering import day_or_yesterday, render
+from homeflow.web.rendering import day_or_yesterday, ended_day, render
 
 router = APIRouter()
 
@@ -35,11 +37,12 @@ def census_people_page(
     type: str = "",
     org: str = "",
 ) -> HTMLResponse:
+    shown = _census_day(day)
     wards, name = wards_of(engine, ward or None, site or None, type or None, org or None)
     found = returns.census_people(
         engine,
         viewer_of(session, request),
-        day_or_yesterday("day", day),
+        shown,
         measure,
         wards,
         name,
@@ -48,17 +51,35 @@ def census_people_page(
     return people_page(request, session, found)
 
 
+def _census_day(text: str) -> date:
+    """The day of a census figure: a day that has ended, or today for the overview's figures
+    of now (the census so far); never a day to come."""
+    if not text:
+        return today() - timedelta(days=1)
+    day = parse_day("day", text)
+    if day > today():
+        raise InvalidInput(
+            "day", f"{format_day(day)} has not come yet: the latest is today, so far"
+        )
+    return day
+
+
 @router.get("/returns/sitrep", response_class=HTMLResponse)
 def sitrep_page(
     request: Request, engine: Database, session: Signed, day: str = "", org: str = ""
 ) -> HTMLResponse:
-    shown = day_or_yesterday("day", day)
+    typed = {"day": day, "org": org}
+    checked, errors = checked_form(typed, [("day", lambda v: day_or_yesterday("day", v))])
+    if errors:  # the form again, as typed, with what is wrong beside the field
+        orgs = [org] if org else []
+        context = {"day": None, "org": org, "orgs": orgs, "typed": typed, "errors": errors}
+        return render(request, "sitrep.html", session, context, 400)
+    shown = checked["day"]
     every = returns.sitrep_rows(engine, shown)
     orgs = sorted({r.org_code for r in every})
     rows = [r for r in every if not org or r.org_code == org]
-    return render(
-        request, "sitrep.html", session, {"rows": rows, "day": shown, "org": org, "orgs": orgs}
-    )
+    shown_as = {"rows": rows, "day": shown, "org": org, "orgs": orgs, "typed": {"day": shown}}
+    return render(request, "sitrep.html", session, shown_as | {"errors": []})
 
 
 @router.get("/returns/sitrep.csv")
@@ -124,8 +145,8 @@ def kpi_people_page(
         measure,
         at,
         place,
-        parse_day("start", start),
-        parse_day("end", end),
+        ended_day("start", start),
+        ended_day("end", end),
         today(),
     )
     return people_page(request, session, found)

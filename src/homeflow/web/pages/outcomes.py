@@ -18,7 +18,7 @@ from homeflow.domain.after_discharge.records import (
     SupportOutcome,
     WhereAt91Days,
 )
-from homeflow.domain.clock import parse_day, today
+from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import flow_spec, spec_json
 from homeflow.services.after_discharge import (
@@ -40,8 +40,9 @@ from homeflow.web.auth import (
     escalation_rules_of,
     viewer_of,
 )
+from homeflow.web.pages.scenarios import checked_form
 from homeflow.web.people import people_page
-from homeflow.web.rendering import render
+from homeflow.web.rendering import ended_day, render
 
 router = APIRouter()
 # By default a quarter whose 91 days have all passed, against the quarter before it.
@@ -49,12 +50,21 @@ FOLLOW_UP_DAYS = 92
 QUARTER_DAYS = 91
 
 
-def _window(start: str, end: str) -> tuple[date, date]:
-    last = parse_day("to", end) if end else today() - timedelta(days=FOLLOW_UP_DAYS)
-    first = parse_day("from", start) if start else last - timedelta(days=QUARTER_DAYS - 1)
-    if last < first:
-        raise InvalidInput("to", "is before the first day")
-    return first, last
+def _window(start: str, end: str) -> tuple[tuple[date, date], list[InvalidInput]]:
+    """The discharge days counted (by default a quarter whose 91 days have all passed), or
+    every problem with them at once, each naming its field."""
+    checked, errors = checked_form(
+        {"start": start, "end": end},
+        (
+            ("start", lambda v: ended_day("start", v) if v else None),
+            ("end", lambda v: ended_day("end", v) if v else None),
+        ),
+    )
+    last = checked.get("end") or today() - timedelta(days=FOLLOW_UP_DAYS)
+    first = checked.get("start") or last - timedelta(days=QUARTER_DAYS - 1)
+    if not errors and last < first:
+        errors.append(InvalidInput("end", "is before the first day"))
+    return (first, last), errors
 
 
 def _level(level: str) -> Level:
@@ -80,9 +90,18 @@ def outcomes_page(
     level: str = "system",
     charts: str = "system",
 ) -> HTMLResponse:
-    first, last = _window(start, end)
+    (first, last), errors = _window(start, end)
     chosen = _level(level)
     charts_for = ChartsFor.parse(charts)
+    if errors:  # the form again, as typed, each problem beside its field
+        typed = {"start": start, "end": end}
+        context = {
+            "errors": errors,
+            "typed": typed,
+            "level": chosen.value,
+            "charts_for": charts_for,
+        }
+        return render(request, "outcomes.html", session, context, 400)
     weekly = outcome_charts(engine, today(), today(), charts_for)
     # A measure with nobody to count at a place (a mental-health trust's pathways) is left out.
     measured = [
@@ -93,6 +112,8 @@ def outcomes_page(
     window = {"start": f"{first:%d/%m/%Y}", "end": f"{last:%d/%m/%Y}", "level": chosen.value}
     bars = [_flow_bar(m, window) for m in flows]
     context = {
+        "errors": [],
+        "typed": {"start": first, "end": last},
         "rows": rows,
         "first": first,
         "last": last,
@@ -131,7 +152,9 @@ def outcome_people_page(
     level: str = "system",
     which: str = "counted",
 ) -> HTMLResponse:
-    first, last = _window(start, end)
+    (first, last), errors = _window(start, end)
+    if errors:
+        raise errors[0]
     rows = _measured(engine, first, last, _level(level))
     try:
         found = outcome_people(
