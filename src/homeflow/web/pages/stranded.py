@@ -3,6 +3,7 @@ and the review it records for each patient."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,10 +18,20 @@ from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.pages.daily_call import call_organisations
 from homeflow.web.rendering import PAGE_SIZE, paged, render, when
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
 
 REVIEW_LABELS = {"outcome": "Outcome", "reviewer": "Reviewed by", "actions": "Actions agreed"}
+# The list, longest stay first unless its header asks for another order.
+COLUMNS: Mapping[str, Column[access.StrandedRow]] = sortable(
+    "stranded.html",
+    {
+        "patient": Column(lambda r: r.patient.name, shows="patient"),
+        "days": Column(lambda r: r.length_of_stay, first="desc", shows="number"),
+        "review": Column(lambda r: r.last_review_at, shows="when"),
+    },
+)
 
 
 @router.get("/stranded", response_class=HTMLResponse)
@@ -52,6 +63,7 @@ def _show(
         rows = [r for r in rows if r.super_stranded]
     if org:
         rows = [r for r in rows if r.org_code == org]
+    rows, sorting = sort_rows(request, rows, COLUMNS)
     if refused is not None:
         # The page that holds the patient whose review was refused.
         at = next((n for n, r in enumerate(rows) if r.spell_key == refused["spell_key"]), 0)
@@ -72,6 +84,7 @@ def _show(
             "page": page,
             "pages": pages,
             "review_seen": forms.review_seen,
+            "sorting": sorting,
             "refused": refused,
             "labels": REVIEW_LABELS,
             "saved": request.query_params.get("saved"),
