@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -19,8 +20,19 @@ from homeflow.store.db import reading
 from homeflow.store.registry import organisation_names
 from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
 from homeflow.web.rendering import PAGE_SIZE, paged, render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
+# Each group's patients, the longest delayed first unless a header asks for another order.
+COLUMNS: Mapping[str, Column[access.DailyCallRow]] = sortable(
+    "daily_call.html",
+    {
+        "patient": Column(lambda r: r.patient.name, shows="patient"),
+        "reason": Column(lambda r: r.reason),
+        "days": Column(lambda r: r.days_delayed, first="desc", shows="number"),
+        "pathway": Column(lambda r: r.pathway),
+    },
+)
 
 CSV_COLUMNS = (
     "patient", "nhs_number", "age", "organisation", "site", "ward", "delay_family",
@@ -75,7 +87,8 @@ def daily_call_page(
     rows = access.daily_call(engine, viewer_of(session, request), today(), rules)
     if q.strip():
         rows = [r for r in rows if _matches(r, q)]
-    rows.sort(key=lambda r: (_group_of(r, group), -r.days_delayed))
+    rows, sorting = sort_rows(request, rows, COLUMNS, default="days")
+    rows.sort(key=lambda r: _group_of(r, group))  # grouped; in each, the order asked
     summary = _summary(rows, group)
     # A figure of the summary opens to its patients: one group, or those it escalates.
     if only:
@@ -105,6 +118,7 @@ def daily_call_page(
             "escalated": sum(1 for r in rows if r.flags),
             "rules": rules,
             "action_seen": forms.action_seen,
+            "sorting": sorting,
             "org_names": call_organisations(engine),
         },
     )
