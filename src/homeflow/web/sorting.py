@@ -49,6 +49,7 @@ class Sorting:
     order: str
     firsts: Mapping[str, str]  # each column's first order
     refused: str | None = None  # why the sort asked for was not done
+    asked: bool = False  # the order is the one a header asked for, not the list's own
 
     def href(self, column: str) -> str:
         if column == self.column:
@@ -65,8 +66,9 @@ class Sorting:
 
     @property
     def kept(self) -> str:
-        """The sort as a query string's tail, for the list's other links (its pages)."""
-        if self.column is None:
+        """The sort asked for as a query string's tail, for the list's other links (its
+        pages); nothing for the list's own order."""
+        if self.column is None or not self.asked:
             return ""
         return "&" + urlencode([("sort", self.column), ("order", self.order)])
 
@@ -96,7 +98,9 @@ def sort_rows(
         order = str(order_asked)
     elif column == asked and order_asked:
         refused = f"“{order_asked}” is not an order: use asc or desc. Shown {_words(order)}."
-    sorting = Sorting(request.url.path, params, column, order, firsts, refused)
+    sorting = Sorting(
+        request.url.path, params, column, order, firsts, refused, asked=column == asked
+    )
     if column is None:
         return list(rows), sorting
     return _sorted(rows, columns[column], order), sorting
