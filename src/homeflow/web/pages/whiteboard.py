@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,8 +15,24 @@ from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.rendering import render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
+# The board's lines (a bed and its patient, or an empty bed) bed by bed, or by the column a
+# header asks for, empty beds last.
+Line = tuple[str, access.BedRow | None]
+COLUMNS: Mapping[str, Column[Line]] = sortable(
+    "whiteboard.html",
+    {
+        "patient": Column(lambda line: line[1].patient.name if line[1] else None, shows="patient"),
+        "days": Column(
+            lambda line: line[1].length_of_stay if line[1] else None, first="desc", shows="number"
+        ),
+        "edd": Column(
+            lambda line: line[1].expected_discharge_date if line[1] else None, shows="day"
+        ),
+    },
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,5 +69,12 @@ def show_board(
     """The board; after a change posted without JavaScript was refused, with that patient's
     cell open on what the user typed."""
     board = access.whiteboard(engine, viewer_of(session, request), ward_code, today(), only)
-    context: dict[str, Any] = {"board": board, "only": only, "refused": refused}
+    lines, sorting = sort_rows(request, board.lines(), COLUMNS)
+    context: dict[str, Any] = {
+        "board": board,
+        "lines": lines,
+        "sorting": sorting,
+        "only": only,
+        "refused": refused,
+    }
     return render(request, "whiteboard.html", session, context, refused.status if refused else 200)
