@@ -56,6 +56,18 @@ def sitrep_people(
     return people(engine, viewer, title, day, members[org_code].get(figure, []), today)
 
 
+# What each census figure counts, in words.
+CENSUS_TITLES = {
+    "occupied": "patients in a bed",
+    "nctr": "patients with no criteria to reside",
+    "stranded": "stranded patients (in hospital 7 days or more)",
+    "super_stranded": "super-stranded patients (in hospital 21 days or more)",
+    "admissions": "patients admitted",
+    "discharges": "patients discharged",
+    "discharges_before_noon": "patients discharged before noon",
+}
+
+
 def census_people(
     engine: Engine,
     viewer: Viewer,
@@ -67,7 +79,7 @@ def census_people(
 ) -> People:
     """The patients behind one census figure of these wards on `day`."""
     members = [(spell, 1) for spell in census_spells(engine, day, measure, wards)]
-    title = f"{measure.replace('_', ' ')} – {name}"
+    title = f"{CENSUS_TITLES.get(measure, measure.replace('_', ' '))} – {name}"
     return people(engine, viewer, title, day, members, today)
 
 

@@ -3,6 +3,7 @@ lists, and what every page's context carries."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -60,8 +61,56 @@ def typed_day(value: date | str | None) -> str:
         return value
 
 
+# Words for the short names the record uses, where the name alone is not the word.
+WORDS = {
+    "edd": "expected discharge date",
+    "chc": "CHC",
+    "nhs": "NHS",
+    "ods": "ODS",
+    "dtoc": "DToC",
+    "nctr": "no criteria to reside",
+    "mdt": "MDT",
+    "gp": "GP",
+    "ascof": "ASCOF",
+    "pct": "%",
+}
+
+
+def label(name: object) -> str:
+    """A name the record uses ('edd-set', 'red_reason', 'chc') as words: 'Expected discharge
+    date set', 'Red reason', 'CHC'."""
+    text = " ".join(WORDS.get(w.lower(), w.lower()) for w in re.split(r"[-_\s]+", str(name)) if w)
+    return text[:1].upper() + text[1:]
+
+
+def shown(value: object) -> str:
+    """A value from the record as a person reads it: yes or no, a day dd/mm/yyyy, an instant
+    in local time, a list joined."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, date):
+        return format_day(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(v) for v in value)
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return typed_day(text)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+([+-]\d{2}:\d{2}|Z)", text):
+        return when(datetime.fromisoformat(text))
+    return text
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 patient', '2 patients': a count with its noun (`many` where it is not one + s)."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 templates.env.globals.update(_reference())
-templates.env.filters["label"] = lambda value: str(value).replace("-", " ").capitalize()
+templates.env.filters["label"] = label
+templates.env.filters["shown"] = shown
+templates.env.filters["plural"] = plural
 templates.env.filters["count"] = lambda value: f"{value:,.0f}".replace("-", "−")
 templates.env.filters["pounds"] = lambda value: ("−£" if value < 0 else "£") + f"{abs(value):,.0f}"
 templates.env.filters["when"] = when
