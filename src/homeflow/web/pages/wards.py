@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,8 +16,19 @@ from homeflow.services.accounts import managed_orgs
 from homeflow.store import access
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
+COLUMNS: Mapping[str, Column[service.WardBeds]] = sortable(
+    "wards.html",
+    {
+        "ward": Column(lambda w: f"{w.name} {w.site_name}"),
+        "beds": Column(lambda w: w.today.open_beds if w.today else w.registered, shows="number"),
+        "escalation": Column(
+            lambda w: w.today.escalation_beds if w.today else 0, first="desc", shows="number"
+        ),
+    },
+)
 
 
 def _page(
@@ -31,12 +42,22 @@ def _page(
     if session.user.role != Role.ADMIN:
         raise access.Forbidden("only admins change wards' beds")
     orgs = set(managed_orgs(engine, viewer_of(session, request)))
-    wards = [w for w in service.wards_with_beds(engine, today()) if w.org_code in orgs]
+    wards, sorting = sort_rows(
+        request,
+        [w for w in service.wards_with_beds(engine, today()) if w.org_code in orgs],
+        COLUMNS,
+    )
     return render(
         request,
         "wards.html",
         session,
-        {"wards": wards, "message": message, "errors": list(errors), "typed": typed or {}},
+        {
+            "wards": wards,
+            "sorting": sorting,
+            "message": message,
+            "errors": list(errors),
+            "typed": typed or {},
+        },
         status_code=400 if errors else 200,
     )
 
