@@ -4,6 +4,8 @@ replay of many messages must not hold up everyone else's requests."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -15,8 +17,21 @@ from homeflow.services import feed_admin
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
+COLUMNS: Mapping[str, Column[feed_admin.Feed]] = sortable(
+    "feeds.html",
+    {
+        "feed": Column(lambda f: f.health.source),
+        "last_hour": Column(lambda f: f.health.last_hour, first="desc", shows="number"),
+        "last_day": Column(lambda f: f.health.last_day, first="desc", shows="number"),
+        "last": Column(lambda f: f.health.last_received_at, first="desc", shows="when"),
+        "lag": Column(lambda f: f.health.mean_lag_seconds, first="desc", shows="number"),
+        "refused": Column(lambda f: f.health.rejected, first="desc", shows="number"),
+        "held": Column(lambda f: f.health.held, first="desc", shows="number"),
+    },
+)
 
 
 def _page(
@@ -28,12 +43,22 @@ def _page(
     typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    found = feed_admin.feeds(engine, viewer_of(session, request), mappings_folder(), clock.now())
+    found, sorting = sort_rows(
+        request,
+        feed_admin.feeds(engine, viewer_of(session, request), mappings_folder(), clock.now()),
+        COLUMNS,
+    )
     return render(
         request,
         "feeds.html",
         session,
-        {"feeds": found, "message": message, "problem": problem, "typed": typed or {}},
+        {
+            "feeds": found,
+            "sorting": sorting,
+            "message": message,
+            "problem": problem,
+            "typed": typed or {},
+        },
         status_code=status_code,
     )
 
