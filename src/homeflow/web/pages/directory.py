@@ -3,6 +3,7 @@ served read-only as an Open Referral UK API for anyone (it holds no patient data
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import Engine
 
 from homeflow.domain.clock import parse_day, today
-from homeflow.domain.community.directory import NEEDS, RATINGS
+from homeflow.domain.community.directory import NEEDS, RATINGS, DirectoryService
 from homeflow.domain.errors import InvalidInput
 from homeflow.services import community as service
 from homeflow.store import community as store
@@ -20,8 +21,18 @@ from homeflow.store.db import reading
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
+# The services found, by name unless a header asks for another order.
+COLUMNS: Mapping[str, Column[DirectoryService]] = sortable(
+    "directory.html",
+    {
+        "service": Column(lambda s: f"{s.name}, {s.organisation}"),
+        "area": Column(lambda s: ", ".join(s.areas)),
+        "quality": Column(lambda s: s.qa_rating or "Not rated"),
+    },
+)
 
 
 @router.get("/community/directory", response_class=HTMLResponse)
@@ -50,12 +61,14 @@ def _directory(
         services = store.directory(conn)
     areas = sorted({a for s in services.values() for a in s.areas if a})
     found = [s for s in services.values() if s.matches(text, need, area)]
+    services_shown, sorting = sort_rows(request, sorted(found, key=lambda s: s.name), COLUMNS)
     return render(
         request,
         "directory.html",
         session,
         {
-            "services": sorted(found, key=lambda s: s.name),
+            "services": services_shown,
+            "sorting": sorting,
             "total": len(services),
             "needs": NEEDS,
             "areas": areas,
