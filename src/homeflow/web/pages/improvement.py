@@ -31,7 +31,7 @@ from homeflow.services.improvement import import_sheet
 from homeflow.store import access
 from homeflow.store import improvement as store
 from homeflow.store.db import reading
-from homeflow.store.registry import system_of
+from homeflow.store.registry import organisation_names, system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render, when
@@ -62,6 +62,7 @@ def _index(
         frameworks = store.frameworks(conn)
         system = system_of(conn, viewer.org_code)
         editable = store.may_edit(conn, viewer, system)
+        names = organisation_names(conn)
     listed = [
         (key, len(standing_entries(histories)), _base(key))
         for key, histories in sorted(
@@ -77,6 +78,8 @@ def _index(
         {
             "assessments": listed,
             "frameworks": frameworks.values(),
+            "framework_titles": {name: f.title for name, f in frameworks.items()},
+            "org_names": names,
             "system": system,
             "editable": editable,
             "problems": problems,
@@ -152,6 +155,7 @@ def _assessment(
         chosen = store.framework_named(conn, key.framework)
         histories = store.assessments(conn).get(key)
         editable = store.may_edit(conn, viewer, key.system)
+        names = organisation_names(conn)
     if not histories:
         raise access.NotFound(
             f"{key.system} has no {key.framework} assessment on {key.assessed_on}"
@@ -182,6 +186,7 @@ def _assessment(
             "cells": EDITED_CELLS,
             "heading": heading,
             "adding": adding,
+            "org_names": names,
             "problem": _said(adding.errors) if adding else None,
         },
         400 if adding else 200,
@@ -248,6 +253,7 @@ def _entry(
         chosen = store.framework_named(conn, key.framework)
         history = store.assessments(conn).get(key, {}).get(entry_id)
         editable = store.may_edit(conn, viewer_of(session, request), key.system)
+        names = organisation_names(conn)
     if history is None:
         raise access.NotFound(entry_id)
     entry = history.current
@@ -269,6 +275,7 @@ def _entry(
             "heading": heading,
             "problem": problem,
             "errors": {e.field: e.reason for e in errors or ()},
+            "org_names": names,
         },
         status_code,
     )
