@@ -17,6 +17,8 @@ from homeflow.reports.kpi import Level
 from homeflow.reports.sitrep import COLUMNS
 from homeflow.services import returns
 from homeflow.store.access.people import wards_of
+from homeflow.store.db import reading
+from homeflow.store.registry import organisation_names
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.pages.scenarios import checked_form
 from homeflow.web.people import people_page
@@ -70,16 +72,18 @@ def sitrep_page(
 ) -> HTMLResponse:
     typed = {"day": day, "org": org}
     checked, errors = checked_form(typed, [("day", lambda v: day_or_yesterday("day", v))])
+    with reading(engine) as conn:
+        names = organisation_names(conn)
     if errors:  # the form again, as typed, with what is wrong beside the field
         orgs = [org] if org else []
         context = {"day": None, "org": org, "orgs": orgs, "typed": typed, "errors": errors}
-        return render(request, "sitrep.html", session, context, 400)
+        return render(request, "sitrep.html", session, context | {"org_names": names}, 400)
     shown = checked["day"]
     every = returns.sitrep_rows(engine, shown)
     orgs = sorted({r.org_code for r in every})
     rows = [r for r in every if not org or r.org_code == org]
     shown_as = {"rows": rows, "day": shown, "org": org, "orgs": orgs, "typed": {"day": shown}}
-    return render(request, "sitrep.html", session, shown_as | {"errors": []})
+    return render(request, "sitrep.html", session, shown_as | {"errors": [], "org_names": names})
 
 
 @router.get("/returns/sitrep.csv")

@@ -39,7 +39,8 @@ def _dates(typed: dict[str, str]) -> tuple[dict[str, date | None], list[InvalidI
             errors.append(InvalidInput("start", "must not be after the last day"))
         elif (last - first).days > MAX_DAYS:
             errors.append(InvalidInput("start", f"at most {MAX_DAYS} days before the last day"))
-    return checked, errors
+    order = [field for field, _ in LABELS.items()]
+    return checked, sorted(errors, key=lambda e: order.index(e.field))
 
 
 @router.get("/measures", response_class=HTMLResponse)
