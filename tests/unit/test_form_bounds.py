@@ -38,7 +38,7 @@ def test_a_ready_date_lies_from_the_admission_to_today(
     said = refused.value.reason
     assert said.startswith(f"is {day:%d/%m/%Y}, ")
     if day < admitted_on:
-        assert f"before the admission on {admitted_on:%d/%m/%Y}" in said
+        assert f"before the admission ({admitted_on:%d/%m/%Y})" in said
     else:
         assert f"after today ({today:%d/%m/%Y})" in said
 

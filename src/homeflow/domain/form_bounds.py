@@ -54,7 +54,7 @@ def bounded_day(
     an error naming the field, the day and the bound it passes."""
     if earliest is not None and day < earliest[0]:
         raise InvalidInput(
-            name, f"is {day:%d/%m/%Y}, before {earliest[1]} on {earliest[0]:%d/%m/%Y}"
+            name, f"is {day:%d/%m/%Y}, before {earliest[1]} ({earliest[0]:%d/%m/%Y})"
         )
     if day > latest[0]:
         raise InvalidInput(name, f"is {day:%d/%m/%Y}, after {latest[1]} ({latest[0]:%d/%m/%Y})")
