@@ -22,7 +22,7 @@ from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.registry import save_registry
 from homeflow.store.users import add_user
-from tests.conftest import POSTGRES_URL, fresh_database, projections, url_of
+from tests.conftest import ENGINES, fresh_database, projections, url_of
 from tests.support import (
     DAYS,
     ListenerProcess,
@@ -34,7 +34,10 @@ from tests.support import (
 )
 from tests.web_site import PASSWORD, csrf_of
 
-pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="the production shape is PostgreSQL")
+pytestmark = [
+    pytest.mark.postgresql,
+    pytest.mark.skipif("postgresql" not in ENGINES, reason="the production shape is PostgreSQL"),
+]
 PEOPLE = 20
 EDITS_EACH = 5
 SPELLS_EDITED = 6
