@@ -117,6 +117,14 @@ def test_the_summary_gives_the_teams_telephone_and_how_to_get_back_in_touch() ->
         " that, ask your GP at Riverside Medical Centre to refer you back to us." in text
     )
     assert "call NHS 111 and choose the option for mental health" in text
+    decided = letter("summary", decision(DischargeChoice.CHECK_IN))  # check-in not begun yet
+    assert (
+        "During your check-in period you can contact the team directly, without a new referral;"
+        " after it, ask your GP at Riverside Medical Centre to refer you back to us." in decided
+    )
+    assert "during the check-in period they can contact us directly; after it, please refer" in (
+        letter("gp-letter", decision(DischargeChoice.CHECK_IN))
+    )
     ended = letter("summary", decision(DischargeChoice.DISCHARGE))
     assert "Your GP at Riverside Medical Centre can refer you back to us." in ended
 
