@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from homeflow.domain.clock import parse_day, today
+from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.improvement.records import SegmentSet
 from homeflow.reports.kpi import Level
@@ -20,7 +20,7 @@ from homeflow.store.db import reading
 from homeflow.store.registry import system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render
+from homeflow.web.rendering import day_or_yesterday, render
 from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
@@ -46,9 +46,7 @@ def _level(text: str) -> Level:
 def smart_list_page(
     request: Request, engine: Database, session: Signed, level: str = "org", on: str = ""
 ) -> HTMLResponse:
-    return _page(
-        request, engine, session, _level(level), parse_day("on", on) if on else today(), None, 200
-    )
+    return _page(request, engine, session, _level(level), day_or_yesterday("on", on), None, 200)
 
 
 def _page(
