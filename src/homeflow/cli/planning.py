@@ -16,6 +16,7 @@ from homeflow.cli.output import (
     FileFormat,
     OutputFormat,
     console,
+    ended_date,
     fail,
     print_rows,
     progress_bar,
@@ -105,7 +106,7 @@ def calibrate_command(
     from homeflow.sim.model import model_to_toml
     from homeflow.store.queries import bed_base, stay_history
 
-    since, until = parse_date("--from", first), parse_date("--to", last)
+    since, until = ended_date("--from", first), ended_date("--to", last)
     begins = parse_date("--start", start) if start else until + timedelta(days=1)
     engine = open_database()
     with console.status("reading the stays"):
