@@ -120,12 +120,13 @@ def test_the_board_shows_why_a_day_is_red_and_catches_a_passed_edd(site: Site) -
     client, ward = signed_in(site, "nurse@rx1.test"), _ward(site)
     today = local_date(datetime.now(UTC))
     _, red = _post(client, ward, 2, "day", {"colour": "red", "red_reason": "Planned scan cancelled"}, headers=HTMX)  # fmt: skip
-    assert red.status_code == 200 and "Planned scan cancelled" in red.text
+    shown = 'hf-red-reason">Planned scan cancelled</span>'  # in the Today cell, not only a form
+    assert red.status_code == 200 and shown in red.text
     passed = f"{today - timedelta(days=3):%d/%m/%Y}"
     spell, edd = _post(client, ward, 2, "edd", {"expected_discharge_date": passed, "clinical_criteria": ""}, headers=HTMX)  # fmt: skip
     assert edd.status_code == 200
     board = client.get(f"/wards/{ward}")
-    assert "Planned scan cancelled" in _rows(board.text)[spell]
+    assert shown in _rows(board.text)[spell]
     due = client.get(f"/wards/{ward}", params={"only": "edd-due"})
     assert due.status_code == 200 and "EDD passed, today or tomorrow" in due.text
     assert spell in _rows(due.text)  # an overdue EDD is on the list
