@@ -61,6 +61,19 @@ def test_the_hub_groups_referrals_by_pathway_and_every_count_opens_to_as_many(
     assert chc["checklists"] == positive[0][0] > 0  # type: ignore[index]
     late = client.get("/referrals/chc?show=breached").text
     assert late.count("nhsuk-tag--red") == chc["breached"]
+    # The ICB, to whom every positive checklist is referred, sees the names; a look at a list
+    # is audited, the figures (which name no one) are not.
+    a = t.audit_log
+    looks = select(func.count()).where(
+        a.c.user_email == "coordinator@qde.test", a.c.what.like("care transfer hub%")
+    )
+    icb = signed_in(shared_site, "coordinator@qde.test")
+    before = rows_of(shared_site, looks)[0][0]  # type: ignore[index]
+    assert icb.get("/referrals").status_code == 200
+    assert rows_of(shared_site, looks)[0][0] == before  # type: ignore[index]
+    named = icb.get("/referrals/chc?show=checklists").text
+    assert re.search(r">[A-Z]+, [A-Z][a-z]+</a>", named)
+    assert rows_of(shared_site, looks)[0][0] == before + 1  # type: ignore[index]
     assert client.get("/referrals/chc?show=nonsense").status_code == 400
     assert client.get("/referrals/requests?service=reablement").status_code == 400
     assert client.get("/referrals?pathway=P9").status_code == 400

@@ -87,9 +87,12 @@ def _place(row: Any) -> Place:
     return Place(row.site_name, row.ward_name, local_date(left) if gone and left else None)
 
 
-def chc_cases(engine: Engine, viewer: Viewer, today: date, since: date) -> list[ChcRow]:
+def chc_cases(
+    engine: Engine, viewer: Viewer, today: date, since: date, listed: bool = True
+) -> list[ChcRow]:
     """Every positive checklist received since `since`, and any older still undecided,
-    longest since the checklist first."""
+    longest since the checklist first. A look at the list is audited; counting them
+    (`listed` false, the hub's figures) shows no one."""
     s = t.spells
     wanted = (
         s.c.chc_checklist == ev.ChecklistOutcome.POSITIVE.value,
@@ -125,7 +128,7 @@ def chc_cases(engine: Engine, viewer: Viewer, today: date, since: date) -> list[
         )
         identified = may_identify(viewer.org_code, row.org_code, involved.get(row.spell_key, ()))
         rows.append(ChcRow(case, patient_label(viewer, row, identified, today), _place(row)))
-    if any(r.patient.identified for r in rows):
+    if listed and any(r.patient.identified for r in rows):
         audit_view(engine, viewer, "care transfer hub: NHS Continuing Healthcare")
     return rows
 
@@ -147,10 +150,10 @@ def _eligibility(conn: Connection, among: Select[Any]) -> dict[str, bool | None]
 
 
 def decided_requests(
-    engine: Engine, viewer: Viewer, today: date, since: date, service: str
+    engine: Engine, viewer: Viewer, today: date, since: date, service: str, listed: bool = True
 ) -> list[RequestRow]:
     """Requests to `service` (housing, a personal health budget) made since `since`, and any
-    older still awaiting a decision, oldest first."""
+    older still awaiting a decision, oldest first; audited as `chc_cases` is."""
     if service not in DECIDED_SERVICES:
         raise ValueError(f"{service!r} is not followed to a decision")
     r, s = t.referrals, t.spells
@@ -191,6 +194,6 @@ def decided_requests(
                 row.decline_reason if identified else None,
             )
         )
-    if any(x.patient.identified for x in rows):
+    if listed and any(x.patient.identified for x in rows):
         audit_view(engine, viewer, f"care transfer hub: {service} requests")
     return rows

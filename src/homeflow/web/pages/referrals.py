@@ -90,10 +90,13 @@ def referrals_page(
         rows = by_pathway["" if pathway == "none" else pathway]
     shown, page, pages = paged(rows, page)
     since = _since(on)
-    chc = hub_access.chc_cases(engine, viewer, on, since)
+    chc = hub_access.chc_cases(engine, viewer, on, since, listed=False)
     counts = hub.chc_counts((r.case for r in chc), on)
     requests = {
-        s: [x.request for x in hub_access.decided_requests(engine, viewer, on, since, s)]
+        s: [
+            x.request
+            for x in hub_access.decided_requests(engine, viewer, on, since, s, listed=False)
+        ]
         for s in hub.DECIDED_SERVICES
     }
     return render(
