@@ -89,8 +89,9 @@ def test_the_list_shows_what_is_done_and_outstanding_and_the_demo_reviewed_most(
     site: Site,
 ) -> None:
     page = signed_in(site, "flow@rx1.test").get("/stranded").text
+    head = re.sub(r"<[^>]+>", "", page.split("<thead")[1].split("</thead>")[0])
     for heading in ("Waiting for", "Outstanding actions", "Last review"):
-        assert f">{heading}</th>" in page
+        assert heading in head
     assert "Expected discharge" in page and "No criteria to reside: " in page
     # Most long-stay patients had a review at their site's meeting this week; not all.
     s, r = t.spells, t.stranded_reviews
