@@ -26,6 +26,7 @@ from homeflow.store.access.scope import (
     referrals_of,
 )
 from homeflow.store.codec import event_from_row, from_db_time, stored_local_date, to_db_time
+from homeflow.store.registry import organisation_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +52,6 @@ class RequestRow:
     place: Place
     provider: str  # the organisation's name
     decline_reason: str | None
-
-
-def names_of_organisations(conn: Connection) -> dict[str, str]:
-    """Every organisation's name by its code."""
-    o = t.organisations
-    return {code: name for code, name in conn.execute(select(o.c.code, o.c.name))}
 
 
 def _spell_columns() -> tuple[Any, ...]:
@@ -173,7 +168,7 @@ def decided_requests(
     with db.reading(engine) as conn:
         found = list(conn.execute(query))
         _waiting, involved = referrals_of(conn, among)
-        names = names_of_organisations(conn)
+        names = organisation_names(conn)
     rows = []
     for row in found:
         decided_at = from_db_time(row.accepted_at or row.declined_at)

@@ -16,7 +16,6 @@ from homeflow.domain.writes import may_answer_referral
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
-from homeflow.store.access.hub import names_of_organisations
 from homeflow.store.access.scope import (
     PATIENT_COLUMNS,
     PatientLabel,
@@ -25,6 +24,7 @@ from homeflow.store.access.scope import (
     referrals_of,
 )
 from homeflow.store.codec import from_db_time
+from homeflow.store.registry import organisation_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def referrals_board(
     with db.reading(engine) as conn:
         found = list(conn.execute(query))
         _waiting, involved = referrals_of(conn, among)
-        names = names_of_organisations(conn)
+        names = organisation_names(conn)
         rows = []
         for row in found:
             made_at = from_db_time(row.made_at)
