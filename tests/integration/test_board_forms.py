@@ -163,3 +163,21 @@ def test_a_self_assessment_entry_must_say_something_with_real_dates(site: Site) 
     assert ">31/02/2027</textarea>" in edited.text
     after = rows_of(site, select(func.count()).select_from(t.events).where(t.events.c.type == "assessment-entry-recorded"))  # fmt: skip
     assert after == before  # nothing stored
+
+
+def test_the_collaborative_forms_name_every_problem_and_keep_what_was_typed(site: Site) -> None:
+    client = signed_in(site, "coordinator@qde.test")
+    csrf = csrf_of(client.get("/improvement/collaborative").text)
+    gathering = {"kind": "peer-visit", "gathering_id": "Bad Id", "title": "", "starts": "31/02/2027", "findings": "Board rounds at 08:30 every day"}  # fmt: skip
+    refused = client.post("/improvement/collaborative/gatherings", data={"csrf_token": csrf, **gathering})  # fmt: skip
+    assert refused.status_code == 400
+    beside = re.findall(r'class="nhsuk-error-message" id="([a-z_]+)-error"', refused.text)
+    assert beside == ["gathering_id", "title", "starts"]
+    assert ">Board rounds at 08:30 every day</textarea>" in refused.text
+    assert '<option value="peer-visit" selected>' in refused.text
+    score = {"team": "", "month": "13/2026", "score": "1.5", "scored_by": "faculty"}
+    refused = client.post("/improvement/collaborative/scores", data={"csrf_token": csrf, **score})
+    assert refused.status_code == 400
+    beside = re.findall(r'class="nhsuk-error-message" id="([a-z_]+)-error"', refused.text)
+    assert beside == ["team", "month"]
+    assert '<option value="1.5" selected>' in refused.text and 'value="13/2026"' in refused.text

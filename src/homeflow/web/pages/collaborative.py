@@ -3,13 +3,15 @@ team's monthly progress scores, momentum per action period, and the monthly syst
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from homeflow.domain.clock import parse_day, today
-from homeflow.domain.errors import InvalidInput
+from homeflow.domain.clock import format_day, parse_day, today
+from homeflow.domain.errors import InvalidInput, Problems, problems_of
 from homeflow.domain.improvement.actions import due_lists
 from homeflow.domain.improvement.collaborative import (
     PROGRESS_SCORES,
@@ -35,6 +37,19 @@ from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.rendering import render
 
 router = APIRouter()
+E = TypeVar("E", bound=StrEnum)
+# The forms' fields as their labels read.
+_LABELS = {
+    "kind": "What",
+    "gathering_id": "Short id",
+    "title": "Title",
+    "starts": "Starts",
+    "ends": "Ends",
+    "team": "Team",
+    "month": "Month",
+    "score": "Score",
+    "scored_by": "Scored by",
+}
 
 
 @router.get("/improvement/collaborative", response_class=HTMLResponse)
@@ -49,6 +64,7 @@ def _page(
     problem: str | None,
     typed: dict[str, str],
     status_code: int,
+    errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
     viewer = viewer_of(session, request)
     with reading(engine) as conn:
@@ -87,6 +103,7 @@ def _page(
             "editable": editable,
             "problem": problem,
             "typed": typed,
+            "errors": errors or {},
             "month": today().replace(day=1),
         },
         status_code,
@@ -99,22 +116,28 @@ async def _fields(request: Request) -> dict[str, str]:
 
 
 def _gathering(system: str, fields: dict[str, str]) -> GatheringRecorded:
-    kind_text = fields.get("kind", "")
-    try:
-        kind = GatheringKind(kind_text)
-    except ValueError:
-        raise InvalidInput(
-            "kind", f"{kind_text!r} is not a learning session, action period or peer visit"
-        ) from None
-    starts = parse_day("starts", fields.get("starts", "").strip())
+    """A gathering from its form, or every problem with it at once."""
+    problems = Problems()
+    kind = problems.check(
+        _choice, fields, "kind", GatheringKind, "a learning session, action period or peer visit"
+    )
+    gathering_id = problems.check(check_id, "gathering_id", fields.get("gathering_id", "").strip())
+    starts = problems.check(parse_day, "starts", fields.get("starts", "").strip())
     ends_text = fields.get("ends", "").strip()
+    ends = problems.check(parse_day, "ends", ends_text) if ends_text else starts
+    if starts and ends and ends < starts:
+        problems.add("ends", f"is before it starts ({format_day(starts)})")
+    if not fields.get("title", "").strip():
+        problems.add("title", "is required")
+    problems.done()
+    assert kind is not None and gathering_id is not None and starts is not None
     return GatheringRecorded(
         system=system,
-        gathering_id=check_id("gathering_id", fields.get("gathering_id", "").strip()),
+        gathering_id=gathering_id,
         kind=kind,
         title=fields.get("title", "").strip(),
         starts=starts,
-        ends=parse_day("ends", ends_text) if ends_text else starts,
+        ends=ends or starts,
         participants=tuple(
             p.strip() for p in fields.get("participants", "").splitlines() if p.strip()
         ),
@@ -124,18 +147,45 @@ def _gathering(system: str, fields: dict[str, str]) -> GatheringRecorded:
     )
 
 
+def _choice(fields: dict[str, str], name: str, kind: type[E], words: str) -> E:
+    text = fields.get(name, "")
+    try:
+        return kind(text)
+    except ValueError:
+        raise InvalidInput(name, f"{text!r} is not {words}") from None
+
+
+def _month(text: str) -> date:
+    """A month typed mm/yyyy (or yyyy-mm, as addresses carry it), as its first day."""
+    shown = text.strip()
+    if "/" in shown and len(shown.split("/")) == 2:
+        month, year = shown.split("/")
+        shown = f"{year.strip()}-{month.strip().zfill(2)}"
+    if len(shown) == 7:
+        shown += "-01"
+    try:
+        return date.fromisoformat(shown)
+    except ValueError:
+        raise InvalidInput("month", f"{text!r} is not a month (mm/yyyy)") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput("score", f"{text!r} is not a number") from None
+
+
 def _score(system: str, fields: dict[str, str]) -> ProgressScored:
-    month_text = fields.get("month", "").strip()
-    month = parse_day("month", month_text + "-01" if len(month_text) == 7 else month_text)
-    by_text = fields.get("scored_by", "")
-    try:
-        scored_by = ScoredBy(by_text)
-    except ValueError:
-        raise InvalidInput("scored_by", f"{by_text!r} is not team or faculty") from None
-    try:
-        score = float(fields.get("score", ""))
-    except ValueError:
-        raise InvalidInput("score", f"{fields.get('score', '')!r} is not a number") from None
+    """A progress score from its form, or every problem with it at once."""
+    problems = Problems()
+    month = problems.check(_month, fields.get("month", ""))
+    scored_by = problems.check(_choice, fields, "scored_by", ScoredBy, "team or faculty")
+    score = problems.check(_number, fields.get("score", ""))
+    if not fields.get("team", "").strip():
+        problems.add("team", "is required")
+    problems.done()
+    assert month is not None and scored_by is not None and score is not None
     return ProgressScored(
         system,
         fields.get("team", "").strip(),
@@ -162,14 +212,9 @@ async def record(request: Request, engine: Database, session: Signed, what: str)
             raise InvalidInput("what", f"{what!r} is not gatherings or scores")
         store.save(engine, item, viewer, viewer.email, "web")
     except InvalidInput as bad:
-        return _page(
-            request,
-            engine,
-            session,
-            f"Not saved: {bad.field.replace('_', ' ')} {bad.reason}.",
-            fields,
-            400,
-        )
+        errors = {p.field: f"{_LABELS.get(p.field, p.field)}: {p.reason}" for p in problems_of(bad)}
+        typed = {**fields, "form": what}
+        return _page(request, engine, session, "Not saved.", typed, 400, errors)
     return RedirectResponse("/improvement/collaborative?saved=1", status_code=303)
 
 
