@@ -4,7 +4,7 @@ and the capacity model; only an admin of the ward's trust or its system may."""
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from homeflow.domain.clock import local_date
 from homeflow.store import db
 from homeflow.store import schema as t
+from homeflow.store.beds import dated_beds
 from homeflow.store.users import add_user
 from tests.audit_faults import audit_log_down
 from tests.support import homeflow
@@ -25,9 +26,19 @@ def site(shared_site: Site) -> Site:
 
 
 def beds_on(site: Site, ward: str, day: str) -> int:
-    client = signed_in(site, "analyst@qde.test")
-    rows = client.get(f"/api/census?date={day}").json()
-    return int(next(r["beds"] for r in rows if r["ward_code"] == ward))
+    """The beds the census counts on a day: from the census itself for a day that has ended
+    (it answers nothing about one that has not), else from the dated changes it reads."""
+    if date.fromisoformat(day) < local_date(datetime.now(UTC)):
+        client = signed_in(site, "analyst@qde.test")
+        rows = client.get(f"/api/census?date={day}").json()
+        return int(next(r["beds"] for r in rows if r["ward_code"] == ward))
+    registered = rows_of(site, select(t.wards.c.beds).where(t.wards.c.code == ward))[0][0]  # type: ignore[index]
+    engine = db.connect(site.url)
+    try:
+        with engine.connect() as conn:
+            return dated_beds(conn).beds_on(ward, date.fromisoformat(day), int(registered))
+    finally:
+        engine.dispose()
 
 
 def test_escalation_beds_open_from_a_day_for_the_census_and_the_model(
@@ -58,6 +69,7 @@ def test_escalation_beds_open_from_a_day_for_the_census_and_the_model(
     )
     assert status == 200 and "6 escalation beds open" in text
     assert "Winter &lt;escalation&gt;" in text  # as typed, not markup
+    assert beds_on(site, "RX102-M01", (today - timedelta(days=1)).isoformat()) == 28
     assert beds_on(site, "RX102-M01", today.isoformat()) == 28
     assert beds_on(site, "RX102-M01", opens.isoformat()) == 34
     assert beds_on(site, "RX102-M01", (opens + timedelta(days=3)).isoformat()) == 34
