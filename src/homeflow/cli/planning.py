@@ -169,7 +169,10 @@ def simulate_command(
                 total=reps * (len(prepared.scenarios) + 1),
             )
             result = run_prepared(
-                prepared, run, client=client, progress=lambda n: progress.advance(task, n)
+                prepared,
+                run,
+                client=client,
+                progress=lambda done: progress.update(task, completed=sum(n for _, n in done)),
             )
     result.daily().to_parquet(out, index=False)
     summary = result.totals()

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from homeflow.domain.after_discharge.records import SupportKind
 from homeflow.domain.after_discharge.split_tree import (
+    AS_MEASURED,
     LEVERS,
     MOVES,
     Benchmarks,
@@ -34,12 +35,13 @@ from homeflow.services.after_discharge import (
     episodes_as_recorded,
     listed_people,
 )
-from homeflow.services.planning import load_model
+from homeflow.services.planning import Run, load_model
 from homeflow.sim.calibrate import P1_SERVICE
 from homeflow.sim.model import CapacityChange, Model
-from homeflow.sim.runner import SimulationResult, simulate
+from homeflow.sim.runner import Progress, SimulationResult, simulate
 from homeflow.sim.scenarios import Scenario
 from homeflow.store import db
+from homeflow.store import simulation_runs as runs
 from homeflow.store.access.people import People, census_spells, wards_of
 from homeflow.store.access.scope import Viewer
 from homeflow.store.after_discharge import referred_to_home_care
@@ -100,9 +102,10 @@ def lever_people(engine: Engine, viewer: Viewer, day: date, lever: str, today: d
     return listed_people(engine, viewer, behind[lever], title, today)
 
 
-def tree_rows(tree: SplitTree) -> list[dict[str, Any]]:
+def tree_rows(tree: SplitTree, against: bool = False) -> list[dict[str, Any]]:
     """The tree as rows: needed, deliverable and the gap, then each lever's share of the gap
-    (or of its change since the market compared with), to one decimal, adding up as shown."""
+    (or of its change since the market compared with, `against`), to one decimal, adding up
+    as shown; a lever the balanced market takes as measured is marked `as_measured`."""
     hours = shown({lever.field: lever.hours for lever in tree.levers}, tree.explained)
     rows: list[dict[str, Any]] = [
         _total("Hours needed a week", tree.needed_hours),
@@ -123,6 +126,7 @@ def tree_rows(tree: SplitTree) -> list[dict[str, Any]]:
                 "actual": round(lever.actual, 3),
                 "reference": round(lever.reference, 3),
                 "hours_of_gap": hours[lever.field],
+                "as_measured": not against and lever.field in AS_MEASURED,
             }
         )
     return rows
@@ -167,7 +171,7 @@ def lever_moves(market: Market) -> list[Effect]:
     found = []
     for field, (how, amount) in MOVES.items():
         change = moved(market, field, how, amount).gap - market.gap
-        packages = -change / market.hours_a_package if market.hours_a_package else 0.0
+        packages = -change / market.hours_a_package if market.hours_a_package and change else 0.0
         found.append(Effect(names[field], move_text(field, how, amount), change, packages))
     return found
 
@@ -187,6 +191,22 @@ def lever_run_day(scenarios: Sequence[str]) -> date | None:
     return None
 
 
+def lever_runs(engine: Engine, viewer: Viewer, day: date) -> dict[str, Any]:
+    """What the tree of `day` shows of the runs of its levers, to every user of the system:
+    the newest run of that day's levers whatever its status (`asked`), and the finished run
+    whose bed-days it shows (`shown`): that one, else the newest finished run of any day's
+    levers, with the day of the market it measured, who ran it, and each lever's totals."""
+    asked = runs.latest_run_of(engine, viewer, [lever_run_name(day)])
+    shown = asked if asked and asked["status"] == runs.DONE else None
+    shown = shown or runs.latest_done_run_named(engine, viewer, LEVER_RUN)
+    found: dict[str, Any] = {"asked": asked, "shown": shown, "saved": {}}
+    if shown is not None:
+        found["measured_on"] = lever_run_day(shown["scenarios"])
+        found["by"] = f"{shown['requested_by']} ({shown['requested_for'] or shown['org_code']})"
+        found["saved"] = {t["scenario"]: t for t in shown["results"]["totals"][1:]}
+    return found
+
+
 def _lever_scenarios(model: Model, effects: Sequence[Effect]) -> list[Scenario]:
     """Each lever's packages as a change to pathway 1's home-based care from the model's
     start (a model without pathway 1 is an error naming it)."""
@@ -201,12 +221,26 @@ def _lever_scenarios(model: Model, effects: Sequence[Effect]) -> list[Scenario]:
 
 
 def run_levers(
-    engine: Engine, model_path: Path, day: date, reps: int, horizon: int, seed: int = 0
+    engine: Engine,
+    model_path: Path,
+    day: date,
+    run: Run,
+    progress: Progress | None = None,
 ) -> tuple[Model, SimulationResult]:
-    """Every lever of the market on `day` through the capacity model, paired replications."""
+    """Every lever of the market on `day` through the capacity model, paired replications,
+    `progress` told as they go."""
     model = load_model(model_path)
     scenarios = _lever_scenarios(model, lever_moves(home_care_market(engine, day)))
-    return model, simulate(model, scenarios, reps=reps, horizon=horizon, seed=seed)
+    found = simulate(
+        model,
+        scenarios,
+        reps=run.reps,
+        horizon=run.horizon,
+        seed=run.seed,
+        batch_size=run.batch_size,
+        progress=progress,
+    )
+    return model, found
 
 
 def lever_effects(

@@ -16,7 +16,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.sim.calibrate import census_at
 from homeflow.sim.compiled import Census
 from homeflow.sim.model import Model, parse_model
-from homeflow.sim.runner import SimulationResult, simulate
+from homeflow.sim.runner import Progress, SimulationResult, simulate
 from homeflow.sim.scenarios import Scenario, parse_scenario, with_forecasts
 from homeflow.store.queries import open_stays
 
@@ -97,7 +97,7 @@ def run_prepared(
     run: Run,
     *,
     client: Any = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> SimulationResult:
     return simulate(
         prepared.model,
@@ -114,8 +114,12 @@ def run_prepared(
 
 
 def run_simulation(
-    engine: Engine, model_path: Path, scenario_paths: Sequence[Path], run: Run
+    engine: Engine,
+    model_path: Path,
+    scenario_paths: Sequence[Path],
+    run: Run,
+    progress: Progress | None = None,
 ) -> tuple[Model, SimulationResult]:
-    """The model and each scenario run `run.reps` times, here."""
+    """The model and each scenario run `run.reps` times, here, `progress` told as it goes."""
     prepared = prepare(engine, model_path, scenario_paths, run.from_census)
-    return prepared.model, run_prepared(prepared, run)
+    return prepared.model, run_prepared(prepared, run, progress=progress)

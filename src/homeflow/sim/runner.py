@@ -157,6 +157,10 @@ class SimulationResult:
         return pd.DataFrame(rows)
 
 
+# Told each scenario's name and how many of its replications are done, the baseline first.
+Progress = Callable[[tuple[tuple[str, int], ...]], None]
+
+
 def simulate(
     model: Model,
     scenarios: Sequence[Scenario] = (),
@@ -168,25 +172,35 @@ def simulate(
     seed: int = 0,
     batch_size: int = 100,
     client: Any = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> SimulationResult:
     """The baseline and each scenario, `reps` replications of `horizon` days each.
 
     `client` is a dask.distributed Client; without one the batches run here. `progress` is told
-    how many replications each finished batch held."""
+    each scenario's name and replications done (the baseline first): before the first batch
+    runs, and after each batch finishes."""
     seeds = replication_seeds(seed, reps)
     batches = [seeds[i : i + batch_size] for i in range(0, reps, batch_size)]
     compiled = [
         compile_model(with_scenario(model, s), horizon, census, warmup_days)
         for s in (BASELINE, *scenarios)
     ]
+    names = [s.name for s in (BASELINE, *scenarios)]
+    done = [0] * len(names)
+
+    def finished(c: int, b: int) -> None:
+        done[c] += len(batches[b])
+        if progress:
+            progress(tuple(zip(names, done, strict=True)))
+
+    if progress:
+        progress(tuple(zip(names, done, strict=True)))
     results: dict[tuple[int, int], np.ndarray] = {}
     if client is None:
         for c, model_arrays in enumerate(compiled):
             for b, batch in enumerate(batches):
                 results[c, b] = _run_batch(model_arrays, batch)
-                if progress:
-                    progress(len(batch))
+                finished(c, b)
     else:
         from distributed import as_completed
 
@@ -197,8 +211,7 @@ def simulate(
                 futures[client.submit(_run_batch, shared, batch, pure=False)] = (c, b)
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
             results[futures[future]] = future.result()
-            if progress:
-                progress(len(batches[futures[future][1]]))
+            finished(*futures[future])
     runs = tuple(
         ScenarioRun(
             s.name,

@@ -210,6 +210,8 @@ simulation_runs = Table(
     Column("created_at", DateTime, nullable=False),
     Column("finished_at", DateTime, nullable=True),
     Column("results", Text, nullable=True),  # JSON: totals and fan-chart rows
+    # JSON: each scenario's name and replications done, while it runs and once it has run
+    Column("progress", Text, nullable=True),
 )
 
 # ---- Projections -----------------------------------------------------------------------

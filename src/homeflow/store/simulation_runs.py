@@ -2,14 +2,14 @@
 and who may plan with the models folder (domain/planning decides, here with the registry).
 
 A run belongs to the system of the organisation that asked for it: only that system's users
-see it. A run is queued, and a scenario file saved or deleted, with its audit row in one
+see it, with how far it has got while it runs (each scenario's replications done). A run is queued, and a scenario file saved or deleted, with its audit row in one
 transaction, after the permission is checked again in it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -121,6 +121,17 @@ def mark(
         )
 
 
+def record_progress(engine: Engine, run_id: int, done: Sequence[tuple[str, int]]) -> None:
+    """How far a running run has got: each scenario's name (the baseline first) and the
+    replications of it done. A run no longer running keeps what it had."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(t.simulation_runs)
+            .where(t.simulation_runs.c.id == run_id, t.simulation_runs.c.status == RUNNING)
+            .values(progress=json.dumps([[name, count] for name, count in done]))
+        )
+
+
 def interrupt_unfinished(engine: Engine) -> None:
     """Runs a stopped server left unfinished are marked failed, not left 'running' forever."""
     with engine.begin() as conn:
@@ -140,6 +151,9 @@ def _run(row: Any) -> dict[str, Any]:
     run["scenarios"] = json.loads(run["scenarios"])
     if "results" in run:
         run["results"] = json.loads(run["results"]) if run["results"] else None
+    run["progress"] = [
+        {"scenario": name, "done": done} for name, done in json.loads(run["progress"] or "[]")
+    ]
     run["created_at"] = from_db_time(run["created_at"])
     run["finished_at"] = from_db_time(run["finished_at"])
     return run
@@ -179,11 +193,31 @@ def recent_runs(engine: Engine, viewer: Viewer, limit: int = 20) -> list[dict[st
         return [_run(row) for row in conn.execute(query.order_by(runs.c.id.desc()).limit(limit))]
 
 
+def latest_done_run_named(engine: Engine, viewer: Viewer, prefix: str) -> dict[str, Any] | None:
+    """The newest finished run of the viewer's system of one scenario whose name begins with
+    `prefix` (letters, digits, spaces and commas): the home-care levers of whichever day."""
+    runs = t.simulation_runs
+    with db.reading(engine) as conn:
+        query = _with_requester(runs).where(
+            runs.c.scenarios.like(json.dumps([prefix])[:-2] + '%"]'),
+            runs.c.status == DONE,
+            _visible(conn, viewer),
+        )
+        row = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).one_or_none()
+    return None if row is None else _run(row)
+
+
+def _with_requester(runs: Any) -> Any:
+    """Runs with the name of the organisation that asked for each (`requested_for`)."""
+    o = t.organisations
+    return select(runs, o.c.name.label("requested_for")).outerjoin(o, o.c.code == runs.c.org_code)
+
+
 def latest_run_of(engine: Engine, viewer: Viewer, scenarios: list[str]) -> dict[str, Any] | None:
     """The newest run of exactly these scenarios of the viewer's system, whatever its status."""
     runs = t.simulation_runs
     with db.reading(engine) as conn:
-        query = select(runs).where(
+        query = _with_requester(runs).where(
             runs.c.scenarios == json.dumps(scenarios), _visible(conn, viewer)
         )
         row = conn.execute(query.order_by(runs.c.id.desc()).limit(1)).one_or_none()

@@ -135,6 +135,11 @@ class SplitTree:
         return self.gap - self.reference_gap
 
 
+# The demand the balanced market is sized for, taken as measured: these levers have no share
+# of the gap against it (only against an earlier day's market).
+AS_MEASURED = ("hospital_referrals", "conversion", "community_referrals", "review_referrals")
+
+
 def reference_market(market: Market, benchmarks: Benchmarks) -> Market:
     """Today's referrals and conversion, every other lever at its benchmark, and the posts
     that meet that demand exactly."""

@@ -19,6 +19,7 @@ from homeflow.services.home_care import (
     lever_moves,
     lever_people,
     lever_run_name,
+    lever_runs,
     tree_rows,
 )
 from homeflow.sim.model import one_of, parse_model
@@ -52,23 +53,20 @@ def _page(
     against: date | None = None,
 ) -> HTMLResponse:
     market, tree = home_care_tree(engine, shown, against)
-    rows = tree_rows(tree)
+    rows = tree_rows(tree, against is not None)
     levers = [r for r in rows if r["side"]]
     gap = next(r for r in rows if r["lever"] == "Gap")["hours_of_gap"]
     viewer = viewer_of(session, request)
-    run = runs.latest_run_of(engine, viewer, [lever_run_name(shown)])
-    saved = {}
-    if run and run["results"]:
-        saved = {t["scenario"]: t for t in run["results"]["totals"][1:]}
+    levers_run = lever_runs(engine, viewer, shown)
     context = {
         "day": shown,
         "against": against,
         "totals": [r for r in rows if not r["side"]],
         "levers": levers,
         "behind": {lever: len(keys) for lever, keys in demand_behind(engine, shown).items()},
-        "moves": [(m, saved.get(m.lever)) for m in lever_moves(market)],
+        "moves": [(m, levers_run["saved"].get(m.lever)) for m in lever_moves(market)],
         "spec_json": spec_json(split_tree_spec(levers, gap, _axis(against))),
-        "run": run,
+        "levers_run": levers_run,
         "models": [m for m in model_files(models_folder_of(request), parse_model) if not m.problem],
         "may_run": runs.may(engine, viewer, models_system_of(request), Planning.RUN),
         "form": form,

@@ -92,18 +92,19 @@ def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
     run = runs.run_of(engine, run_id)
     assert run is not None
     runs.mark(engine, run_id, runs.RUNNING)
+    asked = Run(run["reps"], run["horizon"], run["start_from"] == "census", run["seed"])
+
+    def progress(done: tuple[tuple[str, int], ...]) -> None:
+        runs.record_progress(engine, run_id, done)
+
     try:
         levers_on = lever_run_day(run["scenarios"])
         if levers_on is not None:
-            model, result = run_levers(
-                engine, folder / run["model"], levers_on, run["reps"], run["horizon"], run["seed"]
-            )
+            model, result = run_levers(engine, folder / run["model"], levers_on, asked, progress)
         else:
+            scenario_files = [folder / "scenarios" / name for name in run["scenarios"]]
             model, result = run_simulation(
-                engine,
-                folder / run["model"],
-                [folder / "scenarios" / name for name in run["scenarios"]],
-                Run(run["reps"], run["horizon"], run["start_from"] == "census", run["seed"]),
+                engine, folder / run["model"], scenario_files, asked, progress
             )
         runs.mark(engine, run_id, runs.DONE, results=_results(model, result))
     except InvalidInput as problem:
@@ -310,8 +311,9 @@ def run_page(request: Request, engine: Database, session: Signed, run_id: int) -
     run = runs.get_run(engine, viewer_of(session, request), run_id)
     if run is None:
         raise access.NotFound(f"run {run_id}")
+    levers_on = lever_run_day(run["scenarios"])
     if request.headers.get("HX-Request") and run["status"] in (runs.QUEUED, runs.RUNNING):
-        return render(request, "_run_status.html", session, {"run": run})
+        return render(request, "_run_status.html", session, {"run": run, "levers_on": levers_on})
     charts = []
     if run["results"]:
         r = run["results"]
@@ -335,7 +337,7 @@ def run_page(request: Request, engine: Database, session: Signed, run_id: int) -
         request,
         "scenario_run.html",
         session,
-        {"run": run, "charts": charts, "levers_on": lever_run_day(run["scenarios"])},
+        {"run": run, "charts": charts, "levers_on": levers_on},
     )
     if request.headers.get("HX-Request"):
         response.headers["HX-Refresh"] = "true"
