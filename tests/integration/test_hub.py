@@ -59,6 +59,16 @@ def test_the_hub_groups_referrals_by_pathway_and_every_count_opens_to_as_many(
         ),
     )
     assert chc["checklists"] == positive[0][0] > 0  # type: ignore[index]
+    # A request outlives the stay: those of patients gone home say when they left.
+    r = t.referrals
+    gone = rows_of(
+        shared_site,
+        select(func.count())
+        .select_from(r.join(s, s.c.spell_key == r.c.spell_key))
+        .where(r.c.service == "housing", s.c.status == "discharged"),
+    )
+    housing = client.get("/referrals/requests?service=housing&show=all").text
+    assert housing.count(">Left ") == gone[0][0]  # type: ignore[index]
     late = client.get("/referrals/chc?show=breached").text
     assert late.count("nhsuk-tag--red") == chc["breached"]
     # The ICB, to whom every positive checklist is referred, sees the names; a look at a list

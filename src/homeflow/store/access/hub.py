@@ -58,7 +58,7 @@ def _spell_columns() -> tuple[Any, ...]:
     s = t.spells
     return (
         s.c.spell_key,
-        s.c.status,
+        s.c.status.label("spell_status"),  # a referral has a status of its own
         s.c.discharged_at,
         t.sites.c.org_code,
         t.sites.c.name.label("site_name"),
@@ -78,7 +78,7 @@ def _with_places(query: Select[Any]) -> Select[Any]:
 
 def _place(row: Any) -> Place:
     left = from_db_time(row.discharged_at)
-    gone = row.status == SpellStatus.DISCHARGED.value
+    gone = row.spell_status == SpellStatus.DISCHARGED.value
     return Place(row.site_name, row.ward_name, local_date(left) if gone and left else None)
 
 
