@@ -74,11 +74,11 @@ spec: $(BIN)/homeflow
 # without coverage (it more than doubles a test's CPU, and this pass runs the same code). The
 # tests sharing a module's fixture (a served site, a copy of a demo) stay on one worker, every
 # other test goes to whichever worker is free (`loadgroup`, groups made in tests/conftest.py).
-# The demo templates are built anew (tests/demo_templates.py), so that the demo's own code is
-# measured. The tests that restart or lock the database run after the others, alone.
+# The demo templates (tests/demo_templates.py) are kept between runs until the code they are
+# built from changes. The tests that restart or lock the database run after the others, alone.
 COVERAGE_FLOOR ?= 87
 tests: $(BIN)/homeflow $(IDENTITY_PROVIDER)
-	rm -rf .coverage .coverage.* var/test-templates
+	rm -rf .coverage .coverage.*
 	HOMEFLOW_TEST_ENGINES=sqlite $(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report= \
 		-m "not database_restart" tests
 	HOMEFLOW_TEST_ENGINES=sqlite $(BIN)/pytest -q -m database_restart --cov --cov-append \

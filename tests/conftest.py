@@ -120,23 +120,24 @@ def demo_database(
     *demo_args: str,
     prepare: Callable[[str], None] | None = None,
     hl7: bool = False,
+    measured: bool = False,
 ) -> Iterator[str]:
     """A database of `kind` of its own, holding the demo system `homeflow demo *demo_args`
     builds, then what `prepare(url)` adds; yields its URL. Each demo is built once and copied
-    (tests/demo_templates.py). With `hl7`, the demo's ADT history as HL7 files is in
-    `folder / "hl7"` (SQLite only)."""
+    (tests/demo_templates.py), without coverage's tracing unless `measured`. With `hl7`, the
+    demo's ADT history as HL7 files is in `folder / "hl7"` (SQLite only)."""
     from tests import demo_templates as templates
 
-    name = templates.template_name(kind, demo_args, prepare, hl7)
+    name = templates.template_name(kind, demo_args, prepare, measured)
     if kind == "sqlite":
-        template = templates.sqlite_template(name, demo_args, prepare, hl7)
+        template = templates.sqlite_template(name, demo_args, prepare, measured)
         shutil.copy(template, folder / "homeflow.db")
         if hl7:
             shutil.copytree(template.with_suffix(".hl7"), folder / "hl7")
         yield f"sqlite:///{folder / 'homeflow.db'}"
         return
     assert POSTGRES_URL is not None and not hl7
-    templates.postgres_template(POSTGRES_URL, name, demo_args, prepare)
+    templates.postgres_template(POSTGRES_URL, name, demo_args, prepare, measured)
     with templates.postgres_copy(POSTGRES_URL, name) as url:
         yield url
 

@@ -11,8 +11,13 @@ the source of the module whose `prepare` adds to it, and every file of the packa
 command runs (homeflow/config, demo, domain, ingest, reports, services and store, migrations
 included, the CLI's admin, app and output modules, and this file). Change any of them and the
 next run builds anew. A demo that ends today (no `--end`, or today's date) stops at the moment it is
-built, so it is built once per run, not reused from an earlier run. `make tests` empties the
-folder first: the coverage it reports then includes the demo's own code, whatever ran before.
+built, so it is built once per run, not reused from an earlier run.
+
+A build runs without coverage's tracing (it would more than double it), except where the
+fixture asks for it (`measured=True`): tests/integration/test_demo.py's demo, which ends today
+and so is built, and measured, every run. A SQLite build always writes the demo's ADT history
+as HL7 files beside the template, so a module that wants them shares one build with those that
+do not.
 
 xdist workers share templates: a file lock per template means one builds it while the other
 waits, then copies it.
@@ -36,6 +41,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from homeflow.domain import clock
 
@@ -67,14 +73,14 @@ def _ends_today(args: tuple[str, ...]) -> bool:
     return args[args.index("--end") + 1] == clock.today().isoformat()
 
 
-def template_name(kind: str, args: tuple[str, ...], prepare: Prepare | None, hl7: bool) -> str:
+def template_name(kind: str, args: tuple[str, ...], prepare: Prepare | None, measured: bool) -> str:
     """`<kind>_<what is built>_<code and run>`: names alike up to the last part are the same
     demo of another code version (or run), removed when this one is built."""
     # The whole module `prepare` is in: what it adds may be named outside it (web_site's USERS).
     added = Path(inspect.getfile(prepare)).read_text() if prepare else None
     # A clock pinned for the run (HOMEFLOW_NOW) decides where the demo stops.
     pinned = os.environ.get(clock.NOW_VARIABLE)
-    what = repr((kind, args, hl7, prepare and prepare.__name__, added, pinned))
+    what = repr((kind, args, measured, prepare and prepare.__name__, added, pinned))
     recipe = hashlib.sha256(what.encode()).hexdigest()[:12]
     # A demo ending today holds the events up to its build: this run's only.
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid())) if _ends_today(args) else ""
@@ -93,16 +99,19 @@ def _locked(name: str) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _run_demo(url: str, args: tuple[str, ...], prepare: Prepare | None) -> None:
-    from typer.testing import CliRunner
-
+def _run_demo(url: str, args: tuple[str, ...], prepare: Prepare | None, measured: bool) -> None:
+    """`homeflow init-db` and `homeflow demo *args`, in this process. Unmeasured unless asked:
+    coverage's tracing more than doubles a build, and tests/integration/test_demo.py builds its
+    demo measured, so the demo's code is counted once a run."""
     from homeflow.cli import app
+    from tests.support import unmeasured
 
-    for command in (["init-db"], ["demo", *args]):
-        done = CliRunner().invoke(app, command, env={"HOMEFLOW_DATABASE_URL": url})
-        assert done.exit_code == 0, (command, done.output, done.exception)
-    if prepare is not None:
-        prepare(url)
+    with unmeasured(not measured):
+        for command in (["init-db"], ["demo", *args]):
+            done = CliRunner().invoke(app, command, env={"HOMEFLOW_DATABASE_URL": url})
+            assert done.exit_code == 0, (command, done.output, done.exception)
+        if prepare is not None:
+            prepare(url)
     # The command leaves its engine to the garbage collector: close its connections now, so
     # nothing holds the template (SQLite's WAL, PostgreSQL's "being accessed by other users").
     gc.collect()
@@ -122,7 +131,12 @@ def _stale(name: str, suffix: str) -> list[Path]:
 # SQLite: a file, checkpointed so that it holds every page (no -wal file beside it).
 
 
-def sqlite_template(name: str, args: tuple[str, ...], prepare: Prepare | None, hl7: bool) -> Path:
+def sqlite_template(
+    name: str, args: tuple[str, ...], prepare: Prepare | None, measured: bool
+) -> Path:
+    """The template's file; its ADT history as HL7 files lies beside it (`<name>.hl7`), written
+    by every SQLite build, so that a module wanting the files shares the build of one that
+    does not."""
     path = FOLDER / f"{name}.db"
     with _locked(name):
         if path.exists():
@@ -130,12 +144,11 @@ def sqlite_template(name: str, args: tuple[str, ...], prepare: Prepare | None, h
         building = FOLDER / f"{name}.building"
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir()
-        extra = ("--hl7-out", str(building / "hl7")) if hl7 else ()
-        _run_demo(f"sqlite:///{building / 'homeflow.db'}", (*args, *extra), prepare)
+        extra = ("--hl7-out", str(building / "hl7"))
+        _run_demo(f"sqlite:///{building / 'homeflow.db'}", (*args, *extra), prepare, measured)
         with contextlib.closing(sqlite3.connect(building / "homeflow.db")) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        if hl7:
-            os.replace(building / "hl7", FOLDER / f"{name}.hl7")
+        os.replace(building / "hl7", FOLDER / f"{name}.hl7")
         os.replace(building / "homeflow.db", path)
         shutil.rmtree(building)
         for old in _stale(name, ".db"):
@@ -168,7 +181,7 @@ def _drop(conn, name: str) -> None:  # type: ignore[no-untyped-def]
     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def postgres_template(postgres_url: str, name: str, args: tuple[str, ...], prepare: Prepare | None) -> str:  # fmt: skip
+def postgres_template(postgres_url: str, name: str, args: tuple[str, ...], prepare: Prepare | None, measured: bool) -> str:  # fmt: skip
     marker = FOLDER / f"{name}.pg"
     with _locked(name):
         admin = _admin(postgres_url)
@@ -186,7 +199,7 @@ def postgres_template(postgres_url: str, name: str, args: tuple[str, ...], prepa
                 with made.begin() as schema:
                     schema.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
                 made.dispose()
-                _run_demo(_database_url(postgres_url, building), args, prepare)
+                _run_demo(_database_url(postgres_url, building), args, prepare, measured)
                 # No session may stay in a database that is copied or renamed.
                 conn.execute(
                     text(

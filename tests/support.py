@@ -67,7 +67,7 @@ def _in_process(
     from homeflow.cli import app
 
     variables = {**env, "HOMEFLOW_DATABASE_URL": url, "COLUMNS": "200"}
-    with _unmeasured(not measured):
+    with unmeasured(not measured):
         done = CliRunner().invoke(
             app,
             list(args),
@@ -82,7 +82,7 @@ def _in_process(
 
 
 @contextmanager
-def _unmeasured(pause: bool) -> Iterator[None]:
+def unmeasured(pause: bool) -> Iterator[None]:
     """Coverage's tracing paused (when it runs), as the environment without
     COVERAGE_PROCESS_START leaves a real process unmeasured."""
     import coverage

@@ -43,7 +43,10 @@ def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Demo]:
     folder = tmp_path_factory.mktemp("today")
-    with demo_database(request.param, folder, "--days", str(DAYS), "--seed", "11") as url:
+    # Measured: the one demo build coverage counts (every other is built unmeasured).
+    with demo_database(
+        request.param, folder, "--days", str(DAYS), "--seed", "11", measured=True
+    ) as url:
         yield Demo(url, datetime.now(UTC), local_date(datetime.now(UTC)))
 
 
