@@ -247,7 +247,7 @@ def test_the_board_lists_beds_in_order_and_marks_an_outlier_only_in_the_wards_vo
     def row(bed: str | None, specialty: str | None) -> BedRow:
         return BedRow(
             f"RX1:{bed}", bed, PatientLabel("A B", None, 80, True), 3, None, "", False, True,
-            None, None, None, None, None, (), None, specialty, True, {},
+            None, None, None, None, None, (), None, None, specialty, True, {},
         )  # fmt: skip
 
     rows = [row("10", "Orthopaedics"), row("02", "General Medicine"), row(None, "300")]
