@@ -29,6 +29,8 @@ from homeflow.store.community import caseloads
 
 # A search answers with the most recent stays first; more than this asks for a closer search.
 MOST = 50
+# Where a part of a name begins: at its start, or after a space, hyphen or apostrophe.
+NAME_PARTS = ("", " ", "-", "'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +82,19 @@ def _matches(query: Query) -> ColumnElement[bool]:
             func.upper(s.c.spell_key) == visit,
             func.upper(s.c.spell_key).endswith(SPELL_KEY_SEPARATOR + visit, autoescape=True),
         )
-    return and_(
+    return and_(*(_starts_a_name(word, (p.c.family_name, p.c.given_name)) for word in query.terms))
+
+
+def _starts_a_name(word: str, names: tuple[ColumnElement[str], ...]) -> ColumnElement[bool]:
+    """`word` begins one of the names or one of their parts ("jones" finds SMITH-JONES; "hill"
+    does not find PHILLIPS)."""
+    return or_(
         *(
-            or_(
-                func.lower(p.c.family_name).contains(word, autoescape=True),
-                func.lower(p.c.given_name).contains(word, autoescape=True),
-            )
-            for word in query.terms
+            func.lower(name).startswith(before + word, autoescape=True)
+            if before == ""
+            else func.lower(name).contains(before + word, autoescape=True)
+            for name in names
+            for before in NAME_PARTS
         )
     )
 
@@ -140,7 +148,14 @@ def _episode_matches(episode: Episode, query: Query) -> bool:
     if query.kind is Kind.VISIT:
         return person.episode_id.upper() == query.terms[0]
     names = (person.family_name.lower(), person.given_name.lower())
-    return all(any(word in name for name in names) for word in query.terms)
+    return all(
+        any(
+            name.startswith(word) or before + word in name
+            for name in names
+            for before in NAME_PARTS[1:]
+        )
+        for word in query.terms
+    )
 
 
 def _episodes(conn: Connection, viewer: Viewer, query: Query, today: date) -> list[FoundEpisode]:
