@@ -129,3 +129,11 @@ def test_a_refused_action_comes_back_open_on_its_row_with_what_was_typed(site: S
     assert re.search(r'id="description-[^"]+-error".*?is required', row, re.DOTALL)
     assert 'value="Hub lead &lt;b&gt;"' in row and 'value="31/02/2026"' in row
     assert '<option value="LAR01" selected>' in row
+    # A due date is from today to a year ahead.
+    for due in ("01/01/2099", (TODAY - timedelta(days=1)).strftime("%d/%m/%Y")):
+        answer = chair.post(
+            f"/spells/{spell_key}/record/action",
+            data={"csrf_token": token, **_action("Chase", due_date=due)},
+            headers=HTMX,
+        )
+        assert answer.status_code == 400 and f'value="{due}"' in answer.text

@@ -145,7 +145,8 @@ def daily_call_csv(request: Request, engine: Database, session: Signed) -> Respo
                 r.site_name, r.ward_name, r.family, r.reason, r.next_step_org,
                 r.discharge_ready_date.isoformat(), r.days_delayed, r.pathway or "",
                 "; ".join(
-                    f"{a.description} ({a.owner}, due {a.due_date or 'no date'})"
+                    f"{'Escalation: ' if a.escalation else ''}{a.description}"
+                    f" ({a.owner}, due {a.due_date or 'no date'})"
                     for a in r.actions if a.status == "open"
                 ),
                 "; ".join(r.flags),
