@@ -149,7 +149,11 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/improvement/collaborative"),
         (page, "/improvement/collaborative/report"),
         (rx1, f"/wards/{ward}"),
+        (rx1, f"/wards/{ward}?sort=edd&order=asc"),
         (rx1, str(spell_page)),
+        (rx1, "/search?q=smith"),  # a patient search's answer, and one it cannot read
+        (rx1, "/search?q=9"),
+        (page, "/stranded?sort=days&order=asc"),
         (team, "/community"),
         (team, episode),
         (team, f"{episode}/letters/summary"),
