@@ -39,6 +39,8 @@ def test_the_hub_groups_referrals_by_pathway_and_every_count_opens_to_as_many(
     requests = [(h, n) for h, n in figures if h.startswith("/referrals/requests")]
     assert len(chc) == 11 and len(requests) == 6
     for href, figure in figures:
+        if (href, figure) in every:  # the sum of the pathways' lists, each checked below
+            continue
         pages = every_page(client, href)
         listed = sum(len(ROW.findall(p)) for p in pages)
         assert listed == figure, href
