@@ -92,18 +92,33 @@ def sort_rows(
     if asked is not None and asked in columns:
         column = asked
     elif asked:
-        refused = f"This list cannot be sorted by “{asked}”: it is shown in its usual order."
+        refused = (
+            f"This list cannot be sorted by “{_short(asked)}”: it is shown in its usual order."
+        )
     order = firsts[column] if column else "asc"
     if column == asked and order_asked in ORDERS:
         order = str(order_asked)
     elif column == asked and order_asked:
-        refused = f"“{order_asked}” is not an order: use asc or desc. Shown {_words(order)}."
+        refused = (
+            f"“{_short(order_asked)}” is not an order: use asc or desc. Shown {_words(order)}."
+        )
     sorting = Sorting(
-        request.url.path, params, column, order, firsts, refused, asked=column == asked
+        request.url.path,
+        params,
+        column,
+        order,
+        firsts,
+        refused,
+        asked=column is not None and column == asked,
     )
     if column is None:
         return list(rows), sorting
     return _sorted(rows, columns[column], order), sorting
+
+
+def _short(typed: str) -> str:
+    """What was typed, as a message quotes it: at most 40 characters."""
+    return typed if len(typed) <= 40 else typed[:40] + "…"
 
 
 def _words(order: str) -> str:
