@@ -160,7 +160,8 @@ def test_the_daily_system_call(journey_site: Site, browser: object) -> None:
     given.locator("form", has_text="Escalate the reablement wait").get_by_role(
         "button", name="Done"
     ).click()
-    council.locator(f"#{row_id}", has_text="done").wait_for()  # type: ignore[attr-defined]
+    # The row comes back with the action's status (not the button's word) reading done.
+    council.locator(f"#{row_id} li > strong", has_text="done").wait_for()  # type: ignore[attr-defined]
     status = rows_of(
         site,
         select(t.actions.c.status).where(t.actions.c.description == "Escalate the reablement wait"),
