@@ -60,6 +60,8 @@ def test_the_council_sees_each_levers_bed_days_and_who_ran_them(shared_site: Sit
     moves = _cells(seen, "moves")
     levers = _cells(seen, "levers")
     assert len(moves) == 12 and set(moves) == set(levers)
+    # Each move in words: a minus sign, and one hour or one day.
+    assert [moves[lever][0] for lever in ("Referrals from hospital", "Hours a package", "Start delay")] == ["−10%", "−1 hour a week", "−1 day"]  # fmt: skip
     for lever, cells in moves.items():
         assert cells[3] != "–" and cells[4] != "–", lever  # bed-days saved and extra cost
         assert levers[lever][-1] == cells[3].split(" (")[0], lever

@@ -345,9 +345,12 @@ def moved(market: Market, field: str, how: str, amount: float) -> Market:
 
 
 def move_text(field: str, how: str, amount: float) -> str:
+    """A lever's move as people read it: "−10%", "+5 points", "−1 hour a week", "−0.5 weeks"."""
     if how == "scale":
-        return f"{amount:+.0%}"
-    unit = next(u for f, _, _, u in LEVERS if f == field)
-    if unit == "share":
-        return f"{amount * 100:+.0f} points"
-    return f"{amount:+g} {unit}"
+        text = f"{amount:+.0%}"
+    elif (unit := next(u for f, _, _, u in LEVERS if f == field)) == "share":
+        text = f"{amount * 100:+.0f} points"
+    else:
+        one = unit.replace("hours", "hour").replace("days", "day")
+        text = f"{amount:+g} {one if abs(amount) == 1 else unit}"
+    return text.replace("-", "−")
