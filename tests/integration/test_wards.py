@@ -7,6 +7,7 @@ import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -25,11 +26,10 @@ def site(shared_site: Site) -> Site:
     return shared_site
 
 
-def beds_on(site: Site, ward: str, day: str) -> int:
+def beds_on(site: Site, client: httpx.Client, ward: str, day: str) -> int:
     """The beds the census counts on a day: from the census itself for a day that has ended
     (it answers nothing about one that has not), else from the dated changes it reads."""
     if date.fromisoformat(day) < local_date(datetime.now(UTC)):
-        client = signed_in(site, "analyst@qde.test")
         rows = client.get(f"/api/census?date={day}").json()
         return int(next(r["beds"] for r in rows if r["ward_code"] == ward))
     registered = rows_of(site, select(t.wards.c.beds).where(t.wards.c.code == ward))[0][0]  # type: ignore[index]
@@ -69,10 +69,10 @@ def test_escalation_beds_open_from_a_day_for_the_census_and_the_model(
     )
     assert status == 200 and "6 escalation beds open" in text
     assert "Winter &lt;escalation&gt;" in text  # as typed, not markup
-    assert beds_on(site, "RX102-M01", (today - timedelta(days=1)).isoformat()) == 28
-    assert beds_on(site, "RX102-M01", today.isoformat()) == 28
-    assert beds_on(site, "RX102-M01", opens.isoformat()) == 34
-    assert beds_on(site, "RX102-M01", (opens + timedelta(days=3)).isoformat()) == 34
+    assert beds_on(site, admin, "RX102-M01", (today - timedelta(days=1)).isoformat()) == 28
+    assert beds_on(site, admin, "RX102-M01", today.isoformat()) == 28
+    assert beds_on(site, admin, "RX102-M01", opens.isoformat()) == 34
+    assert beds_on(site, admin, "RX102-M01", (opens + timedelta(days=3)).isoformat()) == 34
 
     # The capacity model starting before the change opens the beds on the day.
     out = tmp_path / "model.toml"
