@@ -138,7 +138,7 @@ def after_discharge(browser: object, base: str, out: Path) -> None:
     page.fill("#reps", "100")
     page.fill("#horizon", "90")
     page.get_by_role("button", name="Run", exact=True).click()
-    page.get_by_role("link", name="follow it").click()
+    page.get_by_role("link", name="follow the run").click()
     page.locator(".hf-chart canvas").first.wait_for(timeout=600_000)
     page.get_by_role("link", name="Back to the home-care split tree").click()
     page.locator(".hf-chart canvas").wait_for()
