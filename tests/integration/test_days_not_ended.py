@@ -48,6 +48,10 @@ NOT_COUNTED = {
 TODAY_IS_NOW = {
     ("/people/census", "day"): "the overview's figures of now open to it: the census so far",
     ("/improvement/collaborative/report", "month"): "a month so far, counted to yesterday",
+    (
+        "/improvement/smart-list",
+        "on",
+    ): "as at a day: the segments set by then, and the weeks ended before it",
 }
 
 

@@ -51,8 +51,9 @@ class SmartRow:
 
 
 def weeks_to(on: date) -> tuple[date, date]:
-    """The 26 whole weeks (Monday to Sunday) ending on or before `on`."""
-    last = on - timedelta(days=(on.weekday() + 1) % 7)
+    """The 26 whole weeks (Monday to Sunday) that have ended as at `on`: ending before it (on
+    a Sunday, that Sunday's week has not ended yet)."""
+    last = on - timedelta(days=on.weekday() + 1)
     return last - timedelta(weeks=WEEKS) + timedelta(days=1), last
 
 

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from homeflow.domain import codes
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE, ended, format_day, parse_day, today
+from homeflow.domain.errors import InvalidInput
 from homeflow.domain.privacy import READS_AUDIT
 from homeflow.store.users import Session
 from homeflow.web.auth import CSRF_FIELD
@@ -123,6 +124,18 @@ def day_or_yesterday(field: str, text: str) -> date:
     empty: a return, census or measure is never of a day still going on."""
     now = today()
     return ended(field, parse_day(field, text), now) if text else now - timedelta(days=1)
+
+
+def day_so_far(field: str, text: str) -> date:
+    """A day typed dd/mm/yyyy for a picture as at that day: today (so far) at the latest,
+    today when left empty; never a day to come."""
+    now = today()
+    day = parse_day(field, text) if text else now
+    if day > now:
+        raise InvalidInput(
+            field, f"{format_day(day)} has not come yet: the latest is today, so far"
+        )
+    return day
 
 
 def ended_day(field: str, text: str) -> date:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from homeflow.domain.clock import format_day, parse_day, today
+from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.cells import safe_row
 from homeflow.reports.kpi import Level
@@ -22,7 +22,7 @@ from homeflow.store.registry import organisation_names
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.pages.scenarios import checked_form
 from homeflow.web.people import people_page
-from homeflow.web.rendering import day_or_yesterday, ended_day, render
+from homeflow.web.rendering import day_or_yesterday, day_so_far, ended_day, render
 
 router = APIRouter()
 
@@ -54,16 +54,9 @@ def census_people_page(
 
 
 def _census_day(text: str) -> date:
-    """The day of a census figure: a day that has ended, or today for the overview's figures
-    of now (the census so far); never a day to come."""
-    if not text:
-        return today() - timedelta(days=1)
-    day = parse_day("day", text)
-    if day > today():
-        raise InvalidInput(
-            "day", f"{format_day(day)} has not come yet: the latest is today, so far"
-        )
-    return day
+    """The day of a census figure: a day that has ended (yesterday when left empty), or today
+    for the overview's figures of now, the census so far; never a day to come."""
+    return day_so_far("day", text) if text else today() - timedelta(days=1)
 
 
 @router.get("/returns/sitrep", response_class=HTMLResponse)

@@ -20,7 +20,7 @@ from homeflow.store.db import reading
 from homeflow.store.registry import system_of
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import day_or_yesterday, render
+from homeflow.web.rendering import day_so_far, render
 from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
@@ -46,7 +46,8 @@ def _level(text: str) -> Level:
 def smart_list_page(
     request: Request, engine: Database, session: Signed, level: str = "org", on: str = ""
 ) -> HTMLResponse:
-    return _page(request, engine, session, _level(level), day_or_yesterday("on", on), None, 200)
+    # As at a day (today by default): the segments set by then, the weeks ended before it.
+    return _page(request, engine, session, _level(level), day_so_far("on", on), None, 200)
 
 
 def _page(
