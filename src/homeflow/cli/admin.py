@@ -72,6 +72,7 @@ def demo(
     from homeflow.demo.generator import generate
     from homeflow.services.after_discharge import demo_support
     from homeflow.services.community import demo_community
+    from homeflow.services.demo_feeds import record_demo_feeds
     from homeflow.services.improvement import demo_programme
     from homeflow.services.live_demo import split_at
     from homeflow.store import projections as proj
@@ -103,6 +104,8 @@ def demo(
         demo_community(engine, seed, last)
     with console.status("following people after discharge"):
         demo_support(engine, seed, last)
+    with console.status("receiving the last day of each trust's feed"):
+        record_demo_feeds(engine, demo_events, seed, clock.now())
     if hl7_out is not None:
         written = write_hl7_files(demo_events, hl7_out)
         say(f"wrote {written:,} HL7 v2.4 ADT messages to {hl7_out}")
