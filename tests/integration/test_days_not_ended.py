@@ -225,6 +225,8 @@ NOT_COUNTED_OPTIONS = {
     "spc --rebase": "the day a change was made, in a series read from a file",
     "framework add --version": "a version's name, such as the date it was agreed",
 }
+# Options for a picture as at a day, which may be today but not later.
+AS_AT = {"smart-list --date": ["smart-list", "--date={}"]}
 # The rest of a command line that reaches the option.
 COMMAND_LINES = {
     "sitrep --date": ["sitrep", "--out=o.csv", "--date={}"],
@@ -248,7 +250,6 @@ COMMAND_LINES = {
     ],
     "home-care tree --date": ["home-care", "tree", "--date={}"],
     "home-care tree --against": ["home-care", "tree", "--date=2026-01-02", "--against={}"],
-    "smart-list --date": ["smart-list", "--date={}"],
     "pdsa list --date": ["pdsa", "list", "--date={}"],
     "calibrate --from": ["calibrate", "--out=m.toml", "--to=2026-01-01", "--from={}"],
     "calibrate --to": ["calibrate", "--out=m.toml", "--from=2026-01-01", "--to={}"],
@@ -277,9 +278,8 @@ def day_options() -> set[str]:
 
 def test_every_command_taking_a_day_refuses_one_that_has_not_ended(tmp_path: Path) -> None:
     options = day_options()
-    assert options == set(COMMAND_LINES) | set(NOT_COUNTED_OPTIONS), options ^ (
-        set(COMMAND_LINES) | set(NOT_COUNTED_OPTIONS)
-    )
+    known = set(COMMAND_LINES) | set(NOT_COUNTED_OPTIONS) | set(AS_AT)
+    assert options == known, options ^ known
     # The day is refused before the database is opened: there is none here.
     url = f"sqlite:///{tmp_path / 'none' / 'no.db'}"
     for option, line in COMMAND_LINES.items():
@@ -290,3 +290,8 @@ def test_every_command_taking_a_day_refuses_one_that_has_not_ended(tmp_path: Pat
             assert done.returncode == 2, (option, day, done.stdout, done.stderr)
             assert done.stderr.startswith(f"error: {field}: "), (option, done.stderr)
             assert "has not ended yet" in done.stderr, (option, done.stderr)
+    for option, line in AS_AT.items():
+        field = option.rsplit(" ", 1)[1]
+        done = homeflow(url, *[part.format(date(2099, 1, 1).isoformat()) for part in line])
+        assert done.returncode == 2 and done.stderr.startswith(f"error: {field}: "), done.stderr
+        assert "has not come yet" in done.stderr, (option, done.stderr)

@@ -228,7 +228,9 @@ def smart_list_command(
     from homeflow.services.smart_list import smart_list
     from homeflow.store.access.scope import Viewer
 
-    day = ended_date("--date", on)
+    day = parse_date("--date", on)  # as at a day: up to today, from the weeks ended before it
+    if day > clock.today():
+        fail(f"--date: {on} has not come yet: the latest is today")
     engine = open_database()
     # At the command line the operator reads the whole system, as an analyst of no one trust.
     viewer = Viewer("cli", "-", Role.ANALYST, "cli")
