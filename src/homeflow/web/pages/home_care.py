@@ -9,7 +9,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from homeflow.domain.clock import parse_day, today
+from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.planning import Planning
 from homeflow.reports.charts import spec_json, split_tree_spec
@@ -37,7 +37,7 @@ from homeflow.web.pages.scenarios import (
     whole_number,
 )
 from homeflow.web.people import people_page
-from homeflow.web.rendering import day_or_yesterday, render
+from homeflow.web.rendering import day_or_yesterday, ended_day, render
 
 router = APIRouter()
 DEFAULT_RUN = {"reps": "200", "horizon": "90"}
@@ -71,6 +71,8 @@ def _page(
         "may_run": runs.may(engine, viewer, models_system_of(request), Planning.RUN),
         "form": form,
         "errors": errors,
+        "typed": {"day": shown, "against": against},
+        "filter_errors": [],
     }
     return render(request, "home_care.html", session, context, status_code=400 if errors else 200)
 
@@ -85,8 +87,18 @@ def _axis(against: date | None) -> str:
 def home_care_page(
     request: Request, engine: Database, session: Signed, day: str = "", against: str = ""
 ) -> HTMLResponse:
-    then = parse_day("against", against) if against else None
-    return _page(request, engine, session, day_or_yesterday("day", day), DEFAULT_RUN, [], then)
+    typed = {"day": day, "against": against}
+    checked, problems = checked_form(
+        typed,
+        (
+            ("day", lambda v: day_or_yesterday("day", v)),
+            ("against", lambda v: ended_day("against", v) if v else None),
+        ),
+    )
+    if problems:  # the form again, as typed, each problem beside its field
+        context = {"day": None, "against": None, "typed": typed, "filter_errors": problems}
+        return render(request, "home_care.html", session, context, status_code=400)
+    return _page(request, engine, session, checked["day"], DEFAULT_RUN, [], checked["against"])
 
 
 @router.post("/home-care/runs", response_model=None)
