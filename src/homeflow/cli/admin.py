@@ -271,7 +271,8 @@ def user_add(
 
 @user_app.command("demo")
 def user_demo() -> None:
-    """Create a demo admin and a user per demo organisation; print their sign-in details."""
+    """Create a demo admin, a user per demo organisation and a nurse on one of RX1's medical
+    wards (ward staff); print their sign-in details."""
     import secrets
 
     from homeflow.demo.system import ORGANISATIONS
@@ -284,6 +285,7 @@ def user_demo() -> None:
         (f"{o.code.lower()}@demo.homeflow.test", o.code, roles.get(o.type.value, "discharge-team"))
         for o in ORGANISATIONS
     ]
+    accounts.append(("nurse.rx1@demo.homeflow.test", "RX1", "ward-staff"))
     for email, org_code, role in accounts:
         password = secrets.token_urlsafe(12)
         try:

@@ -2,6 +2,9 @@
 
 Each accepted version is stored as sent (latest version kept for reads) and its facts are
 appended to the event log in the same transaction, with the request kept in feed_messages.
+A refused request (a body that is no Encounter, one homeflow cannot take, or another
+organisation's) is kept there too, as sent, with the field and the reason: the feeds page shows
+it as it shows a refused HL7 message.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Viewer
 from homeflow.store.api_tokens import Caller
 from homeflow.store.eventlog import lock_writers
+from homeflow.store.feed_messages import MessageRecord, record_messages
 from homeflow.store.fhir_encounters import (
     find_by_identifier,
     organisation_encounters,
@@ -119,6 +123,24 @@ def save_encounter(
         save_version(conn, new_id, prior is None, row)
         _audit_write(conn, caller, client, new_id)
         return (201 if prior is None else 200), document
+
+
+MAX_KEPT_CHARS = 100_000
+
+
+def record_refusal(
+    engine: Engine, body: Any, resource_id: str | None, field: str, reason: str
+) -> None:
+    """Keep a refused Encounter as sent (cut at MAX_KEPT_CHARS), with the field and reason."""
+    raw = json.dumps(body, separators=(",", ":"), default=str, ensure_ascii=False)
+    if resource_id is None and isinstance(body, dict) and isinstance(body.get("id"), str):
+        resource_id = body["id"]
+    control_id = resource_id[:64] if resource_id else None
+    refused = MessageRecord(
+        control_id, "Encounter", None, raw[:MAX_KEPT_CHARS], REJECTED, field[:200], reason[:2000]
+    )
+    with engine.begin() as conn:
+        record_messages(conn, SOURCE, "fhir", clock.now(), [refused])
 
 
 def _audit_write(conn: Connection, caller: Caller, client: str, resource_id: str) -> None:

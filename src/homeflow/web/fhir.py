@@ -4,7 +4,7 @@ import math
 import threading
 import time
 from collections import deque
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, NamedTuple, cast
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -17,6 +17,7 @@ from homeflow.ingest.fhir_api import (
     Forbidden,
     NotFound,
     read_encounter_by_id,
+    record_refusal,
     save_encounter,
     search_encounters,
 )
@@ -136,23 +137,42 @@ def written(status_and_doc: tuple[int, dict[str, Any]], request: Request) -> JSO
     return JSONResponse(document, status_code=status, media_type=FHIR_JSON, headers=headers)
 
 
-def guarded(request: Request, who: Caller, action: Any) -> Any:
+class Sent(NamedTuple):
+    """A write's body and the id it names, kept with its outcome when it is refused."""
+
+    body: Any
+    resource_id: str | None
+
+
+def guarded(request: Request, who: Caller, action: Any, sent: Sent | None = None) -> Any:
     try:
         return action()
     except InvalidInput as problem:
         # 400 for a body not shaped as an Encounter, 422 for one homeflow cannot take.
         well_formed = not isinstance(problem, Malformed) and problem.field.startswith("Encounter.")
-        return outcome(
-            422 if well_formed else 400,
-            "invalid",
-            problem.reason,
+        return refused(
+            request,
+            sent,
+            outcome(422 if well_formed else 400, "invalid", problem.reason, problem.field),
             problem.field,
+            problem.reason,
         )
     except Forbidden as problem:
         _audit(request, who, "refused", f"{request.method} {request.url.path}: {problem}")
-        return outcome(403, "forbidden", str(problem))
+        forbidden = outcome(403, "forbidden", str(problem))
+        return refused(request, sent, forbidden, "Encounter", f"forbidden: {problem}")
     except NotFound as problem:
         return outcome(404, "not-found", f"Encounter/{problem} is not known")
+
+
+def refused(
+    request: Request, sent: Sent | None, answer: JSONResponse, field: str, reason: str
+) -> JSONResponse:
+    """A refused write is kept with the feed's messages (the feeds page lists it); a read is
+    not a message."""
+    if sent is not None:
+        record_refusal(engine_of(request), sent.body, sent.resource_id, field, reason)
+    return answer
 
 
 @router.post(
@@ -173,6 +193,7 @@ def create(
         request,
         who,
         lambda: save_encounter(engine, who, body, None, if_none_exist, client_of(request)),
+        Sent(body, None),
     )
     return result if isinstance(result, JSONResponse) else written(result, request)
 
@@ -189,12 +210,16 @@ def update(
     body: Annotated[dict[str, Any], Body(media_type=FHIR_JSON)],
     who: Annotated[Caller, Depends(caller)],
 ) -> JSONResponse:
+    sent = Sent(body, resource_id)
     if isinstance(body, dict) and body.get("id") not in (None, resource_id):
-        return outcome(400, "invalid", "the body's id differs from the URL", "Encounter.id")
+        different = "the body's id differs from the URL"
+        answer = outcome(400, "invalid", different, "Encounter.id")
+        return refused(request, sent, answer, "Encounter.id", different)
     result = guarded(
         request,
         who,
         lambda: save_encounter(engine, who, body, resource_id, client=client_of(request)),
+        sent,
     )
     return result if isinstance(result, JSONResponse) else written(result, request)
 
