@@ -22,11 +22,11 @@ def _winter_inputs(folder: Path) -> list[str]:
     url = f"sqlite:///{folder / 'winter.db'}"
     env = {**os.environ, "HOMEFLOW_DATABASE_URL": url}
     homeflow = [sys.executable, "-m", "homeflow.cli"]
-    for command in (["init-db"], ["demo", "--days", "20", "--seed", "3"]):
+    for command in (["init-db"], ["demo", "--days", "10", "--seed", "3"]):
         subprocess.run([*homeflow, *command], env=env, check=True, capture_output=True)
     from datetime import date, timedelta
 
-    first, last = date.today() - timedelta(days=19), date.today() - timedelta(days=1)
+    first, last = date.today() - timedelta(days=9), date.today() - timedelta(days=1)
     model = folder / "model.toml"
     subprocess.run(
         [
@@ -43,7 +43,16 @@ def _winter_inputs(folder: Path) -> list[str]:
         check=True,
         capture_output=True,
     )
-    return ["--db", str(folder / "winter.db"), "--model", str(model), "--reps", "20"]
+    return [
+        "--db",
+        str(folder / "winter.db"),
+        "--model",
+        str(model),
+        "--reps",
+        "20",
+        "--horizon",
+        "14",
+    ]
 
 
 def benches(tiny: bool, folder: Path) -> dict[str, list[str]]:
@@ -54,7 +63,7 @@ def benches(tiny: bool, folder: Path) -> dict[str, list[str]]:
     return {
         "event_log": ["--days", "3"],
         "hl7": ["--days", "2", "--mllp-messages", "40", "--repeats", "1"],
-        "simulation": ["--simpy-reps", "1", "--ciw-reps", "1", "--reps", "20"],
+        "simulation": ["--simpy-reps", "2", "--ciw-reps", "2", "--reps", "20", "--days", "30"],
         "sitrep": [*small, "--repeat", "1"],
         "web": [*small, "--users", "2", "--seconds", "2", "--think", "0.1", "--workers", "1"],
         "winter": _winter_inputs(folder),

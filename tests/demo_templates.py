@@ -89,7 +89,7 @@ def template_name(kind: str, args: tuple[str, ...], prepare: Prepare | None, mea
 
 
 @contextlib.contextmanager
-def _locked(name: str) -> Iterator[None]:
+def locked(name: str) -> Iterator[None]:
     FOLDER.mkdir(parents=True, exist_ok=True)
     with (FOLDER / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -138,7 +138,7 @@ def sqlite_template(
     by every SQLite build, so that a module wanting the files shares the build of one that
     does not."""
     path = FOLDER / f"{name}.db"
-    with _locked(name):
+    with locked(name):
         if path.exists():
             return path
         building = FOLDER / f"{name}.building"
@@ -183,7 +183,7 @@ def _drop(conn, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def postgres_template(postgres_url: str, name: str, args: tuple[str, ...], prepare: Prepare | None, measured: bool) -> str:  # fmt: skip
     marker = FOLDER / f"{name}.pg"
-    with _locked(name):
+    with locked(name):
         admin = _admin(postgres_url)
         try:
             with admin.connect() as conn:
@@ -223,7 +223,7 @@ def postgres_copy(postgres_url: str, template: str) -> Iterator[str]:
     name = f"hfm_{uuid.uuid4().hex[:16]}"
     admin = _admin(postgres_url)
     try:
-        with _locked(template), admin.connect() as conn:
+        with locked(template), admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         yield _database_url(postgres_url, name)
     finally:

@@ -195,6 +195,8 @@ def community_events(url: str) -> int:
 # The demo the feed tests send as HL7 (tests/integration/conftest.py builds it), and the days
 # their census is compared on.
 DEMO_END = "2026-03-31"
+# The short demo the modules that only read a demo share (one build per engine, not one each).
+SHORT_DEMO = ("--days", "10", "--end", DEMO_END, "--seed", "5")
 DAYS = ("2026-03-26", "2026-03-29", DEMO_END)
 ADT_COLUMNS = (
     "ward_code",

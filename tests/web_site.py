@@ -4,10 +4,11 @@ tests (each test module gets its own server and database)."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -56,14 +57,10 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
     # The demo runs to the end of its last day: ending yesterday, nothing in it lies in the
     # future, so what a user records now is the latest word.
     yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
-    with demo_database(
-        kind, folder, "--days", "10", "--end", yesterday, "--seed", "5", prepare=add_users
-    ) as url:
+    with demo_database(kind, folder, *_demo_args(yesterday), prepare=add_users) as url:
         models = folder / "models"
         (models / "scenarios").mkdir(parents=True)
-        first = (local_date(datetime.now(UTC)) - timedelta(days=10)).isoformat()
-        made = homeflow(url, "calibrate", "--from", first, "--to", yesterday, "--out", str(models / "demo.toml"), measured=False)  # fmt: skip
-        assert made.returncode == 0, made.stderr
+        shutil.copy(_calibrated(kind, url, yesterday), models / "demo.toml")
         (models / "scenarios" / "demand.toml").write_text(
             (EXAMPLES / "demand-plus-8.toml").read_text()
         )
@@ -73,6 +70,25 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
             yield Site(url, server.base, models)
         finally:
             server.stop()
+
+
+def _calibrated(kind: str, url: str, yesterday: str) -> Path:
+    """The capacity model `homeflow calibrate` fits to the site's demo (as `make run` does),
+    fitted once per demo template and kept beside it: every copy of the demo fits the same."""
+    from tests import demo_templates as templates
+
+    template = templates.template_name(kind, _demo_args(yesterday), add_users, False)
+    model = templates.FOLDER / f"{template}.model.toml"
+    with templates.locked(f"{template}.model"):
+        if not model.exists():
+            first = (date.fromisoformat(yesterday) - timedelta(days=9)).isoformat()
+            made = homeflow(url, "calibrate", "--from", first, "--to", yesterday, "--out", str(model), measured=False)  # fmt: skip
+            assert made.returncode == 0, made.stderr
+    return model
+
+
+def _demo_args(yesterday: str) -> tuple[str, ...]:
+    return ("--days", "10", "--end", yesterday, "--seed", "5")
 
 
 def sign_in_form(client: httpx.Client) -> dict[str, str]:

@@ -17,9 +17,8 @@ from homeflow.domain.flow import CENSUS_MEASURES
 from homeflow.store import schema as t
 from homeflow.store.queries import CENSUS_COLUMNS
 from tests.conftest import ENGINES, demo_database
-from tests.support import ServerProcess, community_events, homeflow
-
-END = "2026-03-31"
+from tests.support import DEMO_END as END
+from tests.support import SHORT_DEMO, ServerProcess, community_events, homeflow
 
 
 def census_csv(url: str, day: str) -> list[dict[str, str]]:
@@ -33,9 +32,7 @@ def demo_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """One demo system per engine, shared by the tests that only read it (or rebuild it)."""
-    with demo_database(
-        request.param, tmp_path_factory.mktemp("demo"), "--days", "12", "--end", END, "--seed", "3"
-    ) as url:
+    with demo_database(request.param, tmp_path_factory.mktemp("demo"), *SHORT_DEMO) as url:
         yield url
 
 
@@ -56,7 +53,7 @@ def test_demo_census_and_rebuild_reproduce_every_figure(demo_url: str) -> None:
 
     teams = homeflow(demo_url, "team", "list", "--format", "csv").stdout
     community = community_events(demo_url)
-    again = homeflow(demo_url, "demo", "--days", "12", "--end", END, "--seed", "3")
+    again = homeflow(demo_url, "demo", *SHORT_DEMO)
     assert "demo system: 0 events applied" in again.stderr
     assert census_csv(demo_url, END) == before[END]
     # The community teams' records are not written twice either.

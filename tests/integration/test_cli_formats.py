@@ -20,10 +20,10 @@ from openpyxl import load_workbook
 
 from homeflow.cli import app
 from tests.conftest import ENGINES, demo_database
-from tests.support import homeflow
+from tests.support import SHORT_DEMO, homeflow
 
 END = "2026-03-31"
-DEMO = ("--days", "10", "--end", END, "--seed", "5")
+DEMO = SHORT_DEMO
 
 # What each parameter a command needs is given, by the name the command line shows; a command
 # needing one not here fails, naming it, until it is added.

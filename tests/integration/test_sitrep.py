@@ -18,7 +18,7 @@ from homeflow.services.returns import sitrep_rows
 from homeflow.store import db
 from homeflow.store import schema as t
 from tests.conftest import ENGINES, demo_database
-from tests.support import homeflow
+from tests.support import SHORT_DEMO, homeflow
 
 LONDON = ZoneInfo("Europe/London")
 END = "2026-03-31"
@@ -28,16 +28,7 @@ END = "2026-03-31"
 def demo_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    with demo_database(
-        request.param,
-        tmp_path_factory.mktemp("sitrep"),
-        "--days",
-        "10",
-        "--end",
-        END,
-        "--seed",
-        "11",
-    ) as url:
+    with demo_database(request.param, tmp_path_factory.mktemp("sitrep"), *SHORT_DEMO) as url:
         yield url
 
 
