@@ -145,6 +145,9 @@ CASES: dict[str, Case] = {
     "team add --review-weeks": Case(
         lambda x, f: ["team", "add", "t1", "--name=Team", "--org=RX1", f"--review-weeks={x}"],
         invalid(), "--review-weeks"),
+    "team add --telephone": Case(
+        lambda x, f: ["team", "add", "t1", "--name=Team", "--org=RX1", f"--telephone={x}"],
+        invalid(), "--telephone"),
     # Files and folders the command reads: contents that cannot read.
     "append PATH": Case(
         lambda x, f: ["append", file(f, "events.jsonl", x + "\n")],
