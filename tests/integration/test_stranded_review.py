@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
+from tests.audit_faults import audit_log_down
 from tests.web_site import Site, csrf_of, rows_of, signed_in
 
 TODAY = local_date(datetime.now(UTC))
@@ -110,3 +111,33 @@ def test_the_list_shows_what_is_done_and_outstanding_and_the_demo_reviewed_most(
     )[0][0]  # type: ignore[index]
     assert total > 20 and 0.6 * total <= reviewed < total, (reviewed, total)
     assert "never reviewed" in page or "review due" in page
+
+
+def _review(page: str, spell: str) -> dict[str, str]:
+    return {"csrf_token": csrf_of(page), "seen": _seen(page, spell), "outcome": "plan-agreed",
+            "reviewer": "Dr Q Test", "actions": "none"}  # fmt: skip
+
+
+def test_another_organisations_team_cannot_review_a_trusts_patient(site: Site) -> None:
+    """The review route asks the one rule: the mental-health trust's team, not involved in an
+    acute patient's care, is refused and nothing is stored."""
+    page = signed_in(site, "flow@rx1.test").get("/stranded").text
+    spell = _first_patient(page)
+    other = signed_in(site, "cmht@rw1.test")
+    before = _reviews(site)
+    data = {**_review(page, spell), "csrf_token": csrf_of(other.get("/overview").text)}
+    answer = other.post(f"/stranded/{spell}/review", data=data)
+    assert answer.status_code in (403, 404), answer.status_code
+    assert _reviews(site) == before
+
+
+def test_a_review_whose_audit_row_fails_stores_nothing(site: Site) -> None:
+    team = signed_in(site, "flow@rx1.test")
+    page = team.get("/stranded").text
+    spell = _first_patient(page)
+    events = select(func.count()).select_from(t.events)
+    before = (_reviews(site), rows_of(site, events)[0][0])  # type: ignore[index]
+    with audit_log_down(site.url):
+        answer = team.post(f"/stranded/{spell}/review", data=_review(page, spell))
+        assert answer.status_code == 503 and "nothing was changed" in answer.text
+    assert (_reviews(site), rows_of(site, events)[0][0]) == before  # type: ignore[index]

@@ -50,6 +50,10 @@ WRITES: dict[tuple[str, str], tuple[str, str]] = {
         f"{OWNERSHIP}::test_support_episodes_are_changed_only_by_the_organisation_holding_them",
         f"{OWNERSHIP}::test_a_support_episode_whose_audit_row_fails_stores_nothing",
     ),
+    ("POST", "/stranded/{spell_key}/review"): (
+        "tests.integration.test_stranded_review::test_another_organisations_team_cannot_review_a_trusts_patient",
+        "tests.integration.test_stranded_review::test_a_review_whose_audit_row_fails_stores_nothing",
+    ),
     ("POST", "/home-care/runs"): (
         SCENARIOS,
         "tests.integration.test_scenario_access::test_a_scenario_write_is_not_kept_without_its_audit_row",
