@@ -1,7 +1,7 @@
 """The demo's feeds: each trust's patient administration system (PAS) sends its ADT as HL7 v2,
 and the feeds page shows what a day of it looks like. Pure: which of the demo's events the
 feeds carry (the last day's), how late each message arrives, and the few a real feed gets
-wrong: RX1 has renamed a medical ward in its PAS and the feed's mapping does not know the new
+wrong: RX1 has renamed a ward of Riverside General Hospital in its PAS and the feed's mapping does not know the new
 name yet (those admissions are held until it does), and now and then a message comes with a
 date that is not one. `services/demo_feeds` writes them as messages received
 (`homeflow demo`)."""
@@ -21,6 +21,7 @@ from homeflow.domain.organisations import issuer_of
 WINDOW = timedelta(hours=24)
 RENAMED_WARD = "ACORN"  # the name RX1's PAS now sends for one of its medical wards
 RENAMED_BY = "RX1"
+RENAMED_AT = "RX101"  # at Riverside General Hospital
 HELD_ADMISSIONS = 3
 MEDIAN_LAG_SECONDS = 25.0
 MAX_LAG_SECONDS = 900.0
@@ -66,6 +67,7 @@ def held_admissions(events: Sequence[ev.Event], end: datetime) -> tuple[str, lis
         if isinstance(e.payload, ev.Admitted)
         and e.spell_key
         and issuer_of(e.spell_key) == RENAMED_BY
+        and e.payload.site_code == RENAMED_AT
         and e.payload.admission_method == ev.AdmissionMethod.EMERGENCY
         and end - WINDOW <= e.occurred_at <= end
     ]
