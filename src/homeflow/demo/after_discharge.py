@@ -36,6 +36,9 @@ PLANNED_DAYS = {
     SupportKind.INTERIM_BED: 21,
     SupportKind.CARE_HOME: 28,
 }
+# Days an episode ends after its planned end (mean, spread): most end by it, some run on
+# while the next service is found (about seven in ten by the plan; see docs/demo.md).
+PAST_PLAN_DAYS = (-4.0, 8.0)
 REABLEMENT_OUTCOMES = (
     (SupportOutcome.NO_ONGOING_SUPPORT, 0.56),
     (SupportOutcome.REDUCED_PACKAGE, 0.18),
@@ -107,7 +110,7 @@ def _package(
     tag: str,
 ) -> SupportEpisodeRecorded:
     planned = start + timedelta(days=rng.choice((42, 84, 182)))
-    finished = planned + timedelta(days=round(rng.gauss(0, 10)))
+    finished = planned + timedelta(days=round(rng.gauss(PAST_PLAN_DAYS[0], 10)))
     ended = finished <= end
     hours_start = hours or float(rng.choice((7, 10, 12, 14)))
     outcome = rng.choice(STAYS_ON) if ended else None
@@ -156,7 +159,7 @@ def _episode(rng: random.Random, d: Discharge, end: date) -> SupportEpisodeRecor
     kind = _kind(rng, d.pathway)
     start = min(d.day + timedelta(days=rng.choice((0, 0, 0, 1, 2))), end)
     planned = start + timedelta(days=PLANNED_DAYS[kind])
-    finished = planned + timedelta(days=round(rng.gauss(0, 6)))
+    finished = planned + timedelta(days=round(rng.gauss(*PAST_PLAN_DAYS)))
     finished = max(start + timedelta(days=3), finished)
     home = kind in (SupportKind.REABLEMENT, SupportKind.HOME_CARE)
     outcome = _pick(rng, REABLEMENT_OUTCOMES if home else BED_OUTCOMES)
@@ -225,9 +228,11 @@ def _at_91_days(
 def capacity_returns(
     episodes: Sequence[SupportEpisodeRecorded], seed: int, end: date
 ) -> list[ProviderCapacityRecorded]:
-    """Each provider's weekly return, every Monday up to `end`: commissioned a little above
-    what was in use that day (sometimes not enough), home care with its carers, hours, travel
-    and vacancies, beds with the ones free."""
+    """Each provider's returns up to `end`: home care weekly, every Monday, commissioned a
+    little above what was in use that day (sometimes not enough), with its carers, hours,
+    travel and vacancies; beds daily (as care homes keep the NHS Capacity Tracker), their
+    commissioned beds the week's most in use and a few more, the free ones those not in use
+    that day, so that in use and vacancies add up to what was commissioned."""
     rng = random.Random(seed * 104_729 + 3)
     by_provider: dict[tuple[str, SupportKind], list[SupportEpisodeRecorded]] = {}
     for episode in episodes:
@@ -239,11 +244,32 @@ def capacity_returns(
     found = []
     while monday <= end:
         for (provider, kind), mine in sorted(by_provider.items()):
+            if kind.bedded:
+                found += _bed_returns(rng, provider, kind, monday, mine, end)
+                continue
             open_now = [e for e in mine if open_on(e, monday)]
             commissioned = max(1, round(len(open_now) * rng.uniform(0.97, 1.15)))
             found.append(_return(rng, provider, kind, monday, commissioned, open_now))
         monday += timedelta(days=7)
     return found
+
+
+def _bed_returns(
+    rng: random.Random,
+    provider: str,
+    kind: SupportKind,
+    monday: date,
+    mine: list[SupportEpisodeRecorded],
+    end: date,
+) -> list[ProviderCapacityRecorded]:
+    days = [monday + timedelta(days=n) for n in range(7) if monday + timedelta(days=n) <= end]
+    week = [e for e in mine if e.start <= days[-1] and (e.end is None or e.end > monday)]
+    in_use = [sum(1 for e in week if open_on(e, day)) for day in days]
+    commissioned = max(1, round(max(in_use) * rng.uniform(1.0, 1.12)))
+    return [
+        ProviderCapacityRecorded(provider, kind, day, commissioned, vacancies=commissioned - n)
+        for day, n in zip(days, in_use, strict=True)
+    ]
 
 
 def _return(
@@ -254,9 +280,6 @@ def _return(
     commissioned: int,
     open_now: list[SupportEpisodeRecorded],
 ) -> ProviderCapacityRecorded:
-    if kind.bedded:
-        free = max(0, commissioned - len(open_now))
-        return ProviderCapacityRecorded(provider, kind, on, commissioned, vacancies=free)
     hours = [e.hours_at_start for e in open_now if e.hours_at_start is not None]
     per_package = sum(hours) / len(hours) if hours else 12.0
     travel = round(rng.uniform(0.15, 0.25), 2)

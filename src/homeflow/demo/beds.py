@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable
 from homeflow.domain.organisations import Ward
 
 Admit = Callable[[str, str], None]  # called with the ward and bed a waiting patient takes
+Fits = Callable[[str], bool]  # whether a ward suits a waiting patient
+# How far down the queue a freed bed looks for a patient it suits before giving it to the first.
+LOOK_AHEAD = 12
 
 
 class Beds:
@@ -23,7 +26,7 @@ class Beds:
         for w in wards:
             self.site_of[w.code] = w.site_code
             self.free[w.code] = list(reversed(w.bed_labels()))
-        self.waiting: dict[str, deque[Admit]] = {}
+        self.waiting: dict[str, deque[tuple[Admit, Fits]]] = {}
 
     def take(self, rng: random.Random, ward_codes: list[str]) -> tuple[str, str] | None:
         """A free bed on one of the wards (the emptier a ward, the likelier), or None."""
@@ -33,17 +36,27 @@ class Beds:
         ward = rng.choices(with_space, weights=[len(self.free[w]) for w in with_space])[0]
         return ward, self.free[ward].pop()
 
-    def wait(self, site: str, admit: Admit) -> None:
-        """The site is full: `admit` is called with the next bed that frees there."""
-        self.waiting.setdefault(site, deque()).append(admit)
+    def wait(self, site: str, admit: Admit, fits: Fits = lambda ward: True) -> None:
+        """The site is full: `admit` is called with the next bed that frees there (one on a
+        ward it `fits` sooner, when one frees before a patient further up the queue)."""
+        self.waiting.setdefault(site, deque()).append((admit, fits))
 
     def release(self, ward: str, bed: str) -> None:
-        """The bed is free: the first patient waiting at the site takes it."""
+        """The bed is free: the first patient waiting at the site whom the ward suits, among
+        the first few waiting, takes it; else the first."""
         queue = self.waiting.get(self.site_of[ward])
-        if queue:
-            queue.popleft()(ward, bed)
-        else:
+        if not queue:
             self.free[ward].append(bed)
+            return
+        for n, (_, fits) in enumerate(queue):
+            if n == LOOK_AHEAD:
+                break
+            if fits(ward):
+                admit = queue[n][0]
+                del queue[n]
+                admit(ward, bed)
+                return
+        queue.popleft()[0](ward, bed)
 
     def someone_waits(self, site: str) -> bool:
         return bool(self.waiting.get(site))

@@ -29,6 +29,7 @@ from homeflow.demo.people import (
     DISCHARGE_HOURS,
     EMERGENCY_HOURS,
     MEETS_CRITERIA_AGAIN,
+    READMITTED_31_TO_90_DAYS,
     READMITTED_WITHIN_30_DAYS,
     Patient,
     Service,
@@ -36,8 +37,16 @@ from homeflow.demo.people import (
     delay_reason_mix,
     downstream_services,
     readmitted_after,
+    readmitted_later,
     recorded_events,
     same_person,
+)
+from homeflow.demo.realism import (
+    ELDERLY_AGE,
+    LONG_WAIT_SHARE,
+    SAME_DAY_SHARE,
+    SURGICAL_EMERGENCIES,
+    WEEKEND_DEFERRED,
 )
 from homeflow.demo.stranded_reviews import stranded_reviews
 from homeflow.demo.turns import RareTurns
@@ -47,7 +56,7 @@ from homeflow.domain.organisations import WardType, spell_key
 
 WARM_UP_DAYS = 90
 # Readmissions are part of emergency demand: new arrivals are this share of it.
-NEW_ARRIVALS = 1.0 - READMITTED_WITHIN_30_DAYS
+NEW_ARRIVALS = 1.0 - READMITTED_WITHIN_30_DAYS - READMITTED_31_TO_90_DAYS
 # The sites' assessment wards take every specialty; elsewhere another team's patient outlies.
 MEDICAL_OUTLIER = "General Medicine"
 
@@ -61,6 +70,7 @@ class DemoSystem(Agenda):
         self.patients: list[Patient] = []
         self.beds = Beds(system.WARDS)
         self.wards = {w.code: w for w in system.WARDS}
+        self.wards_of: dict[tuple[str, str], list[str]] = {}
         self.org_of_site = {s.code: s.org_code for s in system.SITES}
         self.reasons = codes.nctr_delay_reasons()
         self.mix = delay_reason_mix()
@@ -92,11 +102,15 @@ class DemoSystem(Agenda):
         emergency_weekday = (1.12, 1.02, 1.0, 0.99, 1.01, 0.92, 0.94)[weekday]
         for site in system.ACUTE_SITES:
             mean = site.emergency_per_day * emergency_weekday * season(day) * NEW_ARRIVALS
-            for _ in range(self.poisson(mean)):
+            # Same-day emergency stays come on top of those who stay the night.
+            for _ in range(self.poisson(mean / (1.0 - SAME_DAY_SHARE))):
                 hour = self.rng.choices(range(24), weights=EMERGENCY_HOURS)[0]
-                self.schedule(
-                    start + hour + self.rng.random(), self.admit_acute, site.code, "emergency"
-                )
+                kind = "emergency"
+                if self.rng.random() < SAME_DAY_SHARE:
+                    kind = "same-day"
+                elif self.rng.random() < SURGICAL_EMERGENCIES:
+                    kind = "surgical"
+                self.schedule(start + hour + self.rng.random(), self.admit_acute, site.code, kind)
             if weekday < 5:
                 for _ in range(self.poisson(site.elective_per_weekday)):
                     self.schedule(
@@ -118,45 +132,73 @@ class DemoSystem(Agenda):
             self.beds.release(p.ward, p.bed)
 
     def site_wards(self, site: str, prefix: str = "") -> list[str]:
-        return [
-            w.code
-            for w in system.WARDS
-            if w.site_code == site and w.code.startswith(f"{site}-{prefix}")
-        ]
+        """The site's wards whose code starts with `prefix`; "M:elderly" and "M:others" are
+        its elderly-care and its other medical wards."""
+        found = self.wards_of.get((site, prefix))
+        if found is None:
+            code, _, which = prefix.partition(":")
+            found = self.wards_of[site, prefix] = [
+                w.code
+                for w in system.WARDS
+                if w.site_code == site
+                and w.code.startswith(f"{site}-{code}")
+                and (not which or (w.specialty == "Elderly Care") == (which == "elderly"))
+            ]
+        return found
 
     # ---- acute ----------------------------------------------------------------------------
 
-    def admit_acute(self, site: str, method: str, returning: Patient | None = None) -> None:
-        """An emergency or elective patient arrives at the site (`returning`: readmitted)."""
-        if method == "elective":
+    def admit_acute(self, site: str, kind: str, returning: Patient | None = None) -> None:
+        """A patient arrives at the site (`returning`: readmitted): `kind` is elective,
+        emergency (medical), surgical (an emergency under the surgeons) or same-day (an
+        emergency who goes home within the day)."""
+        if returning is None:
+            mean = {"elective": 60, "surgical": 62, "same-day": 55}.get(kind, 70)
+            age = int(min(100, max(18, self.rng.gauss(mean, 17))))
+        else:
+            age = returning.age
+        if kind == "elective":
             found = self.beds.take(self.rng, self.site_wards(site, "S"))
             if found is not None:
-                self.admit_acute_to(site, method, *found, returning)
+                self.admit_acute_to(site, kind, age, *found, returning)
             # With no surgical bed free, the operation is cancelled, as hospitals do.
             return
+        found = self.beds.take(self.rng, self.site_wards(site, "S")) if kind == "surgical" else None
         found = (
-            self.beds.take(self.rng, self.site_wards(site, "AMU"))
-            or self.beds.take(self.rng, self.site_wards(site, "M"))
+            found
+            or self.beds.take(self.rng, self.site_wards(site, "AMU"))
+            or self.medical_bed(site, age)
             or self.beds.take(self.rng, self.site_wards(site, "S"))
         )
         if found is not None:
-            self.admit_acute_to(site, method, *found, returning)
+            self.admit_acute_to(site, kind, age, *found, returning)
             return
         self.beds.wait(
             site,
             lambda ward, bed: self.schedule(
-                self._now + 0.5, self.admit_acute_to, site, method, ward, bed, returning
+                self._now + 0.5, self.admit_acute_to, site, kind, age, ward, bed, returning
             ),
+            lambda ward: (self.wards[ward].specialty == "Elderly Care") == (age >= ELDERLY_AGE),
+        )
+
+    def medical_bed(self, site: str, age: int) -> tuple[str, str] | None:
+        """A medical bed: older people on the elderly-care wards (else another medical ward),
+        younger ones on the other medical wards (else, for them, a surgical ward first: the
+        elderly-care beds are the last a younger patient takes)."""
+        elderly, others = self.site_wards(site, "M:elderly"), self.site_wards(site, "M:others")
+        if age >= ELDERLY_AGE:
+            return self.beds.take(self.rng, elderly) or self.beds.take(self.rng, others)
+        return (
+            self.beds.take(self.rng, others)
+            or self.beds.take(self.rng, self.site_wards(site, "S"))
+            or self.beds.take(self.rng, elderly)
         )
 
     def admit_acute_to(
-        self, site: str, method: str, ward: str, bed: str, returning: Patient | None
+        self, site: str, kind: str, age: int, ward: str, bed: str, returning: Patient | None
     ) -> None:
         when = self._now
-        if returning is None:
-            age = int(min(100, max(18, self.rng.gauss(68 if method == "emergency" else 60, 17))))
-        else:
-            age = returning.age
+        method = "elective" if kind == "elective" else "emergency"
         p = self.new_patient(site, "acute", age)
         reviewed = self.bed_review is not None and self.day_of(when) >= self.bed_review
         weights = pathway_weights(age, reviewed)
@@ -164,7 +206,7 @@ class DemoSystem(Agenda):
         p.ward, p.bed = ward, bed
         p.admitted = when
         specialty = self.wards[ward].specialty
-        if method == "emergency" and ward.startswith(f"{site}-S"):
+        if kind in ("emergency", "same-day") and ward.startswith(f"{site}-S"):
             specialty = MEDICAL_OUTLIER  # a medical patient outlying on a surgical ward
         admitted = admitted_payload(self.rng, p, method, specialty, self.day_of(when), self.issued)
         if returning is not None:
@@ -173,6 +215,10 @@ class DemoSystem(Agenda):
         p.events.append((when, admitted))
         if self.rare.happen(CANCELLED_ADMISSIONS):
             self.schedule(self.rare.cancel(p, when), self.release_bed, p)
+            return
+        if kind == "same-day" and returning is None:
+            p.pathway = "P0"
+            self.schedule(when + self.rng.uniform(3.0, 14.0), self.home_today, p)
             return
         median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
         clinical = median * math.exp(self.rng.gauss(0.0, 0.85)) * 24.0
@@ -189,6 +235,23 @@ class DemoSystem(Agenda):
             self.schedule(when + self.rng.uniform(8.0, 40.0), self.move_from_amu, p)
         self.schedule(max(when + clinical, first_round + 1.0), self.ready, p)
 
+    def home_today(self, p: Patient) -> None:
+        """A same-day emergency stay: assessed, treated and home within hours."""
+        when = self._now
+        p.ready = when
+        p.events.append(
+            (when, ev.CriteriaToResideAssessed(False, discharge_ready_date=self.day_of(when)))
+        )
+        p.events.append((when + 0.1, ev.PathwayAssigned("P0")))
+        self.go_home(p, when, when + self.rng.uniform(0.5, 4.0))
+
+    def go_home(self, p: Patient, found: float, leave: float) -> None:
+        """Home at `leave` with nothing to arrange; one waiting overnight or longer for
+        medicines to take home and the letter has that reason recorded."""
+        if self.day_of(leave) != self.day_of(found):
+            self.set_reason(p, found + 0.2, ("Hospital process",), None, "HP03")
+        self.schedule(leave, self.discharge, p)
+
     def next_round(self, when: float) -> float:
         day = math.floor(when / 24.0) * 24.0
         round_time = day + 9.0 + self.rng.uniform(0.0, 2.5)
@@ -197,7 +260,7 @@ class DemoSystem(Agenda):
     def move_from_amu(self, p: Patient) -> None:
         if p.discharged is not None or p.ready is not None:
             return
-        found = self.beds.take(self.rng, self.site_wards(p.site, "M"))
+        found = self.medical_bed(p.site, p.age)
         specialty = self.wards[found[0]].specialty if found else MEDICAL_OUTLIER
         # With the medical wards full, a patient moves on to outlie on a surgical ward rather
         # than hold an assessment bed; with those full too, they stay until discharged.
@@ -217,11 +280,12 @@ class DemoSystem(Agenda):
         p.events.append((noticed, ev.CriteriaToResideAssessed(False, discharge_ready_date=drd)))
         p.events.append((noticed + 0.1, ev.PathwayAssigned(p.pathway)))
         if p.pathway != "P0" and not p.unwell_again and self.rare.happen(MEETS_CRITERIA_AGAIN):
+            self.set_reason(p, noticed + 0.2, ("Hospital process",), None, "HP02")
             self.schedule(self.rare.unwell_again(p, noticed), self.ready, p)
             return
         if p.pathway == "P0":
             if self.rng.random() < 0.72:
-                self.schedule(self.discharge_hour(noticed), self.discharge, p)
+                self.go_home(p, noticed, self.discharge_hour(noticed))
             else:
                 self.set_reason(p, noticed + 0.2, ("Hospital process",), None)
                 later = noticed + 24.0 * self.rng.choice((1, 1, 1, 2, 3))
@@ -233,6 +297,11 @@ class DemoSystem(Agenda):
         # Supported discharge: a hospital-process stage, then the care transfer hub.
         self.set_reason(p, noticed + 0.2, ("Hospital process", "Wellbeing concerns"), None)
         referred = noticed + self.rng.uniform(4.0, 40.0)
+        if self.rng.random() < LONG_WAIT_SHARE[p.pathway]:
+            # Funding, capacity to decide, safeguarding or a family's choice: weeks, not days.
+            referred += 24.0 * self.rng.uniform(10.0, 45.0)
+            families = ("Care transfer hub process", "Wellbeing concerns")
+            self.set_reason(p, noticed + 26.0, families, int(p.pathway[1]))
         self.schedule(referred, self.refer, p)
         if p.pathway in ("P2", "P3") and self.rng.random() < (0.9 if p.pathway == "P3" else 0.3):
             outcome = (
@@ -253,6 +322,7 @@ class DemoSystem(Agenda):
         ref, reablement = f"{p.spell_key}-R{p.referral_no}", self.services["reablement"]
         p.events.append((noticed + 0.3, ev.ReferralMade(ref, reablement.name, reablement.provider)))
         p.events.append((noticed + 1.0, ev.ReferralAccepted(ref, trusted_assessment=True)))
+        self.set_reason(p, noticed + 1.1, ("Interface process",), 1, reablement.arranging_reason)
         home = self.discharge_hour(noticed + self.bridging.hours_to_home())
         self.schedule(home, self.discharge, p)
 
@@ -376,8 +446,11 @@ class DemoSystem(Agenda):
     def discharge_hour(self, when: float) -> float:
         day = math.floor(when / 24.0) * 24.0
         hour = self.rng.choices(range(24), weights=DISCHARGE_HOURS)[0] + self.rng.random()
-        at = day + hour
-        return at if at > when else at + 24.0
+        at = day + hour if day + hour > when else day + hour + 24.0
+        # Fewer discharges at the weekend: fewer senior reviews, pharmacy and transport.
+        while self.rng.random() < WEEKEND_DEFERRED[self.day_of(at).weekday()]:
+            at += 24.0
+        return at
 
     def discharge(self, p: Patient, community_bed: tuple[str, str] | None = None) -> None:
         when = self._now
@@ -402,8 +475,11 @@ class DemoSystem(Agenda):
             p.events.append(
                 (when, ev.Discharged(destination="died" if died else destination, died=died))
             )
-            if not died and self.rng.random() < READMITTED_WITHIN_30_DAYS:
+            back = self.rng.random()
+            if not died and back < READMITTED_WITHIN_30_DAYS:
                 self.schedule(when + 24.0 * readmitted_after(self.rng), self.readmit, p)
+            elif not died and back < READMITTED_WITHIN_30_DAYS + READMITTED_31_TO_90_DAYS:
+                self.schedule(when + 24.0 * readmitted_later(self.rng), self.readmit, p)
         else:
             p.events.append((when, ev.Discharged(destination="usual residence")))
         if community_bed is not None:

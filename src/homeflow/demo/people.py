@@ -133,6 +133,9 @@ CLINICAL_CRITERIA = (
 # within 30 days (England's emergency readmission rate), most of them in the first fortnight.
 READMITTED_WITHIN_30_DAYS = 0.14
 READMISSION_MEAN_DAYS = 12.0
+# Some more come back between a month and three months after leaving: England's 91-day
+# emergency readmission rate is about half as high again as its 30-day rate (see docs/demo.md).
+READMITTED_31_TO_90_DAYS = 0.07
 # Rare turns a feed and a ward must handle. An admission entered in error (the wrong patient,
 # or one who went home from the emergency department) is cancelled, HL7 A11, within hours:
 # 2 in 1,000 admissions (no national figure is published: a correction rate, kept rare).
@@ -154,6 +157,11 @@ def readmitted_after(rng: random.Random) -> float:
         days = rng.expovariate(1.0 / READMISSION_MEAN_DAYS)
         if 0.2 <= days <= 29.5:
             return days
+
+
+def readmitted_later(rng: random.Random) -> float:
+    """Days to an emergency readmission after the first month: within three months."""
+    return rng.uniform(30.5, 90.0)
 
 
 RED_REASONS = (

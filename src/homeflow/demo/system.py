@@ -125,7 +125,7 @@ class AcuteSite:
 
 
 ACUTE_SITES = (
-    AcuteSite("RX101", 61.0, 12.0),
-    AcuteSite("RX102", 30.0, 6.0),
-    AcuteSite("RX201", 41.0, 8.0),
+    AcuteSite("RX101", 64.0, 12.0),
+    AcuteSite("RX102", 27.5, 6.0),
+    AcuteSite("RX201", 36.5, 8.0),
 )
