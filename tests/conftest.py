@@ -10,8 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-from hypothesis import settings
+# OWASP's argon2id cost, not RFC 9106's (store/users.py): the suite signs in thousands of times,
+# each costing a quarter of a second of CPU at the default. Set before homeflow is imported, and
+# so inherited by every server and CLI the tests start.
+os.environ.setdefault("HOMEFLOW_PASSWORD_COST", "owasp")
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 from sqlalchemy import Connection, Engine, create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -38,7 +39,28 @@ FAILURE_WINDOW = timedelta(minutes=15)
 SLOWED_BY = timedelta(seconds=1)  # the hold once past the count, and more every ten failures
 SLOWED_AT_MOST = timedelta(seconds=5)
 
-_hasher = PasswordHasher()
+# argon2id's cost, chosen per deployment (HOMEFLOW_PASSWORD_COST). `rfc9106`, the default, is
+# RFC 9106's second recommendation (3 passes over 64 MiB, 4 lanes: argon2-cffi's own default);
+# `owasp` is OWASP's minimum for argon2id (2 passes over 19 MiB, 1 lane), for a laptop or a
+# small machine, and for the test suite, which signs in some thousands of times. A hash keeps
+# its own cost, so a password set under one is checked under the other.
+PASSWORD_COSTS = {
+    "rfc9106": PasswordHasher(),
+    "owasp": PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1),
+}
+
+
+def password_hasher() -> PasswordHasher:
+    """The cost HOMEFLOW_PASSWORD_COST names, refused naming the variable if it is unknown."""
+    name = os.environ.get("HOMEFLOW_PASSWORD_COST", "rfc9106")
+    if name not in PASSWORD_COSTS:
+        raise InvalidInput(
+            "HOMEFLOW_PASSWORD_COST", f"{name!r} is not one of {', '.join(PASSWORD_COSTS)}"
+        )
+    return PASSWORD_COSTS[name]
+
+
+_hasher = password_hasher()
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
