@@ -82,6 +82,7 @@ def test_refused_fhir_writes_are_kept_and_listed(
     assert "the body&#39;s id differs from the URL" in fhir
     assert "Encounter.id" in fhir
     assert "9434765919" in fhir  # the body as sent, for those who run the feed
+    assert "Replay fhir" not in fhir and "its sender corrects it and sends it again" in fhir
 
 
 @pytest.mark.parametrize("kind", ENGINES)
