@@ -236,14 +236,12 @@ class DemoSystem(Agenda):
         self.schedule(max(when + clinical, first_round + 1.0), self.ready, p)
 
     def home_today(self, p: Patient) -> None:
-        """A same-day emergency stay: assessed, treated and home within hours."""
+        """A same-day emergency stay: assessed, treated and home within hours, never counted
+        as delayed (no board round finds them ready), home on pathway 0."""
         when = self._now
         p.ready = when
-        p.events.append(
-            (when, ev.CriteriaToResideAssessed(False, discharge_ready_date=self.day_of(when)))
-        )
-        p.events.append((when + 0.1, ev.PathwayAssigned("P0")))
-        self.go_home(p, when, when + self.rng.uniform(0.5, 4.0))
+        p.events.append((when, ev.PathwayAssigned("P0")))
+        self.schedule(when + self.rng.uniform(0.5, 4.0), self.discharge, p)
 
     def go_home(self, p: Patient, found: float, leave: float) -> None:
         """Home at `leave` with nothing to arrange; one waiting overnight or longer for
