@@ -7,10 +7,11 @@ test, the only one that bypasses the Content-Security-Policy.)"""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from homeflow.domain import clock
 from tests.browser.pages import browser_errors, browser_sign_in
 from tests.web_site import Site
 
@@ -35,10 +36,11 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     page.goto(site.base + "/overview")  # type: ignore[attr-defined]
     page.get_by_role("link", name="outcomes after discharge").click()  # type: ignore[attr-defined]
     page.wait_for_url("**/outcomes")  # type: ignore[attr-defined]
-    # The demo is ten days old: ask for its days (dd/mm/yyyy, as typed on a tablet).
-    first = (date.today() - timedelta(days=10)).strftime("%d/%m/%Y")
+    # The demo's ten days, to yesterday, the last whole day (dd/mm/yyyy, as typed on a tablet).
+    yesterday = clock.today() - timedelta(days=1)
+    first = (yesterday - timedelta(days=9)).strftime("%d/%m/%Y")
     page.fill("#start", first)  # type: ignore[attr-defined]
-    page.fill("#end", date.today().strftime("%d/%m/%Y"))  # type: ignore[attr-defined]
+    page.fill("#end", yesterday.strftime("%d/%m/%Y"))  # type: ignore[attr-defined]
     page.get_by_role("button", name="Show", exact=True).click()  # type: ignore[attr-defined]
     page.wait_for_url("**/outcomes?*")  # type: ignore[attr-defined]
     assert page.locator("#outcomes tbody tr").count() >= 12  # type: ignore[attr-defined]
@@ -59,7 +61,7 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     assert page.locator("#levers tbody tr").count() == 12  # type: ignore[attr-defined]
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024  # type: ignore[attr-defined]
     _levers_through_the_model(page)
-    page.fill("#against", (date.today() - timedelta(days=5)).strftime("%d/%m/%Y"))  # type: ignore[attr-defined]
+    page.fill("#against", (clock.today() - timedelta(days=5)).strftime("%d/%m/%Y"))  # type: ignore[attr-defined]
     page.get_by_role("button", name="Show", exact=True).click()  # type: ignore[attr-defined]
     caption = page.locator("#levers caption").inner_text()  # type: ignore[attr-defined]
     assert caption.startswith("Each lever's share of the gap's change since")
