@@ -15,8 +15,8 @@ from typing import Any
 # so inherited by every server and CLI the tests start.
 os.environ.setdefault("HOMEFLOW_PASSWORD_COST", "owasp")
 
-import pytest  # noqa: E402
-from hypothesis import settings  # noqa: E402
+import pytest
+from hypothesis import settings
 from sqlalchemy import Connection, Engine, create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
 
