@@ -299,7 +299,9 @@ def test_every_outcome_figure_opens_to_as_many_people(demo: tuple[str, date]) ->
         _charts_by_site_pathway_and_referrer_open_to_their_people(client, start)
         _the_tree_s_demand_opens_to_its_people(client, last)
         bad = client.get("/outcomes", params={"start": "31/02/2026"})
-        assert bad.status_code == 400 and "from" in bad.text
+        assert bad.status_code == 400 and 'value="31/02/2026"' in bad.text
+        summary = bad.text.split("nhsuk-error-summary__list")[1].split("</ul>")[0]
+        assert "From" in summary
         # The overview's community capacity: each figure opens to as many people.
         overview = client.get("/overview").text
         support = re.findall(r'<a class="hf-figure" href="(/people/support[^"]+)">(\d+)<', overview)
