@@ -17,15 +17,13 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from homeflow.demo import system
+from homeflow.demo.acute import admit_acute, next_round, site_wards
 from homeflow.demo.agenda import Agenda, season
 from homeflow.demo.beds import Beds
 from homeflow.demo.board_rounds import board_rounds
 from homeflow.demo.hub import hub_referrals
-from homeflow.demo.improvement import HomeFirstBridging, bed_review_start, pathway_weights
+from homeflow.demo.improvement import HomeFirstBridging, bed_review_start
 from homeflow.demo.people import (
-    CANCELLED_ADMISSIONS,
-    CLINICAL_CRITERIA,
-    CRITERIA,
     DISCHARGE_HOURS,
     EMERGENCY_HOURS,
     MEETS_CRITERIA_AGAIN,
@@ -42,7 +40,6 @@ from homeflow.demo.people import (
     same_person,
 )
 from homeflow.demo.realism import (
-    ELDERLY_AGE,
     LONG_WAIT_SHARE,
     SAME_DAY_SHARE,
     SURGICAL_EMERGENCIES,
@@ -57,8 +54,6 @@ from homeflow.domain.organisations import WardType, spell_key
 WARM_UP_DAYS = 90
 # Readmissions are part of emergency demand: new arrivals are this share of it.
 NEW_ARRIVALS = 1.0 - READMITTED_WITHIN_30_DAYS - READMITTED_31_TO_90_DAYS
-# The sites' assessment wards take every specialty; elsewhere another team's patient outlies.
-MEDICAL_OUTLIER = "General Medicine"
 
 
 class DemoSystem(Agenda):
@@ -110,11 +105,11 @@ class DemoSystem(Agenda):
                     kind = "same-day"
                 elif self.rng.random() < SURGICAL_EMERGENCIES:
                     kind = "surgical"
-                self.schedule(start + hour + self.rng.random(), self.admit_acute, site.code, kind)
+                self.schedule(start + hour + self.rng.random(), admit_acute, self, site.code, kind)
             if weekday < 5:
                 for _ in range(self.poisson(site.elective_per_weekday)):
                     self.schedule(
-                        self.at(start, 7.0, 11.0), self.admit_acute, site.code, "elective"
+                        self.at(start, 7.0, 11.0), admit_acute, self, site.code, "elective"
                     )
         for _ in range(self.poisson(1.75)):
             self.schedule(self.at(start, 9.0, 22.0), self.admit_mental_health)
@@ -131,149 +126,11 @@ class DemoSystem(Agenda):
         if p.bed is not None:
             self.beds.release(p.ward, p.bed)
 
-    def site_wards(self, site: str, prefix: str = "") -> list[str]:
-        """The site's wards whose code starts with `prefix`; "M:elderly" and "M:others" are
-        its elderly-care and its other medical wards."""
-        found = self.wards_of.get((site, prefix))
-        if found is None:
-            code, _, which = prefix.partition(":")
-            found = self.wards_of[site, prefix] = [
-                w.code
-                for w in system.WARDS
-                if w.site_code == site
-                and w.code.startswith(f"{site}-{code}")
-                and (not which or (w.specialty == "Elderly Care") == (which == "elderly"))
-            ]
-        return found
-
-    # ---- acute ----------------------------------------------------------------------------
-
-    def admit_acute(self, site: str, kind: str, returning: Patient | None = None) -> None:
-        """A patient arrives at the site (`returning`: readmitted): `kind` is elective,
-        emergency (medical), surgical (an emergency under the surgeons) or same-day (an
-        emergency who goes home within the day)."""
-        if returning is None:
-            mean = {"elective": 60, "surgical": 62, "same-day": 55}.get(kind, 70)
-            age = int(min(100, max(18, self.rng.gauss(mean, 17))))
-        else:
-            age = returning.age
-        if kind == "elective":
-            found = self.beds.take(self.rng, self.site_wards(site, "S"))
-            if found is not None:
-                self.admit_acute_to(site, kind, age, *found, returning)
-            # With no surgical bed free, the operation is cancelled, as hospitals do.
-            return
-        found = self.beds.take(self.rng, self.site_wards(site, "S")) if kind == "surgical" else None
-        found = (
-            found
-            or self.beds.take(self.rng, self.site_wards(site, "AMU"))
-            or self.medical_bed(site, age)
-            or self.beds.take(self.rng, self.site_wards(site, "S"))
-        )
-        if found is not None:
-            self.admit_acute_to(site, kind, age, *found, returning)
-            return
-        self.beds.wait(
-            site,
-            lambda ward, bed: self.schedule(
-                self._now + 0.5, self.admit_acute_to, site, kind, age, ward, bed, returning
-            ),
-            lambda ward: (self.wards[ward].specialty == "Elderly Care") == (age >= ELDERLY_AGE),
-        )
-
-    def medical_bed(self, site: str, age: int) -> tuple[str, str] | None:
-        """A medical bed: older people on the elderly-care wards (else another medical ward),
-        younger ones on the other medical wards (else, for them, a surgical ward first: the
-        elderly-care beds are the last a younger patient takes)."""
-        elderly, others = self.site_wards(site, "M:elderly"), self.site_wards(site, "M:others")
-        if age >= ELDERLY_AGE:
-            return self.beds.take(self.rng, elderly) or self.beds.take(self.rng, others)
-        return (
-            self.beds.take(self.rng, others)
-            or self.beds.take(self.rng, self.site_wards(site, "S"))
-            or self.beds.take(self.rng, elderly)
-        )
-
-    def admit_acute_to(
-        self, site: str, kind: str, age: int, ward: str, bed: str, returning: Patient | None
-    ) -> None:
-        when = self._now
-        method = "elective" if kind == "elective" else "emergency"
-        p = self.new_patient(site, "acute", age)
-        reviewed = self.bed_review is not None and self.day_of(when) >= self.bed_review
-        weights = pathway_weights(age, reviewed)
-        p.pathway = self.rng.choices(("P0", "P1", "P2", "P3"), weights=weights)[0]
-        p.ward, p.bed = ward, bed
-        p.admitted = when
-        specialty = self.wards[ward].specialty
-        if kind in ("emergency", "same-day") and ward.startswith(f"{site}-S"):
-            specialty = MEDICAL_OUTLIER  # a medical patient outlying on a surgical ward
-        admitted = admitted_payload(self.rng, p, method, specialty, self.day_of(when), self.issued)
-        if returning is not None:
-            p.patient_id = returning.patient_id
-            admitted = same_person(admitted, returning, self.org_of_site[site])
-        p.events.append((when, admitted))
-        if self.rare.happen(CANCELLED_ADMISSIONS):
-            self.schedule(self.rare.cancel(p, when), self.release_bed, p)
-            return
-        if kind == "same-day" and returning is None:
-            p.pathway = "P0"
-            self.schedule(when + self.rng.uniform(3.0, 14.0), self.home_today, p)
-            return
-        median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
-        clinical = median * math.exp(self.rng.gauss(0.0, 0.85)) * 24.0
-        first_round = self.next_round(when)
-        if self.rng.random() < 0.88:
-            edd = self.day_of(when + clinical * math.exp(self.rng.gauss(0.0, 0.3)))
-            p.events.append(
-                (first_round, ev.ExpectedDischargeDateSet(edd, self.rng.choice(CLINICAL_CRITERIA)))
-            )
-        p.events.append(
-            (first_round + 0.2, ev.CriteriaToResideAssessed(True, (self.rng.choice(CRITERIA),)))
-        )
-        if p.ward.endswith("AMU"):
-            self.schedule(when + self.rng.uniform(8.0, 40.0), self.move_from_amu, p)
-        self.schedule(max(when + clinical, first_round + 1.0), self.ready, p)
-
-    def home_today(self, p: Patient) -> None:
-        """A same-day emergency stay: assessed, treated and home within hours, never counted
-        as delayed (no board round finds them ready), home on pathway 0."""
-        when = self._now
-        p.ready = when
-        p.events.append((when, ev.PathwayAssigned("P0")))
-        self.schedule(when + self.rng.uniform(0.5, 4.0), self.discharge, p)
-
-    def go_home(self, p: Patient, found: float, leave: float) -> None:
-        """Home at `leave` with nothing to arrange; one waiting overnight or longer for
-        medicines to take home and the letter has that reason recorded."""
-        if self.day_of(leave) != self.day_of(found):
-            self.set_reason(p, found + 0.2, ("Hospital process",), None, "HP03")
-        self.schedule(leave, self.discharge, p)
-
-    def next_round(self, when: float) -> float:
-        day = math.floor(when / 24.0) * 24.0
-        round_time = day + 9.0 + self.rng.uniform(0.0, 2.5)
-        return round_time if round_time > when else round_time + 24.0
-
-    def move_from_amu(self, p: Patient) -> None:
-        if p.discharged is not None or p.ready is not None:
-            return
-        found = self.medical_bed(p.site, p.age)
-        specialty = self.wards[found[0]].specialty if found else MEDICAL_OUTLIER
-        # With the medical wards full, a patient moves on to outlie on a surgical ward rather
-        # than hold an assessment bed; with those full too, they stay until discharged.
-        found = found or self.beds.take(self.rng, self.site_wards(p.site, "S"))
-        if found is None:
-            return
-        self.release_bed(p)
-        p.ward, p.bed = found
-        p.events.append((self._now, ev.Transferred(*found, specialty)))
-
     def ready(self, p: Patient) -> None:
         """The patient no longer meets the criteria to reside."""
         when = self._now
         p.ready = when
-        noticed = self.next_round(when)
+        noticed = next_round(self, when)
         drd = self.day_of(when)
         p.events.append((noticed, ev.CriteriaToResideAssessed(False, discharge_ready_date=drd)))
         p.events.append((noticed + 0.1, ev.PathwayAssigned(p.pathway)))
@@ -313,6 +170,13 @@ class DemoSystem(Agenda):
                 p.events.append(
                     (noticed + 24 * 2, ev.ChcAssessmentRecorded(assessed, ev.CareSetting.ACUTE))
                 )
+
+    def go_home(self, p: Patient, found: float, leave: float) -> None:
+        """Home at `leave` with nothing to arrange; one waiting overnight or longer for
+        medicines to take home and the letter has that reason recorded."""
+        if self.day_of(leave) != self.day_of(found):
+            self.set_reason(p, found + 0.2, ("Hospital process",), None, "HP03")
+        self.schedule(leave, self.discharge, p)
 
     def bridge_home(self, p: Patient, noticed: float) -> None:
         """The integrated discharge team takes the patient home, reablement bridging."""
@@ -484,7 +348,7 @@ class DemoSystem(Agenda):
             self.admit_community(p, when + self.rng.uniform(0.5, 3.0), community_bed)
 
     def readmit(self, p: Patient) -> None:
-        self.admit_acute(p.site, "emergency", returning=p)
+        admit_acute(self, p.site, "emergency", returning=p)
 
     # ---- community and mental health ------------------------------------------------------
 
@@ -516,7 +380,7 @@ class DemoSystem(Agenda):
         self.schedule(leave, self.discharge, p)
 
     def admit_mental_health(self) -> None:
-        found = self.beds.take(self.rng, self.site_wards("RW101"))
+        found = self.beds.take(self.rng, site_wards(self, "RW101"))
         if found is None:
             self.beds.wait(
                 "RW101",
