@@ -26,6 +26,9 @@ from homeflow.web import api, pages
 from tests.support import homeflow
 from tests.web_site import Site, signed_in
 
+# Words, dates, orders and refusals of pages: the same on either engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 # Query parameters that are not days, and a value each takes (what the route needs to reach
 # its day).
 NOT_DAYS = {

@@ -28,6 +28,9 @@ from homeflow.store.feed_messages import APPLIED, HELD, REJECTED, MessageRecord,
 from homeflow.web.sorting import LISTS, Column
 from tests.web_site import Site, rx1_ward_with_patients, signed_in
 
+# Words, dates, orders and refusals of pages: the same on either engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 TEMPLATES = Path(homeflow.web.app.__file__).parent / "templates"
 
 # Where each list is seen, and by whom: (user, address with its filters), enough of them that

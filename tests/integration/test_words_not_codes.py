@@ -15,6 +15,9 @@ import pytest
 
 from tests.web_site import Site, signed_in
 
+# Words, dates, orders and refusals of pages: the same on either engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 ROLES = ("coordinator@qde.test", "flow@rx1.test", "hub@ry1.test")
 PAGES_EACH = 25
 EACH_KIND = 3
