@@ -19,6 +19,7 @@ from homeflow.domain.clock import local_date
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.users import add_user
+from tests import demo_templates
 from tests.conftest import demo_database
 from tests.support import ServerProcess, homeflow
 
@@ -65,7 +66,12 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
             (EXAMPLES / "demand-plus-8.toml").read_text()
         )
         (models / "scenarios" / "broken.toml").write_text('name = "Broken"\ndemand = "lots"\n')
-        server = ServerProcess(url, env={"HOMEFLOW_MODELS": str(models)})
+        # The demo's feeds' mappings (written beside the templates when the demo was built),
+        # a copy of the site's own: the feeds page reads whose each feed is from them.
+        mappings = folder / "mappings"
+        shutil.copytree(demo_templates.FOLDER / "mappings", mappings)
+        env = {"HOMEFLOW_MODELS": str(models), "HOMEFLOW_MAPPINGS": str(mappings)}
+        server = ServerProcess(url, env=env)
         try:
             yield Site(url, server.base, models)
         finally:
@@ -75,11 +81,9 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
 def _calibrated(kind: str, url: str, yesterday: str) -> Path:
     """The capacity model `homeflow calibrate` fits to the site's demo (as `make run` does),
     fitted once per demo template and kept beside it: every copy of the demo fits the same."""
-    from tests import demo_templates as templates
-
-    template = templates.template_name(kind, _demo_args(yesterday), add_users, False)
-    model = templates.FOLDER / f"{template}.model.toml"
-    with templates.locked(f"{template}.model"):
+    template = demo_templates.template_name(kind, _demo_args(yesterday), add_users, False)
+    model = demo_templates.FOLDER / f"{template}.model.toml"
+    with demo_templates.locked(f"{template}.model"):
         if not model.exists():
             first = (date.fromisoformat(yesterday) - timedelta(days=9)).isoformat()
             made = homeflow(url, "calibrate", "--from", first, "--to", yesterday, "--out", str(model), measured=False)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -107,8 +108,14 @@ def people(shared_site: Site) -> Iterator[dict[str, httpx.Client]]:
         client.close()
 
 
+_TOKENS: weakref.WeakKeyDictionary[httpx.Client, str] = weakref.WeakKeyDictionary()
+
+
 def csrf(client: httpx.Client) -> str:
-    return csrf_of(client.get("/community").text)
+    """The session's form token (one a session: read once, not before every post)."""
+    if client not in _TOKENS:
+        _TOKENS[client] = csrf_of(client.get("/community").text)
+    return _TOKENS[client]
 
 
 def open_episode(client: httpx.Client, team: str, nhs: str, **days: int) -> str:

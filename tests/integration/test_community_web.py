@@ -42,10 +42,12 @@ def crawl(client: httpx.Client, start: str, limit: int = 300) -> Iterator[tuple[
         yield path, answer.text
         for link in re.findall(r'href="([^"#]+)', answer.text):
             target = urljoin(path, unescape(link))
-            # A printed letter is its web page through Chromium: the page is crawled instead.
+            # A printed letter is its web page through Chromium: the page is crawled instead;
+            # a list sorted another way shows the same rows.
             if (
                 target.startswith("/community")
                 and not target.endswith(".pdf")
+                and "sort=" not in target
                 and target not in seen
             ):
                 seen.add(target)

@@ -159,7 +159,8 @@ def test_an_action_is_changed_only_by_its_owner_and_its_words_stay_out_of_spread
     assert [tuple(r) for r in stored] == [("=cmd|' /C calc'!A0", "open")]  # type: ignore[arg-type]
     # In the daily call's CSV no cell starts like a formula.
     exported = trust.get("/daily-call.csv").text
-    assert "'=cmd|' /C calc'!A0" in exported  # kept, as text
+    # Kept, as text: quoted where it starts its cell (the patient may hold other actions).
+    assert "=cmd|' /C calc'!A0" in exported
     cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
