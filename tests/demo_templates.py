@@ -106,14 +106,21 @@ def _run_demo(url: str, args: tuple[str, ...], prepare: Prepare | None, measured
     from homeflow.cli import app
     from tests.support import unmeasured
 
+    # The demo writes its feeds' mappings: into a folder of this build's, then beside the
+    # templates (FOLDER / "mappings", under its lock: a served site copies it), never into the
+    # working tree's var/mappings.
+    written = FOLDER / f"mappings-{uuid.uuid4().hex[:12]}"
     with unmeasured(not measured):
         for command in (["init-db"], ["demo", *args]):
-            # The demo writes its feeds' mappings: beside the templates, not into var/mappings.
-            env = {"HOMEFLOW_DATABASE_URL": url, "HOMEFLOW_MAPPINGS": str(FOLDER / "mappings")}
+            env = {"HOMEFLOW_DATABASE_URL": url, "HOMEFLOW_MAPPINGS": str(written)}
             done = CliRunner().invoke(app, command, env=env)
             assert done.exit_code == 0, (command, done.output, done.exception)
         if prepare is not None:
             prepare(url)
+    if written.exists():
+        with locked("mappings"):
+            shutil.copytree(written, FOLDER / "mappings", dirs_exist_ok=True)
+        shutil.rmtree(written)
     # The command leaves its engine to the garbage collector: close its connections now, so
     # nothing holds the template (SQLite's WAL, PostgreSQL's "being accessed by other users").
     gc.collect()

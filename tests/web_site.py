@@ -69,7 +69,8 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
         # The demo's feeds' mappings (written beside the templates when the demo was built),
         # a copy of the site's own: the feeds page reads whose each feed is from them.
         mappings = folder / "mappings"
-        shutil.copytree(demo_templates.FOLDER / "mappings", mappings)
+        with demo_templates.locked("mappings"):
+            shutil.copytree(demo_templates.FOLDER / "mappings", mappings)
         env = {"HOMEFLOW_MODELS": str(models), "HOMEFLOW_MAPPINGS": str(mappings)}
         server = ServerProcess(url, env=env)
         try:
