@@ -188,7 +188,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         once += [i for i in items if not on_postgresql(i)]
     if once:
         config.hook.pytest_deselected(items=once)
-        items[:] = [i for i in items if i not in once]
+        dropped = {id(i) for i in once}
+        items[:] = [i for i in items if id(i) not in dropped]
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         definitions = info.name2fixturedefs.values() if info else ()
