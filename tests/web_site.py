@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -138,6 +139,18 @@ def rows_of(site: Site, query: object) -> list[object]:
             return list(conn.execute(query))  # type: ignore[call-overload]
     finally:
         engine.dispose()
+
+
+def wait_run_done(site: Site, run_id: int) -> None:
+    """Wait (up to two minutes) for a simulation run to finish; it must end done, not failed."""
+    runs = t.simulation_runs
+    for _ in range(600):
+        status = rows_of(site, select(runs.c.status).where(runs.c.id == run_id))[0][0]  # type: ignore[index]
+        if status in ("done", "failed"):
+            assert status == "done"
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish")
 
 
 def rx1_ward_with_patients(site: Site) -> str:

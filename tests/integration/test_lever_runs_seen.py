@@ -6,24 +6,12 @@ read the bed-days their move saves, not a share of the gap they cannot have."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from homeflow.store import schema as t
-from tests.web_site import Site, csrf_of, rows_of, signed_in
-
-
-def _wait_done(site: Site, run_id: int) -> None:
-    runs = t.simulation_runs
-    for _ in range(600):
-        status = rows_of(site, select(runs.c.status).where(runs.c.id == run_id))[0][0]  # type: ignore[index]
-        if status in ("done", "failed"):
-            assert status == "done"
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not finish")
+from tests.web_site import Site, csrf_of, rows_of, signed_in, wait_run_done
 
 
 def _cells(page: str, table: str) -> dict[str, list[str]]:
@@ -51,7 +39,7 @@ def test_the_council_sees_each_levers_bed_days_and_who_ran_them(shared_site: Sit
     assert started.status_code == 303, started.text[-1500:]
     runs = t.simulation_runs
     run_id = rows_of(shared_site, select(runs.c.id).order_by(runs.c.id.desc()).limit(1))[0][0]  # type: ignore[index]
-    _wait_done(shared_site, run_id)
+    wait_run_done(shared_site, run_id)
 
     seen = council.get("/home-care").text
     said = " ".join(re.sub(r"<[^>]+>", " ", seen).split())

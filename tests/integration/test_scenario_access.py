@@ -8,7 +8,6 @@ naming the line, and one already saved does not stop the page."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +28,7 @@ from homeflow.store.registry import save_registry
 from homeflow.store.users import add_user
 from homeflow.web import pages
 from tests.audit_faults import audit_log_down
-from tests.web_site import PASSWORD, Site, csrf_of, rows_of, signed_in
+from tests.web_site import PASSWORD, Site, csrf_of, rows_of, signed_in, wait_run_done
 
 OWN = ("QDE", "RX1")  # the demo's system, whose models folder the server serves
 ELSEWHERE = (
@@ -58,17 +57,6 @@ def _runs() -> int:
     return select(func.count()).select_from(t.simulation_runs)  # type: ignore[return-value]
 
 
-def _wait_done(site: Site, run_id: int) -> None:
-    runs = t.simulation_runs
-    for _ in range(600):
-        status = rows_of(site, select(runs.c.status).where(runs.c.id == run_id))[0][0]  # type: ignore[index]
-        if status in ("done", "failed"):
-            assert status == "done"
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not finish")
-
-
 @pytest.fixture(scope="module")
 def setting(shared_site: Site) -> Iterator[Setting]:
     assert shared_site.models is not None
@@ -85,7 +73,7 @@ def setting(shared_site: Site) -> Iterator[Setting]:
     started = analyst.post("/scenarios/runs", data={**data, **TINY_RUN})
     assert started.status_code == 303, started.text[-1500:]
     run_id = int(started.headers["location"].rsplit("/", 1)[1])
-    _wait_done(shared_site, run_id)
+    wait_run_done(shared_site, run_id)
     yield Setting(shared_site, shared_site.models, clients, run_id)
     for client in clients.values():
         client.close()
