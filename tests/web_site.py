@@ -160,6 +160,6 @@ def rx1_ward_with_patients(site: Site) -> str:
         select(s.c.ward_code, func.count())
         .where(s.c.status == "admitted", s.c.ward_code.like("RX101-M%"))
         .group_by(s.c.ward_code)
-        .order_by(func.count().desc()),
+        .order_by(func.count().desc(), s.c.ward_code),
     )
     return str(found[0][0])  # type: ignore[index]

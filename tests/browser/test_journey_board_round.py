@@ -11,30 +11,18 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
 from tests.browser.pages import browser_errors, browser_sign_in
-from tests.web_site import Site, rows_of
+from tests.web_site import Site, rows_of, rx1_ward_with_patients
 
 SHOTS = Path("/tmp/journeys")
 TABLET = (1024, 768)
 # What the server answers a refused change (400) or a conflicting one (409): the browser logs
 # each as a failed resource, though the cell shows why.
 REFUSED = ("status of 400", "status of 409")
-
-
-def _fullest_ward(site: Site) -> str:
-    s = t.spells
-    found = rows_of(
-        site,
-        select(s.c.ward_code, func.count())
-        .where(s.c.status == "admitted", s.c.ward_code.like("RX101-M%"))
-        .group_by(s.c.ward_code)
-        .order_by(func.count().desc(), s.c.ward_code),
-    )
-    return str(found[0][0])  # type: ignore[index]
 
 
 def _fits(page: object) -> None:
@@ -59,7 +47,7 @@ def test_the_board_round(journey_site: Site, browser: object) -> None:
     site = journey_site
     SHOTS.mkdir(exist_ok=True)
     today = local_date(datetime.now(UTC))
-    ward = _fullest_ward(site)
+    ward = rx1_ward_with_patients(site)
     nurse = browser_sign_in(browser, site, "nurse@rx1.test", viewport=TABLET)
     errors = browser_errors(nurse)
     nurse.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
