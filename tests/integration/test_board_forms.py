@@ -139,9 +139,9 @@ def test_the_board_shows_why_a_day_is_red_and_catches_a_passed_edd(site: Site) -
 
 def test_a_self_assessment_entry_must_say_something_with_real_dates(site: Site) -> None:
     client = signed_in(site, "coordinator@qde.test")
-    base = re.findall(r'href="(/improvement/assessments/[^"]+)"', client.get("/improvement").text)[
-        0
-    ]
+    base = re.findall(
+        r'href="(/improvement/assessments/QDE/[^"/]+/[^"/]+)"', client.get("/improvement").text
+    )[0]
     page = client.get(base).text
     item = re.search(r'name="item_code" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     cells = ("where_now", "status", "spread", "gaps", "to_do", "when_by", "owner", "evidence")

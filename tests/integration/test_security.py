@@ -16,11 +16,13 @@ from sqlalchemy import Engine, func, select
 from homeflow.demo.system import ORGANISATIONS, SITES, WARDS
 from homeflow.domain import forms
 from homeflow.domain.clock import local_date
+from homeflow.domain.form_bounds import changes_nothing
 from homeflow.domain.privacy import Role
 from homeflow.domain.spell import fold_spell
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
+from homeflow.store.access.changes import parse_change
 from homeflow.store.registry import save_registry
 from homeflow.store.users import TooManyAttempts, add_user, sign_in
 from tests.audit_faults import audit_log_down
@@ -273,6 +275,9 @@ def test_no_change_is_stored_without_its_audit_row(site: Site, form: str) -> Non
         state = fold_spell(patient, proj.load_spell_events(conn, [patient])[patient])
     engine.dispose()
     fields = {**FORMS[form], "action_id": f"A-AUDIT-{form}"}
+    if changes_nothing(state, parse_change(form, fields).payload):
+        # Another module left the patient ready from today: a post must change something.
+        fields["discharge_ready_date"] = (TODAY - timedelta(days=1)).isoformat()
     posted = {"csrf_token": token, "view": "page", **fields}
     posted["seen"] = forms.FORMS[form].reads(state, fields)
 

@@ -210,3 +210,28 @@ def test_a_wards_beds_are_not_cut_below_the_patients_in_it(site: Site) -> None:
         assert f'id="{name}-error"' in answer.text, name
     assert 'value="ten"' in answer.text
     assert _events(site) == before
+
+
+def test_what_the_record_already_says_is_refused_to_whoever_may_not_change_it(
+    site: Site,
+) -> None:
+    """Whether a post changes nothing is asked only once the one rule lets the viewer make the
+    change: another trust's team posting an RX1 patient's action as it already reads is
+    refused (403), not told "Nothing changed"."""
+    key, _ = _a_stay_in_rx1(site, _taken)
+    team = signed_in(site, "flow@rx1.test")
+    action = {"action_id": "A-UNCHANGED", "description": "Chase the care home", "owner": "Sam",
+              "owner_org": "RX1", "due_date": _day(today() + timedelta(days=2))}  # fmt: skip
+    assert _post(team, key, "action", **action).status_code == 303
+    again = _post(team, key, "action", **action, status="open")
+    assert "unchanged=action" in again.headers["location"]  # the team may: told so
+    other = signed_in(site, "cmht@rw1.test")  # not in the patient's care, owns no action
+    seen = _form(team.get(f"/spells/{quote(key, safe='')}").text, "action")["seen"]
+    before = _events(site)
+    answer = other.post(
+        f"/spells/{quote(key, safe='')}/record/action",
+        data={"csrf_token": csrf_of(other.get("/overview").text), "seen": seen,
+              "view": "page", **action, "status": "open"},
+    )  # fmt: skip
+    assert answer.status_code == 403, (answer.status_code, answer.headers.get("location"))
+    assert _events(site) == before

@@ -20,7 +20,14 @@ from homeflow.store.access.changes import Change, form_limits, parse_change, rec
 from homeflow.store.access.daily_call import DailyCallRow, daily_call
 from homeflow.store.access.overview import OverviewRow, overview, site_name
 from homeflow.store.access.referrals import ReferralRow, referrals_board
-from homeflow.store.access.scope import Conflict, Forbidden, NotFound, PatientLabel, Viewer
+from homeflow.store.access.scope import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PatientLabel,
+    Unchanged,
+    Viewer,
+)
 from homeflow.store.access.spell_page import SpellView, spell_view
 from homeflow.store.access.stranded import StrandedRow, stranded_list
 from homeflow.store.access.whiteboard import BedRow, Whiteboard, whiteboard
@@ -37,6 +44,7 @@ __all__ = [
     "ReferralRow",
     "SpellView",
     "StrandedRow",
+    "Unchanged",
     "Viewer",
     "Whiteboard",
     "audit_entries",

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, desc, select
 from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.form_bounds import Limits, checked
+from homeflow.domain.form_bounds import Limits, changes_nothing, checked
 from homeflow.domain.forms import form_named
 from homeflow.domain.spell import SpellState, fold_spell
 from homeflow.domain.writes import refusal
@@ -22,7 +22,14 @@ from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
-from homeflow.store.access.scope import Conflict, Forbidden, Viewer, fold_scoped, fold_unscoped
+from homeflow.store.access.scope import (
+    Conflict,
+    Forbidden,
+    Unchanged,
+    Viewer,
+    fold_scoped,
+    fold_unscoped,
+)
 from homeflow.store.codec import from_db_time
 from homeflow.store.eventlog import append_in, lock_writers
 from homeflow.store.registry import organisation_names, system_of
@@ -62,11 +69,16 @@ def form_limits(engine: Engine, viewer: Viewer, spell_key: str, today: date) -> 
 
 def record_change(engine: Engine, viewer: Viewer, spell_key: str, change: Change) -> SpellState:
     """Append the change as an event, if the viewer may make it and nobody changed the
-    same thing since they looked; returns the spell's new state."""
+    same thing since they looked; returns the spell's new state. A change that asks for what
+    the record already says raises Unchanged (only once the viewer may make it)."""
     now = clock.now()
     with engine.begin() as conn:
         lock_writers(conn)
         state = _fold_scoped_for_change(conn, viewer, spell_key, change)
+        # Asked once the viewer may make the change, before the version: a post of what the
+        # record already says changes nothing, however old the form it came from.
+        if changes_nothing(state, change.payload):
+            raise Unchanged(change.form)
         now_reads = form_named(change.form).reads(state, change.fields)
         if now_reads != change.seen:
             last = _last_change(conn, spell_key, type(change.payload).TYPE)

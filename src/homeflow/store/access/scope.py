@@ -39,6 +39,10 @@ class NotFound(Exception):
     pass
 
 
+class Unchanged(Exception):
+    """The change asks for what the record already says: nothing to store."""
+
+
 class Conflict(Exception):
     """Someone else changed the same thing since the form was opened."""
 

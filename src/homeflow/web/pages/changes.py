@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from homeflow.domain import forms
 from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput, InvalidInputs, problems_of
-from homeflow.domain.form_bounds import Limits, changes_nothing
+from homeflow.domain.form_bounds import Limits
 from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
@@ -80,9 +80,9 @@ async def record(
     limits = access.form_limits(engine, viewer, spell_key, today())
     try:
         change = _parsed(form_name, fields, limit, limits)
-        if limits.state is not None and changes_nothing(limits.state, change.payload):
-            return _unchanged(request, engine, session, spell_key, fields, form_name, shown_in)
         access.record_change(engine, viewer, spell_key, change)
+    except access.Unchanged:
+        return _unchanged(request, engine, session, spell_key, fields, form_name, shown_in)
     except access.Conflict as clash:
         typed = {"form": form_name, **fields}
         refused = Refused(spell_key, _conflict_problem(clash), typed, clash=clash)
