@@ -9,6 +9,7 @@ log appended, its views dropped and rebuilt (`homeflow rebuild`)."""
 
 from __future__ import annotations
 
+import importlib
 import random
 import tomllib
 from collections.abc import Callable
@@ -81,7 +82,7 @@ def read_case(path: Path) -> tuple[list[ev.Event], dict[str, Any]]:
                 "occurred_at": datetime.fromisoformat(e["at"])
                 .replace(tzinfo=SYSTEM_ZONE)
                 .isoformat(),
-                "spell_key": e["spell"],
+                "spell_key": e.get("spell"),
                 "payload": _with_local_id(e["type"], e.get("payload", {})),
             },
             received,
@@ -89,6 +90,23 @@ def read_case(path: Path) -> tuple[list[ev.Event], dict[str, Any]]:
         for n, e in enumerate(case["events"])
     ]
     return events, case["expect"]
+
+
+def registry_of(path: Path) -> tuple[tuple[Organisation, ...], tuple[Site, ...], tuple[Ward, ...]]:
+    """The two providers above, and what a case adds: `[[organisations]]` (code, name, type,
+    parent), `[[sites]]` (code, name, org) and `[[wards]]` (code, name, site, beds, specialty,
+    type), for a case about a service the defaults do not hold."""
+    case = tomllib.loads(path.read_text("utf-8"))
+    organisations = ORGANISATIONS + tuple(
+        Organisation(o["code"], o["name"], OrganisationType(o["type"]), o.get("parent"))
+        for o in case.get("organisations", ())
+    )
+    sites = SITES + tuple(Site(s["code"], s["name"], s["org"]) for s in case.get("sites", ()))
+    wards = WARDS + tuple(
+        Ward(w["code"], w["name"], w["site"], w["beds"], w["specialty"], WardType(w["type"]))
+        for w in case.get("wards", ())
+    )
+    return organisations, sites, wards
 
 
 def _in_order(engine: Engine, events: list[ev.Event], _folder: Path) -> None:
@@ -153,7 +171,15 @@ WRITE_PATHS: dict[str, Callable[[Engine, list[ev.Event], Path], None]] = {
 }
 
 
-KINDS = ("census", "sitrep", "delayed_bed_days", "dtoc", "kpi")
+# Kinds of figure a case may expect. Besides the five here, each module `figures_<kind>.py`
+# beside this file adds one: it defines `read(engine, key, wanted)`, which returns the figures
+# `wanted` names under `key` as homeflow gives them, and fails on a name homeflow does not give.
+FigureReader = Callable[[Engine, str, Any], Any]
+PLUGGED: dict[str, FigureReader] = {
+    module.stem.removeprefix("figures_"): importlib.import_module(f"tests.spec.{module.stem}").read
+    for module in sorted(Path(__file__).parent.glob("figures_*.py"))
+}
+KINDS = ("census", "sitrep", "delayed_bed_days", "dtoc", "kpi", *PLUGGED)
 # The sitrep's figures by name: every published metric (each one is always in the rows, zero
 # or not) and the two groups it adds only when they occur (absent is then a real zero).
 SITREP_ALWAYS = {"|".join(key) for key in metric_order()}
@@ -219,7 +245,7 @@ def _figures(engine: Engine, expect: dict[str, Any]) -> dict[str, Any]:
     (a misspelt metric, measure or ward) fails rather than reading as zero."""
     assert set(expect) <= set(KINDS), f"unknown kinds of figure {set(expect) - set(KINDS)}"
     found: dict[str, Any] = {kind: {} for kind in expect}
-    read = {"census": _census, "sitrep": _sitrep, "dtoc": _dtoc, "kpi": _kpi}
+    read = {"census": _census, "sitrep": _sitrep, "dtoc": _dtoc, "kpi": _kpi, **PLUGGED}
     for kind, reader in read.items():
         for key, wanted in expect.get(kind, {}).items():
             found[kind][key] = reader(engine, key, wanted)
@@ -239,7 +265,7 @@ def test_a_case_gives_its_figures_through_every_write_path(
     events, expect = read_case(case)
     with fresh_database(kind, tmp_path) as engine:
         with engine.begin() as conn:
-            save_registry(conn, ORGANISATIONS, SITES, WARDS)
+            save_registry(conn, *registry_of(case))
         WRITE_PATHS[path](engine, events, tmp_path)
         assert _figures(engine, expect) == expect
 
