@@ -89,13 +89,8 @@ def _row(viewer: Viewer, d: _Delayed, today: date) -> DailyCallRow:
     label = patient_label(
         viewer, d.found, may_identify(viewer.org_code, d.found.org_code, d.involved), today
     )
-    actions, flags = d.actions, d.flags
+    actions, flags = actions_seen_by(viewer, d.actions, label.identified), d.flags
     if not label.identified:
-        actions = tuple(
-            a if viewer.org_code == a.owner_org or viewer.email == a.recorded_by
-            else replace(a, description="")
-            for a in actions
-        )  # fmt: skip
         flags = tuple(flag.split(":")[0] for flag in flags)
     may_act = may_record_actions(
         viewer.org_code, viewer.role, d.found.org_code, d.involved, d.treating_system
@@ -124,6 +119,20 @@ def _row(viewer: Viewer, d: _Delayed, today: date) -> DailyCallRow:
         may_act,
         may_change,
     )
+
+
+def actions_seen_by(
+    viewer: Viewer, actions: tuple[Action, ...], identified: bool
+) -> tuple[Action, ...]:
+    """A patient's actions as this viewer sees them: outside the patient's care, without the
+    words of those neither their organisation owns nor they recorded."""
+    if identified:
+        return actions
+    return tuple(
+        a if viewer.org_code == a.owner_org or viewer.email == a.recorded_by
+        else replace(a, description="")
+        for a in actions
+    )  # fmt: skip
 
 
 def _delayed_patients(engine: Engine, today: date, rules: EscalationRules) -> list[_Delayed]:
@@ -168,7 +177,7 @@ def _delayed_in(conn: Connection, today: date, rules: EscalationRules) -> list[_
                 systems.get(r.org_code, r.org_code),
                 family,
                 reason,
-                _next_step_org(r.org_code, spell_actions, referrals.get(r.spell_key, [])),
+                next_step_org(r.org_code, spell_actions, referrals.get(r.spell_key, [])),
                 days,
                 spell_actions,
                 tuple(escalation_flags(days, spell_actions, today, rules)),
@@ -190,7 +199,7 @@ def delay_reason_of(spell: Any) -> tuple[str, str]:
     return "Not recorded", "No delay reason recorded"
 
 
-def _next_step_org(
+def next_step_org(
     treating_org: str, actions: Iterable[Action], referrals: list[PendingReferral]
 ) -> str:
     """The next step belongs to whoever owns the earliest open action, else the provider

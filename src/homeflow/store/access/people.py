@@ -111,14 +111,18 @@ def census_spells(
     engine: Engine, day: date, measure: str, ward_codes: Collection[str]
 ) -> list[SpellState]:
     """The spells a census figure counts on these wards that day."""
+    return census_members(spells_in_hospital(engine, day), day, set(ward_codes), measure)
+
+
+def spells_in_hospital(engine: Engine, day: date) -> list[SpellState]:
+    """Every spell in hospital at some time on `day`, folded."""
 
     def in_hospital() -> list[SpellState]:
         with db.reading(engine) as conn:
             return proj.spells_in_hospital_on(conn, day)
 
     # A day's figures are opened one after another: fold its spells once per log version.
-    spells = per_log_version(engine, f"spells in hospital on {day}", day, in_hospital)
-    return census_members(spells, day, set(ward_codes), measure)
+    return per_log_version(engine, f"spells in hospital on {day}", day, in_hospital)
 
 
 def wards_of(
