@@ -12,6 +12,11 @@ level_4 = 30
 
 [daily_call]
 escalate_after_days_delayed = 14
+
+[opel.ambulance-handover]   # any OPEL parameter homeflow does not take from [pressure.*]
+level_2 = 15
+level_3 = 30
+level_4 = 45
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds
 from homeflow.domain.forms import MAX_TEXT_CHARS
 from homeflow.domain.identity import IdentityProviderSettings, IdentityRule, SignInSettings
+from homeflow.domain.opel import CODES as OPEL_CODES
+from homeflow.domain.opel import DEFAULT_PARAMETERS, PRESSURE_MEASURES
 from homeflow.domain.organisations import check_ods_code
 from homeflow.domain.privacy import Role
 from homeflow.domain.toml_text import read_toml
@@ -58,20 +65,38 @@ def escalation_rules(path: str | None = None) -> EscalationRules:
     )
 
 
-def _thresholds(section: dict[str, Any], name: str, default: Thresholds) -> Thresholds:
+def opel_thresholds(path: str | None = None) -> dict[str, Thresholds]:
+    """The thresholds a system set for its OPEL parameters (`[opel.<parameter>]`); a parameter
+    keeps its direction (less is worse for a performance) whatever the file says."""
+    section = settings(path).get("opel", {})
+    for name in section:
+        if name not in OPEL_CODES or name in PRESSURE_MEASURES:
+            raise InvalidInput(f"opel.{name}", "is not an OPEL parameter set here")
+    return {
+        p.code: _thresholds(section, p.code, p.thresholds, "opel")
+        for p in DEFAULT_PARAMETERS
+        if p.code in section
+    }
+
+
+def _thresholds(
+    section: dict[str, Any], name: str, default: Thresholds, table: str = "pressure"
+) -> Thresholds:
     given = section.get(name)
     if given is None:
         return default
+    if not isinstance(given, dict):
+        raise InvalidInput(f"{table}.{name}", "must be a table of level_2, level_3 and level_4")
     values = []
     for level in ("level_2", "level_3", "level_4"):
         value = given.get(level, getattr(default, level))
         if not isinstance(value, int | float) or isinstance(value, bool):
-            raise InvalidInput(f"pressure.{name}.{level}", "must be a number")
+            raise InvalidInput(f"{table}.{name}.{level}", "must be a number")
         values.append(float(value))
     try:
-        return Thresholds(*values)
+        return Thresholds(values[0], values[1], values[2], default.falling)
     except InvalidInput as error:
-        raise InvalidInput(f"pressure.{name}", error.reason) from None
+        raise InvalidInput(f"{table}.{name}", error.reason) from None
 
 
 def base_url(path: str | None = None) -> str:

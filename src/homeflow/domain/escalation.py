@@ -17,18 +17,26 @@ from homeflow.domain.spell import Action
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """The values at which a measure reaches levels 2, 3 and 4."""
+    """The values at which a measure reaches levels 2, 3 and 4: at or above each, or, for a
+    measure where less is worse (`falling`, a performance against a standard), at or below."""
 
     level_2: float
     level_3: float
     level_4: float
+    falling: bool = False
 
     def __post_init__(self) -> None:
-        if not self.level_2 <= self.level_3 <= self.level_4:
+        steps = (self.level_2, self.level_3, self.level_4)
+        if self.falling and not steps[0] >= steps[1] >= steps[2]:
+            raise InvalidInput("thresholds", "levels 2, 3 and 4 must not rise (less is worse)")
+        if not self.falling and not steps[0] <= steps[1] <= steps[2]:
             raise InvalidInput("thresholds", "levels 2, 3 and 4 must not decrease")
 
     def level(self, value: float) -> int:
-        return 1 + sum(value >= t for t in (self.level_2, self.level_3, self.level_4))
+        steps = (self.level_2, self.level_3, self.level_4)
+        if self.falling:
+            return 1 + sum(value <= t for t in steps)
+        return 1 + sum(value >= t for t in steps)
 
 
 @dataclass(frozen=True, slots=True)

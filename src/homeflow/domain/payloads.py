@@ -20,6 +20,7 @@ from homeflow.domain.community.kinds import (
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import PAYLOAD_TYPES, Payload
 from homeflow.domain.improvement.kinds import PROGRAMME_PAYLOADS
+from homeflow.domain.opel import OpelParameterEntered
 
 # Every stored kind of event: a stay's and a patient's, a ward's beds, the improvement
 # programme's, the community teams' and support after discharge.
@@ -28,6 +29,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
     WardBedsChanged.TYPE: WardBedsChanged,
     SupportEpisodeRecorded.TYPE: SupportEpisodeRecorded,
     ProviderCapacityRecorded.TYPE: ProviderCapacityRecorded,
+    OpelParameterEntered.TYPE: OpelParameterEntered,
     **PROGRAMME_PAYLOADS,
     **COMMUNITY_PAYLOADS,
 }

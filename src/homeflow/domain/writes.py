@@ -117,3 +117,10 @@ def _action_refusal(
 def may_change_beds(org_code: str, role: Role, ward_org: str, ward_system: str | None) -> bool:
     """A ward's beds are changed by an admin of its trust or of the trust's system."""
     return role is Role.ADMIN and org_code in {ward_org, ward_system}
+
+
+def may_enter_opel(org_code: str, role: Role, provider: str) -> bool:
+    """A provider's OPEL parameters are entered by its own staff who run its flow (not ward
+    staff, not an analyst), and by no other organisation: not even its system, which reads
+    them to roll them up."""
+    return org_code == provider and role in RECORDS_ACTIONS
