@@ -143,6 +143,26 @@ def ended(field: str, day: date, today: date) -> date:
     return day
 
 
+def ended_month(field: str, text: str, today: date) -> tuple[int, int]:
+    """A month written YYYY-MM, refused unless it has ended (its last day has, as `ended`
+    asks of a day): a month's measures count what ended in it, so a month still going on is
+    not there to count. Gives (year, month)."""
+    try:
+        year, number = (int(part) for part in text.split("-"))
+        first = check_day(field, date(year, number, 1))
+    except (ValueError, InvalidInput):
+        raise InvalidInput(field, f"{text!r} is not a month (YYYY-MM)") from None
+    after = (first + timedelta(days=31)).replace(day=1)
+    try:
+        ended(field, after - timedelta(days=1), today)
+    except InvalidInput:
+        last = today.replace(day=1) - timedelta(days=1)
+        raise InvalidInput(
+            field, f"{text} has not ended yet: the last whole month is {last:%Y-%m}"
+        ) from None
+    return year, number
+
+
 def format_day(day: date) -> str:
     """A day as people here write it: dd/mm/yyyy."""
     return day.strftime("%d/%m/%Y")
