@@ -8,6 +8,7 @@ from homeflow.cli import (
     community,
     feeds,
     improvement,
+    intermediate_care,
     planning,
     returns,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "community",
     "feeds",
     "improvement",
+    "intermediate_care",
     "planning",
     "returns",
 ]
