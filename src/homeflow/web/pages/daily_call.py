@@ -19,6 +19,7 @@ from homeflow.store import access
 from homeflow.store.db import reading
 from homeflow.store.registry import organisation_names
 from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
+from homeflow.web.pages.long_delays import delay_counts
 from homeflow.web.rendering import PAGE_SIZE, paged, render
 from homeflow.web.sorting import Column, sort_rows, sortable
 
@@ -84,7 +85,8 @@ def daily_call_page(
     if group not in ("family", "owner"):
         raise InvalidInput("group", "group by family or owner")
     rules = escalation_rules_of(request)
-    rows = access.daily_call(engine, viewer_of(session, request), today(), rules)
+    viewer = viewer_of(session, request)
+    rows = access.daily_call(engine, viewer, today(), rules)
     if q.strip():
         rows = [r for r in rows if _matches(r, q)]
     rows, sorting = sort_rows(request, rows, COLUMNS, default="days")
@@ -120,6 +122,7 @@ def daily_call_page(
             "action_seen": forms.action_seen,
             "sorting": sorting,
             "org_names": call_organisations(engine),
+            "delay_counts": delay_counts(engine, viewer),
         },
     )
 
