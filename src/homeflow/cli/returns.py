@@ -186,3 +186,26 @@ def census_command(
         fail(f"--org: no wards for organisation {org!r}")
     title = f"Census for {day.isoformat()} (midnight snapshot)"
     print_rows([r.as_dict() for r in rows], CENSUS_COLUMNS, output_format, title)
+
+
+@app.command("drd")
+def drd_command(
+    month: Annotated[str, typer.Option(help="The month measured, YYYY-MM.")],
+    by: Annotated[str, typer.Option(help="trust, site, ward or icb.")] = "trust",
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+) -> None:
+    """The month's discharge ready date measures of the acute trusts, as NHS England
+    publishes them (a measure a row, under the publication's names): discharges on their
+    ready date and after it, by delay band, with bed-days."""
+    from homeflow.reports.drd import LONG_COLUMNS, long_rows
+    from homeflow.services.drd import By, drd_month
+
+    # The month is checked before the database is opened: one still going on is refused.
+    year, number = clock.ended_month("--month", month, clock.today())
+    try:
+        grouped = By(by)
+    except ValueError:
+        fail(f"--by: {by!r} is not one of {', '.join(b.value for b in By)}")
+    rows = drd_month(open_database(), year, number, grouped).rows()
+    title = f"Discharge ready date measures for {month}, by {grouped.value}"
+    print_rows(long_rows(rows), LONG_COLUMNS, output_format, title)

@@ -49,6 +49,9 @@ MEASURES = (DISCHARGED, BED_DAYS, SAME_DAY, LATER, *COUNT_COLUMNS, *BED_DAYS_COL
 MEASURES += (AVERAGE_ALL, AVERAGE_DELAYED)
 PLACE_COLUMNS = ("Period", "By", "Code", "Name")
 COLUMNS = (*PLACE_COLUMNS, *MEASURES)
+# The same as the long format homeflow's returns take (a measure a row): what a person reads
+# in a terminal, and what a spreadsheet pivots back to the publication's shape.
+LONG_COLUMNS = (*PLACE_COLUMNS, "Measure", "Value")
 
 Members = dict[str, list[tuple[SpellState, int]]]
 
@@ -114,3 +117,12 @@ def drd_rows(
         place = {"Period": period, "By": by, "Code": code, "Name": names.get(code, code)}
         rows.append(place | measures(members.get(code, {})))
     return rows
+
+
+def long_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `drd_rows`, a measure a row."""
+    return [
+        {**{c: row[c] for c in PLACE_COLUMNS}, "Measure": m, "Value": row[m]}
+        for row in rows
+        for m in MEASURES
+    ]
