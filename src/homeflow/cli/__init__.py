@@ -6,9 +6,11 @@ from homeflow.cli import (
     after_discharge,
     audit,
     community,
+    delays,
     feeds,
     improvement,
     intermediate_care,
+    opel,
     planning,
     returns,
 )
@@ -20,9 +22,11 @@ __all__ = [
     "app",
     "audit",
     "community",
+    "delays",
     "feeds",
     "improvement",
     "intermediate_care",
+    "opel",
     "planning",
     "returns",
 ]

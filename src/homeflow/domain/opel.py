@@ -353,7 +353,7 @@ class PillarScore:
             return None
         weights = [p.beds for p in scored] if any(p.beds for p in scored) else [1] * len(scored)
         total = sum(w * (p.score or 0.0) for w, p in zip(weights, scored, strict=True))
-        return round(total / sum(weights), 1)
+        return total / sum(weights)
 
     @property
     def level(self) -> int | None:
@@ -370,7 +370,7 @@ class SystemScore:
     def score(self) -> float | None:
         """The mean of the pillars' scores: each pillar counts once, whatever its size."""
         scored = [p.score for p in self.pillars if p.score is not None]
-        return round(sum(scored) / len(scored), 1) if scored else None
+        return sum(scored) / len(scored) if scored else None
 
     @property
     def level(self) -> int | None:
