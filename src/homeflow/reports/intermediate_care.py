@@ -257,7 +257,8 @@ def _bedded(
             if spell.pathway is not None:
                 _add(tally, spell, (day, left[0], DISCHARGED, "Daily", spell.pathway))
             assert spell.discharged_at is not None
-            if discharge_ready_date_at(spell, spell.discharged_at) is not None:
+            last_moment = spell.discharged_at - timedelta(microseconds=1)
+            if discharge_ready_date_at(spell, last_moment) is not None:
                 # Not meeting the criteria during the day, and discharged before its end.
                 _add(tally, spell, (day, left[0], NCTR, "Daily", "Total"))
     week_ending = days[-1]
