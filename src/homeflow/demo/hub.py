@@ -14,11 +14,10 @@ import random
 from datetime import timedelta
 
 from homeflow.demo.agenda import Agenda
-from homeflow.demo.people import Patient
+from homeflow.demo.people import COUNCIL_OF_SITE, Patient
 from homeflow.domain import events as ev
 
 ICB = "QDE"
-COUNCIL_OF_SITE = {"RX101": "LAR01", "RX102": "LAR01", "RX201": "LAE01", "RW101": "LAR01"}
 
 # Days from the positive checklist to the decision: log-normal, median 19 days, so that about
 # four in five are decided within 28 days (the NHS standard expects more than 80%).

@@ -203,6 +203,23 @@ def recorded_events(
         )
 
 
+# Each site's own council, the one most of its patients live in.
+COUNCIL_OF_SITE = {"RX101": "LAR01", "RX102": "LAR01", "RX201": "LAE01", "RW101": "LAR01"}
+COUNCILS = ("LAR01", "LAE01")
+# About one patient in eight lives in the other council: a hospital near the boundary.
+FROM_THE_OTHER_COUNCIL = 12
+
+
+def council_of_residence(site: str, nhs_number: str) -> str:
+    """The patient's local authority of residence: mostly their site's council, one in eight
+    the other's. Read from the NHS number, not drawn from the simulation's random numbers,
+    so that every other draw (and every figure of the demo) stays as it was."""
+    home = COUNCIL_OF_SITE.get(site, COUNCILS[0])
+    if int(nhs_number[3:9]) % 100 < FROM_THE_OTHER_COUNCIL:
+        return next(c for c in COUNCILS if c != home)
+    return home
+
+
 def admitted_payload(
     rng: random.Random, p: Patient, method: str, specialty: str, on: date, issued: set[str]
 ) -> ev.Admitted:
@@ -227,6 +244,7 @@ def admitted_payload(
         given_name=rng.choice(GIVEN_NAMES),
         birth_date=born,
         sex=rng.choice(("female", "male")),
+        local_authority=council_of_residence(p.site, nhs_number),
     )
 
 
@@ -256,4 +274,5 @@ def same_person(admitted: ev.Admitted, earlier: Patient, org: str) -> ev.Admitte
         given_name=first.given_name,
         birth_date=first.birth_date,
         sex=first.sex,
+        local_authority=first.local_authority,
     )

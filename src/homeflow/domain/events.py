@@ -16,7 +16,7 @@ from typing import ClassVar
 from homeflow.domain import codes
 from homeflow.domain.clock import require_aware
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import normalise_nhs_number
+from homeflow.domain.organisations import check_ods_code, normalise_nhs_number
 
 
 class AdmissionMethod(StrEnum):
@@ -101,6 +101,8 @@ class Admitted(Payload):
     given_name: str = ""
     birth_date: date | None = None
     sex: str | None = None
+    # The patient's local authority of residence (ONS/ODS code), as the feed gives it.
+    local_authority: str | None = None
 
     def __post_init__(self) -> None:
         _require("patient_id", self.patient_id)
@@ -108,6 +110,8 @@ class Admitted(Payload):
         _require("ward_code", self.ward_code)
         if self.nhs_number is not None:
             object.__setattr__(self, "nhs_number", normalise_nhs_number(self.nhs_number))
+        if self.local_authority is not None:
+            check_ods_code("local_authority", self.local_authority)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +189,14 @@ class PatientDetailsUpdated(Payload):
     given_name: str | None = None
     birth_date: date | None = None
     sex: str | None = None
+    local_authority: str | None = None
 
     def __post_init__(self) -> None:
         _require("patient_id", self.patient_id)
         if self.nhs_number is not None:
             object.__setattr__(self, "nhs_number", normalise_nhs_number(self.nhs_number))
+        if self.local_authority is not None:
+            check_ods_code("local_authority", self.local_authority)
 
 
 @dataclass(frozen=True, slots=True)

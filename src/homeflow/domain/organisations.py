@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -36,6 +37,20 @@ class WardType(StrEnum):
 def check_ods_code(field: str, code: str) -> str:
     if not (3 <= len(code) <= 9 and code.isalnum() and code.upper() == code):
         raise InvalidInput(field, f"{code!r} is not an ODS code (3-9 upper-case letters/digits)")
+    return code
+
+
+def check_local_authority(field: str, code: str, registered: Mapping[str, OrganisationType]) -> str:
+    """A patient's local authority of residence as a feed sends it. A code the registry holds
+    must be a local authority there; a code it does not hold is kept as given, since the
+    registry holds only the system's own councils and patients come from anywhere (refusing
+    them would lose the admission from the feed for a field no figure of the stay needs)."""
+    check_ods_code(field, code)
+    kind = registered.get(code)
+    if kind is not None and kind is not OrganisationType.LOCAL_AUTHORITY:
+        raise InvalidInput(
+            field, f"{code!r} is not a local authority in the registry (its type is {kind.value})"
+        )
     return code
 
 
@@ -205,6 +220,9 @@ class Patient:
     given_name: str
     birth_date: date | None
     sex: str | None
+    # The council of the patient's residence (an ONS/ODS local authority code), whose
+    # returns count them: delayed discharges by local authority, say.
+    local_authority: str | None = None
 
     def __post_init__(self) -> None:
         if self.nhs_number is not None:

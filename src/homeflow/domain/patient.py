@@ -24,6 +24,7 @@ def fold_patients(patient_events: Iterable[ev.Event]) -> dict[str, Patient]:
                 p.given_name or (known.given_name if known else ""),
                 p.birth_date or (known.birth_date if known else None),
                 p.sex or (known.sex if known else None),
+                p.local_authority or (known.local_authority if known else None),
             )
         elif isinstance(p, ev.PatientDetailsUpdated):
             base = patients.get(p.patient_id) or Patient(
@@ -38,6 +39,7 @@ def fold_patients(patient_events: Iterable[ev.Event]) -> dict[str, Patient]:
                     "given_name",
                     "birth_date",
                     "sex",
+                    "local_authority",
                 )
                 if (value := getattr(p, name)) is not None
             }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -19,7 +20,9 @@ from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE, parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import (
+    OrganisationType,
     check_identifier,
+    check_local_authority,
     checked_nhs_number,
     patient_key,
     spell_key,
@@ -55,6 +58,7 @@ class CensusLine:
     family_name: str
     given_name: str
     birth_date: date | None
+    local_authority: str | None
 
     # The stay's key: the trust of its site, then the site, hospital number and day.
     spell_key: str
@@ -83,7 +87,10 @@ class CensusProblems(InvalidInput):
 
 
 def read_census(
-    text: str, site_of_ward: dict[str, str], org_of_ward: dict[str, str]
+    text: str,
+    site_of_ward: dict[str, str],
+    org_of_ward: dict[str, str],
+    organisation_types: Mapping[str, OrganisationType] | None = None,
 ) -> list[CensusLine]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
@@ -94,7 +101,7 @@ def read_census(
     seen: set[tuple[str, str]] = set()
     for number, row in enumerate(reader, start=2):
         try:
-            line = _line(number, row, site_of_ward, org_of_ward)
+            line = _line(number, row, site_of_ward, org_of_ward, organisation_types or {})
         except InvalidInput as problem:
             problems.append(f"line {number}, {problem.field}: {problem.reason}")
             continue
@@ -116,7 +123,11 @@ def read_census(
 
 
 def _line(
-    number: int, row: dict[str, str], site_of_ward: dict[str, str], org_of_ward: dict[str, str]
+    number: int,
+    row: dict[str, str],
+    site_of_ward: dict[str, str],
+    org_of_ward: dict[str, str],
+    organisation_types: Mapping[str, OrganisationType],
 ) -> CensusLine:
     cell = {k: (v or "").strip() for k, v in row.items() if k}
     ward = cell["ward"]
@@ -163,6 +174,11 @@ def _line(
         family_name=cell.get("family_name", ""),
         given_name=cell.get("given_name", ""),
         birth_date=_date("birth_date", cell.get("birth_date", "")),
+        local_authority=check_local_authority(
+            "local_authority", cell["local_authority"], organisation_types
+        )
+        if cell.get("local_authority")
+        else None,
         spell_key=spell_key(org_of_ward[ward], visit, "local_id"),
     )
     return line
@@ -198,6 +214,7 @@ def _admission(line: CensusLine, start: datetime) -> tuple[datetime, ev.Admitted
         family_name=line.family_name,
         given_name=line.given_name,
         birth_date=line.birth_date,
+        local_authority=line.local_authority,
     )
 
 

@@ -31,7 +31,7 @@ from homeflow.store.feed_messages import (
     record_outcome,
     unsettled_hl7,
 )
-from homeflow.store.registry import sites_and_wards, ward_places
+from homeflow.store.registry import organisation_types, sites_and_wards, ward_places
 
 __all__ = ["APPLIED", "DUPLICATE", "HELD", "REJECTED"]
 
@@ -62,7 +62,7 @@ class Interpreted:
 def registry_mapping(conn: Connection, mapping: FeedMapping) -> FeedMapping:
     org_of_site, _ = sites_and_wards(conn)
     site_of_ward, _ = ward_places(conn)
-    return mapping.with_registry(org_of_site, site_of_ward)
+    return mapping.with_registry(org_of_site, site_of_ward, organisation_types(conn))
 
 
 def interpret_hl7(raw: str, mapping: FeedMapping, received_at: datetime) -> Interpreted:
@@ -255,7 +255,7 @@ def receive_census(
     with engine.begin() as conn:
         lock_writers(conn)
         site_of_ward, org_of_ward = ward_places(conn)
-        lines = read_census(text, site_of_ward, org_of_ward)
+        lines = read_census(text, site_of_ward, org_of_ward, organisation_types(conn))
         rows = open_census_spells(conn, sorted({line.site for line in lines}))
         stored = {
             r.spell_key: StoredSpell(

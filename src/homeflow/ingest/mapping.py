@@ -32,7 +32,7 @@ from typing import Any
 
 from homeflow.domain import codes
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import check_ods_code
+from homeflow.domain.organisations import OrganisationType, check_ods_code
 from homeflow.domain.toml_text import read_toml
 
 
@@ -51,6 +51,9 @@ class FeedMapping:
     organisation: str | None = None
     org_of_site: Mapping[str, str] = field(default_factory=dict)
     site_of_ward: Mapping[str, str] = field(default_factory=dict)
+    # Each registry organisation's type: a local authority of residence the registry holds
+    # must be a local authority there.
+    organisation_types: Mapping[str, OrganisationType] = field(default_factory=dict)
 
     def site(self, sent: str) -> str:
         return self.sites.get(sent, sent)
@@ -67,7 +70,10 @@ class FeedMapping:
         return self.org_of_site.get(self.site_of_ward.get(ward, ""))
 
     def with_registry(
-        self, org_of_site: Mapping[str, str], site_of_ward: Mapping[str, str]
+        self,
+        org_of_site: Mapping[str, str],
+        site_of_ward: Mapping[str, str],
+        organisation_types: Mapping[str, OrganisationType] | None = None,
     ) -> FeedMapping:
         return replace(
             self,
@@ -75,6 +81,7 @@ class FeedMapping:
             known_wards=frozenset(site_of_ward),
             org_of_site=dict(org_of_site),
             site_of_ward=dict(site_of_ward),
+            organisation_types=dict(organisation_types or {}),
         )
 
 

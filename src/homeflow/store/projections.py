@@ -242,6 +242,7 @@ def write_patients(conn: Connection, folded: dict[str, Patient], links: dict[str
             "birth_date": p.birth_date,
             "sex": p.sex,
             "merged_into": links.get(p.patient_id),
+            "local_authority": p.local_authority,
         }
         for p in folded.values()
     ]

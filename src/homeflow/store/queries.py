@@ -376,3 +376,20 @@ def first_discharge_day(engine: Engine) -> date | None:
     with db.reading(engine) as conn:
         first = conn.execute(select(func.min(s.c.discharged_at))).scalar_one_or_none()
     return None if first is None else stored_local_date(first)
+
+
+def local_authorities(conn: Connection) -> dict[str, str]:
+    """Each spell's patient's local authority of residence, by spell key, for the spells
+    whose patient has one on record: the latest the feeds gave. A patient merged into
+    another is the survivor's residence, else what the merged record held."""
+    s, own = t.spells, t.patients
+    survivor = own.alias("survivor")
+    rows = conn.execute(
+        select(
+            s.c.spell_key,
+            func.coalesce(survivor.c.local_authority, own.c.local_authority),
+        )
+        .join(own, own.c.patient_id == s.c.patient_id)
+        .outerjoin(survivor, survivor.c.patient_id == own.c.merged_into)
+    ).all()
+    return {key: council for key, council in rows if council is not None}

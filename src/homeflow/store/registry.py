@@ -74,6 +74,12 @@ def sites_and_wards(conn: Connection) -> tuple[dict[str, str], list[str]]:
     return dict(conn.execute(_SITE_ORGS).all()), list(conn.execute(_WARD_CODES).scalars())
 
 
+def organisation_types(conn: Connection) -> dict[str, OrganisationType]:
+    """Each organisation's type, by code."""
+    o = t.organisations
+    return {code: OrganisationType(kind) for code, kind in conn.execute(select(o.c.code, o.c.type))}
+
+
 def ward_places(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
     """Each ward's site, and each ward's organisation."""
     rows = conn.execute(

@@ -361,6 +361,7 @@ patients = Table(
     Column("birth_date", Date, nullable=True),
     Column("sex", String(10), nullable=True),
     Column("merged_into", String(60), nullable=True),
+    Column("local_authority", String(9), nullable=True),
 )
 
 daily_census = Table(

@@ -16,7 +16,7 @@ from typing import TypedDict
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.organisations import patient_key, spell_key
+from homeflow.domain.organisations import check_local_authority, patient_key, spell_key
 from homeflow.ingest.hl7.parser import Message, component_of
 from homeflow.ingest.mapping import FeedMapping
 
@@ -140,7 +140,8 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
         if trigger == "A40":
             retired = patient_key(org, *_identifiers(message, "MRG", 1), "MRG-1")
             return ev.PatientsMerged(patient_id, retired), None
-        return ev.PatientDetailsUpdated(patient_id, **_details(message, identifiers)), None
+        details = _details(message, identifiers, mapping)
+        return ev.PatientDetailsUpdated(patient_id, **details), None
     visit = message.value("PV1", 19)
     if not visit:
         raise InvalidInput("PV1-19", "the visit number (spell) is missing")
@@ -152,7 +153,7 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
     if trigger in ("A01", "A04", "A06"):
         assert ward is not None
         method = ADMISSION_METHODS.get(message.value("PV1", 4), ev.AdmissionMethod.OTHER)
-        details = _details(message, identifiers)
+        details = _details(message, identifiers, mapping)
         return (
             ev.Admitted(
                 patient_id,
@@ -167,6 +168,7 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
                 given_name=details["given_name"] or "",
                 birth_date=details["birth_date"],
                 sex=details["sex"],
+                local_authority=details["local_authority"],
             ),
             spell_key,
         )
@@ -341,9 +343,12 @@ class Details(TypedDict):
     given_name: str | None
     birth_date: date | None
     sex: str | None
+    local_authority: str | None
 
 
-def _details(message: Message, identifiers: tuple[str | None, str, str | None]) -> Details:
+def _details(
+    message: Message, identifiers: tuple[str | None, str, str | None], mapping: FeedMapping
+) -> Details:
     """PID fields; what was not sent is None, so an update never blanks what is known."""
     nhs, _, local = identifiers
     return {
@@ -353,7 +358,21 @@ def _details(message: Message, identifiers: tuple[str | None, str, str | None]) 
         "given_name": message.value("PID", 5, 2) or None,
         "birth_date": _birth_date(message.value("PID", 7)),
         "sex": SEXES.get(message.value("PID", 8)),
+        "local_authority": _local_authority(message, mapping),
     }
+
+
+def _local_authority(message: Message, mapping: FeedMapping) -> str | None:
+    """PID-11.9, the county/parish code of the patient's home address (address type H, or
+    the first address with no type), read as their local authority of residence (docs/feeds.md)."""
+    enc = message.encoding
+    for address in message.repetitions("PID", 11):
+        if component_of(address, enc, 7) in ("H", ""):
+            code = component_of(address, enc, 9).strip()
+            if code:
+                return check_local_authority("PID-11.9", code, mapping.organisation_types)
+            return None
+    return None
 
 
 def _birth_date(text: str) -> date | None:

@@ -142,8 +142,13 @@ def _message(
                 "",
                 admitted.birth_date.strftime("%Y%m%d") if admitted.birth_date else "",
                 SEXES.get(admitted.sex or "", "U"),
+                "",
+                "",
+                # PID-11: the home address (type H) with its local authority as the
+                # county/parish code (docs/feeds.md).
+                f"^^^^^^H^^{escape(admitted.local_authority)}" if admitted.local_authority else "",
             ]
-        ),
+        ).rstrip("|"),
         "|".join(pv1).rstrip("|"),
     ]
     return "\r".join(segments) + "\r"
