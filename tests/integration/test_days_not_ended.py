@@ -239,6 +239,8 @@ COMMAND_LINES = {
         "kpi", "stranded", "--out=o.csv", "--from=2026-01-01", "--to=2026-01-02", "--baseline={}",
     ],
     "census --date": ["census", "--date={}"],
+    "delays longest --date": ["delays", "longest", "--date={}"],
+    "delays internal --date": ["delays", "internal", "--date={}"],
     "report weekly --date": ["report", "weekly", "--out=r.html", "--date={}"],
     "dtoc --month": ["dtoc", "--out=o.csv", "--month={}"],
     "outcomes --from": ["outcomes", "--to=2026-01-01", "--from={}"],
