@@ -19,6 +19,7 @@ from homeflow.domain.flow import (
     ward_stay_at,
 )
 from homeflow.domain.privacy import may_identify
+from homeflow.domain.ready_date import discharge_ready_date
 from homeflow.domain.spell import SpellState, fold_spell
 from homeflow.store import db
 from homeflow.store import projections as proj
@@ -87,6 +88,9 @@ def people(
         identified = may_identify(viewer.org_code, r.org_code, involved.get(state.spell_key, ()))
         stay = ward_stay_at(state, midnight) or state.ward_stays[-1]
         reason = delay_reason_at(state, midnight)
+        ready = discharge_ready_date_at(state, midnight)
+        if state.discharged_at is not None and state.discharged_at <= midnight:
+            ready = discharge_ready_date(state)  # gone by then: the stay's, as recorded
         assert state.admitted_at is not None
         rows.append(
             Person(
@@ -95,7 +99,7 @@ def people(
                 stay.ward_code,
                 local_date(state.admitted_at),
                 local_date(state.discharged_at) if state.discharged_at else None,
-                discharge_ready_date_at(state, midnight),
+                ready,
                 (reason.reason or reason.dtoc_reason) if reason else None,
                 state.pathway,
                 adds,

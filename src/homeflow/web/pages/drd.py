@@ -1,0 +1,68 @@
+"""The month's discharge ready date measures beside the daily sitrep, by trust, site, ward or
+integrated care board; every count and bed-day figure opens to the patients behind it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from homeflow.domain.clock import ended_month, today
+from homeflow.domain.errors import InvalidInput
+from homeflow.reports.drd import BED_DAY_FIGURES, FIGURES, MEASURES
+from homeflow.services.drd import BY_WORDS, By, drd_month, drd_people
+from homeflow.web.auth import Database, Signed, viewer_of
+from homeflow.web.pages.scenarios import checked_form
+from homeflow.web.people import people_page
+from homeflow.web.rendering import render
+
+router = APIRouter()
+
+
+def last_whole_month(on: date) -> str:
+    return f"{on.replace(day=1) - timedelta(days=1):%Y-%m}"
+
+
+def _by(text: str) -> By:
+    try:
+        return By(text or By.TRUST.value)
+    except ValueError:
+        choices = ", ".join(b.value for b in By)
+        raise InvalidInput("by", f"{text!r} is not one of {choices}") from None
+
+
+@router.get("/returns/drd", response_class=HTMLResponse)
+def drd_page(
+    request: Request, engine: Database, session: Signed, month: str = "", by: str = ""
+) -> HTMLResponse:
+    now = today()
+    typed = {"month": month or last_whole_month(now), "by": by or By.TRUST.value}
+    checked, errors = checked_form(
+        typed, [("month", lambda v: ended_month("month", v.strip(), now)), ("by", _by)]
+    )
+    shown = {"typed": typed, "errors": errors, "choices": BY_WORDS, "measures": MEASURES}
+    if errors:  # the form again, as typed, with what is wrong beside the field
+        return render(request, "drd.html", session, shown | {"found": None}, 400)
+    year, number = checked["month"]
+    found = drd_month(engine, year, number, checked["by"])
+    figures = {"linked": FIGURES, "bed_days": BED_DAY_FIGURES}
+    return render(request, "drd.html", session, shown | figures | {"found": found})
+
+
+@router.get("/returns/drd/people", response_class=HTMLResponse)
+def drd_people_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    month: str,
+    by: str,
+    place: str,
+    figure: str,
+) -> HTMLResponse:
+    now = today()
+    year, number = ended_month("month", month, now)
+    found = drd_people(
+        engine, viewer_of(session, request), year, number, _by(by), place, figure, now
+    )
+    return people_page(request, session, found)
