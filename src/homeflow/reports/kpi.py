@@ -20,6 +20,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import WardDay
 from homeflow.domain.hub import within_chc_standard
 from homeflow.domain.organisations import person_of
+from homeflow.domain.ready_date import counted_in_measures, days_after_ready_date
 from homeflow.reports.spc import Better
 
 
@@ -108,6 +109,25 @@ def _ready_to_discharge(bucket: Bucket, _r: Readmitted) -> list[Part]:
         ]
         parts.append((pathway or "not recorded", sum(waits), len(waits), 1.0))
     return parts
+
+
+def _after_ready_date(d: Discharge) -> int | None:
+    """Days from DRD to discharge of a stay the DRD measures count (None for one they do not):
+    the rule of `domain.ready_date`, as `homeflow drd` counts it."""
+    discharged_on = local_date(d.discharged_at)
+    if not counted_in_measures(local_date(d.admitted_at), discharged_on, d.died):
+        return None
+    return days_after_ready_date(d.discharge_ready_date, discharged_on)
+
+
+def _on_ready_date(bucket: Bucket, _r: Readmitted) -> list[Part]:
+    days = [n for d in bucket.discharges if (n := _after_ready_date(d)) is not None]
+    return [("", sum(n == 0 for n in days), len(days), 100.0)]
+
+
+def _days_after_ready_date(bucket: Bucket, _r: Readmitted) -> list[Part]:
+    late = [n for d in bucket.discharges if (n := _after_ready_date(d))]
+    return [("", sum(late), len(late), 1.0)]
 
 
 def _weekend_ratio(bucket: Bucket, _r: Readmitted) -> list[Part]:
@@ -226,6 +246,18 @@ KPIS: dict[str, Kpi] = {
             _ready_to_discharge,
         ),
         Kpi(
+            "discharged-on-ready-date-pct",
+            "% of discharges on their discharge ready date (stays of a night or more, alive)",
+            Better.HIGHER,
+            _on_ready_date,
+        ),
+        Kpi(
+            "days-after-ready-date",
+            "mean days from discharge ready date to discharge, of those discharged 1+ days after",
+            Better.LOWER,
+            _days_after_ready_date,
+        ),
+        Kpi(
             "chc-acute-assessment-pct",
             "% of CHC assessments carried out in an acute setting",
             Better.LOWER,
@@ -327,6 +359,8 @@ DISCHARGES_COUNTED: dict[str, Callable[[Discharge, str, Readmitted], bool]] = {
     "ready-to-discharge-days": lambda d, m, _r: (
         (d.pathway or "not recorded") == m and d.discharge_ready_date is not None
     ),
+    "discharged-on-ready-date-pct": lambda d, _m, _r: _after_ready_date(d) == 0,
+    "days-after-ready-date": lambda d, _m, _r: bool(_after_ready_date(d)),
     "readmissions-7-day": lambda d, _m, r: not d.died and r(d, 7),
     "readmissions-30-day": lambda d, _m, r: not d.died and r(d, 30),
     "deaths-in-hospital-pct": lambda d, _m, _r: d.died,
