@@ -156,6 +156,12 @@ def enter_opel(engine: Engine, viewer: Viewer, items: Sequence[OpelParameterEnte
     return save_entries(engine, items, "web", viewer)
 
 
+def _has_patients(provider: ProviderScore) -> bool:
+    return any(
+        r.parameter.computed is Computed.OCCUPANCY and r.numerator for r in provider.readings
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OpelChart:
     title: str
@@ -178,12 +184,13 @@ def opel_charts(
         for found in opel_day(engine, day, chosen):
             if system and found.system != system:
                 continue
-            if found.score is not None:
+            # Before a provider's first patient (the record's start) there is no score to chart.
+            held = [p for p in found.providers if p.score is not None and _has_patients(p)]
+            if held and found.score is not None:
                 series.setdefault(f"{found.system} system score", []).append((day, found.score))
-            for provider in found.providers:
-                if provider.score is not None:
-                    title = f"{provider.name} ({provider.org_code})"
-                    series.setdefault(title, []).append((day, provider.score))
+            for provider in held:
+                title = f"{provider.name} ({provider.org_code})"
+                series.setdefault(title, []).append((day, provider.score or 0.0))
     charts = []
     for title, points in series.items():
         when = [d for d, _ in points]
