@@ -4,7 +4,6 @@ viewer's organisations by initials, their actions without words), and a look aud
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -59,6 +58,37 @@ class DelayRow:
     next_step_org: str
     open_actions: tuple[Action, ...]
 
+    def as_dict(self) -> dict[str, str | int | float]:
+        """The row as the CSV and the command line give it (docs/daily-call.md)."""
+        return {
+            "patient": self.patient.name,
+            "nhs_number": self.patient.nhs_number or "",
+            "age": "" if self.patient.age is None else self.patient.age,
+            "place": self.place,
+            "organisation": self.org_code,
+            "site": self.site_name,
+            "ward": self.ward_name,
+            "discharge_ready_date": self.discharge_ready_date.isoformat(),
+            "days_past_ready_date": self.days_past,
+            "pathway": self.pathway or "",
+            "delay_family": self.family,
+            "delay_reason": self.reason,
+            "hours_internal": "" if self.hours_internal is None else round(self.hours_internal, 1),
+            "next_step_owner": self.next_step_org,
+            "open_actions": "; ".join(
+                f"{'Escalation: ' if a.escalation else ''}{a.description or '(words not shown)'}"
+                f" ({a.owner}, due {a.due_date or 'no date'})"
+                for a in self.open_actions
+            ),
+        }
+
+
+CSV_COLUMNS = (
+    "patient", "nhs_number", "age", "place", "organisation", "site", "ward",
+    "discharge_ready_date", "days_past_ready_date", "pathway", "delay_family", "delay_reason",
+    "hours_internal", "next_step_owner", "open_actions",
+)  # fmt: skip
+
 
 def delay_rows(
     engine: Engine,
@@ -68,9 +98,11 @@ def delay_rows(
     level: DelayLevel,
     place: str | None,
     today: date,
+    audited: bool = True,
 ) -> list[DelayRow]:
     """The patients of list `kind` at `at` (the midnight ending a day, or now), each under
-    their place at `level`; only `place`'s when one is named (an unknown one is refused)."""
+    their place at `level`; only `place`'s when one is named (an unknown one is refused).
+    Not `audited` only for counts, which show no one."""
     found = delays(spells_in_hospital(engine, local_date(at)), at, kind)
     keys = [d.spell.spell_key for d in found]
     s = t.spells
@@ -121,7 +153,7 @@ def delay_rows(
                 actions_seen_by(viewer, still_open, identified),
             )
         )
-    if any(r.patient.identified for r in rows):
+    if audited and any(r.patient.identified for r in rows):
         audit_view(engine, viewer, f"{KIND_TITLES[kind].lower()} at {at:%d/%m/%Y %H:%M}")
     return rows
 
@@ -155,7 +187,3 @@ def _reason_of(d: Delay) -> tuple[str, str]:
     assert d.reason.dtoc_reason is not None
     label = codes.dtoc_reasons().get(d.reason.dtoc_reason).label
     return "DToC", f"{label} ({d.reason.responsible_agency})"
-
-
-def counts_by_place(rows: list[DelayRow]) -> Counter[str]:
-    return Counter(r.place for r in rows)
