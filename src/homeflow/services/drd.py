@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.organisations import OrganisationType
 from homeflow.domain.spell import SpellState
 from homeflow.reports.drd import FIGURES, Members, drd_members, drd_rows
 from homeflow.reports.dtoc import month_days
@@ -20,22 +21,38 @@ from homeflow.store import db
 from homeflow.store.access.caches import per_log_version
 from homeflow.store.access.people import People, people
 from homeflow.store.access.scope import Viewer
-from homeflow.store.queries import return_data
-from homeflow.store.registry import organisation_names, site_names, ward_registry
+from homeflow.store.queries import local_authorities, return_data
+from homeflow.store.registry import (
+    organisation_names,
+    organisation_types,
+    site_names,
+    ward_registry,
+)
 
 
 class By(StrEnum):
     """Where a discharge is counted. A trust's are the stays admitted to its sites (as the
     sitrep's); a site's and a ward's, the stays that left from its wards; an ICB's, those of
-    its trusts."""
+    its trusts; a council's, those of the patients living in its area (the patient's local
+    authority of residence as the feeds last gave it)."""
 
     TRUST = "trust"
     SITE = "site"
     WARD = "ward"
     ICB = "icb"
+    COUNCIL = "council"
 
 
-BY_WORDS = {By.TRUST: "trust", By.SITE: "site", By.WARD: "ward", By.ICB: "integrated care board"}
+BY_WORDS = {
+    By.TRUST: "trust",
+    By.SITE: "site",
+    By.WARD: "ward",
+    By.ICB: "integrated care board",
+    By.COUNCIL: "council",
+}
+# Where a patient's local authority of residence is not on record: kept in view (the trust's
+# total holds them), under words that say so rather than a council's.
+NO_COUNCIL = ("not recorded", "Local authority not recorded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +88,9 @@ def _places(
     with db.reading(engine) as conn:
         wards = [w for w in ward_registry(conn) if w.org_code in trusts]
         org_names = organisation_names(conn)
+        kinds = organisation_types(conn)
         sites = site_names(conn)
+        councils = local_authorities(conn) if by is By.COUNCIL else {}
     site_of_ward = {w.code: w.site_code for w in wards}
     icb_of_trust = {w.org_code: w.parent_code or w.org_code for w in wards}
 
@@ -89,6 +108,13 @@ def _places(
         return (
             lambda s: icb_of_trust.get(t, t) if (t := trust(s)) else None,
             {c: org_names.get(c, c) for c in icbs},
+        )
+    if by is By.COUNCIL:
+        listed = sorted(c for c, kind in kinds.items() if kind is OrganisationType.LOCAL_AUTHORITY)
+        names = {c: org_names[c] for c in listed} | dict([NO_COUNCIL])
+        return (
+            lambda s: councils.get(s.spell_key, NO_COUNCIL[0]) if trust(s) else None,
+            names,
         )
     if by is By.SITE:
         return (
