@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import strategies as st
@@ -40,6 +42,7 @@ def spell_stream(draw: st.DrawFn, spell_key: str = "S1") -> list[ev.Event]:
                     "referral",
                     "red",
                     "review",
+                    "mh-delay",
                 ]
             )
         )
@@ -70,6 +73,8 @@ def spell_stream(draw: st.DrawFn, spell_key: str = "S1") -> list[ev.Event]:
             add(ev.ReferralAccepted(ref), draw(st.integers(1, 30)))
         elif kind == "red":
             add(ev.RedGreenDayRecorded(clock.date(), ev.DayColour.RED, "Scan cancelled"), step)
+        elif kind == "mh-delay":
+            _mh_delay(draw, add, made, clock.date(), step)
         else:
             add(ev.SeniorReviewRecorded("Dr Ahmed"), step)
     ending = draw(st.sampled_from(["open", "discharged", "discharge-cancelled", "cancelled"]))
@@ -80,6 +85,29 @@ def spell_stream(draw: st.DrawFn, spell_key: str = "S1") -> list[ev.Event]:
     if ending == "cancelled":
         add(ev.AdmissionCancelled(), draw(st.integers(1, 5)))
     return made
+
+
+def _mh_delay(
+    draw: st.DrawFn,
+    add: Callable[[ev.Payload, int], None],
+    made: list[ev.Event],
+    today: date,
+    step: int,
+) -> None:
+    """A mental health delayed discharge period after the spell's others, each ended (by a
+    second record of its id) before the next starts, so that no two share a day."""
+    periods = [e.payload for e in made if isinstance(e.payload, ev.MhDelayRecorded)]
+    latest = periods[-1] if periods else None
+    start = today
+    if latest is not None:
+        if latest.end_date is None:
+            end = max(latest.start_date, today)
+            add(replace(latest, end_date=end), step)
+            return
+        start = max(start, latest.end_date)
+    reason = draw(st.sampled_from(["07", "18", "98"]))
+    period = ev.MhDelayRecorded(f"MH{len(periods)}", start, reason, "05")
+    add(period, step)
 
 
 def arrival_order(draw: st.DrawFn, stream: list[ev.Event]) -> list[ev.Event]:

@@ -84,6 +84,31 @@ def responsible_agencies() -> CodeList:
 
 
 @cache
+def mh_delay_reasons() -> CodeList:
+    """MHSDS v6's reasons a patient clinically ready for discharge is still in a mental-health
+    bed (MHS518 Clinically Ready for Discharge), each with NHS England's group."""
+    return CodeList(
+        "mental health delayed discharge reason",
+        tuple(
+            Code(r["code"], r["reason"], r["group"])
+            for r in reference_rows("mh_delay_reasons.csv")
+        ),
+    )
+
+
+@cache
+def mh_attributable_to() -> CodeList:
+    """Whom MHSDS v6 attributes a mental-health delayed discharge to."""
+    return CodeList(
+        "attributable to",
+        tuple(
+            Code(r["code"], r["attributable_to"])
+            for r in reference_rows("mh_attributable_to.csv")
+        ),
+    )
+
+
+@cache
 def criteria_to_reside() -> CodeList:
     return CodeList(
         "criteria to reside",

@@ -388,6 +388,34 @@ class StrandedReviewRecorded(Payload):
     reviewer: str = ""
 
 
+# Longer than any MHSDS record id a trust's extract gives a period.
+MAX_PERIOD_ID = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MhDelayRecorded(Payload):
+    """A mental health delayed discharge period (NHS Data Dictionary; MHSDS v6 MHS518
+    Clinically Ready for Discharge): from the day the patient was clinically ready for
+    discharge, why they are still in, and whom the delay is attributable to; open until its end
+    date is given (or the patient leaves). The same period_id again corrects or ends it."""
+
+    TYPE: ClassVar[str] = "mh-delay-recorded"
+    period_id: str
+    start_date: date
+    reason: str
+    attributable_to: str
+    end_date: date | None = None
+
+    def __post_init__(self) -> None:
+        _require("period_id", self.period_id)
+        if len(self.period_id) > MAX_PERIOD_ID:
+            raise InvalidInput("period_id", f"is {len(self.period_id)} characters; at most 60")
+        codes.mh_delay_reasons().check("reason", self.reason)
+        codes.mh_attributable_to().check("attributable_to", self.attributable_to)
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise InvalidInput("end_date", "the period cannot end before it starts")
+
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.TYPE: cls
     for cls in (
@@ -417,6 +445,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         ChcAssessmentRecorded,
         ActionRecorded,
         StrandedReviewRecorded,
+        MhDelayRecorded,
     )
 }
 

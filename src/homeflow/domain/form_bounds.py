@@ -105,6 +105,11 @@ def _out_of_bounds(form_name: str, fields: Fields, limits: Limits) -> list[Inval
         due = _day_in(fields, "due_date")
         if due is not None and (kept is None or due != kept.due_date):
             problems.check(due_date, "due_date", due, limits.today)
+    if form_name == "mh-delay":
+        earliest = (limits.admitted_on, "the admission") if limits.admitted_on else None
+        for name in ("start_date", "end_date"):
+            if (day := _day_in(fields, name)) is not None:
+                problems.check(bounded_day, name, day, earliest, (limits.today, "today"))
     return problems.found
 
 
@@ -149,4 +154,12 @@ def changes_nothing(state: SpellState, payload: ev.Payload) -> bool:
                 kept.due_date,
                 kept.status,
             )
+        case ev.MhDelayRecorded():
+            period = next((p for p in state.mh_delays if p.period_id == payload.period_id), None)
+            return period is not None and (
+                period.start_date,
+                period.end_date,
+                period.reason,
+                period.attributable_to,
+            ) == (payload.start_date, payload.end_date, payload.reason, payload.attributable_to)
     return False

@@ -220,6 +220,33 @@ def _review_outcome(form: Fields, name: str) -> ev.ReviewOutcome:
     return _choice(form, name, ev.ReviewOutcome)
 
 
+def _mh_delay(form: Fields) -> ev.Payload:
+    """A mental health delayed discharge period, new (no period_id) or as corrected or ended."""
+    v = _read(
+        form,
+        period_id=_text,
+        start_date=_date,
+        end_date=_optional_date,
+        reason=_required,
+        attributable_to=_required,
+    )
+    return ev.MhDelayRecorded(
+        v["period_id"] or f"MH-{uuid.uuid4().hex[:10]}",
+        v["start_date"],
+        v["reason"],
+        v["attributable_to"],
+        v["end_date"],
+    )
+
+
+def mh_delay_seen(s: SpellState, f: Fields) -> str:
+    """A period as its form shows it: start, end, reason and attributable to."""
+    kept = next((p for p in s.mh_delays if p.period_id == f.get("period_id")), None)
+    if kept is None:
+        return ""
+    return f"{kept.start_date} {kept.end_date or ''} {kept.reason} {kept.attributable_to}"
+
+
 # ---- The registry ---------------------------------------------------------------------------
 
 WHITEBOARD = "whiteboard"
@@ -301,6 +328,7 @@ FORMS: dict[str, Form] = _forms(
         ),
         frozenset({STRANDED_LIST, SPELL_PAGE}),
     ),
+    Form("mh-delay", _mh_delay, mh_delay_seen),
 )
 
 

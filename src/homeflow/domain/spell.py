@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from homeflow.domain import events as ev
+from homeflow.domain import mh_delays
+from homeflow.domain.mh_delays import MhDelayPeriod
 
 
 class SpellStatus(StrEnum):
@@ -153,6 +155,7 @@ class SpellState:
     chc_eligible: bool | None = None
     actions: tuple[Action, ...] = ()
     stranded_reviews: tuple[StrandedReview, ...] = ()
+    mh_delays: tuple[MhDelayPeriod, ...] = ()
     anomalies: tuple[Anomaly, ...] = ()
     event_count: int = 0
     last_event_at: datetime | None = None
@@ -201,6 +204,7 @@ class _Fold:
     referrals: dict[str, Referral] = field(default_factory=dict)
     actions: dict[str, Action] = field(default_factory=dict)
     reviews: list[StrandedReview] = field(default_factory=list)
+    mh_delays: dict[str, MhDelayPeriod] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
     before_admission: list[tuple[str, str, datetime]] = field(default_factory=list)
 
@@ -222,6 +226,7 @@ class _Fold:
             referrals=dict(self.referrals),
             actions=dict(self.actions),
             reviews=list(self.reviews),
+            mh_delays=dict(self.mh_delays),
             anomalies=list(self.anomalies),
             before_admission=list(self.before_admission),
         )
@@ -305,6 +310,7 @@ class SpellFold:
             referrals=tuple(f.referrals.values()),
             actions=tuple(f.actions.values()),
             stranded_reviews=tuple(f.reviews),
+            mh_delays=tuple(sorted(f.mh_delays.values(), key=lambda p: p.start_date)),
             anomalies=self.anomalies(),
             event_count=self._count,
             last_event_at=self._last_event_at,
@@ -447,6 +453,9 @@ def _apply(f: _Fold, event: ev.Event) -> None:
             f.reviews.append(
                 StrandedReview(at, reviewer, p.outcome.value, p.actions, event.recorded_by)
             )
+        case ev.MhDelayRecorded():
+            if (clash := mh_delays.recorded(f.mh_delays, p, at)) is not None:
+                f.anomalies.append(Anomaly(event.key, "start_date", clash))
         case _:
             # Patient-level events (details, merges) belong to the patient fold.
             pass

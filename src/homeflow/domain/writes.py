@@ -2,7 +2,8 @@
 trust and the providers a patient has been referred to. Writing is narrower:
 
 - the treating trust's care roles record the clinical picture (EDD, criteria to reside, delay
-  reason, pathway, red/green days, reviews, CHC) and make referrals;
+  reason, pathway, red/green days, reviews, CHC, a mental-health stay's delayed discharge
+  periods) and make referrals;
 - only the provider a referral was made to accepts, declines or completes it (the treating
   trust, when the referral named no provider);
 - daily-call actions and escalations are added, while the patient is in hospital, by any

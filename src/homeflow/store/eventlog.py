@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, select, text
 
-from homeflow.domain import clock
+from homeflow.domain import clock, mh_delays
 from homeflow.domain import events as ev
 from homeflow.domain.clock import FUTURE_TOLERANCE, local_date, start_of_day
+from homeflow.domain.organisations import WardType
 from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellFold, SpellState, fold_spell
 from homeflow.store import projections as proj
@@ -239,7 +240,14 @@ def append_in(
     cache.load(conn, by_spell)
     new_folds: dict[str, SpellFold] = {}
     accepted_by_spell: dict[str, list[ev.Event]] = {}
+    ward_types: dict[str, str] | None = None
     for spell_key, incoming in by_spell.items():
+        if any(isinstance(e.payload, ev.MhDelayRecorded) for e in incoming):
+            if ward_types is None:
+                ward_types = dict(conn.execute(select(t.wards.c.code, t.wards.c.type)).all())
+            incoming = _on_mental_health_wards(
+                spell_key, cache.spells.get(spell_key), incoming, ward_types, result
+            )
         accepted, fold = _accept(spell_key, cache.spells.get(spell_key), incoming, result)
         if accepted:
             new_folds[spell_key] = fold
@@ -389,6 +397,32 @@ def folded(spell_key: str, stored: StoredSpell | None, more: list[ev.Event]) -> 
         extended = SpellFold(spell_key).extended(before + more)
         assert extended is not None  # an empty fold takes events in any order
     return extended
+
+
+def _on_mental_health_wards(
+    spell_key: str,
+    stored: StoredSpell | None,
+    incoming: list[ev.Event],
+    ward_types: dict[str, str],
+    result: AppendResult,
+) -> list[ev.Event]:
+    """The incoming events less mental health delayed discharge periods of a stay that was not
+    on a mental-health ward when the period started (refused, naming the ward). A period of a
+    spell whose admission has not arrived is kept: the returns count only those that started
+    on a mental-health ward."""
+    others = [e for e in incoming if not isinstance(e.payload, ev.MhDelayRecorded)]
+    stays = [(s.ward_code, s.start) for s in folded(spell_key, stored, others).state().ward_stays]
+    kept = []
+    for event in incoming:
+        p = event.payload
+        if isinstance(p, ev.MhDelayRecorded):
+            ward = mh_delays.ward_at_start(stays, p.start_date)
+            if ward is not None and ward_types.get(ward) != WardType.MENTAL_HEALTH:
+                reason = f"the patient was on {ward}, not a mental-health ward, on that day"
+                result.rejected.append(Rejection(event.key, "ward", reason))
+                continue
+        kept.append(event)
+    return kept
 
 
 def _accept(

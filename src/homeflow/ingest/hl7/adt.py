@@ -17,6 +17,7 @@ from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import check_local_authority, patient_key, spell_key
+from homeflow.ingest.hl7 import zdd
 from homeflow.ingest.hl7.parser import Message, component_of
 from homeflow.ingest.mapping import FeedMapping
 
@@ -131,6 +132,8 @@ def to_event(message: Message, mapping: FeedMapping, received_at: datetime, raw:
 
 
 def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.Payload, str | None]:
+    if trigger == "A08" and zdd.carries_period(message):
+        return _delay_period(message, mapping)
     identifiers = _identifiers(message, "PID", 3)
     if trigger in PATIENT_TRIGGERS:
         # A patient-level message acts on its organisation's record only: the key carries it.
@@ -207,6 +210,17 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
         "A22": ev.LeaveOfAbsenceEnded(),
     }
     return simple[trigger], spell_key
+
+
+def _delay_period(message: Message, mapping: FeedMapping) -> tuple[ev.Payload, str]:
+    """An A08 with a ZDD segment records the mental health delayed discharge period of the
+    spell PV1-19 names, and nothing else (the patient's details come in their own A08)."""
+    visit = message.value("PV1", 19)
+    if not visit:
+        raise InvalidInput("PV1-19", "the visit number (spell) of the period is missing")
+    site_sent = message.value("PV1", 3, 4) or message.value("MSH", 4)
+    issuer = _issuer(message, visit, mapping.site(site_sent), mapping)
+    return zdd.delay_period(message), _spell_key(visit, issuer)
 
 
 def _patient_organisation(message: Message, mapping: FeedMapping) -> str:

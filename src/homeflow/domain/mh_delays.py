@@ -1,0 +1,98 @@
+"""Mental health delayed discharge periods (NHS Data Dictionary: "Mental Health Delayed Discharge
+Period"; MHSDS v6 table MHS518 Clinically Ready for Discharge): the stretches of a mental-health
+stay when the patient is clinically ready for discharge but still in a bed, several a spell.
+
+A period counts the days it covers the way NHS England counts MHSDS's days clinically ready for
+discharge in a month: from its start date up to, not including, its end date (the day the patient
+left or was no longer ready is not a delayed day); a period still open at the month's end counts
+through the last day of the month. A period still open when the patient is discharged ends at the
+discharge, and no day before the admission counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from homeflow.domain import events as ev
+from homeflow.domain.clock import local_date
+
+
+@dataclass(frozen=True, slots=True)
+class MhDelayPeriod:
+    period_id: str
+    start_date: date
+    end_date: date | None
+    reason: str
+    attributable_to: str
+    recorded_at: datetime
+
+    def overlaps(self, other: MhDelayPeriod) -> bool:
+        """Whether the two share a delayed day (a period ending the day another starts does
+        not: its end day is not delayed)."""
+        ends_after_other_starts = self.end_date is None or self.end_date > other.start_date
+        starts_before_other_ends = other.end_date is None or self.start_date < other.end_date
+        return ends_after_other_starts and starts_before_other_ends
+
+
+def recorded(
+    periods: dict[str, MhDelayPeriod], payload: ev.MhDelayRecorded, at: datetime
+) -> str | None:
+    """Record (or correct) a period; the reason it cannot be, if it would share a day with
+    another period of the same spell (a patient is delayed once on a day, not twice)."""
+    period = MhDelayPeriod(
+        payload.period_id,
+        payload.start_date,
+        payload.end_date,
+        payload.reason,
+        payload.attributable_to,
+        at,
+    )
+    clash = next(
+        (p for p in periods.values() if p.period_id != period.period_id and p.overlaps(period)),
+        None,
+    )
+    if clash is not None:
+        return f"shares days with period {clash.period_id} (from {clash.start_date:%d/%m/%Y})"
+    periods[period.period_id] = period
+    return None
+
+
+def end_of(period: MhDelayPeriod, discharged_on: date | None) -> date | None:
+    """The day the period ends: its end date, or the discharge if that comes first."""
+    ends = [d for d in (period.end_date, discharged_on) if d is not None]
+    return min(ends) if ends else None
+
+
+def days_within(
+    period: MhDelayPeriod,
+    first: date,
+    last: date,
+    admitted_on: date | None,
+    discharged_on: date | None,
+) -> int:
+    """The period's delayed days from `first` to `last` (both inclusive)."""
+    start = max(d for d in (period.start_date, first, admitted_on) if d is not None)
+    end = end_of(period, discharged_on)
+    stop = last + timedelta(days=1) if end is None else min(end, last + timedelta(days=1))
+    return max(0, (stop - start).days)
+
+
+def open_on(periods: Iterable[MhDelayPeriod], day: date) -> MhDelayPeriod | None:
+    """The period the patient is delayed in on `day`, if any."""
+    return next(
+        (p for p in periods if p.start_date <= day and (p.end_date is None or day < p.end_date)),
+        None,
+    )
+
+
+def ward_at_start(stays: Iterable[tuple[str, datetime]], start_date: date) -> str | None:
+    """The ward the patient was on when the period started: the last ward stay (code, start)
+    begun by the end of that day, else the first (a period from before the admission); None
+    before any stay is known."""
+    ordered = sorted(stays, key=lambda s: s[1])
+    if not ordered:
+        return None
+    begun = [code for code, start in ordered if local_date(start) <= start_date]
+    return begun[-1] if begun else ordered[0][0]
