@@ -47,9 +47,13 @@ def ic_return_command(
         f" for {', '.join(orgs)} written to {out}"
     )
     found = ic_problems(engine, day, org)
-    for problem, stays in found.items():
-        if stays:
-            # Left out of the return rather than given a label NHS England does not publish.
-            warn(f"{len(stays)} stays with {problem}, not counted under one: {', '.join(stays)}")
-    if strict and any(found.values()):
+    for provider, held in sorted(found.items()):
+        for problem, stays in held.items():
+            if stays:
+                # Left out of the return rather than given a label NHS England does not use.
+                warn(
+                    f"{provider}: {len(stays)} stays with {problem}, not counted under one:"
+                    f" {', '.join(stays)}"
+                )
+    if strict and any(stays for held in found.values() for stays in held.values()):
         raise typer.Exit(1)

@@ -182,24 +182,31 @@ def ic_members(
     return found
 
 
+PROBLEMS = ("no delay reason", "no pathway")
+
+
 def problems(
     week_ending: date, spells: Iterable[SpellState], providers: Providers
-) -> dict[str, list[SpellState]]:
-    """What to put right before submitting: patients in a bed of the return who no longer
-    meet the criteria to reside at the week's end with no delay reason recorded, and those
-    discharged in the week with no pathway. The return invents no label for them."""
+) -> dict[str, dict[str, list[SpellState]]]:
+    """What each provider must put right before submitting: patients in a bed of the return
+    who no longer meet the criteria to reside at the week's end with no delay reason
+    recorded, and those discharged in the week with no pathway. The return invents no label
+    for them."""
     days = week_of(week_ending)
     midnight = snapshot_at(week_ending)
-    found: dict[str, list[SpellState]] = {"no delay reason": [], "no pathway": []}
+    found: dict[str, dict[str, list[SpellState]]] = {
+        org: {problem: [] for problem in PROBLEMS} for org in providers.services
+    }
     for spell in spells:
-        if providers.org_of_site.get(spell.site_code or "") not in providers.services:
+        org = providers.org_of_site.get(spell.site_code or "")
+        if org not in found:
             continue
         in_a_bed = _service_at(spell, midnight, providers.ward_types) is not None
         if in_a_bed and is_nctr_at(spell, midnight) and _reason_label(spell, midnight) is None:
-            found["no delay reason"].append(spell)
+            found[org]["no delay reason"].append(spell)
         left = _left_on(spell, providers.ward_types)
         if left is not None and left[1] in days and spell.pathway is None:
-            found["no pathway"].append(spell)
+            found[org]["no pathway"].append(spell)
     return found
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.spell import SpellState
 from homeflow.reports.intermediate_care import (
+    PROBLEMS,
     IcRow,
     Key,
     Member,
@@ -54,11 +55,14 @@ def ic_rows(engine: Engine, week_ending: date, org_code: str | None = None) -> l
 
 def ic_problems(
     engine: Engine, week_ending: date, org_code: str | None = None
-) -> dict[str, list[str]]:
-    """The stays to put right before submitting (no delay reason, no pathway), by problem."""
+) -> dict[str, dict[str, list[str]]]:
+    """Each provider's stays to put right before submitting (no delay reason, no pathway)."""
     data = _data(engine, week_ending)
     found = problems(week_ending, data.spells, _providers(data, org_code))
-    return {problem: sorted(s.spell_key for s in spells) for problem, spells in found.items()}
+    return {
+        org: {problem: sorted(s.spell_key for s in spells) for problem, spells in held.items()}
+        for org, held in found.items()
+    }
 
 
 def ic_people(
@@ -89,3 +93,15 @@ def _as_stays(engine: Engine, counted: list[tuple[Member, int]]) -> list[tuple[S
     missing = [key for key in adds if key not in spells]
     spells |= {s.spell_key: s for s in spells_by_key(engine, missing)}
     return [(spells[key], adds[key]) for key in adds if key in spells]
+
+
+def problem_people(
+    engine: Engine, viewer: Viewer, week_ending: date, org_code: str, problem: str, today: date
+) -> People:
+    """The stays of a provider to put right before submitting the week's return."""
+    data = _data(engine, week_ending)
+    found = problems(week_ending, data.spells, _providers(data, org_code))[org_code]
+    if problem not in found:
+        raise InvalidInput("problem", f"{problem!r} is not one of {', '.join(PROBLEMS)}")
+    title = f"{org_code} intermediate care: stays with {problem}"
+    return people(engine, viewer, title, week_ending, [(s, 1) for s in found[problem]], today)
