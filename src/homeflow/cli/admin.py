@@ -75,6 +75,7 @@ def demo(
     from homeflow.services.demo_feeds import record_demo_feeds
     from homeflow.services.improvement import demo_programme
     from homeflow.services.live_demo import split_at
+    from homeflow.services.opel import demo_opel
     from homeflow.store import projections as proj
     from homeflow.store.registry import save_registry
 
@@ -104,6 +105,8 @@ def demo(
         demo_community(engine, seed, last)
     with console.status("following people after discharge"):
         demo_support(engine, seed, last)
+    with console.status("entering the providers' OPEL parameters"):
+        demo_opel(engine, seed, last - timedelta(days=days - 1), last)
     with console.status("receiving the last day of each trust's feed"):
         record_demo_feeds(engine, demo_events, seed, clock.now())
     if hl7_out is not None:

@@ -42,7 +42,7 @@ def opel_command(
     systems = opel_day(open_database(), day, configured_parameters(), org)
     if not systems:
         fail(f"--org: {org!r} is not a provider in the registry" if org else "no providers")
-    print_rows(opel_rows(systems), COLUMNS, output_format, f"OPEL on {day:%d/%m/%Y}")
+    print_rows(opel_rows(systems, org), COLUMNS, output_format, f"OPEL on {day:%d/%m/%Y}")
 
 
 @opel_app.command("submit")

@@ -58,36 +58,40 @@ def opel_day(
     engine: Engine, day: date, chosen: Sequence[Parameter], org: str | None = None
 ) -> list[SystemScore]:
     """Each system's score for `day` (the midnight at its end), with every provider's; with
-    `org`, only that provider's system, holding only that provider."""
+    `org`, only that provider's system."""
     with db.reading(engine) as conn:
         found = providers(conn)
         entered = entries_on(entries(conn), day)
     nights = ward_nights(engine, day)
+    wanted = {p.system for p in found if p.code == org} if org else {p.system for p in found}
     systems: dict[str, list[ProviderScore]] = {}
-    for p in found:
-        if org and p.code != org:
-            continue
+    for p in (p for p in found if p.system in wanted):
         score = provider_score(p.code, p.name, p.pillar, nights.get(p.code, []), entered, chosen)
         systems.setdefault(p.system, []).append(score)
     return [system_score(system, day, scores) for system, scores in sorted(systems.items())]
 
 
-def opel_rows(systems: Sequence[SystemScore]) -> list[dict[str, Any]]:
-    """Every parameter's reading, each provider's, pillar's and system's score, as rows."""
+def opel_rows(systems: Sequence[SystemScore], org: str | None = None) -> list[dict[str, Any]]:
+    """Every parameter's reading, each provider's, pillar's and system's score, as rows; with
+    `org`, that provider's rows only (one provider is not its pillar or its system)."""
     rows: list[dict[str, Any]] = []
     for found in systems:
         for pillar in found.pillars:
             for provider in pillar.providers:
+                if org and provider.org_code != org:
+                    continue
                 rows.extend(_reading_row(found.system, provider, r) for r in provider.readings)
                 rows.append(
                     _row(found.system, provider.org_code, pillar.pillar.value, "provider score",
                          provider.score, provider.points, provider.level)
                 )  # fmt: skip
-            rows.append(
-                _row(found.system, "", pillar.pillar.value, "pillar score", pillar.score, None,
-                     pillar.level)
-            )  # fmt: skip
-        rows.append(_row(found.system, "", "", "system score", found.score, None, found.level))
+            if not org:
+                rows.append(
+                    _row(found.system, "", pillar.pillar.value, "pillar score", pillar.score,
+                         None, pillar.level)
+                )  # fmt: skip
+        if not org:
+            rows.append(_row(found.system, "", "", "system score", found.score, None, found.level))
     return rows
 
 
@@ -198,3 +202,11 @@ def opel_charts(
         links = [f"/opel?day={d:%d/%m/%Y}" for d in when]
         charts.append(OpelChart(title, chart, spc_spec(chart, title, unit="%", links=links)))
     return charts
+
+
+def demo_opel(engine: Engine, seed: int, first: date, last: date) -> int:
+    """The demo's providers' entered parameters for every day it covers; how many were stored
+    (none when built again)."""
+    from homeflow.demo.opel import entered_values
+
+    return save_entries(engine, entered_values(seed, first, last), "demo")
