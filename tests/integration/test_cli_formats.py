@@ -32,6 +32,7 @@ VALUES = {
     "--from": "2026-03-25",
     "--to": END,
     "--month": "2026-03",
+    "--week-ending": "2026-03-29",
     "NAME": "nctr",  # `kpi`'s KPI
 }
 OUT = "--out"  # the file a return is written to, named for its format

@@ -87,6 +87,9 @@ CASES: dict[str, Case] = {
     "simulate --scenario": Case(
         lambda x, f: ["simulate", "model.toml", f"--scenario={file(f, 's.toml', x)}",
                       "--out=r.parquet", "--start=empty"], NOT_TOML, "", echoed=False),
+    "ic-return --org": Case(
+        lambda x, f: ["ic-return", "--week-ending=2026-03-29", "--out=o.csv", f"--org={x}"],
+        invalid(), "--org"),
     "sitrep --org": Case(lambda x, f: ["sitrep", f"--date={D}", "--out=o.csv", f"--org={x}"],
                          invalid(), "--org"),
     "token create --org": Case(lambda x, f: ["token", "create", f"--org={x}"], invalid(),

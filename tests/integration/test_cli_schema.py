@@ -59,6 +59,7 @@ RUNS: dict[str, Files] = {
     ],
     "framework list": lambda f: ["framework", "list"],
     "home-care tree": lambda f: ["home-care", "tree", "--date=2026-03-31"],
+    "ic-return": lambda f: ["ic-return", "--week-ending=2026-03-29", f"--out={f / 'i.csv'}"],
     "ingest capacity": lambda f: ["ingest", "capacity", _file(f, "c.csv")],
     "ingest census": lambda f: ["ingest", "census", _file(f, "c.csv"), "--date=2026-03-31"],
     "ingest episodes": lambda f: ["ingest", "episodes", _file(f, "e.csv")],

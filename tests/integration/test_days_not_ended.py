@@ -38,9 +38,11 @@ NOT_DAYS = {
     "pathway": "", "show": "", "period": "daily", "charts": "system", "which": "counted",
     "kind": "x", "saved": "", "unchanged": "", "system": "QDE", "framework": "hicm-2015",
     "owner": "", "team": "", "goal": "", "text": "", "need": "", "area": "", "per_page": "10",
-    "taxonomy_term_id": "", "user": "", "spell": "", "model": "",
+    "taxonomy_term_id": "", "user": "", "spell": "", "model": "", "problem": "",
 }  # fmt: skip
-DAYS = {"day", "start", "end", "on", "week", "month", "against", "date", "rebase"}
+DAYS = {
+    "day", "start", "end", "on", "week", "month", "against", "date", "rebase", "week_ending",
+}  # fmt: skip
 # Days a route takes that are not a day counted, and why; and the one route whose day may be
 # today.
 NOT_COUNTED = {
@@ -239,6 +241,7 @@ COMMAND_LINES = {
         "kpi", "stranded", "--out=o.csv", "--from=2026-01-01", "--to=2026-01-02", "--baseline={}",
     ],
     "census --date": ["census", "--date={}"],
+    "ic-return --week-ending": ["ic-return", "--out=o.csv", "--week-ending={}"],
     "delays longest --date": ["delays", "longest", "--date={}"],
     "delays internal --date": ["delays", "internal", "--date={}"],
     "report weekly --date": ["report", "weekly", "--out=r.html", "--date={}"],

@@ -127,6 +127,7 @@ CASES: dict[str, Case] = {
     "outcomes --baseline-to": date_case(
         ["outcomes", f"--from={D}", f"--to={D}", f"--baseline-from={D}"], "--baseline-to"
     ),
+    "ic-return --week-ending": date_case(["ic-return", "--out=o.csv"], "--week-ending"),
     "pdsa list --date": date_case(["pdsa", "list"], "--date"),
     "report weekly --date": date_case(["report", "weekly", "--out=r.html"], "--date"),
     "series import --id": Case(
@@ -200,6 +201,7 @@ NO_PATHS: dict[str, str] = {
     "directory export --out": WRITTEN,
     "dtoc --out": WRITTEN,
     "forecast --out": WRITTEN,
+    "ic-return --out": WRITTEN,
     "kpi --out": WRITTEN + " (its suffix chooses the format: tests/integration/test_kpi.py)",
     "report weekly --out": WRITTEN + " (a suffix not .html or .pdf: test_kpi.py)",
     "simulate --out": WRITTEN,

@@ -127,12 +127,12 @@ def intermediate_care_people_page(
     group: str = "",
     problem: str = "",
 ) -> HTMLResponse:
+    day = ended_day("on", on) if on else None
     shown = week_ending_of("week_ending", week_ending)
     viewer = viewer_of(session, request)
     if problem:
         found = ic.problem_people(engine, viewer, shown, org, problem, today())
     else:
-        day = ended_day("on", on) if on else shown
-        figure = (day, service, metric, type, group)
+        figure = (day or shown, service, metric, type, group)
         found = ic.ic_people(engine, viewer, shown, org, figure, today())
     return people_page(request, session, found)
