@@ -66,7 +66,13 @@ FORMS = {
     "chc-assessment": {"assessment_date": TODAY.isoformat(), "setting": "acute"},
     "action": {"description": "=cmd|' /C calc'!A0", "owner": "Hub"},
     "stranded-review": {"outcome": "plan-agreed", "actions": "none", "reviewer": "Dr Who"},
-}
+    # A period of one day (no delayed day, so it shares none with a period the demo recorded).
+    "mh-delay": {"start_date": TODAY.isoformat(), "end_date": TODAY.isoformat(),
+                 "reason": "18", "attributable_to": "05"},
+}  # fmt: skip
+# The trust whose patient each form is tried on in the audit test: a delayed discharge period
+# is recorded on a mental-health stay only.
+TRIED_AT = {"mh-delay": "RW1"}
 
 
 def _patients_of_each_trust(site: Site, delayed: bool = False) -> dict[str, str]:
@@ -267,8 +273,9 @@ def test_every_form_is_tried_across_organisations() -> None:
 def test_no_change_is_stored_without_its_audit_row(site: Site, form: str) -> None:
     """With the audit log failing at the database, a change its team may make is refused and
     nothing is stored; once the audit log is back, the same post is stored with its row."""
-    patient = _patients_of_each_trust(site)["RX1"]
-    client = signed_in(site, _email("RX1", Role.DISCHARGE_TEAM))
+    trust = TRIED_AT.get(form, "RX1")
+    patient = _patients_of_each_trust(site)[trust]
+    client = signed_in(site, _email(trust, Role.DISCHARGE_TEAM))
     token = csrf_of(client.get("/overview").text)
     engine = db.connect(site.url)
     with engine.connect() as conn:

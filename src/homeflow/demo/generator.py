@@ -52,6 +52,16 @@ from homeflow.domain import events as ev
 from homeflow.domain.organisations import WardType, spell_key
 
 WARM_UP_DAYS = 90
+# The mental-health unit's DToC reasons as MHSDS v6 records the wait (reason, attributable to):
+# housing to supported accommodation (social care), a care package (social care), further NHS
+# care (NHS), an assessment by another agency (both), the patient's or family's choice (NHS).
+MH_DELAY_OF_DTOC = {
+    "I": ("18", "05"),
+    "E": ("09", "05"),
+    "C": ("05", "04"),
+    "A": ("37", "06"),
+    "G": ("11", "04"),
+}
 # Readmissions are part of emergency demand: new arrivals are this share of it.
 NEW_ARRIVALS = 1.0 - READMITTED_WITHIN_30_DAYS - READMITTED_31_TO_90_DAYS
 
@@ -409,12 +419,16 @@ class DemoSystem(Agenda):
         leave = when + stay
         if self.rng.random() < 0.18:
             ready = when + stay * 0.7
+            ready_day = self.day_of(ready)
             dtoc, agency = self.rng.choice(
                 (("I", "HOUSING"), ("E", "SC"), ("C", "NHS"), ("A", "BOTH"), ("G", "NHS"))
             )
             leave = ready + 24.0 * self.rng.uniform(3.0, 40.0)
             reason = ev.DelayReasonSet(dtoc_reason=dtoc, responsible_agency=agency)
-            self.rare.wait_in_bed(p, ready, leave, reason, 1.0)
+            # The same wait as MHSDS records it: the unit's delayed discharge period.
+            mh_reason, attributable = MH_DELAY_OF_DTOC[dtoc]
+            period = ev.MhDelayRecorded(f"MH-{p.patient_id}", ready_day, mh_reason, attributable)
+            self.rare.wait_in_bed(p, ready, leave, reason, 1.0, period)
         self.schedule(leave, self.discharge, p)
 
     def emit(self) -> Iterator[ev.Event]:

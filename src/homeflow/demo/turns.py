@@ -6,6 +6,7 @@ it had without them."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from homeflow.demo.agenda import Agenda
 from homeflow.demo.people import CRITERIA, MEETS_CRITERIA_AGAIN_WHILE_WAITING, Patient
@@ -37,14 +38,26 @@ class RareTurns:
         return unwell + self.rng.uniform(24.0, 96.0)
 
     def wait_in_bed(
-        self, p: Patient, ready: float, leave: float, reason: ev.DelayReasonSet, noted: float
+        self,
+        p: Patient,
+        ready: float,
+        leave: float,
+        reason: ev.DelayReasonSet,
+        noted: float,
+        period: ev.MhDelayRecorded | None = None,
     ) -> None:
         """A patient of a community or mental-health ward, found ready at `ready`, waits
         until `leave` under a DToC reason noted `noted` hours later. Some of those waiting
         three days or more meet the criteria to reside again for a while (which ends the delay
-        and its reason), then are ready again and the reason is noted again."""
+        and its reason), then are ready again and the reason is noted again. A mental-health
+        ward records the wait as a delayed discharge `period` too (MHSDS), noted with the
+        reason: ended when the patient is unwell again, a second period from when they are
+        ready again, and one still open when they leave ends at the discharge."""
         p.events.append((ready, self._ready_on(ready)))
         p.events.append((ready + noted, reason))
+        if period is not None:
+            period = replace(period, start_date=self.sim.day_of(ready))
+            p.events.append((ready + noted, period))
         if leave - ready < 72.0 or not self.happen(MEETS_CRITERIA_AGAIN_WHILE_WAITING):
             return
         unwell = ready + noted + self.rng.uniform(4.0, 24.0)
@@ -52,6 +65,15 @@ class RareTurns:
         again = unwell + self.rng.uniform(24.0, min(96.0, leave - unwell - 12.0))
         p.events.append((again, self._ready_on(again)))
         p.events.append((again + noted, reason))
+        if period is not None:
+            p.events.append((unwell, replace(period, end_date=self.sim.day_of(unwell))))
+            again_from = self.sim.day_of(again)
+            p.events.append(
+                (
+                    again + noted,
+                    replace(period, period_id=f"{period.period_id}-2", start_date=again_from),
+                )
+            )
 
     def _meets(self) -> ev.CriteriaToResideAssessed:
         return ev.CriteriaToResideAssessed(True, (self.rng.choice(CRITERIA),))

@@ -30,7 +30,9 @@ class MhDelayPeriod:
 
     def overlaps(self, other: MhDelayPeriod) -> bool:
         """Whether the two share a delayed day (a period ending the day another starts does
-        not: its end day is not delayed)."""
+        not: its end day is not delayed; nor does a period that starts and ends on one day)."""
+        if self.end_date == self.start_date or other.end_date == other.start_date:
+            return False
         ends_after_other_starts = self.end_date is None or self.end_date > other.start_date
         starts_before_other_ends = other.end_date is None or self.start_date < other.end_date
         return ends_after_other_starts and starts_before_other_ends

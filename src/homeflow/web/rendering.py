@@ -36,6 +36,8 @@ def _reference() -> dict[str, Any]:
         "reasons": reasons,
         "dtoc_reasons": codes.dtoc_reasons(),
         "agencies": codes.responsible_agencies(),
+        "mh_delay_reasons": codes.mh_delay_reasons(),
+        "mh_attributable_to": codes.mh_attributable_to(),
         "pathways": codes.discharge_pathways(),
         "criteria": codes.criteria_to_reside(),
         "services": list(ev.ReferralService),

@@ -86,6 +86,7 @@ def show_spell(
             "unchanged": request.query_params.get("unchanged"),
             "org_names": org_names,
             "action_seen": forms.action_seen,
+            "mh_delay_seen": forms.mh_delay_seen,
             "uses_dtoc": view.ward_type in ("mental-health", "community"),
         },
         status_code=status_code,
