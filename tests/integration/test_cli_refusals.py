@@ -72,6 +72,8 @@ CASES: dict[str, Case] = {
     "ingest census PATH": Case(
         lambda x, f: ["ingest", "census", file(f, "c.csv", x), f"--date={D}"], EPISODES, "",
         echoed=False),
+    "ingest mh-delays PATH": Case(
+        lambda x, f: ["ingest", "mh-delays", file(f, "m.csv", x)], EPISODES, "", echoed=False),
     "ingest episodes PATH": Case(
         lambda x, f: ["ingest", "episodes", file(f, "e.csv", x)], EPISODES, "", echoed=False),
     "kpi NAME": Case(

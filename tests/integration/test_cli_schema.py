@@ -69,6 +69,8 @@ RUNS: dict[str, Files] = {
     ],
     "listen": lambda f: ["listen", f"--port={free_port()}"],
     "messages": lambda f: ["messages"],
+    "mh-delays": lambda f: ["mh-delays", "--month=2026-03"],
+    "ingest mh-delays": lambda f: ["ingest", "mh-delays", _file(f, "m.csv")],
     "messages replay": lambda f: ["messages", "replay", "--all-rejected"],
     "outcomes": lambda f: ["outcomes", "--from=2026-03-01", "--to=2026-03-31"],
     "pdsa list": lambda f: ["pdsa", "list", "--date=2026-03-31"],

@@ -39,6 +39,7 @@ NOT_DAYS = {
     "kind": "x", "saved": "", "unchanged": "", "system": "QDE", "framework": "hicm-2015",
     "owner": "", "team": "", "goal": "", "text": "", "need": "", "area": "", "per_page": "10",
     "taxonomy_term_id": "", "user": "", "spell": "", "model": "", "problem": "",
+    "by": "provider", "code": "RW1",
 }  # fmt: skip
 DAYS = {
     "day", "start", "end", "on", "week", "month", "against", "date", "rebase", "week_ending",
@@ -246,6 +247,7 @@ COMMAND_LINES = {
     "delays internal --date": ["delays", "internal", "--date={}"],
     "report weekly --date": ["report", "weekly", "--out=r.html", "--date={}"],
     "dtoc --month": ["dtoc", "--out=o.csv", "--month={}"],
+    "mh-delays --month": ["mh-delays", "--month={}"],
     "outcomes --from": ["outcomes", "--to=2026-01-01", "--from={}"],
     "outcomes --to": ["outcomes", "--from=2026-01-01", "--to={}"],
     "outcomes --baseline-from": [

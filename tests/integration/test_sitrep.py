@@ -228,3 +228,90 @@ def test_the_dtoc_return_agrees_with_an_independent_count(demo_url: str, tmp_pat
     done = homeflow(demo_url, "dtoc", "--month", "2026-03", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert out.read_text().splitlines()[0].startswith("Period,Org Code,Org Name,Reason Code")
+
+
+def independent_drd(url: str, year: int, month: int) -> dict[str, Counter[str]]:
+    """Each acute trust's discharge ready date figures for a month straight from the event
+    rows, without the spell fold: the stays that ended in the month, a night or longer, not
+    in death; the ready date the latest assessment before the discharge gave, if it was "does
+    not meet" (none reads as discharged on it); the days from it to the discharge date."""
+    org_of_site, acute, spells = raw_events(url, ["acute"])
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for spell_events in spells:
+        admitted = [e for e in spell_events if e[1] == "admitted"]
+        if not admitted or cancelled(spell_events):
+            continue
+        org = org_of_site[str(admitted[0][2]["site_code"])]
+        left: RawEvent | None = None
+        for event in spell_events:  # a cancelled discharge (A13) undoes the one before it
+            if event[1] == "discharged":
+                left = event
+            elif event[1] == "discharge-cancelled":
+                left = None
+        if org not in acute or left is None or left[2].get("died"):
+            continue
+        admitted_on = admitted[0][0].astimezone(LONDON).date()
+        left_on = left[0].astimezone(LONDON).date()
+        if (left_on.year, left_on.month) != (year, month) or left_on == admitted_on:
+            continue
+        assessed = [
+            e[2] for e in spell_events if e[1] == "criteria-to-reside-assessed" and e[0] < left[0]
+        ]
+        ready = None
+        if assessed and not assessed[-1].get("meets", False):
+            ready = date.fromisoformat(str(assessed[-1]["discharge_ready_date"]))
+        days = 0 if ready is None else max(0, (left_on - ready).days)
+        band = next(b for b, top in BAND_TOPS if days <= top)
+        out[org]["discharged"] += 1
+        out[org][f"band {band}"] += 1
+        out[org]["bed days"] += days
+        out[org][f"bed days {band}"] += days
+    return out
+
+
+BAND_TOPS = (
+    ("0", 0),
+    ("1", 1),
+    ("2-3", 3),
+    ("4-6", 6),
+    ("7-13", 13),
+    ("14-20", 20),
+    ("21+", 10**6),
+)
+
+
+def test_the_drd_measures_agree_with_an_independent_count(demo_url: str) -> None:
+    from homeflow.reports import drd
+    from homeflow.services.drd import By, drd_month
+
+    counted = independent_drd(demo_url, 2026, 3)
+    found = drd_month(db.connect(demo_url), 2026, 3, By.TRUST)
+    for org in ("RX1", "RX2"):
+        members = found.members[org]
+        reported = Counter(
+            {
+                "discharged": drd.figure_of(members, drd.DISCHARGED),
+                "bed days": drd.figure_of(members, drd.BED_DAYS),
+            }
+        )
+        for (band, _), count, days in zip(
+            BAND_TOPS, drd.COUNT_COLUMNS, ("", *drd.BED_DAYS_COLUMNS), strict=True
+        ):
+            reported[f"band {band}"] = drd.figure_of(members, count)
+            reported[f"bed days {band}"] = drd.figure_of(members, days) if days else 0
+        assert +reported == +counted[org], org
+        assert counted[org]["discharged"] > 20 and counted[org]["bed days"] > 0
+    # Wherever a stay is counted, the same stays: by ward they add up to the trusts'.
+    wards = drd_month(db.connect(demo_url), 2026, 3, By.WARD).rows()
+    assert sum(r[drd.DISCHARGED] for r in wards) == sum(c["discharged"] for c in counted.values())
+
+
+def test_the_drd_command_prints_the_measures(demo_url: str) -> None:
+    done = homeflow(demo_url, "drd", "--month", "2026-03", "--by", "icb", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    total = next(r for r in rows if r["Measure"] == "Total # of patients discharged")
+    counted = independent_drd(demo_url, 2026, 3)
+    assert total["Value"] == sum(c["discharged"] for c in counted.values())
+    refused = homeflow(demo_url, "drd", "--month", "2026-03", "--by", "region")
+    assert refused.returncode == 2 and "--by" in refused.stderr

@@ -108,6 +108,9 @@ CASES: dict[str, Case] = {
         lambda x, f: ["framework", "add", f"--tips={file(f, 't.csv', TIPS)}", "--system=QDE",
                       "--title=Tips", "--", x], invalid(), "NAME"),
     "home-care tree --date": date_case(["home-care", "tree"], "--date"),
+    "mh-delays --month": Case(lambda x, f: ["mh-delays", f"--month={x}"], invalid(), "--month"),
+    "mh-delays --by": Case(lambda x, f: ["mh-delays", f"--month={D[:7]}", f"--by={x}"],
+                           invalid(), "--by"),
     "home-care tree --against": date_case(["home-care", "tree", f"--date={D}"], "--against"),
     "ingest census --date": Case(
         lambda x, f: ["ingest", "census", file(f, "c.csv", ""), f"--date={x}"], invalid(),
@@ -216,6 +219,7 @@ NO_PATHS: dict[str, str] = {
     "ingest capacity --source": FREE + " (names the feed)",
     "ingest census --source": FREE + " (names the feed)",
     "ingest episodes --source": FREE + " (names the feed)",
+    "ingest mh-delays --source": FREE + " (names the feed)",
     "listen --host": "an address to bind: the operating system refuses it, not homeflow",
     "serve --host": "an address to bind: the operating system refuses it, not homeflow",
     "simulate --scheduler": "a Dask scheduler's address, reached by Dask",
