@@ -18,7 +18,7 @@ from homeflow.store.access.long_delays import DelayLevel, delay_rows
 from homeflow.store.access.scope import Viewer
 
 VIEWER = Viewer("spec", "-", Role.ANALYST, "spec")
-DETAILS = {"days past": (DelayKind.LONGEST, "days_past_ready_date"),
+DETAILS = {"days past": (DelayKind.LONGEST, "days_past"),
            "hours internal": (DelayKind.INTERNAL, "hours_internal")}  # fmt: skip
 
 

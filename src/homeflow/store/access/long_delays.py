@@ -68,8 +68,8 @@ class DelayRow:
             "organisation": self.org_code,
             "site": self.site_name,
             "ward": self.ward_name,
-            "discharge_ready_date": self.discharge_ready_date.isoformat(),
-            "days_past_ready_date": self.days_past,
+            "ready_date": self.discharge_ready_date.isoformat(),
+            "days_past": self.days_past,
             "pathway": self.pathway or "",
             "delay_family": self.family,
             "delay_reason": self.reason,
@@ -85,7 +85,7 @@ class DelayRow:
 
 CSV_COLUMNS = (
     "patient", "nhs_number", "age", "place", "organisation", "site", "ward",
-    "discharge_ready_date", "days_past_ready_date", "pathway", "delay_family", "delay_reason",
+    "ready_date", "days_past", "pathway", "delay_family", "delay_reason",
     "hours_internal", "next_step_owner", "open_actions",
 )  # fmt: skip
 
