@@ -153,6 +153,8 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (rx1, str(spell_page)),
         (rx1, "/search?q=smith"),  # a patient search's answer, and one it cannot read
         (rx1, "/search?q=9"),
+        (rx1, "/opel"),  # with the trust's own form
+        (rx1, "/daily-call/delays?kind=internal&level=site&place=RX101"),
         (page, "/stranded?sort=days&order=asc"),
         (team, "/community"),
         (team, episode),

@@ -76,6 +76,9 @@ CASES: dict[str, Case] = {
         lambda x, f: ["ingest", "mh-delays", file(f, "m.csv", x)], EPISODES, "", echoed=False),
     "ingest episodes PATH": Case(
         lambda x, f: ["ingest", "episodes", file(f, "e.csv", x)], EPISODES, "", echoed=False),
+    "opel --org": Case(lambda x, f: ["opel", f"--date={D}", f"--org={x}"], invalid(), "--org"),
+    "opel submit PATH": Case(
+        lambda x, f: ["opel", "submit", file(f, "o.csv", x)], EPISODES, "", echoed=False),
     "kpi NAME": Case(
         lambda x, f: ["kpi", f"--from={D}", f"--to={D}", "--out=o.csv", "--", x],
         invalid().filter(lambda s: s != "list"), "NAME"),

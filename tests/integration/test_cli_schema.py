@@ -72,6 +72,8 @@ RUNS: dict[str, Files] = {
     "mh-delays": lambda f: ["mh-delays", "--month=2026-03"],
     "ingest mh-delays": lambda f: ["ingest", "mh-delays", _file(f, "m.csv")],
     "messages replay": lambda f: ["messages", "replay", "--all-rejected"],
+    "opel": lambda f: ["opel", "--date=2026-03-31"],
+    "opel submit": lambda f: ["opel", "submit", _file(f, "o.csv")],
     "outcomes": lambda f: ["outcomes", "--from=2026-03-01", "--to=2026-03-31"],
     "pdsa list": lambda f: ["pdsa", "list", "--date=2026-03-31"],
     "rebuild": lambda f: ["rebuild"],

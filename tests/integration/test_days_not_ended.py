@@ -242,6 +242,7 @@ COMMAND_LINES = {
         "kpi", "stranded", "--out=o.csv", "--from=2026-01-01", "--to=2026-01-02", "--baseline={}",
     ],
     "census --date": ["census", "--date={}"],
+    "opel --date": ["opel", "--date={}"],
     "ic-return --week-ending": ["ic-return", "--out=o.csv", "--week-ending={}"],
     "delays longest --date": ["delays", "longest", "--date={}"],
     "delays internal --date": ["delays", "internal", "--date={}"],

@@ -99,6 +99,7 @@ CASES: dict[str, Case] = {
         ["calibrate", f"--from={D}", f"--to={D}", "--out=m.toml"], "--start"
     ),
     "census --date": date_case(["census"], "--date"),
+    "opel --date": date_case(["opel"], "--date"),
     "demo --end": date_case(["demo"], "--end"),
     "demo --mllp": Case(lambda x, f: ["demo", f"--mllp={x}"], invalid().map(lambda s: s + "*"),
                         "--mllp"),
@@ -217,6 +218,7 @@ NO_PATHS: dict[str, str] = {
     "series import --unit": FREE,
     "team add --name": FREE,
     "ingest capacity --source": FREE + " (names the feed)",
+    "opel submit --source": FREE + " (names the feed)",
     "ingest census --source": FREE + " (names the feed)",
     "ingest episodes --source": FREE + " (names the feed)",
     "ingest mh-delays --source": FREE + " (names the feed)",

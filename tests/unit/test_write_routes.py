@@ -96,6 +96,10 @@ WRITES: dict[tuple[str, str], tuple[str, str]] = {
         f"{FEEDS}::test_a_feed_is_changed_and_replayed_by_nobody_else",
         f"{FEEDS}::test_with_the_audit_log_failing_a_mapping_or_replay_stores_nothing",
     ),
+    ("POST", "/opel"): (
+        "tests.integration.test_opel::test_a_provider_enters_only_its_own_opel_parameters",
+        "tests.integration.test_opel::test_an_opel_entry_whose_audit_row_fails_stores_nothing",
+    ),
     ("POST", "/admin/wards"): (
         "tests.integration.test_wards::test_only_an_admin_of_the_ward_or_its_system_changes_its_beds",
         "tests.integration.test_wards::test_a_change_to_beds_is_not_stored_without_its_audit_row",
