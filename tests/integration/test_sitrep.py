@@ -315,3 +315,31 @@ def test_the_drd_command_prints_the_measures(demo_url: str) -> None:
     assert total["Value"] == sum(c["discharged"] for c in counted.values())
     refused = homeflow(demo_url, "drd", "--month", "2026-03", "--by", "region")
     assert refused.returncode == 2 and "--by" in refused.stderr
+
+
+def test_every_drd_figure_opens_to_the_patients_it_counts(demo_url: str) -> None:
+    """Each count's list is as long as the count, each bed-day figure's list adds up to it,
+    through the lists the page's figures open to (labelled and audited as every list is)."""
+    from homeflow.domain.clock import today
+    from homeflow.domain.privacy import Role
+    from homeflow.reports import drd
+    from homeflow.services.drd import By, drd_month, drd_people
+    from homeflow.store.access.scope import Viewer
+
+    engine = db.connect(demo_url)
+    viewer = Viewer("analyst@qde.test", "QDE", Role.ANALYST, "test")
+    checked = 0
+    for by in (By.TRUST, By.COUNCIL):
+        found = drd_month(engine, 2026, 3, by)
+        for place, members in found.members.items():
+            for figure in drd.FIGURES:
+                value = drd.figure_of(members, figure)
+                if not value:
+                    continue
+                listed = drd_people(engine, viewer, 2026, 3, by, place, figure, today())
+                assert listed.figure == value == sum(p.adds for p in listed.rows), figure
+                if figure not in drd.BED_DAY_FIGURES:
+                    assert len(listed.rows) == value, (place, figure)
+                assert all(p.discharged_on and p.discharged_on.month == 3 for p in listed.rows)
+                checked += 1
+    assert checked > 30
