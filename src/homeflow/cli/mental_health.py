@@ -30,7 +30,8 @@ def mh_delays_command(
     from homeflow.services.mh_delays import by_named, ended_month, mh_delays
 
     first, last = ended_month("--month", month, clock.today())
-    rows = mh_delays(open_database(), first, last, by_named("--by", by))
+    breakdown = by_named("--by", by)
+    rows = mh_delays(open_database(), first, last, breakdown)
     print_rows(
         [dict(zip(COLUMNS, r.as_list(), strict=True)) for r in rows],
         COLUMNS,
