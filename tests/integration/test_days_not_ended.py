@@ -39,7 +39,7 @@ NOT_DAYS = {
     "kind": "x", "saved": "", "unchanged": "", "system": "QDE", "framework": "hicm-2015",
     "owner": "", "team": "", "goal": "", "text": "", "need": "", "area": "", "per_page": "10",
     "taxonomy_term_id": "", "user": "", "spell": "", "model": "", "problem": "",
-    "by": "provider", "code": "RW1",
+    "by": "provider", "code": "RW1", "figure": "x",
 }  # fmt: skip
 DAYS = {
     "day", "start", "end", "on", "week", "month", "against", "date", "rebase", "week_ending",
@@ -242,6 +242,7 @@ COMMAND_LINES = {
         "kpi", "stranded", "--out=o.csv", "--from=2026-01-01", "--to=2026-01-02", "--baseline={}",
     ],
     "census --date": ["census", "--date={}"],
+    "drd --month": ["drd", "--month={}"],
     "opel --date": ["opel", "--date={}"],
     "ic-return --week-ending": ["ic-return", "--out=o.csv", "--week-ending={}"],
     "delays longest --date": ["delays", "longest", "--date={}"],
