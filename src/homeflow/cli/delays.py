@@ -23,11 +23,19 @@ LevelOption = Annotated[DelayLevel, typer.Option("--level", help="ward, site, tr
 Place = Annotated[
     str | None, typer.Option("--place", help="One ward, site, trust or system (its code).")
 ]
+PathwayOption = Annotated[
+    str | None, typer.Option("--pathway", help="Only P0, P1, P2, P3 or 'not recorded'.")
+]
 Format = Annotated[OutputFormat, typer.Option("--format")]
 
 
 def _print(
-    kind: DelayKind, on: str, level: DelayLevel, place: str | None, output_format: OutputFormat
+    kind: DelayKind,
+    on: str,
+    level: DelayLevel,
+    place: str | None,
+    pathway: str | None,
+    output_format: OutputFormat,
 ) -> None:
     from homeflow.domain.clock import today
     from homeflow.domain.flow import snapshot_at
@@ -39,7 +47,9 @@ def _print(
     # At the command line the operator reads the whole system, as an analyst of no one trust:
     # patients by initials and age, as the smart list and the system call show them.
     viewer = Viewer("cli", "-", Role.ANALYST, "cli")
-    rows = delay_rows(open_database(), viewer, kind, snapshot_at(day), level, place, today())
+    engine = open_database()
+    at = snapshot_at(day)
+    rows = delay_rows(engine, viewer, kind, at, level, place, today(), pathway=pathway)
     title = f"{KIND_TITLES[kind]}, {day:%d/%m/%Y}"
     print_rows([r.as_dict() for r in rows], CSV_COLUMNS, output_format, title)
 
@@ -49,11 +59,12 @@ def longest_command(
     on: Day,
     level: LevelOption = DelayLevel.SYSTEM,
     place: Place = None,
+    pathway: PathwayOption = None,
     output_format: Format = OutputFormat.TABLE,
 ) -> None:
     """Patients 21 or more days past their discharge ready date at the midnight ending a day
     (days counted as the sitrep's delayed bed-days), the longest first."""
-    _print(DelayKind.LONGEST, on, level, place, output_format)
+    _print(DelayKind.LONGEST, on, level, place, pathway, output_format)
 
 
 @delays_app.command("internal")
@@ -61,8 +72,9 @@ def internal_command(
     on: Day,
     level: LevelOption = DelayLevel.SYSTEM,
     place: Place = None,
+    pathway: PathwayOption = None,
     output_format: Format = OutputFormat.TABLE,
 ) -> None:
     """Patients whose delay reason has been internal to the hospital (Hospital process) for
     more than 48 hours at the midnight ending a day."""
-    _print(DelayKind.INTERNAL, on, level, place, output_format)
+    _print(DelayKind.INTERNAL, on, level, place, pathway, output_format)

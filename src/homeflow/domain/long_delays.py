@@ -37,7 +37,12 @@ from enum import StrEnum
 
 from homeflow.domain import codes
 from homeflow.domain.clock import local_date, start_of_day
-from homeflow.domain.flow import days_delayed_since, discharge_ready_date_at, ward_stay_at
+from homeflow.domain.flow import (
+    days_delayed_since,
+    discharge_ready_date_at,
+    snapshot_at,
+    ward_stay_at,
+)
 from homeflow.domain.spell import DelayReasonPeriod, SpellState
 
 LONGEST_DELAY_DAYS = 21
@@ -137,3 +142,35 @@ def delays(spells: Iterable[SpellState], at: datetime, kind: DelayKind) -> list[
     found = [d for s in spells if (d := delay_at(s, at)) is not None and d.counts_as(kind)]
     found.sort(key=lambda d: (-d.days_past, d.spell.spell_key))
     return found
+
+
+NO_PATHWAY = "not recorded"
+
+
+def daily_counts(
+    spells: Iterable[SpellState], first: date, last: date
+) -> dict[tuple[date, str, str, DelayKind], int]:
+    """The patients on each list at the midnight ending each day from `first` to `last`, by
+    day, ward, pathway (the latest recorded, or NO_PATHWAY) and list: what the measures chart."""
+    counts: dict[tuple[date, str, str, DelayKind], int] = {}
+    for spell in spells:
+        for day in _delayed_days(spell, first, last):
+            delay = delay_at(spell, snapshot_at(day))
+            if delay is None:
+                continue
+            for kind in DelayKind:
+                if delay.counts_as(kind):
+                    key = (day, delay.ward_code, spell.pathway or NO_PATHWAY, kind)
+                    counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _delayed_days(spell: SpellState, first: date, last: date) -> list[date]:
+    """The days from `first` to `last` some delay episode of the spell may cover (only those
+    need asking, most stays having none)."""
+    days: set[date] = set()
+    for episode in spell.delay_episodes:
+        start = max(first, episode.discharge_ready_date)
+        end = min(last, local_date(episode.end) if episode.end else last)
+        days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+    return sorted(days)

@@ -50,8 +50,12 @@ def places(engine: Engine, level: Level) -> list[str]:
 
 def kpi_targets(path: str | None = None) -> dict[str, Target]:
     """The published KPI targets, with the system's own from its settings file."""
+    from homeflow.services.delay_measures import TARGET_TABLES
+
     section = dict(settings(path).get("targets", {}))
     change = section.pop("change", {})
+    for by_pathway in TARGET_TABLES:  # a list's targets by pathway: delay_measures reads them
+        section.pop(by_pathway, None)
     for where, table in (("targets", section), ("targets.change", change)):
         for name, value in table.items():
             if name not in KPIS:
@@ -70,9 +74,12 @@ def measure_charts(
     period: Period,
     width: int = 440,
     rebase: Sequence[date] = (),
+    delays: bool = False,
 ) -> list[MeasureChart]:
     """An SPC chart for each KPI (and each measure of a KPI with several) at one place,
-    rebased (new mean and limits) at each date in `rebase`, where a change was made."""
+    rebased (new mean and limits) at each date in `rebase`, where a change was made; with
+    `delays`, the longest and internal delays by pathway too (they fold every stay of the
+    range, so only the Measures page asks)."""
     known = places(engine, level)
     place = place or (known[0] if known else "system")
     if place not in known:
@@ -126,6 +133,10 @@ def measure_charts(
                     target_text=target_text(target, line),
                 )
             )
+    if delays:
+        from homeflow.services.delay_measures import delay_charts  # it builds MeasureCharts
+
+        charts += delay_charts(engine, level, place, first, last, period, width, rebase)
     if level in (Level.ORG, Level.SYSTEM):
         charts += _community_charts(engine, place, first, last, width, rebase)
     return charts

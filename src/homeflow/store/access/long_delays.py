@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from homeflow.domain import codes
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.long_delays import KIND_TITLES, Delay, DelayKind, delays
+from homeflow.domain.long_delays import KIND_TITLES, NO_PATHWAY, Delay, DelayKind, delays
 from homeflow.domain.privacy import may_identify
 from homeflow.domain.spell import Action
 from homeflow.store import db
@@ -99,11 +99,20 @@ def delay_rows(
     place: str | None,
     today: date,
     audited: bool = True,
+    pathway: str | None = None,
 ) -> list[DelayRow]:
     """The patients of list `kind` at `at` (the midnight ending a day, or now), each under
     their place at `level`; only `place`'s when one is named (an unknown one is refused).
-    Not `audited` only for counts, which show no one."""
-    found = delays(spells_in_hospital(engine, local_date(at)), at, kind)
+    Not `audited` only for counts, which show no one. Only one `pathway`'s (P0-P3, or "not
+    recorded") when one is named."""
+    known = [p.code for p in codes.discharge_pathways().codes]
+    if pathway is not None and pathway not in (*known, NO_PATHWAY):
+        raise InvalidInput("pathway", f"{pathway!r} is not {', '.join(known)} or {NO_PATHWAY}")
+    found = [
+        d
+        for d in delays(spells_in_hospital(engine, local_date(at)), at, kind)
+        if pathway is None or (d.spell.pathway or NO_PATHWAY) == pathway
+    ]
     keys = [d.spell.spell_key for d in found]
     s = t.spells
     among = select(s.c.spell_key).where(s.c.spell_key.in_(keys))

@@ -7,6 +7,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -52,13 +53,20 @@ def delays_page(
     level: str = "system",
     place: str = "",
     day: str = "",
+    pathway: str = "",
 ) -> HTMLResponse:
     shown, at, chosen, where = _asked(day, kind, level)
     viewer = viewer_of(session, request)
-    rows = delay_rows(engine, viewer, chosen, at, where, place or None, today())
+    rows = delay_rows(
+        engine, viewer, chosen, at, where, place or None, today(), pathway=pathway or None
+    )
     with reading(engine) as conn:
         names = organisation_names(conn)
-    query = f"kind={chosen.value}&level={where.value}" + (f"&place={place}" if place else "")
+    day_asked = f"{shown:%d/%m/%Y}" if shown else ""
+    same = urlencode(
+        {k: v for k, v in (("place", place), ("pathway", pathway), ("day", day_asked)) if v}
+    )
+    same = f"level={where.value}" + (f"&{same}" if same else "")
     return render(
         request,
         "delays.html",
@@ -69,9 +77,10 @@ def delays_page(
             "kind": chosen.value,
             "level": where.value,
             "place": place,
+            "pathway": pathway,
             "shown": shown,
             "at": at,
-            "csv_query": query + (f"&day={shown:%d/%m/%Y}" if shown else ""),
+            "same": same,  # the list's place, pathway and day, kept when the kind changes
             "org_names": names,
         },
     )
@@ -86,10 +95,13 @@ def delays_csv(
     level: str = "system",
     place: str = "",
     day: str = "",
+    pathway: str = "",
 ) -> Response:
     shown, at, chosen, where = _asked(day, kind, level)
     viewer = viewer_of(session, request)
-    rows = delay_rows(engine, viewer, chosen, at, where, place or None, today())
+    rows = delay_rows(
+        engine, viewer, chosen, at, where, place or None, today(), pathway=pathway or None
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)

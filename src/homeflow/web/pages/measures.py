@@ -73,7 +73,7 @@ def measures_page(
     first, last, changed = checked["start"], checked["end"], checked["rebase"]
     assert first is not None and last is not None
     charts = measure_charts(
-        engine, level, place, first, last, period, rebase=[changed] if changed else []
+        engine, level, place, first, last, period, rebase=[changed] if changed else [], delays=True
     )
     shown = {"start": first, "end": last, "rebase": changed}
     context |= {"charts": charts, "start": first, "end": last, "typed": shown}
