@@ -239,6 +239,10 @@ def test_the_return_agrees_with_a_recount_from_the_raw_events(demo_url: str) -> 
     for service in SERVICE_OF_WARD.values():
         reasons = [r for r in rows if r.service == service and r.metric_type == "Delay reason"]
         assert sum(r.value for r in reasons) > 0, service
+        # Every discharge from a community or discharge-to-assess bed has its pathway.
+        discharged = [r for r in rows if r.service == service and r.metric == "Patients discharged"]
+        total = sum(r.value for r in discharged if r.metric_group == "Total")
+        assert total > 0 and total == sum(r.value for r in discharged if r.metric_group != "Total")
         received = [r for r in rows if r.service == service and r.metric.endswith("service")]
         assert all(r.value > 0 for r in received if r.metric_type != "Length of stay"), service
 

@@ -24,7 +24,7 @@ from homeflow.domain.after_discharge.records import (
     WhereAt91Days,
 )
 
-REABLEMENT_TEAMS = {"RX1": "LAR01", "RE2": "LAE02"}
+REABLEMENT_TEAMS = {"RX1": "LAR01", "RX2": "LAE01"}  # each trust's council
 HOME_CARE_AGENCIES = ("HC-ACORN", "HC-BRIGHTWAYS", "HC-COMPASS", "HC-DALEVIEW")
 D2A_BEDS = "RY1"
 INTERIM_BEDS = ("CH-MAPLES", "CH-WILLOWS")

@@ -32,6 +32,7 @@ from homeflow.demo.people import (
     Patient,
     Service,
     admitted_payload,
+    community_pathway,
     delay_reason_mix,
     downstream_services,
     readmitted_after,
@@ -353,7 +354,7 @@ class DemoSystem(Agenda):
             elif not died and back < READMITTED_WITHIN_30_DAYS + READMITTED_31_TO_90_DAYS:
                 self.schedule(when + 24.0 * readmitted_later(self.rng), self.readmit, p)
         else:
-            p.events.append((when, ev.Discharged(destination="usual residence")))
+            p.events.append((when, ev.Discharged(destination=destination)))
         if community_bed is not None:
             self.admit_community(p, when + self.rng.uniform(0.5, 3.0), community_bed)
 
@@ -387,6 +388,8 @@ class DemoSystem(Agenda):
             )
             reason = ev.DelayReasonSet(dtoc_reason=dtoc, responsible_agency=agency)
             self.rare.wait_in_bed(p, ready, leave, reason, 0.5)
+        p.pathway = community_pathway(p.spell_key)
+        p.events.append((max(when, ready - 1.0), ev.PathwayAssigned(p.pathway)))
         self.schedule(leave, self.discharge, p)
 
     def admit_mental_health(self) -> None:

@@ -276,3 +276,17 @@ def same_person(admitted: ev.Admitted, earlier: Patient, org: str) -> ev.Admitte
         sex=first.sex,
         local_authority=first.local_authority,
     )
+
+
+# The pathway patients leave community and discharge-to-assess beds on (P0 home with no new
+# support, P1 home with support, P2 another bed, P3 a care home): homeflow's assumption, most
+# home and a third of them with support, the rest mostly to care homes.
+COMMUNITY_PATHWAYS = (("P0", 0.50), ("P1", 0.32), ("P2", 0.05), ("P3", 0.13))
+
+
+def community_pathway(spell_key: str) -> str:
+    """The pathway a patient leaves a community bed on, drawn from a stream of the stay's own,
+    so that the rest of the demo draws what it drew before."""
+    rng = random.Random(f"{spell_key}:pathway")
+    pathways = [pathway for pathway, _ in COMMUNITY_PATHWAYS]
+    return rng.choices(pathways, [weight for _, weight in COMMUNITY_PATHWAYS])[0]
