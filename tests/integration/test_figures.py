@@ -15,9 +15,9 @@ import pytest
 
 from homeflow.domain.clock import local_date
 from homeflow.reports.kpi import Level, Period
-from homeflow.services.returns import kpi_rows
+from homeflow.services.returns import kpi_rows, sitrep_problem_counts
 from homeflow.store import db
-from tests.web_site import Site, every_page, signed_in
+from tests.web_site import Site, every_page, signed_in, spell_links
 
 FIGURE = re.compile(
     r'<a class="hf-figure" href="([^"]+)">([^<]+)<span class="nhsuk-u-visually-hidden">([^<]*)</span>'
@@ -82,6 +82,31 @@ def test_every_sitrep_figure_opens_to_the_patients_it_counts(site: Site) -> None
     assert sum(int(line.rsplit(",", 1)[1]) for line in csv.splitlines()[1:]) == sum(
         int(shown) for _, shown, _ in found
     )
+
+
+def test_the_sitrep_page_lists_the_patients_the_return_cannot_count(site: Site) -> None:
+    engine = db.connect(site.url)
+    yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
+    for back in range(10):  # a day of the demo with patients delayed and no reason recorded
+        day = yesterday - timedelta(days=back)
+        problems = sitrep_problem_counts(engine, day)
+        if any(problems.values()):
+            break
+    else:
+        pytest.skip("the demo recorded a delay reason and a pathway for everyone")
+    page = signed_in(site, "flow@rx1.test").get(f"/returns/sitrep?day={day:%d/%m/%Y}").text
+    listed = re.findall(
+        r'<span class="nhsuk-details__summary-text">(\w+) sitrep: ([^<:]+): (\d+)</span>', page
+    )
+    assert sorted((org, what, int(n)) for org, what, n in listed) == sorted(
+        (org, problem.lower(), len(spells))
+        for org, by_problem in problems.items()
+        for problem, spells in by_problem.items()
+    )
+    # Each of RX1's opens to the stay; another trust's patients are shown by initials only.
+    section = page.split('id="problems"', 1)[1].split('id="sitrep"', 1)[0]
+    rx1 = [spell.spell_key for spells in problems["RX1"].values() for spell in spells]
+    assert sorted(link.split("#")[0] for link in spell_links(section)) == sorted(rx1)
 
 
 def test_each_point_of_a_kpi_chart_opens_to_the_patients_its_numerator_counts(site: Site) -> None:

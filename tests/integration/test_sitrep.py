@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from homeflow.domain import codes
-from homeflow.services.returns import sitrep_rows
+from homeflow.reports.sitrep import NO_DELAY_REASON, NO_PATHWAY
+from homeflow.services.returns import sitrep_problem_counts, sitrep_rows
 from homeflow.store import db
 from homeflow.store import schema as t
 from tests.conftest import ENGINES, demo_database
@@ -93,14 +94,10 @@ def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], i
                 )
             ] += 1
             out[(org, "Patients discharged", "Discharges", "Total")] += 1
-            out[
-                (
-                    org,
-                    "Patients discharged by pathway",
-                    "Discharges",
-                    pathways[-1] if pathways else "Pathway not recorded",
-                )
-            ] += 1
+            if pathways:
+                out[(org, "Patients discharged by pathway", "Discharges", pathways[-1])] += 1
+            else:  # in no group of the return: a problem to correct before submitting
+                out[(org, "Problem", NO_PATHWAY, "")] += 1
         # The snapshot is the day's last state: what happens at 00:00 is the next day's.
         if not (admitted_at < midnight and (discharged_at is None or discharged_at >= midnight)):
             continue
@@ -119,19 +116,18 @@ def independent_sitrep(url: str, day: date) -> dict[tuple[str, str, str, str], i
             continue
         out[(org, "Patients no longer meeting the criteria to reside", "Snapshot", "Total")] += 1
         reasons = [e for e in spell_events if e[1] == "delay-reason-set" and e[0] < midnight]
-        label = (
-            labels[str(reasons[-1][2]["reason"])]
-            if reasons and "reason" in reasons[-1][2]
-            else "Delay reason not recorded"
-        )
-        out[
-            (
-                org,
-                "Patients remaining in hospital who no longer meet the criteria to reside",
-                "Delay reason",
-                label,
-            )
-        ] += 1
+        if reasons and "reason" in reasons[-1][2]:
+            label = labels[str(reasons[-1][2]["reason"])]
+            out[
+                (
+                    org,
+                    "Patients remaining in hospital who no longer meet the criteria to reside",
+                    "Delay reason",
+                    label,
+                )
+            ] += 1
+        else:
+            out[(org, "Problem", NO_DELAY_REASON, "")] += 1
         stay = (day - admitted_at.astimezone(LONDON).date()).days
         for threshold in (7, 14, 21):
             if stay >= threshold:
@@ -153,10 +149,15 @@ def test_every_sitrep_number_agrees_with_an_independent_count_of_the_events(
     demo_url: str, day: str
 ) -> None:
     on = date.fromisoformat(day)
-    rows = sitrep_rows(db.connect(demo_url), on)
+    engine = db.connect(demo_url)
+    rows = sitrep_rows(engine, on)
     reported = {
         (r.org_code, r.metric, r.metric_type, r.metric_group): r.value for r in rows if r.value
     }
+    for org, found in sitrep_problem_counts(engine, on).items():
+        reported |= {
+            (org, "Problem", problem, ""): len(spells) for problem, spells in found.items()
+        }
     assert reported == dict(independent_sitrep(demo_url, on))
     assert {r.org_code for r in rows} == {"RX1", "RX2"}
     assert (
@@ -176,6 +177,27 @@ def test_the_sitrep_command_writes_the_long_format(demo_url: str, tmp_path: Path
     assert sum(any(label in line for line in lines) for label in published) == 37
     refused = homeflow(demo_url, "sitrep", "--date", END, "--org", "RW1", "--out", str(out))
     assert refused.returncode == 2 and "--org" in refused.stderr
+
+
+def test_the_sitrep_command_names_the_patients_it_cannot_count(
+    demo_url: str, tmp_path: Path
+) -> None:
+    day = "2026-03-30"  # the short demo has delayed patients with no reason recorded that day
+    found = sitrep_problem_counts(db.connect(demo_url), date.fromisoformat(day))
+    counts = {org: len(problems.get(NO_DELAY_REASON, [])) for org, problems in found.items()}
+    assert all(counts.values())
+    out = tmp_path / "sitrep.csv"
+    done = homeflow(demo_url, "sitrep", "--date", day, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"warning: {sum(counts.values())} delayed patients with no delay reason recorded "
+        f"(RX1 {counts['RX1']}, RX2 {counts['RX2']})"
+    ) in done.stderr
+    assert "/returns/sitrep?day=30/03/2026" in done.stderr
+    assert "not recorded" not in out.read_text()  # no invented group in the return
+    out.unlink()
+    strict = homeflow(demo_url, "sitrep", "--date", day, "--out", str(out), "--strict")
+    assert strict.returncode == 1 and "--strict" in strict.stderr and not out.exists()
 
 
 def independent_dtoc(url: str, year: int, month: int) -> dict[tuple[str, str, str], int]:

@@ -31,8 +31,8 @@ from homeflow.ingest.hl7.mllp import Sender
 from homeflow.ingest.hl7.writer import adt_messages
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.reports.kpi import Level, Period, kpi_named
-from homeflow.reports.sitrep import NOT_RECORDED, REMAINING, metric_order
-from homeflow.services.returns import dtoc_rows, kpi_rows, sitrep_rows
+from homeflow.reports.sitrep import PROBLEMS, metric_order
+from homeflow.services.returns import dtoc_rows, kpi_rows, sitrep_problem_counts, sitrep_rows
 from homeflow.store.codec import event_from_record
 from homeflow.store.eventlog import EventLog, rebuild
 from homeflow.store.queries import census
@@ -181,23 +181,24 @@ PLUGGED: dict[str, FigureReader] = {
 }
 KINDS = ("census", "sitrep", "delayed_bed_days", "dtoc", "kpi", *PLUGGED)
 # The sitrep's figures by name: every published metric (each one is always in the rows, zero
-# or not) and the two groups it adds only when they occur (absent is then a real zero).
+# or not, and nothing else is), and the patients to correct before submitting, which are in
+# no group of the return ("Problem|<problem>": how many).
 SITREP_ALWAYS = {"|".join(key) for key in metric_order()}
-SITREP_WHEN_SEEN = {
-    f"{REMAINING}|Delay reason|{NOT_RECORDED}",
-    "Patients discharged by pathway|Discharges|Pathway not recorded",
-}
+SITREP_PROBLEMS = {f"Problem|{problem}" for problem in PROBLEMS}
 
 
 def _sitrep(engine: Engine, day: str, wanted: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(wanted) - SITREP_ALWAYS - SITREP_WHEN_SEEN
+    unknown = set(wanted) - SITREP_ALWAYS - SITREP_PROBLEMS
     assert not unknown, f"the sitrep has no metric {sorted(unknown)}"
+    on = date.fromisoformat(day)
     rows = {
         f"{r.metric}|{r.metric_type}|{r.metric_group}": r.value
-        for r in sitrep_rows(engine, date.fromisoformat(day), "RX1")
+        for r in sitrep_rows(engine, on, "RX1")
     }
-    assert set(rows) >= SITREP_ALWAYS
-    return {name: rows[name] if name in SITREP_ALWAYS else rows.get(name, 0) for name in wanted}
+    assert set(rows) == SITREP_ALWAYS
+    problems = sitrep_problem_counts(engine, on, "RX1")["RX1"]
+    rows |= {f"Problem|{p}": len(problems.get(p, [])) for p in PROBLEMS}
+    return {name: rows[name] for name in wanted}
 
 
 def _census(engine: Engine, day: str, wards: dict[str, Any]) -> dict[str, Any]:
@@ -279,6 +280,17 @@ def test_there_are_cases() -> None:
     [
         ({"sitrep": {"2026-03-05": {"Patients discharged|Discharges|Totl": 0}}}, AssertionError),
         ({"sitrep": {"2026-03-05": {"Delayed bed days|Length of stay|7+": 0}}}, AssertionError),
+        # Not published by NHS England, so no longer in the return: a problem to correct.
+        (
+            {
+                "sitrep": {
+                    "2026-03-05": {
+                        "Patients discharged by pathway|Discharges|Pathway not recorded": 0
+                    }
+                }
+            },
+            AssertionError,
+        ),
         ({"census": {"2026-03-05": {"RX1A-MED": {"ocupied": 0}}}}, AssertionError),
         ({"census": {"2026-03-05": {"RX1A-ICU": {"occupied": 0}}}}, AssertionError),
         ({"dtoc": {"2026-03": {"RY1|Z|NHS": 0}}}, InvalidInput),
@@ -303,7 +315,7 @@ def test_a_figure_homeflow_does_not_produce_fails_rather_than_reading_as_zero(
 
 def test_a_real_zero_reads_as_zero(tmp_path: Path) -> None:
     zero = {
-        "sitrep": {"2026-03-05": {name: 0 for name in SITREP_ALWAYS | SITREP_WHEN_SEEN}},
+        "sitrep": {"2026-03-05": {name: 0 for name in SITREP_ALWAYS | SITREP_PROBLEMS}},
         "census": {"2026-03-05": {w.code: dict.fromkeys(CENSUS_MEASURES, 0) for w in WARDS}},
         "dtoc": {"2026-03": {"RY1|A|NHS": 0}},
     }

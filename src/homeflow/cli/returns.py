@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,22 +42,57 @@ def sitrep_command(
         FileFormat | None,
         typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Write nothing and exit 1 when a patient is delayed with no delay reason or "
+            "discharged with no pathway (they are in no group of the return).",
+        ),
+    ] = False,
 ) -> None:
-    """The daily discharge situation report for a day, in NHS England's long format."""
+    """The daily discharge situation report for a day, in NHS England's long format. Patients
+    it cannot count (delayed with no delay reason, discharged with no pathway) are named in a
+    warning, with where to see them."""
     from homeflow.reports.sitrep import COLUMNS
-    from homeflow.services.returns import sitrep_rows
+    from homeflow.services.returns import sitrep_problem_counts, sitrep_rows
 
     day = ended_date("--date", on)
-    rows = sitrep_rows(open_database(), day, org)
+    engine = open_database()
+    rows = sitrep_rows(engine, day, org)
     if not rows:
         fail(
             f"--org: {org!r} is not an acute trust in the registry"
             if org
             else "no acute trusts in the registry"
         )
+    problems = _problems_in_words(sitrep_problem_counts(engine, day, org), day, org)
+    if problems:
+        warn(problems)
+        if strict:
+            console.print("error: --strict: the return was not written; correct them first")
+            raise typer.Exit(1)
     write_table(out, COLUMNS, [r.as_list() for r in rows], file_format)
     orgs = sorted({r.org_code for r in rows})
     say(f"sitrep for {day.isoformat()}: {len(rows)} rows for {', '.join(orgs)} written to {out}")
+
+
+def _problems_in_words(found: dict[str, dict[str, list[Any]]], day: date, org: str | None) -> str:
+    """How many patients the return leaves out, by problem and trust, and where to see them;
+    empty when there are none."""
+    parts = []
+    for problem in sorted({p for by_problem in found.values() for p in by_problem}):
+        counts = {o: len(found[o][problem]) for o in sorted(found) if found[o].get(problem)}
+        where = ", ".join(f"{o} {n}" for o, n in counts.items())
+        parts.append(f"{sum(counts.values())} {problem.lower()} ({where})")
+    if not parts:
+        return ""
+    page = f"/returns/sitrep?day={day:%d/%m/%Y}" + (f"&org={org}" if org else "")
+    return (
+        "; ".join(parts)
+        + ". They are in no group of the return: record what is missing on their stay. "
+        + f"The patients are listed on the sitrep page, {page}"
+    )
 
 
 @app.command("kpi")

@@ -25,7 +25,15 @@ from homeflow.reports.kpi import (
     counted_discharges,
     kpi_named,
 )
-from homeflow.reports.sitrep import Key, SitrepRow, sitrep, sitrep_members
+from homeflow.reports.sitrep import (
+    PROBLEMS,
+    Key,
+    Problems,
+    SitrepRow,
+    sitrep,
+    sitrep_members,
+    sitrep_problems,
+)
 from homeflow.reports.targets import Target, published_targets
 from homeflow.store.access.caches import per_log_version
 from homeflow.store.access.people import People, census_spells, people, spells_by_key, wards_of
@@ -54,6 +62,32 @@ def sitrep_people(
         raise InvalidInput("org", f"{org_code!r} is not an acute trust")
     title = f"{org_code} sitrep: " + ", ".join(part for part in figure if part)
     return people(engine, viewer, title, day, members[org_code].get(figure, []), today)
+
+
+def sitrep_problem_counts(engine: Engine, day: date, org_code: str | None = None) -> Problems:
+    """The patients of each acute trust (or of one) to correct before its sitrep for `day` is
+    submitted, by problem: they are in no group of the return."""
+
+    def every_trust() -> Problems:
+        data = return_data(engine, ("acute",), day, day)
+        return sitrep_problems(day, data.spells, data.org_of_site, data.organisations)
+
+    found = per_log_version(engine, f"sitrep problems on {day}", day, every_trust)
+    return {org: found[org] for org in found if not org_code or org == org_code}
+
+
+def sitrep_problem_people(
+    engine: Engine, viewer: Viewer, day: date, org_code: str | None, today: date
+) -> list[People]:
+    """Each problem of each acute trust's sitrep (or one's) for `day` as its list of
+    patients, each opening to their stay; problems nobody has are left out."""
+    found = sitrep_problem_counts(engine, day, org_code)
+    return [
+        people(engine, viewer, f"{org} sitrep: {problem.lower()}", day, members, today)
+        for org in sorted(found)
+        for problem in PROBLEMS
+        if (members := [(spell, 1) for spell in found[org].get(problem, [])])
+    ]
 
 
 # What each census figure counts, in words.

@@ -75,8 +75,12 @@ def sitrep_page(
     every = returns.sitrep_rows(engine, shown)
     orgs = sorted({r.org_code for r in every})
     rows = [r for r in every if not org or r.org_code == org]
+    problems = returns.sitrep_problem_people(
+        engine, viewer_of(session, request), shown, org or None, today()
+    )
     shown_as = {"rows": rows, "day": shown, "org": org, "orgs": orgs, "typed": {"day": shown}}
-    return render(request, "sitrep.html", session, shown_as | {"errors": [], "org_names": names})
+    shown_as |= {"problems": problems, "errors": [], "org_names": names}
+    return render(request, "sitrep.html", session, shown_as)
 
 
 @router.get("/returns/sitrep.csv")
