@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, KpiData, Place
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import WardDay
-from homeflow.reports.kpi import KPIS, Level, Period, change_from_baseline, compute_kpi, periods
+from homeflow.reports.kpi import (
+    KPIS,
+    Level,
+    Period,
+    Readmitted,
+    change_from_baseline,
+    compute_kpi,
+    counted_discharges,
+    periods,
+)
 from homeflow.reports.targets import published_targets
 from tests.conftest import ENGINES, demo_database
 from tests.support import homeflow
@@ -90,6 +99,26 @@ def test_stay_kpis_from_discharges() -> None:
     assert ready[(*site, "P2")] is None  # nobody on pathway 2: no value, not zero
     assert values("readmissions-7-day", Level.SITE, data)[(*site, "")] == pytest.approx(100 / 3)
     assert values("readmissions-30-day", Level.SITE, data)[(*site, "")] == pytest.approx(200 / 3)
+
+
+def test_discharge_ready_date_kpis_count_as_the_monthly_measures() -> None:
+    tue = MON + timedelta(days=1)
+    discharges = [
+        Discharge("p1", "A1", at(MON - timedelta(days=10), 9), at(tue, 11), False, "P1", tue - timedelta(days=3)),
+        Discharge("p2", "A1", at(MON - timedelta(days=2), 9), at(tue, 15), False, "P0", None),  # reads as on it
+        Discharge("p3", "A2", at(MON - timedelta(days=5), 9), at(tue, 16), True, None, tue - timedelta(days=5)),  # died
+        Discharge("p4", "A2", at(tue, 8), at(tue, 18), False, "P0", None),  # no night in hospital
+        Discharge("p5", "A2", at(MON, 9), at(tue, 10), False, "P1", tue),
+        Discharge("p6", "B1", at(MON, 9), at(tue, 12), False, "P1", tue + timedelta(days=2)),  # left before it
+    ]  # fmt: skip
+    data = KpiData(PLACES, [], discharges)
+    on_it = compute_kpi("discharged-on-ready-date-pct", Level.SYSTEM, tue, tue, Period.DAILY, data)
+    assert [(v.numerator, v.denominator) for v in on_it] == [(3, 4)]  # p2, p5, p6 of 4
+    after = values("days-after-ready-date", Level.SITE, data)
+    assert after[(tue, "S1", "")] == pytest.approx(3.0)  # p1 alone, 3 days
+    assert after[(tue, "S2", "")] is None  # nobody discharged after their ready date
+    listed = counted_discharges("discharged-on-ready-date-pct", "", discharges, Readmitted([]))
+    assert [d.patient_id for d in listed] == ["p2", "p5", "p6"]
 
 
 def test_chc_red_days_and_the_weekend_ratio() -> None:
