@@ -133,6 +133,8 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/returns/sitrep"),
         (page, "/returns/drd?by=ward"),  # a place a column, scrolling in its own box
         (page, "/returns/drd?month=2099-01"),  # the form again, the problem beside it
+        (page, "/returns/intermediate-care"),  # the last week ended, each service by day
+        (page, "/returns/intermediate-care?week_ending=28/03/2026"),  # not a Sunday
         (page, "/outcomes"),
         (page, "/home-care"),
         (page, "/people/support?kind=reablement&which=in-use"),
