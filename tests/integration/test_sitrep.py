@@ -365,3 +365,13 @@ def test_every_drd_figure_opens_to_the_patients_it_counts(demo_url: str) -> None
                 assert all(p.discharged_on and p.discharged_on.month == 3 for p in listed.rows)
                 checked += 1
     assert checked > 30
+
+
+def test_the_dtoc_return_says_it_was_discontinued_in_2020() -> None:
+    from typer.testing import CliRunner
+
+    from homeflow.cli import app
+
+    shown = CliRunner().invoke(app, ["dtoc", "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0
+    assert "stopped collecting it in 2020" in shown.output and "seed era" in shown.output

@@ -160,7 +160,9 @@ def dtoc(
         typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
     ] = None,
 ) -> None:
-    """The monthly delayed transfers of care return for mental-health and community services."""
+    """The monthly delayed transfers of care return for mental-health and community services.
+    NHS England stopped collecting it in 2020 (the last was February 2020's): kept to compare
+    with the seed era's figures, not to submit (docs/returns.md)."""
     from homeflow.reports.dtoc import COLUMNS
     from homeflow.services.returns import dtoc_rows
 
