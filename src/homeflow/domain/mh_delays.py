@@ -11,7 +11,7 @@ discharge, and no day before the admission counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -36,6 +36,17 @@ class MhDelayPeriod:
         ends_after_other_starts = self.end_date is None or self.end_date > other.start_date
         starts_before_other_ends = other.end_date is None or self.start_date < other.end_date
         return ends_after_other_starts and starts_before_other_ends
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """What the figures are grouped by: each ward's type, each site's provider, each spell's
+    patient's local authority (where recorded) and the names of organisations."""
+
+    ward_types: Mapping[str, str]
+    org_of_site: Mapping[str, str]
+    council_of_spell: Mapping[str, str]
+    names: Mapping[str, str]
 
 
 def recorded(

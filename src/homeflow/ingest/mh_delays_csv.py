@@ -16,15 +16,15 @@ import csv
 import io
 from datetime import date
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import spell_key
-from homeflow.store import schema as t
 from homeflow.store.eventlog import append_in, lock_writers
+from homeflow.store.mh_delays import known_spells
 
 COLUMNS = (
     "org",
@@ -80,13 +80,7 @@ def receive_periods(engine: Engine, text: str, source: str = "csv-mh-delays") ->
     now = clock.now()
     with engine.begin() as conn:
         lock_writers(conn)
-        known = set(
-            conn.execute(
-                select(t.spells.c.spell_key).where(
-                    t.spells.c.spell_key.in_({key for _, key, _ in periods})
-                )
-            ).scalars()
-        )
+        known = known_spells(conn, {key for _, key, _ in periods})
         unknown = [
             f"line {n}, visit_number: no stay {key}" for n, key, _ in periods if key not in known
         ]

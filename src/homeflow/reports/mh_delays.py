@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from homeflow.domain import mh_delays
 from homeflow.domain.clock import local_date
+from homeflow.domain.mh_delays import Places
 from homeflow.domain.organisations import WardType
 from homeflow.domain.spell import SpellState
 
@@ -39,17 +40,6 @@ class MhDelayRow:
 
     def as_list(self) -> list[str | int]:
         return [self.period, self.by.value, self.code, self.name, self.delayed_days, self.stays]
-
-
-@dataclass(frozen=True, slots=True)
-class Places:
-    """What the figures are grouped by: each ward's type, each site's provider, each spell's
-    patient's local authority (where recorded) and the names of organisations."""
-
-    ward_types: Mapping[str, str]
-    org_of_site: Mapping[str, str]
-    council_of_spell: Mapping[str, str]
-    names: Mapping[str, str]
 
 
 def spell_days(spell: SpellState, first: date, last: date, ward_types: Mapping[str, str]) -> int:

@@ -10,12 +10,12 @@ from sqlalchemy import Engine
 
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.mh_delays import Places
 from homeflow.domain.spell import SpellState
 from homeflow.reports.dtoc import month_days
 from homeflow.reports.mh_delays import (
     By,
     MhDelayRow,
-    Places,
     mh_delay_members,
     mh_delay_rows,
 )

@@ -4,15 +4,16 @@ places the figures are grouped by."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, Engine, or_, select
 
 from homeflow.domain import events as ev
 from homeflow.domain.clock import start_of_day
 from homeflow.domain.flow import CENSUS_EVENT_TYPES
+from homeflow.domain.mh_delays import Places
 from homeflow.domain.spell import SpellState, fold_spell
-from homeflow.reports.mh_delays import Places
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -45,3 +46,9 @@ def mh_delay_data(engine: Engine, first: date, last: date) -> tuple[list[SpellSt
             organisation_names(conn),
         )
     return [fold_spell(key, events) for key, events in found.items()], places
+
+
+def known_spells(conn: Connection, keys: Collection[str]) -> set[str]:
+    """Which of these spells homeflow holds."""
+    s = t.spells
+    return set(conn.execute(select(s.c.spell_key).where(s.c.spell_key.in_(set(keys)))).scalars())
