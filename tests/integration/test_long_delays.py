@@ -55,7 +55,8 @@ def _nhs_numbers_of_rx1_patients_not_in_rw1s_care(site: Site) -> set[str]:
         .join(s, s.c.patient_id == t.patients.c.patient_id)
         .where(s.c.site_code.like("RX1%"), s.c.spell_key.not_in(referred)),
     )
-    return {format_nhs_number(n) for (n,) in found if n}  # type: ignore[misc]
+    numbers = [str(row[0]) for row in found if row[0]]  # type: ignore[index]
+    return {format_nhs_number(n) for n in numbers}
 
 
 def test_another_trusts_user_sees_no_identifiable_row_of_rx1s_patients(site: Site) -> None:

@@ -37,7 +37,7 @@ def read(engine: Engine, key: str, wanted: dict[str, Any]) -> dict[str, Any]:
         detail, _, spell_key = name.partition("|")
         assert detail in DETAILS, f"the delay lists have no figure {name!r}"
         kind, column = DETAILS[detail]
-        [row] = [r for r in rows[kind] if r.spell_key == spell_key] or [None]
+        row = next((r for r in rows[kind] if r.spell_key == spell_key), None)
         assert row is not None, f"{spell_key} is not on the {kind.value} list on {key}"
         found[name] = row.as_dict()[column]
     return found
