@@ -257,6 +257,8 @@ def write_inputs(folder: Path, url: str) -> None:
         "capacity.csv": "provider,kind,on,commissioned,carers,contracted_hours,delivered_hours,"
         "vacancies,travel_share,start_delay_days\nHC-ACORN,home-care,2026-11-16,40,36,800,760,4,0.2,3\n",
         "episodes.csv": _episodes(url),
+        "opel.csv": "org_code,date,parameter,value\nRX1,2026-11-20,ambulance-handover,34\n"
+        "RW1,2026-11-20,out-of-area,2\n",
         "north.toml": _docs_mapping(),
     }
     for name, content in files.items():
