@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, func, select
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
 from homeflow.store.community import caseloads
+from homeflow.web.pages.mh_delays import last_month
 from tests.browser.pages import browser_errors, browser_sign_in
 from tests.web_site import Site, rows_of, rx1_ward_with_patients, signed_in
 
@@ -111,6 +112,18 @@ def test_a_discharge_team_day_in_the_browser(changing_site: Site, browser: objec
     page.close()  # type: ignore[attr-defined]
 
 
+def mh_delayed_spell(site: Site) -> str:
+    """A mental-health stay of the demo with a delayed discharge period, still in hospital."""
+    e, s = t.events, t.spells
+    found = rows_of(
+        site,
+        select(func.min(e.c.spell_key))
+        .join(s, s.c.spell_key == e.c.spell_key)
+        .where(e.c.type == "mh-delay-recorded", s.c.status == "admitted"),
+    )
+    return str(found[0][0]).replace(":", "%3A")  # type: ignore[index]
+
+
 def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: object) -> None:
     page = browser_sign_in(browser, site, "admin@qde.test", bypass_csp=True)
     rx1 = browser_sign_in(browser, site, "flow@rx1.test", bypass_csp=True)
@@ -119,6 +132,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
     spell_page = rx1.locator("#whiteboard a[href^='/spells/']").first.get_attribute("href")  # type: ignore[attr-defined]
     team = browser_sign_in(browser, site, "cmht@rw1.test", bypass_csp=True)
     episode = f"/community/episodes/{decided_episode(site)}"
+    month = last_month(local_date(datetime.now(UTC)))  # the mental-health figures' default
     targets = [
         (page, "/overview"),
         (page, "/overview?site=RX101"),
@@ -133,6 +147,10 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/returns/sitrep"),
         (page, "/returns/drd?by=ward"),  # a place a column, scrolling in its own box
         (page, "/returns/drd?month=2099-01"),  # the form again, the problem beside it
+        (page, "/returns/mh-delays?by=council"),  # the last month that has ended
+        (page, f"/returns/mh-delays/people?month={month}&by=provider&code=RW1"),
+        (team, f"/spells/{mh_delayed_spell(site)}#mh-delays"),  # periods and their forms
+        (page, "/returns/mh-delays?month=2099-01"),  # the form again, the problem beside it
         (page, "/returns/intermediate-care"),  # the last week ended, each service by day
         (page, "/returns/intermediate-care?week_ending=28/03/2026"),  # not a Sunday
         (page, "/outcomes"),

@@ -76,6 +76,7 @@ WORDS = {
     "gp": "GP",
     "ascof": "ASCOF",
     "pct": "%",
+    "mh": "mental health",
 }
 
 

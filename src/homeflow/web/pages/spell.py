@@ -45,6 +45,9 @@ LABELS = {
     "owner": "Action owner",
     "owner_org": "Owner's organisation",
     "due_date": "Due",
+    "start_date": "Clinically ready for discharge from",
+    "end_date": "Delayed discharge period ended",
+    "attributable_to": "Attributable to",
 }
 
 
