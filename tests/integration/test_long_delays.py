@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -102,3 +103,24 @@ def test_a_list_names_what_it_cannot_show(site: Site) -> None:
         answer = client.get(f"/daily-call/delays?{query}")
         assert answer.status_code == 400, query
         assert field in answer.text, query
+
+
+def test_the_measures_chart_each_list_by_pathway_and_a_days_point_opens_to_its_patients(
+    site: Site,
+) -> None:
+    client = signed_in(site, "flow@rx1.test")
+    page = client.get("/measures?level=site&place=RX101&period=daily").text
+    specs = [
+        json.loads(unescape(found))
+        for found in re.findall(
+            r'<script type="application/json" id="spec-\d+">(.*?)</script>', page
+        )
+    ]
+    charted = [s for s in specs if "discharge ready date at midnight: P" in json.dumps(s["title"])]
+    assert charted, "no chart of the longest delays by pathway"
+    points = [p for s in charted for p in s["data"]["values"] if p["value"]][-3:]
+    assert points
+    for point in points:
+        listed = client.get(point["people"])
+        assert listed.status_code == 200
+        assert _listed(listed.text) == point["value"], point["people"]
