@@ -84,6 +84,24 @@ def test_every_sitrep_figure_opens_to_the_patients_it_counts(site: Site) -> None
     )
 
 
+def test_every_intermediate_care_figure_opens_to_the_patients_it_counts(site: Site) -> None:
+    """The last week ended: each figure of the community trust's beds and the councils'
+    reablement opens to as many patients (bed-days and length of stay: their days add up to
+    it); the page is reached from the sitrep's."""
+    client = signed_in(site, "coordinator@qde.test")
+    assert 'href="/returns/intermediate-care"' in client.get("/returns/sitrep").text
+    page = client.get("/returns/intermediate-care").text
+    found = figures(page)
+    for link, shown, label in found:
+        count, total = behind(client, link)
+        assert total == int(shown), (link, shown, total)
+        if "bed days" not in label and "Length of stay in service" not in label:
+            # One patient a row; a person with two episodes of reablement is one row adding 2.
+            assert count == int(shown) or "reablement" in html.unescape(link), (link, shown)
+    assert len(found) > 30
+    assert "Bed-based: discharge to assess beds" in page and "Home-based: reablement" in page
+
+
 def test_the_sitrep_page_lists_the_patients_the_return_cannot_count(site: Site) -> None:
     engine = db.connect(site.url)
     yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
