@@ -239,9 +239,10 @@ class Entry:
 
 
 def entries_on(entries: Iterable[Entry], day: date) -> dict[tuple[str, str], Entry]:
-    """Each provider's latest value of each parameter for `day` (in the order stored)."""
+    """Each provider's latest value of each parameter for `day`: the one entered last (of two
+    entered at the same moment, the one stored last), however the feeds delivered them."""
     found: dict[tuple[str, str], Entry] = {}
-    for entry in entries:
+    for entry in sorted(entries, key=lambda e: e.recorded_at):
         if entry.record.on == day:
             found[(entry.record.org_code, entry.record.parameter)] = entry
     return found

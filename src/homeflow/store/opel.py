@@ -51,7 +51,7 @@ def entries(conn: Connection) -> list[Entry]:
     found = []
     for event in programme_events(conn, (OpelParameterEntered.TYPE,)):
         assert isinstance(event.payload, OpelParameterEntered)
-        found.append(Entry(event.payload, event.recorded_by, event.received_at))
+        found.append(Entry(event.payload, event.recorded_by, event.occurred_at))
     return found
 
 
