@@ -63,6 +63,7 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
 
 # Tables that are not lists to sort, each with its reason.
 NOT_LISTS = {
+    "drd.html": "the month's measures in the publication's order, a column a place",
     "_call_row.html": "one row of the daily call, sorted with daily_call.html",
     "_lever_moves.html": "a lever's moves, in the order the tree draws them",
     "_run_status.html": "a run's progress, one row a scenario in the order they run",
