@@ -73,6 +73,7 @@ NOT_LISTS = {
     "heat_map.html": "a matrix of places by changes, both in the framework's order",
     "home_care.html": "the split tree's levers, in the tree's order",
     "improvement.html": "the assessment's summary, in the framework's order",
+    "intermediate_care.html": "the weekly return in its own order: days of the week, metrics",
     "outcomes.html": "a summary of outcomes by pathway, in the pathways' order",
     "overview.html": "the system's sites and services, in the registry's order",
     "projects.html": "a system's few improvement projects, by system and name",
