@@ -269,3 +269,15 @@ def test_a_periods_file_is_taken_whole_or_refused_naming_line_and_column(
         assert receive_periods(engine, ended) == {"recorded": 1, "already recorded": 0}
         march = {r.code: r.delayed_days for r in mh_delays(engine, *MARCH, By.PROVIDER)}
         assert march == {"RW9": 7}  # 3 to 9 March
+
+
+def test_of_two_rows_of_a_period_in_one_file_the_later_stands(tmp_path: Path) -> None:
+    header = "org,visit_number,period_id,start_date,end_date,reason,attributable_to\n"
+    with fresh_database("sqlite", tmp_path) as engine:
+        with engine.begin() as conn:
+            save_registry(conn, *REGISTRY)
+        _admitted(engine, "M1", "RW9A-ACU")
+        rows = "RW9,M1,P1,2026-03-03,2026-03-10,18,05\nRW9,M1,P1,2026-03-03,,18,05\n"
+        receive_periods(engine, header + rows)
+        march = {r.code: r.delayed_days for r in mh_delays(engine, *MARCH, By.PROVIDER)}
+        assert march == {"RW9": 29}  # reopened: 3 to 31 March

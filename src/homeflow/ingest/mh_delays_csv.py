@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
@@ -90,12 +90,13 @@ def receive_periods(engine: Engine, text: str, source: str = "csv-mh-delays") ->
             ev.Event(
                 key=f"{source}:{key}:{_fingerprint(p)}",
                 source=source,
-                occurred_at=now,
+                # A microsecond a line: a later row of the same period stands.
+                occurred_at=now + timedelta(microseconds=n),
                 received_at=now,
                 spell_key=key,
                 payload=p,
             )
-            for _, key, p in periods
+            for n, key, p in periods
         ]
         result = append_in(conn, made)
         if result.rejected:
