@@ -17,7 +17,7 @@ from homeflow.domain.opel import OpelParameterEntered, Parameter, SystemScore, p
 from homeflow.domain.writes import may_enter_opel
 from homeflow.services import opel as service
 from homeflow.store.db import reading
-from homeflow.store.registry import system_of
+from homeflow.store.registry import organisation_names, system_of
 from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
 from homeflow.web.pages.scenarios import checked_form
 from homeflow.web.rendering import day_or_yesterday, render
@@ -42,10 +42,12 @@ def _page(
     shown: date | None = checked.get("day")
     with reading(engine) as conn:
         system = system_of(conn, viewer.org_code)
+        names = organisation_names(conn)
     context: dict[str, object] = {
         "day": shown, "typed": typed, "saved": saved,
         "errors": [*errors, *(b for b in bad if b.field not in {e.field for e in errors})],
         "found": None, "charts": [], "own": None, "links": {},
+        "system_name": names.get(system, system),
     }  # fmt: skip
     if shown is None:
         return render(request, "opel.html", session, context, 400)
@@ -57,6 +59,7 @@ def _page(
         if own is not None and not may_enter_opel(viewer.org_code, viewer.role, own.org_code):
             own = None
     context |= {
+        "typed": {**typed, "day": typed.get("day") or f"{shown:%d/%m/%Y}"},
         "found": found,
         "own": own,
         "links": _links(found, shown),
