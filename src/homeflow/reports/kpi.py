@@ -247,13 +247,13 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             "discharged-on-ready-date-pct",
-            "% of discharges on their discharge ready date (stays of a night or more, alive)",
+            "% discharged on their discharge ready date",
             Better.HIGHER,
             _on_ready_date,
         ),
         Kpi(
             "days-after-ready-date",
-            "mean days from discharge ready date to discharge, of those discharged 1+ days after",
+            "mean days from ready date to discharge, of those delayed",
             Better.LOWER,
             _days_after_ready_date,
         ),
