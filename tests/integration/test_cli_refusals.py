@@ -95,6 +95,12 @@ CASES: dict[str, Case] = {
     "ic-return --org": Case(
         lambda x, f: ["ic-return", "--week-ending=2026-03-29", "--out=o.csv", f"--org={x}"],
         invalid(), "--org"),
+    "delays internal --place": Case(
+        lambda x, f: ["delays", "internal", f"--date={D}", "--level=site", f"--place={x}"],
+        invalid(), "--place"),
+    "delays longest --place": Case(
+        lambda x, f: ["delays", "longest", f"--date={D}", "--level=ward", f"--place={x}"],
+        invalid(), "--place"),
     "sitrep --org": Case(lambda x, f: ["sitrep", f"--date={D}", "--out=o.csv", f"--org={x}"],
                          invalid(), "--org"),
     "token create --org": Case(lambda x, f: ["token", "create", f"--org={x}"], invalid(),

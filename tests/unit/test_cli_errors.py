@@ -99,6 +99,8 @@ CASES: dict[str, Case] = {
         ["calibrate", f"--from={D}", f"--to={D}", "--out=m.toml"], "--start"
     ),
     "census --date": date_case(["census"], "--date"),
+    "delays internal --date": date_case(["delays", "internal"], "--date"),
+    "delays longest --date": date_case(["delays", "longest"], "--date"),
     "opel --date": date_case(["opel"], "--date"),
     "demo --end": date_case(["demo"], "--end"),
     "demo --mllp": Case(lambda x, f: ["demo", f"--mllp={x}"], invalid().map(lambda s: s + "*"),
@@ -226,6 +228,9 @@ NO_PATHS: dict[str, str] = {
     "serve --host": "an address to bind: the operating system refuses it, not homeflow",
     "simulate --scheduler": "a Dask scheduler's address, reached by Dask",
     "dtoc --org": "a provider with no stays has an empty return, not an error",
+    "delays internal --pathway": "a choice (P0-P3, not recorded), refused by Typer; read as a"
+    " path here for the 'Path' in its type's name",
+    "delays longest --pathway": "the same choice as delays internal --pathway",
     "ingest hl7 PATHS": "a message that does not read is rejected and kept, exit 1: test_feeds",
 }
 

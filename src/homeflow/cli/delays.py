@@ -3,6 +3,7 @@ patients at the midnight ending a day, by ward, site, trust or system."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,7 +11,7 @@ import typer
 from homeflow.cli.app import Commands, app
 from homeflow.cli.database import open_database
 from homeflow.cli.output import OutputFormat, ended_date, print_rows
-from homeflow.domain.long_delays import KIND_TITLES, DelayKind
+from homeflow.domain.long_delays import KIND_TITLES, NO_PATHWAY, DelayKind
 from homeflow.store.access.long_delays import CSV_COLUMNS, DelayLevel
 
 delays_app = Commands(
@@ -23,8 +24,18 @@ LevelOption = Annotated[DelayLevel, typer.Option("--level", help="ward, site, tr
 Place = Annotated[
     str | None, typer.Option("--place", help="One ward, site, trust or system (its code).")
 ]
+
+
+class Pathway(StrEnum):
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    NOT_RECORDED = NO_PATHWAY
+
+
 PathwayOption = Annotated[
-    str | None, typer.Option("--pathway", help="Only P0, P1, P2, P3 or 'not recorded'.")
+    Pathway | None, typer.Option("--pathway", help="Only one pathway's patients.")
 ]
 Format = Annotated[OutputFormat, typer.Option("--format")]
 
@@ -34,7 +45,7 @@ def _print(
     on: str,
     level: DelayLevel,
     place: str | None,
-    pathway: str | None,
+    pathway: Pathway | None,
     output_format: OutputFormat,
 ) -> None:
     from homeflow.domain.clock import today
@@ -49,7 +60,9 @@ def _print(
     viewer = Viewer("cli", "-", Role.ANALYST, "cli")
     engine = open_database()
     at = snapshot_at(day)
-    rows = delay_rows(engine, viewer, kind, at, level, place, today(), pathway=pathway)
+    rows = delay_rows(
+        engine, viewer, kind, at, level, place, today(), pathway=pathway.value if pathway else None
+    )
     title = f"{KIND_TITLES[kind]}, {day:%d/%m/%Y}"
     print_rows([r.as_dict() for r in rows], CSV_COLUMNS, output_format, title)
 
