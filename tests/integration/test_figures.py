@@ -193,3 +193,14 @@ def test_every_drd_figure_opens_to_the_patients_it_counts(site: Site) -> None:
             assert total == int(shown) and count <= total, (link, shown, total)
         else:
             assert count == int(shown), (link, shown, count)
+
+
+def test_every_mental_health_delay_figure_opens_to_its_patients_and_their_days(site: Site) -> None:
+    client = signed_in(site, "analyst@qde.test")
+    for by in ("provider", "council"):
+        page = client.get(f"/returns/mh-delays?by={by}").text
+        # The served demo's ten days reach into the month that has ended only early in a
+        # month; test_mh_delays.py walks a whole month of the demo's figures.
+        for link, shown, _label in FIGURE.findall(page):
+            count, total = behind(client, link)
+            assert total == int(shown) and count <= total, (link, shown, total)

@@ -74,6 +74,8 @@ NOT_LISTS = {
     "home_care.html": "the split tree's levers, in the tree's order",
     "improvement.html": "the assessment's summary, in the framework's order",
     "intermediate_care.html": "the weekly return in its own order: days of the week, metrics",
+    "mh_delays.html": "a month's figures, one row an organisation by code, as the return has them",
+    "_mh_delays.html": "a stay's few delayed discharge periods, in the order they started",
     "outcomes.html": "a summary of outcomes by pathway, in the pathways' order",
     "overview.html": "the system's sites and services, in the registry's order",
     "projects.html": "a system's few improvement projects, by system and name",
