@@ -137,3 +137,30 @@ def test_the_rules_and_calculations_are_given_the_day_and_never_read_the_clock(
         for place in _reads_the_present(path)
     ]
     assert readers == []
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "problem"),
+    [
+        ("2026-11", date(2026, 12, 1), None),  # its last day ended at midnight
+        (
+            "2026-12",
+            date(2026, 12, 31),
+            "2026-12 has not ended yet: the last whole month is 2026-11",
+        ),
+        ("2027-01", date(2026, 12, 5), "has not ended yet"),
+        ("2026-13", date(2026, 12, 5), "'2026-13' is not a month (YYYY-MM)"),
+        ("October", date(2026, 12, 5), "is not a month"),
+        ("2026-10-01", date(2026, 12, 5), "is not a month"),
+        ("9999-01", date(2026, 12, 5), "is not a month"),
+    ],
+)
+def test_a_month_has_ended_when_its_last_day_has(
+    text: str, today: date, problem: str | None
+) -> None:
+    if problem is None:
+        assert clock.ended_month("month", text, today) == (2026, 11)
+        return
+    with pytest.raises(InvalidInput) as refused:
+        clock.ended_month("month", text, today)
+    assert refused.value.field == "month" and problem in refused.value.reason
