@@ -147,3 +147,27 @@ def test_a_file_of_values_is_stored_whole_or_refused_line_by_line(
     elsewhere.write_text("org_code,date,parameter,value\nLAR01,2026-03-30,ed-4-hour,70\n")
     done = homeflow(url, "opel", "submit", str(elsewhere))
     assert done.returncode == 2 and done.stderr.startswith("error: org_code: LAR01 is not")
+
+
+def test_the_entered_values_are_the_latest_raw_events_of_the_day(shared_site: Site) -> None:
+    """An independent recount from the event rows: for each provider and parameter, the value
+    entered last for yesterday is what `homeflow opel` scores, and nothing else is entered."""
+    day = local_date(datetime.now(UTC)) - timedelta(days=1)
+    e = t.events
+    rows = rows_of(
+        shared_site,
+        select(e.c.payload)
+        .where(e.c.type == OpelParameterEntered.TYPE)
+        .order_by(e.c.occurred_at, e.c.seq),
+    )
+    latest: dict[tuple[str, str], float] = {}
+    for row in rows:
+        fields = json.loads(row[0])  # type: ignore[index]
+        if fields["on"] == day.isoformat():
+            latest[(fields["org_code"], fields["parameter"])] = float(fields["value"])
+    assert latest, "the demo enters every provider's parameters each day"
+    shown = json.loads(
+        homeflow(shared_site.url, "opel", f"--date={day.isoformat()}", "--format=json").stdout
+    )
+    scored = {(r["org_code"], r["what"]): r["value"] for r in shown if r["source"] == "entered"}
+    assert {k: v for k, v in scored.items() if v is not None} == latest
