@@ -16,6 +16,7 @@ from homeflow.config import escalation_rules, opel_thresholds
 from homeflow.domain.opel import (
     WARD_TYPES,
     Computed,
+    Entry,
     OpelParameterEntered,
     Parameter,
     ProviderScore,
@@ -31,7 +32,7 @@ from homeflow.reports.charts import spc_spec, spec_json
 from homeflow.reports.spc import Better, SpcChart, spc_chart
 from homeflow.store import db
 from homeflow.store.access.scope import Viewer
-from homeflow.store.opel import entries, providers, save_entries, ward_nights
+from homeflow.store.opel import Provider, entries, providers, save_entries, ward_nights
 
 COLUMNS = (
     "system",
@@ -60,8 +61,19 @@ def opel_day(
     """Each system's score for `day` (the midnight at its end), with every provider's; with
     `org`, only that provider's system."""
     with db.reading(engine) as conn:
-        found = providers(conn)
-        entered = entries_on(entries(conn), day)
+        found, every = providers(conn), entries(conn)
+    return _scored(engine, day, chosen, found, every, org)
+
+
+def _scored(
+    engine: Engine,
+    day: date,
+    chosen: Sequence[Parameter],
+    found: Sequence[Provider],
+    every: Sequence[Entry],
+    org: str | None = None,
+) -> list[SystemScore]:
+    entered = entries_on(every, day)
     nights = ward_nights(engine, day)
     wanted = {p.system for p in found if p.code == org} if org else {p.system for p in found}
     systems: dict[str, list[ProviderScore]] = {}
@@ -183,9 +195,11 @@ def opel_charts(
     """The system's score and each provider's over the six weeks to `last`, as SPC charts
     (a higher score is more pressure); each point opens to its day's page."""
     days = [last - timedelta(days=n) for n in range(HISTORY_DAYS - 1, -1, -1)]
+    with db.reading(engine) as conn:  # read once, not once a day
+        every_provider, every_entry = providers(conn), entries(conn)
     series: dict[str, list[tuple[date, float]]] = {}
     for day in days:
-        for found in opel_day(engine, day, chosen):
+        for found in _scored(engine, day, chosen, every_provider, every_entry):
             if system and found.system != system:
                 continue
             # Before a provider's first patient (the record's start) there is no score to chart.
