@@ -52,6 +52,7 @@ RUNS: dict[str, Files] = {
     "directory export": lambda f: ["directory", "export", f"--out={f / 'd.json'}"],
     "directory import": lambda f: ["directory", "import", _file(f, "d.json", "[]")],
     "dtoc": lambda f: ["dtoc", "--month=2026-03", f"--out={f / 'd.csv'}"],
+    "drd": lambda f: ["drd", "--month=2026-03"],
     "feeds": lambda f: ["feeds"],
     "framework add": lambda f: [
         "framework", "add", "local-tips", f"--tips={_file(f, 't.csv', 'tip' + chr(10) + 'a')}",
