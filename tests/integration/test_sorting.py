@@ -75,6 +75,7 @@ NOT_LISTS = {
     "improvement.html": "the assessment's summary, in the framework's order",
     "intermediate_care.html": "the weekly return in its own order: days of the week, metrics",
     "mh_delays.html": "a month's figures, one row an organisation by code, as the return has them",
+    "opel.html": "a provider's parameters in the framework's order, the pillars acute first",
     "_mh_delays.html": "a stay's few delayed discharge periods, in the order they started",
     "outcomes.html": "a summary of outcomes by pathway, in the pathways' order",
     "overview.html": "the system's sites and services, in the registry's order",
