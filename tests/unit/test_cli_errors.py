@@ -111,6 +111,8 @@ CASES: dict[str, Case] = {
         lambda x, f: ["framework", "add", f"--tips={file(f, 't.csv', TIPS)}", "--system=QDE",
                       "--title=Tips", "--", x], invalid(), "NAME"),
     "home-care tree --date": date_case(["home-care", "tree"], "--date"),
+    "drd --month": Case(lambda x, f: ["drd", f"--month={x}"], invalid(), "--month"),
+    "drd --by": Case(lambda x, f: ["drd", f"--month={D[:7]}", f"--by={x}"], invalid(), "--by"),
     "mh-delays --month": Case(lambda x, f: ["mh-delays", f"--month={x}"], invalid(), "--month"),
     "mh-delays --by": Case(lambda x, f: ["mh-delays", f"--month={D[:7]}", f"--by={x}"],
                            invalid(), "--by"),
