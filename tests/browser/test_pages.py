@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from homeflow.domain.clock import local_date
+from homeflow.services.returns import sitrep_problem_counts
 from homeflow.store import schema as t
 from homeflow.store.community import caseloads
 from homeflow.web.pages.mh_delays import last_month
@@ -124,6 +125,19 @@ def mh_delayed_spell(site: Site) -> str:
     return str(found[0][0]).replace(":", "%3A")  # type: ignore[index]
 
 
+def sitrep_day_with_problems(site: Site) -> str:
+    """A day of the demo whose sitrep has patients to correct before submitting (dd/mm/yyyy),
+    so the page shows its "Correct before you submit" lists; yesterday when none has."""
+    yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
+    engine = create_engine(site.url)
+    try:
+        days = (yesterday - timedelta(days=back) for back in range(10))
+        found = next((d for d in days if any(sitrep_problem_counts(engine, d).values())), None)
+    finally:
+        engine.dispose()
+    return f"{found or yesterday:%d/%m/%Y}"
+
+
 def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: object) -> None:
     page = browser_sign_in(browser, site, "admin@qde.test", bypass_csp=True)
     rx1 = browser_sign_in(browser, site, "flow@rx1.test", bypass_csp=True)
@@ -145,6 +159,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/scenarios/new?model=demo.toml"),
         (page, "/scenarios/models/demo.toml"),
         (page, "/returns/sitrep"),
+        (rx1, f"/returns/sitrep?day={sitrep_day_with_problems(site)}"),  # patients to correct
         (page, "/returns/drd?by=ward"),  # a place a column, scrolling in its own box
         (page, "/returns/drd?month=2099-01"),  # the form again, the problem beside it
         (page, "/returns/mh-delays?by=council"),  # the last month that has ended
