@@ -13,10 +13,11 @@ level_4 = 30
 [daily_call]
 escalate_after_days_delayed = 14
 
-[opel.ambulance-handover]   # any OPEL parameter homeflow does not take from [pressure.*]
+[opel.ambulance-handover]   # any OPEL parameter; the acute bed ones take only a weight
 level_2 = 15
 level_3 = 30
 level_4 = 45
+weight = 1
 """
 
 from __future__ import annotations
@@ -65,18 +66,39 @@ def escalation_rules(path: str | None = None) -> EscalationRules:
     )
 
 
-def opel_thresholds(path: str | None = None) -> dict[str, Thresholds]:
-    """The thresholds a system set for its OPEL parameters (`[opel.<parameter>]`); a parameter
-    keeps its direction (less is worse for a performance) whatever the file says."""
+def opel_settings(path: str | None = None) -> tuple[dict[str, Thresholds], dict[str, int]]:
+    """The thresholds and weights a system set for its OPEL parameters (`[opel.<parameter>]`:
+    level_2, level_3, level_4, weight). A parameter keeps its direction (less is worse for a
+    performance) whatever the file says; the acute bed parameters take their thresholds from
+    `[pressure.*]`, so only their weight is set here."""
     section = settings(path).get("opel", {})
-    for name in section:
-        if name not in OPEL_CODES or name in PRESSURE_MEASURES:
-            raise InvalidInput(f"opel.{name}", "is not an OPEL parameter set here")
-    return {
+    levels = {"level_2", "level_3", "level_4"}
+    weights: dict[str, int] = {}
+    for name, given in section.items():
+        if name not in OPEL_CODES:
+            raise InvalidInput(f"opel.{name}", "is not an OPEL parameter")
+        if not isinstance(given, dict):
+            raise InvalidInput(
+                f"opel.{name}", "must be a table of level_2, level_3, level_4, weight"
+            )
+        allowed = {"weight"} if name in PRESSURE_MEASURES else levels | {"weight"}
+        for key in sorted(set(given) - allowed):
+            why = (
+                f"is set by [pressure.{PRESSURE_MEASURES[name]}]"
+                if key in levels
+                else "is not a setting"
+            )
+            raise InvalidInput(f"opel.{name}.{key}", why)
+        weight = given.get("weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 10:
+            raise InvalidInput(f"opel.{name}.weight", "must be a whole number from 1 to 10")
+        weights[name] = weight
+    thresholds = {
         p.code: _thresholds(section, p.code, p.thresholds, "opel")
         for p in DEFAULT_PARAMETERS
-        if p.code in section
+        if p.code in section and p.code not in PRESSURE_MEASURES
     }
+    return thresholds, weights
 
 
 def _thresholds(

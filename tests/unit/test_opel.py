@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homeflow.config import opel_thresholds
+from homeflow.config import opel_settings
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.escalation import EscalationRules, Thresholds
 from homeflow.domain.opel import (
@@ -69,18 +69,31 @@ def test_the_acute_bed_parameters_follow_the_pressure_thresholds_a_system_set() 
     assert chosen["ga-occupancy"].points(80) == 1 and chosen["nctr-beds"].points(25) == 3
 
 
-def test_settings_change_a_parameters_thresholds_and_keep_its_direction(tmp_path: Path) -> None:
+def test_settings_change_a_parameters_thresholds_and_weight_and_keep_its_direction(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "homeflow.toml"
-    path.write_text("[opel.ed-4-hour]\nlevel_2 = 95\nlevel_3 = 90\nlevel_4 = 85\n")
-    assert opel_thresholds(str(path)) == {"ed-4-hour": Thresholds(95, 90, 85, falling=True)}
-    path.write_text("[opel.ga-occupancy]\nlevel_2 = 1\n")
-    with pytest.raises(InvalidInput, match="not an OPEL parameter set here") as bad:
-        opel_thresholds(str(path))
-    assert bad.value.field == "opel.ga-occupancy"
-    path.write_text("[opel.ed-4-hour]\nlevel_2 = 60\n")  # rising on a falling measure
-    with pytest.raises(InvalidInput) as bad:
-        opel_thresholds(str(path))
-    assert bad.value.field == "opel.ed-4-hour"
+    path.write_text(
+        "[opel.ed-4-hour]\nlevel_2 = 95\nlevel_3 = 90\nlevel_4 = 85\nweight = 2\n"
+        "[opel.ga-occupancy]\nweight = 3\n"
+    )
+    thresholds, weights = opel_settings(str(path))
+    assert thresholds == {"ed-4-hour": Thresholds(95, 90, 85, falling=True)}
+    assert weights == {"ed-4-hour": 2, "ga-occupancy": 3}
+    chosen = {p.code: p for p in parameters(EscalationRules(), thresholds, weights)}
+    assert chosen["ed-4-hour"].points(85) == 6 and chosen["ed-4-hour"].max_points == 6
+    assert chosen["ga-occupancy"].points(97) == 9  # the pressure thresholds, weighed 3
+    for text, field in (
+        ("[opel.ga-occupancy]\nlevel_2 = 1\n", "opel.ga-occupancy.level_2"),  # [pressure.*]'s
+        ("[opel.ed-4-hour]\nlevel_2 = 60\n", "opel.ed-4-hour"),  # rising, where less is worse
+        ("[opel.ed-4-hour]\nweight = 0\n", "opel.ed-4-hour.weight"),
+        ("[opel.ed-4-hour]\nweigth = 2\n", "opel.ed-4-hour.weigth"),
+        ("[opel.no-such]\nweight = 2\n", "opel.no-such"),
+    ):
+        path.write_text(text)
+        with pytest.raises(InvalidInput) as bad:
+            opel_settings(str(path))
+        assert bad.value.field == field, text
 
 
 def _entry(org: str, code: str, value: float) -> Entry:

@@ -5,14 +5,14 @@ pillar (acute, community, mental health) and for the whole system.
 
 homeflow's reading, which docs/opel.md sets beside the framework:
 - a parameter scores its level on its thresholds (`escalation.Thresholds`, the one rule that
-  also sets the overview's pressure levels) less one, times its weight: 0 at level 1, up to
-  3 × weight at level 4;
+  also sets the overview's pressure levels) less one, times its weight (1 unless a system sets
+  another): 0 at level 1, up to 3 × weight at level 4;
 - a provider's score is its points as a percentage of the most the parameters it reported could
   earn, and its level is the quarter of that range it falls in (`SCORE_BANDS`);
 - a pillar's score is the mean of its providers' scores weighted by their beds, and the
   system's is the mean of its pillars' scores, each banded the same way.
 
-Thresholds are a system's own settings (`[opel.<parameter>]`), with these defaults; the two
+Thresholds and weights are a system's own settings (`[opel.<parameter>]`), with these defaults; the two
 acute bed parameters are the overview's pressure measures and take their thresholds from
 `[pressure.*]`, so a system sets each rule once.
 """
@@ -183,15 +183,19 @@ WARD_TYPES = {
 
 
 def parameters(
-    rules: EscalationRules, settings: Mapping[str, Thresholds] | None = None
+    rules: EscalationRules,
+    thresholds: Mapping[str, Thresholds] | None = None,
+    weights: Mapping[str, int] | None = None,
 ) -> tuple[Parameter, ...]:
-    """The parameters with a system's thresholds: its `[opel.*]` settings, and its pressure
-    thresholds for the two acute bed parameters."""
-    chosen = dict(settings or {})
+    """The parameters with a system's settings: its `[opel.*]` thresholds and weights, and
+    its pressure thresholds for the two acute bed parameters."""
+    chosen = dict(thresholds or {})
     for code, measure in PRESSURE_MEASURES.items():
         chosen[code] = getattr(rules, measure)
+    weighed = weights or {}
     return tuple(
-        replace(p, thresholds=chosen.get(p.code, p.thresholds)) for p in DEFAULT_PARAMETERS
+        replace(p, thresholds=chosen.get(p.code, p.thresholds), weight=weighed.get(p.code, 1))
+        for p in DEFAULT_PARAMETERS
     )
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
-from homeflow.config import escalation_rules, opel_thresholds
+from homeflow.config import escalation_rules, opel_settings
 from homeflow.domain.opel import (
     WARD_TYPES,
     Computed,
@@ -51,8 +51,8 @@ HISTORY_DAYS = 42  # six weeks a chart: enough points for an SPC chart's limits
 
 
 def configured_parameters() -> tuple[Parameter, ...]:
-    """The parameters with the thresholds of the settings file (HOMEFLOW_CONFIG)."""
-    return parameters(escalation_rules(), opel_thresholds())
+    """The parameters with the thresholds and weights of the settings file (HOMEFLOW_CONFIG)."""
+    return parameters(escalation_rules(), *opel_settings())
 
 
 def opel_day(

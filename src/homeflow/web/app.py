@@ -15,6 +15,7 @@ from homeflow.config import (
     max_text_chars,
     models_folder,
     models_system,
+    opel_settings,
     sign_in_settings,
 )
 from homeflow.store import db
@@ -39,6 +40,7 @@ def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(title="homeflow", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.engine = engine
     app.state.escalation_rules = escalation_rules()
+    app.state.opel_settings = opel_settings()  # a bad setting stops the start, named
     app.state.models_folder = models_folder()
     app.state.models_system = models_system()
     app.state.base_url = base_url()

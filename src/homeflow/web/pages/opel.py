@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from homeflow.config import opel_thresholds
 from homeflow.domain.errors import InvalidInput, Problems, problems_of
+from homeflow.domain.escalation import Thresholds
 from homeflow.domain.opel import OpelParameterEntered, Parameter, SystemScore, parameters
 from homeflow.domain.writes import may_enter_opel
 from homeflow.services import opel as service
@@ -26,7 +26,8 @@ router = APIRouter()
 
 
 def _chosen(request: Request) -> tuple[Parameter, ...]:
-    return parameters(escalation_rules_of(request), opel_thresholds())
+    settings: tuple[dict[str, Thresholds], dict[str, int]] = request.app.state.opel_settings
+    return parameters(escalation_rules_of(request), *settings)
 
 
 def _page(
