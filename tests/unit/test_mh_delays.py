@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
-from homeflow.domain.mh_delays import MhDelayPeriod, days_within, ward_at_start
+from homeflow.domain.mh_delays import MhDelayPeriod, days_within, delayed_days, ward_at_start
 from homeflow.domain.spell import fold_spell
 from homeflow.reports.dtoc import month_days
 from tests.streams import arrival_order, spell_stream
@@ -48,7 +48,7 @@ def test_a_period_split_by_month_adds_up_to_its_length(
     discharged = None if discharged_after is None else start + timedelta(days=discharged_after)
     period = _period(start, end)
     by_month = sum(
-        days_within(period, first, last, start, discharged)
+        len(days_within(period, first, last, start, discharged))
         for first, last in _months(start, end + timedelta(days=31))
     )
     assert by_month == (min(end, discharged or end) - start).days
@@ -56,12 +56,16 @@ def test_a_period_split_by_month_adds_up_to_its_length(
 
 def test_an_open_period_counts_through_the_month_end_and_stops_at_the_discharge() -> None:
     period = _period(date(2026, 3, 28), None)
-    assert days_within(period, date(2026, 3, 1), date(2026, 3, 31), None, None) == 4
-    assert days_within(period, date(2026, 4, 1), date(2026, 4, 30), None, None) == 30
-    assert days_within(period, date(2026, 4, 1), date(2026, 4, 30), None, date(2026, 4, 3)) == 2
+    march, april = (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 4, 30))
+    assert delayed_days([period], *march, None, None) == 4
+    assert delayed_days([period], *april, None, None) == 30
+    assert delayed_days([period], *april, None, date(2026, 4, 3)) == 2
     # No day before the admission counts.
     late = _period(date(2026, 3, 1), date(2026, 3, 11))
-    assert days_within(late, date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 5), None) == 6
+    assert delayed_days([late], *march, date(2026, 3, 5), None) == 6
+    # Two periods over the same days count each day once.
+    again = MhDelayPeriod("P2", date(2026, 3, 8), date(2026, 3, 15), "07", "05", AT)
+    assert delayed_days([late, again], *march, None, None) == 14  # 1 to 14 March
 
 
 def _event(key: str, hours: int, payload: ev.Payload) -> ev.Event:
@@ -91,18 +95,20 @@ def test_two_periods_in_a_stay_are_kept_and_a_later_record_ends_one() -> None:
     assert state.anomalies == ()
 
 
-def test_a_period_sharing_a_day_with_another_is_refused_naming_its_start() -> None:
+def test_a_period_recorded_before_the_end_of_the_one_before_is_kept_too() -> None:
+    """A new period may reach homeflow before the record ending the one before it (feeds
+    arrive out of order): both are kept, and no day is counted twice."""
     state = fold_spell(
         "S1",
         [
             ADMIT,
             _event("p1", 24, ev.MhDelayRecorded("A", date(2026, 3, 2), "18", "05")),
-            _event("p2", 48, ev.MhDelayRecorded("B", date(2026, 3, 3), "07", "05")),
+            _event("p2", 48, ev.MhDelayRecorded("B", date(2026, 3, 5), "07", "05")),
         ],
     )
-    [anomaly] = state.anomalies
-    assert (anomaly.event_key, anomaly.field) == ("p2", "start_date")
-    assert [p.period_id for p in state.mh_delays] == ["A"]
+    assert state.anomalies == ()
+    assert [p.period_id for p in state.mh_delays] == ["A", "B"]
+    assert delayed_days(state.mh_delays, date(2026, 3, 1), date(2026, 3, 31), None, None) == 30
 
 
 @given(st.data())

@@ -28,15 +28,6 @@ class MhDelayPeriod:
     attributable_to: str
     recorded_at: datetime
 
-    def overlaps(self, other: MhDelayPeriod) -> bool:
-        """Whether the two share a delayed day (a period ending the day another starts does
-        not: its end day is not delayed; nor does a period that starts and ends on one day)."""
-        if self.end_date == self.start_date or other.end_date == other.start_date:
-            return False
-        ends_after_other_starts = self.end_date is None or self.end_date > other.start_date
-        starts_before_other_ends = other.end_date is None or self.start_date < other.end_date
-        return ends_after_other_starts and starts_before_other_ends
-
 
 @dataclass(frozen=True, slots=True)
 class Places:
@@ -49,12 +40,9 @@ class Places:
     names: Mapping[str, str]
 
 
-def recorded(
-    periods: dict[str, MhDelayPeriod], payload: ev.MhDelayRecorded, at: datetime
-) -> str | None:
-    """Record (or correct) a period; the reason it cannot be, if it would share a day with
-    another period of the same spell (a patient is delayed once on a day, not twice)."""
-    period = MhDelayPeriod(
+def recorded(periods: dict[str, MhDelayPeriod], payload: ev.MhDelayRecorded, at: datetime) -> None:
+    """Record a period, or correct or end it: the same id again replaces what it said."""
+    periods[payload.period_id] = MhDelayPeriod(
         payload.period_id,
         payload.start_date,
         payload.end_date,
@@ -62,14 +50,6 @@ def recorded(
         payload.attributable_to,
         at,
     )
-    clash = next(
-        (p for p in periods.values() if p.period_id != period.period_id and p.overlaps(period)),
-        None,
-    )
-    if clash is not None:
-        return f"shares days with period {clash.period_id} (from {clash.start_date:%d/%m/%Y})"
-    periods[period.period_id] = period
-    return None
 
 
 def end_of(period: MhDelayPeriod, discharged_on: date | None) -> date | None:
@@ -84,19 +64,30 @@ def days_within(
     last: date,
     admitted_on: date | None,
     discharged_on: date | None,
-) -> int:
+) -> list[date]:
     """The period's delayed days from `first` to `last` (both inclusive)."""
     start = max(d for d in (period.start_date, first, admitted_on) if d is not None)
     end = end_of(period, discharged_on)
     stop = last + timedelta(days=1) if end is None else min(end, last + timedelta(days=1))
-    return max(0, (stop - start).days)
+    return [start + timedelta(days=n) for n in range((stop - start).days)]
 
 
-def open_on(periods: Iterable[MhDelayPeriod], day: date) -> MhDelayPeriod | None:
-    """The period the patient is delayed in on `day`, if any."""
-    return next(
-        (p for p in periods if p.start_date <= day and (p.end_date is None or day < p.end_date)),
-        None,
+def delayed_days(
+    periods: Iterable[MhDelayPeriod],
+    first: date,
+    last: date,
+    admitted_on: date | None,
+    discharged_on: date | None,
+) -> int:
+    """A stay's delayed days from `first` to `last`: each day any of its periods covers, once.
+    Periods that share days (two records of one delay under different ids, or a new period
+    that reached homeflow before the end of the one before it) never count a day twice."""
+    return len(
+        {
+            day
+            for period in periods
+            for day in days_within(period, first, last, admitted_on, discharged_on)
+        }
     )
 
 

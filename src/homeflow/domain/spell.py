@@ -454,8 +454,7 @@ def _apply(f: _Fold, event: ev.Event) -> None:
                 StrandedReview(at, reviewer, p.outcome.value, p.actions, event.recorded_by)
             )
         case ev.MhDelayRecorded():
-            if (clash := mh_delays.recorded(f.mh_delays, p, at)) is not None:
-                f.anomalies.append(Anomaly(event.key, "start_date", clash))
+            mh_delays.recorded(f.mh_delays, p, at)
         case _:
             # Patient-level events (details, merges) belong to the patient fold.
             pass

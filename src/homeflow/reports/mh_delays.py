@@ -49,12 +49,13 @@ def spell_days(spell: SpellState, first: date, last: date, ward_types: Mapping[s
     admitted = local_date(spell.admitted_at) if spell.admitted_at else None
     discharged = local_date(spell.discharged_at) if spell.discharged_at else None
     stays = [(s.ward_code, s.start) for s in spell.ward_stays]
-    return sum(
-        mh_delays.days_within(period, first, last, admitted, discharged)
+    counted = [
+        period
         for period in spell.mh_delays
         if ward_types.get(mh_delays.ward_at_start(stays, period.start_date) or "")
         == WardType.MENTAL_HEALTH
-    )
+    ]
+    return mh_delays.delayed_days(counted, first, last, admitted, discharged)
 
 
 def mh_delay_members(

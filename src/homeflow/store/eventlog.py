@@ -406,10 +406,10 @@ def _on_mental_health_wards(
     ward_types: dict[str, str],
     result: AppendResult,
 ) -> list[ev.Event]:
-    """The incoming events less mental health delayed discharge periods of a stay that was not
-    on a mental-health ward when the period started (refused, naming the ward). A period of a
-    spell whose admission has not arrived is kept: the returns count only those that started
-    on a mental-health ward."""
+    """The incoming events less mental health delayed discharge periods of a stay that was on
+    a ward of another kind when the period started (refused, naming the ward). A period of a
+    spell whose admission has not arrived, or on a ward the registry does not hold, is kept:
+    the returns count only those that started on a mental-health ward."""
     others = [e for e in incoming if not isinstance(e.payload, ev.MhDelayRecorded)]
     stays = [(s.ward_code, s.start) for s in folded(spell_key, stored, others).state().ward_stays]
     kept = []
@@ -417,7 +417,8 @@ def _on_mental_health_wards(
         p = event.payload
         if isinstance(p, ev.MhDelayRecorded):
             ward = mh_delays.ward_at_start(stays, p.start_date)
-            if ward is not None and ward_types.get(ward) != WardType.MENTAL_HEALTH:
+            kind = ward_types.get(ward or "")
+            if kind is not None and kind != WardType.MENTAL_HEALTH:
                 reason = f"the patient was on {ward}, not a mental-health ward, on that day"
                 result.rejected.append(Rejection(event.key, "ward", reason))
                 continue
