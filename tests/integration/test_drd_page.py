@@ -3,6 +3,8 @@ patients named only to those who may know them, and a list of identified patient
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from homeflow.domain.clock import local_date
-from homeflow.reports.drd import DISCHARGED
+from homeflow.reports.drd import COLUMNS, DISCHARGED
 from homeflow.store import schema as t
 from tests.web_site import Site, rows_of, signed_in, spell_links
 
@@ -63,3 +65,26 @@ def test_a_trust_names_its_own_patients_and_not_another_trusts(shared_site: Site
         select(t.audit_log.c.what).where(t.audit_log.c.user_email == "flow@rx1.test"),
     )
     assert any(DISCHARGED in str(row) for row in audited)
+
+
+def test_the_download_holds_the_pages_figures_in_the_publications_columns(
+    shared_site: Site,
+) -> None:
+    client = signed_in(shared_site, "flow@rx1.test")
+    month = last_month()
+    page = client.get("/returns/drd", params={"month": month, "by": "trust"}).text
+    assert f"/returns/drd.csv?month={month}&amp;by=trust" in page
+    download = client.get("/returns/drd.csv", params={"month": month, "by": "trust"})
+    assert download.status_code == 200
+    assert f'filename="drd-trust-{month}.csv"' in download.headers["content-disposition"]
+    header, *rows = list(csv.reader(io.StringIO(download.text)))
+    assert tuple(header) == COLUMNS
+    assert [row[2] for row in rows] == ["RX1", "RX2"]
+    shown = [
+        int(v)
+        for v in re.findall(
+            r'href="/returns/drd/people\?[^"]*figure=Total\+%23\+of[^"]*">(\d+)<', page
+        )
+    ]
+    assert sum(int(row[4]) for row in rows) == sum(shown)
+    assert client.get("/returns/drd.csv", params={"month": "2099-01"}).status_code == 400

@@ -3,14 +3,17 @@ integrated care board; every count and bed-day figure opens to the patients behi
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from homeflow.domain.clock import ended_month, today
 from homeflow.domain.errors import InvalidInput
-from homeflow.reports.drd import BED_DAY_FIGURES, FIGURES, MEASURES
+from homeflow.reports.cells import safe_row
+from homeflow.reports.drd import BED_DAY_FIGURES, COLUMNS, FIGURES, MEASURES
 from homeflow.services.drd import BY_WORDS, By, drd_month, drd_people
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.pages.scenarios import checked_form
@@ -48,6 +51,24 @@ def drd_page(
     found = drd_month(engine, year, number, checked["by"])
     figures = {"linked": FIGURES, "bed_days": BED_DAY_FIGURES}
     return render(request, "drd.html", session, shown | figures | {"found": found})
+
+
+@router.get("/returns/drd.csv")
+def drd_csv(engine: Database, session: Signed, month: str = "", by: str = "") -> Response:
+    """The month's measures in the publication's shape: a row a place, a column a measure."""
+    year, number = ended_month("month", month or last_whole_month(today()), today())
+    found = drd_month(engine, year, number, _by(by))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in found.rows():
+        writer.writerow(safe_row("" if row[c] is None else row[c] for c in COLUMNS))
+    name = f"drd-{found.by.value}-{found.period}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/returns/drd/people", response_class=HTMLResponse)
