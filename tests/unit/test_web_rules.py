@@ -113,6 +113,27 @@ def test_recording_an_action_again_updates_it_and_reviews_keep_their_reviewer() 
         ("referral", {"step": "decline", "referral_id": "R1"}, "decline_reason"),
         ("action", {"description": "Chase", "owner": ""}, "owner"),
         ("stranded-review", {"outcome": "fine"}, "outcome"),
+        ("mh-delay", {"reason": "18", "attributable_to": "05"}, "start_date"),
+        (
+            "mh-delay",
+            {"start_date": "02/03/2026", "reason": "A2", "attributable_to": "05"},
+            "reason",
+        ),
+        (
+            "mh-delay",
+            {"start_date": "02/03/2026", "reason": "18", "attributable_to": "07"},
+            "attributable_to",
+        ),
+        (
+            "mh-delay",
+            {
+                "start_date": "02/03/2026",
+                "end_date": "01/03/2026",
+                "reason": "18",
+                "attributable_to": "05",
+            },
+            "end_date",
+        ),
         ("no-such-form", {}, "form"),
     ],
 )
