@@ -59,12 +59,10 @@ def discharge_ready_date(spell: SpellState) -> date | None:
     ended then is not a delay the discharge waited on) or never stopped meeting them. A later
     "does not meet" while a period is open corrects its ready date (the spell fold keeps the
     corrected date on the episode)."""
-    if not spell.delay_episodes:
-        return None
-    last = spell.delay_episodes[-1]
     if spell.status is SpellStatus.ADMITTED:
-        return last.discharge_ready_date if last.end is None else None
-    if spell.status is SpellStatus.DISCHARGED and last.ended_by == "discharged":
+        return spell.discharge_ready_date  # the open episode's, if any
+    last = spell.delay_episodes[-1] if spell.delay_episodes else None
+    if spell.status is SpellStatus.DISCHARGED and last and last.ended_by == "discharged":
         return last.discharge_ready_date
     return None
 
