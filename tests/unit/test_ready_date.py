@@ -119,7 +119,7 @@ def test_the_measures_add_up(delays: list[int]) -> None:
 
 def test_the_publication_names_its_columns() -> None:
     assert drd.COUNT_COLUMNS[0] == "No delay between DoD & DRD (#)"
-    assert drd.COUNT_COLUMNS[-1] == "21 day delay between DoD & DRD (#)"
+    assert drd.COUNT_COLUMNS[-1] == "21+ day delay between DoD & DRD (#)"
     assert drd.BED_DAYS_COLUMNS[0] == (
         "Total bed days after DRD for patients discharged within 1 day"
     )

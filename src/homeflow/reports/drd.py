@@ -28,8 +28,7 @@ AVERAGE_DELAYED = "Average days from DRD to DoD (exc 0-day delays)"
 def _count_column(band: Band) -> str:
     if band.first == 0:
         return "No delay between DoD & DRD (#)"
-    # The publication's words for the last band: "21 day delay" holds 21 days or more.
-    return f"{band.label.rstrip('+')} day delay between DoD & DRD (#)"
+    return f"{band.label} day delay between DoD & DRD (#)"
 
 
 def _bed_days_column(band: Band) -> str:
