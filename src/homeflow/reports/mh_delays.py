@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from homeflow.domain import mh_delays
 from homeflow.domain.clock import local_date
-from homeflow.domain.mh_delays import Places
+from homeflow.domain.mh_delays import MhDelayPeriod, Places
 from homeflow.domain.organisations import WardType
 from homeflow.domain.spell import SpellState
 
@@ -56,6 +56,17 @@ def spell_days(spell: SpellState, first: date, last: date, ward_types: Mapping[s
         == WardType.MENTAL_HEALTH
     ]
     return mh_delays.delayed_days(counted, first, last, admitted, discharged)
+
+
+def latest_period(spell: SpellState, first: date, last: date) -> MhDelayPeriod | None:
+    """The period a list shows beside the patient: the latest to start of those with delayed
+    days from `first` to `last`."""
+    admitted = local_date(spell.admitted_at) if spell.admitted_at else None
+    discharged = local_date(spell.discharged_at) if spell.discharged_at else None
+    counted = [
+        p for p in spell.mh_delays if mh_delays.days_within(p, first, last, admitted, discharged)
+    ]
+    return max(counted, key=lambda p: p.start_date, default=None)
 
 
 def mh_delay_members(

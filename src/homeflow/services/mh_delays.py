@@ -4,11 +4,12 @@ each, for the command line and the page."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import Engine
 
-from homeflow.domain import clock
+from homeflow.domain import clock, codes
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.mh_delays import Places
 from homeflow.domain.spell import SpellState
@@ -16,6 +17,7 @@ from homeflow.reports.dtoc import month_days
 from homeflow.reports.mh_delays import (
     By,
     MhDelayRow,
+    latest_period,
     mh_delay_members,
     mh_delay_rows,
 )
@@ -49,10 +51,24 @@ def mh_delay_people(
 ) -> People:
     """The patients behind one figure, each with their delayed days in the month."""
     spells, places = _data(engine, first, last)
-    members = mh_delay_members(first, last, spells, by, places)
+    members = mh_delay_members(first, last, spells, by, places).get(code, [])
     name = places.names.get(code, code)
     title = f"mental health delayed days {first:%B %Y} – {name}"
-    return people(engine, viewer, title, last, members.get(code, []), today)
+    found = people(engine, viewer, title, last, members, today)
+    # Beside each patient, their delayed discharge period: ready since its start, its reason.
+    shown = {spell.spell_key: latest_period(spell, first, last) for spell, _ in members}
+    reasons = codes.mh_delay_reasons()
+    rows = [
+        replace(
+            row,
+            discharge_ready_date=period.start_date,
+            delay_reason=reasons.get(period.reason).label,
+        )
+        if (period := shown.get(row.spell_key)) is not None
+        else row
+        for row in found.rows
+    ]
+    return replace(found, rows=rows)
 
 
 def _data(engine: Engine, first: date, last: date) -> tuple[list[SpellState], Places]:
