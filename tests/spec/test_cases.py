@@ -60,6 +60,7 @@ ADT = (
     ev.AdmissionCancelled,
     ev.TransferCancelled,
     ev.DischargeCancelled,
+    ev.MhDelayRecorded,  # as an A08 with homeflow's ZDD segment
 )
 
 
@@ -132,7 +133,8 @@ def _twice(engine: Engine, events: list[ev.Event], _folder: Path) -> None:
 def _split(events: list[ev.Event]) -> tuple[list[str], list[ev.Event]]:
     """The ADT events as HL7 v2 messages in time order, and the flow events."""
     ordered = sorted(events, key=lambda e: e.fold_order)
-    messages = [m for _, m in adt_messages([e for e in ordered if isinstance(e.payload, ADT)])]
+    adt = [e for e in ordered if isinstance(e.payload, ADT)]
+    messages = [m for _, m in adt_messages(adt, periods=True)]
     return messages, [e for e in ordered if not isinstance(e.payload, ADT)]
 
 

@@ -50,9 +50,11 @@ def hl7_time(instant: datetime) -> str:
 
 
 def adt_messages(
-    adt_events: Iterable[ev.Event], sending_application: str = "DEMO-PAS"
+    adt_events: Iterable[ev.Event], sending_application: str = "DEMO-PAS", periods: bool = False
 ) -> Iterator[tuple[ev.Event, str]]:
-    """Each ADT event with its HL7 v2.4 message (flow events are not ADT), in given order.
+    """Each ADT event with its HL7 v2.4 message (flow events are not ADT), in given order;
+    with `periods`, each mental health delayed discharge period too, as an A08 with homeflow's
+    ZDD segment (docs/feeds.md), which a patient administration system does not send.
 
     Each spell's admission details are remembered so later messages carry PID and PV1 as a
     real feed does.
@@ -60,7 +62,8 @@ def adt_messages(
     admissions: dict[str, tuple[ev.Admitted, datetime]] = {}
     locations: dict[str, tuple[str, str | None]] = {}
     for event in adt_events:
-        trigger = TRIGGERS.get(type(event.payload))
+        period = isinstance(event.payload, ev.MhDelayRecorded) and periods
+        trigger = "A08" if period else TRIGGERS.get(type(event.payload))
         if trigger is None or event.spell_key is None:
             continue
         payload = event.payload
@@ -151,4 +154,14 @@ def _message(
         ).rstrip("|"),
         "|".join(pv1).rstrip("|"),
     ]
+    if isinstance(event.payload, ev.MhDelayRecorded):
+        segments.append(_zdd(event.payload))
     return "\r".join(segments) + "\r"
+
+
+def _zdd(period: ev.MhDelayRecorded) -> str:
+    end = period.end_date.strftime("%Y%m%d") if period.end_date else ""
+    return (
+        f"ZDD|1|{escape(period.period_id)}|{period.start_date:%Y%m%d}|{end}|"
+        f"{period.reason}|{period.attributable_to}"
+    )
