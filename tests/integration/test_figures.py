@@ -4,7 +4,9 @@ as the figure says (delayed bed-days: their days add up to it). Read over real H
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -197,10 +199,17 @@ def test_every_drd_figure_opens_to_the_patients_it_counts(site: Site) -> None:
 
 def test_every_mental_health_delay_figure_opens_to_its_patients_and_their_days(site: Site) -> None:
     client = signed_in(site, "analyst@qde.test")
+    month = f"{local_date(datetime.now(UTC)).replace(day=1) - timedelta(days=1):%Y-%m}"
     for by in ("provider", "council"):
         page = client.get(f"/returns/mh-delays?by={by}").text
         # The served demo's ten days reach into the month that has ended only early in a
         # month; test_mh_delays.py walks a whole month of the demo's figures.
+        shown_days = {}
         for link, shown, _label in FIGURE.findall(page):
             count, total = behind(client, link)
             assert total == int(shown) and count <= total, (link, shown, total)
+            shown_days[dict(parse_qsl(urlsplit(html.unescape(link)).query))["code"]] = int(shown)
+        # The page's CSV carries the same figures.
+        text = client.get(f"/returns/mh-delays.csv?month={month}&by={by}").text
+        rows = list(csv.reader(io.StringIO(text)))[1:]
+        assert {r[2]: int(r[-2]) for r in rows} == shown_days

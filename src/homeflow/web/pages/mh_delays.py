@@ -3,13 +3,16 @@ beside the sitrep, each figure opening to its patients and their days."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from homeflow.domain.clock import today
-from homeflow.reports.mh_delays import By
+from homeflow.reports.cells import safe_row
+from homeflow.reports.mh_delays import COLUMNS, By
 from homeflow.services.mh_delays import by_named, ended_month, mh_delay_people, mh_delays
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.pages.scenarios import checked_form
@@ -42,6 +45,26 @@ def mh_delays_page(
     rows = mh_delays(engine, first, last, checked["by"])
     shown = {"rows": rows, "first": first, "total": sum(r.delayed_days for r in rows)}
     return render(request, "mh_delays.html", session, context | shown)
+
+
+@router.get("/returns/mh-delays.csv")
+def mh_delays_csv(
+    request: Request, engine: Database, session: Signed, month: str, by: str = "provider"
+) -> Response:
+    now = today()
+    first, last = ended_month("month", month, now)
+    breakdown = by_named("by", by)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in mh_delays(engine, first, last, breakdown):
+        writer.writerow(safe_row(row.as_list()))
+    name = f"mh-delays-{breakdown.value}-{first:%Y-%m}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/returns/mh-delays/people", response_class=HTMLResponse)
