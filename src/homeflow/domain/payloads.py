@@ -12,6 +12,8 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded
+from homeflow.domain.bed_requests import BED_REQUEST_PAYLOADS
+from homeflow.domain.bed_state import BedAttributesSet, BedStatusSet
 from homeflow.domain.beds import WardBedsChanged
 from homeflow.domain.clock import parse_date
 from homeflow.domain.community.kinds import (
@@ -27,6 +29,9 @@ from homeflow.domain.opel import OpelParameterEntered
 EVENT_TYPES: dict[str, type[Payload]] = {
     **PAYLOAD_TYPES,
     WardBedsChanged.TYPE: WardBedsChanged,
+    BedStatusSet.TYPE: BedStatusSet,
+    BedAttributesSet.TYPE: BedAttributesSet,
+    **BED_REQUEST_PAYLOADS,
     SupportEpisodeRecorded.TYPE: SupportEpisodeRecorded,
     ProviderCapacityRecorded.TYPE: ProviderCapacityRecorded,
     OpelParameterEntered.TYPE: OpelParameterEntered,
