@@ -1,0 +1,258 @@
+"""Each bed's state over time: occupied, free and clean, awaiting cleaning, closed (with its
+reason), isolated or reserved. Occupancy comes from the stays the ADT feed records (an admission
+or transfer into a bed occupies it; leaving it vacates it); every other state is a dated
+`BedStatusSet` event (an HL7 A20 bed status update, or someone on the ward board or the site
+page). A bed's side room and single-sex bay are its attributes, dated `BedAttributesSet`
+events beside the ward's dated bed changes (`domain/beds.py`).
+
+The fold is pure: the store hands it the stays and events, the trusts whose vacated beds wait
+for cleaning, and the instant asked about; nothing after that instant counts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from homeflow.domain.clock import check_day, require_aware
+from homeflow.domain.errors import InvalidInput
+from homeflow.domain.events import Payload
+
+MAX_BED_CHARS = 20  # the ward_stays.bed column
+
+
+class BedStatus(StrEnum):
+    OCCUPIED = "occupied"
+    FREE = "free"  # free and clean: ready for the next patient
+    AWAITING_CLEANING = "awaiting-cleaning"
+    CLOSED = "closed"
+    ISOLATED = "isolated"
+    RESERVED = "reserved"
+
+
+class ClosureReason(StrEnum):
+    INFECTION_CONTROL = "infection-control"
+    STAFFING = "staffing"
+    MAINTENANCE = "maintenance"
+    ESCALATION_CLOSED = "escalation-closed"
+
+
+STATUS_WORDS = {
+    BedStatus.OCCUPIED: "Occupied",
+    BedStatus.FREE: "Free and clean",
+    BedStatus.AWAITING_CLEANING: "Awaiting cleaning",
+    BedStatus.CLOSED: "Closed",
+    BedStatus.ISOLATED: "Isolated",
+    BedStatus.RESERVED: "Reserved",
+}
+REASON_WORDS = {
+    ClosureReason.INFECTION_CONTROL: "Infection control",
+    ClosureReason.STAFFING: "Staffing",
+    ClosureReason.MAINTENANCE: "Maintenance",
+    ClosureReason.ESCALATION_CLOSED: "Escalation beds closed",
+}
+BAY_SEXES = ("", "female", "male")  # "" a mixed or unassigned bay
+
+
+def _check_bed(ward_code: str, bed: str) -> None:
+    if not ward_code.strip():
+        raise InvalidInput("ward_code", "is required")
+    if not bed.strip():
+        raise InvalidInput("bed", "is required")
+    if len(bed) > MAX_BED_CHARS:
+        raise InvalidInput("bed", f"is longer than {MAX_BED_CHARS} characters")
+
+
+@dataclass(frozen=True, slots=True)
+class BedStatusSet(Payload):
+    """From `at`, the bed is in `status`; a closed bed says why (`reason`)."""
+
+    TYPE: ClassVar[str] = "bed-status-set"
+    PROGRAMME_LEVEL: ClassVar[bool] = True
+    ward_code: str
+    bed: str
+    status: BedStatus
+    at: datetime
+    reason: ClosureReason | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        _check_bed(self.ward_code, self.bed)
+        if not isinstance(self.status, BedStatus):
+            raise InvalidInput("status", f"{self.status!r} is not a bed status")
+        require_aware("at", self.at)
+        if self.status is BedStatus.CLOSED and self.reason is None:
+            raise InvalidInput("reason", "a closed bed needs its reason")
+        if self.status is not BedStatus.CLOSED and self.reason is not None:
+            raise InvalidInput("reason", "only a closed bed has a closure reason")
+        if len(self.note) > 500:
+            raise InvalidInput("note", "is longer than 500 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class BedAttributesSet(Payload):
+    """From `from_day`, whether the bed is a side room and the sex of its bay, if single-sex."""
+
+    TYPE: ClassVar[str] = "bed-attributes-set"
+    PROGRAMME_LEVEL: ClassVar[bool] = True
+    ward_code: str
+    bed: str
+    from_day: date
+    side_room: bool = False
+    bay_sex: str = ""
+
+    def __post_init__(self) -> None:
+        _check_bed(self.ward_code, self.bed)
+        check_day("from_day", self.from_day)
+        if self.bay_sex not in BAY_SEXES:
+            raise InvalidInput("bay_sex", "must be female, male or empty (a mixed bay)")
+
+
+@dataclass(frozen=True, slots=True)
+class BedStay:
+    """A patient in a bed, from a ward stay: `end` None while they are still in it."""
+
+    ward_code: str
+    bed: str
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A bed in one state from `since` until `until` (None: still, at the instant asked)."""
+
+    status: BedStatus
+    since: datetime
+    until: datetime | None
+    reason: ClosureReason | None = None
+
+
+@dataclass(slots=True)
+class BedHistory:
+    ward_code: str
+    bed: str
+    periods: list[Period] = field(default_factory=list)
+    side_room: bool = False
+    bay_sex: str = ""
+
+    @property
+    def now(self) -> Period | None:
+        return self.periods[-1] if self.periods else None
+
+
+# At the same instant a bed is vacated before it is set, and set before it is occupied again.
+_VACATED, _SET, _OCCUPIED = 0, 1, 2
+
+
+def histories(
+    stays: Iterable[BedStay],
+    settings: Iterable[BedStatusSet],
+    attributes: Iterable[BedAttributesSet],
+    at: datetime,
+    cleaned_after_discharge: Collection[str],
+) -> dict[tuple[str, str], BedHistory]:
+    """Each bed's periods up to `at`, by (ward, bed). A bed vacated on a ward in
+    `cleaned_after_discharge` (wards whose trust says so) waits for cleaning; elsewhere it is
+    free at once. Attributes are those in force on `at`'s day (the latest recorded for it)."""
+    happenings: list[tuple[datetime, int, int, str, str, BedStatus, ClosureReason | None]] = []
+    order = 0
+    for stay in stays:
+        if stay.start > at:
+            continue
+        happenings.append(
+            (stay.start, _OCCUPIED, order, stay.ward_code, stay.bed, BedStatus.OCCUPIED, None)
+        )
+        if stay.end is not None and stay.end <= at:
+            left = (
+                BedStatus.AWAITING_CLEANING
+                if stay.ward_code in cleaned_after_discharge
+                else BedStatus.FREE
+            )
+            happenings.append((stay.end, _VACATED, order, stay.ward_code, stay.bed, left, None))
+        order += 1
+    for setting in settings:
+        if setting.at <= at:
+            happenings.append(
+                (
+                    setting.at,
+                    _SET,
+                    order,
+                    setting.ward_code,
+                    setting.bed,
+                    setting.status,
+                    setting.reason,
+                )
+            )
+            order += 1
+    found: dict[tuple[str, str], BedHistory] = {}
+    for when, _, _, ward, bed, status, reason in sorted(happenings, key=lambda h: h[:3]):
+        history = found.setdefault((ward, bed), BedHistory(ward, bed))
+        last = history.now
+        if last is not None and last.status is status and last.reason == reason:
+            continue
+        if last is not None:
+            history.periods[-1] = Period(last.status, last.since, when, last.reason)
+        history.periods.append(Period(status, when, None, reason))
+    day = at.date()
+    dated = sorted(
+        ((a.from_day, n, a) for n, a in enumerate(attributes) if a.from_day <= day),
+        key=lambda d: (d[0], d[1]),
+    )
+    for _, _, a in dated:
+        history = found.setdefault((a.ward_code, a.bed), BedHistory(a.ward_code, a.bed))
+        history.side_room, history.bay_sex = a.side_room, a.bay_sex
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Turnaround:
+    """A bed vacated, made clean, and occupied again (`occupied` None: not yet)."""
+
+    ward_code: str
+    bed: str
+    vacated: datetime
+    clean: datetime
+    occupied: datetime | None
+
+    @property
+    def cleaning_hours(self) -> float:
+        return (self.clean - self.vacated).total_seconds() / 3600
+
+    @property
+    def empty_hours(self) -> float | None:
+        """Vacated to occupied again: the whole turnaround."""
+        if self.occupied is None:
+            return None
+        return (self.occupied - self.vacated).total_seconds() / 3600
+
+
+def turnarounds(history: BedHistory) -> list[Turnaround]:
+    """Each time the bed waited for cleaning and was then made free and clean, with when it
+    was next occupied. A wait for cleaning that ends otherwise (closed, occupied uncleaned)
+    is not a turnaround."""
+    found: list[Turnaround] = []
+    periods = history.periods
+    for n, period in enumerate(periods[:-1]):
+        if period.status is not BedStatus.AWAITING_CLEANING:
+            continue
+        after = periods[n + 1]
+        if after.status is not BedStatus.FREE:
+            continue
+        occupied = None
+        for later in periods[n + 2 :]:
+            if later.status is BedStatus.OCCUPIED:
+                occupied = later.since
+            if later.status in (BedStatus.OCCUPIED, BedStatus.AWAITING_CLEANING):
+                break
+        found.append(
+            Turnaround(history.ward_code, history.bed, period.since, after.since, occupied)
+        )
+    return found
+
+
+def closures(history: BedHistory) -> list[Period]:
+    """The periods the bed was closed, each with its reason."""
+    return [p for p in history.periods if p.status is BedStatus.CLOSED]
