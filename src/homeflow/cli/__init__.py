@@ -14,6 +14,7 @@ from homeflow.cli import (
     opel,
     planning,
     returns,
+    validation,
 )
 from homeflow.cli.app import app
 
@@ -31,4 +32,5 @@ __all__ = [
     "opel",
     "planning",
     "returns",
+    "validation",
 ]

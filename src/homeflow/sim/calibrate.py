@@ -302,11 +302,12 @@ def calibrate(
 
 
 def census_at(stays: list[dict[str, Any]], model: Model, at: datetime) -> Census:
-    """Today's patients, placed in the model's services by their site."""
-    by_site = {site: s.name for s in model.services for site in s.sites}
+    """Today's patients, placed in the model's services by their ward's site and type (a site
+    may have both acute and community beds)."""
+    by_place = {(site, s.name == P2_SERVICE): s.name for s in model.services for site in s.sites}
     patients = []
     for stay in stays:
-        service = by_site.get(stay["site_code"])
+        service = by_place.get((stay["site_code"], stay.get("ward_type") in STEP_DOWN_WARDS))
         if service is None or stay["admitted_at"] is None:
             continue
         in_service = max((at - stay["admitted_at"]).total_seconds() / 86400.0, 0.0)

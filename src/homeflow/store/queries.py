@@ -11,8 +11,14 @@ from sqlalchemy import Connection, Engine, func, or_, select
 from homeflow.domain import clock
 from homeflow.domain.activity import Admission, ChcCase, DayRating, Discharge, KpiData, Place
 from homeflow.domain.clock import start_of_day
-from homeflow.domain.flow import CENSUS_MEASURES, WardDay
-from homeflow.domain.spell import SpellState, SpellStatus
+from homeflow.domain.flow import (
+    CENSUS_MEASURES,
+    WardDay,
+    discharge_ready_date_at,
+    snapshot_at,
+    ward_stay_at,
+)
+from homeflow.domain.spell import SpellState, SpellStatus, fold_spell
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -127,16 +133,22 @@ def return_data(
     return ReturnData(orgs, org_of_site, list(spells))
 
 
-def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
-    """The census, discharges, admissions, CHC cases and red/green days the KPIs need for
-    `first` to `last` (admissions run 30 days on, for readmissions)."""
+def ward_days(engine: Engine, first: date, last: date) -> list[WardDay]:
+    """Each ward's census rows `first` to `last` (a ward-day with nothing has no row)."""
     census(engine, last)  # materialises the daily census that far
     with db.reading(engine) as conn:
         c = t.daily_census
-        rows = [
+        return [
             WardDay(r.day, r.ward_code, *(getattr(r, name) for name in CENSUS_MEASURES))
             for r in conn.execute(select(c).where(c.c.day.between(first, last)))
         ]
+
+
+def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
+    """The census, discharges, admissions, CHC cases and red/green days the KPIs need for
+    `first` to `last` (admissions run 30 days on, for readmissions)."""
+    rows = ward_days(engine, first, last)
+    with db.reading(engine) as conn:
         return KpiData(
             _places(conn),
             rows,
@@ -314,6 +326,42 @@ def open_stays(engine: Engine) -> list[dict[str, Any]]:
         .where(s.c.status == SpellStatus.ADMITTED)
     )
     return _stay_rows(engine, query)
+
+
+def ward_places(engine: Engine) -> dict[str, Any]:
+    """Each ward's site and type, by its code."""
+    query = select(t.wards.c.code, t.wards.c.site_code, t.wards.c.type)
+    with db.reading(engine) as conn:
+        return {r.code: r for r in conn.execute(query)}
+
+
+def stays_at(engine: Engine, day: date) -> list[dict[str, Any]]:
+    """Everyone in a bed at the midnight ending `day`, as the record knew them then (events
+    that occurred by that midnight): their ward's site and type, since when, since when ready
+    to leave (if NCTR then) and their pathway then; the rows `open_stays` gives for now."""
+    instant = snapshot_at(day)
+    with db.reading(engine) as conn:
+        keys = [s.spell_key for s in proj.spells_in_hospital_on(conn, day)]
+        found = proj.load_spell_events(conn, keys)
+    wards = ward_places(engine)
+    rows = []
+    for key, spell_events in found.items():
+        spell = fold_spell(key, [e for e in spell_events if e.occurred_at <= instant])
+        stay = ward_stay_at(spell, instant)
+        if stay is None or stay.ward_code not in wards:
+            continue
+        ready = discharge_ready_date_at(spell, instant)
+        ward = wards[stay.ward_code]
+        rows.append(
+            {
+                "site_code": ward.site_code,
+                "ward_type": ward.type,
+                "admitted_at": spell.admitted_at,
+                "ready_at": None if ready is None else start_of_day(ready),
+                "pathway": spell.pathway,
+            }
+        )
+    return rows
 
 
 def _stay_rows(engine: Engine, query: Any) -> list[dict[str, Any]]:

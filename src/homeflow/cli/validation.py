@@ -1,0 +1,78 @@
+"""`homeflow validate`: the capacity model against what then happened (services/validation)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from homeflow.cli.app import app
+from homeflow.cli.database import open_database
+from homeflow.cli.output import OutputFormat, console, ended_date, print_rows
+from homeflow.domain import clock
+
+COLUMNS = (
+    "service",
+    "measure",
+    "days",
+    "actual mean",
+    "inside 50% band",
+    "inside 90% band",
+    "bias",
+    "bias %",
+    "MAE",
+    "interval score",
+    "reference bias",
+    "reference MAE",
+    "reference interval score",
+)
+
+
+@app.command("validate")
+def validate_command(
+    to: Annotated[str, typer.Option("--to", help="Last day of history, YYYY-MM-DD.")],
+    days: Annotated[
+        int, typer.Option(min=1, max=366, help="Days after it to simulate and compare.")
+    ] = 28,
+    reps: Annotated[int, typer.Option(min=1, max=2000, help="Replications.")] = 300,
+    seed: Annotated[int, typer.Option(min=0, help="Seed; the same seed gives the same bands.")] = 0,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, csv or json.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Calibrate on the history up to --to, start from its midnight census, simulate --days and
+    compare each service's daily occupancy and NCTR with the stored census, beside a reference
+    that carries the start census forward."""
+    # Imported here: the capacity model brings numba and scipy, too slow for every command.
+    from homeflow.services.validation import validate
+
+    last = ended_date("--to", to)
+    # Every day compared must have ended: the last is --days after --to.
+    clock.ended("--days", last + timedelta(days=days), clock.today())
+    with console.status(f"calibrating to {last} and running {reps} replications of {days} days"):
+        found = validate(open_database(), last, days, reps, clock.today(), seed)
+    rows = []
+    for c in found.comparisons:
+        rows.append(
+            {
+                "service": c.service,
+                "measure": c.measure,
+                "days": c.days,
+                "actual mean": round(c.actual_mean, 2),
+                "inside 50% band": round(c.inside_50, 3),
+                "inside 90% band": round(c.inside_90, 3),
+                "bias": round(c.bias, 2),
+                "bias %": None if c.bias_percent is None else round(100 * c.bias_percent, 1),
+                "MAE": round(c.mae, 2),
+                "interval score": round(c.interval_score, 2),
+                "reference bias": round(c.reference_bias, 2),
+                "reference MAE": round(c.reference_mae, 2),
+                "reference interval score": round(c.reference_interval_score, 2),
+            }
+        )
+    title = (
+        f"Calibrated on {found.history_from} to {last}, {reps} replications of {days} days "
+        f"from its midnight census, against the stored census"
+    )
+    print_rows(rows, COLUMNS, output_format, title)
