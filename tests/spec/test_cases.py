@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from homeflow.domain import codes
 from homeflow.domain import events as ev
+from homeflow.domain.bed_requests import BedRequestCancelled, BedRequested
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import CENSUS_MEASURES
@@ -61,12 +62,14 @@ ADT = (
     ev.TransferCancelled,
     ev.DischargeCancelled,
     ev.MhDelayRecorded,  # as an A08 with homeflow's ZDD segment
+    BedRequested,  # A14, pending admit
+    BedRequestCancelled,  # A27
 )
 
 
 def _with_local_id(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     # A feed names the patient by a hospital number (PID-3); the cases need not.
-    if kind == "admitted":
+    if kind in ("admitted", "bed-requested"):
         return {"local_id": payload["patient_id"], **payload}
     return payload
 

@@ -13,11 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TypedDict
 
+from homeflow.domain import bed_requests as br
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import check_local_authority, patient_key, spell_key
-from homeflow.ingest.hl7 import zdd
+from homeflow.ingest.hl7 import bed_status, zdd
 from homeflow.ingest.hl7.parser import Message, component_of
 from homeflow.ingest.mapping import FeedMapping
 
@@ -37,7 +38,11 @@ SPELL_TRIGGERS = {
     "A22",
 }
 PATIENT_TRIGGERS = {"A08", "A31", "A40"}
-TRIGGERS = SPELL_TRIGGERS | PATIENT_TRIGGERS
+# A14 pending admit and A27 its cancellation: a bed request (domain/bed_requests.py).
+REQUEST_TRIGGERS = {"A14", "A27"}
+# A20, a bed status update (ingest/hl7/bed_status.py): about a bed, not a patient.
+BED_TRIGGERS = {bed_status.TRIGGER}
+TRIGGERS = SPELL_TRIGGERS | PATIENT_TRIGGERS | REQUEST_TRIGGERS | BED_TRIGGERS
 # The triggers whose event records where the patient is (or is planned to be).
 LOCATED = {"A01", "A02", "A04", "A05", "A06"}
 # PV1-4 admission type, as HL7 UK sends it.
@@ -119,7 +124,11 @@ def to_event(message: Message, mapping: FeedMapping, received_at: datetime, raw:
     if not occurred_text:
         raise InvalidInput("EVN-6", "no time the event occurred (EVN-6, EVN-2 or MSH-7)")
     occurred = hl7_instant(occurred_text, "EVN-6")
-    payload, spell_key = _payload(message, head.trigger, mapping)
+    if head.trigger in BED_TRIGGERS:
+        payload: ev.Payload = bed_status.bed_status(message, mapping, occurred)
+        spell_key = None
+    else:
+        payload, spell_key = _payload(message, head.trigger, mapping)
     return ev.Event(
         key=f"hl7:{head.sending_facility}:{head.control_id}",
         source=mapping.source,
@@ -153,6 +162,11 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
     spell_key = _spell_key(visit, issuer)
     site, ward = _places(message, trigger, issuer, mapping)
     patient_id = patient_key(issuer, *identifiers, "PID-3")
+    if trigger in REQUEST_TRIGGERS:
+        request_id = _spell_key(visit, issuer)
+        if trigger == "A27":
+            return br.BedRequestCancelled(request_id, issuer), None
+        return _bed_request(message, request_id, issuer, site, patient_id, identifiers), None
     if trigger in ("A01", "A04", "A06"):
         assert ward is not None
         method = ADMISSION_METHODS.get(message.value("PV1", 4), ev.AdmissionMethod.OTHER)
@@ -210,6 +224,54 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
         "A22": ev.LeaveOfAbsenceEnded(),
     }
     return simple[trigger], spell_key
+
+
+# PV2-2, the accommodation a pending admission needs (HL7 table 0129, user-defined): the
+# values homeflow reads (docs/feeds.md). PV1-2's patient class says where the patient waits.
+NEEDS = {"SR": (True, False), "ISO": (True, True)}
+WAITING_IN = {
+    "E": br.WaitingIn.EMERGENCY_DEPARTMENT,
+    "I": br.WaitingIn.ASSESSMENT_UNIT,
+    "T": br.WaitingIn.ANOTHER_SITE,
+}
+
+
+def _bed_request(
+    message: Message,
+    request_id: str,
+    issuer: str,
+    site: str,
+    patient_id: str,
+    identifiers: tuple[str | None, str, str | None],
+) -> br.BedRequested:
+    """An A14: a decision to admit on the site of PV1-3 (or MSH-4), for the specialty PV1-10."""
+    specialty = message.value("PV1", 10)
+    if not specialty:
+        raise InvalidInput("PV1-10", "the specialty (hospital service) the bed is for is missing")
+    accommodation = message.value("PV2", 2, 1)
+    if accommodation and accommodation not in NEEDS:
+        raise InvalidInput("PV2-2", f"{accommodation!r} is not SR (side room) or ISO (isolation)")
+    side_room, isolation = NEEDS.get(accommodation, (False, False))
+    patient_class = message.value("PV1", 2) or "E"
+    if patient_class not in WAITING_IN:
+        raise InvalidInput(
+            "PV1-2", f"patient class {patient_class!r} is not E, I or T (where the patient waits)"
+        )
+    return br.BedRequested(
+        request_id,
+        issuer,
+        site,
+        patient_id,
+        specialty,
+        WAITING_IN[patient_class],
+        side_room,
+        isolation,
+        SEXES.get(message.value("PID", 8)),
+        identifiers[0],
+        identifiers[2],
+        message.value("PID", 5, 1),
+        message.value("PID", 5, 2),
+    )
 
 
 def _delay_period(message: Message, mapping: FeedMapping) -> tuple[ev.Payload, str]:

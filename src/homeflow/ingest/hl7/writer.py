@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 
+from homeflow.domain import bed_requests as br
 from homeflow.domain import events as ev
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.organisations import SPELL_KEY_SEPARATOR, issuer_of
@@ -61,7 +62,15 @@ def adt_messages(
     """
     admissions: dict[str, tuple[ev.Admitted, datetime]] = {}
     locations: dict[str, tuple[str, str | None]] = {}
+    requests: dict[str, br.BedRequested] = {}
     for event in adt_events:
+        if isinstance(event.payload, br.BedRequested | br.BedRequestCancelled):
+            if isinstance(event.payload, br.BedRequested):
+                requests[event.payload.request_id] = event.payload
+            request = requests.get(event.payload.request_id)
+            if request is not None:
+                yield event, _request_message(event, request, sending_application)
+            continue
         period = isinstance(event.payload, ev.MhDelayRecorded) and periods
         trigger = "A08" if period else TRIGGERS.get(type(event.payload))
         if trigger is None or event.spell_key is None:
@@ -164,4 +173,38 @@ def _zdd(period: ev.MhDelayRecorded) -> str:
     return (
         f"ZDD|1|{escape(period.period_id)}|{period.start_date:%Y%m%d}|{end}|"
         f"{period.reason}|{period.attributable_to}"
+    )
+
+
+WAITING_IN = {
+    br.WaitingIn.EMERGENCY_DEPARTMENT: "E",
+    br.WaitingIn.ASSESSMENT_UNIT: "I",
+    br.WaitingIn.ANOTHER_SITE: "T",
+}
+
+
+def _request_message(event: ev.Event, request: br.BedRequested, sending_application: str) -> str:
+    """A14 (pending admit) for a bed request, A27 for its cancellation: PV1-19 the request,
+    PV1-10 the specialty, PV1-2 where the patient waits, PV2-2 side room or isolation."""
+    trigger = "A14" if isinstance(event.payload, br.BedRequested) else "A27"
+    identifiers = []
+    if request.local_id:
+        identifiers.append(f"{escape(request.local_id)}^^^{request.site_code}^MR")
+    if request.nhs_number:
+        identifiers.append(f"{request.nhs_number}^^^NHS^NH")
+    accommodation = "ISO" if request.isolation else "SR" if request.side_room else ""
+    return (
+        "\r".join(
+            [
+                f"MSH|^~\\&|{sending_application}|{request.site_code}|HOMEFLOW|QDE|"
+                f"{hl7_time(event.received_at)}||ADT^{trigger}^ADT_A05|{escape(event.key)}|P|2.4",
+                f"EVN|{trigger}|{hl7_time(event.received_at)}||||{hl7_time(event.occurred_at)}",
+                f"PID|1||{'~'.join(identifiers)}||{escape(request.family_name)}^"
+                f"{escape(request.given_name)}|||{SEXES.get(request.sex or '', 'U')}",
+                f"PV1|1|{WAITING_IN[request.waiting_in]}|^^^{request.site_code}|||||||"
+                f"{escape(request.specialty)}|||||||||{_visit_number(request.request_id)}",
+                f"PV2||{accommodation}",
+            ]
+        )
+        + "\r"
     )
