@@ -219,9 +219,10 @@ def _home_care(starts: float) -> tuple[Service, list[str]]:
 def _step_down(
     sites: list[str], by_site: Any, left: Any, admitted: Any, n_days: int, from_hospital: float
 ) -> tuple[Service, list[str]]:
-    stays = left[left.site_code.isin(sites)]
+    stays = left[left.site_code.isin(sites) & left.ward_type.isin(STEP_DOWN_WARDS)]
     beds = float(by_site[by_site.site_code.isin(sites)].beds.sum())
-    los = fit_duration(_days(stays.discharged_at, stays.admitted_at))
+    los = fit_duration(stays.clinical_days)
+    nctr, mix, pathways, onward = _onward(stays)
     direct = admitted[admitted.site_code.isin(sites)]
     external = max(0.0, len(direct) / n_days - from_hospital)
     service = Service(
@@ -231,13 +232,41 @@ def _step_down(
         capacity=beds or None,
         arrivals=Arrivals(external) if external > 0.05 else None,
         length_of_stay=los.distribution,
+        nctr_probability=nctr,
+        pathway_mix=mix,
+        pathways=pathways,
         cost_per_capacity_day=COST_COMMUNITY_BED_DAY,
     )
     return service, [
         f"Community and discharge-to-assess beds at {', '.join(sites) or 'no site'}.",
-        f"Length of stay: {los.note}.",
+        f"Length of stay until ready to leave: {los.note}.",
         f"Admissions not from hospital: {external:.2f} a day.",
+        *onward,
     ]
+
+
+def _onward(
+    stays: Any,
+) -> tuple[float, tuple[float, float, float, float], dict[str, Pathway], list[str]]:
+    """Patients in step-down beds who stay on after they are ready: how many, by pathway,
+    and each pathway's wait from ready to leaving (fitted whole, as P0's in hospital: where
+    they go next is not modelled, so their wait holds both the assessment and the place)."""
+    if stays.empty:
+        return 0.0, (1.0, 0.0, 0.0, 0.0), {}, []
+    nctr = stays[stays.nctr]
+    mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
+    pathways: dict[str, Pathway] = {}
+    lines = [
+        f"{len(nctr)} of {len(stays)} stays ({len(nctr) / len(stays):.1%}) stayed on after"
+        " they were ready (NCTR)."
+    ]
+    for p in PATHWAYS:
+        on = nctr[nctr.pathway == p]
+        if not on.empty:
+            wait = fit_duration(on.delay_days)
+            lines.append(f"{p} wait from ready to leaving: {wait.note}.")
+            pathways[p] = Pathway(None, wait.distribution)
+    return len(nctr) / len(stays), mix, pathways, lines  # type: ignore[return-value]
 
 
 def _care_homes(per_day: float) -> tuple[Service, list[str]]:
