@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from homeflow.domain.clock import check_day, require_aware
+from homeflow.domain.clock import check_day
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.events import Payload
 
@@ -67,14 +67,14 @@ def _check_bed(ward_code: str, bed: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class BedStatusSet(Payload):
-    """From `at`, the bed is in `status`; a closed bed says why (`reason`)."""
+    """From the event's instant, the bed is in `status`; a closed bed says why (`reason`) when it is known:
+    an HL7 A20 closing a bed (table 0116 "C") does not say, a person closing one does."""
 
     TYPE: ClassVar[str] = "bed-status-set"
     PROGRAMME_LEVEL: ClassVar[bool] = True
     ward_code: str
     bed: str
     status: BedStatus
-    at: datetime
     reason: ClosureReason | None = None
     note: str = ""
 
@@ -82,9 +82,6 @@ class BedStatusSet(Payload):
         _check_bed(self.ward_code, self.bed)
         if not isinstance(self.status, BedStatus):
             raise InvalidInput("status", f"{self.status!r} is not a bed status")
-        require_aware("at", self.at)
-        if self.status is BedStatus.CLOSED and self.reason is None:
-            raise InvalidInput("reason", "a closed bed needs its reason")
         if self.status is not BedStatus.CLOSED and self.reason is not None:
             raise InvalidInput("reason", "only a closed bed has a closure reason")
         if len(self.note) > 500:
@@ -149,14 +146,14 @@ _VACATED, _SET, _OCCUPIED = 0, 1, 2
 
 def histories(
     stays: Iterable[BedStay],
-    settings: Iterable[BedStatusSet],
+    settings: Iterable[tuple[datetime, BedStatusSet]],
     attributes: Iterable[BedAttributesSet],
     at: datetime,
     cleaned_after_discharge: Collection[str],
 ) -> dict[tuple[str, str], BedHistory]:
     """Each bed's periods up to `at`, by (ward, bed). A bed vacated on a ward in
     `cleaned_after_discharge` (wards whose trust says so) waits for cleaning; elsewhere it is
-    free at once. Attributes are those in force on `at`'s day (the latest recorded for it)."""
+    free at once. `settings` are each status event's instant and payload. Attributes are those in force on `at`'s day (the latest recorded for it)."""
     happenings: list[tuple[datetime, int, int, str, str, BedStatus, ClosureReason | None]] = []
     order = 0
     for stay in stays:
@@ -173,18 +170,10 @@ def histories(
             )
             happenings.append((stay.end, _VACATED, order, stay.ward_code, stay.bed, left, None))
         order += 1
-    for setting in settings:
-        if setting.at <= at:
+    for when, setting in settings:
+        if when <= at:
             happenings.append(
-                (
-                    setting.at,
-                    _SET,
-                    order,
-                    setting.ward_code,
-                    setting.bed,
-                    setting.status,
-                    setting.reason,
-                )
+                (when, _SET, order, setting.ward_code, setting.bed, setting.status, setting.reason)
             )
             order += 1
     found: dict[tuple[str, str], BedHistory] = {}

@@ -44,7 +44,7 @@ class BedRow:
 
 def bed_events(
     conn: Connection, wards: Collection[str], at: datetime
-) -> tuple[list[BedStatusSet], list[BedAttributesSet]]:
+) -> tuple[list[tuple[datetime, BedStatusSet]], list[BedAttributesSet]]:
     """The status and attribute events for `wards` recorded up to `at`, in log order."""
     e = t.events
     rows = conn.execute(
@@ -55,12 +55,13 @@ def bed_events(
         )
         .order_by(e.c.seq)
     )
-    settings: list[BedStatusSet] = []
+    settings: list[tuple[datetime, BedStatusSet]] = []
     attributes: list[BedAttributesSet] = []
     for row in rows:
-        payload = event_from_row(row).payload
+        event = event_from_row(row)
+        payload = event.payload
         if isinstance(payload, BedStatusSet) and payload.ward_code in wards:
-            settings.append(payload)
+            settings.append((event.occurred_at, payload))
         elif isinstance(payload, BedAttributesSet) and payload.ward_code in wards:
             attributes.append(payload)
     return settings, attributes

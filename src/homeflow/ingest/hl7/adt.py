@@ -125,7 +125,7 @@ def to_event(message: Message, mapping: FeedMapping, received_at: datetime, raw:
         raise InvalidInput("EVN-6", "no time the event occurred (EVN-6, EVN-2 or MSH-7)")
     occurred = hl7_instant(occurred_text, "EVN-6")
     if head.trigger in BED_TRIGGERS:
-        payload: ev.Payload = bed_status.bed_status(message, mapping, occurred)
+        payload: ev.Payload = bed_status.bed_status(message, mapping)
         spell_key = None
     else:
         payload, spell_key = _payload(message, head.trigger, mapping)

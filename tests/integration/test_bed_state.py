@@ -1,0 +1,115 @@
+"""Bed state through the real feed on each engine: an admission occupies its bed, a discharge
+leaves it awaiting cleaning where the trust says so, an HL7 A20 (bed status update) makes it
+clean or closes it; a bad A20 is refused naming its field, and one about another trust's bed is
+refused, with nothing stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from homeflow.demo import system
+from homeflow.domain.bed_state import BedStatus, ClosureReason
+from homeflow.ingest.feeds import import_hl7
+from homeflow.ingest.mapping import FeedMapping
+from homeflow.store import db
+from homeflow.store import schema as t
+from homeflow.store.bed_state import beds_at
+from homeflow.store.registry import save_registry
+
+FEED = FeedMapping(source="pas-rx1", organisation="RX1")
+
+
+def _adt(control: str, trigger: str, when: str, bed: str = "04") -> str:
+    return (
+        f"MSH|^~\\&|PAS|RX101|HF|QDE|{when}||ADT^{trigger}|{control}|P|2.4\r"
+        f"EVN|{trigger}|{when}\r"
+        "PID|1||9990000018^^^NHS^NH||Doe^Dee||19400101|F\r"
+        f"PV1|1|I|RX101-M01^^{bed}^RX101|E|||||||||||||||V1\r"
+    )
+
+
+def a20(control: str, when: str, npu: str) -> str:
+    return (
+        f"MSH|^~\\&|PAS|RX101|HF|QDE|{when}||ADT^A20|{control}|P|2.4\rEVN|A20|{when}\rNPU|{npu}\r"
+    )
+
+
+def _events(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
+
+
+def _bed(
+    engine: Engine, at: datetime, ward: str = "RX101-M01", bed: str = "04"
+) -> tuple[BedStatus, datetime | None, ClosureReason | None]:
+    with db.reading(engine) as conn:
+        rows = beds_at(conn, "RX101", at, cleaned_after_discharge={"RX1"})
+    [row] = [r for r in rows if (r.ward, r.bed) == (ward, bed)]
+    return row.status, row.since, row.reason
+
+
+def test_a_bed_is_occupied_vacated_cleaned_and_closed_through_the_feed(engine: Engine) -> None:
+    with engine.begin() as conn:
+        save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
+    sent = [
+        _adt("M1", "A01", "202603020900"),
+        _adt("M2", "A03", "202603041000"),
+        a20("M3", "202603041230", "RX101-M01^^04^RX101|U"),
+        a20("M4", "202603051200", "RX101-M01^^05^RX101|K"),
+        a20("M5", "202603051300", "RX101-M01^^06|C"),  # the facility from MSH-4
+    ]
+    assert [o.outcome for o in import_hl7(engine, sent, FEED)] == ["applied"] * 5
+    at = datetime
+    assert _bed(engine, at(2026, 3, 3, tzinfo=UTC))[0] is BedStatus.OCCUPIED
+    assert _bed(engine, at(2026, 3, 4, 11, tzinfo=UTC)) == (
+        BedStatus.AWAITING_CLEANING, at(2026, 3, 4, 10, tzinfo=UTC), None
+    )  # fmt: skip
+    assert _bed(engine, at(2026, 3, 4, 13, tzinfo=UTC)) == (
+        BedStatus.FREE, at(2026, 3, 4, 12, 30, tzinfo=UTC), None
+    )  # fmt: skip
+    late = at(2026, 3, 6, tzinfo=UTC)
+    assert _bed(engine, late, bed="05")[::2] == (BedStatus.CLOSED, ClosureReason.INFECTION_CONTROL)
+    assert _bed(engine, late, bed="06")[::2] == (BedStatus.CLOSED, None)
+    # A bed nothing has named is free; the site has every numbered bed of its wards.
+    assert _bed(engine, late, bed="07") == (BedStatus.FREE, None, None)
+    with db.reading(engine) as conn:
+        assert len(beds_at(conn, "RX101", late)) == sum(
+            w.beds for w in system.WARDS if w.site_code == "RX101"
+        )
+        # Where the trust does not say so, the discharge frees the bed at once.
+        [row] = [
+            r
+            for r in beds_at(conn, "RX101", at(2026, 3, 4, 11, tzinfo=UTC))
+            if r.bed == "04" and r.ward == "RX101-M01"
+        ]
+        assert row.status is BedStatus.FREE
+
+
+@pytest.mark.parametrize(
+    ("npu", "field", "words"),
+    [
+        ("RX101-M01^^04^RX101|Z", "NPU-2", "table 0116"),
+        ("RX101-M01^^04^RX101|", "NPU-2", "missing"),
+        ("RX101-M01^^^RX101|U", "NPU-1", "bed"),
+        ("^^04^RX101|U", "NPU-1", "ward"),
+        ("RX201-M03^^04^RX201|C", "NPU-1", "belongs to RX2"),  # another trust's bed
+        ("RX201-M03^^04^RX101|C", "NPU-1", "belongs to RX2"),  # their ward, our site
+        ("RX101-M01^^04^ZZZ|U", "NPU-1", "not a site"),
+        (None, "NPU-1", "NPU segment"),
+    ],
+)
+def test_a_bad_a20_or_one_about_another_trusts_bed_is_refused_naming_the_field(
+    engine: Engine, npu: str | None, field: str, words: str
+) -> None:
+    with engine.begin() as conn:
+        save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
+    raw = a20("BAD", "202603041230", npu or "")
+    if npu is None:
+        raw = raw.replace("NPU|\r", "")
+    [outcome] = import_hl7(engine, [raw], FEED)
+    assert (outcome.outcome, outcome.field) == ("rejected", field), outcome
+    assert words in (outcome.reason or "")
+    assert _events(engine) == 0
