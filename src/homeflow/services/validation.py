@@ -19,10 +19,10 @@ from homeflow.sim.runner import MEASURES, SimulationResult, simulate
 from homeflow.sim.validation import Comparison, compare, pooled
 from homeflow.store.queries import (
     bed_base,
-    census,
     first_discharge_day,
     stay_history,
     stays_at,
+    ward_days,
     ward_places,
 )
 
@@ -73,14 +73,13 @@ def _actual(
     actual = {
         (s.name, m): np.zeros(days) for s in model.services if s.unit == "beds" for m in COMPARED
     }
-    for d in range(days):
-        for row in census(engine, first + timedelta(days=d)):
-            ward = places[row.ward_code]
-            service = service_of.get((ward.site_code, ward.type in STEP_DOWN_WARDS))
-            if service is None or (service, "occupancy") not in actual:
-                continue
-            actual[service, "occupancy"][d] += row.occupied
-            actual[service, "nctr"][d] += row.nctr
+    for row in ward_days(engine, first, first + timedelta(days=days - 1)):
+        ward = places[row.ward_code]
+        service = service_of.get((ward.site_code, ward.type in STEP_DOWN_WARDS))
+        if service is None or (service, "occupancy") not in actual:
+            continue
+        actual[service, "occupancy"][(row.day - first).days] += row.occupied
+        actual[service, "nctr"][(row.day - first).days] += row.nctr
     return actual
 
 
