@@ -25,7 +25,7 @@ from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import person_of
 from homeflow.ingest.feeds import import_hl7, receive_census
-from homeflow.ingest.hl7.adt import PATIENT_TRIGGERS, TRIGGERS
+from homeflow.ingest.hl7.adt import BED_TRIGGERS, PATIENT_TRIGGERS, TRIGGERS
 from homeflow.ingest.hl7.mllp import Sender, frame
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import schema as t
@@ -75,8 +75,10 @@ def message(
     segments = [
         f"MSH|^~\\&|PAS|{sending_facility}|HF|QDE|{when}||ADT^{trigger}|{control}|P|2.4",
         f"EVN|{trigger}|{when}",
-        f"PID|1||{nhs}^^^NHS^NH||{name}||{born}|F",
     ]
+    if trigger in BED_TRIGGERS:  # a bed status update: the bed's location in NPU-1, no patient
+        return ("\r".join([*segments, f"NPU|{place}|U"]) + "\r").encode()
+    segments.append(f"PID|1||{nhs}^^^NHS^NH||{name}||{born}|F")
     if trigger == "A40":
         segments.append(f"MRG|{retired}^^^NHS^NH")
     segments.append(f"PV1|1|I|{place}|E||{prior}|||||||||||||{visit}")
@@ -176,7 +178,17 @@ def feeds(
             listener.stop()
 
 
-CASES = [(trigger, case) for trigger in sorted(TRIGGERS) for case in FOREIGN_PLACES]
+# An A20 names one location, its bed's (NPU-1): no prior location to send.
+CASES = [
+    (trigger, case)
+    for trigger in sorted(TRIGGERS)
+    for case in FOREIGN_PLACES
+    if not (trigger in BED_TRIGGERS and FOREIGN_PLACES[case][2] == "PV1-6")
+]
+
+
+def refused_on(trigger: str, field: str) -> str:
+    return "NPU-1" if trigger in BED_TRIGGERS else field
 
 
 @pytest.mark.parametrize(("trigger", "case"), CASES)
@@ -184,6 +196,7 @@ def test_every_trigger_naming_another_organisations_place_is_refused(
     feeds: Feeds, trigger: str, case: str
 ) -> None:
     place, prior, field = FOREIGN_PLACES[case]
+    field = refused_on(trigger, field)
     control = f"X-{trigger}-{list(FOREIGN_PLACES).index(case)}"
     before = feeds.events()
     reply = feeds.send(message(control, trigger, place, prior, visit=f"X{trigger}"))
@@ -210,7 +223,7 @@ def test_every_trigger_about_the_feeds_own_patient_and_places_is_stored(
     assert "MSA|AA|" in reply, reply
     assert feeds.events()[0] == before[0] + 1
     assert feeds.stored(f"OK-{trigger}").outcome == "applied"
-    if trigger not in PATIENT_TRIGGERS:
+    if trigger not in PATIENT_TRIGGERS | BED_TRIGGERS:
         assert wait_for(lambda: feeds.spell(f"RX1:{visit}")).patient_id == f"RX1:nhs:{OWN}"
 
 
@@ -267,7 +280,7 @@ def test_the_file_import_refuses_every_foreign_place_and_stores_nothing(
     for n, (trigger, case) in enumerate(CASES):
         place, prior, field = FOREIGN_PLACES[case]
         control = f"F-{n}"
-        expected[control] = field
+        expected[control] = refused_on(trigger, field)
         (folder / f"{n:03d}.hl7").write_bytes(frame(message(control, trigger, place, prior)))
     before = feeds.events()
     done = homeflow(feeds.url, "ingest", "hl7", str(folder), "--mapping", str(feeds.mapping))
