@@ -54,6 +54,10 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
     "referrals_chc.html": [("flow@rx1.test", "/referrals/chc?show=checklists")],
     "referrals_requests.html": [("flow@rx1.test", "/referrals/requests?service=housing")],
     "stranded.html": [("flow@rx1.test", "/stranded")],
+    "delays.html": [
+        ("flow@rx1.test", "/daily-call/delays?kind=longest&level=system"),
+        ("flow@rx1.test", "/daily-call/delays?kind=internal&level=system"),
+    ],
     "daily_call.html": [("coordinator@qde.test", "/daily-call?group=owner")],
     "whiteboard.html": [("nurse@rx1.test", "/wards/{ward}")],
     "wards.html": [("admin@qde.test", "/admin/wards")],

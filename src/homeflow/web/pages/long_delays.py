@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlencode
@@ -19,13 +20,27 @@ from homeflow.domain.flow import snapshot_at
 from homeflow.domain.long_delays import KIND_TITLES, DelayKind
 from homeflow.reports.cells import safe_row
 from homeflow.store import access
-from homeflow.store.access.long_delays import CSV_COLUMNS, DelayLevel, delay_rows
+from homeflow.store.access.long_delays import CSV_COLUMNS, DelayLevel, DelayRow, delay_rows
 from homeflow.store.db import reading
 from homeflow.store.registry import organisation_names
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.rendering import ended_day, render
+from homeflow.web.sorting import Column, sort_rows, sortable
 
 router = APIRouter()
+# The list in its own order (the longest past the ready date first) unless a header asks.
+COLUMNS: Mapping[str, Column[DelayRow]] = sortable(
+    "delays.html",
+    {
+        "patient": Column(lambda r: r.patient.name, shows="patient"),
+        "where": Column(lambda r: f"{r.ward_name} {r.site_name}"),
+        "ready": Column(lambda r: r.discharge_ready_date, shows="day"),
+        "days": Column(lambda r: r.days_past, first="desc", shows="number"),
+        "pathway": Column(lambda r: r.pathway),
+        "reason": Column(lambda r: f"{r.reason} {r.family}"),
+        "hours": Column(lambda r: r.hours_internal, first="desc", shows="number"),
+    },
+)
 
 
 def _asked(day: str, kind: str, level: str) -> tuple[date | None, datetime, DelayKind, DelayLevel]:
@@ -60,6 +75,7 @@ def delays_page(
     rows = delay_rows(
         engine, viewer, chosen, at, where, place or None, today(), pathway=pathway or None
     )
+    rows, sorting = sort_rows(request, rows, COLUMNS)
     with reading(engine) as conn:
         names = organisation_names(conn)
     day_asked = f"{shown:%d/%m/%Y}" if shown else ""
@@ -82,6 +98,7 @@ def delays_page(
             "at": at,
             "same": same,  # the list's place, pathway and day, kept when the kind changes
             "org_names": names,
+            "sorting": sorting,
         },
     )
 
