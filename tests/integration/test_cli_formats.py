@@ -34,6 +34,7 @@ VALUES = {
     "--month": "2026-03",
     "--week-ending": "2026-03-29",
     "NAME": "nctr",  # `kpi`'s KPI
+    "--reps": "5",  # `validate`'s replications: few, to keep the walk quick
 }
 OUT = "--out"  # the file a return is written to, named for its format
 EMPTY_ON_THE_DEMO: set[str] = set()  # every command prints rows on the demo (its feeds too)

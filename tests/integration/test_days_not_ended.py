@@ -265,6 +265,7 @@ COMMAND_LINES = {
     "pdsa list --date": ["pdsa", "list", "--date={}"],
     "calibrate --from": ["calibrate", "--out=m.toml", "--to=2026-01-01", "--from={}"],
     "calibrate --to": ["calibrate", "--out=m.toml", "--from=2026-01-01", "--to={}"],
+    "validate --to": ["validate", "--to={}"],
 }  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from homeflow.store.queries import (
 
 COMPARED = ("occupancy", "nctr")
 HISTORY_DAYS = 365  # at most a year of history: the monthly factors need one, more only slows
-MIN_HISTORY_DAYS = 28
+MIN_HISTORY_DAYS = 7  # a week: every weekday seen once
 MAX_DAYS = 366
 MAX_REPS = 2000
 
