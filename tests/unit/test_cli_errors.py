@@ -99,6 +99,7 @@ CASES: dict[str, Case] = {
         ["calibrate", f"--from={D}", f"--to={D}", "--out=m.toml"], "--start"
     ),
     "census --date": date_case(["census"], "--date"),
+    "validate --to": date_case(["validate"], "--to"),
     "delays internal --date": date_case(["delays", "internal"], "--date"),
     "delays longest --date": date_case(["delays", "longest"], "--date"),
     "opel --date": date_case(["opel"], "--date"),
