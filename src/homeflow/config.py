@@ -312,3 +312,16 @@ def _identity_rule(rule: object, number: int) -> IdentityRule:
             raise InvalidInput(f"{field}.{name}", "must be given as text")
     role = Role.parse(rule["role"], f"{field}.role")
     return IdentityRule(rule["claim"], rule["value"], rule["org"], role)
+
+
+def beds_cleaned_after_discharge(path: str | None = None) -> frozenset[str]:
+    """The trusts whose beds wait for cleaning when a patient leaves them, `[beds]
+    awaiting_cleaning_after_discharge = ["RX1", ...]`; elsewhere a vacated bed is free at once
+    (docs/beds.md). Each must be an organisation code."""
+    value = settings(path).get("beds", {}).get("awaiting_cleaning_after_discharge", [])
+    name = "beds.awaiting_cleaning_after_discharge"
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput(name, "must be a list of trusts' codes")
+    for code in value:
+        check_ods_code(name, code)
+    return frozenset(value)

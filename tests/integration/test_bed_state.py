@@ -5,6 +5,9 @@ refused, with nothing stored."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +21,8 @@ from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.bed_state import beds_at
 from homeflow.store.registry import save_registry
+from tests.conftest import url_of
+from tests.support import homeflow
 
 FEED = FeedMapping(source="pas-rx1", organisation="RX1")
 
@@ -113,3 +118,45 @@ def test_a_bad_a20_or_one_about_another_trusts_bed_is_refused_naming_the_field(
     assert (outcome.outcome, outcome.field) == ("rejected", field), outcome
     assert words in (outcome.reason or "")
     assert _events(engine) == 0
+
+
+def test_the_command_lists_every_bed_as_at_a_time_in_every_format(engine: Engine) -> None:
+    with engine.begin() as conn:
+        save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
+    sent = [
+        _adt("M1", "A01", "202603020900"),
+        a20("M2", "202603051200", "RX101-M01^^05^RX101|K"),
+    ]
+    assert [o.outcome for o in import_hl7(engine, sent, FEED)] == ["applied"] * 2
+    url = url_of(engine)
+    at = ["beds", "state", "--site", "RX101", "--at", "2026-03-05T13:00"]
+    beds = sum(w.beds for w in system.WARDS if w.site_code == "RX101")
+    done = homeflow(url, *at, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert len(rows) == beds
+    m01 = [r for r in rows if r["ward"] == "RX101-M01"]
+    assert m01[3] == {
+        "ward": "RX101-M01", "bed": "04", "status": "Occupied", "since": "02/03/2026 09:00",
+        "reason": "",
+    }  # fmt: skip
+    assert m01[4]["status"] == "Closed" and m01[4]["reason"] == "Infection control"
+    done = homeflow(url, *at, "--format", "csv")
+    header, *lines = list(csv.reader(io.StringIO(done.stdout)))
+    assert header == ["ward", "bed", "status", "since", "reason"] and len(lines) == beds
+    assert ["RX101-M01", "05", "Closed", "05/03/2026 12:00", "Infection control"] in lines
+    done = homeflow(url, *at, "--format", "table")
+    assert done.returncode == 0 and "Infection control" in done.stdout
+    # Before the closure, the bed was free; a site or time it cannot use is refused naming it.
+    early = homeflow(url, *at[:-1], "2026-03-04", "--format", "json")
+    [bed_05] = [r for r in json.loads(early.stdout) if (r["ward"], r["bed"]) == ("RX101-M01", "05")]
+    assert bed_05["status"] == "Free and clean"
+    for option, value, words in [
+        ("--site", "RX999", "not a site homeflow knows"),
+        ("--at", "04/03/2026", "is not a time"),
+        ("--at", "2099-01-01T00:00", "has not come yet"),
+    ]:
+        args = {"--site": "RX101", "--at": "2026-03-05T13:00", option: value}
+        done = homeflow(url, "beds", "state", *(x for kv in args.items() for x in kv))
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"error: {option}: ") and words in done.stderr, done.stderr

@@ -34,6 +34,7 @@ VALUES = {
     "--month": "2026-03",
     "--week-ending": "2026-03-29",
     "NAME": "nctr",  # `kpi`'s KPI
+    "--site": "RX101",  # `beds state`'s and `beds requests`' site
     "--reps": "5",  # `validate`'s replications: few, to keep the walk quick
 }
 OUT = "--out"  # the file a return is written to, named for its format

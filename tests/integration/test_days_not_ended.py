@@ -232,7 +232,10 @@ NOT_COUNTED_OPTIONS = {
     "framework add --version": "a version's name, such as the date it was agreed",
 }
 # Options for a picture as at a day, which may be today but not later.
-AS_AT = {"smart-list --date": ["smart-list", "--date={}"]}
+AS_AT = {
+    "smart-list --date": ["smart-list", "--date={}"],
+    "beds state --at": ["beds", "state", "--site=RX101", "--at={}"],
+}
 # The rest of a command line that reaches the option.
 COMMAND_LINES = {
     "sitrep --date": ["sitrep", "--out=o.csv", "--date={}"],
