@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from homeflow.demo import system
 from homeflow.demo.acute import admit_acute, next_round, site_wards
 from homeflow.demo.agenda import Agenda, season
+from homeflow.demo.bed_requests import bed_requests
 from homeflow.demo.beds import Beds
 from homeflow.demo.board_rounds import board_rounds
 from homeflow.demo.hub import hub_referrals
@@ -451,4 +452,5 @@ def generate(seed: int, days: int, end: date) -> list[ev.Event]:
     board_rounds(sim, sim.patients, end)
     stranded_reviews(sim, sim.patients, end)
     hub_referrals(sim, sim.patients, seed)
-    return list(sim.emit())
+    events = list(sim.emit())
+    return events + bed_requests(events, seed, sim.instant(sim.horizon))
