@@ -36,6 +36,7 @@ VALUES = {
     "NAME": "nctr",  # `kpi`'s KPI
     "--site": "RX101",  # `beds state`'s and `beds requests`' site
     "--reps": "5",  # `validate`'s replications: few, to keep the walk quick
+    "--site": "RX101",  # the demo's largest acute site
 }
 OUT = "--out"  # the file a return is written to, named for its format
 EMPTY_ON_THE_DEMO: set[str] = set()  # every command prints rows on the demo (its feeds too)

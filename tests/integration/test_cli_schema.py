@@ -58,6 +58,7 @@ RUNS: dict[str, Files] = {
         "framework", "add", "local-tips", f"--tips={_file(f, 't.csv', 'tip' + chr(10) + 'a')}",
         "--system=QDE", "--title=Tips",
     ],
+    "beds requests": lambda f: ["beds", "requests", "--site=RX1A"],
     "framework list": lambda f: ["framework", "list"],
     "home-care tree": lambda f: ["home-care", "tree", "--date=2026-03-31"],
     "ic-return": lambda f: ["ic-return", "--week-ending=2026-03-29", f"--out={f / 'i.csv'}"],

@@ -98,6 +98,8 @@ CASES: dict[str, Case] = {
     "calibrate --start": date_case(
         ["calibrate", f"--from={D}", f"--to={D}", "--out=m.toml"], "--start"
     ),
+    "beds requests --site": Case(lambda x, f: ["beds", "requests", f"--site={x}"], invalid(),
+                                 "--site"),
     "census --date": date_case(["census"], "--date"),
     "validate --to": date_case(["validate"], "--to"),
     "delays internal --date": date_case(["delays", "internal"], "--date"),

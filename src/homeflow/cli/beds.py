@@ -10,6 +10,7 @@ from homeflow.cli.app import Commands, app
 from homeflow.cli.database import open_database
 from homeflow.cli.output import OutputFormat, print_rows
 from homeflow.domain import clock
+from homeflow.domain.organisations import check_ods_code
 
 beds_app = Commands(help="Beds on a site: who is waiting for one.", no_args_is_help=True)
 app.add_typer(beds_app, name="beds")
@@ -27,5 +28,6 @@ def requests_command(
     4- and 12-hour marks, longest wait first."""
     from homeflow.services.bed_requests import REQUEST_COLUMNS, waiting_rows
 
+    check_ods_code("--site", site)
     rows = waiting_rows(open_database(), site, clock.now())
     print_rows(rows, REQUEST_COLUMNS, output_format, f"Waiting for a bed at {site}")
