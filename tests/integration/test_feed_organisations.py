@@ -81,7 +81,8 @@ def message(
     segments.append(f"PID|1||{nhs}^^^NHS^NH||{name}||{born}|F")
     if trigger == "A40":
         segments.append(f"MRG|{retired}^^^NHS^NH")
-    segments.append(f"PV1|1|I|{place}|E||{prior}|||||||||||||{visit}")
+    # PV1-10, the specialty: an A14's bed request names the one it needs.
+    segments.append(f"PV1|1|I|{place}|E||{prior}||||General Medicine|||||||||{visit}")
     return ("\r".join(segments) + "\r").encode()
 
 
