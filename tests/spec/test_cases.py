@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from homeflow.domain import codes
 from homeflow.domain import events as ev
 from homeflow.domain.bed_requests import BedRequestCancelled, BedRequested
+from homeflow.domain.bed_state import BedStatusSet
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.flow import CENSUS_MEASURES
@@ -64,6 +65,7 @@ ADT = (
     ev.MhDelayRecorded,  # as an A08 with homeflow's ZDD segment
     BedRequested,  # A14, pending admit
     BedRequestCancelled,  # A27
+    BedStatusSet,  # A20, a bed status update
 )
 
 

@@ -179,8 +179,11 @@ def histories(
     found: dict[tuple[str, str], BedHistory] = {}
     for when, _, _, ward, bed, status, reason in sorted(happenings, key=lambda h: h[:3]):
         history = found.setdefault((ward, bed), BedHistory(ward, bed))
+        if history.now is not None and history.now.since == when:
+            history.periods.pop()  # what came at the same instant and was set at once
         last = history.now
         if last is not None and last.status is status and last.reason == reason:
+            history.periods[-1] = Period(last.status, last.since, None, last.reason)
             continue
         if last is not None:
             history.periods[-1] = Period(last.status, last.since, when, last.reason)
@@ -245,3 +248,52 @@ def turnarounds(history: BedHistory) -> list[Turnaround]:
 def closures(history: BedHistory) -> list[Period]:
     """The periods the bed was closed, each with its reason."""
     return [p for p in history.periods if p.status is BedStatus.CLOSED]
+
+
+NOT_GIVEN = "not-given"  # a closure whose reason the feed did not send
+
+
+@dataclass(frozen=True, slots=True)
+class BedMeasures:
+    """A span's bed measures: the turnarounds whose bed was made clean within it, and each
+    closure reason's closed bed-hours within it with the closures behind them."""
+
+    turnarounds: tuple[Turnaround, ...]
+    closed_hours: dict[str, float]
+    closures: dict[str, tuple[tuple[str, str, Period], ...]]
+
+    @property
+    def mean_cleaning_hours(self) -> float | None:
+        hours = [t.cleaning_hours for t in self.turnarounds]
+        return sum(hours) / len(hours) if hours else None
+
+    @property
+    def ninetieth_centile_cleaning_hours(self) -> float | None:
+        """Nearest rank: the ceil(0.9 n)-th shortest, as the waits for a bed are read."""
+        hours = sorted(t.cleaning_hours for t in self.turnarounds)
+        return hours[max(-(-9 * len(hours) // 10) - 1, 0)] if hours else None
+
+    @property
+    def mean_empty_hours(self) -> float | None:
+        """Vacated to occupied again, of the turnarounds whose bed was occupied again."""
+        hours = [h for t in self.turnarounds if (h := t.empty_hours) is not None]
+        return sum(hours) / len(hours) if hours else None
+
+
+def measures(beds: Iterable[BedHistory], start: datetime, end: datetime) -> BedMeasures:
+    """The bed measures of [start, end), from histories folded up to `end`."""
+    turns: list[Turnaround] = []
+    hours: dict[str, float] = {}
+    behind: dict[str, list[tuple[str, str, Period]]] = {}
+    for history in beds:
+        turns.extend(t for t in turnarounds(history) if start <= t.clean < end)
+        for period in closures(history):
+            until = end if period.until is None else min(period.until, end)
+            overlap = (until - max(period.since, start)).total_seconds() / 3600
+            if overlap <= 0:
+                continue
+            reason = period.reason.value if period.reason else NOT_GIVEN
+            hours[reason] = hours.get(reason, 0.0) + overlap
+            behind.setdefault(reason, []).append((history.ward_code, history.bed, period))
+    turns.sort(key=lambda t: (t.clean, t.ward_code, t.bed))
+    return BedMeasures(tuple(turns), hours, {r: tuple(b) for r, b in behind.items()})

@@ -4,18 +4,18 @@ whether a vacated bed waits for cleaning (config.beds_cleaned_after_discharge): 
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Engine
 
 from homeflow.config import beds_cleaned_after_discharge
 from homeflow.domain import clock
-from homeflow.domain.bed_state import REASON_WORDS, STATUS_WORDS
+from homeflow.domain.bed_state import REASON_WORDS, STATUS_WORDS, BedMeasures, measures
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
-from homeflow.store.bed_state import BedRow, beds_at
+from homeflow.store.bed_state import BedRow, beds_at, site_histories
 from homeflow.store.registry import site_names
 
 STATE_COLUMNS = ("ward", "bed", "status", "since", "reason")
@@ -68,3 +68,14 @@ def state_rows(rows: list[BedRow]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def site_measures(engine: Engine, site_code: str, first: date, last: date) -> BedMeasures:
+    """The site's turnarounds made clean and closed bed-hours from the start of `first` to the
+    end of `last` (local days)."""
+    start, end = clock.start_of_day(first), clock.midnight_after(last)
+    with db.reading(engine) as conn:
+        if site_code not in site_names(conn):
+            raise InvalidInput("site", f"{site_code!r} is not a site homeflow knows")
+        found, _, _ = site_histories(conn, site_code, end, beds_cleaned_after_discharge())
+    return measures(found.values(), start, end)

@@ -41,8 +41,10 @@ def bed_status(message: Message, mapping: FeedMapping) -> BedStatusSet:
 
 
 def _bed(message: Message, mapping: FeedMapping) -> tuple[str, str]:
-    """NPU-1's ward and bed, the ward homeflow's and the feed's organisation's. A feed naming no
-    organisation updates the beds of the site's trust."""
+    """NPU-1's ward and bed, the ward homeflow's and the feed's organisation's (a feed naming
+    no organisation updates its ward's trust's beds). The facility, NPU-1.4, must be a site of
+    that organisation; when it is not sent, MSH-4 is checked the same way if it names a site
+    homeflow knows (a bed management system may send its own name there)."""
     sent_ward, bed = message.value("NPU", 1, 1), message.value("NPU", 1, 3)
     if not sent_ward:
         raise InvalidInput("NPU-1", "the ward (point of care) is missing")
@@ -50,22 +52,22 @@ def _bed(message: Message, mapping: FeedMapping) -> tuple[str, str]:
         raise InvalidInput("NPU-1", "the bed (NPU-1.3) is missing")
     if len(bed) > MAX_BED_CHARS:
         raise InvalidInput("NPU-1", f"the bed is longer than {MAX_BED_CHARS} characters")
-    site_sent = message.value("NPU", 1, 4) or message.value("MSH", 4)
+    in_npu = message.value("NPU", 1, 4)
+    site_sent = in_npu or message.value("MSH", 4)
     site = mapping.site(site_sent)
     site_owner = mapping.org_of_site.get(site)
-    if site_owner is None:
+    if site_owner is None and in_npu:
         raise InvalidInput(
             "NPU-1", f"site {site!r} is not a site homeflow knows (map it in [sites])"
         )
-    issuer = mapping.organisation or site_owner
-    if site_owner != issuer:
-        raise InvalidInput("NPU-1", f"site {site!r} belongs to {site_owner}, not to {issuer}")
     ward = mapping.ward(site_sent, sent_ward)
     if ward is None:
         raise InvalidInput("NPU-1", f"ward {sent_ward!r} at {site_sent!r} is not a homeflow ward")
     owner = mapping.org_of_ward(ward)
     if owner is None:
         raise InvalidInput("NPU-1", f"ward {ward!r} is not a ward homeflow knows")
-    if owner != issuer:
-        raise InvalidInput("NPU-1", f"ward {ward!r} belongs to {owner}, not to {issuer}")
+    issuer = mapping.organisation or owner
+    for whose, what in ((site_owner, f"site {site!r}"), (owner, f"ward {ward!r}")):
+        if whose is not None and whose != issuer:
+            raise InvalidInput("NPU-1", f"{what} belongs to {whose}, not to {issuer}")
     return ward, bed

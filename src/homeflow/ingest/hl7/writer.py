@@ -12,8 +12,10 @@ from datetime import datetime
 
 from homeflow.domain import bed_requests as br
 from homeflow.domain import events as ev
+from homeflow.domain.bed_state import BedStatus, BedStatusSet, ClosureReason
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.organisations import SPELL_KEY_SEPARATOR, issuer_of
+from homeflow.ingest.hl7.bed_status import TABLE_0116
 
 TRIGGERS: dict[type[ev.Payload], str] = {
     ev.Admitted: "A01",
@@ -64,6 +66,13 @@ def adt_messages(
     locations: dict[str, tuple[str, str | None]] = {}
     requests: dict[str, br.BedRequested] = {}
     for event in adt_events:
+        if isinstance(event.payload, BedStatusSet):
+            if (event.payload.status, event.payload.reason) in A20_CODES:
+                yield (
+                    event,
+                    a20_message(event.key, event.occurred_at, event.received_at, event.payload),
+                )
+            continue
         if isinstance(event.payload, br.BedRequested | br.BedRequestCancelled):
             if isinstance(event.payload, br.BedRequested):
                 requests[event.payload.request_id] = event.payload
@@ -204,6 +213,35 @@ def _request_message(event: ev.Event, request: br.BedRequested, sending_applicat
                 f"PV1|1|{WAITING_IN[request.waiting_in]}|^^^{request.site_code}|||||||"
                 f"{escape(request.specialty)}|||||||||{_visit_number(request.request_id)}",
                 f"PV2||{accommodation}",
+            ]
+        )
+        + "\r"
+    )
+
+
+# Each bed status and closure reason's HL7 table 0116 code, for the A20s written.
+A20_CODES: dict[tuple[BedStatus, ClosureReason | None], str] = {
+    **{(status, reason): code for code, (status, reason) in TABLE_0116.items()},
+    **{
+        (BedStatus.CLOSED, reason): "C"
+        for reason in ClosureReason
+        if reason is not ClosureReason.INFECTION_CONTROL
+    },
+}
+
+
+def a20_message(key: str, occurred: datetime, sent: datetime, status: BedStatusSet) -> str:
+    """The A20 a bed management system would send for a bed status (the demo's feed, the spec
+    cases' feeds): NPU-1 the ward and bed, NPU-2 the table 0116 code (a closure for another
+    reason than infection control is C, its reason not carried; a reservation has no code)."""
+    code = A20_CODES[status.status, status.reason]
+    return (
+        "\r".join(
+            [
+                f"MSH|^~\\&|BEDS|HOMEFLOW|HOMEFLOW|QDE|{hl7_time(sent)}||ADT^A20^ADT_A20|"
+                f"{escape(key)}|P|2.4",
+                f"EVN|A20|{hl7_time(sent)}||||{hl7_time(occurred)}",
+                f"NPU|{escape(status.ward_code)}^^{escape(status.bed)}|{code}",
             ]
         )
         + "\r"
