@@ -205,7 +205,9 @@ def fold_requests(
                 found, status=RequestStatus.CANCELLED, cancelled_at=record.occurred_at
             )
     by_patient: dict[str, list[Placement]] = {}
-    for placement in sorted(placements, key=lambda p: p.at):
+    for placement in sorted(
+        placements, key=lambda p: (p.at, p.site_code, p.ward_code, p.bed or "")
+    ):
         by_patient.setdefault(placement.patient_id, []).append(placement)
     for request_id, found in requests.items():
         wanted = found.request
