@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,25 +26,67 @@ from homeflow.cli.output import (
     write_table,
 )
 from homeflow.domain.clock import parse_date
+from homeflow.services.forecasts import Level as ForecastLevel
+from homeflow.services.forecasts import Measure, Reconciliation
 
 
-def _read_series(path: Path) -> Any:
+def _read_series(path: Path | None) -> Any:
     """The `--input` series, cleaned; a bad row ends the command naming its line and field."""
     from homeflow.forecasting.demand import prepare, read_series
 
+    if path is None:
+        fail("--input: is required (or --level, to forecast the record's own wards)")
     return prepare(read_series(path))
+
+
+Input = Annotated[Path | None, typer.Option("--input", help="CSV: series_id,date,value.")]
+LevelOption = Annotated[
+    ForecastLevel | None,
+    typer.Option(
+        "--level",
+        help="Forecast the record's wards, summed by site, trust and ICB, down to this level, "
+        "reconciled so that they add up (instead of --input).",
+    ),
+]
+MeasureOption = Annotated[
+    Measure, typer.Option(help="With --level: each ward's daily admissions or occupied beds.")
+]
+LastDay = Annotated[
+    str | None, typer.Option("--to", help="With --level: the last day of history, YYYY-MM-DD.")
+]
+HistoryDays = Annotated[
+    int, typer.Option("--days", min=28, help="With --level: days of history to fit on.")
+]
+MethodOption = Annotated[
+    Reconciliation, typer.Option(help="With --level: how the levels are made to add up.")
+]
+
+
+def _last_day(last: str | None) -> str:
+    if last is None:
+        fail("--to: is required with --level (the last day of history, YYYY-MM-DD)")
+    return last
 
 
 @app.command("forecast")
 def forecast_command(
-    input_path: Annotated[Path, typer.Option("--input", help="CSV: series_id,date,value.")],
     out: Annotated[Path, typer.Option(help="Where to write the forecast (CSV).")],
+    input_path: Input = None,
     horizon: Annotated[int, typer.Option(min=1, max=366, help="Days ahead.")] = 14,
     jobs: Annotated[int, typer.Option(min=1, help="Processes to fit with.")] = 1,
+    level: LevelOption = None,
+    measure: MeasureOption = Measure.ADMISSIONS,
+    last: LastDay = None,
+    days: HistoryDays = 365,
+    method: MethodOption = Reconciliation.MINT_SHRINK,
 ) -> None:
-    """Forecast each daily series, its model chosen by cross-validation, with 80/95% intervals."""
+    """Forecast each daily series, its model chosen by cross-validation, with 80/95% intervals;
+    with --level, the record's wards, sites, trusts and ICB, adding up, with 80% intervals."""
     from homeflow.forecasting.demand import FORECAST_COLUMNS, forecast
 
+    if level is not None:
+        _forecast_levels(out, level, measure, _last_day(last), days, horizon, method, jobs)
+        return
     series = _read_series(input_path)
     with console.status(f"choosing and fitting models for {series['unique_id'].nunique()} series"):
         made = forecast(series, horizon, jobs)
@@ -51,17 +94,47 @@ def forecast_command(
     say(f"{len(made)} forecast days for {made['series_id'].nunique()} series written to {out}")
 
 
+def _forecast_levels(
+    out: Path,
+    level: ForecastLevel,
+    measure: Measure,
+    last: str,
+    days: int,
+    horizon: int,
+    method: Reconciliation,
+    jobs: int,
+) -> None:
+    from homeflow.forecasting.hierarchy import HIERARCHY_COLUMNS
+    from homeflow.services.forecasts import forecast_levels
+
+    day = ended_date("--to", last)
+    engine = open_database()
+    with console.status(f"forecasting {measure} from the ICB down to each {level}"):
+        made = forecast_levels(engine, measure, level, day, days, horizon, method, jobs)
+    write_table(out, HIERARCHY_COLUMNS, made.round(2).values.tolist(), FileFormat.CSV)
+    say(f"{len(made)} forecast days for {made['series_id'].nunique()} series written to {out}")
+
+
 @app.command("backtest")
 def backtest_command(
-    input_path: Annotated[Path, typer.Option("--input", help="CSV: series_id,date,value.")],
+    input_path: Input = None,
     horizon: Annotated[int, typer.Option(min=1, max=366, help="Days ahead.")] = 14,
     windows: Annotated[int, typer.Option(min=1, help="Rolling origins to evaluate.")] = 4,
     out: Annotated[Path | None, typer.Option(help="Per-series results (CSV).")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="Processes to fit with.")] = 1,
+    level: LevelOption = None,
+    measure: MeasureOption = Measure.ADMISSIONS,
+    last: LastDay = None,
+    days: HistoryDays = 365,
+    method: MethodOption = Reconciliation.MINT_SHRINK,
 ) -> None:
     """Rolling-origin evaluation: MASE and interval coverage beside seasonal naive."""
     from homeflow.forecasting.demand import backtest
 
+    if level is not None:
+        day = ended_date("--to", _last_day(last))
+        _backtest_levels(level, measure, day, days, horizon, windows, method, jobs)
+        return
     series = _read_series(input_path)
     count = series["unique_id"].nunique()
     with console.status(f"evaluating {windows} origins of {horizon} days for {count} series"):
@@ -76,12 +149,44 @@ def backtest_command(
         "median MASE", f"{frame['mase'].median():.3f}", f"{frame['naive_mase'].median():.3f}"
     )
     table.add_row("series where the model beats naive", f"{result.beats_naive:.0%}", "")
-    for level in (80, 95):
+    for share in (80, 95):
         table.add_row(
-            f"{level}% interval coverage (mean)", f"{frame[f'coverage{level}'].mean():.1%}", ""
+            f"{share}% interval coverage (mean)", f"{frame[f'coverage{share}'].mean():.1%}", ""
         )
     models = frame["model"].value_counts()
     table.add_row("models chosen", ", ".join(f"{m} {n}" for m, n in models.items()), "")
+    tables.print(table)
+
+
+def _backtest_levels(
+    level: ForecastLevel,
+    measure: Measure,
+    day: date,
+    days: int,
+    horizon: int,
+    windows: int,
+    method: Reconciliation,
+    jobs: int,
+) -> None:
+    from homeflow.services.forecasts import backtest_levels
+
+    engine = open_database()
+    with console.status(f"evaluating {windows} origins of {horizon} days at every level"):
+        found = backtest_levels(engine, measure, level, day, days, horizon, windows, method, jobs)
+    table = Table(
+        title=f"Backtest of {measure}, reconciled ({method}): {windows} origins × {horizon} days"
+    )
+    for name in ("level", "series", "MASE", "seasonal naive MASE", "ratio", "80% coverage"):
+        table.add_column(name)
+    for name, row in found.iterrows():
+        table.add_row(
+            str(name),
+            str(int(row["series"])),
+            f"{row['mase']:.3f}",
+            f"{row['naive_mase']:.3f}",
+            f"{row['ratio']:.3f}",
+            f"{row['coverage80']:.1%}",
+        )
     tables.print(table)
 
 
