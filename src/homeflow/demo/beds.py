@@ -27,6 +27,9 @@ class Beds:
             self.site_of[w.code] = w.site_code
             self.free[w.code] = list(reversed(w.bed_labels()))
         self.waiting: dict[str, deque[tuple[Admit, Fits]]] = {}
+        # Beds closed (an infection-control bay): none is given out; those empty are held.
+        self.closed: set[tuple[str, str]] = set()
+        self.held: list[tuple[str, str]] = []
 
     def take(self, rng: random.Random, ward_codes: list[str]) -> tuple[str, str] | None:
         """A free bed on one of the wards (the emptier a ward, the likelier), or None."""
@@ -44,6 +47,9 @@ class Beds:
     def release(self, ward: str, bed: str) -> None:
         """The bed is free: the first patient waiting at the site whom the ward suits, among
         the first few waiting, takes it; else the first."""
+        if (ward, bed) in self.closed:
+            self.held.append((ward, bed))
+            return
         queue = self.waiting.get(self.site_of[ward])
         if not queue:
             self.free[ward].append(bed)
@@ -60,3 +66,17 @@ class Beds:
 
     def someone_waits(self, site: str) -> bool:
         return bool(self.waiting.get(site))
+
+    def close(self, ward: str, beds: Iterable[str]) -> None:
+        """The beds take no more patients: those empty now are held, the others as they free."""
+        closing = {(ward, b) for b in beds}
+        self.closed |= closing
+        self.held += [(ward, b) for b in self.free[ward] if (ward, b) in closing]
+        self.free[ward] = [b for b in self.free[ward] if (ward, b) not in closing]
+
+    def reopen(self) -> None:
+        """The closed beds open again: each empty one is free (or taken by someone waiting)."""
+        self.closed.clear()
+        held, self.held = self.held, []
+        for ward, bed in held:
+            self.release(ward, bed)

@@ -20,6 +20,7 @@ from homeflow.demo import system
 from homeflow.demo.acute import admit_acute, next_round, site_wards
 from homeflow.demo.agenda import Agenda, season
 from homeflow.demo.bed_requests import bed_requests
+from homeflow.demo.bed_state import INFECTION_CONTROL_BAY, bed_states
 from homeflow.demo.beds import Beds
 from homeflow.demo.board_rounds import board_rounds
 from homeflow.demo.hub import hub_referrals
@@ -101,7 +102,18 @@ class DemoSystem(Agenda):
             self.schedule(start, self.admit_day, start)
             self.schedule(start + 10.0, self.start_packages, start)
             self.schedule(start + 9.5, self.fill_community_beds, start)
+        closes, reopens = self.bay_closure()
+        if closes < reopens:
+            bay = INFECTION_CONTROL_BAY
+            self.schedule(closes, self.beds.close, bay.ward_code, bay.beds)
+            self.schedule(reopens, self.beds.reopen)
         self.run_agenda()
+
+    def bay_closure(self) -> tuple[float, float]:
+        """When the infection-control bay closes and reopens; (0, 0) when the demo's days do
+        not hold its closure."""
+        closes, reopens = INFECTION_CONTROL_BAY.hours(self.end, self.origin)
+        return (closes, reopens) if closes >= self.hours_at(self.window_start) else (0.0, 0.0)
 
     def admit_day(self, start: float) -> None:
         day = self.day_of(start)
@@ -453,4 +465,7 @@ def generate(seed: int, days: int, end: date) -> list[ev.Event]:
     stranded_reviews(sim, sim.patients, end)
     hub_referrals(sim, sim.patients, seed)
     events = list(sim.emit())
-    return events + bed_requests(events, seed, sim.instant(sim.horizon))
+    horizon = sim.instant(sim.horizon)
+    closure = tuple(sim.instant(h) for h in sim.bay_closure())
+    beds = bed_states(events, seed, horizon, (closure[0], closure[1]))
+    return events + bed_requests(events, seed, horizon) + beds
