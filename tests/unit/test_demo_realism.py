@@ -43,6 +43,9 @@ def test_measures_are_taken_at_ward_site_and_system_level(found: list[realism.Fo
     assert len(_levels(found, "adult ward occupancy %")) == 50
     assert _levels(found, "delayed 14+ days share %") == {"system", "RX101", "RX102", "RX201"}
     assert len(_levels(found, "elderly-care median age")) == 6
+    # The discharge ready date measures as `homeflow drd --by trust` reads them, and England's.
+    assert _levels(found, "discharged on their DRD %") == {"system", "RX1", "RX2"}
+    assert _levels(found, "days after DRD, 1+ day delays") == {"system", "RX1", "RX2"}
 
 
 def test_support_after_discharge_mostly_ends_by_its_plan_and_beds_add_up(sim: DemoSystem) -> None:

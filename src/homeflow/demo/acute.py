@@ -131,7 +131,7 @@ def admit_acute_to(
         p.pathway = "P0"
         sim.schedule(when + sim.rng.uniform(3.0, 14.0), home_today, sim, p)
         return
-    median = (3.2 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
+    median = (3.6 if method == "emergency" else 2.0) * (1.0 if p.pathway == "P0" else 1.7)
     clinical = median * math.exp(sim.rng.gauss(0.0, 0.85)) * 24.0
     first_round = next_round(sim, when)
     if sim.rng.random() < 0.88:

@@ -12,6 +12,7 @@ Deterministic for a seed and end date: one `random.Random`, a time-ordered agend
 from __future__ import annotations
 
 import math
+import random
 from collections import deque
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -24,7 +25,11 @@ from homeflow.demo.bed_state import INFECTION_CONTROL_BAY, bed_states
 from homeflow.demo.beds import Beds
 from homeflow.demo.board_rounds import board_rounds
 from homeflow.demo.hub import hub_referrals
-from homeflow.demo.improvement import HomeFirstBridging, bed_review_start
+from homeflow.demo.improvement import (
+    PLANNED_AHEAD_BEFORE_TEAM,
+    HomeFirstBridging,
+    bed_review_start,
+)
 from homeflow.demo.people import (
     DISCHARGE_HOURS,
     EMERGENCY_HOURS,
@@ -44,7 +49,9 @@ from homeflow.demo.people import (
 )
 from homeflow.demo.realism import (
     LONG_WAIT_SHARE,
+    PLANNED_AHEAD_SHARE,
     SAME_DAY_SHARE,
+    SIMPLE_SAME_DAY,
     SURGICAL_EMERGENCIES,
     WEEKEND_DEFERRED,
 )
@@ -151,11 +158,16 @@ class DemoSystem(Agenda):
             self.beds.release(p.ward, p.bed)
 
     def ready(self, p: Patient) -> None:
-        """The patient no longer meets the criteria to reside."""
+        """The patient no longer meets the criteria to reside: the board round after they got
+        better finds it, and its day is their discharge ready date (the clinical decision is
+        made at a review, so a patient found ready goes home the same day when nothing waits)."""
         when = self._now
         p.ready = when
         noticed = next_round(self, when)
-        drd = self.day_of(when)
+        # Fewer senior reviews at the weekend: some who got better are found ready a day later.
+        while self.rng.random() < WEEKEND_DEFERRED[self.day_of(noticed).weekday()]:
+            noticed += 24.0
+        drd = self.day_of(noticed)
         p.events.append((noticed, ev.CriteriaToResideAssessed(False, discharge_ready_date=drd)))
         p.events.append((noticed + 0.1, ev.PathwayAssigned(p.pathway)))
         if p.pathway != "P0" and not p.unwell_again and self.rare.happen(MEETS_CRITERIA_AGAIN):
@@ -163,8 +175,8 @@ class DemoSystem(Agenda):
             self.schedule(self.rare.unwell_again(p, noticed), self.ready, p)
             return
         if p.pathway == "P0":
-            if self.rng.random() < 0.72:
-                self.go_home(p, noticed, self.discharge_hour(noticed))
+            if self.rng.random() < SIMPLE_SAME_DAY:
+                self.go_home(p, noticed, self.discharge_hour(noticed, today=True))
             else:
                 self.set_reason(p, noticed + 0.2, ("Hospital process",), None)
                 later = noticed + 24.0 * self.rng.choice((1, 1, 1, 2, 3))
@@ -173,12 +185,18 @@ class DemoSystem(Agenda):
         if self.bridging.takes(p.site, p.pathway, drd):
             self.bridge_home(p, noticed)
             return
+        # Whether the wait will run to weeks, and otherwise whether support was arranged
+        # ahead, are the stay's own draws.
+        own = random.Random(f"{p.spell_key}:planned")
+        long_wait = own.random() < LONG_WAIT_SHARE[p.pathway]
+        if not long_wait and self.planned_ahead(p, noticed, drd, own):
+            return
         # Supported discharge: a hospital-process stage, then the care transfer hub.
         self.set_reason(p, noticed + 0.2, ("Hospital process", "Wellbeing concerns"), None)
         referred = noticed + self.rng.uniform(4.0, 40.0)
-        if self.rng.random() < LONG_WAIT_SHARE[p.pathway]:
+        if long_wait:
             # Funding, capacity to decide, safeguarding or a family's choice: weeks, not days.
-            referred += 24.0 * self.rng.uniform(10.0, 45.0)
+            referred += 24.0 * (4.0 + min(56.0, self.rng.expovariate(1 / 12)))
             families = ("Care transfer hub process", "Wellbeing concerns")
             self.set_reason(p, noticed + 26.0, families, int(p.pathway[1]))
         self.schedule(referred, self.refer, p)
@@ -209,8 +227,28 @@ class DemoSystem(Agenda):
         p.events.append((noticed + 0.3, ev.ReferralMade(ref, reablement.name, reablement.provider)))
         p.events.append((noticed + 1.0, ev.ReferralAccepted(ref, trusted_assessment=True)))
         self.set_reason(p, noticed + 1.1, ("Interface process",), 1, reablement.arranging_reason)
-        home = self.discharge_hour(noticed + self.bridging.hours_to_home())
+        home = self.discharge_hour(noticed + self.bridging.hours_to_home(), today=True)
         self.schedule(home, self.discharge, p)
+
+    def planned_ahead(self, p: Patient, noticed: float, drd: date, own: random.Random) -> bool:
+        """Whether the patient's support was arranged before they were ready (`own`: the
+        stay's own draws): if so the service accepts them at the round and they go home that
+        day (a night later with the reason why if the ward or the weekend holds them), and
+        their start comes out of the service's own starts."""
+        share = PLANNED_AHEAD_SHARE[p.pathway]
+        if self.bridging.before_team(p.site, p.pathway, drd):
+            share = PLANNED_AHEAD_BEFORE_TEAM
+        if own.random() >= share:
+            return False
+        council = "home-care-LAR01" if p.site in ("RX101", "RX102") else "home-care-LAE01"
+        service = self.services["reablement" if own.random() < 0.6 else council]
+        service.planned += 1
+        p.referral_no += 1
+        ref = f"{p.spell_key}-R{p.referral_no}"
+        p.events.append((noticed + 0.3, ev.ReferralMade(ref, service.name, service.provider)))
+        p.events.append((noticed + 0.5, ev.ReferralAccepted(ref, trusted_assessment=True)))
+        self.go_home(p, noticed, self.discharge_hour(noticed + own.uniform(1.0, 5.0), today=True))
+        return True
 
     def set_reason(
         self,
@@ -278,7 +316,11 @@ class DemoSystem(Agenda):
         # Services start fewer new packages and placements at the weekend.
         share = 1.0 if self.day_of(start).weekday() < 5 else 0.4
         for service in self.services.values():
-            for _ in range(self.poisson(service.starts_per_weekday * share)):
+            starts = self.poisson(service.starts_per_weekday * share)
+            # Those whose support was arranged before they were ready take their starts first.
+            owed = min(starts, service.planned)
+            service.planned -= owed
+            for _ in range(starts - owed):
                 if not service.queue:
                     break
                 p = service.queue.popleft()
@@ -329,12 +371,18 @@ class DemoSystem(Agenda):
             leave = self.discharge_hour(accepted + 24.0 * self.rng.choice((0, 1, 1)))
             self.schedule(leave, self.discharge, p, (ward, bed))
 
-    def discharge_hour(self, when: float) -> float:
+    def discharge_hour(self, when: float, today: bool = False) -> float:
+        """An hour patients leave at, after `when`; `today`: later the same day if the day
+        has hours left (a patient found ready with nothing to wait for goes that day)."""
         day = math.floor(when / 24.0) * 24.0
-        hour = self.rng.choices(range(24), weights=DISCHARGE_HOURS)[0] + self.rng.random()
+        weights: tuple[float, ...] = DISCHARGE_HOURS
+        if today and any(DISCHARGE_HOURS[math.ceil(when - day) :]):
+            weights = tuple(w if h >= when - day else 0.0 for h, w in enumerate(DISCHARGE_HOURS))
+        hour = self.rng.choices(range(24), weights=weights)[0] + self.rng.random()
         at = day + hour if day + hour > when else day + hour + 24.0
-        # Fewer discharges at the weekend: fewer senior reviews, pharmacy and transport.
-        while self.rng.random() < WEEKEND_DEFERRED[self.day_of(at).weekday()]:
+        # Fewer discharges at the weekend: fewer senior reviews, pharmacy and transport (a
+        # patient found ready at a weekend round with nothing to wait for still goes).
+        while not today and self.rng.random() < WEEKEND_DEFERRED[self.day_of(at).weekday()]:
             at += 24.0
         return at
 

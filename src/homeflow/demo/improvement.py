@@ -32,6 +32,10 @@ IDT_SITE = "RX101"
 IDT_PATHWAY = "P1"
 IDT_WEEKS_BEFORE_END = 4
 BRIDGED_SHARE = 0.8  # of pathway 1 patients ready at the site; the rest still need a package first
+# Before the team, the site's wards arranged support ahead for fewer of their pathway 1
+# patients than the rest of the system (demo/realism.py PLANNED_AHEAD_SHARE): the others
+# waited in hospital for a package to start, the problem the team was set up to solve.
+PLANNED_AHEAD_BEFORE_TEAM = 0.5
 SYSTEM = "QDE"
 PROJECT = "home-first-rx101"
 
@@ -85,6 +89,10 @@ class HomeFirstBridging:
             and ready_on >= self.start
             and self.rng.random() < BRIDGED_SHARE
         )
+
+    def before_team(self, site: str, pathway: str, ready_on: date) -> bool:
+        """Whether the patient is one the team will take, ready before it started."""
+        return site == IDT_SITE and pathway == IDT_PATHWAY and ready_on < self.start
 
     def hours_to_home(self) -> float:
         return self.rng.uniform(3.0, 20.0)

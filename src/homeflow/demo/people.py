@@ -62,6 +62,7 @@ class Service:
     stage_reason: str  # capacity reason while waiting
     arranging_reason: str  # interface reason once accepted
     queue: deque[Patient] = field(default_factory=deque)
+    planned: int = 0  # starts owed to patients whose support was arranged before they were ready
 
 
 def delay_reason_mix() -> dict[str, float]:

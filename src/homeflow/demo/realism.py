@@ -13,16 +13,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from statistics import median
 from typing import Protocol
 
-from homeflow.demo.people import Patient
+from homeflow.demo.people import Patient, recorded_events
 from homeflow.domain import events as ev
 from homeflow.domain.after_discharge.capacity import ProviderCapacityRecorded, open_on
 from homeflow.domain.after_discharge.outcomes import Discharge
 from homeflow.domain.after_discharge.records import SupportEpisodeRecorded, SupportKind
-from homeflow.domain.organisations import Ward
+from homeflow.domain.organisations import Ward, issuer_of
+from homeflow.domain.ready_date import measured_delay
+from homeflow.domain.spell import fold_spell
 
 # ---- the rates the generator draws from ----------------------------------------------------
 
@@ -35,8 +37,17 @@ SURGICAL_EMERGENCIES = 0.22
 # From this age a medical patient is looked after on an elderly-care ward when one has a bed.
 ELDERLY_AGE = 75
 # Patients found ready whose wait runs to weeks: funding decisions, mental capacity,
-# safeguarding, a family's choice of home (the long tail of the discharge sitrep).
-LONG_WAIT_SHARE = {"P0": 0.0, "P1": 0.06, "P2": 0.12, "P3": 0.3}
+# safeguarding, a family's choice of home (the long tail of the discharge sitrep and of the
+# discharge ready date statistics: about 7% of the delayed wait 21 days or more).
+LONG_WAIT_SHARE = {"P0": 0.0, "P1": 0.09, "P2": 0.12, "P3": 0.3}
+# Pathway 0 patients (nothing to arrange) who go home the day a board round finds them ready;
+# the rest wait a night or more, mostly for medicines to take home and the letter.
+SIMPLE_SAME_DAY = 0.88
+# Patients whose support was arranged before they were ready (a package of care restarted,
+# reablement referred by a trusted assessor from the expected date), who go home the day they
+# are found ready: NHS England's discharge ready date statistics have about 86% of discharges
+# on the DRD, so most supported discharges cannot wait (see docs/demo.md).
+PLANNED_AHEAD_SHARE = {"P0": 0.0, "P1": 0.9, "P2": 0.0, "P3": 0.0}
 # The chance a discharge due on each weekday (Monday first) slips to the next day: NHS
 # England's daily discharge sitrep has Saturdays at about two thirds of a weekday's discharges
 # and Sundays about half.
@@ -70,6 +81,15 @@ RANGES: dict[str, Range] = {
     "readmitted 91 / 30 days": Range(1.3, 2.2, "NHS Digital emergency readmissions"),
     "support ended within its planned length %": Range(55.0, 90.0, "judgement, docs/demo.md"),
     "bed returns whose in use and vacancies miss commissioned": Range(0.0, 0.0, "arithmetic"),
+    # NHS England's monthly discharge ready date statistics (SUS), England, April 2024 to
+    # September 2025: 85.5-87.0% of discharges on the DRD, 5.9-6.3 days on average for those
+    # discharged later; single trusts range from about half to nine in ten on the DRD and
+    # from 2 to 11 days (the Health Foundation's compilation, docs/demo.md). The delayed
+    # fall most often in the 1-day band, about 7% at 21 days or more.
+    "discharged on their DRD %": Range(60.0, 95.0, "NHS England discharge ready date"),
+    "days after DRD, 1+ day delays": Range(3.0, 10.0, "NHS England discharge ready date"),
+    "1-day delays, share of delayed %": Range(20.0, 60.0, "NHS England discharge ready date"),
+    "21+ day delays, share of delayed %": Range(2.0, 20.0, "NHS England discharge ready date"),
 }
 
 
@@ -91,6 +111,8 @@ class Simulation(Protocol):
 
     def hours_at(self, day: date) -> float: ...
 
+    def instant(self, hours: float) -> datetime: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Found:
@@ -111,6 +133,7 @@ def measures(sim: Simulation) -> list[Found]:
         *_ages(sim, acute),
         *_short_stays(sim, acute),
         *_readmissions(sim, acute),
+        *_ready_dates(sim, acute),
     ]
 
 
@@ -252,6 +275,39 @@ def _readmissions(sim: Simulation, acute: list[Patient]) -> list[Found]:
         for days in within:
             within[days] += any(gap <= 24.0 * days for gap in after)
     return [Found("readmitted 91 / 30 days", "system", within[91] / max(1, within[30]))]
+
+
+def _ready_dates(sim: Simulation, acute: list[Patient]) -> list[Found]:
+    """The discharge ready date measures of the stays that ended in the demo's days, read as
+    `homeflow drd` reads them (domain.ready_date on the folded stay): for each acute trust
+    and the system, the share discharged on their DRD and the days after it of the rest; for
+    the system, the share of the delayed in the 1-day band and at 21 days or more."""
+    start = sim.hours_at(sim.window_start)
+    delays: dict[str, list[int]] = defaultdict(list)
+    for p in acute:
+        if p.discharged is None or not start <= p.discharged < sim.horizon:
+            continue
+        days = measured_delay(fold_spell(p.spell_key, recorded_events(p, sim.instant, sim.horizon)))
+        if days is not None:
+            delays["system"].append(days)
+            delays[issuer_of(p.spell_key) or p.site].append(days)
+    found = []
+    for level, mine in sorted(delays.items()):
+        late = [d for d in mine if d > 0]
+        found += [
+            Found("discharged on their DRD %", level, 100 * (len(mine) - len(late)) / len(mine)),
+            Found("days after DRD, 1+ day delays", level, sum(late) / max(1, len(late))),
+        ]
+    late = [d for d in delays["system"] if d > 0]
+    return [
+        *found,
+        Found("1-day delays, share of delayed %", "system", 100 * late.count(1) / len(late)),
+        Found(
+            "21+ day delays, share of delayed %",
+            "system",
+            100 * sum(d >= 21 for d in late) / len(late),
+        ),
+    ]
 
 
 def _died(p: Patient) -> bool:
