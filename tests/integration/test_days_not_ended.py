@@ -268,6 +268,8 @@ COMMAND_LINES = {
     "pdsa list --date": ["pdsa", "list", "--date={}"],
     "calibrate --from": ["calibrate", "--out=m.toml", "--to=2026-01-01", "--from={}"],
     "calibrate --to": ["calibrate", "--out=m.toml", "--from=2026-01-01", "--to={}"],
+    "forecast --to": ["forecast", "--out=f.csv", "--level=icb", "--to={}"],
+    "backtest --to": ["backtest", "--level=icb", "--to={}"],
     "validate --to": ["validate", "--to={}"],
 }  # fmt: skip
 

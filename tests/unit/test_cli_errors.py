@@ -102,6 +102,8 @@ CASES: dict[str, Case] = {
                                  "--site"),
     "census --date": date_case(["census"], "--date"),
     "validate --to": date_case(["validate"], "--to"),
+    "forecast --to": date_case(["forecast", "--out=o.csv", "--level=icb"], "--to"),
+    "backtest --to": date_case(["backtest", "--level=icb"], "--to"),
     "delays internal --date": date_case(["delays", "internal"], "--date"),
     "delays longest --date": date_case(["delays", "longest"], "--date"),
     "opel --date": date_case(["opel"], "--date"),
