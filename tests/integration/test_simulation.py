@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -581,3 +582,45 @@ def test_a_web_run_that_cannot_finish_says_why(engine: Engine, tmp_path: Path) -
     runs.interrupt_unfinished(engine)
     assert runs.run_of(engine, stuck)["status"] == runs.FAILED  # type: ignore[index]
     assert runs.run_of(engine, done)["status"] == runs.DONE  # type: ignore[index]
+
+
+def test_validate_starts_from_the_stored_census_and_compares_with_it(demo_url: str) -> None:
+    done = homeflow(demo_url, "validate", "--to", "2026-03-20", "--days", "5", "--reps", "20", "--format", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = {(r["service"], r["measure"]): r for r in json.loads(done.stdout)}
+
+    def census(day: str) -> list[dict[str, Any]]:
+        printed = homeflow(demo_url, "census", "--date", day, "--format", "json").stdout
+        return list(json.loads(printed))
+
+    start = census("2026-03-20")
+    after = [census(f"2026-03-{d}") for d in range(21, 26)]
+    places = {
+        "RX101 Riverside General Hospital": {"RX101"},
+        "P2 community beds": {"RY101", "RY102"},
+    }
+    for service, sites in places.items():
+        for measure, column in (("occupancy", "occupied"), ("nctr", "nctr")):
+            actual = [sum(r[column] for r in day if r["site_code"] in sites) for day in after]
+            # The run starts from the patients in beds at the midnight ending --to, placed by
+            # their ward, NCTR or not as they were then: the stored census of that day.
+            first = sum(r[column] for r in start if r["site_code"] in sites)
+            row = rows[service, measure]
+            assert row["days"] == 5
+            assert row["actual mean"] == pytest.approx(np.mean(actual), abs=0.01)
+            assert row["reference bias"] == pytest.approx(first - np.mean(actual), abs=0.01)
+            reference_mae = np.mean([abs(first - a) for a in actual])
+            assert row["reference MAE"] == pytest.approx(reference_mae, abs=0.01)
+            assert 0 <= row["inside 50% band"] <= row["inside 90% band"] <= 1
+    pooled = rows["all services", "occupancy"]
+    assert pooled["days"] == 5 * sum(1 for s, m in rows if m == "occupancy" and s != "all services")
+
+
+def test_validate_names_the_option_it_cannot_use(demo_url: str) -> None:
+    done = homeflow(demo_url, "validate", "--to", "2026-02-03", "--days", "5", "--reps", "5")
+    assert done.returncode == 2 and done.stderr.startswith("error: --to: "), done.stderr
+    done = homeflow(demo_url, "validate", "--to", "2026-03-20", "--days", "0")
+    assert done.returncode == 2 and "--days" in done.stderr, done.stderr
+    # The last day compared must have ended too.
+    done = homeflow(demo_url, "validate", "--to", "2026-03-20", "--days", "366")
+    assert done.returncode == 2 and done.stderr.startswith("error: --days: "), done.stderr

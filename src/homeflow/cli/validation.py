@@ -11,6 +11,7 @@ from homeflow.cli.app import app
 from homeflow.cli.database import open_database
 from homeflow.cli.output import OutputFormat, console, ended_date, print_rows
 from homeflow.domain import clock
+from homeflow.domain.errors import InvalidInput
 
 COLUMNS = (
     "service",
@@ -51,7 +52,11 @@ def validate_command(
     # Every day compared must have ended: the last is --days after --to.
     clock.ended("--days", last + timedelta(days=days), clock.today())
     with console.status(f"calibrating to {last} and running {reps} replications of {days} days"):
-        found = validate(open_database(), last, days, reps, clock.today(), seed)
+        try:
+            found = validate(open_database(), last, days, reps, clock.today(), seed)
+        except InvalidInput as problem:
+            # The service names its fields as the page does; here they are options.
+            raise InvalidInput(f"--{problem.field}", problem.reason) from None
     rows = []
     for c in found.comparisons:
         rows.append(
