@@ -125,3 +125,10 @@ def may_enter_opel(org_code: str, role: Role, provider: str) -> bool:
     staff, not an analyst), and by no other organisation: not even its system, which reads
     them to roll them up."""
     return org_code == provider and role in RECORDS_ACTIONS
+
+
+def may_coordinate_beds(org_code: str, role: Role, site_org: str) -> bool:
+    """A site's bed requests are made and given beds by its own trust's flow staff (the site
+    team: discharge and flow teams, admins), never by another organisation, its system
+    included: the beds are the trust's."""
+    return org_code == site_org and role in (Role.DISCHARGE_TEAM, Role.ADMIN)

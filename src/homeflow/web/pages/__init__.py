@@ -10,6 +10,7 @@ from homeflow.web.pages import (
     changes,
     collaborative,
     community,
+    coordination,
     daily_call,
     directory,
     drd,
@@ -40,6 +41,7 @@ from homeflow.web.pages import (
 ROUTERS: tuple[APIRouter, ...] = (
     sign_in.router,
     overview.router,
+    coordination.router,
     figures.router,
     mh_delays.router,
     drd.router,
