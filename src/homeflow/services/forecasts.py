@@ -65,6 +65,10 @@ def ward_series(engine: Engine, measure: Measure, last: date, days: int) -> Any:
     ]
     # Every ward on every day of the period, a day with no row being zero.
     edges = [{**place, "ds": day, "y": 0.0} for place in tree.values() for day in (first, last)]
+    if not any(row["y"] for row in rows):
+        raise InvalidInput(
+            "--days", f"the record holds no {measure.value} in the {days} days to {last}"
+        )
     frame = pd.DataFrame(rows + edges)
     frame["ds"] = pd.to_datetime(frame["ds"])
     return frame.groupby([*PLACES, "ds"], as_index=False)["y"].sum()
