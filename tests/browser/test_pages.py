@@ -191,6 +191,8 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (rx1, "/search?q=smith"),  # a patient search's answer, and one it cannot read
         (rx1, "/search?q=9"),
         (rx1, "/opel"),  # with the trust's own form
+        (rx1, "/beds?site=RX101&ward=RX101-M02"),  # a ward's beds with their status controls
+        (page, "/beds?site=RX101"),  # every bed of the site
         (rx1, "/daily-call/delays?kind=internal&level=site&place=RX101"),
         (page, "/stranded?sort=days&order=asc"),
         (team, "/community"),

@@ -94,6 +94,7 @@ NOT_LISTS = {
     "search.html": "a search's few records of one person, in hospital first, then the newest",
     "scenario_run.html": "a run's results by scenario and month, in the order they were run",
     "sitrep.html": "the return as NHS England's format has it, organisation by organisation",
+    "beds.html": "a site's beds as they stand on its wards, ward by ward and bed by bed",
     "spell.html": "a stay's timeline, newest first, as a timeline reads",
     "support.html": "one person's support after discharge, in the order it happened",
 }

@@ -108,6 +108,10 @@ WRITES: dict[tuple[str, str], tuple[str, str]] = {
         "tests.integration.test_coordination::test_only_the_sites_own_team_gives_beds_and_records_decisions_to_admit",
         "tests.integration.test_coordination::test_a_bed_request_write_whose_audit_row_fails_stores_nothing",
     ),
+    ("POST", "/beds"): (
+        "tests.integration.test_bed_state_page::test_only_the_wards_trust_sets_its_beds",
+        "tests.integration.test_bed_state_page::test_a_bed_status_is_not_stored_without_its_audit_row",
+    ),
     ("POST", "/admin/wards"): (
         "tests.integration.test_wards::test_only_an_admin_of_the_ward_or_its_system_changes_its_beds",
         "tests.integration.test_wards::test_a_change_to_beds_is_not_stored_without_its_audit_row",

@@ -127,6 +127,13 @@ def may_enter_opel(org_code: str, role: Role, provider: str) -> bool:
     return org_code == provider and role in RECORDS_ACTIONS
 
 
+def may_set_bed_status(org_code: str, role: Role, ward_org: str) -> bool:
+    """A bed's status (cleaned, closed, isolated, reserved) is set by its own trust's ward
+    staff, discharge and flow teams and admins, never by another organisation, its system
+    included: the beds are the trust's."""
+    return org_code == ward_org and role in RECORDS_CARE
+
+
 def may_coordinate_beds(org_code: str, role: Role, site_org: str) -> bool:
     """A site's bed requests are made and given beds by its own trust's flow staff (the site
     team: discharge and flow teams, admins), never by another organisation, its system

@@ -7,6 +7,7 @@ from homeflow.web.pages import (
     accounts,
     actions,
     audit,
+    bed_state,
     changes,
     collaborative,
     community,
@@ -69,6 +70,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
     feeds.router,
     wards.router,
+    bed_state.router,
     scenario_editor.router,
     scenarios.router,
 )
