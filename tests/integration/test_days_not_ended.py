@@ -39,7 +39,7 @@ NOT_DAYS = {
     "kind": "x", "saved": "", "unchanged": "", "system": "QDE", "framework": "hicm-2015",
     "owner": "", "team": "", "goal": "", "text": "", "need": "", "area": "", "per_page": "10",
     "taxonomy_term_id": "", "user": "", "spell": "", "model": "", "problem": "",
-    "by": "provider", "code": "RW1", "figure": "x",
+    "by": "provider", "code": "RW1", "figure": "x", "specialty": "General Medicine",
 }  # fmt: skip
 DAYS = {
     "day", "start", "end", "on", "week", "month", "against", "date", "rebase", "week_ending",
