@@ -147,6 +147,8 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
     team = browser_sign_in(browser, site, "cmht@rw1.test", bypass_csp=True)
     episode = f"/community/episodes/{decided_episode(site)}"
     month = last_month(local_date(datetime.now(UTC)))  # the mental-health figures' default
+    yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
+    bed_days = f"start={yesterday - timedelta(days=30):%d/%m/%Y}&end={yesterday:%d/%m/%Y}"
     targets = [
         (page, "/overview"),
         (page, "/overview?site=RX101"),
@@ -193,6 +195,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (rx1, "/opel"),  # with the trust's own form
         (rx1, "/beds?site=RX101&ward=RX101-M02"),  # a ward's beds with their status controls
         (page, "/beds?site=RX101"),  # every bed of the site
+        (rx1, f"/beds/figures?site=RX101&figure=turnaround&{bed_days}"),  # a measure's beds
         (rx1, "/daily-call/delays?kind=internal&level=site&place=RX101"),
         (page, "/stranded?sort=days&order=asc"),
         (team, "/community"),

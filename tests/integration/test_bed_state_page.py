@@ -5,11 +5,16 @@ the field, and one that raced another change is told what the bed reads now."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
+from homeflow.domain.clock import local_date
+from homeflow.reports.kpi import Period
+from homeflow.services.bed_measures import span_measures
+from homeflow.store import db
 from homeflow.store import schema as t
 from tests.audit_faults import audit_log_down
 from tests.web_site import Site, csrf_of, rows_of, signed_in
@@ -85,3 +90,37 @@ def test_a_bed_status_is_not_stored_without_its_audit_row(site: Site) -> None:
     assert _events(site) == before
     assert _post(flow, "05", status="isolated").status_code == 200
     assert _events(site) == before + 1
+
+
+def test_each_bed_measure_opens_to_the_beds_behind_it(site: Site) -> None:
+    """The Measures page charts a site's cleaning turnaround and closed bed-days; the beds
+    listed for a point are as many (and as closed) as its figure says."""
+    engine = db.connect(site.url)
+    try:
+        last = local_date(datetime.now(UTC)) - timedelta(days=1)
+        first = last - timedelta(days=13)
+        measured = span_measures(engine, "RX101", first, last, Period.DAILY)
+    finally:
+        engine.dispose()
+    flow = signed_in(site, "flow@rx1.test")
+    charts = flow.get(
+        f"/measures?level=site&place=RX101&start={first:%d/%m/%Y}&end={last:%d/%m/%Y}"
+    )
+    assert "Cleaning turnaround" in charts.text and "Beds closed (infection control)" in charts.text
+    day, _, busy = max(measured, key=lambda m: len(m[2].turnarounds))
+    assert busy.turnarounds
+    page = flow.get(
+        f"/beds/figures?site=RX101&figure=turnaround&start={day:%d/%m/%Y}&end={day:%d/%m/%Y}"
+    )
+    listed = re.search(r'<table[^>]*id="turnarounds">(.*?)</table>', page.text, re.S)
+    assert listed and listed[1].count('<th scope="row"') == len(busy.turnarounds)
+    assert f"a mean of {busy.mean_cleaning_hours:.2f} hours" in page.text
+    hours = sum(m.closed_hours.get("infection-control", 0.0) for _, _, m in measured)
+    page = flow.get(
+        f"/beds/figures?site=RX101&figure=closed:infection-control&start={first:%d/%m/%Y}&end={last:%d/%m/%Y}"
+    )
+    assert f"for {hours / 24:.2f} bed-days" in page.text
+    refused = flow.get(
+        f"/beds/figures?site=RX101&figure=nothing&start={first:%d/%m/%Y}&end={last:%d/%m/%Y}"
+    )
+    assert refused.status_code == 400 and "is not a bed measure" in refused.text

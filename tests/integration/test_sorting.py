@@ -95,6 +95,7 @@ NOT_LISTS = {
     "scenario_run.html": "a run's results by scenario and month, in the order they were run",
     "sitrep.html": "the return as NHS England's format has it, organisation by organisation",
     "beds.html": "a site's beds as they stand on its wards, ward by ward and bed by bed",
+    "bed_figures.html": "the beds behind a measure's point, in the order they were cleaned or closed",
     "spell.html": "a stay's timeline, newest first, as a timeline reads",
     "support.html": "one person's support after discharge, in the order it happened",
 }

@@ -137,6 +137,10 @@ def measure_charts(
         from homeflow.services.delay_measures import delay_charts  # it builds MeasureCharts
 
         charts += delay_charts(engine, level, place, first, last, period, width, rebase)
+    if level is Level.SITE:
+        from homeflow.services.bed_measures import bed_charts  # it builds MeasureCharts
+
+        charts += bed_charts(engine, place, first, last, period, width, rebase)
     if level in (Level.ORG, Level.SYSTEM):
         charts += _community_charts(engine, place, first, last, width, rebase)
     return charts

@@ -4,6 +4,7 @@ its trust's ward staff and site team (`POST /beds`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -17,15 +18,17 @@ from homeflow.domain.bed_state import (
     BedStatus,
     BedStatusSet,
     ClosureReason,
+    Period,
 )
 from homeflow.domain.errors import InvalidInput, Problems, problems_of
 from homeflow.domain.writes import may_set_bed_status
-from homeflow.services.bed_state import site_beds
+from homeflow.services.bed_measures import CLOSED, TURNAROUND, reason_words
+from homeflow.services.bed_state import site_beds, site_measures
 from homeflow.store import access, db
 from homeflow.store.access.bed_state import record_bed_status, seen_token
 from homeflow.store.registry import site_names, sites_and_wards
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render
+from homeflow.web.rendering import ended_day, render
 
 router = APIRouter()
 # What a person sets; occupied is the ADT's to say.
@@ -137,3 +140,51 @@ async def set_bed_status(request: Request, engine: Database, session: Signed) ->
         return _page(request, engine, session, site, ward, message=f"{said}: nothing was changed.")
     query = urlencode({"site": site, **({"ward": ward} if ward else {})})
     return RedirectResponse(f"/beds?{query}#bed-{quote(status.ward_code)}-{quote(status.bed)}", 303)
+
+
+@router.get("/beds/figures", response_class=HTMLResponse)
+def bed_figure_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    site: str = "",
+    figure: str = "",
+    start: str = "",
+    end: str = "",
+) -> HTMLResponse:
+    """The beds behind a point of a bed measure's chart: the turnarounds it averages, or the
+    closures whose bed-hours it adds up."""
+    first, last = ended_day("start", start), ended_day("end", end)
+    if first > last:
+        raise InvalidInput("start", "must not be after the last day")
+    kind, _, reason = figure.partition(":")
+    if kind not in (TURNAROUND, CLOSED) or (kind == CLOSED) != bool(reason):
+        raise InvalidInput("figure", f"{figure!r} is not a bed measure")
+    if not site:
+        raise InvalidInput("site", "is needed: the site whose beds to list")
+    found = site_measures(engine, site, first, last)
+    closures = [
+        (ward, bed, period, _hours_within(period, first, last))
+        for ward, bed, period in found.closures.get(reason, ())
+    ]
+    return render(
+        request,
+        "bed_figures.html",
+        session,
+        {
+            "site": site,
+            "kind": kind,
+            "reason": reason_words(reason) if reason else "",
+            "first": first,
+            "last": last,
+            "found": found,
+            "closures": closures,
+            "closed_days": sum(h for *_, h in closures) / 24,
+        },
+    )
+
+
+def _hours_within(period: Period, first: date, last: date) -> float:
+    start, end = clock.start_of_day(first), clock.midnight_after(last)
+    until = end if period.until is None else min(period.until, end)
+    return (until - max(period.since, start)).total_seconds() / 3600
