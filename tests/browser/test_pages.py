@@ -195,6 +195,8 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (rx1, "/opel"),  # with the trust's own form
         (rx1, "/beds?site=RX101&ward=RX101-M02"),  # a ward's beds with their status controls
         (page, "/beds?site=RX101"),  # every bed of the site
+        (rx1, "/coordination?site=RX101"),  # with the site team's allocation forms
+        (page, "/coordination/list?site=RX101&specialty=All%20specialties&figure=waiting"),
         (rx1, f"/beds/figures?site=RX101&figure=turnaround&{bed_days}"),  # a measure's beds
         (rx1, "/daily-call/delays?kind=internal&level=site&place=RX101"),
         (page, "/stranded?sort=days&order=asc"),
