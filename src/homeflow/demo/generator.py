@@ -48,6 +48,7 @@ from homeflow.demo.people import (
     same_person,
 )
 from homeflow.demo.realism import (
+    DATED_WHEN_BETTER,
     LONG_WAIT_SHARE,
     PLANNED_AHEAD_SHARE,
     SAME_DAY_SHARE,
@@ -168,6 +169,10 @@ class DemoSystem(Agenda):
         while self.rng.random() < WEEKEND_DEFERRED[self.day_of(noticed).weekday()]:
             noticed += 24.0
         drd = self.day_of(noticed)
+        # A few are recorded as ready from the day they got better, the day before the round
+        # (so a sitrep of that day finds them delayed with no reason yet: one to correct).
+        if random.Random(f"{p.spell_key}:dated").random() < DATED_WHEN_BETTER:
+            drd = self.day_of(when)
         p.events.append((noticed, ev.CriteriaToResideAssessed(False, discharge_ready_date=drd)))
         p.events.append((noticed + 0.1, ev.PathwayAssigned(p.pathway)))
         if p.pathway != "P0" and not p.unwell_again and self.rare.happen(MEETS_CRITERIA_AGAIN):

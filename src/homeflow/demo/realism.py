@@ -43,6 +43,9 @@ LONG_WAIT_SHARE = {"P0": 0.0, "P1": 0.09, "P2": 0.12, "P3": 0.3}
 # Pathway 0 patients (nothing to arrange) who go home the day a board round finds them ready;
 # the rest wait a night or more, mostly for medicines to take home and the letter.
 SIMPLE_SAME_DAY = 0.88
+# Patients recorded as ready from the day they got better rather than the day a round found
+# them (the evening before, a weekend): a discharge ready date a day or two back.
+DATED_WHEN_BETTER = 0.05
 # Patients whose support was arranged before they were ready (a package of care restarted,
 # reablement referred by a trusted assessor from the expected date), who go home the day they
 # are found ready: NHS England's discharge ready date statistics have about 86% of discharges
