@@ -63,12 +63,14 @@ def ward_series(engine: Engine, measure: Measure, last: date, days: int) -> Any:
         for w in ward_days(engine, first, last)
         if w.ward_code in tree
     ]
-    # Every ward on every day of the period, a day with no row being zero.
-    edges = [{**place, "ds": day, "y": 0.0} for place in tree.values() for day in (first, last)]
     if not any(row["y"] for row in rows):
         raise InvalidInput(
             "--days", f"the record holds no {measure.value} in the {days} days to {last}"
         )
+    # Every ward on every day from the first the record holds (before it, nothing is known,
+    # which is not zero) to `last`, a day with no row being zero.
+    start = min(row["ds"] for row in rows)
+    edges = [{**place, "ds": day, "y": 0.0} for place in tree.values() for day in (start, last)]
     frame = pd.DataFrame(rows + edges)
     frame["ds"] = pd.to_datetime(frame["ds"])
     return frame.groupby([*PLACES, "ds"], as_index=False)["y"].sum()
