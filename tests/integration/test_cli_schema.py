@@ -98,6 +98,7 @@ RUNS: dict[str, Files] = {
         "user", "add", "a@b.test", "--org=RX1", "--role=analyst", "--password-stdin"
     ],
     "user demo": lambda f: ["user", "demo"],
+    "validate": lambda f: ["validate", "--to=2026-03-01", "--days=7", "--reps=5"],
 }  # fmt: skip
 # A command that would keep running (a server, a listener) runs as a real process, so that one
 # that started would fail on its timeout rather than hang the tests.
