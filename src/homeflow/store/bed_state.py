@@ -4,6 +4,7 @@ numbered beds (as many as the ward had open that day) and every bed a stay or ev
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +22,10 @@ from homeflow.domain.bed_state import (
 )
 from homeflow.domain.clock import local_date
 from homeflow.domain.organisations import numbered_beds
+from homeflow.domain.payloads import payload_from_dict
 from homeflow.store import schema as t
 from homeflow.store.beds import dated_beds
-from homeflow.store.codec import event_from_row, from_db_time, to_db_time
+from homeflow.store.codec import from_db_time, to_db_time
 from homeflow.store.registry import ward_registry
 
 
@@ -45,10 +47,11 @@ class BedRow:
 def bed_events(
     conn: Connection, wards: Collection[str], at: datetime
 ) -> tuple[list[tuple[datetime, BedStatusSet]], list[BedAttributesSet]]:
-    """The status and attribute events for `wards` recorded up to `at`, in log order."""
+    """The status and attribute events for `wards` recorded up to `at`, in log order. Only
+    the payloads of these wards' beds are read into events (a site's page reads its own)."""
     e = t.events
     rows = conn.execute(
-        select(e)
+        select(e.c.type, e.c.occurred_at, e.c.payload)
         .where(
             e.c.type.in_([BedStatusSet.TYPE, BedAttributesSet.TYPE]),
             e.c.occurred_at <= to_db_time(at),
@@ -58,11 +61,13 @@ def bed_events(
     settings: list[tuple[datetime, BedStatusSet]] = []
     attributes: list[BedAttributesSet] = []
     for row in rows:
-        event = event_from_row(row)
-        payload = event.payload
-        if isinstance(payload, BedStatusSet) and payload.ward_code in wards:
-            settings.append((event.occurred_at, payload))
-        elif isinstance(payload, BedAttributesSet) and payload.ward_code in wards:
+        fields = json.loads(row.payload)
+        if fields.get("ward_code") not in wards:
+            continue
+        payload = payload_from_dict(row.type, fields)
+        if isinstance(payload, BedStatusSet):
+            settings.append((_instant(row.occurred_at), payload))
+        elif isinstance(payload, BedAttributesSet):
             attributes.append(payload)
     return settings, attributes
 
