@@ -15,6 +15,7 @@ from homeflow.cli import (
     mental_health,
     opel,
     planning,
+    predict,
     returns,
     validation,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "mental_health",
     "opel",
     "planning",
+    "predict",
     "returns",
     "validation",
 ]
