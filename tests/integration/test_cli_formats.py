@@ -86,6 +86,15 @@ def demo_url(
         yield url
 
 
+@pytest.fixture(scope="module")
+def prediction_model(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A discharge prediction model trained on the demo (for `predict discharges`)."""
+    env = {"HOMEFLOW_MODELS": str(tmp_path_factory.mktemp("models"))}
+    done = homeflow(demo_url, "predict", "train", f"--through={END}", env=env, measured=False)
+    assert done.returncode == 0, done.stderr
+    return env
+
+
 def _arguments(name: str, chosen: str, folder: Path) -> list[str]:
     command, _ = FORMATTED[name]
     args = [*name.split()]
@@ -125,11 +134,14 @@ def _rows_of(document: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("name", sorted(FORMATTED))
-def test_every_format_of_every_command_parses(name: str, demo_url: str, tmp_path: Path) -> None:
+def test_every_format_of_every_command_parses(
+    name: str, demo_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     _, formats = FORMATTED[name]
+    env = request.getfixturevalue("prediction_model") if name == "predict discharges" else {}
     printed: dict[str, str] = {}
     for chosen in formats:
-        done = homeflow(demo_url, *_arguments(name, chosen, tmp_path))
+        done = homeflow(demo_url, *_arguments(name, chosen, tmp_path), env=env)
         assert done.returncode == 0, (name, chosen, done.stderr)
         assert "Traceback" not in done.stderr
         printed[chosen] = done.stdout

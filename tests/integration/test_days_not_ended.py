@@ -235,6 +235,7 @@ NOT_COUNTED_OPTIONS = {
 AS_AT = {
     "smart-list --date": ["smart-list", "--date={}"],
     "beds state --at": ["beds", "state", "--site=RX101", "--at={}"],
+    "predict discharges --date": ["predict", "discharges", "--date={}"],
 }
 # The rest of a command line that reaches the option.
 COMMAND_LINES = {
@@ -270,6 +271,9 @@ COMMAND_LINES = {
     "calibrate --to": ["calibrate", "--out=m.toml", "--from=2026-01-01", "--to={}"],
     "forecast --to": ["forecast", "--out=f.csv", "--level=icb", "--to={}"],
     "backtest --to": ["backtest", "--level=icb", "--to={}"],
+    "predict train --through": ["predict", "train", "--through={}"],
+    "predict evaluate --from": ["predict", "evaluate", "--to=2026-01-01", "--from={}"],
+    "predict evaluate --to": ["predict", "evaluate", "--from=2026-01-01", "--to={}"],
     "validate --to": ["validate", "--to={}"],
 }  # fmt: skip
 
