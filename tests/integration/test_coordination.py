@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from homeflow.domain import clock
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.users import add_user
@@ -110,3 +111,25 @@ def test_a_bad_decision_to_admit_is_refused_beside_its_field(site: Site) -> None
     assert answer.status_code == 400
     assert 'id="local_id-error"' in answer.text and 'id="waiting_in-error"' in answer.text
     assert _events(site) == before
+
+
+def test_the_waits_charts_points_open_to_their_patients_on_days_that_have_ended(
+    site: Site,
+) -> None:
+    client = signed_in(site, "flow@rx1.test")
+    page = client.get("/measures", params={"level": "site", "place": SITE}).text
+    for title in ("Decision to admit to bed: mean hours", "90th centile", "over 12 hours"):
+        assert title in page, title
+    links = re.findall(r'href="(/coordination/placed\?[^"]+)"', page)
+    assert links
+    for link in links[:2]:
+        listed = client.get(link.replace("&amp;", "&"))
+        assert listed.status_code == 200
+        said = re.search(r'<p class="nhsuk-body">(\d+) patient', listed.text)
+        assert said and listed.text.count('<th scope="row"') == int(said.group(1))
+    today = f"{clock.today():%d/%m/%Y}"
+    refused = client.get(
+        "/coordination/placed",
+        params={"site": SITE, "figure": "mean", "start": today, "end": today},
+    )
+    assert refused.status_code == 400

@@ -71,6 +71,7 @@ NOT_LISTS = {
     "coordination.html": "who waits for a bed, longest first, as the site team works down it",
     "_coordination_figures.html": "a site's specialties by name, then the whole site",
     "coordination_list.html": "a figure's beds by ward and bed, or its patients longest first",
+    "coordination_placed.html": "a chart point's patients, by their decision to admit",
     "_call_row.html": "one row of the daily call, sorted with daily_call.html",
     "_lever_moves.html": "a lever's moves, in the order the tree draws them",
     "_run_status.html": "a run's progress, one row a scenario in the order they run",

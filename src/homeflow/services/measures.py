@@ -141,6 +141,9 @@ def measure_charts(
         from homeflow.services.bed_measures import bed_charts  # it builds MeasureCharts
 
         charts += bed_charts(engine, place, first, last, period, width, rebase)
+        from homeflow.services.request_measures import request_charts  # likewise
+
+        charts += request_charts(engine, place, first, last, period, width, rebase)
     if level in (Level.ORG, Level.SYSTEM):
         charts += _community_charts(engine, place, first, last, width, rebase)
     return charts

@@ -18,12 +18,13 @@ from homeflow.domain.organisations import patient_key
 from homeflow.domain.privacy import initials
 from homeflow.domain.writes import may_coordinate_beds
 from homeflow.services import coordination as service
+from homeflow.services import request_measures as measures
 from homeflow.services.bed_requests import needs
 from homeflow.store import access
 from homeflow.store.access.audit import audit_view
 from homeflow.store.access.bed_requests import record_bed_request
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import render
+from homeflow.web.rendering import ended_day, render
 
 router = APIRouter()
 WAITING_IN = {
@@ -191,3 +192,41 @@ def _waiting_in(text: str) -> br.WaitingIn:
         return br.WaitingIn(text or br.WaitingIn.EMERGENCY_DEPARTMENT.value)
     except ValueError:
         raise InvalidInput("waiting_in", f"{text!r} is not a place a patient waits") from None
+
+
+@router.get("/coordination/placed", response_class=HTMLResponse)
+def placed_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    site: str = "",
+    figure: str = "",
+    start: str = "",
+    end: str = "",
+) -> HTMLResponse:
+    """The patients behind a point of a wait-for-a-bed chart: the requests placed in its period
+    (those over 12 hours, or placed outlying), as many as its figure counts."""
+    first, last = ended_day("start", start), ended_day("end", end)
+    if first > last:
+        raise InvalidInput("start", "must not be after the last day")
+    if figure not in measures.TITLES:
+        raise InvalidInput("figure", f"{figure!r} is not a measure of waits for a bed")
+    if not site:
+        raise InvalidInput("site", "is needed: the site whose patients to list")
+    viewer = viewer_of(session, request)
+    placed, specialty_of = measures.placed_between(engine, site, first, last)
+    listed = measures.members(placed, specialty_of, figure)
+    identified = [r for r in listed if r.request.org_code == viewer.org_code]
+    if identified:
+        audit_view(engine, viewer, f"patients placed in a bed at {site}, {first} to {last}")
+    context = {
+        "site": site,
+        "title": measures.TITLES[figure],
+        "first": first,
+        "last": last,
+        "listed": listed,
+        "label": lambda r: _label(r, r.request.org_code == viewer.org_code),
+        "waited": _waited,
+        "outlying": lambda r: measures.outlying(r, specialty_of),
+    }
+    return render(request, "coordination_placed.html", session, context)
