@@ -78,7 +78,7 @@ NOT_RUN: dict[tuple[str, ...], str] = {
 NOT_RUN_WORDS = {
     "var/trust_nctr.csv": "the national criteria-to-reside series from ../shared (not in the "
     "repository), for a 14-minute backtest",
-    "--method": "forecasts by ward, site, trust and ICB need months of history (the backtest ten "
+    "--measure": "forecasts by ward, site, trust and ICB need months of history (the backtest ten "
     "windows of 14 days): the short demo here is refused; bench/bench_forecast.py runs it on a "
     "400-day demo and tests/integration/test_forecast_levels.py its refusals",
     "--against": "compares with a day 13 weeks before, which needs home-care packages in the 8 "
