@@ -132,12 +132,12 @@ def fit(found: Examples, at: time, seed: int = 0) -> Model:
         for i, name in enumerate(CATEGORICAL)
     }
     frame = found.frame(categories)
-    columns = [name for name in frame.columns if frame[name].nunique(dropna=True) > 1]
-    frame = frame[columns]
     days = sorted(set(found.days))
     learn = np.array(found.days) < days[-max(1, len(days) // 4)] if len(days) > 1 else None
     if learn is None or not learn.any():
         raise ValueError("training needs at least two days of history")
+    columns = [name for name in frame.columns if frame[name][learn].nunique(dropna=True) > 1]
+    frame = frame[columns]
     classifiers = {}
     for name in TARGETS:
         outcomes = np.array(found.left[name])
