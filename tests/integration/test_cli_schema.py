@@ -44,6 +44,7 @@ RUNS: dict[str, Files] = {
     ],
     "audit prune": lambda f: ["audit", "prune", f"--checkpoints={f}", "--older-than-days=30"],
     "audit verify": lambda f: ["audit", "verify"],
+    "backtest": lambda f: ["backtest", "--level=icb", "--to=2026-03-31"],  # --input: no database
     "calibrate": lambda f: [
         "calibrate", "--from=2026-03-01", "--to=2026-03-31", f"--out={f / 'm.toml'}"
     ],
@@ -54,6 +55,7 @@ RUNS: dict[str, Files] = {
     "dtoc": lambda f: ["dtoc", "--month=2026-03", f"--out={f / 'd.csv'}"],
     "drd": lambda f: ["drd", "--month=2026-03"],
     "feeds": lambda f: ["feeds"],
+    "forecast": lambda f: ["forecast", "--level=icb", "--to=2026-03-31", f"--out={f / 'f.csv'}"],
     "framework add": lambda f: [
         "framework", "add", "local-tips", f"--tips={_file(f, 't.csv', 'tip' + chr(10) + 'a')}",
         "--system=QDE", "--title=Tips",
@@ -108,8 +110,6 @@ OTHERS = {
     "init-db": "creates or upgrades the schema: the one command that does",
     "backup": "copies the database whatever its schema (a copy before an upgrade)",
     "restore": "fills a database that has no schema yet",
-    "forecast": "reads only its --input file",
-    "backtest": "reads only its --input file",
     "spc": "reads only its --input file",
 }
 
