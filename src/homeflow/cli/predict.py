@@ -93,6 +93,12 @@ def predict_discharges(
         found = dp.predict(open_database(), day, when, models_folder())
     except dp.NoModel:
         fail("model: none trained yet: run `homeflow predict train`")
+    about = dp.about_model(models_folder())
+    say(
+        f"model trained {about.get('trained_at', '')} on {about['patient_days']} patient-days "
+        f"from {about['trained_from']} to {about['trained_through']} (held-out AUROC today "
+        f"{about['evaluation']['auroc']['today']:.3f}): see `homeflow predict train`"
+    )
     title = f"Discharge predictions at {when:%H:%M} on {day:%d/%m/%Y}"
     if by is By.PATIENT:
         rows = [

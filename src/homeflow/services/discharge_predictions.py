@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from homeflow.domain import clock
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.discharge_features import (
     CATEGORICAL,
@@ -226,6 +227,7 @@ def train(engine: Engine, through: date, at: time, folder: Path) -> dict[str, An
     evaluation = evaluate(fit(earlier, at), later)
     model = fit(found, at)
     about = {
+        "trained_at": clock.now().isoformat(timespec="seconds"),
         "trained_through": through.isoformat(),
         "trained_from": min(found.days).isoformat(),
         "at": at.strftime("%H:%M"),
@@ -282,6 +284,11 @@ class Prediction:
     expected_discharge_date: date | None
     today: float
     tomorrow: float
+
+
+def about_model(folder: Path) -> dict[str, Any]:
+    """When the saved model was trained, on what, and its evaluation."""
+    return load(folder)[1]
 
 
 def predict(engine: Engine, day: date, at: time, folder: Path) -> list[Prediction]:
