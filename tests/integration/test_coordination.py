@@ -105,11 +105,15 @@ def test_a_bed_request_write_whose_audit_row_fails_stores_nothing(site: Site, ro
 
 def test_a_bad_decision_to_admit_is_refused_beside_its_field(site: Site) -> None:
     owner = signed_in(site, "flow@rx1.test")
-    form = {**_forms(site, owner)["/coordination/requests"], "local_id": "", "waiting_in": "x"}
+    form = {
+        **_forms(site, owner)["/coordination/requests"],
+        "local_id": "", "waiting_in": "x", "nhs_number": "1234567890",
+    }  # fmt: skip
     before = _events(site)
     answer = owner.post("/coordination/requests", data=form)
     assert answer.status_code == 400
-    assert 'id="local_id-error"' in answer.text and 'id="waiting_in-error"' in answer.text
+    for field in ("local_id", "waiting_in", "nhs_number"):
+        assert f'id="{field}-error"' in answer.text, field
     assert _events(site) == before
 
 

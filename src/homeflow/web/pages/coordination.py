@@ -168,9 +168,14 @@ def _request_of(form: dict[str, str], site: str, org: str) -> br.BedRequested:
     if not specialty:
         problems.add("specialty", "is required")
     waiting_in = problems.check(_waiting_in, _text(form, "waiting_in"))
+    # The key the patient administration system's A01 for them will carry: by NHS number
+    # when it is known, else by the hospital number the site issues.
+    nhs = _text(form, "nhs_number").replace(" ", "") or None
+    if nhs is not None:
+        problems.check(patient_key, org, nhs, site, None, "nhs_number")
     problems.done()
     assert waiting_in is not None
-    patient = patient_key(org, None, site, local_id, "local_id")
+    patient = patient_key(org, nhs, site, local_id, "local_id")
     return br.BedRequested(
         f"{org}:DTA-{local_id}-{clock.now():%Y%m%d%H%M%S}",
         org,
@@ -181,6 +186,7 @@ def _request_of(form: dict[str, str], site: str, org: str) -> br.BedRequested:
         side_room=form.get("side_room") == "yes",
         isolation=form.get("isolation") == "yes",
         sex=_text(form, "sex") or None,
+        nhs_number=nhs,
         local_id=local_id,
         family_name=_text(form, "family_name"),
         given_name=_text(form, "given_name"),
