@@ -151,8 +151,9 @@ def predict_evaluate(
     start, end = ended_date("--from", first), ended_date("--to", last)
     if end < start:
         fail("--to: is before --from")
+    when = _time(at)  # every option read before the database is opened
     try:
-        found = evaluate_days(open_database(), start, end, _time(at))
+        found = evaluate_days(open_database(), start, end, when)
     except ValueError as problem:
         fail(f"history: {problem}")
     rows: list[dict[str, Any]] = [
