@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from homeflow.demo import system
-from homeflow.demo.acute import admit_acute, next_round, site_wards
+from homeflow.demo.acute import admit_acute, next_round
 from homeflow.demo.agenda import Agenda, season
 from homeflow.demo.bed_requests import bed_requests
 from homeflow.demo.bed_state import INFECTION_CONTROL_BAY, bed_states
@@ -30,6 +30,7 @@ from homeflow.demo.improvement import (
     HomeFirstBridging,
     bed_review_start,
 )
+from homeflow.demo.mental_health import admit_mental_health
 from homeflow.demo.people import (
     DISCHARGE_HOURS,
     EMERGENCY_HOURS,
@@ -38,7 +39,6 @@ from homeflow.demo.people import (
     READMITTED_WITHIN_30_DAYS,
     Patient,
     Service,
-    admitted_payload,
     community_pathway,
     delay_reason_mix,
     downstream_services,
@@ -63,16 +63,6 @@ from homeflow.domain import events as ev
 from homeflow.domain.organisations import WardType, spell_key
 
 WARM_UP_DAYS = 90
-# The mental-health unit's DToC reasons as MHSDS v6 records the wait (reason, attributable to):
-# housing to supported accommodation (social care), a care package (social care), further NHS
-# care (NHS), an assessment by another agency (both), the patient's or family's choice (NHS).
-MH_DELAY_OF_DTOC = {
-    "I": ("18", "05"),
-    "E": ("09", "05"),
-    "C": ("05", "04"),
-    "A": ("37", "06"),
-    "G": ("11", "04"),
-}
 # Readmissions are part of emergency demand: new arrivals are this share of it.
 NEW_ARRIVALS = 1.0 - READMITTED_WITHIN_30_DAYS - READMITTED_31_TO_90_DAYS
 
@@ -144,7 +134,7 @@ class DemoSystem(Agenda):
                         self.at(start, 7.0, 11.0), admit_acute, self, site.code, "elective"
                     )
         for _ in range(self.poisson(1.75)):
-            self.schedule(self.at(start, 9.0, 22.0), self.admit_mental_health)
+            self.schedule(self.at(start, 9.0, 22.0), admit_mental_health, self)
 
     def new_patient(self, site: str, kind: str, age: int) -> Patient:
         self.next_id += 1
@@ -456,48 +446,6 @@ class DemoSystem(Agenda):
             self.rare.wait_in_bed(p, ready, leave, reason, 0.5)
         p.pathway = community_pathway(p.spell_key)
         p.events.append((max(when, ready - 1.0), ev.PathwayAssigned(p.pathway)))
-        self.schedule(leave, self.discharge, p)
-
-    def admit_mental_health(self) -> None:
-        found = self.beds.take(self.rng, site_wards(self, "RW101"))
-        if found is None:
-            self.beds.wait(
-                "RW101",
-                lambda ward, bed: self.schedule(
-                    self._now + 0.5, self.admit_mental_health_to, ward, bed
-                ),
-            )
-        else:
-            self.admit_mental_health_to(*found)
-
-    def admit_mental_health_to(self, ward: str, bed: str) -> None:
-        when = self._now
-        age = int(min(90, max(18, self.rng.gauss(40, 15))))
-        p = self.new_patient("RW101", "mental-health", age)
-        p.ward, p.bed = ward, bed
-        p.admitted = when
-        p.events.append(
-            (
-                when,
-                admitted_payload(
-                    self.rng, p, "emergency", "Adult Mental Health", self.day_of(when), self.issued
-                ),
-            )
-        )
-        stay = 24.0 * 26.0 * math.exp(self.rng.gauss(0.0, 0.75))
-        leave = when + stay
-        if self.rng.random() < 0.18:
-            ready = when + stay * 0.7
-            ready_day = self.day_of(ready)
-            dtoc, agency = self.rng.choice(
-                (("I", "HOUSING"), ("E", "SC"), ("C", "NHS"), ("A", "BOTH"), ("G", "NHS"))
-            )
-            leave = ready + 24.0 * self.rng.uniform(3.0, 40.0)
-            reason = ev.DelayReasonSet(dtoc_reason=dtoc, responsible_agency=agency)
-            # The same wait as MHSDS records it: the unit's delayed discharge period.
-            mh_reason, attributable = MH_DELAY_OF_DTOC[dtoc]
-            period = ev.MhDelayRecorded(f"MH-{p.patient_id}", ready_day, mh_reason, attributable)
-            self.rare.wait_in_bed(p, ready, leave, reason, 1.0, period)
         self.schedule(leave, self.discharge, p)
 
     def emit(self) -> Iterator[ev.Event]:

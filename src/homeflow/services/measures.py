@@ -16,7 +16,7 @@ from homeflow.config import settings
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spc_spec, spec_json
-from homeflow.reports.kpi import CENSUS_COUNTED, DISCHARGES_COUNTED, KPIS, Level, Period
+from homeflow.reports.kpi import CENSUS_COUNTED, DISCHARGES_COUNTED, KPIS, Kpi, Level, Period
 from homeflow.reports.spc import Better, SpcChart, spc_chart
 from homeflow.reports.targets import Target, system_targets
 from homeflow.services.community import community_measures
@@ -100,39 +100,8 @@ def measure_charts(
         for measure, points in series.items():
             if len(points) < 2:
                 continue
-            days = [p["period_start"] for p in points]
-            values = [float(p["value"]) for p in points]
-            phases = [d for d in rebase if first < d <= last]
-            chart = spc_chart(days, values, kpi.better, None, phases)
-            line = target_line(target, chart)
-            if line is not None:
-                chart = spc_chart(days, values, kpi.better, line, phases)
-            title = kpi.description + (f": {measure}" if measure else "")
-            changes = [
-                (day, idea)
-                for key in ((kpi.name, measure), (kpi.name, ""))
-                for day, idea in marks.get(key, [])
-                if first <= day <= last
-            ]
-            charts.append(
-                MeasureChart(
-                    kpi.name,
-                    measure,
-                    title,
-                    kpi.better.value if kpi.better else "neither",
-                    chart,
-                    line,
-                    spc_spec(
-                        chart,
-                        title[:1].upper() + title[1:],
-                        target=line,
-                        width=width,
-                        changes=sorted(set(changes)),
-                        links=_people_links(kpi.name, measure, level, place, points),
-                    ),
-                    target_text=target_text(target, line),
-                )
-            )
+            where = (level, place, first, last, width)
+            charts.append(_kpi_chart(kpi, measure, points, where, rebase, target, marks))
     if delays:
         from homeflow.services.delay_measures import delay_charts  # it builds MeasureCharts
 
@@ -147,6 +116,51 @@ def measure_charts(
     if level in (Level.ORG, Level.SYSTEM):
         charts += _community_charts(engine, place, first, last, width, rebase)
     return charts
+
+
+def _kpi_chart(
+    kpi: Kpi,
+    measure: str,
+    points: list[dict[str, Any]],
+    where: tuple[Level, str, date, date, int],
+    rebase: Sequence[date],
+    target: Target | None,
+    marks: dict[tuple[str, str], list[tuple[date, str]]],
+) -> MeasureChart:
+    """One KPI measure's SPC chart at a place: its target line, the changes made, and each
+    point opening to its people."""
+    level, place, first, last, width = where
+    days = [p["period_start"] for p in points]
+    values = [float(p["value"]) for p in points]
+    phases = [d for d in rebase if first < d <= last]
+    chart = spc_chart(days, values, kpi.better, None, phases)
+    line = target_line(target, chart)
+    if line is not None:
+        chart = spc_chart(days, values, kpi.better, line, phases)
+    title = kpi.description + (f": {measure}" if measure else "")
+    changes = [
+        (day, idea)
+        for key in ((kpi.name, measure), (kpi.name, ""))
+        for day, idea in marks.get(key, [])
+        if first <= day <= last
+    ]
+    return MeasureChart(
+        kpi.name,
+        measure,
+        title,
+        kpi.better.value if kpi.better else "neither",
+        chart,
+        line,
+        spc_spec(
+            chart,
+            title[:1].upper() + title[1:],
+            target=line,
+            width=width,
+            changes=sorted(set(changes)),
+            links=_people_links(kpi.name, measure, level, place, points),
+        ),
+        target_text=target_text(target, line),
+    )
 
 
 def _people_links(

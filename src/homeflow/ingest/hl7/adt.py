@@ -169,26 +169,7 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
         return _bed_request(message, request_id, issuer, site, patient_id, identifiers), None
     if trigger in ("A01", "A04", "A06"):
         assert ward is not None
-        method = ADMISSION_METHODS.get(message.value("PV1", 4), ev.AdmissionMethod.OTHER)
-        details = _details(message, identifiers, mapping)
-        return (
-            ev.Admitted(
-                patient_id,
-                site,
-                ward,
-                message.value("PV1", 3, 3) or None,
-                method,
-                message.value("PV1", 10) or None,
-                nhs_number=details["nhs_number"],
-                local_id=details["local_id"],
-                family_name=details["family_name"] or "",
-                given_name=details["given_name"] or "",
-                birth_date=details["birth_date"],
-                sex=details["sex"],
-                local_authority=details["local_authority"],
-            ),
-            spell_key,
-        )
+        return _admitted(message, patient_id, site, ward, identifiers, mapping), spell_key
     if trigger == "A05":
         planned = message.value("PV2", 8)
         return (
@@ -208,14 +189,7 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
             message.value("PV1", 10) or None,
         ), spell_key
     if trigger in ("A03", "A07"):
-        disposition = message.value("PV1", 36)
-        sent_destination = message.value("PV1", 37)
-        destination = mapping.discharge_destinations.get(sent_destination, sent_destination)
-        if trigger == "A07":
-            destination = destination or "outpatient"
-        return ev.Discharged(
-            destination or None, disposition or None, died=disposition == "4"
-        ), spell_key
+        return _discharged(message, trigger, mapping), spell_key
     simple: dict[str, ev.Payload] = {
         "A11": ev.AdmissionCancelled(),
         "A12": ev.TransferCancelled(),
@@ -224,6 +198,42 @@ def _payload(message: Message, trigger: str, mapping: FeedMapping) -> tuple[ev.P
         "A22": ev.LeaveOfAbsenceEnded(),
     }
     return simple[trigger], spell_key
+
+
+def _admitted(
+    message: Message,
+    patient_id: str,
+    site: str,
+    ward: str,
+    identifiers: tuple[str | None, str, str | None],
+    mapping: FeedMapping,
+) -> ev.Admitted:
+    method = ADMISSION_METHODS.get(message.value("PV1", 4), ev.AdmissionMethod.OTHER)
+    details = _details(message, identifiers, mapping)
+    return ev.Admitted(
+        patient_id,
+        site,
+        ward,
+        message.value("PV1", 3, 3) or None,
+        method,
+        message.value("PV1", 10) or None,
+        nhs_number=details["nhs_number"],
+        local_id=details["local_id"],
+        family_name=details["family_name"] or "",
+        given_name=details["given_name"] or "",
+        birth_date=details["birth_date"],
+        sex=details["sex"],
+        local_authority=details["local_authority"],
+    )
+
+
+def _discharged(message: Message, trigger: str, mapping: FeedMapping) -> ev.Discharged:
+    disposition = message.value("PV1", 36)
+    sent_destination = message.value("PV1", 37)
+    destination = mapping.discharge_destinations.get(sent_destination, sent_destination)
+    if trigger == "A07":  # an outpatient visit that ended: where to, unless sent
+        destination = destination or "outpatient"
+    return ev.Discharged(destination or None, disposition or None, died=disposition == "4")
 
 
 # PV2-2, the accommodation a pending admission needs (HL7 table 0129, user-defined): the
