@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from homeflow.config import beds_cleaned_after_discharge
 from homeflow.domain import bed_requests as br
 from homeflow.domain.bed_state import BedStatus
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
+from homeflow.services.bed_state import site_beds
 from homeflow.store import db
 from homeflow.store.bed_requests import (
     ExpectedDischarge,
@@ -22,7 +22,7 @@ from homeflow.store.bed_requests import (
     expected_discharges,
     ward_specialties,
 )
-from homeflow.store.bed_state import BedRow, beds_at
+from homeflow.store.bed_state import BedRow
 from homeflow.store.registry import site_names
 
 FIGURES = ("free", "cleaning", "closed", "reserved", "waiting", "expected")
@@ -73,10 +73,10 @@ def board(engine: Engine, site: str, now: datetime) -> Board:
         names = site_names(conn)
         if site not in names:
             raise InvalidInput("site", f"{site!r} is not a site homeflow knows")
-        beds = beds_at(conn, site, now, beds_cleaned_after_discharge())
         requests = [r for r in bed_requests(conn).values() if r.request.site_code == site]
         expected = expected_discharges(conn, site, local_date(now))
         specialty_of = ward_specialties(conn, site)
+    beds = site_beds(engine, site, now)
     org = next((b.org_code for b in beds), "")
     open_requests = sorted((r for r in requests if r.open), key=lambda r: r.decided_at)
     allocated = {(r.allocated_ward, r.allocated_bed) for r in open_requests if r.allocated_bed}

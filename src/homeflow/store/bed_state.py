@@ -9,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, exists, or_, select
 
 from homeflow.domain.bed_state import (
     BedAttributesSet,
@@ -83,6 +83,21 @@ def bed_stays(conn: Connection, wards: Collection[str], at: datetime) -> list[Be
         )
     )
     return [BedStay(r.ward_code, r.bed, _instant(r.start_at), from_db_time(r.end_at)) for r in rows]
+
+
+def settled_after(conn: Connection, site: str, at: datetime) -> bool:
+    """Whether nothing the fold of the site's beds reads is dated after `at` (no stay on its
+    wards began or ended later, no bed status or attribute event is dated later): then, until
+    the log changes, the beds read at any later instant of the same day as they read at `at`."""
+    wards = [w.code for w in ward_registry(conn) if w.site_code == site]
+    ws, e, when = t.ward_stays, t.events, to_db_time(at)
+    later_stay = exists().where(
+        ws.c.ward_code.in_(wards), or_(ws.c.start_at > when, ws.c.end_at > when)
+    )
+    later_event = exists().where(
+        e.c.type.in_([BedStatusSet.TYPE, BedAttributesSet.TYPE]), e.c.occurred_at > when
+    )
+    return not conn.execute(select(or_(later_stay, later_event))).scalar_one()
 
 
 def site_histories(
