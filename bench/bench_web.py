@@ -5,10 +5,14 @@ Run: .venv/bin/python bench/bench_web.py [--db var/bench-large.db] [--users 20]
 
 Builds (once; kept at --db) four copies of the demo system with a year of history, about
 6,000 open spells, starts `homeflow serve` on it, signs in one user per simulated person,
-and has each person cycle through the system overview, a whiteboard of their own trust and
-the daily call, pausing `--think` seconds (±50%) between pages as a person reading does.
+and has each person cycle through the system overview, a whiteboard of their own trust, the
+daily call, and a site of their trust's bed state and coordination view, pausing `--think` seconds (±50%) between pages as a person reading does.
 The reference, measured in the same run under the same load, is the server's answer for a
 small static file: the ratio says how much of each page's time is the page's own work.
+
+`--cpu N` instead opens each page N times in this process, one after another, and reports
+the CPU time each took (`time.process_time`, the test client's small share included): on a
+machine other jobs are using, wall-clock times measure the queue, CPU time the page's work.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import urllib.parse
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -35,6 +40,7 @@ from bench.large_system import build
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.users import add_user
+from homeflow.web.app import create_app
 
 PASSWORD = "benchmark password 1"
 
@@ -53,6 +59,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--copies", type=int, default=4, help="copies of the demo system")
     parser.add_argument("--days", type=int, default=365, help="days of history")
+    parser.add_argument("--port", type=int, default=None, help="the server's (default: a free one)")
+    parser.add_argument("--cpu", type=int, default=0, help="CPU time of N requests a page")
     args = parser.parse_args()
 
     path = Path(args.db)
@@ -90,8 +98,11 @@ def main() -> None:
         email = f"bench{n}@{org.lower()}.test"
         add_user(engine, email, org, "discharge-team", PASSWORD)
         people.append((email, org))
+    if args.cpu:
+        cpu_times(engine, people[0], wards[people[0][1]], args.cpu)
+        return
 
-    server = ServerProcess(url, "--workers", str(args.workers))
+    server = ServerProcess(url, "--workers", str(args.workers), port=args.port)
     base = server.base
     port = server.port
     try:
@@ -139,6 +150,8 @@ def main() -> None:
                 ("overview", "/overview"),
                 ("whiteboard", None),
                 ("daily call", "/daily-call"),
+                ("beds of a site", "beds"),
+                ("coordination view", "coordination"),
                 ("static file (reference)", "/static/homeflow.css"),
             ]
             # Every person opens each page at least once, however short the run, so that every
@@ -147,7 +160,8 @@ def main() -> None:
             while rounds == 0 or time.monotonic() < stop_at:
                 rounds += 1
                 for name, page in pages:
-                    target = page or f"/wards/{rng.choice(wards[org])}"
+                    ward = rng.choice(wards[org])
+                    target = _target(page, ward)
                     started = time.perf_counter()
                     try:
                         connection.request("GET", target, headers={"Cookie": cookie})
@@ -182,6 +196,13 @@ def main() -> None:
         for _ in range(4):  # each worker process, more than once
             for page in ("/overview", f"/wards/{wards[people[0][1]][0]}", "/daily-call"):
                 warm.get(page)
+            # The bed pages' reading is kept per site (and per worker) until the log changes:
+            # every site the people will open, as the overview is warmed.
+            for ward in {
+                ward.split("-")[0]: ward for org in acute_orgs for ward in wards[org]
+            }.values():
+                for page in ("beds", "coordination"):
+                    warm.get(_target(page, ward))
         threads = [
             threading.Thread(target=person, args=(email, org, n))
             for n, (email, org) in enumerate(people)
@@ -209,6 +230,55 @@ def main() -> None:
     print(f"errors: {failed}" + (f" ({errors})" if failed else ""))
     if failed:
         raise SystemExit(1)
+
+
+def _target(page: str | None, ward: str) -> str:
+    """The address of a page of the list: a whiteboard is of `ward`; the bed pages of its site."""
+    site = ward.split("-")[0]
+    if page is None:
+        return f"/wards/{ward}"
+    if page in ("beds", "coordination"):
+        return f"/{page}?site={site}"
+    return page
+
+
+def cpu_times(engine: Engine, person: tuple[str, str], wards: list[str], repeats: int) -> None:
+    """Each page opened `repeats` times in this process by one signed-in person, with the CPU
+    time of each (the first, which fills the caches, reported apart)."""
+    client = TestClient(create_app(engine))
+    found = re.search(r'name="pre_session" value="([^"]+)"', client.get("/").text)
+    client.post(
+        "/sign-in",
+        data={
+            "email": person[0],
+            "password": PASSWORD,
+            "pre_session": found.group(1) if found else "",
+        },
+    )
+    pages = {
+        "overview": "/overview",
+        "whiteboard": _target(None, wards[0]),
+        "daily call": "/daily-call",
+        "beds of a site": _target("beds", wards[0]),
+        "coordination view": _target("coordination", wards[0]),
+    }
+    print(
+        f"CPU time, {repeats} requests a page, one after another (python {sys.version.split()[0]}, SQLite)"
+    )
+    print(f"{'page':28} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, target in pages.items():
+        times = []
+        for _ in range(repeats + 1):
+            started = time.process_time()
+            answer = client.get(target)
+            times.append(time.process_time() - started)
+            if answer.status_code != 200:
+                raise SystemExit(f"{target}: {answer.status_code}")
+        first, rest = times[0], times[1:]
+        print(
+            f"{name:28} {first * 1000:9.1f} {statistics.median(rest) * 1000:8.1f} "
+            f"{percentile(rest, 0.95) * 1000:8.1f}"
+        )
 
 
 if __name__ == "__main__":
