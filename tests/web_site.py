@@ -63,6 +63,8 @@ def served_demo(kind: str, folder: Path) -> Iterator[Site]:
         models = folder / "models"
         (models / "scenarios").mkdir(parents=True)
         shutil.copy(_calibrated(kind, url, yesterday), models / "demo.toml")
+        for trained in _discharge_model(kind, url, yesterday):
+            shutil.copy(trained, models / trained.name.split(".", 1)[1])
         (models / "scenarios" / "demand.toml").write_text(
             (EXAMPLES / "demand-plus-8.toml").read_text()
         )
@@ -91,6 +93,25 @@ def _calibrated(kind: str, url: str, yesterday: str) -> Path:
             made = homeflow(url, "calibrate", "--from", first, "--to", yesterday, "--out", str(model), measured=False)  # fmt: skip
             assert made.returncode == 0, made.stderr
     return model
+
+
+def _discharge_model(kind: str, url: str, yesterday: str) -> list[Path]:
+    """The discharge predictions' model (`homeflow predict train`, as `make run` does), trained
+    once per demo template and kept beside it (its files named `<template>.discharge-...`)."""
+    from homeflow.services.discharge_predictions import ABOUT_FILE, MODEL_FILE
+
+    template = demo_templates.template_name(kind, _demo_args(yesterday), add_users, False)
+    found = [demo_templates.FOLDER / f"{template}.{name}" for name in (MODEL_FILE, ABOUT_FILE)]
+    with demo_templates.locked(f"{template}.discharge"):
+        if not all(path.exists() for path in found):
+            folder = demo_templates.FOLDER / f"{template}.discharge"
+            env = {"HOMEFLOW_MODELS": str(folder), "OMP_NUM_THREADS": "1"}
+            made = homeflow(url, "predict", "train", "--through", yesterday, env=env, measured=False)  # fmt: skip
+            assert made.returncode == 0, made.stderr
+            for path in found:
+                shutil.move(folder / path.name.split(".", 1)[1], path)
+            folder.rmdir()
+    return found
 
 
 def _demo_args(yesterday: str) -> tuple[str, ...]:

@@ -152,6 +152,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
     targets = [
         (page, "/overview"),
         (page, "/overview?site=RX101"),
+        (page, "/overview/discharges?site=RX101&horizon=today"),
         (page, "/daily-call"),
         (page, "/stranded"),
         (page, "/referrals"),

@@ -43,6 +43,16 @@ def behind(client: httpx.Client, link: str) -> tuple[int, int]:
     return len(rows), sum(map(int, adds)) if adds else len(rows)
 
 
+def chances_behind(client: httpx.Client, link: str) -> float:
+    """The sum of the chances of the patients the list of an expected figure shows."""
+    page = client.get(html.unescape(link))
+    assert page.status_code == 200, (link, page.text[:300])
+    chances = [float(c) for c in re.findall(r'data-chance="([0-9.]+)"', page.text)]
+    shown = re.search(r'<strong id="figure">([0-9.]+)</strong>', page.text)
+    assert shown is not None and shown.group(1) == f"{sum(chances):.1f}", link
+    return sum(chances)
+
+
 def figures(page: str) -> list[tuple[str, str, str]]:
     found = FIGURE.findall(page)
     assert found, "no figure on the page opens to its patients"
@@ -54,6 +64,11 @@ def test_every_overview_figure_opens_to_as_many_patients(site: Site) -> None:
     checked = 0
     for path in ("/overview", "/overview?site=RX101"):
         for link, shown, label in figures(client.get(path).text):
+            if "expected" in label:
+                # A prediction: its patients' chances add up to it (to one decimal).
+                assert f"{chances_behind(client, link):.1f}" == shown, (link, shown)
+                checked += 1
+                continue
             count, _ = behind(client, link)
             if "before noon" in label:
                 # A share: the list is its numerator, named in the label.

@@ -291,11 +291,14 @@ def about_model(folder: Path) -> dict[str, Any]:
     return load(folder)[1]
 
 
-def predict(engine: Engine, day: date, at: time, folder: Path) -> list[Prediction]:
-    """Every inpatient at the time on the day, with both probabilities."""
+def predict(
+    engine: Engine, day: date, at: time, folder: Path, ward_code: str | None = None
+) -> list[Prediction]:
+    """Every inpatient at the time on the day (with `ward_code`, those whose latest ward it
+    is), with both probabilities."""
     model, _ = load(folder)
     instant = instant_of(day, at)
-    data = prediction_data(engine, instant, instant)
+    data = prediction_data(engine, instant, instant, ward_code)
     found = examples(data, [day], at)
     chances = model.probabilities(found)
     rows = []

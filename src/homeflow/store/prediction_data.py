@@ -34,8 +34,11 @@ class PredictionData:
     birth_dates: dict[str, date]
 
 
-def prediction_data(engine: Engine, first: datetime, last: datetime) -> PredictionData:
-    """The stays admitted by `last` and not discharged before `first`, with their events."""
+def prediction_data(
+    engine: Engine, first: datetime, last: datetime, ward_code: str | None = None
+) -> PredictionData:
+    """The stays admitted by `last` and not discharged before `first`, with their events; with
+    `ward_code`, only the stays whose latest ward it is (a ward's board reads only its own)."""
     with engine.begin() as conn:
         lock_writers(conn)
         catch_up(conn)
@@ -52,6 +55,7 @@ def prediction_data(engine: Engine, first: datetime, last: datetime) -> Predicti
                     t.spells.c.discharged_at.is_(None),
                     t.spells.c.discharged_at >= to_db_time(first),
                 ),
+                *([t.spells.c.ward_code == ward_code] if ward_code is not None else []),
             )
         ).all()
         keys = [s.spell_key for s in spells]

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
 
+from homeflow.config import models_folder
+from homeflow.domain.clock import now as clock_now
 from homeflow.domain.clock import today
+from homeflow.domain.errors import InvalidInput
 from homeflow.services.after_discharge import community_capacity
+from homeflow.services.discharge_predictions import Prediction
+from homeflow.services.morning_predictions import Morning, Outlook, morning
 from homeflow.store import access
-from homeflow.web.auth import Database, Signed, escalation_rules_of
+from homeflow.store.access.predicted import likely_people
+from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
 from homeflow.web.rendering import render
 
 router = APIRouter()
@@ -33,5 +42,62 @@ def overview_page(
         "site_name": site_name,
         "yesterday": now - timedelta(days=1),
         "support": support,
+        "morning": (found := morning(engine, clock_now(), models_folder())),
+        "expected": expected_by_place(engine, found, site),
     }
     return render(request, "overview.html", session, context)
+
+
+def expected_by_place(
+    engine: Engine, found: Morning, site: str | None
+) -> list[tuple[str, str, str, Outlook]]:
+    """(query, code, name, outlook) a site, or a ward of the chosen site."""
+    groups: dict[str, list[Prediction]] = defaultdict(list)
+    for p in found.predictions:
+        if site is None:
+            groups[p.site_code].append(p)
+        elif p.site_code == site:
+            groups[p.ward_code].append(p)
+    level = "site" if site is None else "ward"
+    return [
+        (
+            f"{level}={quote(code)}",
+            code,
+            access.site_name(engine, code) if site is None else code,
+            found.outlook(among),
+        )
+        for code, among in sorted(groups.items())
+    ]
+
+
+@router.get("/overview/discharges", response_class=HTMLResponse)
+def expected_discharges_page(
+    request: Request,
+    engine: Database,
+    session: Signed,
+    horizon: str,
+    site: str | None = None,
+    ward: str | None = None,
+) -> HTMLResponse:
+    """The patients behind an expected figure, each adding their probability, most likely
+    first: their probabilities sum to the figure."""
+    if horizon not in ("today", "tomorrow"):
+        raise InvalidInput("horizon", f"{horizon!r} is not today or tomorrow")
+    if (site is None) == (ward is None):
+        raise InvalidInput("site", "give a site or a ward, not both")
+    found = morning(engine, clock_now(), models_folder())
+    among = [p for p in found.predictions if site in (None, p.site_code)]
+    among = [p for p in among if ward in (None, p.ward_code)]
+    place = f"ward {ward}" if ward else access.site_name(engine, site or "")
+    title = f"expected discharges {'today' if horizon == 'today' else 'by tomorrow'}, {place}"
+    chances = [
+        (p.spell_key, p.ward_code, p.expected_discharge_date, getattr(p, horizon)) for p in among
+    ]
+    rows = likely_people(engine, viewer_of(session, request), title, chances, today())
+    context = {
+        "title": title,
+        "morning": found,
+        "rows": rows,
+        "figure": sum(row.chance for row in rows),
+    }
+    return render(request, "expected_discharges.html", session, context)

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
-from homeflow.domain.clock import today
+from homeflow.config import models_folder
+from homeflow.domain.clock import now, today
+from homeflow.services.morning_predictions import morning
 from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, viewer_of
@@ -70,11 +72,15 @@ def show_board(
     cell open on what the user typed."""
     board = access.whiteboard(engine, viewer_of(session, request), ward_code, today(), only)
     lines, sorting = sort_rows(request, board.lines(), COLUMNS)
+    # This morning's predictions of the ward's own patients only: quick enough for each load.
+    found = morning(engine, now(), models_folder(), ward_code)
     context: dict[str, Any] = {
         "board": board,
         "lines": lines,
         "sorting": sorting,
         "only": only,
         "refused": refused,
+        "morning": found,
+        "chances": found.by_spell(),
     }
     return render(request, "whiteboard.html", session, context, refused.status if refused else 200)
