@@ -34,9 +34,8 @@ VALUES = {
     "--month": "2026-03",
     "--week-ending": "2026-03-29",
     "NAME": "nctr",  # `kpi`'s KPI
-    "--site": "RX101",  # `beds state`'s and `beds requests`' site
+    "--site": "RX101",  # `beds state`'s and `beds requests`': the demo's largest acute site
     "--reps": "5",  # `validate`'s replications: few, to keep the walk quick
-    "--site": "RX101",  # the demo's largest acute site
 }
 OUT = "--out"  # the file a return is written to, named for its format
 EMPTY_ON_THE_DEMO: set[str] = set()  # every command prints rows on the demo (its feeds too)
