@@ -90,8 +90,7 @@ def mh_delay_reasons() -> CodeList:
     return CodeList(
         "mental health delayed discharge reason",
         tuple(
-            Code(r["code"], r["reason"], r["group"])
-            for r in reference_rows("mh_delay_reasons.csv")
+            Code(r["code"], r["reason"], r["group"]) for r in reference_rows("mh_delay_reasons.csv")
         ),
     )
 
@@ -102,8 +101,7 @@ def mh_attributable_to() -> CodeList:
     return CodeList(
         "attributable to",
         tuple(
-            Code(r["code"], r["attributable_to"])
-            for r in reference_rows("mh_attributable_to.csv")
+            Code(r["code"], r["attributable_to"]) for r in reference_rows("mh_attributable_to.csv")
         ),
     )
 
