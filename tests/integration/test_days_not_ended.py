@@ -40,6 +40,7 @@ NOT_DAYS = {
     "owner": "", "team": "", "goal": "", "text": "", "need": "", "area": "", "per_page": "10",
     "taxonomy_term_id": "", "user": "", "spell": "", "model": "", "problem": "",
     "by": "provider", "code": "RW1", "figure": "x", "specialty": "General Medicine",
+    "horizon": "today",
 }  # fmt: skip
 DAYS = {
     "day", "start", "end", "on", "week", "month", "against", "date", "rebase", "week_ending",

@@ -83,8 +83,9 @@ def expected_discharges_page(
     first: their probabilities sum to the figure."""
     if horizon not in ("today", "tomorrow"):
         raise InvalidInput("horizon", f"{horizon!r} is not today or tomorrow")
+    site, ward = site or None, ward or None
     if (site is None) == (ward is None):
-        raise InvalidInput("site", "give a site or a ward, not both")
+        raise InvalidInput("site", "give either a site or a ward")
     found = morning(engine, clock_now(), models_folder())
     among = [p for p in found.predictions if site in (None, p.site_code)]
     among = [p for p in among if ward in (None, p.ward_code)]
