@@ -32,7 +32,13 @@ var/models/demo.toml: | $(DB)
 	cp examples/*.toml var/models/scenarios/
 	$(BIN)/homeflow calibrate --from $$(date -d '119 days ago' +%F) --to $$(date -d yesterday +%F) --out $@
 
-run: $(BIN)/homeflow $(DB) var/demo-users.txt var/models/demo.toml
+# The discharge predictions' model, trained on the demo's history up to yesterday, for the ward
+# boards and the overview (about half a minute of CPU on the demo; docs/predictions.md).
+var/models/discharge-predictions.pkl: | $(DB)
+	mkdir -p var/models
+	$(BIN)/homeflow predict train
+
+run: $(BIN)/homeflow $(DB) var/demo-users.txt var/models/demo.toml var/models/discharge-predictions.pkl
 	@echo "Demo users (email, password, role) - also in var/demo-users.txt:"
 	@cat var/demo-users.txt
 	@echo "Open http://$(HOST):$(PORT)/ and sign in."
