@@ -181,3 +181,42 @@ def test_the_collaborative_forms_name_every_problem_and_keep_what_was_typed(site
     beside = re.findall(r'class="nhsuk-error-message" id="([a-z_]+)-error"', refused.text)
     assert beside == ["team", "month"]
     assert '<option value="1.5" selected>' in refused.text and 'value="13/2026"' in refused.text
+
+
+def test_a_beds_status_is_set_on_the_board_in_its_row_and_without_javascript(site: Site) -> None:
+    """The board's bed control posts to the site's beds page's write: a refused change opens
+    the control again on why and stores nothing; a saved one comes back in its row (HTMX) or
+    as the board (without JavaScript); a change from a stale board is a conflict."""
+    client, ward = signed_in(site, "nurse@rx1.test"), _ward(site)
+
+    def form_of(bed: str | None = None) -> dict[str, str]:
+        page = client.get(f"/wards/{ward}").text
+        forms = re.findall(r'<form method="post" action="/beds".*?</form>', page, re.S)
+        found = [
+            {k: html.unescape(v) for k, v in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', f)}
+            for f in forms
+        ]  # fmt: skip
+        assert found, "no bed status control on the board"
+        return next(f for f in reversed(found) if bed in (None, f["bed"]))
+
+    def stored() -> int:
+        e = t.events.c
+        found = rows_of(site, select(func.count()).where(e.type == "bed-status-set", e.recorded_by == "nurse@rx1.test"))  # fmt: skip
+        return int(found[0][0])  # type: ignore[index]
+
+    hidden = form_of()
+    bed, before = hidden["bed"], stored()
+    answer = client.post("/beds", data=hidden | {"status": "closed"}, headers=HTMX)
+    assert answer.status_code == 400 and "choose why the bed is closed" in _open_cell(answer.text)
+    assert stored() == before
+    answer = client.post(
+        "/beds", data=hidden | {"status": "isolated"}, headers=HTMX, follow_redirects=True
+    )
+    assert answer.status_code == 200 and stored() == before + 1
+    shown = form_of(bed)
+    assert shown["seen"].startswith("isolated@")
+    answer = client.post("/beds", data=hidden | {"status": "free"})  # from the stale board
+    assert answer.status_code == 409 and "now reads Isolated" in _open_cell(answer.text)
+    answer = client.post("/beds", data=shown | {"status": "free"})
+    assert answer.status_code == 303 and answer.headers["location"].startswith(f"/wards/{ward}#")
+    assert form_of(bed)["seen"].startswith("free@") and stored() == before + 2

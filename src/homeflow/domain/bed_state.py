@@ -53,6 +53,8 @@ REASON_WORDS = {
     ClosureReason.MAINTENANCE: "Maintenance",
     ClosureReason.ESCALATION_CLOSED: "Escalation beds closed",
 }
+# What a person sets on a bed (the ward board, the site's beds page); occupied is the ADT's to say.
+SETTABLE = tuple(s for s in BedStatus if s is not BedStatus.OCCUPIED)
 BAY_SEXES = ("", "female", "male")  # "" a mixed or unassigned bay
 
 

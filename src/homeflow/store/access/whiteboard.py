@@ -80,6 +80,7 @@ class Whiteboard:
     # The specialties the registry's wards are named by: a patient's specialty from a feed in
     # another vocabulary (a code such as "300") cannot be compared, so is never an outlier.
     specialties: frozenset[str] = frozenset()
+    site_code: str = ""
 
     @property
     def free(self) -> int:
@@ -170,6 +171,7 @@ def whiteboard(
         rows,
         empty,
         specialties,
+        ward.site_code,
     )
 
 

@@ -14,6 +14,7 @@ from homeflow.config import beds_cleaned_after_discharge
 from homeflow.domain import clock
 from homeflow.domain.bed_state import (
     REASON_WORDS,
+    SETTABLE,
     STATUS_WORDS,
     BedStatus,
     BedStatusSet,
@@ -28,11 +29,10 @@ from homeflow.store import access, db
 from homeflow.store.access.bed_state import record_bed_status, seen_token
 from homeflow.store.registry import site_names, sites_and_wards
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
+from homeflow.web.pages.whiteboard import show_board
 from homeflow.web.rendering import ended_day, render
 
 router = APIRouter()
-# What a person sets; occupied is the ADT's to say.
-SETTABLE = tuple(s for s in BedStatus if s is not BedStatus.OCCUPIED)
 
 
 def _page(
@@ -124,6 +124,9 @@ async def set_bed_status(request: Request, engine: Database, session: Signed) ->
     await check_csrf(session, request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     site, ward = form.get("site", ""), form.get("ward", "")
+    # Set from the ward board (`board`): the board comes back, with the bed's control open on
+    # why when the change was not saved.
+    board, bed, ward_code = form.get("board") == "1", form.get("bed", ""), form.get("ward_code", "")
     try:
         status = _status(form)
         record_bed_status(
@@ -134,10 +137,18 @@ async def set_bed_status(request: Request, engine: Database, session: Signed) ->
             beds_cleaned_after_discharge(),
         )
     except InvalidInput as bad:
+        if board:
+            said = "; ".join(f"{e.field}: {e.reason}" for e in problems_of(bad))
+            return show_board(request, engine, session, ward_code, None, None, (bed, said, 400))
         return _page(request, engine, session, site, ward, errors=problems_of(bad), typed=form)
     except access.Conflict as clash:
         said = f"Bed {form.get('bed')} of {form.get('ward_code')} now reads {clash.now_reads}"
+        if board:
+            problem = (bed, f"{said}: nothing was changed.", 409)
+            return show_board(request, engine, session, ward_code, None, None, problem)
         return _page(request, engine, session, site, ward, message=f"{said}: nothing was changed.")
+    if board:
+        return RedirectResponse(f"/wards/{quote(ward_code)}#bed-{quote(bed)}", 303)
     query = urlencode({"site": site, **({"ward": ward} if ward else {})})
     return RedirectResponse(f"/beds?{query}#bed-{quote(status.ward_code)}-{quote(status.bed)}", 303)
 

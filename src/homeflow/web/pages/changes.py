@@ -20,7 +20,7 @@ from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
 from homeflow.web.pages.daily_call import call_organisations
 from homeflow.web.pages.spell import show_spell
-from homeflow.web.pages.whiteboard import Refused, show_board
+from homeflow.web.pages.whiteboard import Refused, bed_context, show_board
 from homeflow.web.rendering import render, when
 
 router = APIRouter()
@@ -168,6 +168,7 @@ def _row_back(
         board = access.whiteboard(engine, viewer, ward, today())
         rows: list[Any] = board.rows
         template, context["board"], where = "_bed_row.html", board, f"on ward {ward}"
+        context.update(bed_context(engine, viewer, board))
     else:
         rows = access.daily_call(engine, viewer, today(), escalation_rules_of(request))
         template, where = "_call_row.html", "on the daily call"

@@ -11,9 +11,13 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from homeflow.config import models_folder
+from homeflow.domain.bed_state import REASON_WORDS, SETTABLE, STATUS_WORDS
 from homeflow.domain.clock import now, today
+from homeflow.domain.writes import may_set_bed_status
+from homeflow.services.bed_state import site_beds
 from homeflow.services.morning_predictions import morning
 from homeflow.store import access
+from homeflow.store.access.bed_state import seen_token
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.rendering import render
@@ -67,10 +71,13 @@ def show_board(
     ward_code: str,
     only: str | None,
     refused: Refused | None,
+    bed_problem: tuple[str, str, int] | None = None,
 ) -> HTMLResponse:
     """The board; after a change posted without JavaScript was refused, with that patient's
-    cell open on what the user typed."""
-    board = access.whiteboard(engine, viewer_of(session, request), ward_code, today(), only)
+    cell open on what the user typed, or a bed's status control open on why (`bed_problem`:
+    the bed, the reason, the answer's status code)."""
+    viewer = viewer_of(session, request)
+    board = access.whiteboard(engine, viewer, ward_code, today(), only)
     lines, sorting = sort_rows(request, board.lines(), COLUMNS)
     # This morning's predictions of the ward's own patients only: quick enough for each load.
     found = morning(engine, now(), models_folder(), ward_code)
@@ -80,7 +87,28 @@ def show_board(
         "sorting": sorting,
         "only": only,
         "refused": refused,
+        **bed_context(engine, viewer, board, bed_problem),
         "morning": found,
         "chances": found.by_spell(),
     }
-    return render(request, "whiteboard.html", session, context, refused.status if refused else 200)
+    status = refused.status if refused else (bed_problem[2] if bed_problem else 200)
+    return render(request, "whiteboard.html", session, context, status)
+
+
+def bed_context(
+    engine: Engine,
+    viewer: access.Viewer,
+    board: access.Whiteboard,
+    problem: tuple[str, str, int] | None = None,
+) -> dict[str, Any]:
+    """Each bed's state, for its status control (set through the beds page's POST /beds)."""
+    beds = site_beds(engine, board.site_code, now())
+    return {
+        "bed_states": {r.bed: r for r in beds if r.ward == board.ward_code},
+        "may_set_bed": may_set_bed_status(viewer.org_code, viewer.role, board.org_code),
+        "bed_settable": SETTABLE,
+        "bed_seen": seen_token,
+        "bed_problem": problem,
+        "status_words": STATUS_WORDS,
+        "reason_words": REASON_WORDS,
+    }
