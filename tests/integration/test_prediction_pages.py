@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -73,7 +74,7 @@ def test_another_trust_sees_the_figures_but_no_identifiable_rows(site: Site) -> 
     assert "NHS " not in other.text.split('id="people"', 1)[1]
 
 
-def test_without_a_model_the_pages_say_so_in_one_line(site: Site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_model_the_pages_say_so_in_one_line(site: Site, tmp_path: Path) -> None:
     server = ServerProcess(site.url, env={"HOMEFLOW_MODELS": str(tmp_path)})
     try:
         client = signed_in(Site(site.url, server.base), "flow@rx1.test")

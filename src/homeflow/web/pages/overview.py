@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -15,8 +14,7 @@ from homeflow.domain.clock import now as clock_now
 from homeflow.domain.clock import today
 from homeflow.domain.errors import InvalidInput
 from homeflow.services.after_discharge import community_capacity
-from homeflow.services.discharge_predictions import Prediction
-from homeflow.services.morning_predictions import Morning, Outlook, morning
+from homeflow.services.morning_predictions import Morning, Outlook, morning, outlooks
 from homeflow.store import access
 from homeflow.store.access.predicted import likely_people
 from homeflow.web.auth import Database, Signed, escalation_rules_of, viewer_of
@@ -52,21 +50,15 @@ def expected_by_place(
     engine: Engine, found: Morning, site: str | None
 ) -> list[tuple[str, str, str, Outlook]]:
     """(query, code, name, outlook) a site, or a ward of the chosen site."""
-    groups: dict[str, list[Prediction]] = defaultdict(list)
-    for p in found.predictions:
-        if site is None:
-            groups[p.site_code].append(p)
-        elif p.site_code == site:
-            groups[p.ward_code].append(p)
     level = "site" if site is None else "ward"
     return [
         (
             f"{level}={quote(code)}",
             code,
             access.site_name(engine, code) if site is None else code,
-            found.outlook(among),
+            outlook,
         )
-        for code, among in sorted(groups.items())
+        for code, outlook in outlooks(engine, found, site).items()
     ]
 
 
