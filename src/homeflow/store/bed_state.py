@@ -5,6 +5,7 @@ numbered beds (as many as the ward had open that day) and every bed a stay or ev
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ from homeflow.store import schema as t
 from homeflow.store.beds import dated_beds
 from homeflow.store.codec import from_db_time, to_db_time
 from homeflow.store.registry import ward_registry
+
+_WARD = re.compile(r'"ward_code":\s*"((?:[^"\\]|\\.)*)"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,12 @@ def bed_events(
     settings: list[tuple[datetime, BedStatusSet]] = []
     attributes: list[BedAttributesSet] = []
     for row in rows:
+        # Most of the log's bed events are other sites' beds: their ward is read from the
+        # text first, and only these wards' payloads are decoded (an escaped or unexpected
+        # text is decoded to be sure).
+        ward = _WARD.search(row.payload)
+        if ward is not None and "\\" not in ward.group(1) and ward.group(1) not in wards:
+            continue
         fields = json.loads(row.payload)
         if fields.get("ward_code") not in wards:
             continue
