@@ -1,14 +1,16 @@
 """The morning's discharge predictions as the pages show them: made at 06:00 from what had
 been recorded by then, so they stay the same all day. A ward's board predicts only its own
-patients (a fraction of a second); the overview predicts every inpatient once and keeps the
-answer until the model file, the day or the log changes (docs/predictions.md)."""
+patients (a few tens of milliseconds); the overview predicts every inpatient once and keeps the
+answer until the model file or the day changes (docs/predictions.md)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
@@ -22,8 +24,8 @@ from homeflow.services.discharge_predictions import (
     instant_of,
     predict,
 )
-from homeflow.store.access.caches import per_log_version
 
+T = TypeVar("T")
 READY = "ready"
 NO_MODEL = "no model"
 LATER = "later"  # before the time of day: this morning's predictions are not made yet
@@ -67,16 +69,20 @@ def morning(engine: Engine, now: datetime, folder: Path, ward_code: str | None =
     try:
         if ward_code is not None:
             return Morning(day, at, READY, predict(engine, day, at, folder, ward_code))
-        key = (str(folder.resolve()), model.stat().st_mtime_ns, day, at)
-        found = per_log_version(
-            engine, "discharge predictions", key, lambda: predict(engine, day, at, folder)
+        key = (
+            engine.url.render_as_string(),
+            str(folder.resolve()),
+            model.stat().st_mtime_ns,
+            day,
+            at,
         )
+        found = _kept("predictions", key, lambda: predict(engine, day, at, folder))
     except NoModel:
         return Morning(day, at, NO_MODEL)
     return Morning(day, at, READY, found, key)
 
 
-def outlooks(engine: Engine, found: Morning, site: str | None) -> dict[str, Outlook]:
+def outlooks(found: Morning, site: str | None) -> dict[str, Outlook]:
     """Each site's outlook, or each ward's of the site: kept with the predictions they sum, as
     a site's range convolves hundreds of patients (about a tenth of a second a page)."""
 
@@ -89,4 +95,20 @@ def outlooks(engine: Engine, found: Morning, site: str | None) -> dict[str, Outl
                 groups[p.ward_code].append(p)
         return {code: found.outlook(among) for code, among in sorted(groups.items())}
 
-    return per_log_version(engine, f"expected discharges at {site}", found.version, by_place)
+    return _kept(f"expected discharges at {site}", found.version, by_place)
+
+
+# The morning's predictions read only events received by 06:00 (discharge_features.known_at),
+# so events added later cannot change them: they are kept for the day and the model file, not
+# per version of the log (which changes with every event, and would make most loads of the
+# overview predict the whole system again). One answer a view, so memory stays flat.
+_morning_cache: dict[str, tuple[Hashable, Any]] = {}
+
+
+def _kept(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    hit = _morning_cache.get(name)
+    if hit is not None and hit[0] == key:
+        return cast(T, hit[1])
+    value = compute()
+    _morning_cache[name] = (key, value)
+    return value

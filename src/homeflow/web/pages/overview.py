@@ -58,7 +58,7 @@ def expected_by_place(
             access.site_name(engine, code) if site is None else code,
             outlook,
         )
-        for code, outlook in outlooks(engine, found, site).items()
+        for code, outlook in outlooks(found, site).items()
     ]
 
 
