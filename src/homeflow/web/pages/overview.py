@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -41,21 +41,25 @@ def overview_page(
         "yesterday": now - timedelta(days=1),
         "support": support,
         "morning": (found := morning(engine, clock_now(), models_folder())),
-        "expected": expected_by_place(engine, found, site),
+        "expected": expected_by_place(engine, found, site, rows),
     }
     return render(request, "overview.html", session, context)
 
 
 def expected_by_place(
-    engine: Engine, found: Morning, site: str | None
+    engine: Engine, found: Morning, site: str | None, rows: list[access.OverviewRow]
 ) -> list[tuple[str, str, str, Outlook]]:
-    """(query, code, name, outlook) a site, or a ward of the chosen site."""
+    """(query, code, name, outlook) a site, or a ward of the chosen site (named as its row of
+    the overview names it)."""
     level = "site" if site is None else "ward"
+    named = {row.wards: row.place for row in rows}
     return [
         (
             f"{level}={quote(code)}",
             code,
-            access.site_name(engine, code) if site is None else code,
+            access.site_name(engine, code)
+            if site is None
+            else named.get(urlencode({"ward": code}), code),
             outlook,
         )
         for code, outlook in outlooks(found, site).items()
