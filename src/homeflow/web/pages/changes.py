@@ -11,10 +11,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 
+from homeflow.config import models_folder
 from homeflow.domain import forms
-from homeflow.domain.clock import today
+from homeflow.domain.clock import now, today
 from homeflow.domain.errors import InvalidInput, InvalidInputs, problems_of
 from homeflow.domain.form_bounds import Limits
+from homeflow.services.morning_predictions import morning
 from homeflow.store import access
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, escalation_rules_of, viewer_of
@@ -169,6 +171,8 @@ def _row_back(
         rows: list[Any] = board.rows
         template, context["board"], where = "_bed_row.html", board, f"on ward {ward}"
         context.update(bed_context(engine, viewer, board))
+        # The row keeps its patient's chance of leaving (this morning's, the ward's own).
+        context["chances"] = morning(engine, now(), models_folder(), ward).by_spell()
     else:
         rows = access.daily_call(engine, viewer, today(), escalation_rules_of(request))
         template, where = "_call_row.html", "on the daily call"
