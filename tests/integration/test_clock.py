@@ -158,8 +158,9 @@ TODAY_OPTIONS = _options_defaulting_to_today()
 
 @pytest.mark.parametrize(
     ("command", "option"),
-    # The demo's --end is checked by the fixture, which builds it pinned.
-    [c for c in TODAY_OPTIONS if c[0][0] != "demo"],
+    # The demo's --end is checked by the fixture, which builds it pinned; `predict train` needs
+    # weeks of history to learn from, more than the pinned two-day demo holds.
+    [c for c in TODAY_OPTIONS if c[0][0] != "demo" and c[0][:2] != ["predict", "train"]],
     ids=lambda value: " ".join(value) if isinstance(value, list) else value,
 )
 def test_a_command_left_without_its_day_answers_as_for_the_pinned_day(

@@ -68,6 +68,8 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
 # Tables that are not lists to sort, each with its reason.
 NOT_LISTS = {
     "drd.html": "the month's measures in the publication's order, a column a place",
+    "expected_discharges.html": "the patients most likely to leave first, whose chances add up to "
+    "the expected figure above them",
     "coordination.html": "who waits for a bed, longest first, as the site team works down it",
     "_coordination_figures.html": "a site's specialties by name, then the whole site",
     "coordination_list.html": "a figure's beds by ward and bed, or its patients longest first",

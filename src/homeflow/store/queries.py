@@ -336,9 +336,10 @@ def ward_places(engine: Engine) -> dict[str, Any]:
 
 
 def stays_at(engine: Engine, day: date) -> list[dict[str, Any]]:
-    """Everyone in a bed at the midnight ending `day`, as the record knew them then (events
-    that occurred by that midnight): their ward's site and type, since when, since when ready
-    to leave (if NCTR then) and their pathway then; the rows `open_stays` gives for now."""
+    """Everyone in a bed at the midnight ending `day`, as the stored census counts them: their
+    ward's site and type, since when, since when ready to leave (if NCTR then: a ready date
+    recorded the next morning but dated the day counts, as the census counts it) and their
+    pathway as known by that midnight; the rows `open_stays` gives for now."""
     instant = snapshot_at(day)
     with db.reading(engine) as conn:
         keys = [s.spell_key for s in proj.spells_in_hospital_on(conn, day)]
@@ -346,11 +347,12 @@ def stays_at(engine: Engine, day: date) -> list[dict[str, Any]]:
     wards = ward_places(engine)
     rows = []
     for key, spell_events in found.items():
-        spell = fold_spell(key, [e for e in spell_events if e.occurred_at <= instant])
+        spell = fold_spell(key, spell_events)
         stay = ward_stay_at(spell, instant)
         if stay is None or stay.ward_code not in wards:
             continue
         ready = discharge_ready_date_at(spell, instant)
+        then = fold_spell(key, [e for e in spell_events if e.occurred_at <= instant])
         ward = wards[stay.ward_code]
         rows.append(
             {
@@ -358,7 +360,7 @@ def stays_at(engine: Engine, day: date) -> list[dict[str, Any]]:
                 "ward_type": ward.type,
                 "admitted_at": spell.admitted_at,
                 "ready_at": None if ready is None else start_of_day(ready),
-                "pathway": spell.pathway,
+                "pathway": then.pathway,
             }
         )
     return rows
