@@ -74,7 +74,7 @@ def test_the_board_round(journey_site: Site, browser: object) -> None:
     _save(row, "criteria to reside")
     row.locator("summary", has_text=f"ready {today:%d/%m/%Y}").wait_for()  # type: ignore[attr-defined]
     row.locator("summary", has_text="change delay reason").tap()  # type: ignore[attr-defined]
-    row.locator("select[name=reason]").select_option("HP06")  # type: ignore[attr-defined]
+    row.locator("select[name=reason]:not([id^=bed-reason])").select_option("HP06")  # type: ignore[attr-defined]
     _save(row, "delay reason")
     row.locator("summary", has_text="HP06").wait_for()  # type: ignore[attr-defined]
     bed12 = row.get_attribute("id")  # type: ignore[attr-defined]
