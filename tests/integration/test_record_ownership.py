@@ -328,6 +328,8 @@ WRITES = {
             "month": "2026-11",
             "score": str(0.5 * (next(_unique) % 10 + 1)),
             "scored_by": "team",
+            # A score is one of ten: the notes make every post a change, never "nothing changed".
+            "notes": f"note {next(_unique)}",
         },
         names_owner=False,
     ),
