@@ -141,6 +141,8 @@ def sitrep_day_with_problems(site: Site) -> str:
 def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: object) -> None:
     page = browser_sign_in(browser, site, "admin@qde.test", bypass_csp=True)
     rx1 = browser_sign_in(browser, site, "flow@rx1.test", bypass_csp=True)
+    wall = browser_sign_in(browser, site, "flow@rx1.test", bypass_csp=True, viewport=(1920, 1080))
+    tablet = browser_sign_in(browser, site, "flow@rx1.test", bypass_csp=True, viewport=(1024, 768))
     ward = rx1_ward_with_patients(site)
     rx1.goto(f"{site.base}/wards/{ward}")  # type: ignore[attr-defined]
     spell_page = rx1.locator("#whiteboard a[href^='/spells/']").first.get_attribute("href")  # type: ignore[attr-defined]
@@ -197,6 +199,8 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (rx1, "/beds?site=RX101&ward=RX101-M02"),  # a ward's beds with their status controls
         (page, "/beds?site=RX101"),  # every bed of the site
         (rx1, "/coordination?site=RX101"),  # with the site team's allocation forms
+        (wall, "/coordination?site=RX101"),  # on a wall display, as the site team reads it
+        (tablet, "/coordination?site=RX101"),
         (page, "/coordination/list?site=RX101&specialty=All%20specialties&figure=waiting"),
         (rx1, f"/beds/figures?site=RX101&figure=turnaround&{bed_days}"),  # a measure's beds
         (rx1, "/daily-call/delays?kind=internal&level=site&place=RX101"),
