@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
+from homeflow.store.bed_projections import BEDS_THROUGH
 
 # Tests never assert on timing: a per-example deadline fails a correct property whenever the
 # machine is busy (test_split_tree's did, under a full run), so no property test has one.
@@ -147,6 +148,9 @@ def demo_database(
         yield url
 
 
+_PLACES = (proj.EVENTS_THROUGH, BEDS_THROUGH)
+
+
 def projections(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection table's rows, in a stable order; not the mark of how far into the log
     they reach, a place that differs between two logs of the same events."""
@@ -156,7 +160,7 @@ def projections(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 (
                     tuple(row)
                     for row in conn.execute(select(table))
-                    if table is not t.projection_marks or row.name != proj.EVENTS_THROUGH
+                    if table is not t.projection_marks or row.name not in _PLACES
                 ),
                 key=repr,
             )

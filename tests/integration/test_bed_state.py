@@ -20,7 +20,7 @@ from homeflow.ingest.mapping import FeedMapping
 from homeflow.services.bed_state import site_beds
 from homeflow.store import db
 from homeflow.store import schema as t
-from homeflow.store.bed_state import beds_at
+from homeflow.store.bed_state import beds_at, folded_beds_at
 from homeflow.store.registry import save_registry
 from tests.conftest import url_of
 from tests.support import homeflow
@@ -94,9 +94,10 @@ def test_a_bed_is_occupied_vacated_cleaned_and_closed_through_the_feed(engine: E
         assert row.status is BedStatus.FREE
 
 
-def test_the_pages_reading_is_shared_only_while_it_reads_as_a_fresh_fold(engine: Engine) -> None:
-    """site_beds keeps a site's reading until the log changes, and serves it only to a later
-    instant of the same day with nothing dated between."""
+def test_the_beds_kept_now_read_as_a_fresh_fold_of_the_sites_history(engine: Engine) -> None:
+    """site_beds reads each bed's state as the catch-up keeps it when nothing on the site is
+    dated after the instant asked about, and folds the site's history up to it otherwise:
+    either way as the fold reads it, before and after a change to the log."""
     with engine.begin() as conn:
         save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
     sent = [_adt("M1", "A01", "202603020900"), _adt("M2", "A03", "202603041000")]
@@ -108,16 +109,16 @@ def test_the_pages_reading_is_shared_only_while_it_reads_as_a_fresh_fold(engine:
 
     def fresh(when: datetime) -> list[object]:
         with db.reading(engine) as conn:
-            return [(r.ward, r.bed, r.status, r.since) for r in beds_at(conn, "RX101", when)]
+            return [(r.ward, r.bed, r.status, r.since) for r in folded_beds_at(conn, "RX101", when)]
 
     early, late, later = (at(2026, 3, 4, h, tzinfo=UTC) for h in (9, 20, 22))
-    assert read(early) == fresh(early)  # the discharge is dated after: not shared
-    assert read(late) == fresh(late)
-    assert read(later) == fresh(later)  # shared: nothing happened between
-    assert read(early) == fresh(early) != fresh(late)  # an earlier instant is read afresh
+    assert read(early) == fresh(early)  # the discharge is dated after: folded
+    assert read(late) == fresh(late)  # kept
+    assert read(later) == fresh(later)
+    assert read(early) == fresh(early) != fresh(late)
     [outcome] = import_hl7(engine, [a20("M3", "202603042100", "RX101-M01^^05^RX101|C")], FEED)
     assert outcome.outcome == "applied"
-    assert read(later) == fresh(later) != fresh(late)  # a change to the log reads anew
+    assert read(later) == fresh(later) != fresh(late)  # the change is kept
 
 
 @pytest.mark.parametrize(

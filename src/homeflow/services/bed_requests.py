@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from homeflow.domain import bed_requests as br
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
+from homeflow.store import bed_requests as kept
 from homeflow.store import db
-from homeflow.store.bed_requests import bed_requests
 from homeflow.store.registry import site_names
 
 REQUEST_COLUMNS = ("patient", "specialty", "needs", "decided at", "waited", "mark", "bed")
@@ -24,11 +24,7 @@ def site_requests(engine: Engine, site_code: str, field: str = "site") -> list[b
     with db.reading(engine) as conn:
         if site_code not in site_names(conn):
             raise InvalidInput(field, f"{site_code!r} is not a site homeflow knows")
-        found = bed_requests(conn)
-    return sorted(
-        (r for r in found.values() if r.request.site_code == site_code),
-        key=lambda r: (r.decided_at, r.request_id),
-    )
+        return kept.site_requests(conn, site_code)
 
 
 def needs(request: br.BedRequested) -> str:

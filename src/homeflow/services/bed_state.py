@@ -15,8 +15,7 @@ from homeflow.domain.bed_state import REASON_WORDS, STATUS_WORDS, BedMeasures, m
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
-from homeflow.store.access.caches import per_log_version
-from homeflow.store.bed_state import BedRow, beds_at, settled_after, site_histories
+from homeflow.store.bed_state import BedRow, beds_at, site_histories
 from homeflow.store.registry import site_names
 
 STATE_COLUMNS = ("ward", "bed", "status", "since", "reason")
@@ -25,25 +24,10 @@ STATE_COLUMNS = ("ward", "bed", "status", "since", "reason")
 def site_beds(engine: Engine, site_code: str, at: datetime, field: str = "site") -> list[BedRow]:
     """A row per bed of the site at `at`; a site homeflow does not know is refused naming
     `field`."""
-    cleaned = beds_cleaned_after_discharge()
     with db.reading(engine) as conn:
         if site_code not in site_names(conn):
             raise InvalidInput(field, f"{site_code!r} is not a site homeflow knows")
-
-    def read() -> tuple[datetime, bool, list[BedRow]]:
-        with db.reading(engine) as conn:
-            rows = beds_at(conn, site_code, at, cleaned)
-            return at, settled_after(conn, site_code, at), rows
-
-    # The fold reads the site's whole bed history: done once per change to the log and day,
-    # and shared by every later reading of the same day while nothing is dated after the
-    # instant it was read at (a later instant then reads the same).
-    read_at, settled, rows = per_log_version(
-        engine, f"beds of {site_code}", (site_code, at.date(), cleaned), read
-    )
-    if settled and read_at <= at:
-        return rows
-    return read()[2]
+        return beds_at(conn, site_code, at, beds_cleaned_after_discharge())
 
 
 def read_instant(field: str, text: str, now: datetime) -> datetime:

@@ -18,8 +18,8 @@ from homeflow.services.bed_state import site_beds
 from homeflow.store import db
 from homeflow.store.bed_requests import (
     ExpectedDischarge,
-    bed_requests,
     expected_discharges,
+    site_requests,
     ward_specialties,
 )
 from homeflow.store.bed_state import BedRow
@@ -73,12 +73,11 @@ def board(engine: Engine, site: str, now: datetime) -> Board:
         names = site_names(conn)
         if site not in names:
             raise InvalidInput("site", f"{site!r} is not a site homeflow knows")
-        requests = [r for r in bed_requests(conn).values() if r.request.site_code == site]
+        open_requests = site_requests(conn, site, waiting=True)
         expected = expected_discharges(conn, site, local_date(now))
         specialty_of = ward_specialties(conn, site)
     beds = site_beds(engine, site, now)
     org = next((b.org_code for b in beds), "")
-    open_requests = sorted((r for r in requests if r.open), key=lambda r: r.decided_at)
     allocated = {(r.allocated_ward, r.allocated_bed) for r in open_requests if r.allocated_bed}
     lines: dict[str, Line] = {}
 

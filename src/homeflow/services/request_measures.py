@@ -19,7 +19,7 @@ from homeflow.reports.spc import Better, spc_chart
 from homeflow.services.bed_measures import spans
 from homeflow.services.measures import MeasureChart
 from homeflow.store import db
-from homeflow.store.bed_requests import bed_requests, ward_specialties
+from homeflow.store.bed_requests import site_requests, ward_specialties
 
 MEAN, CENTILE, OVER_12, OUTLIERS = "mean", "centile", "over-12-hours", "outliers"
 TITLES = {
@@ -37,14 +37,10 @@ def placed_between(
     the site's wards' specialties."""
     start, end = clock.start_of_day(first), clock.midnight_after(last)
     with db.reading(engine) as conn:
-        found = bed_requests(conn).values()
+        found = site_requests(conn, site)
         specialty_of = ward_specialties(conn, site)
-    placed = [
-        r
-        for r in found
-        if r.request.site_code == site and r.placed is not None and start <= r.placed.at < end
-    ]
-    return sorted(placed, key=lambda r: (r.decided_at, r.request_id)), specialty_of
+    placed = [r for r in found if r.placed is not None and start <= r.placed.at < end]
+    return placed, specialty_of
 
 
 def outlying(request: br.BedRequest, specialty_of: dict[str, str]) -> bool:

@@ -4,13 +4,12 @@ numbered beds (as many as the ward had open that day) and every bed a stay or ev
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, exists, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, or_, select, true
 
 from homeflow.domain.bed_state import (
     BedAttributesSet,
@@ -22,14 +21,11 @@ from homeflow.domain.bed_state import (
     histories,
 )
 from homeflow.domain.clock import local_date
-from homeflow.domain.organisations import numbered_beds
-from homeflow.domain.payloads import payload_from_dict
+from homeflow.domain.organisations import Ward, numbered_beds
 from homeflow.store import schema as t
 from homeflow.store.beds import dated_beds
 from homeflow.store.codec import from_db_time, to_db_time
 from homeflow.store.registry import ward_registry
-
-_WARD = re.compile(r'"ward_code":\s*"((?:[^"\\]|\\.)*)"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,64 +43,66 @@ class BedRow:
     org_code: str
 
 
+Beds = Collection[str] | Mapping[str, Collection[str]] | None  # wards, or beds by ward; None: all
+
+
+def _of(table: Any, beds: Beds) -> ColumnElement[bool]:
+    """The rows of `table` about these wards' beds (or these beds of each ward)."""
+    if beds is None:
+        return true()
+    if not isinstance(beds, Mapping):
+        wards: ColumnElement[bool] = table.c.ward_code.in_(list(beds))
+        return wards
+    return or_(*(and_(table.c.ward_code == w, table.c.bed.in_(list(b))) for w, b in beds.items()))
+
+
 def bed_events(
-    conn: Connection, wards: Collection[str], at: datetime
+    conn: Connection, beds: Beds, at: datetime
 ) -> tuple[list[tuple[datetime, BedStatusSet]], list[BedAttributesSet]]:
-    """The status and attribute events for `wards` recorded up to `at`, in log order. Only
-    the payloads of these wards' beds are read into events (a site's page reads its own)."""
-    e = t.events
+    """The status and attribute events for these beds recorded up to `at`, in log order."""
+    be, e = t.bed_events, t.events
     rows = conn.execute(
-        select(e.c.type, e.c.occurred_at, e.c.payload)
-        .where(
-            e.c.type.in_([BedStatusSet.TYPE, BedAttributesSet.TYPE]),
-            e.c.occurred_at <= to_db_time(at),
-        )
+        select(be)
+        .join(e, e.c.key == be.c.key)
+        .where(_of(be, beds), be.c.occurred_at <= to_db_time(at))
         .order_by(e.c.seq)
     )
     settings: list[tuple[datetime, BedStatusSet]] = []
     attributes: list[BedAttributesSet] = []
     for row in rows:
-        # Most of the log's bed events are other sites' beds: their ward is read from the
-        # text first, and only these wards' payloads are decoded (an escaped or unexpected
-        # text is decoded to be sure).
-        ward = _WARD.search(row.payload)
-        if ward is not None and "\\" not in ward.group(1) and ward.group(1) not in wards:
-            continue
-        fields = json.loads(row.payload)
-        if fields.get("ward_code") not in wards:
-            continue
-        payload = payload_from_dict(row.type, fields)
-        if isinstance(payload, BedStatusSet):
-            settings.append((_instant(row.occurred_at), payload))
-        elif isinstance(payload, BedAttributesSet):
-            attributes.append(payload)
+        if row.type == BedStatusSet.TYPE:
+            reason = None if row.reason is None else ClosureReason(row.reason)
+            status = BedStatusSet(row.ward_code, row.bed, BedStatus(row.status), reason)
+            settings.append((_instant(row.occurred_at), status))
+        else:
+            attributes.append(
+                BedAttributesSet(row.ward_code, row.bed, row.from_day, row.side_room, row.bay_sex)
+            )
     return settings, attributes
 
 
-def bed_stays(conn: Connection, wards: Collection[str], at: datetime) -> list[BedStay]:
-    """The stays in a named bed on `wards` that began by `at`."""
+def bed_stays(conn: Connection, beds: Beds, at: datetime) -> list[BedStay]:
+    """The stays in a named bed of these beds that began by `at`."""
     ws = t.ward_stays
     rows = conn.execute(
         select(ws.c.ward_code, ws.c.bed, ws.c.start_at, ws.c.end_at).where(
-            ws.c.ward_code.in_(list(wards)),
-            ws.c.bed.is_not(None),
-            ws.c.start_at <= to_db_time(at),
+            _of(ws, beds), ws.c.bed.is_not(None), ws.c.start_at <= to_db_time(at)
         )
     )
     return [BedStay(r.ward_code, r.bed, _instant(r.start_at), from_db_time(r.end_at)) for r in rows]
 
 
-def settled_after(conn: Connection, site: str, at: datetime) -> bool:
-    """Whether nothing the fold of the site's beds reads is dated after `at` (no stay on its
-    wards began or ended later, no bed status or attribute event is dated later): then, until
-    the log changes, the beds read at any later instant of the same day as they read at `at`."""
-    wards = [w.code for w in ward_registry(conn) if w.site_code == site]
-    ws, e, when = t.ward_stays, t.events, to_db_time(at)
+def settled_after(conn: Connection, wards: Collection[str], at: datetime) -> bool:
+    """Whether nothing the fold of these wards' beds reads is dated after `at` (no stay on them
+    began or ended later, no bed status event is dated later, no attributes start on a later
+    day): then the beds read at `at` as they read now, as the projection keeps them."""
+    ws, be, when = t.ward_stays, t.bed_events, to_db_time(at)
     later_stay = exists().where(
-        ws.c.ward_code.in_(wards), or_(ws.c.start_at > when, ws.c.end_at > when)
+        ws.c.ward_code.in_(list(wards)), or_(ws.c.start_at > when, ws.c.end_at > when)
     )
     later_event = exists().where(
-        e.c.type.in_([BedStatusSet.TYPE, BedAttributesSet.TYPE]), e.c.occurred_at > when
+        be.c.ward_code.in_(list(wards)),
+        or_(be.c.occurred_at > when, be.c.from_day > at.date()),
     )
     return not conn.execute(select(or_(later_stay, later_event))).scalar_one()
 
@@ -118,21 +116,64 @@ def site_histories(
     wards = [w for w in ward_registry(conn) if w.site_code == site]
     trust = {w.code: w.org_code for w in wards}
     cleaned = {w.code for w in wards if w.org_code in cleaned_after_discharge}
-    settings, attributes = bed_events(conn, trust, at)
-    found = histories(bed_stays(conn, trust, at), settings, attributes, at, cleaned)
+    settings, attributes = bed_events(conn, list(trust), at)
+    found = histories(bed_stays(conn, list(trust), at), settings, attributes, at, cleaned)
+    return found, trust, _site_beds(conn, wards, at, found)
+
+
+def _site_beds(
+    conn: Connection, wards: list[Ward], at: datetime, named: Collection[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The site's beds in ward and bed order: its wards' numbered beds on `at`'s day and every
+    bed a stay or event named."""
     base = dated_beds(conn)
     day = local_date(at)
-    beds: set[tuple[str, str]] = set(found)
+    beds: set[tuple[str, str]] = set(named)
     for w in wards:
         beds.update((w.code, b) for b in numbered_beds(base.beds_on(w.code, day, w.beds)))
     order = {w.code: n for n, w in enumerate(wards)}
-    return found, trust, sorted(beds, key=lambda wb: (order[wb[0]], wb[1]))
+    return sorted(beds, key=lambda wb: (order[wb[0]], wb[1]))
 
 
 def beds_at(
     conn: Connection, site: str, at: datetime, cleaned_after_discharge: Collection[str] = ()
 ) -> list[BedRow]:
-    """A row per bed of the site at `at`: ward, bed, status, since, reason and attributes."""
+    """A row per bed of the site at `at`: ward, bed, status, since, reason and attributes.
+    Read from each bed's state as kept now (store/bed_projections.py) when nothing on the
+    site is dated after `at`; otherwise folded from the site's history up to `at`."""
+    wards = [w for w in ward_registry(conn) if w.site_code == site]
+    trust = {w.code: w.org_code for w in wards}
+    if not settled_after(conn, list(trust), at):
+        return folded_beds_at(conn, site, at, cleaned_after_discharge)
+    st = t.bed_states
+    kept: dict[tuple[str, str], BedRow] = {}
+    for r in conn.execute(select(st).where(st.c.ward_code.in_(list(trust)))):
+        ward = r.ward_code
+        cleaning = trust[ward] in cleaned_after_discharge
+        status, since, reason = (
+            (r.cleaning_status, r.cleaning_since, r.cleaning_reason)
+            if cleaning
+            else (r.status, r.since, r.reason)
+        )
+        kept[(ward, r.bed)] = BedRow(
+            ward,
+            r.bed,
+            BedStatus(status),
+            from_db_time(since),
+            None if reason is None else ClosureReason(reason),
+            r.side_room,
+            r.bay_sex,
+            trust[ward],
+        )
+    return [
+        kept.get(wb) or _row(None, wb, trust[wb[0]]) for wb in _site_beds(conn, wards, at, kept)
+    ]
+
+
+def folded_beds_at(
+    conn: Connection, site: str, at: datetime, cleaned_after_discharge: Collection[str] = ()
+) -> list[BedRow]:
+    """`beds_at` folded from the site's history up to `at`."""
     found, trust, beds = site_histories(conn, site, at, cleaned_after_discharge)
     return [_row(found.get(wb), wb, trust[wb[0]]) for wb in beds]
 

@@ -183,6 +183,11 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
+    # A projection a migration adds is filled from the log once its tables exist.
+    from homeflow.store.bed_projections import fill_if_missing
+
+    with engine.begin() as conn:
+        fill_if_missing(conn)
 
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"

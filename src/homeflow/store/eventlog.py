@@ -24,6 +24,7 @@ from homeflow.domain.clock import FUTURE_TOLERANCE, local_date, start_of_day
 from homeflow.domain.organisations import WardType
 from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellFold, SpellState, fold_spell
+from homeflow.store import bed_projections
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, event_to_row
@@ -343,6 +344,9 @@ def catch_up(conn: Connection, cache: SpellCache | None = None) -> None:
         assert isinstance(payload, ev.PatientsMerged)
         patient_ids.add(payload.merged_patient_id)
     proj.refresh_patients(conn, patient_ids, recent)
+    bed_projections.keep(
+        conn, mark, last, {state.spell_key: (previous[state.spell_key], state) for state in states}
+    )
     proj.set_projected_through(conn, last)
 
 
@@ -477,5 +481,6 @@ def rebuild(engine: Engine, through: date | None = None) -> int:
             target = local_date(latest) if latest else None
         if target is not None:
             proj.write_census(conn, states, target)
+        bed_projections.fill(conn, last_seq)
         proj.set_projected_through(conn, last_seq)
         return len(states)

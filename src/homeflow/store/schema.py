@@ -252,6 +252,8 @@ spells = Table(
     # Who was in hospital on a day: the admitted, and those discharged since (a year's
     # discharges outnumber the patients in by 40 to 1, so they need their own index).
     Index("ix_spells_discharged_at", "discharged_at"),
+    # A patient's stays, for the bed requests they may have placed.
+    Index("ix_spells_patient_id", "patient_id"),
 )
 
 ward_stays = Table(
@@ -263,6 +265,8 @@ ward_stays = Table(
     Column("bed", String(20), nullable=True),
     Column("start_at", DateTime, nullable=False),
     Column("end_at", DateTime, nullable=True),
+    # A bed's stays and a site's, for the bed state.
+    Index("ix_ward_stays_ward_bed", "ward_code", "bed"),
 )
 
 delay_episodes = Table(
@@ -388,6 +392,72 @@ projection_marks = Table(
     Column("seq", Integer, nullable=True),
 )
 
+# The bed status and attribute events, by bed: the log's payloads read once, so that a bed's
+# or a site's history is an indexed query (store/bed_projections.py).
+bed_events = Table(
+    "bed_events",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("ward_code", String(200), nullable=False),
+    Column("bed", String(20), nullable=False),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("status", String(20), nullable=True),
+    Column("reason", String(30), nullable=True),
+    Column("from_day", Date, nullable=True),
+    Column("side_room", Boolean, nullable=True),
+    Column("bay_sex", String(10), nullable=True),
+    Index("ix_bed_events_ward_bed", "ward_code", "bed"),
+    Index("ix_bed_events_ward_occurred_at", "ward_code", "occurred_at"),
+)
+
+# Each bed's state now (the fold of all its stays and events): once as a trust whose vacated
+# beds are free at once reads it, once as one whose beds wait for cleaning.
+bed_states = Table(
+    "bed_states",
+    metadata,
+    Column("ward_code", String(200), primary_key=True),
+    Column("bed", String(20), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("since", DateTime, nullable=True),
+    Column("reason", String(30), nullable=True),
+    Column("cleaning_status", String(20), nullable=False),
+    Column("cleaning_since", DateTime, nullable=True),
+    Column("cleaning_reason", String(30), nullable=True),
+    Column("side_room", Boolean, nullable=False),
+    Column("bay_sex", String(10), nullable=False),
+)
+
+# Which bed request each bed request record (made, allocated, cancelled) is about.
+bed_request_records = Table(
+    "bed_request_records",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("request_id", String(100), nullable=False),
+    Index("ix_bed_request_records_request_id", "request_id"),
+)
+
+# Each bed request in its latest state, folded with its patient's admissions and transfers.
+bed_requests = Table(
+    "bed_requests",
+    metadata,
+    Column("request_id", String(100), primary_key=True),
+    Column("site_code", String(100), nullable=False),
+    Column("patient_id", String(100), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Column("request", Text, nullable=False),  # the latest record of the request, as JSON
+    Column("allocated_ward", String(100), nullable=True),
+    Column("allocated_bed", String(100), nullable=True),
+    Column("allocated_at", DateTime, nullable=True),
+    Column("placed_ward", String(200), nullable=True),
+    Column("placed_bed", String(100), nullable=True),
+    Column("placed_at", DateTime, nullable=True),
+    Column("cancelled_at", DateTime, nullable=True),
+    Index("ix_bed_requests_site_status", "site_code", "status"),
+    Index("ix_bed_requests_patient_id", "patient_id"),
+)
+
 PROJECTIONS = (
     spells,
     ward_stays,
@@ -400,5 +470,9 @@ PROJECTIONS = (
     bed_occupancy,
     patients,
     daily_census,
+    bed_events,
+    bed_states,
+    bed_request_records,
+    bed_requests,
     projection_marks,
 )

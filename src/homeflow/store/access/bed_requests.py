@@ -13,7 +13,7 @@ from homeflow.domain.writes import may_coordinate_beds
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
 from homeflow.store.access.scope import Conflict, Forbidden, NotFound, Viewer, org_of_site
-from homeflow.store.bed_requests import bed_requests, request_records
+from homeflow.store.bed_requests import one_request, record_count
 from homeflow.store.eventlog import lock_writers
 from homeflow.store.improvement import append_events, programme_event
 
@@ -33,11 +33,10 @@ def record_bed_request(
             raise NotFound(f"site {site}")
         if not may_coordinate_beds(viewer.org_code, viewer.role, owner) or record.org_code != owner:
             raise Forbidden(f"only {owner}'s site team makes and allocates its bed requests")
-        records = request_records(conn)
         # The version a form saw: how many records the request had.
-        versions = sum(r.payload.request_id == record.request_id for r in records)
+        versions = record_count(conn, record.request_id)
         if isinstance(record, br.BedAllocated):
-            found = bed_requests(conn, records).get(record.request_id)
+            found = one_request(conn, record.request_id)
             if found is None or found.request.site_code != site:
                 raise NotFound(f"bed request {record.request_id}")
             if seen is not None and seen != versions:
