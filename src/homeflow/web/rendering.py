@@ -146,6 +146,15 @@ def ended_day(field: str, text: str) -> date:
     return ended(field, parse_day(field, text), today())
 
 
+def ended_span(start: str, end: str) -> tuple[date, date]:
+    """A period typed as its first and last days (the chart point behind a figure page), both
+    ended, the first not after the last."""
+    first, last = ended_day("start", start), ended_day("end", end)
+    if first > last:
+        raise InvalidInput("start", "must not be after the last day")
+    return first, last
+
+
 def render(
     request: Request,
     name: str,

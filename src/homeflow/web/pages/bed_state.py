@@ -30,7 +30,7 @@ from homeflow.store.access.bed_state import record_bed_status, seen_token
 from homeflow.store.registry import site_names, sites_and_wards
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
 from homeflow.web.pages.whiteboard import show_board
-from homeflow.web.rendering import ended_day, render
+from homeflow.web.rendering import ended_span, render
 
 router = APIRouter()
 
@@ -165,9 +165,7 @@ def bed_figure_page(
 ) -> HTMLResponse:
     """The beds behind a point of a bed measure's chart: the turnarounds it averages, or the
     closures whose bed-hours it adds up."""
-    first, last = ended_day("start", start), ended_day("end", end)
-    if first > last:
-        raise InvalidInput("start", "must not be after the last day")
+    first, last = ended_span(start, end)
     kind, _, reason = figure.partition(":")
     if kind not in (TURNAROUND, CLOSED) or (kind == CLOSED) != bool(reason):
         raise InvalidInput("figure", f"{figure!r} is not a bed measure")

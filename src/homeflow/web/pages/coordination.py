@@ -24,7 +24,7 @@ from homeflow.store import access
 from homeflow.store.access.audit import audit_view
 from homeflow.store.access.bed_requests import record_bed_request
 from homeflow.web.auth import Database, Signed, check_csrf, viewer_of
-from homeflow.web.rendering import ended_day, render
+from homeflow.web.rendering import ended_span, render
 
 router = APIRouter()
 WAITING_IN = {
@@ -212,9 +212,7 @@ def placed_page(
 ) -> HTMLResponse:
     """The patients behind a point of a wait-for-a-bed chart: the requests placed in its period
     (those over 12 hours, or placed outlying), as many as its figure counts."""
-    first, last = ended_day("start", start), ended_day("end", end)
-    if first > last:
-        raise InvalidInput("start", "must not be after the last day")
+    first, last = ended_span(start, end)
     if figure not in measures.TITLES:
         raise InvalidInput("figure", f"{figure!r} is not a measure of waits for a bed")
     if not site:
