@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from homeflow.reports.prediction_checks import (
     auroc,
+    calibration_error,
     count_distribution,
     count_range,
     mean_absolute_error,
@@ -69,3 +70,12 @@ def test_reliability_bins_by_hand() -> None:
     assert [(b.low, b.patients) for b in found] == [(0.0, 2), (0.1, 1), (0.9, 2)]
     assert found[0].mean_predicted == pytest.approx(0.065) and found[0].observed == 0.5
     assert found[2].mean_predicted == pytest.approx(0.975) and found[2].observed == 1.0
+
+
+def test_calibration_error_weights_each_bins_gap_by_its_patients() -> None:
+    # Bins 0.0-0.1 (2 patients: mean 0.065, half left: gap 0.435), 0.1-0.2 (1: 0.15 against
+    # none: 0.15) and 0.9-1.0 (2: 0.975 against all: 0.025); (0.87 + 0.15 + 0.05) / 5.
+    found = reliability([0.05, 0.08, 0.15, 0.95, 1.0], [False, True, False, True, True])
+    assert calibration_error(found) == pytest.approx(1.07 / 5)
+    with pytest.raises(ValueError):
+        calibration_error([])

@@ -143,7 +143,8 @@ def predict_evaluate(
     ] = OutputFormat.TABLE,
 ) -> None:
     """Train on the days before --from and score the days from --from to --to (a split in
-    time): AUROC, the ward totals' MAE beside the EDD reference's, and the reliability table."""
+    time): AUROC, the ward totals' MAE beside the EDD reference's, the reliability table and
+    its calibration error."""
     from homeflow.services.discharge_predictions import evaluate_days
 
     if not first or not last:
@@ -164,6 +165,10 @@ def predict_evaluate(
         {"measure": "ward totals' MAE", "target": "", "value": round(found.ward_mae, 3)},
         {"measure": "EDD reference MAE", "target": "", "value": round(found.edd_reference_mae, 3)},
         {"measure": "MAE ratio", "target": "", "value": round(found.mae_ratio, 3)},
+    ]
+    rows += [
+        {"measure": f"calibration error {name}", "target": "", "value": round(error, 3)}
+        for name, error in found.calibration_error.items()
     ]
     for name, bins in found.reliability.items():
         rows += [

@@ -104,3 +104,12 @@ def reliability(
         for i, found in enumerate(members)
         if found
     ]
+
+
+def calibration_error(bins: Sequence[ReliabilityBin]) -> float:
+    """The reliability table in one figure (the expected calibration error): each bin's gap
+    between mean prediction and the share who left, weighted by its patients."""
+    patients = sum(b.patients for b in bins)
+    if not patients:
+        raise ValueError("the calibration error needs at least one patient")
+    return sum(b.patients * abs(b.mean_predicted - b.observed) for b in bins) / patients

@@ -164,6 +164,7 @@ class Evaluation:
     ward_mae: float
     edd_reference_mae: float
     reliability: dict[str, list[dict[str, float]]]
+    calibration_error: dict[str, float]
 
     @property
     def mae_ratio(self) -> float:
@@ -172,8 +173,10 @@ class Evaluation:
 
 def evaluate(model: Model, found: Examples) -> Evaluation:
     """AUROC a target; the day's ward totals against what happened, beside the reference of
-    counting the patients whose EDD is that day; the reliability table a target."""
+    counting the patients whose EDD is that day; the reliability table a target and its
+    calibration error."""
     chances = model.probabilities(found)
+    tables = {name: checks.reliability(chances[name], found.left[name]) for name in TARGETS}
     predicted: dict[tuple[date, str], float] = defaultdict(float)
     actual: dict[tuple[date, str], float] = defaultdict(float)
     reference: dict[tuple[date, str], float] = defaultdict(float)
@@ -191,10 +194,8 @@ def evaluate(model: Model, found: Examples) -> Evaluation:
         len(wards),
         checks.mean_absolute_error([predicted[k] for k in wards], [actual[k] for k in wards]),
         checks.mean_absolute_error([reference[k] for k in wards], [actual[k] for k in wards]),
-        {
-            name: [asdict(b) for b in checks.reliability(chances[name], found.left[name])]
-            for name in TARGETS
-        },
+        {name: [asdict(b) for b in bins] for name, bins in tables.items()},
+        {name: checks.calibration_error(bins) for name, bins in tables.items()},
     )
 
 
