@@ -43,6 +43,7 @@ COST_MENTAL_HEALTH_BED_DAY = 480.0
 COST_COMMUNITY_BED_DAY = 300.0
 COST_PACKAGE_DAY = 50.0
 COST_CARE_HOME_PLACEMENT = 5000.0
+LEAVING = "leave after they were ready"
 MIN_DAYS = 1 / 24  # an hour: stays recorded as ending when they began still take a bed a while
 SAMPLE = 5000  # enough stays to fit a family; more only slows the fit
 
@@ -88,6 +89,69 @@ def fit_duration(days: Sequence[float] | np.ndarray, seed: int = 0) -> Fit:
 
 def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return np.asarray((later - earlier).dt.total_seconds() / 86400.0, dtype=float)
+
+
+MIN_WEEKDAY_EVENTS = 300  # fewer departures (or patients found ready) cannot tell the weekdays
+
+
+def shares_by_weekday(went: Sequence[int], days: Sequence[int]) -> tuple[float, ...]:
+    """Of those due on each weekday (Monday first), the share who go that day, from how many
+    went on each weekday (`went`) over how many of that weekday there were (`days`).
+
+    As many are taken to be due each day (the mean), and those kept are due again the next
+    day, so a weekday's share is what went over what was due: its own and those kept the day
+    before. Worked round the week until the days kept settle (the week is a circle). Too few
+    went to tell: 1 every day."""
+    per_day = [d / max(n, 1) for d, n in zip(went, days, strict=True)]
+    due_each_day = sum(per_day) / 7
+    if sum(went) < MIN_WEEKDAY_EVENTS:
+        return (1.0,) * 7
+    shares = [1.0] * 7
+    kept = 0.0
+    for _ in range(4):
+        for w in range(7):
+            due = due_each_day + kept
+            shares[w] = min(1.0, max(per_day[w] / due, 0.05))
+            kept = due * (1.0 - shares[w])
+    return tuple(round(share, 3) for share in shares)
+
+
+def kept_days(shares: Sequence[float]) -> float:
+    """How many days on average a patient due to leave is kept by the weekday shares (those
+    due on each weekday alike): what a wait fitted to departures already holds of them."""
+    total = 0.0
+    for w in range(7):
+        still = 1.0
+        for _ in range(28):
+            still *= 1.0 - shares[(w + _) % 7]
+            total += still
+    return total / 7
+
+
+def _by_weekday(
+    at: pd.Series, first: date, last: date, what: str
+) -> tuple[tuple[float, ...], float, str]:
+    """The weekday shares of those due who `what` (at the times `at`, from first to last),
+    the days the shares keep a patient on average, and a note."""
+    local = at[at.notna()].dt.tz_convert("Europe/London")
+    local = local[(local.dt.date >= first) & (local.dt.date <= last)]
+    went = local.dt.weekday.value_counts()
+    days = pd.date_range(first, last, freq="D").weekday.value_counts()
+    shares = shares_by_weekday(
+        [int(went.get(w, 0)) for w in range(7)], [int(days.get(w, 0)) for w in range(7)]
+    )
+    kept = kept_days(shares)
+    note = (
+        f"Of those due to {what}, the share who do on each weekday, Monday first: "
+        f"{', '.join(f'{x:.2f}' for x in shares)} (kept {kept:.2f} days on average)."
+    )
+    return shares, kept, note
+
+
+def _less_kept(wait: Distribution, kept: float) -> Distribution:
+    """A wait fitted to departures, less the days the weekday shares add back in the run."""
+    mean = wait.mean()
+    return wait.scaled(max(mean - kept, 0.25 * mean) / mean) if mean > 0 else wait
 
 
 def _arrivals(admitted: pd.Series, first: date, last: date) -> tuple[Arrivals, str]:
@@ -139,7 +203,8 @@ def _stays(history: list[dict[str, Any]], first: date, last: date) -> tuple[Any,
     )
     left["pathway"] = left.pathway.fillna("P0")
     ready = left.ready_at.where(left.ready_at > left.admitted_at, left.admitted_at)
-    left["clinical_days"] = _days(ready.where(left.nctr, left.discharged_at), left.admitted_at)
+    left["found_ready_at"] = ready.where(left.nctr, left.discharged_at)
+    left["clinical_days"] = _days(left.found_ready_at, left.admitted_at)
     left["delay_days"] = _days(left.discharged_at, ready)
     left["assessment_days"] = _days(left.referred_at, ready)
     return admitted, left
@@ -153,13 +218,17 @@ def _hospital(
     name = f"{site.site_code} {site.site_name}"
     arrivals, arrival_note = _arrivals(arrived, first, last)
     los = fit_duration(stays.clinical_days, seed)
+    ready, found_kept, ready_note = _by_weekday(stays.found_ready_at, first, last, "be found ready")
     nctr = stays[stays.nctr]
     mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
     pathways: dict[str, Pathway] = {}
+    leaving, kept, leaving_note = _by_weekday(nctr.discharged_at, first, last, LEAVING)
     lines = [
         f"{name}: {site.beds} {site.ward_type} beds; arrivals: {arrival_note}.",
         f"Length of stay until ready to leave: {los.note}.",
+        ready_note,
         f"{len(nctr)} of {len(stays)} stays ({len(nctr) / len(stays):.1%}) stayed on after they were ready (NCTR).",
+        leaving_note,
     ]
     for p in PATHWAYS:
         on = nctr[nctr.pathway == p]
@@ -169,7 +238,7 @@ def _hospital(
         if p == "P0":
             wait = fit_duration(on.delay_days, seed)
             lines.append(f"P0 (no service needed) wait to leave: {wait.note}.")
-            pathways[p] = Pathway(None, wait.distribution)
+            pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
         else:
             waits = on.assessment_days.dropna().clip(lower=0)
             referral = fit_duration(waits, seed) if len(waits) else None
@@ -188,10 +257,12 @@ def _hospital(
             CapacityChange(day, None, set_to=float(beds)) for day, beds in site.changes
         ),
         arrivals=arrivals,
-        length_of_stay=los.distribution,
+        length_of_stay=_less_kept(los.distribution, found_kept),
         nctr_probability=len(nctr) / len(stays),
         pathway_mix=mix,  # type: ignore[arg-type]
         pathways=pathways,
+        leaving_weekday=leaving,
+        ready_weekday=ready,
         cost_per_occupied_day=COST_MENTAL_HEALTH_BED_DAY
         if site.ward_type == "mental-health"
         else COST_ACUTE_BED_DAY,
@@ -217,12 +288,18 @@ def _home_care(starts: float) -> tuple[Service, list[str]]:
 
 
 def _step_down(
-    sites: list[str], by_site: Any, left: Any, admitted: Any, n_days: int, from_hospital: float
+    sites: list[str],
+    by_site: Any,
+    left: Any,
+    admitted: Any,
+    window: tuple[date, date],
+    from_hospital: float,
 ) -> tuple[Service, list[str]]:
+    n_days = (window[1] - window[0]).days + 1
     stays = left[left.site_code.isin(sites) & left.ward_type.isin(STEP_DOWN_WARDS)]
     beds = float(by_site[by_site.site_code.isin(sites)].beds.sum())
     los = fit_duration(stays.clinical_days)
-    nctr, mix, pathways, onward = _onward(stays)
+    nctr, mix, pathways, leaving, onward = _onward(stays, window)
     direct = admitted[admitted.site_code.isin(sites)]
     external = max(0.0, len(direct) / n_days - from_hospital)
     service = Service(
@@ -235,6 +312,7 @@ def _step_down(
         nctr_probability=nctr,
         pathway_mix=mix,
         pathways=pathways,
+        leaving_weekday=leaving,
         cost_per_capacity_day=COST_COMMUNITY_BED_DAY,
     )
     return service, [
@@ -245,28 +323,29 @@ def _step_down(
     ]
 
 
-def _onward(
-    stays: Any,
-) -> tuple[float, tuple[float, float, float, float], dict[str, Pathway], list[str]]:
+def _onward(stays: Any, window: tuple[date, date]) -> tuple[Any, ...]:
     """Patients in step-down beds who stay on after they are ready: how many, by pathway,
-    and each pathway's wait from ready to leaving (fitted whole, as P0's in hospital: where
-    they go next is not modelled, so their wait holds both the assessment and the place)."""
+    each pathway's wait from ready to leaving (fitted whole, as P0's in hospital: where
+    they go next is not modelled, so their wait holds both the assessment and the place),
+    and the share who leave on each weekday of those due to."""
     if stays.empty:
-        return 0.0, (1.0, 0.0, 0.0, 0.0), {}, []
+        return 0.0, (1.0, 0.0, 0.0, 0.0), {}, (1.0,) * 7, []
     nctr = stays[stays.nctr]
     mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
     pathways: dict[str, Pathway] = {}
+    leaving, kept, leaving_note = _by_weekday(nctr.discharged_at, *window, LEAVING)
     lines = [
         f"{len(nctr)} of {len(stays)} stays ({len(nctr) / len(stays):.1%}) stayed on after"
-        " they were ready (NCTR)."
+        " they were ready (NCTR).",
+        leaving_note,
     ]
     for p in PATHWAYS:
         on = nctr[nctr.pathway == p]
         if not on.empty:
             wait = fit_duration(on.delay_days)
             lines.append(f"{p} wait from ready to leaving: {wait.note}.")
-            pathways[p] = Pathway(None, wait.distribution)
-    return len(nctr) / len(stays), mix, pathways, lines  # type: ignore[return-value]
+            pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
+    return len(nctr) / len(stays), mix, pathways, leaving, lines
 
 
 def _care_homes(per_day: float) -> tuple[Service, list[str]]:
@@ -321,7 +400,8 @@ def calibrate(
     if P1_SERVICE in used:
         downstream.append(_home_care(flows["P1"]))
     if P2_SERVICE in used or step_down_sites:
-        downstream.append(_step_down(step_down_sites, by_site, left, admitted, n_days, flows["P2"]))
+        window = (first, last)
+        downstream.append(_step_down(step_down_sites, by_site, left, admitted, window, flows["P2"]))
     if P3_SERVICE in used:
         downstream.append(_care_homes(flows["P3"]))
     for service, notes_of in downstream:

@@ -67,6 +67,8 @@ class CompiledModel:
     nctr_probability: np.ndarray
     mix_cumulative: np.ndarray
     destination: np.ndarray
+    leaving_share: np.ndarray
+    ready_share: np.ndarray
     init_service: np.ndarray
     init_t0: np.ndarray
     init_event: np.ndarray
@@ -299,6 +301,8 @@ def compile_model(
         nctr_probability=np.array([s.nctr_probability for s in services]),
         mix_cumulative=mix,
         destination=destination,
+        leaving_share=np.array([s.leaving_weekday for s in services]).reshape(n, 7),
+        ready_share=np.array([s.ready_weekday for s in services]).reshape(n, 7),
         init_service=np.array(start.service, np.int64),
         init_t0=np.array(start.t0),
         init_event=np.array(start.event, np.int64),

@@ -7,10 +7,13 @@ Time is in days from the first simulated day. Each day: capacities and placement
 set from the calendars, the day's external arrivals are drawn (a Poisson count at that day's rate,
 times uniform in the day: exactly a Poisson process with a rate constant through the day), then
 events are taken in time order from a binary heap until midnight, when the day's figures are
-recorded. A patient who finishes service becomes ready to leave; with the service's NCTR
+recorded. A patient who finishes service becomes ready to leave (or, with the service's ready
+share of that weekday, is found ready the next day); with the service's NCTR
 probability they need a pathway, wait the pathway's assessment time, then join the FIFO queue of
 the pathway's downstream service while keeping their bed (blocking after service). Every day
-they keep it is a delayed bed-day.
+they keep it is a delayed bed-day. A patient due to leave a bed that they no longer need (their
+pathway needs no service, or its service takes them) leaves then with the service's leaving
+share of that weekday, else is kept to the same time the next day (fewer leave at the weekend).
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ MODEL_ARRAYS = (
     "nctr_probability",
     "mix_cumulative",
     "destination",
+    "leaving_share",
+    "ready_share",
     "init_service",
     "init_t0",
     "init_event",
@@ -66,6 +71,22 @@ MODEL_ARRAYS = (
 
 _READY = 0  # finished service: decide whether a pathway is needed
 _TRANSFER_READY = 1  # pathway assessment done: join the downstream queue
+_LEAVING = 8  # kept a day after they were due to leave: leave now or be kept another day
+
+
+@njit(cache=True)
+def _kept(share):  # type: ignore[no-untyped-def]
+    """Whether a patient due to leave today is kept to the next day (share: those who go)."""
+    return share < 1.0 and np.random.random() >= share
+
+
+@njit(cache=True)
+def _keep(ht, hp, h0, hn, s, k, t, t_in):  # type: ignore[no-untyped-def]
+    """Keep a patient due to leave service s to the same time tomorrow; the heap grown if full."""
+    if hn == ht.shape[0]:
+        ht, hp, h0 = _grown(ht), _grown(hp), _grown(h0)
+    hn = _push(ht, hp, h0, hn, t + 1.0, (s << 4) | _LEAVING | (k << 1) | _TRANSFER_READY, t_in)
+    return ht, hp, h0, hn
 
 
 @njit(cache=True)
@@ -193,6 +214,8 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
         nctr_probability,
         mix_cumulative,
         destination,
+        leaving_share,
+        ready_share,
         init_service,
         init_t0,
         init_event,
@@ -309,10 +332,13 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
                         t_origin = q_t0[s, h]
                         q_head[s] = (h + 1) % q_origin.shape[1]
                         q_size[s] -= 1
-                        # The patient leaves the bed they were kept in.
-                        _stop_waiting(o, k, t, nctr, nctr_k, area_nctr, last_nctr)
-                        _leave(o, t, t_origin, occ, area_occ, last_occ, day)
-                        wn = _wake(o, in_work, work, wn)
+                        # The patient leaves the bed they were kept in (or does tomorrow).
+                        if _kept(leaving_share[o, weekday]):
+                            ht, hp, h0, hn = _keep(ht, hp, h0, hn, o, k, t, t_origin)
+                        else:
+                            _stop_waiting(o, k, t, nctr, nctr_k, area_nctr, last_nctr)
+                            _leave(o, t, t_origin, occ, area_occ, last_occ, day)
+                            wn = _wake(o, in_work, work, wn)
                     else:
                         h = x_head[s]
                         day[s, WAIT_DAYS] += t - x_arrived[s, h]
@@ -363,8 +389,23 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
             t_in = h0[0]
             hn = _pop(ht, hp, h0, hn)
             s = payload >> 4
-            k = (payload >> 1) & 7
+            k = (payload >> 1) & 3
+            if payload & _LEAVING:
+                if _kept(leaving_share[s, weekday]):
+                    ht, hp, h0, hn = _keep(ht, hp, h0, hn, s, k, t, t_in)
+                    continue
+                _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr)
+                _leave(s, t, t_in, occ, area_occ, last_occ, day)
+                wn = _wake(s, in_work, work, wn)
+                continue
             if payload & 1 == _READY:
+                # Fewer are found ready on some weekdays (fewer senior reviews at the weekend):
+                # the rest are found the next day.
+                if _kept(ready_share[s, weekday]):
+                    if hn == ht.shape[0]:
+                        ht, hp, h0 = _grown(ht), _grown(hp), _grown(h0)
+                    hn = _push(ht, hp, h0, hn, t + 1.0, payload, t_in)
+                    continue
                 u = np.random.random()
                 if u >= nctr_probability[s]:
                     _leave(s, t, t_in, occ, area_occ, last_occ, day)
@@ -388,6 +429,9 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
             # Ready to transfer: leave now if the pathway needs no service, else queue for it.
             j = destination[s, k]
             if j < 0:
+                if _kept(leaving_share[s, weekday]):
+                    ht, hp, h0, hn = _keep(ht, hp, h0, hn, s, k, t, t_in)
+                    continue
                 _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr)
                 _leave(s, t, t_in, occ, area_occ, last_occ, day)
                 wn = _wake(s, in_work, work, wn)

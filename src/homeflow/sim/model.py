@@ -163,6 +163,12 @@ class Service:
     nctr_probability: float = 0.0
     pathway_mix: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
     pathways: dict[str, Pathway] = field(default_factory=dict)
+    # Of the patients due to leave a bed they no longer need on each weekday (Monday first),
+    # the share who do; the rest are kept to the next day (fewer leave at the weekend).
+    leaving_weekday: tuple[float, ...] = (1.0,) * 7
+    # Of the patients whose stay ends on each weekday, the share found ready that day (a
+    # senior review finds them); the rest are found a day later.
+    ready_weekday: tuple[float, ...] = (1.0,) * 7
     capacity_changes: tuple[CapacityChange, ...] = ()
     occupied_at_start: int = 0  # used by a census start when the census has no one here
     cost_per_occupied_day: float = 0.0
@@ -283,6 +289,19 @@ def _arrivals(where: str, a: Any) -> Arrivals:
     )
 
 
+WEEKDAY_SHARES = ("leaving_weekday", "ready_weekday")
+
+
+def _weekday_shares(where: str, discharge: dict[str, Any], name: str) -> tuple[float, ...]:
+    """A share a weekday (Monday first), each at most 1 and one of them more than 0."""
+    shares = _factors(f"{where}.discharge.{name}", discharge.get(name, [1.0] * 7), 7)
+    if max(shares) > 1 or max(shares) == 0:
+        raise InvalidInput(
+            f"{where}.discharge.{name}", "shares must be at most 1, and one more than 0"
+        )
+    return shares
+
+
 def read_service(where: str, table: Any) -> Service:
     if not isinstance(table, dict) or not isinstance(table.get("name"), str):
         raise InvalidInput(f"{where}.name", "every service needs a name")
@@ -306,6 +325,7 @@ def read_service(where: str, table: Any) -> Service:
     if nctr > 1:
         raise InvalidInput(f"{where}.discharge.nctr_probability", "must be at most 1")
     mix = read_mix(f"{where}.discharge.pathway_mix", discharge.get("pathway_mix", {"P0": 1.0}))
+    leaving, ready = (_weekday_shares(where, discharge, name) for name in WEEKDAY_SHARES)
     pathways = {}
     for name, p in read_table(f"{where}.pathway", table.get("pathway", {})).items():
         one_of(f"{where}.pathway", name, PATHWAYS)
@@ -333,6 +353,8 @@ def read_service(where: str, table: Any) -> Service:
         nctr_probability=nctr,
         pathway_mix=mix,
         pathways=pathways,
+        leaving_weekday=leaving,
+        ready_weekday=ready,
         capacity_changes=tuple(
             read_capacity_change(f"{where}.capacity_change[{i}]", c)
             for i, c in enumerate(
@@ -428,16 +450,17 @@ def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> st
             table.add("arrivals", arrivals)
         if s.length_of_stay is not None:
             table.add("length_of_stay", s.length_of_stay.to_toml())
-        if s.nctr_probability:
-            table.add(
-                "discharge",
-                {
-                    "nctr_probability": round(s.nctr_probability, 4),
-                    "pathway_mix": {
-                        p: round(share, 4) for p, share in zip(PATHWAYS, s.pathway_mix, strict=True)
-                    },
+        if s.nctr_probability or min(s.ready_weekday) < 1:
+            discharge: dict[str, Any] = {
+                "nctr_probability": round(s.nctr_probability, 4),
+                "pathway_mix": {
+                    p: round(share, 4) for p, share in zip(PATHWAYS, s.pathway_mix, strict=True)
                 },
-            )
+            }
+            for name in WEEKDAY_SHARES:
+                if min(getattr(s, name)) < 1:
+                    discharge[name] = [round(f, 3) for f in getattr(s, name)]
+            table.add("discharge", discharge)
         if s.pathways:
             pathways = tomlkit.table()
             for name, p in s.pathways.items():

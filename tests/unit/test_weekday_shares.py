@@ -1,0 +1,87 @@
+"""Fewer found ready and fewer leaving at the weekend: the shares fitted from the history, the
+days they keep a patient, worked out by hand (sim/calibrate), and the engine keeping patients
+to the next day as the shares say (sim/engine)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from homeflow.domain.errors import InvalidInput
+from homeflow.sim import engine
+from homeflow.sim.calibrate import kept_days, shares_by_weekday
+from homeflow.sim.compiled import compile_model
+from homeflow.sim.model import model_to_toml, parse_model
+from homeflow.sim.runner import replication_seeds
+
+
+def test_the_shares_from_departures_by_weekday_by_hand() -> None:
+    # 100 due a day. Saturday 70 of them go (30 kept); Sunday 65 of its 130 due (65 kept);
+    # Monday all 165. Ten of each weekday: Monday 1,650 went, Tuesday to Friday 1,000 each,
+    # Saturday 700, Sunday 650 (7,000 in all: 100 a day).
+    went = [1650, 1000, 1000, 1000, 1000, 700, 650]
+    assert shares_by_weekday(went, [10] * 7) == (1.0, 1.0, 1.0, 1.0, 1.0, 0.7, 0.5)
+
+
+def test_too_few_departures_cannot_tell_the_weekdays() -> None:
+    assert shares_by_weekday([60, 30, 30, 30, 30, 5, 5], [10] * 7) == (1.0,) * 7
+
+
+def test_the_days_the_shares_keep_a_patient_by_hand() -> None:
+    # Due on a Saturday: kept with 0.3 (a day), then on Sunday with 0.5 of that (a second
+    # day): 0.3 + 0.15. Due on a Sunday: kept with 0.5. Due on a weekday: never.
+    shares = (1.0, 1.0, 1.0, 1.0, 1.0, 0.7, 0.5)
+    assert kept_days(shares) == pytest.approx((0.45 + 0.5) / 7)
+    assert kept_days((1.0,) * 7) == 0.0
+
+
+MODEL = """
+name = "weekend"
+start = 2026-01-05
+[[service]]
+name = "ward"
+capacity = 1000
+arrivals = {{ per_day = 30 }}
+length_of_stay = {{ family = "exponential", mean = 2.0 }}
+discharge = {{ nctr_probability = {nctr}, pathway_mix = {{ P0 = 1.0 }}, {shares} }}
+pathway.P0 = {{}}
+"""
+
+
+def _departures(text: str) -> np.ndarray:
+    """Departures a day (14 days from Monday 5 January 2026), summed over 20 replications."""
+    compiled = compile_model(parse_model(text), horizon=14, warmup_days=7)
+    figures = compiled.run(replication_seeds(0, 20))
+    return np.asarray(figures[:, :, 0, engine.DEPARTURES].sum(axis=0))
+
+
+def test_no_one_leaves_on_a_weekday_whose_leaving_share_is_nought() -> None:
+    text = MODEL.format(nctr=1.0, shares="leaving_weekday = [1, 1, 1, 1, 1, 0, 0]")
+    left = _departures(text)
+    assert [left[d] for d in (5, 6, 12, 13)] == [0, 0, 0, 0]
+    # Those kept over the weekend leave on the Monday, with Monday's own.
+    assert left[7] > 2 * left[8]
+    # The shares are written to the model file and read back.
+    assert parse_model(model_to_toml(parse_model(text))).services[0].leaving_weekday == (
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        0.0,
+        0.0,
+    )
+
+
+def test_no_one_is_found_ready_on_a_weekday_whose_ready_share_is_nought() -> None:
+    # No one stays on once ready, so they leave the day they are found ready.
+    left = _departures(MODEL.format(nctr=0.0, shares="ready_weekday = [1, 1, 1, 1, 1, 1, 0]"))
+    assert left[6] == 0 and left[13] == 0
+    assert left[7] > left[8]
+
+
+def test_shares_above_one_or_all_nought_are_refused_naming_the_field() -> None:
+    for shares in ("[1, 1, 1, 1, 1, 1, 2]", "[0, 0, 0, 0, 0, 0, 0]"):
+        with pytest.raises(InvalidInput) as refused:
+            parse_model(MODEL.format(nctr=1.0, shares=f"leaving_weekday = {shares}"))
+        assert refused.value.field == "service 'ward'.discharge.leaving_weekday"
