@@ -191,10 +191,30 @@ def spc_spec(
 
 def fan_spec(rows: list[dict[str, Any]], title: str, unit: str, width: int = 300) -> dict[str, Any]:
     """A fan chart per scenario, side by side on one scale: the 5-95% and 25-75% bands of the
-    replications and their median. `rows`: scenario, date, p5, p25, p50, p75, p95; the
+    replications and their median. `rows`: scenario, date, p5, p25, p50, p75, p95, and, when
+    the run is compared with what happened, actual (drawn as a line with points); the
     scenarios are shown in the order they first appear."""
     x = {"field": "date", "type": "temporal", "title": None}
     scenarios = list(dict.fromkeys(row["scenario"] for row in rows))
+    actual = (
+        [
+            {
+                "mark": {"type": "line", "color": "#d5281b", "point": True, "strokeDash": [4, 2]},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "actual", "type": "quantitative"},
+                    "tooltip": [
+                        {"field": "date", "type": "temporal"},
+                        {"field": "actual", "title": "actual"},
+                        {"field": "p5", "title": "5%"},
+                        {"field": "p95", "title": "95%"},
+                    ],
+                },
+            }
+        ]
+        if any("actual" in row for row in rows)
+        else []
+    )
     return {
         "$schema": SCHEMA,
         "title": title,
@@ -236,6 +256,7 @@ def fan_spec(rows: list[dict[str, Any]], title: str, unit: str, width: int = 300
                         ],
                     },
                 },
+                *actual,
             ],
         },
     }

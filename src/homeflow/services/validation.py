@@ -4,8 +4,10 @@ days after and compare each service's daily occupancy and NCTR with the census a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
@@ -16,7 +18,7 @@ from homeflow.sim.calibrate import P2_SERVICE, STEP_DOWN_WARDS, calibrate, censu
 from homeflow.sim.compiled import Census
 from homeflow.sim.model import Model
 from homeflow.sim.runner import MEASURES, SimulationResult, simulate
-from homeflow.sim.validation import Comparison, compare, pooled
+from homeflow.sim.validation import Comparison, bands, compare, pooled
 from homeflow.store.queries import (
     bed_base,
     first_discharge_day,
@@ -31,6 +33,7 @@ HISTORY_DAYS = 365  # at most a year of history: the monthly factors need one, m
 MIN_HISTORY_DAYS = 7  # a week: every weekday seen once
 MAX_DAYS = 366
 MAX_REPS = 2000
+VALIDATION_RUN = "Validation to "  # a web run's name: a validation, not a model's scenarios
 
 
 @dataclass(frozen=True)
@@ -131,3 +134,41 @@ def validate(
     return Validation(
         to, days, reps, since, model, start_census, result, actual, start, tuple(comparisons)
     )
+
+
+def validation_run_name(to: date) -> str:
+    """The name a validation asked for from the web is kept under."""
+    return f"{VALIDATION_RUN}{to:%d/%m/%Y}"
+
+
+def validation_run_day(scenarios: Sequence[str]) -> date | None:
+    """The last day of history a run validated the model to, if it is a validation."""
+    if len(scenarios) == 1 and scenarios[0].startswith(VALIDATION_RUN):
+        return clock.parse_day("to", scenarios[0].removeprefix(VALIDATION_RUN))
+    return None
+
+
+def validation_results(found: Validation) -> dict[str, Any]:
+    """What the validation page shows: the comparisons, and per measure a row a service and
+    day with the replications' bands, their median and the actual value (for the fan charts)."""
+    fans: dict[str, list[dict[str, Any]]] = {measure: [] for measure in COMPARED}
+    for (service, measure), actual in found.actual.items():
+        b = bands(found.replications(service, measure))
+        for d, value in enumerate(actual):
+            fans[measure].append(
+                {
+                    "scenario": service,
+                    "date": (found.to + timedelta(days=d + 1)).isoformat(),
+                    "p5": round(float(b.low90[d]), 1),
+                    "p25": round(float(b.low50[d]), 1),
+                    "p50": round(float(b.median[d]), 1),
+                    "p75": round(float(b.high50[d]), 1),
+                    "p95": round(float(b.high90[d]), 1),
+                    "actual": float(value),
+                }
+            )
+    return {
+        "history_from": found.history_from.isoformat(),
+        "comparisons": [c.as_dict() for c in found.comparisons],
+        "fans": fans,
+    }

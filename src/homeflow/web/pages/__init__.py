@@ -35,6 +35,7 @@ from homeflow.web.pages import (
     smart_list,
     spell,
     stranded,
+    validation,
     wards,
     whiteboard,
 )
@@ -72,5 +73,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     wards.router,
     bed_state.router,
     scenario_editor.router,
+    validation.router,
     scenarios.router,
 )

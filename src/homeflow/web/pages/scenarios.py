@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.planning import PLANS, Planning
 from homeflow.publishing.scenario_run import run_report_html
@@ -36,6 +37,7 @@ from homeflow.reports.cells import spreadsheet_safe
 from homeflow.reports.charts import fan_spec, spec_json
 from homeflow.services.home_care import lever_run_day, run_levers
 from homeflow.services.planning import Run, run_simulation
+from homeflow.services.validation import validate, validation_results, validation_run_day
 from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model
 from homeflow.sim.runner import SimulationResult
 from homeflow.sim.scenarios import parse_scenario
@@ -99,6 +101,13 @@ def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
 
     try:
         levers_on = lever_run_day(run["scenarios"])
+        validated_to = validation_run_day(run["scenarios"])
+        if validated_to is not None:
+            found = validate(
+                engine, validated_to, run["horizon"], run["reps"], clock.today(), run["seed"]
+            )
+            runs.mark(engine, run_id, runs.DONE, results=validation_results(found))
+            return
         if levers_on is not None:
             model, result = run_levers(engine, folder / run["model"], levers_on, asked, progress)
         else:
@@ -168,9 +177,19 @@ def check_planning(request: Request, session: Session, action: Planning) -> None
     runs.check(engine, viewer_of(session, request), models_system_of(request), action)
 
 
-def _page(
-    request: Request, session: Any, errors: list[InvalidInput], form: dict[str, Any]
+RUN_DEFAULTS = {"reps": "1000", "horizon": "120", "start": "census", "seed": "0", "scenario": []}
+VALIDATION_DEFAULTS = {"validate_to": "", "validate_days": "28", "validate_reps": "300"}
+
+
+def scenarios_form_page(
+    request: Request,
+    session: Any,
+    errors: list[InvalidInput],
+    form: dict[str, Any],
+    validation: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    """The page with its forms as sent (`form` the run's, `validation` the validation's) and
+    the problems with them."""
     engine, folder, viewer = (
         engine_of(request),
         models_folder_of(request),
@@ -188,6 +207,7 @@ def _page(
             "may_run": runs.may(engine, viewer, models_system_of(request), Planning.RUN),
             "errors": errors,
             "form": form,
+            "validation": validation or VALIDATION_DEFAULTS,
         },
         status_code=400 if errors else 200,
     )
@@ -196,8 +216,7 @@ def _page(
 @router.get("/scenarios", response_class=HTMLResponse)
 def scenarios_page(request: Request, session: Signed) -> HTMLResponse:
     check_planning(request, session, Planning.READ)
-    defaults = {"reps": "1000", "horizon": "120", "start": "census", "seed": "0", "scenario": []}
-    return _page(request, session, [], defaults)
+    return scenarios_form_page(request, session, [], RUN_DEFAULTS)
 
 
 def checked_form(
@@ -254,7 +273,7 @@ async def start_run(request: Request, engine: Database, session: Signed) -> Resp
     checked, errors = await run_in_threadpool(_checked, folder, form, chosen)
     if errors:
         return await run_in_threadpool(
-            _page, request, session, errors, {**form, "scenario": chosen}
+            scenarios_form_page, request, session, errors, {**form, "scenario": chosen}
         )
     run_id = await run_in_threadpool(
         runs.queue_run,
@@ -314,6 +333,8 @@ def run_page(request: Request, engine: Database, session: Signed, run_id: int) -
     levers_on = lever_run_day(run["scenarios"])
     if request.headers.get("HX-Request") and run["status"] in (runs.QUEUED, runs.RUNNING):
         return render(request, "_run_status.html", session, {"run": run, "levers_on": levers_on})
+    if validation_run_day(run["scenarios"]) is not None:
+        return RedirectResponse(f"/scenarios/validation/{run_id}", status_code=303)  # type: ignore[return-value]
     charts = []
     if run["results"]:
         r = run["results"]
