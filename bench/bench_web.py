@@ -6,7 +6,8 @@ Run: .venv/bin/python bench/bench_web.py [--db var/bench-large.db] [--users 20]
 Builds (once; kept at --db) four copies of the demo system with a year of history, about
 6,000 open spells, starts `homeflow serve` on it, signs in one user per simulated person,
 and has each person cycle through the system overview, a whiteboard of their own trust, the
-daily call, and a site of their trust's bed state and coordination view, pausing `--think` seconds (±50%) between pages as a person reading does.
+daily call, and a site of their trust's bed state and coordination view, pausing `--think` seconds (±50%) between pages as a person reading does. `--live N` sets a
+bed's status every N seconds meanwhile, as a live feed changes the log.
 The reference, measured in the same run under the same load, is the server's answer for a
 small static file: the ratio says how much of each page's time is the page's own work.
 
@@ -37,8 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support import ServerProcess
 
 from bench.large_system import build
+from homeflow.domain import clock
+from homeflow.domain import events as ev
+from homeflow.domain.bed_state import BedStatus, BedStatusSet, ClosureReason
 from homeflow.store import db
 from homeflow.store import schema as t
+from homeflow.store.eventlog import EventLog
 from homeflow.store.users import add_user
 from homeflow.web.app import create_app
 
@@ -61,6 +66,13 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365, help="days of history")
     parser.add_argument("--port", type=int, default=None, help="the server's (default: a free one)")
     parser.add_argument("--cpu", type=int, default=0, help="CPU time of N requests a page")
+    parser.add_argument(
+        "--live",
+        type=float,
+        default=0,
+        help="a bed's status set every N seconds while people read (with --cpu: before every "
+        "reading of a page), as a live feed changes the log",
+    )
     args = parser.parse_args()
 
     path = Path(args.db)
@@ -71,6 +83,12 @@ def main() -> None:
         print(f"built {path} in {time.perf_counter() - started:.0f} s")
     url = f"sqlite:///{path}"
     engine = db.connect(url)
+    # A database built before the latest migration is brought up to it (a projection it adds
+    # is filled from the log then, once).
+    if db.schema_revision(engine) != db.latest_revision():
+        started = time.perf_counter()
+        db.migrate(engine)
+        print(f"migrated {path} in {time.perf_counter() - started:.0f} s")
     with engine.connect() as conn:
         open_spells = conn.execute(
             select(func.count()).select_from(t.spells).where(t.spells.c.status == "admitted")
@@ -99,7 +117,7 @@ def main() -> None:
         add_user(engine, email, org, "discharge-team", PASSWORD)
         people.append((email, org))
     if args.cpu:
-        cpu_times(engine, people[0], wards[people[0][1]], args.cpu)
+        cpu_times(engine, people[0], wards[people[0][1]], args.cpu, args.live > 0)
         return
 
     server = ServerProcess(url, "--workers", str(args.workers), port=args.port)
@@ -207,6 +225,8 @@ def main() -> None:
             threading.Thread(target=person, args=(email, org, n))
             for n, (email, org) in enumerate(people)
         ]
+        if args.live:
+            threads.append(threading.Thread(target=feed, args=(engine, wards, stop_at, args.live)))
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -242,9 +262,43 @@ def _target(page: str | None, ward: str) -> str:
     return page
 
 
-def cpu_times(engine: Engine, person: tuple[str, str], wards: list[str], repeats: int) -> None:
+class LiveChange:
+    """A bed's status set now, closed and reopened in turn: a change to the log as a live
+    feed's A20 makes one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.log = EventLog(engine)
+        self.made = 0
+
+    def __call__(self, ward: str) -> None:
+        self.made += 1
+        status = BedStatus.CLOSED if self.made % 2 else BedStatus.FREE
+        reason = ClosureReason.MAINTENANCE if status is BedStatus.CLOSED else None
+        at = clock.now()
+        key = f"bench-live-{ward}-{at.timestamp()}-{self.made}"
+        setting = BedStatusSet(ward, "01", status, reason)
+        result = self.log.append([ev.Event(key, "bench", at, at, None, setting)])
+        if result.rejected:
+            raise SystemExit(f"the live change was refused: {result.rejected}")
+
+
+def feed(engine: Engine, wards: dict[str, list[str]], stop_at: float, every: float) -> None:
+    """A bed's status set every `every` seconds on a ward of each trust in turn, until the run
+    ends."""
+    change = LiveChange(engine)
+    every_ward = [ward for found in wards.values() for ward in found]
+    while time.monotonic() < stop_at:
+        time.sleep(every)
+        change(every_ward[change.made % len(every_ward)])
+
+
+def cpu_times(
+    engine: Engine, person: tuple[str, str], wards: list[str], repeats: int, live: bool = False
+) -> None:
     """Each page opened `repeats` times in this process by one signed-in person, with the CPU
-    time of each (the first, which fills the caches, reported apart)."""
+    time of each (the first, which fills the caches, reported apart); with `live`, each reading
+    follows a change to the log (a bed of the page's site set), whose time is not counted."""
+    change = LiveChange(engine) if live else None
     client = TestClient(create_app(engine))
     found = re.search(r'name="pre_session" value="([^"]+)"', client.get("/").text)
     client.post(
@@ -263,12 +317,15 @@ def cpu_times(engine: Engine, person: tuple[str, str], wards: list[str], repeats
         "coordination view": _target("coordination", wards[0]),
     }
     print(
-        f"CPU time, {repeats} requests a page, one after another (python {sys.version.split()[0]}, SQLite)"
+        ("each after a change to the log; " if live else "")
+        + f"CPU time, {repeats} requests a page, one after another (python {sys.version.split()[0]}, SQLite)"
     )
     print(f"{'page':28} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8}")
     for name, target in pages.items():
         times = []
         for _ in range(repeats + 1):
+            if change is not None:
+                change(wards[0])
             started = time.process_time()
             answer = client.get(target)
             times.append(time.process_time() - started)

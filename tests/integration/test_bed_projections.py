@@ -88,6 +88,7 @@ def _requests_folded_afresh(engine: Engine) -> list[br.BedRequest]:
     patients' spells (not cancelled), straight from the log."""
     with engine.connect() as conn:
         logged = [event_from_row(r) for r in conn.execute(select(t.events))]
+        sites = dict(conn.execute(select(t.wards.c.code, t.wards.c.site_code)).all())
     records = [
         br.Recorded(e.occurred_at, e.key, e.payload)
         for e in logged
@@ -100,12 +101,9 @@ def _requests_folded_afresh(engine: Engine) -> list[br.BedRequest]:
         if state.status is SpellStatus.CANCELLED or state.patient_id is None:
             continue
         for e in spell:
-            if isinstance(e.payload, ev.Admitted | ev.Transferred):
-                placements.append(
-                    br.Placement(
-                        state.patient_id, "SITE", e.payload.ward_code, e.payload.bed, e.occurred_at
-                    )
-                )
+            if isinstance(e.payload, ev.Admitted | ev.Transferred) and e.payload.ward_code in sites:
+                site, ward, bed = sites[e.payload.ward_code], e.payload.ward_code, e.payload.bed
+                placements.append(br.Placement(state.patient_id, site, ward, bed, e.occurred_at))
     found = br.fold_requests(records, placements).values()
     return sorted(found, key=lambda r: (r.decided_at, r.request_id))
 
@@ -133,3 +131,30 @@ def test_the_kept_beds_and_requests_are_the_fold_of_the_log_in_any_arrival_order
     assert requests == _requests_folded_afresh(engine)
     rebuild(engine)
     assert {n: rows for n, rows in projections(engine).items() if n in BED_TABLES} == kept
+
+
+def test_a_ward_registered_after_the_admission_into_it_places_the_request(engine: Engine) -> None:
+    """The registry is not in the log: a ward it comes to know (or moves to another site)
+    places the requests of the patients admitted into it, as the fold reads it then."""
+    with engine.begin() as conn:
+        save_registry(conn, [Organisation("RX1", "Trust", OrganisationType.ACUTE)], [], [])
+        save_registry(conn, [], [Site("SITE", "Site", "RX1")], [])
+    made = br.BedRequested("R1", "RX1", "SITE", "P-S0", "General medicine")
+    admitted = ev.Admitted("P-S0", "SITE", "W-A", "01")
+    later = T0 + timedelta(hours=1)
+    EventLog(engine).append(
+        [
+            ev.Event("B1", "test", T0, T0, None, made),
+            ev.Event("S0-0", "test", later, later, "S0", admitted),
+        ]
+    )
+
+    def status() -> br.RequestStatus:
+        with db.reading(engine) as conn:
+            [found] = site_requests(conn, "SITE")
+        assert [found] == _requests_folded_afresh(engine)
+        return found.status
+
+    assert status() is br.RequestStatus.WAITING
+    _registry(engine)
+    assert status() is br.RequestStatus.PLACED

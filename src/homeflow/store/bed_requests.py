@@ -63,11 +63,12 @@ def refold_requests(conn: Connection, request_ids: Collection[str] | None) -> No
     """Refold these requests (None: every request) from their records and their patients'
     admissions and transfers, and keep their latest state."""
     q = t.bed_requests
-    if request_ids is not None:
-        if not request_ids:
-            return
-        for part in chunks(sorted(request_ids)):
-            conn.execute(delete(q).where(q.c.request_id.in_(list(part))))
+    if request_ids is None:
+        conn.execute(delete(q))
+    elif not request_ids:
+        return
+    for part in chunks(sorted(request_ids or ())):
+        conn.execute(delete(q).where(q.c.request_id.in_(list(part))))
     records = request_records(conn, request_ids)
     patients = {r.payload.patient_id for r in records if isinstance(r.payload, br.BedRequested)}
     folded = br.fold_requests(records, placements(conn, patients))

@@ -15,6 +15,7 @@ from homeflow.domain.organisations import (
     Ward,
 )
 from homeflow.store import schema as t
+from homeflow.store.bed_requests import refold_requests
 from homeflow.store.db import upsert_insert
 
 
@@ -25,6 +26,8 @@ def save_registry(
     wards: Iterable[Ward],
 ) -> None:
     """Insert or update organisations, sites and wards (idempotent)."""
+    wards = list(wards)
+    sites_before = dict(conn.execute(select(t.wards.c.code, t.wards.c.site_code)).all())
     for table, rows in (
         (
             t.organisations,
@@ -54,6 +57,10 @@ def save_registry(
         stmt = upsert_insert(conn, table)
         updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "code"}
         conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=updates), rows)
+    # A bed request is placed by an admission into a ward of its site: a ward newly known, or
+    # moved to another site, can place one or take its placement away.
+    if any(sites_before.get(w.code) != w.site_code for w in wards):
+        refold_requests(conn, None)
 
 
 def require_organisation(conn: Connection, org_code: str, field: str = "org") -> None:
