@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from itertools import count
 from pathlib import Path
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from homeflow.domain.clock import today
 from homeflow.domain.organisations import Organisation, OrganisationType
 from homeflow.domain.planning import PLANS, Planning
 from homeflow.domain.privacy import Role
@@ -84,6 +86,23 @@ def _token(client: httpx.Client) -> str:
     return csrf_of(client.get("/overview").text)
 
 
+def _write(path: str, token: str, target: str, made: str) -> dict[str, str]:
+    """The form a write route takes: on the scenario file `target`, or making `made`."""
+    data = {"csrf_token": token, "model": "demo.toml"}
+    return data | {
+        "/scenarios/new": {"name": made, "demand": "3"},
+        "/scenarios/files/{name}": {"text": 'name = "Changed"\ndemand = 1.2\n'},
+        "/scenarios/runs": {"scenario": target, **TINY_RUN},
+        "/home-care/runs": {"reps": "1", "horizon": "2"},
+        # Two of the demo's ten days compared, after seven of history.
+        "/scenarios/validation": {
+            "validate_to": f"{today() - timedelta(days=3):%d/%m/%Y}",
+            "validate_days": "2",
+            "validate_reps": "1",
+        },
+    }.get(path, {})
+
+
 def _file(folder: Path, text: str = SCENARIO) -> str:
     """A scenario file of its own for one case, on disk as an analyst would leave it."""
     name = f"case-{next(_unique)}.toml"
@@ -107,6 +126,8 @@ ROUTES: dict[tuple[str, str], Planning] = {
     ("POST", "/scenarios/files/{name}/delete"): Planning.CHANGE,
     ("POST", "/scenarios/runs"): Planning.RUN,
     ("POST", "/home-care/runs"): Planning.RUN,
+    ("GET", "/scenarios/validation/{run_id}"): Planning.READ,
+    ("POST", "/scenarios/validation"): Planning.RUN,
 }
 
 
@@ -165,18 +186,11 @@ def test_a_scenario_route_answers_as_the_rule_says(
     if method == "GET":
         answer = client.get(url + ("?model=demo.toml" if path == "/scenarios/new" else ""))
     else:
-        data = {"csrf_token": _token(client), "model": "demo.toml"}
-        data |= {
-            "/scenarios/new": {"name": made, "demand": "3"},
-            "/scenarios/files/{name}": {"text": 'name = "Changed"\ndemand = 1.2\n'},
-            "/scenarios/runs": {"scenario": target, **TINY_RUN},
-            "/home-care/runs": {"reps": "1", "horizon": "2"},
-        }.get(path, {})
-        answer = client.post(url, data=data)
+        answer = client.post(url, data=_write(path, _token(client), target, made))
 
     if not allowed:
         # Another system's runs are not there for them at all; everything else is refused.
-        refused = 404 if "/runs/" in path else 403
+        refused = 404 if "/runs/" in path or "/validation/" in path else 403
         assert answer.status_code == refused, answer.text[-800:]
         assert (folder / "scenarios" / target).read_bytes() == before["bytes"]
         assert not (folder / "scenarios" / f"{made}.toml").exists()
@@ -289,13 +303,7 @@ def test_a_scenario_write_is_not_kept_without_its_audit_row(
     target, made = _file(folder), f"made-audit-down-{next(_unique)}"
     for name in (target, f"{made}.toml"):
         request.addfinalizer(partial((folder / "scenarios" / name).unlink, missing_ok=True))
-    data = {"csrf_token": _token(client), "model": "demo.toml"}
-    data |= {
-        "/scenarios/new": {"name": made, "demand": "3"},
-        "/scenarios/files/{name}": {"text": 'name = "Changed"\ndemand = 1.2\n'},
-        "/scenarios/runs": {"scenario": target, **TINY_RUN},
-        "/home-care/runs": {"reps": "1", "horizon": "2"},
-    }.get(path, {})
+    data = _write(path, _token(client), target, made)
 
     def kept() -> tuple[object, ...]:
         files = sorted((p.name, p.read_bytes()) for p in (folder / "scenarios").iterdir())

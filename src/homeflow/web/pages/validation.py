@@ -106,9 +106,11 @@ def validation_page(
     request: Request, engine: Database, session: Signed, run_id: int
 ) -> HTMLResponse:
     run = runs.get_run(engine, viewer_of(session, request), run_id)
-    to = None if run is None else validation_run_day(run["scenarios"])
-    if run is None or to is None:
+    if run is None:
         raise access.NotFound(f"validation {run_id}")
+    to = validation_run_day(run["scenarios"])
+    if to is None:  # a run of scenarios has its own page
+        return RedirectResponse(f"/scenarios/runs/{run_id}", status_code=303)  # type: ignore[return-value]
     if request.headers.get("HX-Request") and run["status"] in (runs.QUEUED, runs.RUNNING):
         return render(request, "_run_status.html", session, {"run": run, "levers_on": None})
     charts = []
