@@ -18,6 +18,7 @@ from homeflow.forecasting.hierarchy import (
     coverage,
     evaluate,
     mase,
+    recent_scale,
 )
 
 # One ICB, two trusts, three sites, four wards.
@@ -132,3 +133,46 @@ def test_each_window_is_scored_with_the_errors_of_the_windows_before_it() -> Non
     assert windows.iloc[0]["covered"] == 1.0
     summary = evaluation.by_level()
     assert summary.loc["icb", "ratio"] == pytest.approx(2 / 3)
+
+
+def test_the_recent_scale_is_the_weekly_movement_of_the_last_four_weeks() -> None:
+    wild_first_week = [100.0, 0, 100, 0, 100, 0, 100]
+    lately = [0.0] * 7 + [3.0] * 7 + [0.0] * 7 + [3.0] * 7  # every weekly difference is 3
+    assert recent_scale(np.array(wild_first_week + lately)) == 3.0
+    assert recent_scale(np.full(28, 5.0)) == 1.0  # a series that has not moved: no division by 0
+
+
+def test_a_levels_series_share_one_quantile_of_errors_over_their_recent_scale() -> None:
+    days = pd.date_range("2026-01-05", periods=28, freq="D")
+    weeks = np.arange(28) // 7 % 2  # 0 one week, 1 the next: every weekly difference is 1
+    history = pd.concat(
+        pd.DataFrame({"unique_id": name, "ds": days, "y": weeks * step})
+        for name, step in (("A", 2.0), ("B", 4.0))  # recent scales 2 and 4
+    )
+    first, second = days[13], days[20]
+    errors = {
+        # Over scale 2: 0.5, 0.5, 1, 1, 0.25; then |errors| 0, 1, 2, 3, 2.
+        "A": [1.0, -1, 2, -2, 0.5, 0, 1, 2, 3, -2],
+        # Over scale 4: 1, 1, 0.5, 1.5, 0.25; then |errors| 5, 3, 4, 4.5, 0.
+        "B": [4.0, -4, 2, -6, 1, 5, -3, 4, -4.5, 0],
+    }
+    cv = pd.concat(
+        pd.DataFrame(
+            {
+                "unique_id": name,
+                "cutoff": [first] * 5 + [second] * 5,
+                "ds": [*days[14:19], *days[21:26]],
+                "y": 10.0,
+                "reconciled": [10.0 - e for e in made],
+                BASELINE: 11.0,
+            }
+        )
+        for name, made in errors.items()
+    )
+    evaluation = evaluate(cv, history, {"ward": np.array(["A", "B"])}, calibration=1)
+    # The first window's ten scores, sorted: .25 .25 .5 .5 .5 1 1 1 1 1.5; the ⌈11 × 0.8⌉ =
+    # 9th is 1 scale: half-widths 2 for A (4 of its 5 errors inside) and 4 for B (3 of 5).
+    # Alone, either series' five scores could not make an 80% interval.
+    covered = evaluation.windows.set_index("series_id")["covered"]
+    assert covered["A"] == pytest.approx(0.8) and covered["B"] == pytest.approx(0.6)
+    assert evaluation.by_level().loc["ward", "coverage80"] == pytest.approx(0.7)

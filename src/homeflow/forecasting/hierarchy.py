@@ -9,8 +9,11 @@ Athanasopoulos and Hyndman, JASA 2019) makes them add up exactly: wards to their
 to their trust, trusts to the ICB.
 
 The intervals are split-conformal (Vovk, Gammerman and Shafer, "Algorithmic Learning in a
-Random World", 2005; Lei et al., JASA 2018): each series' half-width is the quantile of its
-absolute reconciled errors on earlier rolling-origin windows the models had not seen.
+Random World", 2005; Lei et al., JASA 2018), calibrated per level on the reconciled forecasts'
+errors in the last six earlier rolling-origin windows, which the models had not seen. Each
+error is divided by how much its series had been moving in the four weeks before its origin
+(the locally weighted scores of Lei et al., section 5.2), so the wards of a level share one
+quantile and a series whose days have lately grown more variable gets a wider interval.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ MEMBERS = ("autoets", "autotheta", "mstl", BASELINE)
 ENSEMBLE = "ensemble"
 METHODS = ("bottom-up", "wls-struct", "mint-shrink")
 LEVEL = 80
+# The errors of the last six windows calibrate the next: earlier ones were made from shorter
+# histories (larger errors, too wide an interval), and the demand of months ago moved less or
+# more than now.
+RECENT_WINDOWS = 6
+SCALE_DAYS = 28  # "lately", for a series' recent movement
 HIERARCHY_COLUMNS = ("level", "series_id", "date", "mean", f"lo{LEVEL}", f"hi{LEVEL}")
 
 
@@ -193,25 +201,62 @@ class Evaluation:
         return out.reindex([p for p in PLACES if p in out.index])
 
 
+def _histories(series: pd.DataFrame) -> dict[Any, pd.Series]:
+    """Each series' values by day, in order."""
+    return {k: g.set_index("ds")["y"].sort_index() for k, g in series.groupby("unique_id")}
+
+
+def recent_scale(history: np.ndarray) -> float:
+    """How much a series has been moving lately: the mean absolute weekly difference over its
+    last SCALE_DAYS days (1 where it has not moved, so that errors can be divided by it)."""
+    return _scale(pd.Series(history[-SCALE_DAYS:]))
+
+
+def scored(cv: pd.DataFrame, series: pd.DataFrame, tags: dict[str, Any]) -> pd.DataFrame:
+    """The rolling-origin forecasts with each row's level, its series' recent scale at the
+    origin, and its conformal score: the reconciled forecast's absolute error over that scale."""
+    level_of = {str(s): level for level, names in tags.items() for s in names}
+    history = _histories(series)
+    origins = cv[["unique_id", "cutoff"]].drop_duplicates().itertuples(index=False)
+    scale = {
+        (sid, cutoff): recent_scale(history[sid][history[sid].index <= cutoff].to_numpy())
+        for sid, cutoff in origins
+    }
+    out = cv.assign(
+        level=cv["unique_id"].map(lambda s: level_of[str(s)]),
+        scale=[scale[key] for key in zip(cv["unique_id"], cv["cutoff"], strict=True)],
+    )
+    out["score"] = (out["y"] - out["reconciled"]).abs() / out["scale"]
+    return out
+
+
+def level_quantiles(calibration: pd.DataFrame) -> pd.Series:
+    """Each level's conformal quantile of its series' scores (a half-width in scales)."""
+    return calibration.groupby("level")["score"].apply(
+        lambda scores: conformal_half_width(scores.to_numpy())
+    )
+
+
 def evaluate(
     cv: pd.DataFrame, series: pd.DataFrame, tags: dict[str, Any], calibration: int
 ) -> Evaluation:
     """Score every window after the first `calibration`, each with a conformal interval from
-    the series' errors on all the windows before it (none of which overlaps it)."""
-    level_of = {str(s): level for level, names in tags.items() for s in names}
-    history = {k: g.set_index("ds")["y"] for k, g in series.groupby("unique_id")}
+    its level's scores on the (at most RECENT_WINDOWS) windows before it, none overlapping it."""
+    found = scored(cv, series, tags)
+    history = _histories(series)
+    cutoffs = sorted(found["cutoff"].unique())
     rows = []
-    for series_id, part in cv.groupby("unique_id"):
-        cutoffs = sorted(part["cutoff"].unique())
-        for number, cutoff in enumerate(cutoffs[calibration:], start=calibration):
-            earlier = part[part["cutoff"].isin(cutoffs[:number])]
-            half = conformal_half_width((earlier["y"] - earlier["reconciled"]).to_numpy())
-            window = part[part["cutoff"] == cutoff]
+    for number, cutoff in enumerate(cutoffs[calibration:], start=calibration):
+        recent = cutoffs[max(0, number - RECENT_WINDOWS) : number]
+        quantile = level_quantiles(found[found["cutoff"].isin(recent)])
+        for series_id, window in found[found["cutoff"] == cutoff].groupby("unique_id"):
+            level = window["level"].iloc[0]
+            half = quantile[level] * window["scale"].iloc[0]
             before = history[series_id][history[series_id].index <= cutoff].to_numpy()
             y, made = window["y"].to_numpy(), window["reconciled"].to_numpy()
             rows.append(
                 {
-                    "level": level_of[str(series_id)],
+                    "level": level,
                     "series_id": str(series_id).rsplit("/", 1)[-1],
                     "cutoff": cutoff,
                     "mase": mase(y, made, before),
@@ -233,7 +278,8 @@ def forecast(
     jobs: int = 1,
 ) -> pd.DataFrame:
     """The next `horizon` days of every series at every level, reconciled so that they add
-    up, with conformal 80% intervals from the last `calibration` rolling-origin windows."""
+    up, with conformal 80% intervals calibrated per level on the last `calibration`
+    rolling-origin windows."""
     from statsforecast import StatsForecast
 
     days = series.groupby("unique_id")["ds"].count().min()
@@ -254,9 +300,10 @@ def forecast(
     base = _with_ensemble(base.reset_index(drop=True))
     fitted = None if fitted is None else _with_ensemble(fitted)
     base["mean"] = _reconcile(base, summing, tags, method, fitted)
-    errors = (cv["y"] - cv["reconciled"]).groupby(cv["unique_id"])
-    half = base["unique_id"].map(errors.apply(lambda e: conformal_half_width(e.to_numpy())))
     level_of = {str(s): level for level, names in tags.items() for s in names}
+    quantile = level_quantiles(scored(cv, series, tags))
+    scale = {k: recent_scale(y.to_numpy()) for k, y in _histories(series).items()}
+    half = base["unique_id"].map(lambda s: quantile[level_of[str(s)]] * scale[s])
     return pd.DataFrame(
         {
             "level": base["unique_id"].map(lambda s: level_of[str(s)]),
