@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select
@@ -159,38 +159,51 @@ def bed_event_row(row: Any) -> dict[str, Any]:
 
 def refold_beds(conn: Connection, beds: Collection[tuple[str, str]] | None) -> None:
     """Refold these beds' state now from all their stays and events (None: every bed)."""
-    by_ward: dict[str, set[str]] = {}
-    for ward, bed in beds or ():
-        by_ward.setdefault(ward, set()).add(bed)
     if beds is None:
-        plain, cleaning = _fold_now(conn, None)
-    else:
-        plain, cleaning = {}, {}
-        for ward, named in by_ward.items():
-            a, b = _fold_now(conn, {ward: named})
-            plain.update(a)
-            cleaning.update(b)
-        st = t.bed_states
-        stale = delete(st).where(
-            and_(st.c.ward_code == bindparam("w"), st.c.bed.in_(bindparam("b", expanding=True)))
-        )
-        for ward, named in by_ward.items():
-            conn.execute(stale, {"w": ward, "b": sorted(named)})
-    insert_rows(conn, t.bed_states, [_state_row(h, cleaning[wb]) for wb, h in plain.items()])
+        insert_rows(conn, t.bed_states, _kept_rows(conn, None))
+        return
+    by_ward: dict[str, set[str]] = {}
+    for ward, bed in beds:
+        by_ward.setdefault(ward, set()).add(bed)
+    st = t.bed_states
+    stale = delete(st).where(
+        and_(st.c.ward_code == bindparam("w"), st.c.bed.in_(bindparam("b", expanding=True)))
+    )
+    rows = []
+    for ward, named in by_ward.items():
+        conn.execute(stale, {"w": ward, "b": sorted(named)})
+        rows.extend(_kept_rows(conn, {ward: named}))
+    insert_rows(conn, t.bed_states, rows)
 
 
-def _fold_now(
+def _kept_rows(
     conn: Connection, beds: Mapping[str, Collection[str]] | None
-) -> tuple[dict[tuple[str, str], BedHistory], dict[tuple[str, str], BedHistory]]:
-    """The beds' histories folded to now, read as a trust whose vacated beds are free at once
-    and as one whose beds wait for cleaning."""
+) -> list[dict[str, Any]]:
+    """The beds' rows: their histories folded to now, read as a trust whose vacated beds are
+    free at once and as one whose beds wait for cleaning, and the latest instant and attribute
+    day the fold read (a reading at an earlier instant or day is folded afresh)."""
     stays = bed_stays(conn, beds, EVER)
     settings, attributes = bed_events(conn, beds, EVER)
-    wards = {s.ward_code for s in stays}
-    return (
-        histories(stays, settings, attributes, EVER, ()),
-        histories(stays, settings, attributes, EVER, wards),
-    )
+    plain = histories(stays, settings, attributes, EVER, ())
+    cleaning = histories(stays, settings, attributes, EVER, {s.ward_code for s in stays})
+    last_at: dict[tuple[str, str], datetime] = {}
+    instants = [((s.ward_code, s.bed), s.start) for s in stays]
+    instants += [((s.ward_code, s.bed), s.end) for s in stays if s.end is not None]
+    instants += [((s.ward_code, s.bed), when) for when, s in settings]
+    for bed, when in instants:
+        last_at[bed] = max(when, last_at.get(bed, when))
+    last_day: dict[tuple[str, str], date] = {}
+    for a in attributes:
+        bed = (a.ward_code, a.bed)
+        last_day[bed] = max(a.from_day, last_day.get(bed, a.from_day))
+    return [
+        {
+            **_state_row(history, cleaning[bed]),
+            "last_at": to_db_time(last_at.get(bed)),
+            "last_from_day": last_day.get(bed),
+        }
+        for bed, history in plain.items()
+    ]
 
 
 def _state_row(plain: BedHistory, cleaning: BedHistory) -> dict[str, Any]:

@@ -96,15 +96,12 @@ def settled_after(conn: Connection, wards: Collection[str], at: datetime) -> boo
     """Whether nothing the fold of these wards' beds reads is dated after `at` (no stay on them
     began or ended later, no bed status event is dated later, no attributes start on a later
     day): then the beds read at `at` as they read now, as the projection keeps them."""
-    ws, be, when = t.ward_stays, t.bed_events, to_db_time(at)
-    later_stay = exists().where(
-        ws.c.ward_code.in_(list(wards)), or_(ws.c.start_at > when, ws.c.end_at > when)
+    st = t.bed_states
+    later = exists().where(
+        st.c.ward_code.in_(list(wards)),
+        or_(st.c.last_at > to_db_time(at), st.c.last_from_day > at.date()),
     )
-    later_event = exists().where(
-        be.c.ward_code.in_(list(wards)),
-        or_(be.c.occurred_at > when, be.c.from_day > at.date()),
-    )
-    return not conn.execute(select(or_(later_stay, later_event))).scalar_one()
+    return not conn.execute(select(later)).scalar_one()
 
 
 def site_histories(

@@ -426,6 +426,11 @@ bed_states = Table(
     Column("cleaning_reason", String(30), nullable=True),
     Column("side_room", Boolean, nullable=False),
     Column("bay_sex", String(10), nullable=False),
+    # The latest instant of a stay or status event the fold read, and the latest day attributes
+    # start: a site whose beds have none after an instant reads then as it reads now.
+    Column("last_at", DateTime, nullable=True),
+    Column("last_from_day", Date, nullable=True),
+    Index("ix_bed_states_last_at", "ward_code", "last_at"),
 )
 
 # Which bed request each bed request record (made, allocated, cancelled) is about.
