@@ -7,8 +7,10 @@ Run: .venv/bin/python bench/bench_forecast.py --db /tmp/demo.db --to 2026-12-04 
 
 The database needs a year or so of history: `homeflow demo --days 400 --end <yesterday>`.
 It runs the function behind `homeflow backtest --level ward`: rolling origins 14 days apart
-over the last `--windows` × 14 days, each window's intervals calibrated on the windows before
-it (at least three).
+over the last `--windows` × 14 days, each window's intervals calibrated per level on the
+errors in the windows before it (the last six, at least three). `--windows 19` evaluates 266
+days of each series, where a level's coverage varies less by chance than over the 112 days of
+the default eight.
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ def main() -> None:
         f"ICB: MASE ratio to seasonal naive {icb['ratio']:.3f} (target at most 0.85), "
         f"80% interval coverage {icb['coverage80']:.1%} (target 78-82%)"
     )
+    outside = [
+        str(level) for level, row in found.iterrows() if not 0.78 <= row["coverage80"] <= 0.82
+    ]
+    print(f"levels whose 80% coverage is outside 78-82%: {', '.join(outside) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ def backtest_levels(
 ) -> Any:
     """Per level down to `level`: the reconciled forecasts' MASE beside seasonal naive's and
     the conformal 80% intervals' coverage, over the last `windows` × `horizon` days, each
-    window's interval calibrated on the windows before it."""
+    window's intervals calibrated on its level's errors in the windows before it."""
     from homeflow.forecasting import hierarchy
 
     calibration = 3
