@@ -122,8 +122,8 @@ def kept_days(shares: Sequence[float]) -> float:
     total = 0.0
     for w in range(7):
         still = 1.0
-        for _ in range(28):
-            still *= 1.0 - shares[(w + _) % 7]
+        for day in range(28):
+            still *= 1.0 - shares[(w + day) % 7]
             total += still
     return total / 7
 
@@ -323,7 +323,12 @@ def _step_down(
     ]
 
 
-def _onward(stays: Any, window: tuple[date, date]) -> tuple[Any, ...]:
+Mix = tuple[float, float, float, float]
+
+
+def _onward(
+    stays: Any, window: tuple[date, date]
+) -> tuple[float, Mix, dict[str, Pathway], tuple[float, ...], list[str]]:
     """Patients in step-down beds who stay on after they are ready: how many, by pathway,
     each pathway's wait from ready to leaving (fitted whole, as P0's in hospital: where
     they go next is not modelled, so their wait holds both the assessment and the place),
@@ -345,7 +350,7 @@ def _onward(stays: Any, window: tuple[date, date]) -> tuple[Any, ...]:
             wait = fit_duration(on.delay_days)
             lines.append(f"{p} wait from ready to leaving: {wait.note}.")
             pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
-    return len(nctr) / len(stays), mix, pathways, leaving, lines
+    return len(nctr) / len(stays), mix, pathways, leaving, lines  # type: ignore[return-value]
 
 
 def _care_homes(per_day: float) -> tuple[Service, list[str]]:
