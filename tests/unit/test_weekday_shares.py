@@ -4,12 +4,15 @@ to the next day as the shares say (sim/engine)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim import engine
-from homeflow.sim.calibrate import kept_days, shares_by_weekday
+from homeflow.sim.calibrate import _nctr_share, kept_days, shares_by_weekday
 from homeflow.sim.compiled import compile_model
 from homeflow.sim.model import model_to_toml, parse_model
 from homeflow.sim.runner import replication_seeds
@@ -85,3 +88,28 @@ def test_shares_above_one_or_all_nought_are_refused_naming_the_field() -> None:
         with pytest.raises(InvalidInput) as refused:
             parse_model(MODEL.format(nctr=1.0, shares=f"leaving_weekday = {shares}"))
         assert refused.value.field == "service 'ward'.discharge.leaving_weekday"
+
+
+def _stays(n: int, nctr: bool, pathway: str, left: str) -> pd.DataFrame:
+    at = pd.Timestamp(left, tz="Europe/London")
+    return pd.DataFrame({"nctr": [nctr] * n, "pathway": [pathway] * n, "discharged_at": [at] * n})
+
+
+def test_the_nctr_share_and_mix_are_the_recent_weeks_when_they_hold_enough() -> None:
+    # 56 days to 30 August 2026 begin on 6 July. Before: 1,000 stays, 200 NCTR on P2. Since:
+    # 900 stays, 300 NCTR, 200 on P1 and 100 on P3.
+    older = [_stays(800, False, "P0", "2026-06-01"), _stays(200, True, "P2", "2026-07-05 23:30")]
+    recent = [
+        _stays(600, False, "P0", "2026-07-06 00:30"),
+        _stays(200, True, "P1", "2026-08-01"),
+        _stays(100, True, "P3", "2026-08-30 23:00"),
+    ]
+    share, mix, note = _nctr_share(pd.concat([*older, *recent]), date(2026, 8, 30))
+    assert share == pytest.approx(300 / 900)
+    assert mix == pytest.approx((0.0, 2 / 3, 0.0, 1 / 3))
+    assert "in the last 56 days" in note
+    # One NCTR stay fewer since: too few to tell, so all 1,899 stays.
+    fewer = pd.concat([*older, *recent[:2], _stays(99, True, "P3", "2026-08-30")])
+    share, mix, _ = _nctr_share(fewer, date(2026, 8, 30))
+    assert share == pytest.approx(499 / 1899)
+    assert mix == pytest.approx((0.0, 200 / 499, 200 / 499, 99 / 499))

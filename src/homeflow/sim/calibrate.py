@@ -91,6 +91,9 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return np.asarray((later - earlier).dt.total_seconds() / 86400.0, dtype=float)
 
 
+Mix = tuple[float, float, float, float]
+RECENT_DAYS = 56  # the NCTR share and pathway mix are of these last days' discharges
+MIN_RECENT_NCTR = 300  # if they hold at least so many NCTR stays
 MIN_WEEKDAY_EVENTS = 300  # fewer departures (or patients found ready) cannot tell the weekdays
 
 
@@ -146,6 +149,25 @@ def _by_weekday(
         f"{', '.join(f'{x:.2f}' for x in shares)} (kept {kept:.2f} days on average)."
     )
     return shares, kept, note
+
+
+def _nctr_share(stays: Any, last: date) -> tuple[float, Mix, str]:
+    """The share of stays that stayed on after they were ready (NCTR), their pathway mix, and
+    a note: from the discharges of the last RECENT_DAYS days when they hold at least
+    MIN_RECENT_NCTR such stays, else from all. Practice changes (a bed review, a new discharge
+    team) and the recent weeks say what it is now."""
+    since = pd.Timestamp(last - timedelta(days=RECENT_DAYS - 1), tz="Europe/London")
+    recent = stays[stays.discharged_at >= since]
+    used, note = stays, ""
+    if recent.nctr.sum() >= MIN_RECENT_NCTR:
+        used, note = recent, f" in the last {RECENT_DAYS} days"
+    nctr = used[used.nctr]
+    mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
+    said = (
+        f"{len(nctr)} of {len(used)} stays{note} ({len(nctr) / len(used):.1%}) stayed on after"
+        " they were ready (NCTR)."
+    )
+    return len(nctr) / len(used), mix, said  # type: ignore[return-value]
 
 
 def _less_kept(wait: Distribution, kept: float) -> Distribution:
@@ -220,14 +242,14 @@ def _hospital(
     los = fit_duration(stays.clinical_days, seed)
     ready, found_kept, ready_note = _by_weekday(stays.found_ready_at, first, last, "be found ready")
     nctr = stays[stays.nctr]
-    mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
+    share, mix, share_note = _nctr_share(stays, last)
     pathways: dict[str, Pathway] = {}
     leaving, kept, leaving_note = _by_weekday(nctr.discharged_at, first, last, LEAVING)
     lines = [
         f"{name}: {site.beds} {site.ward_type} beds; arrivals: {arrival_note}.",
         f"Length of stay until ready to leave: {los.note}.",
         ready_note,
-        f"{len(nctr)} of {len(stays)} stays ({len(nctr) / len(stays):.1%}) stayed on after they were ready (NCTR).",
+        share_note,
         leaving_note,
     ]
     for p in PATHWAYS:
@@ -258,8 +280,8 @@ def _hospital(
         ),
         arrivals=arrivals,
         length_of_stay=_less_kept(los.distribution, found_kept),
-        nctr_probability=len(nctr) / len(stays),
-        pathway_mix=mix,  # type: ignore[arg-type]
+        nctr_probability=share,
+        pathway_mix=mix,
         pathways=pathways,
         leaving_weekday=leaving,
         ready_weekday=ready,
@@ -323,9 +345,6 @@ def _step_down(
     ]
 
 
-Mix = tuple[float, float, float, float]
-
-
 def _onward(
     stays: Any, window: tuple[date, date]
 ) -> tuple[float, Mix, dict[str, Pathway], tuple[float, ...], list[str]]:
@@ -336,21 +355,17 @@ def _onward(
     if stays.empty:
         return 0.0, (1.0, 0.0, 0.0, 0.0), {}, (1.0,) * 7, []
     nctr = stays[stays.nctr]
-    mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
+    share, mix, share_note = _nctr_share(stays, window[1])
     pathways: dict[str, Pathway] = {}
     leaving, kept, leaving_note = _by_weekday(nctr.discharged_at, *window, LEAVING)
-    lines = [
-        f"{len(nctr)} of {len(stays)} stays ({len(nctr) / len(stays):.1%}) stayed on after"
-        " they were ready (NCTR).",
-        leaving_note,
-    ]
+    lines = [share_note, leaving_note]
     for p in PATHWAYS:
         on = nctr[nctr.pathway == p]
         if not on.empty:
             wait = fit_duration(on.delay_days)
             lines.append(f"{p} wait from ready to leaving: {wait.note}.")
             pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
-    return len(nctr) / len(stays), mix, pathways, leaving, lines  # type: ignore[return-value]
+    return share, mix, pathways, leaving, lines
 
 
 def _care_homes(per_day: float) -> tuple[Service, list[str]]:
