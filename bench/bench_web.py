@@ -1,7 +1,7 @@
 """Page response times with 20 signed-in users on loopback, for a 5,000-spell system.
 
 Run: .venv/bin/python bench/bench_web.py [--db var/bench-large.db] [--users 20]
-     [--seconds 90] [--think 3]
+     [--seconds 90] [--think 3] [--pages "beds of a site,coordination view"] [--live 5]
 
 Builds (once; kept at --db) four copies of the demo system with a year of history, about
 6,000 open spells, starts `homeflow serve` on it, signs in one user per simulated person,
@@ -50,6 +50,17 @@ from homeflow.web.app import create_app
 PASSWORD = "benchmark password 1"
 
 
+REFERENCE = "/static/homeflow.css"
+PAGES: list[tuple[str, str | None]] = [
+    ("overview", "/overview"),
+    ("whiteboard", None),
+    ("daily call", "/daily-call"),
+    ("beds of a site", "beds"),
+    ("coordination view", "coordination"),
+    ("static file (reference)", REFERENCE),
+]
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -66,6 +77,13 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365, help="days of history")
     parser.add_argument("--port", type=int, default=None, help="the server's (default: a free one)")
     parser.add_argument("--cpu", type=int, default=0, help="CPU time of N requests a page")
+    parser.add_argument(
+        "--pages",
+        type=lambda text: [name.strip() for name in text.split(",")],
+        default=[name for name, _ in PAGES],
+        help="the pages people cycle through, by name, comma-separated (default: all; the "
+        "reference is always read)",
+    )
     parser.add_argument(
         "--live",
         type=float,
@@ -165,12 +183,7 @@ def main() -> None:
             # People do not all open the overview in the same millisecond.
             time.sleep(rng.uniform(0, 2 * args.think))
             pages = [
-                ("overview", "/overview"),
-                ("whiteboard", None),
-                ("daily call", "/daily-call"),
-                ("beds of a site", "beds"),
-                ("coordination view", "coordination"),
-                ("static file (reference)", "/static/homeflow.css"),
+                (name, page) for name, page in PAGES if name in args.pages or page == REFERENCE
             ]
             # Every person opens each page at least once, however short the run, so that every
             # page (and the reference) has a time to report.
