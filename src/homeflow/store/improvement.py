@@ -39,8 +39,8 @@ from homeflow.domain.improvement.records import (
 from homeflow.domain.payloads import payload_to_dict
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit
+from homeflow.store.access.caches import events_of_types
 from homeflow.store.access.scope import Conflict, Forbidden, NotFound, Viewer
-from homeflow.store.codec import event_from_row
 from homeflow.store.eventlog import append_in, lock_writers
 from homeflow.store.registry import system_of, systems_of_places
 
@@ -51,9 +51,7 @@ FRAMEWORK_TYPES = (FrameworkDefined.TYPE,)
 def programme_events(
     conn: Connection, types: Sequence[str] = tuple(PROGRAMME_PAYLOADS)
 ) -> list[ev.Event]:
-    e = t.events
-    rows = conn.execute(select(e).where(e.c.type.in_(list(types))).order_by(e.c.seq))
-    return [event_from_row(row) for row in rows]
+    return events_of_types(conn, types)
 
 
 def programme_event(
