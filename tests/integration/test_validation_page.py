@@ -49,6 +49,8 @@ def test_a_planner_checks_the_model_against_the_days_that_followed(shared_site: 
         assert values == results["fans"][measure]
         assert {v["date"] for v in values} == {str(to + timedelta(days=d)) for d in (1, 2)}
         assert any(layer["encoding"]["y"]["field"] == "actual" for layer in spec["spec"]["layer"])
+        # Each service on its own scale: a unit of 50 beds is not drawn flat beside one of 700.
+        assert spec["resolve"]["scale"]["y"] == "independent"
     assert "<script>" not in shown  # no inline scripts (CSP)
 
 

@@ -189,17 +189,25 @@ def spc_spec(
     }
 
 
-def fan_spec(rows: list[dict[str, Any]], title: str, unit: str, width: int = 300) -> dict[str, Any]:
-    """A fan chart per scenario, side by side on one scale: the 5-95% and 25-75% bands of the
-    replications and their median. `rows`: scenario, date, p5, p25, p50, p75, p95, and, when
-    the run is compared with what happened, actual (drawn as a line with points); the
-    scenarios are shown in the order they first appear."""
+def fan_spec(
+    rows: list[dict[str, Any]], title: str, unit: str, width: int = 300, shared: bool = True
+) -> dict[str, Any]:
+    """A fan chart per scenario, side by side on one scale (`shared`; else each its own, for
+    services of different sizes): the 5-95% and 25-75% bands of the replications and their
+    median. `rows`: scenario, date, p5, p25, p50, p75, p95, and, when the run is compared with
+    what happened, actual (drawn as a line with points); the scenarios are shown in the order
+    they first appear."""
     x = {"field": "date", "type": "temporal", "title": None}
     scenarios = list(dict.fromkeys(row["scenario"] for row in rows))
     actual = (
         [
             {
-                "mark": {"type": "line", "color": "#d5281b", "point": True, "strokeDash": [4, 2]},
+                "mark": {
+                    "type": "line",
+                    "color": "#d5281b",
+                    "point": {"color": "#d5281b"},
+                    "strokeDash": [4, 2],
+                },
                 "encoding": {
                     "x": x,
                     "y": {"field": "actual", "type": "quantitative"},
@@ -221,7 +229,7 @@ def fan_spec(rows: list[dict[str, Any]], title: str, unit: str, width: int = 300
         "data": {"values": rows},
         "facet": {"field": "scenario", "type": "nominal", "title": None, "sort": scenarios},
         "columns": 2,
-        "resolve": {"scale": {"y": "shared"}},
+        "resolve": {"scale": {"y": "shared" if shared else "independent"}},
         "config": CONFIG,
         "spec": {
             "width": width,

@@ -117,7 +117,7 @@ def validation_page(
     if run["results"]:
         fans = run["results"]["fans"]
         charts = [
-            (measure, title, spec_json(fan_spec(fans[measure], "", "patients")))
+            (measure, title, spec_json(fan_spec(fans[measure], "", "patients", shared=False)))
             for measure, title in MEASURES.items()
         ]
     response = render(
