@@ -96,6 +96,8 @@ NOT_LISTS = {
     "scenarios.html": "the model runs asked for, newest first, as a queue reads",
     "search.html": "a search's few records of one person, in hospital first, then the newest",
     "scenario_run.html": "a run's results by scenario and month, in the order they were run",
+    "validation_run.html": "each service of the model with its two measures, in the model's "
+    "order, as its fan charts below are",
     "sitrep.html": "the return as NHS England's format has it, organisation by organisation",
     "beds.html": "a site's beds as they stand on its wards, ward by ward and bed by bed",
     "bed_figures.html": "the beds behind a measure's point, in the order they were cleaned or closed",
