@@ -12,7 +12,7 @@ The intervals are split-conformal (Vovk, Gammerman and Shafer, "Algorithmic Lear
 Random World", 2005; Lei et al., JASA 2018), calibrated per level on the reconciled forecasts'
 errors in the last six earlier rolling-origin windows, which the models had not seen. Each
 error is divided by how much its series had been moving in the four weeks before its origin
-(the locally weighted scores of Lei et al., section 5.2), so the wards of a level share one
+(Lei et al.'s locally weighted conformal inference), so the wards of a level share one
 quantile and a series whose days have lately grown more variable gets a wider interval.
 """
 
