@@ -2,15 +2,17 @@
 
 Each distinct demo (engine x `homeflow demo` arguments x what is added after it) is built once,
 in this process through the CLI's own `demo` command (Typer's runner), into a template: a
-SQLite file under var/test-templates/, or a PostgreSQL database made with the same arguments.
+SQLite file under ~/.cache/homeflow/test-templates/ (HOMEFLOW_TEST_TEMPLATES, or
+XDG_CACHE_HOME, names another folder), or a PostgreSQL database made with the same arguments.
 A test module then gets its own copy (`shutil.copy` of the file; `CREATE DATABASE ... TEMPLATE`
 on PostgreSQL), so what it writes never reaches another module.
 
 A template is named by a hash of what decides its content: the engine, the demo's arguments,
 the source of the module whose `prepare` adds to it, and every file of the packages the `demo`
 command runs (homeflow/config, demo, domain, ingest, reports, services and store, migrations
-included, the CLI's admin, app and output modules, and this file). Change any of them and the
-next run builds anew. A demo that ends today (no `--end`, or today's date) stops at the moment it is
+included, the CLI's admin, app and output modules, and this file) and the name and version of
+every installed library. Change any of them and the next run builds anew; until then every
+clone of the same code on the machine reuses it. A demo that ends today (no `--end`, or today's date) stops at the moment it is
 built, so it is built once per run, not reused from an earlier run.
 
 A build runs without coverage's tracing (it would more than double it), except where the
@@ -37,6 +39,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -46,7 +49,11 @@ from typer.testing import CliRunner
 from homeflow.domain import clock
 
 ROOT = Path(__file__).parent.parent
-FOLDER = ROOT / "var" / "test-templates"
+# Outside the checkout, like pip's and npm's caches: a template is named by everything that
+# decides its content, so another clone or worktree of the same code (CI's clean clone, a
+# second working copy) reuses it instead of simulating the same demo again.
+_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+FOLDER = Path(os.environ.get("HOMEFLOW_TEST_TEMPLATES") or _CACHE / "homeflow" / "test-templates")
 PACKAGE = ROOT / "src" / "homeflow"
 # What the `demo` command runs (checked by importing it alone: no web, api or publishing).
 DEMO_CODE = ("config", "demo", "domain", "ingest", "reports", "services", "store")
@@ -64,6 +71,9 @@ def code_hash() -> str:
     files += [Path(__file__)]  # how a template is made
     for path in sorted(f for f in files if "__pycache__" not in f.parts):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    # The libraries it runs on (a new numpy may draw other random numbers), by name and version.
+    installed = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
+    digest.update("\n".join(installed).encode())
     return digest.hexdigest()
 
 
