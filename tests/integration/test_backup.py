@@ -21,7 +21,7 @@ from homeflow.store import schema as t
 from homeflow.store.access import Viewer, record
 from homeflow.store.eventlog import EventLog, rebuild
 from tests.conftest import ENGINES, POSTGRES_URL, demo_database, projections
-from tests.support import homeflow
+from tests.support import SHORT_DEMO, homeflow
 
 
 def keep_writing(url: str, stop: threading.Event) -> None:
@@ -57,7 +57,7 @@ def empty_target(kind: str, source_url: str, folder: Path) -> tuple[str, str | N
 def test_a_backup_under_write_load_restores_as_one_consistent_moment(
     kind: str, tmp_path: Path
 ) -> None:
-    with demo_database(kind, tmp_path, "--days", "3", "--seed", "4") as url:
+    with demo_database(kind, tmp_path, *SHORT_DEMO) as url:  # a template other modules share
         stop = threading.Event()
         writer = threading.Thread(target=keep_writing, args=(url, stop))
         writer.start()
