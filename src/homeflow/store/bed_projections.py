@@ -130,23 +130,24 @@ def fill_if_missing(conn: Connection) -> None:
         fill(conn, 0 if head is None else head.seq)
 
 
-_NO_ATTRIBUTES = {"from_day": None, "side_room": None, "bay_sex": None}
+_NO_DAY = {"from_day": None, "side_room": None, "bay_sex": None}
 
 
 def bed_event_row(row: Any) -> dict[str, Any]:
-    """A bed status or attribute event's row: its bed and what it says."""
-    payload = payload_from_dict(row.type, json.loads(row.payload))
-    assert isinstance(payload, BedStatusSet | BedAttributesSet)
+    """A bed status or attribute event's row: its bed and what it says (read from the stored
+    payload, validated when it was appended)."""
+    fields = json.loads(row.payload)
     found: dict[str, Any] = {
         "key": row.key,
         "type": row.type,
-        "ward_code": payload.ward_code,
-        "bed": payload.bed,
+        "ward_code": fields["ward_code"],
+        "bed": fields["bed"],
         "occurred_at": row.occurred_at,
     }
-    if isinstance(payload, BedStatusSet):
-        reason = None if payload.reason is None else payload.reason.value
-        return {**found, "status": payload.status.value, "reason": reason, **_NO_ATTRIBUTES}
+    if row.type == BedStatusSet.TYPE:
+        return {**found, "status": fields["status"], "reason": fields.get("reason"), **_NO_DAY}
+    payload = payload_from_dict(row.type, fields)
+    assert isinstance(payload, BedAttributesSet)
     return {
         **found,
         "status": None,

@@ -8,33 +8,35 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Select, delete, func, select
 
 from homeflow.domain import bed_requests as br
 from homeflow.domain import events as ev
 from homeflow.domain.payloads import payload_from_dict, payload_to_dict
 from homeflow.domain.spell import SpellStatus
 from homeflow.store import schema as t
-from homeflow.store.codec import event_from_row, from_db_time, to_db_time
+from homeflow.store.codec import from_db_time, to_db_time
 from homeflow.store.db import insert_rows
-from homeflow.store.projections import chunks, load_spell_events
+from homeflow.store.projections import chunks, one_of
 
 
 def request_records(conn: Connection, request_ids: Collection[str] | None) -> list[br.Recorded]:
     """Every record of these bed requests (None: of every request)."""
     e, r = t.events, t.bed_request_records
-    query = select(e).join(r, r.c.key == e.c.key)
+    query = select(e.c.key, e.c.type, e.c.occurred_at, e.c.payload).join(r, r.c.key == e.c.key)
     parts = [None] if request_ids is None else list(chunks(sorted(request_ids)))
     records = []
     for part in parts:
         where = query if part is None else query.where(r.c.request_id.in_(list(part)))
         for row in conn.execute(where):
-            event = event_from_row(row)
-            payload = event.payload
+            payload = payload_from_dict(row.type, json.loads(row.payload))
             assert isinstance(payload, br.BedRequested | br.BedAllocated | br.BedRequestCancelled)
-            records.append(br.Recorded(event.occurred_at, event.key, payload))
+            at = from_db_time(row.occurred_at)
+            assert at is not None
+            records.append(br.Recorded(at, row.key, payload))
     return records
 
 
@@ -155,22 +157,29 @@ def placements(conn: Connection, patients: Collection[str]) -> list[br.Placement
         return []
     wards = dict(conn.execute(select(t.wards.c.code, t.wards.c.site_code)).all())
     found: list[br.Placement] = []
-    for spell_key, events in load_spell_events(conn, patient_of, _PLACING).items():
-        for event in events:
-            payload = event.payload
-            assert isinstance(payload, ev.Admitted | ev.Transferred)
-            site = wards.get(payload.ward_code)
-            if site is not None:
-                found.append(
-                    br.Placement(
-                        patient_of[spell_key],
-                        site,
-                        payload.ward_code,
-                        payload.bed,
-                        event.occurred_at,
-                    )
-                )
+    query = _spell_rows(conn.dialect.name)
+    for part in chunks(sorted(patient_of)):
+        for row in conn.execute(query, {"keys": list(part)}):
+            # Filtered here, not in SQL (as projections.load_spell_events); only the ward and
+            # bed of the stored (already validated) payload are read.
+            if row.type not in _PLACING:
+                continue
+            fields = json.loads(row.payload)
+            ward = fields.get("ward_code", "")
+            site = wards.get(ward)
+            at = from_db_time(row.occurred_at)
+            if site is not None and at is not None:
+                patient = patient_of[row.spell_key]
+                found.append(br.Placement(patient, site, ward, fields.get("bed"), at))
     return found
+
+
+@lru_cache
+def _spell_rows(dialect: str) -> Select[Any]:
+    e = t.events
+    return select(e.c.spell_key, e.c.type, e.c.occurred_at, e.c.payload).where(
+        one_of(dialect, e.c.spell_key)
+    )
 
 
 _PLACING = (ev.Admitted.TYPE, ev.Transferred.TYPE)
