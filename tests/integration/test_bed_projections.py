@@ -18,6 +18,7 @@ from homeflow.domain.organisations import Organisation, OrganisationType, Site, 
 from homeflow.domain.spell import SpellStatus, fold_spell
 from homeflow.store import db
 from homeflow.store import schema as t
+from homeflow.store.bed_projections import BEDS_THROUGH
 from homeflow.store.bed_requests import site_requests
 from homeflow.store.bed_state import beds_at, folded_beds_at
 from homeflow.store.codec import event_from_row
@@ -158,3 +159,26 @@ def test_a_ward_registered_after_the_admission_into_it_places_the_request(engine
     assert status() is br.RequestStatus.WAITING
     _registry(engine)
     assert status() is br.RequestStatus.PLACED
+
+
+def test_an_upgraded_database_fills_its_bed_projections_from_the_log(engine: Engine) -> None:
+    """A database whose bed projections were never filled (one just upgraded to them) has
+    them folded from its log when migrated, as the catch-up would have kept them."""
+    _registry(engine)
+    later = T0 + timedelta(hours=2)
+    EventLog(engine).append(
+        [
+            ev.Event("S0-0", "test", T0, T0, "S0", ev.Admitted("P-S0", "SITE", "W-A", "01")),
+            ev.Event("S0-1", "test", later, later, "S0", ev.Discharged(destination="home")),
+            ev.Event("B1", "test", later, later, None, BedStatusSet("W-A", "02", BedStatus.CLOSED)),
+            ev.Event("B2", "test", T0, T0, None, br.BedRequested("R1", "RX1", "SITE", "P-S0", "x")),
+        ]
+    )
+    kept = projections(engine)
+    assert all(kept[name] for name in BED_TABLES)
+    with engine.begin() as conn:
+        for name in BED_TABLES:
+            conn.execute(t.metadata.tables[name].delete())
+        conn.execute(t.projection_marks.delete().where(t.projection_marks.c.name == BEDS_THROUGH))
+    db.migrate(engine)
+    assert projections(engine) == kept
