@@ -4,16 +4,18 @@ The kernel sees only arrays (a model compiled by `homeflow.sim.compiled`), so it
 process, in a Dask worker or in a test, and one replication's results depend only on its seed.
 
 Time is in days from the first simulated day. Each day: capacities and placement allowances are
-set from the calendars, the day's external arrivals are drawn (a Poisson count at that day's rate,
-times uniform in the day: exactly a Poisson process with a rate constant through the day), then
-events are taken in time order from a binary heap until midnight, when the day's figures are
-recorded. A patient who finishes service becomes ready to leave (or, with the service's ready
-share of that weekday, is found ready the next day); with the service's NCTR
-probability they need a pathway, wait the pathway's assessment time, then join the FIFO queue of
-the pathway's downstream service while keeping their bed (blocking after service). Every day
-they keep it is a delayed bed-day. A patient due to leave a bed that they no longer need (their
-pathway needs no service, or its service takes them) leaves then with the service's leaving
-share of that weekday, else is kept to the same time the next day (fewer leave at the weekend).
+set from the calendars, then events are taken in time order until midnight, when the day's
+figures are recorded. External arrivals come at exponential spacings at that day's rate (a
+Poisson process with a rate constant through the day; each service's next drawn when one
+arrives), merged with the patients' own events, which are kept in a calendar: a list for each
+1/64 of a day, in time order (ties in the order they were filed), so the next is a short scan
+away. A patient who finishes service becomes ready to leave (or, with the service's ready share
+of that weekday, is found ready the next day); with the service's NCTR probability they need a
+pathway, wait the pathway's assessment time, then join the FIFO queue of the pathway's
+downstream service while keeping their bed (blocking after service). Every day they keep it is
+a delayed bed-day. A patient due to leave a bed that they no longer need (their pathway needs no
+service, or its service takes them) leaves then with the service's leaving share of that
+weekday, else is kept to the same time the next day (fewer leave at the weekend).
 """
 
 from __future__ import annotations
@@ -21,8 +23,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-# Distribution families (the model file's names are in homeflow.sim.model.FAMILIES).
-EXPONENTIAL, LOGNORMAL, GAMMA, WEIBULL, EMPIRICAL, FIXED = 0, 1, 2, 3, 4, 5
+from homeflow.sim.draws import EMPIRICAL as EMPIRICAL  # the families, for homeflow.sim.compiled
+from homeflow.sim.draws import EXPONENTIAL as EXPONENTIAL
+from homeflow.sim.draws import FIXED as FIXED
+from homeflow.sim.draws import GAMMA as GAMMA
+from homeflow.sim.draws import LOGNORMAL as LOGNORMAL
+from homeflow.sim.draws import STATE, draw, exponential, seed, uniform
+from homeflow.sim.draws import WEIBULL as WEIBULL
 
 # Figures recorded per replication, day and service.
 OCCUPANCY = 0  # patients in the service at midnight ending the day
@@ -73,98 +80,74 @@ _READY = 0  # finished service: decide whether a pathway is needed
 _TRANSFER_READY = 1  # pathway assessment done: join the downstream queue
 _LEAVING = 8  # kept a day after they were due to leave: leave now or be kept another day
 
+_SLOTS = 64  # the calendar's lists a day
+_ROOM = 4096  # events a replication's calendar first has room for (with each census patient's)
 
-@njit(cache=True)
-def _kept(share):  # type: ignore[no-untyped-def]
+
+@njit(cache=True, error_model="numpy")
+def _kept(rng, share):  # type: ignore[no-untyped-def]
     """Whether a patient due to leave today is kept to the next day (share: those who go)."""
-    return share < 1.0 and np.random.random() >= share
+    return share < 1.0 and uniform(rng) >= share
 
 
-@njit(cache=True)
-def _keep(ht, hp, h0, hn, s, k, t, t_in):  # type: ignore[no-untyped-def]
-    """Keep a patient due to leave service s to the same time tomorrow; the heap grown if full."""
-    if hn == ht.shape[0]:
-        ht, hp, h0 = _grown(ht), _grown(hp), _grown(h0)
-    hn = _push(ht, hp, h0, hn, t + 1.0, (s << 4) | _LEAVING | (k << 1) | _TRANSFER_READY, t_in)
-    return ht, hp, h0, hn
+# The calendar is two arrays. `ev` has a row per event: when, since when the patient has been
+# in the service, and what happens (service, pathway and kind packed in one number). `link` has
+# the row that follows each row in its list, then each slot's first row, then the first free
+# row (-1 ends a list). An event on or after the last day's midnight is never filed.
+@njit(cache=True, error_model="numpy")
+def _has_room(link):  # type: ignore[no-untyped-def]
+    """Whether the calendar has two free rows (an event handled files at most two)."""
+    free = link[link.shape[0] - 1]
+    return (free >= 0) & (link[max(free, 0)] >= 0)
 
 
-@njit(cache=True)
-def _draw(i, kind, a, b, emp, emp_n):  # type: ignore[no-untyped-def]
-    k = kind[i]
-    if k == EXPONENTIAL:
-        return np.random.exponential(a[i])
-    if k == LOGNORMAL:
-        return np.random.lognormal(a[i], b[i])
-    if k == GAMMA:
-        return np.random.gamma(a[i], b[i])
-    if k == WEIBULL:
-        return b[i] * np.random.weibull(a[i])
-    if k == EMPIRICAL:
-        return emp[i, np.random.randint(0, emp_n[i])]
-    return a[i]
+@njit(cache=True, error_model="numpy")
+def _file(ev, link, t, what, since):  # type: ignore[no-untyped-def]
+    """File an event after those at the same time or earlier in its slot's list; its slot.
+    One after the last day goes first on the last slot's list, which is never read. The
+    caller checks that there is room. (Written without an early return: numba then counts
+    no references to the arrays.)"""
+    rows = ev.shape[0]
+    last = link.shape[0] - 1
+    spare = last - rows - 1
+    slot = int(min(t * _SLOTS, float(spare)))
+    row = link[last]
+    link[last] = link[row]
+    ev[row, 0] = t
+    ev[row, 1] = since
+    ev[row, 2] = what
+    key = t if slot < spare else -np.inf
+    before = rows + slot
+    after = link[before]
+    while after >= 0 and ev[after, 0] <= key:
+        before = after
+        after = link[after]
+    link[row] = after
+    link[before] = row
+    return slot
 
 
-@njit(cache=True)
-def _push(ht, hp, h0, n, t, payload, t0):  # type: ignore[no-untyped-def]
-    i = n
-    while i > 0:
-        parent = (i - 1) >> 1
-        if ht[parent] <= t:
-            break
-        ht[i] = ht[parent]
-        hp[i] = hp[parent]
-        h0[i] = h0[parent]
-        i = parent
-    ht[i] = t
-    hp[i] = payload
-    h0[i] = t0
-    return n + 1
+@njit(cache=True, error_model="numpy")
+def _take(link, first):  # type: ignore[no-untyped-def]
+    """Take the first event off a list (`first`: where the list's first row is kept); its row
+    goes back to the free rows, so read it before filing another."""
+    last = link.shape[0] - 1
+    row = link[first]
+    link[first] = link[row]
+    link[row] = link[last]
+    link[last] = row
+    return row
 
 
-@njit(cache=True)
-def _pop(ht, hp, h0, n):  # type: ignore[no-untyped-def]
-    n -= 1
-    t = ht[n]
-    payload = hp[n]
-    t0 = h0[n]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and ht[c + 1] < ht[c]:
-            c += 1
-        if ht[c] >= t:
-            break
-        ht[i] = ht[c]
-        hp[i] = hp[c]
-        h0[i] = h0[c]
-        i = c
-    ht[i] = t
-    hp[i] = payload
-    h0[i] = t0
-    return n
+@njit(cache=True, error_model="numpy")
+def _looked_up(x, i, kind, emp):  # type: ignore[no-untyped-def]
+    """Distribution i's draw x, or for an empirical distribution the value x picks."""
+    empirical = kind[i] == EMPIRICAL
+    value = emp[i, int(x if empirical else 0.0)]
+    return value if empirical else x
 
 
-@njit(cache=True)
-def _grown(a):  # type: ignore[no-untyped-def]
-    b = np.empty(a.shape[0] * 2, a.dtype)
-    b[: a.shape[0]] = a
-    return b
-
-
-@njit(cache=True)
-def _unrolled(ring, head, size, capacity):  # type: ignore[no-untyped-def]
-    out = np.empty((ring.shape[0], capacity), ring.dtype)
-    width = ring.shape[1]
-    for s in range(ring.shape[0]):
-        for j in range(size[s]):
-            out[s, j] = ring[s, (head[s] + j) % width]
-    return out
-
-
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _count_change(counts, area, last, s, t, change):  # type: ignore[no-untyped-def]
     """Change a service's count at time t, first adding the time at the old count to its area."""
     area[s] += counts[s] * (t - last[s])
@@ -172,31 +155,68 @@ def _count_change(counts, area, last, s, t, change):  # type: ignore[no-untyped-
     counts[s] += change
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _leave(s, t, t_in, occ, area_occ, last_occ, day):  # type: ignore[no-untyped-def]
     _count_change(occ, area_occ, last_occ, s, t, -1)
     day[s, DEPARTURES] += 1.0
     day[s, SOJOURN_DAYS] += t - t_in
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr):  # type: ignore[no-untyped-def]
     _count_change(nctr, area_nctr, last_nctr, s, t, -1)
     nctr_k[s, k] -= 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _wake(s, in_work, work, wn):  # type: ignore[no-untyped-def]
-    """Put a service on the list of those that may now take someone; the list's new length."""
-    if not in_work[s]:
-        in_work[s] = True
-        work[wn] = s
-        wn += 1
-    return wn
+    """Put a service on the list of those that may now take someone; the list's new length.
+    (Without a branch: numba then counts no references to the arrays.)"""
+    work[wn] = s
+    added = 1 - in_work[s]
+    in_work[s] = True
+    return wn + added
 
 
+@njit(cache=True, error_model="numpy")
+def _freed(s, in_work, work, wn, q_size, x_size):  # type: ignore[no-untyped-def]
+    """A bed or place in service s has come free: wake s if anyone is waiting for it."""
+    waiting = q_size[s] + x_size[s] > 0
+    work[wn] = s
+    added = waiting & (not in_work[s])
+    in_work[s] = in_work[s] | waiting
+    return wn + added
+
+
+@njit(cache=True, error_model="numpy")
+def _next_arrival(rng, rate, t, day_end):  # type: ignore[no-untyped-def]
+    """When a service's next external arrival falls, after t; infinity if not before midnight."""
+    if rate <= 0.0:
+        return np.inf
+    when = t + exponential(rng) / rate
+    return when if when < day_end else np.inf
+
+
+@njit(cache=True, error_model="numpy")
+def _soonest(arrive_at, sources):  # type: ignore[no-untyped-def]
+    """The service whose external arrival comes first (-1 if none comes today)."""
+    first = -1
+    soonest = np.inf
+    for i in range(sources.shape[0]):
+        s = sources[i]
+        if arrive_at[s] < soonest:
+            first = s
+            soonest = arrive_at[s]
+    return first
+
+
+# No array is made or replaced inside the loop (numba would count references to it on every
+# event): a replication that outgrows its calendar or queues stops, and is run again from its
+# seed with twice the room.
 @njit(cache=True, nogil=True, error_model="numpy")
-def _replication(seed, out, record_from, start_weekday, model, init_time):  # type: ignore[no-untyped-def]
+def _replication(seed_value, out, record_from, start_weekday, model, init_time, room, rng):  # type: ignore[no-untyped-def]
+    """Run one replication into `out` (day, service, figure), drawing from `rng` (a STATE
+    record); False if it needed more than `room` events in the calendar or queued."""
     (
         capacity_calendar,
         placement_allowance,
@@ -221,7 +241,7 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
         init_event,
         init_pathway,
     ) = model
-    np.random.seed(seed)
+    seed(rng, seed_value)
     n_services, n_days = capacity_calendar.shape
     occ = np.zeros(n_services, np.int64)
     nctr = np.zeros(n_services, np.int64)
@@ -234,31 +254,29 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
     last_nctr = np.zeros(n_services)
     day = np.zeros((n_services, FIGURES))
 
-    size = 1024 + 2 * init_service.shape[0]
-    ht = np.empty(size)
-    hp = np.empty(size, np.int64)
-    h0 = np.empty(size)
-    hn = 0
+    ev = np.empty((room, 3))
+    link = np.full(room + n_days * _SLOTS + 2, -1, np.int64)
+    link[:room] = np.arange(1, room + 1)  # every row free, in order
+    link[room - 1] = -1
+    link[-1] = 0
+    cur = 0  # the slot whose list is next (earlier slots are empty)
 
     # Patients waiting to start a service, FIFO: where they are, their pathway, since when.
-    qw = 256
-    q_origin = np.empty((n_services, qw), np.int64)
-    q_path = np.empty((n_services, qw), np.int64)
-    q_t0 = np.empty((n_services, qw))
-    q_joined = np.empty((n_services, qw))
+    width = max(room // 8, 64)
+    q_origin = np.empty((n_services, width), np.int64)
+    q_path = np.empty((n_services, width), np.int64)
+    q_t0 = np.empty((n_services, width))
+    q_joined = np.empty((n_services, width))
     q_head = np.zeros(n_services, np.int64)
     q_size = np.zeros(n_services, np.int64)
-    xw = 256
-    x_arrived = np.empty((n_services, xw))
+    x_arrived = np.empty((n_services, width))
     x_head = np.zeros(n_services, np.int64)
     x_size = np.zeros(n_services, np.int64)
 
-    counts = np.zeros(n_services, np.int64)
-    first = np.zeros(n_services, np.int64)
-    next_in = np.zeros(n_services, np.int64)
-    arrival_t = np.empty(1024)
+    sources = np.flatnonzero(arrival_rate.sum(axis=1) > 0.0)
+    arrive_at = np.full(n_services, np.inf)
 
-    work = np.empty(n_services, np.int64)
+    work = np.empty(n_services + 1, np.int64)
     in_work = np.zeros(n_services, np.bool_)
     wn = 0
 
@@ -268,41 +286,26 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
         if init_event[i] == _TRANSFER_READY:
             nctr[s] += 1
             nctr_k[s, init_pathway[i]] += 1
-        payload = (s << 4) | (init_pathway[i] << 1) | init_event[i]
-        if hn == ht.shape[0]:
-            ht, hp, h0 = _grown(ht), _grown(hp), _grown(h0)
-        hn = _push(ht, hp, h0, hn, init_time[i], payload, init_t0[i])
+        if not _has_room(link):
+            return False
+        what = (s << 4) | (init_pathway[i] << 1) | init_event[i]
+        _file(ev, link, init_time[i], what, init_t0[i])
 
     for d in range(n_days):
         weekday = (start_weekday + d) % 7
         t = float(d)
+        day_end = t + 1.0
+        end = (d + 1) * _SLOTS
         for s in range(n_services):
             cap[s] = capacity_calendar[s, d]
             if is_placement[s]:
                 # Whole placements unused by midnight are gone; a part-placement carries over.
                 budget[s] = budget[s] - np.floor(budget[s]) + placement_allowance[s, d]
             wn = _wake(s, in_work, work, wn)
-
-        # The day's arrivals, each service's already in time order (uniform order statistics
-        # from exponential spacings, so no sort), taken by a merge across services.
-        n_arrivals = 0
-        for s in range(n_services):
-            counts[s] = np.random.poisson(arrival_rate[s, d]) if arrival_rate[s, d] > 0.0 else 0
-            first[s] = n_arrivals
-            next_in[s] = n_arrivals
-            n_arrivals += counts[s]
-        if n_arrivals > arrival_t.shape[0]:
-            arrival_t = np.empty(2 * n_arrivals)
-        for s in range(n_services):
-            spacing = 0.0
-            for j in range(first[s], first[s] + counts[s]):
-                spacing += np.random.exponential(1.0)
-                arrival_t[j] = spacing
-            if counts[s] > 0:
-                spacing += np.random.exponential(1.0)
-                for j in range(first[s], first[s] + counts[s]):
-                    arrival_t[j] = t + arrival_t[j] / spacing
-        day_end = t + 1.0
+        for i in range(sources.shape[0]):
+            s = sources[i]
+            arrive_at[s] = _next_arrival(rng, arrival_rate[s, d], t, day_end)
+        arriving = _soonest(arrive_at, sources)
 
         while True:
             # Let every service that may have room take whoever is waiting for it.
@@ -311,6 +314,8 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
                 s = work[wn]
                 in_work[s] = False
                 while True:
+                    if not _has_room(link):
+                        return False
                     from_queue = q_size[s] > 0
                     if is_placement[s]:
                         if not from_queue or budget[s] < 1.0:
@@ -330,43 +335,53 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
                         k = q_path[s, h]
                         day[s, WAIT_DAYS] += t - q_joined[s, h]
                         t_origin = q_t0[s, h]
-                        q_head[s] = (h + 1) % q_origin.shape[1]
+                        q_head[s] = (h + 1) % width
                         q_size[s] -= 1
                         # The patient leaves the bed they were kept in (or does tomorrow).
-                        if _kept(leaving_share[o, weekday]):
-                            ht, hp, h0, hn = _keep(ht, hp, h0, hn, o, k, t, t_origin)
+                        if _kept(rng, leaving_share[o, weekday]):
+                            what = (o << 4) | _LEAVING | (k << 1) | _TRANSFER_READY
+                            cur = min(cur, _file(ev, link, t + 1.0, what, t_origin))
                         else:
                             _stop_waiting(o, k, t, nctr, nctr_k, area_nctr, last_nctr)
                             _leave(o, t, t_origin, occ, area_occ, last_occ, day)
-                            wn = _wake(o, in_work, work, wn)
+                            wn = _freed(o, in_work, work, wn, q_size, x_size)
                     else:
                         h = x_head[s]
                         day[s, WAIT_DAYS] += t - x_arrived[s, h]
-                        x_head[s] = (h + 1) % x_arrived.shape[1]
+                        x_head[s] = (h + 1) % width
                         x_size[s] -= 1
                     day[s, ADMISSIONS] += 1.0
                     if is_placement[s]:
                         day[s, DEPARTURES] += 1.0
                         continue
                     _count_change(occ, area_occ, last_occ, s, t, 1)
-                    if hn == ht.shape[0]:
-                        ht, hp, h0 = _grown(ht), _grown(hp), _grown(h0)
-                    stay = _draw(los_dist[s], dist_kind, dist_a, dist_b, emp, emp_n)
-                    hn = _push(ht, hp, h0, hn, t + stay, (s << 4) | _READY, t)
+                    i = los_dist[s]
+                    stay = draw(rng, dist_kind[i], dist_a[i], dist_b[i], emp_n[i])
+                    stay = _looked_up(stay, i, dist_kind, emp)
+                    cur = min(cur, _file(ev, link, t + stay, (s << 4) | _READY, t))
 
-            next_heap = ht[0] if hn > 0 else np.inf
-            next_arrival = np.inf
-            arriving = -1
-            for a in range(n_services):
-                if next_in[a] < first[a] + counts[a] and arrival_t[next_in[a]] < next_arrival:
-                    next_arrival = arrival_t[next_in[a]]
-                    arriving = a
-            if next_heap >= day_end and next_arrival >= day_end:
+            while cur < end and link[room + cur] < 0:
+                cur += 1
+            next_event = ev[link[room + cur], 0] if cur < end else np.inf
+            next_arrival = arrive_at[arriving] if arriving >= 0 else np.inf
+            if next_event >= day_end and next_arrival >= day_end:
                 break
-            if next_arrival <= next_heap:
+            if not _has_room(link):
+                return False
+            if next_arrival <= next_event:
                 t = next_arrival
                 s = arriving
-                next_in[s] += 1
+                arrive_at[s] = _next_arrival(rng, arrival_rate[s, d], t, day_end)
+                arriving = _soonest(arrive_at, sources)
+                if occ[s] < cap[s] and x_size[s] + q_size[s] == 0 and not is_placement[s]:
+                    # A bed free and no one before them: straight in (as the queue would).
+                    day[s, ADMISSIONS] += 1.0
+                    _count_change(occ, area_occ, last_occ, s, t, 1)
+                    i = los_dist[s]
+                    stay = draw(rng, dist_kind[i], dist_a[i], dist_b[i], emp_n[i])
+                    stay = _looked_up(stay, i, dist_kind, emp)
+                    cur = min(cur, _file(ev, link, t + stay, (s << 4) | _READY, t))
+                    continue
                 if occ[s] < cap[s] and x_size[s] == 0:
                     x_arrived_now = True
                 elif queue_when_full[s]:
@@ -374,76 +389,66 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
                 else:
                     day[s, TURNED_AWAY] += 1.0
                     continue
-                if x_size[s] == x_arrived.shape[1]:
-                    xw = 2 * xw
-                    x_arrived = _unrolled(x_arrived, x_head, x_size, xw)
-                    x_head[:] = 0
-                x_arrived[s, (x_head[s] + x_size[s]) % x_arrived.shape[1]] = t
+                if x_size[s] == width:
+                    return False
+                x_arrived[s, (x_head[s] + x_size[s]) % width] = t
                 x_size[s] += 1
                 if x_arrived_now:
                     wn = _wake(s, in_work, work, wn)
                 continue
 
-            t = next_heap
-            payload = hp[0]
-            t_in = h0[0]
-            hn = _pop(ht, hp, h0, hn)
-            s = payload >> 4
-            k = (payload >> 1) & 3
-            if payload & _LEAVING:
-                if _kept(leaving_share[s, weekday]):
-                    ht, hp, h0, hn = _keep(ht, hp, h0, hn, s, k, t, t_in)
+            row = _take(link, room + cur)
+            t = ev[row, 0]
+            t_in = ev[row, 1]
+            what = int(ev[row, 2])
+            s = what >> 4
+            k = (what >> 1) & 3
+            if what & _LEAVING:
+                if _kept(rng, leaving_share[s, weekday]):
+                    cur = min(cur, _file(ev, link, t + 1.0, what, t_in))
                     continue
                 _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr)
                 _leave(s, t, t_in, occ, area_occ, last_occ, day)
-                wn = _wake(s, in_work, work, wn)
+                wn = _freed(s, in_work, work, wn, q_size, x_size)
                 continue
-            if payload & 1 == _READY:
+            if what & 1 == _READY:
                 # Fewer are found ready on some weekdays (fewer senior reviews at the weekend):
                 # the rest are found the next day.
-                if _kept(ready_share[s, weekday]):
-                    if hn == ht.shape[0]:
-                        ht, hp, h0 = _grown(ht), _grown(hp), _grown(h0)
-                    hn = _push(ht, hp, h0, hn, t + 1.0, payload, t_in)
+                if _kept(rng, ready_share[s, weekday]):
+                    cur = min(cur, _file(ev, link, t + 1.0, what, t_in))
                     continue
-                u = np.random.random()
-                if u >= nctr_probability[s]:
+                if uniform(rng) >= nctr_probability[s]:
                     _leave(s, t, t_in, occ, area_occ, last_occ, day)
-                    wn = _wake(s, in_work, work, wn)
+                    wn = _freed(s, in_work, work, wn, q_size, x_size)
                     continue
-                u = np.random.random()
+                u = uniform(rng)
                 k = 0
                 while k < PATHWAYS - 1 and u >= mix_cumulative[s, k]:
                     k += 1
                 _count_change(nctr, area_nctr, last_nctr, s, t, 1)
                 nctr_k[s, k] += 1
                 if wait_dist[s, k] >= 0:
-                    wait = _draw(wait_dist[s, k], dist_kind, dist_a, dist_b, emp, emp_n)
+                    i = wait_dist[s, k]
+                    wait = draw(rng, dist_kind[i], dist_a[i], dist_b[i], emp_n[i])
+                    wait = _looked_up(wait, i, dist_kind, emp)
                     if wait > 0.0:
-                        if hn == ht.shape[0]:
-                            ht, hp, h0 = _grown(ht), _grown(hp), _grown(h0)
-                        hn = _push(
-                            ht, hp, h0, hn, t + wait, (s << 4) | (k << 1) | _TRANSFER_READY, t_in
-                        )
+                        what = (s << 4) | (k << 1) | _TRANSFER_READY
+                        cur = min(cur, _file(ev, link, t + wait, what, t_in))
                         continue
             # Ready to transfer: leave now if the pathway needs no service, else queue for it.
             j = destination[s, k]
             if j < 0:
-                if _kept(leaving_share[s, weekday]):
-                    ht, hp, h0, hn = _keep(ht, hp, h0, hn, s, k, t, t_in)
+                if _kept(rng, leaving_share[s, weekday]):
+                    what = (s << 4) | _LEAVING | (k << 1) | _TRANSFER_READY
+                    cur = min(cur, _file(ev, link, t + 1.0, what, t_in))
                     continue
                 _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr)
                 _leave(s, t, t_in, occ, area_occ, last_occ, day)
-                wn = _wake(s, in_work, work, wn)
+                wn = _freed(s, in_work, work, wn, q_size, x_size)
                 continue
-            if q_size[j] == q_origin.shape[1]:
-                qw = 2 * qw
-                q_origin = _unrolled(q_origin, q_head, q_size, qw)
-                q_path = _unrolled(q_path, q_head, q_size, qw)
-                q_t0 = _unrolled(q_t0, q_head, q_size, qw)
-                q_joined = _unrolled(q_joined, q_head, q_size, qw)
-                q_head[:] = 0
-            slot = (q_head[j] + q_size[j]) % q_origin.shape[1]
+            if q_size[j] == width:
+                return False
+            slot = (q_head[j] + q_size[j]) % width
             q_origin[j, slot] = s
             q_path[j, slot] = k
             q_t0[j, slot] = t_in
@@ -455,20 +460,21 @@ def _replication(seed, out, record_from, start_weekday, model, init_time):  # ty
             _count_change(occ, area_occ, last_occ, s, day_end, 0)
             _count_change(nctr, area_nctr, last_nctr, s, day_end, 0)
             if d >= record_from:
-                row = out[d - record_from, s]
-                row[:] = day[s]
-                row[OCCUPANCY] = occ[s]
-                row[BED_DAYS] = area_occ[s]
-                row[NCTR] = nctr[s]
+                figures = out[d - record_from, s]
+                figures[:] = day[s]
+                figures[OCCUPANCY] = occ[s]
+                figures[BED_DAYS] = area_occ[s]
+                figures[NCTR] = nctr[s]
                 for p in range(PATHWAYS):
-                    row[NCTR_P0 + p] = nctr_k[s, p]
-                row[DELAYED_BED_DAYS] = area_nctr[s]
-                row[QUEUE] = x_size[s]
-                row[WAITING_FOR] = q_size[s]
-                row[CAPACITY] = placement_allowance[s, d] if is_placement[s] else cap[s]
+                    figures[NCTR_P0 + p] = nctr_k[s, p]
+                figures[DELAYED_BED_DAYS] = area_nctr[s]
+                figures[QUEUE] = x_size[s]
+                figures[WAITING_FOR] = q_size[s]
+                figures[CAPACITY] = placement_allowance[s, d] if is_placement[s] else cap[s]
             area_occ[s] = 0.0
             area_nctr[s] = 0.0
             day[s, :] = 0.0
+    return True
 
 
 # nogil: a run in a web server's background thread leaves the server free to answer.
@@ -481,5 +487,10 @@ def run_replications(seeds, n_recorded, record_from, start_weekday, model, init_
     n_services = model[0].shape[0]
     out = np.zeros((seeds.shape[0], n_recorded, n_services, FIGURES))
     for r in prange(seeds.shape[0]):
-        _replication(seeds[r], out[r], record_from, start_weekday, model, init_time[r])
+        state = np.empty(1, STATE)  # the generator's, alive here while the replication runs
+        room = _ROOM + init_time.shape[1]
+        while not _replication(
+            seeds[r], out[r], record_from, start_weekday, model, init_time[r], room, state[0]
+        ):
+            room *= 2
     return out
