@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Engine, Index, MetaData, Table, create_engine, insert, text
 
+from bench.ratios import report
 from homeflow.demo import system
 from homeflow.demo.generator import generate
 from homeflow.domain import events as ev
@@ -75,6 +76,8 @@ def run(name: str, engine: Engine, events: list[ev.Event], end: date) -> None:
         f"({len(events) / rebuild_seconds:,.0f} events/s, ratio to bare insert "
         f"{len(events) / rebuild_seconds / reference:.3f})"
     )
+    report(f"event log {name}: append with projections / bare insert", appended / reference)
+    report(f"event log {name}: rebuild / bare insert", len(events) / rebuild_seconds / reference)
 
 
 def main() -> None:

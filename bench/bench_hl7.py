@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 from tests.support import ListenerProcess, free_port
 
 from bench.bench_event_log import bare_insert_rate
+from bench.ratios import report
 from homeflow.ingest.hl7.mllp import Sender
 
 
@@ -122,6 +123,7 @@ def main() -> None:
         f"like for like, homeflow / python-hl7: median {reference[0] / ours[0]:.1f}x, "
         f"best {reference[1] / ours[1]:.1f}x ({args.repeats} repeats after a warm-up)"
     )
+    report("hl7 parse: homeflow / python-hl7 (median)", reference[0] / ours[0])
     mapping = FeedMapping().with_registry(
         {s.code: s.org_code for s in system.SITES}, {w.code: w.site_code for w in system.WARDS}
     )
@@ -154,6 +156,7 @@ def main() -> None:
             f"in transactions of 10,000: "
             f"{end_to_end:,.0f}/s (ratio to the storage limit {end_to_end / storage:.2f})"
         )
+        report("hl7 file import / SQLite batched insert", end_to_end / storage)
 
         url = fresh(folder, "mllp.db")
         port = free_port()

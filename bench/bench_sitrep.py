@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.large_system import build
+from bench.ratios import report
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -86,6 +87,7 @@ def main() -> None:
     )
     print(f"homeflow sitrep: {took:.2f} s (median of {args.repeat}; target under 5 s)")
     print(f"reference, bare read of their events: {read:.2f} s; ratio {took / read:.1f}")
+    report("sitrep / bare read of its events", took / read, "lower")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support import ServerProcess
 
 from bench.large_system import build
+from bench.ratios import report
 from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.bed_state import BedStatus, BedStatusSet, ClosureReason
@@ -260,6 +261,9 @@ def main() -> None:
             f"{name:28} {len(values):8d} {statistics.median(values) * 1000:8.1f} "
             f"{p95 * 1000:8.1f} {p95 / reference:16.1f}"
         )
+    for name, values in timings.items():
+        if name != "static file (reference)":
+            report(f"web p95 {name} / static file", percentile(values, 0.95) / reference, "lower")
     print(f"errors: {failed}" + (f" ({errors})" if failed else ""))
     if failed:
         raise SystemExit(1)

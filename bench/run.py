@@ -2,7 +2,10 @@
 (part of `make test`) at a tiny size, so that a benchmark broken by a change fails CI.
 
 Each benchmark runs as its own process, as a person runs it; any that fails stops the run with
-its exit code and output."""
+its exit code and output. At full size each ratio a benchmark reports (bench/ratios.py) is then
+compared with the last one recorded in docs/performance.md's table of ratios: any more than a
+fifth worse is named and the run fails, so a slowdown is seen when it happens. The rows to
+record for this run are printed at the end."""
 
 from __future__ import annotations
 
@@ -12,9 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
+from bench import ratios
+
 ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "performance.md"
 
 
 def _winter_inputs(folder: Path) -> list[str]:
@@ -70,10 +77,33 @@ def benches(tiny: bool, folder: Path) -> dict[str, list[str]]:
     }
 
 
+def compare(found: dict[str, tuple[float, str]]) -> list[str]:
+    """Each ratio against the last recorded; the names of those more than a fifth worse."""
+    before = ratios.recorded(DOC)
+    fell = []
+    print("== ratios against the last recorded in docs/performance.md")
+    for name, (value, better) in found.items():
+        if name not in before:
+            print(f"{name}: {value:.4g} (none recorded)")
+            continue
+        last, _, when = before[name]
+        worse = ratios.fallen(value, last, better)
+        mark = "  FELL by more than a fifth" if worse else ""
+        print(f"{name}: {value:.4g}, recorded {last:.4g} on {when} ({better} is better){mark}")
+        if worse:
+            fell.append(name)
+    command = "make bench"
+    print("== rows to record (docs/performance.md, table of ratios)")
+    for name, (value, better) in found.items():
+        print(f"| {name} | {better} | {value:.4g} | {date.today().isoformat()} | `{command}` |")
+    return fell
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="each benchmark at a tiny size")
     args = parser.parse_args()
+    found: dict[str, tuple[float, str]] = {}
     with tempfile.TemporaryDirectory() as name:
         for bench, arguments in benches(args.tiny, Path(name)).items():
             started = time.perf_counter()
@@ -88,6 +118,12 @@ def main() -> None:
             if done.returncode != 0:
                 print(done.stderr, file=sys.stderr)
                 raise SystemExit(f"bench_{bench} failed (exit code {done.returncode})")
+            found.update(ratios.measured(done.stdout))
+    if args.tiny:
+        return  # tiny sizes are not comparable with the recorded ones
+    fell = compare(found)
+    if fell:
+        raise SystemExit(f"more than a fifth worse than last recorded: {'; '.join(fell)}")
 
 
 if __name__ == "__main__":
