@@ -79,28 +79,35 @@ class SimulationResult:
     runs: tuple[ScenarioRun, ...]
 
     def daily(self) -> pd.DataFrame:
-        """Per scenario, day, service and measure: the mean and percentiles over replications."""
+        """Per scenario, day, service and measure: the mean and percentiles over replications.
+
+        Rows by scenario, then measure, then service, then day (each run's measures taken
+        together: one percentile call and one frame a run, not one a measure and service)."""
         frames = []
+        names = [*MEASURES, "cost"]
         for run in self.runs:
-            days = [run.compiled.first_day + timedelta(days=d) for d in range(run.compiled.horizon)]
-            values = {name: run.figures[..., i] for name, i in MEASURES.items()}
-            values["cost"] = run.cost()
-            for measure, v in values.items():
-                pct = np.percentile(v, PERCENTILES, axis=0)
-                mean = v.mean(axis=0)
-                for s, service in enumerate(run.compiled.services):
-                    frame = pd.DataFrame(
-                        {
-                            "scenario": run.scenario,
-                            "date": pd.to_datetime(days),
-                            "service": service,
-                            "measure": measure,
-                            "mean": mean[:, s],
-                        }
-                    )
-                    for p, row in zip(PERCENTILES, pct, strict=True):
-                        frame[f"p{p}"] = row[:, s]
-                    frames.append(frame)
+            days = pd.to_datetime(
+                [run.compiled.first_day + timedelta(days=d) for d in range(run.compiled.horizon)]
+            )
+            values = np.stack(
+                [run.figures[..., i] for i in MEASURES.values()] + [run.cost()], axis=-1
+            )
+            # (day, service, measure) to rows by measure, service, day.
+            mean = values.mean(axis=0).transpose(2, 1, 0).ravel()
+            pct = np.percentile(values, PERCENTILES, axis=0).transpose(0, 3, 2, 1)
+            n_services = len(run.compiled.services)
+            frame = pd.DataFrame(
+                {
+                    "scenario": run.scenario,
+                    "date": np.tile(days.values, len(names) * n_services),
+                    "service": np.tile(np.repeat(run.compiled.services, len(days)), len(names)),
+                    "measure": np.repeat(names, n_services * len(days)),
+                    "mean": mean,
+                }
+            )
+            for p, row in zip(PERCENTILES, pct, strict=True):
+                frame[f"p{p}"] = row.ravel()
+            frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
     def fan(self, measure: str, services: Sequence[str]) -> pd.DataFrame:
