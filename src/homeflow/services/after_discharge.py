@@ -103,10 +103,10 @@ def measured_outcomes(
     """Every outcome measure by place; the bedded-placement share carries its target, a fifth
     below the same share over the `baseline` period."""
     episodes = episodes_as_recorded(engine)
+    # A year before the window too: an episode ending in it may follow an earlier stay.
+    found = discharges_between(engine, "outcomes", start - timedelta(days=365), end)
+    before = discharges_between(engine, "outcomes' baseline", *baseline) if baseline else []
     with db.reading(engine) as conn:
-        # A year before the window too: an episode ending in it may follow an earlier stay.
-        found = discharges(conn, start - timedelta(days=365), end)
-        before = discharges(conn, *baseline) if baseline else []
         system_of = system_of_organisations(conn)
 
     place_of = _places(level, system_of)
@@ -185,6 +185,18 @@ def listed_people(
         adds[spell_key] = adds.get(spell_key, 0) + 1
     members = [(state, adds[state.spell_key]) for state in spells_by_key(engine, list(adds))]
     return people(engine, viewer, title, today, members, today)
+
+
+def discharges_between(engine: Engine, use: str, start: date, end: date) -> list[Discharge]:
+    """The discharges from `start` to `end` with their readmissions, read once per change to the
+    log for each `use`: the outcomes page and the list behind each of its figures count the
+    same discharges (reading them, with every later admission, took most of each request)."""
+
+    def read() -> list[Discharge]:
+        with db.reading(engine) as conn:
+            return discharges(conn, start, end)
+
+    return per_log_version(engine, f"discharges for {use}", (start, end), read)
 
 
 def episodes_as_recorded(engine: Engine) -> list[SupportEpisodeRecorded]:
@@ -303,8 +315,8 @@ def outcome_charts(
     """Outcomes week by week up to the week of `last`, for the system, a site, a pathway or
     a referrer, as XmR charts whose points open to the people each counts."""
     first_monday = last - timedelta(days=last.weekday(), weeks=weeks - 1)
+    found = discharges_between(engine, "outcome charts", first_monday - timedelta(days=365), last)
     with db.reading(engine) as conn:
-        found = discharges(conn, first_monday - timedelta(days=365), last)
         system_of = system_of_organisations(conn)
     sites = sorted({d.site_code for d in found})
     choices = [
