@@ -14,6 +14,10 @@ from typing import Any
 # each costing a quarter of a second of CPU at the default. Set before homeflow is imported, and
 # so inherited by every server and CLI the tests start.
 os.environ.setdefault("HOMEFLOW_PASSWORD_COST", "owasp")
+# One OpenMP thread a process: the suite's two workers share the two cores, and scikit-learn's
+# gradient boosting (the discharge predictions) spinning two threads against the other worker
+# took `predict evaluate` from 15 s to over 3 minutes in a full run. Inherited likewise.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 from hypothesis import settings

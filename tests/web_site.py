@@ -105,7 +105,7 @@ def _discharge_model(kind: str, url: str, yesterday: str) -> list[Path]:
     with demo_templates.locked(f"{template}.discharge"):
         if not all(path.exists() for path in found):
             folder = demo_templates.FOLDER / f"{template}.discharge"
-            env = {"HOMEFLOW_MODELS": str(folder), "OMP_NUM_THREADS": "1"}
+            env = {"HOMEFLOW_MODELS": str(folder)}
             made = homeflow(url, "predict", "train", "--through", yesterday, env=env, measured=False)  # fmt: skip
             assert made.returncode == 0, made.stderr
             for path in found:
