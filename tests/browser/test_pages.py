@@ -442,9 +442,9 @@ def test_a_coordinator_plans_a_pdsa_and_decides_on_it(changing_site: Site, brows
     assert not errors, errors
     audited = rows_of(
         site,
-        select(t.audit_log.c.what).where(
-            t.audit_log.c.user_email == "coordinator@qde.test", t.audit_log.c.what.like("p%")
-        ),
+        select(t.audit_log.c.what)
+        .where(t.audit_log.c.user_email == "coordinator@qde.test", t.audit_log.c.what.like("p%"))
+        .order_by(t.audit_log.c.id),  # in the order written
     )
     assert [r.what for r in audited] == [  # type: ignore[attr-defined]
         "project QDE stranded-rx201",

@@ -31,7 +31,11 @@ def test_a_coordinator_sets_a_segment_with_a_reason_and_clears_it(shared_site: S
     shown = coordinator.get("/improvement/smart-list", params={"level": "site"}).text
     assert "set by" not in shown[shown.index('id="RX101"') :].split("</tr>")[0]
     audited = rows_of(
-        shared_site, select(t.audit_log.c.what).where(t.audit_log.c.what.like("smart list%"))
+        shared_site,
+        # In the order written: PostgreSQL returns rows in no set order without one (seen once).
+        select(t.audit_log.c.what)
+        .where(t.audit_log.c.what.like("smart list%"))
+        .order_by(t.audit_log.c.id),
     )
     assert [r.what for r in audited][-2:] == [
         "smart list site RX101: segment 4",
