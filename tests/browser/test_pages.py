@@ -19,7 +19,7 @@ from homeflow.store import schema as t
 from homeflow.store.community import caseloads
 from homeflow.web.pages.mh_delays import last_month
 from tests.browser.pages import browser_errors, browser_sign_in
-from tests.web_site import Site, rows_of, rx1_ward_with_patients, signed_in
+from tests.web_site import Site, csrf_of, rows_of, rx1_ward_with_patients, signed_in, wait_run_done
 
 AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
 
@@ -147,6 +147,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
     rx1.goto(f"{site.base}/wards/{ward}")  # type: ignore[attr-defined]
     spell_page = rx1.locator("#whiteboard a[href^='/spells/']").first.get_attribute("href")  # type: ignore[attr-defined]
     team = browser_sign_in(browser, site, "cmht@rw1.test", bypass_csp=True)
+    planner = browser_sign_in(browser, site, "coordinator@qde.test", bypass_csp=True)
     episode = f"/community/episodes/{decided_episode(site)}"
     month = last_month(local_date(datetime.now(UTC)))  # the mental-health figures' default
     yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
@@ -163,6 +164,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
         (page, "/scenarios"),
         (page, "/scenarios/new?model=demo.toml"),
         (page, "/scenarios/models/demo.toml"),
+        (planner, f"/scenarios/validation/{finished_validation(site)}"),  # fan charts, table
         (page, "/returns/sitrep"),
         (rx1, f"/returns/sitrep?day={sitrep_day_with_problems(site)}"),  # patients to correct
         (page, "/returns/drd?by=ward"),  # a place a column, scrolling in its own box
@@ -270,6 +272,25 @@ def decided_episode(site: Site) -> str:
         for e in found.episodes.values()
         if e.decision() is not None and e.carers and e.signposts
     )
+
+
+def finished_validation(site: Site) -> int:
+    """A check of the model against what happened, asked for as a planner does and finished:
+    two of the demo's ten days compared, after seven of history."""
+    planner = signed_in(site, "coordinator@qde.test")
+    form = {
+        "csrf_token": csrf_of(planner.get("/scenarios").text),
+        "model": "demo.toml",
+        "validate_to": f"{local_date(datetime.now(UTC)) - timedelta(days=3):%d/%m/%Y}",
+        "validate_days": "2",
+        "validate_reps": "20",
+    }
+    asked = planner.post("/scenarios/validation", data=form)
+    assert asked.status_code == 303, asked.text[-800:]
+    run_id = int(asked.headers["location"].rsplit("/", 1)[1])
+    wait_run_done(site, run_id)
+    planner.close()
+    return run_id
 
 
 def violations(tab: object, url: str) -> list[str]:

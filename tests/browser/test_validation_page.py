@@ -1,7 +1,7 @@
 """The model checked against what happened, in Chromium under the CSP: asked for from the
 Winter scenarios page, the page polls until it is done, then draws a fan chart of each measure
-with the actual line, at 1024x768 without sideways scrolling, with no console errors and no
-serious accessibility findings."""
+with the actual line, at 1024x768 without sideways scrolling and with no console errors
+(axe-core checks the page in the accessibility walk, tests/browser/test_pages.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 
 from homeflow.domain.clock import today
 from tests.browser.pages import browser_errors, browser_sign_in
-from tests.browser.test_pages import violations
 from tests.web_site import Site
 
 
@@ -37,8 +36,4 @@ def test_a_coordinator_checks_the_model_against_what_happened(site: Site, browse
     assert rows.count("all services") == 2
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # type: ignore[attr-defined]
     assert not errors, errors
-    checked = page.url  # type: ignore[attr-defined]
     page.close()  # type: ignore[attr-defined]
-    axe = browser_sign_in(browser, site, "coordinator@qde.test", bypass_csp=True)
-    assert violations(axe, checked) == []
-    axe.close()  # type: ignore[attr-defined]
