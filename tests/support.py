@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,21 +150,26 @@ class ServerProcess:
 
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(self.port), *extra],
             env={**os.environ, "HOMEFLOW_DATABASE_URL": url, **(env or {})},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        # Generous: a busy 2-core machine can take long to import the app; a server that
+        # exits is reported at once, with what it printed.
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 httpx.get(f"{self.base}/openapi.json", timeout=5)
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
+        self._log.seek(0)
+        printed = self._log.read().decode(errors="replace")[-2000:]
         self.stop()
-        raise RuntimeError("the server did not start")
+        raise RuntimeError(f"the server did not start:\n{printed}")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -171,6 +177,8 @@ class ServerProcess:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+        self._log.close()
 
 
 def community_events(url: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urldefrag, urljoin
+
 from tests.web_site import PASSWORD, Site
 
 
@@ -32,3 +34,27 @@ def browser_errors(page: object) -> list[str]:
     page.on("pageerror", lambda error: errors.append(str(error)))  # type: ignore[attr-defined]
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
     return errors
+
+
+def follow(page: object, link: object) -> None:
+    """Click a link and wait until the page it names has loaded.
+
+    A click only starts the navigation: a check run straight after it can meet the old page,
+    or the new one before it has a document (scrollWidth of null), and fail at random."""
+    href = link.get_attribute("href")  # type: ignore[attr-defined]
+    assert href, "a link to follow has an href"
+    target = unquote(urldefrag(urljoin(page.url, href))[0])  # type: ignore[attr-defined]
+    link.click()  # type: ignore[attr-defined]
+    page.wait_for_url(lambda url: unquote(urldefrag(url)[0]) == target)  # type: ignore[attr-defined]
+
+
+def page_width(page: object) -> int:
+    """The loaded page's width in CSS pixels, wider than the viewport when it scrolls sideways."""
+    page.wait_for_load_state("load")  # type: ignore[attr-defined]
+    return int(page.evaluate("document.documentElement.scrollWidth"))  # type: ignore[attr-defined]
+
+
+def fits_the_width(page: object) -> bool:
+    """The loaded page needs no sideways scrolling."""
+    width = page_width(page)
+    return width <= int(page.evaluate("innerWidth"))  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from homeflow.domain import clock
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, follow, page_width
 from tests.web_site import Site
 
 
@@ -34,7 +34,7 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     in_use.click()
     assert page.locator("#people tbody tr").count() == figure  # type: ignore[attr-defined]
     page.goto(site.base + "/overview")  # type: ignore[attr-defined]
-    page.get_by_role("link", name="outcomes after discharge").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="outcomes after discharge"))  # type: ignore[attr-defined]
     page.wait_for_url("**/outcomes")  # type: ignore[attr-defined]
     # The demo's ten days, to yesterday, the last whole day (dd/mm/yyyy, as typed on a tablet).
     yesterday = clock.today() - timedelta(days=1)
@@ -55,11 +55,11 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     page.get_by_role("button", name="Show charts").click()  # type: ignore[attr-defined]
     page.wait_for_url("**charts=pathway*")  # type: ignore[attr-defined]
     assert "Week by week: pathway P1" in page.inner_text("#over-time")  # type: ignore[attr-defined]
-    page.get_by_role("link", name="home-care split tree").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="home-care split tree"))  # type: ignore[attr-defined]
     page.wait_for_url("**/home-care")  # type: ignore[attr-defined]
     page.wait_for_function("document.querySelectorAll('.hf-chart canvas').length === 1")  # type: ignore[attr-defined]
     assert page.locator("#levers tbody tr").count() == 12  # type: ignore[attr-defined]
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1024  # type: ignore[attr-defined]
+    assert page_width(page) <= 1024  # type: ignore[attr-defined]
     _levers_through_the_model(page)
     page.fill("#against", (clock.today() - timedelta(days=5)).strftime("%d/%m/%Y"))  # type: ignore[attr-defined]
     page.get_by_role("button", name="Show", exact=True).click()  # type: ignore[attr-defined]
@@ -77,12 +77,12 @@ def _levers_through_the_model(page: object) -> None:
     page.fill("#reps", "20")  # type: ignore[attr-defined]
     page.fill("#horizon", "14")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Run", exact=True).click()  # type: ignore[attr-defined]
-    page.get_by_role("link", name="follow the run").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="follow the run"))  # type: ignore[attr-defined]
     run_id = page.url.rsplit("/", 1)[1]  # type: ignore[attr-defined]
     page.wait_for_selector(".hf-chart canvas", timeout=180_000)  # type: ignore[attr-defined]
     scenarios = page.locator("table").first.locator("tbody tr th").all_inner_texts()  # type: ignore[attr-defined]
     assert len(scenarios) == 13 and scenarios[1] == "Referrals from hospital"
-    page.get_by_role("link", name="Back to the home-care split tree").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="Back to the home-care split tree"))  # type: ignore[attr-defined]
     assert f"run {run_id}, run by coordinator@qde.test" in page.inner_text("#run-results")  # type: ignore[attr-defined]
     texts = saved.all_inner_texts()
     assert len(texts) == 12

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow
 from tests.web_site import Site, rows_of, rx1_ward_with_patients
 
 SHOTS = Path("/tmp/journeys")
@@ -27,7 +27,7 @@ REFUSED = ("status of 400", "status of 409")
 
 def _fits(page: object) -> None:
     """No sideways scroll, as a tablet shows it."""
-    width = page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # type: ignore[attr-defined]
+    width = fits_the_width(page)
     assert width, "the page scrolls sideways"
 
 
@@ -51,7 +51,7 @@ def test_the_board_round(journey_site: Site, browser: object) -> None:
     nurse = browser_sign_in(browser, site, "nurse@rx1.test", viewport=TABLET)
     errors = browser_errors(nurse)
     nurse.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
-    nurse.click(f'a[href="/wards/{ward}"]')  # type: ignore[attr-defined]
+    follow(nurse, nurse.locator(f'a[href="/wards/{ward}"]').first)  # type: ignore[attr-defined]
     nurse.wait_for_url(f"**/wards/{ward}")  # type: ignore[attr-defined]
     _fits(nurse)
     headings = nurse.locator("#whiteboard thead th").all_inner_texts()  # type: ignore[attr-defined]

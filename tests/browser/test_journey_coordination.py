@@ -16,7 +16,7 @@ from homeflow.domain import clock
 from homeflow.ingest.hl7.writer import hl7_time
 from homeflow.services.bed_requests import site_requests
 from homeflow.store import db
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width
 from tests.support import homeflow
 from tests.web_site import Site
 
@@ -52,12 +52,12 @@ def test_a_request_is_given_a_bed_the_a01_lands_in_it_and_the_wait_is_counted(
     wall.goto(f"{site.base}/coordination?site={SITE}")  # type: ignore[attr-defined]
     row = wall.locator("#requests tr", has_text="JOURNEY, Jean")  # type: ignore[attr-defined]
     assert "over 4 hours" in row.inner_text()
-    assert wall.evaluate("document.documentElement.scrollWidth <= innerWidth")  # type: ignore[attr-defined]
+    assert fits_the_width(wall)
 
     tablet = browser_sign_in(browser, site, "flow@rx1.test", viewport=(1024, 768))
     errors += browser_errors(tablet)
     tablet.goto(f"{site.base}/coordination?site={SITE}")  # type: ignore[attr-defined]
-    assert tablet.evaluate("document.documentElement.scrollWidth <= innerWidth")  # type: ignore[attr-defined]
+    assert fits_the_width(tablet)
     row = tablet.locator("#requests tr", has_text="JOURNEY, Jean")  # type: ignore[attr-defined]
     ward, bed = str(row.locator("select[name=bed] option").first.get_attribute("value")).split("|")
     row.locator("button[type=submit]").click()

@@ -16,16 +16,15 @@ from sqlalchemy import select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow
 from tests.web_site import Site, rows_of
 
-FITS = "document.documentElement.scrollWidth <= innerWidth"
 REFUSED = "status of 400"  # the console's line for a refused form's answer
 CODE = re.compile(r"\b(RX\d|RY\d|RW\d|LA[RE]\d\d|QDE)\b")
 
 
 def _fits(page: object) -> None:
-    assert page.evaluate(FITS), "the page scrolls sideways"  # type: ignore[attr-defined]
+    assert fits_the_width(page), "the page scrolls sideways"  # type: ignore[attr-defined]
 
 
 def _row_id(spell_key: str) -> str:
@@ -71,7 +70,7 @@ def test_the_daily_system_call(journey_site: Site, browser: object) -> None:
     tomorrow = f"{today + timedelta(days=1):%d/%m/%Y}"
     chair = browser_sign_in(browser, site, "coordinator@qde.test", viewport=(1024, 768))
     errors = browser_errors(chair)
-    chair.click("a[href='/daily-call']")  # type: ignore[attr-defined]
+    follow(chair, chair.locator("a[href='/daily-call']").first)  # type: ignore[attr-defined]
     chair.wait_for_url("**/daily-call")  # type: ignore[attr-defined]
     _fits(chair)
     # By what they wait for, the longest-waiting first in each group.
@@ -83,7 +82,7 @@ def test_the_daily_system_call(journey_site: Site, browser: object) -> None:
         ]
         assert days == sorted(days, reverse=True)
     # By the organisation owning the next step: each named, never a code.
-    chair.get_by_role("link", name="By organisation owning the next step").click()  # type: ignore[attr-defined]
+    follow(chair, chair.get_by_role("link", name="By organisation owning the next step"))  # type: ignore[attr-defined]
     chair.wait_for_url("**group=owner*")  # type: ignore[attr-defined]
     summary = chair.locator("table.hf-table").first  # type: ignore[attr-defined]
     owners = summary.locator("tbody td:first-child").all_inner_texts()
@@ -142,7 +141,7 @@ def test_the_daily_system_call(journey_site: Site, browser: object) -> None:
     council = browser_sign_in(browser, site, "social-worker@lar01.test", viewport=(1024, 768))
     errors = browser_errors(council)
     own, family = _councils_patient(site, today)
-    council.click("a[href='/daily-call']")  # type: ignore[attr-defined]
+    follow(council, council.locator("a[href='/daily-call']").first)  # type: ignore[attr-defined]
     council.fill("#q", family)  # type: ignore[attr-defined]
     council.get_by_role("button", name="Find").click()  # type: ignore[attr-defined]
     council.wait_for_url("**q=*")  # type: ignore[attr-defined]

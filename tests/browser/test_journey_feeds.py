@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from homeflow.services.demo_feeds import write_mappings
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, page_width
 from tests.web_site import Site
 
 
@@ -36,7 +36,7 @@ def mappings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 def _fits(page: object) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    width = page_width(page)
     assert width <= page.evaluate("window.innerWidth"), page.url  # type: ignore[attr-defined]
 
 

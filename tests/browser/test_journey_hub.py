@@ -10,11 +10,9 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow
 from tests.support import homeflow
 from tests.web_site import Site
-
-WIDE = "document.documentElement.scrollWidth <= innerWidth"
 
 
 def _event(key: str, kind: str, days_ago: float, spell: str, payload: dict[str, object]) -> str:
@@ -94,7 +92,7 @@ def _figure(page: object, href: str) -> int:
 
 
 def _check(page: object) -> None:
-    assert page.evaluate(WIDE), page.url  # type: ignore[attr-defined]
+    assert fits_the_width(page), page.url  # type: ignore[attr-defined]
 
 
 def test_the_hubs_morning(journey_site: Site, browser: object) -> None:
@@ -108,7 +106,10 @@ def test_the_hubs_morning(journey_site: Site, browser: object) -> None:
     assert page.locator("h1").inner_text() == "Care transfer hub"  # type: ignore[attr-defined]
     p1 = _figure(page, "/referrals?service=&org=&pathway=P1#referrals")
     assert p1 > 0
-    page.click('a.hf-figure[href="/referrals?service=&org=&pathway=P1#referrals"]')  # type: ignore[attr-defined]
+    follow(
+        page,
+        page.locator('a.hf-figure[href="/referrals?service=&org=&pathway=P1#referrals"]').first,
+    )  # type: ignore[attr-defined]
     _check(page)
     assert (
         f"Pathway 1: home with support: {p1:,} open referral"
@@ -139,7 +140,7 @@ def test_the_hubs_morning(journey_site: Site, browser: object) -> None:
     assert breached >= 2
     assert _figure(page, "/referrals/chc?show=breached-waiting") >= 1
     assert _figure(page, "/referrals/chc?show=breached-decided") >= 1
-    page.click('a.hf-figure[href="/referrals/chc?show=breached"]')  # type: ignore[attr-defined]
+    follow(page, page.locator('a.hf-figure[href="/referrals/chc?show=breached"]').first)  # type: ignore[attr-defined]
     _check(page)
     rows = page.locator("tr[data-case]")  # type: ignore[attr-defined]
     assert rows.count() == breached
@@ -155,7 +156,7 @@ def test_the_hubs_morning(journey_site: Site, browser: object) -> None:
         page.goto(journey_site.base + "/referrals#decisions")  # type: ignore[attr-defined]
         href = f"/referrals/requests?service={service}&show=all"
         made = _figure(page, href)
-        page.click(f'a.hf-figure[href="{href}"]')  # type: ignore[attr-defined]
+        follow(page, page.locator(f'a.hf-figure[href="{href}"]').first)  # type: ignore[attr-defined]
         _check(page)
         assert page.locator("tr[data-request]").count() == made  # type: ignore[attr-defined]
         assert f"{made:,} request" in page.locator("#count").inner_text()  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from homeflow.domain.clock import local_date
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow
 from tests.web_site import Site
 
 SHOTS = Path("/tmp/journeys")
@@ -21,7 +21,7 @@ REFUSED = ("status of 400",)  # a refused form's answer, which the page shows wi
 
 
 def _fits(page: object) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), page.url  # type: ignore[attr-defined]
+    assert fits_the_width(page), page.url  # type: ignore[attr-defined]
     text = page.locator("main").inner_text()  # type: ignore[attr-defined]
     assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text), page.url  # dates as people write them
 
@@ -32,7 +32,7 @@ def test_the_improvement_collaborative(journey_site: Site, browser: object) -> N
     lead = browser_sign_in(browser, site, "coordinator@qde.test", viewport=TABLET)
     errors = browser_errors(lead)
     lead.get_by_role("button", name=re.compile("More")).click()  # type: ignore[attr-defined]
-    lead.get_by_role("link", name="Improvement", exact=True).click()  # type: ignore[attr-defined]
+    follow(lead, lead.get_by_role("link", name="Improvement", exact=True))  # type: ignore[attr-defined]
     lead.wait_for_url("**/improvement")  # type: ignore[attr-defined]
     _fits(lead)
     assert "hicm-2015" not in lead.locator("main table").first.inner_text()  # type: ignore[attr-defined]
@@ -71,7 +71,7 @@ def test_the_improvement_collaborative(journey_site: Site, browser: object) -> N
     assert added.count() == 1 and "Saved" in added.inner_text()
 
     # A month on, the entry moves on: every version is kept.
-    added.get_by_role("link", name=re.compile("Edit")).click()
+    follow(lead, added.get_by_role("link", name=re.compile("Edit")))
     lead.wait_for_url("**/entries/**")  # type: ignore[attr-defined]
     lead.fill("#status", "Established")  # type: ignore[attr-defined]
     lead.fill("#to_do", "Spread the weekend trusted assessor to Eastfield")  # type: ignore[attr-defined]

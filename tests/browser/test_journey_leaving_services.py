@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from homeflow.domain.clock import local_date
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, follow, page_width
 from tests.browser.test_community_pages import save
 from tests.web_site import Site
 
@@ -28,7 +28,7 @@ def ago(days: int) -> str:
 
 
 def _fits(page: object) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    width = page_width(page)
     assert width <= page.evaluate("window.innerWidth"), page.url  # type: ignore[attr-defined]
 
 
@@ -39,7 +39,7 @@ def test_a_person_leaves_the_team_well_and_can_come_back(
     page = browser_sign_in(browser, site, "cmht@rw1.test", viewport=(1024, 768))
     errors = browser_errors(page)
     page.goto(site.base + "/community")  # type: ignore[attr-defined]
-    page.get_by_role("link", name=f"{TEAM} (RW1)").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name=f"{TEAM} (RW1)"))  # type: ignore[attr-defined]
     page.wait_for_url("**/community?team=*")  # type: ignore[attr-defined]
     _fits(page)
     page.click("text=Take someone onto the caseload")  # type: ignore[attr-defined]
@@ -84,7 +84,7 @@ def test_a_person_leaves_the_team_well_and_can_come_back(
     })  # fmt: skip
 
     # Shared with Grace and Alan: the team's number and how to get back in touch.
-    page.get_by_role("link", name="Summary for Grace and carer").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="Summary for Grace and carer"))  # type: ignore[attr-defined]
     page.wait_for_url("**/letters/summary")  # type: ignore[attr-defined]
     summary = " ".join(page.inner_text("body").split())  # type: ignore[attr-defined]
     assert f"Call {TEAM} on 01632 960301." in summary
@@ -96,7 +96,7 @@ def test_a_person_leaves_the_team_well_and_can_come_back(
     _fits(page)
     # The GP letter: to the practice, about Grace, signed by her care coordinator.
     page.goto(episode)  # type: ignore[attr-defined]
-    page.get_by_role("link", name="Letter for the GP").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="Letter for the GP"))  # type: ignore[attr-defined]
     page.wait_for_url("**/letters/gp-letter")  # type: ignore[attr-defined]
     letter = page.inner_text("body")  # type: ignore[attr-defined]
     assert f"To: {PRACTICE}" in letter and f"Dear colleagues at {PRACTICE}," in letter

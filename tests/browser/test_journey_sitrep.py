@@ -14,7 +14,7 @@ from pathlib import Path
 
 from homeflow.domain.clock import local_date
 from homeflow.reports.sitrep import COLUMNS
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width
 from tests.web_site import Site
 
 SHOTS = Path("/tmp/journey-sitrep")
@@ -32,7 +32,7 @@ SMALL = """() => [...document.querySelectorAll('main a.hf-touch, main button, ma
 
 
 def _fits(page: object, where: str) -> None:
-    fits = page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # type: ignore[attr-defined]
+    fits = fits_the_width(page)
     assert fits, f"{where} scrolls sideways"
     assert not page.evaluate(SMALL), (where, page.evaluate(SMALL))  # type: ignore[attr-defined]
 

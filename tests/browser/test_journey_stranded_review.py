@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow
 from tests.web_site import Site, rows_of
 
-FITS = "document.documentElement.scrollWidth <= innerWidth"
 # The console's line for a refused form's answer (400, the form back with its problems).
 REFUSED = "status of 400"
 
@@ -31,9 +30,9 @@ def test_the_weekly_stranded_review(journey_site: Site, browser: object) -> None
     today = local_date(datetime.now(UTC))
     page = browser_sign_in(browser, site, "flow@rx1.test", viewport=(1024, 768))
     errors = browser_errors(page)
-    page.click("a[href='/stranded']")  # type: ignore[attr-defined]
+    follow(page, page.locator("a[href='/stranded']").first)  # type: ignore[attr-defined]
     page.wait_for_url("**/stranded")  # type: ignore[attr-defined]
-    assert page.evaluate(FITS), "the list scrolls sideways"  # type: ignore[attr-defined]
+    assert fits_the_width(page), "the list scrolls sideways"  # type: ignore[attr-defined]
     heads = page.locator("thead").inner_text()  # type: ignore[attr-defined]
     for heading in (
         "Patient",
@@ -49,7 +48,7 @@ def test_the_weekly_stranded_review(journey_site: Site, browser: object) -> None
     assert reviewed.count() > 10
     assert "never reviewed" not in reviewed.first.inner_text()
     # Separately, 21+ days, at one trust, chosen by its name.
-    page.get_by_role("link", name="21+ days").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="21+ days"))  # type: ignore[attr-defined]
     page.wait_for_url("**/stranded?only=super*")  # type: ignore[attr-defined]
     page.select_option("#org", label="North Riverside Hospitals NHS Trust")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Show").click()  # type: ignore[attr-defined]
@@ -75,7 +74,7 @@ def test_the_weekly_stranded_review(journey_site: Site, browser: object) -> None
         patient.locator("input[name=actions]").input_value() == "Chase the care home's assessment"
     )
     assert patient.locator(".nhsuk-error-message").count() == 2
-    assert page.evaluate(FITS)  # type: ignore[attr-defined]
+    assert fits_the_width(page)
 
     # Recorded with its outcome and reviewer; the list shows it, dated today.
     patient.locator("select[name=outcome]").select_option(label="Escalated")
@@ -94,6 +93,6 @@ def test_the_weekly_stranded_review(journey_site: Site, browser: object) -> None
         .limit(1),
     )
     assert tuple(stored[0]) == ("escalated", "flow@rx1.test")  # type: ignore[arg-type]
-    assert page.evaluate(FITS)  # type: ignore[attr-defined]
+    assert fits_the_width(page)
     assert [e for e in errors if REFUSED not in e] == [], errors
     page.close()  # type: ignore[attr-defined]

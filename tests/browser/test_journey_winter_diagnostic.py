@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, follow, page_width
 from tests.web_site import Site
 
 COUNCIL = "social-worker@lar01.test"
@@ -18,7 +18,7 @@ KINDS = ["Reablement", "Home care", "Discharge-to-assess beds", "Interim beds", 
 
 
 def _fits(page: object) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    width = page_width(page)
     assert width <= page.evaluate("window.innerWidth"), page.url  # type: ignore[attr-defined]
 
 
@@ -67,7 +67,7 @@ def test_the_council_and_the_icb_ask_where_home_care_falls_short(
     planner.fill("#reps", "2")  # type: ignore[attr-defined]
     planner.fill("#horizon", "7")  # type: ignore[attr-defined]
     planner.get_by_role("button", name="Run", exact=True).click()  # type: ignore[attr-defined]
-    planner.get_by_role("link", name="follow the run").click()  # type: ignore[attr-defined]
+    follow(planner, planner.get_by_role("link", name="follow the run"))  # type: ignore[attr-defined]
     run_id = planner.url.rsplit("/", 1)[1]  # type: ignore[attr-defined]
     planner.wait_for_selector(".hf-chart canvas", timeout=180_000)  # type: ignore[attr-defined]
     planner.close()  # type: ignore[attr-defined]
@@ -85,7 +85,7 @@ def test_the_council_and_the_icb_ask_where_home_care_falls_short(
     assert all(re.fullmatch(r"−?[\d,]+", t) for t in demand), demand
     _fits(council)
     # And takes the comparison to the steering group: the run's page, for every user.
-    council.get_by_role("link", name=f"run {run_id}").click()  # type: ignore[attr-defined]
+    follow(council, council.get_by_role("link", name=f"run {run_id}"))  # type: ignore[attr-defined]
     council.wait_for_selector(".hf-chart canvas")  # type: ignore[attr-defined]
     assert council.get_by_role("link", name="Print for the board (PDF)").count() == 1  # type: ignore[attr-defined]
     _fits(council)

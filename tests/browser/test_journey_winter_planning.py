@@ -12,7 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, follow, page_width
 from tests.web_site import Site
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -26,7 +26,7 @@ BAND = r"−?[\d,]+ \(−?[\d,]+ to −?[\d,]+\)"
 
 
 def _fits(page: object) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    width = page_width(page)
     assert width <= page.evaluate("window.innerWidth"), page.url  # type: ignore[attr-defined]
 
 
@@ -43,7 +43,7 @@ def test_the_flow_lead_compares_winter_options_and_takes_them_to_the_board(
     page.wait_for_url("**/scenarios")  # type: ignore[attr-defined]
     _fits(page)
     # The model calibrated from the events, each service as fitted.
-    page.get_by_role("link", name="View the model demo.toml").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="View the model demo.toml"))  # type: ignore[attr-defined]
     page.wait_for_url("**/scenarios/models/demo.toml")  # type: ignore[attr-defined]
     assert page.locator("#model tbody tr").count() >= 3  # type: ignore[attr-defined]
     _fits(page)
@@ -79,7 +79,7 @@ def test_the_flow_lead_compares_winter_options_and_takes_them_to_the_board(
     sheet = page.request.get(run + ".csv")  # type: ignore[attr-defined]
     assert sheet.status == 200 and sheet.text().splitlines()[0].startswith("scenario,")
     assert len(sheet.text().splitlines()) == 6
-    page.get_by_role("link", name="All runs and a new run").click()  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="All runs and a new run"))  # type: ignore[attr-defined]
     listed = page.locator("tbody tr").first.inner_text()  # type: ignore[attr-defined]
     assert listed.startswith(run.rsplit("/", 1)[1]) and listed.endswith("done")
     _fits(page)

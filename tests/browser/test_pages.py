@@ -18,7 +18,7 @@ from homeflow.services.returns import sitrep_problem_counts
 from homeflow.store import schema as t
 from homeflow.store.community import caseloads
 from homeflow.web.pages.mh_delays import last_month
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, follow
 from tests.web_site import Site, csrf_of, rows_of, rx1_ward_with_patients, signed_in, wait_run_done
 
 AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
@@ -38,7 +38,7 @@ def test_a_discharge_team_day_in_the_browser(changing_site: Site, browser: objec
     errors = browser_errors(page)
     ward = rx1_ward_with_patients(site)
     page.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
-    page.click(f'a[href="/wards/{ward}"]')  # type: ignore[attr-defined]
+    follow(page, page.locator(f'a[href="/wards/{ward}"]').first)  # type: ignore[attr-defined]
     page.wait_for_url(f"**/wards/{ward}")  # type: ignore[attr-defined]
     # The patient who meets the criteria now, first on the board. Each value opens its own
     # small form when tapped.
@@ -388,7 +388,7 @@ def test_a_coordinator_keeps_the_systems_self_assessment(
     page.wait_for_url("**/improvement/assessments/QDE/hicm-2015/2017-05-17?saved=*")  # type: ignore[attr-defined]
     saved = page.locator("tr", has=page.locator(".hf-saved"))  # type: ignore[attr-defined]
     assert "Mature" in saved.inner_text() and "2 versions" in saved.inner_text()
-    saved.get_by_role("link", name="Edit").click()
+    follow(page, saved.get_by_role("link", name="Edit"))
     versions = page.locator(".nhsuk-card")  # type: ignore[attr-defined]
     assert versions.count() == 2
     assert "coordinator@qde.test (current)" in versions.first.inner_text()

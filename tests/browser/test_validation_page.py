@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from homeflow.domain.clock import today
-from tests.browser.pages import browser_errors, browser_sign_in
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width
 from tests.web_site import Site
 
 
@@ -34,6 +34,6 @@ def test_a_coordinator_checks_the_model_against_what_happened(site: Site, browse
     assert page.locator(".hf-chart canvas").count() == 2  # type: ignore[attr-defined]
     rows = page.locator("#validation-table tbody tr th").all_inner_texts()  # type: ignore[attr-defined]
     assert rows.count("all services") == 2
-    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")  # type: ignore[attr-defined]
+    assert fits_the_width(page)
     assert not errors, errors
     page.close()  # type: ignore[attr-defined]
