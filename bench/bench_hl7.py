@@ -110,11 +110,12 @@ class Databases:
         self.schemas: list[str] = []
         self.engine = "SQLite" if url is None else "PostgreSQL"
 
-    def fresh(self, name: str) -> str:
+    def fresh(self, name: str, registry: bool = True) -> str:
+        """A new database of the latest schema; with `registry`, holding the demo's."""
         if self.url is None:
             url = f"sqlite:///{self.folder / name}.db"
         else:
-            schema = f"bench_hl7_{name}_{uuid.uuid4().hex[:8]}"
+            schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
             self._admin(f'CREATE SCHEMA "{schema}"')
             self.schemas.append(schema)
             url = (
@@ -124,8 +125,9 @@ class Databases:
             )
         engine = db.connect(url)
         db.migrate(engine)
-        with engine.begin() as conn:
-            save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
+        if registry:
+            with engine.begin() as conn:
+                save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
         engine.dispose()
         return url
 

@@ -27,6 +27,8 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -58,8 +60,12 @@ PAGES: list[tuple[str, str | None]] = [
     ("daily call", "/daily-call"),
     ("beds of a site", "beds"),
     ("coordination view", "coordination"),
+    ("patient search", "search"),
+    ("sitrep", "/returns/sitrep"),
     ("static file (reference)", REFERENCE),
 ]
+# The pages people cycle through unless --pages names others.
+USUAL = ("overview", "whiteboard", "daily call", "beds of a site", "coordination view")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -81,9 +87,9 @@ def main() -> None:
     parser.add_argument(
         "--pages",
         type=lambda text: [name.strip() for name in text.split(",")],
-        default=[name for name, _ in PAGES],
-        help="the pages people cycle through, by name, comma-separated (default: all; the "
-        "reference is always read)",
+        default=list(USUAL),
+        help="the pages people cycle through, by name, comma-separated (default: "
+        f"{', '.join(USUAL)}; also: patient search, sitrep; the reference is always read)",
     )
     parser.add_argument(
         "--live",
@@ -108,6 +114,38 @@ def main() -> None:
         started = time.perf_counter()
         db.migrate(engine)
         print(f"migrated {path} in {time.perf_counter() - started:.0f} s")
+    system = read_system(engine)
+    print(f"system: {system.open_spells} open spells, {system.events} events")
+    people = sign_up(engine, args.users, system.acute_orgs)
+    if args.cpu:
+        cpu_times(engine, people[0], system, args.cpu, args.live > 0)
+        return
+    background = []
+    if args.live:
+        every = args.live
+        background.append(lambda stop_at: feed(engine, system.wards, stop_at, every))
+    measured = under_load(url, people, system, args.pages, args, args.port, background)
+    print_times(
+        measured,
+        f"{args.users} users, think {args.think:.1f} s, {args.seconds:.0f} s, "
+        f"{args.workers} server workers (python {sys.version.split()[0]}, SQLite)",
+        "web",
+    )
+
+
+@dataclass
+class System:
+    """What the people of a benchmark read: the acute trusts, their wards, and some family
+    names to search for."""
+
+    open_spells: int
+    events: int
+    acute_orgs: list[str]
+    wards: dict[str, list[str]]
+    names: list[str]
+
+
+def read_system(engine: Engine) -> System:
     with engine.connect() as conn:
         open_spells = conn.execute(
             select(func.count()).select_from(t.spells).where(t.spells.c.status == "admitted")
@@ -115,7 +153,9 @@ def main() -> None:
         events = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
         acute_orgs = list(
             conn.execute(
-                select(t.organisations.c.code).where(t.organisations.c.type == "acute")
+                select(t.organisations.c.code)
+                .where(t.organisations.c.type == "acute")
+                .order_by(t.organisations.c.code)
             ).scalars()
         )
         wards = {
@@ -128,72 +168,65 @@ def main() -> None:
             )
             for org in acute_orgs
         }
-    print(f"system: {open_spells} open spells, {events} events")
+        names = list(
+            conn.execute(
+                select(t.patients.c.family_name).group_by(t.patients.c.family_name).limit(20)
+            ).scalars()
+        )
+    return System(open_spells, events, acute_orgs, wards, names)
+
+
+def sign_up(engine: Engine, users: int, orgs: list[str]) -> list[tuple[str, str]]:
+    """A discharge team member of each trust in turn: email and trust."""
     people = []
-    for n in range(args.users):
-        org = acute_orgs[n % len(acute_orgs)]
+    for n in range(users):
+        org = orgs[n % len(orgs)]
         email = f"bench{n}@{org.lower()}.test"
         add_user(engine, email, org, "discharge-team", PASSWORD)
         people.append((email, org))
-    if args.cpu:
-        cpu_times(engine, people[0], wards[people[0][1]], args.cpu, args.live > 0)
-        return
+    return people
 
-    server = ServerProcess(url, "--workers", str(args.workers), port=args.port)
-    base = server.base
-    port = server.port
+
+@dataclass
+class Measured:
+    timings: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+def under_load(
+    url: str,
+    people: list[tuple[str, str]],
+    system: System,
+    names: Sequence[str],
+    args: argparse.Namespace,
+    port: int | None,
+    background: Sequence[Callable[[float], None]] = (),
+) -> Measured:
+    """`homeflow serve --workers N` on the database at `url`, warmed, then each person cycling
+    through the pages `names` (and the reference) for `args.seconds`, pausing `args.think`
+    seconds (±50%) between pages, while each of `background` runs until the same moment."""
+    server = ServerProcess(url, "--workers", str(args.workers), port=port)
     try:
-        timings: dict[str, list[float]] = {}
+        _warm(server.base, people[0], system)
+        measured = Measured()
         lock = threading.Lock()
         stop_at = time.monotonic() + args.seconds
-
-        errors: dict[str, int] = {}
-
-        def connect_as(email: str) -> tuple[http.client.HTTPConnection, str]:
-            """A keep-alive connection signed in as `email`, and its session cookie."""
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            connection.request("GET", "/")
-            page = connection.getresponse()
-            pre_session = page.getheader("set-cookie", "").split(";")[0]
-            found = re.search(r'name="pre_session" value="([^"]+)"', page.read().decode())
-            form = urllib.parse.urlencode(
-                {
-                    "email": email,
-                    "password": PASSWORD,
-                    "pre_session": found.group(1) if found else "",
-                }
-            )
-            connection.request(
-                "POST",
-                "/sign-in",
-                body=form,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": pre_session,
-                },
-            )
-            answer = connection.getresponse()
-            answer.read()
-            return connection, answer.getheader("set-cookie", "").split(";")[0]
+        pages = [(name, page) for name, page in PAGES if name in names or page == REFERENCE]
 
         def person(email: str, org: str, seed: int) -> None:
             # http.client, not httpx: the load generator shares this 2-core machine with the
             # server, and a light client keeps its own CPU out of the measured times.
             rng = random.Random(seed)
-            connection, cookie = connect_as(email)
+            connection, cookie = _connect_as(server.port, email)
             # People do not all open the overview in the same millisecond.
             time.sleep(rng.uniform(0, 2 * args.think))
-            pages = [
-                (name, page) for name, page in PAGES if name in args.pages or page == REFERENCE
-            ]
             # Every person opens each page at least once, however short the run, so that every
             # page (and the reference) has a time to report.
             rounds = 0
             while rounds == 0 or time.monotonic() < stop_at:
                 rounds += 1
                 for name, page in pages:
-                    ward = rng.choice(wards[org])
-                    target = _target(page, ward)
+                    target = _target(page, rng.choice(system.wards[org]), rng.choice(system.names))
                     started = time.perf_counter()
                     try:
                         connection.request("GET", target, headers={"Cookie": cookie})
@@ -205,55 +238,81 @@ def main() -> None:
                         # this person's session: they open a new one and go on.
                         failed = True
                         connection.close()
-                        connection, cookie = connect_as(email)
+                        connection, cookie = _connect_as(server.port, email)
                     elapsed = time.perf_counter() - started
                     with lock:
                         if failed:
-                            errors[name] = errors.get(name, 0) + 1
+                            measured.errors[name] = measured.errors.get(name, 0) + 1
                         else:
-                            timings.setdefault(name, []).append(elapsed)
+                            measured.timings.setdefault(name, []).append(elapsed)
                     time.sleep(args.think * rng.uniform(0.5, 1.5))
 
-        # Warm the server (templates compiled, first queries planned) before measuring.
-        warm = httpx.Client(base_url=base, timeout=60)
-        found = re.search(r'name="pre_session" value="([^"]+)"', warm.get("/").text)
-        warm.post(
-            "/sign-in",
-            data={
-                "email": people[0][0],
-                "password": PASSWORD,
-                "pre_session": found.group(1) if found else "",
-            },
-        )
-        for _ in range(4):  # each worker process, more than once
-            for page in ("/overview", f"/wards/{wards[people[0][1]][0]}", "/daily-call"):
-                warm.get(page)
-            # The bed pages' reading is kept per site (and per worker) until the log changes:
-            # every site the people will open, as the overview is warmed.
-            for ward in {
-                ward.split("-")[0]: ward for org in acute_orgs for ward in wards[org]
-            }.values():
-                for page in ("beds", "coordination"):
-                    warm.get(_target(page, ward))
         threads = [
             threading.Thread(target=person, args=(email, org, n))
             for n, (email, org) in enumerate(people)
         ]
-        if args.live:
-            threads.append(threading.Thread(target=feed, args=(engine, wards, stop_at, args.live)))
+        threads += [threading.Thread(target=task, args=(stop_at,)) for task in background]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
     finally:
         server.stop()
+    return measured
 
+
+def _connect_as(port: int, email: str) -> tuple[http.client.HTTPConnection, str]:
+    """A keep-alive connection signed in as `email`, and its session cookie."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/")
+    page = connection.getresponse()
+    pre_session = page.getheader("set-cookie", "").split(";")[0]
+    found = re.search(r'name="pre_session" value="([^"]+)"', page.read().decode())
+    form = urllib.parse.urlencode(
+        {"email": email, "password": PASSWORD, "pre_session": found.group(1) if found else ""}
+    )
+    connection.request(
+        "POST",
+        "/sign-in",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": pre_session},
+    )
+    answer = connection.getresponse()
+    answer.read()
+    return connection, answer.getheader("set-cookie", "").split(";")[0]
+
+
+def _warm(base: str, person: tuple[str, str], system: System) -> None:
+    """Warm the server (templates compiled, first queries planned) before measuring."""
+    warm = httpx.Client(base_url=base, timeout=600)
+    found = re.search(r'name="pre_session" value="([^"]+)"', warm.get("/").text)
+    warm.post(
+        "/sign-in",
+        data={
+            "email": person[0],
+            "password": PASSWORD,
+            "pre_session": found.group(1) if found else "",
+        },
+    )
+    for _ in range(4):  # each worker process, more than once
+        for page in ("/overview", f"/wards/{system.wards[person[1]][0]}", "/daily-call"):
+            warm.get(page)
+        # The bed pages' reading is kept per site (and per worker) until the log changes:
+        # every site the people will open, as the overview is warmed.
+        for ward in {
+            ward.split("-")[0]: ward for org in system.acute_orgs for ward in system.wards[org]
+        }.values():
+            for page in ("beds", "coordination"):
+                warm.get(_target(page, ward, ""))
+
+
+def print_times(measured: Measured, header: str, bench: str) -> None:
+    """Each page's p50 and p95, and its p95's ratio to the reference's; the run fails on any
+    error."""
+    timings, errors = measured.timings, measured.errors
     reference = percentile(timings["static file (reference)"], 0.95)
     failed = sum(errors.values())
-    print(
-        f"{args.users} users, think {args.think:.1f} s, {args.seconds:.0f} s, "
-        f"{args.workers} server workers (python {sys.version.split()[0]}, SQLite)"
-    )
+    print(header)
     print(f"{'page':28} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p95 / reference':>16}")
     for name, values in timings.items():
         p95 = percentile(values, 0.95)
@@ -263,19 +322,24 @@ def main() -> None:
         )
     for name, values in timings.items():
         if name != "static file (reference)":
-            report(f"web p95 {name} / static file", percentile(values, 0.95) / reference, "lower")
+            report(
+                f"{bench} p95 {name} / static file", percentile(values, 0.95) / reference, "lower"
+            )
     print(f"errors: {failed}" + (f" ({errors})" if failed else ""))
     if failed:
         raise SystemExit(1)
 
 
-def _target(page: str | None, ward: str) -> str:
-    """The address of a page of the list: a whiteboard is of `ward`; the bed pages of its site."""
+def _target(page: str | None, ward: str, name: str) -> str:
+    """The address of a page of the list: a whiteboard is of `ward`; the bed pages of its site;
+    a patient search is for the family name `name`."""
     site = ward.split("-")[0]
     if page is None:
         return f"/wards/{ward}"
     if page in ("beds", "coordination"):
         return f"/{page}?site={site}"
+    if page == "search":
+        return f"/search?q={urllib.parse.quote(name)}"
     return page
 
 
@@ -310,11 +374,12 @@ def feed(engine: Engine, wards: dict[str, list[str]], stop_at: float, every: flo
 
 
 def cpu_times(
-    engine: Engine, person: tuple[str, str], wards: list[str], repeats: int, live: bool = False
+    engine: Engine, person: tuple[str, str], system: System, repeats: int, live: bool = False
 ) -> None:
     """Each page opened `repeats` times in this process by one signed-in person, with the CPU
     time of each (the first, which fills the caches, reported apart); with `live`, each reading
     follows a change to the log (a bed of the page's site set), whose time is not counted."""
+    wards = system.wards[person[1]]
     change = LiveChange(engine) if live else None
     client = TestClient(create_app(engine))
     found = re.search(r'name="pre_session" value="([^"]+)"', client.get("/").text)
@@ -327,15 +392,11 @@ def cpu_times(
         },
     )
     pages = {
-        "overview": "/overview",
-        "whiteboard": _target(None, wards[0]),
-        "daily call": "/daily-call",
-        "beds of a site": _target("beds", wards[0]),
-        "coordination view": _target("coordination", wards[0]),
+        name: _target(page, wards[0], system.names[0]) for name, page in PAGES if page != REFERENCE
     }
     print(
         ("each after a change to the log; " if live else "")
-        + f"CPU time, {repeats} requests a page, one after another (python {sys.version.split()[0]}, SQLite)"
+        + f"CPU time, {repeats} requests a page, one after another (python {sys.version.split()[0]}, {engine.dialect.name})"
     )
     print(f"{'page':28} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8}")
     for name, target in pages.items():
