@@ -14,6 +14,7 @@ from homeflow.config import future_tolerance
 from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.errors import InvalidInput
+from homeflow.domain.organisations import OrganisationType
 from homeflow.ingest.census_csv import StoredSpell, read_census, reconcile
 from homeflow.ingest.hl7 import adt
 from homeflow.ingest.hl7.parser import parse
@@ -31,7 +32,7 @@ from homeflow.store.feed_messages import (
     record_outcome,
     unsettled_hl7,
 )
-from homeflow.store.registry import organisation_types, sites_and_wards, ward_places
+from homeflow.store.registry import organisation_types, registry_places, ward_places
 
 __all__ = ["APPLIED", "DUPLICATE", "HELD", "REJECTED"]
 
@@ -59,10 +60,26 @@ class Interpreted:
     message_type: str | None = None
 
 
+# The last mapping made with the registry, with the feed's mapping and the registry rows it
+# was made from. The registry is read with every group of messages (a ward added is known to
+# the next message), but building the mapping's lookups from it again cost more than reading.
+_last_known: tuple[FeedMapping, list[tuple[str, str, str]], FeedMapping] | None = None
+
+
 def registry_mapping(conn: Connection, mapping: FeedMapping) -> FeedMapping:
-    org_of_site, _ = sites_and_wards(conn)
-    site_of_ward, _ = ward_places(conn)
-    return mapping.with_registry(org_of_site, site_of_ward, organisation_types(conn))
+    """The feed's mapping with the registry as it is now."""
+    global _last_known
+    rows = registry_places(conn)
+    last = _last_known
+    if last is not None and last[0] is mapping and last[1] == rows:
+        return last[2]
+    of: dict[str, dict[str, str]] = {"o": {}, "s": {}, "w": {}}
+    for kind, code, value in rows:
+        of[kind][code] = value
+    types = {code: OrganisationType(kind) for code, kind in of["o"].items()}
+    known = mapping.with_registry(of["s"], of["w"], types)
+    _last_known = (mapping, rows, known)
+    return known
 
 
 def interpret_hl7(raw: str, mapping: FeedMapping, received_at: datetime) -> Interpreted:

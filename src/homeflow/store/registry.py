@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, literal, select, union_all
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.organisations import (
@@ -74,11 +74,23 @@ def require_organisation(conn: Connection, org_code: str, field: str = "org") ->
 # Built once: the listener reads the registry with every group of messages it commits.
 _SITE_ORGS = select(t.sites.c.code, t.sites.c.org_code)
 _WARD_CODES = select(t.wards.c.code)
+_PLACES = union_all(
+    select(literal("o"), t.organisations.c.code, t.organisations.c.type),
+    select(literal("s"), t.sites.c.code, t.sites.c.org_code),
+    select(literal("w"), t.wards.c.code, t.wards.c.site_code),
+)
 
 
 def sites_and_wards(conn: Connection) -> tuple[dict[str, str], list[str]]:
     """Each site's organisation, and every ward code."""
     return dict(conn.execute(_SITE_ORGS).all()), list(conn.execute(_WARD_CODES).scalars())
+
+
+def registry_places(conn: Connection) -> list[tuple[str, str, str]]:
+    """The registry a feed maps with, in one statement (a feed reads it with every group of
+    messages): ("o", organisation, its type), ("s", site, its organisation) and ("w", ward,
+    its site) rows."""
+    return [(kind, code, of) for kind, code, of in conn.execute(_PLACES)]
 
 
 def organisation_types(conn: Connection) -> dict[str, OrganisationType]:
