@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from homeflow.domain.bed_requests import BED_REQUEST_PAYLOADS
 from homeflow.domain.bed_state import (
@@ -163,18 +163,16 @@ def refold_beds(conn: Connection, beds: Collection[tuple[str, str]] | None) -> N
     if beds is None:
         insert_rows(conn, t.bed_states, _kept_rows(conn, None))
         return
+    if not beds:
+        return
     by_ward: dict[str, set[str]] = {}
     for ward, bed in beds:
         by_ward.setdefault(ward, set()).add(bed)
     st = t.bed_states
-    stale = delete(st).where(
-        and_(st.c.ward_code == bindparam("w"), st.c.bed.in_(bindparam("b", expanding=True)))
-    )
-    rows = []
-    for ward, named in by_ward.items():
-        conn.execute(stale, {"w": ward, "b": sorted(named)})
-        rows.extend(_kept_rows(conn, {ward: named}))
-    insert_rows(conn, t.bed_states, rows)
+    # One statement each for every bed named, not three a ward: a catch-up names many wards.
+    stale = delete(st).where(st.c.ward_code == bindparam("w"), st.c.bed == bindparam("b"))
+    conn.execute(stale, [{"w": ward, "b": bed} for ward, bed in sorted(beds)])
+    insert_rows(conn, t.bed_states, _kept_rows(conn, by_ward))
 
 
 def _kept_rows(
