@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from homeflow.domain.errors import InvalidInput
 
@@ -108,10 +109,12 @@ def upsert_insert(conn: Connection, table: Table) -> Any:
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT rows (each with the same columns) through the driver's executemany.
+    """INSERT rows (each with the same columns): by the driver's executemany on SQLite, by
+    COPY on PostgreSQL.
 
     For bulk loads SQLAlchemy's per-row parameter handling costs more than the database's own
-    insert; this keeps each column type's conversion (SQLite's text datetimes) and skips the rest.
+    insert; this keeps each column type's conversion (SQLite's text datetimes) and skips the
+    rest. On PostgreSQL executemany still sends a statement a row; COPY streams them all.
     """
     if not rows:
         return
@@ -122,24 +125,42 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         for i, name in enumerate(names)
         if (fn := _bind_converter(table.c[name].type, dialect)) is not None
     ]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join([mark] * len(names))})"
-    )
     in_order = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-    if not converted:
-        conn.exec_driver_sql(sql, [in_order(row) for row in rows])
-        return
     values: list[tuple[Any, ...]] = []
-    for row in rows:
-        value = list(in_order(row))
-        for i, fn in converted:
-            if value[i] is not None:
-                value[i] = fn(value[i])
-        values.append(tuple(value))  # SQLAlchemy takes a list of tuples as executemany
-    conn.exec_driver_sql(sql, values)
+    if not converted:
+        values = [in_order(row) for row in rows]
+    else:
+        for row in rows:
+            value = list(in_order(row))
+            for i, fn in converted:
+                if value[i] is not None:
+                    value[i] = fn(value[i])
+            values.append(tuple(value))  # SQLAlchemy takes a list of tuples as executemany
+    quote = dialect.identifier_preparer.quote
+    columns = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
+    if dialect.name == "postgresql":
+        _copy(conn, f"COPY {columns} FROM STDIN", values)
+        return
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"INSERT INTO {columns} VALUES ({', '.join([mark] * len(names))})", values)
+
+
+def _copy(conn: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
+    """COPY rows in on the connection's own transaction; a refusal is raised as SQLAlchemy
+    raises any other (an IntegrityError, its values hidden)."""
+    import psycopg
+
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(statement) as copy:
+            for value in values:
+                copy.write_row(value)
+    except psycopg.Error as refused:
+        raise DBAPIError.instance(
+            statement, None, refused, psycopg.Error, hide_parameters=True, dialect=conn.dialect
+        ) from refused
+    finally:
+        cursor.close()
 
 
 def _bind_converter(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
