@@ -19,10 +19,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine
 
 from homeflow.domain import clock
@@ -37,6 +36,9 @@ from homeflow.domain.discharge_features import (
 from homeflow.reports import prediction_checks as checks
 from homeflow.store.prediction_data import PredictionData, prediction_data
 from homeflow.store.queries import first_discharge_day
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DAY = timedelta(days=1)
 DEFAULT_AT = time(6, 0)
@@ -61,6 +63,8 @@ class Examples:
     left: dict[str, list[bool]]  # by target
 
     def frame(self, categories: dict[str, list[str]]) -> pd.DataFrame:
+        import pandas as pd  # with the model, not with every page that shows a prediction
+
         data: dict[str, Any] = {
             name: [p.numeric[i] for p in self.inpatients] for i, name in enumerate(NUMERIC)
         }

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -35,16 +35,18 @@ from homeflow.services.after_discharge import (
     episodes_as_recorded,
     listed_people,
 )
-from homeflow.services.planning import Run, load_model
+from homeflow.services.planning import Prepared, Run, load_model, run_prepared
 from homeflow.sim.calibrate import P1_SERVICE
 from homeflow.sim.model import CapacityChange, Model
-from homeflow.sim.runner import Progress, SimulationResult, simulate
 from homeflow.sim.scenarios import Scenario
 from homeflow.store import db
 from homeflow.store import simulation_runs as runs
 from homeflow.store.access.people import People, census_spells, wards_of
 from homeflow.store.access.scope import Viewer
 from homeflow.store.after_discharge import referred_to_home_care
+
+if TYPE_CHECKING:
+    from homeflow.sim.runner import Progress, SimulationResult
 
 WINDOW_WEEKS = 8
 
@@ -231,16 +233,7 @@ def run_levers(
     `progress` told as they go."""
     model = load_model(model_path)
     scenarios = _lever_scenarios(model, lever_moves(home_care_market(engine, day)))
-    found = simulate(
-        model,
-        scenarios,
-        reps=run.reps,
-        horizon=run.horizon,
-        seed=run.seed,
-        batch_size=run.batch_size,
-        progress=progress,
-    )
-    return model, found
+    return model, run_prepared(Prepared(model, scenarios, None), run, progress=progress)
 
 
 def lever_effects(
@@ -252,7 +245,8 @@ def lever_effects(
     model = load_model(model_path)
     effects = lever_moves(market)
     scenarios = _lever_scenarios(model, effects)
-    totals = simulate(model, scenarios, reps=reps, horizon=horizon, seed=seed).totals()
+    found = run_prepared(Prepared(model, scenarios, None), Run(reps, horizon, False, seed))
+    totals = found.totals()
     rows = []
     for effect, (_, total) in zip(effects, list(totals.iterrows())[1:], strict=True):
         rows.append(

@@ -7,18 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
-from homeflow.sim.calibrate import census_at
-from homeflow.sim.compiled import Census
 from homeflow.sim.model import Model, parse_model
-from homeflow.sim.runner import Progress, SimulationResult, simulate
 from homeflow.sim.scenarios import Scenario, parse_scenario, with_forecasts
 from homeflow.store.queries import open_stays
+
+if TYPE_CHECKING:
+    from homeflow.sim.compiled import Census
+    from homeflow.sim.runner import Progress, SimulationResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,10 @@ def prepare(
     scenarios = [load_scenario(path) for path in scenario_paths]
     census = None
     if from_census:
+        # The engine and its libraries (numba, scipy, pandas: about 2 s) load with the first
+        # run, not with every command and web worker that never runs one.
+        from homeflow.sim.calibrate import census_at
+
         census = census_at(open_stays(engine), model, clock.now())
         if not census.patients:
             raise InvalidInput("start", "nobody is in a bed in the database: start from empty")
@@ -99,6 +104,8 @@ def run_prepared(
     client: Any = None,
     progress: Progress | None = None,
 ) -> SimulationResult:
+    from homeflow.sim.runner import simulate  # with the first run: see prepare
+
     return simulate(
         prepared.model,
         prepared.scenarios,

@@ -3,6 +3,7 @@ throttling of failed sign-ins. Only hashes of passwords and session tokens are s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -61,8 +62,14 @@ def password_hasher() -> PasswordHasher:
 
 
 _hasher = password_hasher()
-# Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
-_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    """Checked against when the email is unknown, so a wrong email takes as long as a wrong
+    password. Made on the first sign-in, not at import: every command and server start would
+    otherwise pay for a hash (a quarter of a second at RFC 9106's cost)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +186,7 @@ def sign_in(
             raise TooManyAttempts(first + FAILURE_WINDOW - now)
         row = conn.execute(select(t.users).where(t.users.c.email == email)).one_or_none()
         try:
-            _hasher.verify(row.password_hash if row else _UNKNOWN_USER_HASH, password)
+            _hasher.verify(row.password_hash if row else _unknown_user_hash(), password)
             ok = row is not None and row.disabled_at is None
         except (VerificationError, InvalidHashError):
             ok = False
