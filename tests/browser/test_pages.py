@@ -13,11 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from homeflow.domain.clock import local_date
+from homeflow.domain.clock import format_month, last_whole_month, local_date
 from homeflow.services.returns import sitrep_problem_counts
 from homeflow.store import schema as t
 from homeflow.store.community import caseloads
-from homeflow.web.pages.mh_delays import last_month
 from tests.browser.pages import browser_errors, browser_sign_in, follow
 from tests.web_site import Site, csrf_of, rows_of, rx1_ward_with_patients, signed_in, wait_run_done
 
@@ -149,7 +148,7 @@ def test_no_serious_accessibility_violations_on_any_page(site: Site, browser: ob
     team = browser_sign_in(browser, site, "cmht@rw1.test", bypass_csp=True)
     planner = browser_sign_in(browser, site, "coordinator@qde.test", bypass_csp=True)
     episode = f"/community/episodes/{decided_episode(site)}"
-    month = last_month(local_date(datetime.now(UTC)))  # the mental-health figures' default
+    month = format_month(*last_whole_month(local_date(datetime.now(UTC))))  # the default
     yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
     bed_days = f"start={yesterday - timedelta(days=30):%d/%m/%Y}&end={yesterday:%d/%m/%Y}"
     targets = [

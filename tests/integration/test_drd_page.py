@@ -30,7 +30,7 @@ def test_a_month_or_grouping_it_cannot_use_comes_back_beside_its_field(shared_si
     assert page.status_code == 400
     assert (
         'id="month-error"' in page.text
-        and "&#39;October&#39; is not a month (YYYY-MM)" in page.text
+        and "&#39;October&#39; is not a month (mm/yyyy)" in page.text
     )
     assert "&#39;region&#39; is not one of trust, site, ward, icb, council" in page.text
     assert 'value="October"' in page.text and "hf-figure" not in page.text

@@ -143,15 +143,23 @@ def test_the_rules_and_calculations_are_given_the_day_and_never_read_the_clock(
     ("text", "today", "problem"),
     [
         ("2026-11", date(2026, 12, 1), None),  # its last day ended at midnight
+        ("11/2026", date(2026, 12, 1), None),  # as people here write a month
+        ("11/2026", date(2026, 12, 5), None),
         (
             "2026-12",
             date(2026, 12, 31),
-            "2026-12 has not ended yet: the last whole month is 2026-11",
+            "2026-12 has not ended yet: the last whole month is 11/2026",
         ),
+        ("01/2027", date(2026, 12, 5), "has not ended yet"),
         ("2027-01", date(2026, 12, 5), "has not ended yet"),
-        ("2026-13", date(2026, 12, 5), "'2026-13' is not a month (YYYY-MM)"),
+        ("2026-13", date(2026, 12, 5), "'2026-13' is not a month (mm/yyyy)"),
+        ("13/2026", date(2026, 12, 5), "is not a month"),
+        ("2026/11", date(2026, 12, 5), "is not a month"),  # the year first takes a dash
+        ("11-2026", date(2026, 12, 5), "is not a month"),  # the month first takes a slash
+        ("11/26", date(2026, 12, 5), "is not a month"),
         ("October", date(2026, 12, 5), "is not a month"),
         ("2026-10-01", date(2026, 12, 5), "is not a month"),
+        ("01/11/2026", date(2026, 12, 5), "is not a month"),
         ("9999-01", date(2026, 12, 5), "is not a month"),
     ],
 )
@@ -164,3 +172,17 @@ def test_a_month_has_ended_when_its_last_day_has(
     with pytest.raises(InvalidInput) as refused:
         clock.ended_month("month", text, today)
     assert refused.value.field == "month" and problem in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    ("today", "shown"),
+    [
+        (date(2026, 12, 5), "11/2026"),
+        (date(2027, 1, 1), "12/2026"),  # the year before, on New Year's Day
+        (date(2026, 3, 31), "02/2026"),
+    ],
+)
+def test_the_last_whole_month_is_the_one_before_todays(today: date, shown: str) -> None:
+    last = clock.last_whole_month(today)
+    assert clock.format_month(*last) == shown
+    assert clock.ended_month("month", shown, today) == last

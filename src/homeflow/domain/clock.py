@@ -144,23 +144,41 @@ def ended(field: str, day: date, today: date) -> date:
 
 
 def ended_month(field: str, text: str, today: date) -> tuple[int, int]:
-    """A month written YYYY-MM, refused unless it has ended (its last day has, as `ended`
-    asks of a day): a month's measures count what ended in it, so a month still going on is
-    not there to count. Gives (year, month)."""
+    """A month written mm/yyyy, as people here write it, or YYYY-MM, as NHS England's files
+    and the command line do; refused unless it has ended (its last day has, as `ended` asks of
+    a day): a month's measures count what ended in it, so a month still going on is not there
+    to count. Gives (year, month)."""
     try:
-        year, number = (int(part) for part in text.split("-"))
+        if "/" in text:
+            number_text, year_text = text.split("/")
+        else:
+            year_text, number_text = text.split("-")
+        if len(year_text) != 4 or not 1 <= len(number_text) <= 2:
+            raise ValueError(text)
+        year, number = int(year_text), int(number_text)
         first = check_day(field, date(year, number, 1))
     except (ValueError, InvalidInput):
-        raise InvalidInput(field, f"{text!r} is not a month (YYYY-MM)") from None
+        raise InvalidInput(field, f"{text!r} is not a month (mm/yyyy)") from None
     after = (first + timedelta(days=31)).replace(day=1)
     try:
         ended(field, after - timedelta(days=1), today)
     except InvalidInput:
-        last = today.replace(day=1) - timedelta(days=1)
+        last = last_whole_month(today)
         raise InvalidInput(
-            field, f"{text} has not ended yet: the last whole month is {last:%Y-%m}"
+            field, f"{text} has not ended yet: the last whole month is {format_month(*last)}"
         ) from None
     return year, number
+
+
+def last_whole_month(today: date) -> tuple[int, int]:
+    """The latest month that has ended by `today`, as (year, month)."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return last.year, last.month
+
+
+def format_month(year: int, number: int) -> str:
+    """A month as people here write it: mm/yyyy."""
+    return f"{number:02d}/{year:04d}"
 
 
 def format_day(day: date) -> str:

@@ -28,7 +28,7 @@ from homeflow.store.mh_delays import mh_delay_data
 
 
 def ended_month(field: str, text: str, today: date) -> tuple[date, date]:
-    """The first and last day of a month written YYYY-MM that has ended (`clock.ended_month`)."""
+    """The first and last day of a month (mm/yyyy or YYYY-MM) that has ended (`clock.ended_month`)."""
     days = month_days(*clock.ended_month(field, text, today))
     return days[0], days[-1]
 

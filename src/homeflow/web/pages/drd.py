@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from homeflow.domain.clock import ended_month, today
+from homeflow.domain.clock import ended_month, format_month, last_whole_month, today
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.cells import safe_row
 from homeflow.reports.drd import BED_DAY_FIGURES, COLUMNS, FIGURES, MEASURES
@@ -21,10 +20,6 @@ from homeflow.web.people import people_page
 from homeflow.web.rendering import render
 
 router = APIRouter()
-
-
-def last_whole_month(on: date) -> str:
-    return f"{on.replace(day=1) - timedelta(days=1):%Y-%m}"
 
 
 def _by(text: str) -> By:
@@ -40,7 +35,7 @@ def drd_page(
     request: Request, engine: Database, session: Signed, month: str = "", by: str = ""
 ) -> HTMLResponse:
     now = today()
-    typed = {"month": month or last_whole_month(now), "by": by or By.TRUST.value}
+    typed = {"month": month or format_month(*last_whole_month(now)), "by": by or By.TRUST.value}
     checked, errors = checked_form(
         typed, [("month", lambda v: ended_month("month", v.strip(), now)), ("by", _by)]
     )
@@ -56,7 +51,8 @@ def drd_page(
 @router.get("/returns/drd.csv")
 def drd_csv(engine: Database, session: Signed, month: str = "", by: str = "") -> Response:
     """The month's measures in the publication's shape: a row a place, a column a measure."""
-    year, number = ended_month("month", month or last_whole_month(today()), today())
+    now = today()
+    year, number = ended_month("month", month, now) if month else last_whole_month(now)
     found = drd_month(engine, year, number, _by(by))
     out = io.StringIO()
     writer = csv.writer(out)

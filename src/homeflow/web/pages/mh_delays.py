@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from homeflow.domain.clock import today
+from homeflow.domain.clock import format_month, last_whole_month, today
 from homeflow.reports.cells import safe_row
 from homeflow.reports.mh_delays import COLUMNS, By
 from homeflow.services.mh_delays import by_named, ended_month, mh_delay_people, mh_delays
@@ -22,18 +21,12 @@ from homeflow.web.rendering import render
 router = APIRouter()
 
 
-def last_month(now: date) -> str:
-    """The latest month that has ended."""
-    first = now.replace(day=1)
-    return f"{first.year - (first.month == 1):04d}-{(first.month - 2) % 12 + 1:02d}"
-
-
 @router.get("/returns/mh-delays", response_class=HTMLResponse)
 def mh_delays_page(
     request: Request, engine: Database, session: Signed, month: str = "", by: str = "provider"
 ) -> HTMLResponse:
     now = today()
-    typed = {"month": month or last_month(now), "by": by}
+    typed = {"month": month or format_month(*last_whole_month(now)), "by": by}
     checked, errors = checked_form(
         typed,
         [("month", lambda v: ended_month("month", v, now)), ("by", lambda v: by_named("by", v))],
