@@ -139,47 +139,61 @@ def build(
     db.migrate(engine)
     with engine.connect() as conn:
         present = set(conn.execute(select(t.organisations.c.code)).scalars())
-    if _registry(copies - 1)[0][-1].code in present:
-        return engine
-    if present:
+        there = [copy for copy in range(copies) if _holds(conn, copy)]
+    if present and _registry(copies - 1)[0][-1].code not in present:
         raise SystemExit(f"{url} holds another system: build into an empty database")
-    last = end or date.today()
     started = time.perf_counter()
-    with engine.begin() as conn:
-        for copy in range(copies):
-            save_registry(conn, *_registry(copy))
-    demo = generate(seed=11, days=days, end=last)
-    say(f"simulated {len(demo):,} events ({time.perf_counter() - started:.0f} s)")
-    EventLog(engine).bulk_append(demo)
-    with engine.begin() as conn:
-        proj.extend_census(conn, last)
-    say(f"appended and projected the first copy ({time.perf_counter() - started:.0f} s)")
-    with engine.begin() as conn:
-        copy_rows(conn, range(1, copies))
+    if not present:
+        last = end or date.today()
+        with engine.begin() as conn:
+            for copy in range(copies):
+                save_registry(conn, *_registry(copy))
+        demo = generate(seed=11, days=days, end=last)
+        say(f"simulated {len(demo):,} events ({time.perf_counter() - started:.0f} s)")
+        EventLog(engine).bulk_append(demo)
+        with engine.begin() as conn:
+            proj.extend_census(conn, last)
+        say(f"appended and projected the first copy ({time.perf_counter() - started:.0f} s)")
+        there = [0]
+    if there != [0]:  # built, or the first copy's rows can no longer be told from the others'
+        if len(there) < copies:
+            raise SystemExit(f"{url} holds copies {there} of {copies}: build afresh")
+        return engine
+    copy_rows(engine, range(1, copies))
     say(f"wrote {copies - 1} more as renamed rows ({time.perf_counter() - started:.0f} s)")
     return engine
 
 
-def copy_rows(conn: Connection, copies: Iterable[int]) -> None:
-    """Each of `copies` written as the renamed rows of the first copy (the only one stored),
-    the log and every projection; the projections' marks at the end of the log move to its
-    new end."""
+def _holds(conn: Connection, copy: int) -> bool:
+    """Whether the copy's spells are stored (a copy is written whole or not at all)."""
+    site = _registry(copy)[1][0].code
+    found = conn.execute(select(t.spells.c.spell_key).where(t.spells.c.site_code == site).limit(1))
+    return found.first() is not None
+
+
+def copy_rows(engine: Engine, copies: Iterable[int]) -> None:
+    """Each of `copies` written, in a transaction of its own, as the renamed rows of the first
+    copy (the only one stored), the log and every projection; the projections' marks at the
+    end of the log move to its new end."""
     wanted = list(copies)
-    through = conn.execute(select(func.max(t.events.c.seq))).scalar_one()
-    for table in (t.events, *t.PROJECTIONS):
-        if table is t.projection_marks:
-            continue
-        columns = [c.name for c in table.columns if (table.name, c.name) != ("events", "seq")]
-        rows = conn.execute(select(*(table.c[name] for name in columns))).all()
-        for copy in wanted:
-            suffix, codes = f"K{copy}", place_codes(copy)
-            for part in proj.chunks(rows, 20_000):
-                _write(
-                    conn, table, [copied_row(table.name, r._asdict(), suffix, codes) for r in part]
-                )
-    end = conn.execute(select(func.max(t.events.c.seq))).scalar_one()
-    marks = t.projection_marks
-    conn.execute(update(marks).where(marks.c.seq == through).values(seq=end))
+    if not wanted:
+        return
+    tables = [table for table in (t.events, *t.PROJECTIONS) if table is not t.projection_marks]
+    first = {}
+    with engine.connect() as conn:
+        for table in tables:
+            columns = [c for c in table.columns if (table.name, c.name) != ("events", "seq")]
+            first[table.name] = [row._asdict() for row in conn.execute(select(*columns))]
+    for copy in wanted:
+        suffix, codes = f"K{copy}", place_codes(copy)
+        with engine.begin() as conn:
+            through = conn.execute(select(func.max(t.events.c.seq))).scalar_one()
+            for table in tables:
+                for part in proj.chunks(first[table.name], 20_000):
+                    _write(conn, table, [copied_row(table.name, r, suffix, codes) for r in part])
+            end = conn.execute(select(func.max(t.events.c.seq))).scalar_one()
+            marks = t.projection_marks
+            conn.execute(update(marks).where(marks.c.seq == through).values(seq=end))
 
 
 def _write(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
