@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -45,7 +46,10 @@ def drd_page(
     year, number = checked["month"]
     found = drd_month(engine, year, number, checked["by"])
     figures = {"linked": FIGURES, "bed_days": BED_DAY_FIGURES}
-    return render(request, "drd.html", session, shown | figures | {"found": found})
+    month_words = f"{date(year, number, 1):%B %Y}"
+    return render(
+        request, "drd.html", session, shown | figures | {"found": found, "month_words": month_words}
+    )
 
 
 @router.get("/returns/drd.csv")
