@@ -151,16 +151,21 @@ def _by_weekday(
     return shares, kept, note
 
 
-def _nctr_share(stays: Any, last: date) -> tuple[float, Mix, str]:
-    """The share of stays that stayed on after they were ready (NCTR), their pathway mix, and
-    a note: from the discharges of the last RECENT_DAYS days when they hold at least
-    MIN_RECENT_NCTR such stays, else from all. Practice changes (a bed review, a new discharge
-    team) and the recent weeks say what it is now."""
+def _recent(stays: Any, last: date) -> tuple[Any, str]:
+    """The discharges of the last RECENT_DAYS days when they hold at least MIN_RECENT_NCTR
+    NCTR stays, else all, and a note saying which. Practice changes (a bed review, a new
+    discharge team) and the recent weeks say what it is now."""
     since = pd.Timestamp(last - timedelta(days=RECENT_DAYS - 1), tz="Europe/London")
     recent = stays[stays.discharged_at >= since]
-    used, note = stays, ""
     if recent.nctr.sum() >= MIN_RECENT_NCTR:
-        used, note = recent, f" in the last {RECENT_DAYS} days"
+        return recent, f" in the last {RECENT_DAYS} days"
+    return stays, ""
+
+
+def _nctr_share(stays: Any, last: date) -> tuple[float, Mix, str]:
+    """The share of stays that stayed on after they were ready (NCTR), their pathway mix, and
+    a note: of the recent discharges (`_recent`)."""
+    used, note = _recent(stays, last)
     nctr = used[used.nctr]
     mix = tuple((nctr.pathway == p).mean() if len(nctr) else float(p == "P0") for p in PATHWAYS)
     said = (
@@ -207,11 +212,12 @@ def _stays(history: list[dict[str, Any]], first: date, last: date) -> tuple[Any,
             "ready_at",
             "pathway",
             "referred_at",
+            "accepted_at",
         ],
     )
     if frame.empty:
         raise InvalidInput("from", f"no stays between {first} and {last} to calibrate from")
-    for column in ("admitted_at", "discharged_at", "ready_at", "referred_at"):
+    for column in ("admitted_at", "discharged_at", "ready_at", "referred_at", "accepted_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     window_start = pd.Timestamp(first, tz="Europe/London").tz_convert("UTC")
     window_end = pd.Timestamp(last + timedelta(days=1), tz="Europe/London").tz_convert("UTC")
@@ -229,7 +235,22 @@ def _stays(history: list[dict[str, Any]], first: date, last: date) -> tuple[Any,
     left["clinical_days"] = _days(left.found_ready_at, left.admitted_at)
     left["delay_days"] = _days(left.discharged_at, ready)
     left["assessment_days"] = _days(left.referred_at, ready)
+    # From the service taking them (or from ready, if it took them before) to leaving.
+    left["transfer_days"] = _days(
+        left.discharged_at, left.accepted_at.where(left.accepted_at > ready, ready)
+    )
     return admitted, left
+
+
+def _service_waits(on: Any) -> Any:
+    """A pathway's waits that are not for the service's capacity: from ready to the first
+    referral, and from the service taking the patient (accepting the referral) to their
+    leaving the bed (transport, medicines, the care starting). The model queues the patient
+    for a place after the whole wait, so the time in its queue is the referral's time to
+    acceptance alone; where no acceptance is recorded, the wait is to the referral only."""
+    referred = on[on.assessment_days.notna()]
+    transfer = referred.transfer_days.where(referred.accepted_at.notna(), 0.0)
+    return (referred.assessment_days.clip(lower=0) + transfer.clip(lower=0)).to_numpy()
 
 
 def _hospital(
@@ -252,23 +273,30 @@ def _hospital(
         share_note,
         leaving_note,
     ]
+    # Patients a day on each pathway, from the discharges the mix is of: what the downstream
+    # services take now (their capacity where the history cannot tell it).
+    used, note = _recent(stays, last)
+    used_days = min(RECENT_DAYS, n_days) if note else n_days
     for p in PATHWAYS:
+        flows[p] += int((used.nctr & (used.pathway == p)).sum()) / used_days
         on = nctr[nctr.pathway == p]
         if on.empty:
             continue
-        flows[p] += len(on) / n_days
         if p == "P0":
             wait = fit_duration(on.delay_days, seed)
             lines.append(f"P0 (no service needed) wait to leave: {wait.note}.")
             pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
         else:
-            waits = on.assessment_days.dropna().clip(lower=0)
-            referral = fit_duration(waits, seed) if len(waits) else None
+            waits = _service_waits(on)
+            fitted = fit_duration(waits, seed) if len(waits) else None
             lines.append(
-                f"{p} wait from ready to referral: {referral.note if referral else 'no referrals: none'}."
+                f"{p} wait from ready to referral and from acceptance to leaving: "
+                f"{fitted.note if fitted else 'no referrals: none'}."
             )
             destination = {"P1": P1_SERVICE, "P2": P2_SERVICE, "P3": P3_SERVICE}[p]
-            pathways[p] = Pathway(destination, referral.distribution if referral else None)
+            pathways[p] = Pathway(
+                destination, _less_kept(fitted.distribution, kept) if fitted else None
+            )
     service = Service(
         name=name,
         unit="beds",
@@ -421,7 +449,12 @@ def calibrate(
         downstream.append(_home_care(flows["P1"]))
     if P2_SERVICE in used or step_down_sites:
         window = (first, last)
-        downstream.append(_step_down(step_down_sites, by_site, left, admitted, window, flows["P2"]))
+        # Over the whole history, as the step-down beds' admissions it is taken from.
+        sent = left.ward_type.isin(ACUTE_WARDS) & left.nctr & (left.pathway == "P2")
+        from_hospital = int(sent.sum()) / n_days
+        downstream.append(
+            _step_down(step_down_sites, by_site, left, admitted, window, from_hospital)
+        )
     if P3_SERVICE in used:
         downstream.append(_care_homes(flows["P3"]))
     for service, notes_of in downstream:

@@ -270,7 +270,7 @@ def _instant(stored: datetime) -> datetime:
 def stay_history(engine: Engine, first: date, last: date) -> list[dict[str, Any]]:
     """Every stay admitted or discharged from `first` to `last` (local days), with what
     calibrating the capacity model needs: where, when, when ready (its last delay's ready
-    date), pathway, first referral."""
+    date), pathway, first referral, last acceptance by a service."""
     since, until = start_of_day(first), start_of_day(last + timedelta(days=1))
     s, w, d = t.spells, t.wards, t.delay_episodes
     # The ready date of the stay's last period without criteria to reside: a patient who met
@@ -282,9 +282,14 @@ def stay_history(engine: Engine, first: date, last: date) -> list[dict[str, Any]
         .join(latest, (latest.c.spell_key == d.c.spell_key) & (latest.c.seq == d.c.seq))
         .subquery()
     )
+    r = t.referrals.c
     referred = (
-        select(t.referrals.c.spell_key, func.min(t.referrals.c.made_at).label("referred_at"))
-        .group_by(t.referrals.c.spell_key)
+        select(
+            r.spell_key,
+            func.min(r.made_at).label("referred_at"),
+            func.max(r.accepted_at).label("accepted_at"),
+        )
+        .group_by(r.spell_key)
         .subquery()
     )
     query = (
@@ -296,6 +301,7 @@ def stay_history(engine: Engine, first: date, last: date) -> list[dict[str, Any]
             ready.c.ready_date,
             s.c.pathway,
             referred.c.referred_at,
+            referred.c.accepted_at,
         )
         .join(w, w.c.code == s.c.ward_code)
         .outerjoin(ready, ready.c.spell_key == s.c.spell_key)
@@ -374,7 +380,7 @@ def _stay_rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
             row = dict(r._mapping)
             ready = row.pop("ready_date")
             row["ready_at"] = None if ready is None else start_of_day(ready)
-            for name in ("admitted_at", "discharged_at", "referred_at"):
+            for name in ("admitted_at", "discharged_at", "referred_at", "accepted_at"):
                 if name in row:
                     row[name] = from_db_time(row[name])
             rows.append(row)
