@@ -36,8 +36,7 @@ from homeflow.services.after_discharge import (
     listed_people,
 )
 from homeflow.services.planning import Prepared, Run, load_model, run_prepared
-from homeflow.sim.calibrate import P1_SERVICE
-from homeflow.sim.model import CapacityChange, Model
+from homeflow.sim.model import P1_SERVICE, CapacityChange, Model
 from homeflow.sim.scenarios import Scenario
 from homeflow.store import db
 from homeflow.store import simulation_runs as runs

@@ -21,7 +21,12 @@ from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim.compiled import Census, CensusPatient
 from homeflow.sim.model import (
+    ACUTE_WARDS,
+    P1_SERVICE,
+    P2_SERVICE,
+    P3_SERVICE,
     PATHWAYS,
+    STEP_DOWN_WARDS,
     Arrivals,
     CapacityChange,
     Distribution,
@@ -29,12 +34,6 @@ from homeflow.sim.model import (
     Pathway,
     Service,
 )
-
-ACUTE_WARDS = ("acute", "mental-health")
-STEP_DOWN_WARDS = ("community", "discharge-to-assess")
-P1_SERVICE = "P1 home-based care"
-P2_SERVICE = "P2 community beds"
-P3_SERVICE = "P3 care home placements"
 
 # Assumptions the event history cannot give; the model file repeats them so they can be edited.
 PACKAGE_DAYS = Distribution("gamma", 2.0, 21.0)  # home-based care lasts six weeks on average

@@ -22,6 +22,13 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.domain.toml_text import read_toml
 
 PATHWAYS = ("P0", "P1", "P2", "P3")
+# The wards and services a model calibrated from the record has (`sim.calibrate`), named here
+# so that what reads a model need not load the calibration's libraries.
+ACUTE_WARDS = ("acute", "mental-health")
+STEP_DOWN_WARDS = ("community", "discharge-to-assess")
+P1_SERVICE = "P1 home-based care"
+P2_SERVICE = "P2 community beds"
+P3_SERVICE = "P3 care home placements"
 MAX_WARMUP_DAYS = 3650  # ten years settles any model; more only overflows the calendar
 UNITS = ("beds", "packages", "placements")
 WHEN_FULL = ("queue", "turn_away")
