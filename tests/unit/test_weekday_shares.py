@@ -4,6 +4,7 @@ to the next day as the shares say (sim/engine)."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import numpy as np
@@ -13,8 +14,8 @@ import pytest
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim import engine
 from homeflow.sim.calibrate import _nctr_share, kept_days, shares_by_weekday
-from homeflow.sim.compiled import compile_model
-from homeflow.sim.model import model_to_toml, parse_model
+from homeflow.sim.compiled import _next_check, compile_model
+from homeflow.sim.model import Distribution, model_to_toml, parse_model
 from homeflow.sim.runner import replication_seeds
 
 
@@ -113,3 +114,29 @@ def test_the_nctr_share_and_mix_are_the_recent_weeks_when_they_hold_enough() -> 
     share, mix, _ = _nctr_share(fewer, date(2026, 8, 30))
     assert share == pytest.approx(499 / 1899)
     assert mix == pytest.approx((0.0, 200 / 499, 200 / 499, 99 / 499))
+
+
+def test_a_census_patient_whose_stay_ended_at_the_weekend_is_found_at_the_next_check() -> None:
+    # The run starts at a Monday's midnight; only Sunday keeps anyone (half of those due).
+    shares = np.array([[1, 1, 1, 1, 1, 1, 0.5]] * 2)
+    gens = [np.random.default_rng(r) for r in range(20)]
+    # Fixed stays of 3 days. In 3.5 days, so the stay ended on Sunday at noon and Sunday kept
+    # them: the next check is Monday at noon. In 2 days: the stay ends a day after the start.
+    times = _next_check(Distribution("fixed", 3.0), np.array([3.5, 2.0]), shares, 0, gens)
+    assert times == pytest.approx(np.tile([0.5, 1.0], (20, 1)))
+
+
+def test_a_census_patient_is_likelier_to_be_due_on_monday_after_a_weekend_that_kept_them() -> None:
+    # Exponential stays of a day; in 10 days at the start (a Monday's midnight); Saturday and
+    # Sunday keep half of those due. Per e^-10: not ended, 1; ended on Sunday and kept,
+    # 0.5 (e - 1); ended on Saturday and kept twice, 0.25 (e^2 - e) (on Friday: none kept).
+    # Those kept are due at the first check after the start, within a day; the others within
+    # a day with chance 1 - 1/e.
+    e = math.e
+    kept = 0.5 * (e - 1) + 0.25 * (e**2 - e)
+    within_a_day = (kept + (1 - 1 / e)) / (1 + kept)  # 0.879 (0.632 with no weekend)
+    weekend = np.array([[1, 1, 1, 1, 1, 0.5, 0.5]] * 20_000)
+    gens = [np.random.default_rng(5)]
+    times = _next_check(Distribution("exponential", 1.0), np.full(20_000, 10.0), weekend, 0, gens)
+    assert (times > 0).all()
+    assert (times <= 1.0).mean() == pytest.approx(within_a_day, abs=0.015)

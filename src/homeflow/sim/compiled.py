@@ -102,16 +102,89 @@ class CompiledModel:
         for i, (dist, _, unknown) in enumerate(self.init_residual):
             if dist is not None:
                 groups.setdefault((dist, unknown), []).append(i)
-        for (dist, unknown), members in groups.items():
+        shares = self._census_shares()
+        for group, ((dist, unknown), members) in enumerate(groups.items()):
             idx = np.array(members)
             elapsed = np.array([self.init_residual[i][1] for i in members])
             if unknown:
                 whole = np.stack([_length_biased(g, dist, len(idx)) for g in generators])
                 times[:, idx] = whole * u[:, 1, idx]
+            elif (shares[idx] < 1.0).any():
+                # Their own stream a group, from the replication's seed.
+                kept = [np.random.default_rng([int(seed), 2, group]) for seed in seeds]
+                times[:, idx] = _next_check(dist, elapsed, shares[idx], self.start_weekday, kept)
             else:
                 times[:, idx] = _longer_than(dist, elapsed, u[:, 0, idx]) - elapsed
         # Patients already waiting join their queues in order of how long they have waited.
         return times + np.arange(n) * 1e-9
+
+    def _census_shares(self) -> np.ndarray:
+        """Per census patient and weekday, the share of those due whom the weekday lets go
+        when their stay or wait ends: found ready (`ready_share`) for those not yet ready,
+        leaving (`leaving_share`) for those waiting to leave with no service to wait for
+        (P0); 1 for those whose wait ends in a queue."""
+        shares = np.ones((len(self.init_service), 7))
+        for i, (s, event, k) in enumerate(
+            zip(self.init_service, self.init_event, self.init_pathway, strict=True)
+        ):
+            if event == 0:
+                shares[i] = self.ready_share[s]
+            elif self.destination[s, k] < 0:
+                shares[i] = self.leaving_share[s]
+        return shares
+
+
+LOOK_BACK_DAYS = 7  # a stay that ended longer ago and is still kept is too unlikely to draw
+MAX_ROUNDS = 200
+
+
+def _next_check(
+    dist: Distribution,
+    elapsed: np.ndarray,
+    shares: np.ndarray,
+    start_weekday: int,
+    generators: Sequence[np.random.Generator],
+) -> np.ndarray:
+    """When each census patient's stay (or wait) next comes to an end the engine acts on, per
+    replication: from the start, given the patient is still here. Either their stay has not
+    ended (it is longer than `elapsed`), or it ended in the last days and the weekday shares
+    kept them each day since (a stay ending on a Saturday or Sunday is found on the Monday):
+    then the engine's next daily check after the start. Drawn by rejection: a stay longer
+    than `elapsed` less the days just before the start that keep some (at most
+    LOOK_BACK_DAYS), kept if longer than `elapsed`, or with the chance the weekdays kept it
+    through every check before the start. The engine makes that check itself, with its
+    share."""
+    reps, n = len(generators), len(elapsed)
+    # Only a stay that ended on one of the days just before the start that all keep some
+    # can still be here: as many days back as there are.
+    back = np.zeros(n)
+    keeps = np.ones(n, bool)
+    for day in range(1, LOOK_BACK_DAYS + 1):
+        keeps &= shares[:, (start_weekday - day) % 7] < 1.0
+        back += keeps
+    lower = np.maximum(elapsed - back, 0.0)
+    times = np.full((reps, n), np.nan)
+    for _ in range(MAX_ROUNDS):
+        rep, who = np.nonzero(np.isnan(times))  # those not drawn yet, replication by replication
+        if not len(rep):
+            break
+        per_rep = np.bincount(rep, minlength=reps)
+        u = np.concatenate([g.random((c, 2)) for g, c in zip(generators, per_rep, strict=True)])
+        ends = _longer_than(dist, lower[who], u[:, 0]) - elapsed[who]  # 0: the start
+        still = np.ones(len(who))
+        for day in range(LOOK_BACK_DAYS + 1):
+            at = ends + day
+            share = shares[who, (start_weekday + np.floor(at).astype(np.int64)) % 7]
+            still *= np.where(at <= 0.0, 1.0 - share, 1.0)
+        checks = np.floor(-ends) + 1.0  # the checks at or before the start
+        accept = (ends > 0.0) | (u[:, 1] < still)
+        after = np.where(ends > 0.0, ends, ends + checks)
+        times[rep[accept], who[accept]] = after[accept]
+    left = np.isnan(times)
+    if left.any():  # none drawn in so many rounds: the stay has not ended
+        fresh = _longer_than(dist, elapsed, np.stack([g.random(n) for g in generators]))
+        times[left] = (fresh - elapsed)[left]
+    return times
 
 
 def _frozen(dist: Distribution) -> Any:
