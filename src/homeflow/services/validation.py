@@ -7,17 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine
 
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
-from homeflow.sim.calibrate import P2_SERVICE, STEP_DOWN_WARDS, calibrate, census_at
-from homeflow.sim.compiled import Census
-from homeflow.sim.model import Model
-from homeflow.sim.runner import MEASURES, SimulationResult, simulate
+from homeflow.sim.model import P2_SERVICE, STEP_DOWN_WARDS, Model
 from homeflow.sim.validation import Comparison, bands, compare, pooled
 from homeflow.store.queries import (
     bed_base,
@@ -27,6 +24,10 @@ from homeflow.store.queries import (
     ward_days,
     ward_places,
 )
+
+if TYPE_CHECKING:
+    from homeflow.sim.compiled import Census
+    from homeflow.sim.runner import SimulationResult
 
 COMPARED = ("occupancy", "nctr")
 HISTORY_DAYS = 365  # at most a year of history: the monthly factors need one, more only slows
@@ -52,6 +53,8 @@ class Validation:
     comparisons: tuple[Comparison, ...]
 
     def replications(self, service: str, measure: str) -> np.ndarray:
+        from homeflow.sim.runner import MEASURES  # loaded by the run this holds
+
         run = self.result.runs[0]
         figures = run.figures[:, :, run.compiled.services.index(service), MEASURES[measure]]
         return np.asarray(figures)
@@ -98,6 +101,10 @@ def _start(census_: Census) -> dict[tuple[str, str], float]:
 def validate(
     engine: Engine, to: date, days: int, reps: int, today: date, seed: int = 0
 ) -> Validation:
+    # The engine and its libraries load with the first validation, not with the web app.
+    from homeflow.sim.calibrate import calibrate, census_at
+    from homeflow.sim.runner import MEASURES, simulate
+
     check_options(to, days, reps, today)
     first = first_discharge_day(engine)
     if first is None or (to - first).days + 1 < MIN_HISTORY_DAYS:

@@ -19,9 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import pandas as pd
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
@@ -39,13 +38,15 @@ from homeflow.services.home_care import lever_run_day, run_levers
 from homeflow.services.planning import Run, run_simulation
 from homeflow.services.validation import validate, validation_results, validation_run_day
 from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model
-from homeflow.sim.runner import SimulationResult
 from homeflow.sim.scenarios import parse_scenario
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
 from homeflow.store.users import Session
 from homeflow.web.auth import Database, Signed, check_csrf, engine_of, viewer_of
 from homeflow.web.rendering import render
+
+if TYPE_CHECKING:
+    from homeflow.sim.runner import SimulationResult
 
 RUNS_SIMULATIONS = PLANS
 MAX_REPS = 5000
@@ -130,6 +131,8 @@ def start_in_background(engine: Engine, run_id: int, folder: Path) -> None:
 
 def _results(model: Model, result: SimulationResult) -> dict[str, Any]:
     """What the run page shows: totals, the occupancy and NCTR fans, NCTR by pathway."""
+    import pandas as pd  # loaded by the run whose result this is
+
     hospital = _hospital_services(model)
     return {
         "totals": [
