@@ -61,7 +61,7 @@ _KN, _WN, _FN, _NOR_R = _normal_tables()
 _NOR_INV_R = 1.0 / _NOR_R
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _rotl(x, k):  # type: ignore[no-untyped-def]
     return (x << _U64(k)) | (x >> _U64(64 - k))
 
@@ -85,7 +85,7 @@ def seed(s, value):  # type: ignore[no-untyped-def]
     s.s3 = _splitmix(z + _U64(4) * step)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def bits(s):  # type: ignore[no-untyped-def]
     """64 random bits (xoshiro256**)."""
     s0, s1, s2, s3 = s.s0, s.s1, s.s2, s.s3
@@ -100,13 +100,13 @@ def bits(s):  # type: ignore[no-untyped-def]
     return result
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def uniform(s):  # type: ignore[no-untyped-def]
     """A uniform draw in [0, 1) with 53 random bits."""
     return float(bits(s) >> _U64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def exponential(s):  # type: ignore[no-untyped-def]
     """A draw from the exponential distribution of mean 1."""
     while True:
@@ -122,7 +122,7 @@ def exponential(s):  # type: ignore[no-untyped-def]
             return x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def normal(s):  # type: ignore[no-untyped-def]
     """A draw from the standard normal distribution."""
     while True:
@@ -181,7 +181,7 @@ def gamma(s, shape):  # type: ignore[no-untyped-def]
             return b * v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def draw(s, family, a, b, n):  # type: ignore[no-untyped-def]
     """A draw from a family with parameters a and b; for an empirical distribution of n values,
     which of them (the caller looks it up: the values are an array)."""

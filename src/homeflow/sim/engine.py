@@ -7,9 +7,10 @@ Time is in days from the first simulated day. Each day: capacities and placement
 set from the calendars, then events are taken in time order until midnight, when the day's
 figures are recorded. External arrivals come at exponential spacings at that day's rate (a
 Poisson process with a rate constant through the day; each service's next drawn when one
-arrives), merged with the patients' own events, which are kept in a calendar: a list for each
-1/64 of a day, in time order (ties in the order they were filed), so the next is a short scan
-away. A patient who finishes service becomes ready to leave (or, with the service's ready share
+arrives), merged with the patients' own events, which are kept in a calendar: a bucket for
+each day, its events in the order filed, sorted when the day starts (counted into 1/128s of the
+day, then put right within each: time order, ties in the order filed), so the next is the next
+row. A patient who finishes service becomes ready to leave (or, with the service's ready share
 of that weekday, is found ready the next day); with the service's NCTR probability they need a
 pathway, wait the pathway's assessment time, then join the FIFO queue of the pathway's
 downstream service while keeping their bed (blocking after service). Every day they keep it is
@@ -80,63 +81,91 @@ _READY = 0  # finished service: decide whether a pathway is needed
 _TRANSFER_READY = 1  # pathway assessment done: join the downstream queue
 _LEAVING = 8  # kept a day after they were due to leave: leave now or be kept another day
 
-_SLOTS = 64  # the calendar's lists a day
-_ROOM = 4096  # events a replication's calendar first has room for (with each census patient's)
+_SUBSLOTS = 128  # a day's events are sorted by counting into this many parts of the day first
+_ROOM = 256  # events a day first has room for (with the census patients' busiest day's)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _kept(rng, share):  # type: ignore[no-untyped-def]
     """Whether a patient due to leave today is kept to the next day (share: those who go)."""
     return share < 1.0 and uniform(rng) >= share
 
 
-# The calendar is two arrays. `ev` has a row per event: when, since when the patient has been
-# in the service, and what happens (service, pathway and kind packed in one number). `link` has
-# the row that follows each row in its list, then each slot's first row, then the first free
-# row (-1 ends a list). An event on or after the last day's midnight is never filed.
+# The calendar: a bucket for each day, whose rows (when, since when the patient has been in the
+# service, and what happens: service, pathway and kind packed in one number) are filed in any
+# order, and today's events, sorted when the day starts (by time, ties in the order they were
+# filed), which an event for later today joins in its place. An event on or after the last
+# day's midnight goes to a bucket that is never read.
 @njit(cache=True, error_model="numpy")
-def _has_room(link):  # type: ignore[no-untyped-def]
-    """Whether the calendar has two free rows (an event handled files at most two)."""
-    free = link[link.shape[0] - 1]
-    return (free >= 0) & (link[max(free, 0)] >= 0)
-
-
-@njit(cache=True, error_model="numpy")
-def _file(ev, link, t, what, since):  # type: ignore[no-untyped-def]
-    """File an event after those at the same time or earlier in its slot's list; its slot.
-    One after the last day goes first on the last slot's list, which is never read. The
-    caller checks that there is room. (Written without an early return: numba then counts
-    no references to the arrays.)"""
-    rows = ev.shape[0]
-    last = link.shape[0] - 1
-    spare = last - rows - 1
-    slot = int(min(t * _SLOTS, float(spare)))
-    row = link[last]
-    link[last] = link[row]
-    ev[row, 0] = t
-    ev[row, 1] = since
-    ev[row, 2] = what
-    key = t if slot < spare else -np.inf
-    before = rows + slot
-    after = link[before]
-    while after >= 0 and ev[after, 0] <= key:
-        before = after
-        after = link[after]
-    link[row] = after
-    link[before] = row
-    return slot
+def _file(bucket, filed, t, what, since):  # type: ignore[no-untyped-def]
+    """File an event in its day's bucket; False if the bucket was full (then the replication is
+    run again with more room). (Written without a branch: numba then counts no references to
+    the arrays.)"""
+    last = filed.shape[0] - 1
+    room = bucket.shape[1]
+    day = int(min(max(t, 0.0), float(last)))
+    count = filed[day]
+    row = min(count, room - 1)
+    bucket[day, row, 0] = t
+    bucket[day, row, 1] = since
+    bucket[day, row, 2] = what
+    filed[day] = count + (day < last)
+    return count < room
 
 
 @njit(cache=True, error_model="numpy")
-def _take(link, first):  # type: ignore[no-untyped-def]
-    """Take the first event off a list (`first`: where the list's first row is kept); its row
-    goes back to the free rows, so read it before filing another."""
-    last = link.shape[0] - 1
-    row = link[first]
-    link[first] = link[row]
-    link[row] = link[last]
-    link[last] = row
-    return row
+def _schedule(when, what, since, day_end, bucket, filed, today, n):  # type: ignore[no-untyped-def]
+    """File an event: one before midnight goes at the end of today's n events (the loop puts it
+    in its place), a later one in its day's bucket. Today's new count, and whether there was
+    room. (Without a branch, as _file.)"""
+    later = when >= day_end
+    row = min(n, today.shape[0] - 1)
+    today[row, 0] = when
+    today[row, 1] = since
+    today[row, 2] = what
+    # An event for today goes to the bucket that is never read as well.
+    filed_ok = _file(bucket, filed, when if later else np.inf, what, since)
+    return n + 1 - later, filed_ok & (later | (n < today.shape[0]))
+
+
+@njit(cache=True, error_model="numpy")
+def _sort_day(bucket, n, d, today, counts):  # type: ignore[no-untyped-def]
+    """Today's n events from their bucket into `today` in time order (ties in the order filed):
+    counted into parts of the day, then each put right within its part."""
+    counts[:] = 0
+    start = float(d)
+    for i in range(n):
+        part = min(max(int((bucket[d, i, 0] - start) * _SUBSLOTS), 0), _SUBSLOTS - 1)
+        counts[part + 1] += 1
+    for p in range(_SUBSLOTS):
+        counts[p + 1] += counts[p]
+    for i in range(n):
+        part = min(max(int((bucket[d, i, 0] - start) * _SUBSLOTS), 0), _SUBSLOTS - 1)
+        j = counts[part]
+        counts[part] = j + 1
+        today[j, 0] = bucket[d, i, 0]
+        today[j, 1] = bucket[d, i, 1]
+        today[j, 2] = bucket[d, i, 2]
+    _settle(today, 0, 1, n)
+
+
+@njit(cache=True, error_model="numpy")
+def _settle(today, first, unsorted, n):  # type: ignore[no-untyped-def]
+    """Put each of today's events from `unsorted` to n in its place among those from `first`,
+    in time order after those at the same time or earlier (insertion sort: few move)."""
+    for i in range(unsorted, n):
+        t = today[i, 0]
+        since = today[i, 1]
+        what = today[i, 2]
+        j = i
+        while j > first and today[j - 1, 0] > t:
+            today[j, 0] = today[j - 1, 0]
+            today[j, 1] = today[j - 1, 1]
+            today[j, 2] = today[j - 1, 2]
+            j -= 1
+        today[j, 0] = t
+        today[j, 1] = since
+        today[j, 2] = what
 
 
 @njit(cache=True, error_model="numpy")
@@ -188,7 +217,7 @@ def _freed(s, in_work, work, wn, q_size, x_size):  # type: ignore[no-untyped-def
     return wn + added
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _next_arrival(rng, rate, t, day_end):  # type: ignore[no-untyped-def]
     """When a service's next external arrival falls, after t; infinity if not before midnight."""
     if rate <= 0.0:
@@ -214,9 +243,10 @@ def _soonest(arrive_at, sources):  # type: ignore[no-untyped-def]
 # event): a replication that outgrows its calendar or queues stops, and is run again from its
 # seed with twice the room.
 @njit(cache=True, nogil=True, error_model="numpy")
-def _replication(seed_value, out, record_from, start_weekday, model, init_time, room, rng):  # type: ignore[no-untyped-def]
+def _replication(seed_value, out, record_from, start_weekday, model, init_time, bucket, rng):  # type: ignore[no-untyped-def]
     """Run one replication into `out` (day, service, figure), drawing from `rng` (a STATE
-    record); False if it needed more than `room` events in the calendar or queued."""
+    record), with `bucket` for the calendar's days (day, row; when, since, what); False if a
+    day's events outgrew its rows or a queue outgrew twice as many."""
     (
         capacity_calendar,
         placement_allowance,
@@ -254,15 +284,14 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
     last_nctr = np.zeros(n_services)
     day = np.zeros((n_services, FIGURES))
 
-    ev = np.empty((room, 3))
-    link = np.full(room + n_days * _SLOTS + 2, -1, np.int64)
-    link[:room] = np.arange(1, room + 1)  # every row free, in order
-    link[room - 1] = -1
-    link[-1] = 0
-    cur = 0  # the slot whose list is next (earlier slots are empty)
+    room = bucket.shape[1]
+    filed = np.zeros(n_days + 1, np.int64)
+    today = np.empty((2 * room, 3))
+    counts = np.empty(_SUBSLOTS + 1, np.int64)
+    ok = True  # every event filed had room
 
     # Patients waiting to start a service, FIFO: where they are, their pathway, since when.
-    width = max(room // 8, 64)
+    width = 2 * room
     q_origin = np.empty((n_services, width), np.int64)
     q_path = np.empty((n_services, width), np.int64)
     q_t0 = np.empty((n_services, width))
@@ -286,16 +315,19 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
         if init_event[i] == _TRANSFER_READY:
             nctr[s] += 1
             nctr_k[s, init_pathway[i]] += 1
-        if not _has_room(link):
-            return False
         what = (s << 4) | (init_pathway[i] << 1) | init_event[i]
-        _file(ev, link, init_time[i], what, init_t0[i])
+        ok &= _file(bucket, filed, init_time[i], what, init_t0[i])
+    if not ok:
+        return False
 
     for d in range(n_days):
         weekday = (start_weekday + d) % 7
         t = float(d)
         day_end = t + 1.0
-        end = (d + 1) * _SLOTS
+        n_today = filed[d]
+        _sort_day(bucket, n_today, d, today, counts)
+        first = 0  # today's next event
+        in_order = n_today  # today's events filed today from here on are yet to be put in order
         for s in range(n_services):
             cap[s] = capacity_calendar[s, d]
             if is_placement[s]:
@@ -314,7 +346,7 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
                 s = work[wn]
                 in_work[s] = False
                 while True:
-                    if not _has_room(link):
+                    if not ok:
                         return False
                     from_queue = q_size[s] > 0
                     if is_placement[s]:
@@ -340,7 +372,7 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
                         # The patient leaves the bed they were kept in (or does tomorrow).
                         if _kept(rng, leaving_share[o, weekday]):
                             what = (o << 4) | _LEAVING | (k << 1) | _TRANSFER_READY
-                            cur = min(cur, _file(ev, link, t + 1.0, what, t_origin))
+                            ok &= _file(bucket, filed, t + 1.0, what, t_origin)
                         else:
                             _stop_waiting(o, k, t, nctr, nctr_k, area_nctr, last_nctr)
                             _leave(o, t, t_origin, occ, area_occ, last_occ, day)
@@ -358,16 +390,20 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
                     i = los_dist[s]
                     stay = draw(rng, dist_kind[i], dist_a[i], dist_b[i], emp_n[i])
                     stay = _looked_up(stay, i, dist_kind, emp)
-                    cur = min(cur, _file(ev, link, t + stay, (s << 4) | _READY, t))
+                    n_today, filed_ok = _schedule(
+                        t + stay, (s << 4) | _READY, t, day_end, bucket, filed, today, n_today
+                    )
+                    ok &= filed_ok
 
-            while cur < end and link[room + cur] < 0:
-                cur += 1
-            next_event = ev[link[room + cur], 0] if cur < end else np.inf
+            if not ok:
+                return False
+            if in_order < n_today:
+                _settle(today, first, in_order, n_today)
+                in_order = n_today
+            next_event = today[first, 0] if first < n_today else np.inf
             next_arrival = arrive_at[arriving] if arriving >= 0 else np.inf
             if next_event >= day_end and next_arrival >= day_end:
                 break
-            if not _has_room(link):
-                return False
             if next_arrival <= next_event:
                 t = next_arrival
                 s = arriving
@@ -380,7 +416,10 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
                     i = los_dist[s]
                     stay = draw(rng, dist_kind[i], dist_a[i], dist_b[i], emp_n[i])
                     stay = _looked_up(stay, i, dist_kind, emp)
-                    cur = min(cur, _file(ev, link, t + stay, (s << 4) | _READY, t))
+                    n_today, filed_ok = _schedule(
+                        t + stay, (s << 4) | _READY, t, day_end, bucket, filed, today, n_today
+                    )
+                    ok &= filed_ok
                     continue
                 if occ[s] < cap[s] and x_size[s] == 0:
                     x_arrived_now = True
@@ -397,15 +436,15 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
                     wn = _wake(s, in_work, work, wn)
                 continue
 
-            row = _take(link, room + cur)
-            t = ev[row, 0]
-            t_in = ev[row, 1]
-            what = int(ev[row, 2])
+            t = today[first, 0]
+            t_in = today[first, 1]
+            what = int(today[first, 2])
+            first += 1
             s = what >> 4
             k = (what >> 1) & 3
             if what & _LEAVING:
                 if _kept(rng, leaving_share[s, weekday]):
-                    cur = min(cur, _file(ev, link, t + 1.0, what, t_in))
+                    ok &= _file(bucket, filed, t + 1.0, what, t_in)
                     continue
                 _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr)
                 _leave(s, t, t_in, occ, area_occ, last_occ, day)
@@ -415,7 +454,7 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
                 # Fewer are found ready on some weekdays (fewer senior reviews at the weekend):
                 # the rest are found the next day.
                 if _kept(rng, ready_share[s, weekday]):
-                    cur = min(cur, _file(ev, link, t + 1.0, what, t_in))
+                    ok &= _file(bucket, filed, t + 1.0, what, t_in)
                     continue
                 if uniform(rng) >= nctr_probability[s]:
                     _leave(s, t, t_in, occ, area_occ, last_occ, day)
@@ -433,14 +472,17 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
                     wait = _looked_up(wait, i, dist_kind, emp)
                     if wait > 0.0:
                         what = (s << 4) | (k << 1) | _TRANSFER_READY
-                        cur = min(cur, _file(ev, link, t + wait, what, t_in))
+                        n_today, filed_ok = _schedule(
+                            t + wait, what, t_in, day_end, bucket, filed, today, n_today
+                        )
+                        ok &= filed_ok
                         continue
             # Ready to transfer: leave now if the pathway needs no service, else queue for it.
             j = destination[s, k]
             if j < 0:
                 if _kept(rng, leaving_share[s, weekday]):
                     what = (s << 4) | _LEAVING | (k << 1) | _TRANSFER_READY
-                    cur = min(cur, _file(ev, link, t + 1.0, what, t_in))
+                    ok &= _file(bucket, filed, t + 1.0, what, t_in)
                     continue
                 _stop_waiting(s, k, t, nctr, nctr_k, area_nctr, last_nctr)
                 _leave(s, t, t_in, occ, area_occ, last_occ, day)
@@ -484,13 +526,17 @@ def run_replications(seeds, n_recorded, record_from, start_weekday, model, init_
 
     `model` is the tuple of arrays named by MODEL_ARRAYS, in that order; `init_time` holds each
     census patient's first event time, per replication."""
-    n_services = model[0].shape[0]
+    n_services, n_days = model[0].shape
     out = np.zeros((seeds.shape[0], n_recorded, n_services, FIGURES))
     for r in prange(seeds.shape[0]):
         state = np.empty(1, STATE)  # the generator's, alive here while the replication runs
-        room = _ROOM + init_time.shape[1]
+        room = _ROOM
+        if init_time.shape[1] > 0:
+            days = np.minimum(np.maximum(init_time[r], 0.0), n_days).astype(np.int64)
+            room += np.bincount(days).max()
+        calendar = np.empty((n_days + 1, room, 3))
         while not _replication(
-            seeds[r], out[r], record_from, start_weekday, model, init_time[r], room, state[0]
+            seeds[r], out[r], record_from, start_weekday, model, init_time[r], calendar, state[0]
         ):
-            room *= 2
+            calendar = np.empty((n_days + 1, 2 * calendar.shape[1], 3))
     return out
