@@ -366,7 +366,10 @@ patients = Table(
     Column("sex", String(10), nullable=True),
     Column("merged_into", String(60), nullable=True),
     Column("local_authority", String(9), nullable=True),
+    # The patient search looks an NHS number up exactly (migration 0020).
+    Index("ix_patients_nhs_number", "nhs_number"),
 )
+
 
 daily_census = Table(
     "daily_census",
