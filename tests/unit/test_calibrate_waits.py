@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from homeflow.sim.calibrate import P1_SERVICE, _service_waits, _stays, calibrate
+from homeflow.sim.calibrate import _service_waits, _stays, calibrate
+from homeflow.sim.model import P1_SERVICE
 
 LONDON = ZoneInfo("Europe/London")
 DAY0 = datetime(2026, 7, 6, tzinfo=LONDON)  # a Monday's start: ready dates are days' starts
