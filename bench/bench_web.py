@@ -238,7 +238,7 @@ def under_load(
                         # this person's session: they open a new one and go on.
                         failed = True
                         connection.close()
-                        connection, cookie = _connect_as(server.port, email)
+                        connection, cookie = _reconnect_as(server.port, email)
                     elapsed = time.perf_counter() - started
                     with lock:
                         if failed:
@@ -280,6 +280,17 @@ def _connect_as(port: int, email: str) -> tuple[http.client.HTTPConnection, str]
     answer = connection.getresponse()
     answer.read()
     return connection, answer.getheader("set-cookie", "").split(";")[0]
+
+
+def _reconnect_as(port: int, email: str) -> tuple[http.client.HTTPConnection, str]:
+    """A new signed-in connection after one was dropped, tried again for up to a minute (a
+    server too busy to answer a sign-in drops it too)."""
+    for _ in range(60):
+        try:
+            return _connect_as(port, email)
+        except (OSError, http.client.HTTPException):
+            time.sleep(1)
+    return _connect_as(port, email)
 
 
 def _warm(base: str, person: tuple[str, str], system: System) -> None:

@@ -4,7 +4,8 @@ its pages while four HL7 feeds flow.
 Run: createdb -h 127.0.0.1 -U postgres region
      .venv/bin/python -m bench.region --db postgresql+psycopg://postgres@127.0.0.1:5432/region
          [--scale 1] [--days 730] [--users 50] [--seconds 90] [--think 3] [--workers 3]
-         [--feeds 4] [--feed-every 1] [--port PORT] [--check] [--scratch] [--cpu N]
+         [--feeds 4] [--feed-every 1] [--port PORT] [--pages NAMES] [--check] [--scratch]
+         [--cpu N]
 
 Builds (once; kept in --db, which must be empty the first time) `--scale` of the region: a
 fraction of sixteen acute trusts, or a number of them (each copy of the demo system,
@@ -12,10 +13,11 @@ bench/large_system.py, holds two, with its community and mental health trusts). 
 `homeflow serve --workers N` and `homeflow listen` on it, signs in one user per person, and has
 each person cycle through the system overview, a whiteboard, the daily call, a patient search,
 the coordination view of a site and the sitrep page of their trust, pausing `--think` seconds
-(±50%) between pages, while `--feeds` connections each send a trust's ADT messages (a fresh
-two days of the demo's, renamed to that trust) every `--feed-every` seconds, each waiting for
-its ACK as a patient administration system does. The reference, measured in the same run under
-the same load, is the server's answer for a small static file.
+(±50%) between pages (`--pages` names fewer), while `--feeds` connections each send a trust's
+ADT messages (a fresh two days of the demo's, renamed to that trust, with identities of the
+run's own) every `--feed-every` seconds, each waiting for its ACK as a patient administration
+system does. The reference, measured in the same run under the same load, is the server's
+answer for a small static file.
 
 `--check` first rebuilds every projection from the log (`homeflow rebuild`) and compares it,
 row for row, with the projections as built: the copies written table by table must be what the
@@ -83,6 +85,12 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=4)
     parser.add_argument("--feed-every", type=float, default=1.0, help="seconds between messages")
     parser.add_argument("--port", type=int, default=None, help="the server's; the listener's +1")
+    parser.add_argument(
+        "--pages",
+        type=lambda text: [name.strip() for name in text.split(",")],
+        default=list(PAGES),
+        help=f"the pages people cycle through, comma-separated (default: {', '.join(PAGES)})",
+    )
     parser.add_argument("--cpu", type=int, default=0, help="CPU time of N requests a page")
     parser.add_argument("--check", action="store_true", help="compare with a rebuild first")
     parser.add_argument("--scratch", action="store_true", help="build in a scratch schema/file")
@@ -168,7 +176,7 @@ def run(engine: Engine, url: str, args: argparse.Namespace) -> None:
     feeds = Feeds(system.acute_orgs[: args.feeds], listener_port, args.feed_every)
     try:
         measured = bench_web.under_load(
-            url, people, system, PAGES, args, port, background=[feeds.send]
+            url, people, system, args.pages, args, port, background=[feeds.send]
         )
     finally:
         feeds.stop.set()
@@ -198,7 +206,10 @@ class Feeds:
         self.sent: dict[str, int] = {}
         end = clock.now()
         fresh = [e for e in generate(seed=29, days=2, end=date.today()) if e.occurred_at <= end]
-        self.messages = {org: _messages(fresh, org) for org in orgs}
+        # Identities of this run's own, so that a second run on the same region changes the
+        # log too (the same messages again would be duplicates).
+        run = f"F{int(time.time())}"
+        self.messages = {org: _messages(fresh, org, run) for org in orgs}
 
     def send(self, stop_at: float) -> None:
         threads = [threading.Thread(target=self._feed, args=(org, stop_at)) for org in self.orgs]
@@ -219,13 +230,13 @@ class Feeds:
         sender.close()
 
 
-def _messages(fresh: list[Any], org: str) -> list[str]:
+def _messages(fresh: list[Any], org: str, suffix: str) -> list[str]:
     """The HL7 messages of `org`'s spells among the fresh events, renamed to that trust (a copy
-    of the demo's RX1 or RX2) and given identities of their own."""
+    of the demo's RX1 or RX2), their identities given `suffix`."""
     base, _, copy = org.partition("K")
     codes = place_codes(int(copy)) if copy else {}
     own = [e for e in fresh if e.spell_key is not None and e.spell_key.startswith(base + ":")]
-    return [message for _, message in adt_messages(clone(e, "F", codes) for e in own)]
+    return [message for _, message in adt_messages(clone(e, suffix, codes) for e in own)]
 
 
 if __name__ == "__main__":
