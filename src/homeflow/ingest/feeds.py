@@ -19,7 +19,13 @@ from homeflow.ingest.census_csv import StoredSpell, read_census, reconcile
 from homeflow.ingest.hl7 import adt
 from homeflow.ingest.hl7.parser import parse
 from homeflow.ingest.mapping import FeedMapping
-from homeflow.store.eventlog import SpellCache, append_in, catch_up, lock_writers
+from homeflow.store.eventlog import (
+    SpellCache,
+    append_in,
+    catch_up,
+    lock_writers,
+    refresh_statistics,
+)
 from homeflow.store.feed_messages import (
     APPLIED,
     DUPLICATE,
@@ -204,7 +210,11 @@ def import_hl7(
 
     def apply_pending() -> list[Outcome]:
         with engine.begin() as conn:
-            return receive_hl7(conn, pending, mapping, clock.now(), cache, project=False)
+            outcomes = receive_hl7(conn, pending, mapping, clock.now(), cache, project=False)
+        # Else PostgreSQL plans the next duplicate check as for the log before the import
+        # (empty, for a first load) and scans the whole log for every chunk of keys.
+        refresh_statistics(engine)
+        return outcomes
 
     def project() -> None:
         with engine.begin() as conn:

@@ -86,15 +86,19 @@ class EventLog:
         return total
 
     def refresh_statistics(self) -> None:
-        """Let PostgreSQL's planner see a bulk load at once (autovacuum lags behind), so the
-        duplicate check keeps using the key index instead of scanning the log."""
-        if self.engine.dialect.name == "postgresql":
-            with self.engine.begin() as conn:
-                conn.execute(text("ANALYZE events"))
+        refresh_statistics(self.engine)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Let PostgreSQL's planner see a bulk load at once (autovacuum lags behind), so the
+    duplicate check keeps using the key index instead of scanning the log."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE events"))
 
 
 def lock_writers(conn: Connection) -> None:
