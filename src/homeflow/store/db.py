@@ -9,7 +9,7 @@ from datetime import date, datetime
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -146,19 +146,31 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
 
 
 def _copy(conn: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
-    """COPY rows in on the connection's own transaction; a refusal is raised as SQLAlchemy
-    raises any other (an IntegrityError, its values hidden)."""
+    """COPY rows in on the connection's own transaction. A failure is handled as SQLAlchemy
+    handles a statement's: raised as its error (an IntegrityError, its values hidden), and a
+    lost connection invalidated, so that its next use connects again (the listener keeps
+    one connection for its life)."""
     import psycopg
 
+    dbapi_connection = conn.connection.dbapi_connection
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         with cursor.copy(statement) as copy:
             for value in values:
                 copy.write_row(value)
-    except psycopg.Error as refused:
+    except psycopg.Error as failed:
+        lost = conn.dialect.is_disconnect(cast(Any, failed), dbapi_connection, cursor)
+        if lost:
+            conn.invalidate(failed)
         raise DBAPIError.instance(
-            statement, None, refused, psycopg.Error, hide_parameters=True, dialect=conn.dialect
-        ) from refused
+            statement,
+            None,
+            failed,
+            psycopg.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
+        ) from failed
     finally:
         cursor.close()
 
