@@ -116,3 +116,30 @@ def test_a_replication_that_outgrows_its_room_is_run_again_with_the_same_draws()
     arrived = ward[..., e.ADMISSIONS].sum(axis=1) + ward[:, -1, e.QUEUE]
     assert (arrived > 2800).all() and (ward[..., e.OCCUPANCY] <= 2).all()
     assert np.array_equal(out, compiled.run(replication_seeds(4, 3)))
+
+
+def test_a_replications_streams_depend_on_its_seed_alone_and_differ_from_stream_to_stream() -> None:
+    seeds = np.array([11, 12, 13], np.int64)
+    counts = np.array([4, 4, 4], np.int64)
+    together = draws.uniforms(draws.streams(seeds, 1), counts, 2).reshape(3, 4, 2)
+    alone = draws.uniforms(draws.streams(seeds[1:2], 1), counts[:1], 2)
+    assert (together[1] == alone).all()
+    # Another stream of the same seed, and the engine's own (stream 0: the seed itself), differ.
+    other = draws.uniforms(draws.streams(seeds[1:2], 2), counts[:1], 2)
+    engine_own = draws.uniforms(draws.streams(seeds[1:2], 0), counts[:1], 2)
+    assert not np.isin(alone, other).any() and not np.isin(alone, engine_own).any()
+    assert ((together >= 0.0) & (together < 1.0)).all()
+
+
+def test_length_biased_draws_have_the_stays_second_moment_over_its_mean() -> None:
+    # Met at a random moment, a stay is E[X²]/E[X] long on average: exponential of mean 2,
+    # 8/2 = 4; fixed 3, 3; empirical 1 and 3 (equally often), (1 + 9)/(1 + 3) = 2.5.
+    states = draws.streams(np.arange(4, dtype=np.int64), 1)
+    exponential = draws.length_biased(states, draws.EXPONENTIAL, 2.0, 0.0, np.zeros(0), 50_000)
+    assert exponential.mean() == pytest.approx(4.0, rel=0.01)
+    fixed = draws.length_biased(states, draws.FIXED, 3.0, 0.0, np.zeros(0), 10)
+    assert (fixed == 3.0).all()
+    values = np.array([1.0, 3.0])
+    empirical = draws.length_biased(states, draws.EMPIRICAL, 0.0, 0.0, values, 50_000)
+    assert set(np.unique(empirical)) == {1.0, 3.0}
+    assert empirical.mean() == pytest.approx(2.5, rel=0.01)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from homeflow.domain.errors import InvalidInput
-from homeflow.sim import engine
+from homeflow.sim import draws, engine
 from homeflow.sim.calibrate import _nctr_share, kept_days, shares_by_weekday
 from homeflow.sim.compiled import _next_check, compile_model
 from homeflow.sim.model import Distribution, model_to_toml, parse_model
@@ -119,7 +119,7 @@ def test_the_nctr_share_and_mix_are_the_recent_weeks_when_they_hold_enough() -> 
 def test_a_census_patient_whose_stay_ended_at_the_weekend_is_found_at_the_next_check() -> None:
     # The run starts at a Monday's midnight; only Sunday keeps anyone (half of those due).
     shares = np.array([[1, 1, 1, 1, 1, 1, 0.5]] * 2)
-    gens = [np.random.default_rng(r) for r in range(20)]
+    gens = draws.streams(np.arange(20), 1)
     # Fixed stays of 3 days. In 3.5 days, so the stay ended on Sunday at noon and Sunday kept
     # them: the next check is Monday at noon. In 2 days: the stay ends a day after the start.
     times = _next_check(Distribution("fixed", 3.0), np.array([3.5, 2.0]), shares, 0, gens)
@@ -136,7 +136,7 @@ def test_a_census_patient_is_likelier_to_be_due_on_monday_after_a_weekend_that_k
     kept = 0.5 * (e - 1) + 0.25 * (e**2 - e)
     within_a_day = (kept + (1 - 1 / e)) / (1 + kept)  # 0.879 (0.632 with no weekend)
     weekend = np.array([[1, 1, 1, 1, 1, 0.5, 0.5]] * 20_000)
-    gens = [np.random.default_rng(5)]
+    gens = draws.streams(np.array([5]), 1)
     times = _next_check(Distribution("exponential", 1.0), np.full(20_000, 10.0), weekend, 0, gens)
     assert (times > 0).all()
     assert (times <= 1.0).mean() == pytest.approx(within_a_day, abs=0.015)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy import stats
 
 from homeflow.domain.errors import InvalidInput
-from homeflow.sim import engine
+from homeflow.sim import draws, engine
 from homeflow.sim.model import PATHWAYS, Distribution, Model, Service
 
 _FAMILY_CODES = {
@@ -90,14 +92,17 @@ class CompiledModel:
         )
 
     def initial_event_times(self, seeds: np.ndarray) -> np.ndarray:
-        """When each census patient's next event falls, drawn per replication from its seed."""
+        """When each census patient's next event falls, drawn per replication from its seed
+        (compiled generators: stream 1 of the replication's seed, and a stream a group of
+        those whom the weekdays may keep)."""
         n = len(self.init_residual)
         times = np.zeros((seeds.shape[0], n))
         if not n:
             return times
-        # Two uniforms per patient per replication, from the replication's own seed.
-        generators = [np.random.default_rng([int(seed), 1]) for seed in seeds]
-        u = np.stack([g.random((2, n)) for g in generators])
+        seeds = seeds.astype(np.int64)
+        states = draws.streams(seeds, 1)
+        # Two uniforms per patient per replication.
+        u = draws.uniforms(states, np.full(seeds.shape[0], n, np.int64), 2).reshape(-1, n, 2)
         groups: dict[tuple[Distribution, bool], list[int]] = {}
         for i, (dist, _, unknown) in enumerate(self.init_residual):
             if dist is not None:
@@ -107,14 +112,15 @@ class CompiledModel:
             idx = np.array(members)
             elapsed = np.array([self.init_residual[i][1] for i in members])
             if unknown:
-                whole = np.stack([_length_biased(g, dist, len(idx)) for g in generators])
-                times[:, idx] = whole * u[:, 1, idx]
+                values = np.array(dist.values, dtype=float)
+                code, size = _FAMILY_CODES[dist.family], len(idx)
+                whole = draws.length_biased(states, code, dist.a, dist.b, values, size)
+                times[:, idx] = whole * u[:, idx, 1]
             elif (shares[idx] < 1.0).any():
-                # Their own stream a group, from the replication's seed.
-                kept = [np.random.default_rng([int(seed), 2, group]) for seed in seeds]
+                kept = draws.streams(seeds, 2 + group)
                 times[:, idx] = _next_check(dist, elapsed, shares[idx], self.start_weekday, kept)
             else:
-                times[:, idx] = _longer_than(dist, elapsed, u[:, 0, idx]) - elapsed
+                times[:, idx] = _longer_than(dist, elapsed, u[:, idx, 0]) - elapsed
         # Patients already waiting join their queues in order of how long they have waited.
         return times + np.arange(n) * 1e-9
 
@@ -143,7 +149,7 @@ def _next_check(
     elapsed: np.ndarray,
     shares: np.ndarray,
     start_weekday: int,
-    generators: Sequence[np.random.Generator],
+    states: np.ndarray,
 ) -> np.ndarray:
     """When each census patient's stay (or wait) next comes to an end the engine acts on, per
     replication: from the start, given the patient is still here. Either their stay has not
@@ -153,8 +159,8 @@ def _next_check(
     than `elapsed` less the days just before the start that keep some (at most
     LOOK_BACK_DAYS), kept if longer than `elapsed`, or with the chance the weekdays kept it
     through every check before the start. The engine makes that check itself, with its
-    share."""
-    reps, n = len(generators), len(elapsed)
+    share. `states`: a generator per replication (`draws.streams`)."""
+    reps, n = states.shape[0], len(elapsed)
     # Only a stay that ended on one of the days just before the start that all keep some
     # can still be here: as many days back as there are.
     back = np.zeros(n)
@@ -163,30 +169,46 @@ def _next_check(
         keeps &= shares[:, (start_weekday - day) % 7] < 1.0
         back += keeps
     lower = np.maximum(elapsed - back, 0.0)
-    times = np.full((reps, n), np.nan)
+    times = np.zeros((reps, n))
+    # Those not drawn yet, replication by replication.
+    rep, who = np.repeat(np.arange(reps), n), np.tile(np.arange(n), reps)
     for _ in range(MAX_ROUNDS):
-        rep, who = np.nonzero(np.isnan(times))  # those not drawn yet, replication by replication
         if not len(rep):
             break
-        per_rep = np.bincount(rep, minlength=reps)
-        u = np.concatenate([g.random((c, 2)) for g, c in zip(generators, per_rep, strict=True)])
+        u = draws.uniforms(states, np.bincount(rep, minlength=reps), 2)
         ends = _longer_than(dist, lower[who], u[:, 0]) - elapsed[who]  # 0: the start
-        still = np.ones(len(who))
-        for day in range(LOOK_BACK_DAYS + 1):
-            at = ends + day
-            share = shares[who, (start_weekday + np.floor(at).astype(np.int64)) % 7]
-            still *= np.where(at <= 0.0, 1.0 - share, 1.0)
-        checks = np.floor(-ends) + 1.0  # the checks at or before the start
-        accept = (ends > 0.0) | (u[:, 1] < still)
-        after = np.where(ends > 0.0, ends, ends + checks)
+        after, accept = _after_checks(ends, who, shares, start_weekday, u[:, 1])
         times[rep[accept], who[accept]] = after[accept]
-    left = np.isnan(times)
-    if left.any():  # none drawn in so many rounds: the stay has not ended
-        fresh = _longer_than(dist, elapsed, np.stack([g.random(n) for g in generators]))
-        times[left] = (fresh - elapsed)[left]
+        rep, who = rep[~accept], who[~accept]
+    if len(rep):  # none drawn in so many rounds: the stay has not ended
+        u = draws.uniforms(states, np.bincount(rep, minlength=reps), 1)[:, 0]
+        times[rep, who] = _longer_than(dist, elapsed[who], u) - elapsed[who]
     return times
 
 
+@njit(cache=True, error_model="numpy")
+def _after_checks(ends, who, shares, start_weekday, u):  # type: ignore[no-untyped-def]
+    """For stays ending `ends` days after the start (patient `who[i]`): whether each is kept
+    (not ended, or by a uniform draw `u` below the chance the weekdays kept it through every
+    check since it ended), and when the engine would next act on it (its end, or the first
+    check after the start)."""
+    after = np.empty(ends.shape[0])
+    accept = np.empty(ends.shape[0], np.bool_)
+    for i in range(ends.shape[0]):
+        end = ends[i]
+        if end > 0.0:
+            after[i], accept[i] = end, True
+            continue
+        still = 1.0
+        for day in range(LOOK_BACK_DAYS + 1):
+            if end + day <= 0.0:
+                still *= 1.0 - shares[who[i], (start_weekday + int(np.floor(end + day))) % 7]
+        after[i] = end + np.floor(-end) + 1.0  # the first check after the start
+        accept[i] = u[i] < still
+    return after, accept
+
+
+@cache
 def _frozen(dist: Distribution) -> Any:
     match dist.family:
         case "exponential":
@@ -215,24 +237,6 @@ def _longer_than(dist: Distribution, elapsed: np.ndarray, u: np.ndarray) -> np.n
     draws = frozen.isf(u * tail)
     # Beyond the fitted tail (a stay the fit calls impossible) the patient is due to leave now.
     return np.asarray(np.where(tail > 1e-12, np.maximum(draws, elapsed), elapsed), dtype=float)
-
-
-def _length_biased(rng: np.random.Generator, dist: Distribution, size: int) -> np.ndarray:
-    """Draws of the whole stay of someone met at a random moment (longer stays are likelier:
-    the density is proportional to length × the stay's own density)."""
-    match dist.family:
-        case "fixed":
-            return np.full(size, dist.a)
-        case "exponential":
-            return rng.gamma(2.0, dist.a, size)
-        case "lognormal":
-            return rng.lognormal(dist.a + dist.b**2, dist.b, size)
-        case "gamma":
-            return rng.gamma(dist.a + 1.0, dist.b, size)
-        case "weibull":
-            return np.asarray(dist.b * rng.gamma(1.0 + 1.0 / dist.a, 1.0, size) ** (1.0 / dist.a))
-    values = np.array(dist.values)
-    return rng.choice(values, size, p=values / values.sum())
 
 
 def _calendars(

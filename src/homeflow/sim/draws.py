@@ -196,3 +196,52 @@ def draw(s, family, a, b, n):  # type: ignore[no-untyped-def]
     if family == EMPIRICAL:
         return float(min(int(uniform(s) * n), n - 1))
     return a
+
+
+@njit(cache=True, error_model="numpy")
+def streams(seeds, stream):  # type: ignore[no-untyped-def]
+    """A generator per replication for draws apart from the engine's: seeded from the
+    replication's 32-bit seed with the stream's number above it (the engine's is stream 0)."""
+    states = np.zeros(seeds.shape[0], STATE)
+    for r in range(seeds.shape[0]):
+        seed(states[r], seeds[r] + (stream << 32))
+    return states
+
+
+@njit(cache=True, error_model="numpy")
+def uniforms(states, counts, k):  # type: ignore[no-untyped-def]
+    """`counts[r]` rows of `k` uniform draws from replication r's generator, replication by
+    replication."""
+    out = np.empty((counts.sum(), k))
+    row = 0
+    for r in range(states.shape[0]):
+        for _ in range(counts[r]):
+            for j in range(k):
+                out[row, j] = uniform(states[r])
+            row += 1
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def length_biased(states, family, a, b, values, size):  # type: ignore[no-untyped-def]
+    """`size` draws per replication of the whole stay of someone met at a random moment (longer
+    stays are likelier: the density is proportional to length × the stay's own density)."""
+    out = np.empty((states.shape[0], size))
+    cumulative = np.cumsum(values) / max(values.sum(), 1e-300)
+    for r in range(states.shape[0]):
+        s = states[r]
+        for i in range(size):
+            if family == EXPONENTIAL:
+                out[r, i] = a * gamma(s, 2.0)
+            elif family == LOGNORMAL:
+                out[r, i] = np.exp(a + b * b + b * normal(s))
+            elif family == GAMMA:
+                out[r, i] = b * gamma(s, a + 1.0)
+            elif family == WEIBULL:
+                out[r, i] = b * gamma(s, 1.0 + 1.0 / a) ** (1.0 / a)
+            elif family == EMPIRICAL:
+                pick = np.searchsorted(cumulative, uniform(s), side="right")
+                out[r, i] = values[min(pick, values.shape[0] - 1)]
+            else:
+                out[r, i] = a
+    return out
