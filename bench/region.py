@@ -5,7 +5,7 @@ Run: createdb -h 127.0.0.1 -U postgres region
      .venv/bin/python -m bench.region --db postgresql+psycopg://postgres@127.0.0.1:5432/region
          [--scale 1] [--days 730] [--users 50] [--seconds 90] [--think 3] [--workers 3]
          [--feeds 4] [--feed-every 1] [--port PORT] [--pages NAMES] [--check] [--scratch]
-         [--cpu N]
+         [--cpu N [--live]]
 
 Builds (once; kept in --db, which must be empty the first time) `--scale` of the region: a
 fraction of sixteen acute trusts, or a number of them (each copy of the demo system,
@@ -24,7 +24,8 @@ row for row, with the projections as built: the copies written table by table mu
 log projects. It holds the whole log in memory, so it is for small scales. `--scratch` builds in
 a schema of its own in --db (PostgreSQL) or a scratch file (SQLite), dropped at the end: the
 tiny run of `make bench-tiny`. `--cpu N` instead opens each page N times in this process, one
-after another, and reports the CPU time each took (as `bench/bench_web.py --cpu`).
+after another, and reports the CPU time each took (as `bench/bench_web.py --cpu`; with `--live`,
+each reading follows a change to the log).
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ def main() -> None:
         help=f"the pages people cycle through, comma-separated (default: {', '.join(PAGES)})",
     )
     parser.add_argument("--cpu", type=int, default=0, help="CPU time of N requests a page")
+    parser.add_argument(
+        "--live", action="store_true", help="with --cpu: a change to the log before each reading"
+    )
     parser.add_argument("--check", action="store_true", help="compare with a rebuild first")
     parser.add_argument("--scratch", action="store_true", help="build in a scratch schema/file")
     args = parser.parse_args()
@@ -102,7 +106,7 @@ def main() -> None:
         if args.cpu:
             system = bench_web.read_system(engine)
             person = bench_web.sign_up(engine, 1, system.acute_orgs)[0]
-            bench_web.cpu_times(engine, person, system, args.cpu)
+            bench_web.cpu_times(engine, person, system, args.cpu, args.live)
         else:
             run(engine, url, args)
 
