@@ -202,9 +202,10 @@ def test_every_figure_of_the_daily_call_summary_opens_to_its_patients(site: Site
 def test_every_drd_figure_opens_to_the_patients_it_counts(site: Site) -> None:
     client = signed_in(site, "flow@rx1.test")
     today = local_date(datetime.now(UTC))
-    month = f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+    last = today.replace(day=1) - timedelta(days=1)
+    month = f"{last:%Y-%m}"
     page = client.get(f"/returns/drd?month={month}&by=site").text
-    assert f"{month}, by site" in page
+    assert f"{last:%B %Y}, by site" in page
     # The served demo's ten days reach into the month that has ended only early in a month:
     # later, its figures are zeros; test_sitrep.py walks every figure of a whole month.
     for link, shown, label in FIGURE.findall(page):
