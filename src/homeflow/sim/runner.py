@@ -89,12 +89,23 @@ class SimulationResult:
             days = pd.to_datetime(
                 [run.compiled.first_day + timedelta(days=d) for d in range(run.compiled.horizon)]
             )
-            values = np.stack(
-                [run.figures[..., i] for i in MEASURES.values()] + [run.cost()], axis=-1
+            # Over every figure, read where they are (the measures are 15 of the 16): gathering
+            # the measures first took longer than the percentiles themselves.
+            chosen = list(MEASURES.values())
+            cost = run.cost()[..., None]
+            mean = np.concatenate(
+                [run.figures.mean(axis=0)[..., chosen], cost.mean(axis=0)], axis=-1
+            )
+            pct = np.concatenate(
+                [
+                    np.percentile(run.figures, PERCENTILES, axis=0)[..., chosen],
+                    np.percentile(cost, PERCENTILES, axis=0),
+                ],
+                axis=-1,
             )
             # (day, service, measure) to rows by measure, service, day.
-            mean = values.mean(axis=0).transpose(2, 1, 0).ravel()
-            pct = np.percentile(values, PERCENTILES, axis=0).transpose(0, 3, 2, 1)
+            mean = mean.transpose(2, 1, 0).ravel()
+            pct = pct.transpose(0, 3, 2, 1)
             n_services = len(run.compiled.services)
             frame = pd.DataFrame(
                 {
