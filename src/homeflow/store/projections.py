@@ -283,22 +283,25 @@ def spells_in_hospital_on(
 ) -> list[SpellState]:
     """Every spell in hospital at some time from `day` to `last` (default: that day), folded
     from the events its stay, criteria to reside, delay reasons and pathway depend on."""
-    s = t.spells
-    keys = conn.execute(
-        select(s.c.spell_key).where(
-            # Each side of the OR has its own index: still in, or discharged since `day`.
-            or_(
-                s.c.status == SpellStatus.ADMITTED.value,
-                and_(
-                    s.c.status == SpellStatus.DISCHARGED.value,
-                    s.c.discharged_at >= to_db_time(start_of_day(day)),
-                ),
-            ),
-            s.c.admitted_at < to_db_time(start_of_day((last or day) + timedelta(days=1))),
-        )
-    ).scalars()
+    keys = conn.execute(in_hospital_on(day, last)).scalars()
     found = load_spell_events(conn, list(keys), CENSUS_EVENT_TYPES)
     return [fold_spell(key, spell_events) for key, spell_events in found.items()]
+
+
+def in_hospital_on(day: date, last: date | None = None) -> Select[Any]:
+    """The keys of the spells in hospital at some time from `day` to `last`."""
+    s = t.spells
+    return select(s.c.spell_key).where(
+        # Each side of the OR has its own index: still in, or discharged since `day`.
+        or_(
+            s.c.status == SpellStatus.ADMITTED.value,
+            and_(
+                s.c.status == SpellStatus.DISCHARGED.value,
+                s.c.discharged_at >= to_db_time(start_of_day(day)),
+            ),
+        ),
+        s.c.admitted_at < to_db_time(start_of_day((last or day) + timedelta(days=1))),
+    )
 
 
 def census_for_day(conn: Connection, day: date) -> dict[str, dict[str, int]]:

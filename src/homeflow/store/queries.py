@@ -25,6 +25,7 @@ from homeflow.store import schema as t
 from homeflow.store.beds import dated_beds
 from homeflow.store.codec import from_db_time, stored_local_date, to_db_time
 from homeflow.store.eventlog import catch_up, lock_writers
+from homeflow.store.spell_parts import spells_in_hospital_on
 
 CENSUS_COLUMNS = ("org_code", "site_code", "ward_code", "beds", *CENSUS_MEASURES)
 
@@ -129,8 +130,8 @@ def return_data(
     with db.reading(engine) as conn:
         orgs = _organisations(conn, types, org_code)
         org_of_site = dict(conn.execute(select(t.sites.c.code, t.sites.c.org_code)).all())
-        spells = proj.spells_in_hospital_on(conn, first, last)
-    return ReturnData(orgs, org_of_site, list(spells))
+        spells = spells_in_hospital_on(conn, first, last)
+    return ReturnData(orgs, org_of_site, spells)
 
 
 def ward_days(engine: Engine, first: date, last: date) -> list[WardDay]:

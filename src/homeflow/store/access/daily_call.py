@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -20,7 +20,6 @@ from homeflow.domain.writes import may_change_action, may_record_actions
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
-from homeflow.store.access.caches import per_log_version
 from homeflow.store.access.scope import (
     PATIENT_COLUMNS,
     PatientLabel,
@@ -31,6 +30,7 @@ from homeflow.store.access.scope import (
 )
 from homeflow.store.codec import from_db_time
 from homeflow.store.registry import systems_of_places
+from homeflow.store.spell_parts import per_spell_since
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +72,7 @@ def daily_call(
     engine: Engine, viewer: Viewer, today: date, rules: EscalationRules
 ) -> list[DailyCallRow]:
     """Every patient without criteria to reside, across the system, most delayed first."""
-    delayed = per_log_version(
-        engine, "daily call", (today, rules), lambda: _delayed_patients(engine, today, rules)
-    )
-    rows = [_row(viewer, d, today) for d in delayed]
+    rows = [_row(viewer, d, today) for d in _delayed_patients(engine, today, rules)]
     if any(row.patient.identified for row in rows):
         audit_view(engine, viewer, "daily call")
     return rows
@@ -136,13 +133,43 @@ def actions_seen_by(
 
 
 def _delayed_patients(engine: Engine, today: date, rules: EscalationRules) -> list[_Delayed]:
+    """Every delayed patient, before scoping, most delayed first within each reason and next
+    step: each spell's row kept across changes to the log, only the spells (and the patients)
+    new events touched read again (store/access/caches.per_spell_since)."""
     with db.reading(engine) as conn:
-        return _delayed_in(conn, today, rules)
+        systems = systems_of_places(conn, "org")
+        # The registry and users' organisations are not events: a change to them reads it whole.
+        places = select(t.wards.c.code, t.wards.c.name, t.sites.c.name, t.sites.c.org_code)
+        places = places.join(t.sites, t.sites.c.code == t.wards.c.site_code)
+        registry = tuple(tuple(r) for r in conn.execute(places.order_by(t.wards.c.code)))
+        users = select(t.users.c.email, t.users.c.org_code).order_by(t.users.c.email)
+        orgs = tuple(tuple(r) for r in conn.execute(users))
+        key = (today, rules, tuple(sorted(systems.items())), registry, orgs)
+        found = per_spell_since(
+            conn,
+            "daily call",
+            key,
+            lambda keys: _delayed_in(conn, today, rules, systems, keys),
+            by_patient=True,
+        )
+    return sorted(
+        found.values(),
+        key=lambda d: (d.family, d.next_step_org, -d.days_delayed, d.found.spell_key),
+    )
 
 
-def _delayed_in(conn: Connection, today: date, rules: EscalationRules) -> list[_Delayed]:
+def _delayed_in(
+    conn: Connection,
+    today: date,
+    rules: EscalationRules,
+    systems: dict[str, str],
+    keys: Collection[str] | None,
+) -> dict[str, _Delayed]:
+    """The delayed patients among the spells `keys` (None: every spell), by spell."""
     s = t.spells
-    delayed = (s.c.status == SpellStatus.ADMITTED.value, s.c.discharge_ready_date <= today)
+    delayed = [s.c.status == SpellStatus.ADMITTED.value, s.c.discharge_ready_date <= today]
+    if keys is not None:
+        delayed.append(s.c.spell_key.in_(sorted(keys)))
     among = select(s.c.spell_key).where(*delayed)
     found = conn.execute(
         select(
@@ -164,27 +191,23 @@ def _delayed_in(conn: Connection, today: date, rules: EscalationRules) -> list[_
     ).all()
     actions, recorder_orgs = actions_of(conn, among)
     referrals, involved = referrals_of(conn, among)
-    systems = systems_of_places(conn, "org")
-    result = []
+    result = {}
     for r in found:
         spell_actions = tuple(actions.get(r.spell_key, ()))
         days = days_delayed_since(r.discharge_ready_date, today)
         family, reason = delay_reason_of(r)
-        result.append(
-            _Delayed(
-                r,
-                frozenset(involved.get(r.spell_key, ())),
-                systems.get(r.org_code, r.org_code),
-                family,
-                reason,
-                next_step_org(r.org_code, spell_actions, referrals.get(r.spell_key, [])),
-                days,
-                spell_actions,
-                tuple(escalation_flags(days, spell_actions, today, rules)),
-                recorder_orgs.get(r.spell_key, {}),
-            )
+        result[r.spell_key] = _Delayed(
+            r,
+            frozenset(involved.get(r.spell_key, ())),
+            systems.get(r.org_code, r.org_code),
+            family,
+            reason,
+            next_step_org(r.org_code, spell_actions, referrals.get(r.spell_key, [])),
+            days,
+            spell_actions,
+            tuple(escalation_flags(days, spell_actions, today, rules)),
+            recorder_orgs.get(r.spell_key, {}),
         )
-    result.sort(key=lambda d: (d.family, d.next_step_org, -d.days_delayed))
     return result
 
 
@@ -225,7 +248,7 @@ def actions_of(
         select(a, u.c.org_code.label("recorder_org"))
         .outerjoin(u, u.c.email == a.c.recorded_by)
         .where(a.c.spell_key.in_(among))
-        .order_by(a.c.recorded_at)
+        .order_by(a.c.recorded_at, a.c.action_id)
     ):
         if r.recorder_org:
             orgs.setdefault(r.spell_key, {})[r.action_id] = r.recorder_org

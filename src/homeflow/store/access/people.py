@@ -25,7 +25,6 @@ from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.access.audit import audit_view
-from homeflow.store.access.caches import per_log_version
 from homeflow.store.access.scope import (
     PATIENT_COLUMNS,
     NotFound,
@@ -34,6 +33,7 @@ from homeflow.store.access.scope import (
     patient_label,
     referrals_of,
 )
+from homeflow.store.spell_parts import spells_in_hospital_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +119,10 @@ def census_spells(
 
 
 def spells_in_hospital(engine: Engine, day: date) -> list[SpellState]:
-    """Every spell in hospital at some time on `day`, folded."""
-
-    def in_hospital() -> list[SpellState]:
-        with db.reading(engine) as conn:
-            return proj.spells_in_hospital_on(conn, day)
-
-    # A day's figures are opened one after another: fold its spells once per log version.
-    return per_log_version(engine, f"spells in hospital on {day}", day, in_hospital)
+    """Every spell in hospital at some time on `day`, folded: a day's figures are opened one
+    after another, so each spell is folded once and again only when new events touch it."""
+    with db.reading(engine) as conn:
+        return spells_in_hospital_on(conn, day)
 
 
 def wards_of(

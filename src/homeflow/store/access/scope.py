@@ -81,7 +81,7 @@ def referrals_of(
             r.c.spell_key, r.c.referral_id, r.c.service, r.c.provider_org, r.c.status, r.c.made_at
         )
         .where(r.c.spell_key.in_(among))
-        .order_by(r.c.made_at)
+        .order_by(r.c.made_at, r.c.referral_id)
     ):
         if row.provider_org:
             involved.setdefault(row.spell_key, set()).add(row.provider_org)
