@@ -61,7 +61,8 @@ def per_spell_since(
         parts = dict(read(None))
     else:
         parts = {k: part for k, part in kept.parts.items() if k not in touched}
-        parts.update(read(touched))
+        if touched:  # an empty IN plans as a scan of every stay ever
+            parts.update(read(touched))
     with _parts_lock:
         _parts.pop(name, None)
         while len(_parts) >= PER_SPELL_VIEWS:
