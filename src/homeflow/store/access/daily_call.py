@@ -135,7 +135,7 @@ def actions_seen_by(
 def _delayed_patients(engine: Engine, today: date, rules: EscalationRules) -> list[_Delayed]:
     """Every delayed patient, before scoping, most delayed first within each reason and next
     step: each spell's row kept across changes to the log, only the spells (and the patients)
-    new events touched read again (store/access/caches.per_spell_since)."""
+    new events touched read again (store/spell_parts.per_spell_since)."""
     with db.reading(engine) as conn:
         systems = systems_of_places(conn, "org")
         # The registry and users' organisations are not events: a change to them reads it whole.
