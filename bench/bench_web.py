@@ -261,16 +261,19 @@ def under_load(
     return measured
 
 
+def _sign_in_form(page: str, email: str) -> dict[str, str]:
+    """The sign-in form for `email`, with the pre-session token the sign-in page gave."""
+    found = re.search(r'name="pre_session" value="([^"]+)"', page)
+    return {"email": email, "password": PASSWORD, "pre_session": found.group(1) if found else ""}
+
+
 def _connect_as(port: int, email: str) -> tuple[http.client.HTTPConnection, str]:
     """A keep-alive connection signed in as `email`, and its session cookie."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     connection.request("GET", "/")
     page = connection.getresponse()
     pre_session = page.getheader("set-cookie", "").split(";")[0]
-    found = re.search(r'name="pre_session" value="([^"]+)"', page.read().decode())
-    form = urllib.parse.urlencode(
-        {"email": email, "password": PASSWORD, "pre_session": found.group(1) if found else ""}
-    )
+    form = urllib.parse.urlencode(_sign_in_form(page.read().decode(), email))
     connection.request(
         "POST",
         "/sign-in",
@@ -296,15 +299,7 @@ def _reconnect_as(port: int, email: str) -> tuple[http.client.HTTPConnection, st
 def _warm(base: str, person: tuple[str, str], system: System) -> None:
     """Warm the server (templates compiled, first queries planned) before measuring."""
     warm = httpx.Client(base_url=base, timeout=600)
-    found = re.search(r'name="pre_session" value="([^"]+)"', warm.get("/").text)
-    warm.post(
-        "/sign-in",
-        data={
-            "email": person[0],
-            "password": PASSWORD,
-            "pre_session": found.group(1) if found else "",
-        },
-    )
+    warm.post("/sign-in", data=_sign_in_form(warm.get("/").text, person[0]))
     for _ in range(4):  # each worker process, more than once
         for page in ("/overview", f"/wards/{system.wards[person[1]][0]}", "/daily-call"):
             warm.get(page)
@@ -393,15 +388,7 @@ def cpu_times(
     wards = system.wards[person[1]]
     change = LiveChange(engine) if live else None
     client = TestClient(create_app(engine))
-    found = re.search(r'name="pre_session" value="([^"]+)"', client.get("/").text)
-    client.post(
-        "/sign-in",
-        data={
-            "email": person[0],
-            "password": PASSWORD,
-            "pre_session": found.group(1) if found else "",
-        },
-    )
+    client.post("/sign-in", data=_sign_in_form(client.get("/").text, person[0]))
     pages = {
         name: _target(page, wards[0], system.names[0]) for name, page in PAGES if page != REFERENCE
     }
