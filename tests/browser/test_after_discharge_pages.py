@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from homeflow.domain import clock
-from tests.browser.pages import browser_errors, browser_sign_in, follow, page_width
+from tests.browser.pages import browser_errors, browser_sign_in, follow, page_width, submit
 from tests.web_site import Site
 
 
@@ -31,7 +31,7 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     assert support.count() == 1
     in_use = support.locator("a.hf-figure").first
     figure = int(re.match(r"\d+", in_use.inner_text()).group(0))  # type: ignore[union-attr]
-    in_use.click()
+    follow(page, in_use)
     assert page.locator("#people tbody tr").count() == figure  # type: ignore[attr-defined]
     page.goto(site.base + "/overview")  # type: ignore[attr-defined]
     follow(page, page.get_by_role("link", name="outcomes after discharge"))  # type: ignore[attr-defined]
@@ -46,7 +46,7 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     assert page.locator("#outcomes tbody tr").count() >= 12  # type: ignore[attr-defined]
     readmitted = page.locator("#outcomes a.hf-figure").first  # type: ignore[attr-defined]
     figure = int(re.match(r"\d+", readmitted.inner_text()).group(0))  # type: ignore[union-attr]
-    readmitted.click()
+    follow(page, readmitted)
     listed = page.locator("main p").first.inner_text()  # type: ignore[attr-defined]
     assert listed.startswith(f"{page.locator('#people tbody tr').count()} patient")  # type: ignore[attr-defined]
     assert f"adding up to {figure}" in listed or listed.startswith(f"{figure} patient")
@@ -62,7 +62,7 @@ def test_from_community_capacity_to_outcomes_and_the_split_tree(
     assert page_width(page) <= 1024  # type: ignore[attr-defined]
     _levers_through_the_model(page)
     page.fill("#against", (clock.today() - timedelta(days=5)).strftime("%d/%m/%Y"))  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Show", exact=True).click()  # type: ignore[attr-defined]
+    submit(page, page.get_by_role("button", name="Show", exact=True))  # type: ignore[attr-defined]
     caption = page.locator("#levers caption").inner_text()  # type: ignore[attr-defined]
     assert caption.startswith("Each lever's share of the gap's change since")
     assert not errors, errors

@@ -44,7 +44,7 @@ def test_a_service_user_from_first_appointment_to_the_end_of_check_in(
     errors = browser_errors(page)
     page.click("text=Community")  # type: ignore[attr-defined]
     page.wait_for_url("**/community")  # type: ignore[attr-defined]
-    page.click("text=Take someone onto the caseload")  # type: ignore[attr-defined]
+    page.locator("summary", has_text="Take someone onto the caseload").click()  # type: ignore[attr-defined]
     for name, value in {
         "nhs_number": "9434765919",
         "given_name": "Grace",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow, submit
 from tests.web_site import Site
 
 MEASURES = (
@@ -69,8 +69,7 @@ def _no_sideways_scroll(page: object) -> None:
 
 
 def _show(page: object) -> None:
-    page.click("form.hf-filters button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_load_state()  # type: ignore[attr-defined]
+    submit(page, page.locator("form.hf-filters button[type=submit]"))  # type: ignore[attr-defined]
     page.wait_for_function(ALL_DRAWN)  # type: ignore[attr-defined]
 
 

@@ -50,7 +50,7 @@ def test_the_board_round(journey_site: Site, browser: object) -> None:
     ward = rx1_ward_with_patients(site)
     nurse = browser_sign_in(browser, site, "nurse@rx1.test", viewport=TABLET)
     errors = browser_errors(nurse)
-    nurse.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
+    follow(nurse, nurse.get_by_role("link", name="Riverside General Hospital – acute", exact=True))  # type: ignore[attr-defined]
     follow(nurse, nurse.locator(f'a[href="/wards/{ward}"]').first)  # type: ignore[attr-defined]
     nurse.wait_for_url(f"**/wards/{ward}")  # type: ignore[attr-defined]
     _fits(nurse)

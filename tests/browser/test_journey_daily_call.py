@@ -35,8 +35,7 @@ def _find(page: object, base: str, row_id: str) -> object:
     """The patient's rows, on whichever page of the call they fall."""
     page.goto(base)  # type: ignore[attr-defined]
     while page.locator(f"#{row_id}").count() == 0:  # type: ignore[attr-defined]
-        page.locator("a[rel=next]").first.click()  # type: ignore[attr-defined]
-        page.wait_for_load_state()  # type: ignore[attr-defined]
+        follow(page, page.locator("a[rel=next]").first)  # type: ignore[attr-defined]
     return page.locator(f"#{row_id}")  # type: ignore[attr-defined]
 
 
@@ -104,8 +103,8 @@ def test_the_daily_system_call(journey_site: Site, browser: object) -> None:
     patient.locator("input[name=owner]").fill("Head of adult social care")
     patient.locator("input[name=due_date]").fill("31/02/2027")
     patient.get_by_role("button", name="Add action").click()
+    chair.locator(f"#{row_id} .nhsuk-error-message").first.wait_for()  # type: ignore[attr-defined]
     patient = chair.locator(f"#{row_id}")  # type: ignore[attr-defined]
-    patient.locator(".nhsuk-error-message").first.wait_for()
     assert patient.locator("details[open]").count() == 1
     assert (
         "is required"

@@ -10,7 +10,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow, submit
 from tests.support import homeflow
 from tests.web_site import Site
 
@@ -121,7 +121,7 @@ def test_the_hubs_morning(journey_site: Site, browser: object) -> None:
 
     # A reablement referral accepted on the ward's trusted assessment, without a second visit.
     page.select_option("#service", "reablement")  # type: ignore[attr-defined]
-    page.click("form.hf-filters button")  # type: ignore[attr-defined]
+    submit(page, page.locator("form.hf-filters button"))  # type: ignore[attr-defined]
     answerable = page.locator("option[value=accept]")  # type: ignore[attr-defined]
     row = page.locator("tr[data-referral]").filter(has=answerable).first  # type: ignore[attr-defined]
     form = row.locator("form")

@@ -42,7 +42,7 @@ def test_a_person_leaves_the_team_well_and_can_come_back(
     follow(page, page.get_by_role("link", name=f"{TEAM} (RW1)"))  # type: ignore[attr-defined]
     page.wait_for_url("**/community?team=*")  # type: ignore[attr-defined]
     _fits(page)
-    page.click("text=Take someone onto the caseload")  # type: ignore[attr-defined]
+    page.locator("summary", has_text="Take someone onto the caseload").click()  # type: ignore[attr-defined]
     for name, value in {
         "nhs_number": "943 476 5919", "given_name": "Grace", "family_name": "Hopper",
         "birth_date": "09/12/1976", "referral_received": ago(200), "opened_on": ago(190),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from homeflow.domain.clock import local_date
 from homeflow.reports.sitrep import COLUMNS
-from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow, submit
 from tests.web_site import Site
 
 SHOTS = Path("/tmp/journey-sitrep")
@@ -43,8 +43,7 @@ def _shot(page: object, name: str) -> None:
 
 
 def _show(page: object) -> None:
-    page.click("form[action='/returns/sitrep'] button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_load_state()  # type: ignore[attr-defined]
+    submit(page, page.locator("form[action='/returns/sitrep'] button[type=submit]"))  # type: ignore[attr-defined]
 
 
 def test_the_daily_discharge_sitrep(journey_site: Site, browser: object, tmp_path: Path) -> None:
@@ -58,8 +57,7 @@ def test_the_daily_discharge_sitrep(journey_site: Site, browser: object, tmp_pat
     assert discharged, "the overview shows no acute site's discharges yesterday"
 
     # Yesterday's sitrep, from the overview's link.
-    page.click("main a[href='/returns/sitrep']")  # type: ignore[attr-defined]
-    page.wait_for_load_state()  # type: ignore[attr-defined]
+    follow(page, page.locator("main a[href='/returns/sitrep']"))  # type: ignore[attr-defined]
     assert f"{yesterday:%d/%m/%Y}" in page.inner_text("h1")  # type: ignore[attr-defined]
     assert page.input_value("#day") == f"{yesterday:%d/%m/%Y}"  # type: ignore[attr-defined]
     _fits(page, "the sitrep")
@@ -113,8 +111,7 @@ def test_the_daily_discharge_sitrep(journey_site: Site, browser: object, tmp_pat
     # organisation has no part in their care), and a patient to the events of their stay.
     figure = page.locator("#sitrep a.hf-figure").first  # type: ignore[attr-defined]
     count = int(figure.evaluate("a => a.firstChild.textContent"))
-    figure.click()
-    page.wait_for_load_state()  # type: ignore[attr-defined]
+    follow(page, figure)
     assert page.locator("#people tbody tr").count() == count  # type: ignore[attr-defined]
     listed = page.inner_text("#people tbody")  # type: ignore[attr-defined]
     assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b|\b[A-Z]{2,3}\d{2}\b", listed), listed[:300]
@@ -122,8 +119,7 @@ def test_the_daily_discharge_sitrep(journey_site: Site, browser: object, tmp_pat
     _shot(page, "sitrep-people")
     named = page.locator("#people a[href^='/spells/']")  # type: ignore[attr-defined]
     if named.count():
-        named.first.click()
-        page.wait_for_load_state()  # type: ignore[attr-defined]
+        follow(page, named.first)
         events = page.inner_text("#timeline + table")  # type: ignore[attr-defined]
         assert events.strip(), "no events behind the patient"
         assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b|\bTrue\b|\bFalse\b", events), events[:500]

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from homeflow.domain.clock import local_date
 from homeflow.store import schema as t
-from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow
+from tests.browser.pages import browser_errors, browser_sign_in, fits_the_width, follow, submit
 from tests.web_site import Site, rows_of
 
 # The console's line for a refused form's answer (400, the form back with its problems).
@@ -63,8 +63,7 @@ def test_the_weekly_stranded_review(journey_site: Site, browser: object) -> None
     patient.locator("summary").click()
     patient.locator("input[name=actions]").fill("Chase the care home's assessment")
     before = _reviews(site)
-    patient.get_by_role("button", name="Record the review").click()
-    page.wait_for_load_state()  # type: ignore[attr-defined]
+    submit(page, patient.get_by_role("button", name="Record the review"))
     summary = page.locator(".nhsuk-error-summary").inner_text()  # type: ignore[attr-defined]
     assert "Outcome is required" in summary and "Reviewed by is required" in summary
     assert _reviews(site) == before

@@ -17,7 +17,7 @@ from homeflow.domain.clock import format_month, last_whole_month, local_date
 from homeflow.services.returns import sitrep_problem_counts
 from homeflow.store import schema as t
 from homeflow.store.community import caseloads
-from tests.browser.pages import browser_errors, browser_sign_in, follow
+from tests.browser.pages import browser_errors, browser_sign_in, follow, submit
 from tests.web_site import Site, csrf_of, rows_of, rx1_ward_with_patients, signed_in, wait_run_done
 
 AXE = Path(__file__).parents[1] / "vendor" / "axe.min.js"
@@ -36,7 +36,7 @@ def test_a_discharge_team_day_in_the_browser(changing_site: Site, browser: objec
     page = browser_sign_in(browser, site, "flow@rx1.test")
     errors = browser_errors(page)
     ward = rx1_ward_with_patients(site)
-    page.click("text=Riverside General Hospital – acute")  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="Riverside General Hospital – acute", exact=True))  # type: ignore[attr-defined]
     follow(page, page.locator(f'a[href="/wards/{ward}"]').first)  # type: ignore[attr-defined]
     page.wait_for_url(f"**/wards/{ward}")  # type: ignore[attr-defined]
     # The patient who meets the criteria now, first on the board. Each value opens its own
@@ -375,12 +375,11 @@ def test_a_coordinator_keeps_the_systems_self_assessment(
     site = changing_site
     page = browser_sign_in(browser, site, "coordinator@qde.test")
     errors = browser_errors(page)
-    page.click("text=Improvement")  # type: ignore[attr-defined]
-    page.locator("a[href='/improvement/assessments/QDE/hicm-2015/2017-05-17']").click()  # type: ignore[attr-defined]
-    page.wait_for_url("**/improvement/assessments/QDE/hicm-2015/2017-05-17")  # type: ignore[attr-defined]
+    follow(page, page.get_by_role("link", name="Improvement", exact=True))  # type: ignore[attr-defined]
+    follow(page, page.locator("a[href='/improvement/assessments/QDE/hicm-2015/2017-05-17']"))  # type: ignore[attr-defined]
     trusted = page.locator("#change-6 + p + div table tbody tr")  # type: ignore[attr-defined]
     assert trusted.count() == 4
-    trusted.first.get_by_role("link", name="Edit").click()
+    follow(page, trusted.first.get_by_role("link", name="Edit"))
     page.fill("#status", "Mature")  # type: ignore[attr-defined]
     page.fill("#owner", "Head of integrated discharge")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Save the entry").click()  # type: ignore[attr-defined]
@@ -395,7 +394,7 @@ def test_a_coordinator_keeps_the_systems_self_assessment(
     # A status that is no maturity level is refused (400), naming the field; nothing is stored.
     assert not errors, errors
     page.fill("#status", "Sometimes")  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Save the entry").click()  # type: ignore[attr-defined]
+    submit(page, page.get_by_role("button", name="Save the entry"))  # type: ignore[attr-defined]
     summary = page.locator(".nhsuk-error-summary").inner_text()  # type: ignore[attr-defined]
     assert "'Sometimes' is not a maturity level" in summary and "Status" in summary
     assert page.locator(".nhsuk-card").count() == 2  # type: ignore[attr-defined]
@@ -420,7 +419,7 @@ def test_a_coordinator_plans_a_pdsa_and_decides_on_it(changing_site: Site, brows
     page = browser_sign_in(browser, site, "coordinator@qde.test")
     errors = browser_errors(page)
     page.goto(site.base + "/improvement/projects")  # type: ignore[attr-defined]
-    page.click("text=Start a project for QDE")  # type: ignore[attr-defined]
+    page.locator("summary", has_text="Start a project for QDE").click()  # type: ignore[attr-defined]
     for name, value in {
         "#project_id": "stranded-rx201",
         "#title": "Fewer stranded at Eastfield",
@@ -436,7 +435,7 @@ def test_a_coordinator_plans_a_pdsa_and_decides_on_it(changing_site: Site, brows
     page.get_by_role("button", name="Start the project").click()  # type: ignore[attr-defined]
     page.wait_for_url("**/improvement/projects/QDE/stranded-rx201")  # type: ignore[attr-defined]
     assert "Weekend stranded review" in page.content()  # type: ignore[attr-defined]
-    page.click("text=Plan a PDSA cycle")  # type: ignore[attr-defined]
+    page.locator("summary", has_text="Plan a PDSA cycle").click()  # type: ignore[attr-defined]
     yesterday = (local_date(datetime.now(UTC)) - timedelta(days=1)).isoformat()
     for name, value in {
         "#pdsa_id": "weekend-review-1",
@@ -482,7 +481,7 @@ def test_an_overdue_action_is_listed_until_it_is_done(changing_site: Site, brows
     page = browser_sign_in(browser, site, "analyst@qde.test")
     errors = browser_errors(page)
     page.goto(site.base + "/improvement/actions")  # type: ignore[attr-defined]
-    page.click("text=Add an action")  # type: ignore[attr-defined]
+    page.locator("summary", has_text="Add an action").click()  # type: ignore[attr-defined]
     today = local_date(datetime.now(UTC)).strftime("%d/%m/%Y")
     page.fill("#description", "Send the <b>bridging</b> rota to the council")  # type: ignore[attr-defined]
     page.fill("#owner", "Reablement manager")  # type: ignore[attr-defined]
