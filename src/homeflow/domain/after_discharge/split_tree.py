@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from itertools import combinations
 from math import factorial
 
 from homeflow.domain.after_discharge.capacity import (
@@ -161,15 +160,19 @@ def shapley(fields: Sequence[str], value: Callable[[frozenset[str]], float]) -> 
     """Each field's Shapley value of the game `value` (a set of fields moved to today's)."""
     n = len(fields)
     weights = [factorial(k) * factorial(n - k - 1) / factorial(n) for k in range(n)]
+    # Each subset's value once, by the bits of the fields it moves: with twelve levers the
+    # subsets are 4,096 and each field's sum runs over 2,048 of them.
+    values = [
+        value(frozenset(f for i, f in enumerate(fields) if mask >> i & 1)) for mask in range(1 << n)
+    ]
     found = {}
-    for field in fields:
-        others = [f for f in fields if f != field]
-        total = 0.0
-        for k in range(n):
-            for subset in combinations(others, k):
-                moved = frozenset(subset)
-                total += weights[k] * (value(moved | {field}) - value(moved))
-        found[field] = total
+    for i, field in enumerate(fields):
+        bit = 1 << i
+        found[field] = sum(
+            weights[mask.bit_count()] * (values[mask | bit] - values[mask])
+            for mask in range(1 << n)
+            if not mask & bit
+        )
     return found
 
 
@@ -180,13 +183,10 @@ def split_tree(
     in the gap since the market `against`."""
     reference = against or reference_market(market, benchmarks)
     fields = [f for f, *_ in LEVERS]
-    cache: dict[frozenset[str], float] = {}
 
     def gap_with(moved: frozenset[str]) -> float:
-        if moved not in cache:
-            values = {f: getattr(market if f in moved else reference, f) for f in fields}
-            cache[moved] = Market(**values).gap
-        return cache[moved]
+        values = {f: getattr(market if f in moved else reference, f) for f in fields}
+        return Market(**values).gap
 
     shares = shapley(fields, gap_with)
     levers = tuple(
