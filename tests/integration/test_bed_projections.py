@@ -18,11 +18,11 @@ from homeflow.domain.organisations import Organisation, OrganisationType, Site, 
 from homeflow.domain.spell import SpellStatus, fold_spell
 from homeflow.store import db
 from homeflow.store import schema as t
-from homeflow.store.bed_projections import BEDS_THROUGH
+from homeflow.store.bed_projections import BEDS_THROUGH, beds_through
 from homeflow.store.bed_requests import site_requests
 from homeflow.store.bed_state import beds_at, folded_beds_at
 from homeflow.store.codec import event_from_row
-from homeflow.store.eventlog import EventLog, rebuild
+from homeflow.store.eventlog import EventLog, catch_up, last_event, rebuild
 from homeflow.store.registry import save_registry
 from tests.conftest import empty_all, projections
 from tests.streams import T0, WARDS, arrival_order, spell_stream
@@ -132,6 +132,37 @@ def test_the_kept_beds_and_requests_are_the_fold_of_the_log_in_any_arrival_order
     assert requests == _requests_folded_afresh(engine)
     rebuild(engine)
     assert {n: rows for n, rows in projections(engine).items() if n in BED_TABLES} == kept
+
+
+def _bed_tables(engine: Engine) -> dict[str, object]:
+    return {name: rows for name, rows in projections(engine).items() if name in BED_TABLES}
+
+
+@given(st.data())
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_a_bulk_load_folds_the_beds_once_and_a_load_cut_short_is_caught_up(
+    engine: Engine, data: st.DataObject
+) -> None:
+    """A bulk load (the demo's) folds the beds with its last batch only, to what a rebuild
+    holds; a load stopped before its last batch leaves them behind the log, and the next
+    catch-up, with nothing new to project, fills them."""
+    empty_all(engine)
+    _registry(engine)
+    logged = data.draw(bed_log())
+    EventLog(engine).bulk_append(logged, spells_per_batch=data.draw(st.integers(1, 3)))
+    kept = _bed_tables(engine)
+    rebuild(engine)
+    assert _bed_tables(engine) == kept
+
+    empty_all(engine)
+    _registry(engine)
+    EventLog(engine).append(logged, beds=False)
+    with engine.begin() as conn:
+        assert beds_through(conn) != last_event(conn)[0]  # type: ignore[index]
+        catch_up(conn)
+    assert _bed_tables(engine) == kept
 
 
 def test_a_ward_registered_after_the_admission_into_it_places_the_request(engine: Engine) -> None:

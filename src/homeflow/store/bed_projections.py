@@ -123,6 +123,12 @@ def fill(conn: Connection, last: int) -> None:
     _set_beds_through(conn, last)
 
 
+def keep_up(conn: Connection, last: int) -> None:
+    """Fill the bed projections from the whole log if they are behind its `last` event."""
+    if beds_through(conn) != last:
+        fill(conn, last)
+
+
 def fill_if_missing(conn: Connection) -> None:
     """Fill the bed projections if they never were (a database just upgraded to them)."""
     if beds_through(conn) is None:
