@@ -77,6 +77,7 @@ def demo(
     from homeflow.services.live_demo import split_at
     from homeflow.services.opel import demo_opel
     from homeflow.store import projections as proj
+    from homeflow.store.garbage import without_cycle_collection
     from homeflow.store.registry import save_registry
 
     today = clock.today()
@@ -87,7 +88,8 @@ def demo(
     if listener is not None and not live:
         fail("--mllp: only with --live")
     engine = open_database()
-    with console.status("simulating the system"):
+    # Hundreds of thousands of events and no cycles: the cyclic collector is off meanwhile.
+    with console.status("simulating the system"), without_cycle_collection():
         # Live, the simulation runs two days on: events to add as their moment comes.
         simulated = generate(seed, days, last + timedelta(days=2) if live else last)
     demo_events, later = split_at(simulated, clock.now())
@@ -95,11 +97,10 @@ def demo(
         save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
     with progress_bar() as progress:
         task = progress.add_task("appending events", total=len(demo_events))
-        result = EventLog(engine).bulk_append(
-            demo_events, on_batch=lambda n: progress.advance(task, n)
-        )
+        log = EventLog(engine)
+        result = log.bulk_append(demo_events, on_batch=lambda n: progress.advance(task, n))
     with console.status("building the daily census"), engine.begin() as conn:
-        proj.extend_census(conn, last)
+        proj.extend_census(conn, last, log.cache.states())
     demo_programme(engine, system.ICB.code, last)
     with console.status("building the community teams' caseloads"):
         demo_community(engine, seed, last)

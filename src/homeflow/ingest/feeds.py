@@ -3,7 +3,6 @@ transaction as the events it made, so an acknowledgement sent after commit is ne
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,6 +37,7 @@ from homeflow.store.feed_messages import (
     record_outcome,
     unsettled_hl7,
 )
+from homeflow.store.garbage import without_cycle_collection
 from homeflow.store.registry import organisation_types, registry_places, ward_places
 
 __all__ = ["APPLIED", "DUPLICATE", "HELD", "REJECTED"]
@@ -203,10 +203,6 @@ def import_hl7(
     cache = SpellCache()
     pending: list[str] = []
     unprojected = 0
-    # The cyclic garbage collector would walk the growing cache again and again, and a backfill
-    # makes next to no reference cycles: it is off until the import ends.
-    collecting = gc.isenabled()
-    gc.disable()
 
     def apply_pending() -> list[Outcome]:
         with engine.begin() as conn:
@@ -221,22 +217,22 @@ def import_hl7(
             lock_writers(conn)
             catch_up(conn, cache)
 
-    try:
-        for raw in raw_messages:
-            pending.append(raw)
-            if len(pending) >= batch:
+    # The cyclic collector would walk the growing cache again and again (store/garbage.py).
+    with without_cycle_collection():
+        try:
+            for raw in raw_messages:
+                pending.append(raw)
+                if len(pending) >= batch:
+                    yield from apply_pending()
+                    unprojected += len(pending)
+                    pending.clear()
+                    if unprojected >= project_every:
+                        project()
+                        unprojected = 0
+            if pending:
                 yield from apply_pending()
-                unprojected += len(pending)
-                pending.clear()
-                if unprojected >= project_every:
-                    project()
-                    unprojected = 0
-        if pending:
-            yield from apply_pending()
-    finally:
-        project()
-        if collecting:
-            gc.enable()
+        finally:
+            project()
 
 
 def replay(

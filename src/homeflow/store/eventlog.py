@@ -7,7 +7,6 @@ every spell and patient the batch touched, all in one transaction.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, event_to_row
 from homeflow.store.db import insert_rows
+from homeflow.store.garbage import without_cycle_collection
 from homeflow.store.spell_tables import write_spells
 
 
@@ -66,9 +66,8 @@ class EventLog:
     ) -> AppendResult:
         """Append a large load in batches of whole spells, so each spell is folded once.
 
-        The beds are folded once, with the last batch: each batch names nearly every bed, and
-        a bed's state is the fold of its whole history (17 s of a demo build's 62 s, batch by
-        batch). Until then they are behind the log, and any catch-up fills them.
+        The beds are folded once, with the last batch (each batch names nearly every bed, and
+        refolded its whole history); until then any catch-up fills them from the whole log.
 
         `on_batch` hears how many events each batch held (for a progress bar).
         """
@@ -77,15 +76,16 @@ class EventLog:
             by_spell.setdefault(event.spell_key, []).append(event)
         groups = list(by_spell.values())
         total = AppendResult()
-        for i in range(0, len(groups), spells_per_batch):
-            batch = [e for group in groups[i : i + spells_per_batch] for e in group]
-            result = self.append(batch, beds=i + spells_per_batch >= len(groups))
-            self.refresh_statistics()
-            total.applied += result.applied
-            total.duplicates += result.duplicates
-            total.rejected += result.rejected
-            if on_batch is not None:
-                on_batch(len(batch))
+        with without_cycle_collection():
+            for i in range(0, len(groups), spells_per_batch):
+                batch = [e for group in groups[i : i + spells_per_batch] for e in group]
+                result = self.append(batch, beds=i + spells_per_batch >= len(groups))
+                self.refresh_statistics()
+                total.applied += result.applied
+                total.duplicates += result.duplicates
+                total.rejected += result.rejected
+                if on_batch is not None:
+                    on_batch(len(batch))
         return total
 
     def refresh_statistics(self) -> None:
@@ -139,6 +139,10 @@ class SpellCache:
         self.spells: dict[str, StoredSpell] = {}
         self.head: tuple[int, str] | None = None
         self.limit = limit  # spells; a full cache forgets its older half, so memory stays flat
+
+    def states(self) -> dict[str, SpellState]:
+        """Each spell held, as folded now."""
+        return {key: stored.state for key, stored in self.spells.items()}
 
     def check(self, conn: Connection) -> None:
         head = last_event(conn)
@@ -195,16 +199,6 @@ _EVENTS_AFTER = (
 def _stored_keys(dialect: str) -> Select[Any]:
     # Built once: every message a feed sends is checked against the stored keys.
     return select(t.events.c.key).where(proj.one_of(dialect, t.events.c.key))
-
-
-def collect_garbage_for_long_lived_writers() -> None:
-    """Run Python's cyclic garbage collector less often in a process keeping a `SpellCache`.
-
-    Every collection of the oldest generation walks every object alive, and a writer's cache
-    holds hundreds of thousands, so by default collections take most of a batch's time. Folds,
-    events and rows hold no reference cycles: reference counting frees them regardless.
-    """
-    gc.set_threshold(50_000, 20, 20)
 
 
 def last_event(conn: Connection) -> tuple[int, str] | None:

@@ -28,12 +28,8 @@ from homeflow.ingest.feeds import DUPLICATE, HELD, REJECTED, Outcome, receive_hl
 from homeflow.ingest.hl7.ack import ack
 from homeflow.ingest.hl7.mllp import Deframer, FramingError, frame
 from homeflow.ingest.mapping import FeedMapping
-from homeflow.store.eventlog import (
-    SpellCache,
-    catch_up,
-    collect_garbage_for_long_lived_writers,
-    lock_writers,
-)
+from homeflow.store.eventlog import SpellCache, catch_up, lock_writers
+from homeflow.store.garbage import collect_garbage_for_long_lived_writers
 
 log = logging.getLogger("homeflow.listener")
 
