@@ -31,6 +31,7 @@ from homeflow.store.bed_requests import refold_requests, requests_of_patients
 from homeflow.store.bed_state import bed_events, bed_stays
 from homeflow.store.codec import to_db_time
 from homeflow.store.db import insert_rows
+from homeflow.store.log_head import last_event
 
 BEDS_THROUGH = "beds_through"
 BED_EVENT_TYPES = (BedStatusSet.TYPE, BedAttributesSet.TYPE)
@@ -132,8 +133,8 @@ def keep_up(conn: Connection, last: int) -> None:
 def fill_if_missing(conn: Connection) -> None:
     """Fill the bed projections if they never were (a database just upgraded to them)."""
     if beds_through(conn) is None:
-        head = conn.execute(select(t.events.c.seq).order_by(t.events.c.seq.desc())).first()
-        fill(conn, 0 if head is None else head.seq)
+        head = last_event(conn)
+        fill(conn, 0 if head is None else head[0])
 
 
 _NO_DAY = {"from_day": None, "side_room": None, "bay_sex": None}

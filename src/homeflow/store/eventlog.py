@@ -29,6 +29,7 @@ from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, event_to_row
 from homeflow.store.db import insert_rows
 from homeflow.store.garbage import without_cycle_collection
+from homeflow.store.log_head import last_event
 from homeflow.store.spell_tables import write_spells
 
 
@@ -187,7 +188,6 @@ class SpellCache:
         self.head = (last_seq, last_key)
 
 
-_LAST_EVENT = select(t.events.c.seq, t.events.c.key).order_by(t.events.c.seq.desc()).limit(1)
 _EVENTS_AFTER = (
     select(t.events.c.key, t.events.c.seq)
     .where(t.events.c.seq > bindparam("after"))
@@ -199,11 +199,6 @@ _EVENTS_AFTER = (
 def _stored_keys(dialect: str) -> Select[Any]:
     # Built once: every message a feed sends is checked against the stored keys.
     return select(t.events.c.key).where(proj.one_of(dialect, t.events.c.key))
-
-
-def last_event(conn: Connection) -> tuple[int, str] | None:
-    row = conn.execute(_LAST_EVENT).first()
-    return None if row is None else (row.seq, row.key)
 
 
 def append_in(

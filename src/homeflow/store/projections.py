@@ -292,16 +292,20 @@ def extend_census(
 
 
 def spells_in_hospital_on(
-    conn: Connection, day: date, last: date | None = None
+    conn: Connection, day: date, last: date | None = None, among: Collection[str] | None = None
 ) -> list[SpellState]:
-    """Every spell in hospital at some time from `day` to `last` (default: that day), folded
-    from the events its stay, criteria to reside, delay reasons and pathway depend on."""
-    keys = conn.execute(in_hospital_on(day, last)).scalars()
+    """Every spell in hospital at some time from `day` to `last` (default: that day), or those
+    of the spells `among`, folded from the events its stay, criteria to reside, delay reasons
+    and pathway depend on."""
+    query = _in_hospital_on(day, last)
+    if among is not None:
+        query = query.where(t.spells.c.spell_key.in_(sorted(among)))
+    keys = conn.execute(query).scalars()
     found = load_spell_events(conn, list(keys), CENSUS_EVENT_TYPES)
     return [fold_spell(key, spell_events) for key, spell_events in found.items()]
 
 
-def in_hospital_on(day: date, last: date | None = None) -> Select[Any]:
+def _in_hospital_on(day: date, last: date | None = None) -> Select[Any]:
     """The keys of the spells in hospital at some time from `day` to `last`."""
     s = t.spells
     return select(s.c.spell_key).where(

@@ -11,10 +11,10 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, select
 
-from homeflow.domain.flow import CENSUS_EVENT_TYPES
-from homeflow.domain.spell import SpellState, fold_spell
+from homeflow.domain.spell import SpellState
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
+from homeflow.store.log_head import holds_event, last_event
 
 T = TypeVar("T")
 
@@ -45,9 +45,7 @@ def per_spell_since(
     new events touched are read again (with `by_patient`, also every spell of a patient they
     touched: the patient's details are part of each); the rest are kept. A log emptied or
     restored under a kept view is seen by its last event no longer being the one seen."""
-    e = t.events
-    last = conn.execute(select(e.c.seq, e.c.key).order_by(e.c.seq.desc()).limit(1)).first()
-    seq, last_key = last or (0, "")
+    seq, last_key = last_event(conn) or (0, "")
     version = (conn.engine.url.render_as_string(hide_password=False), key, seq, last_key)
     kept = _parts.get(name)
     if kept is not None and kept.version == version:
@@ -75,7 +73,7 @@ def _touched_since(conn: Connection, seq: int, key: str, by_patient: bool) -> se
     """The spells the events after `seq` touched; None if the log no longer holds `key` at
     `seq`, or too many were touched to read them one by one."""
     e = t.events
-    if seq and conn.scalar(select(e.c.key).where(e.c.seq == seq)) != key:
+    if seq and not holds_event(conn, seq, key):
         return None
     new = conn.execute(select(e.c.spell_key, e.c.patient_id).where(e.c.seq > seq)).all()
     spells = {r.spell_key for r in new if r.spell_key}
@@ -95,11 +93,7 @@ def spells_in_hospital_on(
     (a day's return read again after a message refolded every spell in hospital then)."""
 
     def read(keys: Collection[str] | None) -> dict[str, SpellState]:
-        query = proj.in_hospital_on(day, last)
-        if keys is not None:
-            query = query.where(t.spells.c.spell_key.in_(sorted(keys)))
-        found = proj.load_spell_events(conn, list(conn.scalars(query)), CENSUS_EVENT_TYPES)
-        return {key: fold_spell(key, spell_events) for key, spell_events in found.items()}
+        return {s.spell_key: s for s in proj.spells_in_hospital_on(conn, day, last, keys)}
 
     folded = per_spell_since(conn, f"in hospital {day} to {last}", (day, last), read)
     return [folded[key] for key in sorted(folded)]

@@ -16,6 +16,7 @@ from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row
+from homeflow.store.log_head import holds_event
 
 # What many people look at at once (the overview, the daily call) is computed once per change
 # to the log and reused until the next event: keyed by the database, the last event's seq
@@ -89,10 +90,7 @@ def events_of_types(conn: Connection, types: Sequence[str]) -> list[Event]:
     e = t.events
     name = (conn.engine.url.render_as_string(hide_password=False), tuple(sorted(set(types))))
     kept = _kept.get(name)
-    if (
-        kept is not None
-        and conn.scalar(select(e.c.key).where(e.c.seq == kept.through)) != kept.last_key
-    ):
+    if kept is not None and not holds_event(conn, kept.through, kept.last_key):
         kept = None
     after = kept.through if kept is not None else 0
     query = select(e).where(e.c.type.in_(name[1]), e.c.seq > after).order_by(e.c.seq)
