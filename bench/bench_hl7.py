@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 
 from homeflow.demo import system
 from homeflow.demo.generator import generate
+from homeflow.domain import clock
 from homeflow.ingest.feeds import import_hl7, interpret_hl7
 from homeflow.ingest.hl7.parser import parse
 from homeflow.ingest.hl7.writer import adt_messages
@@ -271,7 +272,7 @@ def main() -> None:
     mapping = FeedMapping().with_registry(
         {s.code: s.org_code for s in system.SITES}, {w.code: w.site_code for w in system.WARDS}
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     median, best = repeated(
         lambda: [interpret_hl7(m, mapping, now) for m in messages], args.repeats
     )

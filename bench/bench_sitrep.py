@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.large_system import build
 from bench.ratios import report
+from homeflow.domain import clock
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -34,7 +35,7 @@ from homeflow.store import schema as t
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="var/bench-large.db")
-    parser.add_argument("--date", default=(date.today() - timedelta(days=1)).isoformat())
+    parser.add_argument("--date", default=(clock.today() - timedelta(days=1)).isoformat())
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--copies", type=int, default=4, help="copies of the demo system")
     parser.add_argument("--days", type=int, default=365, help="days of history")

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, Table, func, select, update
 
 from homeflow.demo import system
 from homeflow.demo.generator import generate
+from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.organisations import Organisation, Site, Ward
 from homeflow.domain.payloads import payload_from_dict, payload_to_dict
@@ -144,7 +145,7 @@ def build(
         raise SystemExit(f"{url} holds another system: build into an empty database")
     started = time.perf_counter()
     if not present:
-        last = end or date.today()
+        last = end or clock.today()
         with engine.begin() as conn:
             for copy in range(copies):
                 save_registry(conn, *_registry(copy))

@@ -38,7 +38,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +208,7 @@ class Feeds:
         self.stop = threading.Event()
         self.sent: dict[str, int] = {}
         end = clock.now()
-        fresh = [e for e in generate(seed=29, days=2, end=date.today()) if e.occurred_at <= end]
+        fresh = [e for e in generate(seed=29, days=2, end=clock.today()) if e.occurred_at <= end]
         # Identities of this run's own, so that a second run on the same region changes the
         # log too (the same messages again would be duplicates).
         run = f"F{int(time.time())}"

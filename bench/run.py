@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from bench import ratios
+from homeflow.domain import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -33,9 +34,9 @@ def _winter_inputs(folder: Path) -> list[str]:
     homeflow = [sys.executable, "-m", "homeflow.cli"]
     for command in (["init-db"], ["demo", "--days", "10", "--seed", "3"]):
         subprocess.run([*homeflow, *command], env=env, check=True, capture_output=True)
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    first, last = date.today() - timedelta(days=9), date.today() - timedelta(days=1)
+    first, last = clock.today() - timedelta(days=9), clock.today() - timedelta(days=1)
     model = folder / "model.toml"
     subprocess.run(
         [
