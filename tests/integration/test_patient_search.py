@@ -6,18 +6,24 @@ search is audited without what was typed; a query too short or unreadable says w
 
 from __future__ import annotations
 
-from collections import defaultdict
+import itertools
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
+from homeflow.domain.clock import local_date
 from homeflow.domain.community.caseload import Episode
 from homeflow.domain.community.permissions import Part, shared_with
 from homeflow.domain.community.sharing import ConsentStatus
-from homeflow.domain.privacy import format_nhs_number
+from homeflow.domain.patient_search import parse_query
+from homeflow.domain.privacy import Role, format_nhs_number
 from homeflow.store import schema as t
+from homeflow.store.access.scope import Viewer
+from homeflow.store.access.search import MOST, find_patients
 from homeflow.store.community import caseloads
 from tests.web_site import Site, rows_of, signed_in, spell_links
 
@@ -167,3 +173,79 @@ def test_the_search_box_is_in_every_pages_header(site: Site) -> None:
     for path in ("/overview", "/stranded", "/community", "/improvement"):
         page = client.get(path).text
         assert 'action="/search" method="get"' in page and 'name="q"' in page, path
+
+
+def name_search_rows(site: Site) -> list[tuple[Any, set[str]]]:
+    """Every stay with its patient's names, when admitted, its treating organisation (none if
+    its site is unknown) and the providers it is referred to."""
+    s = t.spells
+    found = rows_of(
+        site,
+        select(s.c.spell_key, s.c.status, s.c.admitted_at, t.patients.c.family_name,
+               t.patients.c.given_name, t.sites.c.org_code)
+        .join(t.patients, t.patients.c.patient_id == s.c.patient_id)
+        .outerjoin(t.sites, t.sites.c.code == s.c.site_code),
+    )  # fmt: skip
+    referred: dict[str, set[str]] = defaultdict(set)
+    for key, provider in rows_of(site, select(t.referrals.c.spell_key, t.referrals.c.provider_org)):  # type: ignore[misc]
+        referred[key].add(provider)
+    return [(row, referred[row.spell_key]) for row in found]  # type: ignore[attr-defined]
+
+
+def expected_stays(
+    every: list[tuple[Any, set[str]]], org: str, words: tuple[str, ...]
+) -> list[str]:
+    """The stays a name search finds for `org`, worked out here from the stays themselves:
+    each word begins the family or given name or a part of one (after a space, hyphen or
+    apostrophe); the organisation treats the stay or a referral of it names them; those in
+    hospital first, then the most recently admitted (ties by key)."""
+
+    def names_it(word: str, name: str | None) -> bool:
+        name = (name or "").lower()
+        return name.startswith(word) or any(f"{sep}{word}" in name for sep in " -'")
+
+    shown = [
+        (row.status != "admitted", -(row.admitted_at or datetime.min).timestamp(), row.spell_key)
+        for row, providers in every
+        if all(names_it(w, row.family_name) or names_it(w, row.given_name) for w in words)
+        and (row.org_code == org or org in providers)
+    ]
+    return [key for *_, key in sorted(shown)]
+
+
+def test_a_name_search_shows_each_organisation_what_it_may_identify_most_recent_first(
+    site: Site,
+) -> None:
+    """Generated over every organisation that treats or is referred a stay, and over the
+    commonest family name, the two letters that begin the most family names (more stays than
+    a page shows) and the commonest given name: the stays shown are the first MOST of those
+    worked out independently, in order, and `more` says when there were others."""
+    every = name_search_rows(site)
+    orgs = sorted(
+        {row.org_code for row, _ in every if row.org_code} | {o for _, p in every for o in p}
+    )
+    family = Counter(row.family_name.lower() for row, _ in every if row.family_name)
+    given = Counter(row.given_name.lower() for row, _ in every if row.given_name)
+    prefixes = Counter(name[:2] for name in family.elements())
+    queries = [
+        family.most_common(1)[0][0],
+        prefixes.most_common(1)[0][0],
+        given.most_common(1)[0][0],
+    ]
+    engine = create_engine(site.url)
+    today = local_date(datetime.now(UTC))
+    longest = 0
+    try:
+        for org, typed in itertools.product(orgs, queries):
+            viewer = Viewer(f"search-check@{org.lower()}.test", org, Role.DISCHARGE_TEAM, "test")
+            query = parse_query(typed)
+            found = find_patients(engine, viewer, query, today)
+            wanted = expected_stays(every, org, query.terms)
+            assert [f.spell_key for f in found.stays] == wanted[:MOST], (org, typed)
+            assert all(f.patient.identified for f in found.stays), (org, typed)
+            if len(wanted) > MOST:
+                assert found.more, (org, typed)
+            longest = max(longest, len(wanted))
+    finally:
+        engine.dispose()
+    assert longest > MOST  # the cut at a page's length was tried

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
 
 from homeflow.domain.community.caseload import Episode
 from homeflow.domain.community.permissions import Part, shared_with
@@ -100,7 +100,18 @@ def _starts_a_name(word: str, names: tuple[ColumnElement[str], ...]) -> ColumnEl
 
 
 def _stays(conn: Connection, viewer: Viewer, query: Query, today: date) -> list[FoundStay]:
-    s = t.spells
+    """The stays the query names that the viewer may identify, most recent first: at most one
+    more than are shown. The database keeps only the stays of the viewer's organisation or
+    referred to it, and orders and counts them, so a common name on a region's million
+    patients builds a page's rows, not every match (`tests/integration/test_patient_search.py`
+    holds that this is exactly what `may_identify` allows); the rule itself then decides."""
+    s, r = t.spells, t.referrals
+    referred_to_viewer = (
+        select(r.c.spell_key)
+        .where(r.c.spell_key == s.c.spell_key, r.c.provider_org == viewer.org_code)
+        .exists()
+    )
+    in_hospital = s.c.status == "admitted"
     matching = (
         select(
             s.c.spell_key,
@@ -115,29 +126,35 @@ def _stays(conn: Connection, viewer: Viewer, query: Query, today: date) -> list[
         .join(t.patients, t.patients.c.patient_id == s.c.patient_id)
         .outerjoin(t.sites, t.sites.c.code == s.c.site_code)
         .outerjoin(t.wards, t.wards.c.code == s.c.ward_code)
-        .where(_matches(query))
+        .where(_matches(query), or_(t.sites.c.org_code == viewer.org_code, referred_to_viewer))
+        .order_by(
+            case((in_hospital, 0), else_=1),
+            s.c.admitted_at.desc().nulls_last(),
+            s.c.spell_key,
+        )
+        .limit(MOST + 1)
     )
     rows = conn.execute(matching).all()
-    _, involved = referrals_of(conn, select(matching.subquery().c.spell_key))
+    keys = select(s.c.spell_key).where(s.c.spell_key.in_([row.spell_key for row in rows]))
+    _, involved = referrals_of(conn, keys)
     found = []
-    for r in rows:
-        if not may_identify(viewer.org_code, r.org_code, involved.get(r.spell_key, set())):
+    for row in rows:
+        if not may_identify(viewer.org_code, row.org_code, involved.get(row.spell_key, set())):
             continue
-        _, _, visit = r.spell_key.rpartition(SPELL_KEY_SEPARATOR)
+        _, _, visit = row.spell_key.rpartition(SPELL_KEY_SEPARATOR)
         found.append(
             FoundStay(
-                r.spell_key,
+                row.spell_key,
                 visit,
-                patient_label(viewer, r, True, today),
-                r.org_code or "",
-                r.site_name or "",
-                r.ward_name if r.status == "admitted" else None,
-                r.status == "admitted",
-                from_db_time(r.admitted_at),
-                from_db_time(r.discharged_at),
+                patient_label(viewer, row, True, today),
+                row.org_code or "",
+                row.site_name or "",
+                row.ward_name if row.status == "admitted" else None,
+                row.status == "admitted",
+                from_db_time(row.admitted_at),
+                from_db_time(row.discharged_at),
             )
         )
-    found.sort(key=lambda f: (not f.in_hospital, -(f.admitted_at or datetime.min).timestamp()))
     return found
 
 
