@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +20,12 @@ os.environ.setdefault("HOMEFLOW_PASSWORD_COST", "owasp")
 # gradient boosting (the discharge predictions) spinning two threads against the other worker
 # took `predict evaluate` from 15 s to over 3 minutes in a full run. Inherited likewise.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# `homeflow demo` writes its feeds' mappings to HOMEFLOW_MAPPINGS, else var/mappings under the
+# folder it runs in: a test that builds a demo without naming a folder wrote them into the
+# checkout, where `make run`'s feeds page reads them. A folder of this process's instead.
+if "HOMEFLOW_MAPPINGS" not in os.environ:
+    os.environ["HOMEFLOW_MAPPINGS"] = tempfile.mkdtemp(prefix="homeflow-test-mappings-")
+    atexit.register(shutil.rmtree, os.environ["HOMEFLOW_MAPPINGS"], ignore_errors=True)
 
 import pytest
 from hypothesis import settings

@@ -361,6 +361,8 @@ def run(command: Command, url: str, folder: Path) -> Ran:
     env = {
         "HOMEFLOW_DATABASE_URL": url,
         "HOMEFLOW_CONFIG": str(folder / SETTINGS),
+        # Where the shell's default (var/mappings in the folder it runs in) puts them.
+        "HOMEFLOW_MAPPINGS": str(folder / "var" / "mappings"),
         "COLUMNS": "200",
         **dict(command.env),
     }
