@@ -429,20 +429,29 @@ def test_calibrate_then_simulate_from_the_census(demo_url: str, tmp_path: Path) 
     done = homeflow(demo_url, "calibrate", "--from", "2026-02-01", "--to", "2026-03-31", "--out", str(model_file))  # fmt: skip
     assert done.returncode == 0, done.stderr
     model = parse_model(model_file.read_text())
-    # The fitted arrivals are the admissions the history holds, counted here from the spells.
+    # The fitted arrivals are the admissions the history holds, counted here from the spells,
+    # set at demand's level now (59 days, less than a year): the system's hospital admissions
+    # a day in the last 28 days (from 4 March) over the 59 days' average.
     acute = model.service("RX101 Riverside General Hospital")
     spells = create_engine(demo_url)
+    count = (
+        "SELECT count(*) FROM spells JOIN wards ON wards.code = spells.ward_code"
+        " WHERE {where} AND spells.status IN ('admitted', 'discharged')"
+        " AND admitted_at >= '{since}' AND admitted_at < '2026-03-31 23:00:00'"
+    )  # local days: GMT until 29 March, BST after
     with spells.connect() as conn:
-        admitted = conn.execute(
-            text(
-                "SELECT count(*) FROM spells WHERE site_code = 'RX101'"
-                " AND status IN ('admitted', 'discharged')"
-                " AND admitted_at >= '2026-02-01 00:00:00' AND admitted_at < '2026-03-31 23:00:00'"
-            )  # local days: GMT until 29 March, BST after
-        ).scalar_one()
+        admitted, in_hospitals, recently = (
+            conn.execute(text(count.format(where=where, since=since))).scalar_one()
+            for where, since in (
+                ("spells.site_code = 'RX101'", "2026-02-01 00:00:00"),
+                ("wards.type IN ('acute', 'mental-health')", "2026-02-01 00:00:00"),
+                ("wards.type IN ('acute', 'mental-health')", "2026-03-04 00:00:00"),
+            )
+        )
     spells.dispose()
+    level = (recently / 28) / (in_hospitals / 59)
     assert acute.arrivals is not None
-    assert acute.arrivals.per_day == pytest.approx(admitted / 59, abs=0.001)
+    assert acute.arrivals.per_day == pytest.approx(admitted / 59 * level, abs=0.001)
     assert 0 < acute.nctr_probability < 1 and acute.capacity == 704
     assert {"P1 home-based care", "P2 community beds", "P3 care home placements"} <= {
         s.name for s in model.services

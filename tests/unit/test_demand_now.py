@@ -1,4 +1,4 @@
-"""Demand's level now (sim/calibrate.demand_now): with less than a year of history there are no
+"""Demand's level now (sim/demand.demand_now): with less than a year of history there are no
 monthly factors, so every arrival rate is set at the level of the system's last four weeks of
 admissions. Cases worked out by hand."""
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from homeflow.sim.calibrate import DEMAND_NOW_DAYS, _arrivals, demand_now
+from homeflow.sim.demand import DEMAND_NOW_DAYS, arrivals, demand_now
 
 LONDON = ZoneInfo("Europe/London")
 FIRST = date(2026, 6, 1)
@@ -33,8 +33,8 @@ def test_the_last_four_weeks_set_the_level() -> None:
     assert level == pytest.approx(1.6)
     assert "160.0%" in note
     # A site with 5 a day throughout arrives at 5 x 1.6 = 8 a day.
-    arrivals, said = _arrivals(admissions([5] * len(per_day)), FIRST, last, level)
-    assert arrivals.per_day == pytest.approx(8.0)
+    fitted, said = arrivals(admissions([5] * len(per_day)), FIRST, last, level)
+    assert fitted.per_day == pytest.approx(8.0)
     assert "5.00 a day over the window, 8.00 at demand's level now" in said
 
 

@@ -20,6 +20,8 @@ from scipy import stats
 from homeflow.domain.clock import local_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim.compiled import Census, CensusPatient
+from homeflow.sim.demand import arrivals as fit_arrivals
+from homeflow.sim.demand import demand_now
 from homeflow.sim.model import (
     ACUTE_WARDS,
     P1_SERVICE,
@@ -92,10 +94,6 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
 
 Mix = tuple[float, float, float, float]
 RECENT_DAYS = 56  # the NCTR share and pathway mix are of these last days' discharges
-# Without a year of history there are no monthly factors, so demand is set at its level of
-# these last days (whole weeks, so every weekday counts alike), taken over the whole system's
-# admissions: a small service's few arrivals would make its own level noise.
-DEMAND_NOW_DAYS = 28
 MIN_RECENT_NCTR = 300  # if they hold at least so many NCTR stays
 MIN_WEEKDAY_EVENTS = 300  # fewer departures (or patients found ready) cannot tell the weekdays
 
@@ -184,49 +182,6 @@ def _less_kept(wait: Distribution, kept: float) -> Distribution:
     return wait.scaled(max(mean - kept, 0.25 * mean) / mean) if mean > 0 else wait
 
 
-def _daily_counts(admitted: pd.Series, first: date, last: date) -> pd.Series:
-    days = pd.date_range(first, last, freq="D")
-    counts = admitted.map(local_date).value_counts()
-    return pd.Series([counts.get(d.date(), 0) for d in days], index=days, dtype=float)
-
-
-def demand_now(admitted: pd.Series, first: date, last: date) -> tuple[float, str]:
-    """How the admissions a day of the last DEMAND_NOW_DAYS compare with the whole window's,
-    and a note; 1 with a year of history (the monthly factors hold the season then) or too
-    short a window to tell a level from it."""
-    per_day = _daily_counts(admitted, first, last)
-    if len(per_day) >= 365 or len(per_day) < 2 * DEMAND_NOW_DAYS or per_day.mean() == 0:
-        return 1.0, ""
-    level = float(per_day.iloc[-DEMAND_NOW_DAYS:].mean() / per_day.mean())
-    return level, (
-        f"Demand now: the system's admissions a day in the last {DEMAND_NOW_DAYS} days were"
-        f" {level:.1%} of the window's average; without a year of history to give each month"
-        " its factor, every arrival rate is set at that level."
-    )
-
-
-def _arrivals(
-    admitted: pd.Series, first: date, last: date, level: float = 1.0
-) -> tuple[Arrivals, str]:
-    """A service's admissions a day, by weekday and (with a year of history) month, set at
-    demand's `level` now (`demand_now`)."""
-    per_day = _daily_counts(admitted, first, last)
-    mean = per_day.mean()
-    if mean == 0:
-        return Arrivals(0.0), "no admissions"
-    weekday = tuple(per_day[per_day.index.weekday == w].mean() / mean for w in range(7))
-    month: tuple[float, ...] = (1.0,) * 12
-    note = f"{per_day.sum():.0f} admissions in {len(per_day)} days"
-    if len(per_day) >= 365:
-        by_month = per_day.groupby(per_day.index.month).mean()
-        month = tuple(by_month.get(m, mean) / mean for m in range(1, 13))
-    else:
-        note += "; monthly factors need a year of history, so they are left at 1"
-    if level != 1.0:
-        note += f"; {mean:.2f} a day over the window, {mean * level:.2f} at demand's level now"
-    return Arrivals(mean * level, weekday, month), note
-
-
 def _stays(history: list[dict[str, Any]], first: date, last: date) -> tuple[Any, Any]:
     """The admissions in the window, and the stays that ended in it with whether each was
     NCTR and its clinical, delay and assessment days."""
@@ -294,7 +249,7 @@ def _hospital(
     first, last, level = window
     n_days = (last - first).days + 1
     name = f"{site.site_code} {site.site_name}"
-    arrivals, arrival_note = _arrivals(arrived, first, last, level)
+    arrivals, arrival_note = fit_arrivals(arrived, first, last, level)
     los = fit_duration(stays.clinical_days, seed)
     ready, found_kept, ready_note = _by_weekday(stays.found_ready_at, first, last, "be found ready")
     nctr = stays[stays.nctr]
