@@ -110,6 +110,10 @@ def _requests_folded_afresh(engine: Engine) -> list[br.BedRequest]:
     return sorted(found, key=lambda r: (r.decided_at, r.request_id))
 
 
+def _bed_tables(engine: Engine) -> dict[str, object]:
+    return {name: rows for name, rows in projections(engine).items() if name in BED_TABLES}
+
+
 @given(st.data())
 @settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -125,18 +129,14 @@ def test_the_kept_beds_and_requests_are_the_fold_of_the_log_in_any_arrival_order
     log = EventLog(engine)
     for part in (arrived[:cut], arrived[cut:]):
         log.append(part)
-    kept = {name: rows for name, rows in projections(engine).items() if name in BED_TABLES}
+    kept = _bed_tables(engine)
     with db.reading(engine) as conn:
         for cleaned in (frozenset(), frozenset({"RX1"})):
             assert beds_at(conn, "SITE", NOW, cleaned) == folded_beds_at(conn, "SITE", NOW, cleaned)
         requests = site_requests(conn, "SITE")
     assert requests == _requests_folded_afresh(engine)
     rebuild(engine)
-    assert {n: rows for n, rows in projections(engine).items() if n in BED_TABLES} == kept
-
-
-def _bed_tables(engine: Engine) -> dict[str, object]:
-    return {name: rows for name, rows in projections(engine).items() if name in BED_TABLES}
+    assert _bed_tables(engine) == kept
 
 
 @given(st.data())

@@ -35,15 +35,16 @@ def site(shared_site: Site) -> Site:
     return shared_site
 
 
-def stays(site: Site) -> list[Any]:
-    """Every stay with its patient, treating organisation and the providers it is referred to."""
+def stays(site: Site) -> list[tuple[Any, set[str]]]:
+    """Every stay with its patient, when admitted, its treating organisation (none if its site
+    is unknown) and the providers it is referred to."""
     s = t.spells
     found = rows_of(
         site,
-        select(s.c.spell_key, s.c.status, t.patients.c.nhs_number, t.patients.c.family_name,
-               t.patients.c.given_name, t.sites.c.org_code)
+        select(s.c.spell_key, s.c.status, s.c.admitted_at, t.patients.c.nhs_number,
+               t.patients.c.family_name, t.patients.c.given_name, t.sites.c.org_code)
         .join(t.patients, t.patients.c.patient_id == s.c.patient_id)
-        .join(t.sites, t.sites.c.code == s.c.site_code)
+        .outerjoin(t.sites, t.sites.c.code == s.c.site_code)
         .order_by(s.c.spell_key),
     )  # fmt: skip
     referred: dict[str, set[str]] = defaultdict(set)
@@ -175,23 +176,6 @@ def test_the_search_box_is_in_every_pages_header(site: Site) -> None:
         assert 'action="/search" method="get"' in page and 'name="q"' in page, path
 
 
-def name_search_rows(site: Site) -> list[tuple[Any, set[str]]]:
-    """Every stay with its patient's names, when admitted, its treating organisation (none if
-    its site is unknown) and the providers it is referred to."""
-    s = t.spells
-    found = rows_of(
-        site,
-        select(s.c.spell_key, s.c.status, s.c.admitted_at, t.patients.c.family_name,
-               t.patients.c.given_name, t.sites.c.org_code)
-        .join(t.patients, t.patients.c.patient_id == s.c.patient_id)
-        .outerjoin(t.sites, t.sites.c.code == s.c.site_code),
-    )  # fmt: skip
-    referred: dict[str, set[str]] = defaultdict(set)
-    for key, provider in rows_of(site, select(t.referrals.c.spell_key, t.referrals.c.provider_org)):  # type: ignore[misc]
-        referred[key].add(provider)
-    return [(row, referred[row.spell_key]) for row in found]  # type: ignore[attr-defined]
-
-
 def expected_stays(
     every: list[tuple[Any, set[str]]], org: str, words: tuple[str, ...]
 ) -> list[str]:
@@ -220,7 +204,7 @@ def test_a_name_search_shows_each_organisation_what_it_may_identify_most_recent_
     commonest family name, the two letters that begin the most family names (more stays than
     a page shows) and the commonest given name: the stays shown are the first MOST of those
     worked out independently, in order, and `more` says when there were others."""
-    every = name_search_rows(site)
+    every = stays(site)
     orgs = sorted(
         {row.org_code for row, _ in every if row.org_code} | {o for _, p in every for o in p}
     )

@@ -56,8 +56,13 @@ class EventLog:
     def append(self, new_events: Iterable[ev.Event], beds: bool = True) -> AppendResult:
         with self.engine.begin() as conn:
             lock_writers(conn)
-            tolerance = self.future_tolerance
-            return append_in(conn, list(new_events), self.cache, True, tolerance, beds)
+            return append_in(
+                conn,
+                list(new_events),
+                self.cache,
+                future_tolerance=self.future_tolerance,
+                beds=beds,
+            )
 
     def bulk_append(
         self,

@@ -264,22 +264,18 @@ def extend_census(
         return
     first = (held + timedelta(days=1)) if held is not None else stored_local_date(first_admission)
     window_start = to_db_time(start_of_day(first))
-    keys = conn.execute(
-        select(t.spells.c.spell_key).where(
-            t.spells.c.status.in_([SpellStatus.ADMITTED.value, SpellStatus.DISCHARGED.value]),
-            t.spells.c.admitted_at < to_db_time(start_of_day(through + timedelta(days=1))),
-            or_(t.spells.c.discharged_at.is_(None), t.spells.c.discharged_at >= window_start),
-        )
-    ).scalars()
+    keys = list(
+        conn.execute(
+            select(t.spells.c.spell_key).where(
+                t.spells.c.status.in_([SpellStatus.ADMITTED.value, SpellStatus.DISCHARGED.value]),
+                t.spells.c.admitted_at < to_db_time(start_of_day(through + timedelta(days=1))),
+                or_(t.spells.c.discharged_at.is_(None), t.spells.c.discharged_at >= window_start),
+            )
+        ).scalars()
+    )
     known = folded or {}
-    states: list[SpellState] = []
-    unknown: list[str] = []
-    for key in keys:
-        if key in known:
-            states.append(known[key])
-        else:
-            unknown.append(key)
-    found = load_spell_events(conn, unknown, CENSUS_EVENT_TYPES)
+    found = load_spell_events(conn, [k for k in keys if k not in known], CENSUS_EVENT_TYPES)
+    states = [known[k] for k in keys if k in known]
     states += [fold_spell(key, spell_events) for key, spell_events in found.items()]
     delta: CensusDelta = Counter()
     for state in states:

@@ -1,0 +1,89 @@
+"""Where a test run's time goes: each test's start, end and CPU time, per xdist worker.
+
+A pytest plugin, off unless asked for, and its summary (docs/performance.md, "Where a run's
+time goes"):
+
+    HOMEFLOW_TEST_TIMELINE=/tmp/timeline pytest -p tests.timeline -n 2 --dist loadgroup tests
+    python -m tests.timeline /tmp/timeline
+
+Each worker writes a line a test to `<folder>/<worker>.jsonl`. CPU is the worker's own and its
+reaped children's (the servers and browsers a module starts are reaped when the module's
+fixture ends, so their CPU falls to the test that ended it: compare modules, not tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+FOLDER = "HOMEFLOW_TEST_TIMELINE"
+_written: dict[str, IO[str]] = {}
+
+
+def _cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, reaped.ru_utime + reaped.ru_stime
+
+
+def _out(folder: str) -> IO[str]:
+    if folder not in _written:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        _written[folder] = (Path(folder) / f"{worker}.jsonl").open("a", encoding="utf-8")
+    return _written[folder]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    folder = os.environ.get(FOLDER)
+    started, (own, reaped) = time.time(), _cpu()
+    yield
+    if folder:
+        ended, (own_after, reaped_after) = time.time(), _cpu()
+        line = {"id": item.nodeid, "start": started, "end": ended}
+        line |= {"own_cpu": own_after - own, "children_cpu": reaped_after - reaped}
+        _out(folder).write(json.dumps(line) + "\n")
+        _out(folder).flush()
+
+
+def summary(folder: Path) -> list[str]:
+    """Each worker's span and busy time, then each module's wall and CPU time, largest first."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for text in path.read_text(encoding="utf-8").splitlines():
+            rows.append({**json.loads(text), "worker": path.stem})
+    if not rows:
+        return [f"no timeline in {folder}"]
+    first = min(r["start"] for r in rows)
+    lines = []
+    for worker in sorted({r["worker"] for r in rows}):
+        mine = [r for r in rows if r["worker"] == worker]
+        busy = sum(r["end"] - r["start"] for r in mine)
+        lines.append(
+            f"{worker}: {len(mine)} tests, ended at {max(r['end'] for r in mine) - first:.0f} s,"
+            f" busy {busy:.0f} s"
+        )
+    modules: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for r in rows:
+        totals = modules[r["id"].split("::")[0]]
+        totals[0] += r["end"] - r["start"]
+        totals[1] += r["own_cpu"]
+        totals[2] += r["children_cpu"]
+    lines.append(f"{'wall s':>8} {'own CPU':>8} {'children':>8}  module")
+    for module, (wall, own, children) in sorted(modules.items(), key=lambda m: -m[1][0]):
+        lines.append(f"{wall:8.1f} {own:8.1f} {children:8.1f}  {module}")
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(summary(Path(sys.argv[1]))))
