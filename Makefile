@@ -5,6 +5,11 @@ PYTHON ?= $(shell /usr/bin/python3.11 -c 'import ensurepip, venv' 2>/dev/null &&
 VENV := .venv
 BIN := $(VENV)/bin
 DB := var/homeflow.db
+# Python keeps each module's compiled bytecode beside its source, and pytest its rewritten test
+# modules: a machine that sets PYTHONDONTWRITEBYTECODE (this one does) makes each of the hundreds
+# of processes a test run starts compile homeflow's 47,000 lines again (test_fhir.py: 56.6 s of
+# CPU with it set, 52.2 s without; docs/performance.md).
+unexport PYTHONDONTWRITEBYTECODE
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

@@ -10,7 +10,7 @@ for cleaning, and the instant asked about; nothing after that instant counts."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -284,12 +284,29 @@ class BedMeasures:
 
 def measures(beds: Iterable[BedHistory], start: datetime, end: datetime) -> BedMeasures:
     """The bed measures of [start, end), from histories folded up to `end`."""
+    return span_measures(beds, [(start, end)])[0]
+
+
+def span_measures(
+    beds: Iterable[BedHistory], spans: Sequence[tuple[datetime, datetime]]
+) -> list[BedMeasures]:
+    """The bed measures of each [start, end) span, from histories folded up to the last end;
+    each bed's turnarounds and closures are found once, not once a span."""
+    found = [(history, turnarounds(history), closures(history)) for history in beds]
+    return [_span_measures(found, start, end) for start, end in spans]
+
+
+def _span_measures(
+    found: Sequence[tuple[BedHistory, list[Turnaround], list[Period]]],
+    start: datetime,
+    end: datetime,
+) -> BedMeasures:
     turns: list[Turnaround] = []
     hours: dict[str, float] = {}
     behind: dict[str, list[tuple[str, str, Period]]] = {}
-    for history in beds:
-        turns.extend(t for t in turnarounds(history) if start <= t.clean < end)
-        for period in closures(history):
+    for history, turned, closed in found:
+        turns.extend(t for t in turned if start <= t.clean < end)
+        for period in closed:
             until = end if period.until is None else min(period.until, end)
             overlap = (until - max(period.since, start)).total_seconds() / 3600
             if overlap <= 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -384,6 +384,21 @@ def _place_of(place: Place, level: Level) -> str:
     }[level]
 
 
+def kpi_data_of(data: KpiData, level: Level, place: str) -> KpiData:
+    """What one place's KPIs are computed from: its wards' days, discharges, CHC cases and
+    ratings, and still every admission (a readmission to another trust counts, found through
+    the person)."""
+    wards = {code: p for code, p in data.places.items() if _place_of(p, level) == place}
+    return replace(
+        data,
+        places=wards,
+        census=[row for row in data.census if row.ward_code in wards],
+        discharges=[d for d in data.discharges if d.ward_code in wards],
+        chc=[c for c in data.chc if c.ward_code in wards],
+        ratings=[r for r in data.ratings if r.ward_code in wards],
+    )
+
+
 def compute_kpi(
     name: str, level: Level, first: date, last: date, period: Period, data: KpiData
 ) -> list[KpiValue]:
@@ -393,20 +408,22 @@ def compute_kpi(
         raise InvalidInput("period", f"{name} compares weekends with weekdays: use weekly")
     spans = periods(first, last, period)
     period_of = {d: n for n, span in enumerate(spans) for d in span}
-    places = sorted({_place_of(p, level) for p in data.places.values()})
+    place_of_ward = {code: _place_of(p, level) for code, p in data.places.items()}
     beds: dict[str, int] = {}
-    for p in data.places.values():
-        beds[_place_of(p, level)] = beds.get(_place_of(p, level), 0) + p.beds
+    for code, p in data.places.items():
+        beds[place_of_ward[code]] = beds.get(place_of_ward[code], 0) + p.beds
     buckets = {
-        (n, place): Bucket(span, beds[place]) for n, span in enumerate(spans) for place in places
+        (n, place): Bucket(span, beds[place])
+        for n, span in enumerate(spans)
+        for place in sorted(beds)
     }
 
     def bucket_of(ward_code: str, day: date) -> Bucket | None:
-        place = data.places.get(ward_code)
+        place = place_of_ward.get(ward_code)
         n = period_of.get(day)
         if place is None or n is None:
             return None
-        return buckets[(n, _place_of(place, level))]
+        return buckets[(n, place)]
 
     for row in data.census:
         if (b := bucket_of(row.ward_code, row.day)) is not None:

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from sqlalchemy import Engine
 
 from homeflow.config import beds_cleaned_after_discharge
-from homeflow.domain import clock
-from homeflow.domain.bed_state import NOT_GIVEN, REASON_WORDS, BedMeasures, ClosureReason, measures
+from homeflow.domain import bed_state, clock
+from homeflow.domain.bed_state import NOT_GIVEN, REASON_WORDS, BedMeasures, ClosureReason
 from homeflow.reports.charts import spc_spec
 from homeflow.reports.kpi import Period
 from homeflow.reports.spc import Better, spc_chart
@@ -50,11 +50,10 @@ def span_measures(
     end = clock.midnight_after(last)
     with db.reading(engine) as conn:
         found, _, _ = site_histories(conn, site, end, beds_cleaned_after_discharge())
-    beds = list(found.values())
-    return [
-        (a, b, measures(beds, clock.start_of_day(a), clock.midnight_after(b)))
-        for a, b in spans(first, last, period)
-    ]
+    days = spans(first, last, period)
+    times = [(clock.start_of_day(a), clock.midnight_after(b)) for a, b in days]
+    measured = bed_state.span_measures(found.values(), times)
+    return [(a, b, m) for (a, b), m in zip(days, measured, strict=True)]
 
 
 def bed_charts(

@@ -16,7 +16,15 @@ from homeflow.config import settings
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import spc_spec, spec_json
-from homeflow.reports.kpi import CENSUS_COUNTED, DISCHARGES_COUNTED, KPIS, Kpi, Level, Period
+from homeflow.reports.kpi import (
+    CENSUS_COUNTED,
+    DISCHARGES_COUNTED,
+    KPIS,
+    Kpi,
+    Level,
+    Period,
+    kpi_data_of,
+)
 from homeflow.reports.spc import Better, SpcChart, spc_chart
 from homeflow.reports.targets import Target, system_targets
 from homeflow.services.community import community_measures
@@ -84,7 +92,8 @@ def measure_charts(
     place = place or (known[0] if known else "system")
     if place not in known:
         raise InvalidInput("place", f"{place!r} is not a {level.value} in the registry")
-    data = kpi_data(engine, first, last)
+    # One place's records: the KPIs below each bucket them again.
+    data = kpi_data_of(kpi_data(engine, first, last), level, place)
     targets = kpi_targets()
     marks = change_dates(engine, level.value, place)
     charts = []
