@@ -73,6 +73,8 @@ class Kpi:
     better: Better | None  # None: neither higher nor lower is better (a mix, say)
     compute: Compute
     weekly_only: bool = False
+    # Whether it reads the red and green days (finding each on its ward is most of a load).
+    reads_ratings: bool = False
 
 
 def _sum(bucket: Bucket, name: str) -> int:
@@ -294,6 +296,7 @@ KPIS: dict[str, Kpi] = {
             "red days as % of occupied bed-days",
             Better.LOWER,
             lambda b, _r: [("", sum(r.red for r in b.ratings), _sum(b, "occupied"), 100.0)],
+            reads_ratings=True,
         ),
     )
 }

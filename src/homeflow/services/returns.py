@@ -154,9 +154,9 @@ def kpi_rows(
     """A KPI's values with the target each is held to and, given a baseline day, the change
     since the period holding it (the range is widened to include the baseline). `data`,
     if given, must cover that range (several KPIs can share one load)."""
-    kpi_named(name)
+    kpi = kpi_named(name)
     start = min(first, baseline) if baseline else first
-    data = data if data is not None else kpi_data(engine, start, last)
+    data = data if data is not None else kpi_data(engine, start, last, kpi.reads_ratings)
     values = compute_kpi(name, level, start, last, period, data)
     changes = change_from_baseline(values, baseline) if baseline else {}
     target = (targets if targets is not None else published_targets()).get(name)

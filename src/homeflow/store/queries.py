@@ -145,9 +145,9 @@ def ward_days(engine: Engine, first: date, last: date) -> list[WardDay]:
         ]
 
 
-def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
-    """The census, discharges, admissions, CHC cases and red/green days the KPIs need for
-    `first` to `last` (admissions run 30 days on, for readmissions)."""
+def kpi_data(engine: Engine, first: date, last: date, ratings: bool = True) -> KpiData:
+    """The census, discharges, admissions, CHC cases and red/green days (unless not asked
+    for) the KPIs need for `first` to `last` (admissions run 30 days on, for readmissions)."""
     rows = ward_days(engine, first, last)
     with db.reading(engine) as conn:
         return KpiData(
@@ -156,7 +156,7 @@ def kpi_data(engine: Engine, first: date, last: date) -> KpiData:
             _discharges(conn, first, last),
             _admissions(conn, first, last + timedelta(days=30)),
             _chc_cases(conn, first, last),
-            _ratings(conn, first, last),
+            _ratings(conn, first, last) if ratings else [],
         )
 
 
@@ -238,27 +238,35 @@ def _chc_cases(conn: Connection, first: date, last: date) -> list[ChcCase]:
 
 def _ratings(conn: Connection, first: date, last: date) -> list[DayRating]:
     """Each red/green day, on the ward the patient was on at midday that day."""
+    r = t.day_ratings.c
     rated = list(
-        conn.execute(select(t.day_ratings).where(t.day_ratings.c.day.between(first, last)))
+        conn.execute(select(r.spell_key, r.day, r.colour).where(r.day.between(first, last)))
     )
-    stays: dict[str, list[Any]] = {}
-    stays_of = select(t.ward_stays).where(proj.one_of(conn.dialect.name, t.ward_stays.c.spell_key))
-    for part in proj.chunks(sorted({r.spell_key for r in rated})):
-        for stay in conn.execute(stays_of, {"keys": list(part)}):
-            stays.setdefault(stay.spell_key, []).append(stay)
+    stays: dict[str, list[tuple[str, datetime, datetime | None]]] = {}
+    w = t.ward_stays.c
+    stays_of = select(w.spell_key, w.ward_code, w.start_at, w.end_at).where(
+        proj.one_of(conn.dialect.name, w.spell_key)
+    )
+    for part in proj.chunks(sorted({row.spell_key for row in rated})):
+        for key, ward_code, start_at, end_at in conn.execute(stays_of, {"keys": list(part)}):
+            stays.setdefault(key, []).append((ward_code, start_at, end_at))
+    # A day's midday as stored, once a day: a month's ratings are thousands of patient-days.
+    noons = {
+        day: to_db_time(start_of_day(day) + timedelta(hours=12)) for day in {x.day for x in rated}
+    }
     ratings = []
-    for r in rated:
-        noon = to_db_time(start_of_day(r.day) + timedelta(hours=12))
+    for spell_key, day, colour in rated:
+        noon = noons[day]
         ward = next(
             (
-                w.ward_code
-                for w in stays.get(r.spell_key, [])
-                if noon is not None and w.start_at <= noon and (w.end_at is None or noon < w.end_at)
+                ward_code
+                for ward_code, start_at, end_at in stays.get(spell_key, [])
+                if noon is not None and start_at <= noon and (end_at is None or noon < end_at)
             ),
             None,
         )
         if ward is not None:
-            ratings.append(DayRating(ward, r.day, r.colour == "red"))
+            ratings.append(DayRating(ward, day, colour == "red"))
     return ratings
 
 
