@@ -188,8 +188,9 @@ END = "2026-03-31"
 def demo_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
+    # The demo test_simulation.py reads (60 days, seed 4): one template built for both.
     with demo_database(
-        request.param, tmp_path_factory.mktemp("kpi"), "--days", "21", "--end", END, "--seed", "8"
+        request.param, tmp_path_factory.mktemp("kpi"), "--days", "60", "--end", END, "--seed", "4"
     ) as url:
         yield url
 
