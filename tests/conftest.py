@@ -28,6 +28,7 @@ if "HOMEFLOW_MAPPINGS" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["HOMEFLOW_MAPPINGS"], ignore_errors=True)
 
 import pytest
+import typer.testing
 from hypothesis import settings
 from sqlalchemy import Connection, Engine, create_engine, delete, func, select, text
 from sqlalchemy.engine import make_url
@@ -41,6 +42,25 @@ from homeflow.store.bed_projections import BEDS_THROUGH
 # machine is busy (test_split_tree's did, under a full run), so no property test has one.
 settings.register_profile("homeflow", deadline=None, print_blob=True)
 settings.load_profile("homeflow")
+
+
+def _command_made_once() -> None:
+    """Typer's test runner makes the Click command from the app afresh at every call: 0.13 s
+    of reading every command's signature and type hints, where running one takes 5 ms, and a
+    run makes thousands of calls in process. Made once a process instead, as a real
+    `homeflow` process makes it once at its start."""
+    make = typer.testing._get_command
+    made: dict[int, Any] = {}
+
+    def once(app: typer.Typer) -> Any:
+        if id(app) not in made:
+            made[id(app)] = make(app)
+        return made[id(app)]
+
+    typer.testing._get_command = once
+
+
+_command_made_once()
 
 POSTGRES_URL = os.environ.get("HOMEFLOW_TEST_POSTGRES_URL")
 # The engines a run tries: SQLite, and PostgreSQL too when a database is named. `make tests`
