@@ -165,7 +165,7 @@ def rows_of(site: Site, query: object) -> list[object]:
 def wait_run_done(site: Site, run_id: int) -> None:
     """Wait for a simulation run to finish; it must end done, not failed. Up to ten minutes,
     though a run takes seconds: the wait ends when the run does, and a run queued behind
-    others on a machine busy with the rest of the suite took more than two (stop 39's CI)."""
+    others on a machine busy with the rest of the suite took more than two."""
     runs = t.simulation_runs
     for _ in range(3000):
         status = rows_of(site, select(runs.c.status).where(runs.c.id == run_id))[0][0]  # type: ignore[index]
