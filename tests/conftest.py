@@ -214,19 +214,22 @@ def on_postgresql(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A pass on PostgreSQL alone runs only the tests that touch it (the others ran in the
-    SQLite pass); a test marked `one_engine`, and every browser test, runs on SQLite only. Groups for `--dist loadgroup`: the tests of a module that share a module's
+    SQLite pass); a test marked `one_engine`, and every browser test not marked `every_engine`, runs on SQLite only. Groups for `--dist loadgroup`: the tests of a module that share a module's
     fixture (a served site, a demo copy) run on one worker, so it is made once; every other
     test goes to whichever worker is free."""
     # What a page shows of what it read (words, dates, the order of a list, a day refused
     # before anything is read) is the same on either engine: those tests run on SQLite only.
-    # So is what the browser shows and does: every route the browser tests use runs on
-    # PostgreSQL in the HTTP tests (tests/integration), which read the same pages.
+    # So is what the browser shows and does: the routes the browser tests use run on
+    # PostgreSQL in the HTTP tests (tests/integration), which read the same pages, except those
+    # marked `every_engine` (signing in through the identity provider has no HTTP test).
     browser = Path(__file__).parent / "browser"
-    once = [
-        i
-        for i in items
-        if (i.get_closest_marker("one_engine") or browser in i.path.parents) and on_postgresql(i)
-    ]
+
+    def sqlite_only(item: pytest.Item) -> bool:
+        if item.get_closest_marker("one_engine"):
+            return True
+        return browser in item.path.parents and not item.get_closest_marker("every_engine")
+
+    once = [i for i in items if sqlite_only(i) and on_postgresql(i)]
     if "sqlite" not in ENGINES:
         once += [i for i in items if not on_postgresql(i)]
     if once:

@@ -26,6 +26,9 @@ from homeflow.store.users import add_user
 from tests.conftest import ENGINES, fresh_database, url_of
 from tests.support import ServerProcess, free_port
 
+# Signing in through the provider has no HTTP test: on PostgreSQL too (tests/conftest.py).
+pytestmark = pytest.mark.every_engine
+
 PROVIDER = Path(__file__).parents[1] / "identity_provider"
 PROVIDER_NAME = "Test NHS Identity"
 SECRET = "a client secret only these tests know"
