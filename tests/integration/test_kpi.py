@@ -23,6 +23,7 @@ from homeflow.reports.kpi import (
     change_from_baseline,
     compute_kpi,
     counted_discharges,
+    kpi_data_of,
     periods,
 )
 from homeflow.reports.targets import published_targets
@@ -70,6 +71,35 @@ def test_census_kpis_add_up_wards_into_sites_orgs_and_the_system() -> None:
     assert weekly == {(MON, "T1", ""): 6, (MON, "T2", ""): 10}
     stranded_mean = values("stranded", Level.ORG, data, Period.WEEKLY)
     assert stranded_mean[(MON, "T2", "")] == pytest.approx(20 / 7)
+
+
+@pytest.mark.parametrize("period", [Period.DAILY, Period.WEEKLY])
+def test_one_places_records_give_its_every_kpi_as_the_whole_systems_do(period: Period) -> None:
+    """The Measures page computes a place's KPIs from its own records (`kpi_data_of`): each
+    value, and the readmission found at another trust, as when every place is computed."""
+    tue = MON + timedelta(days=1)
+    data = KpiData(
+        PLACES,
+        [
+            census_row(MON, "A1", occupied=18, nctr=4, stranded=6, discharges=2),
+            census_row(tue, "A2", occupied=27, nctr=2, super_stranded=1, discharges_before_noon=1),
+            census_row(MON, "B1", occupied=45, nctr=10, stranded=20, discharges=10),
+        ],
+        [
+            Discharge("p1", "A1", at(MON - timedelta(days=10), 9), at(tue, 11), False, "P1", MON),
+            Discharge("p2", "B1", at(MON - timedelta(days=3), 9), at(tue, 15), False, "P0", None),
+        ],
+        # p1 comes back to the other trust's site (the admission names no ward): it counts.
+        [Admission("p1", at(tue + timedelta(days=2), 8), True)],
+        ratings=[DayRating("A1", MON, True), DayRating("B1", MON, True)],
+    )
+    for name, kpi in KPIS.items():
+        if kpi.weekly_only and period is Period.DAILY:
+            continue
+        for level, place in ((Level.SITE, "S1"), (Level.ORG, "T2"), (Level.SYSTEM, "system")):
+            whole = {k: v for k, v in values(name, level, data, period).items() if k[1] == place}
+            alone = values(name, level, kpi_data_of(data, level, place), period)
+            assert alone == whole, (name, level, place)
 
 
 def test_stay_kpis_from_discharges() -> None:
