@@ -214,9 +214,10 @@ def on_postgresql(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A pass on PostgreSQL alone runs only the tests that touch it (the others ran in the
-    SQLite pass); a test marked `one_engine`, and every browser test not marked `every_engine`, runs on SQLite only. Groups for `--dist loadgroup`: the tests of a module that share a module's
-    fixture (a served site, a demo copy) run on one worker, so it is made once; every other
-    test goes to whichever worker is free."""
+    SQLite pass); a test marked `one_engine`, and every browser test not marked
+    `every_engine`, runs on SQLite only. Groups for `--dist loadgroup`: the tests of a module
+    that share a module's fixture (a served site, a demo copy) run on one worker, so it is
+    made once; every other test goes to whichever worker is free."""
     # What a page shows of what it read (words, dates, the order of a list, a day refused
     # before anything is read) is the same on either engine: those tests run on SQLite only.
     # So is what the browser shows and does: the routes the browser tests use run on

@@ -284,19 +284,19 @@ class BedMeasures:
 
 def measures(beds: Iterable[BedHistory], start: datetime, end: datetime) -> BedMeasures:
     """The bed measures of [start, end), from histories folded up to `end`."""
-    return span_measures(beds, [(start, end)])[0]
+    return measures_by_span(beds, [(start, end)])[0]
 
 
-def span_measures(
+def measures_by_span(
     beds: Iterable[BedHistory], spans: Sequence[tuple[datetime, datetime]]
 ) -> list[BedMeasures]:
     """The bed measures of each [start, end) span, from histories folded up to the last end;
     each bed's turnarounds and closures are found once, not once a span."""
     found = [(history, turnarounds(history), closures(history)) for history in beds]
-    return [_span_measures(found, start, end) for start, end in spans]
+    return [_measures_of_span(found, start, end) for start, end in spans]
 
 
-def _span_measures(
+def _measures_of_span(
     found: Sequence[tuple[BedHistory, list[Turnaround], list[Period]]],
     start: datetime,
     end: datetime,

@@ -52,7 +52,7 @@ def span_measures(
         found, _, _ = site_histories(conn, site, end, beds_cleaned_after_discharge())
     days = spans(first, last, period)
     times = [(clock.start_of_day(a), clock.midnight_after(b)) for a, b in days]
-    measured = bed_state.span_measures(found.values(), times)
+    measured = bed_state.measures_by_span(found.values(), times)
     return [(a, b, m) for (a, b), m in zip(days, measured, strict=True)]
 
 
