@@ -1,8 +1,10 @@
 """Run every benchmark: `make bench` at the sizes docs/performance.md reports, `make bench-tiny`
 (part of `make test`) at a tiny size, so that a benchmark broken by a change fails CI.
 
-Each benchmark runs as its own process, as a person runs it; any that fails stops the run with
-its exit code and output. At full size each ratio a benchmark reports (bench/ratios.py) is then
+Each benchmark runs as its own process, as a person runs it; any that fails fails the run with
+its exit code and output. At full size they run one after another, each on a machine otherwise
+quiet; at the tiny size, whose figures are compared with nothing, as many at once as the machine
+has cores (on the 2-core machine 61 s one after another, about half that two at a time). At full size each ratio a benchmark reports (bench/ratios.py) is then
 compared with the last one recorded in docs/performance.md's table of ratios: any more than a
 fifth worse is named and the run fails, so a slowdown is seen when it happens. The rows to
 record for this run are printed at the end. The region benchmark (bench/region.py) runs only at
@@ -12,11 +14,14 @@ its tiny size here: at full size it is run by hand (an hour's build into a datab
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -65,19 +70,30 @@ def _winter_inputs(folder: Path) -> list[str]:
     ]
 
 
-def benches(tiny: bool, folder: Path) -> dict[str, list[str]]:
-    """Each benchmark's arguments: none for the reported sizes, small ones for the tiny run."""
+def benches(tiny: bool, folder: Path) -> dict[str, Callable[[], list[str]]]:
+    """Each benchmark's arguments (made when it starts: the winter run's are a demo and a model):
+    none for the reported sizes, small ones for the tiny run."""
     if not tiny:
-        return {name: [] for name in ("event_log", "hl7", "simulation", "sitrep", "web", "winter")}
-    small = ["--copies", "1", "--days", "4", "--db", str(folder / "large.db")]
-    return {
+        names = ("event_log", "hl7", "simulation", "sitrep", "web", "winter")
+        return {name: list for name in names}
+    # The sitrep's and the web's large systems, each in a file of its own (they run at once).
+    small = ["--copies", "1", "--days", "4", "--db"]
+    web = ["--users", "2", "--seconds", "2", "--think", "0.1", "--workers", "1"]
+    given = {
         "event_log": ["--days", "3"],
         "hl7": ["--days", "2", "--mllp-messages", "40", "--repeats", "1"],
         "simulation": ["--simpy-reps", "2", "--ciw-reps", "2", "--reps", "20", "--days", "30"],
-        "sitrep": [*small, "--repeat", "1"],
-        "web": [*small, "--users", "2", "--seconds", "2", "--think", "0.1", "--workers", "1"],
-        "winter": _winter_inputs(folder),
-        "region": _region_inputs(folder),
+        "sitrep": [*small, str(folder / "sitrep.db"), "--repeat", "1"],
+        "web": [*small, str(folder / "web.db"), *web],
+    }
+    made = {
+        "region": lambda: _region_inputs(folder),
+        "winter": lambda: _winter_inputs(folder),
+    }
+    # The two longest first, so that the others run beside them.
+    return {
+        **made,
+        **{name: functools.partial(list, arguments) for name, arguments in given.items()},
     }
 
 
@@ -116,26 +132,53 @@ def compare(found: dict[str, tuple[float, str]]) -> list[str]:
     return fell
 
 
+def run(bench: str, arguments: Callable[[], list[str]]) -> str:
+    """Run one benchmark as its own process: what it printed, headed by its name and time."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{_module(bench)}", *arguments()],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    took = time.perf_counter() - started
+    printed = f"== {_module(bench)} ({took:.0f} s)\n{done.stdout.rstrip()}"
+    if done.returncode != 0:
+        raise Failed(
+            f"{printed}\n{done.stderr}", f"{_module(bench)} failed (exit code {done.returncode})"
+        )
+    return printed
+
+
+class Failed(Exception):
+    """A benchmark that failed: what it printed, and the line that says so."""
+
+    def __init__(self, printed: str, reason: str) -> None:
+        super().__init__(reason)
+        self.printed = printed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="each benchmark at a tiny size")
     args = parser.parse_args()
     found: dict[str, tuple[float, str]] = {}
-    with tempfile.TemporaryDirectory() as name:
-        for bench, arguments in benches(args.tiny, Path(name)).items():
-            started = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, "-m", f"bench.{_module(bench)}", *arguments],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-            )
-            took = time.perf_counter() - started
-            print(f"== {_module(bench)} ({took:.0f} s)\n{done.stdout.rstrip()}")
-            if done.returncode != 0:
-                print(done.stderr, file=sys.stderr)
-                raise SystemExit(f"{_module(bench)} failed (exit code {done.returncode})")
-            found.update(ratios.measured(done.stdout))
+    at_once = (os.cpu_count() or 1) if args.tiny else 1
+    with tempfile.TemporaryDirectory() as name, ThreadPoolExecutor(at_once) as pool:
+        running = [
+            pool.submit(run, bench, arguments)
+            for bench, arguments in benches(args.tiny, Path(name)).items()
+        ]
+        for future in running:  # printed in order, each when it and those before it are done
+            try:
+                printed = future.result()
+            except Failed as failed:
+                print(failed.printed, file=sys.stderr)
+                for waiting in running:
+                    waiting.cancel()
+                raise SystemExit(str(failed)) from None
+            print(printed, flush=True)
+            found.update(ratios.measured(printed))
     if args.tiny:
         return  # tiny sizes are not comparable with the recorded ones
     fell = compare(found)
