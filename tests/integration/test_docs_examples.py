@@ -1,8 +1,10 @@
 """Every shell example in README.md and docs/*.md runs, so the docs cannot drift from the code.
 
 Each fenced ```sh block is read as a user would type it, its `homeflow` commands in order,
-against one small demo per engine built once for the module (`demo_database`), in one working
-folder holding the files the examples name. A command that no longer exists, an option that
+against one small demo built once for the module (`demo_database`), in one working folder
+holding the files the examples name. On SQLite only (`one_engine`): what the docs say is the
+same on either engine, and each command runs on PostgreSQL in its own tests (a backup restored
+into PostgreSQL in `test_backup.py`, every format of every command in `test_cli_formats.py`). A command that no longer exists, an option that
 was renamed, or a command that fails, fails the block's test, naming the doc and line.
 
 How the examples are read (the substitutions, all of them):
@@ -20,9 +22,9 @@ How the examples are read (the substitutions, all of them):
   `var/models/demo.toml` is calibrated from the demo, as `make run` does; the settings file
   sets `[audit] retention_days`, which `audit prune` needs, as deployment.md says).
 - The demo's audit log is given one row (a demo admin's view), as a live system's has.
-- `homeflow init-db` and `homeflow restore` (into an empty database only) make a new database
-  (a PostgreSQL backup restores into a new PostgreSQL database): each, and the commands after
-  it in its block, run against a new SQLite file, unless the block names its own database.
+- `homeflow init-db` and `homeflow restore` (into an empty database only) make a new database:
+  each, and the commands after it in its block, run against a new SQLite file, unless the block
+  names its own database.
 - A comment `# error: TEXT` under a command is its documented refusal: the command must exit 2
   and print TEXT. Any other command must exit 0.
 - Runs of the capacity model are shortened to `--reps 10` and `--days 7` (a `home-care tree`
@@ -52,9 +54,10 @@ from homeflow.cli import app
 from homeflow.domain.privacy import Role
 from homeflow.store.access.audit import record
 from homeflow.store.access.scope import Viewer
-from tests.conftest import ENGINES, POSTGRES_URL, demo_database
-from tests.integration.test_backup import empty_target
+from tests.conftest import demo_database
 from tests.support import hl7_messages, unmeasured
+
+pytestmark = pytest.mark.one_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -325,18 +328,14 @@ def _docs_mapping() -> str:
     return found.group(1)
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def docs_demo(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, Path]]:
-    """A small demo per engine, its ADT history as HL7 files, and the examples' files."""
+@pytest.fixture(scope="module")
+def docs_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A small demo, its ADT history as HL7 files, and the examples' files."""
     folder = tmp_path_factory.mktemp("docs")
     demo = ("--days", "10", "--end", DEMO_END, "--seed", "5")
-    # The demo's ADT history as HL7 files (written by the SQLite build of the same demo).
-    history = tmp_path_factory.mktemp("docs-hl7")
-    with demo_database("sqlite", history, *demo, hl7=True):
-        shutil.copytree(history / "hl7", folder / "var" / "hl7")
-    with demo_database(request.param, folder, *demo) as url:
+    with demo_database("sqlite", folder, *demo, hl7=True) as url:
+        shutil.copytree(folder / "hl7", folder / "var" / "hl7")
+        shutil.rmtree(folder / "hl7")
         write_inputs(folder, url)
         # A live system's audit log has rows (views and changes); the demo's has none.
         demo_admin = Viewer("admin@demo.test", "QDE", Role.ADMIN, "docs")
@@ -410,30 +409,20 @@ def test_the_docs_have_examples_and_few_are_not_run() -> None:
 def test_every_shell_example_in_the_docs_runs(block: Block, docs_demo: tuple[str, Path]) -> None:
     url, folder = docs_demo
     name = block.where.replace("/", "-").replace(":", "-")
-    new, made = f"sqlite:///{folder / ('new-' + name + '.db')}", None
-    try:
-        # A block that builds the demo (not run: the module's demo stands for it) makes its
-        # tables for that demo: its `init-db` keeps the module's database.
-        builds_demo = any(text.split()[0] == "demo" for text, _ in block.not_run)
-        for command in block.commands:
-            new_database = command.argv[0] in NEW_DATABASE and not (
-                command.argv[0] == "init-db" and builds_demo
-            )
-            if new_database and "HOMEFLOW_DATABASE_URL" not in dict(command.env):
-                if command.argv[0] == "restore" and url.startswith("postgresql"):
-                    # A PostgreSQL backup restores into an empty PostgreSQL database.
-                    new, made = empty_target("postgresql", url, folder)
-                url = new
-            done = run(command, url, folder)
-            shown = f"{block.where}: homeflow {' '.join(command.argv)}\n{done.output}"
-            if command.error:
-                assert done.exit_code == 2, shown
-                assert command.error in done.output, shown
-            else:
-                assert done.exit_code == 0, shown
-    finally:
-        if made is not None:
-            admin = create_engine(str(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{made}" WITH (FORCE)'))
-            admin.dispose()
+    new = f"sqlite:///{folder / ('new-' + name + '.db')}"
+    # A block that builds the demo (not run: the module's demo stands for it) makes its
+    # tables for that demo: its `init-db` keeps the module's database.
+    builds_demo = any(text.split()[0] == "demo" for text, _ in block.not_run)
+    for command in block.commands:
+        new_database = command.argv[0] in NEW_DATABASE and not (
+            command.argv[0] == "init-db" and builds_demo
+        )
+        if new_database and "HOMEFLOW_DATABASE_URL" not in dict(command.env):
+            url = new
+        done = run(command, url, folder)
+        shown = f"{block.where}: homeflow {' '.join(command.argv)}\n{done.output}"
+        if command.error:
+            assert done.exit_code == 2, shown
+            assert command.error in done.output, shown
+        else:
+            assert done.exit_code == 0, shown
