@@ -266,6 +266,9 @@ def test_bad_kpi_options_name_the_option(demo_url: str, tmp_path: Path) -> None:
     assert listed.returncode == 0 and all(name in listed.stdout for name in KPIS)
 
 
+# What the report draws of what it read is the same on either engine; every KPI it reads runs
+# on PostgreSQL in the test above.
+@pytest.mark.one_engine
 def test_the_weekly_report_draws_every_system_measure(demo_url: str, tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     done = homeflow(demo_url, "report", "weekly", "--date", END, "--out", str(html))
