@@ -212,6 +212,7 @@ def on_postgresql(item: pytest.Item) -> bool:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the tests' ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A pass on PostgreSQL alone runs only the tests that touch it (the others ran in the
     SQLite pass); a test marked `one_engine`, and every browser test not marked
