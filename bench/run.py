@@ -4,10 +4,11 @@
 Each benchmark runs as its own process, as a person runs it; any that fails fails the run with
 its exit code and output. At full size they run one after another, each on a machine otherwise
 quiet; at the tiny size, whose figures are compared with nothing, as many at once as the machine
-has cores (on the 2-core machine 61 s one after another, about half that two at a time). At full size each ratio a benchmark reports (bench/ratios.py) is then
-compared with the last one recorded in docs/performance.md's table of ratios: any more than a
-fifth worse is named and the run fails, so a slowdown is seen when it happens. The rows to
-record for this run are printed at the end. The region benchmark (bench/region.py) runs only at
+has cores (on the 2-core machine 61 s one after another, 39 s two at a time; docs/performance.md).
+At full size each ratio a benchmark reports (bench/ratios.py) is then compared with the last
+one recorded in docs/performance.md's table of ratios: any more than a fifth worse is named and
+the run fails, so a slowdown is seen when it happens. The rows to record for this run are
+printed at the end. The region benchmark (bench/region.py) runs only at
 its tiny size here: at full size it is run by hand (an hour's build into a database of its own).
 """
 

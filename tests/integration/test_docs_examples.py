@@ -4,8 +4,9 @@ Each fenced ```sh block is read as a user would type it, its `homeflow` commands
 against one small demo built once for the module (`demo_database`), in one working folder
 holding the files the examples name. On SQLite only (`one_engine`): what the docs say is the
 same on either engine, and each command runs on PostgreSQL in its own tests (a backup restored
-into PostgreSQL in `test_backup.py`, every format of every command in `test_cli_formats.py`). A command that no longer exists, an option that
-was renamed, or a command that fails, fails the block's test, naming the doc and line.
+into PostgreSQL in `test_backup.py`, every format of every command in `test_cli_formats.py`).
+A command that no longer exists, an option that was renamed, or a command that fails, fails
+the block's test, naming the doc and line.
 
 How the examples are read (the substitutions, all of them):
 - `\\` continues a line; `#` starts a comment; `&&` and `|` separate commands; a command that
@@ -334,8 +335,8 @@ def docs_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     folder = tmp_path_factory.mktemp("docs")
     demo = ("--days", "10", "--end", DEMO_END, "--seed", "5")
     with demo_database("sqlite", folder, *demo, hl7=True) as url:
-        shutil.copytree(folder / "hl7", folder / "var" / "hl7")
-        shutil.rmtree(folder / "hl7")
+        (folder / "var").mkdir()
+        shutil.move(folder / "hl7", folder / "var" / "hl7")
         write_inputs(folder, url)
         # A live system's audit log has rows (views and changes); the demo's has none.
         demo_admin = Viewer("admin@demo.test", "QDE", Role.ADMIN, "docs")
