@@ -10,6 +10,11 @@ DB := var/homeflow.db
 # of processes a test run starts compile homeflow's 47,000 lines again (test_fhir.py: 56.6 s of
 # CPU with it set, 52.2 s without; docs/performance.md).
 unexport PYTHONDONTWRITEBYTECODE
+# The capacity model's compiled kernels are kept once a machine, named by their sources, so a
+# fresh clone or worktree does not compile them again (26-28 s of CPU) and an edit to any of the
+# model's modules compiles them afresh (src/homeflow/sim/kernel_cache.py); numba's own locators
+# follow for other libraries' kernels.
+export NUMBA_CACHE_LOCATOR_CLASSES ?= homeflow.sim.kernel_cache.SourcesLocator,UserProvidedCacheLocator,InTreeCacheLocator,UserWideCacheLocator,IPythonCacheLocator,ZipCacheLocator
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

@@ -1,0 +1,79 @@
+"""The capacity model's kernels are cached by their sources, once a machine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from homeflow.sim import draws, kernel_cache
+from homeflow.sim.kernel_cache import SourcesLocator
+
+
+@pytest.fixture
+def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("HOMEFLOW_KERNEL_CACHE", str(tmp_path / "kernels"))
+    kernel_cache.sources_hash.cache_clear()
+    kernel_cache._this_version.cache_clear()
+    yield tmp_path / "kernels"
+    kernel_cache.sources_hash.cache_clear()
+    kernel_cache._this_version.cache_clear()
+
+
+def test_a_kernel_of_the_model_is_kept_under_its_sources_hash(cache_folder: Path) -> None:
+    kernel = draws.uniform.py_func
+    locator = SourcesLocator.from_function(kernel, kernel.__code__.co_filename)
+    assert locator is not None
+    assert Path(locator.get_cache_path()) == cache_folder / kernel_cache.sources_hash()[:16]
+    assert locator.get_source_stamp() == kernel_cache.sources_hash()
+
+
+def test_another_librarys_kernel_goes_to_numbas_next_locator(cache_folder: Path) -> None:
+    def elsewhere() -> int:
+        return 1
+
+    assert SourcesLocator.from_function(elsewhere, __file__) is None
+
+
+def test_an_edit_to_any_module_of_the_model_changes_the_stamp(
+    cache_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "sim"
+    shutil.copytree(kernel_cache.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(kernel_cache, "PACKAGE", copy)
+    kernel_cache.sources_hash.cache_clear()
+    before = kernel_cache.sources_hash()
+    # draws.py is inlined into the engine's kernels: editing it alone must compile them again.
+    (copy / "draws.py").write_text((copy / "draws.py").read_text() + "\n# edited\n")
+    kernel_cache.sources_hash.cache_clear()
+    assert kernel_cache.sources_hash() != before
+
+
+def test_versions_unused_for_a_fortnight_are_removed(cache_folder: Path) -> None:
+    old, recent = cache_folder / "old", cache_folder / "recent"
+    old.mkdir(parents=True)
+    recent.mkdir()
+    fortnight_ago = time.time() - kernel_cache.UNUSED_FOR - 60
+    os.utime(old, (fortnight_ago, fortnight_ago))
+    here = kernel_cache._this_version()
+    assert not old.exists() and recent.exists() and here.parent == cache_folder
+
+
+def test_the_makefile_names_locators_numba_has() -> None:
+    """Each class `NUMBA_CACHE_LOCATOR_CLASSES` names must import, or numba refuses to compile."""
+    import importlib
+
+    from numba.core import caching
+
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text()
+    line = next(x for x in makefile.splitlines() if "NUMBA_CACHE_LOCATOR_CLASSES" in x)
+    names = line.split("?=", 1)[1].strip().split(",")
+    assert names[0] == "homeflow.sim.kernel_cache.SourcesLocator"
+    for name in names:
+        module, _, cls = name.rpartition(".")
+        found = getattr(importlib.import_module(module), cls) if module else getattr(caching, cls)
+        assert issubclass(found, caching._CacheLocator), name
