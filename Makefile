@@ -18,7 +18,7 @@ export NUMBA_CACHE_LOCATOR_CLASSES ?= homeflow.sim.kernel_cache.SourcesLocator,U
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit integration browser spec tests sqlite-pass postgresql-pass bench bench-tiny clean
+.PHONY: run test lint typecheck unit integration browser spec tests bench bench-tiny clean
 
 $(BIN)/homeflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -84,35 +84,25 @@ browser: $(BIN)/homeflow $(IDENTITY_PROVIDER)
 spec: $(BIN)/homeflow
 	$(BIN)/pytest -q tests/spec
 
-# Every kind at once. On SQLite, on both cores, with branch coverage of the package,
-# subprocesses included, failing below the floor recorded in docs/developing.md; and, when
+# Every kind at once, on both cores. First on SQLite, with branch coverage of the package,
+# subprocesses included, failing below the floor recorded in docs/developing.md; then, when
 # HOMEFLOW_TEST_POSTGRES_URL names a database, the tests that touch one again on PostgreSQL,
 # without coverage (it more than doubles a test's CPU, and this pass runs the same code). The
-# two passes run at the same time: each leaves a core idle for a fifth of its time (a worker
-# waiting on a browser, a server, a lock), and the other fills it; each prints what it found
-# when it ends. The tests sharing a module's fixture (a served site, a copy of a demo) stay on
-# one worker, every other test goes to whichever worker is free (`loadgroup`, groups made in
-# tests/conftest.py). The demo templates (tests/demo_templates.py) are kept between runs until
-# the code they are built from changes. The tests that restart or lock the database run after
-# the others, alone.
+# tests sharing a module's fixture (a served site, a copy of a demo) stay on one worker, every
+# other test goes to whichever worker is free (`loadgroup`, groups made in tests/conftest.py).
+# The demo templates (tests/demo_templates.py) are kept between runs until the code they are
+# built from changes. The tests that restart or lock the database run after the others, alone.
 COVERAGE_FLOOR ?= 87
 tests: $(BIN)/homeflow $(IDENTITY_PROVIDER)
 	rm -rf .coverage .coverage.*
-	$(MAKE) --no-print-directory -j2 --output-sync=target sqlite-pass postgresql-pass
+	HOMEFLOW_TEST_ENGINES=sqlite $(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report= \
+		-m "not database_restart" tests
 	HOMEFLOW_TEST_ENGINES=sqlite $(BIN)/pytest -q -m database_restart --cov --cov-append \
 		--cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR) tests
 	if [ -n "$$HOMEFLOW_TEST_POSTGRES_URL" ]; then \
-		HOMEFLOW_TEST_ENGINES=postgresql $(BIN)/pytest -q -m database_restart tests; \
-	fi
-
-sqlite-pass: $(BIN)/homeflow $(IDENTITY_PROVIDER)
-	HOMEFLOW_TEST_ENGINES=sqlite $(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report= \
-		-m "not database_restart" tests
-
-postgresql-pass: $(BIN)/homeflow $(IDENTITY_PROVIDER)
-	if [ -n "$$HOMEFLOW_TEST_POSTGRES_URL" ]; then \
 		HOMEFLOW_TEST_ENGINES=postgresql $(BIN)/pytest -q -n 2 --dist loadgroup \
-			-m "not database_restart" tests; \
+			-m "not database_restart" tests && \
+		HOMEFLOW_TEST_ENGINES=postgresql $(BIN)/pytest -q -m database_restart tests; \
 	fi
 
 # The benchmarks at the sizes docs/performance.md reports, and each at a tiny size so that a
