@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,14 +52,15 @@ def test_an_edit_to_any_module_of_the_model_changes_the_stamp(
     assert kernel_cache.sources_hash() != before
 
 
-def test_versions_unused_for_a_fortnight_are_removed(cache_folder: Path) -> None:
-    old, recent = cache_folder / "old", cache_folder / "recent"
-    old.mkdir(parents=True)
-    recent.mkdir()
-    fortnight_ago = time.time() - kernel_cache.UNUSED_FOR - 60
-    os.utime(old, (fortnight_ago, fortnight_ago))
+def test_a_new_version_keeps_the_four_others_that_compiled_last(cache_folder: Path) -> None:
+    cache_folder.mkdir(parents=True)
+    for age in range(6):  # "v0" compiled last, "v5" first
+        old = cache_folder / f"v{age}"
+        old.mkdir()
+        os.utime(old, (1_000_000 - age * 1000, 1_000_000 - age * 1000))
     here = kernel_cache._this_version()
-    assert not old.exists() and recent.exists() and here.parent == cache_folder
+    assert here.parent == cache_folder and not here.exists()  # numba makes it when it compiles
+    assert sorted(p.name for p in cache_folder.iterdir()) == ["v0", "v1", "v2", "v3"]
 
 
 def test_the_makefile_names_locators_numba_has() -> None:

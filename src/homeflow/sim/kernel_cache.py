@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -24,8 +23,8 @@ from typing import Any
 from numba.core.caching import UserWideCacheLocator
 
 PACKAGE = Path(__file__).resolve().parent
-# Other versions' kernels (a few MB each) are removed once unused this long.
-UNUSED_FOR = 14 * 24 * 3600
+# Versions kept (a few MB each): the newest, by when each last compiled a kernel.
+KEPT = 5
 
 
 def folder() -> Path:
@@ -49,16 +48,17 @@ def sources_hash() -> str:
 def _this_version() -> Path:
     here = folder() / sources_hash()[:16]
     if not here.exists():
-        _remove_unused(here.parent)
+        _remove_the_oldest(here.parent)
     return here
 
 
-def _remove_unused(parent: Path) -> None:
+def _remove_the_oldest(parent: Path) -> None:
+    """Make room for a new version: keep the KEPT - 1 others that compiled last."""
     if not parent.is_dir():
         return
-    for other in parent.iterdir():
-        if other.is_dir() and time.time() - other.stat().st_mtime > UNUSED_FOR:
-            shutil.rmtree(other, ignore_errors=True)
+    others = sorted((p for p in parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in others[: max(0, len(others) - (KEPT - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class SourcesLocator(UserWideCacheLocator):
