@@ -281,8 +281,11 @@ def test_the_weekly_report_draws_every_system_measure(demo_url: str, tmp_path: P
     done = homeflow(demo_url, "report", "weekly", "--date", END, "--out", str(pdf))
     assert done.returncode == 0, done.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
-    wrong = homeflow(demo_url, "report", "weekly", "--date", END, "--out", str(tmp_path / "r.docx"))
-    assert wrong.returncode == 2 and "--out" in wrong.stderr
+    # A wrong --out is refused before the database is read (drawing takes seconds): here there
+    # is no database at all, and the refusal still names --out.
+    nowhere = f"sqlite:///{tmp_path / 'missing' / 'none.db'}"
+    wrong = homeflow(nowhere, "report", "weekly", "--date", END, "--out", str(tmp_path / "r.docx"))
+    assert wrong.returncode == 2 and "--out" in wrong.stderr and "docx" in wrong.stderr
 
 
 def test_an_spc_spec_draws_the_chart_it_is_given() -> None:

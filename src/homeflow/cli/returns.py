@@ -141,9 +141,10 @@ def report_weekly(
     out: Annotated[Path, typer.Option(help="report.html, or report.pdf (printed by Chromium).")],
 ) -> None:
     """The weekly system report: this week by organisation, and every measure as an SPC chart."""
-    from homeflow.publishing.weekly import weekly_report, write_report
+    from homeflow.publishing.weekly import printer_for, weekly_report, write_report
 
     day = ended_date("--date", on)
+    printer_for(out)  # a wrong --out is refused before the charts are drawn
     with console.status("drawing the charts"):
         html = weekly_report(open_database(), day)
     write_report(html, out)

@@ -69,16 +69,25 @@ def weekly_report(engine: Engine, day: date) -> str:
     )
 
 
-def write_report(html: str, out: Path) -> None:
-    """HTML as it is; PDF printed by headless Chromium (Debian's package)."""
+def printer_for(out: Path) -> str | None:
+    """Chromium for a .pdf, None for a .html; anything else refused, before any chart is drawn
+    (a report takes seconds to draw)."""
     if out.suffix.lower() == ".html":
-        out.write_text(html, "utf-8")
-        return
+        return None
     if out.suffix.lower() != ".pdf":
         raise InvalidInput("out", f"{out.name}: write .html or .pdf")
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         raise InvalidInput("out", "a PDF needs Chromium (apt-get install chromium); write .html")
+    return browser
+
+
+def write_report(html: str, out: Path) -> None:
+    """HTML as it is; PDF printed by headless Chromium (Debian's package)."""
+    browser = printer_for(out)
+    if browser is None:
+        out.write_text(html, "utf-8")
+        return
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / "report.html"
         page.write_text(html, "utf-8")
