@@ -21,6 +21,8 @@ from homeflow.cli.output import (
     print_rows,
     progress_bar,
     say,
+    written_file,
+    written_folder,
 )
 from homeflow.domain import clock
 from homeflow.domain import events as ev
@@ -50,7 +52,7 @@ def demo(
     ] = None,
     hl7_out: Annotated[
         Path | None,
-        typer.Option(help="Also write the ADT events as HL7 v2.4 files, one per day, here."),
+        written_folder("Also write the ADT events as HL7 v2.4 files, one per day, here."),
     ] = None,
     live: Annotated[
         bool,
@@ -340,7 +342,7 @@ def serve(
 
 @app.command("backup")
 def backup_command(
-    out: Annotated[Path, typer.Option(help="The file to write the copy to.")],
+    out: Annotated[Path, written_file("The file to write the copy to.")],
 ) -> None:
     """A consistent copy of the whole database, taken while the server and listener run."""
     from homeflow.store.backup import backup

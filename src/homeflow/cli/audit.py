@@ -14,7 +14,7 @@ import typer
 
 from homeflow.cli.app import Commands, app
 from homeflow.cli.database import open_database
-from homeflow.cli.output import console, fail, say, warn
+from homeflow.cli.output import console, fail, say, warn, written_file
 from homeflow.domain import clock
 from homeflow.domain.audit_chain import Checkpoint
 from homeflow.domain.clock import parse_date
@@ -112,7 +112,7 @@ def audit_checkpoint(
 def audit_export_command(
     first: Annotated[str, typer.Option("--from", help="First day (UTC), YYYY-MM-DD.")],
     last: Annotated[str, typer.Option("--to", help="Last day (UTC), YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option(help="The CSV file to write.")],
+    out: Annotated[Path, written_file("The CSV file to write.")],
 ) -> None:
     """The rows written from --from to --to as CSV, hashes included, for the IG team."""
     from homeflow.store.access.audit import audit_rows

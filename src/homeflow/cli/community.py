@@ -9,7 +9,7 @@ import typer
 
 from homeflow.cli.app import Commands, app
 from homeflow.cli.database import open_database
-from homeflow.cli.output import OutputFormat, fail, print_rows, say
+from homeflow.cli.output import OutputFormat, fail, print_rows, say, written_file
 from homeflow.domain import clock
 from homeflow.store import db
 
@@ -37,7 +37,7 @@ def directory_import(
 
 @directory_app.command("export")
 def directory_export(
-    out: Annotated[Path, typer.Option(help="The HSDS 3.0 JSON file to write.")],
+    out: Annotated[Path, written_file("The HSDS 3.0 JSON file to write.")],
 ) -> None:
     """Write every service as HSDS 3.0 JSON, as it was imported."""
     from homeflow.services.community import export_directory

@@ -20,6 +20,7 @@ from homeflow.cli.output import (
     read_series,
     say,
     warn,
+    written_file,
 )
 from homeflow.domain import clock
 from homeflow.domain.clock import parse_date
@@ -73,7 +74,7 @@ def assessment_export(
     framework: Annotated[str, typer.Option(help="The framework's short name.")],
     system: Annotated[str, typer.Option(help="The system (or organisation) code.")],
     on: Annotated[str, typer.Option("--date", help="The assessment's date, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option(help="The sheet to write, .csv or .xlsx.")],
+    out: Annotated[Path, written_file("The sheet to write, .csv or .xlsx.")],
 ) -> None:
     """Write an assessment as the sheet it was kept in."""
     from homeflow.ingest.assessment_file import write_sheet

@@ -9,7 +9,7 @@ import typer
 
 from homeflow.cli.app import app
 from homeflow.cli.database import open_database
-from homeflow.cli.output import FileFormat, ended_date, fail, say, warn, write_table
+from homeflow.cli.output import FileFormat, ended_date, fail, say, warn, write_table, written_file
 
 
 @app.command("ic-return")
@@ -17,7 +17,7 @@ def ic_return_command(
     week_ending: Annotated[
         str, typer.Option("--week-ending", help="The Sunday the week ends on, YYYY-MM-DD.")
     ],
-    out: Annotated[Path, typer.Option(help="Where to write the return (long format).")],
+    out: Annotated[Path, written_file("Where to write the return (long format).")],
     org: Annotated[
         str | None, typer.Option(help="One intermediate care provider (its code); default all.")
     ] = None,

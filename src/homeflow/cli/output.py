@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -82,6 +83,52 @@ def print_rows(
         for row in rows:
             table.add_row(*("" if row.get(name) is None else str(row[name]) for name in columns))
         tables.print(table)
+
+
+def _option(param: typer.CallbackParam) -> str:
+    return str(max(param.opts, key=len))
+
+
+def _writable_file(param: typer.CallbackParam, path: Path | None) -> Path | None:
+    """A file the command is to write, refused as the command line is read, before any work
+    (a simulation, a report's charts) that would be thrown away when the file cannot be."""
+    if path is None:
+        return None
+    folder = path.parent
+    if path.is_dir():
+        fail(f"{_option(param)}: {path} is a folder; name a file in it")
+    if not folder.exists():
+        fail(f"{_option(param)}: cannot write {path}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        fail(f"{_option(param)}: cannot write {path}: {folder} is a file, not a folder")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        fail(f"{_option(param)}: cannot write {path}: permission denied")
+    return path
+
+
+def _writable_folder(param: typer.CallbackParam, path: Path | None) -> Path | None:
+    """A folder the command is to write into, made with its parents where missing: refused
+    as the command line is read when it is a file, or its nearest existing part is."""
+    if path is None:
+        return None
+    if path.exists() and not path.is_dir():
+        fail(f"{_option(param)}: {path} is a file, not a folder")
+    there = next(p for p in (path, *path.parents) if p.exists())
+    if not there.is_dir():
+        fail(f"{_option(param)}: cannot make the folder {path}: {there} is a file")
+    if not os.access(there, os.W_OK):
+        fail(f"{_option(param)}: cannot write into {path}: permission denied")
+    return path
+
+
+def written_file(help: str) -> Any:
+    """The option naming a file the command writes (`--out`), checked as it is read."""
+    return typer.Option(help=help, callback=_writable_file)
+
+
+def written_folder(help: str) -> Any:
+    """The option naming a folder the command writes into, checked as it is read."""
+    return typer.Option(help=help, callback=_writable_folder)
 
 
 def progress_bar() -> Progress:

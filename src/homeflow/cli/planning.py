@@ -24,6 +24,7 @@ from homeflow.cli.output import (
     say,
     tables,
     write_table,
+    written_file,
 )
 from homeflow.domain.clock import parse_date
 from homeflow.services.forecasts import Level as ForecastLevel
@@ -70,7 +71,7 @@ def _last_day(last: str | None) -> str:
 
 @app.command("forecast")
 def forecast_command(
-    out: Annotated[Path, typer.Option(help="Where to write the forecast (CSV).")],
+    out: Annotated[Path, written_file("Where to write the forecast (CSV).")],
     input_path: Input = None,
     horizon: Annotated[int, typer.Option(min=1, max=366, help="Days ahead.")] = 14,
     jobs: Annotated[int, typer.Option(min=1, help="Processes to fit with.")] = 1,
@@ -120,7 +121,7 @@ def backtest_command(
     input_path: Input = None,
     horizon: Annotated[int, typer.Option(min=1, max=366, help="Days ahead.")] = 14,
     windows: Annotated[int, typer.Option(min=1, help="Rolling origins to evaluate.")] = 4,
-    out: Annotated[Path | None, typer.Option(help="Per-series results (CSV).")] = None,
+    out: Annotated[Path | None, written_file("Per-series results (CSV).")] = None,
     jobs: Annotated[int, typer.Option(min=1, help="Processes to fit with.")] = 1,
     level: LevelOption = None,
     measure: MeasureOption = Measure.ADMISSIONS,
@@ -199,7 +200,7 @@ class StartFrom(StrEnum):
 def calibrate_command(
     first: Annotated[str, typer.Option("--from", help="First day of history, YYYY-MM-DD.")],
     last: Annotated[str, typer.Option("--to", help="Last day of history, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option(help="Where to write the model (TOML).")],
+    out: Annotated[Path, written_file("Where to write the model (TOML).")],
     start: Annotated[
         str | None, typer.Option(help="First day a run simulates (default: the day after --to).")
     ] = None,
@@ -225,7 +226,7 @@ def calibrate_command(
 @app.command("simulate")
 def simulate_command(
     model_path: Annotated[Path, typer.Argument(help="The model file (TOML).")],
-    out: Annotated[Path, typer.Option(help="Daily results per scenario and service (Parquet).")],
+    out: Annotated[Path, written_file("Daily results per scenario and service (Parquet).")],
     scenario: Annotated[
         list[Path] | None, typer.Option(help="A scenario file (TOML); give it once per scenario.")
     ] = None,
@@ -248,7 +249,7 @@ def simulate_command(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Replications per batch.")] = 100,
     totals: Annotated[
-        Path | None, typer.Option(help="Also write the per-scenario totals here (CSV).")
+        Path | None, written_file("Also write the per-scenario totals here (CSV).")
     ] = None,
 ) -> None:
     """Replications of the model and each scenario: occupancy, NCTR, delays, queues and cost."""

@@ -21,6 +21,7 @@ from homeflow.cli.output import (
     say,
     warn,
     write_table,
+    written_file,
 )
 from homeflow.domain import clock
 from homeflow.domain.clock import parse_date
@@ -32,9 +33,7 @@ from homeflow.store.queries import CENSUS_COLUMNS, census
 @app.command("sitrep")
 def sitrep_command(
     on: Annotated[str, typer.Option("--date", help="The day reported, YYYY-MM-DD.")],
-    out: Annotated[
-        Path, typer.Option(help="Where to write the return (NHS England's long format).")
-    ],
+    out: Annotated[Path, written_file("Where to write the return (NHS England's long format).")],
     org: Annotated[
         str | None, typer.Option(help="One acute trust (ODS code); default all.")
     ] = None,
@@ -106,7 +105,7 @@ def kpi_command(
         str | None,
         typer.Option(help="A day whose period every value is compared with (% change)."),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Where to write it (CSV or .xlsx).")] = None,
+    out: Annotated[Path | None, written_file("Where to write it (CSV or .xlsx).")] = None,
     file_format: Annotated[
         FileFormat | None,
         typer.Option("--format", help="csv or xlsx; default from the file's suffix."),
@@ -138,7 +137,7 @@ app.add_typer(report_app, name="report")
 @report_app.command("weekly")
 def report_weekly(
     on: Annotated[str, typer.Option("--date", help="The last day of the week, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option(help="report.html, or report.pdf (printed by Chromium).")],
+    out: Annotated[Path, written_file("report.html, or report.pdf (printed by Chromium).")],
 ) -> None:
     """The weekly system report: this week by organisation, and every measure as an SPC chart."""
     from homeflow.publishing.weekly import printer_for, weekly_report, write_report
@@ -154,7 +153,7 @@ def report_weekly(
 @app.command()
 def dtoc(
     month: Annotated[str, typer.Option(help="The month reported, YYYY-MM.")],
-    out: Annotated[Path, typer.Option(help="Where to write the return (CSV).")],
+    out: Annotated[Path, written_file("Where to write the return (CSV).")],
     org: Annotated[str | None, typer.Option(help="One provider (ODS code); default all.")] = None,
     file_format: Annotated[
         FileFormat | None,
@@ -184,7 +183,7 @@ def dtoc(
 @app.command()
 def spc(
     input_path: Annotated[Path, typer.Option("--input", help="CSV with columns date,value.")],
-    out: Annotated[Path, typer.Option(help="Where to write the chart's points (CSV).")],
+    out: Annotated[Path, written_file("Where to write the chart's points (CSV).")],
     better: Annotated[Better | None, typer.Option(help="Which direction is improvement.")] = None,
     target: Annotated[
         float | None, typer.Option(help="The target, for the assurance icon.")
