@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from homeflow.demo import system
 from homeflow.demo.generator import generate
 from homeflow.domain.clock import SYSTEM_ZONE, local_date, start_of_day
+from homeflow.domain.events import Event
 from homeflow.services.live_demo import Played, play_live, split_at
 from homeflow.store import db
 from homeflow.store import schema as t
@@ -115,15 +116,24 @@ def test_a_readmission_rate_like_real_trusts(demo: Demo, tmp_path: Path) -> None
         assert 8.0 <= float(rates[trust]["value"]) <= 20.0, rates[trust]
 
 
+@pytest.fixture(scope="module")
+def two_days() -> tuple[date, list[Event]]:
+    """Two days of the demo ending yesterday, simulated once for the live tests (a few seconds
+    each time, more under coverage); each test stores them in a database of its own."""
+    yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
+    return yesterday, generate(5, 2, yesterday)
+
+
 @pytest.mark.parametrize("over_mllp", [False, True])
-def test_live_adds_each_event_when_its_moment_comes(engine: Engine, over_mllp: bool) -> None:
+def test_live_adds_each_event_when_its_moment_comes(
+    engine: Engine, over_mllp: bool, two_days: tuple[date, list[Event]]
+) -> None:
     """`demo --live` on a clock of the test's own: from yesterday 08:00 to 10:00 every event
     received by then is stored (ADT through a real listener when sent over MLLP), none later,
     and none before its moment."""
-    yesterday = local_date(datetime.now(UTC)) - timedelta(days=1)
+    yesterday, simulated = two_days
     with engine.begin() as conn:
         save_registry(conn, system.ORGANISATIONS, system.SITES, system.WARDS)
-    simulated = generate(5, 2, yesterday)
     start = datetime.combine(yesterday, time(8), SYSTEM_ZONE).astimezone(UTC)
     stop = start + timedelta(hours=2)
     history, later = split_at(simulated, start)
