@@ -256,7 +256,7 @@ def write_inputs(folder: Path, url: str) -> None:
         "delayed-bed-days.csv": _weekly("date,value", 24, lambda n: 420 - 2 * n),
         "falls.csv": _weekly("date,value", 12, lambda n: 5 + n % 3),
         "series.csv": "series_id,date,value\n"
-        + "".join(f"RX1,{date(2026, 3, 1) + timedelta(days=n)},{20 + n % 7}\n" for n in range(270)),
+        + "".join(f"RX1,{date(2026, 3, 1) + timedelta(days=n)},{20 + n % 7}\n" for n in range(120)),
         "tips.csv": "tip\nAsk about home on the first day\nPlan the discharge with the family\n",
         "llr.csv": LLR_SHEET,
         "census.csv": CENSUS,
