@@ -19,17 +19,28 @@ def changing_site(
         yield served
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium and Playwright's driver, started once a worker, not once a module
+    (a second or two of CPU each time)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
+        launched = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        yield chromium
-        chromium.close()
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: object) -> Iterator[object]:
+    """The worker's Chromium; the pages and profiles a module opened are closed at its end,
+    so no module meets another's."""
+    yield chromium
+    for context in list(chromium.contexts):  # type: ignore[attr-defined]
+        context.close()
 
 
 @pytest.fixture(scope="module")
