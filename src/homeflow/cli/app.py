@@ -12,22 +12,19 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
-from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
 from homeflow.cli.database import close_databases
-from homeflow.cli.output import fail
+from homeflow.cli.output import fail, shown
 from homeflow.domain.errors import InvalidInput
 
 
 def parameter_named(command: Any, field: str) -> str:
     """What the person typed that `field` names, when it is one of `command`'s parameters."""
     for param in command.params:
-        if field not in {param.name, *param.opts, *(opt.lstrip("-") for opt in param.opts)}:
-            continue
-        if isinstance(param, TyperArgument):
-            return str(param.name).upper()  # as the messages name an argument: NAME, FILE
-        return str(max(param.opts, key=len))
+        if field in {param.name, *param.opts, *(opt.lstrip("-") for opt in param.opts)}:
+            return shown(param)
     return field
 
 

@@ -85,7 +85,11 @@ def print_rows(
         tables.print(table)
 
 
-def _option(param: typer.CallbackParam) -> str:
+def shown(param: Any) -> str:
+    """A command's parameter as the person types it: an option by its longest name (`--out`),
+    an argument in capitals as the messages name it (NAME, FILE)."""
+    if param.param_type_name == "argument":
+        return str(param.name).upper()
     return str(max(param.opts, key=len))
 
 
@@ -96,13 +100,13 @@ def _writable_file(param: typer.CallbackParam, path: Path | None) -> Path | None
         return None
     folder = path.parent
     if path.is_dir():
-        fail(f"{_option(param)}: {path} is a folder; name a file in it")
+        fail(f"{shown(param)}: {path} is a folder; name a file in it")
     if not folder.exists():
-        fail(f"{_option(param)}: cannot write {path}: the folder {folder} does not exist")
+        fail(f"{shown(param)}: cannot write {path}: the folder {folder} does not exist")
     if not folder.is_dir():
-        fail(f"{_option(param)}: cannot write {path}: {folder} is a file, not a folder")
+        fail(f"{shown(param)}: cannot write {path}: {folder} is a file, not a folder")
     if not os.access(path if path.exists() else folder, os.W_OK):
-        fail(f"{_option(param)}: cannot write {path}: permission denied")
+        fail(f"{shown(param)}: cannot write {path}: permission denied")
     return path
 
 
@@ -112,12 +116,12 @@ def _writable_folder(param: typer.CallbackParam, path: Path | None) -> Path | No
     if path is None:
         return None
     if path.exists() and not path.is_dir():
-        fail(f"{_option(param)}: {path} is a file, not a folder")
+        fail(f"{shown(param)}: {path} is a file, not a folder")
     there = next(p for p in (path, *path.parents) if p.exists())
     if not there.is_dir():
-        fail(f"{_option(param)}: cannot make the folder {path}: {there} is a file")
+        fail(f"{shown(param)}: cannot make the folder {path}: {there} is a file")
     if not os.access(there, os.W_OK):
-        fail(f"{_option(param)}: cannot write into {path}: permission denied")
+        fail(f"{shown(param)}: cannot write into {path}: permission denied")
     return path
 
 
