@@ -214,7 +214,6 @@ CASES: dict[str, Case] = {
         "", echoed=False),
 }  # fmt: skip
 
-# The parameters that take text yet have no error path of their own: why.
 # The files and folders commands write (cli/output.py's written_file and written_folder): each
 # is refused as the command line is read, before the other options and before any work, so
 # with no database; a file under a folder that does not exist, a folder under a file.
@@ -248,6 +247,7 @@ def _written(name: str, under: Callable[[Path], Path]) -> Case:
 CASES |= {name: _written(name, lambda f: f / "no such folder") for name in WRITTEN_FILES}
 CASES |= {name: _written(name, lambda f: Path(file(f, "a file", ""))) for name in WRITTEN_FOLDERS}
 
+# The parameters that take text yet have no error path of their own: why.
 FREE = "free text: any is accepted"
 NO_PATHS: dict[str, str] = {
     "framework add --title": FREE,
