@@ -115,12 +115,14 @@ class ListenerProcess:
     def __init__(self, url: str, port: int, *extra: str, env: dict[str, str] | None = None) -> None:
         env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, **(env or {})}
         self.port = port
+        # Its log goes to a file, not a pipe: a pipe nobody reads until the end fills (64 KiB)
+        # during a database outage, and the listener then blocks writing its log.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "homeflow.cli", "listen", "--port", str(port), *extra],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=self._log,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -129,15 +131,18 @@ class ListenerProcess:
                 return
             except OSError as refused:
                 if self.process.poll() is not None:
-                    detail = self.process.stderr.read() if self.process.stderr else ""
-                    raise RuntimeError(detail) from refused
+                    raise RuntimeError(self.stop()) from refused
                 time.sleep(0.1)
         raise RuntimeError("the listener did not start")
 
     def stop(self) -> str:
+        """Stop the listener (SIGTERM: it finishes what it holds) and return its log."""
         self.process.terminate()
-        _, err = self.process.communicate(timeout=30)
-        return err
+        self.process.wait(timeout=30)
+        self._log.seek(0)
+        printed = self._log.read().decode(errors="replace")
+        self._log.close()
+        return printed
 
 
 class ServerProcess:

@@ -9,6 +9,7 @@ the parallel suite (`make tests` runs the `database_restart` mark separately).""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 import threading
@@ -122,12 +123,25 @@ def test_the_feed_survives_the_database_going_away(
         assert homeflow(url, "registry", "load-demo").returncode == 0
         engine.dispose()
         port = free_port()
-        listener = ListenerProcess(url, port, env={"HOMEFLOW_SQLITE_BUSY_SECONDS": BUSY_SECONDS})
-        stream = Stream()
-        fault = threading.Thread(
-            target=restart_postgresql if kind == "postgresql" else lock_sqlite,
-            args=() if kind == "postgresql" else (url,),
+        # faulthandler: a listener that stops answering is aborted below to print its stacks.
+        listener = ListenerProcess(
+            url,
+            port,
+            env={"HOMEFLOW_SQLITE_BUSY_SECONDS": BUSY_SECONDS, "PYTHONFAULTHANDLER": "1"},
         )
+        stream = Stream()
+        fault_failed: list[BaseException] = []
+
+        def fault_once() -> None:
+            try:
+                if kind == "postgresql":
+                    restart_postgresql()
+                else:
+                    lock_sqlite(url)
+            except BaseException as failure:
+                fault_failed.append(failure)
+
+        fault = threading.Thread(target=fault_once)
         started = threading.Event()
 
         def on_ack() -> None:
@@ -150,12 +164,19 @@ def test_the_feed_survives_the_database_going_away(
                 sender.join(timeout=3600)
             fault.join(timeout=120)
             assert listener.process.poll() is None, "the listener stopped"
+            if len(stream.acked) < len(messages):
+                listener.process.send_signal(signal.SIGABRT)  # where it is stuck, to its log
         finally:
             log = listener.stop()
-        assert started.is_set() and len(stream.acked) == len(messages)
+        assert not fault_failed, fault_failed
+        # The listener's log holds no patient data (asserted below): its end says why it failed.
+        assert started.is_set() and len(stream.acked) == len(messages), log[-6000:]
         # The fault was felt, and every message it hit was taken when resent.
         assert stream.refused, "no message met the fault: the test did not test it"
         assert "could not store" in log
+        # Each outage is told once in full, then in a line a try, until the store answers again.
+        outages = log.count("the store answers again")
+        assert outages >= 1 and log.count(" ERROR ") == outages, log
         # What failed is logged, never the values it was storing (patient data).
         assert "[parameters: hidden due to hide_parameters=True]" in log or "[parameters" not in log
         assert not any(name in log for name in patient_names(messages))

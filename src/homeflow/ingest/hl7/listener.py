@@ -67,6 +67,8 @@ class Listener:
         self.cache = SpellCache()
         self.unprojected = 0
         self.store: Connection | None = None
+        self.failing = False  # the last attempt to reach the store failed
+        self.project_after = 0.0  # the loop's time before which a failed projection waits
 
     async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
         stopping = asyncio.Event()
@@ -80,7 +82,15 @@ class Listener:
         log.info("listening for MLLP on %s:%d", host, port)
         if ready is not None:
             ready.set()
-        await stopping.wait()
+        stop = asyncio.create_task(stopping.wait())
+        await asyncio.wait({stop, writer}, return_when=asyncio.FIRST_COMPLETED)
+        if writer.done():
+            # Without its writer the listener would take connections and never answer them:
+            # stop, so that whatever supervises it sees the failure and starts it again.
+            server.close()
+            stop.cancel()
+            log.error("the writer stopped: %r", writer.exception())
+            raise RuntimeError("the MLLP listener's writer stopped") from writer.exception()
         log.info("stopping: finishing messages in flight")
         server.close()
         await server.wait_closed()
@@ -139,6 +149,27 @@ class Listener:
             self.store = self.engine.connect()
         return self.store
 
+    def _failed(self, what: str, problem: Exception) -> None:
+        """The store could not be reached: said in full the first time, in a line while it lasts
+        (senders resend several times a second, and a log full of one traceback hides the rest).
+
+        After a failure the connection may be broken in a way the driver has not noticed (the
+        server restarted between statements): the next attempt starts on a new one."""
+        if self.failing:
+            log.warning("%s: %s again", what, type(problem).__name__)
+        else:
+            log.exception(what)
+        self.failing = True
+        if self.store is not None:
+            self.store.invalidate()
+            self.store.close()
+            self.store = None
+
+    def _reached(self) -> None:
+        if self.failing:
+            log.info("the store answers again")
+        self.failing = False
+
     def _store(self, batch: list[Pending]) -> list[Outcome]:
         conn = self._connection_to_store()
         with conn.begin():
@@ -152,17 +183,21 @@ class Listener:
             with conn.begin():
                 lock_writers(conn)
                 catch_up(conn, self.cache)
-        except Exception:  # the log is safe; the next projection or restart catches up
-            log.exception("could not bring the projections up to date")
+        except Exception as problem:  # the log is safe; the next projection or restart catches up
+            self._failed("could not bring the projections up to date", problem)
+            self.project_after = asyncio.get_running_loop().time() + self.projection_interval
         else:
+            self._reached()
             self.unprojected = 0
 
     async def _next(self) -> Pending | None:
         """The next message; None when the feed has paused and the projections are behind."""
         if not self.unprojected:
             return await self.queue.get()
+        # After a failed projection, wait a while before the next try.
+        retry = self.project_after - asyncio.get_running_loop().time()
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout=self.pause_seconds)
+            return await asyncio.wait_for(self.queue.get(), max(self.pause_seconds, retry))
         except TimeoutError:
             return None
 
@@ -200,10 +235,11 @@ class Listener:
             try:
                 outcomes = self._store(batch)
             except Exception as problem:  # the store is down: no ACK, the sender will resend
-                log.exception("could not store %d messages", len(batch))
+                self._failed(f"could not store {len(batch)} messages", problem)
                 for p in batch:
                     p.done.set_exception(ConnectionError(str(problem)))
             else:
+                self._reached()
                 for p, outcome in zip(batch, outcomes, strict=True):
                     p.done.set_result(outcome)
                 self.unprojected += len(batch)
