@@ -5,6 +5,7 @@ and an MLLP client. The benchmarks and the screenshot script start their server 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -12,10 +13,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from homeflow.ingest.hl7.mllp import split_file
 
@@ -107,6 +111,49 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def listening(engine: Engine) -> Iterator[int]:
+    """The MLLP listener in this process, on a thread and event loop of its own, for tests of
+    what is stored from a feed rather than of the process (its start, signals, its log): it
+    costs no interpreter start. Yields its port; stops it as SIGTERM would, at the end."""
+    from homeflow.ingest.hl7.listener import Listener
+    from homeflow.ingest.mapping import FeedMapping
+
+    port = free_port()
+    stopping = asyncio.Event()
+    loops: list[asyncio.AbstractEventLoop] = []
+    failed: list[BaseException] = []
+
+    async def serve() -> None:
+        loops.append(asyncio.get_running_loop())
+        await Listener(engine, FeedMapping()).serve("127.0.0.1", port, stopping)
+
+    def run() -> None:
+        try:
+            asyncio.run(serve())  # as `homeflow listen` runs it: what is left is cancelled
+        except BaseException as failure:
+            failed.append(failure)
+
+    thread = threading.Thread(target=run, name=f"listener:{port}")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not failed:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the listener did not start"
+                time.sleep(0.02)
+        yield port
+    finally:
+        if loops:
+            loops[0].call_soon_threadsafe(stopping.set)
+        thread.join(timeout=60)
+    if failed:
+        raise failed[0]
 
 
 class ListenerProcess:

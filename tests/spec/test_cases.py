@@ -3,7 +3,8 @@ give, worked out by hand from the definitions in docs/returns.md. Every case run
 write path, on each engine, and each path is compared with the truth, not with another path.
 
 Write paths: the events appended in time order; shuffled; each twice; the ADT events through the
-MLLP listener (a real subprocess, which acknowledges before it projects and catches up after)
+MLLP listener (over a real socket, in this process: it acknowledges before it projects and
+catches up after; its process's start and signals are tested in tests/integration/test_feeds.py)
 with the flow events appended beside them; the ADT events through the HL7 file import; and the
 log appended, its views dropped and rebuilt (`homeflow rebuild`)."""
 
@@ -39,8 +40,8 @@ from homeflow.store.codec import event_from_record
 from homeflow.store.eventlog import EventLog, rebuild
 from homeflow.store.queries import census
 from homeflow.store.registry import save_registry
-from tests.conftest import ENGINES, fresh_database, url_of
-from tests.support import ListenerProcess, free_port
+from tests.conftest import ENGINES, fresh_database
+from tests.support import listening
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.toml"))
 
@@ -145,14 +146,11 @@ def _split(events: list[ev.Event]) -> tuple[list[str], list[ev.Event]]:
 
 def _through_the_listener(engine: Engine, events: list[ev.Event], _folder: Path) -> None:
     messages, flow = _split(events)
-    listener = ListenerProcess(url_of(engine), free_port())
-    try:
-        sender = Sender(listener.port)
+    with listening(engine) as port:
+        sender = Sender(port)
         for message in messages:
             assert b"MSA|AA" in sender.send(message.encode()), message
         sender.close()
-    finally:
-        listener.stop()
     EventLog(engine).append(flow)
 
 

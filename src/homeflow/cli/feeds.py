@@ -152,7 +152,9 @@ def listen(
     import logging
 
     from homeflow.ingest.hl7.listener import Listener
+    from homeflow.store.garbage import collect_garbage_for_long_lived_writers
 
+    collect_garbage_for_long_lived_writers()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     feed = _mapping(mapping)
     engine = open_database()

@@ -29,7 +29,6 @@ from homeflow.ingest.hl7.ack import ack
 from homeflow.ingest.hl7.mllp import Deframer, FramingError, frame
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.store.eventlog import SpellCache, catch_up, lock_writers
-from homeflow.store.garbage import collect_garbage_for_long_lived_writers
 
 log = logging.getLogger("homeflow.listener")
 
@@ -70,18 +69,17 @@ class Listener:
         self.failing = False  # the last attempt to reach the store failed
         self.project_after = 0.0  # the loop's time before which a failed projection waits
 
-    async def serve(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stopping.set)
-        collect_garbage_for_long_lived_writers()
+    async def serve(self, host: str, port: int, stopping: asyncio.Event | None = None) -> None:
+        """Listen until `stopping` is set, or, without one, until SIGTERM or SIGINT."""
+        if stopping is None:
+            stopping = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stopping.set)
         self._project()  # what a killed listener committed but not projected
         server = await asyncio.start_server(self._connection, host, port, limit=1 << 16)
         writer = asyncio.create_task(self._write())
         log.info("listening for MLLP on %s:%d", host, port)
-        if ready is not None:
-            ready.set()
         stop = asyncio.create_task(stopping.wait())
         await asyncio.wait({stop, writer}, return_when=asyncio.FIRST_COMPLETED)
         if writer.done():
