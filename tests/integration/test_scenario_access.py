@@ -52,6 +52,7 @@ class Setting:
     site: Site
     models: Path
     clients: dict[tuple[str, Role], httpx.Client]
+    tokens: dict[tuple[str, Role], str]  # each session's form token
     run_id: int  # a finished run of QDE's analyst
 
 
@@ -69,6 +70,8 @@ def setting(shared_site: Site) -> Iterator[Setting]:
         add_user(engine, _email(org, role), org, role.value, PASSWORD)
     engine.dispose()
     clients = {person: signed_in(shared_site, _email(*person)) for person in PEOPLE}
+    # A session's form token is the session's: read once, not from a page before every post.
+    tokens = {person: csrf_of(client.get("/overview").text) for person, client in clients.items()}
     analyst = clients[("QDE", Role.ANALYST)]
     page = analyst.get("/scenarios").text
     data = {"csrf_token": csrf_of(page), "model": "demo.toml", "scenario": "demand.toml"}
@@ -76,14 +79,9 @@ def setting(shared_site: Site) -> Iterator[Setting]:
     assert started.status_code == 303, started.text[-1500:]
     run_id = int(started.headers["location"].rsplit("/", 1)[1])
     wait_run_done(shared_site, run_id)
-    yield Setting(shared_site, shared_site.models, clients, run_id)
+    yield Setting(shared_site, shared_site.models, clients, tokens, run_id)
     for client in clients.values():
         client.close()
-
-
-def _token(client: httpx.Client) -> str:
-    """The session's form token, from a page every signed-in user may open."""
-    return csrf_of(client.get("/overview").text)
 
 
 def _write(path: str, token: str, target: str, made: str) -> dict[str, str]:
@@ -186,7 +184,7 @@ def test_a_scenario_route_answers_as_the_rule_says(
     if method == "GET":
         answer = client.get(url + ("?model=demo.toml" if path == "/scenarios/new" else ""))
     else:
-        answer = client.post(url, data=_write(path, _token(client), target, made))
+        answer = client.post(url, data=_write(path, setting.tokens[person], target, made))
 
     if not allowed:
         # Another system's runs are not there for them at all; everything else is refused.
@@ -299,11 +297,11 @@ def test_a_scenario_write_is_not_kept_without_its_audit_row(
     whole: the folder's files and the runs are as they were."""
     _, path = route
     site, folder = setting.site, setting.models
-    client = setting.clients[("QDE", Role.ANALYST)]
+    client, token = setting.clients[("QDE", Role.ANALYST)], setting.tokens[("QDE", Role.ANALYST)]
     target, made = _file(folder), f"made-audit-down-{next(_unique)}"
     for name in (target, f"{made}.toml"):
         request.addfinalizer(partial((folder / "scenarios" / name).unlink, missing_ok=True))
-    data = _write(path, _token(client), target, made)
+    data = _write(path, token, target, made)
 
     def kept() -> tuple[object, ...]:
         files = sorted((p.name, p.read_bytes()) for p in (folder / "scenarios").iterdir())
