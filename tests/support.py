@@ -6,6 +6,7 @@ and an MLLP client. The benchmarks and the screenshot script start their server 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import os
@@ -150,7 +151,9 @@ def listening(engine: Engine) -> Iterator[int]:
         yield port
     finally:
         if loops:
-            loops[0].call_soon_threadsafe(stopping.set)
+            # A listener that has already stopped (its writer failed) has closed its loop.
+            with contextlib.suppress(RuntimeError):
+                loops[0].call_soon_threadsafe(stopping.set)
         thread.join(timeout=60)
     if failed:
         raise failed[0]

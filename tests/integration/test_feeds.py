@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from homeflow.domain.clock import SYSTEM_ZONE
 from homeflow.ingest.feeds import APPLIED, import_hl7
+from homeflow.ingest.hl7.listener import Listener
 from homeflow.ingest.hl7.mllp import Sender, frame
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import db
@@ -33,6 +34,7 @@ from tests.support import (
     free_port,
     hl7_messages,
     homeflow,
+    listening,
 )
 from tests.web_site import PASSWORD, Site, csrf_of, signed_in
 
@@ -157,6 +159,30 @@ def _message(control: str, trigger: str, ward: str, when: str, extra_pv1: str = 
         f"PID|1||9434765919^^^NHS^NH||Smith^Ann||19400101|F\r"
         f"PV1|1|I|{ward}^^04^RX101|E|||||||||||||||VISIT1{extra_pv1}\r"
     ).encode()
+
+
+def test_a_listener_whose_writer_stops_exits_rather_than_leave_senders_waiting(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault that stops the writer (not the store: that is answered and retried) ends the
+    listener with an error, so its supervisor starts it again; the sender's message is not
+    ACKed and its connection is closed, not left waiting for an answer that cannot come."""
+
+    def broken(_listener: Listener, _first: object) -> list[object]:
+        raise RuntimeError("a fault in the writer")
+
+    monkeypatch.setattr(Listener, "_gather", broken)
+    engine = db.connect(empty_url)
+    try:
+        with pytest.raises(RuntimeError, match="writer stopped"), listening(engine) as port:
+            sender = Sender(port, timeout=60)
+            with pytest.raises(ConnectionError):
+                sender.send(_message("W1", "A01", "RX101-M01", "20260330100000"))
+            sender.close()
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(t.events)) == 0
+    finally:
+        engine.dispose()
 
 
 def test_an_unmapped_ward_is_held_then_replayed_after_the_mapping_is_fixed(
