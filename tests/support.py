@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -114,6 +114,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _wait_until_listening(port: int, stopped: Callable[[], bool], seconds: float) -> None:
+    """Until something accepts connections on `port`; not if what should is `stopped`."""
+    deadline = time.monotonic() + seconds
+    while not stopped():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on port {port}"
+            time.sleep(0.02)
+
+
 @contextmanager
 def listening(engine: Engine) -> Iterator[int]:
     """The MLLP listener in this process, on a thread and event loop of its own, for tests of
@@ -140,14 +152,7 @@ def listening(engine: Engine) -> Iterator[int]:
     thread = threading.Thread(target=run, name=f"listener:{port}")
     thread.start()
     try:
-        deadline = time.monotonic() + 60
-        while not failed:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the listener did not start"
-                time.sleep(0.02)
+        _wait_until_listening(port, lambda: bool(failed), 60)
         yield port
     finally:
         if loops:
@@ -159,43 +164,52 @@ def listening(engine: Engine) -> Iterator[int]:
         raise failed[0]
 
 
-class ListenerProcess:
-    """`homeflow listen` as a real subprocess."""
+class _CommandProcess:
+    """`python -m homeflow.cli COMMAND ...` as a real subprocess, its log kept in a file, not a
+    pipe: a pipe nobody reads until the end fills (64 KiB) when the process logs a lot (a
+    listener through a database outage), and the process then blocks writing its log."""
 
-    def __init__(self, url: str, port: int, *extra: str, env: dict[str, str] | None = None) -> None:
-        env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, **(env or {})}
-        self.port = port
-        # Its log goes to a file, not a pipe: a pipe nobody reads until the end fills (64 KiB)
-        # during a database outage, and the listener then blocks writing its log.
+    def __init__(self, url: str, argv: list[str], env: dict[str, str] | None) -> None:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "homeflow.cli", "listen", "--port", str(port), *extra],
-            env=env,
+            [sys.executable, "-m", "homeflow.cli", *argv],
+            env={**os.environ, "HOMEFLOW_DATABASE_URL": url, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=self._log,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
-            except OSError as refused:
-                if self.process.poll() is not None:
-                    raise RuntimeError(self.stop()) from refused
-                time.sleep(0.1)
-        raise RuntimeError("the listener did not start")
 
-    def stop(self) -> str:
-        """Stop the listener (SIGTERM: it finishes what it holds) and return its log."""
+    def stop(self, kill_after: float | None = None) -> str:
+        """SIGTERM, then what the process logged. It must stop by itself within 30 s, unless
+        `kill_after` says how long to wait before killing it."""
         self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=kill_after or 30)
+        except subprocess.TimeoutExpired:
+            if kill_after is None:
+                raise
+            self.process.kill()
+            self.process.wait()
         self._log.seek(0)
         printed = self._log.read().decode(errors="replace")
         self._log.close()
         return printed
 
 
-class ServerProcess:
+class ListenerProcess(_CommandProcess):
+    """`homeflow listen` as a real subprocess; `stop()` returns its log."""
+
+    def __init__(self, url: str, port: int, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.port = port
+        super().__init__(url, ["listen", "--port", str(port), *extra], env)
+        try:
+            _wait_until_listening(port, lambda: self.process.poll() is not None, 60)
+        except AssertionError as late:
+            raise RuntimeError(f"the listener did not start:\n{self.stop(kill_after=5)}") from late
+        if self.process.poll() is not None:
+            raise RuntimeError(self.stop())
+
+
+class ServerProcess(_CommandProcess):
     """`homeflow serve` as a real subprocess, ready when its OpenAPI schema answers."""
 
     def __init__(
@@ -205,13 +219,7 @@ class ServerProcess:
 
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "homeflow.cli", "serve", "--port", str(self.port), *extra],
-            env={**os.environ, "HOMEFLOW_DATABASE_URL": url, **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-        )
+        super().__init__(url, ["serve", "--port", str(self.port), *extra], env)
         # Generous: a busy 2-core machine can take long to import the app; a server that
         # exits is reported at once, with what it printed.
         deadline = time.monotonic() + 180
@@ -221,19 +229,11 @@ class ServerProcess:
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
-        self._log.seek(0)
-        printed = self._log.read().decode(errors="replace")[-2000:]
-        self.stop()
+        printed = self.stop()[-2000:]
         raise RuntimeError(f"the server did not start:\n{printed}")
 
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
+    def stop(self, kill_after: float | None = 20) -> str:
+        return super().stop(kill_after)
 
 
 def community_events(url: str) -> int:
