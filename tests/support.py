@@ -170,6 +170,7 @@ class _CommandProcess:
     listener through a database outage), and the process then blocks writing its log."""
 
     def __init__(self, url: str, argv: list[str], env: dict[str, str] | None) -> None:
+        self._argv = argv
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "homeflow.cli", *argv],
@@ -181,6 +182,9 @@ class _CommandProcess:
     def stop(self, kill_after: float | None = None) -> str:
         """SIGTERM, then what the process logged. It must stop by itself within 30 s, unless
         `kill_after` says how long to wait before killing it."""
+        from tests.timeline import process_ended
+
+        process_ended(self._argv, self.process.pid)
         self.process.terminate()
         try:
             self.process.wait(timeout=kill_after or 30)

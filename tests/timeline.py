@@ -43,6 +43,26 @@ def _out(folder: str) -> IO[str]:
     return _written[folder]
 
 
+def process_ended(argv: list[str], pid: int) -> None:
+    """Note the CPU a server or listener the tests started has used, just before it is
+    stopped (with its reaped children's: a server's workers), under the test that stops it:
+    it is reaped by the test process, so the lines above would count it only at the end."""
+    folder = os.environ.get(FOLDER)
+    if not folder:
+        return
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return
+    # utime, stime, cutime, cstime: the 14th to 17th fields, counted from the pid.
+    ticks = sum(int(n) for n in fields[11:15])
+    line = {"test": os.environ.get("PYTEST_CURRENT_TEST", ""), "argv": argv[:2]}
+    line["cpu"] = ticks / os.sysconf("SC_CLK_TCK")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with (Path(folder) / f"{worker}.processes").open("a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     folder = os.environ.get(FOLDER)
