@@ -301,6 +301,12 @@ def spells_in_hospital_on(
     return [fold_spell(key, spell_events) for key, spell_events in found.items()]
 
 
+def keys_in_hospital_on(conn: Connection, day: date) -> list[str]:
+    """The keys of the spells `spells_in_hospital_on` folds for `day`, for a caller that reads
+    their events itself."""
+    return list(conn.execute(_in_hospital_on(day)).scalars())
+
+
 def _in_hospital_on(day: date, last: date | None = None) -> Select[Any]:
     """The keys of the spells in hospital at some time from `day` to `last`."""
     s = t.spells

@@ -357,8 +357,7 @@ def stays_at(engine: Engine, day: date) -> list[dict[str, Any]]:
     pathway as known by that midnight; the rows `open_stays` gives for now."""
     instant = snapshot_at(day)
     with db.reading(engine) as conn:
-        keys = [s.spell_key for s in proj.spells_in_hospital_on(conn, day)]
-        found = proj.load_spell_events(conn, keys)
+        found = proj.load_spell_events(conn, proj.keys_in_hospital_on(conn, day))
     wards = ward_places(engine)
     rows = []
     for key, spell_events in found.items():
