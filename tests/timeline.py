@@ -102,6 +102,24 @@ def summary(folder: Path) -> list[str]:
     lines.append(f"{'wall s':>8} {'own CPU':>8} {'children':>8}  module")
     for module, (wall, own, children) in sorted(modules.items(), key=lambda m: -m[1][0]):
         lines.append(f"{wall:8.1f} {own:8.1f} {children:8.1f}  {module}")
+    return lines + _processes(folder)
+
+
+def _processes(folder: Path) -> list[str]:
+    """The servers' and listeners' CPU (`process_ended`), by the module whose test stopped
+    them: a session's shared site falls to whichever test ran last on its worker."""
+    found: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+    for path in sorted(folder.glob("*.processes")):
+        for text in path.read_text(encoding="utf-8").splitlines():
+            line = json.loads(text)
+            totals = found[(line["test"].split("::")[0], line["argv"][0])]
+            totals[0] += 1
+            totals[1] += line["cpu"]
+    if not found:
+        return []
+    lines = [f"{'count':>8} {'CPU s':>8}  command, stopped in"]
+    for (module, command), (count, cpu) in sorted(found.items(), key=lambda m: -m[1][1]):
+        lines.append(f"{count:8.0f} {cpu:8.1f}  {command}, {module}")
     return lines
 
 
