@@ -293,18 +293,20 @@ def spells_in_hospital_on(
     """Every spell in hospital at some time from `day` to `last` (default: that day), or those
     of the spells `among`, folded from the events its stay, criteria to reside, delay reasons
     and pathway depend on."""
-    query = _in_hospital_on(day, last)
-    if among is not None:
-        query = query.where(t.spells.c.spell_key.in_(sorted(among)))
-    keys = conn.execute(query).scalars()
-    found = load_spell_events(conn, list(keys), CENSUS_EVENT_TYPES)
+    keys = keys_in_hospital_on(conn, day, last, among)
+    found = load_spell_events(conn, keys, CENSUS_EVENT_TYPES)
     return [fold_spell(key, spell_events) for key, spell_events in found.items()]
 
 
-def keys_in_hospital_on(conn: Connection, day: date) -> list[str]:
-    """The keys of the spells `spells_in_hospital_on` folds for `day`, for a caller that reads
-    their events itself."""
-    return list(conn.execute(_in_hospital_on(day)).scalars())
+def keys_in_hospital_on(
+    conn: Connection, day: date, last: date | None = None, among: Collection[str] | None = None
+) -> list[str]:
+    """The keys of the spells `spells_in_hospital_on` folds, for a caller that reads their
+    events itself."""
+    query = _in_hospital_on(day, last)
+    if among is not None:
+        query = query.where(t.spells.c.spell_key.in_(sorted(among)))
+    return list(conn.execute(query).scalars())
 
 
 def _in_hospital_on(day: date, last: date | None = None) -> Select[Any]:
