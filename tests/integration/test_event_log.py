@@ -133,6 +133,37 @@ def test_a_late_back_dated_ready_date_changes_past_census_days(engine: Engine) -
     assert all(nctr[date(2026, 4, d)] == 1 for d in range(2, 6))
 
 
+def test_a_later_ready_date_for_the_same_delay_takes_back_the_days_before_it(
+    engine: Engine,
+) -> None:
+    """A second assessment of the same delay moves its ready date a day later: the day it no
+    longer counts falls before the day it was recorded, and the census must take it back, as
+    a rebuild does (found by the arrival-order property above)."""
+    start_census(engine)
+    log = EventLog(engine)
+    ready = ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 4, 1))
+    log.append(
+        [_ev("a", _at(1, 8), ev.Admitted("P1", "SITE", "W-A", "01")), _ev("r", _at(1, 9), ready)]
+    )
+    later = ev.CriteriaToResideAssessed(False, discharge_ready_date=date(2026, 4, 2))
+    log.append([_ev("r2", datetime(2026, 4, 2, 0, 1, tzinfo=UTC), later)])
+
+    def nctr() -> dict[date, int]:
+        with engine.connect() as conn:
+            rows = conn.execute(select(t.daily_census.c.day, t.daily_census.c.nctr)).all()
+        return {day: n for day, n in rows if day <= date(2026, 4, 4)}
+
+    assert nctr() == {
+        date(2026, 4, 1): 0,
+        date(2026, 4, 2): 1,
+        date(2026, 4, 3): 1,
+        date(2026, 4, 4): 1,
+    }
+    kept = nctr()
+    rebuild(engine)
+    assert nctr() == kept
+
+
 def test_a_repeated_key_is_reported_as_a_duplicate_and_stored_once(engine: Engine) -> None:
     log = EventLog(engine)
     admit = _ev("a", _at(1, 10), ev.Admitted("P1", "SITE", "W-A", "01"))

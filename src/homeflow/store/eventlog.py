@@ -8,7 +8,7 @@ every spell and patient the batch touched, all in one transaction.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -392,9 +392,18 @@ def earliest_census_day(
         if event.occurred_at == start_of_day(day):
             day -= timedelta(days=1)
         days.append(day)
-        if isinstance(payload, ev.CriteriaToResideAssessed) and payload.discharge_ready_date:
-            days.append(payload.discharge_ready_date)
+        if isinstance(payload, ev.CriteriaToResideAssessed):
+            # An assessment may set the open delay's ready date, or revise an earlier one
+            # later or sooner: every day from the earliest ready date the spell has had.
+            days.extend(_ready_dates(spell_events))
     return min(days) if days else None
+
+
+def _ready_dates(spell_events: Sequence[ev.Event]) -> Iterator[date]:
+    for event in spell_events:
+        payload = event.payload
+        if isinstance(payload, ev.CriteriaToResideAssessed) and payload.discharge_ready_date:
+            yield payload.discharge_ready_date
 
 
 def folded(spell_key: str, stored: StoredSpell | None, more: list[ev.Event]) -> SpellFold:
