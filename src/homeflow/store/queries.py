@@ -18,7 +18,7 @@ from homeflow.domain.flow import (
     snapshot_at,
     ward_stay_at,
 )
-from homeflow.domain.spell import SpellState, SpellStatus, fold_spell
+from homeflow.domain.spell import SpellFold, SpellState, SpellStatus
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -361,12 +361,18 @@ def stays_at(engine: Engine, day: date) -> list[dict[str, Any]]:
     wards = ward_places(engine)
     rows = []
     for key, spell_events in found.items():
-        spell = fold_spell(key, spell_events)
+        # Folded to the midnight, then on with the events after it (which all sort after
+        # those before): the spell as known then and as known now, the first events once.
+        by_then = SpellFold(key).extended([e for e in spell_events if e.occurred_at <= instant])
+        assert by_then is not None  # an empty fold takes events in any order
+        now = by_then.extended([e for e in spell_events if e.occurred_at > instant])
+        assert now is not None  # every later event sorts after those folded
+        spell = now.state()
         stay = ward_stay_at(spell, instant)
         if stay is None or stay.ward_code not in wards:
             continue
         ready = discharge_ready_date_at(spell, instant)
-        then = fold_spell(key, [e for e in spell_events if e.occurred_at <= instant])
+        then = by_then.state()
         ward = wards[stay.ward_code]
         rows.append(
             {
