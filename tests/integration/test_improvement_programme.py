@@ -12,6 +12,8 @@ from datetime import date, timedelta
 import pytest
 
 from homeflow.demo.improvement import idt_start
+from homeflow.services.projects import changes_between
+from homeflow.store import db
 from tests.conftest import ENGINES, demo_database
 from tests.support import homeflow
 
@@ -89,3 +91,26 @@ def test_a_bad_date_or_level_is_refused(demo_url: str) -> None:
     assert done.returncode == 2 and "--date: '29/03/2026' is not a date" in done.stderr
     done = homeflow(demo_url, "smart-list", "--date", END.isoformat(), "--level", "ward")
     assert done.returncode == 2 and "ward" in done.stderr
+
+
+def test_a_check_of_the_model_names_the_changes_in_practice_in_its_days(demo_url: str) -> None:
+    """The demo's team and lounge start on the same Monday: a check whose days cross it names
+    both beside its table, as the history before them cannot hold them."""
+    start = idt_start(END)
+    done = homeflow(
+        demo_url, "validate", "--to", str(start - timedelta(days=2)), "--days", "7", "--reps", "5"
+    )
+    assert done.returncode == 0, done.stderr
+    named = " ".join(done.stderr.split())  # the console folds long lines
+    for idea in (
+        "Integrated discharge team bridges reablement at home for pathway 1 (site RX101)",
+        "Discharge lounge at Eastfield opens at 08:00 (site RX201)",
+    ):
+        assert f"falls in these days: {start:%d/%m/%Y}, {idea}" in named
+    # Days that end the day before it hold no change.
+    engine = db.connect(demo_url)
+    try:
+        assert changes_between(engine, start - timedelta(days=7), start - timedelta(days=1)) == []
+        assert [c.day for c in changes_between(engine, start, start)] == [start, start]
+    finally:
+        engine.dispose()

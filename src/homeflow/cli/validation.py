@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 import typer
@@ -81,3 +81,21 @@ def validate_command(
         f"from its midnight census, against the stored census"
     )
     print_rows(rows, COLUMNS, output_format, title)
+    if output_format == OutputFormat.TABLE:
+        _name_changes(last, days)
+
+
+def _name_changes(last: date, days: int) -> None:
+    """The changes in practice recorded in the days compared (PDSA cycles' change dates): the
+    history the model was calibrated on cannot hold them, and a miss there may be theirs."""
+    from homeflow.services.projects import changes_between
+
+    for change in changes_between(
+        open_database(), last + timedelta(days=1), last + timedelta(days=days)
+    ):
+        console.print(
+            f"A change in practice falls in these days: {change.day:%d/%m/%Y}, "
+            f"{change.change_idea} ({change.level} {change.place}). The history before it "
+            "cannot hold it: check days that end before it, or plan it as a scenario.",
+            markup=False,
+        )

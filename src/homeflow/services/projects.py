@@ -193,3 +193,30 @@ def change_dates(
                     (pdsa.change_date, pdsa.change_idea)
                 )
     return {key: sorted(dates) for key, dates in marks.items()}
+
+
+@dataclass(frozen=True)
+class PracticeChange:
+    """A change in practice a PDSA cycle made: the day, the change idea and the place."""
+
+    day: date
+    change_idea: str
+    level: str
+    place: str
+
+
+def changes_between(engine: Engine, first: date, last: date) -> list[PracticeChange]:
+    """The changes PDSA cycles made from `first` to `last`, in date order. A capacity model
+    calibrated on the history before one cannot know it: `homeflow validate` and its page name
+    them beside a check of the days they fall in."""
+    with reading(engine) as conn:
+        found = store.projects(conn)
+    changes = set()
+    for history in found.values():
+        for cycle in history.pdsas.values():
+            pdsa = cycle.current
+            if first <= pdsa.change_date <= last:
+                changes.add(
+                    PracticeChange(pdsa.change_date, pdsa.change_idea, pdsa.level, pdsa.place)
+                )
+    return sorted(changes, key=lambda c: (c.day, c.place, c.change_idea))

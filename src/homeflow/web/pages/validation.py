@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import fan_spec, spec_json
+from homeflow.services.projects import changes_between
 from homeflow.services.validation import (
     MAX_DAYS,
     MAX_REPS,
@@ -131,6 +132,9 @@ def validation_page(
             "last": to + timedelta(days=run["horizon"]),
             "charts": charts,
             "measures": MEASURES,
+            "changes": changes_between(
+                engine, to + timedelta(days=1), to + timedelta(days=run["horizon"])
+            ),
         },
     )
     if request.headers.get("HX-Request"):
