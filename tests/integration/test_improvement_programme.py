@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from homeflow.demo.improvement import idt_start
+from homeflow.demo.improvement import PROJECT, SYSTEM, idt_start
 from homeflow.services.projects import changes_between
 from homeflow.store import db
 from tests.conftest import ENGINES, demo_database
@@ -112,5 +112,12 @@ def test_a_check_of_the_model_names_the_changes_in_practice_in_its_days(demo_url
     try:
         assert changes_between(engine, start - timedelta(days=7), start - timedelta(days=1)) == []
         assert [c.day for c in changes_between(engine, start, start)] == [start, start]
+        # The page lists its viewer's system's, each opening to its cycle.
+        own = changes_between(engine, start, start, SYSTEM)
+        assert {(c.system, c.project_id, c.pdsa_id) for c in own} == {
+            (SYSTEM, PROJECT, "idt-bridging-1"),
+            (SYSTEM, PROJECT, "eastfield-lounge-1"),
+        }
+        assert changes_between(engine, start, start, "QZZ") == []
     finally:
         engine.dispose()

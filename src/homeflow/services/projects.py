@@ -197,26 +197,33 @@ def change_dates(
 
 @dataclass(frozen=True)
 class PracticeChange:
-    """A change in practice a PDSA cycle made: the day, the change idea and the place."""
+    """A change in practice a PDSA cycle made: the day, the change idea and the place, and the
+    cycle that records it."""
 
     day: date
     change_idea: str
     level: str
     place: str
+    system: str
+    project_id: str
+    pdsa_id: str
 
 
-def changes_between(engine: Engine, first: date, last: date) -> list[PracticeChange]:
-    """The changes PDSA cycles made from `first` to `last`, in date order. A capacity model
-    calibrated on the history before one cannot know it: `homeflow validate` and its page name
-    them beside a check of the days they fall in."""
+def changes_between(
+    engine: Engine, first: date, last: date, system: str | None = None
+) -> list[PracticeChange]:
+    """The changes PDSA cycles (of `system`, or of every system) made from `first` to `last`,
+    in date order. A capacity model calibrated on the history before one cannot know it:
+    `homeflow validate` and its page name them beside a check of the days they fall in."""
     with reading(engine) as conn:
         found = store.projects(conn)
-    changes = set()
-    for history in found.values():
-        for cycle in history.pdsas.values():
-            pdsa = cycle.current
-            if first <= pdsa.change_date <= last:
-                changes.add(
-                    PracticeChange(pdsa.change_date, pdsa.change_idea, pdsa.level, pdsa.place)
-                )
+    changes = [
+        PracticeChange(
+            pdsa.change_date, pdsa.change_idea, pdsa.level, pdsa.place, *key, pdsa.pdsa_id
+        )
+        for key, history in found.items()
+        if system is None or key[0] == system
+        for pdsa in (cycle.current for cycle in history.pdsas.values())
+        if first <= pdsa.change_date <= last
+    ]
     return sorted(changes, key=lambda c: (c.day, c.place, c.change_idea))

@@ -5,7 +5,7 @@ actual line, beside the comparison table."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.reports.charts import fan_spec, spec_json
-from homeflow.services.projects import changes_between
+from homeflow.services.projects import PracticeChange, changes_between
 from homeflow.services.validation import (
     MAX_DAYS,
     MAX_REPS,
@@ -25,6 +25,8 @@ from homeflow.services.validation import (
 )
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
+from homeflow.store.db import reading
+from homeflow.store.registry import system_of
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.pages.scenarios import (
     RUN_DEFAULTS,
@@ -132,11 +134,19 @@ def validation_page(
             "last": to + timedelta(days=run["horizon"]),
             "charts": charts,
             "measures": MEASURES,
-            "changes": changes_between(
-                engine, to + timedelta(days=1), to + timedelta(days=run["horizon"])
-            ),
+            "changes": _changes(engine, session, request, run, to) if run["results"] else [],
         },
     )
     if request.headers.get("HX-Request"):
         response.headers["HX-Refresh"] = "true"
     return response
+
+
+def _changes(
+    engine: Database, session: Signed, request: Request, run: dict[str, Any], to: date
+) -> list[PracticeChange]:
+    """The changes in practice the viewer's system's PDSA cycles made in the days compared."""
+    with reading(engine) as conn:
+        system = system_of(conn, viewer_of(session, request).org_code)
+    last = to + timedelta(days=run["horizon"])
+    return changes_between(engine, to + timedelta(days=1), last, system)
