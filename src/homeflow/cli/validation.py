@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from homeflow.cli.app import app
 from homeflow.cli.database import open_database
@@ -51,9 +52,10 @@ def validate_command(
     last = ended_date("--to", to)
     # Every day compared must have ended: the last is --days after --to.
     clock.ended("--days", last + timedelta(days=days), clock.today())
+    engine = open_database()
     with console.status(f"calibrating to {last} and running {reps} replications of {days} days"):
         try:
-            found = validate(open_database(), last, days, reps, clock.today(), seed)
+            found = validate(engine, last, days, reps, clock.today(), seed)
         except InvalidInput as problem:
             # The service names its fields as the page does; here they are options.
             raise InvalidInput(f"--{problem.field}", problem.reason) from None
@@ -82,17 +84,15 @@ def validate_command(
     )
     print_rows(rows, COLUMNS, output_format, title)
     if output_format == OutputFormat.TABLE:
-        _name_changes(last, days)
+        _name_changes(engine, last, days)
 
 
-def _name_changes(last: date, days: int) -> None:
+def _name_changes(engine: Engine, last: date, days: int) -> None:
     """The changes in practice recorded in the days compared (PDSA cycles' change dates): the
     history the model was calibrated on cannot hold them, and a miss there may be theirs."""
     from homeflow.services.projects import changes_between
 
-    for change in changes_between(
-        open_database(), last + timedelta(days=1), last + timedelta(days=days)
-    ):
+    for change in changes_between(engine, last + timedelta(days=1), last + timedelta(days=days)):
         console.print(
             f"A change in practice falls in these days: {change.day:%d/%m/%Y}, "
             f"{change.change_idea} ({change.level} {change.place}). The history before it "
