@@ -331,6 +331,14 @@ def test_patient_details_follow_updates_and_merges(engine: Engine) -> None:
         rows = {r.patient_id: r for r in conn.execute(select(t.patients))}
     assert rows["P1"].family_name == "Smith-Jones" and rows["P1"].given_name == "Ann"
     assert rows["P2"].merged_into == "P1"
+    # Where a name search may begin follows the new name, and a rebuild writes the same.
+    parts = select(t.patient_name_parts.c.patient_id, t.patient_name_parts.c.part)
+    with engine.connect() as conn:
+        found = sorted(tuple(r) for r in conn.execute(parts))
+    assert found == [("P1", "ann"), ("P1", "jones"), ("P1", "smith-jones"), ("P2", "smyth")]
+    rebuild(engine)
+    with engine.connect() as conn:
+        assert sorted(tuple(r) for r in conn.execute(parts)) == found
 
 
 def test_census_counts_midnight_occupancy_and_the_days_flows(engine: Engine) -> None:

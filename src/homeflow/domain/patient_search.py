@@ -18,6 +18,8 @@ _NAME = re.compile(r"[^\W\d_][^\W\d_\s'’,.-]*(?:[\s'’,.-]+[^\W\d_]+)*[,.]?",
 # A visit number (HL7 PV1-19) or an episode's id, alone or after its trust's code (RX1:V123).
 _VISIT = re.compile(r"(?:[A-Za-z0-9]{2,12}:)?[A-Za-z0-9][A-Za-z0-9_-]{2,59}")
 ASK = "Search by a name, an NHS number (10 digits) or a visit number."
+# Where a part of a name begins: at its start, or after a space, hyphen or apostrophe.
+_PART_STARTS = frozenset(" -'")
 
 
 class Kind(StrEnum):
@@ -62,3 +64,21 @@ def parse_query(typed: str) -> Query:
             raise InvalidInput(FIELD, "One letter is too few: type at least 2 letters of a name.")
         return Query(Kind.NAME, words)
     raise InvalidInput(FIELD, f"{text} is not a name, an NHS number or a visit number. {ASK}")
+
+
+def name_parts(*names: str) -> frozenset[str]:
+    """Where a search word may begin in these names, in lower case: each whole name, and what
+    follows each space, hyphen or apostrophe in it. A word finds the names when one of their
+    parts begins with it ("jones" finds SMITH-JONES; "hill" does not find PHILLIPS). Kept
+    beside each patient (store/projections.write_patients), a word is a range of one index
+    rather than a scan of every name."""
+    parts: set[str] = set()
+    for name in names:
+        low = name.lower()
+        parts.update(low[i:] for i in range(len(low)) if i == 0 or low[i - 1] in _PART_STARTS)
+    return frozenset(parts)
+
+
+def names_found(query: Query, parts: frozenset[str]) -> bool:
+    """Whether every word of a name search begins one of the `parts` (`name_parts`)."""
+    return all(any(part.startswith(word) for part in parts) for word in query.terms)

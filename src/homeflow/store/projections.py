@@ -39,6 +39,7 @@ from homeflow.domain.flow import (
 )
 from homeflow.domain.organisations import Patient
 from homeflow.domain.patient import fold_patients, merged_into
+from homeflow.domain.patient_search import name_parts
 from homeflow.domain.spell import SpellState, SpellStatus, fold_spell
 from homeflow.store import schema as t
 from homeflow.store.codec import event_from_row, stored_local_date, to_db_time
@@ -229,9 +230,11 @@ def refresh_patients(
 
 
 def write_patients(conn: Connection, folded: dict[str, Patient], links: dict[str, str]) -> None:
-    replaced = delete(t.patients).where(one_of(conn.dialect.name, t.patients.c.patient_id))
-    for part in chunks(list(folded)):
-        conn.execute(replaced, {"keys": list(part)})
+    """The patients' rows, and where a name search may find each (`name_parts`)."""
+    for table in (t.patients, t.patient_name_parts):
+        replaced = delete(table).where(one_of(conn.dialect.name, table.c.patient_id))
+        for part in chunks(list(folded)):
+            conn.execute(replaced, {"keys": list(part)})
     rows = [
         {
             "patient_id": p.patient_id,
@@ -247,6 +250,12 @@ def write_patients(conn: Connection, folded: dict[str, Patient], links: dict[str
         for p in folded.values()
     ]
     insert_rows(conn, t.patients, rows)
+    parts = [
+        {"part": name_part, "patient_id": p.patient_id}
+        for p in folded.values()
+        for name_part in sorted(name_parts(p.family_name, p.given_name))
+    ]
+    insert_rows(conn, t.patient_name_parts, parts)
 
 
 def extend_census(

@@ -370,6 +370,19 @@ patients = Table(
     Index("ix_patients_nhs_number", "nhs_number"),
 )
 
+# Where a name search's word may begin in each patient's names (domain.patient_search
+# .name_parts), so a word is a range of the primary key, not a scan of every patient's names
+# (migration 0021). Compared byte by byte ("C") on PostgreSQL, as SQLite compares, so that a
+# word's range holds exactly the parts that begin with it.
+NAME_PART = Text().with_variant(Text(collation="C"), "postgresql")
+patient_name_parts = Table(
+    "patient_name_parts",
+    metadata,
+    Column("part", NAME_PART, primary_key=True),
+    Column("patient_id", String(60), primary_key=True),
+    Index("ix_patient_name_parts_patient_id", "patient_id"),
+)
+
 
 daily_census = Table(
     "daily_census",
@@ -477,6 +490,7 @@ PROJECTIONS = (
     stranded_reviews,
     bed_occupancy,
     patients,
+    patient_name_parts,
     daily_census,
     bed_events,
     bed_states,

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, case, func, or_, select
 
 from homeflow.domain.community.caseload import Episode
 from homeflow.domain.community.permissions import Part, shared_with
 from homeflow.domain.organisations import SPELL_KEY_SEPARATOR
-from homeflow.domain.patient_search import Kind, Query
+from homeflow.domain.patient_search import Kind, Query, name_parts, names_found
 from homeflow.domain.privacy import may_identify
 from homeflow.store import db
 from homeflow.store import schema as t
@@ -29,8 +29,8 @@ from homeflow.store.community import caseloads
 
 # A search answers with the most recent stays first; more than this asks for a closer search.
 MOST = 50
-# Where a part of a name begins: at its start, or after a space, hyphen or apostrophe.
-NAME_PARTS = ("", " ", "-", "'")
+# Above every character: a word's parts are those from the word to the word and this.
+_LAST = "\U0010ffff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +82,14 @@ def _matches(query: Query) -> ColumnElement[bool]:
             func.upper(s.c.spell_key) == visit,
             func.upper(s.c.spell_key).endswith(SPELL_KEY_SEPARATOR + visit, autoescape=True),
         )
-    return and_(*(_starts_a_name(word, (p.c.family_name, p.c.given_name)) for word in query.terms))
+    return and_(*(p.c.patient_id.in_(_begun_by(word)) for word in query.terms))
 
 
-def _starts_a_name(word: str, names: tuple[ColumnElement[str], ...]) -> ColumnElement[bool]:
-    """`word` begins one of the names or one of their parts ("jones" finds SMITH-JONES; "hill"
-    does not find PHILLIPS)."""
-    return or_(
-        *(
-            func.lower(name).startswith(before + word, autoescape=True)
-            if before == ""
-            else func.lower(name).contains(before + word, autoescape=True)
-            for name in names
-            for before in NAME_PARTS
-        )
-    )
+def _begun_by(word: str) -> Select[tuple[str]]:
+    """The patients one of whose name parts (`name_parts`) begins with `word`: a range of the
+    parts' primary key."""
+    parts = t.patient_name_parts
+    return select(parts.c.patient_id).where(parts.c.part >= word, parts.c.part < word + _LAST)
 
 
 def _stays(conn: Connection, viewer: Viewer, query: Query, today: date) -> list[FoundStay]:
@@ -164,15 +157,7 @@ def _episode_matches(episode: Episode, query: Query) -> bool:
         return person.nhs_number == query.terms[0]
     if query.kind is Kind.VISIT:
         return person.episode_id.upper() == query.terms[0]
-    names = (person.family_name.lower(), person.given_name.lower())
-    return all(
-        any(
-            name.startswith(word) or before + word in name
-            for name in names
-            for before in NAME_PARTS[1:]
-        )
-        for word in query.terms
-    )
+    return names_found(query, name_parts(person.family_name, person.given_name))
 
 
 def _episodes(conn: Connection, viewer: Viewer, query: Query, today: date) -> list[FoundEpisode]:
