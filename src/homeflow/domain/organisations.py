@@ -122,6 +122,12 @@ def spell_key(org_code: str, visit_number: str, field: str = "visit_number") -> 
     return f"{org_code}{SPELL_KEY_SEPARATOR}{check_identifier(field, visit_number)}"
 
 
+def visit_number_of(key: str) -> str:
+    """The visit number a spell key ends with, in upper case: what a search by visit number
+    looks up (a key of the form ORG:VISIT, or with more parts before the visit)."""
+    return key.rpartition(SPELL_KEY_SEPARATOR)[2].upper()
+
+
 def issuer_of(key: str) -> str | None:
     """The organisation that issued a spell key, or None for a key without one."""
     org, separator, _visit = key.partition(SPELL_KEY_SEPARATOR)

@@ -248,12 +248,15 @@ spells = Table(
     Column("chc_decision_date", Date, nullable=True),
     Column("event_count", Integer, nullable=False),
     Column("last_event_at", DateTime, nullable=True),
+    # The key's visit number in upper case, which the patient search looks up (migration 0021).
+    Column("visit_number", String(60), nullable=False),
     Index("ix_spells_status_ward", "status", "ward_code"),
     # Who was in hospital on a day: the admitted, and those discharged since (a year's
     # discharges outnumber the patients in by 40 to 1, so they need their own index).
     Index("ix_spells_discharged_at", "discharged_at"),
     # A patient's stays, for the bed requests they may have placed.
     Index("ix_spells_patient_id", "patient_id"),
+    Index("ix_spells_visit_number", "visit_number"),
 )
 
 ward_stays = Table(

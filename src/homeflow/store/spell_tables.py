@@ -13,6 +13,7 @@ from sqlalchemy import (
     delete,
 )
 
+from homeflow.domain.organisations import visit_number_of
 from homeflow.domain.spell import SpellState, SpellStatus, WardStay
 from homeflow.store import schema as t
 from homeflow.store.codec import to_db_time
@@ -54,6 +55,7 @@ def _spell_rows(s: SpellState) -> list[dict[str, Any]]:
     return [
         {
             "spell_key": s.spell_key,
+            "visit_number": visit_number_of(s.spell_key),
             "status": s.status.value,
             "patient_id": s.patient_id,
             "site_code": s.site_code,

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, case, fu
 
 from homeflow.domain.community.caseload import Episode
 from homeflow.domain.community.permissions import Part, shared_with
-from homeflow.domain.organisations import SPELL_KEY_SEPARATOR
+from homeflow.domain.organisations import SPELL_KEY_SEPARATOR, visit_number_of
 from homeflow.domain.patient_search import Kind, Query, name_parts, names_found
 from homeflow.domain.privacy import may_identify
 from homeflow.store import db
@@ -78,9 +78,13 @@ def _matches(query: Query) -> ColumnElement[bool]:
         return p.c.nhs_number == query.terms[0]
     if query.kind is Kind.VISIT:
         visit = query.terms[0]
-        return or_(
-            func.upper(s.c.spell_key) == visit,
-            func.upper(s.c.spell_key).endswith(SPELL_KEY_SEPARATOR + visit, autoescape=True),
+        # Either way the key ends with the visit's own number: looked up, then checked whole.
+        return and_(
+            s.c.visit_number == visit_number_of(visit),
+            or_(
+                func.upper(s.c.spell_key) == visit,
+                func.upper(s.c.spell_key).endswith(SPELL_KEY_SEPARATOR + visit, autoescape=True),
+            ),
         )
     return and_(*(p.c.patient_id.in_(_begun_by(word)) for word in query.terms))
 

@@ -1,11 +1,14 @@
-"""Where a name search's word may begin (`name_parts`): a word finds a name when it begins
-the name, or what follows a space, hyphen or apostrophe in it, whatever the case."""
+"""What a patient search looks up. Where a name search's word may begin (`name_parts`): a word
+finds a name when it begins the name, or what follows a space, hyphen or apostrophe in it,
+whatever the case. A visit number (`visit_number_of`): what follows a spell key's last colon,
+in upper case."""
 
 from __future__ import annotations
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from homeflow.domain.organisations import visit_number_of
 from homeflow.domain.patient_search import Kind, Query, name_parts, names_found
 
 # Letters of two alphabets and the characters a part may begin after, so that generated
@@ -40,3 +43,9 @@ def test_the_parts_find_exactly_what_the_definition_finds(
     word = word.lower()
     expected = _found_by_definition(word, family) or _found_by_definition(word, given_name)
     assert names_found(Query(Kind.NAME, (word,)), name_parts(family, given_name)) == expected
+
+
+def test_a_visit_number_is_what_follows_the_keys_last_colon_in_upper_case() -> None:
+    assert visit_number_of("RX1:v123") == "V123"
+    assert visit_number_of("RX1:csv:a-9") == "A-9"
+    assert visit_number_of("V123") == "V123"
