@@ -30,7 +30,7 @@ from homeflow.demo import system
 from homeflow.demo.generator import generate
 from homeflow.domain import clock
 from homeflow.domain import events as ev
-from homeflow.domain.organisations import Organisation, Site, Ward
+from homeflow.domain.organisations import Organisation, Site, Ward, visit_number_of
 from homeflow.domain.payloads import payload_from_dict, payload_to_dict
 from homeflow.store import db
 from homeflow.store import projections as proj
@@ -216,6 +216,8 @@ def copied_row(
     renamed = _renamed(row, suffix, codes, _ROW_IDENTITIES)
     if "key" in row:  # an event's key, in the log or the bed projections
         renamed["key"] = f"{row['key']}#{suffix}"
+    if table == "spells":  # the copy's visit number, as its key now ends
+        renamed["visit_number"] = visit_number_of(renamed["spell_key"])
     for (name, column), encode in _JSON_COLUMNS.items():
         if name == table:
             fields = _renamed(json.loads(row[column]), suffix, codes, _IDENTITIES)
