@@ -3,6 +3,7 @@ tests (each test module gets its own server and database)."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import time
@@ -14,7 +15,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy.pool import NullPool
 
 from homeflow.domain.clock import local_date
 from homeflow.store import db
@@ -153,13 +155,17 @@ def every_page(client: httpx.Client, path: str) -> list[str]:
     return pages
 
 
+@functools.cache
+def _engine_of(url: str) -> Engine:
+    """One engine a site's database, its dialect set up once (a new engine a query cost 8.6 ms
+    on PostgreSQL against 3.2 ms), with no pool: nothing stays connected to a database its
+    fixture drops."""
+    return create_engine(url, poolclass=NullPool)
+
+
 def rows_of(site: Site, query: object) -> list[object]:
-    engine = create_engine(site.url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(query))  # type: ignore[call-overload]
-    finally:
-        engine.dispose()
+    with _engine_of(site.url).connect() as conn:
+        return list(conn.execute(query))  # type: ignore[call-overload]
 
 
 def wait_run_done(site: Site, run_id: int) -> None:
