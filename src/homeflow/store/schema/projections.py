@@ -1,5 +1,4 @@
-"""Tables. `events` is the source of truth; every other table but the organisation
-registry is a projection that `homeflow rebuild` can drop and refold from the log."""
+"""The projections: every table `homeflow rebuild` drops and refolds from the log."""
 
 from __future__ import annotations
 
@@ -8,213 +7,14 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
 )
 
-metadata = MetaData()
-
-# ---- The organisation registry (configuration, not events) ----------------------------
-
-organisations = Table(
-    "organisations",
-    metadata,
-    Column("code", String(12), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("type", String(20), nullable=False),
-    Column("parent_code", String(12), nullable=True),
-)
-
-sites = Table(
-    "sites",
-    metadata,
-    Column("code", String(12), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("org_code", String(12), ForeignKey("organisations.code"), nullable=False),
-)
-
-wards = Table(
-    "wards",
-    metadata,
-    Column("code", String(20), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("site_code", String(12), ForeignKey("sites.code"), nullable=False),
-    Column("beds", Integer, nullable=False),
-    Column("specialty", String(60), nullable=False),
-    Column("type", String(30), nullable=False),
-)
-
-# ---- The event log ---------------------------------------------------------------------
-
-events = Table(
-    "events",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(200), nullable=False, unique=True),
-    Column("type", String(40), nullable=False),
-    Column("source", String(60), nullable=False),
-    Column("spell_key", String(60), nullable=True),
-    Column("patient_id", String(60), nullable=True),
-    Column("occurred_at", DateTime, nullable=False),
-    Column("received_at", DateTime, nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("raw", Text, nullable=True),
-    Column("recorded_by", String(200), nullable=True),
-    Index("ix_events_spell_key", "spell_key"),
-    Index("ix_events_patient_id", "patient_id"),
-    Index("ix_events_type", "type"),
-)
-
-# Every message a feed delivered, verbatim, with what became of it.
-feed_messages = Table(
-    "feed_messages",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source", String(60), nullable=False),
-    Column("kind", String(10), nullable=False),  # hl7, fhir, csv
-    Column("control_id", String(200), nullable=True),
-    Column("message_type", String(20), nullable=True),
-    Column("received_at", DateTime, nullable=False),
-    Column("occurred_at", DateTime, nullable=True),
-    Column("raw", Text, nullable=False),
-    Column("outcome", String(12), nullable=False),  # applied, duplicate, rejected, held
-    Column("field", String(40), nullable=True),
-    Column("reason", Text, nullable=True),
-    Column("event_key", String(200), nullable=True),
-    Index("ix_feed_messages_outcome", "outcome"),
-    Index("ix_feed_messages_source_received", "source", "received_at"),
-)
-
-# The latest version of each FHIR Encounter received, as sent (its facts are in `events`).
-fhir_encounters = Table(
-    "fhir_encounters",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("org_code", String(12), nullable=False),
-    Column("spell_key", String(60), nullable=False),
-    Column("patient_id", String(80), nullable=False),
-    Column("identifier", String(200), nullable=True),
-    Column("status", String(20), nullable=False),
-    Column("ward_codes", Text, nullable=False),
-    Column("period_start", DateTime, nullable=True),
-    Column("period_end", DateTime, nullable=True),
-    Column("body", Text, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    Index("ix_fhir_encounters_identifier", "identifier"),
-    Index("ix_fhir_encounters_patient", "patient_id"),
-)
-
-# Bearer tokens for the APIs: only a hash is kept.
-api_tokens = Table(
-    "api_tokens",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("org_code", String(12), ForeignKey("organisations.code"), nullable=False),
-    Column("scope", String(20), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("expires_at", DateTime, nullable=False),
-    Column("revoked_at", DateTime, nullable=True),
-)
-
-# ---- People who sign in, their sessions, and the audit trail -----------------------------
-
-users = Table(
-    "users",
-    metadata,
-    Column("email", String(200), primary_key=True),
-    Column("org_code", String(12), ForeignKey("organisations.code"), nullable=False),
-    Column("role", String(30), nullable=False),
-    Column("password_hash", Text, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("disabled_at", DateTime),  # a disabled account cannot sign in; kept for the audit
-)
-
-# Server-side sessions: the cookie holds a random token, only its hash is kept.
-web_sessions = Table(
-    "web_sessions",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("email", String(200), ForeignKey("users.email"), nullable=False),
-    Column("csrf_token", String(64), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("expires_at", DateTime, nullable=False),  # the absolute end, however busy
-    Column("last_seen_at", DateTime),  # the last page asked for, within a minute
-    Column("idle_minutes", Integer),  # ends after so long unused (set at sign-in)
-    Column("via", String(20)),  # "provider" when signed in through OpenID Connect
-)
-
-# OpenID Connect sign-ins under way: what the callback must match (state, the browser that
-# started it) and check (nonce, PKCE verifier). Rows live minutes; kept in the database so
-# that any web worker can finish a sign-in another began.
-sign_in_flows = Table(
-    "sign_in_flows",
-    metadata,
-    Column("state", String(64), primary_key=True),
-    Column("browser_hash", String(64), nullable=False),
-    Column("nonce", String(64), nullable=False),
-    Column("code_verifier", String(128), nullable=False),
-    Column("started_at", DateTime, nullable=False),
-)
-
-login_failures = Table(
-    "login_failures",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("email", String(200), nullable=False),
-    Column("client", String(60), nullable=False),
-    Column("at", DateTime, nullable=False),
-    Index("ix_login_failures_email_at", "email", "at"),
-    Index("ix_login_failures_client_at", "client", "at"),
-)
-
-# Every view and change of patient-identifiable data: who, when, what, from where.
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime, nullable=False),
-    Column("user_email", String(200), nullable=False),
-    Column("org_code", String(12), nullable=False),
-    Column("action", String(10), nullable=False),  # view, change, export
-    Column("what", String(200), nullable=False),
-    Column("spell_key", String(60), nullable=True),
-    Column("client", String(60), nullable=False),
-    # The hash chain (domain/audit_chain.py): the row before's hash, and this row's.
-    Column("prev_hash", String(64)),
-    Column("row_hash", String(64)),
-    Index("ix_audit_log_at", "at"),
-    Index("ix_audit_log_spell_key", "spell_key"),
-)
-
-# Capacity-model runs asked for from the web: what was asked, and the summary to compare.
-simulation_runs = Table(
-    "simulation_runs",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("requested_by", String(200), nullable=False),
-    Column("org_code", String(12), nullable=False),
-    Column("model", String(200), nullable=False),
-    Column("scenarios", Text, nullable=False),  # JSON list of scenario file names
-    Column("reps", Integer, nullable=False),
-    Column("horizon", Integer, nullable=False),
-    Column("start_from", String(10), nullable=False),
-    Column("seed", Integer, nullable=False),
-    Column("status", String(10), nullable=False),  # queued, running, done, failed
-    Column("message", Text, nullable=True),
-    Column("created_at", DateTime, nullable=False),
-    Column("finished_at", DateTime, nullable=True),
-    Column("results", Text, nullable=True),  # JSON: totals and fan-chart rows
-    # JSON: each scenario's name and replications done, while it runs and once it has run
-    Column("progress", Text, nullable=True),
-)
-
-# ---- Projections -----------------------------------------------------------------------
+from homeflow.store.schema.base import metadata
 
 spells = Table(
     "spells",
@@ -377,11 +177,11 @@ patients = Table(
 # .name_parts), so a word is a range of the primary key, not a scan of every patient's names
 # (migration 0021). Compared byte by byte ("C") on PostgreSQL, as SQLite compares, so that a
 # word's range holds exactly the parts that begin with it.
-NAME_PART = Text().with_variant(Text(collation="C"), "postgresql")
+_NAME_PART = Text().with_variant(Text(collation="C"), "postgresql")
 patient_name_parts = Table(
     "patient_name_parts",
     metadata,
-    Column("part", NAME_PART, primary_key=True),
+    Column("part", _NAME_PART, primary_key=True),
     Column("patient_id", String(60), primary_key=True),
     Index("ix_patient_name_parts_patient_id", "patient_id"),
 )
