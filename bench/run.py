@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from bench import ratios
@@ -40,7 +40,6 @@ def _winter_inputs(folder: Path) -> list[str]:
     homeflow = [sys.executable, "-m", "homeflow.cli"]
     for command in (["init-db"], ["demo", "--days", "10", "--seed", "3"]):
         subprocess.run([*homeflow, *command], env=env, check=True, capture_output=True)
-    from datetime import timedelta
 
     first, last = clock.today() - timedelta(days=9), clock.today() - timedelta(days=1)
     model = folder / "model.toml"
@@ -75,7 +74,7 @@ def benches(tiny: bool, folder: Path) -> dict[str, Callable[[], list[str]]]:
     """Each benchmark's arguments (made when it starts: the winter run's are a demo and a model):
     none for the reported sizes, small ones for the tiny run."""
     if not tiny:
-        names = ("event_log", "hl7", "simulation", "sitrep", "web", "winter")
+        names = ("event_log", "hl7", "simulation", "sitrep", "validation", "web", "winter")
         return {name: list for name in names}
     # The sitrep's and the web's large systems, each in a file of its own (they run at once).
     small = ["--copies", "1", "--days", "4", "--db"]
@@ -86,6 +85,11 @@ def benches(tiny: bool, folder: Path) -> dict[str, Callable[[], list[str]]]:
         "simulation": ["--simpy-reps", "2", "--ciw-reps", "2", "--reps", "20", "--days", "30"],
         "sitrep": [*small, str(folder / "sitrep.db"), "--repeat", "1"],
         "web": [*small, str(folder / "web.db"), *web],
+        # Two dates of a 20-day demo ending yesterday, five days after each.
+        "validation": [
+            *("--days", "20", "--end", (clock.today() - timedelta(days=1)).isoformat()),
+            *("--dates", "2", "--history", "10", "--horizon", "5", "--reps", "10"),
+        ],
     }
     made = {
         "region": lambda: _region_inputs(folder),
