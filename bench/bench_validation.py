@@ -100,6 +100,8 @@ def run(url: str, args: argparse.Namespace) -> None:
         )
         report(f"validation {measure} site-days inside the 90% band", every.inside_90)
         report(f"validation {measure} interval score / carried forward", score, "lower")
+    if not biases:  # no service had an actual mean to take a share of
+        return
     within = sum(abs(b[3]) <= BIAS_LIMIT for b in biases)
     print(f"each service's median bias within 5%: {within} of {len(biases)} service-dates")
     for service, measure, to, share in sorted(biases, key=lambda b: -abs(b[3]))[:5]:
