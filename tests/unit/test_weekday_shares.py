@@ -13,10 +13,11 @@ import pytest
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim import draws, engine
-from homeflow.sim.calibrate import _nctr_share, kept_days, shares_by_weekday
+from homeflow.sim.calibrate import _nctr_share
 from homeflow.sim.compiled import _next_check, compile_model
 from homeflow.sim.model import Distribution, model_to_toml, parse_model
 from homeflow.sim.runner import replication_seeds
+from homeflow.sim.weekdays import kept_days, shares_by_weekday
 
 
 def test_the_shares_from_departures_by_weekday_by_hand() -> None:

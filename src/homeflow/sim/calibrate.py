@@ -36,6 +36,7 @@ from homeflow.sim.model import (
     Pathway,
     Service,
 )
+from homeflow.sim.weekdays import by_weekday
 
 # Assumptions the event history cannot give; the model file repeats them so they can be edited.
 PACKAGE_DAYS = Distribution("gamma", 2.0, 21.0)  # home-based care lasts six weeks on average
@@ -95,61 +96,12 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
 Mix = tuple[float, float, float, float]
 RECENT_DAYS = 56  # the NCTR share and pathway mix are of these last days' discharges
 MIN_RECENT_NCTR = 300  # if they hold at least so many NCTR stays
-MIN_WEEKDAY_EVENTS = 300  # fewer departures (or patients found ready) cannot tell the weekdays
-
-
-def shares_by_weekday(went: Sequence[int], days: Sequence[int]) -> tuple[float, ...]:
-    """Of those due on each weekday (Monday first), the share who go that day, from how many
-    went on each weekday (`went`) over how many of that weekday there were (`days`).
-
-    As many are taken to be due each day (the mean), and those kept are due again the next
-    day, so a weekday's share is what went over what was due: its own and those kept the day
-    before. Worked round the week until the days kept settle (the week is a circle). Too few
-    went to tell: 1 every day."""
-    per_day = [d / max(n, 1) for d, n in zip(went, days, strict=True)]
-    due_each_day = sum(per_day) / 7
-    if sum(went) < MIN_WEEKDAY_EVENTS:
-        return (1.0,) * 7
-    shares = [1.0] * 7
-    kept = 0.0
-    for _ in range(4):
-        for w in range(7):
-            due = due_each_day + kept
-            shares[w] = min(1.0, max(per_day[w] / due, 0.05))
-            kept = due * (1.0 - shares[w])
-    return tuple(round(share, 3) for share in shares)
-
-
-def kept_days(shares: Sequence[float]) -> float:
-    """How many days on average a patient due to leave is kept by the weekday shares (those
-    due on each weekday alike): what a wait fitted to departures already holds of them."""
-    total = 0.0
-    for w in range(7):
-        still = 1.0
-        for day in range(28):
-            still *= 1.0 - shares[(w + day) % 7]
-            total += still
-    return total / 7
-
-
-def _by_weekday(
-    at: pd.Series, first: date, last: date, what: str
-) -> tuple[tuple[float, ...], float, str]:
-    """The weekday shares of those due who `what` (at the times `at`, from first to last),
-    the days the shares keep a patient on average, and a note."""
-    local = at[at.notna()].dt.tz_convert("Europe/London")
-    local = local[(local.dt.date >= first) & (local.dt.date <= last)]
-    went = local.dt.weekday.value_counts()
-    days = pd.date_range(first, last, freq="D").weekday.value_counts()
-    shares = shares_by_weekday(
-        [int(went.get(w, 0)) for w in range(7)], [int(days.get(w, 0)) for w in range(7)]
-    )
-    kept = kept_days(shares)
-    note = (
-        f"Of those due to {what}, the share who do on each weekday, Monday first: "
-        f"{', '.join(f'{x:.2f}' for x in shares)} (kept {kept:.2f} days on average)."
-    )
-    return shares, kept, note
+# Home care's and care homes' capacity is what they have been seen to take from hospital a day,
+# at the most, over so many days running (`most_taken`).
+BUSIEST_DAYS = 28
+# Pathways whose service's capacity the history does not record (only what it took): their
+# whole wait from ready to leaving is fitted, as it was at the loads seen.
+CAPACITY_FROM_STARTS = ("P1", "P3")
 
 
 def _recent(stays: Any, last: date) -> tuple[Any, str]:
@@ -236,6 +188,24 @@ def _service_waits(on: Any) -> Any:
     return (referred.assessment_days.clip(lower=0) + transfer.clip(lower=0)).to_numpy()
 
 
+_DESTINATION = {"P1": P1_SERVICE, "P2": P2_SERVICE, "P3": P3_SERVICE}
+
+
+def most_taken(left_at: Any, first: date, last: date) -> float:
+    """The most a day a service took from hospital (`left_at`: when its patients left their
+    beds), averaged over BUSIEST_DAYS days running (all the window's days if fewer).
+
+    The history records what a service took, not what it could have: taken at its average, a
+    service that kept up with its demand would be modelled with none to spare, its queue on a
+    knife edge (Halfin and Whitt 1981: a thousand packages need about 3% to spare), drifting up
+    over weeks as no real one did. What it took in its busiest weeks it evidently could."""
+    days = pd.date_range(first, last, freq="D").date
+    local = left_at[left_at.notna()].dt.tz_convert("Europe/London").dt.date
+    per_day = local.value_counts().reindex(days, fill_value=0)
+    running = min(BUSIEST_DAYS, len(days))
+    return float(per_day.rolling(running).mean().max())
+
+
 def _hospital(
     site: Any,
     stays: Any,
@@ -251,11 +221,11 @@ def _hospital(
     name = f"{site.site_code} {site.site_name}"
     arrivals, arrival_note = fit_arrivals(arrived, first, last, level)
     los = fit_duration(stays.clinical_days, seed)
-    ready, found_kept, ready_note = _by_weekday(stays.found_ready_at, first, last, "be found ready")
+    ready, found_kept, ready_note = by_weekday(stays.found_ready_at, first, last, "be found ready")
     nctr = stays[stays.nctr]
     share, mix, share_note = _nctr_share(stays, last)
     pathways: dict[str, Pathway] = {}
-    leaving, kept, leaving_note = _by_weekday(nctr.discharged_at, first, last, LEAVING)
+    leaving, kept, leaving_note = by_weekday(nctr.discharged_at, first, last, LEAVING)
     lines = [
         f"{name}: {site.beds} {site.ward_type} beds; arrivals: {arrival_note}.",
         f"Length of stay until ready to leave: {los.note}.",
@@ -276,6 +246,13 @@ def _hospital(
             wait = fit_duration(on.delay_days, seed)
             lines.append(f"P0 (no service needed) wait to leave: {wait.note}.")
             pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
+        elif p in CAPACITY_FROM_STARTS:
+            wait = fit_duration(on.delay_days, seed)
+            lines.append(
+                f"{p} wait from ready to leaving (the whole wait, its service's queue as it"
+                f" was at the loads seen): {wait.note}."
+            )
+            pathways[p] = Pathway(_DESTINATION[p], _less_kept(wait.distribution, kept))
         else:
             waits = _service_waits(on)
             fitted = fit_duration(waits, seed) if len(waits) else None
@@ -283,9 +260,8 @@ def _hospital(
                 f"{p} wait from ready to referral and from acceptance to leaving: "
                 f"{fitted.note if fitted else 'no referrals: none'}."
             )
-            destination = {"P1": P1_SERVICE, "P2": P2_SERVICE, "P3": P3_SERVICE}[p]
             pathways[p] = Pathway(
-                destination, _less_kept(fitted.distribution, kept) if fitted else None
+                _DESTINATION[p], _less_kept(fitted.distribution, kept) if fitted else None
             )
     service = Service(
         name=name,
@@ -310,20 +286,24 @@ def _hospital(
     return service, lines
 
 
-def _home_care(starts: float) -> tuple[Service, list[str]]:
+def _home_care(starts: float, now: float) -> tuple[Service, list[str]]:
+    """`starts`: the most started a day (`most_taken`); `now`: a day lately."""
     capacity = max(1.0, round(starts * PACKAGE_DAYS.mean()))
     service = Service(
         name=P1_SERVICE,
         unit="packages",
         capacity=capacity,
         length_of_stay=PACKAGE_DAYS,
-        occupied_at_start=int(capacity),
+        # In use at the start: those started lately, each for a package's length (Little's
+        # law); full, its spare capacity would be taken until as many packages ended.
+        occupied_at_start=min(int(capacity), round(now * PACKAGE_DAYS.mean())),
         cost_per_capacity_day=COST_PACKAGE_DAY,
     )
     return service, [
-        f"Home-based care started {starts:.1f} packages a day for patients leaving hospital.",
+        f"Home-based care started {now:.1f} packages a day lately for patients leaving hospital,"
+        f" and {starts:.1f} a day at the most over {BUSIEST_DAYS} days running.",
         f"Packages are assumed to last {PACKAGE_DAYS.mean():.0f} days on average (not in the",
-        "event history), so capacity is starts a day times that (Little's law).",
+        "event history), so capacity is that most a day times that (Little's law).",
     ]
 
 
@@ -375,7 +355,7 @@ def _onward(
     nctr = stays[stays.nctr]
     share, mix, share_note = _nctr_share(stays, window[1])
     pathways: dict[str, Pathway] = {}
-    leaving, kept, leaving_note = _by_weekday(nctr.discharged_at, *window, LEAVING)
+    leaving, kept, leaving_note = by_weekday(nctr.discharged_at, *window, LEAVING)
     lines = [share_note, leaving_note]
     for p in PATHWAYS:
         on = nctr[nctr.pathway == p]
@@ -386,7 +366,8 @@ def _onward(
     return share, mix, pathways, leaving, lines
 
 
-def _care_homes(per_day: float) -> tuple[Service, list[str]]:
+def _care_homes(per_day: float, now: float) -> tuple[Service, list[str]]:
+    """`per_day`: the most placed a day (`most_taken`); `now`: a day lately."""
     per_week = per_day * 7
     service = Service(
         name=P3_SERVICE,
@@ -395,7 +376,8 @@ def _care_homes(per_day: float) -> tuple[Service, list[str]]:
         cost_per_start=COST_CARE_HOME_PLACEMENT,
     )
     return service, [
-        f"Care homes took {per_week:.1f} patients a week from hospital: that is the capacity.",
+        f"Care homes took {now * 7:.1f} patients a week from hospital lately, and"
+        f" {per_week:.1f} at the most over {BUSIEST_DAYS} days running: that is the capacity.",
     ]
 
 
@@ -441,18 +423,23 @@ def calibrate(
         )
     used = {p.to for s in services for p in s.pathways.values()}
     downstream = []
+    sent = left[left.ward_type.isin(ACUTE_WARDS) & left.nctr]
+
+    def taken(pathway: str) -> float:
+        busiest = most_taken(sent[sent.pathway == pathway].discharged_at, first, last)
+        return max(flows[pathway], busiest)
+
     if P1_SERVICE in used:
-        downstream.append(_home_care(flows["P1"]))
+        downstream.append(_home_care(taken("P1"), flows["P1"]))
     if P2_SERVICE in used or step_down_sites:
         window = (first, last)
         # Over the whole history, as the step-down beds' admissions it is taken from.
-        sent = left.ward_type.isin(ACUTE_WARDS) & left.nctr & (left.pathway == "P2")
-        from_hospital = int(sent.sum()) / n_days
+        from_hospital = int((sent.pathway == "P2").sum()) / n_days
         downstream.append(
             _step_down(step_down_sites, by_site, left, admitted, window, from_hospital)
         )
     if P3_SERVICE in used:
-        downstream.append(_care_homes(flows["P3"]))
+        downstream.append(_care_homes(taken("P3"), flows["P3"]))
     for service, notes_of in downstream:
         services.append(service)
         notes[service.name] = notes_of
