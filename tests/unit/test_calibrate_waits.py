@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 import pandas as pd
+import pytest
 
 from homeflow.sim.calibrate import _service_waits, _stays, calibrate, most_taken
 from homeflow.sim.model import P1_SERVICE

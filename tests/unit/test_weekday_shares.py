@@ -15,7 +15,8 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.sim import draws, engine
 from homeflow.sim.calibrate import _nctr_share
 from homeflow.sim.compiled import _next_check, compile_model
-from homeflow.sim.model import Distribution, model_to_toml, parse_model
+from homeflow.sim.model import Distribution, parse_model
+from homeflow.sim.model_toml import model_to_toml
 from homeflow.sim.runner import replication_seeds
 from homeflow.sim.weekdays import kept_days, shares_by_weekday
 

@@ -209,7 +209,7 @@ def calibrate_command(
     from datetime import timedelta
 
     from homeflow.sim.calibrate import calibrate
-    from homeflow.sim.model import model_to_toml
+    from homeflow.sim.model_toml import model_to_toml
     from homeflow.store.queries import bed_base, stay_history
 
     since, until = ended_date("--from", first), ended_date("--to", last)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from homeflow.domain.errors import InvalidInput
 from homeflow.sim.compiled import Census, CensusPatient
 from homeflow.sim.demand import arrivals as fit_arrivals
 from homeflow.sim.demand import demand_now
+from homeflow.sim.level import MIN_ORIGINS, SPAN_DAYS, wait_spread
 from homeflow.sim.model import (
     ACUTE_WARDS,
     P1_SERVICE,
@@ -96,6 +97,7 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
 Mix = tuple[float, float, float, float]
 RECENT_DAYS = 56  # the NCTR share and pathway mix are of these last days' discharges
 MIN_RECENT_NCTR = 300  # if they hold at least so many NCTR stays
+MIN_RECENT_WAITS = 100  # a pathway's wait is of the recent ones if there are so many
 # Home care's and care homes' capacity is what they have been seen to take from hospital a day,
 # at the most, over so many days running (`most_taken`).
 BUSIEST_DAYS = 28
@@ -126,6 +128,15 @@ def _nctr_share(stays: Any, last: date) -> tuple[float, Mix, str]:
         " they were ready (NCTR)."
     )
     return len(nctr) / len(used), mix, said  # type: ignore[return-value]
+
+
+def _waits_of(every: Any, recent: Any) -> tuple[Any, str]:
+    """A pathway's NCTR stays to fit its wait to: the recent ones (`_recent`'s) when they are
+    at least MIN_RECENT_WAITS, else all; and a note saying which. Waits change as practice
+    and demand do (the demo's pathway 1 waits at two sites fell by a fifth in the autumn)."""
+    if len(recent) >= MIN_RECENT_WAITS and len(recent) < len(every):
+        return recent, f" in the last {RECENT_DAYS} days"
+    return every, ""
 
 
 def _less_kept(wait: Distribution, kept: float) -> Distribution:
@@ -239,25 +250,25 @@ def _hospital(
     used_days = min(RECENT_DAYS, n_days) if note else n_days
     for p in PATHWAYS:
         flows[p] += int((used.nctr & (used.pathway == p)).sum()) / used_days
-        on = nctr[nctr.pathway == p]
+        on, of = _waits_of(nctr[nctr.pathway == p], used[used.nctr & (used.pathway == p)])
         if on.empty:
             continue
         if p == "P0":
             wait = fit_duration(on.delay_days, seed)
-            lines.append(f"P0 (no service needed) wait to leave: {wait.note}.")
+            lines.append(f"P0 (no service needed) wait to leave{of}: {wait.note}.")
             pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
         elif p in CAPACITY_FROM_STARTS:
             wait = fit_duration(on.delay_days, seed)
             lines.append(
-                f"{p} wait from ready to leaving (the whole wait, its service's queue as it"
-                f" was at the loads seen): {wait.note}."
+                f"{p} wait from ready to leaving{of} (the whole wait, its service's queue as"
+                f" it was at the loads seen): {wait.note}."
             )
             pathways[p] = Pathway(_DESTINATION[p], _less_kept(wait.distribution, kept))
         else:
             waits = _service_waits(on)
             fitted = fit_duration(waits, seed) if len(waits) else None
             lines.append(
-                f"{p} wait from ready to referral and from acceptance to leaving: "
+                f"{p} wait from ready to referral and from acceptance to leaving{of}: "
                 f"{fitted.note if fitted else 'no referrals: none'}."
             )
             pathways[p] = Pathway(
@@ -381,6 +392,19 @@ def _care_homes(per_day: float, now: float) -> tuple[Service, list[str]]:
     ]
 
 
+def _with_spread(service: Service, stays: Any, first: date, last: date) -> tuple[Service, str]:
+    """The service with its wait spread from its stays in the window (`sim/level`), and a note."""
+    spread = wait_spread(stays, first, last)
+    said = (
+        f"Its NCTR moved by {spread:.1%} from one four weeks to the next: each replication's"
+        " waits to leave are scaled by a draw of that spread."
+        if spread
+        else f"Too few days ({2 * SPAN_DAYS + MIN_ORIGINS} needed) to tell how far its NCTR moves"
+        " from one four weeks to the next: no wait spread."
+    )
+    return replace(service, wait_spread=round(spread, 3)), said
+
+
 def calibrate(
     history: list[dict[str, Any]],
     beds: list[dict[str, Any]],
@@ -409,14 +433,18 @@ def calibrate(
     )
     if level_note:
         notes[""].append(level_note)
+    # Every stay in a bed in the window: admitted in it, or before it and left in it.
+    present = pd.concat([admitted, left[left.admitted_at < admitted.admitted_at.min()]])
     for seed, site in enumerate(hospital_sites.itertuples()):
         stays = left[left.site_code == site.site_code]
         if stays.empty:
             continue
         arrived = admitted[admitted.site_code == site.site_code].admitted_at
         service, notes_of = _hospital(site, stays, arrived, (first, last, level), seed, flows)
+        there = present[(present.site_code == site.site_code) & present.ward_type.isin(ACUTE_WARDS)]
+        service, spread_note = _with_spread(service, there, first, last)
         services.append(service)
-        notes[service.name] = notes_of
+        notes[service.name] = [*notes_of, spread_note]
     if not services:
         raise InvalidInput(
             "from", f"no acute or mental-health discharges between {first} and {last}"
@@ -435,9 +463,12 @@ def calibrate(
         window = (first, last)
         # Over the whole history, as the step-down beds' admissions it is taken from.
         from_hospital = int((sent.pathway == "P2").sum()) / n_days
-        downstream.append(
-            _step_down(step_down_sites, by_site, left, admitted, window, from_hospital)
+        step_down, step_down_notes = _step_down(
+            step_down_sites, by_site, left, admitted, window, from_hospital
         )
+        there = present[present.ward_type.isin(STEP_DOWN_WARDS)]
+        step_down, spread_note = _with_spread(step_down, there, first, last)
+        downstream.append((step_down, [*step_down_notes, spread_note]))
     if P3_SERVICE in used:
         downstream.append(_care_homes(taken("P3"), flows["P3"]))
     for service, notes_of in downstream:

@@ -10,11 +10,15 @@ from typing import Any
 
 import numpy as np
 from numba import njit
-from scipy import stats
+from scipy import special, stats
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim import draws, engine
 from homeflow.sim.model import PATHWAYS, Distribution, Model, Service
+
+# The census draws use streams 1 and up, one a group of patients; the waits' level a stream
+# above any of those.
+WAIT_LEVEL_STREAM = 1 << 20
 
 _FAMILY_CODES = {
     "exponential": engine.EXPONENTIAL,
@@ -76,6 +80,7 @@ class CompiledModel:
     init_event: np.ndarray
     init_pathway: np.ndarray
     init_residual: tuple[tuple[Distribution | None, float, bool], ...]
+    wait_spread: np.ndarray  # each service's `Service.wait_spread`
     cost_occupied: np.ndarray
     cost_capacity: np.ndarray
     cost_start: np.ndarray
@@ -88,17 +93,34 @@ class CompiledModel:
             self.record_from,
             self.start_weekday,
             tuple(getattr(self, name) for name in engine.MODEL_ARRAYS),
-            self.initial_event_times(seeds),
+            *self.initial_event_times(seeds),
         )
 
-    def initial_event_times(self, seeds: np.ndarray) -> np.ndarray:
+    def wait_factors(self, seeds: np.ndarray) -> np.ndarray:
+        """Each replication's factor on each service's waits to leave: lognormal, mean 1, its
+        coefficient of variation the service's wait spread (1 where it has none), from a
+        generator of the replication's seed of its own (stream WAIT_LEVEL_STREAM)."""
+        factors = np.ones((seeds.shape[0], len(self.services)))
+        spread = self.wait_spread > 0
+        if not spread.any():
+            return factors
+        sigma = np.sqrt(np.log1p(self.wait_spread[spread] ** 2))
+        states = draws.streams(seeds.astype(np.int64), WAIT_LEVEL_STREAM)
+        u = draws.uniforms(states, np.full(seeds.shape[0], 1, np.int64), int(spread.sum()))
+        normal = special.ndtri(u)  # one standard normal a service a replication
+        factors[:, spread] = np.exp(sigma * normal - sigma**2 / 2)
+        return factors
+
+    def initial_event_times(self, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """When each census patient's next event falls, drawn per replication from its seed
         (compiled generators: stream 1 of the replication's seed, and a stream a group of
-        those whom the weekdays may keep)."""
+        those whom the weekdays may keep), those waiting to leave at their service's level of
+        waits in the replication; and those factors (`wait_factors`)."""
         n = len(self.init_residual)
         times = np.zeros((seeds.shape[0], n))
+        factors = self.wait_factors(seeds)
         if not n:
-            return times
+            return times, factors
         seeds = seeds.astype(np.int64)
         states = draws.streams(seeds, 1)
         # Two uniforms per patient per replication.
@@ -121,8 +143,10 @@ class CompiledModel:
                 times[:, idx] = _next_check(dist, elapsed, shares[idx], self.start_weekday, kept)
             else:
                 times[:, idx] = _longer_than(dist, elapsed, u[:, idx, 0]) - elapsed
+        waiting = self.init_event == 1
+        times[:, waiting] *= factors[:, self.init_service[waiting]]
         # Patients already waiting join their queues in order of how long they have waited.
-        return times + np.arange(n) * 1e-9
+        return times + np.arange(n) * 1e-9, factors
 
     def _census_shares(self) -> np.ndarray:
         """Per census patient and weekday, the share of those due whom the weekday lets go
@@ -385,6 +409,7 @@ def compile_model(
         init_event=np.array(start.event, np.int64),
         init_pathway=np.array(start.pathway, np.int64),
         init_residual=tuple(start.residual),
+        wait_spread=np.array([s.wait_spread for s in services]),
         cost_occupied=np.array([s.cost_per_occupied_day for s in services]),
         cost_capacity=np.array([s.cost_per_capacity_day for s in services]),
         cost_start=np.array([s.cost_per_start for s in services]),

@@ -243,10 +243,13 @@ def _soonest(arrive_at, sources):  # type: ignore[no-untyped-def]
 # event): a replication that outgrows its calendar or queues stops, and is run again from its
 # seed with twice the room.
 @njit(cache=True, nogil=True, error_model="numpy")
-def _replication(seed_value, out, record_from, start_weekday, model, init_time, bucket, rng):  # type: ignore[no-untyped-def]
+def _replication(  # type: ignore[no-untyped-def]
+    seed_value, out, record_from, start_weekday, model, init_time, wait_factor, bucket, rng
+):
     """Run one replication into `out` (day, service, figure), drawing from `rng` (a STATE
-    record), with `bucket` for the calendar's days (day, row; when, since, what); False if a
-    day's events outgrew its rows or a queue outgrew twice as many."""
+    record), with `bucket` for the calendar's days (day, row; when, since, what), each
+    service's waits to leave scaled by its `wait_factor` (this replication's level of them);
+    False if a day's events outgrew its rows or a queue outgrew twice as many."""
     (
         capacity_calendar,
         placement_allowance,
@@ -469,7 +472,7 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
                 if wait_dist[s, k] >= 0:
                     i = wait_dist[s, k]
                     wait = draw(rng, dist_kind[i], dist_a[i], dist_b[i], emp_n[i])
-                    wait = _looked_up(wait, i, dist_kind, emp)
+                    wait = _looked_up(wait, i, dist_kind, emp) * wait_factor[s]
                     if wait > 0.0:
                         what = (s << 4) | (k << 1) | _TRANSFER_READY
                         n_today, filed_ok = _schedule(
@@ -521,11 +524,12 @@ def _replication(seed_value, out, record_from, start_weekday, model, init_time, 
 
 # nogil: a run in a web server's background thread leaves the server free to answer.
 @njit(cache=True, parallel=True, nogil=True)
-def run_replications(seeds, n_recorded, record_from, start_weekday, model, init_time):  # type: ignore[no-untyped-def]
+def run_replications(seeds, n_recorded, record_from, start_weekday, model, init_time, wait_factor):  # type: ignore[no-untyped-def]
     """Figures per replication, recorded day, service and figure (see the module constants).
 
     `model` is the tuple of arrays named by MODEL_ARRAYS, in that order; `init_time` holds each
-    census patient's first event time, per replication."""
+    census patient's first event time, and `wait_factor` each service's factor on its waits to
+    leave, per replication."""
     n_services, n_days = model[0].shape
     out = np.zeros((seeds.shape[0], n_recorded, n_services, FIGURES))
     for r in prange(seeds.shape[0]):
@@ -536,7 +540,15 @@ def run_replications(seeds, n_recorded, record_from, start_weekday, model, init_
             room += np.bincount(days).max()
         calendar = np.empty((n_days + 1, room, 3))
         while not _replication(
-            seeds[r], out[r], record_from, start_weekday, model, init_time[r], calendar, state[0]
+            seeds[r],
+            out[r],
+            record_from,
+            start_weekday,
+            model,
+            init_time[r],
+            wait_factor[r],
+            calendar,
+            state[0],
         ):
             calendar = np.empty((n_days + 1, 2 * calendar.shape[1], 3))
     return out

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-import tomlkit
-
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.toml_text import read_toml
@@ -33,6 +31,7 @@ MAX_WARMUP_DAYS = 3650  # ten years settles any model; more only overflows the c
 UNITS = ("beds", "packages", "placements")
 WHEN_FULL = ("queue", "turn_away")
 TRANSFERS = ("all", "weekdays")
+MAX_WAIT_SPREAD = 2.0  # waits' level twice as likely to double as to stay: beyond any service
 
 # Each family's parameters, in the order the engine takes them (a, b).
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -176,6 +175,10 @@ class Service:
     # Of the patients whose stay ends on each weekday, the share found ready that day (a
     # senior review finds them); the rest are found a day later.
     ready_weekday: tuple[float, ...] = (1.0,) * 7
+    # How far the level of the waits to leave moves from one four weeks to the next (the
+    # coefficient of variation): each replication's waits are scaled by a draw of it, so the
+    # bands hold the months that ran above or below the last ones, not the days alone.
+    wait_spread: float = 0.0
     capacity_changes: tuple[CapacityChange, ...] = ()
     occupied_at_start: int = 0  # used by a census start when the census has no one here
     cost_per_occupied_day: float = 0.0
@@ -333,6 +336,9 @@ def read_service(where: str, table: Any) -> Service:
         raise InvalidInput(f"{where}.discharge.nctr_probability", "must be at most 1")
     mix = read_mix(f"{where}.discharge.pathway_mix", discharge.get("pathway_mix", {"P0": 1.0}))
     leaving, ready = (_weekday_shares(where, discharge, name) for name in WEEKDAY_SHARES)
+    spread = read_number(f"{where}.discharge.wait_spread", discharge.get("wait_spread", 0), 0)
+    if spread > MAX_WAIT_SPREAD:
+        raise InvalidInput(f"{where}.discharge.wait_spread", f"must be at most {MAX_WAIT_SPREAD}")
     pathways = {}
     for name, p in read_table(f"{where}.pathway", table.get("pathway", {})).items():
         one_of(f"{where}.pathway", name, PATHWAYS)
@@ -362,6 +368,7 @@ def read_service(where: str, table: Any) -> Service:
         pathways=pathways,
         leaving_weekday=leaving,
         ready_weekday=ready,
+        wait_spread=spread,
         capacity_changes=tuple(
             read_capacity_change(f"{where}.capacity_change[{i}]", c)
             for i, c in enumerate(
@@ -417,84 +424,3 @@ def _warmup_days(value: Any) -> int:
     if days > MAX_WARMUP_DAYS:
         raise InvalidInput("warmup_days", f"must be at most {MAX_WARMUP_DAYS:,} days")
     return days
-
-
-def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> str:
-    """The model as an editable TOML file; `notes` are comments put above each service."""
-    notes = notes or {}
-    doc = tomlkit.document()
-    for line in notes.get("", []):
-        doc.add(tomlkit.comment(line))
-    doc.add("name", model.name)
-    doc.add("start", model.start)
-    doc.add("warmup_days", model.warmup_days)
-    services = tomlkit.aot()
-    for s in model.services:
-        table = tomlkit.table()
-        for line in notes.get(s.name, []):
-            table.add(tomlkit.comment(line))
-        table.add("name", s.name)
-        table.add("unit", s.unit)
-        if s.sites:
-            table.add("sites", list(s.sites))
-        if s.capacity is not None:
-            table.add("capacity", round(s.capacity, 2))
-        table.add("when_full", s.when_full)
-        table.add("transfers", s.transfers)
-        if s.occupied_at_start:
-            table.add("occupied_at_start", s.occupied_at_start)
-        if s.arrivals is not None:
-            arrivals: dict[str, Any] = {
-                "per_day": round(s.arrivals.per_day, 3),
-                "weekday": [round(f, 3) for f in s.arrivals.weekday],
-                "month": [round(f, 3) for f in s.arrivals.month],
-            }
-            if s.arrivals.forecast_file:
-                arrivals["forecast"] = {
-                    "file": s.arrivals.forecast_file,
-                    "series": s.arrivals.forecast_series,
-                }
-            table.add("arrivals", arrivals)
-        if s.length_of_stay is not None:
-            table.add("length_of_stay", s.length_of_stay.to_toml())
-        if s.nctr_probability or min(s.ready_weekday) < 1:
-            discharge: dict[str, Any] = {
-                "nctr_probability": round(s.nctr_probability, 4),
-                "pathway_mix": {
-                    p: round(share, 4) for p, share in zip(PATHWAYS, s.pathway_mix, strict=True)
-                },
-            }
-            for name in WEEKDAY_SHARES:
-                if min(getattr(s, name)) < 1:
-                    discharge[name] = [round(f, 3) for f in getattr(s, name)]
-            table.add("discharge", discharge)
-        if s.pathways:
-            pathways = tomlkit.table()
-            for name, p in s.pathways.items():
-                entry = tomlkit.table()
-                if p.to is not None:
-                    entry.add("to", p.to)
-                if p.wait is not None:
-                    entry.add("wait", p.wait.to_toml())
-                pathways.add(name, entry)
-            table.add("pathway", pathways)
-        costs = {
-            "per_occupied_day": s.cost_per_occupied_day,
-            "per_capacity_day": s.cost_per_capacity_day,
-            "per_start": s.cost_per_start,
-        }
-        table.add("cost", {k: v for k, v in costs.items() if v})
-        for change in s.capacity_changes:
-            dated: dict[str, Any] = {"from": change.start}
-            if change.end:
-                dated["to"] = change.end
-            if change.set_to is not None:
-                dated["set"] = change.set_to
-            elif change.factor is not None:
-                dated["factor"] = change.factor
-            else:
-                dated["change"] = change.change
-            table.setdefault("capacity_change", tomlkit.aot()).append(dated)
-        services.append(table)
-    doc.add("service", services)
-    return tomlkit.dumps(doc)
