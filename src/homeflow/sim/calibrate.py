@@ -399,7 +399,7 @@ def _with_spread(service: Service, stays: Any, first: date, last: date) -> tuple
         f"Its NCTR moved by {spread:.1%} from one four weeks to the next: each replication's"
         " waits to leave are scaled by a draw of that spread."
         if spread
-        else f"Too few days ({2 * SPAN_DAYS + MIN_ORIGINS} needed) to tell how far its NCTR moves"
+        else f"Too few days ({2 * SPAN_DAYS + MIN_ORIGINS - 1} needed) to tell how far its NCTR moves"
         " from one four weeks to the next: no wait spread."
     )
     return replace(service, wait_spread=round(spread, 3)), said
