@@ -395,12 +395,13 @@ def _care_homes(per_day: float, now: float) -> tuple[Service, list[str]]:
 def _with_spread(service: Service, stays: Any, first: date, last: date) -> tuple[Service, str]:
     """The service with its wait spread from its stays in the window (`sim/level`), and a note."""
     spread = wait_spread(stays, first, last)
+    needed = 2 * SPAN_DAYS + MIN_ORIGINS - 1
     said = (
         f"Its NCTR moved by {spread:.1%} from one four weeks to the next: each replication's"
         " waits to leave are scaled by a draw of that spread."
-        if spread
-        else f"Too few days ({2 * SPAN_DAYS + MIN_ORIGINS - 1} needed) to tell how far its NCTR moves"
-        " from one four weeks to the next: no wait spread."
+        if (last - first).days + 1 >= needed
+        else f"Too few days ({needed} needed) to tell how far its NCTR moves from one four"
+        " weeks to the next: no wait spread."
     )
     return replace(service, wait_spread=round(spread, 3)), said
 
