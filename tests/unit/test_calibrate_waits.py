@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from homeflow.sim.calibrate import _service_waits, _stays, calibrate, most_taken
+from homeflow.sim.level import level_spread
 from homeflow.sim.model import P1_SERVICE
 
 LONDON = ZoneInfo("Europe/London")
@@ -110,3 +112,31 @@ def test_home_care_can_take_its_busiest_four_weeks_and_starts_with_its_recent_pa
     home_care = next(s for s in model.services if s.name == P1_SERVICE)
     assert home_care.capacity == 336
     assert home_care.occupied_at_start == 300
+
+
+def test_a_site_whose_nctr_doubled_gets_the_wait_spread_of_its_days() -> None:
+    # 120 days from 1 May: each day 2 patients (4 from the 61st day) are ready at 10:00 and
+    # leave at 11:00 the next day, each counted once at midnight: the NCTR series is 2s, then 4s.
+    first = date(2026, 5, 1)
+    history = []
+    for day in range(120):
+        ready = datetime(2026, 5, 1, 10, tzinfo=LONDON) + timedelta(days=day)
+        for _ in range(2 if day < 60 else 4):
+            history.append(
+                {
+                    "site_code": "RX101",
+                    "ward_type": "acute",
+                    "admitted_at": ready - timedelta(days=3),
+                    "discharged_at": ready + timedelta(days=1, hours=1),
+                    "ready_at": ready,
+                    "pathway": "P0",
+                    "referred_at": None,
+                    "accepted_at": None,
+                }
+            )
+    last = first + timedelta(days=119)
+    model, notes = calibrate(history, BEDS, first, last, last + timedelta(days=1))
+    # The last day's 4 are still there at its midnight (they leave after the window).
+    expected = level_spread(np.array([2.0] * 60 + [4.0] * 60))
+    assert model.service("RX101 R").wait_spread == pytest.approx(round(expected, 3))
+    assert any("moved by" in line for line in notes["RX101 R"])
