@@ -435,7 +435,8 @@ def calibrate(
     if level_note:
         notes[""].append(level_note)
     # Every stay in a bed in the window: admitted in it, or before it and left in it.
-    present = pd.concat([admitted, left[left.admitted_at < admitted.admitted_at.min()]])
+    window_start = pd.Timestamp(first, tz="Europe/London")
+    present = pd.concat([admitted, left[left.admitted_at < window_start]])
     for seed, site in enumerate(hospital_sites.itertuples()):
         stays = left[left.site_code == site.site_code]
         if stays.empty:
