@@ -28,10 +28,12 @@ $(BIN)/homeflow: pyproject.toml requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e '.[dev]'
 	touch $@
 
+# 180 days: enough history before the integrated discharge team (four weeks before the end)
+# to check the capacity model on held-out weeks at dates it has not reached (docs/simulation.md).
 $(DB): | $(BIN)/homeflow
 	mkdir -p var
 	$(BIN)/homeflow init-db
-	$(BIN)/homeflow demo
+	$(BIN)/homeflow demo --days 180
 
 # Sign-in details for the demo's users, made once with the demo database.
 var/demo-users.txt: | $(DB)
