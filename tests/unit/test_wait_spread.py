@@ -47,6 +47,21 @@ def test_nctr_is_counted_on_each_midnight_from_the_ready_day_to_the_day_before_l
     assert counts.tolist() == [1, 2, 1, 2, 1, 2]
 
 
+def test_days_are_counted_whole_across_the_changes_of_the_clocks() -> None:
+    # The clocks go back on 25 October 2026: a stay ready on 26 October (GMT) and leaving on
+    # 28 October is counted on the 26th and 27th, the 5th and 6th days from 22 October (BST).
+    ready = _series([datetime(2026, 10, 26, 9, tzinfo=LONDON)])
+    left = _series([datetime(2026, 10, 28, 9, tzinfo=LONDON)])
+    counts = nctr_by_day(ready, left, date(2026, 10, 22), date(2026, 10, 29))
+    assert counts.tolist() == [0, 0, 0, 0, 1, 1, 0, 0]
+    # They go forward on 29 March: ready on 30 March (BST), leaving on 1 April, counted on the
+    # 30th and 31st, the 4th and 5th days from 27 March (GMT), not a day early.
+    ready = _series([datetime(2026, 3, 30, 9, tzinfo=LONDON)])
+    left = _series([datetime(2026, 4, 1, 9, tzinfo=LONDON)])
+    counts = nctr_by_day(ready, left, date(2026, 3, 27), date(2026, 4, 2))
+    assert counts.tolist() == [0, 0, 0, 1, 1, 0, 0]
+
+
 def _by_definition(counts: list[float]) -> float:
     """The spread as docs/simulation.md defines it, loop by loop."""
     logs = []

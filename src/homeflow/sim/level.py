@@ -22,19 +22,21 @@ def nctr_by_day(ready_at: pd.Series, left_at: pd.Series, first: date, last: date
     """Patients in a bed at each midnight from the end of `first` to the end of `last` after
     the day they were ready: a stay ready on day r and leaving on day l is counted on days r to
     l - 1 (every day to `last` if it has not left). Stays never ready count on none."""
-    local = "Europe/London"
-    ready = pd.to_datetime(ready_at, utc=True).dt.tz_convert(local).dt.date
-    gone = pd.to_datetime(left_at, utc=True).dt.tz_convert(local).dt.date
+    ready, gone = (
+        # Local days as naive dates, so that days across a change of the clocks are whole.
+        pd.to_datetime(at, utc=True).dt.tz_convert("Europe/London").dt.tz_localize(None)
+        for at in (ready_at, left_at)
+    )
+    ready, gone = ready.dt.normalize(), gone.dt.normalize()
+    origin = pd.Timestamp(first)
     n_days = (last - first).days + 1
+    counted = ready.notna().to_numpy()
+    start = np.clip((ready[counted] - origin).dt.days.to_numpy(), 0, None)
+    end = np.clip((gone[counted] - origin).dt.days.fillna(n_days).to_numpy(), None, n_days)
+    start, end = start[start < end].astype(int), end[start < end].astype(int)
     change = np.zeros(n_days + 1)
-    for r, g in zip(ready, gone, strict=True):
-        if pd.isna(r):
-            continue
-        start = max((r - first).days, 0)
-        end = n_days if pd.isna(g) else min((g - first).days, n_days)
-        if start < end:
-            change[start] += 1
-            change[end] -= 1
+    np.add.at(change, start, 1)
+    np.add.at(change, end, -1)
     return np.cumsum(change)[:n_days]
 
 
@@ -47,9 +49,9 @@ def level_spread(counts: np.ndarray) -> float:
     origins = range(SPAN_DAYS, len(counts) - SPAN_DAYS + 1)
     if len(origins) < MIN_ORIGINS:
         return 0.0
+    # window[i]: the mean of the four weeks from day i; before day o is window[o - SPAN_DAYS].
     window = np.convolve(counts, np.ones(SPAN_DAYS) / SPAN_DAYS, mode="valid")
-    before = np.array([window[o - SPAN_DAYS] for o in origins])
-    after = np.array([window[o] for o in origins])
+    before, after = window[: len(origins)], window[SPAN_DAYS:]
     if (before <= 0).any() or (after <= 0).any():
         return 0.0
     rms = float(np.sqrt(np.mean(np.log(after / before) ** 2)))
