@@ -16,9 +16,7 @@ same days (docs/simulation.md, "Validation on held-out history").
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -27,20 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ratios import report  # noqa: E402 (run as a script too)
+from bench.demo_database import demo_database  # noqa: E402 (run as a script too)
+from bench.ratios import report  # noqa: E402
 
 ALL = "all services"  # the pooled row's service (sim/validation.pooled)
 BIAS_LIMIT = 0.05  # issue 31: each service's median bias within ±5%
-
-
-def build_demo(folder: Path, days: int, end: date, seed: int) -> str:
-    url = f"sqlite:///{folder / 'demo.db'}"
-    env = {**os.environ, "HOMEFLOW_DATABASE_URL": url, "HOMEFLOW_MAPPINGS": str(folder)}
-    homeflow = [sys.executable, "-m", "homeflow.cli"]
-    demo = ["demo", "--days", str(days), "--end", end.isoformat(), "--seed", str(seed)]
-    for command in (["init-db"], demo):
-        subprocess.run([*homeflow, *command], env=env, check=True, capture_output=True)
-    return url
 
 
 def dates_between(first: date, last: date, count: int) -> list[date]:
@@ -74,7 +63,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=300)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = args.db or build_demo(Path(folder), args.days, args.end, args.seed)
+        demo = ("--days", str(args.days), "--end", args.end.isoformat(), "--seed", str(args.seed))
+        url = args.db or demo_database(Path(folder), "demo.db", *demo)[0]
         run(url, args)
 
 

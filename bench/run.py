@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench import ratios
+from bench.demo_database import demo_database
 from homeflow.domain import clock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,11 +36,8 @@ DOC = ROOT / "docs" / "performance.md"
 
 def _winter_inputs(folder: Path) -> list[str]:
     """A small demo database and a model calibrated on it, for the tiny winter run."""
-    url = f"sqlite:///{folder / 'winter.db'}"
-    env = {**os.environ, "HOMEFLOW_DATABASE_URL": url}
+    _, env = demo_database(folder, "winter.db", "--days", "10", "--seed", "3")
     homeflow = [sys.executable, "-m", "homeflow.cli"]
-    for command in (["init-db"], ["demo", "--days", "10", "--seed", "3"]):
-        subprocess.run([*homeflow, *command], env=env, check=True, capture_output=True)
 
     first, last = clock.today() - timedelta(days=9), clock.today() - timedelta(days=1)
     model = folder / "model.toml"
