@@ -140,3 +140,28 @@ def test_a_site_whose_nctr_doubled_gets_the_wait_spread_of_its_days() -> None:
     expected = level_spread(np.array([2.0] * 60 + [4.0] * 60))
     assert model.service("RX101 R").wait_spread == pytest.approx(round(expected, 3))
     assert any("moved by" in line for line in notes["RX101 R"])
+
+
+def test_a_wait_is_of_the_last_56_days_when_they_hold_a_hundred() -> None:
+    # To 30 August: 300 patients ready in the last 56 days wait a day each to leave; 100 in May
+    # waited 5. Fitted to all, the wait would be 2 days on average; to the recent ones, 1.
+    def stay(ready: datetime, waited: float) -> dict[str, object]:
+        return {
+            "site_code": "RX101",
+            "ward_type": "acute",
+            "admitted_at": ready - timedelta(days=3),
+            "discharged_at": ready + timedelta(days=waited),
+            "ready_at": ready,
+            "pathway": "P0",
+            "referred_at": None,
+            "accepted_at": None,
+        }
+
+    recent = [stay(DAY0 + timedelta(hours=4 * i), 1.0) for i in range(300)]
+    earlier = [stay(datetime(2026, 5, 3, 10, tzinfo=LONDON), 5.0) for _ in range(100)]
+    model, notes = calibrate(
+        [*recent, *earlier], BEDS, date(2026, 5, 1), date(2026, 8, 30), date(2026, 8, 31)
+    )
+    wait = model.service("RX101 R").pathways["P0"].wait
+    assert wait is not None and wait.mean() <= 1.0 + 1e-6
+    assert any("wait to leave in the last 56 days" in line for line in notes["RX101 R"])
