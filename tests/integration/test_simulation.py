@@ -633,3 +633,29 @@ def test_validate_names_the_option_it_cannot_use(demo_url: str) -> None:
     # The last day compared must have ended too.
     done = homeflow(demo_url, "validate", "--to", "2026-03-20", "--days", "366")
     assert done.returncode == 2 and done.stderr.startswith("error: --days: "), done.stderr
+
+
+def test_validate_applies_a_planned_change_and_names_a_bad_scenario(
+    demo_url: str, tmp_path: Path
+) -> None:
+    def riverside_nctr(*extra: str) -> dict[str, Any]:
+        done = homeflow(demo_url, "validate", "--to", "2026-03-20", "--days", "5", "--reps", "20", "--format", "json", *extra)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        rows = json.loads(done.stdout)
+        return next(r for r in rows if r["service"].startswith("RX101") and r["measure"] == "nctr")
+
+    team = tmp_path / "team.toml"
+    team.write_text(
+        'name = "discharge team"\n[[wait_change]]\nservice = "RX101 Riverside General Hospital"\n'
+        'pathway = "P1"\nfrom = 2026-03-21\nfactor = 0\n'
+    )
+    # Pathway 1 patients at Riverside go as soon as they are ready: fewer wait in its beds.
+    assert riverside_nctr("--scenario", str(team))["bias"] < riverside_nctr()["bias"]
+    team.write_text(team.read_text().replace("RX101 Riverside", "RX909 Nowhere"))
+    done = homeflow(demo_url, "validate", "--to", "2026-03-20", "--days", "5", "--scenario", str(team))  # fmt: skip
+    assert done.returncode == 2 and done.stderr.startswith("error: --scenario"), done.stderr
+    assert "RX909 Nowhere" in done.stderr
+    done = homeflow(demo_url, "validate", "--to", "2026-03-20", "--days", "5", "--scenario", str(tmp_path / "none.toml"))  # fmt: skip
+    assert done.returncode == 2 and done.stderr.startswith("error: --scenario none.toml"), (
+        done.stderr
+    )

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import timedelta
+from functools import partial
 
+import pytest
 from sqlalchemy import select
 
 from homeflow.domain import clock
@@ -67,3 +70,51 @@ def test_a_day_that_cannot_be_checked_is_refused_naming_it(shared_site: Site) ->
     assert wrong.status_code == 400
     assert "Last day of history: &#39;31/02/2026&#39; is not a date" in wrong.text
     assert 'value="31/02/2026"' in wrong.text  # the form keeps what was typed
+
+
+def test_a_planner_checks_the_model_with_a_change_known_then(
+    shared_site: Site, request: pytest.FixtureRequest
+) -> None:
+    assert shared_site.models is not None
+    planned = shared_site.models / "scenarios" / f"team-{uuid.uuid4().hex[:8]}.toml"
+    # Riverside's pathway 1 patients go home the day they are ready from the first day compared.
+    to = clock.today() - timedelta(days=3)
+    planned.write_text(
+        'name = "Discharge team"\n[[wait_change]]\nservice = "RX101 Riverside General Hospital"\n'
+        f'pathway = "P1"\nfrom = {to + timedelta(days=1)}\nfactor = 0\n'
+    )
+    request.addfinalizer(partial(planned.unlink, missing_ok=True))
+    analyst = signed_in(shared_site, "analyst@qde.test")
+    page = analyst.get("/scenarios").text
+    assert f'<option value="{planned.name}">' in page
+    asked = {"csrf_token": csrf_of(page), "validate_days": "2", "validate_reps": "5"}
+    asked["validate_to"] = f"{to:%d/%m/%Y}"
+
+    def riverside_nctr_bias(run_id: int) -> float:
+        wait_run_done(shared_site, run_id)
+        results = json.loads(rows_of(shared_site, select(t.simulation_runs.c.results).where(t.simulation_runs.c.id == run_id))[0][0])  # type: ignore[index]  # fmt: skip
+        return float(
+            next(
+                c["bias"]
+                for c in results["comparisons"]
+                if c["service"].startswith("RX101") and c["measure"] == "nctr"
+            )
+        )
+
+    runs = []
+    for chosen in ("", planned.name):
+        started = analyst.post("/scenarios/validation", data={**asked, "validate_scenario": chosen})
+        assert started.status_code == 303, started.text[-1500:]
+        runs.append(int(started.headers["location"].rsplit("/", 1)[1]))
+    assert riverside_nctr_bias(runs[1]) < riverside_nctr_bias(runs[0])
+    shown = analyst.get(f"/scenarios/validation/{runs[1]}").text
+    assert f"changed by the scenario file <code>{planned.name}</code>" in shown
+    assert (
+        "changed by the scenario file" not in analyst.get(f"/scenarios/validation/{runs[0]}").text
+    )
+
+    refused = analyst.post(
+        "/scenarios/validation", data={**asked, "validate_scenario": "no-such-file.toml"}
+    )
+    assert refused.status_code == 400
+    assert 'href="#validate_scenario">Changes known then:' in refused.text

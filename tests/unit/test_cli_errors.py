@@ -197,6 +197,9 @@ CASES: dict[str, Case] = {
     "listen --mapping": Case(
         lambda x, f: ["listen", "--port=1", f"--mapping={file(f, 'm.toml', x)}"], NOT_TOML,
         "--mapping", echoed=False),
+    "validate --scenario": Case(
+        lambda x, f: ["validate", f"--to={D}", "--days=1", f"--scenario={file(f, 's.toml', x)}"],
+        NOT_TOML, "--scenario", echoed=False),
     "messages replay --mapping": Case(
         lambda x, f: ["messages", "replay", "--all-rejected", f"--mapping={file(f, 'm.toml', x)}"],
         NOT_TOML, "--mapping", echoed=False),

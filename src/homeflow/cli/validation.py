@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Engine
@@ -13,6 +14,9 @@ from homeflow.cli.database import open_database
 from homeflow.cli.output import OutputFormat, console, ended_date, print_rows
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from homeflow.sim.scenarios import Scenario
 
 COLUMNS = (
     "service",
@@ -39,6 +43,13 @@ def validate_command(
     ] = 28,
     reps: Annotated[int, typer.Option(min=1, max=2000, help="Replications.")] = 300,
     seed: Annotated[int, typer.Option(min=0, help="Seed; the same seed gives the same bands.")] = 0,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            help="A scenario file of changes known at --to (waits changed from a date, "
+            "capacity), applied to the calibrated model."
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table, csv or json.")
     ] = OutputFormat.TABLE,
@@ -52,10 +63,11 @@ def validate_command(
     last = ended_date("--to", to)
     # Every day compared must have ended: the last is --days after --to.
     clock.ended("--days", last + timedelta(days=days), clock.today())
+    planned = None if scenario is None else _scenario(scenario)
     engine = open_database()
     with console.status(f"calibrating to {last} and running {reps} replications of {days} days"):
         try:
-            found = validate(engine, last, days, reps, clock.today(), seed)
+            found = validate(engine, last, days, reps, clock.today(), seed, planned)
         except InvalidInput as problem:
             # The service names its fields as the page does; here they are options.
             raise InvalidInput(f"--{problem.field}", problem.reason) from None
@@ -82,9 +94,21 @@ def validate_command(
         f"Calibrated on {found.history_from} to {last}, {reps} replications of {days} days "
         f"from its midnight census, against the stored census"
     )
+    if planned is not None:
+        title += f", with the scenario {planned.name!r}"
     print_rows(rows, COLUMNS, output_format, title)
     if output_format == OutputFormat.TABLE:
         _name_changes(engine, last, days)
+
+
+def _scenario(path: Path) -> Scenario:
+    """The scenario file, its problems named as --scenario's."""
+    from homeflow.services.planning import load_scenario
+
+    try:
+        return load_scenario(path)
+    except InvalidInput as problem:
+        raise InvalidInput(f"--scenario {problem.field}", problem.reason) from None
 
 
 def _name_changes(engine: Engine, last: date, days: int) -> None:

@@ -28,6 +28,7 @@ from homeflow.store.queries import (
 if TYPE_CHECKING:
     from homeflow.sim.compiled import Census
     from homeflow.sim.runner import SimulationResult
+    from homeflow.sim.scenarios import Scenario
 
 COMPARED = ("occupancy", "nctr")
 HISTORY_DAYS = 365  # at most a year of history: the monthly factors need one, more only slows
@@ -99,11 +100,20 @@ def _start(census_: Census) -> dict[tuple[str, str], float]:
 
 
 def validate(
-    engine: Engine, to: date, days: int, reps: int, today: date, seed: int = 0
+    engine: Engine,
+    to: date,
+    days: int,
+    reps: int,
+    today: date,
+    seed: int = 0,
+    planned: Scenario | None = None,
 ) -> Validation:
+    """`planned`: changes known at `to` (a scenario, such as waits changed from a date), applied
+    to the calibrated model; the history before a change cannot hold it."""
     # The engine and its libraries load with the first validation, not with the web app.
     from homeflow.sim.calibrate import calibrate, census_at
     from homeflow.sim.runner import MEASURES, simulate
+    from homeflow.sim.scenarios import with_scenario
 
     check_options(to, days, reps, today)
     first = first_discharge_day(engine)
@@ -116,6 +126,11 @@ def validate(
     model, _ = calibrate(
         stay_history(engine, since, to), bed_base(engine, begins), since, to, begins
     )
+    if planned is not None:
+        try:
+            model = with_scenario(model, planned)
+        except InvalidInput as problem:
+            raise InvalidInput("scenario", f"{problem.field}: {problem.reason}") from None
     start_census = census_at(stays_at(engine, to), model, clock.midnight_after(to))
     result = simulate(model, reps=reps, horizon=days, census=start_census, seed=seed)
     actual = _actual(engine, model, begins, days)
@@ -149,9 +164,17 @@ def validation_run_name(to: date) -> str:
 
 
 def validation_run_day(scenarios: Sequence[str]) -> date | None:
-    """The last day of history a run validated the model to, if it is a validation."""
-    if len(scenarios) == 1 and scenarios[0].startswith(VALIDATION_RUN):
+    """The last day of history a run validated the model to, if it is a validation (its name,
+    then at most the scenario file of changes it applied: `validation_run_scenario`)."""
+    if 1 <= len(scenarios) <= 2 and scenarios[0].startswith(VALIDATION_RUN):
         return clock.parse_day("to", scenarios[0].removeprefix(VALIDATION_RUN))
+    return None
+
+
+def validation_run_scenario(scenarios: Sequence[str]) -> str | None:
+    """The scenario file of planned changes a validation run applied, if any."""
+    if validation_run_day(scenarios) is not None and len(scenarios) == 2:
+        return scenarios[1]
     return None
 
 

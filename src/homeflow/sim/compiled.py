@@ -65,6 +65,7 @@ class CompiledModel:
     arrival_rate: np.ndarray
     los_dist: np.ndarray
     wait_dist: np.ndarray
+    wait_scale: np.ndarray  # per service, pathway and day: the planned changes' factor
     dist_kind: np.ndarray
     dist_a: np.ndarray
     dist_b: np.ndarray
@@ -145,6 +146,9 @@ class CompiledModel:
                 times[:, idx] = _longer_than(dist, elapsed, u[:, idx, 0]) - elapsed
         waiting = self.init_event == 1
         times[:, waiting] *= factors[:, self.init_service[waiting]]
+        # Their waits are drawn on the first day, as any planned change stands then.
+        first = self.wait_scale[:, :, self.record_from]
+        times[:, waiting] *= first[self.init_service[waiting], self.init_pathway[waiting]]
         # Patients already waiting join their queues in order of how long they have waited.
         return times + np.arange(n) * 1e-9, factors
 
@@ -261,6 +265,16 @@ def _longer_than(dist: Distribution, elapsed: np.ndarray, u: np.ndarray) -> np.n
     draws = frozen.isf(u * tail)
     # Beyond the fitted tail (a stay the fit calls impossible) the patient is due to leave now.
     return np.asarray(np.where(tail > 1e-12, np.maximum(draws, elapsed), elapsed), dtype=float)
+
+
+def _wait_scales(services: Sequence[Service], days: Sequence[date]) -> np.ndarray:
+    """Per service, pathway and day, what the planned changes multiply a wait drawn then by."""
+    scale = np.ones((len(services), len(PATHWAYS), len(days)))
+    for i, s in enumerate(services):
+        for k, pathway in enumerate(PATHWAYS):
+            if any(c.pathway == pathway for c in s.wait_changes):
+                scale[i, k] = [s.wait_factor_on(pathway, day) for day in days]
+    return scale
 
 
 def _calendars(
@@ -394,6 +408,7 @@ def compile_model(
         arrival_rate=rates,
         los_dist=los,
         wait_dist=waits,
+        wait_scale=_wait_scales(services, days),
         dist_kind=np.array([_FAMILY_CODES[x.family] for x in dists] or [0], np.int64),
         dist_a=np.array([x.a for x in dists] or [0.0]),
         dist_b=np.array([x.b for x in dists] or [0.0]),

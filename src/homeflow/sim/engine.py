@@ -61,6 +61,7 @@ MODEL_ARRAYS = (
     "arrival_rate",
     "los_dist",
     "wait_dist",
+    "wait_scale",
     "dist_kind",
     "dist_a",
     "dist_b",
@@ -259,6 +260,7 @@ def _replication(  # type: ignore[no-untyped-def]
         arrival_rate,
         los_dist,
         wait_dist,
+        wait_scale,
         dist_kind,
         dist_a,
         dist_b,
@@ -472,7 +474,9 @@ def _replication(  # type: ignore[no-untyped-def]
                 if wait_dist[s, k] >= 0:
                     i = wait_dist[s, k]
                     wait = draw(rng, dist_kind[i], dist_a[i], dist_b[i], emp_n[i])
-                    wait = _looked_up(wait, i, dist_kind, emp) * wait_factor[s]
+                    # This replication's level of the service's waits, and any planned change.
+                    level = wait_factor[s] * wait_scale[s, k, d]
+                    wait = _looked_up(wait, i, dist_kind, emp) * level
                     if wait > 0.0:
                         what = (s << 4) | (k << 1) | _TRANSFER_READY
                         n_today, filed_ok = _schedule(

@@ -157,6 +157,25 @@ class CapacityChange:
 
 
 @dataclass(frozen=True, slots=True)
+class WaitChange:
+    """From `start` to `end` (inclusive; open-ended if None) the waits to leave on `pathway`
+    that begin on those days are multiplied by `factor`: a planned change, such as a discharge
+    team that takes pathway 1 patients home the day they are ready. A run from the census
+    draws the rest of each waiting patient's wait on its first day, so a change in force then
+    shortens theirs too; one that starts later leaves those already waiting as they were."""
+
+    pathway: str
+    start: date
+    end: date | None
+    factor: float
+
+    def factor_on(self, day: date) -> float:
+        if day < self.start or (self.end is not None and day > self.end):
+            return 1.0
+        return self.factor
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     name: str
     unit: str = "beds"
@@ -180,6 +199,7 @@ class Service:
     # bands hold the months that ran above or below the last ones, not the days alone.
     wait_spread: float = 0.0
     capacity_changes: tuple[CapacityChange, ...] = ()
+    wait_changes: tuple[WaitChange, ...] = ()
     occupied_at_start: int = 0  # used by a census start when the census has no one here
     cost_per_occupied_day: float = 0.0
     cost_per_capacity_day: float = 0.0
@@ -192,6 +212,14 @@ class Service:
         for change in self.capacity_changes:
             capacity = change.applied(day, capacity)
         return max(capacity, 0.0)
+
+    def wait_factor_on(self, pathway: str, day: date) -> float:
+        """What the planned changes multiply the waits to leave on `pathway` by, that day."""
+        factor = 1.0
+        for change in self.wait_changes:
+            if change.pathway == pathway:
+                factor *= change.factor_on(day)
+        return factor
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +296,7 @@ def read_capacity_change(where: str, table: Any) -> CapacityChange:
     how = [k for k in ("set", "change", "factor") if k in table]
     if len(how) != 1:
         raise InvalidInput(where, "needs exactly one of set, change or factor")
-    start = _date(f"{where}.from", table["from"])
-    end = _date(f"{where}.to", table["to"]) if "to" in table else None
-    if end is not None and end < start:
-        raise InvalidInput(f"{where}.to", "must not be before from")
+    start, end = _dates(where, table)
     value = table[how[0]]
     return CapacityChange(
         start,
@@ -280,6 +305,43 @@ def read_capacity_change(where: str, table: Any) -> CapacityChange:
         set_to=read_number(f"{where}.set", value, 0.0) if how[0] == "set" else None,
         factor=read_number(f"{where}.factor", value, 0.0) if how[0] == "factor" else None,
     )
+
+
+def _dates(where: str, table: dict[str, Any]) -> tuple[date, date | None]:
+    """A change's `from` and optional `to` (inclusive)."""
+    start = _date(f"{where}.from", table["from"])
+    end = _date(f"{where}.to", table["to"]) if "to" in table else None
+    if end is not None and end < start:
+        raise InvalidInput(f"{where}.to", "must not be before from")
+    return start, end
+
+
+def read_wait_change(where: str, table: Any) -> WaitChange:
+    if not isinstance(table, dict) or not {"pathway", "from", "factor"} <= set(table):
+        raise InvalidInput(where, "must be a table with pathway, from and factor (and maybe to)")
+    unknown = set(table) - {"pathway", "from", "to", "factor"}
+    if unknown:
+        raise InvalidInput(where, f"takes pathway, from, to and factor, not {min(unknown)}")
+    start, end = _dates(where, table)
+    return WaitChange(
+        one_of(f"{where}.pathway", table["pathway"], PATHWAYS),
+        start,
+        end,
+        read_number(f"{where}.factor", table["factor"], 0.0),
+    )
+
+
+def checked_wait_changes(where: str, service: Service) -> Service:
+    """`service` if each of its wait changes names a pathway it has a wait on (else the change
+    would change nothing)."""
+    for change in service.wait_changes:
+        pathway = service.pathways.get(change.pathway)
+        if pathway is None or pathway.wait is None:
+            raise InvalidInput(
+                f"{where}.pathway",
+                f"service {service.name!r} has no wait on {change.pathway} to change",
+            )
+    return service
 
 
 def _arrivals(where: str, a: Any) -> Arrivals:
@@ -354,7 +416,8 @@ def read_service(where: str, table: Any) -> Service:
             raise InvalidInput(f"{where}.pathway.{name}.to", "must name a service")
         pathways[name] = Pathway(to, wait)
     costs = read_table(f"{where}.cost", table.get("cost", {}))
-    return Service(
+    wait_changes = read_list(f"{where}.wait_change", table.get("wait_change", []))
+    service = Service(
         name=table["name"],
         unit=unit,
         sites=tuple(str(c) for c in read_list(f"{where}.sites", table.get("sites", []))),
@@ -385,7 +448,11 @@ def read_service(where: str, table: Any) -> Service:
             f"{where}.cost.per_capacity_day", costs.get("per_capacity_day", 0), 0
         ),
         cost_per_start=read_number(f"{where}.cost.per_start", costs.get("per_start", 0), 0),
+        wait_changes=tuple(
+            read_wait_change(f"{where}.wait_change[{i}]", c) for i, c in enumerate(wait_changes)
+        ),
     )
+    return checked_wait_changes(f"{where}.wait_change", service)
 
 
 def checked_model(model: Model) -> Model:

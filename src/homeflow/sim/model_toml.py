@@ -76,6 +76,12 @@ def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> st
             else:
                 dated["change"] = change.change
             table.setdefault("capacity_change", tomlkit.aot()).append(dated)
+        for wait in s.wait_changes:
+            planned: dict[str, Any] = {"pathway": wait.pathway, "from": wait.start}
+            if wait.end:
+                planned["to"] = wait.end
+            planned["factor"] = wait.factor
+            table.setdefault("wait_change", tomlkit.aot()).append(planned)
         services.append(table)
     doc.add("service", services)
     return tomlkit.dumps(doc)

@@ -1,5 +1,5 @@
-"""Scenarios: what-if changes to a model (demand, lengths of stay, pathway mix, capacity), and
-a model's arrivals replaced by forecasts."""
+"""Scenarios: what-if changes to a model (demand, lengths of stay, pathway mix, capacity, waits
+from a date), and a model's arrivals replaced by forecasts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.toml_text import read_toml
@@ -17,7 +18,9 @@ from homeflow.sim.model import (
     Model,
     Pathway,
     Service,
+    WaitChange,
     checked_model,
+    checked_wait_changes,
     one_of,
     read_capacity_change,
     read_list,
@@ -25,12 +28,14 @@ from homeflow.sim.model import (
     read_number,
     read_service,
     read_table,
+    read_wait_change,
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """Changes to a model: demand, capacity, length of stay, pathway mix, routes, new services."""
+    """Changes to a model: demand, capacity, length of stay, pathway mix, routes, new services,
+    and waits to leave changed from a date (a planned change in practice)."""
 
     name: str
     demand: float = 1.0
@@ -40,6 +45,7 @@ class Scenario:
     pathway_mix: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     routes: dict[str, dict[str, str]] = field(default_factory=dict)
     new_services: tuple[Service, ...] = ()
+    wait_changes: tuple[tuple[str, WaitChange], ...] = ()
 
 
 BASELINE = Scenario("Baseline")
@@ -80,7 +86,19 @@ def parse_scenario(text: str, where: str = "scenario") -> Scenario:
             read_service(f"service[{i}]", s)
             for i, s in enumerate(read_list("service", data.get("service", [])))
         ),
+        wait_changes=tuple(
+            _wait_change(f"wait_change[{i}]", c)
+            for i, c in enumerate(read_list("wait_change", data.get("wait_change", [])))
+        ),
     )
+
+
+def _wait_change(where: str, table: Any) -> tuple[str, WaitChange]:
+    """A scenario's [[wait_change]]: the service it changes, and the change."""
+    if not isinstance(table, dict) or not isinstance(table.get("service"), str):
+        raise InvalidInput(f"{where}.service", "must name the service whose waits change")
+    rest = {k: v for k, v in table.items() if k != "service"}
+    return table["service"], read_wait_change(where, rest)
 
 
 def with_scenario(model: Model, scenario: Scenario) -> Model:
@@ -93,6 +111,7 @@ def with_scenario(model: Model, scenario: Scenario) -> Model:
         *scenario.length_of_stay,
         *scenario.pathway_mix,
         *scenario.routes,
+        *(name for name, _ in scenario.wait_changes),
     ]
     for name in mentioned:
         if name not in names:
@@ -121,6 +140,10 @@ def with_scenario(model: Model, scenario: Scenario) -> Model:
             for p, to in scenario.routes[s.name].items():
                 pathways[p] = Pathway(to, pathways[p].wait if p in pathways else None)
             s = replace(s, pathways=pathways)
+        waits = tuple(c for name, c in scenario.wait_changes if name == s.name)
+        if waits:
+            s = replace(s, wait_changes=s.wait_changes + waits)
+            s = checked_wait_changes(f"scenario {scenario.name!r}.wait_change", s)
         changed.append(s)
     return checked_model(replace(model, services=tuple(changed)))
 

@@ -35,8 +35,13 @@ from homeflow.publishing.weekly import pdf_of
 from homeflow.reports.cells import spreadsheet_safe
 from homeflow.reports.charts import fan_spec, spec_json
 from homeflow.services.home_care import lever_run_day, run_levers
-from homeflow.services.planning import Run, run_simulation
-from homeflow.services.validation import validate, validation_results, validation_run_day
+from homeflow.services.planning import Run, load_scenario, run_simulation
+from homeflow.services.validation import (
+    validate,
+    validation_results,
+    validation_run_day,
+    validation_run_scenario,
+)
 from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model
 from homeflow.sim.scenarios import parse_scenario
 from homeflow.store import access
@@ -104,8 +109,15 @@ def _run_in_background(engine: Engine, run_id: int, folder: Path) -> None:
         levers_on = lever_run_day(run["scenarios"])
         validated_to = validation_run_day(run["scenarios"])
         if validated_to is not None:
+            planned = validation_run_scenario(run["scenarios"])
             found = validate(
-                engine, validated_to, run["horizon"], run["reps"], clock.today(), run["seed"]
+                engine,
+                validated_to,
+                run["horizon"],
+                run["reps"],
+                clock.today(),
+                run["seed"],
+                None if planned is None else load_scenario(folder / "scenarios" / planned),
             )
             runs.mark(engine, run_id, runs.DONE, results=validation_results(found))
             return
@@ -181,7 +193,12 @@ def check_planning(request: Request, session: Session, action: Planning) -> None
 
 
 RUN_DEFAULTS = {"reps": "1000", "horizon": "120", "start": "census", "seed": "0", "scenario": []}
-VALIDATION_DEFAULTS = {"validate_to": "", "validate_days": "28", "validate_reps": "300"}
+VALIDATION_DEFAULTS = {
+    "validate_to": "",
+    "validate_days": "28",
+    "validate_reps": "300",
+    "validate_scenario": "",
+}
 
 
 def scenarios_form_page(

@@ -6,6 +6,7 @@ actual line, beside the comparison table."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +23,9 @@ from homeflow.services.validation import (
     check_options,
     validation_run_day,
     validation_run_name,
+    validation_run_scenario,
 )
+from homeflow.sim.scenarios import parse_scenario
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
 from homeflow.store.db import reading
@@ -32,6 +35,7 @@ from homeflow.web.pages.scenarios import (
     RUN_DEFAULTS,
     VALIDATION_DEFAULTS,
     checked_form,
+    model_files,
     models_folder_of,
     models_system_of,
     planners_form,
@@ -50,7 +54,7 @@ MEASURES = {
 }
 
 
-def _checked(form: dict[str, str]) -> tuple[dict[str, Any], list[InvalidInput]]:
+def _checked(form: dict[str, str], folder: Path) -> tuple[dict[str, Any], list[InvalidInput]]:
     """The validation's settings (fields named validate_…: the page's run form has its own
     replications), and every problem with them."""
     checked, errors = checked_form(
@@ -61,6 +65,12 @@ def _checked(form: dict[str, str]) -> tuple[dict[str, Any], list[InvalidInput]]:
             ("validate_reps", lambda v: whole_number("validate_reps", v, 1, MAX_REPS)),
         ),
     )
+    # A scenario of changes known at the day (waits changed from a date): one of the folder's.
+    planned = form.get("validate_scenario", "")
+    usable = {s.file for s in model_files(folder / "scenarios", parse_scenario) if not s.problem}
+    if planned and planned not in usable:
+        errors.append(InvalidInput("validate_scenario", f"no usable scenario file {planned!r}"))
+    checked["validate_scenario"] = planned or None
     if not errors:
         try:
             check_options(
@@ -78,7 +88,7 @@ def _checked(form: dict[str, str]) -> tuple[dict[str, Any], list[InvalidInput]]:
 async def start_validation(request: Request, engine: Database, session: Signed) -> Response:
     """Queue a validation: calibrate on the history up to `to`, run `days` from its census."""
     form, _ = await planners_form(request, session)
-    checked, errors = _checked(form)
+    checked, errors = await run_in_threadpool(_checked, form, models_folder_of(request))
     if errors:
         return await run_in_threadpool(
             scenarios_form_page,
@@ -94,7 +104,10 @@ async def start_validation(request: Request, engine: Database, session: Signed) 
         viewer_of(session, request),
         models_system_of(request),
         MODEL,
-        [validation_run_name(checked["validate_to"])],
+        [
+            validation_run_name(checked["validate_to"]),
+            *([checked["validate_scenario"]] if checked["validate_scenario"] else []),
+        ],
         checked["validate_reps"],
         checked["validate_days"],
         "census",
@@ -130,6 +143,7 @@ def validation_page(
         {
             "run": run,
             "to": to,
+            "planned": validation_run_scenario(run["scenarios"]),
             "first": to + timedelta(days=1),
             "last": to + timedelta(days=run["horizon"]),
             "charts": charts,
