@@ -128,7 +128,17 @@ def validation_page(
     if to is None:  # a run of scenarios has its own page
         return RedirectResponse(f"/scenarios/runs/{run_id}", status_code=303)  # type: ignore[return-value]
     if request.headers.get("HX-Request") and run["status"] in (runs.QUEUED, runs.RUNNING):
-        return render(request, "_run_status.html", session, {"run": run, "levers_on": None})
+        return render(
+            request,
+            "_run_status.html",
+            session,
+            {
+                "run": run,
+                "levers_on": None,
+                "to": to,
+                "planned": validation_run_scenario(run["scenarios"]),
+            },
+        )
     charts = []
     if run["results"]:
         fans = run["results"]["fans"]
