@@ -635,6 +635,8 @@ def test_validate_names_the_option_it_cannot_use(demo_url: str) -> None:
     assert done.returncode == 2 and done.stderr.startswith("error: --days: "), done.stderr
 
 
+# The scenario changes the model after it is read: the reading is the other validate tests'.
+@pytest.mark.one_engine
 def test_validate_applies_a_planned_change_and_names_a_bad_scenario(
     demo_url: str, tmp_path: Path
 ) -> None:
