@@ -114,3 +114,26 @@ def test_a_scenario_file_is_edited_and_checked_and_the_model_viewed(site: Site) 
     assert client.get("/scenarios/models/..%2Fsecret.toml").status_code == 404
     nurse = signed_in(site, "nurse@rx1.test")
     assert nurse.get("/scenarios/new?model=demo.toml").status_code == 403
+
+
+def test_a_coordinator_plans_a_change_in_practice_from_a_date(site: Site) -> None:
+    client = signed_in(site, "coordinator@qde.test")
+    planned = (
+        '[[wait_change]]\nservice = "{service}"\npathway = "P1"\nfrom = 2026-11-09\nfactor = 0.25'
+    )
+    refused = build(
+        client,
+        {"name": "Team nowhere", "extra": planned.format(service="P1 home-based care")},
+    )
+    # Home care's patients wait for nothing after it: there is no wait to change.
+    assert refused.status_code == 400
+    assert "has no wait on P1 to change" in refused.text, refused.text[-2000:]
+    hospital = next(
+        n
+        for n in services(client.get("/scenarios/new?model=demo.toml").text)
+        if n.startswith("RX101")
+    )
+    made = build(client, {"name": "Discharge team", "extra": planned.format(service=hospital)})
+    assert made.status_code == 200 and "checks against the model" in made.text
+    saved = client.get("/scenarios/files/discharge-team.toml?model=demo.toml").text
+    assert "[[wait_change]]" in saved and "factor = 0.25" in saved
