@@ -30,10 +30,11 @@ $(BIN)/homeflow: pyproject.toml requirements.lock
 
 # 180 days: enough history before the integrated discharge team (four weeks before the end)
 # to check the capacity model on held-out weeks at dates it has not reached (docs/simulation.md).
+# The team is also written as a scenario, to check the model with it on the weeks after it starts.
 $(DB): | $(BIN)/homeflow
 	mkdir -p var
 	$(BIN)/homeflow init-db
-	$(BIN)/homeflow demo --days 180
+	$(BIN)/homeflow demo --days 180 --scenarios-out var/models/scenarios
 
 # Sign-in details for the demo's users, made once with the demo database.
 var/demo-users.txt: | $(DB)

@@ -119,6 +119,24 @@ def test_the_census_api_is_served_over_http(demo_url: str) -> None:
         server.stop()
 
 
+def test_the_demo_writes_the_change_it_makes_as_a_scenario(tmp_path: Path) -> None:
+    from datetime import date
+
+    from homeflow.demo.improvement import TEAM_SCENARIO_FILE, idt_start
+    from homeflow.sim.scenarios import parse_scenario
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    out = tmp_path / "models" / "scenarios"  # made with its parents
+    assert homeflow(url, "init-db").returncode == 0
+    done = homeflow(url, "demo", "--days", "1", "--end", END, "--scenarios-out", str(out))
+    assert done.returncode == 0, done.stderr
+    scenario = parse_scenario((out / TEAM_SCENARIO_FILE).read_text("utf-8"))
+    [(service, change)] = scenario.wait_changes
+    assert service == "RX101 Riverside General Hospital"
+    assert change.pathway == "P1" and change.start == idt_start(date.fromisoformat(END))
+    assert 0 < change.factor < 1
+
+
 def test_demo_hl7_files_parse_with_the_reference_parser_and_match_the_log(tmp_path: Path) -> None:
     import hl7  # python-hl7: the field's reference parser, a test-only dependency
 

@@ -661,3 +661,18 @@ def test_validate_applies_a_planned_change_and_names_a_bad_scenario(
     assert done.returncode == 2 and done.stderr.startswith("error: --scenario none.toml"), (
         done.stderr
     )
+
+
+@pytest.mark.one_engine  # as the test above
+def test_the_demo_s_own_change_is_a_scenario_its_calibrated_model_takes(
+    demo_url: str, tmp_path: Path
+) -> None:
+    from homeflow.demo.improvement import team_scenario
+
+    # The demo above ends on 31 March; its team starts on the Monday four weeks before.
+    team = tmp_path / "team.toml"
+    team.write_text(team_scenario(date(2026, 3, 31)))
+    done = homeflow(demo_url, "validate", "--to", "2026-03-20", "--days", "5", "--reps", "10", "--scenario", str(team))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    title = " ".join(done.stdout.split())  # however the table's title wraps
+    assert "with the scenario 'Integrated discharge team at Riverside General Hospital'" in title

@@ -237,7 +237,7 @@ WRITTEN_FILES = (
     "sitrep --out",
     "spc --out",
 )
-WRITTEN_FOLDERS = ("demo --hl7-out",)
+WRITTEN_FOLDERS = ("demo --hl7-out", "demo --scenarios-out")
 # A path's own separator would make a typed name a folder and a file.
 NAMED = invalid().filter(lambda s: "/" not in s)
 

@@ -41,6 +41,13 @@ def init_db() -> None:
     say(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
+HL7_OUT = written_folder("Also write the ADT events as HL7 v2.4 files, one per day, here.")
+SCENARIOS_OUT = written_folder(
+    "Also write the change its improvement programme makes (an integrated discharge team) as a "
+    "capacity-model scenario here, for homeflow validate --scenario."
+)
+
+
 @app.command()
 def demo(
     seed: Annotated[
@@ -50,10 +57,7 @@ def demo(
     end: Annotated[
         str | None, typer.Option(help="Last day simulated, YYYY-MM-DD (default today).")
     ] = None,
-    hl7_out: Annotated[
-        Path | None,
-        written_folder("Also write the ADT events as HL7 v2.4 files, one per day, here."),
-    ] = None,
+    hl7_out: Annotated[Path | None, HL7_OUT] = None,
     live: Annotated[
         bool,
         typer.Option(help="After the history, go on adding events as their moment comes."),
@@ -66,6 +70,7 @@ def demo(
         str | None,
         typer.Option(help="With --live, send the ADT events to this MLLP listener, HOST:PORT."),
     ] = None,
+    scenarios_out: Annotated[Path | None, SCENARIOS_OUT] = None,
 ) -> None:
     """Build the demo health and care system and its history in the current database.
 
@@ -112,6 +117,8 @@ def demo(
         demo_opel(engine, seed, last - timedelta(days=days - 1), last)
     with console.status("receiving the last day of each trust's feed"):
         record_demo_feeds(engine, demo_events, seed, clock.now())
+    if scenarios_out is not None:
+        _write_team_scenario(scenarios_out, last)
     if hl7_out is not None:
         written = write_hl7_files(demo_events, hl7_out)
         say(f"wrote {written:,} HL7 v2.4 ADT messages to {hl7_out}")
@@ -121,6 +128,15 @@ def demo(
     )
     if live:
         _play(engine, demo_events, later, live_for, listener)
+
+
+def _write_team_scenario(folder: Path, last: date) -> None:
+    """The demo's integrated discharge team as a scenario file in `folder`."""
+    from homeflow.demo.improvement import TEAM_SCENARIO_FILE, team_scenario
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / TEAM_SCENARIO_FILE).write_text(team_scenario(last), "utf-8")
+    say(f"wrote the integrated discharge team's scenario to {folder / TEAM_SCENARIO_FILE}")
 
 
 def _host_and_port(text: str) -> tuple[str, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from homeflow.demo.system import SITES
 from homeflow.domain.events import ActionStatus
 from homeflow.domain.improvement.collaborative import (
     GatheringKind,
@@ -32,6 +33,10 @@ IDT_SITE = "RX101"
 IDT_PATHWAY = "P1"
 IDT_WEEKS_BEFORE_END = 4
 BRIDGED_SHARE = 0.8  # of pathway 1 patients ready at the site; the rest still need a package first
+# The planner's estimate of what the team does to pathway 1 waits at the site, as the demo's
+# scenario of it says (`team_scenario`): four in five home within the day, the rest as before.
+TEAM_WAIT_FACTOR = 0.25
+TEAM_SCENARIO_FILE = "integrated-discharge-team.toml"
 # Before the team, the site's wards arranged support ahead for fewer of their pathway 1
 # patients than the rest of the system (demo/realism.py PLANNED_AHEAD_SHARE): the others
 # waited in hospital for a package to start, the problem the team was set up to solve.
@@ -72,6 +77,22 @@ def idt_start(end: date) -> date:
     """The Monday the integrated discharge team starts."""
     day = end - timedelta(weeks=IDT_WEEKS_BEFORE_END)
     return day - timedelta(days=day.weekday())
+
+
+def team_scenario(end: date) -> str:
+    """The team as a capacity-model scenario (a `wait_change` from its first day), for checking
+    the model on days after it started (`homeflow validate --scenario`, docs/simulation.md)."""
+    site = next(s for s in SITES if s.code == IDT_SITE)
+    return (
+        "# Written by `homeflow demo`: the integrated discharge team its improvement programme\n"
+        "# starts. Four in five pathway 1 patients go home the day they are ready.\n"
+        f'name = "Integrated discharge team at {site.name}"\n\n'
+        "[[wait_change]]\n"
+        f'service = "{site.code} {site.name}"\n'
+        f'pathway = "{IDT_PATHWAY}"\n'
+        f"from = {idt_start(end).isoformat()}\n"
+        f"factor = {TEAM_WAIT_FACTOR}\n"
+    )
 
 
 class HomeFirstBridging:
