@@ -136,6 +136,11 @@ class Pathway:
     wait: Distribution | None = None
 
 
+def in_force(day: date, start: date, end: date | None) -> bool:
+    """Whether a dated change (from `start`, to `end` inclusive if it ends) holds on `day`."""
+    return start <= day and (end is None or day <= end)
+
+
 @dataclass(frozen=True, slots=True)
 class CapacityChange:
     """From `start` to `end` (inclusive; open-ended if None) capacity is set or changed."""
@@ -147,7 +152,7 @@ class CapacityChange:
     factor: float | None = None
 
     def applied(self, day: date, capacity: float) -> float:
-        if day < self.start or (self.end is not None and day > self.end):
+        if not in_force(day, self.start, self.end):
             return capacity
         if self.set_to is not None:
             return self.set_to
@@ -170,9 +175,7 @@ class WaitChange:
     factor: float
 
     def factor_on(self, day: date) -> float:
-        if day < self.start or (self.end is not None and day > self.end):
-            return 1.0
-        return self.factor
+        return self.factor if in_force(day, self.start, self.end) else 1.0
 
 
 @dataclass(frozen=True, slots=True)

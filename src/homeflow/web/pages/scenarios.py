@@ -80,6 +80,15 @@ def model_files(folder: Path, parse: Any) -> list[ModelFile]:
     return found
 
 
+def usable_scenarios(folder: Path) -> set[str]:
+    """The scenario files of the models folder that read as scenarios."""
+    return {s.file for s in model_files(folder / "scenarios", parse_scenario) if s.problem is None}
+
+
+def unusable_scenario(field: str, name: str) -> InvalidInput:
+    return InvalidInput(field, f"no usable scenario file {name!r}")
+
+
 @lru_cache(maxsize=1024)
 def _model_file(parse: Any, path: Path, _mtime_ns: int, _size: int) -> ModelFile:
     """A file read as `parse` reads it, once for each time and size it has."""
@@ -258,7 +267,7 @@ def _checked(
 ) -> tuple[dict[str, Any], list[InvalidInput]]:
     """The run's settings from the form, and every problem with them, each naming its field."""
     models = {m.file for m in model_files(folder, parse_model) if m.problem is None}
-    known = {s.file for s in model_files(folder / "scenarios", parse_scenario) if s.problem is None}
+    known = usable_scenarios(folder)
     checked, errors = checked_form(
         form,
         (
@@ -271,7 +280,7 @@ def _checked(
     )
     unknown = [s for s in chosen if s not in known]
     if unknown:
-        errors.append(InvalidInput("scenario", f"no usable scenario file {unknown[0]!r}"))
+        errors.append(unusable_scenario("scenario", unknown[0]))
     return checked, errors
 
 

@@ -25,7 +25,6 @@ from homeflow.services.validation import (
     validation_run_name,
     validation_run_scenario,
 )
-from homeflow.sim.scenarios import parse_scenario
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
 from homeflow.store.db import reading
@@ -35,12 +34,13 @@ from homeflow.web.pages.scenarios import (
     RUN_DEFAULTS,
     VALIDATION_DEFAULTS,
     checked_form,
-    model_files,
     models_folder_of,
     models_system_of,
     planners_form,
     scenarios_form_page,
     start_in_background,
+    unusable_scenario,
+    usable_scenarios,
     whole_number,
 )
 from homeflow.web.rendering import ended_day, render
@@ -67,9 +67,8 @@ def _checked(form: dict[str, str], folder: Path) -> tuple[dict[str, Any], list[I
     )
     # A scenario of changes known at the day (waits changed from a date): one of the folder's.
     planned = form.get("validate_scenario", "")
-    usable = {s.file for s in model_files(folder / "scenarios", parse_scenario) if not s.problem}
-    if planned and planned not in usable:
-        errors.append(InvalidInput("validate_scenario", f"no usable scenario file {planned!r}"))
+    if planned and planned not in usable_scenarios(folder):
+        errors.append(unusable_scenario("validate_scenario", planned))
     checked["validate_scenario"] = planned or None
     if not errors:
         try:
