@@ -27,7 +27,8 @@ from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.codec import event_to_row
-from homeflow.store.eventlog import EventLog, rebuild
+from homeflow.store.eventlog import EventLog
+from homeflow.store.rebuild import rebuild
 from homeflow.store.registry import save_registry
 
 

@@ -55,7 +55,7 @@ from homeflow.domain import clock
 from homeflow.ingest.hl7.mllp import Sender
 from homeflow.ingest.hl7.writer import adt_messages
 from homeflow.store import schema as t
-from homeflow.store.eventlog import rebuild
+from homeflow.store.rebuild import rebuild
 
 TRUSTS = 16  # the region at full size
 PAGES = (

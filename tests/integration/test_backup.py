@@ -19,7 +19,8 @@ from homeflow.domain.privacy import Role
 from homeflow.store import db
 from homeflow.store import schema as t
 from homeflow.store.access import Viewer, record
-from homeflow.store.eventlog import EventLog, rebuild
+from homeflow.store.eventlog import EventLog
+from homeflow.store.rebuild import rebuild
 from tests.conftest import ENGINES, POSTGRES_URL, demo_database, projections
 from tests.support import SHORT_DEMO, homeflow
 

@@ -22,8 +22,9 @@ from homeflow.store.bed_projections import BEDS_THROUGH, beds_through
 from homeflow.store.bed_requests import site_requests
 from homeflow.store.bed_state import beds_at, folded_beds_at
 from homeflow.store.codec import event_from_row
-from homeflow.store.eventlog import EventLog, catch_up, rebuild
+from homeflow.store.eventlog import EventLog, catch_up
 from homeflow.store.log_head import last_event
+from homeflow.store.rebuild import rebuild
 from homeflow.store.registry import save_registry
 from tests.conftest import empty_all, projections
 from tests.streams import T0, WARDS, arrival_order, spell_stream

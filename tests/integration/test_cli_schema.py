@@ -78,6 +78,10 @@ RUNS: dict[str, Files] = {
         "kpi", "nctr", "--from=2026-03-01", "--to=2026-03-31", f"--out={f / 'k.csv'}"
     ],
     "listen": lambda f: ["listen", f"--port={free_port()}"],
+    "log attach": lambda f: ["log", "attach", "events_p0001"],
+    "log close-partition": lambda f: ["log", "close-partition"],
+    "log detach": lambda f: ["log", "detach", "events_p0001", "--before=2026-01-01"],
+    "log partitions": lambda f: ["log", "partitions"],
     "messages": lambda f: ["messages"],
     "mh-delays": lambda f: ["mh-delays", "--month=2026-03"],
     "ingest mh-delays": lambda f: ["ingest", "mh-delays", _file(f, "m.csv")],

@@ -72,6 +72,9 @@ SETTINGS = "homeflow.toml"  # the system's settings (HOMEFLOW_CONFIG), as deploy
 NOT_RUN: dict[tuple[str, ...], str] = {
     ("serve",): "serves the web app until stopped: tests/integration/test_cli_and_server.py "
     "starts it as a process and signs in",
+    ("log",): "the event log's partitions are PostgreSQL's (this module runs on SQLite): "
+    "tests/integration/test_log_partitions.py runs each `log` command on PostgreSQL, and on SQLite "
+    "holds the refusal",
     ("listen",): "an MLLP listener until stopped: tests/integration/test_feeds.py starts it and "
     "sends it the demo's messages",
     ("demo",): "builds a demo of 30 to 120 days (40 s and more; --live never ends): the module's "

@@ -26,8 +26,9 @@ from homeflow.store.eventlog import (
     append_in,
     catch_up,
     lock_writers,
-    rebuild,
 )
+from homeflow.store.log_partitions import is_partition
+from homeflow.store.rebuild import rebuild
 from tests.conftest import empty_all, last_seq, projections
 from tests.streams import LAST_DAY, arrival_order, spell_stream
 
@@ -51,7 +52,11 @@ def projected_in_order(
 
 def test_schema_from_migrations_matches_the_tables_the_code_uses(engine: Engine) -> None:
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), t.metadata) == []
+        # The log's partitions on PostgreSQL are its storage, not tables of their own.
+        context = MigrationContext.configure(
+            conn, opts={"include_name": lambda name, kind, _: not is_partition(str(name))}
+        )
+        assert compare_metadata(context, t.metadata) == []
 
 
 @given(st.data())

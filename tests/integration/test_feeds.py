@@ -22,7 +22,7 @@ from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
-from homeflow.store.eventlog import rebuild
+from homeflow.store.rebuild import rebuild
 from homeflow.store.users import add_user
 from tests.conftest import ENGINES, fresh_database, last_seq, projections, url_of
 from tests.support import (

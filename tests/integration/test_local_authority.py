@@ -11,8 +11,8 @@ from homeflow.demo import system
 from homeflow.ingest.feeds import import_hl7
 from homeflow.ingest.mapping import FeedMapping
 from homeflow.store import db
-from homeflow.store.eventlog import rebuild
 from homeflow.store.queries import local_authorities
+from homeflow.store.rebuild import rebuild
 from homeflow.store.registry import save_registry
 
 FEED = FeedMapping(source="pas-rx1", organisation="RX1")

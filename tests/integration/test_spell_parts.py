@@ -23,8 +23,9 @@ from homeflow.store import projections as proj
 from homeflow.store import schema as t
 from homeflow.store.access.daily_call import _delayed_in, _delayed_patients
 from homeflow.store.codec import event_from_row
-from homeflow.store.eventlog import append_in, lock_writers, rebuild
+from homeflow.store.eventlog import append_in, lock_writers
 from homeflow.store.queries import return_data
+from homeflow.store.rebuild import rebuild
 from homeflow.store.registry import systems_of_places
 from homeflow.store.spell_parts import spells_in_hospital_on
 from tests.conftest import ENGINES, demo_database

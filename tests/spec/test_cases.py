@@ -37,8 +37,9 @@ from homeflow.reports.kpi import Level, Period, kpi_named
 from homeflow.reports.sitrep import PROBLEMS, metric_order
 from homeflow.services.returns import dtoc_rows, kpi_rows, sitrep_problem_counts, sitrep_rows
 from homeflow.store.codec import event_from_record
-from homeflow.store.eventlog import EventLog, rebuild
+from homeflow.store.eventlog import EventLog
 from homeflow.store.queries import census
+from homeflow.store.rebuild import rebuild
 from homeflow.store.registry import save_registry
 from tests.conftest import ENGINES, fresh_database
 from tests.support import listening

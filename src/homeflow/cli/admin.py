@@ -29,7 +29,8 @@ from homeflow.domain import events as ev
 from homeflow.domain.clock import parse_date
 from homeflow.domain.errors import InvalidInput
 from homeflow.store import db
-from homeflow.store.eventlog import EventLog, rebuild
+from homeflow.store.eventlog import EventLog
+from homeflow.store.rebuild import rebuild
 
 
 @app.command("init-db")

@@ -25,8 +25,12 @@ from homeflow.store.projections import chunks, one_of
 
 def request_records(conn: Connection, request_ids: Collection[str] | None) -> list[br.Recorded]:
     """Every record of these bed requests (None: of every request)."""
-    e, r = t.events, t.bed_request_records
-    query = select(e.c.key, e.c.type, e.c.occurred_at, e.c.payload).join(r, r.c.key == e.c.key)
+    e, k, r = t.events, t.event_keys, t.bed_request_records
+    query = (
+        select(e.c.key, e.c.type, e.c.occurred_at, e.c.payload)
+        .join(k, k.c.seq == e.c.seq)
+        .join(r, r.c.key == k.c.key)
+    )
     parts = [None] if request_ids is None else list(chunks(sorted(request_ids)))
     records = []
     for part in parts:

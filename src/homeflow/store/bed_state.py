@@ -60,12 +60,12 @@ def bed_events(
     conn: Connection, beds: Beds, at: datetime
 ) -> tuple[list[tuple[datetime, BedStatusSet]], list[BedAttributesSet]]:
     """The status and attribute events for these beds recorded up to `at`, in log order."""
-    be, e = t.bed_events, t.events
+    be, k = t.bed_events, t.event_keys
     rows = conn.execute(
         select(be)
-        .join(e, e.c.key == be.c.key)
+        .join(k, k.c.key == be.c.key)
         .where(_of(be, beds), be.c.occurred_at <= to_db_time(at))
-        .order_by(e.c.seq)
+        .order_by(k.c.seq)
     )
     settings: list[tuple[datetime, BedStatusSet]] = []
     attributes: list[BedAttributesSet] = []

@@ -21,7 +21,6 @@ from homeflow.domain import clock, mh_delays
 from homeflow.domain import events as ev
 from homeflow.domain.clock import FUTURE_TOLERANCE, local_date, start_of_day
 from homeflow.domain.organisations import WardType
-from homeflow.domain.patient import fold_patients, merged_into
 from homeflow.domain.spell import SpellFold, SpellState, fold_spell
 from homeflow.store import bed_projections
 from homeflow.store import projections as proj
@@ -30,6 +29,7 @@ from homeflow.store.codec import event_from_row, event_to_row
 from homeflow.store.db import insert_rows
 from homeflow.store.garbage import without_cycle_collection
 from homeflow.store.log_head import last_event
+from homeflow.store.log_partitions import archived_among
 from homeflow.store.spell_tables import write_spells
 
 
@@ -202,8 +202,9 @@ _EVENTS_AFTER = (
 
 @lru_cache
 def _stored_keys(dialect: str) -> Select[Any]:
-    # Built once: every message a feed sends is checked against the stored keys.
-    return select(t.events.c.key).where(proj.one_of(dialect, t.events.c.key))
+    # Built once: every message a feed sends is checked against the stored keys (those of a
+    # detached partition too: an archived event resent is a duplicate).
+    return select(t.event_keys.c.key).where(proj.one_of(dialect, t.event_keys.c.key))
 
 
 def append_in(
@@ -241,6 +242,10 @@ def append_in(
     for event in fresh.values():
         if event.spell_key is not None:
             by_spell.setdefault(event.spell_key, []).append(event)
+    for spell_key, partition in archived_among(conn, by_spell).items():
+        for event in by_spell.pop(spell_key):
+            reason = f"the spell's earlier events are archived ({partition} is detached)"
+            result.rejected.append(Rejection(event.key, "spell", reason))
     cache.load(conn, by_spell)
     new_folds: dict[str, SpellFold] = {}
     accepted_by_spell: dict[str, list[ev.Event]] = {}
@@ -468,33 +473,3 @@ def _accept(
         accepted = [e for e in accepted if e.key != culprit]
         if not accepted:
             return [], fold
-
-
-def rebuild(engine: Engine, through: date | None = None) -> int:
-    """Drop every projection and refold it from the log; returns the number of spells."""
-    with engine.begin() as conn:
-        lock_writers(conn)
-        held = proj.census_through(conn)
-        proj.drop_projections(conn)
-        by_spell: dict[str, list[ev.Event]] = {}
-        patient_events: list[ev.Event] = []
-        last_seq = 0
-        for row in conn.execute(select(t.events).order_by(t.events.c.seq)):
-            last_seq = row.seq
-            event = event_from_row(row)
-            if event.spell_key is not None:
-                by_spell.setdefault(event.spell_key, []).append(event)
-            if row.patient_id is not None:
-                patient_events.append(event)
-        states = [fold_spell(key, found) for key, found in by_spell.items()]
-        write_spells(conn, states)
-        proj.write_patients(conn, fold_patients(patient_events), merged_into(patient_events))
-        target = through or held
-        if target is None and states:
-            latest = max((s.last_event_at for s in states if s.last_event_at), default=None)
-            target = local_date(latest) if latest else None
-        if target is not None:
-            proj.write_census(conn, states, target)
-        bed_projections.fill(conn, last_seq)
-        proj.set_projected_through(conn, last_seq)
-        return len(states)

@@ -196,7 +196,8 @@ def _events_of_patients(dialect: str) -> Select[Any]:
 
 @lru_cache
 def _events_by_key(dialect: str) -> Select[Any]:
-    return select(t.events).where(one_of(dialect, t.events.c.key))
+    k = t.event_keys
+    return select(t.events).join(k, k.c.seq == t.events.c.seq).where(one_of(dialect, k.c.key))
 
 
 def refresh_patients(

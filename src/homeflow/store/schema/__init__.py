@@ -8,6 +8,8 @@ from __future__ import annotations
 from homeflow.store.schema.base import metadata
 from homeflow.store.schema.log import (
     api_tokens,
+    archived_spells,
+    event_keys,
     events,
     feed_messages,
     fhir_encounters,
@@ -50,6 +52,7 @@ __all__ = [
     "PROJECTIONS",
     "actions",
     "api_tokens",
+    "archived_spells",
     "audit_log",
     "bed_events",
     "bed_occupancy",
@@ -60,6 +63,7 @@ __all__ = [
     "day_ratings",
     "delay_episodes",
     "delay_reason_periods",
+    "event_keys",
     "events",
     "feed_messages",
     "fhir_encounters",

@@ -20,7 +20,8 @@ events = Table(
     "events",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(200), nullable=False, unique=True),
+    # Unique: `event_keys` holds each key once (a trigger writes it with the event).
+    Column("key", String(200), nullable=False),
     Column("type", String(40), nullable=False),
     Column("source", String(60), nullable=False),
     Column("spell_key", String(60), nullable=True),
@@ -33,6 +34,28 @@ events = Table(
     Index("ix_events_spell_key", "spell_key"),
     Index("ix_events_patient_id", "patient_id"),
     Index("ix_events_type", "type"),
+)
+
+# Each event's key, once: the log's guarantee that a message resent is a duplicate, never a
+# second copy. Kept apart from `events` because on PostgreSQL the log is partitioned by `seq`,
+# and a partitioned table holds no unique index without it. Written by a trigger in the same
+# statement as the events (migration 0022); its keys stay when a partition is detached, so an
+# archived event resent is still a duplicate.
+event_keys = Table(
+    "event_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# The spells whose events went out of the log with a detached partition (PostgreSQL's
+# `homeflow log detach`): an event for one of them is refused, its fold lacking that history.
+archived_spells = Table(
+    "archived_spells",
+    metadata,
+    Column("spell_key", String(60), primary_key=True),
+    Column("partition", String(63), nullable=False),
 )
 
 # Every message a feed delivered, verbatim, with what became of it.
