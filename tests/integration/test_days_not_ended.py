@@ -237,6 +237,7 @@ AS_AT = {
     "smart-list --date": ["smart-list", "--date={}"],
     "beds state --at": ["beds", "state", "--site=RX101", "--at={}"],
     "predict discharges --date": ["predict", "discharges", "--date={}"],
+    "log detach --before": ["log", "detach", "events_p0001", "--before={}"],
 }
 # The rest of a command line that reaches the option.
 COMMAND_LINES = {

@@ -398,7 +398,8 @@ def test_the_docs_have_examples_and_few_are_not_run() -> None:
     commands = [c for b in BLOCKS for c in b.commands]
     assert len(BLOCKS) > 30 and len(commands) > 80
     not_run = [(b.where, *n) for b in BLOCKS for n in b.not_run]
-    assert len({reason for *_, reason in not_run}) <= 6, not_run
+    # Seven: the partitions' commands (PostgreSQL's) are the seventh reason.
+    assert len({reason for *_, reason in not_run}) <= 7, not_run
     assert {reason for *_, reason in not_run} <= {*NOT_RUN.values(), *NOT_RUN_WORDS.values()}
     assert any(c.error for c in commands)  # the README's refused append
     outcomes = {

@@ -161,6 +161,11 @@ CASES: dict[str, Case] = {
                       "--title=Falls", "--better=lower", f"--id={x}"], invalid(), "--id"),
     "sitrep --date": date_case(["sitrep", "--out=o.csv"], "--date"),
     "smart-list --date": date_case(["smart-list"], "--date"),
+    "log detach --before": date_case(["log", "detach", "events_p0001"], "--before"),
+    "log detach PARTITION": Case(
+        lambda x, f: ["log", "detach", "--before=2026-01-01", "--", x], invalid(), "PARTITION"
+    ),
+    "log attach PARTITION": Case(lambda x, f: ["log", "attach", "--", x], invalid(), "PARTITION"),
     "spc --rebase": Case(
         lambda x, f: ["spc", f"--input={file(f, 's.csv', SERIES)}", "--out=o.csv",
                       f"--rebase={x}"], invalid(), "--rebase"),

@@ -10,15 +10,23 @@ import typer
 
 from homeflow.cli.app import Commands, app
 from homeflow.cli.database import open_database
-from homeflow.cli.output import OutputFormat, print_rows, say
+from homeflow.cli.output import OutputFormat, fail, print_rows, say
+from homeflow.domain import clock
 from homeflow.domain.clock import parse_date
 
 log_app = Commands(help="The event log's partitions on PostgreSQL: list, close, detach, attach.")
 app.add_typer(log_app, name="log")
 
-Name = Annotated[
-    str, typer.Argument(metavar="PARTITION", help="A partition's name (events_p0001).")
-]
+Partition = Annotated[str, typer.Argument(help="A partition's name (events_p0001).")]
+
+
+def _named(partition: str) -> str:
+    """A partition's name as `homeflow log partitions` lists them, before the database opens."""
+    from homeflow.store.log_partitions import is_partition
+
+    if not is_partition(partition):
+        fail(f"PARTITION: {partition} is not a partition's name (events_p0001, as listed)")
+    return partition
 
 
 @log_app.command("partitions")
@@ -64,7 +72,7 @@ def close() -> None:
 
 @log_app.command("detach")
 def detach(
-    name: Name,
+    partition: Partition,
     before: Annotated[
         str,
         typer.Option(
@@ -77,7 +85,10 @@ def detach(
     Refused while any of its spells or bed requests is open."""
     from homeflow.store.log_partitions import detach_partition
 
+    name = _named(partition)
     line = parse_date("--before", before)
+    if line > clock.today():  # a retention line is in the past (today: up to yesterday's)
+        fail(f"--before: {before} has not come yet: the latest is today")
     with open_database().begin() as conn:
         spells = detach_partition(conn, name, line)
     say(
@@ -87,10 +98,11 @@ def detach(
 
 
 @log_app.command("attach")
-def attach(name: Name) -> None:
+def attach(partition: Partition) -> None:
     """Put a detached partition back in the log."""
     from homeflow.store.log_partitions import attach_partition
 
+    name = _named(partition)
     with open_database().begin() as conn:
         attach_partition(conn, name)
     say(f"attached {name}: its events are in the log again")
