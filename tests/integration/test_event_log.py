@@ -52,10 +52,14 @@ def projected_in_order(
 
 def test_schema_from_migrations_matches_the_tables_the_code_uses(engine: Engine) -> None:
     with engine.connect() as conn:
-        # The log's partitions on PostgreSQL are its storage, not tables of their own.
-        context = MigrationContext.configure(
-            conn, opts={"include_name": lambda name, kind, _: not is_partition(str(name))}
-        )
+        # The log's partitions on PostgreSQL are its storage, not tables of their own; on
+        # SQLite `event_keys` is a view of the log (migration 0022), which is no table.
+        view = {"event_keys"} if conn.dialect.name == "sqlite" else set()
+
+        def compared(_: object, name: object, kind: str, *__: object) -> bool:
+            return not (kind == "table" and (is_partition(str(name)) or name in view))
+
+        context = MigrationContext.configure(conn, opts={"include_object": compared})
         assert compare_metadata(context, t.metadata) == []
 
 

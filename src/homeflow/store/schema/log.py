@@ -20,7 +20,8 @@ events = Table(
     "events",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
-    # Unique: `event_keys` holds each key once (a trigger writes it with the event).
+    # Unique: on SQLite in this table; on PostgreSQL, whose log is partitioned, through
+    # `event_keys` (below).
     Column("key", String(200), nullable=False),
     Column("type", String(40), nullable=False),
     Column("source", String(60), nullable=False),
@@ -37,16 +38,16 @@ events = Table(
 )
 
 # Each event's key, once: the log's guarantee that a message resent is a duplicate, never a
-# second copy. Kept apart from `events` because on PostgreSQL the log is partitioned by `seq`,
-# and a partitioned table holds no unique index without it. Written by a trigger in the same
-# statement as the events (migration 0022); its keys stay when a partition is detached, so an
-# archived event resent is still a duplicate.
+# second copy, and what the duplicate check and the reads of events by key read. On PostgreSQL
+# a table, because the log is partitioned by `seq` and a partitioned table holds no unique
+# index without it: written by a trigger in the same statement as the events (migration
+# 0022), its keys staying when a partition is detached, so an archived event resent is still
+# a duplicate. On SQLite, whose log is one table with its key unique, a view of `events`.
 event_keys = Table(
     "event_keys",
     metadata,
     Column("key", String(200), primary_key=True),
     Column("seq", Integer, nullable=False),
-    sqlite_with_rowid=False,
 )
 
 # The spells whose events went out of the log with a detached partition (PostgreSQL's
