@@ -77,7 +77,7 @@ def detach(
         str,
         typer.Option(
             "--before",
-            help="YYYY-MM-DD: the retention line; every event in the partition was received before it.",
+            help="YYYY-MM-DD, the retention line: every event in the partition came before it.",
         ),
     ],
 ) -> None:

@@ -14,9 +14,10 @@ row. A patient who finishes service becomes ready to leave (or, with the service
 of that weekday, is found ready the next day); with the service's NCTR probability they need a
 pathway, wait the pathway's assessment time (scaled by any change planned for that day), then
 join the FIFO queue of the pathway's downstream service while keeping their bed (blocking after
-service). Every day they keep it is a delayed bed-day. A patient due to leave a bed that they no longer need (their pathway needs no
-service, or its service takes them) leaves then with the service's leaving share of that
-weekday, else is kept to the same time the next day (fewer leave at the weekend).
+service). Every day they keep it is a delayed bed-day. A patient due to leave a bed that they
+no longer need (their pathway needs no service, or its service takes them) leaves then with the
+service's leaving share of that weekday, else is kept to the same time the next day (fewer
+leave at the weekend).
 """
 
 from __future__ import annotations
