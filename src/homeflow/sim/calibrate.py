@@ -451,7 +451,7 @@ def calibrate(
         raise InvalidInput(
             "from", f"no acute or mental-health discharges between {first} and {last}"
         )
-    used = {p.to for s in services for p in s.pathways.values()}
+    used = {to for s in services for p in s.pathways.values() for to, _ in p.destinations}
     downstream = []
     sent = left[left.ward_type.isin(ACUTE_WARDS) & left.nctr]
 

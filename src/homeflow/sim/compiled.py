@@ -14,7 +14,7 @@ from scipy import special, stats
 
 from homeflow.domain.errors import InvalidInput
 from homeflow.sim import draws, engine
-from homeflow.sim.model import PATHWAYS, Distribution, Model, Service
+from homeflow.sim.model import MAX_DESTINATIONS, PATHWAYS, Distribution, Model, Service
 
 # The census draws use streams 1 and up, one a group of patients; the waits' level a stream
 # above any of those.
@@ -74,6 +74,7 @@ class CompiledModel:
     nctr_probability: np.ndarray
     mix_cumulative: np.ndarray
     destination: np.ndarray
+    destination_cumulative: np.ndarray
     leaving_share: np.ndarray
     ready_share: np.ndarray
     init_service: np.ndarray
@@ -163,7 +164,7 @@ class CompiledModel:
         ):
             if event == 0:
                 shares[i] = self.ready_share[s]
-            elif self.destination[s, k] < 0:
+            elif self.destination[s, k, 0] < 0:
                 shares[i] = self.leaving_share[s]
         return shares
 
@@ -351,6 +352,21 @@ def _census_start(census: Census, services: Sequence[Service], index: dict[str, 
     return start
 
 
+def _destinations(
+    services: Sequence[Service], index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each service's pathways' services (-1 after the last) and their cumulative shares."""
+    shape = (len(services), len(PATHWAYS), MAX_DESTINATIONS)
+    destination, cumulative = np.full(shape, -1, np.int64), np.ones(shape)
+    for i, s in enumerate(services):
+        for k, name in enumerate(PATHWAYS):
+            to = s.pathways[name].destinations if name in s.pathways else ()
+            for m, (service, _) in enumerate(to):
+                destination[i, k, m] = index[service]
+            cumulative[i, k, : len(to)] = np.cumsum([share for _, share in to])
+    return destination, cumulative
+
+
 def compile_model(
     model: Model, horizon: int, census: Census | None = None, warmup_days: int | None = None
 ) -> CompiledModel:
@@ -379,7 +395,7 @@ def compile_model(
     capacity, allowance, rates = _calendars(services, days)
     los = np.full(n, -1, np.int64)
     waits = np.full((n, len(PATHWAYS)), -1, np.int64)
-    destination = np.full((n, len(PATHWAYS)), -1, np.int64)
+    destination, cumulative = _destinations(services, index)
     mix = np.zeros((n, len(PATHWAYS)))
     for i, s in enumerate(services):
         los[i] = dist_id(s.length_of_stay)
@@ -388,7 +404,6 @@ def compile_model(
             pathway = s.pathways.get(name)
             if pathway is not None:
                 waits[i, k] = dist_id(pathway.wait)
-                destination[i, k] = -1 if pathway.to is None else index[pathway.to]
     start = _census_start(census, services, index) if census is not None else _Start()
     longest = max([len(dist.values) for dist in dists] + [1])
     emp = np.zeros((max(len(dists), 1), longest))
@@ -417,6 +432,7 @@ def compile_model(
         nctr_probability=np.array([s.nctr_probability for s in services]),
         mix_cumulative=mix,
         destination=destination,
+        destination_cumulative=cumulative,
         leaving_share=np.array([s.leaving_weekday for s in services]).reshape(n, 7),
         ready_share=np.array([s.ready_weekday for s in services]).reshape(n, 7),
         init_service=np.array(start.service, np.int64),

@@ -71,6 +71,7 @@ MODEL_ARRAYS = (
     "nctr_probability",
     "mix_cumulative",
     "destination",
+    "destination_cumulative",
     "leaving_share",
     "ready_share",
     "init_service",
@@ -220,6 +221,21 @@ def _freed(s, in_work, work, wn, q_size, x_size):  # type: ignore[no-untyped-def
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _destination(rng, destination, cumulative, s, k):  # type: ignore[no-untyped-def]
+    """The service pathway k of service s takes this patient to (-1: none): its only one, or
+    one drawn by the services' shares (a draw only then, so a model without shares runs as
+    before)."""
+    last = destination.shape[2] - 1
+    if destination[s, k, 1] < 0:
+        return destination[s, k, 0]
+    u = uniform(rng)
+    m = 0
+    while m < last and destination[s, k, m + 1] >= 0 and u >= cumulative[s, k, m]:
+        m += 1
+    return destination[s, k, m]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _next_arrival(rng, rate, t, day_end):  # type: ignore[no-untyped-def]
     """When a service's next external arrival falls, after t; infinity if not before midnight."""
     if rate <= 0.0:
@@ -270,6 +286,7 @@ def _replication(  # type: ignore[no-untyped-def]
         nctr_probability,
         mix_cumulative,
         destination,
+        destination_cumulative,
         leaving_share,
         ready_share,
         init_service,
@@ -486,7 +503,7 @@ def _replication(  # type: ignore[no-untyped-def]
                         ok &= filed_ok
                         continue
             # Ready to transfer: leave now if the pathway needs no service, else queue for it.
-            j = destination[s, k]
+            j = _destination(rng, destination, destination_cumulative, s, k)
             if j < 0:
                 if _kept(rng, leaving_share[s, weekday]):
                     what = (s << 4) | _LEAVING | (k << 1) | _TRANSFER_READY

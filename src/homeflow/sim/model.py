@@ -10,14 +10,23 @@ service; until one is free the patient keeps their bed. docs/simulation.md docum
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from homeflow.domain import clock
 from homeflow.domain.errors import InvalidInput
 from homeflow.domain.toml_text import read_toml
+from homeflow.sim.readers import (
+    one_of,
+    read_date,
+    read_dates,
+    read_factors,
+    read_list,
+    read_number,
+    read_shares,
+    read_table,
+)
 
 PATHWAYS = ("P0", "P1", "P2", "P3")
 # The wards and services a model calibrated from the record has (`sim.calibrate`), named here
@@ -32,6 +41,7 @@ UNITS = ("beds", "packages", "placements")
 WHEN_FULL = ("queue", "turn_away")
 TRANSFERS = ("all", "weekdays")
 MAX_WAIT_SPREAD = 2.0  # waits' level twice as likely to double as to stay: beyond any service
+MAX_DESTINATIONS = 4  # services a pathway may share its patients among (the engine's arrays)
 
 # Each family's parameters, in the order the engine takes them (a, b).
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -130,10 +140,20 @@ class Arrivals:
 
 @dataclass(frozen=True, slots=True)
 class Pathway:
-    """Where patients on a pathway go next, and how long they wait before they can."""
+    """Where patients on a pathway go next, and how long they wait before they can: to one
+    service (`to`), or to several, each taking its share of the patients (`shares`, whose
+    first is `to`); a patient's service is drawn when their wait ends."""
 
     to: str | None
     wait: Distribution | None = None
+    shares: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def destinations(self) -> tuple[tuple[str, float], ...]:
+        """Each service the pathway leads to, with its share of the patients."""
+        if self.shares:
+            return self.shares
+        return () if self.to is None else ((self.to, 1.0),)
 
 
 def in_force(day: date, start: date, end: date | None) -> bool:
@@ -239,50 +259,6 @@ class Model:
         raise InvalidInput("service", f"no service is named {name!r}")
 
 
-def read_number(where: str, value: Any, low: float, *, strict: bool = False) -> float:
-    # Infinity would pass every bound and then overflow a count or a schedule.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(where, f"must be a number, not {value!r}")
-    if value < low or (strict and value == low):
-        raise InvalidInput(where, f"must be {'more than' if strict else 'at least'} {low:g}")
-    return float(value)
-
-
-def read_table(where: str, value: Any) -> dict[str, Any]:
-    """`value` when it is a TOML table; a file is typed by hand, so anything else is refused."""
-    if not isinstance(value, dict):
-        raise InvalidInput(where, f"must be a table, not {value!r}")
-    return value
-
-
-def read_list(where: str, value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise InvalidInput(where, f"must be a list, not {value!r}")
-    return value
-
-
-def _date(where: str, value: Any) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(where, f"must be a date like 2026-12-01, not {value!r}") from None
-
-
-def one_of(where: str, value: Any, allowed: Collection[str]) -> str:
-    """`value` if it is one of `allowed`; else the field is refused, naming what is allowed."""
-    if value not in allowed:
-        raise InvalidInput(where, f"must be one of {', '.join(allowed)}, not {value!r}")
-    return str(value)
-
-
-def _factors(where: str, value: Any, n: int) -> tuple[float, ...]:
-    if not isinstance(value, list) or len(value) != n:
-        raise InvalidInput(where, f"must be a list of {n} factors")
-    return tuple(read_number(where, v, 0.0) for v in value)
-
-
 def read_mix(where: str, table: Any) -> tuple[float, float, float, float]:
     if not isinstance(table, dict) or set(table) - set(PATHWAYS):
         raise InvalidInput(where, f"must give shares for {', '.join(PATHWAYS)}")
@@ -299,7 +275,7 @@ def read_capacity_change(where: str, table: Any) -> CapacityChange:
     how = [k for k in ("set", "change", "factor") if k in table]
     if len(how) != 1:
         raise InvalidInput(where, "needs exactly one of set, change or factor")
-    start, end = _dates(where, table)
+    start, end = read_dates(where, table)
     value = table[how[0]]
     return CapacityChange(
         start,
@@ -310,22 +286,13 @@ def read_capacity_change(where: str, table: Any) -> CapacityChange:
     )
 
 
-def _dates(where: str, table: dict[str, Any]) -> tuple[date, date | None]:
-    """A change's `from` and optional `to` (inclusive)."""
-    start = _date(f"{where}.from", table["from"])
-    end = _date(f"{where}.to", table["to"]) if "to" in table else None
-    if end is not None and end < start:
-        raise InvalidInput(f"{where}.to", "must not be before from")
-    return start, end
-
-
 def read_wait_change(where: str, table: Any) -> WaitChange:
     if not isinstance(table, dict) or not {"pathway", "from", "factor"} <= set(table):
         raise InvalidInput(where, "must be a table with pathway, from and factor (and maybe to)")
     unknown = set(table) - {"pathway", "from", "to", "factor"}
     if unknown:
         raise InvalidInput(where, f"takes pathway, from, to and factor, not {min(unknown)}")
-    start, end = _dates(where, table)
+    start, end = read_dates(where, table)
     return WaitChange(
         one_of(f"{where}.pathway", table["pathway"], PATHWAYS),
         start,
@@ -357,8 +324,8 @@ def _arrivals(where: str, a: Any) -> Arrivals:
         raise InvalidInput(f"{where}.arrivals.forecast", "needs a file and a series name")
     return Arrivals(
         read_number(f"{where}.arrivals.per_day", a["per_day"], 0.0),
-        _factors(f"{where}.arrivals.weekday", a.get("weekday", [1.0] * 7), 7),
-        _factors(f"{where}.arrivals.month", a.get("month", [1.0] * 12), 12),
+        read_factors(f"{where}.arrivals.weekday", a.get("weekday", [1.0] * 7), 7),
+        read_factors(f"{where}.arrivals.month", a.get("month", [1.0] * 12), 12),
         forecast_file=forecast.get("file"),
         forecast_series=forecast.get("series"),
     )
@@ -369,12 +336,26 @@ WEEKDAY_SHARES = ("leaving_weekday", "ready_weekday")
 
 def _weekday_shares(where: str, discharge: dict[str, Any], name: str) -> tuple[float, ...]:
     """A share a weekday (Monday first), each at most 1 and one of them more than 0."""
-    shares = _factors(f"{where}.discharge.{name}", discharge.get(name, [1.0] * 7), 7)
+    shares = read_factors(f"{where}.discharge.{name}", discharge.get(name, [1.0] * 7), 7)
     if max(shares) > 1 or max(shares) == 0:
         raise InvalidInput(
             f"{where}.discharge.{name}", "shares must be at most 1, and one more than 0"
         )
     return shares
+
+
+def _pathway(where: str, to: Any, wait: Distribution | None) -> Pathway:
+    """`to` names a service, or is a table of services and the share of patients each takes."""
+    if isinstance(to, dict):
+        shares = read_shares(f"{where}.to", to)
+        if len(shares) > MAX_DESTINATIONS:
+            raise InvalidInput(
+                f"{where}.to", f"may share patients among {MAX_DESTINATIONS} services at most"
+            )
+        return Pathway(shares[0][0], wait, shares)
+    if to is not None and not isinstance(to, str):
+        raise InvalidInput(f"{where}.to", "must name a service, or give services and shares")
+    return Pathway(to, wait)
 
 
 def read_service(where: str, table: Any) -> Service:
@@ -414,10 +395,7 @@ def read_service(where: str, table: Any) -> Service:
             if "wait" in p
             else None
         )
-        to = p.get("to")
-        if to is not None and not isinstance(to, str):
-            raise InvalidInput(f"{where}.pathway.{name}.to", "must name a service")
-        pathways[name] = Pathway(to, wait)
+        pathways[name] = _pathway(f"{where}.pathway.{name}", p.get("to"), wait)
     costs = read_table(f"{where}.cost", table.get("cost", {}))
     wait_changes = read_list(f"{where}.wait_change", table.get("wait_change", []))
     service = Service(
@@ -465,10 +443,11 @@ def checked_model(model: Model) -> Model:
             raise InvalidInput("service.name", f"{name!r} is used twice")
     for s in model.services:
         for pathway, p in s.pathways.items():
-            if p.to is not None and p.to not in names:
-                raise InvalidInput(
-                    f"service {s.name!r}.pathway.{pathway}.to", f"no service is named {p.to!r}"
-                )
+            for to, _ in p.destinations:
+                if to not in names:
+                    raise InvalidInput(
+                        f"service {s.name!r}.pathway.{pathway}.to", f"no service is named {to!r}"
+                    )
     if not model.services:
         raise InvalidInput("service", "a model needs at least one service")
     return model
@@ -482,7 +461,7 @@ def parse_model(text: str, where: str = "model") -> Model:
     return checked_model(
         Model(
             name=str(data.get("name", "model")),
-            start=_date("start", data.get("start", clock.today())),
+            start=read_date("start", data.get("start", clock.today())),
             services=tuple(read_service(f"service[{i}]", s) for i, s in enumerate(services)),
             warmup_days=_warmup_days(data.get("warmup_days", 120)),
         )

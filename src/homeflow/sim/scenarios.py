@@ -21,15 +21,12 @@ from homeflow.sim.model import (
     WaitChange,
     checked_model,
     checked_wait_changes,
-    one_of,
     read_capacity_change,
-    read_list,
     read_mix,
-    read_number,
     read_service,
-    read_table,
     read_wait_change,
 )
+from homeflow.sim.readers import one_of, read_list, read_number, read_table
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ from homeflow.services.home_care import (
     lever_runs,
     tree_rows,
 )
-from homeflow.sim.model import one_of, parse_model
+from homeflow.sim.model import parse_model
+from homeflow.sim.readers import one_of
 from homeflow.store import simulation_runs as runs
 from homeflow.web.auth import Database, Signed, viewer_of
 from homeflow.web.pages.scenarios import (

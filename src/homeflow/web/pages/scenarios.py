@@ -42,7 +42,8 @@ from homeflow.services.validation import (
     validation_run_day,
     validation_run_scenario,
 )
-from homeflow.sim.model import PATHWAYS, Model, one_of, parse_model
+from homeflow.sim.model import PATHWAYS, Model, parse_model
+from homeflow.sim.readers import one_of
 from homeflow.sim.scenarios import parse_scenario
 from homeflow.store import access
 from homeflow.store import simulation_runs as runs
