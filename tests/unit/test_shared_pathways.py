@@ -117,3 +117,19 @@ def test_the_model_file_in_the_docs_reads_with_its_shared_pathway() -> None:
     model = parse_model(block)
     shared = model.service("RX101 Riverside General Hospital").pathways["P3"]
     assert shared.destinations == (("P3 care home placements", 0.9), ("P1 home-based care", 0.1))
+
+
+def test_a_scenario_may_route_a_pathway_to_services_in_shares() -> None:
+    from homeflow.sim.scenarios import parse_scenario, with_scenario
+
+    model = parse_model(MODEL.format(to='"reablement"', reablement=10))
+    route = '[route.ward]\nP1 = { reablement = 0.25, "home care" = 0.75 }\n'
+    changed = with_scenario(model, parse_scenario(f'name = "split"\n{route}'))
+    assert changed.service("ward").pathways["P1"].destinations == (
+        ("reablement", 0.25),
+        ("home care", 0.75),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        parse_scenario('name = "bad"\n[route.ward]\nP1 = { reablement = 0.25 }\n')
+    assert refused.value.field == "route.ward.P1"
+    assert "must add up to 1, not 0.25" in str(refused.value)

@@ -344,17 +344,18 @@ def _weekday_shares(where: str, discharge: dict[str, Any], name: str) -> tuple[f
     return shares
 
 
-def _pathway(where: str, to: Any, wait: Distribution | None) -> Pathway:
-    """`to` names a service, or is a table of services and the share of patients each takes."""
+def read_pathway(where: str, to: Any, wait: Distribution | None) -> Pathway:
+    """A pathway to `to` after `wait`: `to` (the field `where`) names a service, or is a table
+    of services and the share of patients each takes."""
     if isinstance(to, dict):
-        shares = read_shares(f"{where}.to", to)
+        shares = read_shares(where, to)
         if len(shares) > MAX_DESTINATIONS:
             raise InvalidInput(
-                f"{where}.to", f"may share patients among {MAX_DESTINATIONS} services at most"
+                where, f"may share patients among {MAX_DESTINATIONS} services at most"
             )
         return Pathway(shares[0][0], wait, shares)
     if to is not None and not isinstance(to, str):
-        raise InvalidInput(f"{where}.to", "must name a service, or give services and shares")
+        raise InvalidInput(where, "must name a service, or give services and shares")
     return Pathway(to, wait)
 
 
@@ -395,7 +396,7 @@ def read_service(where: str, table: Any) -> Service:
             if "wait" in p
             else None
         )
-        pathways[name] = _pathway(f"{where}.pathway.{name}", p.get("to"), wait)
+        pathways[name] = read_pathway(f"{where}.pathway.{name}.to", p.get("to"), wait)
     costs = read_table(f"{where}.cost", table.get("cost", {}))
     wait_changes = read_list(f"{where}.wait_change", table.get("wait_change", []))
     service = Service(

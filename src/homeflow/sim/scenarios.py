@@ -23,6 +23,7 @@ from homeflow.sim.model import (
     checked_wait_changes,
     read_capacity_change,
     read_mix,
+    read_pathway,
     read_service,
     read_wait_change,
 )
@@ -40,7 +41,8 @@ class Scenario:
     capacity: tuple[tuple[str, CapacityChange], ...] = ()
     length_of_stay: dict[str, float] = field(default_factory=dict)
     pathway_mix: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
-    routes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Pathways sent elsewhere: service, pathway, and where to (one service, or several in shares).
+    routes: dict[str, dict[str, Pathway]] = field(default_factory=dict)
     new_services: tuple[Service, ...] = ()
     wait_changes: tuple[tuple[str, WaitChange], ...] = ()
 
@@ -74,7 +76,9 @@ def parse_scenario(text: str, where: str = "scenario") -> Scenario:
         },
         routes={
             service: {
-                one_of(f"route.{service}", p, PATHWAYS): str(to)
+                one_of(f"route.{service}", p, PATHWAYS): read_pathway(
+                    f"route.{service}.{p}", to, None
+                )
                 for p, to in read_table(f"route.{service}", table).items()
             }
             for service, table in read_table("route", data.get("route", {})).items()
@@ -134,8 +138,9 @@ def with_scenario(model: Model, scenario: Scenario) -> Model:
             s = replace(s, pathway_mix=scenario.pathway_mix[s.name])
         if s.name in scenario.routes:
             pathways = dict(s.pathways)
-            for p, to in scenario.routes[s.name].items():
-                pathways[p] = Pathway(to, pathways[p].wait if p in pathways else None)
+            for p, route in scenario.routes[s.name].items():
+                wait = pathways[p].wait if p in pathways else None
+                pathways[p] = replace(route, wait=wait)
             s = replace(s, pathways=pathways)
         waits = tuple(c for name, c in scenario.wait_changes if name == s.name)
         if waits:
