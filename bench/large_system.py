@@ -32,6 +32,7 @@ from homeflow.domain import clock
 from homeflow.domain import events as ev
 from homeflow.domain.organisations import Organisation, Site, Ward, visit_number_of
 from homeflow.domain.payloads import payload_from_dict, payload_to_dict
+from homeflow.services.live_demo import split_at
 from homeflow.store import db
 from homeflow.store import projections as proj
 from homeflow.store import schema as t
@@ -149,7 +150,10 @@ def build(
         with engine.begin() as conn:
             for copy in range(copies):
                 save_registry(conn, *_registry(copy))
-        demo = generate(seed=11, days=days, end=last)
+        # Only what has been received by now, as `homeflow demo` stores: the rest of today's
+        # events would be a log ahead of the clock, and the bed pages fold the whole history of
+        # a site until the clock passes its last bed event (store/bed_state.beds_at).
+        demo, _ = split_at(generate(seed=11, days=days, end=last), clock.now())
         say(f"simulated {len(demo):,} events ({time.perf_counter() - started:.0f} s)")
         EventLog(engine).bulk_append(demo)
         with engine.begin() as conn:
