@@ -399,7 +399,9 @@ def test_scenarios_change_demand_capacity_stays_mix_and_routes() -> None:
     acute = changed.service("acute")
     assert acute.arrivals is not None and acute.arrivals.per_day == pytest.approx(3.3)
     assert acute.length_of_stay is not None and acute.length_of_stay.mean() == pytest.approx(1.5)
-    assert acute.pathway_mix == (0.0, 0.0, 1.0, 0.0) and acute.pathways["P2"].to == "interim"
+    assert acute.pathway_mix == (0.0, 0.0, 1.0, 0.0) and acute.pathways["P2"].destinations == (
+        ("interim", 1.0),
+    )
     assert changed.service("home care").capacity_on(date(2026, 2, 1)) == 7
     assert changed.service("home care").capacity_on(date(2026, 1, 31)) == 4
 

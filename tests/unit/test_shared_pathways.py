@@ -91,7 +91,7 @@ def test_shares_are_written_back_as_read() -> None:
         ('{ reablement = 1.2, "home care" = -0.2 }', "to.home care", "must be at least 0"),
         ('{ reablement = "most" }', "to.reablement", "must be a number"),
         ("{ reablement = 0.5, nowhere = 0.5 }", "to", "no service is named 'nowhere'"),
-        ("{}", "to", "must be a table of names and shares"),
+        ("{}", "to", "must add up to 1, not 0"),
         ("3", "to", "must name a service, or give services and shares"),
         (
             "{ a = 0.2, b = 0.2, c = 0.2, d = 0.2, e = 0.2 }",

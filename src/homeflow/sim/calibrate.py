@@ -36,6 +36,7 @@ from homeflow.sim.model import (
     Model,
     Pathway,
     Service,
+    only_to,
 )
 from homeflow.sim.weekdays import by_weekday
 
@@ -256,14 +257,14 @@ def _hospital(
         if p == "P0":
             wait = fit_duration(on.delay_days, seed)
             lines.append(f"P0 (no service needed) wait to leave{of}: {wait.note}.")
-            pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
+            pathways[p] = Pathway((), _less_kept(wait.distribution, kept))
         elif p in CAPACITY_FROM_STARTS:
             wait = fit_duration(on.delay_days, seed)
             lines.append(
                 f"{p} wait from ready to leaving{of} (the whole wait, its service's queue as"
                 f" it was at the loads seen): {wait.note}."
             )
-            pathways[p] = Pathway(_DESTINATION[p], _less_kept(wait.distribution, kept))
+            pathways[p] = Pathway(only_to(_DESTINATION[p]), _less_kept(wait.distribution, kept))
         else:
             waits = _service_waits(on)
             fitted = fit_duration(waits, seed) if len(waits) else None
@@ -272,7 +273,7 @@ def _hospital(
                 f"{fitted.note if fitted else 'no referrals: none'}."
             )
             pathways[p] = Pathway(
-                _DESTINATION[p], _less_kept(fitted.distribution, kept) if fitted else None
+                only_to(_DESTINATION[p]), _less_kept(fitted.distribution, kept) if fitted else None
             )
     service = Service(
         name=name,
@@ -373,7 +374,7 @@ def _onward(
         if not on.empty:
             wait = fit_duration(on.delay_days)
             lines.append(f"{p} wait from ready to leaving: {wait.note}.")
-            pathways[p] = Pathway(None, _less_kept(wait.distribution, kept))
+            pathways[p] = Pathway((), _less_kept(wait.distribution, kept))
     return share, mix, pathways, leaving, lines
 
 

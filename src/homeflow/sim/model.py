@@ -140,20 +140,17 @@ class Arrivals:
 
 @dataclass(frozen=True, slots=True)
 class Pathway:
-    """Where patients on a pathway go next, and how long they wait before they can: to one
-    service (`to`), or to several, each taking its share of the patients (`shares`, whose
-    first is `to`); a patient's service is drawn when their wait ends."""
+    """Where patients on a pathway go next, and how long they wait before they can: each
+    service the pathway leads to with its share of the patients (none: they leave after the
+    wait; several: a patient's service is drawn when their wait ends)."""
 
-    to: str | None
+    destinations: tuple[tuple[str, float], ...]
     wait: Distribution | None = None
-    shares: tuple[tuple[str, float], ...] = ()
 
-    @property
-    def destinations(self) -> tuple[tuple[str, float], ...]:
-        """Each service the pathway leads to, with its share of the patients."""
-        if self.shares:
-            return self.shares
-        return () if self.to is None else ((self.to, 1.0),)
+
+def only_to(service: str | None) -> tuple[tuple[str, float], ...]:
+    """A pathway's destinations when it leads to one service, or to none."""
+    return () if service is None else ((service, 1.0),)
 
 
 def in_force(day: date, start: date, end: date | None) -> bool:
@@ -262,11 +259,8 @@ class Model:
 def read_mix(where: str, table: Any) -> tuple[float, float, float, float]:
     if not isinstance(table, dict) or set(table) - set(PATHWAYS):
         raise InvalidInput(where, f"must give shares for {', '.join(PATHWAYS)}")
-    shares = tuple(read_number(f"{where}.{p}", table.get(p, 0.0), 0.0) for p in PATHWAYS)
-    # Shares written to four places may add up to 0.9999; they are scaled to add up to 1.
-    if abs(sum(shares) - 1.0) > 1e-3:
-        raise InvalidInput(where, f"shares must add up to 1, not {sum(shares):g}")
-    return tuple(share / sum(shares) for share in shares)  # type: ignore[return-value]
+    shares = dict(read_shares(where, table))
+    return tuple(shares.get(p, 0.0) for p in PATHWAYS)  # type: ignore[return-value]
 
 
 def read_capacity_change(where: str, table: Any) -> CapacityChange:
@@ -353,10 +347,10 @@ def read_pathway(where: str, to: Any, wait: Distribution | None) -> Pathway:
             raise InvalidInput(
                 where, f"may share patients among {MAX_DESTINATIONS} services at most"
             )
-        return Pathway(shares[0][0], wait, shares)
+        return Pathway(shares, wait)
     if to is not None and not isinstance(to, str):
         raise InvalidInput(where, "must name a service, or give services and shares")
-    return Pathway(to, wait)
+    return Pathway(only_to(to), wait)
 
 
 def read_service(where: str, table: Any) -> Service:

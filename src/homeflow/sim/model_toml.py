@@ -53,10 +53,10 @@ def model_to_toml(model: Model, notes: dict[str, list[str]] | None = None) -> st
             pathways = tomlkit.table()
             for name, p in s.pathways.items():
                 entry = tomlkit.table()
-                if p.shares:
-                    entry.add("to", {to: round(share, 4) for to, share in p.shares})
-                elif p.to is not None:
-                    entry.add("to", p.to)
+                if len(p.destinations) > 1:
+                    entry.add("to", {to: round(share, 4) for to, share in p.destinations})
+                elif p.destinations:
+                    entry.add("to", p.destinations[0][0])
                 if p.wait is not None:
                     entry.add("wait", p.wait.to_toml())
                 pathways.add(name, entry)

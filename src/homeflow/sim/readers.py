@@ -65,9 +65,10 @@ def read_dates(where: str, table: dict[str, Any]) -> tuple[date, date | None]:
 
 
 def read_shares(where: str, table: Any) -> tuple[tuple[str, float], ...]:
-    """A table of names and the share of patients each takes, the shares adding up to 1 (to
-    within rounding, then scaled to it exactly), in the order written."""
-    if not isinstance(table, dict) or not table:
+    """A table of names and the share of patients each takes, in the order written, the
+    shares adding up to 1 (shares written to four places may add up to 0.9999: they are
+    scaled to add up to 1 exactly)."""
+    if not isinstance(table, dict):
         raise InvalidInput(where, f"must be a table of names and shares, not {table!r}")
     shares = tuple((str(name), read_number(f"{where}.{name}", v, 0.0)) for name, v in table.items())
     total = sum(share for _, share in shares)
